@@ -1,0 +1,20 @@
+//! torg's domain: the entities every API face shares and the rules that hold whatever face is speaking.
+//!
+//! Nothing here does I/O. The store persists these types; the HTTP faces translate their dialects into
+//! and out of them. Field names follow the richest dialect we speak (RetailCRM's) where the domain has no
+//! reason to differ, because that keeps translation thin.
+
+pub mod catalogue;
+pub mod customer;
+pub mod error;
+pub mod history;
+pub mod key;
+pub mod money;
+pub mod order;
+pub mod page;
+pub mod patch;
+pub mod reference;
+pub mod telephony;
+pub mod time;
+
+pub use error::{DomainError, FieldErrors};

@@ -1,0 +1,776 @@
+//! Orders: contact data, lines, delivery, payments, status; how totals are derived and how an edit applies.
+
+use crate::error::{DomainError, FieldErrors};
+use crate::patch;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// How an order line names its catalogue offer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OfferRef {
+    /// By internal id.
+    Id(i64),
+    /// By the catalogue's external id.
+    ExternalId(String),
+    /// By the feed's XML id.
+    XmlId(String),
+}
+
+impl OfferRef {
+    /// Reads `{"id"|"externalId"|"xmlId": …}`.
+    pub fn parse(value: &Value) -> Option<OfferRef> {
+        let m = value.as_object()?;
+        if let Some(id) = m.get("id").and_then(as_i64) {
+            return Some(OfferRef::Id(id));
+        }
+        if let Some(s) = m.get("externalId").and_then(as_text) {
+            return Some(OfferRef::ExternalId(s));
+        }
+        m.get("xmlId").and_then(as_text).map(OfferRef::XmlId)
+    }
+
+    /// The field path and value, for messages: (`id`, `123`).
+    pub fn describe(&self) -> (&'static str, String) {
+        match self {
+            OfferRef::Id(i) => ("id", i.to_string()),
+            OfferRef::ExternalId(s) => ("externalId", s.clone()),
+            OfferRef::XmlId(s) => ("xmlId", s.clone()),
+        }
+    }
+}
+
+/// How an order or payment names its customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CustomerRef {
+    /// By internal id.
+    Id(i64),
+    /// By external id, within the order's site.
+    ExternalId(String),
+}
+
+impl CustomerRef {
+    /// Reads `{"id"|"externalId": …}`.
+    pub fn parse(value: &Value) -> Option<CustomerRef> {
+        let m = value.as_object()?;
+        if let Some(id) = m.get("id").and_then(as_i64) {
+            return Some(CustomerRef::Id(id));
+        }
+        m.get("externalId")
+            .and_then(as_text)
+            .map(CustomerRef::ExternalId)
+    }
+}
+
+fn as_i64(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn as_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// What an order line keeps of its catalogue offer, as it was when ordered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct OfferSnapshot {
+    /// Offer id.
+    pub id: i64,
+    /// Offer external id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// Offer XML id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xml_id: Option<String>,
+    /// Offer name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Part number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub article: Option<String>,
+}
+
+/// An order line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct OrderItem {
+    /// Line id, stable across edits.
+    pub id: i64,
+    /// The catalogue offer, if the line is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offer: Option<OfferSnapshot>,
+    /// Free-text name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_name: Option<String>,
+    /// Unit price before discounts.
+    pub initial_price: Decimal,
+    /// Unit purchase price.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purchase_price: Option<Decimal>,
+    /// Quantity.
+    pub quantity: Decimal,
+    /// Line status (product-status code).
+    pub status: String,
+    /// Discount per unit, as an amount.
+    pub discount_manual_amount: Decimal,
+    /// Discount per unit, in percent.
+    pub discount_manual_percent: Decimal,
+    /// VAT rate (`none`, `0`, `10`, `20`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vat_rate: Option<String>,
+    /// Comment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Warehouse it ships from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warehouse: Option<String>,
+    /// Every other attribute given (properties, priceType, externalIds, …).
+    #[serde(flatten)]
+    pub attrs: Map<String, Value>,
+}
+
+impl OrderItem {
+    /// Discount per unit, both kinds together.
+    pub fn unit_discount(&self) -> Decimal {
+        self.discount_manual_amount
+            + (self.initial_price * self.discount_manual_percent / Decimal::ONE_HUNDRED)
+    }
+
+    /// Price per unit after discounts, never below zero.
+    pub fn unit_price(&self) -> Decimal {
+        (self.initial_price - self.unit_discount())
+            .max(Decimal::ZERO)
+            .round_dp(2)
+    }
+
+    /// Line total.
+    pub fn total(&self) -> Decimal {
+        self.unit_price() * self.quantity
+    }
+}
+
+/// A line as a client sends it: like [`OrderItem`] but naming its offer by reference.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemInput {
+    /// Index in the client's list, for messages.
+    pub index: usize,
+    /// The existing line it updates, if any.
+    pub id: Option<i64>,
+    /// The catalogue offer it names, if any.
+    pub offer: Option<OfferRef>,
+    /// Every field given, still as a document.
+    pub doc: Map<String, Value>,
+}
+
+/// A payment of an order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Payment {
+    /// Payment id.
+    pub id: i64,
+    /// External id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// Payment type code.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Payment status code.
+    pub status: String,
+    /// Amount.
+    pub amount: Decimal,
+    /// When it was paid (Unix seconds).
+    #[serde(skip)]
+    pub paid_at: Option<i64>,
+    /// Comment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// Delivery of an order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Delivery {
+    /// Delivery type code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Price charged to the buyer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Decimal>,
+    /// What delivery costs the seller.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub net_cost: Option<Decimal>,
+    /// Date, `Y-m-d`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// Address (index, countryIso, region, city, street, building, flat, text, …).
+    pub address: Map<String, Value>,
+    /// Delivery-service data; `trackNumber` holds the tracking numbers, comma-separated.
+    pub data: Map<String, Value>,
+    /// Every other attribute (time, service, vatRate, …).
+    #[serde(flatten)]
+    pub attrs: Map<String, Value>,
+}
+
+/// An order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Order {
+    /// Internal id.
+    pub id: i64,
+    /// Order number, unique across sites.
+    pub number: String,
+    /// The integrating system's id, unique per site.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// Site code.
+    pub site: String,
+    /// Status code.
+    pub status: String,
+    /// Comment on the last status change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_comment: Option<String>,
+    /// Order type code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_type: Option<String>,
+    /// Order method code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_method: Option<String>,
+    /// Owning customer (internal id).
+    #[serde(skip)]
+    pub customer_id: Option<i64>,
+    /// First name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// Last name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    /// Patronymic.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patronymic: Option<String>,
+    /// Phone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Additional phone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub additional_phone: Option<String>,
+    /// E-mail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Responsible manager (user id).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manager_id: Option<i64>,
+    /// Manager's comment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manager_comment: Option<String>,
+    /// Buyer's comment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_comment: Option<String>,
+    /// Order-level discount amount.
+    pub discount_manual_amount: Decimal,
+    /// Order-level discount percent.
+    pub discount_manual_percent: Decimal,
+    /// Delivery.
+    pub delivery: Delivery,
+    /// Warehouse the order ships from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shipment_store: Option<String>,
+    /// Shipment date, `Y-m-d`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shipment_date: Option<String>,
+    /// Shipped flag.
+    pub shipped: bool,
+    /// Values of custom fields by code.
+    pub custom_fields: Map<String, Value>,
+    /// Every other attribute given (countryIso, currency, contragent, source, weight, call, …).
+    #[serde(flatten)]
+    pub attrs: Map<String, Value>,
+    /// Lines.
+    #[serde(skip)]
+    pub items: Vec<OrderItem>,
+    /// Payments.
+    #[serde(skip)]
+    pub payments: Vec<Payment>,
+    /// Created (Unix seconds).
+    #[serde(skip)]
+    pub created_at: i64,
+    /// Last status change (Unix seconds).
+    #[serde(skip)]
+    pub status_updated_at: i64,
+    /// Test orders never reserve stock nor reach fulfilment.
+    #[serde(skip)]
+    pub is_test: bool,
+    /// Created through an API.
+    #[serde(skip)]
+    pub from_api: bool,
+}
+
+/// Fields a client may not set on an order document.
+const READ_ONLY: &[&str] = &[
+    "id",
+    "site",
+    "slug",
+    "summ",
+    "totalSumm",
+    "prepaySum",
+    "purchaseSumm",
+    "statusUpdatedAt",
+    "fromApi",
+    "items",
+    "payments",
+    "customer",
+    "contact",
+    "createdAt",
+    "number",
+];
+
+/// The string fields of an order and their longest length.
+const STRING_FIELDS: &[(&str, usize)] = &[
+    ("externalId", 255),
+    ("status", 255),
+    ("statusComment", 1000),
+    ("orderType", 255),
+    ("orderMethod", 255),
+    ("firstName", 255),
+    ("lastName", 255),
+    ("patronymic", 255),
+    ("phone", 255),
+    ("additionalPhone", 255),
+    ("email", 255),
+    ("managerComment", 10_000),
+    ("customerComment", 10_000),
+    ("shipmentStore", 255),
+];
+
+/// The parsed parts of an order document that need the store to resolve.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderInput {
+    /// The order with every plain field applied.
+    pub order: Order,
+    /// Lines, when the document had `items`.
+    pub items: Option<Vec<ItemInput>>,
+    /// Customer, when the document named one.
+    pub customer: Option<CustomerRef>,
+    /// `number`, when given.
+    pub number: Option<String>,
+    /// `createdAt`, when given (`Y-m-d H:i:s` still as text).
+    pub created_at: Option<String>,
+    /// Payments given on creation.
+    pub payments: Vec<Map<String, Value>>,
+}
+
+impl Order {
+    /// Applies a client's order document over this order (an empty one for creation) and checks it.
+    pub fn apply(&self, input: &Map<String, Value>) -> Result<OrderInput, DomainError> {
+        let mut errors = FieldErrors::new();
+        let mut doc = match serde_json::to_value(self) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        };
+        let mut given = input.clone();
+        patch::stringify_numbers(
+            &mut given,
+            &["externalId", "phone", "additionalPhone", "number"],
+        );
+        patch::merge_top_level(&mut doc, &given, READ_ONLY);
+        for (field, max) in STRING_FIELDS {
+            patch::check_string(&doc, field, *max, &mut errors);
+        }
+        patch::check_email(&doc, "email", &mut errors);
+        patch::check_date(&doc, "shipmentDate", &mut errors);
+        for f in ["discountManualAmount", "discountManualPercent"] {
+            check_amount(&doc, f, f, &mut errors);
+        }
+        if let Some(Value::Object(d)) = doc.get("delivery") {
+            patch::check_date_at(d, "date", "delivery.date", &mut errors);
+            check_amount(d, "cost", "delivery.cost", &mut errors);
+            check_amount(d, "netCost", "delivery.netCost", &mut errors);
+            if let Some(v) = d.get("address").filter(|v| !v.is_object() && !v.is_null()) {
+                let _ = v;
+                errors.insert(
+                    "delivery.address".into(),
+                    "This value should be an object.".into(),
+                );
+            }
+        } else if doc.get("delivery").is_some_and(|d| !d.is_null()) {
+            errors.insert("delivery".into(), "This value should be an object.".into());
+        }
+        if let Some(v) = doc
+            .get("customFields")
+            .filter(|v| !v.is_object() && !v.is_null())
+        {
+            let _ = v;
+            errors.insert(
+                "customFields".into(),
+                "This value should be an object.".into(),
+            );
+        }
+        let percent = doc
+            .get("discountManualPercent")
+            .and_then(decimal_of)
+            .unwrap_or_default();
+        if percent > Decimal::ONE_HUNDRED {
+            errors.insert(
+                "discountManualPercent".into(),
+                "This value should be 100 or less.".into(),
+            );
+        }
+
+        let customer = match input.get("customer") {
+            None | Some(Value::Null) => None,
+            Some(v) => match CustomerRef::parse(v) {
+                Some(r) => Some(r),
+                None => {
+                    errors.insert(
+                        "customer".into(),
+                        "Customer must be given by id or externalId.".into(),
+                    );
+                    None
+                }
+            },
+        };
+        let items = match input.get("items") {
+            None => None,
+            Some(Value::Array(list)) => Some(parse_items(list, &mut errors)),
+            Some(_) => {
+                errors.insert("items".into(), "This value should be a list.".into());
+                None
+            }
+        };
+        let payments = match input.get("payments") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(list)) => {
+                list.iter().filter_map(|p| p.as_object().cloned()).collect()
+            }
+            Some(Value::Object(map)) => map
+                .values()
+                .filter_map(|p| p.as_object().cloned())
+                .collect(),
+            Some(_) => {
+                errors.insert("payments".into(), "This value should be a list.".into());
+                Vec::new()
+            }
+        };
+        let number = input.get("number").and_then(as_text);
+        let created_at = match input.get("createdAt") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => {
+                errors.insert(
+                    "createdAt".into(),
+                    "This value is not a valid datetime (expected Y-m-d H:i:s).".into(),
+                );
+                None
+            }
+        };
+        if !errors.is_empty() {
+            return Err(DomainError::Invalid(errors));
+        }
+        let mut order: Order = patch::typed(doc)?;
+        order.id = self.id;
+        order.number = self.number.clone();
+        order.site = self.site.clone();
+        order.customer_id = self.customer_id;
+        order.items = self.items.clone();
+        order.payments = self.payments.clone();
+        order.created_at = self.created_at;
+        order.status_updated_at = self.status_updated_at;
+        order.is_test = self.is_test;
+        order.from_api = self.from_api;
+        Ok(OrderInput {
+            order,
+            items,
+            customer,
+            number,
+            created_at,
+            payments,
+        })
+    }
+
+    /// Sum of the lines after their discounts, less the order-level discount.
+    pub fn summ(&self) -> Decimal {
+        let lines: Decimal = self.items.iter().map(OrderItem::total).sum();
+        let discount = self.discount_manual_amount
+            + (lines * self.discount_manual_percent / Decimal::ONE_HUNDRED);
+        (lines - discount).max(Decimal::ZERO).round_dp(2)
+    }
+
+    /// What the buyer pays: lines plus delivery.
+    pub fn total_summ(&self) -> Decimal {
+        self.summ() + self.delivery.cost.unwrap_or_default()
+    }
+
+    /// What the seller paid for the goods.
+    pub fn purchase_summ(&self) -> Decimal {
+        self.items
+            .iter()
+            .map(|i| i.purchase_price.unwrap_or_default() * i.quantity)
+            .sum()
+    }
+
+    /// Sum of the payments whose status means paid.
+    pub fn prepay_sum(&self, paid_statuses: &[String]) -> Decimal {
+        self.payments
+            .iter()
+            .filter(|p| paid_statuses.contains(&p.status))
+            .map(|p| p.amount)
+            .sum()
+    }
+
+    /// Tracking numbers (RetailCRM keeps them comma-separated in `delivery.data.trackNumber`).
+    pub fn track_numbers(&self) -> Vec<String> {
+        match self.delivery.data.get("trackNumber") {
+            Some(Value::String(s)) => s
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            Some(Value::Array(a)) => a.iter().filter_map(as_text).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Replaces the tracking numbers.
+    pub fn set_track_numbers(&mut self, numbers: &[String]) {
+        if numbers.is_empty() {
+            self.delivery.data.remove("trackNumber");
+        } else {
+            self.delivery
+                .data
+                .insert("trackNumber".into(), Value::String(numbers.join(",")));
+        }
+    }
+}
+
+/// The number an order gets when the client gives none: its id and a letter, as RetailCRM does (`1042A`).
+pub fn default_number(id: i64) -> String {
+    format!("{id}A")
+}
+
+fn decimal_of(v: &Value) -> Option<Decimal> {
+    match v {
+        Value::Number(n) => n
+            .to_string()
+            .parse()
+            .ok()
+            .or_else(|| Decimal::from_scientific(&n.to_string()).ok()),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// An amount: a non-negative number no larger than the storage holds.
+fn check_amount(doc: &Map<String, Value>, field: &str, path: &str, errors: &mut FieldErrors) {
+    match doc.get(field) {
+        None | Some(Value::Null) => {}
+        Some(v) => match decimal_of(v) {
+            Some(d) if d >= Decimal::ZERO && d <= crate::money::max_amount() => {}
+            Some(_) => {
+                errors.insert(
+                    path.into(),
+                    "This value should be between 0 and 900000000000000.".into(),
+                );
+            }
+            None => {
+                errors.insert(path.into(), "This value should be a number.".into());
+            }
+        },
+    }
+}
+
+fn parse_items(list: &[Value], errors: &mut FieldErrors) -> Vec<ItemInput> {
+    let mut out = Vec::with_capacity(list.len());
+    for (index, raw) in list.iter().enumerate() {
+        let Some(doc) = raw.as_object() else {
+            errors.insert(
+                format!("items[{index}]"),
+                "This value should be an object.".into(),
+            );
+            continue;
+        };
+        let offer = match doc.get("offer") {
+            None | Some(Value::Null) => None,
+            Some(v) => match OfferRef::parse(v) {
+                Some(r) => Some(r),
+                None => {
+                    errors.insert(
+                        format!("items[{index}].offer"),
+                        "Offer must be given by id, externalId or xmlId.".into(),
+                    );
+                    None
+                }
+            },
+        };
+        for f in [
+            "initialPrice",
+            "purchasePrice",
+            "discountManualAmount",
+            "discountManualPercent",
+        ] {
+            check_amount(doc, f, &format!("items[{index}].{f}"), errors);
+        }
+        match doc.get("quantity") {
+            None | Some(Value::Null) => {}
+            Some(v) => match decimal_of(v) {
+                Some(q) if q > Decimal::ZERO && q <= Decimal::from(1_000_000_000) => {}
+                _ => {
+                    errors.insert(
+                        format!("items[{index}].quantity"),
+                        "This value should be greater than 0.".into(),
+                    );
+                }
+            },
+        }
+        patch::check_string_at(
+            doc,
+            "productName",
+            &format!("items[{index}].productName"),
+            255,
+            errors,
+        );
+        patch::check_string_at(
+            doc,
+            "comment",
+            &format!("items[{index}].comment"),
+            10_000,
+            errors,
+        );
+        if offer.is_none()
+            && doc.get("id").is_none()
+            && doc
+                .get("productName")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+        {
+            errors.insert(
+                format!("items[{index}]"),
+                "An item needs an offer or a productName.".into(),
+            );
+        }
+        out.push(ItemInput {
+            index,
+            id: doc.get("id").and_then(as_i64),
+            offer,
+            doc: doc.clone(),
+        });
+    }
+    out
+}
+
+/// Builds a line from its document: typed fields checked, the rest kept as attributes.
+pub fn item_from_doc(
+    base: &OrderItem,
+    doc: &Map<String, Value>,
+    index: usize,
+) -> Result<OrderItem, DomainError> {
+    let mut merged = match serde_json::to_value(base) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    patch::merge_top_level(
+        &mut merged,
+        doc,
+        &[
+            "id",
+            "offer",
+            "createdAt",
+            "discountTotal",
+            "discounts",
+            "prices",
+        ],
+    );
+    let mut item: OrderItem = patch::typed(merged).map_err(|e| match e {
+        DomainError::Invalid(f) => DomainError::Invalid(
+            f.into_iter()
+                .map(|(k, v)| (format!("items[{index}].{k}"), v))
+                .collect(),
+        ),
+        other => other,
+    })?;
+    item.id = base.id;
+    item.offer = base.offer.clone();
+    if item.quantity.is_zero() {
+        item.quantity = Decimal::ONE;
+    }
+    if item.status.is_empty() {
+        item.status = "new".into();
+    }
+    Ok(item)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn totals_with_discounts() {
+        let mut o = Order::default();
+        o.items = vec![
+            OrderItem {
+                initial_price: "100".parse().unwrap(),
+                quantity: "2".parse().unwrap(),
+                discount_manual_percent: "10".parse().unwrap(),
+                ..Default::default()
+            },
+            OrderItem {
+                initial_price: "10.50".parse().unwrap(),
+                quantity: "1".parse().unwrap(),
+                discount_manual_amount: "0.5".parse().unwrap(),
+                ..Default::default()
+            },
+        ];
+        o.delivery.cost = Some("300".parse().unwrap());
+        assert_eq!(o.summ(), "190".parse::<Decimal>().unwrap());
+        assert_eq!(o.total_summ(), "490".parse::<Decimal>().unwrap());
+    }
+
+    #[test]
+    fn apply_checks_fields() {
+        let base = Order {
+            site: "s".into(),
+            ..Default::default()
+        };
+        let err = base
+            .apply(&obj(
+                json!({"email": "nope", "delivery": {"cost": -1}, "items": [{"quantity": 0}]}),
+            ))
+            .unwrap_err();
+        let DomainError::Invalid(f) = err else {
+            panic!()
+        };
+        assert!(
+            f.contains_key("email")
+                && f.contains_key("delivery.cost")
+                && f.contains_key("items[0].quantity")
+        );
+        let ok = base
+            .apply(&obj(
+                json!({"externalId": 42, "firstName": "Tom", "customFields": {"nps": 7}}),
+            ))
+            .unwrap();
+        assert_eq!(ok.order.external_id.as_deref(), Some("42"));
+        assert_eq!(ok.order.custom_fields["nps"], json!(7));
+        let bad_type = base.apply(&obj(json!({"shipped": "maybe"}))).unwrap_err();
+        assert!(matches!(bad_type, DomainError::Invalid(f) if f.contains_key("shipped")));
+    }
+
+    #[test]
+    fn track_numbers() {
+        let mut o = Order::default();
+        o.set_track_numbers(&["A1".into(), "B2".into()]);
+        assert_eq!(o.track_numbers(), vec!["A1", "B2"]);
+    }
+}

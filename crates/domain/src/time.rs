@@ -1,0 +1,91 @@
+//! Instants and the two wire formats every face shares: `Y-m-d` and `Y-m-d H:i:s` in a configured zone.
+
+use jiff::{Timestamp, civil, tz::TimeZone};
+
+/// Seconds since the Unix epoch, UTC: how instants are stored.
+pub type UnixSeconds = i64;
+
+/// The time zone that local dates and times on the wire are read and written in.
+#[derive(Debug, Clone)]
+pub struct Zone(pub TimeZone);
+
+impl Zone {
+    /// Looks up an IANA zone name such as `Europe/Moscow`.
+    pub fn named(name: &str) -> Result<Self, String> {
+        TimeZone::get(name)
+            .map(Zone)
+            .map_err(|e| format!("unknown time zone {name}: {e}"))
+    }
+
+    /// Formats an instant as `Y-m-d H:i:s` in this zone.
+    pub fn datetime(&self, secs: UnixSeconds) -> String {
+        match Timestamp::from_second(secs) {
+            Ok(ts) => ts
+                .to_zoned(self.0.clone())
+                .strftime("%Y-%m-%d %H:%M:%S")
+                .to_string(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Formats the calendar date of an instant as `Y-m-d` in this zone.
+    pub fn date(&self, secs: UnixSeconds) -> String {
+        match Timestamp::from_second(secs) {
+            Ok(ts) => ts.to_zoned(self.0.clone()).strftime("%Y-%m-%d").to_string(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Parses `Y-m-d H:i:s` (or `Y-m-d`, meaning its first second) in this zone.
+    pub fn parse_start(&self, text: &str) -> Option<UnixSeconds> {
+        self.parse(text, civil::Time::midnight())
+    }
+
+    /// Parses `Y-m-d H:i:s` (or `Y-m-d`, meaning its last second) in this zone: the inclusive end of a range.
+    pub fn parse_end(&self, text: &str) -> Option<UnixSeconds> {
+        self.parse(text, civil::time(23, 59, 59, 0))
+    }
+
+    fn parse(&self, text: &str, time_of_date: civil::Time) -> Option<UnixSeconds> {
+        let text = text.trim();
+        let civil = if let Ok(dt) = civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", text) {
+            dt
+        } else {
+            civil::Date::strptime("%Y-%m-%d", text)
+                .ok()?
+                .to_datetime(time_of_date)
+        };
+        civil
+            .to_zoned(self.0.clone())
+            .ok()
+            .map(|z| z.timestamp().as_second())
+    }
+}
+
+/// Parses a plain calendar date `Y-m-d`.
+pub fn parse_date(text: &str) -> Option<civil::Date> {
+    civil::Date::strptime("%Y-%m-%d", text.trim()).ok()
+}
+
+/// The current instant.
+pub fn now() -> UnixSeconds {
+    Timestamp::now().as_second()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moscow_round_trip() {
+        let z = Zone::named("Europe/Moscow").unwrap();
+        let t = z.parse_start("2014-03-21 05:14:07").unwrap();
+        assert_eq!(z.datetime(t), "2014-03-21 05:14:07");
+        assert_eq!(z.date(t), "2014-03-21");
+        assert_eq!(
+            z.parse_end("2014-03-21").unwrap() - z.parse_start("2014-03-21").unwrap(),
+            86_399
+        );
+        assert!(z.parse_start("2014-13-01").is_none());
+    }
+}
