@@ -4,7 +4,8 @@ use crate::error::{DomainError, FieldErrors};
 use crate::patch;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use crate::time::Zone;
+use serde_json::{Map, Value, json};
 
 /// How an order line names its catalogue offer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,7 +188,7 @@ pub struct Payment {
     /// Amount.
     pub amount: Decimal,
     /// When it was paid (Unix seconds).
-    #[serde(skip)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub paid_at: Option<i64>,
     /// Comment.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -360,15 +361,15 @@ pub struct OrderInput {
     pub customer: Option<CustomerRef>,
     /// `number`, when given.
     pub number: Option<String>,
-    /// `createdAt`, when given (`Y-m-d H:i:s` still as text).
-    pub created_at: Option<String>,
+    /// `createdAt`, when given.
+    pub created_at: Option<i64>,
     /// Payments given on creation.
-    pub payments: Vec<Map<String, Value>>,
+    pub payments: Vec<Payment>,
 }
 
 impl Order {
     /// Applies a client's order document over this order (an empty one for creation) and checks it.
-    pub fn apply(&self, input: &Map<String, Value>) -> Result<OrderInput, DomainError> {
+    pub fn apply(&self, input: &Map<String, Value>, zone: &Zone) -> Result<OrderInput, DomainError> {
         let mut errors = FieldErrors::new();
         let mut doc = match serde_json::to_value(self) {
             Ok(Value::Object(m)) => m,
@@ -444,24 +445,24 @@ impl Order {
                 None
             }
         };
-        let payments = match input.get("payments") {
+        let payment_docs: Vec<Value> = match input.get("payments") {
             None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(list)) => {
-                list.iter().filter_map(|p| p.as_object().cloned()).collect()
-            }
-            Some(Value::Object(map)) => map
-                .values()
-                .filter_map(|p| p.as_object().cloned())
-                .collect(),
+            Some(Value::Array(list)) => list.clone(),
+            Some(Value::Object(map)) => map.values().cloned().collect(),
             Some(_) => {
                 errors.insert("payments".into(), "This value should be a list.".into());
                 Vec::new()
             }
         };
+        let payments: Vec<Payment> = payment_docs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| Payment::from_input(p, &format!("payments[{i}]"), zone, &mut errors))
+            .collect();
         let number = input.get("number").and_then(as_text);
         let created_at = match input.get("createdAt") {
             None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::String(s)) if zone.parse_start(s).is_some() => zone.parse_start(s),
             Some(_) => {
                 errors.insert(
                     "createdAt".into(),
@@ -547,6 +548,102 @@ impl Order {
                 .data
                 .insert("trackNumber".into(), Value::String(numbers.join(",")));
         }
+    }
+}
+
+impl Payment {
+    /// Reads a payment document (`type`, `status`, `amount`, `paidAt`, `comment`, `externalId`); problems
+    /// go into `errors` under `path`.
+    pub fn from_input(doc: &Value, path: &str, zone: &Zone, errors: &mut FieldErrors) -> Option<Payment> {
+        let Some(m) = doc.as_object() else {
+            errors.insert(path.into(), "This value should be an object.".into());
+            return None;
+        };
+        let text = |k: &str| m.get(k).and_then(as_text);
+        let amount = match m.get("amount") {
+            None | Some(Value::Null) => Decimal::ZERO,
+            Some(v) => match decimal_of(v) {
+                Some(d) if d >= Decimal::ZERO && d <= crate::money::max_amount() => d,
+                _ => {
+                    errors.insert(format!("{path}.amount"), "This value should be a non-negative number.".into());
+                    return None;
+                }
+            },
+        };
+        let paid_at = match m.get("paidAt") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => match zone.parse_start(s) {
+                Some(t) => Some(t),
+                None => {
+                    errors.insert(format!("{path}.paidAt"), "This value is not a valid datetime (expected Y-m-d H:i:s).".into());
+                    return None;
+                }
+            },
+            Some(_) => {
+                errors.insert(format!("{path}.paidAt"), "This value is not a valid datetime (expected Y-m-d H:i:s).".into());
+                return None;
+            }
+        };
+        Some(Payment {
+            id: m.get("id").and_then(as_i64).unwrap_or(0),
+            external_id: text("externalId"),
+            kind: text("type").unwrap_or_default(),
+            status: text("status").unwrap_or_default(),
+            amount,
+            paid_at,
+            comment: text("comment"),
+        })
+    }
+}
+
+/// Keys the snapshot adds beside the order's own document.
+const SNAPSHOT_KEYS: &[&str] =
+    &["id", "number", "site", "items", "payments", "customerId", "createdAt", "statusUpdatedAt", "isTest", "fromApi"];
+
+impl Order {
+    /// The whole order as one document: what a `created` history record keeps.
+    pub fn snapshot(&self) -> Value {
+        let mut v = serde_json::to_value(self).unwrap_or_else(|_| json!({}));
+        v["items"] = serde_json::to_value(&self.items).unwrap_or_default();
+        v["payments"] = serde_json::to_value(&self.payments).unwrap_or_default();
+        v["customerId"] = json!(self.customer_id);
+        v["createdAt"] = json!(self.created_at);
+        v["statusUpdatedAt"] = json!(self.status_updated_at);
+        v["isTest"] = json!(self.is_test);
+        v["fromApi"] = json!(self.from_api);
+        v
+    }
+
+    /// Reads back a [`Order::snapshot`].
+    pub fn from_snapshot(v: &Value) -> Option<Order> {
+        let mut doc = v.as_object()?.clone();
+        let take = |doc: &mut Map<String, Value>, k: &str| doc.remove(k).unwrap_or(Value::Null);
+        let items = take(&mut doc, "items");
+        let payments = take(&mut doc, "payments");
+        let customer_id = take(&mut doc, "customerId");
+        let created_at = take(&mut doc, "createdAt");
+        let status_updated_at = take(&mut doc, "statusUpdatedAt");
+        let is_test = take(&mut doc, "isTest");
+        let from_api = take(&mut doc, "fromApi");
+        let mut o: Order = serde_json::from_value(Value::Object(doc)).ok()?;
+        o.items = serde_json::from_value(items).unwrap_or_default();
+        o.payments = serde_json::from_value(payments).unwrap_or_default();
+        o.customer_id = customer_id.as_i64();
+        o.created_at = created_at.as_i64().unwrap_or_default();
+        o.status_updated_at = status_updated_at.as_i64().unwrap_or_default();
+        o.is_test = is_test.as_bool().unwrap_or(false);
+        o.from_api = from_api.as_bool().unwrap_or(false);
+        Some(o)
+    }
+
+    /// The document stored in the order row: the order without what has columns or tables of its own.
+    pub fn document(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Whether a key is one the snapshot adds (so never an attribute).
+    pub fn is_snapshot_key(key: &str) -> bool {
+        SNAPSHOT_KEYS.contains(&key)
     }
 }
 
@@ -743,10 +840,12 @@ mod tests {
             site: "s".into(),
             ..Default::default()
         };
+        let zone = Zone::named("Europe/Moscow").unwrap();
         let err = base
-            .apply(&obj(
-                json!({"email": "nope", "delivery": {"cost": -1}, "items": [{"quantity": 0}]}),
-            ))
+            .apply(
+                &obj(json!({"email": "nope", "delivery": {"cost": -1}, "items": [{"quantity": 0}]})),
+                &zone,
+            )
             .unwrap_err();
         let DomainError::Invalid(f) = err else {
             panic!()
@@ -757,13 +856,18 @@ mod tests {
                 && f.contains_key("items[0].quantity")
         );
         let ok = base
-            .apply(&obj(
-                json!({"externalId": 42, "firstName": "Tom", "customFields": {"nps": 7}}),
-            ))
+            .apply(
+                &obj(json!({"externalId": 42, "firstName": "Tom", "customFields": {"nps": 7}})),
+                &zone,
+            )
             .unwrap();
         assert_eq!(ok.order.external_id.as_deref(), Some("42"));
         assert_eq!(ok.order.custom_fields["nps"], json!(7));
-        let bad_type = base.apply(&obj(json!({"shipped": "maybe"}))).unwrap_err();
+        let bad_type = base.apply(&obj(json!({"shipped": "maybe"})), &zone).unwrap_err();
+        let mut full = ok.order.clone();
+        full.items = vec![OrderItem { id: 5, quantity: 2.into(), ..Default::default() }];
+        full.customer_id = Some(3);
+        assert_eq!(Order::from_snapshot(&full.snapshot()), Some(full));
         assert!(matches!(bad_type, DomainError::Invalid(f) if f.contains_key("shipped")));
     }
 

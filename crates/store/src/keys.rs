@@ -1,0 +1,140 @@
+//! API keys: stored by hash, looked up on every request.
+
+use crate::{Store, StoreError, StoreResult};
+use sqlx::Row;
+use torg_domain::DomainError;
+use torg_domain::key::{ApiKey, KeyOwner, SiteAccess, hash_key};
+
+/// What a new key is made of; the plain key itself is made by the caller and shown once.
+#[derive(Debug, Clone)]
+pub struct NewKey {
+    /// The plain key (only its hash is stored).
+    pub plain: String,
+    /// Human name.
+    pub name: String,
+    /// Scopes.
+    pub scopes: Vec<String>,
+    /// Sites reached.
+    pub sites: SiteAccess,
+    /// Allowed addresses.
+    pub allowed_ips: Vec<std::net::IpAddr>,
+    /// Owner, by customer external id or distributor code (resolved here).
+    pub customer_external_id: Option<String>,
+    /// Distributor code.
+    pub distributor: Option<String>,
+}
+
+const COLUMNS: &str = "id, name, prefix, scopes, sites, allowed_ips, customer_id, distributor, created_at, revoked_at";
+
+fn key_from_row(row: &sqlx::any::AnyRow) -> StoreResult<ApiKey> {
+    let scopes: String = row.try_get("scopes")?;
+    let sites: String = row.try_get("sites")?;
+    let ips: String = row.try_get("allowed_ips")?;
+    let customer: Option<i64> = row.try_get("customer_id")?;
+    let distributor: Option<String> = row.try_get("distributor")?;
+    Ok(ApiKey {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        prefix: row.try_get("prefix")?,
+        scopes: scopes.split_whitespace().map(str::to_owned).collect(),
+        sites: serde_json::from_str(&sites).unwrap_or(SiteAccess::Selective(Vec::new())),
+        allowed_ips: serde_json::from_str(&ips).unwrap_or_default(),
+        owner: customer.map(KeyOwner::Customer).or(distributor.map(KeyOwner::Distributor)),
+        created_at: row.try_get("created_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
+}
+
+impl Store {
+    /// Stores a new key. Sites must exist; a customer owner must exist on one of the key's sites.
+    pub async fn create_key(&self, new: NewKey) -> StoreResult<ApiKey> {
+        let mut tx = self.begin().await?;
+        if let SiteAccess::Selective(codes) = &new.sites {
+            for code in codes {
+                let found: Option<(i64,)> =
+                    sqlx::query_as("SELECT id FROM sites WHERE code = $1").bind(code).fetch_optional(&mut *tx).await?;
+                if found.is_none() {
+                    return Err(DomainError::invalid("site", format!("Site '{code}' does not exist.")).into());
+                }
+            }
+        }
+        let customer_id = match &new.customer_external_id {
+            None => None,
+            Some(ext) => {
+                let row: Option<(i64, String)> =
+                    sqlx::query_as("SELECT id, site FROM customers WHERE external_id = $1 ORDER BY id LIMIT 1")
+                        .bind(ext)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                match row {
+                    Some((id, _)) => Some(id),
+                    None => return Err(DomainError::invalid("customer", format!("Customer '{ext}' does not exist.")).into()),
+                }
+            }
+        };
+        let ips: Vec<String> = new.allowed_ips.iter().map(ToString::to_string).collect();
+        let now = torg_domain::time::now();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO api_keys (name, key_hash, prefix, scopes, sites, allowed_ips, customer_id, distributor, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(&new.name)
+        .bind(hash_key(&new.plain))
+        .bind(new.plain.chars().take(6).collect::<String>())
+        .bind(new.scopes.join(" "))
+        .bind(serde_json::to_string(&new.sites).unwrap_or_default())
+        .bind(serde_json::to_string(&ips).unwrap_or_default())
+        .bind(customer_id)
+        .bind(&new.distributor)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| match e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                StoreError::Domain(DomainError::invalid("key", "This key already exists."))
+            }
+            other => other.into(),
+        })?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM api_keys WHERE id = $1")))
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let key = key_from_row(&row)?;
+        tx.commit().await?;
+        Ok(key)
+    }
+
+    /// The active key with this plain value, if any.
+    pub async fn find_key(&self, plain: &str) -> StoreResult<Option<ApiKey>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL"
+        )))
+        .bind(hash_key(plain))
+        .fetch_optional(self.reader())
+        .await?;
+        row.as_ref().map(key_from_row).transpose()
+    }
+
+    /// Every key, revoked ones included, oldest first.
+    pub async fn list_keys(&self) -> StoreResult<Vec<ApiKey>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM api_keys ORDER BY id")))
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(key_from_row).collect()
+    }
+
+    /// Revokes the key with this id or name; returns how many keys were revoked.
+    pub async fn revoke_key(&self, id_or_name: &str) -> StoreResult<u64> {
+        let id: i64 = id_or_name.parse().unwrap_or(-1);
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE (id = $2 OR name = $3) AND revoked_at IS NULL")
+            .bind(torg_domain::time::now())
+            .bind(id)
+            .bind(id_or_name)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(done)
+    }
+}

@@ -1,0 +1,963 @@
+//! Orders: creation (customer attached or created, offers resolved, references checked), partial edits
+//! with history, lookups and the filtered list.
+
+use crate::customers::{CustomerLookup, UploadOutcome, domain_messages, replace_custom_fields, unique_as_invalid};
+use crate::history::{Entity, HistoryFilter, NewRecord};
+use crate::references::ref_codes;
+use crate::sql::{Arg, Sql, contains_pattern};
+use crate::{Store, StoreError, StoreResult, Tx, flag};
+use rust_decimal::Decimal;
+use serde_json::{Map, Value, json};
+use sqlx::Row;
+use std::collections::HashMap;
+use torg_domain::customer::{Customer, Phone};
+use torg_domain::history::{Actor, HistoryRecord, diff_orders};
+use torg_domain::money::{from_units, to_units};
+use torg_domain::order::{CustomerRef, ItemInput, OfferRef, OfferSnapshot, Order, OrderInput, OrderItem, default_number, item_from_doc};
+use torg_domain::page::PageRequest;
+use torg_domain::patch::phone_digits;
+use torg_domain::reference::ReferenceKind;
+use torg_domain::time::Zone;
+use torg_domain::{DomainError, FieldErrors};
+
+/// How a request names an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderLookup {
+    /// Internal id.
+    Id(i64),
+    /// External id within a site.
+    ExternalId {
+        /// Site code.
+        site: String,
+        /// External id.
+        external_id: String,
+    },
+    /// Order number.
+    Number(String),
+}
+
+/// A condition on a custom field.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CustomFieldCondition {
+    /// The value is one of these.
+    OneOf(String, Vec<String>),
+    /// The numeric value is at least this.
+    Min(String, Decimal),
+    /// The numeric value is at most this.
+    Max(String, Decimal),
+}
+
+/// A numeric range on one of the order sums.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct NumberRange {
+    /// Lower bound, inclusive.
+    pub min: Option<Decimal>,
+    /// Upper bound, inclusive.
+    pub max: Option<Decimal>,
+}
+
+/// Filters of the order list.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    /// Only these sites (always set: the sites the caller may see).
+    pub sites: Vec<String>,
+    /// Internal ids.
+    pub ids: Vec<i64>,
+    /// External ids.
+    pub external_ids: Vec<String>,
+    /// Order numbers.
+    pub numbers: Vec<String>,
+    /// Substring of the buyer's name, e-mail or phone.
+    pub customer: Option<String>,
+    /// Owning customer's internal id.
+    pub customer_id: Option<i64>,
+    /// Owning customer's external id.
+    pub customer_external_id: Option<String>,
+    /// E-mail, exact.
+    pub email: Option<String>,
+    /// Created at or after.
+    pub created_from: Option<i64>,
+    /// Created at or before.
+    pub created_to: Option<i64>,
+    /// Status changed at or after.
+    pub status_updated_from: Option<i64>,
+    /// Status changed at or before.
+    pub status_updated_to: Option<i64>,
+    /// Status codes or status-group codes.
+    pub extended_status: Vec<String>,
+    /// Order types.
+    pub order_types: Vec<String>,
+    /// Order methods.
+    pub order_methods: Vec<String>,
+    /// Delivery types.
+    pub delivery_types: Vec<String>,
+    /// Shipping warehouses.
+    pub shipment_stores: Vec<String>,
+    /// Orders with a payment of one of these statuses.
+    pub payment_statuses: Vec<String>,
+    /// Orders with a payment of one of these types.
+    pub payment_types: Vec<String>,
+    /// Responsible managers.
+    pub managers: Vec<i64>,
+    /// Total (what the buyer pays).
+    pub price: NumberRange,
+    /// Paid so far.
+    pub prepay: NumberRange,
+    /// Delivery cost.
+    pub delivery_cost: NumberRange,
+    /// Purchase cost.
+    pub purchase: NumberRange,
+    /// Substring of a line's name or article.
+    pub product: Option<String>,
+    /// Substring of the manager comment.
+    pub manager_comment: Option<String>,
+    /// Substring of the buyer's comment.
+    pub customer_comment: Option<String>,
+    /// A tracking number.
+    pub track_number: Option<String>,
+    /// City substring.
+    pub city: Option<String>,
+    /// Shipped flag.
+    pub shipped: Option<bool>,
+    /// Custom field conditions.
+    pub custom_fields: Vec<CustomFieldCondition>,
+}
+
+/// Status of an order, as the statuses method reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderStatusRow {
+    /// Internal id.
+    pub id: i64,
+    /// External id.
+    pub external_id: Option<String>,
+    /// Status code.
+    pub status: String,
+    /// Status-group code.
+    pub group: Option<String>,
+}
+
+const ORDER_COLUMNS: &str = "o.id, o.number, o.site, o.customer_id, o.created_at, o.status_updated_at, o.is_test, o.from_api, o.doc";
+
+/// Appends custom-field conditions as `EXISTS` sub-queries on a `*_custom_fields` table.
+pub(crate) fn push_custom_field_conditions(wh: &mut Sql, table: &str, owner: &str, owner_expr: &str, conds: &[CustomFieldCondition]) {
+    for c in conds {
+        wh.push(&format!(" AND EXISTS (SELECT 1 FROM {table} cf WHERE cf.{owner} = {owner_expr} AND cf.code = "));
+        match c {
+            CustomFieldCondition::OneOf(code, values) => {
+                wh.bind(Arg::Text(code.clone())).push(" AND cf.value_text IN ").bind_list(values.iter().cloned().map(Arg::Text));
+            }
+            CustomFieldCondition::Min(code, v) => {
+                wh.bind(Arg::Text(code.clone())).push(" AND cf.value_num >= ").bind(Arg::Int(to_units(*v)));
+            }
+            CustomFieldCondition::Max(code, v) => {
+                wh.bind(Arg::Text(code.clone())).push(" AND cf.value_num <= ").bind(Arg::Int(to_units(*v)));
+            }
+        }
+        wh.push(")");
+    }
+}
+
+fn push_range(wh: &mut Sql, column: &str, r: NumberRange) {
+    if let Some(min) = r.min {
+        wh.push(&format!(" AND {column} >= ")).bind(Arg::Int(to_units(min)));
+    }
+    if let Some(max) = r.max {
+        wh.push(&format!(" AND {column} <= ")).bind(Arg::Int(to_units(max)));
+    }
+}
+
+fn like(wh: &mut Sql, column: &str, needle: &str) {
+    wh.push(&format!(" AND LOWER({column}) LIKE ")).bind(Arg::Text(contains_pattern(&needle.to_lowercase()))).push(" ESCAPE '\\'");
+}
+
+/// Reference books an order is checked against, read once per write.
+struct Books {
+    statuses: Vec<(String, Map<String, Value>)>,
+    order_types: Vec<(String, Map<String, Value>)>,
+    order_methods: Vec<(String, Map<String, Value>)>,
+    delivery_types: Vec<(String, Map<String, Value>)>,
+    payment_types: Vec<(String, Map<String, Value>)>,
+    payment_statuses: Vec<(String, Map<String, Value>)>,
+    product_statuses: Vec<(String, Map<String, Value>)>,
+    warehouses: Vec<String>,
+    sites: Vec<String>,
+}
+
+impl Books {
+    async fn read(tx: &mut Tx) -> StoreResult<Books> {
+        let warehouses: Vec<(String,)> = sqlx::query_as("SELECT code FROM warehouses").fetch_all(&mut **tx).await?;
+        let sites: Vec<(String,)> = sqlx::query_as("SELECT code FROM sites").fetch_all(&mut **tx).await?;
+        Ok(Books {
+            statuses: ref_codes(tx, ReferenceKind::Status).await?,
+            order_types: ref_codes(tx, ReferenceKind::OrderType).await?,
+            order_methods: ref_codes(tx, ReferenceKind::OrderMethod).await?,
+            delivery_types: ref_codes(tx, ReferenceKind::DeliveryType).await?,
+            payment_types: ref_codes(tx, ReferenceKind::PaymentType).await?,
+            payment_statuses: ref_codes(tx, ReferenceKind::PaymentStatus).await?,
+            product_statuses: ref_codes(tx, ReferenceKind::ProductStatus).await?,
+            warehouses: warehouses.into_iter().map(|w| w.0).collect(),
+            sites: sites.into_iter().map(|s| s.0).collect(),
+        })
+    }
+
+    fn default_of(book: &[(String, Map<String, Value>)]) -> Option<String> {
+        book.iter().find(|(_, a)| a.get("defaultForApi").and_then(Value::as_bool).unwrap_or(false)).map(|(c, _)| c.clone())
+    }
+
+    fn has(book: &[(String, Map<String, Value>)], code: &str) -> bool {
+        book.iter().any(|(c, _)| c == code)
+    }
+
+    fn paid_statuses(&self) -> Vec<String> {
+        self.payment_statuses
+            .iter()
+            .filter(|(_, a)| a.get("paymentComplete").and_then(Value::as_bool).unwrap_or(false))
+            .map(|(c, _)| c.clone())
+            .collect()
+    }
+
+    /// Fills defaults and checks every code the order names.
+    fn check(&self, o: &mut Order, errors: &mut FieldErrors) {
+        if !self.sites.contains(&o.site) {
+            errors.insert("site".into(), format!("Site '{}' does not exist.", o.site));
+        }
+        if o.status.is_empty() {
+            o.status = "new".into();
+        }
+        if !Books::has(&self.statuses, &o.status) {
+            errors.insert("status".into(), format!("Status '{}' does not exist.", o.status));
+        }
+        if o.order_type.is_none() {
+            o.order_type = Books::default_of(&self.order_types);
+        }
+        if let Some(t) = o.order_type.as_deref().filter(|t| !Books::has(&self.order_types, t)) {
+            errors.insert("orderType".into(), format!("Order type '{t}' does not exist."));
+        }
+        if o.order_method.is_none() {
+            o.order_method = Books::default_of(&self.order_methods);
+        }
+        if let Some(m) = o.order_method.as_deref().filter(|m| !Books::has(&self.order_methods, m)) {
+            errors.insert("orderMethod".into(), format!("Order method '{m}' does not exist."));
+        }
+        if let Some(d) = o.delivery.code.as_deref().filter(|d| !Books::has(&self.delivery_types, d)) {
+            errors.insert("delivery.code".into(), format!("Delivery type '{d}' does not exist."));
+        }
+        if let Some(s) = o.shipment_store.as_deref().filter(|s| !self.warehouses.iter().any(|w| w == *s)) {
+            errors.insert("shipmentStore".into(), format!("Store '{s}' does not exist."));
+        }
+        for (i, item) in o.items.iter().enumerate() {
+            if !Books::has(&self.product_statuses, &item.status) {
+                errors.insert(format!("items[{i}].status"), format!("Product status '{}' does not exist.", item.status));
+            }
+        }
+        for (i, p) in o.payments.iter_mut().enumerate() {
+            if p.kind.is_empty() {
+                p.kind = Books::default_of(&self.payment_types).unwrap_or_default();
+            }
+            if !Books::has(&self.payment_types, &p.kind) {
+                errors.insert(format!("payments[{i}].type"), format!("Payment type '{}' does not exist.", p.kind));
+            }
+            if p.status.is_empty() {
+                p.status = Books::default_of(&self.payment_statuses).unwrap_or_else(|| "not-paid".into());
+            }
+            if !Books::has(&self.payment_statuses, &p.status) {
+                errors.insert(format!("payments[{i}].status"), format!("Payment status '{}' does not exist.", p.status));
+            }
+        }
+    }
+}
+
+impl Store {
+    async fn find_offer(&self, tx: &mut Tx, r: &OfferRef) -> StoreResult<Option<(OfferSnapshot, Decimal, Option<Decimal>)>> {
+        let (sql, arg): (&'static str, Arg) = match r {
+            OfferRef::Id(i) => ("SELECT id, external_id, xml_id, name, article, price, purchase_price FROM offers WHERE id = $1", Arg::Int(*i)),
+            OfferRef::ExternalId(s) => ("SELECT id, external_id, xml_id, name, article, price, purchase_price FROM offers WHERE external_id = $1", Arg::Text(s.clone())),
+            OfferRef::XmlId(s) => ("SELECT id, external_id, xml_id, name, article, price, purchase_price FROM offers WHERE xml_id = $1", Arg::Text(s.clone())),
+        };
+        let q = match arg {
+            Arg::Int(i) => sqlx::query(sql).bind(i),
+            Arg::Text(s) => sqlx::query(sql).bind(s),
+        };
+        let row = q.fetch_optional(&mut **tx).await?;
+        row.map(|r| {
+            Ok((
+                OfferSnapshot {
+                    id: r.try_get("id")?,
+                    external_id: r.try_get("external_id")?,
+                    xml_id: r.try_get("xml_id")?,
+                    name: r.try_get("name")?,
+                    article: r.try_get("article")?,
+                },
+                from_units(r.try_get("price")?),
+                r.try_get::<Option<i64>, _>("purchase_price")?.map(from_units),
+            ))
+        })
+        .transpose()
+    }
+
+    /// Builds the new line list from the client's: existing lines by id are updated, offers resolved.
+    async fn build_items(&self, tx: &mut Tx, old: &[OrderItem], inputs: &[ItemInput]) -> StoreResult<Vec<OrderItem>> {
+        let mut errors = FieldErrors::new();
+        let mut items = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            let i = input.index;
+            let base = match input.id {
+                Some(id) => match old.iter().find(|o| o.id == id) {
+                    Some(existing) => existing.clone(),
+                    None => {
+                        errors.insert(format!("items[{i}].id"), format!("Order item with id {id} not found."));
+                        continue;
+                    }
+                },
+                None => {
+                    let mut base = OrderItem::default();
+                    if let Some(r) = &input.offer {
+                        match self.find_offer(tx, r).await? {
+                            Some((snapshot, price, purchase)) => {
+                                base.product_name = snapshot.name.clone();
+                                base.initial_price = price;
+                                base.purchase_price = purchase;
+                                base.offer = Some(snapshot);
+                            }
+                            None => {
+                                let (field, value) = r.describe();
+                                errors.insert(format!("items[{i}].offer.{field}"), format!("Offer with {field} {value} not found."));
+                                continue;
+                            }
+                        }
+                    }
+                    base
+                }
+            };
+            match item_from_doc(&base, &input.doc, i) {
+                Ok(item) => items.push(item),
+                Err(DomainError::Invalid(f)) => errors.extend(f),
+                Err(other) => return Err(other.into()),
+            }
+        }
+        if errors.is_empty() { Ok(items) } else { Err(DomainError::Invalid(errors).into()) }
+    }
+
+    /// Finds the order's customer, or attaches one by e-mail or phone, or creates one from the contact
+    /// fields; fills the order's contact fields from the customer where they are empty.
+    async fn resolve_customer(&self, tx: &mut Tx, o: &mut Order, given: Option<&CustomerRef>, actor: Actor, now: i64) -> StoreResult<()> {
+        if let Some(r) = given {
+            let lookup = match r {
+                CustomerRef::Id(id) => CustomerLookup::Id(*id),
+                CustomerRef::ExternalId(e) => CustomerLookup::ExternalId { site: o.site.clone(), external_id: e.clone() },
+            };
+            let Some(id) = self.customer_id_in(tx, &lookup).await? else {
+                let message = match r {
+                    CustomerRef::Id(id) => format!("Customer with id {id} not found."),
+                    CustomerRef::ExternalId(e) => format!("Customer with externalId '{e}' not found."),
+                };
+                return Err(DomainError::invalid("customer", message).into());
+            };
+            o.customer_id = Some(id);
+        } else if o.customer_id.is_none() {
+            let mut found: Option<(i64,)> = None;
+            if let Some(email) = o.email.as_deref().filter(|e| !e.is_empty()) {
+                found = sqlx::query_as("SELECT id FROM customers WHERE site = $1 AND email = $2 ORDER BY id LIMIT 1")
+                    .bind(&o.site)
+                    .bind(email.to_lowercase())
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            }
+            if found.is_none() {
+                if let Some(digits) = o.phone.as_deref().map(phone_digits).filter(|d| d.len() >= 5) {
+                    found = sqlx::query_as("SELECT id FROM customers WHERE site = $1 AND (' ' || phones || ' ') LIKE $2 ORDER BY id LIMIT 1")
+                        .bind(&o.site)
+                        .bind(format!("% {digits} %"))
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                }
+            }
+            o.customer_id = match found {
+                Some((id,)) => Some(id),
+                None => {
+                    let c = Customer {
+                        site: o.site.clone(),
+                        first_name: o.first_name.clone(),
+                        last_name: o.last_name.clone(),
+                        patronymic: o.patronymic.clone(),
+                        email: o.email.clone(),
+                        phones: o.phone.iter().map(|p| Phone { number: p.clone() }).collect(),
+                        manager_id: o.manager_id,
+                        ..Customer::default()
+                    };
+                    Some(self.create_customer_in(tx, c, actor, now).await?.id)
+                }
+            };
+        }
+        if let Some(id) = o.customer_id {
+            let row: (String, String) = sqlx::query_as("SELECT site, doc FROM customers WHERE id = $1").bind(id).fetch_one(&mut **tx).await?;
+            if row.0 != o.site {
+                return Err(DomainError::invalid("customer", format!("Customer with id {id} belongs to another site.")).into());
+            }
+            let c: Customer = serde_json::from_str(&row.1).unwrap_or_default();
+            fill(&mut o.first_name, &c.first_name);
+            fill(&mut o.last_name, &c.last_name);
+            fill(&mut o.patronymic, &c.patronymic);
+            fill(&mut o.email, &c.email);
+            fill(&mut o.phone, &c.phones.first().map(|p| p.number.clone()));
+        }
+        Ok(())
+    }
+
+    async fn write_order_row(&self, tx: &mut Tx, o: &Order, paid: &[String], now: i64, insert: bool) -> StoreResult<i64> {
+        let sql = if insert {
+            "INSERT INTO orders (number, site, external_id, status, customer_id, email, phones, search, order_type, order_method,
+             delivery_type, shipment_store, manager_id, payment_status, payment_type, summ, total_summ, prepay_sum, purchase_summ,
+             delivery_cost, track_numbers, city, region, manager_comment, customer_comment, is_test, from_api, shipment_date,
+             delivery_date, created_at, updated_at, status_updated_at, doc)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
+             $24, $25, $26, $27, $28, $29, $30, $31, $32, $33) RETURNING id"
+        } else {
+            "UPDATE orders SET number = $1, site = $2, external_id = $3, status = $4, customer_id = $5, email = $6, phones = $7,
+             search = $8, order_type = $9, order_method = $10, delivery_type = $11, shipment_store = $12, manager_id = $13,
+             payment_status = $14, payment_type = $15, summ = $16, total_summ = $17, prepay_sum = $18, purchase_summ = $19,
+             delivery_cost = $20, track_numbers = $21, city = $22, region = $23, manager_comment = $24, customer_comment = $25,
+             is_test = $26, from_api = $27, shipment_date = $28, delivery_date = $29, created_at = $30, updated_at = $31,
+             status_updated_at = $32, doc = $33 WHERE id = $34 RETURNING id"
+        };
+        let name = [&o.last_name, &o.first_name, &o.patronymic].iter().filter_map(|p| p.as_deref()).collect::<Vec<_>>().join(" ");
+        let phones = [&o.phone, &o.additional_phone].iter().filter_map(|p| p.as_deref()).map(phone_digits).collect::<Vec<_>>().join(" ");
+        let search = format!("{name} {} {phones}", o.email.as_deref().unwrap_or("")).to_lowercase();
+        let last_payment = o.payments.last();
+        let address = |k: &str| o.delivery.address.get(k).and_then(Value::as_str).map(str::to_owned);
+        let track = o.track_numbers();
+        let number = if o.number.is_empty() { format!("~{}", now.wrapping_mul(1_000_003) ^ i64::from(std::process::id())) } else { o.number.clone() };
+        let mut q = sqlx::query(sql)
+            .bind(number)
+            .bind(&o.site)
+            .bind(&o.external_id)
+            .bind(&o.status)
+            .bind(o.customer_id)
+            .bind(o.email.as_deref().map(str::to_lowercase))
+            .bind(phones)
+            .bind(search)
+            .bind(&o.order_type)
+            .bind(&o.order_method)
+            .bind(&o.delivery.code)
+            .bind(&o.shipment_store)
+            .bind(o.manager_id)
+            .bind(last_payment.map(|p| p.status.clone()))
+            .bind(last_payment.map(|p| p.kind.clone()))
+            .bind(to_units(o.summ()))
+            .bind(to_units(o.total_summ()))
+            .bind(to_units(o.prepay_sum(paid)))
+            .bind(to_units(o.purchase_summ()))
+            .bind(to_units(o.delivery.cost.unwrap_or_default()))
+            .bind(if track.is_empty() { String::new() } else { format!(",{},", track.join(",")) })
+            .bind(address("city"))
+            .bind(address("region"))
+            .bind(&o.manager_comment)
+            .bind(&o.customer_comment)
+            .bind(i64::from(o.is_test))
+            .bind(i64::from(o.from_api))
+            .bind(&o.shipment_date)
+            .bind(&o.delivery.date)
+            .bind(o.created_at)
+            .bind(now)
+            .bind(o.status_updated_at)
+            .bind(o.document());
+        if !insert {
+            q = q.bind(o.id);
+        }
+        let row = q
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(d) if d.is_unique_violation() && d.message().contains("number") => {
+                    StoreError::Domain(DomainError::invalid("number", "Order with this number already exists."))
+                }
+                _ => unique_as_invalid(e, "externalId", "Order with this externalId already exists."),
+            })?;
+        Ok(row.try_get("id")?)
+    }
+
+    /// Writes the line list: updates kept lines, deletes dropped ones, inserts new ones (assigning ids).
+    async fn write_items(&self, tx: &mut Tx, order_id: i64, old: &[OrderItem], items: &mut [OrderItem], now: i64) -> StoreResult<()> {
+        for gone in old.iter().filter(|o| !items.iter().any(|n| n.id == o.id)) {
+            sqlx::query("DELETE FROM order_items WHERE id = $1").bind(gone.id).execute(&mut **tx).await?;
+        }
+        for (pos, item) in items.iter_mut().enumerate() {
+            if item.attrs.get("createdAt").is_none() {
+                item.attrs.insert("createdAt".into(), json!(now));
+            }
+            let doc = serde_json::to_string(&*item).unwrap_or_default();
+            let offer_id = item.offer.as_ref().map(|o| o.id);
+            if item.id == 0 {
+                item.id = sqlx::query_scalar(
+                    "INSERT INTO order_items (order_id, position, offer_id, product_name, quantity, initial_price, status, warehouse, doc)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                )
+                .bind(order_id)
+                .bind(i64::try_from(pos).unwrap_or(0))
+                .bind(offer_id)
+                .bind(&item.product_name)
+                .bind(to_units(item.quantity))
+                .bind(to_units(item.initial_price))
+                .bind(&item.status)
+                .bind(&item.warehouse)
+                .bind(doc)
+                .fetch_one(&mut **tx)
+                .await?;
+            } else if old.iter().find(|o| o.id == item.id) != Some(item) {
+                sqlx::query(
+                    "UPDATE order_items SET position = $1, product_name = $2, quantity = $3, initial_price = $4, status = $5,
+                     warehouse = $6, doc = $7 WHERE id = $8",
+                )
+                .bind(i64::try_from(pos).unwrap_or(0))
+                .bind(&item.product_name)
+                .bind(to_units(item.quantity))
+                .bind(to_units(item.initial_price))
+                .bind(&item.status)
+                .bind(&item.warehouse)
+                .bind(doc)
+                .bind(item.id)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn insert_payments(&self, tx: &mut Tx, order_id: i64, o: &mut Order, now: i64) -> StoreResult<()> {
+        for p in o.payments.iter_mut().filter(|p| p.id == 0) {
+            p.id = sqlx::query_scalar(
+                "INSERT INTO payments (order_id, external_id, type, status, amount, paid_at, comment, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            )
+            .bind(order_id)
+            .bind(&p.external_id)
+            .bind(&p.kind)
+            .bind(&p.status)
+            .bind(to_units(p.amount))
+            .bind(p.paid_at)
+            .bind(&p.comment)
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Creates an order inside `tx` from a parsed document; the order's site must be set.
+    pub(crate) async fn create_order_in(&self, tx: &mut Tx, mut input: OrderInput, actor: Actor, now: i64) -> StoreResult<Order> {
+        let books = Books::read(tx).await?;
+        let mut o = input.order;
+        o.created_at = input.created_at.unwrap_or(now);
+        o.status_updated_at = now;
+        o.from_api = matches!(actor, Actor::Api(_));
+        o.payments = std::mem::take(&mut input.payments);
+        if let Some(n) = input.number.take() {
+            o.number = n;
+        }
+        o.items = match &input.items {
+            Some(list) => self.build_items(tx, &[], list).await?,
+            None => Vec::new(),
+        };
+        let mut errors = FieldErrors::new();
+        books.check(&mut o, &mut errors);
+        if !errors.is_empty() {
+            return Err(DomainError::Invalid(errors).into());
+        }
+        self.resolve_customer(tx, &mut o, input.customer.as_ref(), actor, now).await?;
+        let paid = books.paid_statuses();
+        o.id = self.write_order_row(tx, &o, &paid, now, true).await?;
+        if o.number.is_empty() {
+            o.number = default_number(o.id);
+            sqlx::query("UPDATE orders SET number = $1 WHERE id = $2").bind(&o.number).bind(o.id).execute(&mut **tx).await.map_err(|e| {
+                unique_as_invalid(e, "number", "Order with this number already exists.")
+            })?;
+        }
+        let mut items = std::mem::take(&mut o.items);
+        self.write_items(tx, o.id, &[], &mut items, now).await?;
+        o.items = items;
+        self.insert_payments(tx, o.id, &mut o, now).await?;
+        replace_custom_fields(tx, "order_custom_fields", "order_id", o.id, &o.custom_fields).await?;
+        let snapshot = o.snapshot();
+        self.write_history(tx, Entity::Order, now, &[NewRecord { entity_id: o.id, actor, created: true, deleted: false, change: None, entity: &snapshot }])
+            .await?;
+        Ok(o)
+    }
+
+    /// Creates an order on `site` from a client's document.
+    pub async fn create_order(&self, site: &str, doc: &Map<String, Value>, actor: Actor, zone: &Zone) -> StoreResult<Order> {
+        let base = Order { site: site.into(), ..Order::default() };
+        let input = base.apply(doc, zone)?;
+        let now = torg_domain::time::now();
+        let mut tx = self.begin().await?;
+        let order = self.create_order_in(&mut tx, input, actor, now).await?;
+        tx.commit().await?;
+        Ok(order)
+    }
+
+    /// Creates many orders, each in its own transaction.
+    pub async fn upload_orders(&self, site: &str, docs: &[Map<String, Value>], actor: Actor, zone: &Zone) -> StoreResult<UploadOutcome> {
+        let mut out = UploadOutcome::default();
+        for doc in docs {
+            let ext = doc.get("externalId").and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_i64().map(|i| i.to_string())));
+            match self.create_order(site, doc, actor, zone).await {
+                Ok(o) => out.uploaded.push((o.id, o.external_id)),
+                Err(StoreError::Domain(e)) => out.failed.push((ext, domain_messages(e))),
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(out)
+    }
+
+    async fn order_id_in(&self, tx: &mut Tx, lookup: &OrderLookup) -> StoreResult<Option<i64>> {
+        let row: Option<(i64,)> = match lookup {
+            OrderLookup::Id(id) => sqlx::query_as("SELECT id FROM orders WHERE id = $1").bind(*id).fetch_optional(&mut **tx).await?,
+            OrderLookup::ExternalId { site, external_id } => sqlx::query_as("SELECT id FROM orders WHERE site = $1 AND external_id = $2")
+                .bind(site)
+                .bind(external_id)
+                .fetch_optional(&mut **tx)
+                .await?,
+            OrderLookup::Number(n) => sqlx::query_as("SELECT id FROM orders WHERE number = $1").bind(n).fetch_optional(&mut **tx).await?,
+        };
+        Ok(row.map(|r| r.0))
+    }
+
+    /// Applies a partial update. `allowed_sites` limits which orders the caller may touch.
+    pub async fn edit_order(&self, lookup: &OrderLookup, doc: &Map<String, Value>, actor: Actor, allowed_sites: &[String], zone: &Zone) -> StoreResult<Order> {
+        let now = torg_domain::time::now();
+        let mut tx = self.begin().await?;
+        let id = self.order_id_in(&mut tx, lookup).await?.ok_or_else(|| DomainError::NotFound("order".into()))?;
+        let old = self.load_orders(&mut *tx, &[id]).await?.pop().ok_or_else(|| DomainError::NotFound("order".into()))?;
+        if !allowed_sites.contains(&old.site) {
+            return Err(DomainError::NotFound("order".into()).into());
+        }
+        let mut input = old.apply(doc, zone)?;
+        let mut new = input.order.clone();
+        if let Some(list) = &input.items {
+            new.items = self.build_items(&mut tx, &old.items, list).await?;
+        }
+        if let Some(n) = input.number.take() {
+            new.number = n;
+        }
+        if let Some(t) = input.created_at {
+            new.created_at = t;
+        }
+        new.payments.extend(std::mem::take(&mut input.payments));
+        let books = Books::read(&mut tx).await?;
+        let mut errors = FieldErrors::new();
+        books.check(&mut new, &mut errors);
+        if !errors.is_empty() {
+            return Err(DomainError::Invalid(errors).into());
+        }
+        if input.customer.is_some() {
+            new.customer_id = None;
+            self.resolve_customer(&mut tx, &mut new, input.customer.as_ref(), actor, now).await?;
+        }
+        if new.status != old.status {
+            new.status_updated_at = now;
+        }
+        let mut items = std::mem::take(&mut new.items);
+        self.write_items(&mut tx, id, &old.items, &mut items, now).await?;
+        new.items = items;
+        self.insert_payments(&mut tx, id, &mut new, now).await?;
+        let changes = diff_orders(&old, &new);
+        if !changes.is_empty() {
+            self.write_order_row(&mut tx, &new, &books.paid_statuses(), now, false).await?;
+            replace_custom_fields(&mut tx, "order_custom_fields", "order_id", id, &new.custom_fields).await?;
+            let stub = order_stub(&new);
+            let records: Vec<_> = changes
+                .iter()
+                .map(|c| NewRecord { entity_id: id, actor, created: false, deleted: false, change: Some(c), entity: &stub })
+                .collect();
+            self.write_history(&mut tx, Entity::Order, now, &records).await?;
+        }
+        tx.commit().await?;
+        Ok(new)
+    }
+
+    /// Sets external ids by internal id, all or nothing.
+    pub async fn fix_order_external_ids(&self, pairs: &[(i64, String)], allowed_sites: &[String], actor: Actor) -> StoreResult<()> {
+        let now = torg_domain::time::now();
+        let mut tx = self.begin().await?;
+        for (i, (id, ext)) in pairs.iter().enumerate() {
+            let Some(old) = self.load_orders(&mut *tx, &[*id]).await?.pop().filter(|o| allowed_sites.contains(&o.site)) else {
+                return Err(DomainError::invalid(format!("orders[{i}].id"), format!("Order with id {id} not found.")).into());
+            };
+            let mut new = old.clone();
+            new.external_id = Some(ext.clone());
+            let books = Books::read(&mut tx).await?;
+            self.write_order_row(&mut tx, &new, &books.paid_statuses(), now, false).await?;
+            let stub = order_stub(&new);
+            let changes = diff_orders(&old, &new);
+            let records: Vec<_> = changes
+                .iter()
+                .map(|c| NewRecord { entity_id: *id, actor, created: false, deleted: false, change: Some(c), entity: &stub })
+                .collect();
+            self.write_history(&mut tx, Entity::Order, now, &records).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Loads whole orders (lines and payments included) by id, in the order given.
+    async fn load_orders(&self, conn: &mut sqlx::AnyConnection, ids: &[i64]) -> StoreResult<Vec<Order>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = Sql::new(&format!("SELECT {ORDER_COLUMNS} FROM orders o WHERE o.id IN "));
+        q.bind_list(ids.iter().copied().map(Arg::Int));
+        let rows = q.query().fetch_all(&mut *conn).await?;
+        let mut orders: HashMap<i64, Order> = HashMap::with_capacity(rows.len());
+        for r in &rows {
+            let doc: String = r.try_get("doc")?;
+            let mut o: Order = serde_json::from_str(&doc).unwrap_or_default();
+            o.id = r.try_get("id")?;
+            o.number = r.try_get("number")?;
+            o.site = r.try_get("site")?;
+            o.customer_id = r.try_get("customer_id")?;
+            o.created_at = r.try_get("created_at")?;
+            o.status_updated_at = r.try_get("status_updated_at")?;
+            o.is_test = flag(r.try_get("is_test")?);
+            o.from_api = flag(r.try_get("from_api")?);
+            orders.insert(o.id, o);
+        }
+        let mut q = Sql::new("SELECT order_id, doc, id FROM order_items WHERE order_id IN ");
+        q.bind_list(ids.iter().copied().map(Arg::Int)).push(" ORDER BY order_id, position, id");
+        for r in q.query().fetch_all(&mut *conn).await? {
+            let order_id: i64 = r.try_get("order_id")?;
+            let mut item: OrderItem = serde_json::from_str(&r.try_get::<String, _>("doc")?).unwrap_or_default();
+            item.id = r.try_get("id")?;
+            if let Some(o) = orders.get_mut(&order_id) {
+                o.items.push(item);
+            }
+        }
+        let mut q = Sql::new("SELECT id, order_id, external_id, type, status, amount, paid_at, comment FROM payments WHERE order_id IN ");
+        q.bind_list(ids.iter().copied().map(Arg::Int)).push(" ORDER BY id");
+        for r in q.query().fetch_all(&mut *conn).await? {
+            let order_id: i64 = r.try_get("order_id")?;
+            let p = torg_domain::order::Payment {
+                id: r.try_get("id")?,
+                external_id: r.try_get("external_id")?,
+                kind: r.try_get("type")?,
+                status: r.try_get("status")?,
+                amount: from_units(r.try_get("amount")?),
+                paid_at: r.try_get("paid_at")?,
+                comment: r.try_get("comment")?,
+            };
+            if let Some(o) = orders.get_mut(&order_id) {
+                o.payments.push(p);
+            }
+        }
+        Ok(ids.iter().filter_map(|id| orders.remove(id)).collect())
+    }
+
+    /// One whole order.
+    pub async fn get_order(&self, lookup: &OrderLookup) -> StoreResult<Option<Order>> {
+        let mut conn = self.reader().acquire().await?;
+        let id: Option<(i64,)> = match lookup {
+            OrderLookup::Id(id) => sqlx::query_as("SELECT id FROM orders WHERE id = $1").bind(*id).fetch_optional(&mut *conn).await?,
+            OrderLookup::ExternalId { site, external_id } => sqlx::query_as("SELECT id FROM orders WHERE site = $1 AND external_id = $2")
+                .bind(site)
+                .bind(external_id)
+                .fetch_optional(&mut *conn)
+                .await?,
+            OrderLookup::Number(n) => sqlx::query_as("SELECT id FROM orders WHERE number = $1").bind(n).fetch_optional(&mut *conn).await?,
+        };
+        match id {
+            Some((id,)) => Ok(self.load_orders(&mut conn, &[id]).await?.pop()),
+            None => Ok(None),
+        }
+    }
+
+    /// Expands status-group codes in `codes` into their statuses.
+    pub async fn expand_statuses(&self, codes: &[String]) -> StoreResult<Vec<String>> {
+        let statuses = self.list_refs(ReferenceKind::Status).await?;
+        let mut out: Vec<String> = Vec::new();
+        for code in codes {
+            if statuses.iter().any(|s| &s.code == code) {
+                out.push(code.clone());
+            }
+            out.extend(statuses.iter().filter(|s| s.attr_str("group") == Some(code.as_str())).map(|s| s.code.clone()));
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// A page of whole orders, newest first, and the size of the filtered set.
+    pub async fn list_orders(&self, f: &OrderFilter, page: PageRequest) -> StoreResult<(Vec<Order>, u64)> {
+        let mut wh = Sql::new(" WHERE o.site IN ");
+        wh.bind_list(f.sites.iter().cloned().map(Arg::Text));
+        if !f.ids.is_empty() {
+            wh.push(" AND o.id IN ").bind_list(f.ids.iter().copied().map(Arg::Int));
+        }
+        if !f.external_ids.is_empty() {
+            wh.push(" AND o.external_id IN ").bind_list(f.external_ids.iter().cloned().map(Arg::Text));
+        }
+        if !f.numbers.is_empty() {
+            wh.push(" AND o.number IN ").bind_list(f.numbers.iter().cloned().map(Arg::Text));
+        }
+        if let Some(c) = &f.customer {
+            let digits = phone_digits(c);
+            wh.push(" AND (o.search LIKE ").bind(Arg::Text(contains_pattern(&c.to_lowercase()))).push(" ESCAPE '\\'");
+            if digits.len() >= 3 {
+                wh.push(" OR o.phones LIKE ").bind(Arg::Text(contains_pattern(&digits))).push(" ESCAPE '\\'");
+            }
+            wh.push(")");
+        }
+        if let Some(id) = f.customer_id {
+            wh.push(" AND o.customer_id = ").bind(Arg::Int(id));
+        }
+        if let Some(ext) = &f.customer_external_id {
+            wh.push(" AND o.customer_id IN (SELECT id FROM customers WHERE external_id = ").bind(Arg::Text(ext.clone())).push(")");
+        }
+        if let Some(e) = &f.email {
+            wh.push(" AND o.email = ").bind(Arg::Text(e.to_lowercase()));
+        }
+        for (col, v, op) in [
+            ("o.created_at", f.created_from, ">="),
+            ("o.created_at", f.created_to, "<="),
+            ("o.status_updated_at", f.status_updated_from, ">="),
+            ("o.status_updated_at", f.status_updated_to, "<="),
+        ] {
+            if let Some(t) = v {
+                wh.push(&format!(" AND {col} {op} ")).bind(Arg::Int(t));
+            }
+        }
+        if !f.extended_status.is_empty() {
+            let statuses = self.expand_statuses(&f.extended_status).await?;
+            if statuses.is_empty() {
+                wh.push(" AND 1 = 0");
+            } else {
+                wh.push(" AND o.status IN ").bind_list(statuses.into_iter().map(Arg::Text));
+            }
+        }
+        for (col, list) in [
+            ("o.order_type", &f.order_types),
+            ("o.order_method", &f.order_methods),
+            ("o.delivery_type", &f.delivery_types),
+            ("o.shipment_store", &f.shipment_stores),
+        ] {
+            if !list.is_empty() {
+                wh.push(&format!(" AND {col} IN ")).bind_list(list.iter().cloned().map(Arg::Text));
+            }
+        }
+        for (col, list) in [("status", &f.payment_statuses), ("type", &f.payment_types)] {
+            if !list.is_empty() {
+                wh.push(&format!(" AND EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id AND p.{col} IN "))
+                    .bind_list(list.iter().cloned().map(Arg::Text))
+                    .push(")");
+            }
+        }
+        if !f.managers.is_empty() {
+            wh.push(" AND o.manager_id IN ").bind_list(f.managers.iter().copied().map(Arg::Int));
+        }
+        push_range(&mut wh, "o.total_summ", f.price);
+        push_range(&mut wh, "o.prepay_sum", f.prepay);
+        push_range(&mut wh, "o.delivery_cost", f.delivery_cost);
+        push_range(&mut wh, "o.purchase_summ", f.purchase);
+        if let Some(p) = &f.product {
+            wh.push(" AND EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id AND LOWER(i.product_name) LIKE ")
+                .bind(Arg::Text(contains_pattern(&p.to_lowercase())))
+                .push(" ESCAPE '\\')");
+        }
+        if let Some(c) = &f.manager_comment {
+            like(&mut wh, "o.manager_comment", c);
+        }
+        if let Some(c) = &f.customer_comment {
+            like(&mut wh, "o.customer_comment", c);
+        }
+        if let Some(c) = &f.city {
+            like(&mut wh, "o.city", c);
+        }
+        if let Some(t) = &f.track_number {
+            wh.push(" AND o.track_numbers LIKE ").bind(Arg::Text(contains_pattern(&format!(",{t},")))).push(" ESCAPE '\\'");
+        }
+        if let Some(s) = f.shipped {
+            wh.push(" AND o.doc LIKE ").bind(Arg::Text(format!("%\"shipped\":{s}%")));
+        }
+        push_custom_field_conditions(&mut wh, "order_custom_fields", "order_id", "o.id", &f.custom_fields);
+        let (total,): (i64,) = wh.with_prefix("SELECT COUNT(*) FROM orders o").query_as().fetch_one(self.reader()).await?;
+        let mut ids = wh.with_prefix("SELECT o.id FROM orders o");
+        ids.push(" ORDER BY o.created_at DESC, o.id DESC LIMIT ")
+            .bind(Arg::Int(i64::from(page.limit)))
+            .push(" OFFSET ")
+            .bind(Arg::Int(i64::try_from(page.offset()).unwrap_or(i64::MAX)));
+        let ids: Vec<(i64,)> = ids.query_as().fetch_all(self.reader()).await?;
+        let ids: Vec<i64> = ids.into_iter().map(|r| r.0).collect();
+        let mut conn = self.reader().acquire().await?;
+        let orders = self.load_orders(&mut conn, &ids).await?;
+        Ok((orders, u64::try_from(total).unwrap_or(0)))
+    }
+
+    /// Statuses of the orders with these ids or external ids, within the allowed sites.
+    pub async fn order_statuses(&self, ids: &[i64], external_ids: &[String], allowed_sites: &[String]) -> StoreResult<Vec<OrderStatusRow>> {
+        if ids.is_empty() && external_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = Sql::new("SELECT o.id, o.external_id, o.status FROM orders o WHERE o.site IN ");
+        q.bind_list(allowed_sites.iter().cloned().map(Arg::Text)).push(" AND (1 = 0");
+        if !ids.is_empty() {
+            q.push(" OR o.id IN ").bind_list(ids.iter().copied().map(Arg::Int));
+        }
+        if !external_ids.is_empty() {
+            q.push(" OR o.external_id IN ").bind_list(external_ids.iter().cloned().map(Arg::Text));
+        }
+        q.push(") ORDER BY o.id");
+        let rows: Vec<(i64, Option<String>, String)> = q.query_as().fetch_all(self.reader()).await?;
+        let statuses = self.list_refs(ReferenceKind::Status).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, external_id, status)| {
+                let group = statuses.iter().find(|s| s.code == status).and_then(|s| s.attr_str("group")).map(str::to_owned);
+                OrderStatusRow { id, external_id, status, group }
+            })
+            .collect())
+    }
+
+    /// A page of order history.
+    pub async fn order_history(&self, filter: &HistoryFilter, page: PageRequest) -> StoreResult<(Vec<HistoryRecord>, u64)> {
+        self.read_history(Entity::Order, filter, page).await
+    }
+
+    /// Creates an offer with its product; for demo data and tests until the catalogue has its own face.
+    pub async fn create_offer(&self, offer: &torg_domain::catalogue::Offer) -> StoreResult<i64> {
+        let mut tx = self.begin().await?;
+        let product_id: i64 = sqlx::query_scalar("INSERT INTO products (external_id, article, name, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+            .bind(&offer.external_id)
+            .bind(&offer.article)
+            .bind(&offer.name)
+            .bind(torg_domain::time::now())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| unique_as_invalid(e, "externalId", "Product with this externalId already exists."))?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO offers (product_id, external_id, xml_id, name, article, price, purchase_price, active) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(product_id)
+        .bind(&offer.external_id)
+        .bind(&offer.xml_id)
+        .bind(&offer.name)
+        .bind(&offer.article)
+        .bind(to_units(offer.price))
+        .bind(offer.purchase_price.map(to_units))
+        .bind(i64::from(offer.active))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| unique_as_invalid(e, "externalId", "Offer with this externalId already exists."))?;
+        tx.commit().await?;
+        Ok(id)
+    }
+}
+
+fn fill(target: &mut Option<String>, from: &Option<String>) {
+    if target.as_deref().is_none_or(str::is_empty) {
+        if let Some(v) = from.as_deref().filter(|v| !v.is_empty()) {
+            *target = Some(v.to_string());
+        }
+    }
+}
+
+/// What later history records keep of the order.
+fn order_stub(o: &Order) -> Value {
+    json!({ "id": o.id, "externalId": o.external_id, "number": o.number, "managerId": o.manager_id, "site": o.site, "status": o.status })
+}

@@ -1,0 +1,257 @@
+//! Sites, warehouses, reference books and users: the small tables everything else points at.
+
+use crate::{Store, StoreResult, Tx, flag, json_map};
+use serde_json::{Map, Value};
+use sqlx::Row;
+use torg_domain::reference::{ReferenceEntry, ReferenceKind, Site, Warehouse, defaults};
+use torg_domain::telephony::User;
+
+fn text(map: &Map<String, Value>) -> String {
+    Value::Object(map.clone()).to_string()
+}
+
+impl Store {
+    /// Fills empty reference books with their defaults and makes sure one site and one warehouse exist.
+    pub(crate) async fn seed_defaults(&self) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        for kind in ReferenceKind::ALL {
+            let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM reference_entries WHERE kind = $1")
+                .bind(kind.code())
+                .fetch_one(&mut *tx)
+                .await?;
+            if count == 0 {
+                for entry in defaults(kind) {
+                    upsert_ref(&mut tx, kind, &entry).await?;
+                }
+            }
+        }
+        let (sites,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sites").fetch_one(&mut *tx).await?;
+        if sites == 0 {
+            let attrs = serde_json::json!({"currency": "RUB", "countryIso": "RU", "defaultForCrm": true});
+            sqlx::query("INSERT INTO sites (code, name, url, ordering, attrs, created_at) VALUES ($1, $2, $3, 1, $4, $5)")
+                .bind("default")
+                .bind("Основной магазин")
+                .bind(None::<String>)
+                .bind(attrs.to_string())
+                .bind(torg_domain::time::now())
+                .execute(&mut *tx)
+                .await?;
+        }
+        let (stores,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM warehouses").fetch_one(&mut *tx).await?;
+        if stores == 0 {
+            let attrs = serde_json::json!({"type": "store-type-warehouse", "inventoryType": "integer"});
+            sqlx::query("INSERT INTO warehouses (code, name, active, attrs, created_at) VALUES ($1, $2, 1, $3, $4)")
+                .bind("main")
+                .bind("Основной склад")
+                .bind(attrs.to_string())
+                .bind(torg_domain::time::now())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every entry of a book, in display order.
+    pub async fn list_refs(&self, kind: ReferenceKind) -> StoreResult<Vec<ReferenceEntry>> {
+        let rows = sqlx::query(
+            "SELECT code, name, active, ordering, attrs FROM reference_entries WHERE kind = $1 ORDER BY ordering, code",
+        )
+        .bind(kind.code())
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ReferenceEntry {
+                    code: r.try_get("code")?,
+                    name: r.try_get("name")?,
+                    active: flag(r.try_get("active")?),
+                    ordering: r.try_get("ordering")?,
+                    attrs: json_map(&r.try_get::<String, _>("attrs")?),
+                })
+            })
+            .collect()
+    }
+
+    /// Creates or replaces an entry; true when it was created.
+    pub async fn upsert_ref(&self, kind: ReferenceKind, entry: &ReferenceEntry) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let created = upsert_ref(&mut tx, kind, entry).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    /// Every site, in display order.
+    pub async fn list_sites(&self) -> StoreResult<Vec<Site>> {
+        let rows = sqlx::query("SELECT id, code, name, url, ordering, attrs FROM sites ORDER BY ordering, id")
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Site {
+                    id: r.try_get("id")?,
+                    code: r.try_get("code")?,
+                    name: r.try_get("name")?,
+                    url: r.try_get("url")?,
+                    ordering: r.try_get("ordering")?,
+                    attrs: json_map(&r.try_get::<String, _>("attrs")?),
+                })
+            })
+            .collect()
+    }
+
+    /// Creates or replaces a site; true when it was created.
+    pub async fn upsert_site(&self, site: &Site) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let existing: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM sites WHERE code = $1").bind(&site.code).fetch_optional(&mut *tx).await?;
+        if existing.is_some() {
+            sqlx::query("UPDATE sites SET name = $1, url = $2, ordering = $3, attrs = $4 WHERE code = $5")
+                .bind(&site.name)
+                .bind(&site.url)
+                .bind(site.ordering)
+                .bind(text(&site.attrs))
+                .bind(&site.code)
+                .execute(&mut *tx)
+                .await?;
+        } else {
+            sqlx::query("INSERT INTO sites (code, name, url, ordering, attrs, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(&site.code)
+                .bind(&site.name)
+                .bind(&site.url)
+                .bind(site.ordering)
+                .bind(text(&site.attrs))
+                .bind(torg_domain::time::now())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(existing.is_none())
+    }
+
+    /// Every warehouse (CRM store).
+    pub async fn list_warehouses(&self) -> StoreResult<Vec<Warehouse>> {
+        let rows = sqlx::query("SELECT id, code, name, active, distributor, attrs FROM warehouses ORDER BY id")
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Warehouse {
+                    id: r.try_get("id")?,
+                    code: r.try_get("code")?,
+                    name: r.try_get("name")?,
+                    active: flag(r.try_get("active")?),
+                    distributor: r.try_get("distributor")?,
+                    attrs: json_map(&r.try_get::<String, _>("attrs")?),
+                })
+            })
+            .collect()
+    }
+
+    /// Creates or replaces a warehouse; true when it was created. Its owning distributor is kept.
+    pub async fn upsert_warehouse(&self, w: &Warehouse) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let existing: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM warehouses WHERE code = $1").bind(&w.code).fetch_optional(&mut *tx).await?;
+        if existing.is_some() {
+            sqlx::query("UPDATE warehouses SET name = $1, active = $2, attrs = $3 WHERE code = $4")
+                .bind(&w.name)
+                .bind(i64::from(w.active))
+                .bind(text(&w.attrs))
+                .bind(&w.code)
+                .execute(&mut *tx)
+                .await?;
+        } else {
+            sqlx::query(
+                "INSERT INTO warehouses (code, name, active, distributor, attrs, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&w.code)
+            .bind(&w.name)
+            .bind(i64::from(w.active))
+            .bind(&w.distributor)
+            .bind(text(&w.attrs))
+            .bind(torg_domain::time::now())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(existing.is_none())
+    }
+
+    /// Every user.
+    pub async fn list_users(&self) -> StoreResult<Vec<User>> {
+        let rows = sqlx::query("SELECT id, first_name, last_name, patronymic, email, code, active FROM users ORDER BY id")
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    /// Adds a user (a manager); returns it with its id.
+    pub async fn create_user(&self, user: &User) -> StoreResult<User> {
+        let mut tx = self.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (first_name, last_name, patronymic, email, code, active) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(&user.first_name)
+        .bind(&user.last_name)
+        .bind(&user.patronymic)
+        .bind(&user.email)
+        .bind(&user.code)
+        .bind(i64::from(user.active))
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(User { id, ..user.clone() })
+    }
+}
+
+pub(crate) fn user_from_row(r: &sqlx::any::AnyRow) -> StoreResult<User> {
+    Ok(User {
+        id: r.try_get("id")?,
+        first_name: r.try_get("first_name")?,
+        last_name: r.try_get("last_name")?,
+        patronymic: r.try_get("patronymic")?,
+        email: r.try_get("email")?,
+        code: r.try_get("code")?,
+        active: flag(r.try_get("active")?),
+    })
+}
+
+async fn upsert_ref(tx: &mut Tx, kind: ReferenceKind, entry: &ReferenceEntry) -> StoreResult<bool> {
+    let existing: Option<(String,)> = sqlx::query_as("SELECT code FROM reference_entries WHERE kind = $1 AND code = $2")
+        .bind(kind.code())
+        .bind(&entry.code)
+        .fetch_optional(&mut **tx)
+        .await?;
+    if existing.is_some() {
+        sqlx::query("UPDATE reference_entries SET name = $1, active = $2, ordering = $3, attrs = $4 WHERE kind = $5 AND code = $6")
+            .bind(&entry.name)
+            .bind(i64::from(entry.active))
+            .bind(entry.ordering)
+            .bind(text(&entry.attrs))
+            .bind(kind.code())
+            .bind(&entry.code)
+            .execute(&mut **tx)
+            .await?;
+    } else {
+        sqlx::query("INSERT INTO reference_entries (kind, code, name, active, ordering, attrs) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(kind.code())
+            .bind(&entry.code)
+            .bind(&entry.name)
+            .bind(i64::from(entry.active))
+            .bind(entry.ordering)
+            .bind(text(&entry.attrs))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(existing.is_none())
+}
+
+/// Codes of a book, read inside a transaction: what a write checks its references against.
+pub(crate) async fn ref_codes(tx: &mut Tx, kind: ReferenceKind) -> StoreResult<Vec<(String, Map<String, Value>)>> {
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT code, attrs FROM reference_entries WHERE kind = $1")
+        .bind(kind.code())
+        .fetch_all(&mut **tx)
+        .await?;
+    Ok(rows.into_iter().map(|(c, a)| (c, json_map(&a))).collect())
+}

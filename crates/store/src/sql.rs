@@ -1,0 +1,91 @@
+//! A small builder for SQL whose WHERE clause depends on the request (list filters).
+
+use sqlx::any::AnyArguments;
+use sqlx::query::{Query, QueryAs};
+use sqlx::{Any, AssertSqlSafe, FromRow, any::AnyRow};
+
+/// A value bound to a placeholder.
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+/// SQL text with `$n` placeholders and their values, built in order.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Sql {
+    pub text: String,
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    /// Starts with fixed text.
+    pub fn new(text: &str) -> Sql {
+        Sql { text: text.to_string(), args: Vec::new() }
+    }
+
+    /// A new statement: `prefix` followed by this one's text, with the same values.
+    pub fn with_prefix(&self, prefix: &str) -> Sql {
+        Sql { text: format!("{prefix}{}", self.text), args: self.args.clone() }
+    }
+
+    /// Appends text.
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder bound to `arg`.
+    pub fn bind(&mut self, arg: Arg) -> &mut Self {
+        self.args.push(arg);
+        self.text.push('$');
+        self.text.push_str(&self.args.len().to_string());
+        self
+    }
+
+    /// Appends `(p1, p2, …)` bound to `args`.
+    pub fn bind_list(&mut self, args: impl IntoIterator<Item = Arg>) -> &mut Self {
+        self.text.push('(');
+        for (i, a) in args.into_iter().enumerate() {
+            if i > 0 {
+                self.text.push_str(", ");
+            }
+            self.bind(a);
+        }
+        self.text.push(')');
+        self
+    }
+
+    /// A query with every value bound.
+    pub fn query(&self) -> Query<'_, Any, AnyArguments> {
+        let mut q = sqlx::query(AssertSqlSafe(self.text.clone()));
+        for a in &self.args {
+            q = match a {
+                Arg::Int(i) => q.bind(*i),
+                Arg::Text(s) => q.bind(s.clone()),
+            };
+        }
+        q
+    }
+
+    /// A typed query with every value bound.
+    pub fn query_as<T>(&self) -> QueryAs<'_, Any, T, AnyArguments>
+    where
+        T: for<'r> FromRow<'r, AnyRow>,
+    {
+        let mut q = sqlx::query_as(AssertSqlSafe(self.text.clone()));
+        for a in &self.args {
+            q = match a {
+                Arg::Int(i) => q.bind(*i),
+                Arg::Text(s) => q.bind(s.clone()),
+            };
+        }
+        q
+    }
+}
+
+/// A `LIKE` pattern that matches `needle` anywhere, with the pattern characters escaped.
+pub(crate) fn contains_pattern(needle: &str) -> String {
+    let escaped = needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
