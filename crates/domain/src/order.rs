@@ -2,9 +2,9 @@
 
 use crate::error::{DomainError, FieldErrors};
 use crate::patch;
+use crate::time::Zone;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use crate::time::Zone;
 use serde_json::{Map, Value, json};
 
 /// How an order line names its catalogue offer.
@@ -369,7 +369,11 @@ pub struct OrderInput {
 
 impl Order {
     /// Applies a client's order document over this order (an empty one for creation) and checks it.
-    pub fn apply(&self, input: &Map<String, Value>, zone: &Zone) -> Result<OrderInput, DomainError> {
+    pub fn apply(
+        &self,
+        input: &Map<String, Value>,
+        zone: &Zone,
+    ) -> Result<OrderInput, DomainError> {
         let mut errors = FieldErrors::new();
         let mut doc = match serde_json::to_value(self) {
             Ok(Value::Object(m)) => m,
@@ -457,7 +461,9 @@ impl Order {
         let payments: Vec<Payment> = payment_docs
             .iter()
             .enumerate()
-            .filter_map(|(i, p)| Payment::from_input(p, &format!("payments[{i}]"), zone, &mut errors))
+            .filter_map(|(i, p)| {
+                Payment::from_input(p, &format!("payments[{i}]"), zone, &mut errors)
+            })
             .collect();
         let number = input.get("number").and_then(as_text);
         let created_at = match input.get("createdAt") {
@@ -554,7 +560,12 @@ impl Order {
 impl Payment {
     /// Reads a payment document (`type`, `status`, `amount`, `paidAt`, `comment`, `externalId`); problems
     /// go into `errors` under `path`.
-    pub fn from_input(doc: &Value, path: &str, zone: &Zone, errors: &mut FieldErrors) -> Option<Payment> {
+    pub fn from_input(
+        doc: &Value,
+        path: &str,
+        zone: &Zone,
+        errors: &mut FieldErrors,
+    ) -> Option<Payment> {
         let Some(m) = doc.as_object() else {
             errors.insert(path.into(), "This value should be an object.".into());
             return None;
@@ -565,7 +576,10 @@ impl Payment {
             Some(v) => match decimal_of(v) {
                 Some(d) if d >= Decimal::ZERO && d <= crate::money::max_amount() => d,
                 _ => {
-                    errors.insert(format!("{path}.amount"), "This value should be a non-negative number.".into());
+                    errors.insert(
+                        format!("{path}.amount"),
+                        "This value should be a non-negative number.".into(),
+                    );
                     return None;
                 }
             },
@@ -575,12 +589,18 @@ impl Payment {
             Some(Value::String(s)) => match zone.parse_start(s) {
                 Some(t) => Some(t),
                 None => {
-                    errors.insert(format!("{path}.paidAt"), "This value is not a valid datetime (expected Y-m-d H:i:s).".into());
+                    errors.insert(
+                        format!("{path}.paidAt"),
+                        "This value is not a valid datetime (expected Y-m-d H:i:s).".into(),
+                    );
                     return None;
                 }
             },
             Some(_) => {
-                errors.insert(format!("{path}.paidAt"), "This value is not a valid datetime (expected Y-m-d H:i:s).".into());
+                errors.insert(
+                    format!("{path}.paidAt"),
+                    "This value is not a valid datetime (expected Y-m-d H:i:s).".into(),
+                );
                 return None;
             }
         };
@@ -597,8 +617,18 @@ impl Payment {
 }
 
 /// Keys the snapshot adds beside the order's own document.
-const SNAPSHOT_KEYS: &[&str] =
-    &["id", "number", "site", "items", "payments", "customerId", "createdAt", "statusUpdatedAt", "isTest", "fromApi"];
+const SNAPSHOT_KEYS: &[&str] = &[
+    "id",
+    "number",
+    "site",
+    "items",
+    "payments",
+    "customerId",
+    "createdAt",
+    "statusUpdatedAt",
+    "isTest",
+    "fromApi",
+];
 
 impl Order {
     /// The whole order as one document: what a `created` history record keeps.
@@ -843,7 +873,9 @@ mod tests {
         let zone = Zone::named("Europe/Moscow").unwrap();
         let err = base
             .apply(
-                &obj(json!({"email": "nope", "delivery": {"cost": -1}, "items": [{"quantity": 0}]})),
+                &obj(
+                    json!({"email": "nope", "delivery": {"cost": -1}, "items": [{"quantity": 0}]}),
+                ),
                 &zone,
             )
             .unwrap_err();
@@ -863,9 +895,15 @@ mod tests {
             .unwrap();
         assert_eq!(ok.order.external_id.as_deref(), Some("42"));
         assert_eq!(ok.order.custom_fields["nps"], json!(7));
-        let bad_type = base.apply(&obj(json!({"shipped": "maybe"})), &zone).unwrap_err();
+        let bad_type = base
+            .apply(&obj(json!({"shipped": "maybe"})), &zone)
+            .unwrap_err();
         let mut full = ok.order.clone();
-        full.items = vec![OrderItem { id: 5, quantity: 2.into(), ..Default::default() }];
+        full.items = vec![OrderItem {
+            id: 5,
+            quantity: 2.into(),
+            ..Default::default()
+        }];
         full.customer_id = Some(3);
         assert_eq!(Order::from_snapshot(&full.snapshot()), Some(full));
         assert!(matches!(bad_type, DomainError::Invalid(f) if f.contains_key("shipped")));

@@ -1,1 +1,96 @@
-//! placeholder
+//! torg's HTTP layer: the mechanics every API face shares (reading parameters and bodies, API keys,
+//! rate limits, error envelopes, the OpenAPI document) and one module per face under [`faces`].
+//!
+//! A request goes: rate limiter (per client IP, per face) → router → the face's extractor, which reads
+//! the parameters once, authenticates the key and checks the route's scope → handler → store → the
+//! face's renderer. Every failure on that way, 404/405/413/500 included, leaves as the face's own JSON.
+
+pub mod config;
+pub mod envelope;
+pub mod faces;
+pub mod input;
+pub mod openapi;
+pub mod params;
+pub mod ratelimit;
+
+use axum::Router;
+use axum::extract::connect_info::ConnectInfo;
+use axum::http::{Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use torg_store::Store;
+
+pub use config::HttpConfig;
+
+/// Everything a handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The persistent state.
+    pub store: Store,
+    /// Settings.
+    pub config: Arc<HttpConfig>,
+    /// Rate limiters.
+    pub limiter: Arc<ratelimit::Limiter>,
+}
+
+impl AppState {
+    /// Builds the state; connects to Redis when the config names it.
+    pub async fn new(store: Store, config: HttpConfig) -> Result<AppState, String> {
+        let limiter = ratelimit::Limiter::new(&config).await?;
+        Ok(AppState {
+            store,
+            config: Arc::new(config),
+            limiter: Arc::new(limiter),
+        })
+    }
+}
+
+/// The whole application: every face, the OpenAPI document, and the shared layers.
+pub fn router(state: AppState) -> Router {
+    let api = faces::crm::routes()
+        .route("/openapi.json", axum::routing::get(openapi::serve))
+        .fallback(envelope::not_found)
+        .method_not_allowed_fallback(envelope::method_not_allowed)
+        .with_state(state.clone());
+    api.layer(axum::middleware::from_fn_with_state(state, ratelimit::middleware))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(envelope::panic_response))
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+        }))
+}
+
+/// Serves until `shutdown` resolves, with each client's address available to the handlers.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// The client address of a request (loopback when the server runs without connect info, as in
+/// in-process tests).
+pub fn client_ip<B>(req: &Request<B>) -> std::net::IpAddr {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_canonical())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+}
+
+/// A response with a JSON body and status.
+pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
+    (
+        status,
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/json; charset=utf-8",
+        )],
+        body.to_string(),
+    )
+        .into_response()
+}

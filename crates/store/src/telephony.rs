@@ -50,7 +50,10 @@ impl Store {
         for c in calls {
             if let Some(ext) = &c.external_id {
                 let known: Option<(i64,)> =
-                    sqlx::query_as("SELECT id FROM calls WHERE external_id = $1").bind(ext).fetch_optional(&mut *tx).await?;
+                    sqlx::query_as("SELECT id FROM calls WHERE external_id = $1")
+                        .bind(ext)
+                        .fetch_optional(&mut *tx)
+                        .await?;
                 if known.is_some() {
                     duplicates.push(ext.clone());
                     continue;
@@ -80,7 +83,15 @@ impl Store {
     }
 
     /// Records a call event (a ringing, answered or hung-up call).
-    pub async fn record_call_event(&self, phone: &str, kind: &str, codes: &[String], user_ids: &[i64], site: Option<&str>, attrs: &Map<String, Value>) -> StoreResult<()> {
+    pub async fn record_call_event(
+        &self,
+        phone: &str,
+        kind: &str,
+        codes: &[String],
+        user_ids: &[i64],
+        site: Option<&str>,
+        attrs: &Map<String, Value>,
+    ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         sqlx::query("INSERT INTO call_events (phone, kind, codes, user_ids, site, attrs, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(phone)
@@ -97,18 +108,32 @@ impl Store {
     }
 
     /// The customer whose phone matches (by digits, within the allowed sites) and their manager.
-    pub async fn manager_for_phone(&self, phone: &str, allowed_sites: &[String]) -> StoreResult<ManagerMatch> {
+    pub async fn manager_for_phone(
+        &self,
+        phone: &str,
+        allowed_sites: &[String],
+    ) -> StoreResult<ManagerMatch> {
         let digits = phone_digits(phone);
         if digits.len() < 3 {
-            return Ok(ManagerMatch { customer: None, manager: None });
+            return Ok(ManagerMatch {
+                customer: None,
+                manager: None,
+            });
         }
-        let candidates: Vec<(i64, String)> =
-            sqlx::query_as("SELECT id, site FROM customers WHERE (' ' || phones || ' ') LIKE $1 ORDER BY id")
-                .bind(format!("% {digits} %"))
-                .fetch_all(self.reader())
-                .await?;
-        let Some((id, _)) = candidates.into_iter().find(|(_, site)| allowed_sites.contains(site)) else {
-            return Ok(ManagerMatch { customer: None, manager: None });
+        let candidates: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, site FROM customers WHERE (' ' || phones || ' ') LIKE $1 ORDER BY id",
+        )
+        .bind(format!("% {digits} %"))
+        .fetch_all(self.reader())
+        .await?;
+        let Some((id, _)) = candidates
+            .into_iter()
+            .find(|(_, site)| allowed_sites.contains(site))
+        else {
+            return Ok(ManagerMatch {
+                customer: None,
+                manager: None,
+            });
         };
         let customer = self.get_customer(&crate::CustomerLookup::Id(id)).await?;
         let manager = match customer.as_ref().and_then(|c| c.0.manager_id) {
@@ -117,7 +142,9 @@ impl Store {
                     .bind(m)
                     .fetch_optional(self.reader())
                     .await?;
-                row.as_ref().map(crate::references::user_from_row).transpose()?
+                row.as_ref()
+                    .map(crate::references::user_from_row)
+                    .transpose()?
             }
             None => None,
         };

@@ -1,1 +1,6 @@
-fn main() {}
+//! The `torg` command.
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    torg::cli::main().await
+}

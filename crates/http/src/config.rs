@@ -1,0 +1,33 @@
+//! Settings of the HTTP layer.
+
+use torg_domain::time::Zone;
+
+/// What the HTTP layer is told at start.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Zone that `Y-m-d H:i:s` on the wire is read and written in.
+    pub zone: Zone,
+    /// Requests per second per client IP on the crm, parts and office faces; 0 turns limits off.
+    pub rate_per_second: u32,
+    /// Requests per second per client IP under `/api/telephony/`.
+    pub telephony_rate_per_second: u32,
+    /// Largest request body, in bytes.
+    pub body_limit: usize,
+    /// Redis URL for cluster-wide rate limits; none keeps counters in this process.
+    pub redis_url: Option<String>,
+    /// The address clients reach this server at, reported by `/api/system-info`.
+    pub public_url: String,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            zone: Zone::named("Europe/Moscow").unwrap_or(Zone(jiff::tz::TimeZone::UTC)),
+            rate_per_second: 10,
+            telephony_rate_per_second: 40,
+            body_limit: 10 * 1024 * 1024,
+            redis_url: None,
+            public_url: "http://127.0.0.1:8080".into(),
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! Error envelopes: each face answers failures in its own JSON shape, and the shared failures
+//! (unknown route, wrong verb, oversize body, rate limit, panic) pick the shape by path.
+
+use crate::json_response;
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+/// The faces, as far as error shapes go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Face {
+    /// RetailCRM: `{"success": false, "errorMsg": …, "errors": …}`.
+    Crm,
+    /// Everything else until its face exists: `{"error": …}`.
+    Plain,
+}
+
+impl Face {
+    /// The face a path belongs to.
+    pub fn of(path: &str) -> Face {
+        if path.starts_with("/api/") || path == "/api" {
+            Face::Crm
+        } else {
+            Face::Plain
+        }
+    }
+
+    /// A failure in this face's shape.
+    pub fn error(self, status: StatusCode, message: &str) -> Response {
+        let body = match self {
+            Face::Crm => json!({ "success": false, "errorMsg": message }),
+            Face::Plain => json!({ "error": message }),
+        };
+        json_response(status, &body)
+    }
+}
+
+/// 404 for a route nobody serves.
+pub async fn not_found(uri: Uri) -> Response {
+    let face = Face::of(uri.path());
+    let msg = match face {
+        Face::Crm => "API method not found",
+        Face::Plain => "Not found.",
+    };
+    face.error(StatusCode::NOT_FOUND, msg)
+}
+
+/// 405 for a known route called with the wrong verb.
+pub async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    let _ = method;
+    Face::of(uri.path()).error(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
+}
+
+/// 500 for a handler that panicked; the panic itself goes to the log.
+pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = err
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| err.downcast_ref::<&str>().map(|s| (*s).to_string()))
+        .unwrap_or_default();
+    tracing::error!(panic = %detail, "handler panicked");
+    json_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &json!({ "success": false, "errorMsg": "Internal server error", "error": "Internal server error" }),
+    )
+}
+
+/// A JSON value with `errors` added when there are any.
+pub fn with_errors(mut body: Value, errors: Option<Value>) -> Value {
+    if let Some(e) = errors {
+        body["errors"] = e;
+    }
+    body
+}

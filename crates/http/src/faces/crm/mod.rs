@@ -1,0 +1,958 @@
+//! The CRM face: RetailCRM API v5 (seeds 000 and 001, `spec/crm-v5.md`).
+//!
+//! Parameters come as PHP-style query strings or form fields whose nested values are JSON strings; the
+//! key comes as `X-API-KEY` or `apiKey`; every answer carries `success`; errors are
+//! `{"success": false, "errorMsg": …, "errors": …}` with RetailCRM's exact messages.
+
+mod customers;
+mod meta;
+mod orders;
+mod references;
+mod render;
+mod telephony;
+
+use crate::AppState;
+use crate::faces::RouteSpec;
+use crate::input::Input;
+use crate::json_response;
+use crate::params::{as_bool, as_i64, as_list, is_none_literal};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{FromRequest, MatchedPath, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use rust_decimal::Decimal;
+use serde_json::{Map, Value, json};
+use torg_domain::history::Actor;
+use torg_domain::key::ApiKey;
+use torg_domain::page::{LIMITS, PageRequest, Pagination};
+use torg_domain::{DomainError, FieldErrors};
+use torg_store::StoreError;
+
+/// Every route of the face, with the scope it needs. The extractor checks scopes from this table, and
+/// the OpenAPI document is built from it, so the two cannot drift apart.
+pub const ROUTES: &[RouteSpec] = &[
+    r(
+        "GET",
+        "/api/api-versions",
+        "list_api_versions",
+        "API versions available",
+        None,
+        "meta",
+    ),
+    r(
+        "GET",
+        "/api/credentials",
+        "get_credentials",
+        "Scopes and sites of the key",
+        None,
+        "meta",
+    ),
+    r(
+        "GET",
+        "/api/system-info",
+        "get_system_info",
+        "System version and URLs",
+        None,
+        "meta",
+    ),
+    r(
+        "GET",
+        "/api/v5/reference/sites",
+        "list_sites",
+        "Sites (stores fronts), keyed by code",
+        Some("reference_read"),
+        "reference",
+    ),
+    r(
+        "POST",
+        "/api/v5/reference/sites/{code}/edit",
+        "edit_site",
+        "Create or update a site",
+        Some("reference_write"),
+        "reference",
+    ),
+    r(
+        "GET",
+        "/api/v5/reference/stores",
+        "list_stores",
+        "Stores (warehouses), as a list",
+        Some("reference_read"),
+        "reference",
+    ),
+    r(
+        "POST",
+        "/api/v5/reference/stores/{code}/edit",
+        "edit_store",
+        "Create or update a store",
+        Some("reference_write"),
+        "reference",
+    ),
+    r(
+        "GET",
+        "/api/v5/reference/statuses",
+        "list_statuses",
+        "Order statuses, keyed by code",
+        Some("reference_read"),
+        "reference",
+    ),
+    r(
+        "POST",
+        "/api/v5/reference/statuses/{code}/edit",
+        "edit_status",
+        "Create or update a status",
+        Some("reference_write"),
+        "reference",
+    ),
+    r(
+        "GET",
+        "/api/v5/reference/status-groups",
+        "list_status_groups",
+        "Status groups, keyed by code",
+        Some("reference_read"),
+        "reference",
+    ),
+    r(
+        "GET",
+        "/api/v5/reference/order-types",
+        "list_order_types",
+        "Order types, keyed by code",
+        Some("reference_read"),
+        "reference",
+    ),
+    r(
+        "POST",
+        "/api/v5/reference/order-types/{code}/edit",
+        "edit_order_type",
+        "Create or update an order type",
+        Some("reference_write"),
+        "reference",
+    ),
+    r(
+        "GET",
+        "/api/v5/reference/order-methods",
+        "list_order_methods",
+        "Order methods, keyed by code",
+        Some("reference_read"),
+        "reference",
+    ),
+    r(
+        "POST",
+        "/api/v5/reference/order-methods/{code}/edit",
+        "edit_order_method",
+        "Create or update an order method",
+        Some("reference_write"),
+        "reference",
+    ),
+    r(
+        "GET",
+        "/api/v5/reference/payment-types",
+        "list_payment_types",
+        "Payment types, keyed by code",
+        Some("reference_read"),
+        "reference",
+    ),
+    r(
+        "POST",
+        "/api/v5/reference/payment-types/{code}/edit",
+        "edit_payment_type",
+        "Create or update a payment type",
+        Some("reference_write"),
+        "reference",
+    ),
+    r(
+        "GET",
+        "/api/v5/reference/payment-statuses",
+        "list_payment_statuses",
+        "Payment statuses, keyed by code",
+        Some("reference_read"),
+        "reference",
+    ),
+    r(
+        "POST",
+        "/api/v5/reference/payment-statuses/{code}/edit",
+        "edit_payment_status",
+        "Create or update a payment status",
+        Some("reference_write"),
+        "reference",
+    ),
+    r(
+        "GET",
+        "/api/v5/reference/delivery-types",
+        "list_delivery_types",
+        "Delivery types, keyed by code",
+        Some("reference_read"),
+        "reference",
+    ),
+    r(
+        "POST",
+        "/api/v5/reference/delivery-types/{code}/edit",
+        "edit_delivery_type",
+        "Create or update a delivery type",
+        Some("reference_write"),
+        "reference",
+    ),
+    r(
+        "GET",
+        "/api/v5/reference/product-statuses",
+        "list_product_statuses",
+        "Order line statuses, keyed by code",
+        Some("reference_read"),
+        "reference",
+    ),
+    r(
+        "POST",
+        "/api/v5/reference/product-statuses/{code}/edit",
+        "edit_product_status",
+        "Create or update a line status",
+        Some("reference_write"),
+        "reference",
+    ),
+    r(
+        "GET",
+        "/api/v5/reference/price-types",
+        "list_price_types",
+        "Price types, as a list",
+        Some("reference_read"),
+        "reference",
+    ),
+    r(
+        "POST",
+        "/api/v5/reference/price-types/{code}/edit",
+        "edit_price_type",
+        "Create or update a price type",
+        Some("reference_write"),
+        "reference",
+    ),
+    r(
+        "GET",
+        "/api/v5/customers",
+        "list_customers",
+        "Customers, filtered and paged",
+        Some("customer_read"),
+        "customers",
+    ),
+    r(
+        "POST",
+        "/api/v5/customers/create",
+        "create_customer",
+        "Create a customer",
+        Some("customer_write"),
+        "customers",
+    ),
+    r(
+        "POST",
+        "/api/v5/customers/upload",
+        "upload_customers",
+        "Create up to 50 customers",
+        Some("customer_write"),
+        "customers",
+    ),
+    r(
+        "POST",
+        "/api/v5/customers/fix-external-ids",
+        "fix_customer_external_ids",
+        "Set customers' external ids",
+        Some("customer_write"),
+        "customers",
+    ),
+    r(
+        "GET",
+        "/api/v5/customers/history",
+        "list_customer_history",
+        "Customer changes since an id or date",
+        Some("customer_read"),
+        "customers",
+    ),
+    r(
+        "GET",
+        "/api/v5/customers/{externalId}",
+        "get_customer",
+        "One customer by externalId or id (`by`)",
+        Some("customer_read"),
+        "customers",
+    ),
+    r(
+        "POST",
+        "/api/v5/customers/{externalId}/edit",
+        "edit_customer",
+        "Change a customer's given fields",
+        Some("customer_write"),
+        "customers",
+    ),
+    r(
+        "GET",
+        "/api/v5/orders",
+        "list_orders",
+        "Orders, filtered and paged",
+        Some("order_read"),
+        "orders",
+    ),
+    r(
+        "POST",
+        "/api/v5/orders/create",
+        "create_order",
+        "Create an order",
+        Some("order_write"),
+        "orders",
+    ),
+    r(
+        "POST",
+        "/api/v5/orders/upload",
+        "upload_orders",
+        "Create up to 50 orders",
+        Some("order_write"),
+        "orders",
+    ),
+    r(
+        "POST",
+        "/api/v5/orders/fix-external-ids",
+        "fix_order_external_ids",
+        "Set orders' external ids",
+        Some("order_write"),
+        "orders",
+    ),
+    r(
+        "GET",
+        "/api/v5/orders/statuses",
+        "list_order_statuses",
+        "Statuses of orders by ids",
+        Some("order_read"),
+        "orders",
+    ),
+    r(
+        "GET",
+        "/api/v5/orders/history",
+        "list_order_history",
+        "Order changes since an id or date",
+        Some("order_read"),
+        "orders",
+    ),
+    r(
+        "GET",
+        "/api/v5/orders/{externalId}",
+        "get_order",
+        "One order by externalId or id (`by`)",
+        Some("order_read"),
+        "orders",
+    ),
+    r(
+        "POST",
+        "/api/v5/orders/{externalId}/edit",
+        "edit_order",
+        "Change an order's given fields",
+        Some("order_write"),
+        "orders",
+    ),
+    r(
+        "POST",
+        "/api/v5/telephony/calls/upload",
+        "upload_calls",
+        "Store calls made or received",
+        Some("telephony_write"),
+        "telephony",
+    ),
+    r(
+        "POST",
+        "/api/v5/telephony/call/event",
+        "create_call_event",
+        "A call rings, is answered or hangs up",
+        Some("telephony_write"),
+        "telephony",
+    ),
+    r(
+        "GET",
+        "/api/v5/telephony/manager",
+        "get_responsible_manager",
+        "Customer and manager for a phone",
+        Some("telephony_read"),
+        "telephony",
+    ),
+];
+
+const fn r(
+    method: &'static str,
+    path: &'static str,
+    operation: &'static str,
+    summary: &'static str,
+    scope: Option<&'static str>,
+    tag: &'static str,
+) -> RouteSpec {
+    RouteSpec {
+        method,
+        path,
+        operation,
+        summary,
+        scope,
+        tag,
+    }
+}
+
+/// The face's router.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/api-versions", get(meta::api_versions))
+        .route("/api/credentials", get(meta::credentials))
+        .route("/api/system-info", get(meta::system_info))
+        .merge(references::routes())
+        .route("/api/v5/customers", get(customers::list))
+        .route("/api/v5/customers/create", post(customers::create))
+        .route("/api/v5/customers/upload", post(customers::upload))
+        .route(
+            "/api/v5/customers/fix-external-ids",
+            post(customers::fix_external_ids),
+        )
+        .route("/api/v5/customers/history", get(customers::history))
+        .route("/api/v5/customers/{externalId}", get(customers::get))
+        .route("/api/v5/customers/{externalId}/edit", post(customers::edit))
+        .route("/api/v5/orders", get(orders::list))
+        .route("/api/v5/orders/create", post(orders::create))
+        .route("/api/v5/orders/upload", post(orders::upload))
+        .route(
+            "/api/v5/orders/fix-external-ids",
+            post(orders::fix_external_ids),
+        )
+        .route("/api/v5/orders/statuses", get(orders::statuses))
+        .route("/api/v5/orders/history", get(orders::history))
+        .route("/api/v5/orders/{externalId}", get(orders::get))
+        .route("/api/v5/orders/{externalId}/edit", post(orders::edit))
+        .route(
+            "/api/v5/telephony/calls/upload",
+            post(telephony::upload_calls),
+        )
+        .route("/api/v5/telephony/call/event", post(telephony::call_event))
+        .route("/api/v5/telephony/manager", get(telephony::manager))
+}
+
+/// A failure in RetailCRM's shape.
+#[derive(Debug)]
+pub struct CrmError {
+    status: StatusCode,
+    message: String,
+    errors: Option<Value>,
+    extra: Map<String, Value>,
+}
+
+impl CrmError {
+    /// A failure with a status and message.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        CrmError {
+            status,
+            message: message.into(),
+            errors: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// `Access denied.` (403).
+    pub fn access_denied() -> Self {
+        CrmError::new(StatusCode::FORBIDDEN, "Access denied.")
+    }
+
+    /// `Not found` (404).
+    pub fn not_found() -> Self {
+        CrmError::new(StatusCode::NOT_FOUND, "Not found")
+    }
+
+    /// `Parameter '<name>' is missing` (400).
+    pub fn missing(name: &str) -> Self {
+        CrmError::new(
+            StatusCode::BAD_REQUEST,
+            format!("Parameter '{name}' is missing"),
+        )
+    }
+
+    /// `Errors in the entity format` (400) with per-field messages.
+    pub fn entity(errors: FieldErrors) -> Self {
+        CrmError::new(StatusCode::BAD_REQUEST, "Errors in the entity format")
+            .with_errors(field_errors(errors))
+    }
+
+    /// One invalid input parameter (400).
+    pub fn parameter(name: &str, message: &str) -> Self {
+        CrmError::new(StatusCode::BAD_REQUEST, "Errors in the input parameters")
+            .with_errors(json!({ name: message }))
+    }
+
+    /// Adds the `errors` member.
+    pub fn with_errors(mut self, errors: Value) -> Self {
+        self.errors = Some(errors);
+        self
+    }
+
+    /// Adds another member (uploaded/failed lists of a 460).
+    pub fn with(mut self, key: &str, value: Value) -> Self {
+        self.extra.insert(key.into(), value);
+        self
+    }
+}
+
+fn field_errors(errors: FieldErrors) -> Value {
+    Value::Object(
+        errors
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect(),
+    )
+}
+
+impl IntoResponse for CrmError {
+    fn into_response(self) -> Response {
+        let mut body = json!({ "success": false, "errorMsg": self.message });
+        if let Some(e) = self.errors {
+            body["errors"] = e;
+        }
+        for (k, v) in self.extra {
+            body[k] = v;
+        }
+        json_response(self.status, &body)
+    }
+}
+
+impl From<StoreError> for CrmError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Domain(d) => d.into(),
+            other => {
+                tracing::error!(error = %other, "store failed");
+                CrmError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+            }
+        }
+    }
+}
+
+impl From<DomainError> for CrmError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::Invalid(f) => CrmError::entity(f),
+            DomainError::NotFound(_) => CrmError::not_found(),
+            DomainError::MissingParameter(p) => CrmError::missing(&p),
+        }
+    }
+}
+
+/// Result of a CRM handler.
+pub type CrmResult = Result<Response, CrmError>;
+
+/// A successful answer: `success: true` plus the given members.
+pub fn ok(status: StatusCode, body: Value) -> CrmResult {
+    let mut out = json!({ "success": true });
+    if let (Some(o), Value::Object(b)) = (out.as_object_mut(), body) {
+        o.extend(b);
+    }
+    Ok(json_response(status, &out))
+}
+
+/// An authenticated CRM request: the key, its parameters, and the route's scope already checked.
+pub struct Crm {
+    /// The caller's key.
+    pub key: ApiKey,
+    /// Parameters.
+    pub input: Input,
+    /// Sites that exist and the key reaches.
+    pub sites: Vec<String>,
+}
+
+impl FromRequest<AppState> for Crm {
+    type Rejection = Response;
+
+    async fn from_request(req: Request<Body>, state: &AppState) -> Result<Self, Self::Rejection> {
+        let matched = req
+            .extensions()
+            .get::<MatchedPath>()
+            .map(|m| m.as_str().to_string())
+            .unwrap_or_default();
+        let method = req.method().as_str().to_string();
+        let input = Input::read(req, state.config.body_limit).await?;
+        let plain = input
+            .header("x-api-key")
+            .map(str::to_owned)
+            .or_else(|| {
+                input
+                    .query
+                    .get("apiKey")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
+            .or_else(|| {
+                input
+                    .body
+                    .get("apiKey")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
+            .filter(|k| !k.is_empty());
+        let Some(plain) = plain else {
+            return Err(
+                CrmError::new(StatusCode::FORBIDDEN, "\"apiKey\" is missing.").into_response(),
+            );
+        };
+        let key = match state.store.find_key(&plain).await {
+            Ok(Some(k)) => k,
+            Ok(None) => {
+                return Err(
+                    CrmError::new(StatusCode::FORBIDDEN, "Wrong \"apiKey\" value.").into_response(),
+                );
+            }
+            Err(e) => return Err(CrmError::from(e).into_response()),
+        };
+        if !key.allows_ip(input.ip) {
+            return Err(CrmError::access_denied().into_response());
+        }
+        let scope = ROUTES
+            .iter()
+            .find(|r| r.path == matched && r.method == method)
+            .and_then(|r| r.scope);
+        if scope.is_some_and(|s| !key.has_scope(s)) {
+            return Err(CrmError::access_denied().into_response());
+        }
+        let sites = match state.store.list_sites().await {
+            Ok(all) => key.reachable_sites(all.iter().map(|s| s.code.as_str())),
+            Err(e) => return Err(CrmError::from(e).into_response()),
+        };
+        Ok(Crm { key, input, sites })
+    }
+}
+
+impl Crm {
+    /// Who history records name for this request's changes.
+    pub fn actor(&self) -> Actor {
+        Actor::Api(self.key.id)
+    }
+
+    /// The site a write goes to: the `site` parameter if the key reaches it, else the key's only site.
+    pub fn site(&self) -> Result<String, CrmError> {
+        match self.input.text("site") {
+            Some(code) if self.sites.contains(&code) => Ok(code),
+            Some(_) => Err(CrmError::access_denied()),
+            None => match self.sites.as_slice() {
+                [only] => Ok(only.clone()),
+                [] => Err(CrmError::access_denied()),
+                _ => Err(CrmError::missing("site")),
+            },
+        }
+    }
+
+    /// The `filter` parameter as an object (absent or `None` is empty).
+    pub fn filter(&self) -> Result<Map<String, Value>, CrmError> {
+        match self.input.param("filter") {
+            None => Ok(Map::new()),
+            Some(v) if is_none_literal(v) => Ok(Map::new()),
+            Some(Value::Object(m)) => Ok(m.clone()),
+            Some(_) => Err(CrmError::parameter(
+                "filter",
+                "This value should be of type array.",
+            )),
+        }
+    }
+
+    /// `limit` and `page`, checked against the allowed page sizes.
+    pub fn page(&self, limits: &[u32]) -> Result<PageRequest, CrmError> {
+        let limit = match self.input.param("limit") {
+            None => 20,
+            Some(v) if is_none_literal(v) => 20,
+            Some(v) => match as_i64(v)
+                .and_then(|l| u32::try_from(l).ok())
+                .filter(|l| limits.contains(l))
+            {
+                Some(l) => l,
+                None => {
+                    let allowed: Vec<String> = limits.iter().map(ToString::to_string).collect();
+                    return Err(CrmError::parameter(
+                        "limit",
+                        &format!(
+                            "The value you selected is not a valid choice. Allowed: {}.",
+                            allowed.join(", ")
+                        ),
+                    ));
+                }
+            },
+        };
+        let page = match self.input.param("page") {
+            None => 1,
+            Some(v) if is_none_literal(v) => 1,
+            Some(v) => match as_i64(v)
+                .and_then(|p| u32::try_from(p).ok())
+                .filter(|p| *p >= 1)
+            {
+                Some(p) => p,
+                None => {
+                    return Err(CrmError::parameter(
+                        "page",
+                        "This value should be greater than or equal to 1.",
+                    ));
+                }
+            },
+        };
+        Ok(PageRequest { limit, page })
+    }
+
+    /// The default page sizes.
+    pub fn default_page(&self) -> Result<PageRequest, CrmError> {
+        self.page(LIMITS)
+    }
+
+    /// A form field holding JSON text (or, from a JSON body, the value itself).
+    pub fn json_field(&self, name: &str) -> Result<Option<Value>, CrmError> {
+        match self.input.param(name) {
+            None => Ok(None),
+            Some(Value::String(s)) if s.is_empty() || s == "None" => Ok(None),
+            Some(Value::String(s)) => serde_json::from_str(s).map(Some).map_err(|e| {
+                CrmError::entity(FieldErrors::from([(
+                    name.to_string(),
+                    format!("Invalid JSON: {e}"),
+                )]))
+            }),
+            Some(other) => Ok(Some(other.clone())),
+        }
+    }
+
+    /// A required JSON object field.
+    pub fn json_object(&self, name: &str) -> Result<Map<String, Value>, CrmError> {
+        match self.json_field(name)? {
+            None => Err(CrmError::missing(name)),
+            Some(Value::Object(m)) => Ok(m),
+            Some(_) => Err(CrmError::entity(FieldErrors::from([(
+                name.to_string(),
+                "This value should be an object.".to_string(),
+            )]))),
+        }
+    }
+
+    /// A required JSON list field of objects, at most `cap` long.
+    pub fn json_list(&self, name: &str, cap: usize) -> Result<Vec<Map<String, Value>>, CrmError> {
+        let list = match self.json_field(name)? {
+            None => return Err(CrmError::missing(name)),
+            Some(Value::Array(a)) => a,
+            Some(Value::Object(m)) => m.into_values().collect(),
+            Some(_) => {
+                return Err(CrmError::entity(FieldErrors::from([(
+                    name.to_string(),
+                    "This value should be a list.".to_string(),
+                )])));
+            }
+        };
+        if list.is_empty() {
+            return Err(CrmError::entity(FieldErrors::from([(
+                name.to_string(),
+                "This value should not be blank.".to_string(),
+            )])));
+        }
+        if list.len() > cap {
+            return Err(CrmError::entity(FieldErrors::from([(
+                name.to_string(),
+                format!("This collection should contain {cap} elements or less."),
+            )])));
+        }
+        let mut out = Vec::with_capacity(list.len());
+        for (i, v) in list.into_iter().enumerate() {
+            match v {
+                Value::Object(m) => out.push(m),
+                _ => {
+                    return Err(CrmError::entity(FieldErrors::from([(
+                        format!("{name}[{i}]"),
+                        "This value should be an object.".to_string(),
+                    )])));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// `by`: `externalId` (default) or `id`.
+    pub fn by_id(&self) -> Result<bool, CrmError> {
+        match self.input.text("by").as_deref() {
+            None | Some("externalId") => Ok(false),
+            Some("id") => Ok(true),
+            Some(_) => Err(CrmError::parameter(
+                "by",
+                "The value you selected is not a valid choice. Allowed: id, externalId.",
+            )),
+        }
+    }
+}
+
+/// The `pagination` member.
+pub fn pagination(p: Pagination) -> Value {
+    json!({ "limit": p.limit, "totalCount": p.total_count, "currentPage": p.current_page, "totalPageCount": p.total_page_count })
+}
+
+/// Reads filter values leniently: lists, single values and the Python client's literals.
+pub struct FilterReader<'a> {
+    map: &'a Map<String, Value>,
+    zone: &'a torg_domain::time::Zone,
+    errors: FieldErrors,
+}
+
+impl<'a> FilterReader<'a> {
+    /// Reads `map` with dates in `zone`.
+    pub fn new(map: &'a Map<String, Value>, zone: &'a torg_domain::time::Zone) -> Self {
+        FilterReader {
+            map,
+            zone,
+            errors: FieldErrors::new(),
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&'a Value> {
+        self.map.get(key).filter(|v| !is_none_literal(v))
+    }
+
+    /// A text value.
+    pub fn text(&self, key: &str) -> Option<String> {
+        match self.get(key)? {
+            Value::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+
+    /// A list of texts.
+    pub fn texts(&self, key: &str) -> Vec<String> {
+        self.get(key)
+            .map(as_list)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|v| match v {
+                Value::String(s) if !s.is_empty() => Some(s),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A list of integers; a non-integer is an error naming the filter.
+    pub fn ints(&mut self, key: &str) -> Vec<i64> {
+        let mut out = Vec::new();
+        for v in self.get(key).map(as_list).unwrap_or_default() {
+            match as_i64(&v) {
+                Some(i) => out.push(i),
+                None => {
+                    self.errors.insert(
+                        format!("filter[{key}]"),
+                        "This value should be of type integer.".into(),
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    /// An integer.
+    pub fn int(&mut self, key: &str) -> Option<i64> {
+        let v = self.get(key)?;
+        let parsed = as_i64(v);
+        if parsed.is_none() {
+            self.errors.insert(
+                format!("filter[{key}]"),
+                "This value should be of type integer.".into(),
+            );
+        }
+        parsed
+    }
+
+    /// A decimal.
+    pub fn decimal(&mut self, key: &str) -> Option<Decimal> {
+        let text = self.text(key)?;
+        let parsed = text.replace(',', ".").parse::<Decimal>().ok();
+        if parsed.is_none() {
+            self.errors.insert(
+                format!("filter[{key}]"),
+                "This value should be a number.".into(),
+            );
+        }
+        parsed
+    }
+
+    /// A flag (1/0/true/false).
+    pub fn flag(&mut self, key: &str) -> Option<bool> {
+        let v = self.get(key)?;
+        let parsed = as_bool(v);
+        if parsed.is_none() {
+            self.errors.insert(
+                format!("filter[{key}]"),
+                "This value should be 0 or 1.".into(),
+            );
+        }
+        parsed
+    }
+
+    /// The start of a date range (`Y-m-d` or `Y-m-d H:i:s`).
+    pub fn date_from(&mut self, key: &str) -> Option<i64> {
+        let text = self.text(key)?;
+        let parsed = self.zone.parse_start(&text);
+        if parsed.is_none() {
+            self.errors.insert(
+                format!("filter[{key}]"),
+                "This value is not a valid date (expected Y-m-d or Y-m-d H:i:s).".into(),
+            );
+        }
+        parsed
+    }
+
+    /// The end of a date range, inclusive of the whole day for a bare date.
+    pub fn date_to(&mut self, key: &str) -> Option<i64> {
+        let text = self.text(key)?;
+        let parsed = self.zone.parse_end(&text);
+        if parsed.is_none() {
+            self.errors.insert(
+                format!("filter[{key}]"),
+                "This value is not a valid date (expected Y-m-d or Y-m-d H:i:s).".into(),
+            );
+        }
+        parsed
+    }
+
+    /// `customFields[code]=v`, `customFields[code][]=v`, `customFields[code][min|max]=n`.
+    pub fn custom_fields(&mut self) -> Vec<torg_store::CustomFieldCondition> {
+        use torg_store::CustomFieldCondition as C;
+        let Some(Value::Object(fields)) = self.get("customFields") else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (code, v) in fields {
+            match v {
+                Value::Object(m) if m.contains_key("min") || m.contains_key("max") => {
+                    for (bound, value) in m {
+                        let parsed = value
+                            .as_str()
+                            .and_then(|s| s.trim().replace(',', ".").parse::<Decimal>().ok());
+                        match (bound.as_str(), parsed) {
+                            ("min", Some(d)) => out.push(C::Min(code.clone(), d)),
+                            ("max", Some(d)) => out.push(C::Max(code.clone(), d)),
+                            _ => {
+                                self.errors.insert(
+                                    format!("filter[customFields][{code}][{bound}]"),
+                                    "This value should be a number.".into(),
+                                );
+                            }
+                        }
+                    }
+                }
+                other => {
+                    let values: Vec<String> = as_list(other)
+                        .into_iter()
+                        .filter_map(|x| x.as_str().map(str::to_owned))
+                        .collect();
+                    if !values.is_empty() {
+                        out.push(C::OneOf(code.clone(), values));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Any error met so far, as a 400.
+    pub fn finish(self) -> Result<(), CrmError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(
+                CrmError::new(StatusCode::BAD_REQUEST, "Errors in the input parameters")
+                    .with_errors(field_errors(self.errors)),
+            )
+        }
+    }
+}

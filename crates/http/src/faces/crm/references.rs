@@ -1,0 +1,402 @@
+//! Reference books: listed in RetailCRM's shapes (maps keyed by code; arrays for stores and price
+//! types) and upserted by `/{code}/edit` (201 created, 200 updated).
+
+use super::{Crm, CrmError, CrmResult, ok};
+use crate::AppState;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use serde_json::{Map, Value, json};
+use torg_domain::reference::{ReferenceEntry, ReferenceKind, Site, Warehouse};
+
+/// How one book is spoken: its path segment, response member, edit form field.
+struct Book {
+    kind: ReferenceKind,
+    path: &'static str,
+    member: &'static str,
+    field: &'static str,
+}
+
+const BOOKS: &[Book] = &[
+    Book {
+        kind: ReferenceKind::Status,
+        path: "statuses",
+        member: "statuses",
+        field: "status",
+    },
+    Book {
+        kind: ReferenceKind::StatusGroup,
+        path: "status-groups",
+        member: "statusGroups",
+        field: "statusGroup",
+    },
+    Book {
+        kind: ReferenceKind::OrderType,
+        path: "order-types",
+        member: "orderTypes",
+        field: "orderType",
+    },
+    Book {
+        kind: ReferenceKind::OrderMethod,
+        path: "order-methods",
+        member: "orderMethods",
+        field: "orderMethod",
+    },
+    Book {
+        kind: ReferenceKind::PaymentType,
+        path: "payment-types",
+        member: "paymentTypes",
+        field: "paymentType",
+    },
+    Book {
+        kind: ReferenceKind::PaymentStatus,
+        path: "payment-statuses",
+        member: "paymentStatuses",
+        field: "paymentStatus",
+    },
+    Book {
+        kind: ReferenceKind::DeliveryType,
+        path: "delivery-types",
+        member: "deliveryTypes",
+        field: "deliveryType",
+    },
+    Book {
+        kind: ReferenceKind::ProductStatus,
+        path: "product-statuses",
+        member: "productStatuses",
+        field: "productStatus",
+    },
+    Book {
+        kind: ReferenceKind::PriceType,
+        path: "price-types",
+        member: "priceTypes",
+        field: "priceType",
+    },
+];
+
+fn book(kind: ReferenceKind) -> &'static Book {
+    BOOKS.iter().find(|b| b.kind == kind).unwrap_or(&BOOKS[0])
+}
+
+/// Routes of the books.
+pub fn routes() -> Router<AppState> {
+    let mut router = Router::new()
+        .route("/api/v5/reference/sites", get(list_sites))
+        .route("/api/v5/reference/sites/{code}/edit", post(edit_site))
+        .route("/api/v5/reference/stores", get(list_stores))
+        .route("/api/v5/reference/stores/{code}/edit", post(edit_store));
+    for b in BOOKS {
+        let kind = b.kind;
+        router = router.route(
+            &format!("/api/v5/reference/{}", b.path),
+            get(move |state: State<AppState>, crm: Crm| list(state, crm, kind)),
+        );
+        if kind != ReferenceKind::StatusGroup {
+            router = router.route(
+                &format!("/api/v5/reference/{}/{{code}}/edit", b.path),
+                post(
+                    move |state: State<AppState>, path: Path<String>, crm: Crm| {
+                        edit(state, path, crm, kind)
+                    },
+                ),
+            );
+        }
+    }
+    router
+}
+
+fn entry_json(e: &ReferenceEntry) -> Value {
+    let mut m = e.attrs.clone();
+    m.insert("code".into(), json!(e.code));
+    m.insert("name".into(), json!(e.name));
+    m.insert("active".into(), json!(e.active));
+    m.insert("ordering".into(), json!(e.ordering));
+    Value::Object(m)
+}
+
+async fn list(State(state): State<AppState>, _crm: Crm, kind: ReferenceKind) -> CrmResult {
+    let entries = state.store.list_refs(kind).await?;
+    let b = book(kind);
+    let body = match kind {
+        ReferenceKind::PriceType => {
+            let list: Vec<Value> = entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    let mut v = entry_json(e);
+                    v["id"] = json!(i + 1);
+                    v
+                })
+                .collect();
+            json!({ b.member: list })
+        }
+        ReferenceKind::StatusGroup => {
+            let statuses = state.store.list_refs(ReferenceKind::Status).await?;
+            let map: Map<String, Value> = entries
+                .iter()
+                .map(|e| {
+                    let mut v = entry_json(e);
+                    let members: Vec<&str> = statuses
+                        .iter()
+                        .filter(|s| s.attr_str("group") == Some(e.code.as_str()))
+                        .map(|s| s.code.as_str())
+                        .collect();
+                    v["statuses"] = json!(members);
+                    (e.code.clone(), v)
+                })
+                .collect();
+            json!({ b.member: map })
+        }
+        _ => {
+            let map: Map<String, Value> = entries
+                .iter()
+                .map(|e| (e.code.clone(), entry_json(e)))
+                .collect();
+            json!({ b.member: map })
+        }
+    };
+    ok(StatusCode::OK, body)
+}
+
+/// The entity of an edit: its JSON field, with the path's code winning over the body's.
+fn edit_entity(crm: &Crm, fields: &[&str], code: &str) -> Result<Map<String, Value>, CrmError> {
+    let name = fields
+        .iter()
+        .find(|f| crm.input.param(f).is_some())
+        .copied()
+        .unwrap_or(fields[0]);
+    let mut m = crm.json_object(name)?;
+    m.insert("code".into(), json!(code));
+    if m.get("name")
+        .and_then(Value::as_str)
+        .is_none_or(|s| s.trim().is_empty())
+    {
+        return Err(CrmError::entity(
+            [(
+                format!("{name}.name"),
+                "This value should not be blank.".to_string(),
+            )]
+            .into(),
+        ));
+    }
+    Ok(m)
+}
+
+fn check_code(code: &str) -> Result<(), CrmError> {
+    let ok = !code.is_empty()
+        && code.len() <= 255
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+    if ok {
+        Ok(())
+    } else {
+        Err(CrmError::entity(
+            [(
+                "code".to_string(),
+                "Code may hold only latin letters, digits, '-', '_' and '.'.".to_string(),
+            )]
+            .into(),
+        ))
+    }
+}
+
+fn take_bool(m: &mut Map<String, Value>, key: &str, default: bool) -> bool {
+    match m.remove(key) {
+        Some(Value::Bool(b)) => b,
+        Some(v) => crate::params::as_bool(&v).unwrap_or(default),
+        None => default,
+    }
+}
+
+fn take_i64(m: &mut Map<String, Value>, key: &str, default: i64) -> i64 {
+    m.remove(key)
+        .as_ref()
+        .and_then(crate::params::as_i64)
+        .unwrap_or(default)
+}
+
+async fn edit(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    crm: Crm,
+    kind: ReferenceKind,
+) -> CrmResult {
+    check_code(&code)?;
+    let b = book(kind);
+    // The Python client sends `priceTypes` for price types; accept it.
+    let fields: &[&str] = if kind == ReferenceKind::PriceType {
+        &["priceType", "priceTypes"]
+    } else {
+        std::slice::from_ref(&b.field)
+    };
+    let mut m = edit_entity(&crm, fields, &code)?;
+    if kind == ReferenceKind::Status {
+        let group = m.get("group").and_then(Value::as_str).map(str::to_owned);
+        let groups = state.store.list_refs(ReferenceKind::StatusGroup).await?;
+        match group {
+            Some(g) if groups.iter().any(|x| x.code == g) => {}
+            Some(g) => {
+                return Err(CrmError::entity(
+                    [(
+                        "status.group".to_string(),
+                        format!("Status group '{g}' does not exist."),
+                    )]
+                    .into(),
+                ));
+            }
+            None => {
+                return Err(CrmError::entity(
+                    [(
+                        "status.group".to_string(),
+                        "This value should not be blank.".to_string(),
+                    )]
+                    .into(),
+                ));
+            }
+        }
+    }
+    m.remove("code");
+    let name = m
+        .remove("name")
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let entry = ReferenceEntry {
+        code,
+        name,
+        active: take_bool(&mut m, "active", true),
+        ordering: take_i64(&mut m, "ordering", 990),
+        attrs: m,
+    };
+    let created = state.store.upsert_ref(kind, &entry).await?;
+    ok(
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        json!({}),
+    )
+}
+
+async fn list_sites(State(state): State<AppState>, crm: Crm) -> CrmResult {
+    let sites = state.store.list_sites().await?;
+    let map: Map<String, Value> = sites
+        .iter()
+        .filter(|s| crm.sites.contains(&s.code))
+        .map(|s| {
+            let mut m = s.attrs.clone();
+            m.insert("id".into(), json!(s.id));
+            m.insert("code".into(), json!(s.code));
+            m.insert("name".into(), json!(s.name));
+            m.insert("url".into(), json!(s.url));
+            m.insert("ordering".into(), json!(s.ordering));
+            (s.code.clone(), Value::Object(m))
+        })
+        .collect();
+    ok(StatusCode::OK, json!({ "sites": map }))
+}
+
+async fn edit_site(State(state): State<AppState>, Path(code): Path<String>, crm: Crm) -> CrmResult {
+    check_code(&code)?;
+    if !matches!(crm.key.sites, torg_domain::key::SiteAccess::Full) && !crm.sites.contains(&code) {
+        return Err(CrmError::access_denied());
+    }
+    let mut m = edit_entity(&crm, &["site"], &code)?;
+    m.remove("code");
+    m.remove("id");
+    let name = m
+        .remove("name")
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let url = m.remove("url").and_then(|v| v.as_str().map(str::to_owned));
+    let ordering = take_i64(&mut m, "ordering", 990);
+    let site = Site {
+        id: 0,
+        code,
+        name,
+        url,
+        ordering,
+        attrs: m,
+    };
+    let created = state.store.upsert_site(&site).await?;
+    ok(
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        json!({}),
+    )
+}
+
+async fn list_stores(State(state): State<AppState>, _crm: Crm) -> CrmResult {
+    let stores: Vec<Value> = state
+        .store
+        .list_warehouses()
+        .await?
+        .iter()
+        .map(|w| {
+            let mut m = w.attrs.clone();
+            m.insert("code".into(), json!(w.code));
+            m.insert("name".into(), json!(w.name));
+            m.insert("active".into(), json!(w.active));
+            m.entry("type").or_insert(json!("store-type-warehouse"));
+            m.entry("inventoryType").or_insert(json!("integer"));
+            Value::Object(m)
+        })
+        .collect();
+    ok(StatusCode::OK, json!({ "stores": stores }))
+}
+
+async fn edit_store(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    crm: Crm,
+) -> CrmResult {
+    check_code(&code)?;
+    let mut m = edit_entity(&crm, &["store"], &code)?;
+    m.remove("code");
+    let name = m
+        .remove("name")
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let active = take_bool(&mut m, "active", true);
+    let types = [
+        "store-type-online",
+        "store-type-retail",
+        "store-type-supplier",
+        "store-type-warehouse",
+    ];
+    if let Some(t) = m
+        .get("type")
+        .and_then(Value::as_str)
+        .filter(|t| !types.contains(t))
+    {
+        return Err(CrmError::entity(
+            [(
+                "store.type".to_string(),
+                format!("Store type '{t}' is not one of: {}.", types.join(", ")),
+            )]
+            .into(),
+        ));
+    }
+    let w = Warehouse {
+        id: 0,
+        code,
+        name,
+        active,
+        distributor: None,
+        attrs: m,
+    };
+    let created = state.store.upsert_warehouse(&w).await?;
+    ok(
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        json!({}),
+    )
+}

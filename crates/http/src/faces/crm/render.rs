@@ -1,0 +1,154 @@
+//! Domain entities in RetailCRM's JSON: dates as `Y-m-d H:i:s` in the configured zone, payments keyed
+//! by id, customers nested in orders, history records with `apiKey.current` for the reading key.
+
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use torg_domain::customer::{Customer, CustomerStats};
+use torg_domain::history::HistoryRecord;
+use torg_domain::order::Order;
+use torg_domain::time::Zone;
+
+fn object(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+/// A customer as RetailCRM shows it.
+pub fn customer(c: &Customer, stats: Option<&CustomerStats>, zone: &Zone) -> Value {
+    let mut m = object(serde_json::to_value(c).unwrap_or_default());
+    m.insert("type".into(), json!("customer"));
+    m.insert("id".into(), json!(c.id));
+    m.insert("site".into(), json!(c.site));
+    m.insert("createdAt".into(), json!(zone.datetime(c.created_at)));
+    if let Some(s) = stats {
+        m.insert("ordersCount".into(), json!(s.orders_count));
+        m.insert("totalSumm".into(), json!(s.total_summ));
+        let avg = if s.orders_count > 0 {
+            (s.total_summ / rust_decimal::Decimal::from(s.orders_count)).round_dp(2)
+        } else {
+            Default::default()
+        };
+        m.insert("averageSumm".into(), json!(avg));
+    }
+    Value::Object(m)
+}
+
+/// An order as RetailCRM shows it; `customers` holds the customers of the orders being shown.
+pub fn order(o: &Order, customers: &HashMap<i64, Customer>, paid: &[String], zone: &Zone) -> Value {
+    let mut m = object(serde_json::to_value(o).unwrap_or_default());
+    m.insert("id".into(), json!(o.id));
+    m.insert("slug".into(), json!(o.id));
+    m.insert("number".into(), json!(o.number));
+    m.insert("site".into(), json!(o.site));
+    m.insert("createdAt".into(), json!(zone.datetime(o.created_at)));
+    m.insert(
+        "statusUpdatedAt".into(),
+        json!(zone.datetime(o.status_updated_at)),
+    );
+    m.insert("summ".into(), json!(o.summ()));
+    m.insert("totalSumm".into(), json!(o.total_summ()));
+    m.insert("prepaySum".into(), json!(o.prepay_sum(paid)));
+    m.insert("purchaseSumm".into(), json!(o.purchase_summ()));
+    m.insert("fromApi".into(), json!(o.from_api));
+    if o.is_test {
+        m.insert("isTest".into(), json!(true));
+    }
+    if let Some(id) = o.customer_id {
+        let c = match customers.get(&id) {
+            Some(c) => customer(c, None, zone),
+            None => json!({ "type": "customer", "id": id }),
+        };
+        m.insert("customer".into(), c);
+    }
+    let items: Vec<Value> = o
+        .items
+        .iter()
+        .map(|i| {
+            let mut v = object(serde_json::to_value(i).unwrap_or_default());
+            if let Some(t) = v.get("createdAt").and_then(Value::as_i64) {
+                v.insert("createdAt".into(), json!(zone.datetime(t)));
+            }
+            if let Some(offer) = &i.offer {
+                v.insert(
+                    "offer".into(),
+                    json!({ "id": offer.id, "externalId": offer.external_id, "xmlId": offer.xml_id,
+                            "name": offer.name, "displayName": offer.name, "article": offer.article }),
+                );
+            }
+            v.insert("discountTotal".into(), json!(i.unit_discount()));
+            v.insert("prices".into(), json!([{ "price": i.unit_price(), "quantity": i.quantity }]));
+            Value::Object(v)
+        })
+        .collect();
+    m.insert("items".into(), Value::Array(items));
+    let payments: Map<String, Value> = o
+        .payments
+        .iter()
+        .map(|p| {
+            let mut v = object(serde_json::to_value(p).unwrap_or_default());
+            if let Some(t) = p.paid_at {
+                v.insert("paidAt".into(), json!(zone.datetime(t)));
+            }
+            (p.id.to_string(), Value::Object(v))
+        })
+        .collect();
+    m.insert("payments".into(), Value::Object(payments));
+    Value::Object(m)
+}
+
+/// A history record as RetailCRM shows it. `entity_key` is `order` or `customer`; `render_entity`
+/// turns a `created` record's snapshot into its full form.
+pub fn history(
+    h: &HistoryRecord,
+    reader_key: i64,
+    entity_key: &str,
+    zone: &Zone,
+    render_entity: impl Fn(&Value) -> Value,
+) -> Value {
+    let mut m = Map::new();
+    m.insert("id".into(), json!(h.id));
+    m.insert("createdAt".into(), json!(zone.datetime(h.created_at)));
+    if h.created {
+        m.insert("created".into(), json!(true));
+    }
+    if h.deleted {
+        m.insert("deleted".into(), json!(true));
+    }
+    m.insert("source".into(), json!(h.source));
+    if h.source == "api" {
+        m.insert(
+            "apiKey".into(),
+            json!({ "current": h.api_key_id == Some(reader_key) }),
+        );
+    }
+    if let Some(u) = h.user_id {
+        m.insert("user".into(), json!({ "id": u }));
+    }
+    match &h.field {
+        Some(f) => {
+            m.insert("field".into(), json!(f));
+            m.insert("oldValue".into(), h.old_value.clone());
+            m.insert("newValue".into(), h.new_value.clone());
+        }
+        None => {
+            m.insert("field".into(), json!("id"));
+            m.insert("oldValue".into(), Value::Null);
+            m.insert(
+                "newValue".into(),
+                h.entity.get("id").cloned().unwrap_or(Value::Null),
+            );
+        }
+    }
+    let entity = if h.created {
+        render_entity(&h.entity)
+    } else {
+        h.entity.clone()
+    };
+    m.insert(entity_key.into(), entity);
+    if let Some(item) = &h.item {
+        m.insert("item".into(), item.clone());
+    }
+    Value::Object(m)
+}

@@ -1,0 +1,129 @@
+//! Reading a request's parameters once: the query string and the body (form, multipart or JSON),
+//! each as a PHP-style tree, with the body size capped.
+
+use crate::envelope::Face;
+use crate::params::{boundary, parse_multipart, parse_urlencoded};
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use axum::response::Response;
+use http_body_util::{BodyExt, Limited};
+use serde_json::{Map, Value};
+use std::net::IpAddr;
+
+/// A request's parameters and the facts about it that faces need.
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// Verb.
+    pub method: Method,
+    /// Path.
+    pub path: String,
+    /// Query parameters.
+    pub query: Map<String, Value>,
+    /// Body parameters (form fields, multipart fields, or a JSON object's members).
+    pub body: Map<String, Value>,
+    /// The raw body, for faces that sign it.
+    pub raw_body: bytes::Bytes,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Client address.
+    pub ip: IpAddr,
+}
+
+impl Input {
+    /// Reads everything, answering 413 in the face's shape past `limit` bytes and 400 for a body that
+    /// does not parse.
+    pub async fn read(req: Request<Body>, limit: usize) -> Result<Input, Response> {
+        let ip = crate::client_ip(&req);
+        let (parts, body) = req.into_parts();
+        let path = parts.uri.path().to_string();
+        let face = Face::of(&path);
+        let query = parse_urlencoded(parts.uri.query().unwrap_or("").as_bytes());
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > limit) {
+            return Err(face.error(StatusCode::PAYLOAD_TOO_LARGE, "Request entity too large"));
+        }
+        let raw_body = match Limited::new(body, limit).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(e)
+                if e.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some() =>
+            {
+                return Err(face.error(StatusCode::PAYLOAD_TOO_LARGE, "Request entity too large"));
+            }
+            Err(_) => {
+                return Err(face.error(StatusCode::BAD_REQUEST, "Could not read the request body"));
+            }
+        };
+        let content_type = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let body = if raw_body.is_empty() {
+            Map::new()
+        } else if content_type.starts_with("multipart/form-data") {
+            let Some(b) = boundary(&content_type) else {
+                return Err(
+                    face.error(StatusCode::BAD_REQUEST, "Multipart body without a boundary")
+                );
+            };
+            parse_multipart(raw_body.clone(), &b).await.map_err(|e| {
+                face.error(
+                    StatusCode::BAD_REQUEST,
+                    &format!("Malformed multipart body: {e}"),
+                )
+            })?
+        } else if content_type.starts_with("application/json") {
+            match serde_json::from_slice::<Value>(&raw_body) {
+                Ok(Value::Object(m)) => m,
+                Ok(_) => {
+                    return Err(
+                        face.error(StatusCode::BAD_REQUEST, "The JSON body must be an object")
+                    );
+                }
+                Err(e) => {
+                    return Err(face.error(
+                        StatusCode::BAD_REQUEST,
+                        &format!("Malformed JSON body: {e}"),
+                    ));
+                }
+            }
+        } else {
+            parse_urlencoded(&raw_body)
+        };
+        Ok(Input {
+            method: parts.method,
+            path,
+            query,
+            body,
+            raw_body,
+            headers: parts.headers,
+            ip,
+        })
+    }
+
+    /// A parameter from the body, else the query.
+    pub fn param(&self, name: &str) -> Option<&Value> {
+        self.body.get(name).or_else(|| self.query.get(name))
+    }
+
+    /// A parameter as text, ignoring the Python client's `None`.
+    pub fn text(&self, name: &str) -> Option<String> {
+        match self.param(name)? {
+            Value::String(s) if s.is_empty() || s == "None" => None,
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}

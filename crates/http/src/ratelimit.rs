@@ -1,0 +1,129 @@
+//! Rate limits per client IP: in this process with `governor`, or across a cluster in Redis with a GCRA
+//! script, so the limit holds however many torg instances serve the same clients.
+
+use crate::envelope::Face;
+use crate::{AppState, HttpConfig};
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderValue, Request, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+
+/// Which limit a path falls under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// The crm, parts and office APIs.
+    Api,
+    /// `/api/telephony/*`.
+    Telephony,
+    /// Not limited (the OpenAPI document).
+    None,
+}
+
+impl Class {
+    /// The class of a path.
+    pub fn of(path: &str) -> Class {
+        if path.starts_with("/api/telephony/") || path.starts_with("/api/v5/telephony/") {
+            Class::Telephony
+        } else if path.starts_with("/api/")
+            || path.starts_with("/v1/")
+            || path.starts_with("/restapi/")
+            || path.starts_with("/track")
+        {
+            Class::Api
+        } else {
+            Class::None
+        }
+    }
+}
+
+/// GCRA in one round trip: the key holds the theoretical arrival time in milliseconds.
+const GCRA: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local emission = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+if tat < now then tat = now end
+local new_tat = tat + emission
+if new_tat - now > tolerance then return 0 end
+redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil(tolerance + emission))
+return 1
+";
+
+/// The limiters of a server.
+pub struct Limiter {
+    api: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    telephony: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    rates: (u32, u32),
+    redis: Option<(redis::aio::ConnectionManager, redis::Script)>,
+}
+
+fn keyed(rate: u32) -> Option<DefaultKeyedRateLimiter<IpAddr>> {
+    NonZeroU32::new(rate).map(|r| RateLimiter::keyed(Quota::per_second(r).allow_burst(r)))
+}
+
+impl Limiter {
+    /// Builds the limiters; connects to Redis when the config names it, and fails if it cannot.
+    pub async fn new(config: &HttpConfig) -> Result<Limiter, String> {
+        let redis = match &config.redis_url {
+            None => None,
+            Some(url) => {
+                let client = redis::Client::open(url.as_str())
+                    .map_err(|e| format!("redis URL {url}: {e}"))?;
+                let manager = redis::aio::ConnectionManager::new(client)
+                    .await
+                    .map_err(|e| format!("redis at {url}: {e}"))?;
+                Some((manager, redis::Script::new(GCRA)))
+            }
+        };
+        Ok(Limiter {
+            api: keyed(config.rate_per_second),
+            telephony: keyed(config.telephony_rate_per_second),
+            rates: (config.rate_per_second, config.telephony_rate_per_second),
+            redis,
+        })
+    }
+
+    /// Whether one more request of `class` from `ip` is allowed now.
+    pub async fn check(&self, class: Class, ip: IpAddr) -> bool {
+        let (local, rate, name) = match class {
+            Class::None => return true,
+            Class::Api => (&self.api, self.rates.0, "api"),
+            Class::Telephony => (&self.telephony, self.rates.1, "telephony"),
+        };
+        let Some(local) = local else { return true };
+        if let Some((manager, script)) = &self.redis {
+            let emission = 1000.0 / f64::from(rate);
+            let mut conn = manager.clone();
+            let result: Result<i64, _> = script
+                .key(format!("torg:rl:{name}:{ip}"))
+                .arg(emission)
+                .arg(1000)
+                .invoke_async(&mut conn)
+                .await;
+            match result {
+                Ok(allowed) => return allowed == 1,
+                // Redis down: keep limiting, per instance, rather than failing every request.
+                Err(e) => tracing::warn!(error = %e, "rate limit falls back to local counters"),
+            }
+        }
+        local.check_key(&ip).is_ok()
+    }
+}
+
+/// Refuses a request over its limit with 503 in its face's shape and `Retry-After`.
+pub async fn middleware(State(state): State<AppState>, req: Request<Body>, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let ip = crate::client_ip(&req);
+    if state.limiter.check(Class::of(&path), ip).await {
+        return next.run(req).await;
+    }
+    let mut resp = Face::of(&path).error(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable");
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    resp
+}

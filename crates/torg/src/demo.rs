@@ -1,0 +1,219 @@
+//! `torg demo`: a believable small auto-parts shop in an empty database, with the seeds' example key,
+//! so every example request of the seed documents works as written.
+
+use serde_json::{Map, Value, json};
+use torg_domain::catalogue::Offer;
+use torg_domain::history::Actor;
+use torg_domain::key::{ALL_SCOPES, SiteAccess};
+use torg_domain::reference::Site;
+use torg_domain::telephony::User;
+use torg_domain::time::Zone;
+use torg_store::{NewKey, Store};
+
+/// The example key of seeds 000 and 001 (RetailCRM's API rules).
+pub const CRM_SEED_KEY: &str = "X2EDxEta9U3lcsSV0dwdF38UvtSCxIuGh";
+
+/// What the demo holds, to print.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// Whether this run filled the database (false: it already held the demo).
+    pub filled: bool,
+    /// Keys to try: (what for, key).
+    pub keys: Vec<(String, String)>,
+}
+
+impl Report {
+    /// Prints the keys and a few requests to try.
+    pub fn print(&self, base: &str) {
+        if self.filled {
+            println!("demo data loaded");
+        } else {
+            println!("demo data already present");
+        }
+        for (what, key) in &self.keys {
+            println!("key for {what}: {key}");
+        }
+        println!("try:");
+        println!(
+            "  curl '{base}/api/v5/orders?filter[numbers][]=1235C&filter[customFields][nps][min]=5&apiKey={CRM_SEED_KEY}'"
+        );
+        println!("  curl -H 'X-API-KEY: {CRM_SEED_KEY}' '{base}/api/v5/orders?limit=20'");
+        println!("  curl '{base}/openapi.json'");
+    }
+}
+
+const FIRST: &[&str] = &[
+    "Иван",
+    "Анна",
+    "Пётр",
+    "Мария",
+    "Олег",
+    "Ольга",
+    "Сергей",
+    "Елена",
+    "Дмитрий",
+    "Наталья",
+];
+const LAST: &[&str] = &[
+    "Иванов",
+    "Смирнова",
+    "Кузнецов",
+    "Попова",
+    "Соколов",
+    "Лебедева",
+    "Козлов",
+    "Новикова",
+    "Морозов",
+    "Волкова",
+];
+const CITIES: &[&str] = &["Москва", "Казань", "Самара", "Пермь"];
+const PARTS: &[(&str, &str, &str, &str)] = &[
+    ("OC47", "KNECHT/MAHLE", "Фильтр масляный", "520"),
+    ("W712/75", "MANN-FILTER", "Фильтр масляный", "610"),
+    ("0986452041", "BOSCH", "Фильтр масляный", "480"),
+    ("LX1211", "KNECHT/MAHLE", "Фильтр воздушный", "890"),
+    ("C25114", "MANN-FILTER", "Фильтр воздушный", "940"),
+    ("GDB1330", "TRW", "Колодки тормозные передние", "2350"),
+    ("0986494104", "BOSCH", "Колодки тормозные передние", "2480"),
+    (
+        "13.0460-2857.2",
+        "ATE",
+        "Колодки тормозные передние",
+        "2710",
+    ),
+    ("BKR6E", "NGK", "Свеча зажигания", "310"),
+    ("FR7DC+", "BOSCH", "Свеча зажигания", "290"),
+    ("CT1028", "CONTITECH", "Ремень ГРМ", "3150"),
+    ("VKMA01250", "SKF", "Комплект ГРМ", "7420"),
+];
+
+/// Fills an empty database (one with no orders) with the demo; does nothing to one that has data.
+pub async fn load(store: &Store) -> anyhow::Result<Report> {
+    let keys = vec![(
+        "the CRM face (RetailCRM v5), every scope".to_string(),
+        CRM_SEED_KEY.to_string(),
+    )];
+    if store.meta("demo").await?.is_some() {
+        return Ok(Report {
+            filled: false,
+            keys,
+        });
+    }
+    let zone = Zone::named("Europe/Moscow").map_err(anyhow::Error::msg)?;
+    let actor = Actor::User(None);
+    store
+        .upsert_site(&Site {
+            id: 0,
+            code: "simple-site".into(),
+            name: "Simple site".into(),
+            url: Some("https://simple-site.example".into()),
+            ordering: 2,
+            attrs: json!({"currency": "RUB", "countryIso": "RU"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        })
+        .await?;
+    let mut managers = Vec::new();
+    for (i, (first, last)) in [
+        ("Алексей", "Петров"),
+        ("Светлана", "Орлова"),
+        ("Николай", "Фёдоров"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let u = store
+            .create_user(&User {
+                id: 0,
+                first_name: (*first).into(),
+                last_name: (*last).into(),
+                email: Some(format!("manager{}@torg.example", i + 1)),
+                code: Some(format!("10{}", i + 1)),
+                active: true,
+                ..User::default()
+            })
+            .await?;
+        managers.push(u.id);
+    }
+    let mut offers = Vec::new();
+    for (i, (article, brand, name, price)) in PARTS.iter().enumerate() {
+        let id = store
+            .create_offer(&Offer {
+                external_id: Some(format!("sku-{}", i + 1)),
+                name: format!("{name} {brand} {article}"),
+                article: Some((*article).into()),
+                price: price.parse()?,
+                purchase_price: Some(
+                    price.parse::<rust_decimal::Decimal>()? * rust_decimal::Decimal::new(7, 1),
+                ),
+                active: true,
+                ..Offer::default()
+            })
+            .await?;
+        offers.push(id);
+    }
+    let mut customers = Vec::new();
+    for i in 0..20 {
+        let doc = json!({
+            "externalId": format!("demo-c{}", i + 1),
+            "firstName": FIRST[i % FIRST.len()],
+            "lastName": LAST[(i * 3) % LAST.len()],
+            "email": format!("buyer{}@example.ru", i + 1),
+            "phones": [{"number": format!("+7 (9{:02}) 555-{:02}-{:02}", 10 + i, i, 30 + i)}],
+            "managerId": managers[i % managers.len()],
+            "address": {"city": CITIES[i % CITIES.len()], "countryIso": "RU"},
+            "vip": i % 7 == 0,
+        });
+        let site = if i % 2 == 0 { "simple-site" } else { "default" };
+        let c = store.create_customer(site, &obj(doc), actor).await?;
+        customers.push((c.id, site));
+    }
+    let statuses = [
+        "new",
+        "availability-confirmed",
+        "assembling",
+        "send-to-delivery",
+        "complete",
+        "cancel-other",
+    ];
+    for i in 0..60usize {
+        let (customer, site) = customers[i % customers.len()];
+        let mut doc = json!({
+            "externalId": format!("demo-o{}", i + 1),
+            "customer": {"id": customer},
+            "status": statuses[i % statuses.len()],
+            "createdAt": zone.datetime(torg_domain::time::now() - 3600 * (60 - i as i64) * 11),
+            "items": [
+                {"offer": {"id": offers[i % offers.len()]}, "quantity": 1 + i % 3},
+                {"offer": {"id": offers[(i * 5 + 1) % offers.len()]}, "quantity": 1},
+            ],
+            "delivery": {"code": if i % 3 == 0 { "self-delivery" } else { "courier" }, "cost": if i % 3 == 0 { 0 } else { 300 },
+                         "address": {"city": CITIES[i % CITIES.len()]}},
+            "customFields": {"nps": (i * 7) % 11},
+            "managerId": managers[i % managers.len()],
+        });
+        if i == 0 {
+            doc["number"] = json!("1235C");
+            doc["customFields"] = json!({"nps": 9});
+        }
+        store.create_order(site, &obj(doc), actor, &zone).await?;
+    }
+    store
+        .create_key(NewKey {
+            plain: CRM_SEED_KEY.into(),
+            name: "seed example key (demo)".into(),
+            scopes: ALL_SCOPES.iter().map(|s| (*s).to_string()).collect(),
+            sites: SiteAccess::Full,
+            allowed_ips: Vec::new(),
+            customer_external_id: None,
+            distributor: None,
+        })
+        .await?;
+    store.meta_init("demo", "1").await?;
+    Ok(Report { filled: true, keys })
+}
+
+fn obj(v: Value) -> Map<String, Value> {
+    v.as_object().cloned().unwrap_or_default()
+}
