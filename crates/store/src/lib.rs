@@ -281,3 +281,36 @@ mod tests {
         assert_eq!(super::redact("sqlite:torg.db"), "sqlite:torg.db");
     }
 }
+
+/// Fresh databases for tests: each test gets its own, so tests run side by side.
+pub mod testing {
+    use super::{StoreResult, install_default_drivers};
+    use sqlx::{AnyConnection, Connection, Executor};
+
+    /// Creates database `name` on the server of `admin_url` and returns the URL of the new database.
+    pub async fn create_postgres_database(admin_url: &str, name: &str) -> StoreResult<String> {
+        install_default_drivers();
+        let mut conn = AnyConnection::connect(admin_url).await?;
+        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .await?;
+        conn.close().await?;
+        let base = match admin_url.rfind('/') {
+            Some(slash) if slash > "postgres://".len() => &admin_url[..slash],
+            _ => admin_url,
+        };
+        let query = admin_url.find('?').map(|q| &admin_url[q..]).unwrap_or("");
+        Ok(format!("{base}/{name}{query}"))
+    }
+
+    /// Drops database `name`, disconnecting anyone still on it.
+    pub async fn drop_postgres_database(admin_url: &str, name: &str) -> StoreResult<()> {
+        install_default_drivers();
+        let mut conn = AnyConnection::connect(admin_url).await?;
+        conn.execute(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+        )))
+        .await?;
+        conn.close().await?;
+        Ok(())
+    }
+}

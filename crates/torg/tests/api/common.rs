@@ -1,0 +1,300 @@
+//! The test harness: `spawn(Backend)` starts torg on `127.0.0.1:0` over a fresh database and returns a
+//! [`TestApp`] with a key holding every scope; `both!` declares a test once and runs it on both
+//! backends.
+
+#![allow(dead_code)]
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use tokio::sync::oneshot;
+use torg_domain::key::{ALL_SCOPES, SiteAccess};
+use torg_http::{AppState, HttpConfig};
+use torg_store::{NewKey, Store};
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file in a temporary folder.
+    Sqlite,
+    /// A new database on the server at `TORG_TEST_POSTGRES_URL`.
+    Postgres,
+}
+
+/// A running server and what a test needs to talk to it.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The server's address.
+    pub addr: SocketAddr,
+    /// The store behind it, for setting up data and checking what was written.
+    pub store: Store,
+    /// The database URL (to run the CLI against the same database).
+    pub database_url: String,
+    /// A key with every scope on every site.
+    pub key: String,
+    /// A plain HTTP client.
+    pub client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// The PostgreSQL server tests use; tests fail without it.
+pub fn postgres_admin_url() -> String {
+    std::env::var("TORG_TEST_POSTGRES_URL")
+        .expect("TORG_TEST_POSTGRES_URL must point at a PostgreSQL server (scripts/test sets it)")
+}
+
+/// A fresh database URL for `backend`, with what must be cleaned up afterwards.
+pub async fn fresh_database(
+    backend: Backend,
+) -> (String, Option<tempfile::TempDir>, Option<(String, String)>) {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite:{}", dir.path().join("torg.db").display());
+            (url, Some(dir), None)
+        }
+        Backend::Postgres => {
+            let admin = postgres_admin_url();
+            let name = format!(
+                "torg_t_{}_{}_{}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::SeqCst),
+                uuid::Uuid::new_v4()
+                    .simple()
+                    .to_string()
+                    .get(..8)
+                    .unwrap_or("0")
+            );
+            let url = torg_store::testing::create_postgres_database(&admin, &name)
+                .await
+                .expect("create a test database on TORG_TEST_POSTGRES_URL");
+            (url, None, Some((admin, name)))
+        }
+    }
+}
+
+/// Starts torg with rate limits off.
+pub async fn spawn(backend: Backend) -> TestApp {
+    spawn_with(backend, |c| {
+        c.rate_per_second = 0;
+        c.telephony_rate_per_second = 0;
+    })
+    .await
+}
+
+/// Starts torg with the settings `configure` makes.
+pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut HttpConfig)) -> TestApp {
+    let (url, dir, pg) = fresh_database(backend).await;
+    let store = Store::open(&url).await.expect("open store");
+    let key = "test-key-all-scopes-0123456789abcdef".to_string();
+    store
+        .create_key(NewKey {
+            plain: key.clone(),
+            name: "test".into(),
+            scopes: ALL_SCOPES.iter().map(|s| (*s).to_string()).collect(),
+            sites: SiteAccess::Full,
+            allowed_ips: Vec::new(),
+            customer_external_id: None,
+            distributor: None,
+        })
+        .await
+        .expect("create key");
+    let mut config = HttpConfig::default();
+    configure(&mut config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    config.public_url = format!("http://{addr}");
+    let state = AppState::new(store.clone(), config).await.expect("state");
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = torg_http::serve(listener, state, async {
+            let _ = rx.await;
+        })
+        .await;
+    });
+    TestApp {
+        base: format!("http://{addr}"),
+        addr,
+        store,
+        database_url: url,
+        key,
+        client: reqwest::Client::new(),
+        shutdown: Some(tx),
+        _dir: dir,
+        pg,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some((admin, name)) = self.pg.take() {
+            // Drop runs outside async: clean up on a thread of its own with its own runtime.
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    let _ = rt.block_on(torg_store::testing::drop_postgres_database(&admin, &name));
+                }
+            })
+            .join();
+        }
+    }
+}
+
+/// A response: status and JSON body (the test fails if the body is not JSON).
+pub type Reply = (StatusCode, Value);
+
+async fn reply(r: reqwest::Response) -> Reply {
+    let status = r.status();
+    let text = r.text().await.expect("body");
+    let body: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("not JSON ({e}), status {status}: {text:?}"));
+    (status, body)
+}
+
+impl TestApp {
+    /// GET with the test key in `X-API-KEY`.
+    pub async fn get(&self, path_and_query: &str) -> Reply {
+        self.get_as(&self.key.clone(), path_and_query).await
+    }
+
+    /// GET with a given key.
+    pub async fn get_as(&self, key: &str, path_and_query: &str) -> Reply {
+        let r = self
+            .client
+            .get(format!("{}{path_and_query}", self.base))
+            .header("X-API-KEY", key)
+            .send()
+            .await
+            .expect("send");
+        reply(r).await
+    }
+
+    /// GET with no key at all.
+    pub async fn get_raw(&self, path_and_query: &str) -> Reply {
+        reply(
+            self.client
+                .get(format!("{}{path_and_query}", self.base))
+                .send()
+                .await
+                .expect("send"),
+        )
+        .await
+    }
+
+    /// POST a form with the test key in `X-API-KEY`.
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Reply {
+        self.post_as(&self.key.clone(), path, form).await
+    }
+
+    /// POST a form with a given key.
+    pub async fn post_as(&self, key: &str, path: &str, form: &[(&str, &str)]) -> Reply {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("X-API-KEY", key)
+            .form(form)
+            .send()
+            .await
+            .expect("send");
+        reply(r).await
+    }
+
+    /// POST a raw body with a content type, no key header.
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("Content-Type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("send");
+        reply(r).await
+    }
+
+    /// A key with these scopes on these sites (empty: every site).
+    pub async fn key_with(&self, scopes: &[&str], sites: &[&str]) -> String {
+        let plain = format!("k-{}", uuid::Uuid::new_v4().simple());
+        self.store
+            .create_key(NewKey {
+                plain: plain.clone(),
+                name: plain.clone(),
+                scopes: scopes.iter().map(|s| (*s).to_string()).collect(),
+                sites: if sites.is_empty() {
+                    SiteAccess::Full
+                } else {
+                    SiteAccess::Selective(sites.iter().map(|s| (*s).to_string()).collect())
+                },
+                allowed_ips: Vec::new(),
+                customer_external_id: None,
+                distributor: None,
+            })
+            .await
+            .expect("create key");
+        plain
+    }
+
+    /// Adds a site by the API and returns its code.
+    pub async fn add_site(&self, code: &str) -> String {
+        let site = serde_json::json!({"code": code, "name": format!("Site {code}")}).to_string();
+        let (status, body) = self
+            .post(
+                &format!("/api/v5/reference/sites/{code}/edit"),
+                &[("site", &site)],
+            )
+            .await;
+        assert!(status.is_success(), "{body}");
+        code.to_string()
+    }
+
+    /// Adds a catalogue offer with this external id and price.
+    pub async fn add_offer(&self, external_id: &str, price: &str) -> i64 {
+        self.store
+            .create_offer(&torg_domain::catalogue::Offer {
+                external_id: Some(external_id.into()),
+                name: format!("Offer {external_id}"),
+                article: Some(external_id.to_uppercase()),
+                price: price.parse().expect("price"),
+                active: true,
+                ..Default::default()
+            })
+            .await
+            .expect("offer")
+    }
+}
+
+/// Declares a test that runs on SQLite and on PostgreSQL: `both!(name, |app| async move { … });`
+macro_rules! both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = crate::common::spawn(crate::common::Backend::Sqlite).await;
+                ($body)(app).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let app = crate::common::spawn(crate::common::Backend::Postgres).await;
+                ($body)(app).await;
+            }
+        }
+    };
+}
+pub(crate) use both;

@@ -1,0 +1,1 @@
+//! Tests: crm_orders.

@@ -1,0 +1,17 @@
+//! torg's integration tests: one binary, a module per area. Every test starts the real server on a
+//! random loopback port against a fresh database and talks HTTP to it; storage tests run once on SQLite
+//! and once on PostgreSQL (`TORG_TEST_POSTGRES_URL`, required: a missing server fails, never skips).
+
+mod common;
+
+mod cli;
+mod crm_customers;
+mod crm_errors;
+mod crm_history;
+mod crm_meta;
+mod crm_orders;
+mod crm_references;
+mod crm_telephony;
+mod python_client;
+mod rate_limits;
+mod seeds;

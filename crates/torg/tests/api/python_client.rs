@@ -1,0 +1,1 @@
+//! Tests: python_client.

@@ -1,0 +1,1 @@
+//! Tests: rate_limits.
