@@ -80,11 +80,7 @@ const READ_ONLY: &[&str] = &[
 impl Customer {
     /// Builds a new customer from a client's document, checking every field.
     pub fn from_input(site: &str, input: &Map<String, Value>) -> Result<Customer, DomainError> {
-        Customer {
-            site: site.into(),
-            ..Customer::default()
-        }
-        .patched(input)
+        Customer { site: site.into(), ..Customer::default() }.patched(input)
     }
 
     /// A copy with the fields present in `input` replaced (a partial update).

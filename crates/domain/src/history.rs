@@ -79,14 +79,8 @@ pub struct HistoryRecord {
 }
 
 /// Fields whose values are reference codes and are written as `{"code": …}`.
-const CODE_FIELDS: &[&str] = &[
-    "status",
-    "order_type",
-    "order_method",
-    "delivery_type",
-    "shipment_store",
-    "payment_type",
-];
+const CODE_FIELDS: &[&str] =
+    &["status", "order_type", "order_method", "delivery_type", "shipment_store", "payment_type"];
 
 fn wrap(field: &str, v: Option<&Value>) -> Value {
     match v {
@@ -102,19 +96,16 @@ fn flatten(doc: &Map<String, Value>, out: &mut Vec<(String, Value)>) {
     for (k, v) in doc {
         match (k.as_str(), v) {
             ("customFields", Value::Object(m)) => {
-                out.extend(
-                    m.iter()
-                        .map(|(ck, cv)| (format!("custom_{ck}"), cv.clone())),
-                );
+                out.extend(m.iter().map(|(ck, cv)| (format!("custom_{ck}"), cv.clone())));
             }
             ("delivery", Value::Object(d)) => {
                 for (dk, dv) in d {
                     match (dk.as_str(), dv) {
                         ("code", _) => out.push(("delivery_type".into(), dv.clone())),
                         ("address", Value::Object(a)) => {
-                            out.extend(a.iter().map(|(ak, av)| {
-                                (format!("delivery_address.{}", snake_case(ak)), av.clone())
-                            }));
+                            out.extend(
+                                a.iter().map(|(ak, av)| (format!("delivery_address.{}", snake_case(ak)), av.clone())),
+                            );
                         }
                         ("data", Value::Object(data)) => {
                             for (xk, xv) in data {
@@ -131,10 +122,7 @@ fn flatten(doc: &Map<String, Value>, out: &mut Vec<(String, Value)>) {
                 }
             }
             ("address", Value::Object(a)) => {
-                out.extend(
-                    a.iter()
-                        .map(|(ak, av)| (format!("address.{}", snake_case(ak)), av.clone())),
-                );
+                out.extend(a.iter().map(|(ak, av)| (format!("address.{}", snake_case(ak)), av.clone())));
             }
             ("managerId", _) => out.push(("manager".into(), v.clone())),
             _ => out.push((snake_case(k), v.clone())),
@@ -175,7 +163,8 @@ fn diff_docs(old: &Value, new: &Value) -> Vec<Change> {
 
 /// What a line looks like inside a history record.
 pub fn item_stub(item: &OrderItem) -> Value {
-    let mut v = json!({ "id": item.id, "initialPrice": item.initial_price, "quantity": item.quantity, "status": item.status });
+    let mut v =
+        json!({ "id": item.id, "initialPrice": item.initial_price, "quantity": item.quantity, "status": item.status });
     if let Some(o) = &item.offer {
         v["offer"] = json!({ "id": o.id, "externalId": o.external_id, "xmlId": o.xml_id });
     }
@@ -187,19 +176,13 @@ pub fn item_stub(item: &OrderItem) -> Value {
 
 /// Every change from `old` to `new` of an order, lines included.
 pub fn diff_orders(old: &Order, new: &Order) -> Vec<Change> {
-    let mut changes = diff_docs(
-        &serde_json::to_value(old).unwrap_or_default(),
-        &serde_json::to_value(new).unwrap_or_default(),
-    );
+    let mut changes =
+        diff_docs(&serde_json::to_value(old).unwrap_or_default(), &serde_json::to_value(new).unwrap_or_default());
     if old.customer_id != new.customer_id {
         changes.push(Change {
             field: "customer".into(),
-            old_value: old
-                .customer_id
-                .map_or(Value::Null, |id| json!({ "id": id })),
-            new_value: new
-                .customer_id
-                .map_or(Value::Null, |id| json!({ "id": id })),
+            old_value: old.customer_id.map_or(Value::Null, |id| json!({ "id": id })),
+            new_value: new.customer_id.map_or(Value::Null, |id| json!({ "id": id })),
             item: None,
         });
     }
@@ -215,11 +198,7 @@ pub fn diff_orders(old: &Order, new: &Order) -> Vec<Change> {
                 let pairs = [
                     ("quantity", json!(before.quantity), json!(item.quantity)),
                     ("status", json!(before.status), json!(item.status)),
-                    (
-                        "initial_price",
-                        json!(before.initial_price),
-                        json!(item.initial_price),
-                    ),
+                    ("initial_price", json!(before.initial_price), json!(item.initial_price)),
                     (
                         "discount_manual_amount",
                         json!(before.discount_manual_amount),
@@ -230,38 +209,22 @@ pub fn diff_orders(old: &Order, new: &Order) -> Vec<Change> {
                         json!(before.discount_manual_percent),
                         json!(item.discount_manual_percent),
                     ),
-                    (
-                        "purchase_price",
-                        json!(before.purchase_price),
-                        json!(item.purchase_price),
-                    ),
+                    ("purchase_price", json!(before.purchase_price), json!(item.purchase_price)),
                     ("vat_rate", json!(before.vat_rate), json!(item.vat_rate)),
                     ("comment", json!(before.comment), json!(item.comment)),
                 ];
                 for (name, a, b) in pairs {
                     if a != b {
                         let field = format!("order_product.{name}");
-                        let (old_value, new_value) = if name == "status" {
-                            (json!({"code": a}), json!({"code": b}))
-                        } else {
-                            (a, b)
-                        };
-                        changes.push(Change {
-                            field,
-                            old_value,
-                            new_value,
-                            item: Some(item_stub(item)),
-                        });
+                        let (old_value, new_value) =
+                            if name == "status" { (json!({"code": a}), json!({"code": b})) } else { (a, b) };
+                        changes.push(Change { field, old_value, new_value, item: Some(item_stub(item)) });
                     }
                 }
             }
         }
     }
-    for item in old
-        .items
-        .iter()
-        .filter(|o| !new.items.iter().any(|n| n.id == o.id))
-    {
+    for item in old.items.iter().filter(|o| !new.items.iter().any(|n| n.id == o.id)) {
         changes.push(Change {
             field: "order_product".into(),
             old_value: item_stub(item),
@@ -274,10 +237,7 @@ pub fn diff_orders(old: &Order, new: &Order) -> Vec<Change> {
 
 /// Every change from `old` to `new` of a customer.
 pub fn diff_customers(old: &Customer, new: &Customer) -> Vec<Change> {
-    diff_docs(
-        &serde_json::to_value(old).unwrap_or_default(),
-        &serde_json::to_value(new).unwrap_or_default(),
-    )
+    diff_docs(&serde_json::to_value(old).unwrap_or_default(), &serde_json::to_value(new).unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -286,25 +246,15 @@ mod tests {
 
     #[test]
     fn order_changes_are_named_as_retailcrm_names_them() {
-        let old = Order {
-            status: "new".into(),
-            ..Default::default()
-        };
+        let old = Order { status: "new".into(), ..Default::default() };
         let mut new = old.clone();
         new.status = "complete".into();
         new.manager_comment = Some("paid".into());
         new.delivery.address.insert("city".into(), json!("Moscow"));
         new.custom_fields.insert("nps".into(), json!(9));
         new.set_track_numbers(&["RA1".into()]);
-        let fields: Vec<_> = diff_orders(&old, &new)
-            .into_iter()
-            .map(|c| (c.field, c.old_value, c.new_value))
-            .collect();
-        assert!(fields.contains(&(
-            "status".into(),
-            json!({"code": "new"}),
-            json!({"code": "complete"})
-        )));
+        let fields: Vec<_> = diff_orders(&old, &new).into_iter().map(|c| (c.field, c.old_value, c.new_value)).collect();
+        assert!(fields.contains(&("status".into(), json!({"code": "new"}), json!({"code": "complete"}))));
         assert!(fields.contains(&("manager_comment".into(), Value::Null, json!("paid"))));
         assert!(fields.contains(&("delivery_address.city".into(), Value::Null, json!("Moscow"))));
         assert!(fields.contains(&("custom_nps".into(), Value::Null, json!(9))));
@@ -314,41 +264,15 @@ mod tests {
 
     #[test]
     fn lines_added_removed_and_changed() {
-        let item = OrderItem {
-            id: 1,
-            quantity: 1.into(),
-            status: "new".into(),
-            ..Default::default()
-        };
-        let old = Order {
-            items: vec![item.clone()],
-            ..Default::default()
-        };
+        let item = OrderItem { id: 1, quantity: 1.into(), status: "new".into(), ..Default::default() };
+        let old = Order { items: vec![item.clone()], ..Default::default() };
         let mut new = old.clone();
         new.items[0].quantity = 3.into();
-        new.items.push(OrderItem {
-            id: 2,
-            quantity: 1.into(),
-            ..Default::default()
-        });
+        new.items.push(OrderItem { id: 2, quantity: 1.into(), ..Default::default() });
         let changes = diff_orders(&old, &new);
-        assert_eq!(
-            changes
-                .iter()
-                .filter(|c| c.field == "order_product")
-                .count(),
-            1
-        );
-        assert!(
-            changes
-                .iter()
-                .any(|c| c.field == "order_product.quantity" && c.new_value == json!(3))
-        );
+        assert_eq!(changes.iter().filter(|c| c.field == "order_product").count(), 1);
+        assert!(changes.iter().any(|c| c.field == "order_product.quantity" && c.new_value == json!(3)));
         let removed = diff_orders(&new, &old);
-        assert!(
-            removed
-                .iter()
-                .any(|c| c.field == "order_product" && c.new_value.is_null())
-        );
+        assert!(removed.iter().any(|c| c.field == "order_product" && c.new_value.is_null()));
     }
 }

@@ -88,10 +88,7 @@ impl ApiKey {
 
     /// Of the existing sites, the ones this key reaches.
     pub fn reachable_sites<'a>(&self, all: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-        all.into_iter()
-            .filter(|c| self.reaches_site(c))
-            .map(str::to_owned)
-            .collect()
+        all.into_iter().filter(|c| self.reaches_site(c)).map(str::to_owned).collect()
     }
 }
 
@@ -111,10 +108,7 @@ pub fn validate_scope(scope: &str) -> Result<(), String> {
     if ALL_SCOPES.contains(&scope) {
         Ok(())
     } else {
-        Err(format!(
-            "unknown scope '{scope}'; known: {}",
-            ALL_SCOPES.join(", ")
-        ))
+        Err(format!("unknown scope '{scope}'; known: {}", ALL_SCOPES.join(", ")))
     }
 }
 
@@ -138,10 +132,7 @@ mod tests {
 
     #[test]
     fn sites_and_ips() {
-        let k = key(
-            SiteAccess::Selective(vec!["a".into()]),
-            vec!["10.0.0.1".parse().unwrap()],
-        );
+        let k = key(SiteAccess::Selective(vec!["a".into()]), vec!["10.0.0.1".parse().unwrap()]);
         assert!(k.reaches_site("a") && !k.reaches_site("b"));
         assert!(k.allows_ip("::ffff:10.0.0.1".parse().unwrap()));
         assert!(!k.allows_ip("10.0.0.2".parse().unwrap()));

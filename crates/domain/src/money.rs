@@ -9,13 +9,8 @@ pub const SCALE: u32 = 4;
 /// Converts a decimal to its fixed-point storage integer, rounding half away from zero past 4 places
 /// and saturating at the ends of `i64` (amounts are validated against [`max_amount`] before this).
 pub fn to_units(value: Decimal) -> i64 {
-    let scaled = value.round_dp_with_strategy(SCALE, RoundingStrategy::MidpointAwayFromZero)
-        * Decimal::from(10_000);
-    scaled.to_i64().unwrap_or(if value.is_sign_negative() {
-        i64::MIN
-    } else {
-        i64::MAX
-    })
+    let scaled = value.round_dp_with_strategy(SCALE, RoundingStrategy::MidpointAwayFromZero) * Decimal::from(10_000);
+    scaled.to_i64().unwrap_or(if value.is_sign_negative() { i64::MIN } else { i64::MAX })
 }
 
 /// Converts a fixed-point storage integer back into a normalised decimal.

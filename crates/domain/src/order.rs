@@ -57,9 +57,7 @@ impl CustomerRef {
         if let Some(id) = m.get("id").and_then(as_i64) {
             return Some(CustomerRef::Id(id));
         }
-        m.get("externalId")
-            .and_then(as_text)
-            .map(CustomerRef::ExternalId)
+        m.get("externalId").and_then(as_text).map(CustomerRef::ExternalId)
     }
 }
 
@@ -141,20 +139,17 @@ pub struct OrderItem {
 impl OrderItem {
     /// Discount per unit, both kinds together.
     pub fn unit_discount(&self) -> Decimal {
-        self.discount_manual_amount
-            + (self.initial_price * self.discount_manual_percent / Decimal::ONE_HUNDRED)
+        self.discount_manual_amount + (self.initial_price * self.discount_manual_percent / Decimal::ONE_HUNDRED)
     }
 
     /// Price per unit after discounts, never below zero.
     pub fn unit_price(&self) -> Decimal {
-        (self.initial_price - self.unit_discount())
-            .max(Decimal::ZERO)
-            .round_dp(2)
+        (self.initial_price - self.unit_discount()).max(Decimal::ZERO).round_dp(2).normalize()
     }
 
     /// Line total.
     pub fn total(&self) -> Decimal {
-        self.unit_price() * self.quantity
+        (self.unit_price() * self.quantity).normalize()
     }
 }
 
@@ -369,21 +364,14 @@ pub struct OrderInput {
 
 impl Order {
     /// Applies a client's order document over this order (an empty one for creation) and checks it.
-    pub fn apply(
-        &self,
-        input: &Map<String, Value>,
-        zone: &Zone,
-    ) -> Result<OrderInput, DomainError> {
+    pub fn apply(&self, input: &Map<String, Value>, zone: &Zone) -> Result<OrderInput, DomainError> {
         let mut errors = FieldErrors::new();
         let mut doc = match serde_json::to_value(self) {
             Ok(Value::Object(m)) => m,
             _ => Map::new(),
         };
         let mut given = input.clone();
-        patch::stringify_numbers(
-            &mut given,
-            &["externalId", "phone", "additionalPhone", "number"],
-        );
+        patch::stringify_numbers(&mut given, &["externalId", "phone", "additionalPhone", "number"]);
         patch::merge_top_level(&mut doc, &given, READ_ONLY);
         for (field, max) in STRING_FIELDS {
             patch::check_string(&doc, field, *max, &mut errors);
@@ -399,33 +387,18 @@ impl Order {
             check_amount(d, "netCost", "delivery.netCost", &mut errors);
             if let Some(v) = d.get("address").filter(|v| !v.is_object() && !v.is_null()) {
                 let _ = v;
-                errors.insert(
-                    "delivery.address".into(),
-                    "This value should be an object.".into(),
-                );
+                errors.insert("delivery.address".into(), "This value should be an object.".into());
             }
         } else if doc.get("delivery").is_some_and(|d| !d.is_null()) {
             errors.insert("delivery".into(), "This value should be an object.".into());
         }
-        if let Some(v) = doc
-            .get("customFields")
-            .filter(|v| !v.is_object() && !v.is_null())
-        {
+        if let Some(v) = doc.get("customFields").filter(|v| !v.is_object() && !v.is_null()) {
             let _ = v;
-            errors.insert(
-                "customFields".into(),
-                "This value should be an object.".into(),
-            );
+            errors.insert("customFields".into(), "This value should be an object.".into());
         }
-        let percent = doc
-            .get("discountManualPercent")
-            .and_then(decimal_of)
-            .unwrap_or_default();
+        let percent = doc.get("discountManualPercent").and_then(decimal_of).unwrap_or_default();
         if percent > Decimal::ONE_HUNDRED {
-            errors.insert(
-                "discountManualPercent".into(),
-                "This value should be 100 or less.".into(),
-            );
+            errors.insert("discountManualPercent".into(), "This value should be 100 or less.".into());
         }
 
         let customer = match input.get("customer") {
@@ -433,10 +406,7 @@ impl Order {
             Some(v) => match CustomerRef::parse(v) {
                 Some(r) => Some(r),
                 None => {
-                    errors.insert(
-                        "customer".into(),
-                        "Customer must be given by id or externalId.".into(),
-                    );
+                    errors.insert("customer".into(), "Customer must be given by id or externalId.".into());
                     None
                 }
             },
@@ -461,19 +431,14 @@ impl Order {
         let payments: Vec<Payment> = payment_docs
             .iter()
             .enumerate()
-            .filter_map(|(i, p)| {
-                Payment::from_input(p, &format!("payments[{i}]"), zone, &mut errors)
-            })
+            .filter_map(|(i, p)| Payment::from_input(p, &format!("payments[{i}]"), zone, &mut errors))
             .collect();
         let number = input.get("number").and_then(as_text);
         let created_at = match input.get("createdAt") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) if zone.parse_start(s).is_some() => zone.parse_start(s),
             Some(_) => {
-                errors.insert(
-                    "createdAt".into(),
-                    "This value is not a valid datetime (expected Y-m-d H:i:s).".into(),
-                );
+                errors.insert("createdAt".into(), "This value is not a valid datetime (expected Y-m-d H:i:s).".into());
                 None
             }
         };
@@ -491,35 +456,24 @@ impl Order {
         order.status_updated_at = self.status_updated_at;
         order.is_test = self.is_test;
         order.from_api = self.from_api;
-        Ok(OrderInput {
-            order,
-            items,
-            customer,
-            number,
-            created_at,
-            payments,
-        })
+        Ok(OrderInput { order, items, customer, number, created_at, payments })
     }
 
     /// Sum of the lines after their discounts, less the order-level discount.
     pub fn summ(&self) -> Decimal {
         let lines: Decimal = self.items.iter().map(OrderItem::total).sum();
-        let discount = self.discount_manual_amount
-            + (lines * self.discount_manual_percent / Decimal::ONE_HUNDRED);
-        (lines - discount).max(Decimal::ZERO).round_dp(2)
+        let discount = self.discount_manual_amount + (lines * self.discount_manual_percent / Decimal::ONE_HUNDRED);
+        (lines - discount).max(Decimal::ZERO).round_dp(2).normalize()
     }
 
     /// What the buyer pays: lines plus delivery.
     pub fn total_summ(&self) -> Decimal {
-        self.summ() + self.delivery.cost.unwrap_or_default()
+        (self.summ() + self.delivery.cost.unwrap_or_default()).normalize()
     }
 
     /// What the seller paid for the goods.
     pub fn purchase_summ(&self) -> Decimal {
-        self.items
-            .iter()
-            .map(|i| i.purchase_price.unwrap_or_default() * i.quantity)
-            .sum()
+        self.items.iter().map(|i| i.purchase_price.unwrap_or_default() * i.quantity).sum::<Decimal>().normalize()
     }
 
     /// Sum of the payments whose status means paid.
@@ -528,18 +482,16 @@ impl Order {
             .iter()
             .filter(|p| paid_statuses.contains(&p.status))
             .map(|p| p.amount)
-            .sum()
+            .sum::<Decimal>()
+            .normalize()
     }
 
     /// Tracking numbers (RetailCRM keeps them comma-separated in `delivery.data.trackNumber`).
     pub fn track_numbers(&self) -> Vec<String> {
         match self.delivery.data.get("trackNumber") {
-            Some(Value::String(s)) => s
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            Some(Value::String(s)) => {
+                s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+            }
             Some(Value::Array(a)) => a.iter().filter_map(as_text).collect(),
             _ => Vec::new(),
         }
@@ -550,9 +502,7 @@ impl Order {
         if numbers.is_empty() {
             self.delivery.data.remove("trackNumber");
         } else {
-            self.delivery
-                .data
-                .insert("trackNumber".into(), Value::String(numbers.join(",")));
+            self.delivery.data.insert("trackNumber".into(), Value::String(numbers.join(",")));
         }
     }
 }
@@ -560,12 +510,7 @@ impl Order {
 impl Payment {
     /// Reads a payment document (`type`, `status`, `amount`, `paidAt`, `comment`, `externalId`); problems
     /// go into `errors` under `path`.
-    pub fn from_input(
-        doc: &Value,
-        path: &str,
-        zone: &Zone,
-        errors: &mut FieldErrors,
-    ) -> Option<Payment> {
+    pub fn from_input(doc: &Value, path: &str, zone: &Zone, errors: &mut FieldErrors) -> Option<Payment> {
         let Some(m) = doc.as_object() else {
             errors.insert(path.into(), "This value should be an object.".into());
             return None;
@@ -576,10 +521,7 @@ impl Payment {
             Some(v) => match decimal_of(v) {
                 Some(d) if d >= Decimal::ZERO && d <= crate::money::max_amount() => d,
                 _ => {
-                    errors.insert(
-                        format!("{path}.amount"),
-                        "This value should be a non-negative number.".into(),
-                    );
+                    errors.insert(format!("{path}.amount"), "This value should be a non-negative number.".into());
                     return None;
                 }
             },
@@ -617,18 +559,8 @@ impl Payment {
 }
 
 /// Keys the snapshot adds beside the order's own document.
-const SNAPSHOT_KEYS: &[&str] = &[
-    "id",
-    "number",
-    "site",
-    "items",
-    "payments",
-    "customerId",
-    "createdAt",
-    "statusUpdatedAt",
-    "isTest",
-    "fromApi",
-];
+const SNAPSHOT_KEYS: &[&str] =
+    &["id", "number", "site", "items", "payments", "customerId", "createdAt", "statusUpdatedAt", "isTest", "fromApi"];
 
 impl Order {
     /// The whole order as one document: what a `created` history record keeps.
@@ -684,11 +616,7 @@ pub fn default_number(id: i64) -> String {
 
 fn decimal_of(v: &Value) -> Option<Decimal> {
     match v {
-        Value::Number(n) => n
-            .to_string()
-            .parse()
-            .ok()
-            .or_else(|| Decimal::from_scientific(&n.to_string()).ok()),
+        Value::Number(n) => n.to_string().parse().ok().or_else(|| Decimal::from_scientific(&n.to_string()).ok()),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
@@ -701,10 +629,7 @@ fn check_amount(doc: &Map<String, Value>, field: &str, path: &str, errors: &mut 
         Some(v) => match decimal_of(v) {
             Some(d) if d >= Decimal::ZERO && d <= crate::money::max_amount() => {}
             Some(_) => {
-                errors.insert(
-                    path.into(),
-                    "This value should be between 0 and 900000000000000.".into(),
-                );
+                errors.insert(path.into(), "This value should be between 0 and 900000000000000.".into());
             }
             None => {
                 errors.insert(path.into(), "This value should be a number.".into());
@@ -717,10 +642,7 @@ fn parse_items(list: &[Value], errors: &mut FieldErrors) -> Vec<ItemInput> {
     let mut out = Vec::with_capacity(list.len());
     for (index, raw) in list.iter().enumerate() {
         let Some(doc) = raw.as_object() else {
-            errors.insert(
-                format!("items[{index}]"),
-                "This value should be an object.".into(),
-            );
+            errors.insert(format!("items[{index}]"), "This value should be an object.".into());
             continue;
         };
         let offer = match doc.get("offer") {
@@ -736,12 +658,7 @@ fn parse_items(list: &[Value], errors: &mut FieldErrors) -> Vec<ItemInput> {
                 }
             },
         };
-        for f in [
-            "initialPrice",
-            "purchasePrice",
-            "discountManualAmount",
-            "discountManualPercent",
-        ] {
+        for f in ["initialPrice", "purchasePrice", "discountManualAmount", "discountManualPercent"] {
             check_amount(doc, f, &format!("items[{index}].{f}"), errors);
         }
         match doc.get("quantity") {
@@ -749,77 +666,34 @@ fn parse_items(list: &[Value], errors: &mut FieldErrors) -> Vec<ItemInput> {
             Some(v) => match decimal_of(v) {
                 Some(q) if q > Decimal::ZERO && q <= Decimal::from(1_000_000_000) => {}
                 _ => {
-                    errors.insert(
-                        format!("items[{index}].quantity"),
-                        "This value should be greater than 0.".into(),
-                    );
+                    errors.insert(format!("items[{index}].quantity"), "This value should be greater than 0.".into());
                 }
             },
         }
-        patch::check_string_at(
-            doc,
-            "productName",
-            &format!("items[{index}].productName"),
-            255,
-            errors,
-        );
-        patch::check_string_at(
-            doc,
-            "comment",
-            &format!("items[{index}].comment"),
-            10_000,
-            errors,
-        );
+        patch::check_string_at(doc, "productName", &format!("items[{index}].productName"), 255, errors);
+        patch::check_string_at(doc, "comment", &format!("items[{index}].comment"), 10_000, errors);
         if offer.is_none()
             && doc.get("id").is_none()
-            && doc
-                .get("productName")
-                .and_then(Value::as_str)
-                .is_none_or(str::is_empty)
+            && doc.get("productName").and_then(Value::as_str).is_none_or(str::is_empty)
         {
-            errors.insert(
-                format!("items[{index}]"),
-                "An item needs an offer or a productName.".into(),
-            );
+            errors.insert(format!("items[{index}]"), "An item needs an offer or a productName.".into());
         }
-        out.push(ItemInput {
-            index,
-            id: doc.get("id").and_then(as_i64),
-            offer,
-            doc: doc.clone(),
-        });
+        out.push(ItemInput { index, id: doc.get("id").and_then(as_i64), offer, doc: doc.clone() });
     }
     out
 }
 
 /// Builds a line from its document: typed fields checked, the rest kept as attributes.
-pub fn item_from_doc(
-    base: &OrderItem,
-    doc: &Map<String, Value>,
-    index: usize,
-) -> Result<OrderItem, DomainError> {
+pub fn item_from_doc(base: &OrderItem, doc: &Map<String, Value>, index: usize) -> Result<OrderItem, DomainError> {
     let mut merged = match serde_json::to_value(base) {
         Ok(Value::Object(m)) => m,
         _ => Map::new(),
     };
-    patch::merge_top_level(
-        &mut merged,
-        doc,
-        &[
-            "id",
-            "offer",
-            "createdAt",
-            "discountTotal",
-            "discounts",
-            "prices",
-        ],
-    );
+    patch::merge_top_level(&mut merged, doc, &["id", "offer", "createdAt", "discountTotal", "discounts", "prices"]);
     let mut item: OrderItem = patch::typed(merged).map_err(|e| match e {
-        DomainError::Invalid(f) => DomainError::Invalid(
-            f.into_iter()
-                .map(|(k, v)| (format!("items[{index}].{k}"), v))
-                .collect(),
-        ),
+        DomainError::Invalid(f) => {
+            DomainError::Invalid(f.into_iter().map(|(k, v)| (format!("items[{index}].{k}"), v)).collect())
+        }
         other => other,
     })?;
     item.id = base.id;
@@ -866,44 +740,20 @@ mod tests {
 
     #[test]
     fn apply_checks_fields() {
-        let base = Order {
-            site: "s".into(),
-            ..Default::default()
-        };
+        let base = Order { site: "s".into(), ..Default::default() };
         let zone = Zone::named("Europe/Moscow").unwrap();
         let err = base
-            .apply(
-                &obj(
-                    json!({"email": "nope", "delivery": {"cost": -1}, "items": [{"quantity": 0}]}),
-                ),
-                &zone,
-            )
+            .apply(&obj(json!({"email": "nope", "delivery": {"cost": -1}, "items": [{"quantity": 0}]})), &zone)
             .unwrap_err();
-        let DomainError::Invalid(f) = err else {
-            panic!()
-        };
-        assert!(
-            f.contains_key("email")
-                && f.contains_key("delivery.cost")
-                && f.contains_key("items[0].quantity")
-        );
-        let ok = base
-            .apply(
-                &obj(json!({"externalId": 42, "firstName": "Tom", "customFields": {"nps": 7}})),
-                &zone,
-            )
-            .unwrap();
+        let DomainError::Invalid(f) = err else { panic!() };
+        assert!(f.contains_key("email") && f.contains_key("delivery.cost") && f.contains_key("items[0].quantity"));
+        let ok =
+            base.apply(&obj(json!({"externalId": 42, "firstName": "Tom", "customFields": {"nps": 7}})), &zone).unwrap();
         assert_eq!(ok.order.external_id.as_deref(), Some("42"));
         assert_eq!(ok.order.custom_fields["nps"], json!(7));
-        let bad_type = base
-            .apply(&obj(json!({"shipped": "maybe"})), &zone)
-            .unwrap_err();
+        let bad_type = base.apply(&obj(json!({"shipped": "maybe"})), &zone).unwrap_err();
         let mut full = ok.order.clone();
-        full.items = vec![OrderItem {
-            id: 5,
-            quantity: 2.into(),
-            ..Default::default()
-        }];
+        full.items = vec![OrderItem { id: 5, quantity: 2.into(), ..Default::default() }];
         full.customer_id = Some(3);
         assert_eq!(Order::from_snapshot(&full.snapshot()), Some(full));
         assert!(matches!(bad_type, DomainError::Invalid(f) if f.contains_key("shipped")));

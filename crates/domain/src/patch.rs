@@ -11,11 +11,7 @@ use serde_json::{Map, Value};
 
 /// Lays the fields of `input` over `doc`, skipping read-only ones. Nested objects are replaced whole,
 /// except `null`, which clears a field.
-pub fn merge_top_level(
-    doc: &mut Map<String, Value>,
-    input: &Map<String, Value>,
-    read_only: &[&str],
-) {
+pub fn merge_top_level(doc: &mut Map<String, Value>, input: &Map<String, Value>, read_only: &[&str]) {
     for (k, v) in input {
         if read_only.contains(&k.as_str()) {
             continue;
@@ -33,11 +29,7 @@ pub fn typed<T: DeserializeOwned>(doc: Map<String, Value>) -> Result<T, DomainEr
     let value = Value::Object(doc);
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." {
-            "entity".to_string()
-        } else {
-            path
-        };
+        let field = if path == "." { "entity".to_string() } else { path };
         DomainError::invalid(field, e.into_inner().to_string())
     })
 }
@@ -49,20 +41,11 @@ pub fn check_string(doc: &Map<String, Value>, field: &str, max: usize, errors: &
 }
 
 /// As [`check_string`], reporting the error under `path`.
-pub fn check_string_at(
-    doc: &Map<String, Value>,
-    field: &str,
-    path: &str,
-    max: usize,
-    errors: &mut FieldErrors,
-) {
+pub fn check_string_at(doc: &Map<String, Value>, field: &str, path: &str, max: usize, errors: &mut FieldErrors) {
     match doc.get(field) {
         None | Some(Value::Null) | Some(Value::Number(_)) => {}
         Some(Value::String(s)) if s.chars().count() > max => {
-            errors.insert(
-                path.into(),
-                format!("This value is too long. It should have {max} characters or less."),
-            );
+            errors.insert(path.into(), format!("This value is too long. It should have {max} characters or less."));
         }
         Some(Value::String(_)) => {}
         Some(_) => {
@@ -88,35 +71,21 @@ pub fn check_email(doc: &Map<String, Value>, field: &str, errors: &mut FieldErro
             let mut parts = s.splitn(2, '@');
             let local = parts.next().unwrap_or("");
             let domain = parts.next().unwrap_or("");
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !s.contains(char::is_whitespace)
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !s.contains(char::is_whitespace)
         };
         if !ok && !errors.contains_key(field) {
-            errors.insert(
-                field.into(),
-                "This value is not a valid email address.".into(),
-            );
+            errors.insert(field.into(), "This value is not a valid email address.".into());
         }
     }
 }
 
 /// One of a fixed set of values when present.
-pub fn check_one_of(
-    doc: &Map<String, Value>,
-    field: &str,
-    allowed: &[&str],
-    errors: &mut FieldErrors,
-) {
+pub fn check_one_of(doc: &Map<String, Value>, field: &str, allowed: &[&str], errors: &mut FieldErrors) {
     match doc.get(field) {
         None | Some(Value::Null) => {}
         Some(Value::String(s)) if allowed.contains(&s.as_str()) => {}
         Some(_) => {
-            errors.insert(
-                field.into(),
-                format!("The value must be one of: {}.", allowed.join(", ")),
-            );
+            errors.insert(field.into(), format!("The value must be one of: {}.", allowed.join(", ")));
         }
     }
 }
@@ -132,10 +101,7 @@ pub fn check_date_at(doc: &Map<String, Value>, field: &str, path: &str, errors: 
         None | Some(Value::Null) => {}
         Some(Value::String(s)) if crate::time::parse_date(s).is_some() => {}
         Some(_) => {
-            errors.insert(
-                path.into(),
-                "This value is not a valid date (expected Y-m-d).".into(),
-            );
+            errors.insert(path.into(), "This value is not a valid date (expected Y-m-d).".into());
         }
     }
 }
@@ -150,10 +116,7 @@ pub fn normalise_phones(doc: &mut Map<String, Value>, errors: &mut FieldErrors) 
         Value::String(s) => vec![Value::String(s)],
         Value::Array(a) => a,
         _ => {
-            errors.insert(
-                "phones".into(),
-                "This value should be a list of phones.".into(),
-            );
+            errors.insert("phones".into(), "This value should be a list of phones.".into());
             return;
         }
     };
@@ -166,26 +129,17 @@ pub fn normalise_phones(doc: &mut Map<String, Value>, errors: &mut FieldErrors) 
                 Some(Value::String(s)) => s.clone(),
                 Some(Value::Number(n)) => n.to_string(),
                 _ => {
-                    errors.insert(
-                        format!("phones[{i}].number"),
-                        "This value should not be blank.".into(),
-                    );
+                    errors.insert(format!("phones[{i}].number"), "This value should not be blank.".into());
                     continue;
                 }
             },
             _ => {
-                errors.insert(
-                    format!("phones[{i}]"),
-                    "This value should be a phone.".into(),
-                );
+                errors.insert(format!("phones[{i}]"), "This value should be a phone.".into());
                 continue;
             }
         };
         if !is_plausible_phone(&number) {
-            errors.insert(
-                format!("phones[{i}].number"),
-                "This value is not a valid phone number.".into(),
-            );
+            errors.insert(format!("phones[{i}].number"), "This value is not a valid phone number.".into());
             continue;
         }
         out.push(serde_json::json!({ "number": number }));
@@ -196,9 +150,7 @@ pub fn normalise_phones(doc: &mut Map<String, Value>, errors: &mut FieldErrors) 
 /// Digits with the usual separators, 3 to 20 digits.
 fn is_plausible_phone(s: &str) -> bool {
     let digits = s.chars().filter(char::is_ascii_digit).count();
-    (3..=20).contains(&digits)
-        && s.chars()
-            .all(|c| c.is_ascii_digit() || " +-()./".contains(c))
+    (3..=20).contains(&digits) && s.chars().all(|c| c.is_ascii_digit() || " +-()./".contains(c))
 }
 
 /// Only the digits of a phone number: how phones are matched.
@@ -228,20 +180,11 @@ mod tests {
     #[test]
     fn phones_in_every_shape() {
         let mut errors = FieldErrors::new();
-        let mut doc = json!({"phones": ["+7 (900) 000-00-00", {"number": 12345}]})
-            .as_object()
-            .cloned()
-            .unwrap();
+        let mut doc = json!({"phones": ["+7 (900) 000-00-00", {"number": 12345}]}).as_object().cloned().unwrap();
         normalise_phones(&mut doc, &mut errors);
         assert!(errors.is_empty());
-        assert_eq!(
-            doc["phones"],
-            json!([{"number": "+7 (900) 000-00-00"}, {"number": "12345"}])
-        );
-        let mut bad = json!({"phones": [{"number": "call me"}]})
-            .as_object()
-            .cloned()
-            .unwrap();
+        assert_eq!(doc["phones"], json!([{"number": "+7 (900) 000-00-00"}, {"number": "12345"}]));
+        let mut bad = json!({"phones": [{"number": "call me"}]}).as_object().cloned().unwrap();
         normalise_phones(&mut bad, &mut errors);
         assert!(errors.contains_key("phones[0].number"));
     }

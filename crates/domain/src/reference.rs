@@ -81,10 +81,7 @@ impl ReferenceEntry {
 
     /// A boolean attribute (absent is false).
     pub fn attr_bool(&self, name: &str) -> bool {
-        self.attrs
-            .get(name)
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
+        self.attrs.get(name).and_then(Value::as_bool).unwrap_or(false)
     }
 }
 
@@ -139,28 +136,13 @@ pub fn defaults(kind: ReferenceKind) -> Vec<ReferenceEntry> {
         ReferenceKind::Status => [
             ("new", "Новый", "new", 2),
             ("awaiting-payment", "Ожидает оплаты", "approval", 1),
-            (
-                "availability-confirmed",
-                "Наличие подтверждено",
-                "approval",
-                3,
-            ),
+            ("availability-confirmed", "Наличие подтверждено", "approval", 3),
             ("client-confirmed", "Согласовано с клиентом", "approval", 3),
             ("prepayed", "Предоплата поступила", "approval", 3),
             ("supplier-accepted", "Принят поставщиком", "assembling", 11),
-            (
-                "in-transit-from-supplier",
-                "В пути от поставщика",
-                "assembling",
-                4,
-            ),
+            ("in-transit-from-supplier", "В пути от поставщика", "assembling", 4),
             ("at-branch", "На складе филиала", "assembling", 13),
-            (
-                "in-transit-from-branch",
-                "В пути из филиала",
-                "assembling",
-                12,
-            ),
+            ("in-transit-from-branch", "В пути из филиала", "assembling", 12),
             ("assembling", "Комплектуется", "assembling", 3),
             ("assembling-complete", "На складе", "assembling", 14),
             ("send-to-delivery", "Передан в доставку", "delivery", 15),
@@ -174,12 +156,7 @@ pub fn defaults(kind: ReferenceKind) -> Vec<ReferenceEntry> {
         .iter()
         .enumerate()
         .map(|(i, (code, name, group, parts))| {
-            entry(
-                code,
-                name,
-                i as i64 + 1,
-                json!({"group": group, "partsCode": parts}),
-            )
+            entry(code, name, i as i64 + 1, json!({"group": group, "partsCode": parts}))
         })
         .collect(),
         ReferenceKind::StatusGroup => [
@@ -192,75 +169,23 @@ pub fn defaults(kind: ReferenceKind) -> Vec<ReferenceEntry> {
         ]
         .iter()
         .enumerate()
-        .map(|(i, (code, name, process))| {
-            entry(code, name, i as i64 + 1, json!({"process": process}))
-        })
+        .map(|(i, (code, name, process))| entry(code, name, i as i64 + 1, json!({"process": process})))
         .collect(),
         ReferenceKind::OrderType => vec![
-            entry(
-                "eshop-individual",
-                "Заказ от физ. лица",
-                1,
-                json!({"defaultForCrm": true, "defaultForApi": true}),
-            ),
-            entry(
-                "eshop-legal",
-                "Заказ от юр. лица",
-                2,
-                json!({"defaultForCrm": false, "defaultForApi": false}),
-            ),
+            entry("eshop-individual", "Заказ от физ. лица", 1, json!({"defaultForCrm": true, "defaultForApi": true})),
+            entry("eshop-legal", "Заказ от юр. лица", 2, json!({"defaultForCrm": false, "defaultForApi": false})),
         ],
         ReferenceKind::OrderMethod => vec![
-            entry(
-                "shopping-cart",
-                "Оформлен через корзину",
-                1,
-                json!({"defaultForCrm": false, "defaultForApi": true}),
-            ),
-            entry(
-                "phone",
-                "По телефону",
-                2,
-                json!({"defaultForCrm": true, "defaultForApi": false}),
-            ),
-            entry(
-                "one-click",
-                "В один клик",
-                3,
-                json!({"defaultForCrm": false, "defaultForApi": false}),
-            ),
-            entry(
-                "parts-api",
-                "Через API поставщика",
-                4,
-                json!({"defaultForCrm": false, "defaultForApi": false}),
-            ),
+            entry("shopping-cart", "Оформлен через корзину", 1, json!({"defaultForCrm": false, "defaultForApi": true})),
+            entry("phone", "По телефону", 2, json!({"defaultForCrm": true, "defaultForApi": false})),
+            entry("one-click", "В один клик", 3, json!({"defaultForCrm": false, "defaultForApi": false})),
+            entry("parts-api", "Через API поставщика", 4, json!({"defaultForCrm": false, "defaultForApi": false})),
         ],
         ReferenceKind::PaymentType => vec![
-            entry(
-                "cash",
-                "Наличными",
-                1,
-                json!({"defaultForCrm": true, "defaultForApi": false}),
-            ),
-            entry(
-                "bank-card",
-                "Банковской картой",
-                2,
-                json!({"defaultForCrm": false, "defaultForApi": true}),
-            ),
-            entry(
-                "bank-transfer",
-                "Безналичный расчет",
-                3,
-                json!({"defaultForCrm": false, "defaultForApi": false}),
-            ),
-            entry(
-                "e-money",
-                "Электронными деньгами",
-                4,
-                json!({"defaultForCrm": false, "defaultForApi": false}),
-            ),
+            entry("cash", "Наличными", 1, json!({"defaultForCrm": true, "defaultForApi": false})),
+            entry("bank-card", "Банковской картой", 2, json!({"defaultForCrm": false, "defaultForApi": true})),
+            entry("bank-transfer", "Безналичный расчет", 3, json!({"defaultForCrm": false, "defaultForApi": false})),
+            entry("e-money", "Электронными деньгами", 4, json!({"defaultForCrm": false, "defaultForApi": false})),
         ],
         ReferenceKind::PaymentStatus => vec![
             entry(
@@ -269,20 +194,10 @@ pub fn defaults(kind: ReferenceKind) -> Vec<ReferenceEntry> {
                 1,
                 json!({"paymentComplete": false, "defaultForCrm": true, "defaultForApi": true}),
             ),
-            entry(
-                "invoice",
-                "Выставлен счет",
-                2,
-                json!({"paymentComplete": false}),
-            ),
+            entry("invoice", "Выставлен счет", 2, json!({"paymentComplete": false})),
             entry("paid", "Оплачен", 3, json!({"paymentComplete": true})),
             entry("returned", "Возврат", 4, json!({"paymentComplete": false})),
-            entry(
-                "fail",
-                "Ошибка оплаты",
-                5,
-                json!({"paymentComplete": false}),
-            ),
+            entry("fail", "Ошибка оплаты", 5, json!({"paymentComplete": false})),
         ],
         ReferenceKind::DeliveryType => vec![
             entry(

@@ -47,11 +47,4 @@ pub struct Call {
 }
 
 /// Call results that telephony may report.
-pub const CALL_RESULTS: &[&str] = &[
-    "failed",
-    "answered",
-    "busy",
-    "no answered",
-    "not allowed",
-    "unknown",
-];
+pub const CALL_RESULTS: &[&str] = &["failed", "answered", "busy", "no answered", "not allowed", "unknown"];

@@ -12,18 +12,13 @@ pub struct Zone(pub TimeZone);
 impl Zone {
     /// Looks up an IANA zone name such as `Europe/Moscow`.
     pub fn named(name: &str) -> Result<Self, String> {
-        TimeZone::get(name)
-            .map(Zone)
-            .map_err(|e| format!("unknown time zone {name}: {e}"))
+        TimeZone::get(name).map(Zone).map_err(|e| format!("unknown time zone {name}: {e}"))
     }
 
     /// Formats an instant as `Y-m-d H:i:s` in this zone.
     pub fn datetime(&self, secs: UnixSeconds) -> String {
         match Timestamp::from_second(secs) {
-            Ok(ts) => ts
-                .to_zoned(self.0.clone())
-                .strftime("%Y-%m-%d %H:%M:%S")
-                .to_string(),
+            Ok(ts) => ts.to_zoned(self.0.clone()).strftime("%Y-%m-%d %H:%M:%S").to_string(),
             Err(_) => String::new(),
         }
     }
@@ -51,14 +46,9 @@ impl Zone {
         let civil = if let Ok(dt) = civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", text) {
             dt
         } else {
-            civil::Date::strptime("%Y-%m-%d", text)
-                .ok()?
-                .to_datetime(time_of_date)
+            civil::Date::strptime("%Y-%m-%d", text).ok()?.to_datetime(time_of_date)
         };
-        civil
-            .to_zoned(self.0.clone())
-            .ok()
-            .map(|z| z.timestamp().as_second())
+        civil.to_zoned(self.0.clone()).ok().map(|z| z.timestamp().as_second())
     }
 }
 
@@ -82,10 +72,7 @@ mod tests {
         let t = z.parse_start("2014-03-21 05:14:07").unwrap();
         assert_eq!(z.datetime(t), "2014-03-21 05:14:07");
         assert_eq!(z.date(t), "2014-03-21");
-        assert_eq!(
-            z.parse_end("2014-03-21").unwrap() - z.parse_start("2014-03-21").unwrap(),
-            86_399
-        );
+        assert_eq!(z.parse_end("2014-03-21").unwrap() - z.parse_start("2014-03-21").unwrap(), 86_399);
         assert!(z.parse_start("2014-13-01").is_none());
     }
 }

@@ -18,11 +18,7 @@ pub enum Face {
 impl Face {
     /// The face a path belongs to.
     pub fn of(path: &str) -> Face {
-        if path.starts_with("/api/") || path == "/api" {
-            Face::Crm
-        } else {
-            Face::Plain
-        }
+        if path.starts_with("/api/") || path == "/api" { Face::Crm } else { Face::Plain }
     }
 
     /// A failure in this face's shape.

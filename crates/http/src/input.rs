@@ -48,63 +48,38 @@ impl Input {
         }
         let raw_body = match Limited::new(body, limit).collect().await {
             Ok(collected) => collected.to_bytes(),
-            Err(e)
-                if e.downcast_ref::<http_body_util::LengthLimitError>()
-                    .is_some() =>
-            {
+            Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
                 return Err(face.error(StatusCode::PAYLOAD_TOO_LARGE, "Request entity too large"));
             }
             Err(_) => {
                 return Err(face.error(StatusCode::BAD_REQUEST, "Could not read the request body"));
             }
         };
-        let content_type = parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_ascii_lowercase();
+        let content_type =
+            parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
         let body = if raw_body.is_empty() {
             Map::new()
         } else if content_type.starts_with("multipart/form-data") {
             let Some(b) = boundary(&content_type) else {
-                return Err(
-                    face.error(StatusCode::BAD_REQUEST, "Multipart body without a boundary")
-                );
+                return Err(face.error(StatusCode::BAD_REQUEST, "Multipart body without a boundary"));
             };
-            parse_multipart(raw_body.clone(), &b).await.map_err(|e| {
-                face.error(
-                    StatusCode::BAD_REQUEST,
-                    &format!("Malformed multipart body: {e}"),
-                )
-            })?
+            parse_multipart(raw_body.clone(), &b)
+                .await
+                .map_err(|e| face.error(StatusCode::BAD_REQUEST, &format!("Malformed multipart body: {e}")))?
         } else if content_type.starts_with("application/json") {
             match serde_json::from_slice::<Value>(&raw_body) {
                 Ok(Value::Object(m)) => m,
                 Ok(_) => {
-                    return Err(
-                        face.error(StatusCode::BAD_REQUEST, "The JSON body must be an object")
-                    );
+                    return Err(face.error(StatusCode::BAD_REQUEST, "The JSON body must be an object"));
                 }
                 Err(e) => {
-                    return Err(face.error(
-                        StatusCode::BAD_REQUEST,
-                        &format!("Malformed JSON body: {e}"),
-                    ));
+                    return Err(face.error(StatusCode::BAD_REQUEST, &format!("Malformed JSON body: {e}")));
                 }
             }
         } else {
             parse_urlencoded(&raw_body)
         };
-        Ok(Input {
-            method: parts.method,
-            path,
-            query,
-            body,
-            raw_body,
-            headers: parts.headers,
-            ip,
-        })
+        Ok(Input { method: parts.method, path, query, body, raw_body, headers: parts.headers, ip })
     }
 
     /// A parameter from the body, else the query.

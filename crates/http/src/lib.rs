@@ -39,11 +39,7 @@ impl AppState {
     /// Builds the state; connects to Redis when the config names it.
     pub async fn new(store: Store, config: HttpConfig) -> Result<AppState, String> {
         let limiter = ratelimit::Limiter::new(&config).await?;
-        Ok(AppState {
-            store,
-            config: Arc::new(config),
-            limiter: Arc::new(limiter),
-        })
+        Ok(AppState { store, config: Arc::new(config), limiter: Arc::new(limiter) })
     }
 }
 
@@ -56,9 +52,9 @@ pub fn router(state: AppState) -> Router {
         .with_state(state.clone());
     api.layer(axum::middleware::from_fn_with_state(state, ratelimit::middleware))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(envelope::panic_response))
-        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
-        }))
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(
+            |req: &Request<_>| tracing::info_span!("request", method = %req.method(), path = %req.uri().path()),
+        ))
 }
 
 /// Serves until `shutdown` resolves, with each client's address available to the handlers.
@@ -68,9 +64,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
 /// The client address of a request (loopback when the server runs without connect info, as in
@@ -84,13 +78,5 @@ pub fn client_ip<B>(req: &Request<B>) -> std::net::IpAddr {
 
 /// A response with a JSON body and status.
 pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
-    (
-        status,
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "application/json; charset=utf-8",
-        )],
-        body.to_string(),
-    )
-        .into_response()
+    (status, [(axum::http::header::CONTENT_TYPE, "application/json; charset=utf-8")], body.to_string()).into_response()
 }

@@ -28,15 +28,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
             .description(description)
             .tag(spec.tag)
             .response("200", ResponseBuilder::new().description("Success"))
-            .response(
-                "400",
-                ResponseBuilder::new()
-                    .description("Invalid parameters, in the face's error envelope"),
-            )
-            .response(
-                "403",
-                ResponseBuilder::new().description("Missing or wrong key, scope or site"),
-            );
+            .response("400", ResponseBuilder::new().description("Invalid parameters, in the face's error envelope"))
+            .response("403", ResponseBuilder::new().description("Missing or wrong key, scope or site"));
         paths = paths.path(spec.path, PathItem::new(method(spec.method), operation));
     }
     OpenApiBuilder::new()
@@ -44,9 +37,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
             InfoBuilder::new()
                 .title("torg")
                 .version(env!("CARGO_PKG_VERSION"))
-                .description(Some(
-                    "One commerce backend, several API dialects: RetailCRM v5 (crm).",
-                )),
+                .description(Some("One commerce backend, several API dialects: RetailCRM v5 (crm).")),
         )
         .paths(paths)
         .build()
@@ -59,9 +50,8 @@ pub async fn serve() -> Response {
             let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
             crate::json_response(StatusCode::OK, &value)
         }
-        Err(e) => crate::json_response(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &serde_json::json!({ "error": e.to_string() }),
-        ),
+        Err(e) => {
+            crate::json_response(StatusCode::INTERNAL_SERVER_ERROR, &serde_json::json!({ "error": e.to_string() }))
+        }
     }
 }

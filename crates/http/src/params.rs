@@ -26,10 +26,7 @@ const MAX_PAIRS: usize = 10_000;
 /// Parses a query string or `application/x-www-form-urlencoded` body with PHP bracket semantics.
 pub fn parse_urlencoded(input: &[u8]) -> Map<String, Value> {
     let mut root = Branch::default();
-    let pairs = input
-        .split(|&b| b == b'&')
-        .filter(|pair| !pair.is_empty())
-        .take(MAX_PAIRS);
+    let pairs = input.split(|&b| b == b'&').filter(|pair| !pair.is_empty()).take(MAX_PAIRS);
     for pair in pairs {
         let (key, value) = match pair.iter().position(|&b| b == b'=') {
             Some(eq) => (&pair[..eq], &pair[eq + 1..]),
@@ -46,11 +43,7 @@ pub async fn parse_multipart(body: Bytes, boundary: &str) -> Result<Map<String, 
     let mut multipart = multer::Multipart::new(stream, boundary);
     let mut root = Branch::default();
     let mut seen = 0;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| format!("malformed multipart body: {e}"))?
-    {
+    while let Some(field) = multipart.next_field().await.map_err(|e| format!("malformed multipart body: {e}"))? {
         // Counting file parts too keeps a body of endless tiny files bounded.
         if seen == MAX_PAIRS {
             break;
@@ -63,10 +56,7 @@ pub async fn parse_multipart(body: Bytes, boundary: &str) -> Result<Map<String, 
         let Some(name) = field.name().map(str::to_owned) else {
             continue;
         };
-        let text = field
-            .text()
-            .await
-            .map_err(|e| format!("malformed multipart field {name:?}: {e}"))?;
+        let text = field.text().await.map_err(|e| format!("malformed multipart field {name:?}: {e}"))?;
         insert(&mut root, &name, text);
     }
     Ok(root.into_map())
@@ -153,42 +143,24 @@ impl Branch {
 
     /// Turns an empty `[]` segment into the next free index, as PHP does.
     fn resolve(&self, segment: &str) -> String {
-        if segment.is_empty() {
-            self.next.to_string()
-        } else {
-            segment.to_owned()
-        }
+        if segment.is_empty() { self.next.to_string() } else { segment.to_owned() }
     }
 
     fn into_map(self) -> Map<String, Value> {
-        self.entries
-            .into_iter()
-            .map(|(key, node)| (key, node.into_value()))
-            .collect()
+        self.entries.into_iter().map(|(key, node)| (key, node.into_value())).collect()
     }
 
     fn into_value(self) -> Value {
         // Keys are unique, so n distinct indices below n are exactly 0..n-1.
         let len = self.entries.len() as u64;
-        let is_list = self
-            .entries
-            .iter()
-            .all(|(key, _)| canonical_index(key).is_some_and(|i| i < len));
+        let is_list = self.entries.iter().all(|(key, _)| canonical_index(key).is_some_and(|i| i < len));
         if !is_list {
             return Value::Object(self.into_map());
         }
-        let mut indexed: Vec<(u64, Node)> = self
-            .entries
-            .into_iter()
-            .filter_map(|(key, node)| canonical_index(&key).map(|i| (i, node)))
-            .collect();
+        let mut indexed: Vec<(u64, Node)> =
+            self.entries.into_iter().filter_map(|(key, node)| canonical_index(&key).map(|i| (i, node))).collect();
         indexed.sort_unstable_by_key(|(i, _)| *i);
-        Value::Array(
-            indexed
-                .into_iter()
-                .map(|(_, node)| node.into_value())
-                .collect(),
-        )
+        Value::Array(indexed.into_iter().map(|(_, node)| node.into_value()).collect())
     }
 }
 
@@ -257,19 +229,13 @@ fn split_key(raw: &str) -> Option<(&str, Vec<String>)> {
         }
     }
     let base = &raw[..open];
-    if base.is_empty() {
-        None
-    } else {
-        Some((base, segments))
-    }
+    if base.is_empty() { None } else { Some((base, segments)) }
 }
 
 /// The integer a key denotes in PHP (`"7"`, not `"07"` or `"+7"`), if any.
 fn canonical_index(key: &str) -> Option<u64> {
     let bytes = key.as_bytes();
-    let canonical = !bytes.is_empty()
-        && bytes.iter().all(u8::is_ascii_digit)
-        && (bytes.len() == 1 || bytes[0] != b'0');
+    let canonical = !bytes.is_empty() && bytes.iter().all(u8::is_ascii_digit) && (bytes.len() == 1 || bytes[0] != b'0');
     if canonical { key.parse().ok() } else { None }
 }
 
@@ -330,10 +296,7 @@ mod tests {
     #[test]
     fn plus_is_space_and_keys_and_values_are_percent_decoded() {
         assert_eq!(q("a+b=c+d%20e%2B"), json!({"a b": "c d e+"}));
-        assert_eq!(
-            q("%D0%B8%D0%BC%D1%8F=%D0%A2%D0%BE%D0%BC"),
-            json!({"имя": "Том"})
-        );
+        assert_eq!(q("%D0%B8%D0%BC%D1%8F=%D0%A2%D0%BE%D0%BC"), json!({"имя": "Том"}));
     }
 
     #[test]
@@ -381,30 +344,18 @@ mod tests {
     #[test]
     fn nested_objects() {
         assert_eq!(q("a[b][c]=1"), json!({"a": {"b": {"c": "1"}}}));
-        assert_eq!(
-            q("filter[customFields][nps][min]=5"),
-            json!({"filter": {"customFields": {"nps": {"min": "5"}}}})
-        );
+        assert_eq!(q("filter[customFields][nps][min]=5"), json!({"filter": {"customFields": {"nps": {"min": "5"}}}}));
     }
 
     #[test]
     fn mixed_objects_and_lists() {
-        assert_eq!(
-            q("a[x][]=1&a[x][]=2&a[y]=3"),
-            json!({"a": {"x": ["1", "2"], "y": "3"}})
-        );
-        assert_eq!(
-            q("a[][b]=1&a[][b]=2"),
-            json!({"a": [{"b": "1"}, {"b": "2"}]})
-        );
+        assert_eq!(q("a[x][]=1&a[x][]=2&a[y]=3"), json!({"a": {"x": ["1", "2"], "y": "3"}}));
+        assert_eq!(q("a[][b]=1&a[][b]=2"), json!({"a": [{"b": "1"}, {"b": "2"}]}));
     }
 
     #[test]
     fn list_conversion_is_recursive() {
-        assert_eq!(
-            q("a[0][0]=x&a[0][1]=y&a[1][k]=z"),
-            json!({"a": [["x", "y"], {"k": "z"}]})
-        );
+        assert_eq!(q("a[0][0]=x&a[0][1]=y&a[1][k]=z"), json!({"a": [["x", "y"], {"k": "z"}]}));
     }
 
     #[test]
@@ -469,14 +420,8 @@ mod tests {
             "numbers": ["1235C"],
             "customFields": {"nps": {"min": "5"}},
         }});
-        assert_eq!(
-            q("filter%5Bnumbers%5D%5B%5D=1235C&filter%5BcustomFields%5D%5Bnps%5D%5Bmin%5D=5"),
-            expected
-        );
-        assert_eq!(
-            q("filter[numbers][]=1235C&filter[customFields][nps][min]=5"),
-            expected
-        );
+        assert_eq!(q("filter%5Bnumbers%5D%5B%5D=1235C&filter%5BcustomFields%5D%5Bnps%5D%5Bmin%5D=5"), expected);
+        assert_eq!(q("filter[numbers][]=1235C&filter[customFields][nps][min]=5"), expected);
     }
 
     #[test]
@@ -499,14 +444,9 @@ mod tests {
 
     #[test]
     fn json_valued_field_stays_a_string() {
-        let v = q(
-            "site=simple-site&order=%7B%22externalId%22%3A%22a123%22%2C%22firstName%22%3A%22Tom%22%7D",
-        );
+        let v = q("site=simple-site&order=%7B%22externalId%22%3A%22a123%22%2C%22firstName%22%3A%22Tom%22%7D");
         assert_eq!(v["site"], json!("simple-site"));
-        assert_eq!(
-            v["order"],
-            json!(r#"{"externalId":"a123","firstName":"Tom"}"#)
-        );
+        assert_eq!(v["order"], json!(r#"{"externalId":"a123","firstName":"Tom"}"#));
         let order: Value = serde_json::from_str(v["order"].as_str().unwrap()).unwrap();
         assert_eq!(order, json!({"externalId": "a123", "firstName": "Tom"}));
     }
@@ -567,15 +507,9 @@ mod tests {
 
     #[tokio::test]
     async fn multipart_fields_use_bracket_semantics() {
-        let body = multipart_body(&[
-            ("order", None, r#"{"externalId":"a123"}"#),
-            ("filter[ids][]", None, "7"),
-        ]);
+        let body = multipart_body(&[("order", None, r#"{"externalId":"a123"}"#), ("filter[ids][]", None, "7")]);
         let map = parse_multipart(body, "XBOUNDARY").await.unwrap();
-        assert_eq!(
-            Value::Object(map),
-            json!({"order": r#"{"externalId":"a123"}"#, "filter": {"ids": ["7"]}})
-        );
+        assert_eq!(Value::Object(map), json!({"order": r#"{"externalId":"a123"}"#, "filter": {"ids": ["7"]}}));
     }
 
     #[tokio::test]
@@ -595,22 +529,14 @@ mod tests {
         let body = Bytes::from_static(b"--XBOUNDARY\r\nno headers end here");
         let err = parse_multipart(body, "XBOUNDARY").await.unwrap_err();
         assert!(!err.is_empty());
-        let err = parse_multipart(Bytes::from_static(b"garbage"), "XBOUNDARY")
-            .await
-            .unwrap_err();
+        let err = parse_multipart(Bytes::from_static(b"garbage"), "XBOUNDARY").await.unwrap_err();
         assert!(!err.is_empty());
     }
 
     #[test]
     fn boundary_from_content_type() {
-        assert_eq!(
-            boundary("multipart/form-data; boundary=XBOUNDARY").as_deref(),
-            Some("XBOUNDARY")
-        );
-        assert_eq!(
-            boundary("multipart/form-data; boundary=\"quoted b\"").as_deref(),
-            Some("quoted b")
-        );
+        assert_eq!(boundary("multipart/form-data; boundary=XBOUNDARY").as_deref(), Some("XBOUNDARY"));
+        assert_eq!(boundary("multipart/form-data; boundary=\"quoted b\"").as_deref(), Some("quoted b"));
         assert_eq!(boundary("application/x-www-form-urlencoded"), None);
         assert_eq!(boundary("multipart/form-data"), None);
         assert_eq!(boundary("not a mime type"), None);
@@ -621,14 +547,7 @@ mod tests {
         for v in [json!(null), json!(""), json!("None"), json!("null")] {
             assert!(is_none_literal(&v), "{v}");
         }
-        for v in [
-            json!("0"),
-            json!(0),
-            json!(false),
-            json!("none"),
-            json!([]),
-            json!({}),
-        ] {
+        for v in [json!("0"), json!(0), json!(false), json!("none"), json!([]), json!({})] {
             assert!(!is_none_literal(&v), "{v}");
         }
     }
@@ -643,13 +562,7 @@ mod tests {
         }
         assert_eq!(as_bool(&json!(true)), Some(true));
         assert_eq!(as_bool(&json!(false)), Some(false));
-        for v in [
-            json!("None"),
-            json!("maybe"),
-            json!(null),
-            json!(1),
-            json!([]),
-        ] {
+        for v in [json!("None"), json!("maybe"), json!(null), json!(1), json!([])] {
             assert_eq!(as_bool(&v), None, "{v}");
         }
     }
@@ -660,15 +573,7 @@ mod tests {
         assert_eq!(as_i64(&json!(" -7 ")), Some(-7));
         assert_eq!(as_i64(&json!(42)), Some(42));
         assert_eq!(as_i64(&json!(i64::MIN)), Some(i64::MIN));
-        for v in [
-            json!("4.2"),
-            json!(4.2),
-            json!("x"),
-            json!(""),
-            json!("None"),
-            json!(null),
-            json!(true),
-        ] {
+        for v in [json!("4.2"), json!(4.2), json!("x"), json!(""), json!("None"), json!(null), json!(true)] {
             assert_eq!(as_i64(&v), None, "{v}");
         }
         assert_eq!(as_i64(&json!("99999999999999999999")), None);
@@ -677,10 +582,7 @@ mod tests {
     #[test]
     fn lenient_lists() {
         assert_eq!(as_list(&json!(["a", "b"])), [json!("a"), json!("b")]);
-        assert_eq!(
-            as_list(&q("ids[3]=c&ids[1]=a")["ids"]),
-            [json!("c"), json!("a")]
-        );
+        assert_eq!(as_list(&q("ids[3]=c&ids[1]=a")["ids"]), [json!("c"), json!("a")]);
         assert_eq!(as_list(&json!("x")), [json!("x")]);
         assert_eq!(as_list(&json!(5)), [json!(5)]);
         assert!(as_list(&json!("None")).is_empty());

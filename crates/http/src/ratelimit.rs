@@ -72,11 +72,9 @@ impl Limiter {
         let redis = match &config.redis_url {
             None => None,
             Some(url) => {
-                let client = redis::Client::open(url.as_str())
-                    .map_err(|e| format!("redis URL {url}: {e}"))?;
-                let manager = redis::aio::ConnectionManager::new(client)
-                    .await
-                    .map_err(|e| format!("redis at {url}: {e}"))?;
+                let client = redis::Client::open(url.as_str()).map_err(|e| format!("redis URL {url}: {e}"))?;
+                let manager =
+                    redis::aio::ConnectionManager::new(client).await.map_err(|e| format!("redis at {url}: {e}"))?;
                 Some((manager, redis::Script::new(GCRA)))
             }
         };
@@ -99,12 +97,8 @@ impl Limiter {
         if let Some((manager, script)) = &self.redis {
             let emission = 1000.0 / f64::from(rate);
             let mut conn = manager.clone();
-            let result: Result<i64, _> = script
-                .key(format!("torg:rl:{name}:{ip}"))
-                .arg(emission)
-                .arg(1000)
-                .invoke_async(&mut conn)
-                .await;
+            let result: Result<i64, _> =
+                script.key(format!("torg:rl:{name}:{ip}")).arg(emission).arg(1000).invoke_async(&mut conn).await;
             match result {
                 Ok(allowed) => return allowed == 1,
                 // Redis down: keep limiting, per instance, rather than failing every request.
@@ -123,7 +117,6 @@ pub async fn middleware(State(state): State<AppState>, req: Request<Body>, next:
         return next.run(req).await;
     }
     let mut resp = Face::of(&path).error(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable");
-    resp.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     resp
 }

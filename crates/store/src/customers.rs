@@ -84,30 +84,19 @@ fn customer_from_row(r: &sqlx::any::AnyRow) -> StoreResult<(Customer, CustomerSt
     c.id = r.try_get("id")?;
     c.site = r.try_get("site")?;
     c.created_at = r.try_get("created_at")?;
-    let stats = CustomerStats {
-        orders_count: r.try_get("orders_count")?,
-        total_summ: from_units(r.try_get("total_summ")?),
-    };
+    let stats =
+        CustomerStats { orders_count: r.try_get("orders_count")?, total_summ: from_units(r.try_get("total_summ")?) };
     Ok((c, stats))
 }
 
 /// Lower-cased name, e-mail and phone digits: what the `name` filter searches.
 fn search_text(c: &Customer) -> String {
     let phones: Vec<String> = c.phones.iter().map(|p| phone_digits(&p.number)).collect();
-    format!(
-        "{} {} {}",
-        c.full_name(),
-        c.email.as_deref().unwrap_or(""),
-        phones.join(" ")
-    )
-    .to_lowercase()
+    format!("{} {} {}", c.full_name(), c.email.as_deref().unwrap_or(""), phones.join(" ")).to_lowercase()
 }
 
 fn address_part(c: &Customer, key: &str) -> Option<String> {
-    c.address
-        .get(key)
-        .and_then(Value::as_str)
-        .map(str::to_owned)
+    c.address.get(key).and_then(Value::as_str).map(str::to_owned)
 }
 
 /// The parts of a custom-field value that filters use: its text and, when numeric, its number.
@@ -117,11 +106,7 @@ pub(crate) fn custom_value_columns(v: &Value) -> (Option<String>, Option<i64>) {
         Value::String(s) => Some(s.clone()),
         Value::Array(a) => Some(
             a.iter()
-                .map(|x| {
-                    x.as_str()
-                        .map(str::to_owned)
-                        .unwrap_or_else(|| x.to_string())
-                })
+                .map(|x| x.as_str().map(str::to_owned).unwrap_or_else(|| x.to_string()))
                 .collect::<Vec<_>>()
                 .join(","),
         ),
@@ -143,15 +128,11 @@ pub(crate) async fn replace_custom_fields(
     id: i64,
     fields: &Map<String, Value>,
 ) -> StoreResult<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DELETE FROM {table} WHERE {owner} = $1"
-    )))
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    let insert = format!(
-        "INSERT INTO {table} ({owner}, code, value_text, value_num) VALUES ($1, $2, $3, $4)"
-    );
+    sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE {owner} = $1")))
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    let insert = format!("INSERT INTO {table} ({owner}, code, value_text, value_num) VALUES ($1, $2, $3, $4)");
     for (code, value) in fields {
         let (text, num) = custom_value_columns(value);
         sqlx::query(sqlx::AssertSqlSafe(insert.clone()))
@@ -167,12 +148,7 @@ pub(crate) async fn replace_custom_fields(
 
 impl Store {
     /// Inserts a customer row (history is the caller's); returns the id.
-    pub(crate) async fn insert_customer(
-        &self,
-        tx: &mut Tx,
-        c: &Customer,
-        now: i64,
-    ) -> StoreResult<i64> {
+    pub(crate) async fn insert_customer(&self, tx: &mut Tx, c: &Customer, now: i64) -> StoreResult<i64> {
         let created_at = if c.created_at > 0 { c.created_at } else { now };
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO customers (site, external_id, email, phones, search, manager_id, vip, bad, sex, city, region, created_at, updated_at, doc)
@@ -195,14 +171,7 @@ impl Store {
         .fetch_one(&mut **tx)
         .await
         .map_err(|e| unique_as_invalid(e, "externalId", "Customer with this externalId already exists."))?;
-        replace_custom_fields(
-            tx,
-            "customer_custom_fields",
-            "customer_id",
-            id,
-            &c.custom_fields,
-        )
-        .await?;
+        replace_custom_fields(tx, "customer_custom_fields", "customer_id", id, &c.custom_fields).await?;
         Ok(id)
     }
 
@@ -227,29 +196,16 @@ impl Store {
         .execute(&mut **tx)
         .await
         .map_err(|e| unique_as_invalid(e, "externalId", "Customer with this externalId already exists."))?;
-        replace_custom_fields(
-            tx,
-            "customer_custom_fields",
-            "customer_id",
-            c.id,
-            &c.custom_fields,
-        )
-        .await
+        replace_custom_fields(tx, "customer_custom_fields", "customer_id", c.id, &c.custom_fields).await
     }
 
     /// Checks a customer's references (manager) inside a write.
     async fn check_customer_refs(&self, tx: &mut Tx, c: &Customer) -> StoreResult<()> {
         if let Some(m) = c.manager_id {
-            let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE id = $1")
-                .bind(m)
-                .fetch_optional(&mut **tx)
-                .await?;
+            let found: Option<(i64,)> =
+                sqlx::query_as("SELECT id FROM users WHERE id = $1").bind(m).fetch_optional(&mut **tx).await?;
             if found.is_none() {
-                return Err(DomainError::invalid(
-                    "managerId",
-                    format!("User with id {m} not found."),
-                )
-                .into());
+                return Err(DomainError::invalid("managerId", format!("User with id {m} not found.")).into());
             }
         }
         Ok(())
@@ -273,26 +229,14 @@ impl Store {
             tx,
             Entity::Customer,
             now,
-            &[NewRecord {
-                entity_id: c.id,
-                actor,
-                created: true,
-                deleted: false,
-                change: None,
-                entity: &entity,
-            }],
+            &[NewRecord { entity_id: c.id, actor, created: true, deleted: false, change: None, entity: &entity }],
         )
         .await?;
         Ok(c)
     }
 
     /// Creates a customer from a client's document.
-    pub async fn create_customer(
-        &self,
-        site: &str,
-        input: &Map<String, Value>,
-        actor: Actor,
-    ) -> StoreResult<Customer> {
+    pub async fn create_customer(&self, site: &str, input: &Map<String, Value>, actor: Actor) -> StoreResult<Customer> {
         let c = Customer::from_input(site, input)?;
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
@@ -301,17 +245,10 @@ impl Store {
         Ok(c)
     }
 
-    pub(crate) async fn customer_id_in(
-        &self,
-        tx: &mut Tx,
-        lookup: &CustomerLookup,
-    ) -> StoreResult<Option<i64>> {
+    pub(crate) async fn customer_id_in(&self, tx: &mut Tx, lookup: &CustomerLookup) -> StoreResult<Option<i64>> {
         let row: Option<(i64,)> = match lookup {
             CustomerLookup::Id(id) => {
-                sqlx::query_as("SELECT id FROM customers WHERE id = $1")
-                    .bind(*id)
-                    .fetch_optional(&mut **tx)
-                    .await?
+                sqlx::query_as("SELECT id FROM customers WHERE id = $1").bind(*id).fetch_optional(&mut **tx).await?
             }
             CustomerLookup::ExternalId { site, external_id } => {
                 sqlx::query_as("SELECT id FROM customers WHERE site = $1 AND external_id = $2")
@@ -325,18 +262,13 @@ impl Store {
     }
 
     async fn load_customer_in(&self, tx: &mut Tx, id: i64) -> StoreResult<Customer> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE c.id = $1")))
-            .bind(id)
-            .fetch_one(&mut **tx)
-            .await?;
+        let row =
+            sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE c.id = $1"))).bind(id).fetch_one(&mut **tx).await?;
         Ok(customer_from_row(&row)?.0)
     }
 
     /// One customer with its order statistics.
-    pub async fn get_customer(
-        &self,
-        lookup: &CustomerLookup,
-    ) -> StoreResult<Option<(Customer, CustomerStats)>> {
+    pub async fn get_customer(&self, lookup: &CustomerLookup) -> StoreResult<Option<(Customer, CustomerStats)>> {
         let mut q = Sql::new(SELECT);
         match lookup {
             CustomerLookup::Id(id) => q.push(" WHERE c.id = ").bind(Arg::Int(*id)),
@@ -360,10 +292,7 @@ impl Store {
     ) -> StoreResult<Customer> {
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
-        let id = self
-            .customer_id_in(&mut tx, lookup)
-            .await?
-            .ok_or_else(|| DomainError::NotFound("customer".into()))?;
+        let id = self.customer_id_in(&mut tx, lookup).await?.ok_or_else(|| DomainError::NotFound("customer".into()))?;
         let old = self.load_customer_in(&mut tx, id).await?;
         if !allowed_sites.contains(&old.site) {
             return Err(DomainError::NotFound("customer".into()).into());
@@ -385,8 +314,7 @@ impl Store {
                     entity: &entity,
                 })
                 .collect();
-            self.write_history(&mut tx, Entity::Customer, now, &records)
-                .await?;
+            self.write_history(&mut tx, Entity::Customer, now, &records).await?;
         }
         tx.commit().await?;
         Ok(new)
@@ -401,11 +329,9 @@ impl Store {
     ) -> StoreResult<UploadOutcome> {
         let mut out = UploadOutcome::default();
         for input in inputs {
-            let ext = input.get("externalId").and_then(|v| {
-                v.as_str()
-                    .map(str::to_owned)
-                    .or_else(|| v.as_i64().map(|i| i.to_string()))
-            });
+            let ext = input
+                .get("externalId")
+                .and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_i64().map(|i| i.to_string())));
             match self.create_customer(site, input, actor).await {
                 Ok(c) => out.uploaded.push((c.id, c.external_id)),
                 Err(StoreError::Domain(e)) => out.failed.push((ext, domain_messages(e))),
@@ -425,10 +351,7 @@ impl Store {
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
         for (i, (id, ext)) in pairs.iter().enumerate() {
-            let old = match self
-                .customer_id_in(&mut tx, &CustomerLookup::Id(*id))
-                .await?
-            {
+            let old = match self.customer_id_in(&mut tx, &CustomerLookup::Id(*id)).await? {
                 Some(_) => self.load_customer_in(&mut tx, *id).await?,
                 None => {
                     return Err(DomainError::invalid(
@@ -461,8 +384,7 @@ impl Store {
                     entity: &entity,
                 })
                 .collect();
-            self.write_history(&mut tx, Entity::Customer, now, &records)
-                .await?;
+            self.write_history(&mut tx, Entity::Customer, now, &records).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -477,12 +399,10 @@ impl Store {
         let mut wh = Sql::new(" WHERE c.site IN ");
         wh.bind_list(f.sites.iter().cloned().map(Arg::Text));
         if !f.ids.is_empty() {
-            wh.push(" AND c.id IN ")
-                .bind_list(f.ids.iter().copied().map(Arg::Int));
+            wh.push(" AND c.id IN ").bind_list(f.ids.iter().copied().map(Arg::Int));
         }
         if !f.external_ids.is_empty() {
-            wh.push(" AND c.external_id IN ")
-                .bind_list(f.external_ids.iter().cloned().map(Arg::Text));
+            wh.push(" AND c.external_id IN ").bind_list(f.external_ids.iter().cloned().map(Arg::Text));
         }
         if let Some(name) = &f.name {
             let digits = phone_digits(name);
@@ -490,29 +410,23 @@ impl Store {
                 .bind(Arg::Text(contains_pattern(&name.to_lowercase())))
                 .push(" ESCAPE '\\'");
             if digits.len() >= 3 {
-                wh.push(" OR c.phones LIKE ")
-                    .bind(Arg::Text(contains_pattern(&digits)))
-                    .push(" ESCAPE '\\'");
+                wh.push(" OR c.phones LIKE ").bind(Arg::Text(contains_pattern(&digits))).push(" ESCAPE '\\'");
             }
             wh.push(")");
         }
         if let Some(email) = &f.email {
-            wh.push(" AND c.email = ")
-                .bind(Arg::Text(email.to_lowercase()));
+            wh.push(" AND c.email = ").bind(Arg::Text(email.to_lowercase()));
         }
         if let Some(city) = &f.city {
-            wh.push(" AND LOWER(c.city) LIKE ")
-                .bind(Arg::Text(contains_pattern(&city.to_lowercase())))
-                .push(" ESCAPE '\\'");
+            wh.push(" AND c.city LIKE ").bind(Arg::Text(contains_pattern(&city.to_lowercase()))).push(" ESCAPE '\\'");
         }
         if let Some(region) = &f.region {
-            wh.push(" AND LOWER(c.region) LIKE ")
+            wh.push(" AND c.region LIKE ")
                 .bind(Arg::Text(contains_pattern(&region.to_lowercase())))
                 .push(" ESCAPE '\\'");
         }
         if !f.managers.is_empty() {
-            wh.push(" AND c.manager_id IN ")
-                .bind_list(f.managers.iter().copied().map(Arg::Int));
+            wh.push(" AND c.manager_id IN ").bind_list(f.managers.iter().copied().map(Arg::Int));
         }
         if let Some(t) = f.created_from {
             wh.push(" AND c.created_at >= ").bind(Arg::Int(t));
@@ -529,24 +443,19 @@ impl Store {
         if let Some(s) = &f.sex {
             wh.push(" AND c.sex = ").bind(Arg::Text(s.clone()));
         }
-        let count_expr =
-            "(SELECT COUNT(*) FROM orders o WHERE o.customer_id = c.id AND o.is_test = 0)";
+        let count_expr = "(SELECT COUNT(*) FROM orders o WHERE o.customer_id = c.id AND o.is_test = 0)";
         let sum_expr = "(SELECT CAST(COALESCE(SUM(o.total_summ), 0) AS BIGINT) FROM orders o WHERE o.customer_id = c.id AND o.is_test = 0)";
         if let Some(min) = f.orders_count.0 {
-            wh.push(&format!(" AND {count_expr} >= "))
-                .bind(Arg::Int(min));
+            wh.push(&format!(" AND {count_expr} >= ")).bind(Arg::Int(min));
         }
         if let Some(max) = f.orders_count.1 {
-            wh.push(&format!(" AND {count_expr} <= "))
-                .bind(Arg::Int(max));
+            wh.push(&format!(" AND {count_expr} <= ")).bind(Arg::Int(max));
         }
         if let Some(min) = f.total_summ.0 {
-            wh.push(&format!(" AND {sum_expr} >= "))
-                .bind(Arg::Int(to_units(min)));
+            wh.push(&format!(" AND {sum_expr} >= ")).bind(Arg::Int(to_units(min)));
         }
         if let Some(max) = f.total_summ.1 {
-            wh.push(&format!(" AND {sum_expr} <= "))
-                .bind(Arg::Int(to_units(max)));
+            wh.push(&format!(" AND {sum_expr} <= ")).bind(Arg::Int(to_units(max)));
         }
         crate::orders::push_custom_field_conditions(
             &mut wh,
@@ -555,21 +464,15 @@ impl Store {
             "c.id",
             &f.custom_fields,
         );
-        let (total,): (i64,) = wh
-            .with_prefix("SELECT COUNT(*) FROM customers c")
-            .query_as()
-            .fetch_one(self.reader())
-            .await?;
+        let (total,): (i64,) =
+            wh.with_prefix("SELECT COUNT(*) FROM customers c").query_as().fetch_one(self.reader()).await?;
         let mut list = wh.with_prefix(SELECT);
         list.push(" ORDER BY c.id LIMIT ")
             .bind(Arg::Int(i64::from(page.limit)))
             .push(" OFFSET ")
             .bind(Arg::Int(i64::try_from(page.offset()).unwrap_or(i64::MAX)));
         let rows = list.query().fetch_all(self.reader()).await?;
-        let customers = rows
-            .iter()
-            .map(customer_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let customers = rows.iter().map(customer_from_row).collect::<StoreResult<Vec<_>>>()?;
         Ok((customers, u64::try_from(total).unwrap_or(0)))
     }
 
@@ -601,21 +504,15 @@ fn customer_stub(c: &Customer) -> Value {
 pub(crate) fn domain_messages(e: DomainError) -> FieldErrors {
     match e {
         DomainError::Invalid(f) => f,
-        DomainError::NotFound(what) => {
-            FieldErrors::from([(what.clone(), format!("{what} not found."))])
-        }
-        DomainError::MissingParameter(p) => {
-            FieldErrors::from([(p.clone(), format!("Parameter '{p}' is missing"))])
-        }
+        DomainError::NotFound(what) => FieldErrors::from([(what.clone(), format!("{what} not found."))]),
+        DomainError::MissingParameter(p) => FieldErrors::from([(p.clone(), format!("Parameter '{p}' is missing"))]),
     }
 }
 
 /// A unique-constraint violation as a message on `field`; any other error as is.
 pub(crate) fn unique_as_invalid(e: sqlx::Error, field: &str, message: &str) -> StoreError {
     match e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => {
-            StoreError::Domain(DomainError::invalid(field, message))
-        }
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Domain(DomainError::invalid(field, message)),
         other => other.into(),
     }
 }

@@ -117,20 +117,16 @@ impl Store {
             wh.push(" AND h.created_at <= ").bind(Arg::Int(t));
         }
         if let Some(id) = filter.entity_id {
-            wh.push(&format!(" AND h.{} = ", kind.id_column()))
-                .bind(Arg::Int(id));
+            wh.push(&format!(" AND h.{} = ", kind.id_column())).bind(Arg::Int(id));
         }
         if let Some(ext) = &filter.entity_external_id {
             let parent = match kind {
                 Entity::Order => "orders",
                 Entity::Customer => "customers",
             };
-            wh.push(&format!(
-                " AND h.{} IN (SELECT id FROM {parent} WHERE external_id = ",
-                kind.id_column()
-            ))
-            .bind(Arg::Text(ext.clone()))
-            .push(")");
+            wh.push(&format!(" AND h.{} IN (SELECT id FROM {parent} WHERE external_id = ", kind.id_column()))
+                .bind(Arg::Text(ext.clone()))
+                .push(")");
         }
         let count = wh.with_prefix(&format!("SELECT COUNT(*) FROM {} h", kind.table()));
         let (total,): (i64,) = count.query_as().fetch_one(self.reader()).await?;
@@ -143,10 +139,7 @@ impl Store {
             .push(" OFFSET ")
             .bind(Arg::Int(i64::try_from(page.offset()).unwrap_or(i64::MAX)));
         let rows = list.query().fetch_all(self.reader()).await?;
-        let parse = |s: Option<String>| {
-            s.and_then(|t| Value::from_str(&t).ok())
-                .unwrap_or(Value::Null)
-        };
+        let parse = |s: Option<String>| s.and_then(|t| Value::from_str(&t).ok()).unwrap_or(Value::Null);
         let records = rows
             .iter()
             .map(|r| {
@@ -162,9 +155,7 @@ impl Store {
                     old_value: parse(r.try_get("old_value")?),
                     new_value: parse(r.try_get("new_value")?),
                     entity: parse(r.try_get("entity")?),
-                    item: r
-                        .try_get::<Option<String>, _>("item")?
-                        .and_then(|t| Value::from_str(&t).ok()),
+                    item: r.try_get::<Option<String>, _>("item")?.and_then(|t| Value::from_str(&t).ok()),
                 })
             })
             .collect::<StoreResult<Vec<_>>>()?;

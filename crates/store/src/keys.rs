@@ -39,9 +39,7 @@ fn key_from_row(row: &sqlx::any::AnyRow) -> StoreResult<ApiKey> {
         scopes: scopes.split_whitespace().map(str::to_owned).collect(),
         sites: serde_json::from_str(&sites).unwrap_or(SiteAccess::Selective(Vec::new())),
         allowed_ips: serde_json::from_str(&ips).unwrap_or_default(),
-        owner: customer
-            .map(KeyOwner::Customer)
-            .or(distributor.map(KeyOwner::Distributor)),
+        owner: customer.map(KeyOwner::Customer).or(distributor.map(KeyOwner::Distributor)),
         created_at: row.try_get("created_at")?,
         revoked_at: row.try_get("revoked_at")?,
     })
@@ -53,36 +51,27 @@ impl Store {
         let mut tx = self.begin().await?;
         if let SiteAccess::Selective(codes) = &new.sites {
             for code in codes {
-                let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM sites WHERE code = $1")
-                    .bind(code)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+                let found: Option<(i64,)> =
+                    sqlx::query_as("SELECT id FROM sites WHERE code = $1").bind(code).fetch_optional(&mut *tx).await?;
                 if found.is_none() {
-                    return Err(DomainError::invalid(
-                        "site",
-                        format!("Site '{code}' does not exist."),
-                    )
-                    .into());
+                    return Err(DomainError::invalid("site", format!("Site '{code}' does not exist.")).into());
                 }
             }
         }
         let customer_id = match &new.customer_external_id {
             None => None,
             Some(ext) => {
-                let row: Option<(i64, String)> = sqlx::query_as(
-                    "SELECT id, site FROM customers WHERE external_id = $1 ORDER BY id LIMIT 1",
-                )
-                .bind(ext)
-                .fetch_optional(&mut *tx)
-                .await?;
+                let row: Option<(i64, String)> =
+                    sqlx::query_as("SELECT id, site FROM customers WHERE external_id = $1 ORDER BY id LIMIT 1")
+                        .bind(ext)
+                        .fetch_optional(&mut *tx)
+                        .await?;
                 match row {
                     Some((id, _)) => Some(id),
                     None => {
-                        return Err(DomainError::invalid(
-                            "customer",
-                            format!("Customer '{ext}' does not exist."),
-                        )
-                        .into());
+                        return Err(
+                            DomainError::invalid("customer", format!("Customer '{ext}' does not exist.")).into()
+                        );
                     }
                 }
             }
@@ -110,12 +99,10 @@ impl Store {
             }
             other => other.into(),
         })?;
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM api_keys WHERE id = $1"
-        )))
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM api_keys WHERE id = $1")))
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
         let key = key_from_row(&row)?;
         tx.commit().await?;
         Ok(key)
@@ -134,11 +121,9 @@ impl Store {
 
     /// Every key, revoked ones included, oldest first.
     pub async fn list_keys(&self) -> StoreResult<Vec<ApiKey>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM api_keys ORDER BY id"
-        )))
-        .fetch_all(self.reader())
-        .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM api_keys ORDER BY id")))
+            .fetch_all(self.reader())
+            .await?;
         rows.iter().map(key_from_row).collect()
     }
 
@@ -146,13 +131,14 @@ impl Store {
     pub async fn revoke_key(&self, id_or_name: &str) -> StoreResult<u64> {
         let id: i64 = id_or_name.parse().unwrap_or(-1);
         let mut tx = self.begin().await?;
-        let done = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE (id = $2 OR name = $3) AND revoked_at IS NULL")
-            .bind(torg_domain::time::now())
-            .bind(id)
-            .bind(id_or_name)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let done =
+            sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE (id = $2 OR name = $3) AND revoked_at IS NULL")
+                .bind(torg_domain::time::now())
+                .bind(id)
+                .bind(id_or_name)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
         tx.commit().await?;
         Ok(done)
     }

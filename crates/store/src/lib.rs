@@ -65,9 +65,7 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store")
-            .field("backend", &self.backend)
-            .finish()
+        f.debug_struct("Store").field("backend", &self.backend).finish()
     }
 }
 
@@ -109,22 +107,11 @@ impl Store {
                     .connect(&full)
                     .await?
             };
-            Ok(Store {
-                backend: Backend::Sqlite,
-                pool,
-                writer,
-            })
+            Ok(Store { backend: Backend::Sqlite, pool, writer })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool = AnyPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(Duration::from_secs(30))
-                .connect(url)
-                .await?;
-            Ok(Store {
-                backend: Backend::Postgres,
-                writer: pool.clone(),
-                pool,
-            })
+            let pool =
+                AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect(url).await?;
+            Ok(Store { backend: Backend::Postgres, writer: pool.clone(), pool })
         } else {
             Err(StoreError::Config(format!(
                 "unsupported database URL '{}': use sqlite:PATH or postgres://…",
@@ -146,10 +133,7 @@ impl Store {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator
-            .run(&self.writer)
-            .await
-            .map_err(|e| StoreError::Database(e.into()))?;
+        migrator.run(&self.writer).await.map_err(|e| StoreError::Database(e.into()))?;
         self.seed_defaults().await
     }
 
@@ -172,9 +156,7 @@ impl Store {
     /// before N commits. SQLite already has a single writer.
     pub(crate) async fn serialize_history(&self, tx: &mut Tx) -> StoreResult<()> {
         if self.backend == Backend::Postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock(7426001)")
-                .execute(&mut **tx)
-                .await?;
+            sqlx::query("SELECT pg_advisory_xact_lock(7426001)").execute(&mut **tx).await?;
         }
         Ok(())
     }
@@ -186,20 +168,16 @@ impl Store {
 
     /// A value kept in the `meta` table, e.g. a server secret.
     pub async fn meta(&self, key: &str) -> StoreResult<Option<String>> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT value FROM meta WHERE key = $1")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT value FROM meta WHERE key = $1").bind(key).fetch_optional(&self.pool).await?;
         Ok(row.map(|r| r.0))
     }
 
     /// Stores a value in the `meta` table unless one is there; returns the value that is kept.
     pub async fn meta_init(&self, key: &str, value: &str) -> StoreResult<String> {
         let mut tx = self.begin().await?;
-        let existing: Option<(String,)> = sqlx::query_as("SELECT value FROM meta WHERE key = $1")
-            .bind(key)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let existing: Option<(String,)> =
+            sqlx::query_as("SELECT value FROM meta WHERE key = $1").bind(key).fetch_optional(&mut *tx).await?;
         let kept = match existing {
             Some((v,)) => v,
             None => {
@@ -244,12 +222,7 @@ pub fn redact(url: &str) -> String {
         (Some(scheme), Some(at)) if at > scheme => {
             let creds = &url[scheme + 3..at];
             match creds.find(':') {
-                Some(colon) => format!(
-                    "{}{}:***{}",
-                    &url[..scheme + 3],
-                    &creds[..colon],
-                    &url[at..]
-                ),
+                Some(colon) => format!("{}{}:***{}", &url[..scheme + 3], &creds[..colon], &url[at..]),
                 None => url.to_string(),
             }
         }
@@ -264,20 +237,14 @@ pub(crate) fn flag(v: i64) -> bool {
 
 /// Reads JSON text stored in a column; a broken document reads as empty rather than failing a listing.
 pub(crate) fn json_map(text: &str) -> serde_json::Map<String, serde_json::Value> {
-    serde_json::Value::from_str(text)
-        .ok()
-        .and_then(|v| v.as_object().cloned())
-        .unwrap_or_default()
+    serde_json::Value::from_str(text).ok().and_then(|v| v.as_object().cloned()).unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn redacts_passwords() {
-        assert_eq!(
-            super::redact("postgres://u:secret@h/db"),
-            "postgres://u:***@h/db"
-        );
+        assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(super::redact("sqlite:torg.db"), "sqlite:torg.db");
     }
 }
@@ -291,8 +258,7 @@ pub mod testing {
     pub async fn create_postgres_database(admin_url: &str, name: &str) -> StoreResult<String> {
         install_default_drivers();
         let mut conn = AnyConnection::connect(admin_url).await?;
-        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-            .await?;
+        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).await?;
         conn.close().await?;
         let base = match admin_url.rfind('/') {
             Some(slash) if slash > "postgres://".len() => &admin_url[..slash],
@@ -306,10 +272,7 @@ pub mod testing {
     pub async fn drop_postgres_database(admin_url: &str, name: &str) -> StoreResult<()> {
         install_default_drivers();
         let mut conn = AnyConnection::connect(admin_url).await?;
-        conn.execute(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-        )))
-        .await?;
+        conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))).await?;
         conn.close().await?;
         Ok(())
     }

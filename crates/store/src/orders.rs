@@ -1,9 +1,7 @@
 //! Orders: creation (customer attached or created, offers resolved, references checked), partial edits
 //! with history, lookups and the filtered list.
 
-use crate::customers::{
-    CustomerLookup, UploadOutcome, domain_messages, replace_custom_fields, unique_as_invalid,
-};
+use crate::customers::{CustomerLookup, UploadOutcome, domain_messages, replace_custom_fields, unique_as_invalid};
 use crate::history::{Entity, HistoryFilter, NewRecord};
 use crate::references::ref_codes;
 use crate::sql::{Arg, Sql, contains_pattern};
@@ -16,8 +14,7 @@ use torg_domain::customer::{Customer, Phone};
 use torg_domain::history::{Actor, HistoryRecord, diff_orders};
 use torg_domain::money::{from_units, to_units};
 use torg_domain::order::{
-    CustomerRef, ItemInput, OfferRef, OfferSnapshot, Order, OrderInput, OrderItem, default_number,
-    item_from_doc,
+    CustomerRef, ItemInput, OfferRef, OfferSnapshot, Order, OrderInput, OrderItem, default_number, item_from_doc,
 };
 use torg_domain::page::PageRequest;
 use torg_domain::patch::phone_digits;
@@ -141,7 +138,8 @@ pub struct OrderStatusRow {
     pub group: Option<String>,
 }
 
-const ORDER_COLUMNS: &str = "o.id, o.number, o.site, o.customer_id, o.created_at, o.status_updated_at, o.is_test, o.from_api, o.doc";
+const ORDER_COLUMNS: &str =
+    "o.id, o.number, o.site, o.customer_id, o.created_at, o.status_updated_at, o.is_test, o.from_api, o.doc";
 
 /// Appends custom-field conditions as `EXISTS` sub-queries on a `*_custom_fields` table.
 pub(crate) fn push_custom_field_conditions(
@@ -152,9 +150,7 @@ pub(crate) fn push_custom_field_conditions(
     conds: &[CustomFieldCondition],
 ) {
     for c in conds {
-        wh.push(&format!(
-            " AND EXISTS (SELECT 1 FROM {table} cf WHERE cf.{owner} = {owner_expr} AND cf.code = "
-        ));
+        wh.push(&format!(" AND EXISTS (SELECT 1 FROM {table} cf WHERE cf.{owner} = {owner_expr} AND cf.code = "));
         match c {
             CustomFieldCondition::OneOf(code, values) => {
                 wh.bind(Arg::Text(code.clone()))
@@ -162,14 +158,10 @@ pub(crate) fn push_custom_field_conditions(
                     .bind_list(values.iter().cloned().map(Arg::Text));
             }
             CustomFieldCondition::Min(code, v) => {
-                wh.bind(Arg::Text(code.clone()))
-                    .push(" AND cf.value_num >= ")
-                    .bind(Arg::Int(to_units(*v)));
+                wh.bind(Arg::Text(code.clone())).push(" AND cf.value_num >= ").bind(Arg::Int(to_units(*v)));
             }
             CustomFieldCondition::Max(code, v) => {
-                wh.bind(Arg::Text(code.clone()))
-                    .push(" AND cf.value_num <= ")
-                    .bind(Arg::Int(to_units(*v)));
+                wh.bind(Arg::Text(code.clone())).push(" AND cf.value_num <= ").bind(Arg::Int(to_units(*v)));
             }
         }
         wh.push(")");
@@ -178,17 +170,17 @@ pub(crate) fn push_custom_field_conditions(
 
 fn push_range(wh: &mut Sql, column: &str, r: NumberRange) {
     if let Some(min) = r.min {
-        wh.push(&format!(" AND {column} >= "))
-            .bind(Arg::Int(to_units(min)));
+        wh.push(&format!(" AND {column} >= ")).bind(Arg::Int(to_units(min)));
     }
     if let Some(max) = r.max {
-        wh.push(&format!(" AND {column} <= "))
-            .bind(Arg::Int(to_units(max)));
+        wh.push(&format!(" AND {column} <= ")).bind(Arg::Int(to_units(max)));
     }
 }
 
+/// A substring condition on a column that holds lower-cased text: SQLite's `LOWER()` folds only
+/// ASCII, so text filters compare with copies lower-cased in Rust when written.
 fn like(wh: &mut Sql, column: &str, needle: &str) {
-    wh.push(&format!(" AND LOWER({column}) LIKE "))
+    wh.push(&format!(" AND {column} LIKE "))
         .bind(Arg::Text(contains_pattern(&needle.to_lowercase())))
         .push(" ESCAPE '\\'");
 }
@@ -208,12 +200,8 @@ struct Books {
 
 impl Books {
     async fn read(tx: &mut Tx) -> StoreResult<Books> {
-        let warehouses: Vec<(String,)> = sqlx::query_as("SELECT code FROM warehouses")
-            .fetch_all(&mut **tx)
-            .await?;
-        let sites: Vec<(String,)> = sqlx::query_as("SELECT code FROM sites")
-            .fetch_all(&mut **tx)
-            .await?;
+        let warehouses: Vec<(String,)> = sqlx::query_as("SELECT code FROM warehouses").fetch_all(&mut **tx).await?;
+        let sites: Vec<(String,)> = sqlx::query_as("SELECT code FROM sites").fetch_all(&mut **tx).await?;
         Ok(Books {
             statuses: ref_codes(tx, ReferenceKind::Status).await?,
             order_types: ref_codes(tx, ReferenceKind::OrderType).await?,
@@ -229,11 +217,7 @@ impl Books {
 
     fn default_of(book: &[(String, Map<String, Value>)]) -> Option<String> {
         book.iter()
-            .find(|(_, a)| {
-                a.get("defaultForApi")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false)
-            })
+            .find(|(_, a)| a.get("defaultForApi").and_then(Value::as_bool).unwrap_or(false))
             .map(|(c, _)| c.clone())
     }
 
@@ -244,11 +228,7 @@ impl Books {
     fn paid_statuses(&self) -> Vec<String> {
         self.payment_statuses
             .iter()
-            .filter(|(_, a)| {
-                a.get("paymentComplete")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false)
-            })
+            .filter(|(_, a)| a.get("paymentComplete").and_then(Value::as_bool).unwrap_or(false))
             .map(|(c, _)| c.clone())
             .collect()
     }
@@ -262,64 +242,30 @@ impl Books {
             o.status = "new".into();
         }
         if !Books::has(&self.statuses, &o.status) {
-            errors.insert(
-                "status".into(),
-                format!("Status '{}' does not exist.", o.status),
-            );
+            errors.insert("status".into(), format!("Status '{}' does not exist.", o.status));
         }
         if o.order_type.is_none() {
             o.order_type = Books::default_of(&self.order_types);
         }
-        if let Some(t) = o
-            .order_type
-            .as_deref()
-            .filter(|t| !Books::has(&self.order_types, t))
-        {
-            errors.insert(
-                "orderType".into(),
-                format!("Order type '{t}' does not exist."),
-            );
+        if let Some(t) = o.order_type.as_deref().filter(|t| !Books::has(&self.order_types, t)) {
+            errors.insert("orderType".into(), format!("Order type '{t}' does not exist."));
         }
         if o.order_method.is_none() {
             o.order_method = Books::default_of(&self.order_methods);
         }
-        if let Some(m) = o
-            .order_method
-            .as_deref()
-            .filter(|m| !Books::has(&self.order_methods, m))
-        {
-            errors.insert(
-                "orderMethod".into(),
-                format!("Order method '{m}' does not exist."),
-            );
+        if let Some(m) = o.order_method.as_deref().filter(|m| !Books::has(&self.order_methods, m)) {
+            errors.insert("orderMethod".into(), format!("Order method '{m}' does not exist."));
         }
-        if let Some(d) = o
-            .delivery
-            .code
-            .as_deref()
-            .filter(|d| !Books::has(&self.delivery_types, d))
-        {
-            errors.insert(
-                "delivery.code".into(),
-                format!("Delivery type '{d}' does not exist."),
-            );
+        if let Some(d) = o.delivery.code.as_deref().filter(|d| !Books::has(&self.delivery_types, d)) {
+            errors.insert("delivery.code".into(), format!("Delivery type '{d}' does not exist."));
         }
-        if let Some(s) = o
-            .shipment_store
-            .as_deref()
-            .filter(|s| !self.warehouses.iter().any(|w| w == *s))
-        {
-            errors.insert(
-                "shipmentStore".into(),
-                format!("Store '{s}' does not exist."),
-            );
+        if let Some(s) = o.shipment_store.as_deref().filter(|s| !self.warehouses.iter().any(|w| w == *s)) {
+            errors.insert("shipmentStore".into(), format!("Store '{s}' does not exist."));
         }
         for (i, item) in o.items.iter().enumerate() {
             if !Books::has(&self.product_statuses, &item.status) {
-                errors.insert(
-                    format!("items[{i}].status"),
-                    format!("Product status '{}' does not exist.", item.status),
-                );
+                errors
+                    .insert(format!("items[{i}].status"), format!("Product status '{}' does not exist.", item.status));
             }
         }
         for (i, p) in o.payments.iter_mut().enumerate() {
@@ -327,20 +273,14 @@ impl Books {
                 p.kind = Books::default_of(&self.payment_types).unwrap_or_default();
             }
             if !Books::has(&self.payment_types, &p.kind) {
-                errors.insert(
-                    format!("payments[{i}].type"),
-                    format!("Payment type '{}' does not exist.", p.kind),
-                );
+                errors.insert(format!("payments[{i}].type"), format!("Payment type '{}' does not exist.", p.kind));
             }
             if p.status.is_empty() {
-                p.status =
-                    Books::default_of(&self.payment_statuses).unwrap_or_else(|| "not-paid".into());
+                p.status = Books::default_of(&self.payment_statuses).unwrap_or_else(|| "not-paid".into());
             }
             if !Books::has(&self.payment_statuses, &p.status) {
-                errors.insert(
-                    format!("payments[{i}].status"),
-                    format!("Payment status '{}' does not exist.", p.status),
-                );
+                errors
+                    .insert(format!("payments[{i}].status"), format!("Payment status '{}' does not exist.", p.status));
             }
         }
     }
@@ -381,20 +321,14 @@ impl Store {
                     article: r.try_get("article")?,
                 },
                 from_units(r.try_get("price")?),
-                r.try_get::<Option<i64>, _>("purchase_price")?
-                    .map(from_units),
+                r.try_get::<Option<i64>, _>("purchase_price")?.map(from_units),
             ))
         })
         .transpose()
     }
 
     /// Builds the new line list from the client's: existing lines by id are updated, offers resolved.
-    async fn build_items(
-        &self,
-        tx: &mut Tx,
-        old: &[OrderItem],
-        inputs: &[ItemInput],
-    ) -> StoreResult<Vec<OrderItem>> {
+    async fn build_items(&self, tx: &mut Tx, old: &[OrderItem], inputs: &[ItemInput]) -> StoreResult<Vec<OrderItem>> {
         let mut errors = FieldErrors::new();
         let mut items = Vec::with_capacity(inputs.len());
         for input in inputs {
@@ -403,10 +337,7 @@ impl Store {
                 Some(id) => match old.iter().find(|o| o.id == id) {
                     Some(existing) => existing.clone(),
                     None => {
-                        errors.insert(
-                            format!("items[{i}].id"),
-                            format!("Order item with id {id} not found."),
-                        );
+                        errors.insert(format!("items[{i}].id"), format!("Order item with id {id} not found."));
                         continue;
                     }
                 },
@@ -439,11 +370,7 @@ impl Store {
                 Err(other) => return Err(other.into()),
             }
         }
-        if errors.is_empty() {
-            Ok(items)
-        } else {
-            Err(DomainError::Invalid(errors).into())
-        }
+        if errors.is_empty() { Ok(items) } else { Err(DomainError::Invalid(errors).into()) }
     }
 
     /// Finds the order's customer, or attaches one by e-mail or phone, or creates one from the contact
@@ -459,10 +386,9 @@ impl Store {
         if let Some(r) = given {
             let lookup = match r {
                 CustomerRef::Id(id) => CustomerLookup::Id(*id),
-                CustomerRef::ExternalId(e) => CustomerLookup::ExternalId {
-                    site: o.site.clone(),
-                    external_id: e.clone(),
-                },
+                CustomerRef::ExternalId(e) => {
+                    CustomerLookup::ExternalId { site: o.site.clone(), external_id: e.clone() }
+                }
             };
             let Some(id) = self.customer_id_in(tx, &lookup).await? else {
                 let message = match r {
@@ -477,21 +403,14 @@ impl Store {
         } else if o.customer_id.is_none() {
             let mut found: Option<(i64,)> = None;
             if let Some(email) = o.email.as_deref().filter(|e| !e.is_empty()) {
-                found = sqlx::query_as(
-                    "SELECT id FROM customers WHERE site = $1 AND email = $2 ORDER BY id LIMIT 1",
-                )
-                .bind(&o.site)
-                .bind(email.to_lowercase())
-                .fetch_optional(&mut **tx)
-                .await?;
+                found = sqlx::query_as("SELECT id FROM customers WHERE site = $1 AND email = $2 ORDER BY id LIMIT 1")
+                    .bind(&o.site)
+                    .bind(email.to_lowercase())
+                    .fetch_optional(&mut **tx)
+                    .await?;
             }
             if found.is_none() {
-                if let Some(digits) = o
-                    .phone
-                    .as_deref()
-                    .map(phone_digits)
-                    .filter(|d| d.len() >= 5)
-                {
+                if let Some(digits) = o.phone.as_deref().map(phone_digits).filter(|d| d.len() >= 5) {
                     found = sqlx::query_as("SELECT id FROM customers WHERE site = $1 AND (' ' || phones || ' ') LIKE $2 ORDER BY id LIMIT 1")
                         .bind(&o.site)
                         .bind(format!("% {digits} %"))
@@ -508,11 +427,7 @@ impl Store {
                         last_name: o.last_name.clone(),
                         patronymic: o.patronymic.clone(),
                         email: o.email.clone(),
-                        phones: o
-                            .phone
-                            .iter()
-                            .map(|p| Phone { number: p.clone() })
-                            .collect(),
+                        phones: o.phone.iter().map(|p| Phone { number: p.clone() }).collect(),
                         manager_id: o.manager_id,
                         ..Customer::default()
                     };
@@ -522,10 +437,7 @@ impl Store {
         }
         if let Some(id) = o.customer_id {
             let row: (String, String) =
-                sqlx::query_as("SELECT site, doc FROM customers WHERE id = $1")
-                    .bind(id)
-                    .fetch_one(&mut **tx)
-                    .await?;
+                sqlx::query_as("SELECT site, doc FROM customers WHERE id = $1").bind(id).fetch_one(&mut **tx).await?;
             if row.0 != o.site {
                 return Err(DomainError::invalid(
                     "customer",
@@ -579,19 +491,10 @@ impl Store {
             .join(" ");
         let search = format!("{name} {} {phones}", o.email.as_deref().unwrap_or("")).to_lowercase();
         let last_payment = o.payments.last();
-        let address = |k: &str| {
-            o.delivery
-                .address
-                .get(k)
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        };
+        let address = |k: &str| o.delivery.address.get(k).and_then(Value::as_str).map(str::to_owned);
         let track = o.track_numbers();
         let number = if o.number.is_empty() {
-            format!(
-                "~{}",
-                now.wrapping_mul(1_000_003) ^ i64::from(std::process::id())
-            )
+            format!("~{}", now.wrapping_mul(1_000_003) ^ i64::from(std::process::id()))
         } else {
             o.number.clone()
         };
@@ -616,15 +519,11 @@ impl Store {
             .bind(to_units(o.prepay_sum(paid)))
             .bind(to_units(o.purchase_summ()))
             .bind(to_units(o.delivery.cost.unwrap_or_default()))
-            .bind(if track.is_empty() {
-                String::new()
-            } else {
-                format!(",{},", track.join(","))
-            })
-            .bind(address("city"))
-            .bind(address("region"))
-            .bind(&o.manager_comment)
-            .bind(&o.customer_comment)
+            .bind(if track.is_empty() { String::new() } else { format!(",{},", track.join(",")) })
+            .bind(address("city").map(|t| t.to_lowercase()))
+            .bind(address("region").map(|t| t.to_lowercase()))
+            .bind(o.manager_comment.as_deref().map(str::to_lowercase))
+            .bind(o.customer_comment.as_deref().map(str::to_lowercase))
             .bind(i64::from(o.is_test))
             .bind(i64::from(o.from_api))
             .bind(&o.shipment_date)
@@ -637,19 +536,10 @@ impl Store {
             q = q.bind(o.id);
         }
         let row = q.fetch_one(&mut **tx).await.map_err(|e| match &e {
-            sqlx::Error::Database(d)
-                if d.is_unique_violation() && d.message().contains("number") =>
-            {
-                StoreError::Domain(DomainError::invalid(
-                    "number",
-                    "Order with this number already exists.",
-                ))
+            sqlx::Error::Database(d) if d.is_unique_violation() && d.message().contains("number") => {
+                StoreError::Domain(DomainError::invalid("number", "Order with this number already exists."))
             }
-            _ => unique_as_invalid(
-                e,
-                "externalId",
-                "Order with this externalId already exists.",
-            ),
+            _ => unique_as_invalid(e, "externalId", "Order with this externalId already exists."),
         })?;
         Ok(row.try_get("id")?)
     }
@@ -664,10 +554,7 @@ impl Store {
         now: i64,
     ) -> StoreResult<()> {
         for gone in old.iter().filter(|o| !items.iter().any(|n| n.id == o.id)) {
-            sqlx::query("DELETE FROM order_items WHERE id = $1")
-                .bind(gone.id)
-                .execute(&mut **tx)
-                .await?;
+            sqlx::query("DELETE FROM order_items WHERE id = $1").bind(gone.id).execute(&mut **tx).await?;
         }
         for (pos, item) in items.iter_mut().enumerate() {
             if item.attrs.get("createdAt").is_none() {
@@ -683,7 +570,7 @@ impl Store {
                 .bind(order_id)
                 .bind(i64::try_from(pos).unwrap_or(0))
                 .bind(offer_id)
-                .bind(&item.product_name)
+                .bind(item_search(item))
                 .bind(to_units(item.quantity))
                 .bind(to_units(item.initial_price))
                 .bind(&item.status)
@@ -697,7 +584,7 @@ impl Store {
                      warehouse = $6, doc = $7 WHERE id = $8",
                 )
                 .bind(i64::try_from(pos).unwrap_or(0))
-                .bind(&item.product_name)
+                .bind(item_search(item))
                 .bind(to_units(item.quantity))
                 .bind(to_units(item.initial_price))
                 .bind(&item.status)
@@ -711,13 +598,7 @@ impl Store {
         Ok(())
     }
 
-    async fn insert_payments(
-        &self,
-        tx: &mut Tx,
-        order_id: i64,
-        o: &mut Order,
-        now: i64,
-    ) -> StoreResult<()> {
+    async fn insert_payments(&self, tx: &mut Tx, order_id: i64, o: &mut Order, now: i64) -> StoreResult<()> {
         for p in o.payments.iter_mut().filter(|p| p.id == 0) {
             p.id = sqlx::query_scalar(
                 "INSERT INTO payments (order_id, external_id, type, status, amount, paid_at, comment, created_at)
@@ -763,8 +644,7 @@ impl Store {
         if !errors.is_empty() {
             return Err(DomainError::Invalid(errors).into());
         }
-        self.resolve_customer(tx, &mut o, input.customer.as_ref(), actor, now)
-            .await?;
+        self.resolve_customer(tx, &mut o, input.customer.as_ref(), actor, now).await?;
         let paid = books.paid_statuses();
         o.id = self.write_order_row(tx, &o, &paid, now, true).await?;
         if o.number.is_empty() {
@@ -774,35 +654,19 @@ impl Store {
                 .bind(o.id)
                 .execute(&mut **tx)
                 .await
-                .map_err(|e| {
-                    unique_as_invalid(e, "number", "Order with this number already exists.")
-                })?;
+                .map_err(|e| unique_as_invalid(e, "number", "Order with this number already exists."))?;
         }
         let mut items = std::mem::take(&mut o.items);
         self.write_items(tx, o.id, &[], &mut items, now).await?;
         o.items = items;
         self.insert_payments(tx, o.id, &mut o, now).await?;
-        replace_custom_fields(
-            tx,
-            "order_custom_fields",
-            "order_id",
-            o.id,
-            &o.custom_fields,
-        )
-        .await?;
+        replace_custom_fields(tx, "order_custom_fields", "order_id", o.id, &o.custom_fields).await?;
         let snapshot = o.snapshot();
         self.write_history(
             tx,
             Entity::Order,
             now,
-            &[NewRecord {
-                entity_id: o.id,
-                actor,
-                created: true,
-                deleted: false,
-                change: None,
-                entity: &snapshot,
-            }],
+            &[NewRecord { entity_id: o.id, actor, created: true, deleted: false, change: None, entity: &snapshot }],
         )
         .await?;
         Ok(o)
@@ -816,10 +680,7 @@ impl Store {
         actor: Actor,
         zone: &Zone,
     ) -> StoreResult<Order> {
-        let base = Order {
-            site: site.into(),
-            ..Order::default()
-        };
+        let base = Order { site: site.into(), ..Order::default() };
         let input = base.apply(doc, zone)?;
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
@@ -838,11 +699,9 @@ impl Store {
     ) -> StoreResult<UploadOutcome> {
         let mut out = UploadOutcome::default();
         for doc in docs {
-            let ext = doc.get("externalId").and_then(|v| {
-                v.as_str()
-                    .map(str::to_owned)
-                    .or_else(|| v.as_i64().map(|i| i.to_string()))
-            });
+            let ext = doc
+                .get("externalId")
+                .and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_i64().map(|i| i.to_string())));
             match self.create_order(site, doc, actor, zone).await {
                 Ok(o) => out.uploaded.push((o.id, o.external_id)),
                 Err(StoreError::Domain(e)) => out.failed.push((ext, domain_messages(e))),
@@ -855,10 +714,7 @@ impl Store {
     async fn order_id_in(&self, tx: &mut Tx, lookup: &OrderLookup) -> StoreResult<Option<i64>> {
         let row: Option<(i64,)> = match lookup {
             OrderLookup::Id(id) => {
-                sqlx::query_as("SELECT id FROM orders WHERE id = $1")
-                    .bind(*id)
-                    .fetch_optional(&mut **tx)
-                    .await?
+                sqlx::query_as("SELECT id FROM orders WHERE id = $1").bind(*id).fetch_optional(&mut **tx).await?
             }
             OrderLookup::ExternalId { site, external_id } => {
                 sqlx::query_as("SELECT id FROM orders WHERE site = $1 AND external_id = $2")
@@ -868,10 +724,7 @@ impl Store {
                     .await?
             }
             OrderLookup::Number(n) => {
-                sqlx::query_as("SELECT id FROM orders WHERE number = $1")
-                    .bind(n)
-                    .fetch_optional(&mut **tx)
-                    .await?
+                sqlx::query_as("SELECT id FROM orders WHERE number = $1").bind(n).fetch_optional(&mut **tx).await?
             }
         };
         Ok(row.map(|r| r.0))
@@ -888,15 +741,9 @@ impl Store {
     ) -> StoreResult<Order> {
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
-        let id = self
-            .order_id_in(&mut tx, lookup)
-            .await?
-            .ok_or_else(|| DomainError::NotFound("order".into()))?;
-        let old = self
-            .load_orders(&mut *tx, &[id])
-            .await?
-            .pop()
-            .ok_or_else(|| DomainError::NotFound("order".into()))?;
+        let id = self.order_id_in(&mut tx, lookup).await?.ok_or_else(|| DomainError::NotFound("order".into()))?;
+        let old =
+            self.load_orders(&mut *tx, &[id]).await?.pop().ok_or_else(|| DomainError::NotFound("order".into()))?;
         if !allowed_sites.contains(&old.site) {
             return Err(DomainError::NotFound("order".into()).into());
         }
@@ -920,29 +767,19 @@ impl Store {
         }
         if input.customer.is_some() {
             new.customer_id = None;
-            self.resolve_customer(&mut tx, &mut new, input.customer.as_ref(), actor, now)
-                .await?;
+            self.resolve_customer(&mut tx, &mut new, input.customer.as_ref(), actor, now).await?;
         }
         if new.status != old.status {
             new.status_updated_at = now;
         }
         let mut items = std::mem::take(&mut new.items);
-        self.write_items(&mut tx, id, &old.items, &mut items, now)
-            .await?;
+        self.write_items(&mut tx, id, &old.items, &mut items, now).await?;
         new.items = items;
         self.insert_payments(&mut tx, id, &mut new, now).await?;
         let changes = diff_orders(&old, &new);
         if !changes.is_empty() {
-            self.write_order_row(&mut tx, &new, &books.paid_statuses(), now, false)
-                .await?;
-            replace_custom_fields(
-                &mut tx,
-                "order_custom_fields",
-                "order_id",
-                id,
-                &new.custom_fields,
-            )
-            .await?;
+            self.write_order_row(&mut tx, &new, &books.paid_statuses(), now, false).await?;
+            replace_custom_fields(&mut tx, "order_custom_fields", "order_id", id, &new.custom_fields).await?;
             let stub = order_stub(&new);
             let records: Vec<_> = changes
                 .iter()
@@ -955,8 +792,7 @@ impl Store {
                     entity: &stub,
                 })
                 .collect();
-            self.write_history(&mut tx, Entity::Order, now, &records)
-                .await?;
+            self.write_history(&mut tx, Entity::Order, now, &records).await?;
         }
         tx.commit().await?;
         Ok(new)
@@ -972,23 +808,16 @@ impl Store {
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
         for (i, (id, ext)) in pairs.iter().enumerate() {
-            let Some(old) = self
-                .load_orders(&mut *tx, &[*id])
-                .await?
-                .pop()
-                .filter(|o| allowed_sites.contains(&o.site))
+            let Some(old) = self.load_orders(&mut *tx, &[*id]).await?.pop().filter(|o| allowed_sites.contains(&o.site))
             else {
-                return Err(DomainError::invalid(
-                    format!("orders[{i}].id"),
-                    format!("Order with id {id} not found."),
-                )
-                .into());
+                return Err(
+                    DomainError::invalid(format!("orders[{i}].id"), format!("Order with id {id} not found.")).into()
+                );
             };
             let mut new = old.clone();
             new.external_id = Some(ext.clone());
             let books = Books::read(&mut tx).await?;
-            self.write_order_row(&mut tx, &new, &books.paid_statuses(), now, false)
-                .await?;
+            self.write_order_row(&mut tx, &new, &books.paid_statuses(), now, false).await?;
             let stub = order_stub(&new);
             let changes = diff_orders(&old, &new);
             let records: Vec<_> = changes
@@ -1002,25 +831,18 @@ impl Store {
                     entity: &stub,
                 })
                 .collect();
-            self.write_history(&mut tx, Entity::Order, now, &records)
-                .await?;
+            self.write_history(&mut tx, Entity::Order, now, &records).await?;
         }
         tx.commit().await?;
         Ok(())
     }
 
     /// Loads whole orders (lines and payments included) by id, in the order given.
-    async fn load_orders(
-        &self,
-        conn: &mut sqlx::AnyConnection,
-        ids: &[i64],
-    ) -> StoreResult<Vec<Order>> {
+    async fn load_orders(&self, conn: &mut sqlx::AnyConnection, ids: &[i64]) -> StoreResult<Vec<Order>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut q = Sql::new(&format!(
-            "SELECT {ORDER_COLUMNS} FROM orders o WHERE o.id IN "
-        ));
+        let mut q = Sql::new(&format!("SELECT {ORDER_COLUMNS} FROM orders o WHERE o.id IN "));
         q.bind_list(ids.iter().copied().map(Arg::Int));
         let rows = q.query().fetch_all(&mut *conn).await?;
         let mut orders: HashMap<i64, Order> = HashMap::with_capacity(rows.len());
@@ -1038,12 +860,10 @@ impl Store {
             orders.insert(o.id, o);
         }
         let mut q = Sql::new("SELECT order_id, doc, id FROM order_items WHERE order_id IN ");
-        q.bind_list(ids.iter().copied().map(Arg::Int))
-            .push(" ORDER BY order_id, position, id");
+        q.bind_list(ids.iter().copied().map(Arg::Int)).push(" ORDER BY order_id, position, id");
         for r in q.query().fetch_all(&mut *conn).await? {
             let order_id: i64 = r.try_get("order_id")?;
-            let mut item: OrderItem =
-                serde_json::from_str(&r.try_get::<String, _>("doc")?).unwrap_or_default();
+            let mut item: OrderItem = serde_json::from_str(&r.try_get::<String, _>("doc")?).unwrap_or_default();
             item.id = r.try_get("id")?;
             if let Some(o) = orders.get_mut(&order_id) {
                 o.items.push(item);
@@ -1052,8 +872,7 @@ impl Store {
         let mut q = Sql::new(
             "SELECT id, order_id, external_id, type, status, amount, paid_at, comment FROM payments WHERE order_id IN ",
         );
-        q.bind_list(ids.iter().copied().map(Arg::Int))
-            .push(" ORDER BY id");
+        q.bind_list(ids.iter().copied().map(Arg::Int)).push(" ORDER BY id");
         for r in q.query().fetch_all(&mut *conn).await? {
             let order_id: i64 = r.try_get("order_id")?;
             let p = torg_domain::order::Payment {
@@ -1077,10 +896,7 @@ impl Store {
         let mut conn = self.reader().acquire().await?;
         let id: Option<(i64,)> = match lookup {
             OrderLookup::Id(id) => {
-                sqlx::query_as("SELECT id FROM orders WHERE id = $1")
-                    .bind(*id)
-                    .fetch_optional(&mut *conn)
-                    .await?
+                sqlx::query_as("SELECT id FROM orders WHERE id = $1").bind(*id).fetch_optional(&mut *conn).await?
             }
             OrderLookup::ExternalId { site, external_id } => {
                 sqlx::query_as("SELECT id FROM orders WHERE site = $1 AND external_id = $2")
@@ -1090,10 +906,7 @@ impl Store {
                     .await?
             }
             OrderLookup::Number(n) => {
-                sqlx::query_as("SELECT id FROM orders WHERE number = $1")
-                    .bind(n)
-                    .fetch_optional(&mut *conn)
-                    .await?
+                sqlx::query_as("SELECT id FROM orders WHERE number = $1").bind(n).fetch_optional(&mut *conn).await?
             }
         };
         match id {
@@ -1110,12 +923,7 @@ impl Store {
             if statuses.iter().any(|s| &s.code == code) {
                 out.push(code.clone());
             }
-            out.extend(
-                statuses
-                    .iter()
-                    .filter(|s| s.attr_str("group") == Some(code.as_str()))
-                    .map(|s| s.code.clone()),
-            );
+            out.extend(statuses.iter().filter(|s| s.attr_str("group") == Some(code.as_str())).map(|s| s.code.clone()));
         }
         out.sort();
         out.dedup();
@@ -1123,34 +931,23 @@ impl Store {
     }
 
     /// A page of whole orders, newest first, and the size of the filtered set.
-    pub async fn list_orders(
-        &self,
-        f: &OrderFilter,
-        page: PageRequest,
-    ) -> StoreResult<(Vec<Order>, u64)> {
+    pub async fn list_orders(&self, f: &OrderFilter, page: PageRequest) -> StoreResult<(Vec<Order>, u64)> {
         let mut wh = Sql::new(" WHERE o.site IN ");
         wh.bind_list(f.sites.iter().cloned().map(Arg::Text));
         if !f.ids.is_empty() {
-            wh.push(" AND o.id IN ")
-                .bind_list(f.ids.iter().copied().map(Arg::Int));
+            wh.push(" AND o.id IN ").bind_list(f.ids.iter().copied().map(Arg::Int));
         }
         if !f.external_ids.is_empty() {
-            wh.push(" AND o.external_id IN ")
-                .bind_list(f.external_ids.iter().cloned().map(Arg::Text));
+            wh.push(" AND o.external_id IN ").bind_list(f.external_ids.iter().cloned().map(Arg::Text));
         }
         if !f.numbers.is_empty() {
-            wh.push(" AND o.number IN ")
-                .bind_list(f.numbers.iter().cloned().map(Arg::Text));
+            wh.push(" AND o.number IN ").bind_list(f.numbers.iter().cloned().map(Arg::Text));
         }
         if let Some(c) = &f.customer {
             let digits = phone_digits(c);
-            wh.push(" AND (o.search LIKE ")
-                .bind(Arg::Text(contains_pattern(&c.to_lowercase())))
-                .push(" ESCAPE '\\'");
+            wh.push(" AND (o.search LIKE ").bind(Arg::Text(contains_pattern(&c.to_lowercase()))).push(" ESCAPE '\\'");
             if digits.len() >= 3 {
-                wh.push(" OR o.phones LIKE ")
-                    .bind(Arg::Text(contains_pattern(&digits)))
-                    .push(" ESCAPE '\\'");
+                wh.push(" OR o.phones LIKE ").bind(Arg::Text(contains_pattern(&digits))).push(" ESCAPE '\\'");
             }
             wh.push(")");
         }
@@ -1180,8 +977,7 @@ impl Store {
             if statuses.is_empty() {
                 wh.push(" AND 1 = 0");
             } else {
-                wh.push(" AND o.status IN ")
-                    .bind_list(statuses.into_iter().map(Arg::Text));
+                wh.push(" AND o.status IN ").bind_list(statuses.into_iter().map(Arg::Text));
             }
         }
         for (col, list) in [
@@ -1191,29 +987,25 @@ impl Store {
             ("o.shipment_store", &f.shipment_stores),
         ] {
             if !list.is_empty() {
-                wh.push(&format!(" AND {col} IN "))
-                    .bind_list(list.iter().cloned().map(Arg::Text));
+                wh.push(&format!(" AND {col} IN ")).bind_list(list.iter().cloned().map(Arg::Text));
             }
         }
         for (col, list) in [("status", &f.payment_statuses), ("type", &f.payment_types)] {
             if !list.is_empty() {
-                wh.push(&format!(
-                    " AND EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id AND p.{col} IN "
-                ))
-                .bind_list(list.iter().cloned().map(Arg::Text))
-                .push(")");
+                wh.push(&format!(" AND EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id AND p.{col} IN "))
+                    .bind_list(list.iter().cloned().map(Arg::Text))
+                    .push(")");
             }
         }
         if !f.managers.is_empty() {
-            wh.push(" AND o.manager_id IN ")
-                .bind_list(f.managers.iter().copied().map(Arg::Int));
+            wh.push(" AND o.manager_id IN ").bind_list(f.managers.iter().copied().map(Arg::Int));
         }
         push_range(&mut wh, "o.total_summ", f.price);
         push_range(&mut wh, "o.prepay_sum", f.prepay);
         push_range(&mut wh, "o.delivery_cost", f.delivery_cost);
         push_range(&mut wh, "o.purchase_summ", f.purchase);
         if let Some(p) = &f.product {
-            wh.push(" AND EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id AND LOWER(i.product_name) LIKE ")
+            wh.push(" AND EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id AND i.product_name LIKE ")
                 .bind(Arg::Text(contains_pattern(&p.to_lowercase())))
                 .push(" ESCAPE '\\')");
         }
@@ -1232,21 +1024,11 @@ impl Store {
                 .push(" ESCAPE '\\'");
         }
         if let Some(s) = f.shipped {
-            wh.push(" AND o.doc LIKE ")
-                .bind(Arg::Text(format!("%\"shipped\":{s}%")));
+            wh.push(" AND o.doc LIKE ").bind(Arg::Text(format!("%\"shipped\":{s}%")));
         }
-        push_custom_field_conditions(
-            &mut wh,
-            "order_custom_fields",
-            "order_id",
-            "o.id",
-            &f.custom_fields,
-        );
-        let (total,): (i64,) = wh
-            .with_prefix("SELECT COUNT(*) FROM orders o")
-            .query_as()
-            .fetch_one(self.reader())
-            .await?;
+        push_custom_field_conditions(&mut wh, "order_custom_fields", "order_id", "o.id", &f.custom_fields);
+        let (total,): (i64,) =
+            wh.with_prefix("SELECT COUNT(*) FROM orders o").query_as().fetch_one(self.reader()).await?;
         let mut ids = wh.with_prefix("SELECT o.id FROM orders o");
         ids.push(" ORDER BY o.created_at DESC, o.id DESC LIMIT ")
             .bind(Arg::Int(i64::from(page.limit)))
@@ -1270,34 +1052,22 @@ impl Store {
             return Ok(Vec::new());
         }
         let mut q = Sql::new("SELECT o.id, o.external_id, o.status FROM orders o WHERE o.site IN ");
-        q.bind_list(allowed_sites.iter().cloned().map(Arg::Text))
-            .push(" AND (1 = 0");
+        q.bind_list(allowed_sites.iter().cloned().map(Arg::Text)).push(" AND (1 = 0");
         if !ids.is_empty() {
-            q.push(" OR o.id IN ")
-                .bind_list(ids.iter().copied().map(Arg::Int));
+            q.push(" OR o.id IN ").bind_list(ids.iter().copied().map(Arg::Int));
         }
         if !external_ids.is_empty() {
-            q.push(" OR o.external_id IN ")
-                .bind_list(external_ids.iter().cloned().map(Arg::Text));
+            q.push(" OR o.external_id IN ").bind_list(external_ids.iter().cloned().map(Arg::Text));
         }
         q.push(") ORDER BY o.id");
-        let rows: Vec<(i64, Option<String>, String)> =
-            q.query_as().fetch_all(self.reader()).await?;
+        let rows: Vec<(i64, Option<String>, String)> = q.query_as().fetch_all(self.reader()).await?;
         let statuses = self.list_refs(ReferenceKind::Status).await?;
         Ok(rows
             .into_iter()
             .map(|(id, external_id, status)| {
-                let group = statuses
-                    .iter()
-                    .find(|s| s.code == status)
-                    .and_then(|s| s.attr_str("group"))
-                    .map(str::to_owned);
-                OrderStatusRow {
-                    id,
-                    external_id,
-                    status,
-                    group,
-                }
+                let group =
+                    statuses.iter().find(|s| s.code == status).and_then(|s| s.attr_str("group")).map(str::to_owned);
+                OrderStatusRow { id, external_id, status, group }
             })
             .collect())
     }
@@ -1314,14 +1084,16 @@ impl Store {
     /// Creates an offer with its product; for demo data and tests until the catalogue has its own face.
     pub async fn create_offer(&self, offer: &torg_domain::catalogue::Offer) -> StoreResult<i64> {
         let mut tx = self.begin().await?;
-        let product_id: i64 = sqlx::query_scalar("INSERT INTO products (external_id, article, name, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
-            .bind(&offer.external_id)
-            .bind(&offer.article)
-            .bind(&offer.name)
-            .bind(torg_domain::time::now())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| unique_as_invalid(e, "externalId", "Product with this externalId already exists."))?;
+        let product_id: i64 = sqlx::query_scalar(
+            "INSERT INTO products (external_id, article, name, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(&offer.external_id)
+        .bind(&offer.article)
+        .bind(&offer.name)
+        .bind(torg_domain::time::now())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| unique_as_invalid(e, "externalId", "Product with this externalId already exists."))?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO offers (product_id, external_id, xml_id, name, article, price, purchase_price, active) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
@@ -1339,6 +1111,12 @@ impl Store {
         tx.commit().await?;
         Ok(id)
     }
+}
+
+/// What the `product` filter searches in a line: its name and article, lower-cased.
+fn item_search(item: &OrderItem) -> String {
+    let article = item.offer.as_ref().and_then(|o| o.article.as_deref()).unwrap_or("");
+    format!("{} {article}", item.product_name.as_deref().unwrap_or("")).to_lowercase()
 }
 
 fn fill(target: &mut Option<String>, from: &Option<String>) {

@@ -15,38 +15,33 @@ impl Store {
     pub(crate) async fn seed_defaults(&self) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         for kind in ReferenceKind::ALL {
-            let (count,): (i64,) =
-                sqlx::query_as("SELECT COUNT(*) FROM reference_entries WHERE kind = $1")
-                    .bind(kind.code())
-                    .fetch_one(&mut *tx)
-                    .await?;
+            let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM reference_entries WHERE kind = $1")
+                .bind(kind.code())
+                .fetch_one(&mut *tx)
+                .await?;
             if count == 0 {
                 for entry in defaults(kind) {
                     upsert_ref(&mut tx, kind, &entry).await?;
                 }
             }
         }
-        let (sites,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sites")
-            .fetch_one(&mut *tx)
-            .await?;
+        let (sites,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sites").fetch_one(&mut *tx).await?;
         if sites == 0 {
-            let attrs =
-                serde_json::json!({"currency": "RUB", "countryIso": "RU", "defaultForCrm": true});
-            sqlx::query("INSERT INTO sites (code, name, url, ordering, attrs, created_at) VALUES ($1, $2, $3, 1, $4, $5)")
-                .bind("default")
-                .bind("Основной магазин")
-                .bind(None::<String>)
-                .bind(attrs.to_string())
-                .bind(torg_domain::time::now())
-                .execute(&mut *tx)
-                .await?;
-        }
-        let (stores,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM warehouses")
-            .fetch_one(&mut *tx)
+            let attrs = serde_json::json!({"currency": "RUB", "countryIso": "RU", "defaultForCrm": true});
+            sqlx::query(
+                "INSERT INTO sites (code, name, url, ordering, attrs, created_at) VALUES ($1, $2, $3, 1, $4, $5)",
+            )
+            .bind("default")
+            .bind("Основной магазин")
+            .bind(None::<String>)
+            .bind(attrs.to_string())
+            .bind(torg_domain::time::now())
+            .execute(&mut *tx)
             .await?;
+        }
+        let (stores,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM warehouses").fetch_one(&mut *tx).await?;
         if stores == 0 {
-            let attrs =
-                serde_json::json!({"type": "store-type-warehouse", "inventoryType": "integer"});
+            let attrs = serde_json::json!({"type": "store-type-warehouse", "inventoryType": "integer"});
             sqlx::query("INSERT INTO warehouses (code, name, active, attrs, created_at) VALUES ($1, $2, 1, $3, $4)")
                 .bind("main")
                 .bind("Основной склад")
@@ -81,11 +76,7 @@ impl Store {
     }
 
     /// Creates or replaces an entry; true when it was created.
-    pub async fn upsert_ref(
-        &self,
-        kind: ReferenceKind,
-        entry: &ReferenceEntry,
-    ) -> StoreResult<bool> {
+    pub async fn upsert_ref(&self, kind: ReferenceKind, entry: &ReferenceEntry) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         let created = upsert_ref(&mut tx, kind, entry).await?;
         tx.commit().await?;
@@ -94,11 +85,9 @@ impl Store {
 
     /// Every site, in display order.
     pub async fn list_sites(&self) -> StoreResult<Vec<Site>> {
-        let rows = sqlx::query(
-            "SELECT id, code, name, url, ordering, attrs FROM sites ORDER BY ordering, id",
-        )
-        .fetch_all(self.reader())
-        .await?;
+        let rows = sqlx::query("SELECT id, code, name, url, ordering, attrs FROM sites ORDER BY ordering, id")
+            .fetch_all(self.reader())
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(Site {
@@ -116,31 +105,29 @@ impl Store {
     /// Creates or replaces a site; true when it was created.
     pub async fn upsert_site(&self, site: &Site) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
-        let existing: Option<(i64,)> = sqlx::query_as("SELECT id FROM sites WHERE code = $1")
-            .bind(&site.code)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let existing: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM sites WHERE code = $1").bind(&site.code).fetch_optional(&mut *tx).await?;
         if existing.is_some() {
-            sqlx::query(
-                "UPDATE sites SET name = $1, url = $2, ordering = $3, attrs = $4 WHERE code = $5",
-            )
-            .bind(&site.name)
-            .bind(&site.url)
-            .bind(site.ordering)
-            .bind(text(&site.attrs))
-            .bind(&site.code)
-            .execute(&mut *tx)
-            .await?;
-        } else {
-            sqlx::query("INSERT INTO sites (code, name, url, ordering, attrs, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(&site.code)
+            sqlx::query("UPDATE sites SET name = $1, url = $2, ordering = $3, attrs = $4 WHERE code = $5")
                 .bind(&site.name)
                 .bind(&site.url)
                 .bind(site.ordering)
                 .bind(text(&site.attrs))
-                .bind(torg_domain::time::now())
+                .bind(&site.code)
                 .execute(&mut *tx)
                 .await?;
+        } else {
+            sqlx::query(
+                "INSERT INTO sites (code, name, url, ordering, attrs, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&site.code)
+            .bind(&site.name)
+            .bind(&site.url)
+            .bind(site.ordering)
+            .bind(text(&site.attrs))
+            .bind(torg_domain::time::now())
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(existing.is_none())
@@ -148,11 +135,9 @@ impl Store {
 
     /// Every warehouse (CRM store).
     pub async fn list_warehouses(&self) -> StoreResult<Vec<Warehouse>> {
-        let rows = sqlx::query(
-            "SELECT id, code, name, active, distributor, attrs FROM warehouses ORDER BY id",
-        )
-        .fetch_all(self.reader())
-        .await?;
+        let rows = sqlx::query("SELECT id, code, name, active, distributor, attrs FROM warehouses ORDER BY id")
+            .fetch_all(self.reader())
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(Warehouse {
@@ -170,10 +155,8 @@ impl Store {
     /// Creates or replaces a warehouse; true when it was created. Its owning distributor is kept.
     pub async fn upsert_warehouse(&self, w: &Warehouse) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
-        let existing: Option<(i64,)> = sqlx::query_as("SELECT id FROM warehouses WHERE code = $1")
-            .bind(&w.code)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let existing: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM warehouses WHERE code = $1").bind(&w.code).fetch_optional(&mut *tx).await?;
         if existing.is_some() {
             sqlx::query("UPDATE warehouses SET name = $1, active = $2, attrs = $3 WHERE code = $4")
                 .bind(&w.name)
@@ -201,9 +184,10 @@ impl Store {
 
     /// Every user.
     pub async fn list_users(&self) -> StoreResult<Vec<User>> {
-        let rows = sqlx::query("SELECT id, first_name, last_name, patronymic, email, code, active FROM users ORDER BY id")
-            .fetch_all(self.reader())
-            .await?;
+        let rows =
+            sqlx::query("SELECT id, first_name, last_name, patronymic, email, code, active FROM users ORDER BY id")
+                .fetch_all(self.reader())
+                .await?;
         rows.iter().map(user_from_row).collect()
     }
 
@@ -256,28 +240,26 @@ async fn upsert_ref(tx: &mut Tx, kind: ReferenceKind, entry: &ReferenceEntry) ->
             .execute(&mut **tx)
             .await?;
     } else {
-        sqlx::query("INSERT INTO reference_entries (kind, code, name, active, ordering, attrs) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(kind.code())
-            .bind(&entry.code)
-            .bind(&entry.name)
-            .bind(i64::from(entry.active))
-            .bind(entry.ordering)
-            .bind(text(&entry.attrs))
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO reference_entries (kind, code, name, active, ordering, attrs) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(kind.code())
+        .bind(&entry.code)
+        .bind(&entry.name)
+        .bind(i64::from(entry.active))
+        .bind(entry.ordering)
+        .bind(text(&entry.attrs))
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(existing.is_none())
 }
 
 /// Codes of a book, read inside a transaction: what a write checks its references against.
-pub(crate) async fn ref_codes(
-    tx: &mut Tx,
-    kind: ReferenceKind,
-) -> StoreResult<Vec<(String, Map<String, Value>)>> {
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT code, attrs FROM reference_entries WHERE kind = $1")
-            .bind(kind.code())
-            .fetch_all(&mut **tx)
-            .await?;
+pub(crate) async fn ref_codes(tx: &mut Tx, kind: ReferenceKind) -> StoreResult<Vec<(String, Map<String, Value>)>> {
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT code, attrs FROM reference_entries WHERE kind = $1")
+        .bind(kind.code())
+        .fetch_all(&mut **tx)
+        .await?;
     Ok(rows.into_iter().map(|(c, a)| (c, json_map(&a))).collect())
 }

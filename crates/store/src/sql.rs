@@ -21,18 +21,12 @@ pub(crate) struct Sql {
 impl Sql {
     /// Starts with fixed text.
     pub fn new(text: &str) -> Sql {
-        Sql {
-            text: text.to_string(),
-            args: Vec::new(),
-        }
+        Sql { text: text.to_string(), args: Vec::new() }
     }
 
     /// A new statement: `prefix` followed by this one's text, with the same values.
     pub fn with_prefix(&self, prefix: &str) -> Sql {
-        Sql {
-            text: format!("{prefix}{}", self.text),
-            args: self.args.clone(),
-        }
+        Sql { text: format!("{prefix}{}", self.text), args: self.args.clone() }
     }
 
     /// Appends text.
@@ -92,9 +86,6 @@ impl Sql {
 
 /// A `LIKE` pattern that matches `needle` anywhere, with the pattern characters escaped.
 pub(crate) fn contains_pattern(needle: &str) -> String {
-    let escaped = needle
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
+    let escaped = needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     format!("%{escaped}%")
 }

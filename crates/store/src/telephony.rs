@@ -49,11 +49,10 @@ impl Store {
         let now = torg_domain::time::now();
         for c in calls {
             if let Some(ext) = &c.external_id {
-                let known: Option<(i64,)> =
-                    sqlx::query_as("SELECT id FROM calls WHERE external_id = $1")
-                        .bind(ext)
-                        .fetch_optional(&mut *tx)
-                        .await?;
+                let known: Option<(i64,)> = sqlx::query_as("SELECT id FROM calls WHERE external_id = $1")
+                    .bind(ext)
+                    .fetch_optional(&mut *tx)
+                    .await?;
                 if known.is_some() {
                     duplicates.push(ext.clone());
                     continue;
@@ -108,43 +107,29 @@ impl Store {
     }
 
     /// The customer whose phone matches (by digits, within the allowed sites) and their manager.
-    pub async fn manager_for_phone(
-        &self,
-        phone: &str,
-        allowed_sites: &[String],
-    ) -> StoreResult<ManagerMatch> {
+    pub async fn manager_for_phone(&self, phone: &str, allowed_sites: &[String]) -> StoreResult<ManagerMatch> {
         let digits = phone_digits(phone);
         if digits.len() < 3 {
-            return Ok(ManagerMatch {
-                customer: None,
-                manager: None,
-            });
+            return Ok(ManagerMatch { customer: None, manager: None });
         }
-        let candidates: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT id, site FROM customers WHERE (' ' || phones || ' ') LIKE $1 ORDER BY id",
-        )
-        .bind(format!("% {digits} %"))
-        .fetch_all(self.reader())
-        .await?;
-        let Some((id, _)) = candidates
-            .into_iter()
-            .find(|(_, site)| allowed_sites.contains(site))
-        else {
-            return Ok(ManagerMatch {
-                customer: None,
-                manager: None,
-            });
+        let candidates: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, site FROM customers WHERE (' ' || phones || ' ') LIKE $1 ORDER BY id")
+                .bind(format!("% {digits} %"))
+                .fetch_all(self.reader())
+                .await?;
+        let Some((id, _)) = candidates.into_iter().find(|(_, site)| allowed_sites.contains(site)) else {
+            return Ok(ManagerMatch { customer: None, manager: None });
         };
         let customer = self.get_customer(&crate::CustomerLookup::Id(id)).await?;
         let manager = match customer.as_ref().and_then(|c| c.0.manager_id) {
             Some(m) => {
-                let row = sqlx::query("SELECT id, first_name, last_name, patronymic, email, code, active FROM users WHERE id = $1")
-                    .bind(m)
-                    .fetch_optional(self.reader())
-                    .await?;
-                row.as_ref()
-                    .map(crate::references::user_from_row)
-                    .transpose()?
+                let row = sqlx::query(
+                    "SELECT id, first_name, last_name, patronymic, email, code, active FROM users WHERE id = $1",
+                )
+                .bind(m)
+                .fetch_optional(self.reader())
+                .await?;
+                row.as_ref().map(crate::references::user_from_row).transpose()?
             }
             None => None,
         };

@@ -23,12 +23,7 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct DbArgs {
     /// Database: `sqlite:PATH` (created on first run) or `postgres://…`.
-    #[arg(
-        long,
-        env = "TORG_DATABASE_URL",
-        default_value = "sqlite:torg.db",
-        global = true
-    )]
+    #[arg(long, env = "TORG_DATABASE_URL", default_value = "sqlite:torg.db", global = true)]
     database: String,
 }
 
@@ -130,12 +125,8 @@ pub async fn main() -> ExitCode {
 }
 
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TORG_LOG")
-        .unwrap_or_else(|_| "info,sqlx=warn".into());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TORG_LOG").unwrap_or_else(|_| "info,sqlx=warn".into());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -146,10 +137,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate { db } => {
             open(&db.database).await?;
-            println!(
-                "database {} is up to date",
-                torg_store::redact(&db.database)
-            );
+            println!("database {} is up to date", torg_store::redact(&db.database));
             Ok(())
         }
         Command::Demo { db, serve } => {
@@ -162,9 +150,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn open(url: &str) -> anyhow::Result<Store> {
-    Store::open(url)
-        .await
-        .with_context(|| format!("cannot open database {}", torg_store::redact(url)))
+    Store::open(url).await.with_context(|| format!("cannot open database {}", torg_store::redact(url)))
 }
 
 /// Builds the HTTP settings from the config file and flags.
@@ -178,31 +164,19 @@ fn http_config(serve: &ServeArgs, listen: &str) -> anyhow::Result<(HttpConfig, F
     Ok((http, file))
 }
 
-async fn serve_until_signal(
-    store: Store,
-    serve: ServeArgs,
-    demo: Option<crate::demo::Report>,
-) -> anyhow::Result<()> {
+async fn serve_until_signal(store: Store, serve: ServeArgs, demo: Option<crate::demo::Report>) -> anyhow::Result<()> {
     let file = match &serve.config {
         Some(path) => FileConfig::read(path)?,
         None => FileConfig::default(),
     };
-    let listen = serve
-        .listen
-        .clone()
-        .or(file.listen.clone())
-        .unwrap_or_else(|| "127.0.0.1:8080".into());
-    let listener = TcpListener::bind(&listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
+    let listen = serve.listen.clone().or(file.listen.clone()).unwrap_or_else(|| "127.0.0.1:8080".into());
+    let listener = TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let (mut http, _) = http_config(&serve, &addr.to_string())?;
     if serve.listen.as_deref().is_some_and(|l| l.ends_with(":0")) || file.public_url.is_none() {
         http.public_url = format!("http://{addr}");
     }
-    let state = AppState::new(store, http)
-        .await
-        .map_err(anyhow::Error::msg)?;
+    let state = AppState::new(store, http).await.map_err(anyhow::Error::msg)?;
     if let Some(report) = demo {
         report.print(&format!("http://{addr}"));
     }
@@ -217,22 +191,10 @@ async fn serve_until_signal(
 
 async fn key(command: KeyCommand) -> anyhow::Result<()> {
     match command {
-        KeyCommand::Create {
-            db,
-            name,
-            scopes,
-            all_scopes,
-            sites,
-            ips,
-            customer,
-            distributor,
-        } => {
+        KeyCommand::Create { db, name, scopes, all_scopes, sites, ips, customer, distributor } => {
             let store = open(&db.database).await?;
-            let scopes: Vec<String> = if all_scopes {
-                ALL_SCOPES.iter().map(|s| (*s).to_string()).collect()
-            } else {
-                scopes
-            };
+            let scopes: Vec<String> =
+                if all_scopes { ALL_SCOPES.iter().map(|s| (*s).to_string()).collect() } else { scopes };
             if scopes.is_empty() {
                 anyhow::bail!("give at least one --scope, or --all-scopes");
             }
@@ -240,10 +202,7 @@ async fn key(command: KeyCommand) -> anyhow::Result<()> {
                 validate_scope(s).map_err(anyhow::Error::msg)?;
             }
             if ips.len() > torg_domain::key::MAX_ALLOWED_IPS {
-                anyhow::bail!(
-                    "at most {} --ip addresses",
-                    torg_domain::key::MAX_ALLOWED_IPS
-                );
+                anyhow::bail!("at most {} --ip addresses", torg_domain::key::MAX_ALLOWED_IPS);
             }
             let plain = crate::keys::generate();
             let key = store
@@ -251,22 +210,13 @@ async fn key(command: KeyCommand) -> anyhow::Result<()> {
                     plain: plain.clone(),
                     name,
                     scopes,
-                    sites: if sites.is_empty() {
-                        SiteAccess::Full
-                    } else {
-                        SiteAccess::Selective(sites)
-                    },
+                    sites: if sites.is_empty() { SiteAccess::Full } else { SiteAccess::Selective(sites) },
                     allowed_ips: ips,
                     customer_external_id: customer,
                     distributor,
                 })
                 .await?;
-            println!(
-                "created key {} ({}) with scopes: {}",
-                key.id,
-                key.name,
-                key.scopes.join(" ")
-            );
+            println!("created key {} ({}) with scopes: {}", key.id, key.name, key.scopes.join(" "));
             println!("{plain}");
             Ok(())
         }
@@ -282,11 +232,7 @@ async fn key(command: KeyCommand) -> anyhow::Result<()> {
                     Some(KeyOwner::Distributor(d)) => format!(" distributor={d}"),
                     None => String::new(),
                 };
-                let state = if k.revoked_at.is_some() {
-                    "revoked"
-                } else {
-                    "active"
-                };
+                let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
                 println!(
                     "{}\t{}\t{}…\t{}\t{}\t[{}]{}",
                     k.id,

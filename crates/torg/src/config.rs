@@ -31,8 +31,8 @@ pub struct FileConfig {
 impl FileConfig {
     /// Reads a TOML file; a missing or malformed file is an error naming the file.
     pub fn read(path: &Path) -> anyhow::Result<FileConfig> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read config {}: {e}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read config {}: {e}", path.display()))?;
         toml::from_str(&text).map_err(|e| anyhow::anyhow!("config {}: {e}", path.display()))
     }
 
@@ -51,10 +51,7 @@ impl FileConfig {
         if let Some(b) = self.body_limit {
             c.body_limit = b;
         }
-        c.public_url = self
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{listen}"));
+        c.public_url = self.public_url.clone().unwrap_or_else(|| format!("http://{listen}"));
         Ok(c)
     }
 }

@@ -42,30 +42,9 @@ impl Report {
     }
 }
 
-const FIRST: &[&str] = &[
-    "Иван",
-    "Анна",
-    "Пётр",
-    "Мария",
-    "Олег",
-    "Ольга",
-    "Сергей",
-    "Елена",
-    "Дмитрий",
-    "Наталья",
-];
-const LAST: &[&str] = &[
-    "Иванов",
-    "Смирнова",
-    "Кузнецов",
-    "Попова",
-    "Соколов",
-    "Лебедева",
-    "Козлов",
-    "Новикова",
-    "Морозов",
-    "Волкова",
-];
+const FIRST: &[&str] = &["Иван", "Анна", "Пётр", "Мария", "Олег", "Ольга", "Сергей", "Елена", "Дмитрий", "Наталья"];
+const LAST: &[&str] =
+    &["Иванов", "Смирнова", "Кузнецов", "Попова", "Соколов", "Лебедева", "Козлов", "Новикова", "Морозов", "Волкова"];
 const CITIES: &[&str] = &["Москва", "Казань", "Самара", "Пермь"];
 const PARTS: &[(&str, &str, &str, &str)] = &[
     ("OC47", "KNECHT/MAHLE", "Фильтр масляный", "520"),
@@ -75,12 +54,7 @@ const PARTS: &[(&str, &str, &str, &str)] = &[
     ("C25114", "MANN-FILTER", "Фильтр воздушный", "940"),
     ("GDB1330", "TRW", "Колодки тормозные передние", "2350"),
     ("0986494104", "BOSCH", "Колодки тормозные передние", "2480"),
-    (
-        "13.0460-2857.2",
-        "ATE",
-        "Колодки тормозные передние",
-        "2710",
-    ),
+    ("13.0460-2857.2", "ATE", "Колодки тормозные передние", "2710"),
     ("BKR6E", "NGK", "Свеча зажигания", "310"),
     ("FR7DC+", "BOSCH", "Свеча зажигания", "290"),
     ("CT1028", "CONTITECH", "Ремень ГРМ", "3150"),
@@ -89,15 +63,9 @@ const PARTS: &[(&str, &str, &str, &str)] = &[
 
 /// Fills an empty database (one with no orders) with the demo; does nothing to one that has data.
 pub async fn load(store: &Store) -> anyhow::Result<Report> {
-    let keys = vec![(
-        "the CRM face (RetailCRM v5), every scope".to_string(),
-        CRM_SEED_KEY.to_string(),
-    )];
+    let keys = vec![("the CRM face (RetailCRM v5), every scope".to_string(), CRM_SEED_KEY.to_string())];
     if store.meta("demo").await?.is_some() {
-        return Ok(Report {
-            filled: false,
-            keys,
-        });
+        return Ok(Report { filled: false, keys });
     }
     let zone = Zone::named("Europe/Moscow").map_err(anyhow::Error::msg)?;
     let actor = Actor::User(None);
@@ -108,20 +76,11 @@ pub async fn load(store: &Store) -> anyhow::Result<Report> {
             name: "Simple site".into(),
             url: Some("https://simple-site.example".into()),
             ordering: 2,
-            attrs: json!({"currency": "RUB", "countryIso": "RU"})
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
+            attrs: json!({"currency": "RUB", "countryIso": "RU"}).as_object().cloned().unwrap_or_default(),
         })
         .await?;
     let mut managers = Vec::new();
-    for (i, (first, last)) in [
-        ("Алексей", "Петров"),
-        ("Светлана", "Орлова"),
-        ("Николай", "Фёдоров"),
-    ]
-    .iter()
-    .enumerate()
+    for (i, (first, last)) in [("Алексей", "Петров"), ("Светлана", "Орлова"), ("Николай", "Фёдоров")].iter().enumerate()
     {
         let u = store
             .create_user(&User {
@@ -144,9 +103,7 @@ pub async fn load(store: &Store) -> anyhow::Result<Report> {
                 name: format!("{name} {brand} {article}"),
                 article: Some((*article).into()),
                 price: price.parse()?,
-                purchase_price: Some(
-                    price.parse::<rust_decimal::Decimal>()? * rust_decimal::Decimal::new(7, 1),
-                ),
+                purchase_price: Some(price.parse::<rust_decimal::Decimal>()? * rust_decimal::Decimal::new(7, 1)),
                 active: true,
                 ..Offer::default()
             })
@@ -169,14 +126,7 @@ pub async fn load(store: &Store) -> anyhow::Result<Report> {
         let c = store.create_customer(site, &obj(doc), actor).await?;
         customers.push((c.id, site));
     }
-    let statuses = [
-        "new",
-        "availability-confirmed",
-        "assembling",
-        "send-to-delivery",
-        "complete",
-        "cancel-other",
-    ];
+    let statuses = ["new", "availability-confirmed", "assembling", "send-to-delivery", "complete", "cancel-other"];
     for i in 0..60usize {
         let (customer, site) = customers[i % customers.len()];
         let mut doc = json!({

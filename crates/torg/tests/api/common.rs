@@ -50,9 +50,7 @@ pub fn postgres_admin_url() -> String {
 }
 
 /// A fresh database URL for `backend`, with what must be cleaned up afterwards.
-pub async fn fresh_database(
-    backend: Backend,
-) -> (String, Option<tempfile::TempDir>, Option<(String, String)>) {
+pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempDir>, Option<(String, String)>) {
     match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");
@@ -65,11 +63,7 @@ pub async fn fresh_database(
                 "torg_t_{}_{}_{}",
                 std::process::id(),
                 COUNTER.fetch_add(1, Ordering::SeqCst),
-                uuid::Uuid::new_v4()
-                    .simple()
-                    .to_string()
-                    .get(..8)
-                    .unwrap_or("0")
+                uuid::Uuid::new_v4().simple().to_string().get(..8).unwrap_or("0")
             );
             let url = torg_store::testing::create_postgres_database(&admin, &name)
                 .await
@@ -107,9 +101,7 @@ pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut HttpConfig
         .expect("create key");
     let mut config = HttpConfig::default();
     configure(&mut config);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     config.public_url = format!("http://{addr}");
     let state = AppState::new(store.clone(), config).await.expect("state");
@@ -141,10 +133,7 @@ impl Drop for TestApp {
         if let Some((admin, name)) = self.pg.take() {
             // Drop runs outside async: clean up on a thread of its own with its own runtime.
             let _ = std::thread::spawn(move || {
-                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
                     let _ = rt.block_on(torg_store::testing::drop_postgres_database(&admin, &name));
                 }
             })
@@ -159,8 +148,8 @@ pub type Reply = (StatusCode, Value);
 async fn reply(r: reqwest::Response) -> Reply {
     let status = r.status();
     let text = r.text().await.expect("body");
-    let body: Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("not JSON ({e}), status {status}: {text:?}"));
+    let body: Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}), status {status}: {text:?}"));
     (status, body)
 }
 
@@ -184,14 +173,7 @@ impl TestApp {
 
     /// GET with no key at all.
     pub async fn get_raw(&self, path_and_query: &str) -> Reply {
-        reply(
-            self.client
-                .get(format!("{}{path_and_query}", self.base))
-                .send()
-                .await
-                .expect("send"),
-        )
-        .await
+        reply(self.client.get(format!("{}{path_and_query}", self.base)).send().await.expect("send")).await
     }
 
     /// POST a form with the test key in `X-API-KEY`.
@@ -250,12 +232,7 @@ impl TestApp {
     /// Adds a site by the API and returns its code.
     pub async fn add_site(&self, code: &str) -> String {
         let site = serde_json::json!({"code": code, "name": format!("Site {code}")}).to_string();
-        let (status, body) = self
-            .post(
-                &format!("/api/v5/reference/sites/{code}/edit"),
-                &[("site", &site)],
-            )
-            .await;
+        let (status, body) = self.post(&format!("/api/v5/reference/sites/{code}/edit"), &[("site", &site)]).await;
         assert!(status.is_success(), "{body}");
         code.to_string()
     }

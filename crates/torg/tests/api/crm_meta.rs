@@ -3,53 +3,32 @@
 use crate::common::{Backend, both, spawn};
 use serde_json::json;
 
-both!(
-    versions_credentials_system_info,
-    |app: crate::common::TestApp| async move {
-        let (s, b) = app.get("/api/api-versions").await;
-        assert_eq!(s, 200);
-        assert_eq!(
-            b,
-            json!({"success": true, "versions": ["3.0", "4.0", "5.0"]})
-        );
+both!(versions_credentials_system_info, |app: crate::common::TestApp| async move {
+    let (s, b) = app.get("/api/api-versions").await;
+    assert_eq!(s, 200);
+    assert_eq!(b, json!({"success": true, "versions": ["3.0", "4.0", "5.0"]}));
 
-        let (s, b) = app.get("/api/credentials").await;
-        assert_eq!(s, 200);
-        assert_eq!(b["siteAccess"], "access_full");
-        assert_eq!(b["sitesAvailable"], json!(["default"]));
-        assert!(
-            b["scopes"]
-                .as_array()
-                .unwrap()
-                .contains(&json!("order_read"))
-        );
-        assert!(
-            b["credentials"]
-                .as_array()
-                .unwrap()
-                .contains(&json!("/api/v5/orders/create"))
-        );
+    let (s, b) = app.get("/api/credentials").await;
+    assert_eq!(s, 200);
+    assert_eq!(b["siteAccess"], "access_full");
+    assert_eq!(b["sitesAvailable"], json!(["default"]));
+    assert!(b["scopes"].as_array().unwrap().contains(&json!("order_read")));
+    assert!(b["credentials"].as_array().unwrap().contains(&json!("/api/v5/orders/create")));
 
-        app.add_site("shop2").await;
-        let limited = app.key_with(&["order_read"], &["shop2"]).await;
-        let (s, b) = app.get_as(&limited, "/api/credentials").await;
-        assert_eq!(s, 200);
-        assert_eq!(b["siteAccess"], "access_selective");
-        assert_eq!(b["sitesAvailable"], json!(["shop2"]));
-        assert_eq!(b["scopes"], json!(["order_read"]));
-        assert!(
-            !b["credentials"]
-                .as_array()
-                .unwrap()
-                .contains(&json!("/api/v5/orders/create"))
-        );
+    app.add_site("shop2").await;
+    let limited = app.key_with(&["order_read"], &["shop2"]).await;
+    let (s, b) = app.get_as(&limited, "/api/credentials").await;
+    assert_eq!(s, 200);
+    assert_eq!(b["siteAccess"], "access_selective");
+    assert_eq!(b["sitesAvailable"], json!(["shop2"]));
+    assert_eq!(b["scopes"], json!(["order_read"]));
+    assert!(!b["credentials"].as_array().unwrap().contains(&json!("/api/v5/orders/create")));
 
-        let (s, b) = app.get("/api/system-info").await;
-        assert_eq!(s, 200);
-        assert_eq!(b["publicUrl"], app.base);
-        assert!(b["systemVersion"].is_string());
-    }
-);
+    let (s, b) = app.get("/api/system-info").await;
+    assert_eq!(s, 200);
+    assert_eq!(b["publicUrl"], app.base);
+    assert!(b["systemVersion"].is_string());
+});
 
 #[tokio::test]
 async fn openapi_describes_every_crm_route() {
@@ -59,10 +38,6 @@ async fn openapi_describes_every_crm_route() {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     for route in torg_http::faces::crm::ROUTES {
         let item = &doc["paths"][route.path][route.method.to_lowercase()];
-        assert_eq!(
-            item["operationId"], route.operation,
-            "{} {}",
-            route.method, route.path
-        );
+        assert_eq!(item["operationId"], route.operation, "{} {}", route.method, route.path);
     }
 }

@@ -22,11 +22,7 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
         return Err(CrmError::access_denied());
     }
     let f = CustomerFilter {
-        sites: if wanted.is_empty() {
-            crm.sites.clone()
-        } else {
-            wanted
-        },
+        sites: if wanted.is_empty() { crm.sites.clone() } else { wanted },
         ids: r.ints("ids"),
         external_ids: r.texts("externalIds"),
         name: r.text("name"),
@@ -45,38 +41,24 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     };
     r.finish()?;
     let (rows, total) = state.store.list_customers(&f, page).await?;
-    let customers: Vec<Value> = rows
-        .iter()
-        .map(|(c, s)| render::customer(c, Some(s), zone))
-        .collect();
-    ok(
-        StatusCode::OK,
-        json!({ "pagination": pagination(page.meta(total)), "customers": customers }),
-    )
+    let customers: Vec<Value> = rows.iter().map(|(c, s)| render::customer(c, Some(s), zone)).collect();
+    ok(StatusCode::OK, json!({ "pagination": pagination(page.meta(total)), "customers": customers }))
 }
 
 /// `POST /api/v5/customers/create`: 201 with the new id.
 pub async fn create(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let doc = crm.json_object("customer")?;
     let site = crm.site()?;
-    let c = state
-        .store
-        .create_customer(&site, &doc, crm.actor())
-        .await?;
+    let c = state.store.create_customer(&site, &doc, crm.actor()).await?;
     ok(StatusCode::CREATED, json!({ "id": c.id }))
 }
 
 /// The customer a path names, by `by`.
 fn lookup(crm: &Crm, uid: &str) -> Result<CustomerLookup, CrmError> {
     if crm.by_id()? {
-        uid.parse()
-            .map(CustomerLookup::Id)
-            .map_err(|_| CrmError::not_found())
+        uid.parse().map(CustomerLookup::Id).map_err(|_| CrmError::not_found())
     } else {
-        Ok(CustomerLookup::ExternalId {
-            site: crm.site()?,
-            external_id: uid.to_string(),
-        })
+        Ok(CustomerLookup::ExternalId { site: crm.site()?, external_id: uid.to_string() })
     }
 }
 
@@ -84,10 +66,9 @@ fn lookup(crm: &Crm, uid: &str) -> Result<CustomerLookup, CrmError> {
 pub async fn get(State(state): State<AppState>, Path(uid): Path<String>, crm: Crm) -> CrmResult {
     let lookup = lookup(&crm, &uid)?;
     match state.store.get_customer(&lookup).await? {
-        Some((c, s)) if crm.sites.contains(&c.site) => ok(
-            StatusCode::OK,
-            json!({ "customer": render::customer(&c, Some(&s), &state.config.zone) }),
-        ),
+        Some((c, s)) if crm.sites.contains(&c.site) => {
+            ok(StatusCode::OK, json!({ "customer": render::customer(&c, Some(&s), &state.config.zone) }))
+        }
         _ => Err(CrmError::not_found()),
     }
 }
@@ -96,10 +77,7 @@ pub async fn get(State(state): State<AppState>, Path(uid): Path<String>, crm: Cr
 pub async fn edit(State(state): State<AppState>, Path(uid): Path<String>, crm: Crm) -> CrmResult {
     let doc = crm.json_object("customer")?;
     let lookup = lookup(&crm, &uid)?;
-    let c = state
-        .store
-        .edit_customer(&lookup, &doc, crm.actor(), &crm.sites)
-        .await?;
+    let c = state.store.edit_customer(&lookup, &doc, crm.actor(), &crm.sites).await?;
     ok(StatusCode::OK, json!({ "id": c.id }))
 }
 
@@ -107,38 +85,21 @@ pub async fn edit(State(state): State<AppState>, Path(uid): Path<String>, crm: C
 pub async fn upload(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let docs = crm.json_list("customers", UPLOAD_CAP)?;
     let site = crm.site()?;
-    let out = state
-        .store
-        .upload_customers(&site, &docs, crm.actor())
-        .await?;
-    let uploaded: Vec<Value> = out
-        .uploaded
-        .iter()
-        .map(|(id, ext)| json!({ "id": id, "externalId": ext }))
-        .collect();
+    let out = state.store.upload_customers(&site, &docs, crm.actor()).await?;
+    let uploaded: Vec<Value> = out.uploaded.iter().map(|(id, ext)| json!({ "id": id, "externalId": ext })).collect();
     if out.failed.is_empty() {
         return ok(StatusCode::OK, json!({ "uploadedCustomers": uploaded }));
     }
-    let failed: Vec<Value> = out
-        .failed
-        .iter()
-        .map(|(ext, _)| json!({ "externalId": ext }))
-        .collect();
+    let failed: Vec<Value> = out.failed.iter().map(|(ext, _)| json!({ "externalId": ext })).collect();
     let errors: Vec<Value> = out
         .failed
         .iter()
-        .flat_map(|(ext, f)| {
-            f.iter()
-                .map(move |(k, v)| json!(format!("{}: {k}: {v}", ext.as_deref().unwrap_or("-"))))
-        })
+        .flat_map(|(ext, f)| f.iter().map(move |(k, v)| json!(format!("{}: {k}: {v}", ext.as_deref().unwrap_or("-")))))
         .collect();
-    Err(CrmError::new(
-        StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST),
-        "Customers are loaded with errors",
-    )
-    .with_errors(Value::Array(errors))
-    .with("uploadedCustomers", Value::Array(uploaded))
-    .with("failedCustomers", Value::Array(failed)))
+    Err(CrmError::new(StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST), "Customers are loaded with errors")
+        .with_errors(Value::Array(errors))
+        .with("uploadedCustomers", Value::Array(uploaded))
+        .with("failedCustomers", Value::Array(failed)))
 }
 
 /// Reads `[{id, externalId}]` pairs.
@@ -147,20 +108,14 @@ pub(super) fn id_pairs(crm: &Crm, field: &str) -> Result<Vec<(i64, String)>, Crm
     let mut pairs = Vec::with_capacity(list.len());
     for (i, m) in list.iter().enumerate() {
         let id = m.get("id").and_then(crate::params::as_i64);
-        let ext = m.get("externalId").and_then(|v| {
-            v.as_str()
-                .map(str::to_owned)
-                .or_else(|| v.as_i64().map(|n| n.to_string()))
-        });
+        let ext = m
+            .get("externalId")
+            .and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_i64().map(|n| n.to_string())));
         match (id, ext) {
             (Some(id), Some(ext)) if !ext.is_empty() => pairs.push((id, ext)),
             _ => {
                 return Err(CrmError::entity(
-                    [(
-                        format!("{field}[{i}]"),
-                        "Both id and externalId are required.".to_string(),
-                    )]
-                    .into(),
+                    [(format!("{field}[{i}]"), "Both id and externalId are required.".to_string())].into(),
                 ));
             }
         }
@@ -171,10 +126,7 @@ pub(super) fn id_pairs(crm: &Crm, field: &str) -> Result<Vec<(i64, String)>, Crm
 /// `POST /api/v5/customers/fix-external-ids`.
 pub async fn fix_external_ids(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let pairs = id_pairs(&crm, "customers")?;
-    state
-        .store
-        .fix_customer_external_ids(&pairs, &crm.sites, crm.actor())
-        .await?;
+    state.store.fix_customer_external_ids(&pairs, &crm.sites, crm.actor()).await?;
     ok(StatusCode::OK, json!({}))
 }
 
@@ -206,12 +158,7 @@ pub async fn history(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let zone = &state.config.zone;
     let history: Vec<Value> = records
         .iter()
-        .filter(|h| {
-            h.entity
-                .get("site")
-                .and_then(Value::as_str)
-                .is_none_or(|s| crm.sites.iter().any(|x| x == s))
-        })
+        .filter(|h| h.entity.get("site").and_then(Value::as_str).is_none_or(|s| crm.sites.iter().any(|x| x == s)))
         .map(|h| {
             render::history(h, crm.key.id, "customer", zone, |snap| {
                 let mut v = snap.clone();

@@ -18,12 +18,7 @@ pub async fn credentials(crm: Crm) -> CrmResult {
     let credentials: Vec<String> = ROUTES
         .iter()
         .filter(|r| r.scope.is_none_or(|s| crm.key.has_scope(s)))
-        .map(|r| {
-            r.path
-                .trim_start_matches("/api/v5")
-                .trim_start_matches("/api")
-                .to_string()
-        })
+        .map(|r| r.path.trim_start_matches("/api/v5").trim_start_matches("/api").to_string())
         .map(|p| format!("/api/v5{p}"))
         .collect();
     let access = match crm.key.sites {

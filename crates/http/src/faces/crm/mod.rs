@@ -33,30 +33,9 @@ use torg_store::StoreError;
 /// Every route of the face, with the scope it needs. The extractor checks scopes from this table, and
 /// the OpenAPI document is built from it, so the two cannot drift apart.
 pub const ROUTES: &[RouteSpec] = &[
-    r(
-        "GET",
-        "/api/api-versions",
-        "list_api_versions",
-        "API versions available",
-        None,
-        "meta",
-    ),
-    r(
-        "GET",
-        "/api/credentials",
-        "get_credentials",
-        "Scopes and sites of the key",
-        None,
-        "meta",
-    ),
-    r(
-        "GET",
-        "/api/system-info",
-        "get_system_info",
-        "System version and URLs",
-        None,
-        "meta",
-    ),
+    r("GET", "/api/api-versions", "list_api_versions", "API versions available", None, "meta"),
+    r("GET", "/api/credentials", "get_credentials", "Scopes and sites of the key", None, "meta"),
+    r("GET", "/api/system-info", "get_system_info", "System version and URLs", None, "meta"),
     r(
         "GET",
         "/api/v5/reference/sites",
@@ -233,14 +212,7 @@ pub const ROUTES: &[RouteSpec] = &[
         Some("customer_read"),
         "customers",
     ),
-    r(
-        "POST",
-        "/api/v5/customers/create",
-        "create_customer",
-        "Create a customer",
-        Some("customer_write"),
-        "customers",
-    ),
+    r("POST", "/api/v5/customers/create", "create_customer", "Create a customer", Some("customer_write"), "customers"),
     r(
         "POST",
         "/api/v5/customers/upload",
@@ -281,30 +253,9 @@ pub const ROUTES: &[RouteSpec] = &[
         Some("customer_write"),
         "customers",
     ),
-    r(
-        "GET",
-        "/api/v5/orders",
-        "list_orders",
-        "Orders, filtered and paged",
-        Some("order_read"),
-        "orders",
-    ),
-    r(
-        "POST",
-        "/api/v5/orders/create",
-        "create_order",
-        "Create an order",
-        Some("order_write"),
-        "orders",
-    ),
-    r(
-        "POST",
-        "/api/v5/orders/upload",
-        "upload_orders",
-        "Create up to 50 orders",
-        Some("order_write"),
-        "orders",
-    ),
+    r("GET", "/api/v5/orders", "list_orders", "Orders, filtered and paged", Some("order_read"), "orders"),
+    r("POST", "/api/v5/orders/create", "create_order", "Create an order", Some("order_write"), "orders"),
+    r("POST", "/api/v5/orders/upload", "upload_orders", "Create up to 50 orders", Some("order_write"), "orders"),
     r(
         "POST",
         "/api/v5/orders/fix-external-ids",
@@ -379,14 +330,7 @@ const fn r(
     scope: Option<&'static str>,
     tag: &'static str,
 ) -> RouteSpec {
-    RouteSpec {
-        method,
-        path,
-        operation,
-        summary,
-        scope,
-        tag,
-    }
+    RouteSpec { method, path, operation, summary, scope, tag }
 }
 
 /// The face's router.
@@ -399,28 +343,19 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v5/customers", get(customers::list))
         .route("/api/v5/customers/create", post(customers::create))
         .route("/api/v5/customers/upload", post(customers::upload))
-        .route(
-            "/api/v5/customers/fix-external-ids",
-            post(customers::fix_external_ids),
-        )
+        .route("/api/v5/customers/fix-external-ids", post(customers::fix_external_ids))
         .route("/api/v5/customers/history", get(customers::history))
         .route("/api/v5/customers/{externalId}", get(customers::get))
         .route("/api/v5/customers/{externalId}/edit", post(customers::edit))
         .route("/api/v5/orders", get(orders::list))
         .route("/api/v5/orders/create", post(orders::create))
         .route("/api/v5/orders/upload", post(orders::upload))
-        .route(
-            "/api/v5/orders/fix-external-ids",
-            post(orders::fix_external_ids),
-        )
+        .route("/api/v5/orders/fix-external-ids", post(orders::fix_external_ids))
         .route("/api/v5/orders/statuses", get(orders::statuses))
         .route("/api/v5/orders/history", get(orders::history))
         .route("/api/v5/orders/{externalId}", get(orders::get))
         .route("/api/v5/orders/{externalId}/edit", post(orders::edit))
-        .route(
-            "/api/v5/telephony/calls/upload",
-            post(telephony::upload_calls),
-        )
+        .route("/api/v5/telephony/calls/upload", post(telephony::upload_calls))
         .route("/api/v5/telephony/call/event", post(telephony::call_event))
         .route("/api/v5/telephony/manager", get(telephony::manager))
 }
@@ -437,12 +372,7 @@ pub struct CrmError {
 impl CrmError {
     /// A failure with a status and message.
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        CrmError {
-            status,
-            message: message.into(),
-            errors: None,
-            extra: Map::new(),
-        }
+        CrmError { status, message: message.into(), errors: None, extra: Map::new() }
     }
 
     /// `Access denied.` (403).
@@ -457,22 +387,17 @@ impl CrmError {
 
     /// `Parameter '<name>' is missing` (400).
     pub fn missing(name: &str) -> Self {
-        CrmError::new(
-            StatusCode::BAD_REQUEST,
-            format!("Parameter '{name}' is missing"),
-        )
+        CrmError::new(StatusCode::BAD_REQUEST, format!("Parameter '{name}' is missing"))
     }
 
     /// `Errors in the entity format` (400) with per-field messages.
     pub fn entity(errors: FieldErrors) -> Self {
-        CrmError::new(StatusCode::BAD_REQUEST, "Errors in the entity format")
-            .with_errors(field_errors(errors))
+        CrmError::new(StatusCode::BAD_REQUEST, "Errors in the entity format").with_errors(field_errors(errors))
     }
 
     /// One invalid input parameter (400).
     pub fn parameter(name: &str, message: &str) -> Self {
-        CrmError::new(StatusCode::BAD_REQUEST, "Errors in the input parameters")
-            .with_errors(json!({ name: message }))
+        CrmError::new(StatusCode::BAD_REQUEST, "Errors in the input parameters").with_errors(json!({ name: message }))
     }
 
     /// Adds the `errors` member.
@@ -489,12 +414,7 @@ impl CrmError {
 }
 
 fn field_errors(errors: FieldErrors) -> Value {
-    Value::Object(
-        errors
-            .into_iter()
-            .map(|(k, v)| (k, Value::String(v)))
-            .collect(),
-    )
+    Value::Object(errors.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
 }
 
 impl IntoResponse for CrmError {
@@ -558,52 +478,29 @@ impl FromRequest<AppState> for Crm {
     type Rejection = Response;
 
     async fn from_request(req: Request<Body>, state: &AppState) -> Result<Self, Self::Rejection> {
-        let matched = req
-            .extensions()
-            .get::<MatchedPath>()
-            .map(|m| m.as_str().to_string())
-            .unwrap_or_default();
+        let matched = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_default();
         let method = req.method().as_str().to_string();
         let input = Input::read(req, state.config.body_limit).await?;
         let plain = input
             .header("x-api-key")
             .map(str::to_owned)
-            .or_else(|| {
-                input
-                    .query
-                    .get("apiKey")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            })
-            .or_else(|| {
-                input
-                    .body
-                    .get("apiKey")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            })
+            .or_else(|| input.query.get("apiKey").and_then(Value::as_str).map(str::to_owned))
+            .or_else(|| input.body.get("apiKey").and_then(Value::as_str).map(str::to_owned))
             .filter(|k| !k.is_empty());
         let Some(plain) = plain else {
-            return Err(
-                CrmError::new(StatusCode::FORBIDDEN, "\"apiKey\" is missing.").into_response(),
-            );
+            return Err(CrmError::new(StatusCode::FORBIDDEN, "\"apiKey\" is missing.").into_response());
         };
         let key = match state.store.find_key(&plain).await {
             Ok(Some(k)) => k,
             Ok(None) => {
-                return Err(
-                    CrmError::new(StatusCode::FORBIDDEN, "Wrong \"apiKey\" value.").into_response(),
-                );
+                return Err(CrmError::new(StatusCode::FORBIDDEN, "Wrong \"apiKey\" value.").into_response());
             }
             Err(e) => return Err(CrmError::from(e).into_response()),
         };
         if !key.allows_ip(input.ip) {
             return Err(CrmError::access_denied().into_response());
         }
-        let scope = ROUTES
-            .iter()
-            .find(|r| r.path == matched && r.method == method)
-            .and_then(|r| r.scope);
+        let scope = ROUTES.iter().find(|r| r.path == matched && r.method == method).and_then(|r| r.scope);
         if scope.is_some_and(|s| !key.has_scope(s)) {
             return Err(CrmError::access_denied().into_response());
         }
@@ -640,10 +537,7 @@ impl Crm {
             None => Ok(Map::new()),
             Some(v) if is_none_literal(v) => Ok(Map::new()),
             Some(Value::Object(m)) => Ok(m.clone()),
-            Some(_) => Err(CrmError::parameter(
-                "filter",
-                "This value should be of type array.",
-            )),
+            Some(_) => Err(CrmError::parameter("filter", "This value should be of type array.")),
         }
     }
 
@@ -652,19 +546,13 @@ impl Crm {
         let limit = match self.input.param("limit") {
             None => 20,
             Some(v) if is_none_literal(v) => 20,
-            Some(v) => match as_i64(v)
-                .and_then(|l| u32::try_from(l).ok())
-                .filter(|l| limits.contains(l))
-            {
+            Some(v) => match as_i64(v).and_then(|l| u32::try_from(l).ok()).filter(|l| limits.contains(l)) {
                 Some(l) => l,
                 None => {
                     let allowed: Vec<String> = limits.iter().map(ToString::to_string).collect();
                     return Err(CrmError::parameter(
                         "limit",
-                        &format!(
-                            "The value you selected is not a valid choice. Allowed: {}.",
-                            allowed.join(", ")
-                        ),
+                        &format!("The value you selected is not a valid choice. Allowed: {}.", allowed.join(", ")),
                     ));
                 }
             },
@@ -672,16 +560,10 @@ impl Crm {
         let page = match self.input.param("page") {
             None => 1,
             Some(v) if is_none_literal(v) => 1,
-            Some(v) => match as_i64(v)
-                .and_then(|p| u32::try_from(p).ok())
-                .filter(|p| *p >= 1)
-            {
+            Some(v) => match as_i64(v).and_then(|p| u32::try_from(p).ok()).filter(|p| *p >= 1) {
                 Some(p) => p,
                 None => {
-                    return Err(CrmError::parameter(
-                        "page",
-                        "This value should be greater than or equal to 1.",
-                    ));
+                    return Err(CrmError::parameter("page", "This value should be greater than or equal to 1."));
                 }
             },
         };
@@ -698,12 +580,9 @@ impl Crm {
         match self.input.param(name) {
             None => Ok(None),
             Some(Value::String(s)) if s.is_empty() || s == "None" => Ok(None),
-            Some(Value::String(s)) => serde_json::from_str(s).map(Some).map_err(|e| {
-                CrmError::entity(FieldErrors::from([(
-                    name.to_string(),
-                    format!("Invalid JSON: {e}"),
-                )]))
-            }),
+            Some(Value::String(s)) => serde_json::from_str(s)
+                .map(Some)
+                .map_err(|e| CrmError::entity(FieldErrors::from([(name.to_string(), format!("Invalid JSON: {e}"))]))),
             Some(other) => Ok(Some(other.clone())),
         }
     }
@@ -765,10 +644,9 @@ impl Crm {
         match self.input.text("by").as_deref() {
             None | Some("externalId") => Ok(false),
             Some("id") => Ok(true),
-            Some(_) => Err(CrmError::parameter(
-                "by",
-                "The value you selected is not a valid choice. Allowed: id, externalId.",
-            )),
+            Some(_) => {
+                Err(CrmError::parameter("by", "The value you selected is not a valid choice. Allowed: id, externalId."))
+            }
         }
     }
 }
@@ -788,11 +666,7 @@ pub struct FilterReader<'a> {
 impl<'a> FilterReader<'a> {
     /// Reads `map` with dates in `zone`.
     pub fn new(map: &'a Map<String, Value>, zone: &'a torg_domain::time::Zone) -> Self {
-        FilterReader {
-            map,
-            zone,
-            errors: FieldErrors::new(),
-        }
+        FilterReader { map, zone, errors: FieldErrors::new() }
     }
 
     fn get(&self, key: &str) -> Option<&'a Value> {
@@ -829,10 +703,7 @@ impl<'a> FilterReader<'a> {
             match as_i64(&v) {
                 Some(i) => out.push(i),
                 None => {
-                    self.errors.insert(
-                        format!("filter[{key}]"),
-                        "This value should be of type integer.".into(),
-                    );
+                    self.errors.insert(format!("filter[{key}]"), "This value should be of type integer.".into());
                 }
             }
         }
@@ -844,10 +715,7 @@ impl<'a> FilterReader<'a> {
         let v = self.get(key)?;
         let parsed = as_i64(v);
         if parsed.is_none() {
-            self.errors.insert(
-                format!("filter[{key}]"),
-                "This value should be of type integer.".into(),
-            );
+            self.errors.insert(format!("filter[{key}]"), "This value should be of type integer.".into());
         }
         parsed
     }
@@ -857,10 +725,7 @@ impl<'a> FilterReader<'a> {
         let text = self.text(key)?;
         let parsed = text.replace(',', ".").parse::<Decimal>().ok();
         if parsed.is_none() {
-            self.errors.insert(
-                format!("filter[{key}]"),
-                "This value should be a number.".into(),
-            );
+            self.errors.insert(format!("filter[{key}]"), "This value should be a number.".into());
         }
         parsed
     }
@@ -870,10 +735,7 @@ impl<'a> FilterReader<'a> {
         let v = self.get(key)?;
         let parsed = as_bool(v);
         if parsed.is_none() {
-            self.errors.insert(
-                format!("filter[{key}]"),
-                "This value should be 0 or 1.".into(),
-            );
+            self.errors.insert(format!("filter[{key}]"), "This value should be 0 or 1.".into());
         }
         parsed
     }
@@ -915,9 +777,7 @@ impl<'a> FilterReader<'a> {
             match v {
                 Value::Object(m) if m.contains_key("min") || m.contains_key("max") => {
                     for (bound, value) in m {
-                        let parsed = value
-                            .as_str()
-                            .and_then(|s| s.trim().replace(',', ".").parse::<Decimal>().ok());
+                        let parsed = value.as_str().and_then(|s| s.trim().replace(',', ".").parse::<Decimal>().ok());
                         match (bound.as_str(), parsed) {
                             ("min", Some(d)) => out.push(C::Min(code.clone(), d)),
                             ("max", Some(d)) => out.push(C::Max(code.clone(), d)),
@@ -931,10 +791,8 @@ impl<'a> FilterReader<'a> {
                     }
                 }
                 other => {
-                    let values: Vec<String> = as_list(other)
-                        .into_iter()
-                        .filter_map(|x| x.as_str().map(str::to_owned))
-                        .collect();
+                    let values: Vec<String> =
+                        as_list(other).into_iter().filter_map(|x| x.as_str().map(str::to_owned)).collect();
                     if !values.is_empty() {
                         out.push(C::OneOf(code.clone(), values));
                     }
@@ -949,10 +807,8 @@ impl<'a> FilterReader<'a> {
         if self.errors.is_empty() {
             Ok(())
         } else {
-            Err(
-                CrmError::new(StatusCode::BAD_REQUEST, "Errors in the input parameters")
-                    .with_errors(field_errors(self.errors)),
-            )
+            Err(CrmError::new(StatusCode::BAD_REQUEST, "Errors in the input parameters")
+                .with_errors(field_errors(self.errors)))
         }
     }
 }

@@ -38,10 +38,7 @@ async fn render_orders(state: &AppState, orders: &[Order]) -> Result<Vec<Value>,
             }
         }
     }
-    Ok(orders
-        .iter()
-        .map(|o| render::order(o, &customers, &paid, &state.config.zone))
-        .collect())
+    Ok(orders.iter().map(|o| render::order(o, &customers, &paid, &state.config.zone)).collect())
 }
 
 /// `GET /api/v5/orders`.
@@ -56,11 +53,7 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let mut extended = r.texts("extendedStatus");
     extended.extend(r.texts("statuses"));
     let f = OrderFilter {
-        sites: if wanted.is_empty() {
-            crm.sites.clone()
-        } else {
-            wanted
-        },
+        sites: if wanted.is_empty() { crm.sites.clone() } else { wanted },
         ids: r.ints("ids"),
         external_ids: r.texts("externalIds"),
         numbers: r.texts("numbers"),
@@ -80,22 +73,10 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
         payment_statuses: r.texts("paymentStatuses"),
         payment_types: r.texts("paymentTypes"),
         managers: r.ints("managers"),
-        price: NumberRange {
-            min: r.decimal("minPrice"),
-            max: r.decimal("maxPrice"),
-        },
-        prepay: NumberRange {
-            min: r.decimal("minPrepaySumm"),
-            max: r.decimal("maxPrepaySumm"),
-        },
-        delivery_cost: NumberRange {
-            min: r.decimal("minDeliveryCost"),
-            max: r.decimal("maxDeliveryCost"),
-        },
-        purchase: NumberRange {
-            min: r.decimal("minPurchaseSumm"),
-            max: r.decimal("maxPurchaseSumm"),
-        },
+        price: NumberRange { min: r.decimal("minPrice"), max: r.decimal("maxPrice") },
+        prepay: NumberRange { min: r.decimal("minPrepaySumm"), max: r.decimal("maxPrepaySumm") },
+        delivery_cost: NumberRange { min: r.decimal("minDeliveryCost"), max: r.decimal("maxDeliveryCost") },
+        purchase: NumberRange { min: r.decimal("minPurchaseSumm"), max: r.decimal("maxPurchaseSumm") },
         product: r.text("product"),
         manager_comment: r.text("managerComment"),
         customer_comment: r.text("customerComment"),
@@ -107,56 +88,33 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     r.finish()?;
     let (orders, total) = state.store.list_orders(&f, page).await?;
     let orders = render_orders(&state, &orders).await?;
-    ok(
-        StatusCode::OK,
-        json!({ "pagination": pagination(page.meta(total)), "orders": orders }),
-    )
+    ok(StatusCode::OK, json!({ "pagination": pagination(page.meta(total)), "orders": orders }))
 }
 
 /// `POST /api/v5/orders/create`: 201 with the id and the whole order.
 pub async fn create(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let doc = crm.json_object("order")?;
     let site = crm.site()?;
-    let order = state
-        .store
-        .create_order(&site, &doc, crm.actor(), &state.config.zone)
-        .await?;
+    let order = state.store.create_order(&site, &doc, crm.actor(), &state.config.zone).await?;
     let rendered = render_orders(&state, std::slice::from_ref(&order)).await?;
-    ok(
-        StatusCode::CREATED,
-        json!({ "id": order.id, "order": rendered.into_iter().next() }),
-    )
+    ok(StatusCode::CREATED, json!({ "id": order.id, "order": rendered.into_iter().next() }))
 }
 
-/// The order a path names, by `by`; a numeric id without `by` is tried as an id when no order has it
-/// as its external id (the Python client never sends `by=externalId`).
-async fn lookup(state: &AppState, crm: &Crm, uid: &str) -> Result<OrderLookup, CrmError> {
+/// The order a path names, by `by` (`externalId` unless `by=id`).
+fn lookup(crm: &Crm, uid: &str) -> Result<OrderLookup, CrmError> {
     if crm.by_id()? {
-        return uid
-            .parse()
-            .map(OrderLookup::Id)
-            .map_err(|_| CrmError::not_found());
+        return uid.parse().map(OrderLookup::Id).map_err(|_| CrmError::not_found());
     }
-    Ok(OrderLookup::ExternalId {
-        site: crm.site()?,
-        external_id: uid.to_string(),
-    })
-    .and_then(|l| {
-        let _ = state;
-        Ok(l)
-    })
+    Ok(OrderLookup::ExternalId { site: crm.site()?, external_id: uid.to_string() })
 }
 
 /// `GET /api/v5/orders/{externalId}`.
 pub async fn get(State(state): State<AppState>, Path(uid): Path<String>, crm: Crm) -> CrmResult {
-    let lookup = lookup(&state, &crm, &uid).await?;
+    let lookup = lookup(&crm, &uid)?;
     match state.store.get_order(&lookup).await? {
         Some(o) if crm.sites.contains(&o.site) => {
             let rendered = render_orders(&state, std::slice::from_ref(&o)).await?;
-            ok(
-                StatusCode::OK,
-                json!({ "order": rendered.into_iter().next() }),
-            )
+            ok(StatusCode::OK, json!({ "order": rendered.into_iter().next() }))
         }
         _ => Err(CrmError::not_found()),
     }
@@ -165,63 +123,37 @@ pub async fn get(State(state): State<AppState>, Path(uid): Path<String>, crm: Cr
 /// `POST /api/v5/orders/{externalId}/edit`: 200 with the id and the whole order.
 pub async fn edit(State(state): State<AppState>, Path(uid): Path<String>, crm: Crm) -> CrmResult {
     let doc = crm.json_object("order")?;
-    let lookup = lookup(&state, &crm, &uid).await?;
-    let order = state
-        .store
-        .edit_order(&lookup, &doc, crm.actor(), &crm.sites, &state.config.zone)
-        .await?;
+    let lookup = lookup(&crm, &uid)?;
+    let order = state.store.edit_order(&lookup, &doc, crm.actor(), &crm.sites, &state.config.zone).await?;
     let rendered = render_orders(&state, std::slice::from_ref(&order)).await?;
-    ok(
-        StatusCode::OK,
-        json!({ "id": order.id, "order": rendered.into_iter().next() }),
-    )
+    ok(StatusCode::OK, json!({ "id": order.id, "order": rendered.into_iter().next() }))
 }
 
 /// `POST /api/v5/orders/upload`: 200, or 460 with both lists when some orders did not go in.
 pub async fn upload(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let docs = crm.json_list("orders", UPLOAD_CAP)?;
     let site = crm.site()?;
-    let out = state
-        .store
-        .upload_orders(&site, &docs, crm.actor(), &state.config.zone)
-        .await?;
-    let uploaded: Vec<Value> = out
-        .uploaded
-        .iter()
-        .map(|(id, ext)| json!({ "id": id, "externalId": ext }))
-        .collect();
+    let out = state.store.upload_orders(&site, &docs, crm.actor(), &state.config.zone).await?;
+    let uploaded: Vec<Value> = out.uploaded.iter().map(|(id, ext)| json!({ "id": id, "externalId": ext })).collect();
     if out.failed.is_empty() {
         return ok(StatusCode::OK, json!({ "uploadedOrders": uploaded }));
     }
-    let failed: Vec<Value> = out
-        .failed
-        .iter()
-        .map(|(ext, _)| json!({ "externalId": ext }))
-        .collect();
+    let failed: Vec<Value> = out.failed.iter().map(|(ext, _)| json!({ "externalId": ext })).collect();
     let errors: Vec<Value> = out
         .failed
         .iter()
-        .flat_map(|(ext, f)| {
-            f.iter()
-                .map(move |(k, v)| json!(format!("{}: {k}: {v}", ext.as_deref().unwrap_or("-"))))
-        })
+        .flat_map(|(ext, f)| f.iter().map(move |(k, v)| json!(format!("{}: {k}: {v}", ext.as_deref().unwrap_or("-")))))
         .collect();
-    Err(CrmError::new(
-        StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST),
-        "Orders are loaded with errors",
-    )
-    .with_errors(Value::Array(errors))
-    .with("uploadedOrders", Value::Array(uploaded))
-    .with("failedOrders", Value::Array(failed)))
+    Err(CrmError::new(StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST), "Orders are loaded with errors")
+        .with_errors(Value::Array(errors))
+        .with("uploadedOrders", Value::Array(uploaded))
+        .with("failedOrders", Value::Array(failed)))
 }
 
 /// `POST /api/v5/orders/fix-external-ids`.
 pub async fn fix_external_ids(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let pairs = id_pairs(&crm, "orders")?;
-    state
-        .store
-        .fix_order_external_ids(&pairs, &crm.sites, crm.actor())
-        .await?;
+    state.store.fix_order_external_ids(&pairs, &crm.sites, crm.actor()).await?;
     ok(StatusCode::OK, json!({}))
 }
 
@@ -233,17 +165,13 @@ pub async fn statuses(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let external_ids = reader.texts("externalIds");
     reader.finish()?;
     if ids.len() + external_ids.len() > 500 {
-        return Err(CrmError::parameter(
-            "ids",
-            "At most 500 ids and externalIds together.",
-        ));
+        return Err(CrmError::parameter("ids", "At most 500 ids and externalIds together."));
     }
-    let rows = state
-        .store
-        .order_statuses(&ids, &external_ids, &crm.sites)
-        .await?;
-    let orders: Vec<Value> =
-        rows.iter().map(|r| json!({ "id": r.id, "externalId": r.external_id, "status": r.status, "group": r.group })).collect();
+    let rows = state.store.order_statuses(&ids, &external_ids, &crm.sites).await?;
+    let orders: Vec<Value> = rows
+        .iter()
+        .map(|r| json!({ "id": r.id, "externalId": r.external_id, "status": r.status, "group": r.group }))
+        .collect();
     ok(StatusCode::OK, json!({ "orders": orders }))
 }
 
@@ -256,23 +184,12 @@ pub async fn history(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let empty = HashMap::new();
     let history: Vec<Value> = records
         .iter()
-        .filter(|h| {
-            h.entity
-                .get("site")
-                .and_then(Value::as_str)
-                .is_none_or(|s| crm.sites.iter().any(|x| x == s))
-        })
+        .filter(|h| h.entity.get("site").and_then(Value::as_str).is_none_or(|s| crm.sites.iter().any(|x| x == s)))
         .map(|h| {
-            render::history(
-                h,
-                crm.key.id,
-                "order",
-                zone,
-                |snap| match Order::from_snapshot(snap) {
-                    Some(o) => render::order(&o, &empty, &paid, zone),
-                    None => snap.clone(),
-                },
-            )
+            render::history(h, crm.key.id, "order", zone, |snap| match Order::from_snapshot(snap) {
+                Some(o) => render::order(&o, &empty, &paid, zone),
+                None => snap.clone(),
+            })
         })
         .collect();
     ok(

@@ -19,60 +19,25 @@ struct Book {
 }
 
 const BOOKS: &[Book] = &[
-    Book {
-        kind: ReferenceKind::Status,
-        path: "statuses",
-        member: "statuses",
-        field: "status",
-    },
-    Book {
-        kind: ReferenceKind::StatusGroup,
-        path: "status-groups",
-        member: "statusGroups",
-        field: "statusGroup",
-    },
-    Book {
-        kind: ReferenceKind::OrderType,
-        path: "order-types",
-        member: "orderTypes",
-        field: "orderType",
-    },
-    Book {
-        kind: ReferenceKind::OrderMethod,
-        path: "order-methods",
-        member: "orderMethods",
-        field: "orderMethod",
-    },
-    Book {
-        kind: ReferenceKind::PaymentType,
-        path: "payment-types",
-        member: "paymentTypes",
-        field: "paymentType",
-    },
+    Book { kind: ReferenceKind::Status, path: "statuses", member: "statuses", field: "status" },
+    Book { kind: ReferenceKind::StatusGroup, path: "status-groups", member: "statusGroups", field: "statusGroup" },
+    Book { kind: ReferenceKind::OrderType, path: "order-types", member: "orderTypes", field: "orderType" },
+    Book { kind: ReferenceKind::OrderMethod, path: "order-methods", member: "orderMethods", field: "orderMethod" },
+    Book { kind: ReferenceKind::PaymentType, path: "payment-types", member: "paymentTypes", field: "paymentType" },
     Book {
         kind: ReferenceKind::PaymentStatus,
         path: "payment-statuses",
         member: "paymentStatuses",
         field: "paymentStatus",
     },
-    Book {
-        kind: ReferenceKind::DeliveryType,
-        path: "delivery-types",
-        member: "deliveryTypes",
-        field: "deliveryType",
-    },
+    Book { kind: ReferenceKind::DeliveryType, path: "delivery-types", member: "deliveryTypes", field: "deliveryType" },
     Book {
         kind: ReferenceKind::ProductStatus,
         path: "product-statuses",
         member: "productStatuses",
         field: "productStatus",
     },
-    Book {
-        kind: ReferenceKind::PriceType,
-        path: "price-types",
-        member: "priceTypes",
-        field: "priceType",
-    },
+    Book { kind: ReferenceKind::PriceType, path: "price-types", member: "priceTypes", field: "priceType" },
 ];
 
 fn book(kind: ReferenceKind) -> &'static Book {
@@ -95,11 +60,7 @@ pub fn routes() -> Router<AppState> {
         if kind != ReferenceKind::StatusGroup {
             router = router.route(
                 &format!("/api/v5/reference/{}/{{code}}/edit", b.path),
-                post(
-                    move |state: State<AppState>, path: Path<String>, crm: Crm| {
-                        edit(state, path, crm, kind)
-                    },
-                ),
+                post(move |state: State<AppState>, path: Path<String>, crm: Crm| edit(state, path, crm, kind)),
             );
         }
     }
@@ -149,10 +110,7 @@ async fn list(State(state): State<AppState>, _crm: Crm, kind: ReferenceKind) -> 
             json!({ b.member: map })
         }
         _ => {
-            let map: Map<String, Value> = entries
-                .iter()
-                .map(|e| (e.code.clone(), entry_json(e)))
-                .collect();
+            let map: Map<String, Value> = entries.iter().map(|e| (e.code.clone(), entry_json(e))).collect();
             json!({ b.member: map })
         }
     };
@@ -161,24 +119,11 @@ async fn list(State(state): State<AppState>, _crm: Crm, kind: ReferenceKind) -> 
 
 /// The entity of an edit: its JSON field, with the path's code winning over the body's.
 fn edit_entity(crm: &Crm, fields: &[&str], code: &str) -> Result<Map<String, Value>, CrmError> {
-    let name = fields
-        .iter()
-        .find(|f| crm.input.param(f).is_some())
-        .copied()
-        .unwrap_or(fields[0]);
+    let name = fields.iter().find(|f| crm.input.param(f).is_some()).copied().unwrap_or(fields[0]);
     let mut m = crm.json_object(name)?;
     m.insert("code".into(), json!(code));
-    if m.get("name")
-        .and_then(Value::as_str)
-        .is_none_or(|s| s.trim().is_empty())
-    {
-        return Err(CrmError::entity(
-            [(
-                format!("{name}.name"),
-                "This value should not be blank.".to_string(),
-            )]
-            .into(),
-        ));
+    if m.get("name").and_then(Value::as_str).is_none_or(|s| s.trim().is_empty()) {
+        return Err(CrmError::entity([(format!("{name}.name"), "This value should not be blank.".to_string())].into()));
     }
     Ok(m)
 }
@@ -186,18 +131,12 @@ fn edit_entity(crm: &Crm, fields: &[&str], code: &str) -> Result<Map<String, Val
 fn check_code(code: &str) -> Result<(), CrmError> {
     let ok = !code.is_empty()
         && code.len() <= 255
-        && code
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+        && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
     if ok {
         Ok(())
     } else {
         Err(CrmError::entity(
-            [(
-                "code".to_string(),
-                "Code may hold only latin letters, digits, '-', '_' and '.'.".to_string(),
-            )]
-            .into(),
+            [("code".to_string(), "Code may hold only latin letters, digits, '-', '_' and '.'.".to_string())].into(),
         ))
     }
 }
@@ -211,26 +150,15 @@ fn take_bool(m: &mut Map<String, Value>, key: &str, default: bool) -> bool {
 }
 
 fn take_i64(m: &mut Map<String, Value>, key: &str, default: i64) -> i64 {
-    m.remove(key)
-        .as_ref()
-        .and_then(crate::params::as_i64)
-        .unwrap_or(default)
+    m.remove(key).as_ref().and_then(crate::params::as_i64).unwrap_or(default)
 }
 
-async fn edit(
-    State(state): State<AppState>,
-    Path(code): Path<String>,
-    crm: Crm,
-    kind: ReferenceKind,
-) -> CrmResult {
+async fn edit(State(state): State<AppState>, Path(code): Path<String>, crm: Crm, kind: ReferenceKind) -> CrmResult {
     check_code(&code)?;
     let b = book(kind);
     // The Python client sends `priceTypes` for price types; accept it.
-    let fields: &[&str] = if kind == ReferenceKind::PriceType {
-        &["priceType", "priceTypes"]
-    } else {
-        std::slice::from_ref(&b.field)
-    };
+    let fields: &[&str] =
+        if kind == ReferenceKind::PriceType { &["priceType", "priceTypes"] } else { std::slice::from_ref(&b.field) };
     let mut m = edit_entity(&crm, fields, &code)?;
     if kind == ReferenceKind::Status {
         let group = m.get("group").and_then(Value::as_str).map(str::to_owned);
@@ -239,29 +167,18 @@ async fn edit(
             Some(g) if groups.iter().any(|x| x.code == g) => {}
             Some(g) => {
                 return Err(CrmError::entity(
-                    [(
-                        "status.group".to_string(),
-                        format!("Status group '{g}' does not exist."),
-                    )]
-                    .into(),
+                    [("status.group".to_string(), format!("Status group '{g}' does not exist."))].into(),
                 ));
             }
             None => {
                 return Err(CrmError::entity(
-                    [(
-                        "status.group".to_string(),
-                        "This value should not be blank.".to_string(),
-                    )]
-                    .into(),
+                    [("status.group".to_string(), "This value should not be blank.".to_string())].into(),
                 ));
             }
         }
     }
     m.remove("code");
-    let name = m
-        .remove("name")
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
+    let name = m.remove("name").and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     let entry = ReferenceEntry {
         code,
         name,
@@ -270,14 +187,7 @@ async fn edit(
         attrs: m,
     };
     let created = state.store.upsert_ref(kind, &entry).await?;
-    ok(
-        if created {
-            StatusCode::CREATED
-        } else {
-            StatusCode::OK
-        },
-        json!({}),
-    )
+    ok(if created { StatusCode::CREATED } else { StatusCode::OK }, json!({}))
 }
 
 async fn list_sites(State(state): State<AppState>, crm: Crm) -> CrmResult {
@@ -306,29 +216,12 @@ async fn edit_site(State(state): State<AppState>, Path(code): Path<String>, crm:
     let mut m = edit_entity(&crm, &["site"], &code)?;
     m.remove("code");
     m.remove("id");
-    let name = m
-        .remove("name")
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
+    let name = m.remove("name").and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     let url = m.remove("url").and_then(|v| v.as_str().map(str::to_owned));
     let ordering = take_i64(&mut m, "ordering", 990);
-    let site = Site {
-        id: 0,
-        code,
-        name,
-        url,
-        ordering,
-        attrs: m,
-    };
+    let site = Site { id: 0, code, name, url, ordering, attrs: m };
     let created = state.store.upsert_site(&site).await?;
-    ok(
-        if created {
-            StatusCode::CREATED
-        } else {
-            StatusCode::OK
-        },
-        json!({}),
-    )
+    ok(if created { StatusCode::CREATED } else { StatusCode::OK }, json!({}))
 }
 
 async fn list_stores(State(state): State<AppState>, _crm: Crm) -> CrmResult {
@@ -350,53 +243,19 @@ async fn list_stores(State(state): State<AppState>, _crm: Crm) -> CrmResult {
     ok(StatusCode::OK, json!({ "stores": stores }))
 }
 
-async fn edit_store(
-    State(state): State<AppState>,
-    Path(code): Path<String>,
-    crm: Crm,
-) -> CrmResult {
+async fn edit_store(State(state): State<AppState>, Path(code): Path<String>, crm: Crm) -> CrmResult {
     check_code(&code)?;
     let mut m = edit_entity(&crm, &["store"], &code)?;
     m.remove("code");
-    let name = m
-        .remove("name")
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
+    let name = m.remove("name").and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     let active = take_bool(&mut m, "active", true);
-    let types = [
-        "store-type-online",
-        "store-type-retail",
-        "store-type-supplier",
-        "store-type-warehouse",
-    ];
-    if let Some(t) = m
-        .get("type")
-        .and_then(Value::as_str)
-        .filter(|t| !types.contains(t))
-    {
+    let types = ["store-type-online", "store-type-retail", "store-type-supplier", "store-type-warehouse"];
+    if let Some(t) = m.get("type").and_then(Value::as_str).filter(|t| !types.contains(t)) {
         return Err(CrmError::entity(
-            [(
-                "store.type".to_string(),
-                format!("Store type '{t}' is not one of: {}.", types.join(", ")),
-            )]
-            .into(),
+            [("store.type".to_string(), format!("Store type '{t}' is not one of: {}.", types.join(", ")))].into(),
         ));
     }
-    let w = Warehouse {
-        id: 0,
-        code,
-        name,
-        active,
-        distributor: None,
-        attrs: m,
-    };
+    let w = Warehouse { id: 0, code, name, active, distributor: None, attrs: m };
     let created = state.store.upsert_warehouse(&w).await?;
-    ok(
-        if created {
-            StatusCode::CREATED
-        } else {
-            StatusCode::OK
-        },
-        json!({}),
-    )
+    ok(if created { StatusCode::CREATED } else { StatusCode::OK }, json!({}))
 }

@@ -43,10 +43,7 @@ pub fn order(o: &Order, customers: &HashMap<i64, Customer>, paid: &[String], zon
     m.insert("number".into(), json!(o.number));
     m.insert("site".into(), json!(o.site));
     m.insert("createdAt".into(), json!(zone.datetime(o.created_at)));
-    m.insert(
-        "statusUpdatedAt".into(),
-        json!(zone.datetime(o.status_updated_at)),
-    );
+    m.insert("statusUpdatedAt".into(), json!(zone.datetime(o.status_updated_at)));
     m.insert("summ".into(), json!(o.summ()));
     m.insert("totalSumm".into(), json!(o.total_summ()));
     m.insert("prepaySum".into(), json!(o.prepay_sum(paid)));
@@ -118,10 +115,7 @@ pub fn history(
     }
     m.insert("source".into(), json!(h.source));
     if h.source == "api" {
-        m.insert(
-            "apiKey".into(),
-            json!({ "current": h.api_key_id == Some(reader_key) }),
-        );
+        m.insert("apiKey".into(), json!({ "current": h.api_key_id == Some(reader_key) }));
     }
     if let Some(u) = h.user_id {
         m.insert("user".into(), json!({ "id": u }));
@@ -135,17 +129,10 @@ pub fn history(
         None => {
             m.insert("field".into(), json!("id"));
             m.insert("oldValue".into(), Value::Null);
-            m.insert(
-                "newValue".into(),
-                h.entity.get("id").cloned().unwrap_or(Value::Null),
-            );
+            m.insert("newValue".into(), h.entity.get("id").cloned().unwrap_or(Value::Null));
         }
     }
-    let entity = if h.created {
-        render_entity(&h.entity)
-    } else {
-        h.entity.clone()
-    };
+    let entity = if h.created { render_entity(&h.entity) } else { h.entity.clone() };
     m.insert(entity_key.into(), entity);
     if let Some(item) = &h.item {
         m.insert("item".into(), item.clone());

@@ -38,26 +38,17 @@ pub async fn upload_calls(State(state): State<AppState>, crm: Crm) -> CrmResult 
         };
         let kind = text(&m, "type").unwrap_or_default();
         if kind != "in" && kind != "out" {
-            errors.insert(
-                format!("calls[{i}].type"),
-                "The value must be one of: in, out.".into(),
-            );
+            errors.insert(format!("calls[{i}].type"), "The value must be one of: in, out.".into());
         }
         let phone = text(&m, "phone").unwrap_or_default();
         if phone_digits(&phone).len() < 3 {
-            errors.insert(
-                format!("calls[{i}].phone"),
-                "This value is not a valid phone number.".into(),
-            );
+            errors.insert(format!("calls[{i}].phone"), "This value is not a valid phone number.".into());
         }
         let result = text(&m, "result");
         if let Some(r) = result.as_deref().filter(|r| !CALL_RESULTS.contains(r)) {
             errors.insert(
                 format!("calls[{i}].result"),
-                format!(
-                    "Call result '{r}' is not one of: {}.",
-                    CALL_RESULTS.join(", ")
-                ),
+                format!("Call result '{r}' is not one of: {}.", CALL_RESULTS.join(", ")),
             );
         }
         let site = text(&m, "site");
@@ -65,17 +56,7 @@ pub async fn upload_calls(State(state): State<AppState>, crm: Crm) -> CrmResult 
             return Err(CrmError::access_denied());
         }
         let mut attrs = m.clone();
-        for k in [
-            "date",
-            "type",
-            "phone",
-            "code",
-            "userId",
-            "result",
-            "duration",
-            "externalId",
-            "site",
-        ] {
+        for k in ["date", "type", "phone", "code", "userId", "result", "duration", "externalId", "site"] {
             attrs.remove(k);
         }
         calls.push(CallUpload {
@@ -95,10 +76,7 @@ pub async fn upload_calls(State(state): State<AppState>, crm: Crm) -> CrmResult 
         return Err(CrmError::entity(errors));
     }
     let (stored, duplicates) = state.store.upload_calls(&calls).await?;
-    ok(
-        StatusCode::OK,
-        json!({ "processedCallsCount": stored, "duplicateCalls": duplicates }),
-    )
+    ok(StatusCode::OK, json!({ "processedCallsCount": stored, "duplicateCalls": duplicates }))
 }
 
 /// `POST /api/v5/telephony/call/event`: a call rings (`in`/`out`) or ends (`hangup`).
@@ -107,35 +85,20 @@ pub async fn call_event(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let mut errors = FieldErrors::new();
     let phone = text(&m, "phone").unwrap_or_default();
     if phone_digits(&phone).len() < 3 {
-        errors.insert(
-            "event.phone".into(),
-            "This value is not a valid phone number.".into(),
-        );
+        errors.insert("event.phone".into(), "This value is not a valid phone number.".into());
     }
     let kind = text(&m, "type").unwrap_or_default();
     if !["in", "out", "hangup"].contains(&kind.as_str()) {
-        errors.insert(
-            "event.type".into(),
-            "The value must be one of: in, out, hangup.".into(),
-        );
+        errors.insert("event.type".into(), "The value must be one of: in, out, hangup.".into());
     }
     let codes: Vec<String> = crate::params::as_list(m.get("codes").unwrap_or(&Value::Null))
         .iter()
-        .filter_map(|v| {
-            v.as_str()
-                .map(str::to_owned)
-                .or_else(|| v.as_i64().map(|n| n.to_string()))
-        })
+        .filter_map(|v| v.as_str().map(str::to_owned).or_else(|| v.as_i64().map(|n| n.to_string())))
         .collect();
-    let user_ids: Vec<i64> = crate::params::as_list(m.get("userIds").unwrap_or(&Value::Null))
-        .iter()
-        .filter_map(as_i64)
-        .collect();
+    let user_ids: Vec<i64> =
+        crate::params::as_list(m.get("userIds").unwrap_or(&Value::Null)).iter().filter_map(as_i64).collect();
     if codes.is_empty() && user_ids.is_empty() {
-        errors.insert(
-            "event.codes".into(),
-            "Either codes or userIds must be given.".into(),
-        );
+        errors.insert("event.codes".into(), "Either codes or userIds must be given.".into());
     }
     if !errors.is_empty() {
         return Err(CrmError::entity(errors));
@@ -144,10 +107,7 @@ pub async fn call_event(State(state): State<AppState>, crm: Crm) -> CrmResult {
     if site.as_ref().is_some_and(|s| !crm.sites.contains(s)) {
         return Err(CrmError::access_denied());
     }
-    state
-        .store
-        .record_call_event(&phone, &kind, &codes, &user_ids, site.as_deref(), &m)
-        .await?;
+    state.store.record_call_event(&phone, &kind, &codes, &user_ids, site.as_deref(), &m).await?;
     ok(StatusCode::OK, json!({}))
 }
 
