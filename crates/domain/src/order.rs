@@ -718,21 +718,23 @@ mod tests {
 
     #[test]
     fn totals_with_discounts() {
-        let mut o = Order::default();
-        o.items = vec![
-            OrderItem {
-                initial_price: "100".parse().unwrap(),
-                quantity: "2".parse().unwrap(),
-                discount_manual_percent: "10".parse().unwrap(),
-                ..Default::default()
-            },
-            OrderItem {
-                initial_price: "10.50".parse().unwrap(),
-                quantity: "1".parse().unwrap(),
-                discount_manual_amount: "0.5".parse().unwrap(),
-                ..Default::default()
-            },
-        ];
+        let mut o = Order {
+            items: vec![
+                OrderItem {
+                    initial_price: "100".parse().unwrap(),
+                    quantity: "2".parse().unwrap(),
+                    discount_manual_percent: "10".parse().unwrap(),
+                    ..Default::default()
+                },
+                OrderItem {
+                    initial_price: "10.50".parse().unwrap(),
+                    quantity: "1".parse().unwrap(),
+                    discount_manual_amount: "0.5".parse().unwrap(),
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        };
         o.delivery.cost = Some("300".parse().unwrap());
         assert_eq!(o.summ(), "190".parse::<Decimal>().unwrap());
         assert_eq!(o.total_summ(), "490".parse::<Decimal>().unwrap());

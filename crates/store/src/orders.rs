@@ -409,14 +409,16 @@ impl Store {
                     .fetch_optional(&mut **tx)
                     .await?;
             }
-            if found.is_none() {
-                if let Some(digits) = o.phone.as_deref().map(phone_digits).filter(|d| d.len() >= 5) {
-                    found = sqlx::query_as("SELECT id FROM customers WHERE site = $1 AND (' ' || phones || ' ') LIKE $2 ORDER BY id LIMIT 1")
-                        .bind(&o.site)
-                        .bind(format!("% {digits} %"))
-                        .fetch_optional(&mut **tx)
-                        .await?;
-                }
+            if found.is_none()
+                && let Some(digits) = o.phone.as_deref().map(phone_digits).filter(|d| d.len() >= 5)
+            {
+                found = sqlx::query_as(
+                    "SELECT id FROM customers WHERE site = $1 AND (' ' || phones || ' ') LIKE $2 ORDER BY id LIMIT 1",
+                )
+                .bind(&o.site)
+                .bind(format!("% {digits} %"))
+                .fetch_optional(&mut **tx)
+                .await?;
             }
             o.customer_id = match found {
                 Some((id,)) => Some(id),
@@ -742,8 +744,7 @@ impl Store {
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
         let id = self.order_id_in(&mut tx, lookup).await?.ok_or_else(|| DomainError::NotFound("order".into()))?;
-        let old =
-            self.load_orders(&mut *tx, &[id]).await?.pop().ok_or_else(|| DomainError::NotFound("order".into()))?;
+        let old = self.load_orders(&mut tx, &[id]).await?.pop().ok_or_else(|| DomainError::NotFound("order".into()))?;
         if !allowed_sites.contains(&old.site) {
             return Err(DomainError::NotFound("order".into()).into());
         }
@@ -808,7 +809,7 @@ impl Store {
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
         for (i, (id, ext)) in pairs.iter().enumerate() {
-            let Some(old) = self.load_orders(&mut *tx, &[*id]).await?.pop().filter(|o| allowed_sites.contains(&o.site))
+            let Some(old) = self.load_orders(&mut tx, &[*id]).await?.pop().filter(|o| allowed_sites.contains(&o.site))
             else {
                 return Err(
                     DomainError::invalid(format!("orders[{i}].id"), format!("Order with id {id} not found.")).into()
@@ -1120,10 +1121,10 @@ fn item_search(item: &OrderItem) -> String {
 }
 
 fn fill(target: &mut Option<String>, from: &Option<String>) {
-    if target.as_deref().is_none_or(str::is_empty) {
-        if let Some(v) = from.as_deref().filter(|v| !v.is_empty()) {
-            *target = Some(v.to_string());
-        }
+    if target.as_deref().is_none_or(str::is_empty)
+        && let Some(v) = from.as_deref().filter(|v| !v.is_empty())
+    {
+        *target = Some(v.to_string());
     }
 }
 

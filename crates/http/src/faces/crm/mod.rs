@@ -362,7 +362,11 @@ pub fn routes() -> Router<AppState> {
 
 /// A failure in RetailCRM's shape.
 #[derive(Debug)]
-pub struct CrmError {
+pub struct CrmError(Box<CrmFailure>);
+
+/// What a [`CrmError`] carries; boxed so results stay small on the happy path.
+#[derive(Debug)]
+struct CrmFailure {
     status: StatusCode,
     message: String,
     errors: Option<Value>,
@@ -372,7 +376,7 @@ pub struct CrmError {
 impl CrmError {
     /// A failure with a status and message.
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        CrmError { status, message: message.into(), errors: None, extra: Map::new() }
+        CrmError(Box::new(CrmFailure { status, message: message.into(), errors: None, extra: Map::new() }))
     }
 
     /// `Access denied.` (403).
@@ -402,13 +406,13 @@ impl CrmError {
 
     /// Adds the `errors` member.
     pub fn with_errors(mut self, errors: Value) -> Self {
-        self.errors = Some(errors);
+        self.0.errors = Some(errors);
         self
     }
 
     /// Adds another member (uploaded/failed lists of a 460).
     pub fn with(mut self, key: &str, value: Value) -> Self {
-        self.extra.insert(key.into(), value);
+        self.0.extra.insert(key.into(), value);
         self
     }
 }
@@ -419,14 +423,15 @@ fn field_errors(errors: FieldErrors) -> Value {
 
 impl IntoResponse for CrmError {
     fn into_response(self) -> Response {
-        let mut body = json!({ "success": false, "errorMsg": self.message });
-        if let Some(e) = self.errors {
+        let failure = *self.0;
+        let mut body = json!({ "success": false, "errorMsg": failure.message });
+        if let Some(e) = failure.errors {
             body["errors"] = e;
         }
-        for (k, v) in self.extra {
+        for (k, v) in failure.extra {
             body[k] = v;
         }
-        json_response(self.status, &body)
+        json_response(failure.status, &body)
     }
 }
 

@@ -32,10 +32,10 @@ async fn render_orders(state: &AppState, orders: &[Order]) -> Result<Vec<Value>,
     let paid = paid_statuses(state).await?;
     let mut customers: HashMap<i64, Customer> = HashMap::new();
     for id in orders.iter().filter_map(|o| o.customer_id) {
-        if let std::collections::hash_map::Entry::Vacant(slot) = customers.entry(id) {
-            if let Some((c, _)) = state.store.get_customer(&CustomerLookup::Id(id)).await? {
-                slot.insert(c);
-            }
+        if let std::collections::hash_map::Entry::Vacant(slot) = customers.entry(id)
+            && let Some((c, _)) = state.store.get_customer(&CustomerLookup::Id(id)).await?
+        {
+            slot.insert(c);
         }
     }
     Ok(orders.iter().map(|o| render::order(o, &customers, &paid, &state.config.zone)).collect())
