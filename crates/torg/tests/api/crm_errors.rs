@@ -112,3 +112,22 @@ both!(bad_parameters_and_payloads, |app: TestApp| async move {
     assert_eq!((s.as_u16(), b), (413, json!({"success": false, "errorMsg": "Request entity too large"})));
     assert_eq!(order_count(&app).await, before);
 });
+
+both!(ip_allow_list, |app: TestApp| async move {
+    let plain = |p: &str| p.to_string();
+    let make = |ips: Vec<std::net::IpAddr>, name: &str| torg_store::NewKey {
+        plain: plain(name),
+        name: name.into(),
+        scopes: vec!["order_read".into()],
+        sites: torg_domain::key::SiteAccess::Full,
+        allowed_ips: ips,
+        customer_external_id: None,
+        distributor: None,
+    };
+    app.store.create_key(make(vec!["127.0.0.1".parse().unwrap()], "local-only-key")).await.unwrap();
+    app.store.create_key(make(vec!["10.1.2.3".parse().unwrap()], "office-only-key")).await.unwrap();
+    let (s, _) = app.get_as("local-only-key", "/api/v5/orders").await;
+    assert_eq!(s, 200);
+    let (s, b) = app.get_as("office-only-key", "/api/v5/orders").await;
+    assert_eq!((s.as_u16(), b), (403, json!({"success": false, "errorMsg": "Access denied."})));
+});
