@@ -1,1 +1,187 @@
-//! Tests: python_client.
+//! The official Python client, `retailcrm==5.3.0` from PyPI, unmodified, drives
+//! `tests/python/crm_scenario.py` against torg on each backend.
+//!
+//! The client lives in its own virtual environment, `target/retailcrm-venv` (under `CARGO_TARGET_DIR`
+//! when set), made with `python3 -m venv` and `pip install retailcrm==5.3.0` on first use. It is built in
+//! a private folder and renamed into place once complete, so concurrent test processes never see half an
+//! environment; within this binary a `OnceLock` makes the two backends wait for one build. If the
+//! environment cannot be made, the test fails: it never skips.
+
+use crate::common::both;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use torg_domain::telephony::User;
+
+/// The client version the scenario is written against.
+const CLIENT: &str = "retailcrm==5.3.0";
+/// Marks a finished environment (written last, inside the folder before it is renamed into place).
+const READY: &str = "torg-ready";
+/// Longest a scenario may run.
+const SCENARIO_TIMEOUT: Duration = Duration::from_secs(300);
+
+fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => {
+            let dir = PathBuf::from(dir);
+            if dir.is_absolute() {
+                dir
+            } else {
+                // Relative to the workspace root, as cargo reads it.
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(dir)
+            }
+        }
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"),
+    }
+}
+
+fn venv_python(venv: &Path) -> PathBuf {
+    if cfg!(windows) { venv.join("Scripts").join("python.exe") } else { venv.join("bin").join("python") }
+}
+
+/// Runs a command to completion; its output on failure.
+fn run(what: &str, cmd: &mut Command) -> Result<(), String> {
+    let out = cmd.output().map_err(|e| format!("{what}: cannot start {cmd:?}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// Makes a complete environment at `dir`.
+fn build_venv(dir: &Path) -> Result<(), String> {
+    run("python3 -m venv", Command::new("python3").args(["-m", "venv"]).arg(dir))?;
+    let python = venv_python(dir);
+    run(
+        "pip install retailcrm==5.3.0",
+        Command::new(&python)
+            .args(["-m", "pip", "install", "--disable-pip-version-check", "--no-input", CLIENT])
+            .env("PIP_NO_INPUT", "1"),
+    )?;
+    run(
+        "checking the installed client",
+        Command::new(&python).args([
+            "-c",
+            "import importlib.metadata as m, retailcrm; v = m.version('retailcrm'); \
+             assert v == '5.3.0', v; assert hasattr(retailcrm, 'v5')",
+        ]),
+    )?;
+    std::fs::write(dir.join(READY), CLIENT).map_err(|e| format!("writing the ready marker: {e}"))
+}
+
+/// The environment's folder, made if it is not there yet.
+fn ensure_venv() -> Result<PathBuf, String> {
+    let target = target_dir();
+    std::fs::create_dir_all(&target).map_err(|e| format!("creating {}: {e}", target.display()))?;
+    let venv = target.join("retailcrm-venv");
+    let ready = |dir: &Path| std::fs::read_to_string(dir.join(READY)).is_ok_and(|v| v == CLIENT);
+    if ready(&venv) && venv_python(&venv).exists() {
+        return Ok(venv);
+    }
+    // Build privately, then rename into place: the rename is atomic, so whoever renames first wins and
+    // everyone else uses that one.
+    let building =
+        target.join(format!("retailcrm-venv.building-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()));
+    let built = build_venv(&building);
+    if let Err(e) = built {
+        let _ = std::fs::remove_dir_all(&building);
+        return Err(e);
+    }
+    if venv.exists() && !ready(&venv) {
+        // Left over from an interrupted older layout: never complete, safe to replace.
+        let _ = std::fs::remove_dir_all(&venv);
+    }
+    match std::fs::rename(&building, &venv) {
+        Ok(()) => {}
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&building);
+            if !ready(&venv) {
+                return Err(format!("moving the environment to {}: {e}", venv.display()));
+            }
+        }
+    }
+    Ok(venv)
+}
+
+/// The environment, made once per test binary; a failure fails every test that needs it.
+fn venv() -> PathBuf {
+    static VENV: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match VENV.get_or_init(ensure_venv) {
+        Ok(dir) => dir.clone(),
+        Err(e) => panic!("cannot provide the Python client {CLIENT}: {e}"),
+    }
+}
+
+fn drain(mut r: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = r.read_to_end(&mut buf);
+        String::from_utf8_lossy(&buf).into_owned()
+    })
+}
+
+/// Runs the scenario; exit status, stdout, stderr.
+fn run_scenario(python: &Path, args: &[String]) -> (Option<i32>, String, String) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/crm_scenario.py");
+    let mut child = Command::new(python)
+        .arg(&script)
+        .args(args)
+        .env("PYTHONUNBUFFERED", "1")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {} {}: {e}", python.display(), script.display()));
+    let out = drain(child.stdout.take().expect("stdout"));
+    let err = drain(child.stderr.take().expect("stderr"));
+    let deadline = Instant::now() + SCENARIO_TIMEOUT;
+    let status = loop {
+        match child.try_wait().expect("wait for the scenario") {
+            Some(status) => break status.code(),
+            None if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let (out, err) = (out.join().unwrap_or_default(), err.join().unwrap_or_default());
+                panic!("the scenario ran over {SCENARIO_TIMEOUT:?}\n--- stdout\n{out}\n--- stderr\n{err}");
+            }
+            None => std::thread::sleep(Duration::from_millis(50)),
+        }
+    };
+    (status, out.join().unwrap_or_default(), err.join().unwrap_or_default())
+}
+
+both!(scenario, |app: crate::common::TestApp| async move {
+    let python = tokio::task::spawn_blocking(|| venv_python(&venv())).await.expect("venv task");
+    // A second key, to see `apiKey.current` false for changes it makes; a manager for the telephony lookup.
+    let other = app.key_with(&["customer_read", "customer_write", "order_read", "order_write"], &[]).await;
+    let manager = app
+        .store
+        .create_user(&User {
+            first_name: "Mira".into(),
+            last_name: "Manager".into(),
+            email: Some("mira@example.com".into()),
+            code: Some("101".into()),
+            active: true,
+            ..Default::default()
+        })
+        .await
+        .expect("create a manager");
+    let args = vec![app.base.clone(), app.key.clone(), other, manager.id.to_string()];
+    let (status, stdout, stderr) =
+        tokio::task::spawn_blocking(move || run_scenario(&python, &args)).await.expect("scenario task");
+    assert!(
+        status == Some(0) && stdout.lines().any(|l| l.trim() == "scenario ok"),
+        "the Python client's scenario failed (exit {status:?})\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+    );
+});

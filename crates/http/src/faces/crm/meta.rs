@@ -15,12 +15,8 @@ pub async fn api_versions(_crm: Crm) -> CrmResult {
 /// `GET /api/credentials`: the key's scopes, site access and reachable sites, and (deprecated in
 /// RetailCRM, still sent) the method paths those scopes open.
 pub async fn credentials(crm: Crm) -> CrmResult {
-    let credentials: Vec<String> = ROUTES
-        .iter()
-        .filter(|r| r.scope.is_none_or(|s| crm.key.has_scope(s)))
-        .map(|r| r.path.trim_start_matches("/api/v5").trim_start_matches("/api").to_string())
-        .map(|p| format!("/api/v5{p}"))
-        .collect();
+    let credentials: Vec<String> =
+        ROUTES.iter().filter(|r| r.scope.is_none_or(|s| crm.key.has_scope(s))).map(|r| r.path.to_string()).collect();
     let access = match crm.key.sites {
         SiteAccess::Full => "access_full",
         SiteAccess::Selective(_) => "access_selective",
