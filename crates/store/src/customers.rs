@@ -95,8 +95,10 @@ fn search_text(c: &Customer) -> String {
     format!("{} {} {}", c.full_name(), c.email.as_deref().unwrap_or(""), phones.join(" ")).to_lowercase()
 }
 
+/// A lower-cased address part: the `city` and `region` filters match any case, and SQL `LOWER` folds only
+/// ASCII on SQLite (and under a C locale on PostgreSQL).
 fn address_part(c: &Customer, key: &str) -> Option<String> {
-    c.address.get(key).and_then(Value::as_str).map(str::to_owned)
+    c.address.get(key).and_then(Value::as_str).map(str::to_lowercase)
 }
 
 /// The parts of a custom-field value that filters use: its text and, when numeric, its number.

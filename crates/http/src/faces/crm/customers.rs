@@ -88,7 +88,8 @@ pub async fn upload(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let out = state.store.upload_customers(&site, &docs, crm.actor()).await?;
     let uploaded: Vec<Value> = out.uploaded.iter().map(|(id, ext)| json!({ "id": id, "externalId": ext })).collect();
     if out.failed.is_empty() {
-        return ok(StatusCode::OK, json!({ "uploadedCustomers": uploaded }));
+        // crm-v5.md §2.2: the 200 body carries both lists, `failedCustomers` empty.
+        return ok(StatusCode::OK, json!({ "uploadedCustomers": uploaded, "failedCustomers": [] }));
     }
     let failed: Vec<Value> = out.failed.iter().map(|(ext, _)| json!({ "externalId": ext })).collect();
     let errors: Vec<Value> = out
