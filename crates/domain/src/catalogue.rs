@@ -173,7 +173,9 @@ impl std::fmt::Display for QuantityError {
         match self {
             QuantityError::NotPositive => write!(f, "order_qty must be a positive whole number."),
             QuantityError::NotMultiple(m) => write!(f, "order_qty must be a multiple of min_qty ({m})."),
-            QuantityError::AboveAvailable(max) => write!(f, "order_qty must not exceed {max} for the availability shown."),
+            QuantityError::AboveAvailable(max) => {
+                write!(f, "order_qty must not exceed {max} for the availability shown.")
+            }
         }
     }
 }

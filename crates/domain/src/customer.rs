@@ -90,7 +90,9 @@ impl Customer {
             Ok(Value::Object(m)) => m,
             _ => Map::new(),
         };
-        patch::merge_top_level(&mut doc, input, READ_ONLY);
+        let mut given = input.clone();
+        patch::stringify_numbers(&mut given, &["externalId"]);
+        patch::merge_top_level(&mut doc, &given, READ_ONLY);
         patch::normalise_phones(&mut doc, &mut errors);
         patch::check_string(&doc, "email", 255, &mut errors);
         patch::check_email(&doc, "email", &mut errors);

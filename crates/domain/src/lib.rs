@@ -14,6 +14,7 @@ pub mod order;
 pub mod page;
 pub mod patch;
 pub mod reference;
+pub mod signature;
 pub mod telephony;
 pub mod time;
 

@@ -17,6 +17,8 @@ pub struct HttpConfig {
     pub redis_url: Option<String>,
     /// The address clients reach this server at, reported by `/api/system-info`.
     pub public_url: String,
+    /// How long a parts-face position signature (`_`) stays valid, in seconds.
+    pub token_lifetime_secs: i64,
 }
 
 impl Default for HttpConfig {
@@ -28,6 +30,7 @@ impl Default for HttpConfig {
             body_limit: 10 * 1024 * 1024,
             redis_url: None,
             public_url: "http://127.0.0.1:8080".into(),
+            token_lifetime_secs: 3600,
         }
     }
 }

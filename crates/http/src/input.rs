@@ -38,14 +38,6 @@ impl Input {
         let path = parts.uri.path().to_string();
         let face = Face::of(&path);
         let query = parse_urlencoded(parts.uri.query().unwrap_or("").as_bytes());
-        let declared = parts
-            .headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|n| n > limit) {
-            return Err(face.error(StatusCode::PAYLOAD_TOO_LARGE, "Request entity too large"));
-        }
         let raw_body = match Limited::new(body, limit).collect().await {
             Ok(collected) => collected.to_bytes(),
             Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {

@@ -33,19 +33,32 @@ pub struct AppState {
     pub config: Arc<HttpConfig>,
     /// Rate limiters.
     pub limiter: Arc<ratelimit::Limiter>,
+    /// The server secret that seals parts-face position signatures; made once per database.
+    pub secret: Arc<Vec<u8>>,
 }
 
 impl AppState {
     /// Builds the state; connects to Redis when the config names it.
     pub async fn new(store: Store, config: HttpConfig) -> Result<AppState, String> {
         let limiter = ratelimit::Limiter::new(&config).await?;
-        Ok(AppState { store, config: Arc::new(config), limiter: Arc::new(limiter) })
+        let fresh: String = {
+            use rand::Rng;
+            rand::rng().sample_iter(rand::distr::Alphanumeric).take(48).map(char::from).collect()
+        };
+        let secret = store.meta_init("parts_secret", &fresh).await.map_err(|e| e.to_string())?;
+        Ok(AppState {
+            store,
+            config: Arc::new(config),
+            limiter: Arc::new(limiter),
+            secret: Arc::new(secret.into_bytes()),
+        })
     }
 }
 
 /// The whole application: every face, the OpenAPI document, and the shared layers.
 pub fn router(state: AppState) -> Router {
     let api = faces::crm::routes()
+        .merge(faces::parts::routes())
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .fallback(envelope::not_found)
         .method_not_allowed_fallback(envelope::method_not_allowed)

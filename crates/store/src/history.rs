@@ -44,6 +44,8 @@ pub struct HistoryFilter {
     pub entity_id: Option<i64>,
     /// Only records of the entity with this external id.
     pub entity_external_id: Option<String>,
+    /// Only records of entities on these sites (the caller's); empty means no restriction.
+    pub sites: Vec<String>,
 }
 
 /// A record about to be written.
@@ -126,6 +128,15 @@ impl Store {
             };
             wh.push(&format!(" AND h.{} IN (SELECT id FROM {parent} WHERE external_id = ", kind.id_column()))
                 .bind(Arg::Text(ext.clone()))
+                .push(")");
+        }
+        if !filter.sites.is_empty() {
+            let parent = match kind {
+                Entity::Order => "orders",
+                Entity::Customer => "customers",
+            };
+            wh.push(&format!(" AND h.{} IN (SELECT id FROM {parent} WHERE site IN ", kind.id_column()))
+                .bind_list(filter.sites.iter().cloned().map(Arg::Text))
                 .push(")");
         }
         let count = wh.with_prefix(&format!("SELECT COUNT(*) FROM {} h", kind.table()));

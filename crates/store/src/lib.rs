@@ -6,18 +6,22 @@
 //! what `Any` carries, so the SQL is written once. What really differs is kept in [`Backend`]: the
 //! migrations folder, how a write transaction starts, and how history ids are kept in commit order.
 
+mod catalogue;
 mod customers;
 mod history;
 mod keys;
 mod orders;
+mod parts;
 mod references;
 mod sql;
 mod telephony;
 
+pub use catalogue::{CatalogueRow, Cross, Inventory, PartRow, StockLevel, WarehouseTerms};
 pub use customers::{CustomerFilter, CustomerLookup, UploadOutcome};
 pub use history::HistoryFilter;
 pub use keys::NewKey;
 pub use orders::{CustomFieldCondition, NumberRange, OrderFilter, OrderLookup, OrderStatusRow};
+pub use parts::PartsOrder;
 pub use telephony::{CallUpload, ManagerMatch};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

@@ -194,13 +194,14 @@ struct Books {
     payment_types: Vec<(String, Map<String, Value>)>,
     payment_statuses: Vec<(String, Map<String, Value>)>,
     product_statuses: Vec<(String, Map<String, Value>)>,
-    warehouses: Vec<String>,
+    warehouses: Vec<(String, i64)>,
     sites: Vec<String>,
 }
 
 impl Books {
     async fn read(tx: &mut Tx) -> StoreResult<Books> {
-        let warehouses: Vec<(String,)> = sqlx::query_as("SELECT code FROM warehouses").fetch_all(&mut **tx).await?;
+        let warehouses: Vec<(String, i64)> =
+            sqlx::query_as("SELECT code, id FROM warehouses").fetch_all(&mut **tx).await?;
         let sites: Vec<(String,)> = sqlx::query_as("SELECT code FROM sites").fetch_all(&mut **tx).await?;
         Ok(Books {
             statuses: ref_codes(tx, ReferenceKind::Status).await?,
@@ -210,7 +211,7 @@ impl Books {
             payment_types: ref_codes(tx, ReferenceKind::PaymentType).await?,
             payment_statuses: ref_codes(tx, ReferenceKind::PaymentStatus).await?,
             product_statuses: ref_codes(tx, ReferenceKind::ProductStatus).await?,
-            warehouses: warehouses.into_iter().map(|w| w.0).collect(),
+            warehouses,
             sites: sites.into_iter().map(|s| s.0).collect(),
         })
     }
@@ -223,6 +224,29 @@ impl Books {
 
     fn has(book: &[(String, Map<String, Value>)], code: &str) -> bool {
         book.iter().any(|(c, _)| c == code)
+    }
+
+    /// Whether a status belongs to the `cancel` group (a cancelled order holds no stock).
+    fn is_cancelled(&self, status: &str) -> bool {
+        self.statuses.iter().any(|(c, a)| c == status && a.get("group").and_then(Value::as_str) == Some("cancel"))
+    }
+
+    /// The stock an order holds: (offer, warehouse id, quantity) per line with an offer, from the
+    /// line's warehouse or else the order's shipment store. Test and cancelled orders hold none.
+    fn wanted_reservations(&self, o: &Order) -> Vec<(i64, i64, i64)> {
+        if o.is_test || self.is_cancelled(&o.status) {
+            return Vec::new();
+        }
+        o.items
+            .iter()
+            .filter_map(|i| {
+                let offer = i.offer.as_ref()?.id;
+                let code = i.warehouse.as_deref().or(o.shipment_store.as_deref())?;
+                let warehouse = self.warehouses.iter().find(|(c, _)| c == code)?.1;
+                let qty = i.quantity.trunc().to_string().parse::<i64>().ok()?;
+                Some((offer, warehouse, qty))
+            })
+            .collect()
     }
 
     fn paid_statuses(&self) -> Vec<String> {
@@ -259,7 +283,7 @@ impl Books {
         if let Some(d) = o.delivery.code.as_deref().filter(|d| !Books::has(&self.delivery_types, d)) {
             errors.insert("delivery.code".into(), format!("Delivery type '{d}' does not exist."));
         }
-        if let Some(s) = o.shipment_store.as_deref().filter(|s| !self.warehouses.iter().any(|w| w == *s)) {
+        if let Some(s) = o.shipment_store.as_deref().filter(|s| !self.warehouses.iter().any(|(w, _)| w == *s)) {
             errors.insert("shipmentStore".into(), format!("Store '{s}' does not exist."));
         }
         for (i, item) in o.items.iter().enumerate() {
@@ -661,6 +685,7 @@ impl Store {
         let mut items = std::mem::take(&mut o.items);
         self.write_items(tx, o.id, &[], &mut items, now).await?;
         o.items = items;
+        self.sync_reservations(tx, o.id, &books.wanted_reservations(&o)).await?;
         self.insert_payments(tx, o.id, &mut o, now).await?;
         replace_custom_fields(tx, "order_custom_fields", "order_id", o.id, &o.custom_fields).await?;
         let snapshot = o.snapshot();
@@ -776,6 +801,7 @@ impl Store {
         let mut items = std::mem::take(&mut new.items);
         self.write_items(&mut tx, id, &old.items, &mut items, now).await?;
         new.items = items;
+        self.sync_reservations(&mut tx, id, &books.wanted_reservations(&new)).await?;
         self.insert_payments(&mut tx, id, &mut new, now).await?;
         let changes = diff_orders(&old, &new);
         if !changes.is_empty() {

@@ -2,6 +2,7 @@
 //! nothing else: no face talks SQL, and no face knows another.
 
 pub mod crm;
+pub mod parts;
 
 /// A documented route: what the router serves and what `/openapi.json` describes, in one place.
 #[derive(Debug, Clone, Copy)]

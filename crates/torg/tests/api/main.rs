@@ -12,6 +12,7 @@ mod crm_meta;
 mod crm_orders;
 mod crm_references;
 mod crm_telephony;
+mod parts;
 mod python_client;
 mod rate_limits;
 mod seeds;

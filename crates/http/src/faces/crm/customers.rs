@@ -147,6 +147,7 @@ pub(super) fn history_filter(
         end: r.date_to("endDate"),
         entity_id: r.int(id_key),
         entity_external_id: r.text(ext_key),
+        sites: crm.sites.clone(),
     };
     r.finish()?;
     Ok((f, page))

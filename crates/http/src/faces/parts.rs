@@ -1,0 +1,426 @@
+//! The parts face: Carreta API v1 (seed 002, `spec/parts-v1.md`).
+//!
+//! A buyer's purchasing software searches by part number, gets one row per offer and warehouse with a
+//! sealed `_` token, and orders a row back with `order_qty`. The key is `api_key` in the query; the key
+//! must hold the `parts` scope and belong to a customer; the key's IP allow-list is enforced. Paths
+//! answer with and without their trailing slash.
+
+use crate::AppState;
+use crate::faces::RouteSpec;
+use crate::input::Input;
+use crate::json_response;
+use crate::params::as_i64;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use rust_decimal::Decimal;
+use serde_json::{Map, Value, json};
+use torg_domain::catalogue::{Availability, check_order_qty, parts_status_display};
+use torg_domain::customer::Customer;
+use torg_domain::history::Actor;
+use torg_domain::key::{ApiKey, KeyOwner, SiteAccess};
+use torg_domain::money::{from_units, to_units};
+use torg_domain::order::Order;
+use torg_domain::page::PageRequest;
+use torg_domain::reference::ReferenceKind;
+use torg_domain::signature::Offered;
+use torg_store::{CustomerLookup, HistoryFilter, OrderFilter, OrderLookup, PartsOrder, StoreError};
+
+/// Every route of the face (each also answers without its trailing slash).
+pub const ROUTES: &[RouteSpec] = &[
+    r("GET", "/v1/profile/", "get_profile", "The key's buyer: name, city, e-mail, phone, balance"),
+    r("GET", "/v1/search/", "search_parts", "Offers for a part number and its analogues, per warehouse"),
+    r("POST", "/v1/order/", "create_parts_order", "Order one signed search row (`test=on` for a test order)"),
+    r("GET", "/v1/order/", "list_parts_orders", "The buyer's orders, newest first, 100 a page"),
+    r("GET", "/v1/order/{id}/", "get_parts_order", "One order"),
+    r("GET", "/v1/order/{id}/history/", "list_parts_order_history", "What happened to an order"),
+];
+
+const fn r(method: &'static str, path: &'static str, operation: &'static str, summary: &'static str) -> RouteSpec {
+    RouteSpec { method, path, operation, summary, scope: Some("parts"), tag: "parts" }
+}
+
+/// The face's router.
+pub fn routes() -> Router<AppState> {
+    let mut router = Router::new();
+    for path in ["/v1/profile/", "/v1/profile"] {
+        router = router.route(path, get(profile));
+    }
+    for path in ["/v1/search/", "/v1/search"] {
+        router = router.route(path, get(search));
+    }
+    for path in ["/v1/order/", "/v1/order"] {
+        router = router.route(path, get(list).post(create));
+    }
+    for path in ["/v1/order/{id}/", "/v1/order/{id}"] {
+        router = router.route(path, get(one));
+    }
+    for path in ["/v1/order/{id}/history/", "/v1/order/{id}/history"] {
+        router = router.route(path, get(history));
+    }
+    router
+}
+
+/// A failure in the face's shape: `{"error": …}`, with `fields` for field problems.
+#[derive(Debug)]
+pub struct PartsError(StatusCode, Value);
+
+impl PartsError {
+    fn unauthorized() -> Self {
+        PartsError(StatusCode::UNAUTHORIZED, json!({ "error": "Unauthorized." }))
+    }
+
+    fn not_found() -> Self {
+        PartsError(StatusCode::NOT_FOUND, json!({ "error": "Not found." }))
+    }
+
+    fn field(field: &str, message: &str) -> Self {
+        PartsError(StatusCode::BAD_REQUEST, json!({ "error": message, "fields": { field: [message] } }))
+    }
+}
+
+impl IntoResponse for PartsError {
+    fn into_response(self) -> Response {
+        json_response(self.0, &self.1)
+    }
+}
+
+impl From<StoreError> for PartsError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Domain(torg_domain::DomainError::Invalid(f)) => {
+                let message = f.values().next().cloned().unwrap_or_else(|| "Invalid request.".into());
+                let fields: Map<String, Value> = f.into_iter().map(|(k, v)| (k, json!([v]))).collect();
+                PartsError(StatusCode::BAD_REQUEST, json!({ "error": message, "fields": fields }))
+            }
+            StoreError::Domain(torg_domain::DomainError::NotFound(_)) => PartsError::not_found(),
+            StoreError::Domain(other) => PartsError(StatusCode::BAD_REQUEST, json!({ "error": other.to_string() })),
+            other => {
+                tracing::error!(error = %other, "store failed");
+                PartsError(StatusCode::INTERNAL_SERVER_ERROR, json!({ "error": "Internal server error." }))
+            }
+        }
+    }
+}
+
+type PartsResult = Result<Response, PartsError>;
+
+/// An authenticated buyer.
+pub struct Parts {
+    key: ApiKey,
+    customer: Customer,
+    site: String,
+    input: Input,
+}
+
+impl FromRequest<AppState> for Parts {
+    type Rejection = Response;
+
+    async fn from_request(req: Request<Body>, state: &AppState) -> Result<Self, Self::Rejection> {
+        let input = Input::read(req, state.config.body_limit).await?;
+        let denied = || PartsError::unauthorized().into_response();
+        let Some(plain) = input.query.get("api_key").and_then(Value::as_str).filter(|k| !k.is_empty()) else {
+            return Err(denied());
+        };
+        let key = match state.store.find_key(plain).await {
+            Ok(Some(k)) => k,
+            Ok(None) => return Err(denied()),
+            Err(e) => return Err(PartsError::from(e).into_response()),
+        };
+        let Some(KeyOwner::Customer(customer_id)) = key.owner else { return Err(denied()) };
+        if !key.has_scope("parts") || !key.allows_ip(input.ip) {
+            return Err(denied());
+        }
+        let customer = match state.store.get_customer(&CustomerLookup::Id(customer_id)).await {
+            Ok(Some((c, _))) => c,
+            Ok(None) => return Err(denied()),
+            Err(e) => return Err(PartsError::from(e).into_response()),
+        };
+        let site = match &key.sites {
+            SiteAccess::Selective(sites) if !sites.is_empty() && !sites.contains(&customer.site) => sites[0].clone(),
+            _ => customer.site.clone(),
+        };
+        Ok(Parts { key, customer, site, input })
+    }
+}
+
+fn money(d: Decimal) -> String {
+    format!("{:.2}", d.round_dp(2))
+}
+
+/// `GET /v1/profile/`.
+async fn profile(State(state): State<AppState>, parts: Parts) -> PartsResult {
+    let c = &parts.customer;
+    let balance = state.store.customer_balance(c.id).await?;
+    let body = json!({
+        "balance": money(balance),
+        "city": c.address.get("city").and_then(Value::as_str).unwrap_or(""),
+        "email": c.email.clone().unwrap_or_default(),
+        "name": c.full_name(),
+        "phone": c.phones.first().map(|p| p.number.clone()).unwrap_or_default(),
+    });
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+/// `GET /v1/search/?q=`.
+async fn search(State(state): State<AppState>, parts: Parts) -> PartsResult {
+    let q = parts.input.query.get("q").and_then(Value::as_str).unwrap_or("").to_string();
+    let rows = state.store.search_parts(&q).await?;
+    let now = torg_domain::time::now();
+    let objects: Vec<Value> = rows
+        .iter()
+        .map(|row| {
+            let offered = Offered {
+                offer_id: row.offer_id,
+                warehouse_id: row.warehouse_id,
+                price_units: to_units(row.price),
+                period_min: row.period_min,
+                period_max: row.period_max,
+                min_qty: row.min_qty,
+                qty: row.shown.display(),
+                key_id: parts.key.id,
+                issued_at: now,
+            };
+            json!({
+                "_": offered.seal(&state.secret),
+                "code": row.article,
+                "desc": row.description,
+                "is_cross": row.is_cross,
+                "maker": row.brand,
+                "min_qty": row.min_qty,
+                "name": row.name,
+                "period_max": row.period_max,
+                "period_min": row.period_min,
+                "price": money(row.price),
+                "qty": row.shown.display(),
+                "source": row.warehouse,
+                "stat": row.probability,
+            })
+        })
+        .collect();
+    Ok(json_response(StatusCode::OK, &json!({ "objects": objects })))
+}
+
+/// Reads a whole number given as a JSON number or a string.
+fn whole(v: Option<&Value>) -> Option<i64> {
+    match v? {
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
+        other => as_i64(other),
+    }
+}
+
+/// `POST /v1/order/`: orders a search row back, checked against its `_` token.
+async fn create(State(state): State<AppState>, parts: Parts) -> PartsResult {
+    let body = &parts.input.body;
+    let token = body
+        .get("_")
+        .and_then(Value::as_str)
+        .ok_or_else(|| PartsError::field("_", "The position signature \"_\" is required."))?;
+    let now = torg_domain::time::now();
+    let offered = Offered::open(token, &state.secret, parts.key.id, now, state.config.token_lifetime_secs)
+        .map_err(|e| PartsError::field("_", &e.to_string()))?;
+    // The echoed row must be the row that was signed: a changed price or availability is tampering.
+    let price = match body.get("price") {
+        None => None,
+        Some(Value::String(s)) => Some(
+            s.trim().parse::<Decimal>().map_err(|_| PartsError::field("price", "price must be a decimal number."))?,
+        ),
+        Some(Value::Number(n)) => Some(
+            n.to_string()
+                .parse::<Decimal>()
+                .map_err(|_| PartsError::field("price", "price must be a decimal number."))?,
+        ),
+        Some(_) => return Err(PartsError::field("price", "price must be a decimal number.")),
+    };
+    if price.is_some_and(|p| to_units(p) != offered.price_units) {
+        return Err(PartsError::field("price", "The row was altered: price differs from the signed offer."));
+    }
+    if let Some(q) = body.get("qty") {
+        let shown = q.as_str().map(str::to_owned).unwrap_or_else(|| q.to_string());
+        if shown.trim() != offered.qty {
+            return Err(PartsError::field("qty", "The row was altered: qty differs from the signed offer."));
+        }
+    }
+    for (field, signed) in
+        [("min_qty", offered.min_qty), ("period_min", offered.period_min), ("period_max", offered.period_max)]
+    {
+        if body.get(field).is_some() && whole(body.get(field)) != Some(signed) {
+            return Err(PartsError::field(
+                field,
+                &format!("The row was altered: {field} differs from the signed offer."),
+            ));
+        }
+    }
+    let order_qty = match body.get("order_qty") {
+        None => return Err(PartsError::field("order_qty", "order_qty is required.")),
+        v => whole(v).ok_or_else(|| PartsError::field("order_qty", "order_qty must be a whole number."))?,
+    };
+    let shown = Availability::parse(&offered.qty)
+        .ok_or_else(|| PartsError::field("_", "The position signature \"_\" is invalid."))?;
+    check_order_qty(order_qty, shown, offered.min_qty).map_err(|e| PartsError::field("order_qty", &e.to_string()))?;
+    let comment = match body.get("client_comment") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.chars().count() > 50 => {
+            return Err(PartsError::field("client_comment", "client_comment must be 50 characters or fewer."));
+        }
+        Some(Value::String(s)) => Some(s.clone()).filter(|s| !s.is_empty()),
+        Some(_) => return Err(PartsError::field("client_comment", "client_comment must be a string.")),
+    };
+    let test = parts.input.query.get("test").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("on"));
+    let order = state
+        .store
+        .place_parts_order(
+            &PartsOrder {
+                site: parts.site.clone(),
+                customer_id: parts.customer.id,
+                offer_id: offered.offer_id,
+                warehouse_id: offered.warehouse_id,
+                price: from_units(offered.price_units),
+                period_min: offered.period_min,
+                period_max: offered.period_max,
+                quantity: order_qty,
+                comment,
+                test,
+            },
+            Actor::Api(parts.key.id),
+            &state.config.zone,
+        )
+        .await?;
+    let codes = status_codes(&state).await?;
+    Ok(json_response(StatusCode::CREATED, &render(&order, &codes, &state.config.zone)))
+}
+
+/// Status code → parts-face number, from the status reference.
+async fn status_codes(state: &AppState) -> Result<Vec<(String, i64)>, PartsError> {
+    Ok(state
+        .store
+        .list_refs(ReferenceKind::Status)
+        .await?
+        .into_iter()
+        .map(|s| {
+            let n = s.attrs.get("partsCode").and_then(Value::as_i64).unwrap_or(3);
+            (s.code, n)
+        })
+        .collect())
+}
+
+fn iso(zone: &torg_domain::time::Zone, secs: i64) -> String {
+    zone.datetime(secs).replacen(' ', "T", 1)
+}
+
+/// An order as the parts face shows it: its first line, priced and counted.
+fn render(o: &Order, codes: &[(String, i64)], zone: &torg_domain::time::Zone) -> Value {
+    let code = codes.iter().find(|(c, _)| *c == o.status).map_or(3, |(_, n)| *n);
+    let item = o.items.first();
+    let attr = |k: &str| item.and_then(|i| i.attrs.get(k)).cloned().unwrap_or(Value::Null);
+    let mut v = json!({
+        "id": o.id,
+        "number": o.number,
+        "status": code,
+        "status_display": parts_status_display(code),
+        "comment": o.manager_comment.clone().unwrap_or_default(),
+        "client_comment": o.customer_comment.clone().unwrap_or_default(),
+        "created": iso(zone, o.created_at),
+        "code": attr("code"),
+        "maker": attr("maker"),
+        "name": item.and_then(|i| i.product_name.clone()).unwrap_or_default(),
+        "price": money(item.map(|i| i.initial_price).unwrap_or_default()),
+        "period_min": attr("periodMin"),
+        "period_max": attr("periodMax"),
+        "order_qty": item.map(|i| i.quantity.trunc().to_string().parse::<i64>().unwrap_or(0)).unwrap_or(0),
+        "total": money(o.total_summ()),
+    });
+    if o.is_test {
+        v["test"] = json!(true);
+    }
+    v
+}
+
+/// `GET /v1/order/?page=&client_comment=`: the buyer's orders, newest first, 100 a page.
+async fn list(State(state): State<AppState>, parts: Parts) -> PartsResult {
+    let page = whole(parts.input.query.get("page")).unwrap_or(1);
+    if page < 1 {
+        return Err(PartsError::field("page", "page must be 1 or more."));
+    }
+    let filter = OrderFilter {
+        sites: state.store.list_sites().await?.into_iter().map(|s| s.code).collect(),
+        customer_id: Some(parts.customer.id),
+        customer_comment: parts
+            .input
+            .query
+            .get("client_comment")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .filter(|c| !c.is_empty()),
+        ..OrderFilter::default()
+    };
+    let (orders, _) = state
+        .store
+        .list_orders(&filter, PageRequest { limit: 100, page: u32::try_from(page).unwrap_or(u32::MAX) })
+        .await?;
+    let codes = status_codes(&state).await?;
+    let objects: Vec<Value> = orders.iter().map(|o| render(o, &codes, &state.config.zone)).collect();
+    Ok(json_response(StatusCode::OK, &json!({ "objects": objects })))
+}
+
+/// The buyer's order `id`, or 404 (another buyer's order is not found either).
+async fn own_order(state: &AppState, parts: &Parts, id: &str) -> Result<Order, PartsError> {
+    let id: i64 = id.parse().map_err(|_| PartsError::not_found())?;
+    match state.store.get_order(&OrderLookup::Id(id)).await? {
+        Some(o) if o.customer_id == Some(parts.customer.id) => Ok(o),
+        _ => Err(PartsError::not_found()),
+    }
+}
+
+/// `GET /v1/order/<id>/`.
+async fn one(State(state): State<AppState>, Path(id): Path<String>, parts: Parts) -> PartsResult {
+    let order = own_order(&state, &parts, &id).await?;
+    let codes = status_codes(&state).await?;
+    Ok(json_response(StatusCode::OK, &render(&order, &codes, &state.config.zone)))
+}
+
+/// `GET /v1/order/<id>/history/`: the order's history records, told as sentences.
+async fn history(State(state): State<AppState>, Path(id): Path<String>, parts: Parts) -> PartsResult {
+    let order = own_order(&state, &parts, &id).await?;
+    let codes = status_codes(&state).await?;
+    let statuses = state.store.list_refs(ReferenceKind::Status).await?;
+    let name_of = |v: &Value| {
+        let code = v.get("code").and_then(Value::as_str).unwrap_or("");
+        statuses.iter().find(|s| s.code == code).map_or(code.to_string(), |s| s.name.clone())
+    };
+    let filter = HistoryFilter { entity_id: Some(order.id), ..HistoryFilter::default() };
+    let mut objects = Vec::new();
+    let mut page = 1;
+    loop {
+        let (records, total) = state.store.order_history(&filter, PageRequest { limit: 100, page }).await?;
+        for h in &records {
+            let comment = if h.created {
+                let code = codes
+                    .iter()
+                    .find(|(c, _)| Some(c.as_str()) == h.entity.get("status").and_then(Value::as_str))
+                    .map_or(2, |(_, n)| *n);
+                let total = Order::from_snapshot(&h.entity).map(|o| o.total_summ()).unwrap_or_default();
+                format!("Создан со статусом \"{}\" на сумму {} руб.", parts_status_display(code), money(total))
+            } else {
+                match h.field.as_deref() {
+                    Some("status") => {
+                        format!("Статус изменён: \"{}\" → \"{}\"", name_of(&h.old_value), name_of(&h.new_value))
+                    }
+                    Some("track_number") => format!("Трек-номер: {}", h.new_value.as_str().unwrap_or("")),
+                    Some("manager_comment") => format!("Комментарий: {}", h.new_value.as_str().unwrap_or("")),
+                    Some(f) => format!("Изменено: {f}"),
+                    None => "Изменён".to_string(),
+                }
+            };
+            objects.push(json!({ "comment": comment, "created": iso(&state.config.zone, h.created_at) }));
+        }
+        if u64::from(page) * 100 >= total {
+            break;
+        }
+        page += 1;
+    }
+    Ok(json_response(StatusCode::OK, &json!({ "objects": objects })))
+}

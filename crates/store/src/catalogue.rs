@@ -1,0 +1,636 @@
+//! The catalogue: products by brand and part number, their offers, cross-references, stock per
+//! warehouse, prices; part-number search; stock reservations for orders.
+
+use crate::sql::{Arg, Sql};
+use crate::{Store, StoreResult, Tx, flag};
+use rust_decimal::Decimal;
+use sqlx::Row;
+use torg_domain::DomainError;
+use torg_domain::catalogue::{Availability, Display, normalize_brand, normalize_number};
+use torg_domain::money::{from_units, to_units};
+
+/// One line of a catalogue load: a part at a warehouse with its stock and price.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatalogueRow {
+    /// Part number as the supplier lists it.
+    pub article: String,
+    /// Brand.
+    pub brand: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Warehouse code (created if new).
+    pub warehouse: String,
+    /// Stock as reported.
+    pub quantity: Availability,
+    /// Selling price at that warehouse.
+    pub price: Decimal,
+    /// Minimum order quantity and step.
+    pub min_qty: i64,
+    /// Delivery days, least.
+    pub period_min: Option<i64>,
+    /// Delivery days, most.
+    pub period_max: Option<i64>,
+}
+
+/// A cross-reference between two part numbers of (possibly) different brands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cross {
+    /// Part number.
+    pub article: String,
+    /// Its brand.
+    pub brand: String,
+    /// The analogue's part number.
+    pub cross_article: String,
+    /// The analogue's brand.
+    pub cross_brand: String,
+}
+
+/// One offer at one warehouse, as search finds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartRow {
+    /// Whether the row is an analogue of the number searched.
+    pub is_cross: bool,
+    /// Offer id.
+    pub offer_id: i64,
+    /// Warehouse id.
+    pub warehouse_id: i64,
+    /// Warehouse code.
+    pub warehouse: String,
+    /// Part number as listed.
+    pub article: String,
+    /// Brand.
+    pub brand: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Price.
+    pub price: Decimal,
+    /// Availability as buyers see it.
+    pub shown: Availability,
+    /// Units free to sell when known exactly.
+    pub free: Option<i64>,
+    /// Minimum order quantity.
+    pub min_qty: i64,
+    /// Delivery days, least.
+    pub period_min: i64,
+    /// Delivery days, most.
+    pub period_max: i64,
+    /// Supply probability, percent.
+    pub probability: Option<i64>,
+}
+
+/// Warehouse delivery terms and how it shows stock.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WarehouseTerms {
+    /// Delivery days, least.
+    pub period_min: i64,
+    /// Delivery days, most.
+    pub period_max: i64,
+    /// Supply probability, percent.
+    pub probability: Option<i64>,
+    /// How exact stock is shown.
+    pub display: Display,
+}
+
+/// A stock level to set: an offer at a warehouse.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StockLevel {
+    /// Offer id.
+    pub offer_id: i64,
+    /// Warehouse code.
+    pub warehouse: String,
+    /// Units available (exact).
+    pub available: i64,
+    /// Purchase price, if given.
+    pub purchase_price: Option<Decimal>,
+}
+
+/// The stock of an offer across warehouses, as inventories report it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inventory {
+    /// Offer id.
+    pub offer_id: i64,
+    /// Offer external id.
+    pub external_id: Option<String>,
+    /// Offer XML id.
+    pub xml_id: Option<String>,
+    /// Per warehouse: (code, available, reserved, purchase price).
+    pub stores: Vec<(String, i64, i64, Option<Decimal>)>,
+}
+
+const SEARCH: &str = "
+SELECT 0 AS is_cross, o.id AS offer_id, w.id AS warehouse_id, w.code AS warehouse, p.article, p.brand, p.name,
+       p.description, COALESCE(s.price, o.price) AS price, s.available, s.reserved, s.reported,
+       COALESCE(s.min_qty, o.min_qty) AS min_qty, COALESCE(s.period_min, w.period_min) AS period_min,
+       COALESCE(s.period_max, w.period_max) AS period_max, w.probability, w.display
+FROM products p
+JOIN offers o ON o.product_id = p.id AND o.active = 1
+JOIN stock s ON s.offer_id = o.id
+JOIN warehouses w ON w.id = s.warehouse_id AND w.active = 1
+WHERE p.article_norm = $1 AND p.active = 1
+UNION ALL
+SELECT 1 AS is_cross, o.id, w.id, w.code, p.article, p.brand, p.name,
+       p.description, COALESCE(s.price, o.price), s.available, s.reserved, s.reported,
+       COALESCE(s.min_qty, o.min_qty), COALESCE(s.period_min, w.period_min),
+       COALESCE(s.period_max, w.period_max), w.probability, w.display
+FROM crosses c
+JOIN products p ON p.article_norm = c.cross_norm AND p.brand_norm = c.cross_brand_norm AND p.active = 1
+JOIN offers o ON o.product_id = p.id AND o.active = 1
+JOIN stock s ON s.offer_id = o.id
+JOIN warehouses w ON w.id = s.warehouse_id AND w.active = 1
+WHERE c.article_norm = $1 AND c.cross_norm <> $1";
+
+/// Reads a search row; a sold-out row is `None` unless `keep_sold_out` (an order check wants to say
+/// how many are left rather than that the offer is gone).
+fn part_row(r: &sqlx::any::AnyRow, keep_sold_out: bool) -> StoreResult<Option<PartRow>> {
+    let available: i64 = r.try_get("available")?;
+    let reserved: i64 = r.try_get("reserved")?;
+    let reported: Option<String> = r.try_get("reported")?;
+    let display = Display::parse(&r.try_get::<String, _>("display")?).unwrap_or_default();
+    let (shown, free) = match reported.as_deref().and_then(Availability::parse) {
+        Some(a) if !matches!(a, Availability::Exact(_)) => (a, None),
+        _ => {
+            let free = (available - reserved).max(0);
+            if free == 0 && !keep_sold_out {
+                return Ok(None);
+            }
+            (display.show(free), Some(free))
+        }
+    };
+    Ok(Some(PartRow {
+        is_cross: flag(r.try_get("is_cross")?),
+        offer_id: r.try_get("offer_id")?,
+        warehouse_id: r.try_get("warehouse_id")?,
+        warehouse: r.try_get("warehouse")?,
+        article: r.try_get::<Option<String>, _>("article")?.unwrap_or_default(),
+        brand: r.try_get::<Option<String>, _>("brand")?.unwrap_or_default(),
+        name: r.try_get("name")?,
+        description: r.try_get::<Option<String>, _>("description")?.unwrap_or_default(),
+        price: from_units(r.try_get("price")?),
+        shown,
+        free,
+        min_qty: r.try_get::<i64, _>("min_qty")?.max(1),
+        period_min: r.try_get("period_min")?,
+        period_max: r.try_get("period_max")?,
+        probability: r.try_get("probability")?,
+    }))
+}
+
+impl Store {
+    /// Every offer at every warehouse with stock for a part number and its analogues: the number's own
+    /// rows first, then analogues, each group cheapest first.
+    pub async fn search_parts(&self, query: &str) -> StoreResult<Vec<PartRow>> {
+        let norm = normalize_number(query);
+        if norm.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(SEARCH).bind(&norm).fetch_all(self.reader()).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            if let Some(row) = part_row(r, false)? {
+                out.push(row);
+            }
+        }
+        out.sort_by(|a, b| a.is_cross.cmp(&b.is_cross).then(a.price.cmp(&b.price)).then(a.offer_id.cmp(&b.offer_id)));
+        Ok(out)
+    }
+
+    /// One offer at one warehouse, read inside a write (to check an order against the current state).
+    pub(crate) async fn part_row_in(
+        &self,
+        tx: &mut Tx,
+        offer_id: i64,
+        warehouse_id: i64,
+    ) -> StoreResult<Option<PartRow>> {
+        let sql = SEARCH
+            .split("UNION ALL")
+            .next()
+            .unwrap_or(SEARCH)
+            .replace("WHERE p.article_norm = $1 AND p.active = 1", "WHERE o.id = $1 AND w.id = $2");
+        let row =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(offer_id).bind(warehouse_id).fetch_optional(&mut **tx).await?;
+        match row {
+            Some(r) => part_row(&r, true),
+            None => Ok(None),
+        }
+    }
+
+    /// Loads catalogue rows in one transaction: products by brand and number (updated in place), one
+    /// offer per product, warehouses created when new, stock and price per warehouse.
+    pub async fn load_catalogue(&self, rows: &[CatalogueRow]) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let now = torg_domain::time::now();
+        for row in rows {
+            let product = self
+                .upsert_product_in(&mut tx, &row.article, &row.brand, &row.name, row.description.as_deref(), now)
+                .await?;
+            let offer =
+                self.product_offer_in(&mut tx, product, &row.name, &row.article, row.price, row.min_qty).await?;
+            let warehouse = self.warehouse_id_in(&mut tx, &row.warehouse, None, now).await?;
+            let (available, reported) = match row.quantity {
+                Availability::Exact(n) => (n, None),
+                other => (0, Some(other.display())),
+            };
+            sqlx::query(
+                "INSERT INTO stock (offer_id, warehouse_id, available, reserved, reported, price, min_qty, period_min, period_max, updated_at)
+                 VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $9)
+                 ON CONFLICT (offer_id, warehouse_id) DO UPDATE SET available = excluded.available, reported = excluded.reported,
+                 price = excluded.price, min_qty = excluded.min_qty, period_min = excluded.period_min,
+                 period_max = excluded.period_max, updated_at = excluded.updated_at",
+            )
+            .bind(offer)
+            .bind(warehouse)
+            .bind(available)
+            .bind(reported)
+            .bind(to_units(row.price))
+            .bind(row.min_qty.max(1))
+            .bind(row.period_min)
+            .bind(row.period_max)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Creates or updates a product by brand and number; returns its id.
+    pub(crate) async fn upsert_product_in(
+        &self,
+        tx: &mut Tx,
+        article: &str,
+        brand: &str,
+        name: &str,
+        description: Option<&str>,
+        now: i64,
+    ) -> StoreResult<i64> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO products (article, brand, name, description, article_norm, brand_norm, active, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 1, $7)
+             ON CONFLICT (brand_norm, article_norm) DO UPDATE SET article = excluded.article, brand = excluded.brand,
+             name = excluded.name, description = COALESCE(excluded.description, products.description)
+             RETURNING id",
+        )
+        .bind(article.trim())
+        .bind(brand.trim())
+        .bind(name.trim())
+        .bind(description)
+        .bind(normalize_number(article))
+        .bind(normalize_brand(brand))
+        .bind(now)
+        .fetch_one(&mut **tx)
+        .await?;
+        Ok(id)
+    }
+
+    /// The product's first offer, created when it has none; name, number, price and step kept current.
+    async fn product_offer_in(
+        &self,
+        tx: &mut Tx,
+        product: i64,
+        name: &str,
+        article: &str,
+        price: Decimal,
+        min_qty: i64,
+    ) -> StoreResult<i64> {
+        let existing: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM offers WHERE product_id = $1 ORDER BY id LIMIT 1")
+                .bind(product)
+                .fetch_optional(&mut **tx)
+                .await?;
+        match existing {
+            Some((id,)) => {
+                sqlx::query("UPDATE offers SET name = $1, article = $2, min_qty = $3 WHERE id = $4")
+                    .bind(name)
+                    .bind(article)
+                    .bind(min_qty.max(1))
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(id)
+            }
+            None => Ok(sqlx::query_scalar(
+                "INSERT INTO offers (product_id, name, article, price, active, min_qty) VALUES ($1, $2, $3, $4, 1, $5) RETURNING id",
+            )
+            .bind(product)
+            .bind(name)
+            .bind(article)
+            .bind(to_units(price))
+            .bind(min_qty.max(1))
+            .fetch_one(&mut **tx)
+            .await?),
+        }
+    }
+
+    /// The id of warehouse `code`, created (owned by `distributor`) when new.
+    pub(crate) async fn warehouse_id_in(
+        &self,
+        tx: &mut Tx,
+        code: &str,
+        distributor: Option<&str>,
+        now: i64,
+    ) -> StoreResult<i64> {
+        let existing: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM warehouses WHERE code = $1").bind(code).fetch_optional(&mut **tx).await?;
+        if let Some((id,)) = existing {
+            return Ok(id);
+        }
+        Ok(sqlx::query_scalar(
+            "INSERT INTO warehouses (code, name, active, distributor, attrs, created_at) VALUES ($1, $2, 1, $3, '{}', $4) RETURNING id",
+        )
+        .bind(code)
+        .bind(code)
+        .bind(distributor)
+        .bind(now)
+        .fetch_one(&mut **tx)
+        .await?)
+    }
+
+    /// Adds cross-references (both directions); returns how many pairs were new.
+    pub async fn add_crosses(&self, crosses: &[Cross]) -> StoreResult<u64> {
+        let mut tx = self.begin().await?;
+        let mut added = 0;
+        for c in crosses {
+            let a = (normalize_number(&c.article), normalize_brand(&c.brand));
+            let b = (normalize_number(&c.cross_article), normalize_brand(&c.cross_brand));
+            if a == b || a.0.is_empty() || b.0.is_empty() {
+                continue;
+            }
+            for (x, y) in [(&a, &b), (&b, &a)] {
+                added += sqlx::query(
+                    "INSERT INTO crosses (article_norm, brand_norm, cross_norm, cross_brand_norm) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(&x.0)
+                .bind(&x.1)
+                .bind(&y.0)
+                .bind(&y.1)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
+        }
+        tx.commit().await?;
+        Ok(added / 2)
+    }
+
+    /// Sets a warehouse's delivery terms and display; false when no such warehouse.
+    pub async fn set_warehouse_terms(&self, code: &str, terms: &WarehouseTerms) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE warehouses SET period_min = $1, period_max = $2, probability = $3, display = $4 WHERE code = $5",
+        )
+        .bind(terms.period_min)
+        .bind(terms.period_max)
+        .bind(terms.probability)
+        .bind(terms.display.name())
+        .bind(code)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(done > 0)
+    }
+
+    /// Sets exact stock levels (CRM inventories upload); unknown warehouses are an error naming them.
+    pub async fn set_stock_levels(&self, levels: &[StockLevel]) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let now = torg_domain::time::now();
+        for (i, l) in levels.iter().enumerate() {
+            let wh: Option<(i64,)> = sqlx::query_as("SELECT id FROM warehouses WHERE code = $1")
+                .bind(&l.warehouse)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some((wh,)) = wh else {
+                return Err(DomainError::invalid(
+                    format!("offers[{i}].stores.code"),
+                    format!("Store '{}' does not exist.", l.warehouse),
+                )
+                .into());
+            };
+            sqlx::query(
+                "INSERT INTO stock (offer_id, warehouse_id, available, reserved, reported, purchase_price, updated_at)
+                 VALUES ($1, $2, $3, 0, NULL, $4, $5)
+                 ON CONFLICT (offer_id, warehouse_id) DO UPDATE SET available = excluded.available, reported = NULL,
+                 purchase_price = COALESCE(excluded.purchase_price, stock.purchase_price), updated_at = excluded.updated_at",
+            )
+            .bind(l.offer_id)
+            .bind(wh)
+            .bind(l.available.max(0))
+            .bind(l.purchase_price.map(to_units))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Finds offers by id, external id or XML id; `None` for each one not found.
+    pub async fn find_offer_ids(&self, refs: &[torg_domain::order::OfferRef]) -> StoreResult<Vec<Option<i64>>> {
+        use torg_domain::order::OfferRef;
+        let mut out = Vec::with_capacity(refs.len());
+        for r in refs {
+            let row: Option<(i64,)> = match r {
+                OfferRef::Id(i) => {
+                    sqlx::query_as("SELECT id FROM offers WHERE id = $1").bind(*i).fetch_optional(self.reader()).await?
+                }
+                OfferRef::ExternalId(s) => {
+                    sqlx::query_as("SELECT id FROM offers WHERE external_id = $1")
+                        .bind(s)
+                        .fetch_optional(self.reader())
+                        .await?
+                }
+                OfferRef::XmlId(s) => {
+                    sqlx::query_as("SELECT id FROM offers WHERE xml_id = $1")
+                        .bind(s)
+                        .fetch_optional(self.reader())
+                        .await?
+                }
+            };
+            out.push(row.map(|r| r.0));
+        }
+        Ok(out)
+    }
+
+    /// Sets prices of offers by price type; the base (default) type also sets the offer's own price.
+    pub async fn set_prices(&self, prices: &[(i64, String, Option<Decimal>)]) -> StoreResult<()> {
+        let defaults: Vec<String> = self
+            .list_refs(torg_domain::reference::ReferenceKind::PriceType)
+            .await?
+            .into_iter()
+            .filter(|p| p.attr_bool("default"))
+            .map(|p| p.code)
+            .collect();
+        let mut tx = self.begin().await?;
+        for (offer, code, price) in prices {
+            match price {
+                Some(p) => {
+                    sqlx::query(
+                        "INSERT INTO offer_prices (offer_id, price_type, price) VALUES ($1, $2, $3)
+                         ON CONFLICT (offer_id, price_type) DO UPDATE SET price = excluded.price",
+                    )
+                    .bind(offer)
+                    .bind(code)
+                    .bind(to_units(*p))
+                    .execute(&mut *tx)
+                    .await?;
+                    if defaults.contains(code) {
+                        sqlx::query("UPDATE offers SET price = $1 WHERE id = $2")
+                            .bind(to_units(*p))
+                            .bind(offer)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                None => {
+                    sqlx::query("DELETE FROM offer_prices WHERE offer_id = $1 AND price_type = $2")
+                        .bind(offer)
+                        .bind(code)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A page of inventories: offers with their stock per warehouse.
+    pub async fn list_inventories(
+        &self,
+        offer_ids: &[i64],
+        external_ids: &[String],
+        articles: &[String],
+        limit: u32,
+        offset: u64,
+    ) -> StoreResult<(Vec<Inventory>, u64)> {
+        let mut wh = Sql::new(" WHERE 1 = 1");
+        if !offer_ids.is_empty() {
+            wh.push(" AND o.id IN ").bind_list(offer_ids.iter().copied().map(Arg::Int));
+        }
+        if !external_ids.is_empty() {
+            wh.push(" AND o.external_id IN ").bind_list(external_ids.iter().cloned().map(Arg::Text));
+        }
+        if !articles.is_empty() {
+            wh.push(" AND o.article IN ").bind_list(articles.iter().cloned().map(Arg::Text));
+        }
+        let (total,): (i64,) =
+            wh.with_prefix("SELECT COUNT(*) FROM offers o").query_as().fetch_one(self.reader()).await?;
+        let mut list = wh.with_prefix("SELECT o.id, o.external_id, o.xml_id FROM offers o");
+        list.push(" ORDER BY o.id LIMIT ")
+            .bind(Arg::Int(i64::from(limit)))
+            .push(" OFFSET ")
+            .bind(Arg::Int(i64::try_from(offset).unwrap_or(i64::MAX)));
+        let offers: Vec<(i64, Option<String>, Option<String>)> = list.query_as().fetch_all(self.reader()).await?;
+        let mut out: Vec<Inventory> = offers
+            .into_iter()
+            .map(|(offer_id, external_id, xml_id)| Inventory { offer_id, external_id, xml_id, stores: Vec::new() })
+            .collect();
+        if !out.is_empty() {
+            let mut q = Sql::new(
+                "SELECT s.offer_id, w.code, s.available, s.reserved, s.purchase_price FROM stock s JOIN warehouses w ON w.id = s.warehouse_id WHERE s.offer_id IN ",
+            );
+            q.bind_list(out.iter().map(|i| Arg::Int(i.offer_id))).push(" ORDER BY w.code");
+            let rows: Vec<(i64, String, i64, i64, Option<i64>)> = q.query_as().fetch_all(self.reader()).await?;
+            for (offer, code, available, reserved, purchase) in rows {
+                if let Some(inv) = out.iter_mut().find(|i| i.offer_id == offer) {
+                    inv.stores.push((code, available, reserved, purchase.map(from_units)));
+                }
+            }
+        }
+        Ok((out, u64::try_from(total).unwrap_or(0)))
+    }
+
+    /// Brings an order's stock reservations in line with its lines, inside the order's write: `wanted`
+    /// is (offer, warehouse id, quantity) per line. Fails, leaving the write to roll back, when a
+    /// warehouse that counts its stock exactly has too little free.
+    pub(crate) async fn sync_reservations(
+        &self,
+        tx: &mut Tx,
+        order_id: i64,
+        wanted: &[(i64, i64, i64)],
+    ) -> StoreResult<()> {
+        let mut merged: Vec<(i64, i64, i64)> = Vec::new();
+        for &(o, w, q) in wanted {
+            match merged.iter_mut().find(|(mo, mw, _)| *mo == o && *mw == w) {
+                Some(m) => m.2 += q,
+                None => merged.push((o, w, q)),
+            }
+        }
+        let current: Vec<(i64, i64, i64)> =
+            sqlx::query_as("SELECT offer_id, warehouse_id, quantity FROM reservations WHERE order_id = $1")
+                .bind(order_id)
+                .fetch_all(&mut **tx)
+                .await?;
+        // Releases first, so a line moved between warehouses never needs both at once.
+        for &(o, w, q) in &current {
+            let want = merged.iter().find(|(mo, mw, _)| *mo == o && *mw == w).map_or(0, |m| m.2);
+            if want < q {
+                sqlx::query("UPDATE stock SET reserved = reserved - $1 WHERE offer_id = $2 AND warehouse_id = $3")
+                    .bind(q - want)
+                    .bind(o)
+                    .bind(w)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+        let mut held = Vec::with_capacity(merged.len());
+        for &(o, w, want) in &merged {
+            let stock: Option<(i64, i64, Option<String>)> = sqlx::query_as(
+                "SELECT available, reserved, reported FROM stock WHERE offer_id = $1 AND warehouse_id = $2",
+            )
+            .bind(o)
+            .bind(w)
+            .fetch_optional(&mut **tx)
+            .await?;
+            // A line whose offer has no stock row at that warehouse is a back-order: nothing to hold.
+            if stock.is_none() {
+                continue;
+            }
+            let have = current.iter().find(|(co, cw, _)| *co == o && *cw == w).map_or(0, |c| c.2);
+            if want > have {
+                let extra = want - have;
+                // One conditional statement: the check and the reservation cannot be split by another
+                // buyer, on either engine. Stock reported as `<N`, `>N` or `Есть` is not counted exactly
+                // and reserves without a check.
+                let done = sqlx::query(
+                    "UPDATE stock SET reserved = reserved + $1
+                     WHERE offer_id = $2 AND warehouse_id = $3 AND (reported IS NOT NULL OR available - reserved >= $1)",
+                )
+                .bind(extra)
+                .bind(o)
+                .bind(w)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+                if done == 0 {
+                    let (available, reserved, _) = stock.unwrap_or_default();
+                    let left = (available - reserved).max(0);
+                    return Err(DomainError::invalid(
+                        "quantity",
+                        format!("Not enough stock: {left} left, {extra} more wanted."),
+                    )
+                    .into());
+                }
+            }
+            held.push((o, w, want));
+        }
+        sqlx::query("DELETE FROM reservations WHERE order_id = $1").bind(order_id).execute(&mut **tx).await?;
+        for &(o, w, q) in held.iter().filter(|m| m.2 > 0) {
+            sqlx::query(
+                "INSERT INTO reservations (order_id, offer_id, warehouse_id, quantity) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(order_id)
+            .bind(o)
+            .bind(w)
+            .bind(q)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+}
