@@ -2,7 +2,6 @@
 //! so every example request of the seed documents works as written.
 
 use serde_json::{Map, Value, json};
-use torg_domain::catalogue::Offer;
 use torg_domain::history::Actor;
 use torg_domain::key::{ALL_SCOPES, SiteAccess};
 use torg_domain::reference::Site;
@@ -12,6 +11,9 @@ use torg_store::{NewKey, Store};
 
 /// The example key of seeds 000 and 001 (RetailCRM's API rules).
 pub const CRM_SEED_KEY: &str = "X2EDxEta9U3lcsSV0dwdF38UvtSCxIuGh";
+
+/// The demo buyer's key for the parts face (demo data only; `serve` never creates it).
+pub const PARTS_DEMO_KEY: &str = "demo-parts-5f1c9a7e2b4d8c3a";
 
 /// What the demo holds, to print.
 #[derive(Debug, Clone)]
@@ -38,6 +40,8 @@ impl Report {
             "  curl '{base}/api/v5/orders?filter[numbers][]=1235C&filter[customFields][nps][min]=5&apiKey={CRM_SEED_KEY}'"
         );
         println!("  curl -H 'X-API-KEY: {CRM_SEED_KEY}' '{base}/api/v5/orders?limit=20'");
+        println!("  curl '{base}/v1/search/?q=oc47&api_key={PARTS_DEMO_KEY}'");
+        println!("  curl '{base}/v1/profile/?api_key={PARTS_DEMO_KEY}'");
         println!("  curl '{base}/openapi.json'");
     }
 }
@@ -46,24 +50,16 @@ const FIRST: &[&str] = &["Иван", "Анна", "Пётр", "Мария", "Ол
 const LAST: &[&str] =
     &["Иванов", "Смирнова", "Кузнецов", "Попова", "Соколов", "Лебедева", "Козлов", "Новикова", "Морозов", "Волкова"];
 const CITIES: &[&str] = &["Москва", "Казань", "Самара", "Пермь"];
-const PARTS: &[(&str, &str, &str, &str)] = &[
-    ("OC47", "KNECHT/MAHLE", "Фильтр масляный", "520"),
-    ("W712/75", "MANN-FILTER", "Фильтр масляный", "610"),
-    ("0986452041", "BOSCH", "Фильтр масляный", "480"),
-    ("LX1211", "KNECHT/MAHLE", "Фильтр воздушный", "890"),
-    ("C25114", "MANN-FILTER", "Фильтр воздушный", "940"),
-    ("GDB1330", "TRW", "Колодки тормозные передние", "2350"),
-    ("0986494104", "BOSCH", "Колодки тормозные передние", "2480"),
-    ("13.0460-2857.2", "ATE", "Колодки тормозные передние", "2710"),
-    ("BKR6E", "NGK", "Свеча зажигания", "310"),
-    ("FR7DC+", "BOSCH", "Свеча зажигания", "290"),
-    ("CT1028", "CONTITECH", "Ремень ГРМ", "3150"),
-    ("VKMA01250", "SKF", "Комплект ГРМ", "7420"),
-];
+/// Parts the demo's CRM orders are made of.
+const DEMO_ORDER_PARTS: &[&str] =
+    &["OC47", "W712/75", "LX1211", "GDB1330", "BKR6E", "VKMA01250", "0986452041", "C25114"];
 
 /// Fills an empty database (one with no orders) with the demo; does nothing to one that has data.
 pub async fn load(store: &Store) -> anyhow::Result<Report> {
-    let keys = vec![("the CRM face (RetailCRM v5), every scope".to_string(), CRM_SEED_KEY.to_string())];
+    let keys = vec![
+        ("the CRM face (RetailCRM v5), every scope".to_string(), CRM_SEED_KEY.to_string()),
+        ("the parts face (Carreta v1), buyer demo-c1".to_string(), PARTS_DEMO_KEY.to_string()),
+    ];
     if store.meta("demo").await?.is_some() {
         return Ok(Report { filled: false, keys });
     }
@@ -95,20 +91,14 @@ pub async fn load(store: &Store) -> anyhow::Result<Report> {
             .await?;
         managers.push(u.id);
     }
+    crate::demo_catalogue::load(store, 600).await?;
+    // The CRM demo orders name the hand-picked parts, as stocked at the main warehouse.
     let mut offers = Vec::new();
-    for (i, (article, brand, name, price)) in PARTS.iter().enumerate() {
-        let id = store
-            .create_offer(&Offer {
-                external_id: Some(format!("sku-{}", i + 1)),
-                name: format!("{name} {brand} {article}"),
-                article: Some((*article).into()),
-                price: price.parse()?,
-                purchase_price: Some(price.parse::<rust_decimal::Decimal>()? * rust_decimal::Decimal::new(7, 1)),
-                active: true,
-                ..Offer::default()
-            })
-            .await?;
-        offers.push(id);
+    for article in DEMO_ORDER_PARTS {
+        let rows = store.search_parts(article).await?;
+        if let Some(row) = rows.iter().find(|r| !r.is_cross) {
+            offers.push(row.offer_id);
+        }
     }
     let mut customers = Vec::new();
     for i in 0..20 {
@@ -157,6 +147,17 @@ pub async fn load(store: &Store) -> anyhow::Result<Report> {
             sites: SiteAccess::Full,
             allowed_ips: Vec::new(),
             customer_external_id: None,
+            distributor: None,
+        })
+        .await?;
+    store
+        .create_key(NewKey {
+            plain: PARTS_DEMO_KEY.into(),
+            name: "demo buyer (parts face)".into(),
+            scopes: vec!["parts".into()],
+            sites: SiteAccess::Full,
+            allowed_ips: Vec::new(),
+            customer_external_id: Some("demo-c1".into()),
             distributor: None,
         })
         .await?;
