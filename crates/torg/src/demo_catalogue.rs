@@ -8,8 +8,18 @@ use rust_decimal::Decimal;
 use torg_domain::catalogue::{Availability, Display};
 use torg_store::{CatalogueRow, Cross, Store, WarehouseTerms};
 
+/// Part numbers with their brands: (article, brand).
+type Parts = &'static [(&'static str, &'static str)];
+
+/// A family of interchangeable parts: name, members, typical price.
+struct Family {
+    name: String,
+    parts: Vec<(String, String)>,
+    base: u32,
+}
+
 /// Hand-picked families: the parts seed 002 and the CRM demo orders name.
-const KNOWN: &[(&str, &[(&str, &str)], u32)] = &[
+const KNOWN: &[(&str, Parts, u32)] = &[
     (
         "Фильтр масляный",
         &[("OC47", "KNECHT/MAHLE"), ("W712/75", "MANN-FILTER"), ("0986452041", "BOSCH"), ("OP526", "FILTRON")],
@@ -88,10 +98,12 @@ fn quantity(rng: &mut StdRng) -> Availability {
 /// Loads the catalogue; returns (rows loaded, cross pairs added).
 pub async fn load(store: &Store, families: usize) -> anyhow::Result<(usize, u64)> {
     let mut rng = StdRng::seed_from_u64(42);
-    let mut groups: Vec<(String, Vec<(String, String)>, u32)> = KNOWN
+    let mut groups: Vec<Family> = KNOWN
         .iter()
-        .map(|(name, parts, base)| {
-            (name.to_string(), parts.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(), *base)
+        .map(|(name, parts, base)| Family {
+            name: name.to_string(),
+            parts: parts.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+            base: *base,
         })
         .collect();
     for f in 0..families {
@@ -105,11 +117,11 @@ pub async fn load(store: &Store, families: usize) -> anyhow::Result<(usize, u64)
             }
             parts.push((format!("{prefix}{}", 1000 + f * 13 + m), brand.to_string()));
         }
-        groups.push((kind.to_string(), parts, base));
+        groups.push(Family { name: kind.to_string(), parts, base });
     }
     let mut rows = Vec::new();
     let mut crosses = Vec::new();
-    for (name, parts, base) in &groups {
+    for Family { name, parts, base } in &groups {
         for (article, brand) in parts {
             for (code, _) in warehouses() {
                 // Not every part is at every warehouse.
