@@ -13,6 +13,7 @@ pub mod money;
 pub mod order;
 pub mod page;
 pub mod patch;
+pub mod product;
 pub mod reference;
 pub mod signature;
 pub mod telephony;

@@ -9,9 +9,11 @@
 mod catalogue;
 mod customers;
 mod history;
+mod import;
 mod keys;
 mod orders;
 mod parts;
+mod products;
 mod references;
 mod sql;
 mod telephony;
@@ -19,9 +21,13 @@ mod telephony;
 pub use catalogue::{CatalogueRow, Cross, Inventory, PartRow, StockLevel, WarehouseTerms};
 pub use customers::{CustomerFilter, CustomerLookup, UploadOutcome};
 pub use history::HistoryFilter;
+pub use import::CatalogueImport;
 pub use keys::NewKey;
 pub use orders::{CustomFieldCondition, NumberRange, OrderFilter, OrderLookup, OrderStatusRow};
 pub use parts::PartsOrder;
+pub use products::{
+    BatchOutcome, InventoryFilter, OfferFilter, OfferPrice, OfferStock, ProductFilter, StoreOffer, StoreProduct,
+};
 pub use telephony::{CallUpload, ManagerMatch};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

@@ -10,6 +10,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use sqlx::Row;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use torg_domain::customer::{Customer, Phone};
 use torg_domain::history::{Actor, HistoryRecord, diff_orders};
 use torg_domain::money::{from_units, to_units};
@@ -520,7 +521,10 @@ impl Store {
         let address = |k: &str| o.delivery.address.get(k).and_then(Value::as_str).map(str::to_owned);
         let track = o.track_numbers();
         let number = if o.number.is_empty() {
-            format!("~{}", now.wrapping_mul(1_000_003) ^ i64::from(std::process::id()))
+            // A placeholder until the id is known, unique to this write: a shared one would make
+            // concurrent creates on PostgreSQL wait on each other's unique-index entry until commit.
+            static PROVISIONAL: AtomicU64 = AtomicU64::new(0);
+            format!("~{now}-{}-{}", std::process::id(), PROVISIONAL.fetch_add(1, Ordering::Relaxed))
         } else {
             o.number.clone()
         };
@@ -916,6 +920,28 @@ impl Store {
             }
         }
         Ok(ids.iter().filter_map(|id| orders.remove(id)).collect())
+    }
+
+    /// The customers of a page of orders, by id, in one query: what an order listing nests (the
+    /// customer's document without its order statistics).
+    pub async fn order_customers(&self, ids: &[i64]) -> StoreResult<HashMap<i64, Customer>> {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut q = Sql::new("SELECT id, site, created_at, doc FROM customers WHERE id IN ");
+        q.bind_list(ids.into_iter().map(Arg::Int));
+        let mut out = HashMap::new();
+        for r in q.query().fetch_all(self.reader()).await? {
+            let mut c: Customer = serde_json::from_str(&r.try_get::<String, _>("doc")?).unwrap_or_default();
+            c.id = r.try_get("id")?;
+            c.site = r.try_get("site")?;
+            c.created_at = r.try_get("created_at")?;
+            out.insert(c.id, c);
+        }
+        Ok(out)
     }
 
     /// One whole order.

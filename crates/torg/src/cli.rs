@@ -67,6 +67,11 @@ enum Command {
         #[command(subcommand)]
         command: KeyCommand,
     },
+    /// Bulk-load a catalogue or cross-references from a CSV file.
+    Import {
+        #[command(subcommand)]
+        command: crate::import::ImportCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,6 +151,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             serve_until_signal(store, serve, Some(report)).await
         }
         Command::Key { command } => key(command).await,
+        Command::Import { command } => crate::import::run(command).await,
     }
 }
 

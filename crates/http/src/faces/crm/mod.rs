@@ -9,6 +9,7 @@ mod meta;
 mod orders;
 mod references;
 mod render;
+mod store;
 mod telephony;
 
 use crate::AppState;
@@ -297,6 +298,55 @@ pub const ROUTES: &[RouteSpec] = &[
         "orders",
     ),
     r(
+        "GET",
+        "/api/v5/store/inventories",
+        "list_inventories",
+        "Offers' free stock, per store with details=1",
+        Some("store_read"),
+        "store",
+    ),
+    r(
+        "POST",
+        "/api/v5/store/inventories/upload",
+        "upload_inventories",
+        "Set stock of up to 250 offers per store",
+        Some("store_write"),
+        "store",
+    ),
+    r(
+        "POST",
+        "/api/v5/store/prices/upload",
+        "upload_prices",
+        "Set prices of up to 250 offers by price type",
+        Some("store_write"),
+        "store",
+    ),
+    r(
+        "GET",
+        "/api/v5/store/products",
+        "list_products",
+        "Products with offers, filtered and paged",
+        Some("store_read"),
+        "store",
+    ),
+    r("GET", "/api/v5/store/offers", "list_offers", "Offers, filtered and paged", Some("store_read"), "store"),
+    r(
+        "POST",
+        "/api/v5/store/products/batch/create",
+        "create_products",
+        "Create up to 250 products with offers",
+        Some("store_write"),
+        "store",
+    ),
+    r(
+        "POST",
+        "/api/v5/store/products/batch/edit",
+        "edit_products",
+        "Change given fields of up to 250 products",
+        Some("store_write"),
+        "store",
+    ),
+    r(
         "POST",
         "/api/v5/telephony/calls/upload",
         "upload_calls",
@@ -355,6 +405,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v5/orders/history", get(orders::history))
         .route("/api/v5/orders/{externalId}", get(orders::get))
         .route("/api/v5/orders/{externalId}/edit", post(orders::edit))
+        .route("/api/v5/store/inventories", get(store::inventories))
+        .route("/api/v5/store/inventories/upload", post(store::upload_inventories))
+        .route("/api/v5/store/prices/upload", post(store::upload_prices))
+        .route("/api/v5/store/products", get(store::products))
+        .route("/api/v5/store/offers", get(store::offers))
+        .route("/api/v5/store/products/batch/create", post(store::batch_create))
+        .route("/api/v5/store/products/batch/edit", post(store::batch_edit))
         .route("/api/v5/telephony/calls/upload", post(telephony::upload_calls))
         .route("/api/v5/telephony/call/event", post(telephony::call_event))
         .route("/api/v5/telephony/manager", get(telephony::manager))

@@ -7,10 +7,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use torg_domain::customer::Customer;
 use torg_domain::order::Order;
 use torg_domain::reference::ReferenceKind;
-use torg_store::{CustomerLookup, NumberRange, OrderFilter, OrderLookup};
+use torg_store::{NumberRange, OrderFilter, OrderLookup};
 
 /// Most orders one upload takes.
 const UPLOAD_CAP: usize = 50;
@@ -27,17 +26,11 @@ async fn paid_statuses(state: &AppState) -> Result<Vec<String>, CrmError> {
         .collect())
 }
 
-/// Renders orders with their customers.
+/// Renders orders with their customers (read in one query).
 async fn render_orders(state: &AppState, orders: &[Order]) -> Result<Vec<Value>, CrmError> {
     let paid = paid_statuses(state).await?;
-    let mut customers: HashMap<i64, Customer> = HashMap::new();
-    for id in orders.iter().filter_map(|o| o.customer_id) {
-        if let std::collections::hash_map::Entry::Vacant(slot) = customers.entry(id)
-            && let Some((c, _)) = state.store.get_customer(&CustomerLookup::Id(id)).await?
-        {
-            slot.insert(c);
-        }
-    }
+    let ids: Vec<i64> = orders.iter().filter_map(|o| o.customer_id).collect();
+    let customers = state.store.order_customers(&ids).await?;
     Ok(orders.iter().map(|o| render::order(o, &customers, &paid, &state.config.zone)).collect())
 }
 

@@ -1,0 +1,515 @@
+//! Products and offers as the CRM face's store methods take them (crm-v5.md §2.3): documents of a
+//! batch create or edit, and the entries of stock and price uploads. Everything here is checked field by
+//! field, so a message names the exact path (`products[3].offers[0].price`).
+
+use crate::error::FieldErrors;
+use crate::money::max_amount;
+use crate::order::OfferRef;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use serde_json::{Map, Value};
+
+/// Longest id, name, article or manufacturer.
+const SHORT: usize = 255;
+/// Longest URL.
+const URL: usize = 2048;
+/// Longest description.
+const LONG: usize = 65_535;
+
+/// A catalogue product (what offers are variants of).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Product {
+    /// Internal id (0 before it is stored).
+    pub id: i64,
+    /// External id from the integrating system, unique.
+    pub external_id: Option<String>,
+    /// Name.
+    pub name: String,
+    /// Article (part number).
+    pub article: Option<String>,
+    /// Manufacturer (brand).
+    pub manufacturer: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Whether it is on sale.
+    pub active: bool,
+    /// Page on the shop's site.
+    pub url: Option<String>,
+    /// Picture.
+    pub image_url: Option<String>,
+}
+
+/// An offer to create with a product.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NewOffer {
+    /// External id, unique.
+    pub external_id: Option<String>,
+    /// XML id (catalogue feed), unique.
+    pub xml_id: Option<String>,
+    /// Name.
+    pub name: String,
+    /// Article.
+    pub article: Option<String>,
+    /// Base price.
+    pub price: Decimal,
+    /// Purchase price.
+    pub purchase_price: Option<Decimal>,
+    /// Whether it can be sold.
+    pub active: bool,
+}
+
+/// A product to create, with its offers.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NewProduct {
+    /// The product.
+    pub product: Product,
+    /// Its offers (at least one).
+    pub offers: Vec<NewOffer>,
+    /// Whether the one offer was made from the product because the document listed none (so a problem
+    /// with it is reported on the product's fields).
+    pub implicit_offer: bool,
+}
+
+/// How a batch edit names its product.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProductRef {
+    /// By internal id.
+    Id(i64),
+    /// By external id.
+    ExternalId(String),
+}
+
+/// Stock of one offer at one store, as an inventories upload gives it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoreStock {
+    /// Store (warehouse) code.
+    pub code: String,
+    /// Units in stock.
+    pub available: i64,
+    /// Purchase price at that store.
+    pub purchase_price: Option<Decimal>,
+}
+
+/// One entry of `store/inventories/upload`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StockUpload {
+    /// The offer.
+    pub offer: OfferRef,
+    /// Stock per store.
+    pub stores: Vec<StoreStock>,
+}
+
+/// One price of a price upload: `None` removes the price of that type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriceChange {
+    /// Price-type code.
+    pub code: String,
+    /// New price, or `None` to remove it.
+    pub price: Option<Decimal>,
+}
+
+/// One entry of `store/prices/upload`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriceUpload {
+    /// The offer.
+    pub offer: OfferRef,
+    /// Site the entry names, if any.
+    pub site: Option<String>,
+    /// Prices to set or remove.
+    pub prices: Vec<PriceChange>,
+}
+
+/// Reads a document's fields, collecting one message per bad field under `path`.
+struct Reader<'a, 'e> {
+    doc: &'a Map<String, Value>,
+    path: &'e str,
+    errors: &'e mut FieldErrors,
+}
+
+impl<'a> Reader<'a, '_> {
+    fn at(&self, key: &str) -> String {
+        if self.path.is_empty() { key.to_string() } else { format!("{}.{key}", self.path) }
+    }
+
+    fn fail(&mut self, key: &str, message: &str) {
+        let at = self.at(key);
+        self.errors.entry(at).or_insert_with(|| message.to_string());
+    }
+
+    fn given(&self, key: &str) -> bool {
+        self.doc.contains_key(key)
+    }
+
+    /// A text field: absent → `None`; null or blank → `Some(None)`; numbers become text.
+    fn text(&mut self, key: &str, max: usize) -> Option<Option<String>> {
+        let v = self.doc.get(key)?;
+        let text = match v {
+            Value::Null => return Some(None),
+            Value::String(s) => s.trim().to_string(),
+            Value::Number(n) => n.to_string(),
+            _ => {
+                self.fail(key, "This value should be of type string.");
+                return None;
+            }
+        };
+        if text.chars().count() > max {
+            self.fail(key, &format!("This value is too long. It should have {max} characters or less."));
+            return None;
+        }
+        Some(Some(text).filter(|t| !t.is_empty()))
+    }
+
+    /// A flag: booleans, 0/1 and their spellings.
+    fn flag(&mut self, key: &str) -> Option<bool> {
+        let v = self.doc.get(key)?;
+        let parsed = match v {
+            Value::Null => return None,
+            Value::Bool(b) => Some(*b),
+            Value::Number(n) => n.as_i64().and_then(|i| match i {
+                0 => Some(false),
+                1 => Some(true),
+                _ => None,
+            }),
+            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "y" | "yes" => Some(true),
+                "0" | "false" | "n" | "no" => Some(false),
+                _ => None,
+            },
+            _ => None,
+        };
+        if parsed.is_none() {
+            self.fail(key, "This value should be of type boolean.");
+        }
+        parsed
+    }
+
+    /// An amount: a number from 0 to what storage holds; null reads as absent.
+    fn amount(&mut self, key: &str) -> Option<Decimal> {
+        let v = self.doc.get(key)?;
+        if v.is_null() {
+            return None;
+        }
+        match decimal_of(v) {
+            Some(d) if d >= Decimal::ZERO && d <= max_amount() => Some(d),
+            Some(_) => {
+                self.fail(key, "This value should be between 0 and 900000000000000.");
+                None
+            }
+            None => {
+                self.fail(key, "This value should be a number.");
+                None
+            }
+        }
+    }
+
+    /// A whole number of units, 0 or more.
+    fn count(&mut self, key: &str) -> Option<i64> {
+        let v = self.doc.get(key)?;
+        if v.is_null() {
+            return None;
+        }
+        match decimal_of(v) {
+            Some(d) if d.fract().is_zero() && d >= Decimal::ZERO && d <= Decimal::from(i64::MAX / 10_000) => d.to_i64(),
+            Some(d) if d < Decimal::ZERO => {
+                self.fail(key, "This value should be greater than or equal to 0.");
+                None
+            }
+            _ => {
+                self.fail(key, "This value should be a whole number.");
+                None
+            }
+        }
+    }
+
+    /// A list of objects.
+    fn objects(&mut self, key: &str) -> Option<Vec<&'a Map<String, Value>>> {
+        let v = self.doc.get(key)?;
+        let items: Vec<&'a Value> = match v {
+            Value::Null => return Some(Vec::new()),
+            Value::Array(a) => a.iter().collect(),
+            Value::Object(m) => m.values().collect(),
+            _ => {
+                self.fail(key, "This value should be a list.");
+                return None;
+            }
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            match item {
+                Value::Object(m) => out.push(m),
+                _ => self.fail(&format!("{key}[{i}]"), "This value should be an object."),
+            }
+        }
+        Some(out)
+    }
+
+    /// The offer an entry names by `id`, `externalId` or `xmlId`.
+    fn offer_ref(&mut self) -> Option<OfferRef> {
+        let r = OfferRef::parse(&Value::Object(self.doc.clone()));
+        if r.is_none() {
+            let at = if self.path.is_empty() { "offer".to_string() } else { self.path.to_string() };
+            self.errors.entry(at).or_insert_with(|| "One of id, externalId or xmlId is required.".to_string());
+        }
+        r
+    }
+}
+
+fn decimal_of(v: &Value) -> Option<Decimal> {
+    match v {
+        Value::Number(n) => {
+            let s = n.to_string();
+            s.parse().ok().or_else(|| Decimal::from_scientific(&s).ok())
+        }
+        Value::String(s) => s.trim().replace(',', ".").parse().ok(),
+        _ => None,
+    }
+}
+
+/// Errors or the value.
+fn finish<T>(value: T, errors: FieldErrors) -> Result<T, FieldErrors> {
+    if errors.is_empty() { Ok(value) } else { Err(errors) }
+}
+
+impl Product {
+    /// A new product and its offers from a batch-create document at `path` (`products[3]`). A product
+    /// without offers gets one offer with its own external id, name, article and price.
+    pub fn from_new(doc: &Map<String, Value>, path: &str) -> Result<NewProduct, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let mut r = Reader { doc, path, errors: &mut errors };
+        let mut p = Product { active: true, ..Product::default() };
+        p.external_id = r.text("externalId", SHORT).flatten();
+        match r.text("name", SHORT).flatten() {
+            Some(n) => p.name = n,
+            None if !r.errors.contains_key(&r.at("name")) => r.fail("name", "This value should not be blank."),
+            None => {}
+        }
+        p.article = r.text("article", SHORT).flatten();
+        p.manufacturer = r.text("manufacturer", SHORT).flatten();
+        p.description = r.text("description", LONG).flatten();
+        p.url = r.text("url", URL).flatten();
+        p.image_url = r.text("imageUrl", URL).flatten();
+        if let Some(a) = r.flag("active") {
+            p.active = a;
+        }
+        let price = r.amount("price").unwrap_or_default();
+        let purchase_price = r.amount("purchasePrice");
+        let mut offers = Vec::new();
+        let docs = r.objects("offers").unwrap_or_default();
+        let implicit_offer = docs.is_empty();
+        if implicit_offer {
+            offers.push(NewOffer {
+                external_id: p.external_id.clone(),
+                xml_id: None,
+                name: p.name.clone(),
+                article: p.article.clone(),
+                price,
+                purchase_price,
+                active: p.active,
+            });
+        }
+        for (j, o) in docs.into_iter().enumerate() {
+            let at = if path.is_empty() { format!("offers[{j}]") } else { format!("{path}.offers[{j}]") };
+            let mut r = Reader { doc: o, path: &at, errors: &mut errors };
+            offers.push(NewOffer {
+                external_id: r.text("externalId", SHORT).flatten(),
+                xml_id: r.text("xmlId", SHORT).flatten(),
+                name: r.text("name", SHORT).flatten().unwrap_or_else(|| p.name.clone()),
+                article: r.text("article", SHORT).flatten().or_else(|| p.article.clone()),
+                price: r.amount("price").unwrap_or(price),
+                purchase_price: r.amount("purchasePrice").or(purchase_price),
+                active: r.flag("active").unwrap_or(p.active),
+            });
+        }
+        finish(NewProduct { product: p, offers, implicit_offer }, errors)
+    }
+
+    /// A copy with the fields present in an edit document at `path` replaced. `externalId` changes only
+    /// when the product is addressed by id (otherwise it is the address).
+    pub fn patched(&self, doc: &Map<String, Value>, path: &str, by_id: bool) -> Result<Product, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let mut r = Reader { doc, path, errors: &mut errors };
+        let mut p = self.clone();
+        if by_id && let Some(ext) = r.text("externalId", SHORT) {
+            p.external_id = ext;
+        }
+        if r.given("name") {
+            match r.text("name", SHORT) {
+                Some(Some(n)) => p.name = n,
+                Some(None) => r.fail("name", "This value should not be blank."),
+                None => {}
+            }
+        }
+        for (key, slot, max) in [
+            ("article", &mut p.article, SHORT),
+            ("manufacturer", &mut p.manufacturer, SHORT),
+            ("description", &mut p.description, LONG),
+            ("url", &mut p.url, URL),
+            ("imageUrl", &mut p.image_url, URL),
+        ] {
+            if let Some(v) = r.text(key, max) {
+                *slot = v;
+            }
+        }
+        if let Some(a) = r.flag("active") {
+            p.active = a;
+        }
+        finish(p, errors)
+    }
+}
+
+impl ProductRef {
+    /// Reads `{"id": …}` or `{"externalId": …}` from an edit document at `path`.
+    pub fn parse(doc: &Map<String, Value>, path: &str) -> Result<ProductRef, FieldErrors> {
+        let id = match doc.get("id") {
+            Some(Value::Number(n)) => n.as_i64(),
+            Some(Value::String(s)) => s.trim().parse().ok(),
+            _ => None,
+        };
+        if let Some(id) = id {
+            return Ok(ProductRef::Id(id));
+        }
+        let ext = match doc.get("externalId") {
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
+        match ext {
+            Some(e) => Ok(ProductRef::ExternalId(e)),
+            None => Err(FieldErrors::from([(path.to_string(), "One of id or externalId is required.".to_string())])),
+        }
+    }
+}
+
+impl StockUpload {
+    /// Reads `{id|externalId|xmlId, stores: [{code, available, purchasePrice}]}` at `path`.
+    pub fn from_doc(doc: &Map<String, Value>, path: &str) -> Result<StockUpload, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let mut r = Reader { doc, path, errors: &mut errors };
+        let offer = r.offer_ref();
+        let docs = r.objects("stores").unwrap_or_default();
+        let mut stores = Vec::with_capacity(docs.len());
+        for (j, s) in docs.into_iter().enumerate() {
+            let at = format!("{path}.stores[{j}]");
+            let mut r = Reader { doc: s, path: &at, errors: &mut errors };
+            let code = r.text("code", SHORT).flatten();
+            if code.is_none() {
+                r.fail("code", "This value should not be blank.");
+            }
+            let available = r.count("available");
+            if available.is_none() && !r.given("available") {
+                r.fail("available", "This value should not be blank.");
+            }
+            let purchase_price = r.amount("purchasePrice");
+            if let (Some(code), Some(available)) = (code, available) {
+                stores.push(StoreStock { code, available, purchase_price });
+            }
+        }
+        match offer {
+            Some(offer) if errors.is_empty() => Ok(StockUpload { offer, stores }),
+            _ => Err(errors),
+        }
+    }
+}
+
+impl PriceUpload {
+    /// Reads `{id|externalId|xmlId, site, prices: [{code, price, remove}]}` at `path`.
+    pub fn from_doc(doc: &Map<String, Value>, path: &str) -> Result<PriceUpload, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let mut r = Reader { doc, path, errors: &mut errors };
+        let offer = r.offer_ref();
+        let site = r.text("site", SHORT).flatten();
+        let docs = r.objects("prices").unwrap_or_default();
+        let mut prices = Vec::with_capacity(docs.len());
+        for (j, p) in docs.into_iter().enumerate() {
+            let at = format!("{path}.prices[{j}]");
+            let mut r = Reader { doc: p, path: &at, errors: &mut errors };
+            let code = r.text("code", SHORT).flatten();
+            if code.is_none() {
+                r.fail("code", "This value should not be blank.");
+            }
+            let remove = r.flag("remove").unwrap_or(false);
+            let price = if remove { None } else { r.amount("price") };
+            if !remove && price.is_none() {
+                r.fail("price", "This value should not be blank.");
+            }
+            if let Some(code) = code {
+                prices.push(PriceChange { code, price });
+            }
+        }
+        match offer {
+            Some(offer) if errors.is_empty() => Ok(PriceUpload { offer, site, prices }),
+            _ => Err(errors),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn a_product_without_offers_gets_one_like_itself() {
+        let doc = map(json!({"externalId": 42, "name": " Фильтр ", "article": "OC47", "price": "12,5", "active": 0}));
+        let NewProduct { product: p, offers, implicit_offer } = Product::from_new(&doc, "products[0]").unwrap();
+        assert!(implicit_offer);
+        assert_eq!(p.external_id.as_deref(), Some("42"));
+        assert_eq!(p.name, "Фильтр");
+        assert!(!p.active);
+        assert_eq!(offers.len(), 1);
+        assert_eq!(offers[0].external_id.as_deref(), Some("42"));
+        assert_eq!(offers[0].article.as_deref(), Some("OC47"));
+        assert_eq!(offers[0].price, Decimal::new(125, 1));
+    }
+
+    #[test]
+    fn product_errors_name_their_fields() {
+        let doc = map(json!({"offers": [{"price": -1}, 5], "active": "maybe"}));
+        let e = Product::from_new(&doc, "products[2]").unwrap_err();
+        assert!(e.contains_key("products[2].name"));
+        assert!(e.contains_key("products[2].active"));
+        assert!(e.contains_key("products[2].offers[0].price"));
+        assert!(e.contains_key("products[2].offers[1]"));
+    }
+
+    #[test]
+    fn edits_change_only_given_fields() {
+        let p = Product { id: 1, name: "A".into(), article: Some("X".into()), active: true, ..Product::default() };
+        let q = p.patched(&map(json!({"externalId": "e", "description": "d", "article": null})), "products[0]", false);
+        let q = q.unwrap();
+        assert_eq!(q.external_id, None, "externalId is the address, not a change");
+        assert_eq!(q.article, None);
+        assert_eq!(q.description.as_deref(), Some("d"));
+        assert_eq!(q.name, "A");
+        assert!(p.patched(&map(json!({"name": ""})), "products[0]", true).is_err());
+        assert_eq!(
+            ProductRef::parse(&map(json!({"externalId": "e"})), "p").unwrap(),
+            ProductRef::ExternalId("e".into())
+        );
+        assert!(ProductRef::parse(&map(json!({"name": "x"})), "p").is_err());
+    }
+
+    #[test]
+    fn uploads() {
+        let s = StockUpload::from_doc(
+            &map(json!({"externalId": "a", "stores": [{"code": "main", "available": 7, "purchasePrice": 3.2}]})),
+            "offers[0]",
+        )
+        .unwrap();
+        assert_eq!(s.stores[0].available, 7);
+        let e = StockUpload::from_doc(&map(json!({"stores": [{"code": "main", "available": 1.5}]})), "offers[1]")
+            .unwrap_err();
+        assert!(e.contains_key("offers[1]") && e.contains_key("offers[1].stores[0].available"), "{e:?}");
+        let p = PriceUpload::from_doc(
+            &map(json!({"id": 3, "site": "shop", "prices": [{"code": "base", "price": 10}, {"code": "old", "remove": true}]})),
+            "prices[0]",
+        )
+        .unwrap();
+        assert_eq!(p.prices[1].price, None);
+        assert!(PriceUpload::from_doc(&map(json!({"id": 3, "prices": [{"code": "base"}]})), "prices[0]").is_err());
+    }
+}

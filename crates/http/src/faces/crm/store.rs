@@ -1,0 +1,262 @@
+//! Store methods (crm-v5.md §2.3): inventories and their upload, price upload, products and offers
+//! lists, products created and edited in batches.
+
+use super::{Crm, CrmError, CrmResult, FilterReader, ok, pagination};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use rust_decimal::Decimal;
+use serde_json::{Map, Value, json};
+use torg_domain::FieldErrors;
+use torg_domain::page::STORE_LIMITS;
+use torg_domain::product::{PriceUpload, Product, ProductRef, StockUpload};
+use torg_store::{InventoryFilter, OfferFilter, ProductFilter, StoreOffer, StoreProduct};
+
+/// Most entries one upload or batch takes.
+const BATCH_CAP: usize = 250;
+
+/// Sets `key` when there is a value.
+fn put<T: Into<Value>>(m: &mut Map<String, Value>, key: &str, v: Option<T>) {
+    if let Some(v) = v {
+        m.insert(key.into(), v.into());
+    }
+}
+
+fn money(d: Decimal) -> Value {
+    json!(d)
+}
+
+/// `sites[]` may only name sites the key reaches (offers belong to no site, so it filters nothing more).
+fn check_sites(crm: &Crm, r: &FilterReader<'_>) -> Result<(), CrmError> {
+    if r.texts("sites").iter().any(|s| !crm.sites.contains(s)) {
+        return Err(CrmError::access_denied());
+    }
+    Ok(())
+}
+
+fn prices(o: &StoreOffer) -> Value {
+    o.prices
+        .iter()
+        .map(|p| json!({ "priceType": p.price_type, "price": money(p.price), "ordering": p.ordering }))
+        .collect()
+}
+
+/// An offer as `store/products` and `store/offers` show it.
+fn offer(o: &StoreOffer) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("id".into(), json!(o.id));
+    put(&mut m, "externalId", o.external_id.clone());
+    put(&mut m, "xmlId", o.xml_id.clone());
+    m.insert("name".into(), json!(o.name));
+    put(&mut m, "article", o.article.clone());
+    m.insert("price".into(), money(o.price));
+    m.insert("prices".into(), prices(o));
+    put(&mut m, "purchasePrice", o.purchase_price.map(money));
+    m.insert("quantity".into(), json!(o.quantity));
+    m.insert("active".into(), json!(o.active));
+    m
+}
+
+/// A product with its offers as `store/products` shows it.
+fn product(sp: &StoreProduct) -> Value {
+    let p = &sp.product;
+    let mut m = Map::new();
+    m.insert("id".into(), json!(p.id));
+    put(&mut m, "externalId", p.external_id.clone());
+    put(&mut m, "article", p.article.clone());
+    m.insert("name".into(), json!(p.name));
+    put(&mut m, "manufacturer", p.manufacturer.clone());
+    put(&mut m, "description", p.description.clone());
+    put(&mut m, "url", p.url.clone());
+    put(&mut m, "imageUrl", p.image_url.clone());
+    m.insert("active".into(), json!(p.active));
+    m.insert("type".into(), json!("product"));
+    let min = sp.offers.iter().map(|o| o.price).min().unwrap_or_default();
+    let max = sp.offers.iter().map(|o| o.price).max().unwrap_or_default();
+    m.insert("minPrice".into(), money(min));
+    m.insert("maxPrice".into(), money(max));
+    m.insert("quantity".into(), json!(sp.offers.iter().map(|o| o.quantity).sum::<i64>()));
+    m.insert("offers".into(), sp.offers.iter().map(|o| Value::Object(offer(o))).collect());
+    Value::Object(m)
+}
+
+/// The identifiers an entry gave, echoed in `notFoundOffers` / `notFoundProducts`.
+fn given_ids(doc: &Map<String, Value>) -> Value {
+    let m: Map<String, Value> = ["id", "externalId", "xmlId"]
+        .iter()
+        .filter_map(|k| doc.get(*k).filter(|v| !v.is_null()).map(|v| ((*k).to_string(), v.clone())))
+        .collect();
+    Value::Object(m)
+}
+
+/// `GET /api/v5/store/inventories`.
+pub async fn inventories(State(state): State<AppState>, crm: Crm) -> CrmResult {
+    let page = crm.page(STORE_LIMITS)?;
+    let filter = crm.filter()?;
+    let mut r = FilterReader::new(&filter, &state.config.zone);
+    check_sites(&crm, &r)?;
+    let f = InventoryFilter {
+        ids: r.ints("ids"),
+        external_ids: r.texts("offerExternalId"),
+        xml_ids: r.texts("offerXmlId"),
+        articles: r.texts("offerArticle"),
+        product_external_ids: r.texts("productExternalId"),
+        product_articles: r.texts("productArticle"),
+        offer_active: r.flag("offerActive"),
+        product_active: r.flag("productActive"),
+    };
+    let details = r.flag("details").unwrap_or(false);
+    r.finish()?;
+    let (offers, total) = state.store.store_inventories(&f, page).await?;
+    let offers: Vec<Value> = offers
+        .iter()
+        .map(|o| {
+            let mut m = Map::new();
+            m.insert("id".into(), json!(o.id));
+            put(&mut m, "externalId", o.external_id.clone());
+            put(&mut m, "xmlId", o.xml_id.clone());
+            m.insert("quantity".into(), json!(o.quantity));
+            put(&mut m, "purchasePrice", o.purchase_price.map(money));
+            if details {
+                let stores: Vec<Value> = o
+                    .stores
+                    .iter()
+                    .map(|s| {
+                        let mut st = Map::new();
+                        st.insert("store".into(), json!(s.store));
+                        st.insert("quantity".into(), json!(s.quantity));
+                        put(&mut st, "purchasePrice", s.purchase_price.map(money));
+                        Value::Object(st)
+                    })
+                    .collect();
+                m.insert("stores".into(), Value::Array(stores));
+            }
+            Value::Object(m)
+        })
+        .collect();
+    ok(StatusCode::OK, json!({ "pagination": pagination(page.meta(total)), "offers": offers }))
+}
+
+/// Parses every entry of a batch, collecting the messages of all of them.
+fn parse_all<T>(
+    docs: &[Map<String, Value>],
+    field: &str,
+    parse: impl Fn(&Map<String, Value>, &str) -> Result<T, FieldErrors>,
+) -> Result<Vec<T>, CrmError> {
+    let mut errors = FieldErrors::new();
+    let mut out = Vec::with_capacity(docs.len());
+    for (i, doc) in docs.iter().enumerate() {
+        match parse(doc, &format!("{field}[{i}]")) {
+            Ok(v) => out.push(v),
+            Err(e) => errors.extend(e),
+        }
+    }
+    if errors.is_empty() { Ok(out) } else { Err(CrmError::entity(errors)) }
+}
+
+/// `POST /api/v5/store/inventories/upload`.
+pub async fn upload_inventories(State(state): State<AppState>, crm: Crm) -> CrmResult {
+    let docs = crm.json_list("offers", BATCH_CAP)?;
+    if crm.input.text("site").is_some() {
+        crm.site()?;
+    }
+    let entries = parse_all(&docs, "offers", StockUpload::from_doc)?;
+    let out = state.store.upload_inventories(&entries).await?;
+    let not_found: Vec<Value> = out.not_found.iter().map(|&i| given_ids(&docs[i])).collect();
+    ok(StatusCode::OK, json!({ "processedOffersCount": out.processed, "notFoundOffers": not_found }))
+}
+
+/// `POST /api/v5/store/prices/upload`.
+pub async fn upload_prices(State(state): State<AppState>, crm: Crm) -> CrmResult {
+    let docs = crm.json_list("prices", BATCH_CAP)?;
+    let entries = parse_all(&docs, "prices", PriceUpload::from_doc)?;
+    if entries.iter().filter_map(|e| e.site.as_ref()).any(|s| !crm.sites.contains(s)) {
+        return Err(CrmError::access_denied());
+    }
+    let out = state.store.upload_prices(&entries).await?;
+    let not_found: Vec<Value> = out.not_found.iter().map(|&i| given_ids(&docs[i])).collect();
+    ok(StatusCode::OK, json!({ "processedOffersCount": out.processed, "notFoundOffers": not_found }))
+}
+
+/// `GET /api/v5/store/products`.
+pub async fn products(State(state): State<AppState>, crm: Crm) -> CrmResult {
+    let page = crm.page(STORE_LIMITS)?;
+    let filter = crm.filter()?;
+    let mut r = FilterReader::new(&filter, &state.config.zone);
+    check_sites(&crm, &r)?;
+    let f = ProductFilter {
+        ids: r.ints("ids"),
+        offer_ids: r.ints("offerIds"),
+        external_ids: r.texts("externalId"),
+        offer_external_ids: r.texts("offerExternalId"),
+        offer_xml_ids: r.texts("offerXmlId"),
+        name: r.text("name"),
+        article: r.text("article"),
+        min_price: r.decimal("minPrice"),
+        max_price: r.decimal("maxPrice"),
+        active: r.flag("active"),
+        since_id: r.int("sinceId"),
+    };
+    r.finish()?;
+    let (rows, total) = state.store.store_products(&f, page).await?;
+    let products: Vec<Value> = rows.iter().map(product).collect();
+    ok(StatusCode::OK, json!({ "pagination": pagination(page.meta(total)), "products": products }))
+}
+
+/// `GET /api/v5/store/offers`.
+pub async fn offers(State(state): State<AppState>, crm: Crm) -> CrmResult {
+    let page = crm.page(STORE_LIMITS)?;
+    let filter = crm.filter()?;
+    let mut r = FilterReader::new(&filter, &state.config.zone);
+    check_sites(&crm, &r)?;
+    let f = OfferFilter {
+        ids: r.ints("ids"),
+        external_ids: r.texts("externalIds"),
+        xml_ids: r.texts("xmlIds"),
+        name: r.text("name"),
+        active: r.flag("active"),
+        min_price: r.decimal("minPrice"),
+        max_price: r.decimal("maxPrice"),
+        since_id: r.int("sinceId"),
+    };
+    r.finish()?;
+    let (rows, total) = state.store.store_offers(&f, page).await?;
+    let offers: Vec<Value> = rows
+        .iter()
+        .map(|(o, p)| {
+            let mut m = offer(o);
+            let mut prod = Map::new();
+            prod.insert("id".into(), json!(p.id));
+            put(&mut prod, "externalId", p.external_id.clone());
+            prod.insert("name".into(), json!(p.name));
+            put(&mut prod, "manufacturer", p.manufacturer.clone());
+            m.insert("product".into(), Value::Object(prod));
+            Value::Object(m)
+        })
+        .collect();
+    ok(StatusCode::OK, json!({ "pagination": pagination(page.meta(total)), "offers": offers }))
+}
+
+/// `POST /api/v5/store/products/batch/create`.
+pub async fn batch_create(State(state): State<AppState>, crm: Crm) -> CrmResult {
+    let docs = crm.json_list("products", BATCH_CAP)?;
+    let batch = parse_all(&docs, "products", Product::from_new)?;
+    let added = state.store.create_products(&batch).await?;
+    ok(StatusCode::OK, json!({ "processedProductsCount": added.len(), "addedProducts": added }))
+}
+
+/// `POST /api/v5/store/products/batch/edit`.
+pub async fn batch_edit(State(state): State<AppState>, crm: Crm) -> CrmResult {
+    let docs = crm.json_list("products", BATCH_CAP)?;
+    let batch = parse_all(&docs, "products", |doc, path| Ok((ProductRef::parse(doc, path)?, doc.clone())))?;
+    let out = state.store.edit_products(&batch).await?;
+    let not_found: Vec<Value> = out
+        .not_found
+        .iter()
+        .map(|&i| match &batch[i].0 {
+            ProductRef::Id(_) => json!({ "id": docs[i].get("id") }),
+            ProductRef::ExternalId(_) => json!({ "externalId": docs[i].get("externalId") }),
+        })
+        .collect();
+    ok(StatusCode::OK, json!({ "processedProductsCount": out.processed, "notFoundProducts": not_found }))
+}

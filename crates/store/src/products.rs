@@ -1,0 +1,828 @@
+//! The CRM face's store methods (crm-v5.md §2.3): offers and products listed with their stock and
+//! prices, stock and price uploads, products created and edited in batches.
+//!
+//! Stock lives in the catalogue's `stock` table, the one order reservations draw on, so what an
+//! inventories upload sets is what an order can reserve, and what inventories report is the free stock
+//! (`available - reserved`). Every write is one transaction: a batch that fails anywhere leaves nothing.
+
+use crate::sql::{Arg, Sql, contains_pattern};
+use crate::{Store, StoreResult, Tx, flag, json_map};
+use rust_decimal::Decimal;
+use serde_json::{Map, Value};
+use sqlx::AssertSqlSafe;
+use std::collections::HashMap;
+use torg_domain::catalogue::{normalize_brand, normalize_number};
+use torg_domain::money::{from_units, to_units};
+use torg_domain::order::OfferRef;
+use torg_domain::page::PageRequest;
+use torg_domain::product::{NewProduct, PriceUpload, Product, ProductRef, StockUpload};
+use torg_domain::reference::ReferenceKind;
+use torg_domain::{DomainError, FieldErrors};
+
+/// Stock of an offer at one store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OfferStock {
+    /// Store (warehouse) code.
+    pub store: String,
+    /// Free units: in stock less reserved by orders, never below zero.
+    pub quantity: i64,
+    /// Purchase price at that store.
+    pub purchase_price: Option<Decimal>,
+}
+
+/// A price of an offer by price type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OfferPrice {
+    /// Price-type code.
+    pub price_type: String,
+    /// Price.
+    pub price: Decimal,
+    /// The price type's ordering.
+    pub ordering: i64,
+}
+
+/// An offer with its stock and prices, as the store methods show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoreOffer {
+    /// Offer id.
+    pub id: i64,
+    /// Its product.
+    pub product_id: i64,
+    /// External id.
+    pub external_id: Option<String>,
+    /// XML id.
+    pub xml_id: Option<String>,
+    /// Name.
+    pub name: String,
+    /// Article.
+    pub article: Option<String>,
+    /// Base price.
+    pub price: Decimal,
+    /// Purchase price.
+    pub purchase_price: Option<Decimal>,
+    /// Whether it can be sold.
+    pub active: bool,
+    /// Free units over every store.
+    pub quantity: i64,
+    /// Stock per store, by store code.
+    pub stores: Vec<OfferStock>,
+    /// Prices by price type, in the types' order.
+    pub prices: Vec<OfferPrice>,
+}
+
+/// A product with its offers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoreProduct {
+    /// The product.
+    pub product: Product,
+    /// Its offers, by id.
+    pub offers: Vec<StoreOffer>,
+}
+
+/// Filters of `store/inventories`; empty lists and `None` do not filter.
+#[derive(Debug, Clone, Default)]
+pub struct InventoryFilter {
+    /// Offer ids.
+    pub ids: Vec<i64>,
+    /// Offer external ids.
+    pub external_ids: Vec<String>,
+    /// Offer XML ids.
+    pub xml_ids: Vec<String>,
+    /// Offer articles.
+    pub articles: Vec<String>,
+    /// Product external ids.
+    pub product_external_ids: Vec<String>,
+    /// Product articles.
+    pub product_articles: Vec<String>,
+    /// Offer active flag.
+    pub offer_active: Option<bool>,
+    /// Product active flag.
+    pub product_active: Option<bool>,
+}
+
+/// Filters of `store/products`.
+#[derive(Debug, Clone, Default)]
+pub struct ProductFilter {
+    /// Product ids.
+    pub ids: Vec<i64>,
+    /// Products having one of these offers.
+    pub offer_ids: Vec<i64>,
+    /// Product external ids.
+    pub external_ids: Vec<String>,
+    /// Products having an offer with one of these external ids.
+    pub offer_external_ids: Vec<String>,
+    /// Products having an offer with one of these XML ids.
+    pub offer_xml_ids: Vec<String>,
+    /// Substring of the name, any case.
+    pub name: Option<String>,
+    /// The product's article or one of its offers'.
+    pub article: Option<String>,
+    /// Products having an offer priced from this.
+    pub min_price: Option<Decimal>,
+    /// … up to this.
+    pub max_price: Option<Decimal>,
+    /// Active flag.
+    pub active: Option<bool>,
+    /// Ids above this.
+    pub since_id: Option<i64>,
+}
+
+/// Filters of `store/offers`.
+#[derive(Debug, Clone, Default)]
+pub struct OfferFilter {
+    /// Offer ids.
+    pub ids: Vec<i64>,
+    /// External ids.
+    pub external_ids: Vec<String>,
+    /// XML ids.
+    pub xml_ids: Vec<String>,
+    /// Substring of the name, any case.
+    pub name: Option<String>,
+    /// Active flag.
+    pub active: Option<bool>,
+    /// Price from.
+    pub min_price: Option<Decimal>,
+    /// Price up to.
+    pub max_price: Option<Decimal>,
+    /// Ids above this.
+    pub since_id: Option<i64>,
+}
+
+/// What an upload or a batch edit did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BatchOutcome {
+    /// Entries whose target was found and changed.
+    pub processed: usize,
+    /// Indexes of the entries whose target does not exist.
+    pub not_found: Vec<usize>,
+}
+
+type OfferRow = (i64, i64, Option<String>, Option<String>, String, Option<String>, i64, Option<i64>, i64);
+type ProductRow = (i64, Option<String>, Option<String>, Option<String>, String, Option<String>, i64, String);
+
+const OFFERS_FROM: &str = " FROM offers o JOIN products p ON p.id = o.product_id";
+const OFFER_COLUMNS: &str =
+    "SELECT o.id, o.product_id, o.external_id, o.xml_id, o.name, o.article, o.price, o.purchase_price, o.active";
+const PRODUCT_COLUMNS: &str =
+    "SELECT p.id, p.external_id, p.article, p.brand, p.name, p.description, p.active, p.attrs FROM products p";
+
+fn offer_from_row(r: OfferRow) -> StoreOffer {
+    let (id, product_id, external_id, xml_id, name, article, price, purchase_price, active) = r;
+    StoreOffer {
+        id,
+        product_id,
+        external_id,
+        xml_id,
+        name,
+        article,
+        price: from_units(price),
+        purchase_price: purchase_price.map(from_units),
+        active: flag(active),
+        quantity: 0,
+        stores: Vec::new(),
+        prices: Vec::new(),
+    }
+}
+
+fn product_from_row(r: ProductRow) -> Product {
+    let (id, external_id, article, brand, name, description, active, attrs) = r;
+    let attrs = json_map(&attrs);
+    let attr = |k: &str| attrs.get(k).and_then(Value::as_str).map(str::to_owned);
+    Product {
+        id,
+        external_id,
+        name,
+        article,
+        manufacturer: brand,
+        description,
+        active: flag(active),
+        url: attr("url"),
+        image_url: attr("imageUrl"),
+    }
+}
+
+fn page_args(list: &mut Sql, page: PageRequest) {
+    list.push(" LIMIT ")
+        .bind(Arg::Int(i64::from(page.limit)))
+        .push(" OFFSET ")
+        .bind(Arg::Int(i64::try_from(page.offset()).unwrap_or(i64::MAX)));
+}
+
+fn texts(wh: &mut Sql, column: &str, values: &[String]) {
+    if !values.is_empty() {
+        wh.push(&format!(" AND {column} IN ")).bind_list(values.iter().cloned().map(Arg::Text));
+    }
+}
+
+fn ints(wh: &mut Sql, column: &str, values: &[i64]) {
+    if !values.is_empty() {
+        wh.push(&format!(" AND {column} IN ")).bind_list(values.iter().copied().map(Arg::Int));
+    }
+}
+
+fn flag_is(wh: &mut Sql, column: &str, value: Option<bool>) {
+    if let Some(v) = value {
+        wh.push(&format!(" AND {column} = ")).bind(Arg::Int(i64::from(v)));
+    }
+}
+
+/// A condition on a column holding a Rust-lower-cased copy (see [`Store::refresh_name_copies`]).
+fn name_like(wh: &mut Sql, column: &str, needle: &str) {
+    wh.push(&format!(" AND {column} LIKE "))
+        .bind(Arg::Text(contains_pattern(&needle.to_lowercase())))
+        .push(" ESCAPE '\\'");
+}
+
+/// The part number and brand the parts face searches by, when the product has an article.
+fn norms(p: &Product) -> (Option<String>, Option<String>) {
+    let article = p.article.as_deref().map(normalize_number).filter(|a| !a.is_empty());
+    match article {
+        Some(a) => (Some(a), Some(normalize_brand(p.manufacturer.as_deref().unwrap_or("")))),
+        None => (None, None),
+    }
+}
+
+/// The product's free-form attributes with its URL fields laid over them.
+fn product_attrs(mut attrs: Map<String, Value>, p: &Product) -> String {
+    for (k, v) in [("url", &p.url), ("imageUrl", &p.image_url)] {
+        match v {
+            Some(v) => attrs.insert(k.into(), Value::String(v.clone())),
+            None => attrs.remove(k),
+        };
+    }
+    Value::Object(attrs).to_string()
+}
+
+/// The base price type (the first marked `default`), read inside a write.
+async fn base_price_type_in(tx: &mut Tx) -> StoreResult<Option<String>> {
+    let types: Vec<(String, String)> =
+        sqlx::query_as("SELECT code, attrs FROM reference_entries WHERE kind = $1 ORDER BY ordering, code")
+            .bind(ReferenceKind::PriceType.code())
+            .fetch_all(&mut **tx)
+            .await?;
+    Ok(types
+        .into_iter()
+        .find(|(_, attrs)| json_map(attrs).get("default").and_then(Value::as_bool) == Some(true))
+        .map(|t| t.0))
+}
+
+fn invalid(errors: FieldErrors) -> crate::StoreError {
+    DomainError::Invalid(errors).into()
+}
+
+impl Store {
+    /// Brings the lower-cased name copies of `table` (`products` or `offers`) up to date, so a name filter
+    /// sees rows that other writers (catalogue loads) added or renamed without keeping the copy.
+    async fn refresh_name_copies(&self, table: &'static str) -> StoreResult<()> {
+        const BATCH: usize = 1000;
+        let select = format!(
+            "SELECT id, name FROM {table} WHERE name_lower_of IS NULL OR name_lower_of <> name ORDER BY id LIMIT {BATCH}"
+        );
+        let update = format!("UPDATE {table} SET name_lower = $1, name_lower_of = $2 WHERE id = $3 AND name = $2");
+        loop {
+            let rows: Vec<(i64, String)> =
+                sqlx::query_as(AssertSqlSafe(select.clone())).fetch_all(self.reader()).await?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let mut tx = self.begin().await?;
+            let mut done = 0;
+            for (id, name) in &rows {
+                done += sqlx::query(AssertSqlSafe(update.clone()))
+                    .bind(name.to_lowercase())
+                    .bind(name)
+                    .bind(*id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+            tx.commit().await?;
+            // A row renamed between the read and the write stays stale until the next filter; stopping
+            // when nothing moved keeps a busy writer from holding this loop.
+            if rows.len() < BATCH || done == 0 {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Price types: code → (ordering, whether it is the base price).
+    async fn price_types(&self) -> StoreResult<HashMap<String, (i64, bool)>> {
+        Ok(self
+            .list_refs(ReferenceKind::PriceType)
+            .await?
+            .into_iter()
+            .map(|t| {
+                let default = t.attr_bool("default");
+                (t.code, (t.ordering, default))
+            })
+            .collect())
+    }
+
+    /// Fills stock and prices of `offers`.
+    async fn fill_offers(&self, offers: &mut [StoreOffer]) -> StoreResult<()> {
+        if offers.is_empty() {
+            return Ok(());
+        }
+        let ids = || offers.iter().map(|o| Arg::Int(o.id)).collect::<Vec<_>>();
+        let mut q = Sql::new(
+            "SELECT s.offer_id, w.code, s.available, s.reserved, s.purchase_price FROM stock s \
+             JOIN warehouses w ON w.id = s.warehouse_id WHERE s.offer_id IN ",
+        );
+        q.bind_list(ids()).push(" ORDER BY w.code");
+        let stock: Vec<(i64, String, i64, i64, Option<i64>)> = q.query_as().fetch_all(self.reader()).await?;
+        let mut q = Sql::new("SELECT offer_id, price_type, price FROM offer_prices WHERE offer_id IN ");
+        q.bind_list(ids());
+        let prices: Vec<(i64, String, i64)> = q.query_as().fetch_all(self.reader()).await?;
+        let types = self.price_types().await?;
+        let base = types.iter().filter(|(_, (_, d))| *d).min_by_key(|(c, (o, _))| (*o, (*c).clone()));
+        let at: HashMap<i64, usize> = offers.iter().enumerate().map(|(i, o)| (o.id, i)).collect();
+        for (offer, store, available, reserved, purchase) in stock {
+            if let Some(o) = at.get(&offer).map(|&i| &mut offers[i]) {
+                let free = (available - reserved).max(0);
+                o.quantity += free;
+                o.stores.push(OfferStock { store, quantity: free, purchase_price: purchase.map(from_units) });
+            }
+        }
+        for (offer, price_type, price) in prices {
+            if let Some(o) = at.get(&offer).map(|&i| &mut offers[i]) {
+                let ordering = types.get(&price_type).map_or(0, |t| t.0);
+                o.prices.push(OfferPrice { price_type, price: from_units(price), ordering });
+            }
+        }
+        for o in offers.iter_mut() {
+            // Offers loaded by the catalogue have only their own price: it is the base price.
+            if let Some((code, (ordering, _))) = base
+                && !o.price.is_zero()
+                && !o.prices.iter().any(|p| &p.price_type == code)
+            {
+                o.prices.push(OfferPrice { price_type: code.clone(), price: o.price, ordering: *ordering });
+            }
+            o.prices.sort_by(|a, b| a.ordering.cmp(&b.ordering).then_with(|| a.price_type.cmp(&b.price_type)));
+        }
+        Ok(())
+    }
+
+    /// Offers matching `wh` (over `offers o JOIN products p`), by id, one page, with the filtered count.
+    async fn offer_page(&self, wh: &Sql, page: PageRequest) -> StoreResult<(Vec<StoreOffer>, u64)> {
+        let (total,): (i64,) =
+            wh.with_prefix(&format!("SELECT COUNT(*){OFFERS_FROM}")).query_as().fetch_one(self.reader()).await?;
+        let mut list = wh.with_prefix(&format!("{OFFER_COLUMNS}{OFFERS_FROM}"));
+        list.push(" ORDER BY o.id");
+        page_args(&mut list, page);
+        let rows: Vec<OfferRow> = list.query_as().fetch_all(self.reader()).await?;
+        let mut offers: Vec<StoreOffer> = rows.into_iter().map(offer_from_row).collect();
+        self.fill_offers(&mut offers).await?;
+        Ok((offers, u64::try_from(total).unwrap_or(0)))
+    }
+
+    /// A page of inventories: offers with their free stock per store.
+    pub async fn store_inventories(
+        &self,
+        f: &InventoryFilter,
+        page: PageRequest,
+    ) -> StoreResult<(Vec<StoreOffer>, u64)> {
+        let mut wh = Sql::new(" WHERE 1 = 1");
+        ints(&mut wh, "o.id", &f.ids);
+        texts(&mut wh, "o.external_id", &f.external_ids);
+        texts(&mut wh, "o.xml_id", &f.xml_ids);
+        texts(&mut wh, "o.article", &f.articles);
+        texts(&mut wh, "p.external_id", &f.product_external_ids);
+        texts(&mut wh, "p.article", &f.product_articles);
+        flag_is(&mut wh, "o.active", f.offer_active);
+        flag_is(&mut wh, "p.active", f.product_active);
+        self.offer_page(&wh, page).await
+    }
+
+    /// A page of offers with their stock, prices and products.
+    pub async fn store_offers(
+        &self,
+        f: &OfferFilter,
+        page: PageRequest,
+    ) -> StoreResult<(Vec<(StoreOffer, Product)>, u64)> {
+        let mut wh = Sql::new(" WHERE 1 = 1");
+        ints(&mut wh, "o.id", &f.ids);
+        texts(&mut wh, "o.external_id", &f.external_ids);
+        texts(&mut wh, "o.xml_id", &f.xml_ids);
+        if let Some(name) = &f.name {
+            self.refresh_name_copies("offers").await?;
+            name_like(&mut wh, "o.name_lower", name);
+        }
+        flag_is(&mut wh, "o.active", f.active);
+        if let Some(min) = f.min_price {
+            wh.push(" AND o.price >= ").bind(Arg::Int(to_units(min)));
+        }
+        if let Some(max) = f.max_price {
+            wh.push(" AND o.price <= ").bind(Arg::Int(to_units(max)));
+        }
+        if let Some(id) = f.since_id {
+            wh.push(" AND o.id > ").bind(Arg::Int(id));
+        }
+        let (offers, total) = self.offer_page(&wh, page).await?;
+        let mut products: HashMap<i64, Product> = HashMap::new();
+        if !offers.is_empty() {
+            let mut q = Sql::new(PRODUCT_COLUMNS);
+            q.push(" WHERE p.id IN ").bind_list(offers.iter().map(|o| Arg::Int(o.product_id)));
+            let rows: Vec<ProductRow> = q.query_as().fetch_all(self.reader()).await?;
+            products = rows.into_iter().map(product_from_row).map(|p| (p.id, p)).collect();
+        }
+        let out = offers
+            .into_iter()
+            .map(|o| {
+                let p = products.get(&o.product_id).cloned().unwrap_or_default();
+                (o, p)
+            })
+            .collect();
+        Ok((out, total))
+    }
+
+    /// A page of products with their offers, stock and prices.
+    pub async fn store_products(&self, f: &ProductFilter, page: PageRequest) -> StoreResult<(Vec<StoreProduct>, u64)> {
+        let mut wh = Sql::new(" WHERE 1 = 1");
+        ints(&mut wh, "p.id", &f.ids);
+        texts(&mut wh, "p.external_id", &f.external_ids);
+        if !f.offer_ids.is_empty() {
+            wh.push(" AND p.id IN (SELECT po.product_id FROM offers po WHERE po.id IN ")
+                .bind_list(f.offer_ids.iter().copied().map(Arg::Int))
+                .push(")");
+        }
+        for (column, values) in [("external_id", &f.offer_external_ids), ("xml_id", &f.offer_xml_ids)] {
+            if !values.is_empty() {
+                wh.push(&format!(" AND p.id IN (SELECT po.product_id FROM offers po WHERE po.{column} IN "))
+                    .bind_list(values.iter().cloned().map(Arg::Text))
+                    .push(")");
+            }
+        }
+        if let Some(name) = &f.name {
+            self.refresh_name_copies("products").await?;
+            name_like(&mut wh, "p.name_lower", name);
+        }
+        if let Some(article) = &f.article {
+            wh.push(" AND (p.article = ")
+                .bind(Arg::Text(article.clone()))
+                .push(" OR p.id IN (SELECT po.product_id FROM offers po WHERE po.article = ")
+                .bind(Arg::Text(article.clone()))
+                .push("))");
+        }
+        if f.min_price.is_some() || f.max_price.is_some() {
+            wh.push(" AND p.id IN (SELECT po.product_id FROM offers po WHERE 1 = 1");
+            if let Some(min) = f.min_price {
+                wh.push(" AND po.price >= ").bind(Arg::Int(to_units(min)));
+            }
+            if let Some(max) = f.max_price {
+                wh.push(" AND po.price <= ").bind(Arg::Int(to_units(max)));
+            }
+            wh.push(")");
+        }
+        flag_is(&mut wh, "p.active", f.active);
+        if let Some(id) = f.since_id {
+            wh.push(" AND p.id > ").bind(Arg::Int(id));
+        }
+        let (total,): (i64,) =
+            wh.with_prefix("SELECT COUNT(*) FROM products p").query_as().fetch_one(self.reader()).await?;
+        let mut list = wh.with_prefix(PRODUCT_COLUMNS);
+        list.push(" ORDER BY p.id");
+        page_args(&mut list, page);
+        let rows: Vec<ProductRow> = list.query_as().fetch_all(self.reader()).await?;
+        let mut products: Vec<StoreProduct> =
+            rows.into_iter().map(|r| StoreProduct { product: product_from_row(r), offers: Vec::new() }).collect();
+        if !products.is_empty() {
+            let mut q = Sql::new(&format!("{OFFER_COLUMNS}{OFFERS_FROM} WHERE o.product_id IN "));
+            q.bind_list(products.iter().map(|p| Arg::Int(p.product.id))).push(" ORDER BY o.id");
+            let rows: Vec<OfferRow> = q.query_as().fetch_all(self.reader()).await?;
+            let mut offers: Vec<StoreOffer> = rows.into_iter().map(offer_from_row).collect();
+            self.fill_offers(&mut offers).await?;
+            let at: HashMap<i64, usize> = products.iter().enumerate().map(|(i, p)| (p.product.id, i)).collect();
+            for o in offers {
+                if let Some(&i) = at.get(&o.product_id) {
+                    products[i].offers.push(o);
+                }
+            }
+        }
+        Ok((products, u64::try_from(total).unwrap_or(0)))
+    }
+
+    /// The offer an upload entry names, inside the write.
+    async fn offer_id_in(tx: &mut Tx, r: &OfferRef) -> StoreResult<Option<i64>> {
+        let row: Option<(i64,)> = match r {
+            OfferRef::Id(i) => sqlx::query_as("SELECT id FROM offers WHERE id = $1").bind(*i),
+            OfferRef::ExternalId(s) => sqlx::query_as("SELECT id FROM offers WHERE external_id = $1").bind(s.clone()),
+            OfferRef::XmlId(s) => sqlx::query_as("SELECT id FROM offers WHERE xml_id = $1").bind(s.clone()),
+        }
+        .fetch_optional(&mut **tx)
+        .await?;
+        Ok(row.map(|r| r.0))
+    }
+
+    /// `store/inventories/upload`: sets each offer's stock per store (and, when given, the purchase
+    /// price, which also becomes the offer's). An unknown store code fails the whole upload, naming the
+    /// field; offers that do not exist are reported, not failed.
+    pub async fn upload_inventories(&self, entries: &[StockUpload]) -> StoreResult<BatchOutcome> {
+        let mut tx = self.begin().await?;
+        let warehouses: HashMap<String, i64> =
+            sqlx::query_as("SELECT code, id FROM warehouses").fetch_all(&mut *tx).await?.into_iter().collect();
+        let mut errors = FieldErrors::new();
+        for (i, e) in entries.iter().enumerate() {
+            for (j, s) in e.stores.iter().enumerate() {
+                if !warehouses.contains_key(&s.code) {
+                    errors
+                        .insert(format!("offers[{i}].stores[{j}].code"), format!("Store '{}' does not exist.", s.code));
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(invalid(errors));
+        }
+        let now = torg_domain::time::now();
+        let mut out = BatchOutcome::default();
+        for (i, e) in entries.iter().enumerate() {
+            let Some(offer) = Store::offer_id_in(&mut tx, &e.offer).await? else {
+                out.not_found.push(i);
+                continue;
+            };
+            for s in &e.stores {
+                sqlx::query(
+                    "INSERT INTO stock (offer_id, warehouse_id, available, reserved, reported, purchase_price, updated_at)
+                     VALUES ($1, $2, $3, 0, NULL, $4, $5)
+                     ON CONFLICT (offer_id, warehouse_id) DO UPDATE SET available = excluded.available, reported = NULL,
+                     purchase_price = COALESCE(excluded.purchase_price, stock.purchase_price), updated_at = excluded.updated_at",
+                )
+                .bind(offer)
+                .bind(warehouses[&s.code])
+                .bind(s.available)
+                .bind(s.purchase_price.map(to_units))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            if let Some(p) = e.stores.iter().rev().find_map(|s| s.purchase_price) {
+                sqlx::query("UPDATE offers SET purchase_price = $1 WHERE id = $2")
+                    .bind(to_units(p))
+                    .bind(offer)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            out.processed += 1;
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// `store/prices/upload`: sets or removes prices by price type; the base type is the offer's own
+    /// price too (removing it leaves the offer at 0). An unknown price type fails the whole upload.
+    pub async fn upload_prices(&self, entries: &[PriceUpload]) -> StoreResult<BatchOutcome> {
+        let mut tx = self.begin().await?;
+        let types: Vec<(String, String)> = sqlx::query_as("SELECT code, attrs FROM reference_entries WHERE kind = $1")
+            .bind(ReferenceKind::PriceType.code())
+            .fetch_all(&mut *tx)
+            .await?;
+        let is_base = |code: &str| {
+            types
+                .iter()
+                .any(|(c, attrs)| c == code && json_map(attrs).get("default").and_then(Value::as_bool) == Some(true))
+        };
+        let mut errors = FieldErrors::new();
+        for (i, e) in entries.iter().enumerate() {
+            for (j, p) in e.prices.iter().enumerate() {
+                if !types.iter().any(|(c, _)| *c == p.code) {
+                    errors.insert(
+                        format!("prices[{i}].prices[{j}].code"),
+                        format!("Price type '{}' does not exist.", p.code),
+                    );
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(invalid(errors));
+        }
+        let mut out = BatchOutcome::default();
+        for (i, e) in entries.iter().enumerate() {
+            let Some(offer) = Store::offer_id_in(&mut tx, &e.offer).await? else {
+                out.not_found.push(i);
+                continue;
+            };
+            for p in &e.prices {
+                match p.price {
+                    Some(price) => {
+                        sqlx::query(
+                            "INSERT INTO offer_prices (offer_id, price_type, price) VALUES ($1, $2, $3)
+                             ON CONFLICT (offer_id, price_type) DO UPDATE SET price = excluded.price",
+                        )
+                        .bind(offer)
+                        .bind(&p.code)
+                        .bind(to_units(price))
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    None => {
+                        sqlx::query("DELETE FROM offer_prices WHERE offer_id = $1 AND price_type = $2")
+                            .bind(offer)
+                            .bind(&p.code)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                if is_base(&p.code) {
+                    sqlx::query("UPDATE offers SET price = $1 WHERE id = $2")
+                        .bind(p.price.map_or(0, to_units))
+                        .bind(offer)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            out.processed += 1;
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Whether another product holds this external id or this brand and part number; messages by field.
+    async fn product_clashes(
+        tx: &mut Tx,
+        p: &Product,
+        path: &str,
+        errors: &mut FieldErrors,
+    ) -> StoreResult<(Option<String>, Option<String>)> {
+        if let Some(ext) = &p.external_id {
+            let other: Option<(i64,)> = sqlx::query_as("SELECT id FROM products WHERE external_id = $1 AND id <> $2")
+                .bind(ext)
+                .bind(p.id)
+                .fetch_optional(&mut **tx)
+                .await?;
+            if other.is_some() {
+                errors.insert(format!("{path}.externalId"), "Product with this externalId already exists.".into());
+            }
+        }
+        let (article_norm, brand_norm) = norms(p);
+        if let (Some(a), Some(b)) = (&article_norm, &brand_norm) {
+            let other: Option<(i64,)> =
+                sqlx::query_as("SELECT id FROM products WHERE article_norm = $1 AND brand_norm = $2 AND id <> $3")
+                    .bind(a)
+                    .bind(b)
+                    .bind(p.id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            if let Some((id,)) = other {
+                errors.insert(
+                    format!("{path}.article"),
+                    format!("Product {id} already has this manufacturer and article."),
+                );
+            }
+        }
+        Ok((article_norm, brand_norm))
+    }
+
+    /// `store/products/batch/create`: every product with its offers, or (on any error) none.
+    pub async fn create_products(&self, batch: &[NewProduct]) -> StoreResult<Vec<i64>> {
+        let mut tx = self.begin().await?;
+        let base = base_price_type_in(&mut tx).await?;
+        let now = torg_domain::time::now();
+        let mut errors = FieldErrors::new();
+        let mut added = Vec::with_capacity(batch.len());
+        for (i, new) in batch.iter().enumerate() {
+            let path = format!("products[{i}]");
+            let before = errors.len();
+            let p = &new.product;
+            let (article_norm, brand_norm) = Store::product_clashes(&mut tx, p, &path, &mut errors).await?;
+            for (j, o) in new.offers.iter().enumerate() {
+                let at = if new.implicit_offer { path.clone() } else { format!("{path}.offers[{j}]") };
+                for (column, field, value) in
+                    [("external_id", "externalId", &o.external_id), ("xml_id", "xmlId", &o.xml_id)]
+                {
+                    let Some(value) = value else { continue };
+                    let sql = format!("SELECT id FROM offers WHERE {column} = $1");
+                    let other: Option<(i64,)> =
+                        sqlx::query_as(AssertSqlSafe(sql)).bind(value).fetch_optional(&mut *tx).await?;
+                    let seen = new.offers[..j].iter().any(|e| match column {
+                        "external_id" => e.external_id.as_ref() == Some(value),
+                        _ => e.xml_id.as_ref() == Some(value),
+                    });
+                    if other.is_some() || seen {
+                        errors
+                            .entry(format!("{at}.{field}"))
+                            .or_insert_with(|| format!("Offer with this {field} already exists."));
+                    }
+                }
+            }
+            if errors.len() > before {
+                continue;
+            }
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO products (external_id, article, brand, name, description, article_norm, brand_norm, active,
+                 attrs, created_at, name_lower, name_lower_of)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+            )
+            .bind(&p.external_id)
+            .bind(&p.article)
+            .bind(&p.manufacturer)
+            .bind(&p.name)
+            .bind(&p.description)
+            .bind(article_norm)
+            .bind(brand_norm)
+            .bind(i64::from(p.active))
+            .bind(product_attrs(Map::new(), p))
+            .bind(now)
+            .bind(p.name.to_lowercase())
+            .bind(&p.name)
+            .fetch_one(&mut *tx)
+            .await?;
+            for o in &new.offers {
+                let offer: i64 = sqlx::query_scalar(
+                    "INSERT INTO offers (product_id, external_id, xml_id, name, article, price, purchase_price, active,
+                     name_lower, name_lower_of) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                )
+                .bind(id)
+                .bind(&o.external_id)
+                .bind(&o.xml_id)
+                .bind(&o.name)
+                .bind(&o.article)
+                .bind(to_units(o.price))
+                .bind(o.purchase_price.map(to_units))
+                .bind(i64::from(o.active))
+                .bind(o.name.to_lowercase())
+                .bind(&o.name)
+                .fetch_one(&mut *tx)
+                .await?;
+                if let Some(code) = base.as_ref().filter(|_| !o.price.is_zero()) {
+                    sqlx::query("INSERT INTO offer_prices (offer_id, price_type, price) VALUES ($1, $2, $3)")
+                        .bind(offer)
+                        .bind(code)
+                        .bind(to_units(o.price))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            added.push(id);
+        }
+        if !errors.is_empty() {
+            return Err(invalid(errors));
+        }
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    /// `store/products/batch/edit`: the given fields of each product; products that do not exist are
+    /// reported; any invalid entry fails the whole batch.
+    pub async fn edit_products(&self, batch: &[(ProductRef, Map<String, Value>)]) -> StoreResult<BatchOutcome> {
+        let mut tx = self.begin().await?;
+        let mut errors = FieldErrors::new();
+        let mut out = BatchOutcome::default();
+        for (i, (r, doc)) in batch.iter().enumerate() {
+            let path = format!("products[{i}]");
+            let mut q = Sql::new(PRODUCT_COLUMNS);
+            let by_id = match r {
+                ProductRef::Id(id) => {
+                    q.push(" WHERE p.id = ").bind(Arg::Int(*id));
+                    true
+                }
+                ProductRef::ExternalId(e) => {
+                    q.push(" WHERE p.external_id = ").bind(Arg::Text(e.clone()));
+                    false
+                }
+            };
+            let row: Option<ProductRow> = q.query_as().fetch_optional(&mut *tx).await?;
+            let Some(row) = row else {
+                out.not_found.push(i);
+                continue;
+            };
+            let attrs = json_map(&row.7);
+            let old = product_from_row(row);
+            let new = match old.patched(doc, &path, by_id) {
+                Ok(p) => p,
+                Err(e) => {
+                    errors.extend(e);
+                    continue;
+                }
+            };
+            let before = errors.len();
+            let (article_norm, brand_norm) = Store::product_clashes(&mut tx, &new, &path, &mut errors).await?;
+            if errors.len() > before {
+                continue;
+            }
+            sqlx::query(
+                "UPDATE products SET external_id = $1, article = $2, brand = $3, name = $4, description = $5,
+                 article_norm = $6, brand_norm = $7, active = $8, attrs = $9, name_lower = $10, name_lower_of = $11
+                 WHERE id = $12",
+            )
+            .bind(&new.external_id)
+            .bind(&new.article)
+            .bind(&new.manufacturer)
+            .bind(&new.name)
+            .bind(&new.description)
+            .bind(article_norm)
+            .bind(brand_norm)
+            .bind(i64::from(new.active))
+            .bind(product_attrs(attrs, &new))
+            .bind(new.name.to_lowercase())
+            .bind(&new.name)
+            .bind(new.id)
+            .execute(&mut *tx)
+            .await?;
+            out.processed += 1;
+        }
+        if !errors.is_empty() {
+            return Err(invalid(errors));
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+}
