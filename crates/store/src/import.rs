@@ -187,6 +187,24 @@ impl CatalogueImport {
             };
             row_product.push(i);
         }
+        // Products in key order, so the upsert walks the unique index in order rather than at random.
+        let mut order: Vec<usize> = (0..products.len()).collect();
+        order.sort_unstable_by(|&a, &b| {
+            let (a, b) = (&products[a], &products[b]);
+            (&a.brand_norm, &a.article_norm).cmp(&(&b.brand_norm, &b.article_norm))
+        });
+        let mut rank = vec![0; products.len()];
+        for (new, &old) in order.iter().enumerate() {
+            rank[old] = new;
+        }
+        let mut slots: Vec<Option<Product<'_>>> = products.into_iter().map(Some).collect();
+        let mut products: Vec<Product<'_>> = order.iter().filter_map(|&old| slots[old].take()).collect();
+        for i in row_product.iter_mut() {
+            *i = rank[*i];
+        }
+        for i in by_key.values_mut() {
+            *i = rank[*i];
+        }
 
         let mut tx = self.store.begin().await?;
         upsert_products(&mut tx, self.store.backend(), &mut products, &by_key, now).await?;
@@ -206,6 +224,7 @@ impl CatalogueImport {
                 }
             }
         }
+        stock.sort_unstable_by_key(|s| (s.0, s.1));
         for chunk in stock.chunks(MAX_BINDS / 9) {
             let sql = format!(
                 "INSERT INTO stock (offer_id, warehouse_id, available, reported, price, min_qty, period_min, period_max, updated_at, reserved)
