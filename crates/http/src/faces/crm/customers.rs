@@ -1,6 +1,6 @@
 //! Customers: list, create, get, edit, upload, fix-external-ids, history.
 
-use super::{Crm, CrmError, CrmResult, FilterReader, ok, pagination, render};
+use super::{Crm, CrmError, CrmResult, FilterReader, ok, pagination, render, upload_answer};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -86,21 +86,7 @@ pub async fn upload(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let docs = crm.json_list("customers", UPLOAD_CAP)?;
     let site = crm.site()?;
     let out = state.store.upload_customers(&site, &docs, crm.actor()).await?;
-    let uploaded: Vec<Value> = out.uploaded.iter().map(|(id, ext)| json!({ "id": id, "externalId": ext })).collect();
-    if out.failed.is_empty() {
-        // crm-v5.md §2.2: the 200 body carries both lists, `failedCustomers` empty.
-        return ok(StatusCode::OK, json!({ "uploadedCustomers": uploaded, "failedCustomers": [] }));
-    }
-    let failed: Vec<Value> = out.failed.iter().map(|(ext, _)| json!({ "externalId": ext })).collect();
-    let errors: Vec<Value> = out
-        .failed
-        .iter()
-        .flat_map(|(ext, f)| f.iter().map(move |(k, v)| json!(format!("{}: {k}: {v}", ext.as_deref().unwrap_or("-")))))
-        .collect();
-    Err(CrmError::new(StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST), "Customers are loaded with errors")
-        .with_errors(Value::Array(errors))
-        .with("uploadedCustomers", Value::Array(uploaded))
-        .with("failedCustomers", Value::Array(failed)))
+    upload_answer(&out, "Customers")
 }
 
 /// Reads `[{id, externalId}]` pairs.

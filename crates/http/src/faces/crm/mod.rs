@@ -713,6 +713,27 @@ impl Crm {
     }
 }
 
+/// The answer to a batch upload: 200 with the uploaded (and an empty failed) list when everything went
+/// in, else 460 with both lists and one message per problem. `entity` is `Orders` or `Customers`.
+pub fn upload_answer(out: &torg_store::UploadOutcome, entity: &str) -> CrmResult {
+    let uploaded: Vec<Value> = out.uploaded.iter().map(|(id, ext)| json!({ "id": id, "externalId": ext })).collect();
+    let failed: Vec<Value> = out.failed.iter().map(|(ext, _)| json!({ "externalId": ext })).collect();
+    let (uploaded_key, failed_key) = (format!("uploaded{entity}"), format!("failed{entity}"));
+    if out.failed.is_empty() {
+        return ok(StatusCode::OK, json!({ uploaded_key: uploaded, failed_key: failed }));
+    }
+    let errors: Vec<Value> = out
+        .failed
+        .iter()
+        .flat_map(|(ext, f)| f.iter().map(move |(k, v)| json!(format!("{}: {k}: {v}", ext.as_deref().unwrap_or("-")))))
+        .collect();
+    let status = StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST);
+    Err(CrmError::new(status, format!("{entity} are loaded with errors"))
+        .with_errors(Value::Array(errors))
+        .with(&uploaded_key, Value::Array(uploaded))
+        .with(&failed_key, Value::Array(failed)))
+}
+
 /// The `pagination` member.
 pub fn pagination(p: Pagination) -> Value {
     json!({ "limit": p.limit, "totalCount": p.total_count, "currentPage": p.current_page, "totalPageCount": p.total_page_count })

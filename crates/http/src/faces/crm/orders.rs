@@ -1,7 +1,7 @@
 //! Orders: list with filters, create, get, edit, upload, fix-external-ids, statuses, history.
 
 use super::customers::{history_filter, id_pairs};
-use super::{Crm, CrmError, CrmResult, FilterReader, ok, pagination, render};
+use super::{Crm, CrmError, CrmResult, FilterReader, ok, pagination, render, upload_answer};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -127,20 +127,7 @@ pub async fn upload(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let docs = crm.json_list("orders", UPLOAD_CAP)?;
     let site = crm.site()?;
     let out = state.store.upload_orders(&site, &docs, crm.actor(), &state.config.zone).await?;
-    let uploaded: Vec<Value> = out.uploaded.iter().map(|(id, ext)| json!({ "id": id, "externalId": ext })).collect();
-    if out.failed.is_empty() {
-        return ok(StatusCode::OK, json!({ "uploadedOrders": uploaded }));
-    }
-    let failed: Vec<Value> = out.failed.iter().map(|(ext, _)| json!({ "externalId": ext })).collect();
-    let errors: Vec<Value> = out
-        .failed
-        .iter()
-        .flat_map(|(ext, f)| f.iter().map(move |(k, v)| json!(format!("{}: {k}: {v}", ext.as_deref().unwrap_or("-")))))
-        .collect();
-    Err(CrmError::new(StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST), "Orders are loaded with errors")
-        .with_errors(Value::Array(errors))
-        .with("uploadedOrders", Value::Array(uploaded))
-        .with("failedOrders", Value::Array(failed)))
+    upload_answer(&out, "Orders")
 }
 
 /// `POST /api/v5/orders/fix-external-ids`.
