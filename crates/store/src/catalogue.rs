@@ -95,19 +95,6 @@ pub struct WarehouseTerms {
     pub display: Display,
 }
 
-/// A stock level to set: an offer at a warehouse.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StockLevel {
-    /// Offer id.
-    pub offer_id: i64,
-    /// Warehouse code.
-    pub warehouse: String,
-    /// Units available (exact).
-    pub available: i64,
-    /// Purchase price, if given.
-    pub purchase_price: Option<Decimal>,
-}
-
 /// The stock of an offer across warehouses, as inventories report it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Inventory {
@@ -393,110 +380,6 @@ impl Store {
         .rows_affected();
         tx.commit().await?;
         Ok(done > 0)
-    }
-
-    /// Sets exact stock levels (CRM inventories upload); unknown warehouses are an error naming them.
-    pub async fn set_stock_levels(&self, levels: &[StockLevel]) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        let now = torg_domain::time::now();
-        for (i, l) in levels.iter().enumerate() {
-            let wh: Option<(i64,)> = sqlx::query_as("SELECT id FROM warehouses WHERE code = $1")
-                .bind(&l.warehouse)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let Some((wh,)) = wh else {
-                return Err(DomainError::invalid(
-                    format!("offers[{i}].stores.code"),
-                    format!("Store '{}' does not exist.", l.warehouse),
-                )
-                .into());
-            };
-            sqlx::query(
-                "INSERT INTO stock (offer_id, warehouse_id, available, reserved, reported, purchase_price, updated_at)
-                 VALUES ($1, $2, $3, 0, NULL, $4, $5)
-                 ON CONFLICT (offer_id, warehouse_id) DO UPDATE SET available = excluded.available, reported = NULL,
-                 purchase_price = COALESCE(excluded.purchase_price, stock.purchase_price), updated_at = excluded.updated_at",
-            )
-            .bind(l.offer_id)
-            .bind(wh)
-            .bind(l.available.max(0))
-            .bind(l.purchase_price.map(to_units))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Finds offers by id, external id or XML id; `None` for each one not found.
-    pub async fn find_offer_ids(&self, refs: &[torg_domain::order::OfferRef]) -> StoreResult<Vec<Option<i64>>> {
-        use torg_domain::order::OfferRef;
-        let mut out = Vec::with_capacity(refs.len());
-        for r in refs {
-            let row: Option<(i64,)> = match r {
-                OfferRef::Id(i) => {
-                    sqlx::query_as("SELECT id FROM offers WHERE id = $1").bind(*i).fetch_optional(self.reader()).await?
-                }
-                OfferRef::ExternalId(s) => {
-                    sqlx::query_as("SELECT id FROM offers WHERE external_id = $1")
-                        .bind(s)
-                        .fetch_optional(self.reader())
-                        .await?
-                }
-                OfferRef::XmlId(s) => {
-                    sqlx::query_as("SELECT id FROM offers WHERE xml_id = $1")
-                        .bind(s)
-                        .fetch_optional(self.reader())
-                        .await?
-                }
-            };
-            out.push(row.map(|r| r.0));
-        }
-        Ok(out)
-    }
-
-    /// Sets prices of offers by price type; the base (default) type also sets the offer's own price.
-    pub async fn set_prices(&self, prices: &[(i64, String, Option<Decimal>)]) -> StoreResult<()> {
-        let defaults: Vec<String> = self
-            .list_refs(torg_domain::reference::ReferenceKind::PriceType)
-            .await?
-            .into_iter()
-            .filter(|p| p.attr_bool("default"))
-            .map(|p| p.code)
-            .collect();
-        let mut tx = self.begin().await?;
-        for (offer, code, price) in prices {
-            match price {
-                Some(p) => {
-                    sqlx::query(
-                        "INSERT INTO offer_prices (offer_id, price_type, price) VALUES ($1, $2, $3)
-                         ON CONFLICT (offer_id, price_type) DO UPDATE SET price = excluded.price",
-                    )
-                    .bind(offer)
-                    .bind(code)
-                    .bind(to_units(*p))
-                    .execute(&mut *tx)
-                    .await?;
-                    if defaults.contains(code) {
-                        sqlx::query("UPDATE offers SET price = $1 WHERE id = $2")
-                            .bind(to_units(*p))
-                            .bind(offer)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                }
-                None => {
-                    sqlx::query("DELETE FROM offer_prices WHERE offer_id = $1 AND price_type = $2")
-                        .bind(offer)
-                        .bind(code)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-            }
-        }
-        tx.commit().await?;
-        Ok(())
     }
 
     /// A page of inventories: offers with their stock per warehouse.

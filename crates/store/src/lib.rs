@@ -18,7 +18,7 @@ mod references;
 mod sql;
 mod telephony;
 
-pub use catalogue::{CatalogueRow, Cross, Inventory, PartRow, StockLevel, WarehouseTerms};
+pub use catalogue::{CatalogueRow, Cross, Inventory, PartRow, WarehouseTerms};
 pub use customers::{CustomerFilter, CustomerLookup, UploadOutcome};
 pub use history::HistoryFilter;
 pub use import::CatalogueImport;
