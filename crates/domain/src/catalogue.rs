@@ -60,6 +60,39 @@ pub fn normalize_brand(brand: &str) -> String {
     brand.split_whitespace().collect::<Vec<_>>().join(" ").to_uppercase()
 }
 
+/// Brand aliases: one brand under several names (`MAHLE` and `KNECHT` for `KNECHT/MAHLE`, `VW` for
+/// `VAG`). Products and cross-references are keyed by the canonical name, so a price list that says
+/// `Mahle` updates the same product as one that says `KNECHT/MAHLE`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BrandAliases(std::collections::HashMap<String, String>);
+
+impl BrandAliases {
+    /// Aliases from (alias, brand) pairs, both normalised here; an alias naming itself is dropped.
+    pub fn new<A: AsRef<str>, B: AsRef<str>>(pairs: impl IntoIterator<Item = (A, B)>) -> BrandAliases {
+        BrandAliases(
+            pairs
+                .into_iter()
+                .map(|(a, b)| (normalize_brand(a.as_ref()), normalize_brand(b.as_ref())))
+                .filter(|(a, b)| a != b && !a.is_empty() && !b.is_empty())
+                .collect(),
+        )
+    }
+
+    /// The normalised canonical name of `brand`.
+    pub fn canonical(&self, brand: &str) -> String {
+        let norm = normalize_brand(brand);
+        match self.0.get(&norm) {
+            Some(target) => target.clone(),
+            None => norm,
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// Availability as a supplier reports it, or as a warehouse chooses to show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Availability {
@@ -227,6 +260,11 @@ mod tests {
         }
         assert_eq!(normalize_number("13.0460-2857.2"), "13046028572");
         assert_eq!(normalize_brand("  knecht/mahle "), "KNECHT/MAHLE");
+        let aliases = BrandAliases::new([("Mahle", "knecht/mahle"), ("vw", "VAG"), ("bosch", "BOSCH")]);
+        assert_eq!(aliases.canonical(" mahle "), "KNECHT/MAHLE");
+        assert_eq!(aliases.canonical("Vw"), "VAG");
+        assert_eq!(aliases.canonical("Bosch"), "BOSCH");
+        assert_eq!(aliases.canonical("TRW"), "TRW");
     }
 
     #[test]

@@ -6,11 +6,15 @@
 //! - `sqlite-raw` measures how fast SQLite itself commits an order with three lines, the reference the
 //!   create target is set against.
 //! - `pg-db` creates or drops a scratch PostgreSQL database.
+//! - `catalogue`, `search-key`, `search` and `rss` serve the parts-search benchmark
+//!   (`scripts/bench-search`): a generated catalogue as CSV files, a buyer's key, in-process search
+//!   latency, and a server's resident memory.
 //!
 //! The load itself comes from `wrk`; nothing here is a timed test.
 
 mod bare;
 mod raw;
+mod search;
 mod seed;
 
 use clap::{Parser, Subcommand};
@@ -50,6 +54,41 @@ enum Command {
         #[arg(long, default_value_t = 50_000)]
         orders: u64,
     },
+    /// Write `catalogue.csv` (N offers) and `crosses.csv` (2N cross-reference pairs) for `torg import`.
+    Catalogue {
+        /// Folder to write the files into.
+        #[arg(long)]
+        dir: std::path::PathBuf,
+        /// How many offers (parts, each at one warehouse).
+        #[arg(long, default_value_t = 1_000_000)]
+        offers: u64,
+    },
+    /// Create a buyer and a parts key for it; prints the key.
+    SearchKey {
+        /// Database URL.
+        #[arg(long)]
+        database: String,
+    },
+    /// Time searches one at a time in this process: through the store, then through the router.
+    Search {
+        /// Database URL (a catalogue written by `catalogue` and imported).
+        #[arg(long)]
+        database: String,
+        /// A parts key (from `search-key`).
+        #[arg(long)]
+        key: String,
+        /// How many offers the catalogue has.
+        #[arg(long)]
+        offers: u64,
+        /// How many searches to time.
+        #[arg(long, default_value_t = 5_000)]
+        queries: usize,
+    },
+    /// Print a process's current and peak resident memory.
+    Rss {
+        /// The process id.
+        pid: u32,
+    },
     /// Create or drop a scratch database on a PostgreSQL server.
     PgDb {
         /// `create` or `drop`.
@@ -80,6 +119,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bare { listen } => bare::serve(&listen).await,
         Command::Seed { database, orders, concurrency } => seed::run(&database, orders, concurrency).await,
         Command::SqliteRaw { orders } => raw::run(orders).await,
+        Command::Catalogue { dir, offers } => search::write_files(&dir, offers),
+        Command::SearchKey { database } => {
+            println!("{}", search::make_key(&database).await?);
+            Ok(())
+        }
+        Command::Search { database, key, offers, queries } => search::measure(&database, &key, offers, queries).await,
+        Command::Rss { pid } => search::rss(pid),
         Command::PgDb { action, admin, name } => {
             if action == "create" {
                 let url = torg_store::testing::create_postgres_database(&admin, &name).await?;

@@ -6,7 +6,7 @@ use crate::{Store, StoreResult, Tx, flag};
 use rust_decimal::Decimal;
 use sqlx::Row;
 use torg_domain::DomainError;
-use torg_domain::catalogue::{Availability, Display, normalize_brand, normalize_number};
+use torg_domain::catalogue::{Availability, Display, normalize_number};
 use torg_domain::money::{from_units, to_units};
 
 /// One line of a catalogue load: a part at a warehouse with its stock and price.
@@ -254,20 +254,24 @@ impl Store {
         description: Option<&str>,
         now: i64,
     ) -> StoreResult<i64> {
+        let brand_norm = crate::brands::canonical_brand_in(tx, brand).await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO products (article, brand, name, description, article_norm, brand_norm, active, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 1, $7)
+            "INSERT INTO products (article, brand, name, description, article_norm, brand_norm, active, created_at,
+             name_lower, name_lower_of)
+             VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $3)
              ON CONFLICT (brand_norm, article_norm) DO UPDATE SET article = excluded.article, brand = excluded.brand,
-             name = excluded.name, description = COALESCE(excluded.description, products.description)
+             name = excluded.name, description = COALESCE(excluded.description, products.description),
+             name_lower = excluded.name_lower, name_lower_of = excluded.name_lower_of
              RETURNING id",
         )
         .bind(article.trim())
-        .bind(brand.trim())
+        .bind(crate::brands::shown_brand(brand, &brand_norm))
         .bind(name.trim())
         .bind(description)
         .bind(normalize_number(article))
-        .bind(normalize_brand(brand))
+        .bind(&brand_norm)
         .bind(now)
+        .bind(name.trim().to_lowercase())
         .fetch_one(&mut **tx)
         .await?;
         Ok(id)
@@ -290,23 +294,29 @@ impl Store {
                 .await?;
         match existing {
             Some((id,)) => {
-                sqlx::query("UPDATE offers SET name = $1, article = $2, min_qty = $3 WHERE id = $4")
-                    .bind(name)
-                    .bind(article)
-                    .bind(min_qty.max(1))
-                    .bind(id)
-                    .execute(&mut **tx)
-                    .await?;
+                sqlx::query(
+                    "UPDATE offers SET name = $1, article = $2, min_qty = $3, name_lower = $4, name_lower_of = $1
+                     WHERE id = $5",
+                )
+                .bind(name)
+                .bind(article)
+                .bind(min_qty.max(1))
+                .bind(name.to_lowercase())
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
                 Ok(id)
             }
             None => Ok(sqlx::query_scalar(
-                "INSERT INTO offers (product_id, name, article, price, active, min_qty) VALUES ($1, $2, $3, $4, 1, $5) RETURNING id",
+                "INSERT INTO offers (product_id, name, article, price, active, min_qty, name_lower, name_lower_of)
+                 VALUES ($1, $2, $3, $4, 1, $5, $6, $2) RETURNING id",
             )
             .bind(product)
             .bind(name)
             .bind(article)
             .bind(to_units(price))
             .bind(min_qty.max(1))
+            .bind(name.to_lowercase())
             .fetch_one(&mut **tx)
             .await?),
         }
@@ -339,10 +349,11 @@ impl Store {
     /// Adds cross-references (both directions); returns how many pairs were new.
     pub async fn add_crosses(&self, crosses: &[Cross]) -> StoreResult<u64> {
         let mut tx = self.begin().await?;
+        let aliases = crate::brands::brand_aliases_in(&mut tx).await?;
         let mut added = 0;
         for c in crosses {
-            let a = (normalize_number(&c.article), normalize_brand(&c.brand));
-            let b = (normalize_number(&c.cross_article), normalize_brand(&c.cross_brand));
+            let a = (normalize_number(&c.article), aliases.canonical(&c.brand));
+            let b = (normalize_number(&c.cross_article), aliases.canonical(&c.cross_brand));
             if a == b || a.0.is_empty() || b.0.is_empty() {
                 continue;
             }

@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use sqlx::{AssertSqlSafe, Row};
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
-use torg_domain::catalogue::{Availability, normalize_brand, normalize_number};
+use torg_domain::catalogue::{Availability, normalize_number};
 use torg_domain::money::to_units;
 
 /// Most values one statement binds (below both engines' limits, and small enough to prepare quickly).
@@ -108,10 +108,11 @@ impl Store {
     /// Adds cross-references in both directions with multi-row inserts, in one transaction; returns how
     /// many directed references were new. Pairs of a number with itself or with an empty number are skipped.
     pub async fn import_crosses(&self, crosses: &[Cross]) -> StoreResult<u64> {
+        let aliases = self.brand_aliases().await?;
         let mut pairs: Vec<[String; 4]> = Vec::with_capacity(crosses.len() * 2);
         for c in crosses {
-            let (a, b) = (normalize_number(&c.article), normalize_brand(&c.brand));
-            let (x, y) = (normalize_number(&c.cross_article), normalize_brand(&c.cross_brand));
+            let (a, b) = (normalize_number(&c.article), aliases.canonical(&c.brand));
+            let (x, y) = (normalize_number(&c.cross_article), aliases.canonical(&c.cross_brand));
             if (&a, &b) == (&x, &y) || a.is_empty() || x.is_empty() {
                 continue;
             }
@@ -153,11 +154,12 @@ impl CatalogueImport {
             return Ok(());
         }
         let now = torg_domain::time::now();
+        let aliases = self.store.brand_aliases().await?;
         let mut products: Vec<Product<'_>> = Vec::new();
         let mut by_key: HashMap<(String, String), usize> = HashMap::new();
         let mut row_product = Vec::with_capacity(rows.len());
         for row in rows {
-            let key = (normalize_brand(&row.brand), normalize_number(&row.article));
+            let key = (aliases.canonical(&row.brand), normalize_number(&row.article));
             let i = match by_key.entry(key) {
                 Entry::Occupied(e) => {
                     let p = &mut products[*e.get()];
@@ -305,25 +307,29 @@ async fn upsert_products(
     now: i64,
 ) -> StoreResult<()> {
     let mut ids: Vec<(usize, i64)> = Vec::with_capacity(products.len());
-    for chunk in products.chunks(MAX_BINDS / 7) {
+    for chunk in products.chunks(MAX_BINDS / 9) {
         let sql = format!(
-            "INSERT INTO products (article, brand, name, description, article_norm, brand_norm, created_at, active)
+            "INSERT INTO products (article, brand, name, description, article_norm, brand_norm, created_at, name_lower,
+             name_lower_of, active)
              VALUES {}
              ON CONFLICT (brand_norm, article_norm) DO UPDATE SET article = excluded.article, brand = excluded.brand,
-             name = excluded.name, description = COALESCE(excluded.description, products.description)
+             name = excluded.name, description = COALESCE(excluded.description, products.description),
+             name_lower = excluded.name_lower, name_lower_of = excluded.name_lower_of
              RETURNING id, brand_norm, article_norm",
-            values(backend, chunk.len(), 7, ", 1")
+            values(backend, chunk.len(), 9, ", 1")
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for p in chunk {
             q = q
                 .bind(p.article)
-                .bind(p.brand)
+                .bind(crate::brands::shown_brand(p.brand, &p.brand_norm))
                 .bind(p.name)
                 .bind(p.description)
                 .bind(&p.article_norm)
                 .bind(&p.brand_norm)
-                .bind(now);
+                .bind(now)
+                .bind(p.name.to_lowercase())
+                .bind(p.name);
         }
         for r in q.fetch_all(&mut **tx).await? {
             let key: (String, String) = (r.try_get("brand_norm")?, r.try_get("article_norm")?);
@@ -374,30 +380,39 @@ async fn resolve_offers(tx: &mut Tx, backend: Backend, products: &mut [Product<'
             None => new.push(i),
         }
     }
-    for chunk in changed.chunks(MAX_BINDS / 4) {
+    for chunk in changed.chunks(MAX_BINDS / 5) {
         // `(VALUES …)` names its columns column1, column2, … on both engines.
         let sql = format!(
-            "UPDATE offers SET name = v.column2, article = v.column3, min_qty = v.column4
+            "UPDATE offers SET name = v.column2, article = v.column3, min_qty = v.column4, name_lower = v.column5,
+             name_lower_of = v.column2
              FROM (VALUES {}) AS v WHERE offers.id = v.column1",
-            values(backend, chunk.len(), 4, "")
+            values(backend, chunk.len(), 5, "")
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for &(id, i) in chunk {
             let p = &products[i];
-            q = q.bind(id).bind(p.name).bind(p.article).bind(p.min_qty);
+            q = q.bind(id).bind(p.name).bind(p.article).bind(p.min_qty).bind(p.name.to_lowercase());
         }
         q.execute(&mut **tx).await?;
     }
     let mut created: Vec<(i64, i64)> = Vec::with_capacity(new.len());
-    for chunk in new.chunks(MAX_BINDS / 5) {
+    for chunk in new.chunks(MAX_BINDS / 7) {
         let sql = format!(
-            "INSERT INTO offers (product_id, name, article, price, min_qty, active) VALUES {} RETURNING id, product_id",
-            values(backend, chunk.len(), 5, ", 1")
+            "INSERT INTO offers (product_id, name, article, price, min_qty, name_lower, name_lower_of, active)
+             VALUES {} RETURNING id, product_id",
+            values(backend, chunk.len(), 7, ", 1")
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for &i in chunk {
             let p = &products[i];
-            q = q.bind(p.id).bind(p.name).bind(p.article).bind(to_units(p.price)).bind(p.min_qty);
+            q = q
+                .bind(p.id)
+                .bind(p.name)
+                .bind(p.article)
+                .bind(to_units(p.price))
+                .bind(p.min_qty)
+                .bind(p.name.to_lowercase())
+                .bind(p.name);
         }
         for r in q.fetch_all(&mut **tx).await? {
             created.push((r.try_get("product_id")?, r.try_get("id")?));

@@ -6,6 +6,7 @@
 //! what `Any` carries, so the SQL is written once. What really differs is kept in [`Backend`]: the
 //! migrations folder, how a write transaction starts, and how history ids are kept in commit order.
 
+mod brands;
 mod catalogue;
 mod customers;
 mod history;
@@ -18,6 +19,7 @@ mod references;
 mod sql;
 mod telephony;
 
+pub use brands::AliasReport;
 pub use catalogue::{CatalogueRow, Cross, Inventory, PartRow, WarehouseTerms};
 pub use customers::{CustomerFilter, CustomerLookup, UploadOutcome};
 pub use history::HistoryFilter;
@@ -144,7 +146,10 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&self.writer).await.map_err(|e| StoreError::Database(e.into()))?;
-        self.seed_defaults().await
+        self.seed_defaults().await?;
+        // SQLite's lower() folds ASCII only, so the name filters compare copies lowered in Rust.
+        self.refresh_name_copies("products").await?;
+        self.refresh_name_copies("offers").await
     }
 
     /// The engine in use.

@@ -1138,17 +1138,20 @@ impl Store {
     pub async fn create_offer(&self, offer: &torg_domain::catalogue::Offer) -> StoreResult<i64> {
         let mut tx = self.begin().await?;
         let product_id: i64 = sqlx::query_scalar(
-            "INSERT INTO products (external_id, article, name, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            "INSERT INTO products (external_id, article, name, created_at, name_lower, name_lower_of)
+             VALUES ($1, $2, $3, $4, $5, $3) RETURNING id",
         )
         .bind(&offer.external_id)
         .bind(&offer.article)
         .bind(&offer.name)
         .bind(torg_domain::time::now())
+        .bind(offer.name.to_lowercase())
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| unique_as_invalid(e, "externalId", "Product with this externalId already exists."))?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO offers (product_id, external_id, xml_id, name, article, price, purchase_price, active) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            "INSERT INTO offers (product_id, external_id, xml_id, name, article, price, purchase_price, active,
+             name_lower, name_lower_of) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $4) RETURNING id",
         )
         .bind(product_id)
         .bind(&offer.external_id)
@@ -1158,6 +1161,7 @@ impl Store {
         .bind(to_units(offer.price))
         .bind(offer.purchase_price.map(to_units))
         .bind(i64::from(offer.active))
+        .bind(offer.name.to_lowercase())
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| unique_as_invalid(e, "externalId", "Offer with this externalId already exists."))?;

@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 use sqlx::AssertSqlSafe;
 use std::collections::HashMap;
-use torg_domain::catalogue::{normalize_brand, normalize_number};
+use torg_domain::catalogue::{BrandAliases, normalize_number};
 use torg_domain::money::{from_units, to_units};
 use torg_domain::order::OfferRef;
 use torg_domain::page::PageRequest;
@@ -234,10 +234,10 @@ fn name_like(wh: &mut Sql, column: &str, needle: &str) {
 }
 
 /// The part number and brand the parts face searches by, when the product has an article.
-fn norms(p: &Product) -> (Option<String>, Option<String>) {
+fn norms(p: &Product, aliases: &BrandAliases) -> (Option<String>, Option<String>) {
     let article = p.article.as_deref().map(normalize_number).filter(|a| !a.is_empty());
     match article {
-        Some(a) => (Some(a), Some(normalize_brand(p.manufacturer.as_deref().unwrap_or("")))),
+        Some(a) => (Some(a), Some(aliases.canonical(p.manufacturer.as_deref().unwrap_or("")))),
         None => (None, None),
     }
 }
@@ -271,9 +271,9 @@ fn invalid(errors: FieldErrors) -> crate::StoreError {
 }
 
 impl Store {
-    /// Brings the lower-cased name copies of `table` (`products` or `offers`) up to date, so a name filter
-    /// sees rows that other writers (catalogue loads) added or renamed without keeping the copy.
-    async fn refresh_name_copies(&self, table: &'static str) -> StoreResult<()> {
+    /// Brings the lower-cased name copies of `table` (`products` or `offers`) up to date. Every writer
+    /// keeps the copy; this runs once after migrations for rows written before the copy existed.
+    pub(crate) async fn refresh_name_copies(&self, table: &'static str) -> StoreResult<()> {
         const BATCH: usize = 1000;
         let select = format!(
             "SELECT id, name FROM {table} WHERE name_lower_of IS NULL OR name_lower_of <> name ORDER BY id LIMIT {BATCH}"
@@ -404,7 +404,6 @@ impl Store {
         texts(&mut wh, "o.external_id", &f.external_ids);
         texts(&mut wh, "o.xml_id", &f.xml_ids);
         if let Some(name) = &f.name {
-            self.refresh_name_copies("offers").await?;
             name_like(&mut wh, "o.name_lower", name);
         }
         flag_is(&mut wh, "o.active", f.active);
@@ -453,7 +452,6 @@ impl Store {
             }
         }
         if let Some(name) = &f.name {
-            self.refresh_name_copies("products").await?;
             name_like(&mut wh, "p.name_lower", name);
         }
         if let Some(article) = &f.article {
@@ -652,7 +650,8 @@ impl Store {
                 errors.insert(format!("{path}.externalId"), "Product with this externalId already exists.".into());
             }
         }
-        let (article_norm, brand_norm) = norms(p);
+        let aliases = crate::brands::brand_aliases_in(tx).await?;
+        let (article_norm, brand_norm) = norms(p, &aliases);
         if let (Some(a), Some(b)) = (&article_norm, &brand_norm) {
             let other: Option<(i64,)> =
                 sqlx::query_as("SELECT id FROM products WHERE article_norm = $1 AND brand_norm = $2 AND id <> $3")

@@ -35,6 +35,16 @@ const KNOWN: &[(&str, Parts, u32)] = &[
     ("Комплект ремня ГРМ", &[("CT1028K1", "CONTITECH"), ("VKMA01250", "SKF"), ("K015603XS", "GATES")], 6420),
 ];
 
+/// Other names price lists use for the demo's brands (as in docs/samples/brands.csv).
+const ALIASES: &[(&str, &str)] = &[
+    ("MAHLE", "KNECHT/MAHLE"),
+    ("KNECHT", "KNECHT/MAHLE"),
+    ("MANN", "MANN-FILTER"),
+    ("VW", "VAG"),
+    ("VOLKSWAGEN", "VAG"),
+    ("GENERAL MOTORS", "GM"),
+];
+
 /// What the generated families are made of: part kind, typical price, and per brand an article pattern.
 const KINDS: &[(&str, u32)] = &[
     ("Фильтр масляный", 480),
@@ -98,6 +108,10 @@ fn quantity(rng: &mut StdRng) -> Availability {
 /// Loads the catalogue; returns (rows loaded, cross pairs added).
 pub async fn load(store: &Store, families: usize) -> anyhow::Result<(usize, u64)> {
     let mut rng = StdRng::seed_from_u64(42);
+    // Before the parts, so that everything loaded after them is keyed by the canonical brand.
+    let aliases: Vec<(String, String)> =
+        ALIASES.iter().map(|(alias, brand)| ((*alias).to_string(), (*brand).to_string())).collect();
+    store.set_brand_aliases(&aliases).await?;
     let mut groups: Vec<Family> = KNOWN
         .iter()
         .map(|(name, parts, base)| Family {

@@ -62,17 +62,27 @@ pub enum ImportCommand {
         /// The CSV file (`;` or `,` separated, UTF-8 or Windows-1251, with a header row).
         file: PathBuf,
     },
+    /// Load brand aliases: columns alias, brand (`MAHLE;KNECHT/MAHLE`). Parts and crosses stored under an
+    /// alias move to the brand.
+    Brands {
+        #[command(flatten)]
+        db: ImportDb,
+        /// The CSV file (`;` or `,` separated, UTF-8 or Windows-1251, with a header row).
+        file: PathBuf,
+    },
 }
 
 const CATALOGUE_REQUIRED: &[&str] = &["article", "brand", "name", "warehouse", "quantity", "price"];
 const CATALOGUE_OPTIONAL: &[&str] = &["min_qty", "period_min", "period_max", "description", "site"];
 const CROSSES_REQUIRED: &[&str] = &["article", "brand", "cross_article", "cross_brand"];
+const BRANDS_REQUIRED: &[&str] = &["alias", "brand"];
 
 /// Runs an import command.
 pub async fn run(command: ImportCommand) -> anyhow::Result<()> {
     match command {
         ImportCommand::Catalogue { db, file } => catalogue(&db.database, &file).await,
         ImportCommand::Crosses { db, file } => crosses(&db.database, &file).await,
+        ImportCommand::Brands { db, file } => brands(&db.database, &file).await,
     }
 }
 
@@ -126,6 +136,46 @@ async fn crosses(database: &str, path: &Path) -> anyhow::Result<()> {
     println!("new cross-reference entries: {added} (a pair is stored both ways)");
     store.close().await;
     Ok(())
+}
+
+async fn brands(database: &str, path: &Path) -> anyhow::Result<()> {
+    let source = Source::open(path)?;
+    let columns = source.columns(BRANDS_REQUIRED, &[])?;
+    let store = open(database).await?;
+    // An alias list is small: it is collected whole and stored in one transaction.
+    let (tx, mut rx) = mpsc::channel::<Batch<(String, String)>>(2);
+    let parser = tokio::task::spawn_blocking(move || source.parse(BATCH, tx, |r| alias_row(r, &columns)));
+    let mut pairs = Vec::new();
+    while let Some(batch) = rx.recv().await {
+        pairs.extend(batch.rows);
+    }
+    let outcome = parser.await??;
+    let report = store.set_brand_aliases(&pairs).await?;
+    outcome.print(pairs.len() as u64);
+    println!(
+        "aliases stored: {}; parts moved to their brand: {}; cross-reference entries re-keyed: {}",
+        report.stored, report.products_moved, report.crosses_moved
+    );
+    for (alias, article) in &report.conflicts {
+        println!("kept under alias {alias}: {article} (the brand already has a part with this number)");
+    }
+    store.close().await;
+    Ok(())
+}
+
+/// Reads one alias row: (alias, brand).
+fn alias_row(record: &StringRecord, columns: &Columns) -> Result<(String, String), String> {
+    let (alias, brand) = (columns.get(record, "alias"), columns.get(record, "brand"));
+    let mut errors = Vec::new();
+    for (field, value) in [("alias", alias), ("brand", brand)] {
+        if normalize_brand(value).is_empty() {
+            errors.push(format!("{field} is empty"));
+        }
+    }
+    if errors.is_empty() && normalize_brand(alias) == normalize_brand(brand) {
+        errors.push("the alias is the brand itself".to_string());
+    }
+    if errors.is_empty() { Ok((alias.to_string(), brand.to_string())) } else { Err(errors.join("; ")) }
 }
 
 async fn open(url: &str) -> anyhow::Result<Store> {

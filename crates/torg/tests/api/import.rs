@@ -189,3 +189,57 @@ both!(catalogue_and_crosses_from_csv, |app: TestApp| async move {
     let (own, _) = search(&app, &key, "gdb1550").await;
     assert_eq!(own.len(), 2);
 });
+
+both!(brand_aliases_key_parts_by_their_brand, |app: TestApp| async move {
+    let db = app.database_url.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let write = |name: &str, text: &str| std::fs::write(path(name), text).unwrap();
+    // Before any alias, `Mahle` and `KNECHT/MAHLE` are two brands: OC47 exists under both, C25114 is
+    // under MANN, and crosses naming `Mahle` or `mann-filter` miss the parts they mean.
+    write(
+        "before.csv",
+        "article;brand;name;warehouse;quantity;price\nOC47;KNECHT/MAHLE;Фильтр;nsk;5;150\nOC47;Mahle;Фильтр;msk;3;140\n\
+         LX1211;KNECHT/MAHLE;Фильтр воздушный;nsk;2;890\nW712/75;MANN-FILTER;Фильтр;nsk;4;210\n\
+         C25114;MANN;Фильтр воздушный;nsk;2;700\n",
+    );
+    write(
+        "crosses.csv",
+        "article;brand;cross_article;cross_brand\nW712/75;MANN-FILTER;LX1211;Mahle\nLX1211;KNECHT/MAHLE;C25114;mann-filter\n",
+    );
+    assert!(import("catalogue", &path("before.csv"), &db).0);
+    assert!(import("crosses", &path("crosses.csv"), &db).0);
+    let key = buyer(&app, "alias1").await;
+    let codes = |rows: &[Value]| rows.iter().map(|r| r["code"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let (_, crosses) = search(&app, &key, "W712/75").await;
+    assert!(crosses.is_empty(), "Mahle is not yet KNECHT/MAHLE: {crosses:?}");
+    let (_, crosses) = search(&app, &key, "LX1211").await;
+    assert_eq!(codes(&crosses), ["W712/75"]);
+
+    write("brands.csv", "alias;brand\nMAHLE;KNECHT/MAHLE\nMann;mann-filter\nX;\nVAG;vag\n");
+    let (ok, out, err) = import("brands", &path("brands.csv"), &db);
+    assert!(ok, "{out}\n{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[..3],
+        ["loaded 2 rows, rejected 2 rows", "line 4: brand is empty", "line 5: the alias is the brand itself"]
+    );
+    assert!(out.contains("aliases stored: 2; parts moved to their brand: 1;"), "{out}");
+    assert!(out.contains("kept under alias MAHLE: OC47 (the brand already has a part with this number)"), "{out}");
+
+    // The re-keyed crosses find the parts they meant, both ways; C25114 moved to MANN-FILTER.
+    let (_, crosses) = search(&app, &key, "W712/75").await;
+    assert_eq!(codes(&crosses), ["LX1211"]);
+    let (_, crosses) = search(&app, &key, "LX1211").await;
+    assert_eq!(codes(&crosses), ["W712/75", "C25114"]);
+    let (own, _) = search(&app, &key, "C25114").await;
+    assert_eq!(own[0]["maker"], "MANN-FILTER");
+
+    // Loaded after the alias, a `mann` row updates the MANN-FILTER product: no new product appears.
+    write("after.csv", "article;brand;name;warehouse;quantity;price\nC25114;mann;Фильтр воздушный;msk;7;720\n");
+    assert!(import("catalogue", &path("after.csv"), &db).0);
+    let (own, _) = search(&app, &key, "C25114").await;
+    assert_eq!(own.len(), 2, "one product at two warehouses: {own:?}");
+    assert!(own.iter().all(|r| r["maker"] == "MANN-FILTER"), "an alias shows as its brand: {own:?}");
+    assert_eq!(app.store.brand_aliases().await.unwrap().canonical("mahle"), "KNECHT/MAHLE");
+});

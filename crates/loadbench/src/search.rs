@@ -1,0 +1,194 @@
+//! The parts-search benchmark's helpers: a generated catalogue of N offers with 2N cross-references
+//! (written as the CSV files `torg import` reads, so the load is timed through the real import), a
+//! buyer with a parts key, and the in-process latency of a search, both through the store alone and
+//! through the whole router without a socket. `wrk` measures the same searches over HTTP
+//! (`wrk/search.lua` builds its numbers with the same formula as [`article`]).
+
+use anyhow::Context;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::json;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::time::{Duration, Instant};
+use torg_domain::history::Actor;
+use torg_store::{NewKey, Store};
+
+/// Brands of the generated catalogue; part `i` is of brand `i % len`.
+const BRANDS: &[&str] = &[
+    "KNECHT/MAHLE",
+    "MANN-FILTER",
+    "BOSCH",
+    "TRW",
+    "NGK",
+    "CONTITECH",
+    "SKF",
+    "FEBI",
+    "LEMFORDER",
+    "SACHS",
+    "VALEO",
+    "DENSO",
+];
+const NAMES: &[&str] =
+    &["Фильтр масляный", "Фильтр воздушный", "Колодки тормозные", "Свеча зажигания", "Ремень ГРМ", "Амортизатор"];
+/// Warehouses; part `i` is stocked at warehouse `i % len`.
+const WAREHOUSES: &[&str] = &["msk-main", "spb-north", "ekb-hub"];
+/// Cross-reference multipliers: part `i` is an analogue of `(i * m + 1) % n` for each `m`.
+const CROSS_STEPS: &[u64] = &[7_919, 104_729];
+
+/// The part number of part `i`, as the supplier lists it (search folds the dash away).
+pub fn article(i: u64) -> String {
+    format!("TB-{i:07}")
+}
+
+/// Writes `catalogue.csv` (`offers` rows) and `crosses.csv` (`2 * offers` pairs) into `dir`.
+pub fn write_files(dir: &Path, offers: u64) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut cat = BufWriter::new(std::fs::File::create(dir.join("catalogue.csv"))?);
+    writeln!(cat, "article;brand;name;warehouse;quantity;price;min_qty")?;
+    for i in 0..offers {
+        let quantity = match i % 10 {
+            0 => "<10".to_string(),
+            1 => ">50".to_string(),
+            2 => "Есть".to_string(),
+            k => (k * 7 + i % 13).to_string(),
+        };
+        let price = 150 + (i * 37) % 9_000;
+        let min_qty = if i % 20 == 0 { 4 } else { 1 };
+        writeln!(
+            cat,
+            "{};{};{} {};{};{};{},{:02};{}",
+            article(i),
+            BRANDS[(i % BRANDS.len() as u64) as usize],
+            NAMES[(i % NAMES.len() as u64) as usize],
+            i,
+            WAREHOUSES[(i % WAREHOUSES.len() as u64) as usize],
+            quantity,
+            price,
+            i % 100,
+            min_qty
+        )?;
+    }
+    cat.flush()?;
+    let mut crosses = BufWriter::new(std::fs::File::create(dir.join("crosses.csv"))?);
+    writeln!(crosses, "article;brand;cross_article;cross_brand")?;
+    for i in 0..offers {
+        for m in CROSS_STEPS {
+            let j = (i * m + 1) % offers;
+            if j == i {
+                continue;
+            }
+            writeln!(
+                crosses,
+                "{};{};{};{}",
+                article(i),
+                BRANDS[(i % BRANDS.len() as u64) as usize],
+                article(j),
+                BRANDS[(j % BRANDS.len() as u64) as usize]
+            )?;
+        }
+    }
+    crosses.flush()?;
+    Ok(())
+}
+
+/// Creates the benchmark's buyer and a parts key for it (rate limits are the server's business);
+/// returns the plain key.
+pub async fn make_key(database: &str) -> anyhow::Result<String> {
+    let store = Store::open(database).await.context("open the database")?;
+    let doc = json!({"externalId": "bench-buyer", "firstName": "Бенч", "email": "bench@example.ru"});
+    let input = doc.as_object().cloned().unwrap_or_default();
+    store.create_customer("default", &input, Actor::User(None)).await.context("create the buyer")?;
+    let plain = format!("bench-parts-{}", rand::rng().random::<u64>());
+    store
+        .create_key(NewKey {
+            plain: plain.clone(),
+            name: "search benchmark".into(),
+            scopes: vec!["parts".into()],
+            sites: torg_domain::key::SiteAccess::Full,
+            allowed_ips: Vec::new(),
+            customer_external_id: Some("bench-buyer".into()),
+            distributor: None,
+        })
+        .await
+        .context("create the key")?;
+    Ok(plain)
+}
+
+/// Latency figures of one series of calls.
+struct Series(Vec<Duration>);
+
+impl Series {
+    fn report(mut self, what: &str, rows: usize) {
+        self.0.sort();
+        let n = self.0.len().max(1);
+        let total: Duration = self.0.iter().sum();
+        let pick = |q: f64| self.0[((n as f64 * q) as usize).min(n - 1)].as_secs_f64() * 1000.0;
+        println!(
+            "{what:<8} {:>6} searches  p50 {:>7.3} ms  p99 {:>7.3} ms  max {:>7.3} ms  {:>8.0} searches/s (one at a time)  {:.1} rows per answer",
+            self.0.len(),
+            pick(0.50),
+            pick(0.99),
+            pick(1.0),
+            self.0.len() as f64 / total.as_secs_f64(),
+            rows as f64 / n as f64,
+        );
+    }
+}
+
+/// Times `queries` searches for random numbers of a catalogue of `offers` parts, one at a time: through
+/// the store, then through the router (parameters, key, signing, JSON) without a socket.
+pub async fn measure(database: &str, key: &str, offers: u64, queries: usize) -> anyhow::Result<()> {
+    use tower::ServiceExt;
+    let store = Store::open(database).await.context("open the database")?;
+    let mut rng = StdRng::seed_from_u64(42);
+    let numbers: Vec<String> = (0..queries).map(|_| article(rng.random_range(0..offers))).collect();
+    for n in numbers.iter().take(200) {
+        store.search_parts(n).await?; // warm the page cache, untimed
+    }
+    let mut times = Vec::with_capacity(queries);
+    let mut rows = 0;
+    for n in &numbers {
+        let start = Instant::now();
+        let found = store.search_parts(n).await?;
+        times.push(start.elapsed());
+        anyhow::ensure!(!found.is_empty(), "search for {n} found nothing: is the catalogue loaded?");
+        rows += found.len();
+    }
+    Series(times).report("store", rows);
+
+    let config = torg_http::HttpConfig { rate_per_second: 0, telephony_rate_per_second: 0, ..Default::default() };
+    let state = torg_http::AppState::new(store, config).await.map_err(anyhow::Error::msg)?;
+    let app = torg_http::router(state);
+    let mut times = Vec::with_capacity(queries);
+    let mut bytes = 0;
+    for n in &numbers {
+        let req =
+            axum::http::Request::get(format!("/v1/search/?api_key={key}&q={n}")).body(axum::body::Body::empty())?;
+        let start = Instant::now();
+        let resp = app.clone().oneshot(req).await?;
+        anyhow::ensure!(resp.status() == 200, "search for {n} answered {}", resp.status());
+        let body = axum::body::to_bytes(resp.into_body(), usize::MAX).await?;
+        times.push(start.elapsed());
+        bytes += body.len();
+    }
+    Series(times).report("router", bytes / 1000);
+    println!("(router: the last column is kilobytes of JSON per answer)");
+    Ok(())
+}
+
+/// The resident memory of a process: current and peak, in MB, from /proc.
+pub fn rss(pid: u32) -> anyhow::Result<()> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).context("read /proc/PID/status")?;
+    let field = |name: &str| -> f64 {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .unwrap_or(0.0)
+            / 1024.0
+    };
+    println!("rss {:.0} MB, peak {:.0} MB", field("VmRSS:"), field("VmHWM:"));
+    Ok(())
+}
