@@ -108,12 +108,27 @@ impl From<StoreError> for PartsError {
 
 type PartsResult = Result<Response, PartsError>;
 
-/// An authenticated buyer.
+/// An authenticated buyer. The customer record itself is read only by the calls that need it
+/// ([`Parts::customer`]): a search needs the key alone.
 pub struct Parts {
     key: ApiKey,
-    customer: Customer,
-    site: String,
+    customer_id: i64,
     input: Input,
+}
+
+impl Parts {
+    /// The buyer, with the site their orders go to: the customer's own, unless the key reaches only
+    /// other sites, in which case its first.
+    async fn customer(&self, state: &AppState) -> Result<(Customer, String), PartsError> {
+        let Some((customer, _)) = state.store.get_customer(&CustomerLookup::Id(self.customer_id)).await? else {
+            return Err(PartsError::unauthorized());
+        };
+        let site = match &self.key.sites {
+            SiteAccess::Selective(sites) if !sites.is_empty() && !sites.contains(&customer.site) => sites[0].clone(),
+            _ => customer.site.clone(),
+        };
+        Ok((customer, site))
+    }
 }
 
 impl FromRequest<AppState> for Parts {
@@ -134,16 +149,7 @@ impl FromRequest<AppState> for Parts {
         if !key.has_scope("parts") || !key.allows_ip(input.ip) {
             return Err(denied());
         }
-        let customer = match state.store.get_customer(&CustomerLookup::Id(customer_id)).await {
-            Ok(Some((c, _))) => c,
-            Ok(None) => return Err(denied()),
-            Err(e) => return Err(PartsError::from(e).into_response()),
-        };
-        let site = match &key.sites {
-            SiteAccess::Selective(sites) if !sites.is_empty() && !sites.contains(&customer.site) => sites[0].clone(),
-            _ => customer.site.clone(),
-        };
-        Ok(Parts { key, customer, site, input })
+        Ok(Parts { key, customer_id, input })
     }
 }
 
@@ -153,7 +159,7 @@ fn money(d: Decimal) -> String {
 
 /// `GET /v1/profile/`.
 async fn profile(State(state): State<AppState>, parts: Parts) -> PartsResult {
-    let c = &parts.customer;
+    let (c, _) = parts.customer(&state).await?;
     let balance = state.store.customer_balance(c.id).await?;
     let body = json!({
         "balance": money(balance),
@@ -270,12 +276,13 @@ async fn create(State(state): State<AppState>, parts: Parts) -> PartsResult {
         Some(_) => return Err(PartsError::field("client_comment", "client_comment must be a string.")),
     };
     let test = parts.input.query.get("test").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("on"));
+    let (customer, site) = parts.customer(&state).await?;
     let order = state
         .store
         .place_parts_order(
             &PartsOrder {
-                site: parts.site.clone(),
-                customer_id: parts.customer.id,
+                site,
+                customer_id: customer.id,
                 offer_id: offered.offer_id,
                 warehouse_id: offered.warehouse_id,
                 price: from_units(offered.price_units),
@@ -347,7 +354,7 @@ async fn list(State(state): State<AppState>, parts: Parts) -> PartsResult {
     }
     let filter = OrderFilter {
         sites: state.store.list_sites().await?.into_iter().map(|s| s.code).collect(),
-        customer_id: Some(parts.customer.id),
+        customer_id: Some(parts.customer_id),
         customer_comment: parts
             .input
             .query
@@ -370,7 +377,7 @@ async fn list(State(state): State<AppState>, parts: Parts) -> PartsResult {
 async fn own_order(state: &AppState, parts: &Parts, id: &str) -> Result<Order, PartsError> {
     let id: i64 = id.parse().map_err(|_| PartsError::not_found())?;
     match state.store.get_order(&OrderLookup::Id(id)).await? {
-        Some(o) if o.customer_id == Some(parts.customer.id) => Ok(o),
+        Some(o) if o.customer_id == Some(parts.customer_id) => Ok(o),
         _ => Err(PartsError::not_found()),
     }
 }
