@@ -1,6 +1,7 @@
 //! Invoices (payment orders) and refunds: amounts, VAT and basket rules of billing-v3.md A.6 checked with
 //! decimal arithmetic, statuses and their transitions, and the A.7 notification signature.
 
+use crate::listing::{FieldKind, FieldSpec};
 use hmac::{Hmac, KeyInit, Mac};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Map, Value};
@@ -404,6 +405,158 @@ pub fn check_create(doc: &Map<String, Value>, basket: &Value, now: i64) -> Resul
     let lines = check_basket(basket, amount, vat_amount, "basketItems")?;
     Ok(CheckedInvoice { amount, vat_amount, currency, language, expires_at, lines })
 }
+
+/// An invoice (an Invoicebox "payment order").
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invoice {
+    /// UUID.
+    pub id: String,
+    /// The container (payment page) UUID; the payment URL ends in it.
+    pub container_id: String,
+    /// Site the merchant is.
+    pub site: String,
+    /// Merchant UUID of the site.
+    pub merchant_id: String,
+    /// The merchant's own id: a torg order's number or externalId links the invoice to that order.
+    pub merchant_order_id: String,
+    /// The linked torg order.
+    pub order_id: Option<i64>,
+    /// Status.
+    pub status: InvoiceStatus,
+    /// Total with VAT.
+    pub amount: Decimal,
+    /// VAT.
+    pub vat_amount: Decimal,
+    /// Currency.
+    pub currency: String,
+    /// Payment page language.
+    pub language: String,
+    /// Description.
+    pub description: String,
+    /// False for "non-processable" invoices whose status the merchant sets.
+    pub processable: bool,
+    /// Where notifications go (else the site's URL).
+    pub notification_url: Option<String>,
+    /// Created (Unix seconds).
+    pub created_at: i64,
+    /// Expires (Unix seconds).
+    pub expires_at: i64,
+    /// Paid (Unix seconds).
+    pub paid_at: Option<i64>,
+    /// The rest of the request as given: `basketItems`, `customer`, URLs, settings, `metaData`, ….
+    pub doc: Map<String, Value>,
+}
+
+impl Invoice {
+    /// The basket as stored.
+    pub fn basket(&self) -> Vec<Map<String, Value>> {
+        match self.doc.get("basketItems") {
+            Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_object().cloned()).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A refund of a paid invoice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refund {
+    /// UUID.
+    pub id: String,
+    /// The refunded invoice.
+    pub parent_id: String,
+    /// Site.
+    pub site: String,
+    /// Merchant UUID.
+    pub merchant_id: String,
+    /// The merchant's id of the refund, unique per merchant.
+    pub merchant_order_id: String,
+    /// `draft`, `created`, `completed` or `canceled`.
+    pub status: String,
+    /// Total with VAT.
+    pub amount: Decimal,
+    /// VAT.
+    pub vat_amount: Decimal,
+    /// Currency (the invoice's).
+    pub currency: String,
+    /// Description.
+    pub description: String,
+    /// Created (Unix seconds).
+    pub created_at: i64,
+    /// The rest of the request (`basketItems`).
+    pub doc: Map<String, Value>,
+}
+
+/// A site's billing settings: the payment service's "integration settings".
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BillingSettings {
+    /// Site code.
+    pub site: String,
+    /// The merchant UUID clients send as `merchantId`.
+    pub merchant_id: String,
+    /// Key that signs notifications (A.7); none sends them unsigned.
+    pub notification_key: Option<String>,
+    /// Key that incoming requests must be signed with in `X-Signature`; none turns request signing off.
+    pub signing_key: Option<String>,
+    /// Default notification URL.
+    pub notification_url: Option<String>,
+    /// Test mode: invoices can be paid with the payment page's button or `torg invoice pay`.
+    pub test_mode: bool,
+}
+
+/// Checks a refund's basket against what is left to refund per line of the invoice, by `sku`:
+/// `available[i]` is (sku, refundable remainder).
+pub fn check_refund_lines(lines: &[BasketLine], available: &[(String, Decimal)]) -> Result<(), BillingError> {
+    let mut left: Vec<(String, Decimal)> = available.to_vec();
+    for (i, l) in lines.iter().enumerate() {
+        let path = format!("basketItems[{i}].totalAmount");
+        match left.iter_mut().find(|(sku, _)| *sku == l.sku) {
+            None => {
+                return Err(BillingError::validation(
+                    &format!("basketItems[{i}].sku"),
+                    "wrong_value",
+                    format!("The invoice has no basket item with sku '{}'.", l.sku),
+                ));
+            }
+            Some((_, rest)) if l.total_amount > *rest => {
+                return Err(BillingError::validation(
+                    &path,
+                    "wrong_value",
+                    format!("Only {} is left to refund for sku '{}'.", rest.normalize(), l.sku),
+                ));
+            }
+            Some((_, rest)) => *rest -= l.total_amount,
+        }
+    }
+    Ok(())
+}
+
+/// What invoice lists can be filtered and sorted by.
+pub const INVOICE_FIELDS: &[FieldSpec] = &[
+    FieldSpec { name: "id", kind: FieldKind::Text },
+    FieldSpec { name: "status", kind: FieldKind::Text },
+    FieldSpec { name: "merchantId", kind: FieldKind::Text },
+    FieldSpec { name: "merchantOrderId", kind: FieldKind::Text },
+    FieldSpec { name: "description", kind: FieldKind::Text },
+    FieldSpec { name: "currencyId", kind: FieldKind::Text },
+    FieldSpec { name: "amount", kind: FieldKind::Number },
+    FieldSpec { name: "vatAmount", kind: FieldKind::Number },
+    FieldSpec { name: "createdAt", kind: FieldKind::Time },
+    FieldSpec { name: "expirationDate", kind: FieldKind::Time },
+    FieldSpec { name: "paidAt", kind: FieldKind::Time },
+];
+
+/// What refund lists can be filtered and sorted by.
+pub const REFUND_FIELDS: &[FieldSpec] = &[
+    FieldSpec { name: "id", kind: FieldKind::Text },
+    FieldSpec { name: "parentId", kind: FieldKind::Text },
+    FieldSpec { name: "status", kind: FieldKind::Text },
+    FieldSpec { name: "merchantId", kind: FieldKind::Text },
+    FieldSpec { name: "merchantOrderId", kind: FieldKind::Text },
+    FieldSpec { name: "currencyId", kind: FieldKind::Text },
+    FieldSpec { name: "amount", kind: FieldKind::Number },
+    FieldSpec { name: "vatAmount", kind: FieldKind::Number },
+    FieldSpec { name: "createdAt", kind: FieldKind::Time },
+];
 
 /// Hex HMAC-SHA1 of `body` under `key`: the `X-Signature` of notifications and signed requests (A.7).
 pub fn sign(key: &[u8], body: &[u8]) -> String {
