@@ -200,7 +200,11 @@ pub fn optional_text(
 pub fn check_line(raw: &Value, index: usize, prefix: &str) -> Result<BasketLine, BillingError> {
     let path = |k: &str| format!("{prefix}[{index}].{k}");
     let Some(doc) = raw.as_object() else {
-        return Err(BillingError::validation(&format!("{prefix}[{index}]"), "wrong_type", "A basket item must be an object."));
+        return Err(BillingError::validation(
+            &format!("{prefix}[{index}]"),
+            "wrong_type",
+            "A basket item must be an object.",
+        ));
     };
     let sku = text_at(doc, "sku", &path("sku"), 500)?;
     let name = text_at(doc, "name", &path("name"), 500)?;
@@ -329,9 +333,12 @@ pub struct CheckedInvoice {
 pub fn check_expiration(doc: &Map<String, Value>, now: i64) -> Result<i64, BillingError> {
     let wrong = |m: &str| BillingError::field("wrong_expiration_date", m, "expirationDate", "wrong_value");
     match doc.get("expirationDate") {
-        None | Some(Value::Null) => {
-            Err(BillingError::field("wrong_expiration_date", "expirationDate is required.", "expirationDate", "required"))
-        }
+        None | Some(Value::Null) => Err(BillingError::field(
+            "wrong_expiration_date",
+            "expirationDate is required.",
+            "expirationDate",
+            "required",
+        )),
         Some(Value::String(s)) => match crate::listing::parse_instant(s) {
             Some(t) if t > now => Ok(t),
             Some(_) => Err(wrong("expirationDate must be in the future.")),
@@ -389,7 +396,11 @@ pub fn check_create(doc: &Map<String, Value>, basket: &Value, now: i64) -> Resul
     if let Some(url) = optional_text(doc, "notificationUrl", "notificationUrl", 1000)?
         && !(url.starts_with("http://") || url.starts_with("https://"))
     {
-        return Err(BillingError::validation("notificationUrl", "wrong_value", "notificationUrl must be an http(s) URL."));
+        return Err(BillingError::validation(
+            "notificationUrl",
+            "wrong_value",
+            "notificationUrl must be an http(s) URL.",
+        ));
     }
     for k in ["customer", "metaData", "invoiceSetting", "orderSetting"] {
         if doc.get(k).is_some_and(|v| !v.is_object() && !v.is_null()) {
@@ -597,7 +608,7 @@ mod tests {
     fn retry_schedule_is_ten_retries_within_a_day() {
         assert!(DEFAULT_RETRY_SCHEDULE_SECS.len() >= 10);
         let total: u64 = DEFAULT_RETRY_SCHEDULE_SECS.iter().sum();
-        assert!(total <= 24 * 3600 && total >= 20 * 3600, "{total}");
+        assert!((20 * 3600..=24 * 3600).contains(&total), "{total}");
     }
 
     fn line(amount: f64, qty: f64, total: f64, vat: f64, wo: f64, code: &str) -> Value {
@@ -621,11 +632,23 @@ mod tests {
         .unwrap();
         assert_eq!(ok[0].total_amount, amount("240"));
         let code = |items: Value, a: &str, v: &str| check_basket(&items, amount(a), amount(v), "b").unwrap_err().code;
-        assert_eq!(code(json!([line(120.0, 2.0, 241.0, 40.0, 100.0, "RUS_VAT20")]), "241", "40"), "wrong_basket_item_total_amount");
-        assert_eq!(code(json!([line(120.0, 2.0, 240.0, 30.0, 100.0, "RUS_VAT20")]), "240", "30"), "wrong_basket_item_total_vat_amount");
-        assert_eq!(code(json!([line(120.0, 2.0, 240.0, 40.0, 90.0, "RUS_VAT20")]), "240", "40"), "wrong_basket_item_amount_wo_vat");
+        assert_eq!(
+            code(json!([line(120.0, 2.0, 241.0, 40.0, 100.0, "RUS_VAT20")]), "241", "40"),
+            "wrong_basket_item_total_amount"
+        );
+        assert_eq!(
+            code(json!([line(120.0, 2.0, 240.0, 30.0, 100.0, "RUS_VAT20")]), "240", "30"),
+            "wrong_basket_item_total_vat_amount"
+        );
+        assert_eq!(
+            code(json!([line(120.0, 2.0, 240.0, 40.0, 90.0, "RUS_VAT20")]), "240", "40"),
+            "wrong_basket_item_amount_wo_vat"
+        );
         assert_eq!(code(json!([line(120.0, 2.0, 240.0, 40.0, 100.0, "RUS_VAT20")]), "250", "40"), "wrong_total_amount");
-        assert_eq!(code(json!([line(120.0, 2.0, 240.0, 40.0, 100.0, "RUS_VAT20")]), "240", "41"), "wrong_total_vat_amount");
+        assert_eq!(
+            code(json!([line(120.0, 2.0, 240.0, 40.0, 100.0, "RUS_VAT20")]), "240", "41"),
+            "wrong_total_vat_amount"
+        );
         assert_eq!(code(json!([line(120.0, 2.0, 240.0, 40.0, 100.0, "VAT99")]), "240", "40"), "validation");
         // Decimal, not float: 0.1 × 3 is exactly 0.3.
         check_basket(&json!([line(0.1, 3.0, 0.3, 0.0, 0.1, "VATNONE")]), amount("0.3"), amount("0"), "b").unwrap();

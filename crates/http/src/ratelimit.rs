@@ -135,7 +135,10 @@ impl Limiter {
         let window_ms = f64::from(window.max(1)) * 1000.0;
         let ip_ok = match &self.billing_ip {
             None => true,
-            Some(l) => self.shared("billing-ip", &ip.to_string(), per_ip, window_ms).await.unwrap_or_else(|| l.check_key(&ip).is_ok()),
+            Some(l) => self
+                .shared("billing-ip", &ip.to_string(), per_ip, window_ms)
+                .await
+                .unwrap_or_else(|| l.check_key(&ip).is_ok()),
         };
         if !ip_ok {
             return false;

@@ -148,7 +148,9 @@ async fn deliver(state: &AppState, client: &reqwest::Client, config: &WebhookCon
             let next = usize::try_from(e.attempts).ok().and_then(|i| config.retry_schedule.get(i));
             let at = next.map(|d| torg_store::now_ms() + ms(*d));
             match at {
-                Some(_) => tracing::info!(event = e.id, attempt = e.attempts + 1, error = %why, "webhook failed; will retry"),
+                Some(_) => {
+                    tracing::info!(event = e.id, attempt = e.attempts + 1, error = %why, "webhook failed; will retry")
+                }
                 None => tracing::warn!(event = e.id, error = %why, "webhook failed for the last time; giving up"),
             }
             state.store.event_failed(e, &why, at).await

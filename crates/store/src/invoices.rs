@@ -197,7 +197,10 @@ impl Store {
 
     /// A site's billing settings.
     pub async fn billing_settings(&self, site: &str) -> StoreResult<Option<BillingSettings>> {
-        let row = sqlx::query("SELECT * FROM billing_settings WHERE site = $1").bind(site).fetch_optional(self.reader()).await?;
+        let row = sqlx::query("SELECT * FROM billing_settings WHERE site = $1")
+            .bind(site)
+            .fetch_optional(self.reader())
+            .await?;
         row.as_ref().map(settings_from_row).transpose()
     }
 
@@ -230,7 +233,8 @@ impl Store {
         if exists.is_none() {
             return Err(DomainError::invalid("site", format!("Site '{site}' does not exist.")).into());
         }
-        let row = sqlx::query("SELECT * FROM billing_settings WHERE site = $1").bind(site).fetch_optional(&mut *tx).await?;
+        let row =
+            sqlx::query("SELECT * FROM billing_settings WHERE site = $1").bind(site).fetch_optional(&mut *tx).await?;
         let current = row.as_ref().map(settings_from_row).transpose()?;
         let is_new = current.is_none();
         let mut s = current.unwrap_or(BillingSettings {
@@ -381,8 +385,15 @@ impl Store {
 
     /// A page of the refunds of `sites` matching `q`, and the size of the filtered set.
     pub async fn list_refunds(&self, sites: &[String], q: &ListQuery) -> StoreResult<(Vec<Refund>, u64)> {
-        self.list_rows("invoice_refunds", REFUND_COLUMNS, torg_domain::invoice::REFUND_FIELDS, sites, q, refund_from_row)
-            .await
+        self.list_rows(
+            "invoice_refunds",
+            REFUND_COLUMNS,
+            torg_domain::invoice::REFUND_FIELDS,
+            sites,
+            q,
+            refund_from_row,
+        )
+        .await
     }
 
     async fn list_rows<T>(
@@ -400,7 +411,8 @@ impl Store {
         let mut wh = Sql::new(" WHERE site IN ");
         wh.bind_list(sites.iter().cloned().map(Arg::Text));
         push_conditions(&mut wh, &q.conditions);
-        let (total,): (i64,) = wh.with_prefix(&format!("SELECT COUNT(*) FROM {table}")).query_as().fetch_one(self.reader()).await?;
+        let (total,): (i64,) =
+            wh.with_prefix(&format!("SELECT COUNT(*) FROM {table}")).query_as().fetch_one(self.reader()).await?;
         let mut page = wh.with_prefix(&format!("SELECT {columns} FROM {table}"));
         page.push(&self.order_by(q, fields));
         page.push(&format!(" LIMIT {} OFFSET {}", q.page_size, q.offset()));

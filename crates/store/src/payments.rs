@@ -119,7 +119,12 @@ impl Store {
     }
 
     /// Deletes a payment.
-    pub async fn delete_payment(&self, lookup: &PaymentLookup, actor: Actor, allowed_sites: &[String]) -> StoreResult<()> {
+    pub async fn delete_payment(
+        &self,
+        lookup: &PaymentLookup,
+        actor: Actor,
+        allowed_sites: &[String],
+    ) -> StoreResult<()> {
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
         let (old, payment_id) = self.payment_order(&mut tx, lookup, allowed_sites).await?;

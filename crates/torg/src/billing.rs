@@ -91,7 +91,8 @@ pub async fn site(command: SiteCommand) -> anyhow::Result<()> {
                 anyhow::bail!("--notification-url must be an http:// or https:// URL");
             }
             let store = open(db.url()).await?;
-            let patch = BillingSettingsPatch { merchant_id, notification_key, signing_key, notification_url, test_mode };
+            let patch =
+                BillingSettingsPatch { merchant_id, notification_key, signing_key, notification_url, test_mode };
             let s = store.set_billing_settings(&code, &patch, &random_uuid()).await?;
             print_settings(&s);
             Ok(())
@@ -116,7 +117,8 @@ pub async fn invoice(command: InvoiceCommand) -> anyhow::Result<()> {
                 anyhow::bail!("invoice {} is {}; only a created invoice can be paid", inv.id, inv.status.as_str());
             }
             let zone = Zone::named("Europe/Moscow").map_err(anyhow::Error::msg)?;
-            let paid = store.set_invoice_status(&inv.id, InvoiceStatus::Completed, false, Actor::User(None), &zone).await?;
+            let paid =
+                store.set_invoice_status(&inv.id, InvoiceStatus::Completed, false, Actor::User(None), &zone).await?;
             println!("invoice {} paid: {} {}", paid.id, paid.amount, paid.currency);
             Ok(())
         }

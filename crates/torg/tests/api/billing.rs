@@ -37,7 +37,9 @@ both!(seed_auth_check_against_the_demo, |app: TestApp| async move {
     assert_eq!(b["error"]["code"], "unauthorized");
     // The test shop has demo invoices: one paid, two waiting.
     let token = "b37c4c689295904ed21eee5d9a48d42e";
-    let (s, b) = call_as(&app, token, "GET", "/v3/filter/api/order/order?merchantId=ffffffff-ffff-ffff-ffff-ffffffffffff", None).await;
+    let (s, b) =
+        call_as(&app, token, "GET", "/v3/filter/api/order/order?merchantId=ffffffff-ffff-ffff-ffff-ffffffffffff", None)
+            .await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["metaData"]["totalCount"], 3);
     let statuses: Vec<&str> = b["data"].as_array().unwrap().iter().map(|i| i["status"].as_str().unwrap()).collect();
@@ -93,8 +95,15 @@ both!(golden_path_from_stock_to_signed_webhook, |app: TestApp| async move {
         .unwrap();
     // 2. The buyer searches and orders one signed position.
     let key = buyer(&app).await;
-    let rows: Value =
-        app.client.get(format!("{}/v1/search/?q=oc47&api_key={key}", app.base)).send().await.unwrap().json().await.unwrap();
+    let rows: Value = app
+        .client
+        .get(format!("{}/v1/search/?q=oc47&api_key={key}", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let mut row = rows["objects"][0].clone();
     row["order_qty"] = json!(3);
     let r = app.client.post(format!("{}/v1/order/?api_key={key}", app.base)).json(&row).send().await.unwrap();
@@ -121,7 +130,8 @@ both!(golden_path_from_stock_to_signed_webhook, |app: TestApp| async move {
     pay_on_page(&app, url).await;
     let page = app.client.get(url).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Оплачен") && !page.contains("<form"), "{page}");
-    let (_, got) = call(&app, "GET", &format!("/v3/billing/api/order/order/{}", inv["id"].as_str().unwrap()), None).await;
+    let (_, got) =
+        call(&app, "GET", &format!("/v3/billing/api/order/order/{}", inv["id"].as_str().unwrap()), None).await;
     assert_eq!(got["data"]["status"], "completed");
     assert!(got["data"]["paidAt"].as_str().is_some_and(|p| p.ends_with("+00:00")), "{got}");
     // 6. The CRM order has the payment (and a history record of it); the buyer's balance is square.
@@ -159,7 +169,8 @@ both!(invoice_life_update_cancel_status_refunds, |app: TestApp| async move {
     assert_eq!(inv["processable"], true);
     assert_eq!(inv["fileIds"], json!([]));
     // Update before payment: a new basket and amounts.
-    let upd = json!({"description": "Новое описание", "amount": 300, "vatAmount": 50, "basketItems": [line("A", "100", 3)]});
+    let upd =
+        json!({"description": "Новое описание", "amount": 300, "vatAmount": 50, "basketItems": [line("A", "100", 3)]});
     let (s, b) = call(&app, "PUT", &format!("/v3/billing/api/order/order/{id}"), Some(&upd)).await;
     assert_eq!(s, 200, "{b}");
     assert_eq!((b["data"]["amount"].clone(), b["data"]["description"].clone()), (json!(300), json!("Новое описание")));
@@ -197,7 +208,8 @@ both!(invoice_life_update_cancel_status_refunds, |app: TestApp| async move {
     assert_eq!((s.as_u16(), b["error"]["code"].clone()), (422, json!("wrong_order_status")));
     // Cancel an unpaid one.
     let other = create(&app, &invoice_body("life-2", &[line("A", "10", 1)])).await;
-    let (s, b) = call(&app, "DELETE", &format!("/v3/billing/api/order/order/{}", other["id"].as_str().unwrap()), None).await;
+    let (s, b) =
+        call(&app, "DELETE", &format!("/v3/billing/api/order/order/{}", other["id"].as_str().unwrap()), None).await;
     assert_eq!(s, 200);
     assert_eq!(b["data"]["status"], "canceled");
     // A non-processable order takes its status from the merchant; a processable one refuses.
@@ -208,7 +220,8 @@ both!(invoice_life_update_cancel_status_refunds, |app: TestApp| async move {
     let (s, b) = call(&app, "PUT", &path, Some(&json!({"status": "cancelled"}))).await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["data"]["status"], "canceled");
-    let (s, b) = call(&app, "PUT", &format!("/v3/billing/api/order/{id}/status"), Some(&json!({"status": "expired"}))).await;
+    let (s, b) =
+        call(&app, "PUT", &format!("/v3/billing/api/order/{id}/status"), Some(&json!({"status": "expired"}))).await;
     assert_eq!((s.as_u16(), b["error"]["code"].clone()), (422, json!("wrong_order_status")));
     // An unpaid invoice past its date expires on read.
     let soon = create(&app, &{
@@ -218,7 +231,8 @@ both!(invoice_life_update_cancel_status_refunds, |app: TestApp| async move {
     })
     .await;
     tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
-    let (_, b) = call(&app, "GET", &format!("/v3/billing/api/order/order/{}", soon["id"].as_str().unwrap()), None).await;
+    let (_, b) =
+        call(&app, "GET", &format!("/v3/billing/api/order/order/{}", soon["id"].as_str().unwrap()), None).await;
     assert_eq!(b["data"]["status"], "expired");
     // CLI: `torg invoice pay` refuses it now.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_torg"))
@@ -237,7 +251,10 @@ both!(cli_sets_billing_settings_and_pays, |app: TestApp| async move {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(text.contains(MERCHANT) && text.contains("http://127.0.0.1:9/hook") && text.contains("test mode: true"), "{text}");
+    assert!(
+        text.contains(MERCHANT) && text.contains("http://127.0.0.1:9/hook") && text.contains("test mode: true"),
+        "{text}"
+    );
     let s = app.store.billing_settings("default").await.unwrap().unwrap();
     assert_eq!(s.notification_key.as_deref(), Some("k1"));
     let inv = create(&app, &invoice_body("cli-1", &[line("A", "10", 1)])).await;

@@ -54,14 +54,22 @@ both!(every_a6_code_changes_nothing, |app: TestApp| async move {
         .unwrap();
     let status = r.status();
     assert_error(&(status, r.json().await.unwrap()), 401, "unauthorized");
-    assert_error(&call_as(&app, "no-such-key", "POST", "/v3/billing/api/order/order", Some(&base)).await, 401, "unauthorized");
+    assert_error(
+        &call_as(&app, "no-such-key", "POST", "/v3/billing/api/order/order", Some(&base)).await,
+        401,
+        "unauthorized",
+    );
     // forbidden: a key without the billing scope; a key that does not reach the merchant's site; an
     // unknown merchant.
     let crm_only = app.key_with(&["order_read"], &[]).await;
     assert_error(&call_as(&app, &crm_only, "POST", "/v3/billing/api/order/order", Some(&base)).await, 403, "forbidden");
     app.add_site("other").await;
     let other_site = app.key_with(&["billing"], &["other"]).await;
-    assert_error(&call_as(&app, &other_site, "POST", "/v3/billing/api/order/order", Some(&base)).await, 403, "forbidden");
+    assert_error(
+        &call_as(&app, &other_site, "POST", "/v3/billing/api/order/order", Some(&base)).await,
+        403,
+        "forbidden",
+    );
     let path = format!("/v3/billing/api/order/order/{}", open["id"].as_str().unwrap());
     assert_error(&call_as(&app, &other_site, "GET", &path, None).await, 403, "forbidden");
     assert_error(
@@ -70,7 +78,11 @@ both!(every_a6_code_changes_nothing, |app: TestApp| async move {
         "forbidden",
     );
     // wrong_expiration_date: past, malformed.
-    assert_error(&post(with(&|b| b["expirationDate"] = json!("2001-01-01T00:00:00+00:00"))).await, 422, "wrong_expiration_date");
+    assert_error(
+        &post(with(&|b| b["expirationDate"] = json!("2001-01-01T00:00:00+00:00"))).await,
+        422,
+        "wrong_expiration_date",
+    );
     assert_error(&post(with(&|b| b["expirationDate"] = json!("tomorrow"))).await, 422, "wrong_expiration_date");
     // wrong_currency, language_not_found.
     assert_error(&post(with(&|b| b["currencyId"] = json!("XYZ"))).await, 422, "wrong_currency");
@@ -79,13 +91,24 @@ both!(every_a6_code_changes_nothing, |app: TestApp| async move {
     let r = post(with(&|b| b["basketItems"][0]["totalAmount"] = json!(201))).await;
     assert_error(&r, 422, "wrong_basket_item_total_amount");
     assert_eq!(r.1["error"]["fields"][0]["name"], "basketItems[0].totalAmount");
-    assert_error(&post(with(&|b| b["basketItems"][0]["totalVatAmount"] = json!(10))).await, 422, "wrong_basket_item_total_vat_amount");
-    assert_error(&post(with(&|b| b["basketItems"][0]["amountWoVat"] = json!(50))).await, 422, "wrong_basket_item_amount_wo_vat");
+    assert_error(
+        &post(with(&|b| b["basketItems"][0]["totalVatAmount"] = json!(10))).await,
+        422,
+        "wrong_basket_item_total_vat_amount",
+    );
+    assert_error(
+        &post(with(&|b| b["basketItems"][0]["amountWoVat"] = json!(50))).await,
+        422,
+        "wrong_basket_item_amount_wo_vat",
+    );
     // The order totals.
     let r = post(with(&|b| b["amount"] = json!(199.99))).await;
     assert_error(&r, 422, "wrong_total_amount");
     assert_eq!(r.1["error"]["message"], "Calculation Error");
-    assert_eq!(r.1["error"]["fields"], json!([{"name": "amount", "code": "wrong_value", "message": "Calculation Error"}]));
+    assert_eq!(
+        r.1["error"]["fields"],
+        json!([{"name": "amount", "code": "wrong_value", "message": "Calculation Error"}])
+    );
     assert_error(&post(with(&|b| b["vatAmount"] = json!(1))).await, 422, "wrong_total_vat_amount");
     // merchant_order_id_duplicate.
     assert_error(&post(with(&|b| b["merchantOrderId"] = json!("e-open"))).await, 422, "merchant_order_id_duplicate");
@@ -141,7 +164,16 @@ both!(seed_headers_and_request_signing, |app: TestApp| async move {
             ("Content-Type", "application/json".to_string()),
         ]
     };
-    for missing in ["Accept", "User-Agent", "Content-Type"] {
+    // reqwest always sends `Accept: */*`, so a request without Accept goes over a bare socket.
+    let raw = raw_post(&app, &body.to_string()).await;
+    assert!(raw.starts_with("HTTP/1.1 400"), "{raw}");
+    assert!(raw.contains("The Accept header is required"), "{raw}");
+    let mut html_only = all();
+    html_only[1].1 = "text/html".into();
+    let r = send(html_only, body.to_string()).await;
+    assert_eq!(r.0, 400, "{}", r.1);
+    assert_eq!(r.1["error"]["fields"][0]["name"], "Accept");
+    for missing in ["User-Agent", "Content-Type"] {
         let headers: Vec<_> = all().into_iter().filter(|(k, _)| *k != missing).collect();
         let r = send(headers, body.to_string()).await;
         assert_eq!(r.0, 400, "{missing}: {}", r.1);
@@ -181,6 +213,23 @@ both!(seed_headers_and_request_signing, |app: TestApp| async move {
     assert_eq!(get(None).await, 403);
     assert_eq!(get(Some(torg_domain::invoice::sign(b"sign-key", b""))).await, 200);
 });
+
+/// POSTs an invoice with every required header but Accept, over a bare socket; returns the raw answer.
+async fn raw_post(app: &TestApp, body: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let req = format!(
+        "POST /v3/billing/api/order/order HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nUser-Agent: t/1\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        app.addr,
+        app.key,
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    String::from_utf8_lossy(&out).into_owned()
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limit_is_429_in_the_billing_envelope() {

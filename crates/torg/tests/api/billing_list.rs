@@ -103,7 +103,13 @@ fn wire(v: &Val) -> String {
 
 fn enc(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -162,7 +168,7 @@ impl Query {
             })
             .collect();
         if self.sort.is_empty() {
-            hits.sort_by(|a, b| b.seq.cmp(&a.seq));
+            hits.sort_by_key(|r| std::cmp::Reverse(r.seq));
         } else {
             hits.sort_by(|a, b| {
                 for (f, desc) in &self.sort {
@@ -274,7 +280,11 @@ fn row_of(seq: usize, v: &Value) -> Row {
             ("currencyId", text("currencyId")),
         ],
         number: vec![("amount", num("amount")), ("vatAmount", num("vatAmount"))],
-        time: vec![("createdAt", time("createdAt")), ("expirationDate", time("expirationDate")), ("paidAt", time("paidAt"))],
+        time: vec![
+            ("createdAt", time("createdAt")),
+            ("expirationDate", time("expirationDate")),
+            ("paidAt", time("paidAt")),
+        ],
     }
 }
 
@@ -286,7 +296,10 @@ both!(list_language_agrees_with_in_memory_evaluation, |app: TestApp| async move 
     let units = ["10", "10.5", "99.99", "10", "250"];
     let mut created = Vec::new();
     for i in 0..24usize {
-        let mut body = invoice_body(&format!("{}{i}", ids_prefix[i % ids_prefix.len()]), &[line("A", units[(i * 7) % units.len()], 1 + (i % 3) as u32)]);
+        let mut body = invoice_body(
+            &format!("{}{i}", ids_prefix[i % ids_prefix.len()]),
+            &[line("A", units[(i * 7) % units.len()], 1 + (i % 3) as u32)],
+        );
         body["description"] = json!(descriptions[(i * 5) % descriptions.len()]);
         body["currencyId"] = json!(currencies[i % currencies.len()]);
         body["expirationDate"] = json!(format!("2099-01-{:02}T00:00:00+00:00", 1 + (i * 11) % 28));
@@ -313,7 +326,9 @@ both!(list_language_agrees_with_in_memory_evaluation, |app: TestApp| async move 
     let rows: Vec<Row> = created
         .iter()
         .enumerate()
-        .map(|(seq, id)| row_of(seq, all["data"].as_array().unwrap().iter().find(|v| v["id"] == json!(id)).expect("listed")))
+        .map(|(seq, id)| {
+            row_of(seq, all["data"].as_array().unwrap().iter().find(|v| v["id"] == json!(id)).expect("listed"))
+        })
         .collect();
     assert_eq!(rows.len(), 24);
     assert!(all["data"].as_array().unwrap().iter().all(|v| v["merchantId"] == MERCHANT));
@@ -329,7 +344,12 @@ both!(list_language_agrees_with_in_memory_evaluation, |app: TestApp| async move 
             let got: Vec<String> =
                 body["data"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap().to_string()).collect();
             prop_assert_eq!(body["metaData"]["totalCount"].as_u64(), Some(total as u64), "{}", url);
-            prop_assert_eq!(body["metaData"]["pageSize"].as_u64(), Some(u64::from(q.page_size.unwrap_or(30))), "{}", url);
+            prop_assert_eq!(
+                body["metaData"]["pageSize"].as_u64(),
+                Some(u64::from(q.page_size.unwrap_or(30))),
+                "{}",
+                url
+            );
             let names = |ids: &[String]| -> Vec<usize> {
                 ids.iter().map(|id| rows.iter().position(|r| &r.id == id).unwrap_or(usize::MAX)).collect()
             };

@@ -120,13 +120,20 @@ pub struct Receiver {
     state: Arc<Mutex<ReceiverState>>,
 }
 
-async fn receive(State(state): State<Arc<Mutex<ReceiverState>>>, headers: HeaderMap, body: String) -> (axum::http::StatusCode, String) {
+async fn receive(
+    State(state): State<Arc<Mutex<ReceiverState>>>,
+    headers: HeaderMap,
+    body: String,
+) -> (axum::http::StatusCode, String) {
     let mut s = state.lock().expect("lock");
     let failing = s.seen.len() < s.fail_first;
     let signature = headers.get("x-signature").and_then(|v| v.to_str().ok()).map(str::to_owned);
     s.seen.push(Received { signature, body, accepted: !failing });
     if failing {
-        (axum::http::StatusCode::INTERNAL_SERVER_ERROR, json!({"status": "error", "code": "out_of_service"}).to_string())
+        (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            json!({"status": "error", "code": "out_of_service"}).to_string(),
+        )
     } else {
         (axum::http::StatusCode::OK, json!({"status": "success"}).to_string())
     }

@@ -29,7 +29,9 @@ both!(payments_create_edit_delete_with_history, |app: TestApp| async move {
     assert_eq!(prepay, json!(400));
     assert_eq!(app.store.customer_balance(customer).await.unwrap(), "-600".parse().unwrap());
     // Edit by id, then by external id (no `by`: the segment is tried as an id first).
-    let (s, b) = app.post(&format!("/api/v5/orders/payments/{pid}/edit"), &[("payment", r#"{"amount": 1000}"#), ("by", "id")]).await;
+    let (s, b) = app
+        .post(&format!("/api/v5/orders/payments/{pid}/edit"), &[("payment", r#"{"amount": 1000}"#), ("by", "id")])
+        .await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["id"], json!(pid));
     let (s, _) = app.post("/api/v5/orders/payments/p-ext/edit", &[("payment", r#"{"comment": "оплачено"}"#)]).await;
@@ -39,10 +41,13 @@ both!(payments_create_edit_delete_with_history, |app: TestApp| async move {
     assert_eq!(prepay, json!(1000));
     assert_eq!(app.store.customer_balance(customer).await.unwrap(), "0".parse().unwrap());
     // Bad input changes nothing.
-    let (s, b) = app.post(&format!("/api/v5/orders/payments/{pid}/edit"), &[("payment", r#"{"status": "nope"}"#), ("by", "id")]).await;
+    let (s, b) = app
+        .post(&format!("/api/v5/orders/payments/{pid}/edit"), &[("payment", r#"{"status": "nope"}"#), ("by", "id")])
+        .await;
     assert_eq!(s, 400, "{b}");
     assert!(b["errors"]["payments[0].status"].is_string(), "{b}");
-    let (s, _) = app.post("/api/v5/orders/payments/999999/edit", &[("payment", r#"{"amount": 1}"#), ("by", "id")]).await;
+    let (s, _) =
+        app.post("/api/v5/orders/payments/999999/edit", &[("payment", r#"{"amount": 1}"#), ("by", "id")]).await;
     assert_eq!(s, 404);
     let p = json!({"order": {"id": 999_999}, "amount": 1});
     let (s, _) = app.post("/api/v5/orders/payments/create", &[("payment", &p.to_string())]).await;
@@ -56,7 +61,12 @@ both!(payments_create_edit_delete_with_history, |app: TestApp| async move {
     assert_eq!(prepay, json!(0));
     // History: added, changed, removed, each naming the payment.
     let (_, h) = app.get(&format!("/api/v5/orders/history?filter[orderId]={id}")).await;
-    let records: Vec<&Value> = h["history"].as_array().unwrap().iter().filter(|r| r["field"].as_str().unwrap_or("").starts_with("payments")).collect();
+    let records: Vec<&Value> = h["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["field"].as_str().unwrap_or("").starts_with("payments"))
+        .collect();
     let fields: Vec<&str> = records.iter().map(|r| r["field"].as_str().unwrap()).collect();
     assert_eq!(fields, vec!["payments", "payments.amount", "payments.comment", "payments"], "{h}");
     assert!(records.iter().all(|r| r["payment"]["id"] == json!(pid) && r["source"] == "api"));

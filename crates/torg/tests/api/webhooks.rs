@@ -2,7 +2,9 @@
 //! failures, no event lost across a restart, and one delivery per event with two workers on one
 //! database.
 
-use crate::billing_support::{Instance, NOTIFY_KEY, Receiver, call, create, fast_webhooks, invoice_body, line, merchant, worker};
+use crate::billing_support::{
+    Instance, NOTIFY_KEY, Receiver, call, create, fast_webhooks, invoice_body, line, merchant, worker,
+};
 use crate::common::{TestApp, both};
 use serde_json::Value;
 use std::time::Duration;
@@ -18,7 +20,8 @@ both!(failing_receiver_gets_the_event_exactly_once_more, |app: TestApp| async mo
     merchant(&app, Some(&receiver.url)).await;
     let hooks = worker(&app, fast_webhooks(10)).await;
     let inv = create(&app, &invoice_body("w-1", &[line("A", "10", 1)])).await;
-    let (s, _) = call(&app, "DELETE", &format!("/v3/billing/api/order/order/{}", inv["id"].as_str().unwrap()), None).await;
+    let (s, _) =
+        call(&app, "DELETE", &format!("/v3/billing/api/order/order/{}", inv["id"].as_str().unwrap()), None).await;
     assert_eq!(s, 200);
     let seen = receiver.wait_for(|s| s.iter().any(|r| r.accepted)).await;
     // Give a wrong worker every chance to send it again.
@@ -28,7 +31,10 @@ both!(failing_receiver_gets_the_event_exactly_once_more, |app: TestApp| async mo
     assert_eq!(seen_after.iter().filter(|r| r.accepted).count(), 1);
     assert_eq!(seen.len(), 4);
     for r in &seen_after {
-        assert_eq!(r.signature.as_deref(), Some(torg_domain::invoice::sign(NOTIFY_KEY.as_bytes(), r.body.as_bytes()).as_str()));
+        assert_eq!(
+            r.signature.as_deref(),
+            Some(torg_domain::invoice::sign(NOTIFY_KEY.as_bytes(), r.body.as_bytes()).as_str())
+        );
         let body: Value = serde_json::from_str(&r.body).unwrap();
         assert_eq!(body["status"], "canceled");
     }
@@ -42,7 +48,10 @@ both!(receiver_that_never_accepts_is_given_up_after_the_schedule, |app: TestApp|
     merchant(&app, Some(&receiver.url)).await;
     let hooks = worker(&app, fast_webhooks(3)).await;
     let inv = create(&app, &invoice_body("w-2", &[line("A", "10", 1)])).await;
-    app.store.set_invoice_status(inv["id"].as_str().unwrap(), InvoiceStatus::Completed, false, Actor::Code, &zone()).await.unwrap();
+    app.store
+        .set_invoice_status(inv["id"].as_str().unwrap(), InvoiceStatus::Completed, false, Actor::Code, &zone())
+        .await
+        .unwrap();
     receiver.wait_for(|s| s.len() >= 4).await;
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(receiver.seen().len(), 4, "the first try and three retries");

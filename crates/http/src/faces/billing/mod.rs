@@ -122,7 +122,12 @@ impl BillingErr {
 
 impl From<BillingError> for BillingErr {
     fn from(e: BillingError) -> Self {
-        BillingErr { status: StatusCode::UNPROCESSABLE_ENTITY, code: e.code.into(), message: e.message, fields: e.fields }
+        BillingErr {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: e.code.into(),
+            message: e.message,
+            fields: e.fields,
+        }
     }
 }
 
@@ -133,10 +138,8 @@ impl From<StoreError> for BillingErr {
             StoreError::Domain(DomainError::NotFound(_)) => BillingErr::not_found(),
             StoreError::Domain(DomainError::Invalid(f)) => {
                 let message = f.values().next().cloned().unwrap_or_else(|| "Invalid request.".into());
-                let fields = f
-                    .into_iter()
-                    .map(|(name, message)| FieldProblem { name, code: "wrong_value", message })
-                    .collect();
+                let fields =
+                    f.into_iter().map(|(name, message)| FieldProblem { name, code: "wrong_value", message }).collect();
                 BillingErr { status: StatusCode::UNPROCESSABLE_ENTITY, code: "validation".into(), message, fields }
             }
             StoreError::Domain(DomainError::MissingParameter(p)) => {
@@ -154,7 +157,10 @@ impl IntoResponse for BillingErr {
     fn into_response(self) -> Response {
         let fields: Vec<Value> =
             self.fields.iter().map(|f| json!({ "name": f.name, "code": f.code, "message": f.message })).collect();
-        json_response(self.status, &json!({ "error": { "message": self.message, "code": self.code, "fields": fields } }))
+        json_response(
+            self.status,
+            &json!({ "error": { "message": self.message, "code": self.code, "fields": fields } }),
+        )
     }
 }
 
@@ -187,7 +193,10 @@ pub struct Billing {
 /// Whether an `Accept` header admits JSON.
 fn accepts_json(accept: &str) -> bool {
     accept.split(',').map(|p| p.split(';').next().unwrap_or("").trim().to_ascii_lowercase()).any(|m| {
-        m == "application/json" || m == "*/*" || m == "application/*" || (m.starts_with("application/") && m.ends_with("+json"))
+        m == "application/json"
+            || m == "*/*"
+            || m == "application/*"
+            || (m.starts_with("application/") && m.ends_with("+json"))
     })
 }
 
@@ -253,7 +262,10 @@ fn check_headers(input: &Input) -> Result<(), BillingErr> {
     if matches!(input.method, Method::POST | Method::PUT) {
         let ct = input.header("content-type").unwrap_or("").to_ascii_lowercase();
         if ct.is_empty() {
-            return Err(BillingErr::bad_request("The Content-Type header is required (application/json).", "Content-Type"));
+            return Err(BillingErr::bad_request(
+                "The Content-Type header is required (application/json).",
+                "Content-Type",
+            ));
         }
         if !ct.starts_with("application/json") {
             return Err(BillingErr::bad_request("The Content-Type header must be application/json.", "Content-Type"));

@@ -178,7 +178,10 @@ async fn create_invoice(
     let processable = body.get("processable").and_then(Value::as_bool).unwrap_or(true);
     let mut doc: Map<String, Value> =
         body.into_iter().filter(|(k, v)| !COLUMN_FIELDS.contains(&k.as_str()) && !v.is_null()).collect();
-    doc.insert("basketItems".into(), Value::Array(checked.lines.iter().map(|l| Value::Object(l.doc.clone())).collect()));
+    doc.insert(
+        "basketItems".into(),
+        Value::Array(checked.lines.iter().map(|l| Value::Object(l.doc.clone())).collect()),
+    );
     let inv = Invoice {
         id: new_uuid(),
         container_id: new_uuid(),
@@ -256,9 +259,9 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, billi
                 new.description = text_at(&body, "description", "description", 1000)?;
             }
             let amount = match body.get("amount") {
-                Some(v) => torg_domain::invoice::decimal_of(v)
-                    .filter(|d| *d >= Decimal::ZERO)
-                    .ok_or_else(|| BillingError::validation("amount", "wrong_value", "amount must be a number, 0 or more."))?,
+                Some(v) => torg_domain::invoice::decimal_of(v).filter(|d| *d >= Decimal::ZERO).ok_or_else(|| {
+                    BillingError::validation("amount", "wrong_value", "amount must be a number, 0 or more.")
+                })?,
                 None => old.amount,
             };
             let vat = match body.get("vatAmount") {
@@ -271,7 +274,8 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, billi
             let lines = check_basket(&basket, amount, vat, "basketItems")?;
             new.amount = amount;
             new.vat_amount = vat;
-            new.doc.insert("basketItems".into(), Value::Array(lines.into_iter().map(|l| Value::Object(l.doc)).collect()));
+            new.doc
+                .insert("basketItems".into(), Value::Array(lines.into_iter().map(|l| Value::Object(l.doc)).collect()));
             for k in ["metaData", "customer", "shopId"] {
                 match body.get(k) {
                     Some(Value::Null) => {
@@ -295,8 +299,10 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, billi
 /// `DELETE /v3/billing/api/order/order/{id}`: cancels an unpaid order.
 pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>, billing: Billing) -> BillingResult {
     billing.invoice(&state, &id).await?;
-    let inv =
-        state.store.set_invoice_status(&id, InvoiceStatus::Canceled, false, billing.actor(), &state.config.zone).await?;
+    let inv = state
+        .store
+        .set_invoice_status(&id, InvoiceStatus::Canceled, false, billing.actor(), &state.config.zone)
+        .await?;
     data(render::invoice(&inv, &state.config.public_url, None))
 }
 
@@ -306,7 +312,11 @@ pub async fn set_status(State(state): State<AppState>, Path(id): Path<String>, b
     unknown_fields(&billing.input.body, &["status"])?;
     let to = match billing.input.body.get("status").and_then(Value::as_str) {
         Some(s) => InvoiceStatus::parse(s).ok_or_else(|| {
-            BillingError::validation("status", "wrong_value", "status must be created, completed, expired or cancelled.")
+            BillingError::validation(
+                "status",
+                "wrong_value",
+                "status must be created, completed, expired or cancelled.",
+            )
         })?,
         None => return Err(BillingError::validation("status", "required", "status is required.").into()),
     };

@@ -134,11 +134,16 @@ pub async fn pay(State(state): State<AppState>, Path(container): Path<String>) -
     if !test_mode {
         return html(
             StatusCode::FORBIDDEN,
-            "<!doctype html><meta charset=\"utf-8\"><p>Оплата на этой странице доступна только в тестовом режиме.</p>".into(),
+            "<!doctype html><meta charset=\"utf-8\"><p>Оплата на этой странице доступна только в тестовом режиме.</p>"
+                .into(),
         );
     }
     if inv.status == InvoiceStatus::Created {
-        match state.store.set_invoice_status(&inv.id, InvoiceStatus::Completed, false, Actor::Code, &state.config.zone).await {
+        match state
+            .store
+            .set_invoice_status(&inv.id, InvoiceStatus::Completed, false, Actor::Code, &state.config.zone)
+            .await
+        {
             Ok(_) | Err(torg_store::StoreError::Billing(_)) => {}
             Err(e) => return server_error(e),
         }

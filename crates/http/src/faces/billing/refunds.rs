@@ -39,7 +39,9 @@ pub async fn create(State(state): State<AppState>, billing: Billing) -> BillingR
     }
     let parent_id = text_at(&body, "parentId", "parentId", 36)?;
     let (inv, _) = billing.invoice(&state, &parent_id).await.map_err(|e| match e.code.as_str() {
-        "not_found" => BillingError::validation("parentId", "wrong_value", "The order to refund does not exist.").into(),
+        "not_found" => {
+            BillingError::validation("parentId", "wrong_value", "The order to refund does not exist.").into()
+        }
         _ => e,
     })?;
     let merchant_order_id = text_at(&body, "merchantOrderId", "merchantOrderId", 100)?;

@@ -42,7 +42,9 @@ fn lookups(crm: &Crm, uid: &str) -> Result<Vec<PaymentLookup>, CrmError> {
     match crm.input.text("by").as_deref() {
         Some("id") => Ok(vec![PaymentLookup::Id(uid.parse().map_err(|_| CrmError::not_found())?)]),
         Some("externalId") => Ok(vec![PaymentLookup::ExternalId(uid.into())]),
-        Some(_) => Err(CrmError::parameter("by", "The value you selected is not a valid choice. Allowed: id, externalId.")),
+        Some(_) => {
+            Err(CrmError::parameter("by", "The value you selected is not a valid choice. Allowed: id, externalId."))
+        }
         None => Ok(match uid.parse() {
             Ok(id) => vec![PaymentLookup::Id(id), PaymentLookup::ExternalId(uid.into())],
             Err(_) => vec![PaymentLookup::ExternalId(uid.into())],
