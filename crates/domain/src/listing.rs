@@ -323,6 +323,56 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any well-formed condition parses to the operator and values written, in every array
+        /// spelling; an operator that does not fit the field's kind is refused naming the parameter.
+        #[test]
+        fn conditions_parse_as_written(
+            field in 0usize..3,
+            op in proptest::sample::select(vec!["", "_eq", "_ne", "_gt", "_ge", "_lt", "_le", "_start", "_like"]),
+            spelling in 0usize..3,
+            values in proptest::collection::vec(1u32..100_000, 1..4),
+        ) {
+            let spec = FIELDS[field];
+            let text = |v: u32| match spec.kind {
+                FieldKind::Time => format!("2020-01-01T00:00:{:02}+00:00", v % 60),
+                _ => v.to_string(),
+            };
+            let pairs: Vec<(String, String)> = values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let key = match (op, spelling) {
+                        ("", 0) => spec.name.to_string(),
+                        ("", 1) => format!("{}[]", spec.name),
+                        ("", _) => format!("{}[{i}]", spec.name),
+                        (op, _) => format!("{}[{op}]", spec.name),
+                    };
+                    (key, text(*v))
+                })
+                .collect();
+            let fits = match op {
+                "" | "_eq" | "_ne" => true,
+                "_start" => spec.kind == FieldKind::Text,
+                "_like" => false,
+                _ => spec.kind != FieldKind::Text,
+            };
+            match parse(&pairs, FIELDS) {
+                Ok(q) if fits => {
+                    let wanted = match op { "" | "_eq" => Op::Eq, other => Op::parse(other).unwrap() };
+                    let n: usize = q.conditions.iter().map(|c| c.values.len()).sum();
+                    proptest::prop_assert_eq!(n, values.len());
+                    proptest::prop_assert!(q.conditions.iter().all(|c| c.op == wanted && c.field == spec.name));
+                    if matches!(wanted, Op::Eq | Op::Ne) {
+                        proptest::prop_assert_eq!(q.conditions.len(), 1);
+                    }
+                }
+                Err(e) if !fits => proptest::prop_assert_eq!(&e.parameter, &pairs[0].0),
+                other => proptest::prop_assert!(false, "{:?} for {:?}", other, pairs),
+            }
+        }
+    }
+
     #[test]
     fn instants() {
         assert_eq!(parse_instant("1970-01-01T00:01:00+00:00"), Some(60));

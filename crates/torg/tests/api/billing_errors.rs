@@ -252,3 +252,67 @@ async fn rate_limit_is_429_in_the_billing_envelope() {
     let other = app.key_with(&["billing"], &[]).await;
     assert_eq!(call_as(&app, &other, "GET", "/v3/security/api/auth/auth", None).await.0, 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_ip_limit_and_oversize_bodies_in_the_billing_envelope() {
+    let app = spawn_with(crate::common::Backend::Sqlite, |c| {
+        c.rate_per_second = 0;
+        c.billing_per_key = 100;
+        c.billing_per_ip = 2;
+        c.body_limit = 1024;
+    })
+    .await;
+    let other = app.key_with(&["billing"], &[]).await;
+    let big = json!({"description": "x".repeat(2000)});
+    let r = call(&app, "POST", "/v3/billing/api/order/order", Some(&big)).await;
+    assert_eq!(r.0, 413, "{}", r.1);
+    assert_eq!(r.1["error"]["code"], "payload_too_large");
+    assert_eq!(call_as(&app, &other, "GET", "/v3/security/api/auth/auth", None).await.0, 200);
+    // Two keys, one address: the address's allowance is spent whichever key asks.
+    let r = call_as(&app, &other, "GET", "/v3/security/api/auth/auth", None).await;
+    assert_eq!(r.0, 429, "{}", r.1);
+    assert_eq!(r.1["error"]["code"], "too_many_requests");
+    // The other faces are not counted against it, and the OpenAPI document lists the billing routes.
+    let (s, doc) = app.get_raw("/openapi.json").await;
+    assert_eq!(s, 200);
+    for path in ["/v3/billing/api/order/order", "/v3/filter/api/order/order", "/v3/billing/api/order/refund-order"] {
+        assert!(doc["paths"][path].is_object(), "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_holds_the_billing_key_limit_across_instances() {
+    let redis =
+        std::env::var("TORG_TEST_REDIS_URL").expect("TORG_TEST_REDIS_URL must point at Redis (scripts/test sets it)");
+    let limited = |c: &mut torg_http::HttpConfig| {
+        c.rate_per_second = 0;
+        c.billing_per_key = 4;
+        c.billing_per_ip = 1000;
+        c.redis_url = Some(redis.clone());
+    };
+    let one = spawn_with(crate::common::Backend::Sqlite, limited).await;
+    let two = spawn_with(crate::common::Backend::Sqlite, limited).await;
+    // A fresh key in both databases, so earlier runs' counters do not matter.
+    let plain = format!("billing-{}", uuid::Uuid::new_v4().simple());
+    for app in [&one, &two] {
+        app.store
+            .create_key(torg_store::NewKey {
+                plain: plain.clone(),
+                name: plain.clone(),
+                scopes: vec!["billing".into()],
+                sites: torg_domain::key::SiteAccess::Full,
+                allowed_ips: Vec::new(),
+                customer_external_id: None,
+                distributor: None,
+            })
+            .await
+            .unwrap();
+    }
+    let mut ok = 0;
+    for app in [&one, &two, &one, &two, &one, &two] {
+        if call_as(app, &plain, "GET", "/v3/security/api/auth/auth", None).await.0 == 200 {
+            ok += 1;
+        }
+    }
+    assert_eq!(ok, 4, "two instances share one allowance per key");
+}
