@@ -122,6 +122,9 @@ both!(golden_path_from_stock_to_signed_webhook, |app: TestApp| async move {
     assert_eq!(inv["amount"], json!(456.06));
     assert_eq!(inv["basketItems"][0]["sku"], "OC47");
     assert_eq!(inv["basketItems"][0]["quantity"], json!(3));
+    // What `/track` will show as the order's invoice number.
+    assert_eq!(app.store.latest_invoice_number(crm_id).await.unwrap().as_deref(), inv["id"].as_str());
+    assert_eq!(app.store.latest_invoice_number(crm_id + 1000).await.unwrap(), None);
     let url = inv["paymentUrl"].as_str().unwrap();
     assert!(url.ends_with(inv["orderContainerId"].as_str().unwrap()), "{url}");
     // 5. Paid on the payment page.

@@ -123,3 +123,19 @@ both!(two_workers_deliver_each_event_once, |app: TestApp| async move {
     a.stop().await;
     b.stop().await;
 });
+
+both!(worker_expires_unpaid_invoices_and_notifies, |app: TestApp| async move {
+    let receiver = Receiver::start(0).await;
+    merchant(&app, Some(&receiver.url)).await;
+    let hooks = worker(&app, fast_webhooks(10)).await;
+    let mut body = invoice_body("w-5", &[line("A", "10", 1)]);
+    body["expirationDate"] =
+        serde_json::json!(torg_http::faces::billing::render::datetime(torg_domain::time::now() + 2));
+    let inv = create(&app, &body).await;
+    // Nobody reads the invoice: the worker's sweep expires it and the receiver hears of it.
+    let seen = receiver.wait_for(|s| !s.is_empty()).await;
+    let note: Value = serde_json::from_str(&seen[0].body).unwrap();
+    assert_eq!(note["id"], inv["id"]);
+    assert_eq!(note["status"], "expired");
+    hooks.stop().await;
+});
