@@ -593,6 +593,7 @@ impl Store {
     pub async fn create_refund(
         &self,
         refund: &Refund,
+        actor: Actor,
         check: impl FnOnce(&Invoice, &[RefundLine]) -> Result<(), BillingError>,
     ) -> StoreResult<Refund> {
         let mut tx = self.begin().await?;
@@ -649,8 +650,44 @@ impl Store {
             }
             other => other.into(),
         })?;
+        if r.status == "completed"
+            && let Some(order_id) = parent.order_id
+        {
+            self.refund_payment_in(&mut tx, order_id, &parent, &r, actor).await?;
+        }
         tx.commit().await?;
         Ok(r)
+    }
+
+    /// Moves a refund's money out of the invoice's payment on its order: the `paid` payment shrinks by
+    /// the refund and a `returned` payment of the refund's amount joins it, so the order's paid sum and
+    /// the buyer's balance drop while the order still shows what was paid and what went back.
+    async fn refund_payment_in(
+        &self,
+        tx: &mut Tx,
+        order_id: i64,
+        parent: &Invoice,
+        r: &Refund,
+        actor: Actor,
+    ) -> StoreResult<()> {
+        let Some(old) = self.load_orders(tx, &[order_id]).await?.pop() else { return Ok(()) };
+        let mut payments = old.payments.clone();
+        let Some(paid) = payments.iter_mut().find(|p| p.external_id.as_deref() == Some(parent.id.as_str())) else {
+            return Ok(());
+        };
+        paid.amount = (paid.amount - r.amount).max(Decimal::ZERO);
+        let returned = torg_domain::order::Payment {
+            id: 0,
+            external_id: Some(r.id.clone()),
+            kind: paid.kind.clone(),
+            status: "returned".into(),
+            amount: r.amount,
+            paid_at: Some(r.created_at),
+            comment: Some(format!("Refund {} of invoice {}", r.merchant_order_id, parent.id)),
+        };
+        payments.push(returned);
+        self.save_payments_in(tx, &old, payments, actor, r.created_at).await?;
+        Ok(())
     }
 }
 

@@ -160,6 +160,28 @@ both!(golden_path_from_stock_to_signed_webhook, |app: TestApp| async move {
     assert_eq!(note["status"], "completed");
     assert_eq!(note["merchantOrderId"], json!(number));
     assert_eq!(note["amount"], json!(456.06));
+    // 8. A refund of one unit moves its money back: the order shows what was paid and what returned,
+    // and the buyer's balance owes the refunded unit again.
+    let unit = json!({"sku": "OC47", "name": "Фильтр масляный", "measure": "шт.", "measureCode": "796", "quantity": 1,
+                      "amount": 152.02, "amountWoVat": 152.02, "totalAmount": 152.02, "totalVatAmount": 0,
+                      "vatCode": "VATNONE", "type": "commodity", "paymentType": "full_prepayment"});
+    let refund = json!({"parentId": inv["id"], "merchantOrderId": "ref-1", "amount": 152.02, "vatAmount": 0,
+                        "description": "Возврат одной штуки", "basketItems": [unit]});
+    let (s, b) = call(&app, "POST", "/v3/billing/api/order/refund-order", Some(&refund)).await;
+    assert_eq!(s, 200, "{b}");
+    let (_, b) = app.get(&format!("/api/v5/orders/{crm_id}?by=id")).await;
+    assert_eq!(b["order"]["prepaySum"], json!(304.04), "{b}");
+    let mut amounts: Vec<(String, String)> = b["order"]["payments"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|p| (p["status"].as_str().unwrap().to_string(), p["amount"].to_string()))
+        .collect();
+    amounts.sort();
+    assert_eq!(amounts, vec![("paid".into(), "304.04".into()), ("returned".into(), "152.02".into())]);
+    let profile: Value =
+        app.client.get(format!("{}/v1/profile/?api_key={key}", app.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(profile["balance"], "-152.02");
     hooks.stop().await;
 });
 

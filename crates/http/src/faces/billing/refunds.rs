@@ -30,7 +30,8 @@ pub async fn basket(State(state): State<AppState>, Path(id): Path<String>, billi
 }
 
 /// `POST /v3/billing/api/order/refund-order`: a refund of a paid order, by items. It is carried out at
-/// once (`completed`) unless `status: draft` asks for a draft.
+/// once (`completed`, the money leaving the linked torg order's payment) unless `status: draft` asks for
+/// a draft.
 pub async fn create(State(state): State<AppState>, billing: Billing) -> BillingResult {
     billing.key()?;
     let body = billing.input.body.clone();
@@ -88,7 +89,7 @@ pub async fn create(State(state): State<AppState>, billing: Billing) -> BillingR
     };
     let stored = state
         .store
-        .create_refund(&refund, |_, available| {
+        .create_refund(&refund, billing.actor(), |_, available| {
             let left: Vec<(String, Decimal)> = available
                 .iter()
                 .map(|l| (l.line.get("sku").and_then(Value::as_str).unwrap_or_default().to_string(), l.available))
