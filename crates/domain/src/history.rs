@@ -2,7 +2,7 @@
 //! and the old and new values, so integrations can poll for changes since the last record they saw.
 
 use crate::customer::Customer;
-use crate::order::{Order, OrderItem};
+use crate::order::{Order, OrderItem, Payment};
 use crate::patch::snake_case;
 use serde_json::{Map, Value, json};
 
@@ -230,6 +230,57 @@ pub fn diff_orders(old: &Order, new: &Order) -> Vec<Change> {
             old_value: item_stub(item),
             new_value: Value::Null,
             item: Some(item_stub(item)),
+        });
+    }
+    changes.extend(diff_payments(&old.payments, &new.payments));
+    changes
+}
+
+/// What a payment looks like inside a history record (RetailCRM's `payment` member).
+pub fn payment_stub(p: &Payment) -> Value {
+    json!({ "id": p.id, "type": p.kind, "status": p.status, "amount": p.amount, "externalId": p.external_id })
+}
+
+/// Payments added (`payments`, new value the payment), removed (old value the payment) and changed
+/// (`payments.status`, `payments.amount`, …); the payment rides in the record's `item` slot.
+fn diff_payments(old: &[Payment], new: &[Payment]) -> Vec<Change> {
+    let mut changes = Vec::new();
+    for p in new {
+        match old.iter().find(|o| o.id == p.id && p.id != 0) {
+            None => changes.push(Change {
+                field: "payments".into(),
+                old_value: Value::Null,
+                new_value: payment_stub(p),
+                item: Some(payment_stub(p)),
+            }),
+            Some(before) => {
+                let pairs = [
+                    ("status", json!({"code": before.status}), json!({"code": p.status})),
+                    ("type", json!({"code": before.kind}), json!({"code": p.kind})),
+                    ("amount", json!(before.amount), json!(p.amount)),
+                    ("paid_at", json!(before.paid_at), json!(p.paid_at)),
+                    ("external_id", json!(before.external_id), json!(p.external_id)),
+                    ("comment", json!(before.comment), json!(p.comment)),
+                ];
+                for (name, a, b) in pairs {
+                    if a != b {
+                        changes.push(Change {
+                            field: format!("payments.{name}"),
+                            old_value: a,
+                            new_value: b,
+                            item: Some(payment_stub(p)),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    for p in old.iter().filter(|o| !new.iter().any(|n| n.id == o.id)) {
+        changes.push(Change {
+            field: "payments".into(),
+            old_value: payment_stub(p),
+            new_value: Value::Null,
+            item: Some(payment_stub(p)),
         });
     }
     changes

@@ -19,6 +19,12 @@ pub struct HttpConfig {
     pub public_url: String,
     /// How long a parts-face position signature (`_`) stays valid, in seconds.
     pub token_lifetime_secs: i64,
+    /// Billing requests per key per window (Invoicebox: 100 per 30 s); 0 turns the limit off.
+    pub billing_per_key: u32,
+    /// Billing requests per client IP per window (Invoicebox: 500 per 30 s); 0 turns the limit off.
+    pub billing_per_ip: u32,
+    /// The billing limits' window, in seconds.
+    pub billing_window_secs: u32,
 }
 
 impl Default for HttpConfig {
@@ -31,6 +37,9 @@ impl Default for HttpConfig {
             redis_url: None,
             public_url: "http://127.0.0.1:8080".into(),
             token_lifetime_secs: 3600,
+            billing_per_key: 100,
+            billing_per_ip: 500,
+            billing_window_secs: 30,
         }
     }
 }

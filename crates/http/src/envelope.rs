@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 pub enum Face {
     /// RetailCRM: `{"success": false, "errorMsg": …, "errors": …}`.
     Crm,
+    /// Invoicebox (`/v3/`, `/l3/`): `{"error": {"message", "code", "fields"}}`.
+    Billing,
     /// Everything else until its face exists: `{"error": …}`.
     Plain,
 }
@@ -18,16 +20,37 @@ pub enum Face {
 impl Face {
     /// The face a path belongs to.
     pub fn of(path: &str) -> Face {
-        if path.starts_with("/api/") || path == "/api" { Face::Crm } else { Face::Plain }
+        if path.starts_with("/api/") || path == "/api" {
+            Face::Crm
+        } else if path.starts_with("/v3/") || path.starts_with("/l3/") {
+            Face::Billing
+        } else {
+            Face::Plain
+        }
     }
 
     /// A failure in this face's shape.
     pub fn error(self, status: StatusCode, message: &str) -> Response {
         let body = match self {
             Face::Crm => json!({ "success": false, "errorMsg": message }),
+            Face::Billing => json!({ "error": { "message": message, "code": billing_code(status), "fields": [] } }),
             Face::Plain => json!({ "error": message }),
         };
         json_response(status, &body)
+    }
+}
+
+/// The billing face's error code for a shared failure's status.
+fn billing_code(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        413 => "payload_too_large",
+        429 => "too_many_requests",
+        400..=499 => "bad_request",
+        _ => "internal_error",
     }
 }
 
@@ -36,6 +59,7 @@ pub async fn not_found(uri: Uri) -> Response {
     let face = Face::of(uri.path());
     let msg = match face {
         Face::Crm => "API method not found",
+        Face::Billing => "Not found",
         Face::Plain => "Not found.",
     };
     face.error(StatusCode::NOT_FOUND, msg)

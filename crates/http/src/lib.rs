@@ -12,6 +12,7 @@ pub mod input;
 pub mod openapi;
 pub mod params;
 pub mod ratelimit;
+pub mod webhooks;
 
 use axum::Router;
 use axum::extract::connect_info::ConnectInfo;
@@ -59,6 +60,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let api = faces::crm::routes()
         .merge(faces::parts::routes())
+        .merge(faces::billing::routes())
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .fallback(envelope::not_found)
         .method_not_allowed_fallback(envelope::method_not_allowed)

@@ -37,6 +37,20 @@ pub fn parse_urlencoded(input: &[u8]) -> Map<String, Value> {
     root.into_map()
 }
 
+/// Decodes a query string into its key/value pairs in order, repeated keys kept (the billing face's
+/// list language gives a repeated plain key a meaning that PHP semantics would lose).
+pub fn pairs(input: &[u8]) -> Vec<(String, String)> {
+    input
+        .split(|&b| b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .take(MAX_PAIRS)
+        .map(|pair| match pair.iter().position(|&b| b == b'=') {
+            Some(eq) => (decode(&pair[..eq]), decode(&pair[eq + 1..])),
+            None => (decode(pair), String::new()),
+        })
+        .collect()
+}
+
 /// Parses a `multipart/form-data` body, giving text fields PHP bracket semantics and skipping files.
 pub async fn parse_multipart(body: Bytes, boundary: &str) -> Result<Map<String, Value>, String> {
     let stream = futures::stream::once(async move { Ok::<Bytes, Infallible>(body) });

@@ -19,6 +19,8 @@ pub enum Class {
     Api,
     /// `/api/telephony/*`.
     Telephony,
+    /// The billing face (`/v3/`, `/l3/`): per key and per IP over a window, as Invoicebox limits.
+    Billing,
     /// Not limited (the OpenAPI document).
     None,
 }
@@ -28,6 +30,8 @@ impl Class {
     pub fn of(path: &str) -> Class {
         if path.starts_with("/api/telephony/") || path.starts_with("/api/v5/telephony/") {
             Class::Telephony
+        } else if path.starts_with("/v3/") || path.starts_with("/l3/") {
+            Class::Billing
         } else if path.starts_with("/api/")
             || path.starts_with("/v1/")
             || path.starts_with("/restapi/")
@@ -59,7 +63,18 @@ pub struct Limiter {
     api: Option<DefaultKeyedRateLimiter<IpAddr>>,
     telephony: Option<DefaultKeyedRateLimiter<IpAddr>>,
     rates: (u32, u32),
+    billing_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    billing_key: Option<DefaultKeyedRateLimiter<String>>,
+    /// Billing: (per key, per IP, window in seconds).
+    billing: (u32, u32, u32),
     redis: Option<(redis::aio::ConnectionManager, redis::Script)>,
+}
+
+/// A limiter admitting `count` requests per `window_secs`, refilling evenly.
+fn windowed<K: std::hash::Hash + Eq + Clone>(count: u32, window_secs: u32) -> Option<DefaultKeyedRateLimiter<K>> {
+    let n = NonZeroU32::new(count)?;
+    let period = std::time::Duration::from_secs(u64::from(window_secs.max(1))) / count;
+    Quota::with_period(period).map(|q| RateLimiter::keyed(q.allow_burst(n)))
 }
 
 fn keyed(rate: u32) -> Option<DefaultKeyedRateLimiter<IpAddr>> {
@@ -82,6 +97,9 @@ impl Limiter {
             api: keyed(config.rate_per_second),
             telephony: keyed(config.telephony_rate_per_second),
             rates: (config.rate_per_second, config.telephony_rate_per_second),
+            billing_ip: windowed(config.billing_per_ip, config.billing_window_secs),
+            billing_key: windowed(config.billing_per_key, config.billing_window_secs),
+            billing: (config.billing_per_key, config.billing_per_ip, config.billing_window_secs),
             redis,
         })
     }
@@ -90,6 +108,7 @@ impl Limiter {
     pub async fn check(&self, class: Class, ip: IpAddr) -> bool {
         let (local, rate, name) = match class {
             Class::None => return true,
+            Class::Billing => return self.check_billing(ip, None).await,
             Class::Api => (&self.api, self.rates.0, "api"),
             Class::Telephony => (&self.telephony, self.rates.1, "telephony"),
         };
@@ -109,11 +128,66 @@ impl Limiter {
     }
 }
 
+impl Limiter {
+    /// One more billing request from `ip` with the bearer token `key` (hashed; none when absent).
+    pub async fn check_billing(&self, ip: IpAddr, key: Option<&str>) -> bool {
+        let (per_key, per_ip, window) = self.billing;
+        let window_ms = f64::from(window.max(1)) * 1000.0;
+        let ip_ok = match &self.billing_ip {
+            None => true,
+            Some(l) => self
+                .shared("billing-ip", &ip.to_string(), per_ip, window_ms)
+                .await
+                .unwrap_or_else(|| l.check_key(&ip).is_ok()),
+        };
+        if !ip_ok {
+            return false;
+        }
+        match (&self.billing_key, key) {
+            (Some(l), Some(k)) => {
+                let k = torg_domain::key::hash_key(k);
+                self.shared("billing-key", &k, per_key, window_ms).await.unwrap_or_else(|| l.check_key(&k).is_ok())
+            }
+            _ => true,
+        }
+    }
+
+    /// The Redis verdict for `count` requests per `window_ms`, or none without Redis (or with it down).
+    async fn shared(&self, name: &str, key: &str, count: u32, window_ms: f64) -> Option<bool> {
+        let (manager, script) = self.redis.as_ref()?;
+        let emission = window_ms / f64::from(count.max(1));
+        let mut conn = manager.clone();
+        let result: Result<i64, _> =
+            script.key(format!("torg:rl:{name}:{key}")).arg(emission).arg(window_ms).invoke_async(&mut conn).await;
+        match result {
+            Ok(allowed) => Some(allowed == 1),
+            Err(e) => {
+                tracing::warn!(error = %e, "rate limit falls back to local counters");
+                None
+            }
+        }
+    }
+}
+
 /// Refuses a request over its limit with 503 in its face's shape and `Retry-After`.
 pub async fn middleware(State(state): State<AppState>, req: Request<Body>, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let ip = crate::client_ip(&req);
-    if state.limiter.check(Class::of(&path), ip).await {
+    let class = Class::of(&path);
+    if class == Class::Billing {
+        let bearer = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim_start_matches("Bearer ").trim().to_string());
+        if state.limiter.check_billing(ip, bearer.as_deref()).await {
+            return next.run(req).await;
+        }
+        let mut resp = Face::Billing.error(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests");
+        resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return resp;
+    }
+    if state.limiter.check(class, ip).await {
         return next.run(req).await;
     }
     let mut resp = Face::of(&path).error(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable");

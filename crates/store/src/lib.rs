@@ -11,9 +11,12 @@ mod catalogue;
 mod customers;
 mod history;
 mod import;
+mod invoices;
 mod keys;
 mod orders;
+mod outbox;
 mod parts;
+mod payments;
 mod products;
 mod references;
 mod sql;
@@ -24,9 +27,12 @@ pub use catalogue::{CatalogueRow, Cross, Inventory, PartRow, WarehouseTerms};
 pub use customers::{CustomerFilter, CustomerLookup, UploadOutcome};
 pub use history::HistoryFilter;
 pub use import::CatalogueImport;
+pub use invoices::{BillingSettingsPatch, RefundLine};
 pub use keys::NewKey;
 pub use orders::{CustomFieldCondition, NumberRange, OrderFilter, OrderLookup, OrderStatusRow};
+pub use outbox::{OutboxCounts, OutboxEvent, now_ms};
 pub use parts::PartsOrder;
+pub use payments::PaymentLookup;
 pub use products::{
     BatchOutcome, InventoryFilter, OfferFilter, OfferPrice, OfferStock, ProductFilter, StoreOffer, StoreProduct,
 };
@@ -59,6 +65,9 @@ pub enum StoreError {
     /// The database URL or its options are wrong.
     #[error("{0}")]
     Config(String),
+    /// A billing rule that needs stored data was broken (duplicate merchantOrderId, wrong status).
+    #[error(transparent)]
+    Billing(#[from] torg_domain::invoice::BillingError),
 }
 
 /// Result of store operations.

@@ -187,7 +187,7 @@ fn like(wh: &mut Sql, column: &str, needle: &str) {
 }
 
 /// Reference books an order is checked against, read once per write.
-struct Books {
+pub(crate) struct Books {
     statuses: Vec<(String, Map<String, Value>)>,
     order_types: Vec<(String, Map<String, Value>)>,
     order_methods: Vec<(String, Map<String, Value>)>,
@@ -200,7 +200,7 @@ struct Books {
 }
 
 impl Books {
-    async fn read(tx: &mut Tx) -> StoreResult<Books> {
+    pub(crate) async fn read(tx: &mut Tx) -> StoreResult<Books> {
         let warehouses: Vec<(String, i64)> =
             sqlx::query_as("SELECT code, id FROM warehouses").fetch_all(&mut **tx).await?;
         let sites: Vec<(String,)> = sqlx::query_as("SELECT code FROM sites").fetch_all(&mut **tx).await?;
@@ -250,7 +250,7 @@ impl Books {
             .collect()
     }
 
-    fn paid_statuses(&self) -> Vec<String> {
+    pub(crate) fn paid_statuses(&self) -> Vec<String> {
         self.payment_statuses
             .iter()
             .filter(|(_, a)| a.get("paymentComplete").and_then(Value::as_bool).unwrap_or(false))
@@ -259,7 +259,7 @@ impl Books {
     }
 
     /// Fills defaults and checks every code the order names.
-    fn check(&self, o: &mut Order, errors: &mut FieldErrors) {
+    pub(crate) fn check(&self, o: &mut Order, errors: &mut FieldErrors) {
         if !self.sites.contains(&o.site) {
             errors.insert("site".into(), format!("Site '{}' does not exist.", o.site));
         }
@@ -482,7 +482,7 @@ impl Store {
         Ok(())
     }
 
-    async fn write_order_row(
+    pub(crate) async fn write_order_row(
         &self,
         tx: &mut Tx,
         o: &Order,
@@ -628,6 +628,65 @@ impl Store {
         Ok(())
     }
 
+    /// Replaces an order's payments with `payments` (new ones have id 0): references checked, rows
+    /// inserted, updated or deleted, the order's paid sums refreshed, and history written.
+    pub(crate) async fn save_payments_in(
+        &self,
+        tx: &mut Tx,
+        old: &Order,
+        payments: Vec<torg_domain::order::Payment>,
+        actor: Actor,
+        now: i64,
+    ) -> StoreResult<Order> {
+        let mut new = old.clone();
+        new.payments = payments;
+        let books = Books::read(tx).await?;
+        let mut errors = FieldErrors::new();
+        books.check(&mut new, &mut errors);
+        if !errors.is_empty() {
+            return Err(DomainError::Invalid(errors).into());
+        }
+        for gone in old.payments.iter().filter(|p| !new.payments.iter().any(|n| n.id == p.id)) {
+            sqlx::query("DELETE FROM payments WHERE id = $1").bind(gone.id).execute(&mut **tx).await?;
+        }
+        for p in new.payments.iter().filter(|p| p.id != 0) {
+            if old.payments.iter().find(|o| o.id == p.id) != Some(p) {
+                sqlx::query(
+                    "UPDATE payments SET external_id = $1, type = $2, status = $3, amount = $4, paid_at = $5, comment = $6
+                     WHERE id = $7",
+                )
+                .bind(&p.external_id)
+                .bind(&p.kind)
+                .bind(&p.status)
+                .bind(to_units(p.amount))
+                .bind(p.paid_at)
+                .bind(&p.comment)
+                .bind(p.id)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+        self.insert_payments(tx, old.id, &mut new, now).await?;
+        let changes = diff_orders(old, &new);
+        if !changes.is_empty() {
+            self.write_order_row(tx, &new, &books.paid_statuses(), now, false).await?;
+            let stub = order_stub(&new);
+            let records: Vec<_> = changes
+                .iter()
+                .map(|c| NewRecord {
+                    entity_id: old.id,
+                    actor,
+                    created: false,
+                    deleted: false,
+                    change: Some(c),
+                    entity: &stub,
+                })
+                .collect();
+            self.write_history(tx, Entity::Order, now, &records).await?;
+        }
+        Ok(new)
+    }
+
     async fn insert_payments(&self, tx: &mut Tx, order_id: i64, o: &mut Order, now: i64) -> StoreResult<()> {
         for p in o.payments.iter_mut().filter(|p| p.id == 0) {
             p.id = sqlx::query_scalar(
@@ -742,7 +801,7 @@ impl Store {
         Ok(out)
     }
 
-    async fn order_id_in(&self, tx: &mut Tx, lookup: &OrderLookup) -> StoreResult<Option<i64>> {
+    pub(crate) async fn order_id_in(&self, tx: &mut Tx, lookup: &OrderLookup) -> StoreResult<Option<i64>> {
         let row: Option<(i64,)> = match lookup {
             OrderLookup::Id(id) => {
                 sqlx::query_as("SELECT id FROM orders WHERE id = $1").bind(*id).fetch_optional(&mut **tx).await?
@@ -772,15 +831,32 @@ impl Store {
     ) -> StoreResult<Order> {
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
-        let id = self.order_id_in(&mut tx, lookup).await?.ok_or_else(|| DomainError::NotFound("order".into()))?;
-        let old = self.load_orders(&mut tx, &[id]).await?.pop().ok_or_else(|| DomainError::NotFound("order".into()))?;
+        let new = self.edit_order_in(&mut tx, lookup, doc, actor, allowed_sites, zone, now).await?;
+        tx.commit().await?;
+        Ok(new)
+    }
+
+    /// [`Store::edit_order`] inside the caller's transaction, so other writes can commit with it.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn edit_order_in(
+        &self,
+        tx: &mut Tx,
+        lookup: &OrderLookup,
+        doc: &Map<String, Value>,
+        actor: Actor,
+        allowed_sites: &[String],
+        zone: &Zone,
+        now: i64,
+    ) -> StoreResult<Order> {
+        let id = self.order_id_in(tx, lookup).await?.ok_or_else(|| DomainError::NotFound("order".into()))?;
+        let old = self.load_orders(tx, &[id]).await?.pop().ok_or_else(|| DomainError::NotFound("order".into()))?;
         if !allowed_sites.contains(&old.site) {
             return Err(DomainError::NotFound("order".into()).into());
         }
         let mut input = old.apply(doc, zone)?;
         let mut new = input.order.clone();
         if let Some(list) = &input.items {
-            new.items = self.build_items(&mut tx, &old.items, list).await?;
+            new.items = self.build_items(tx, &old.items, list).await?;
         }
         if let Some(n) = input.number.take() {
             new.number = n;
@@ -789,7 +865,7 @@ impl Store {
             new.created_at = t;
         }
         new.payments.extend(std::mem::take(&mut input.payments));
-        let books = Books::read(&mut tx).await?;
+        let books = Books::read(tx).await?;
         let mut errors = FieldErrors::new();
         books.check(&mut new, &mut errors);
         if !errors.is_empty() {
@@ -797,20 +873,20 @@ impl Store {
         }
         if input.customer.is_some() {
             new.customer_id = None;
-            self.resolve_customer(&mut tx, &mut new, input.customer.as_ref(), actor, now).await?;
+            self.resolve_customer(tx, &mut new, input.customer.as_ref(), actor, now).await?;
         }
         if new.status != old.status {
             new.status_updated_at = now;
         }
         let mut items = std::mem::take(&mut new.items);
-        self.write_items(&mut tx, id, &old.items, &mut items, now).await?;
+        self.write_items(tx, id, &old.items, &mut items, now).await?;
         new.items = items;
-        self.sync_reservations(&mut tx, id, &books.wanted_reservations(&new)).await?;
-        self.insert_payments(&mut tx, id, &mut new, now).await?;
+        self.sync_reservations(tx, id, &books.wanted_reservations(&new)).await?;
+        self.insert_payments(tx, id, &mut new, now).await?;
         let changes = diff_orders(&old, &new);
         if !changes.is_empty() {
-            self.write_order_row(&mut tx, &new, &books.paid_statuses(), now, false).await?;
-            replace_custom_fields(&mut tx, "order_custom_fields", "order_id", id, &new.custom_fields).await?;
+            self.write_order_row(tx, &new, &books.paid_statuses(), now, false).await?;
+            replace_custom_fields(tx, "order_custom_fields", "order_id", id, &new.custom_fields).await?;
             let stub = order_stub(&new);
             let records: Vec<_> = changes
                 .iter()
@@ -823,9 +899,8 @@ impl Store {
                     entity: &stub,
                 })
                 .collect();
-            self.write_history(&mut tx, Entity::Order, now, &records).await?;
+            self.write_history(tx, Entity::Order, now, &records).await?;
         }
-        tx.commit().await?;
         Ok(new)
     }
 
@@ -869,7 +944,7 @@ impl Store {
     }
 
     /// Loads whole orders (lines and payments included) by id, in the order given.
-    async fn load_orders(&self, conn: &mut sqlx::AnyConnection, ids: &[i64]) -> StoreResult<Vec<Order>> {
+    pub(crate) async fn load_orders(&self, conn: &mut sqlx::AnyConnection, ids: &[i64]) -> StoreResult<Vec<Order>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }

@@ -27,6 +27,13 @@ pub struct DbArgs {
     database: String,
 }
 
+impl DbArgs {
+    /// The database URL.
+    pub fn url(&self) -> &str {
+        &self.database
+    }
+}
+
 /// Options of the commands that serve.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -71,6 +78,16 @@ enum Command {
     Import {
         #[command(subcommand)]
         command: crate::import::ImportCommand,
+    },
+    /// Sites' settings.
+    Site {
+        #[command(subcommand)]
+        command: crate::billing::SiteCommand,
+    },
+    /// Invoices (billing face).
+    Invoice {
+        #[command(subcommand)]
+        command: crate::billing::InvoiceCommand,
     },
 }
 
@@ -152,6 +169,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Key { command } => key(command).await,
         Command::Import { command } => crate::import::run(command).await,
+        Command::Site { command } => crate::billing::site(command).await,
+        Command::Invoice { command } => crate::billing::invoice(command).await,
     }
 }
 
@@ -188,10 +207,19 @@ async fn serve_until_signal(store: Store, serve: ServeArgs, demo: Option<crate::
     }
     println!("torg listening on http://{addr}");
     tracing::info!(addr = %addr, "serving");
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
+    // One signal stops the server and the webhook worker; the worker finishes its call in flight.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(torg_http::webhooks::run(state.clone(), Default::default(), stopped.clone()));
+    let mut server_stop = stopped;
+    let shutdown = async move {
+        let _ = server_stop.changed().await;
     };
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = stop.send(true);
+    });
     torg_http::serve(listener, state, shutdown).await?;
+    let _ = worker.await;
     Ok(())
 }
 

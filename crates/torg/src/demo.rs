@@ -15,6 +15,15 @@ pub const CRM_SEED_KEY: &str = "X2EDxEta9U3lcsSV0dwdF38UvtSCxIuGh";
 /// The demo buyer's key for the parts face (demo data only; `serve` never creates it).
 pub const PARTS_DEMO_KEY: &str = "demo-parts-5f1c9a7e2b4d8c3a";
 
+/// The test token of seed 003 (Invoicebox): a billing key in the demo.
+pub const BILLING_SEED_TOKEN: &str = "b37c4c689295904ed21eee5d9a48d42e";
+
+/// The test shop of seed 003: the merchant id of the demo's `simple-site`.
+pub const BILLING_SEED_MERCHANT: &str = "ffffffff-ffff-ffff-ffff-ffffffffffff";
+
+/// The user id seed 003's auth check answers for its test token.
+pub const BILLING_SEED_USER: &str = "01771533-8e75-3234-8e3d-9213ae2d7c52";
+
 /// What the demo holds, to print.
 #[derive(Debug, Clone)]
 pub struct Report {
@@ -42,6 +51,12 @@ impl Report {
         println!("  curl -H 'X-API-KEY: {CRM_SEED_KEY}' '{base}/api/v5/orders?limit=20'");
         println!("  curl '{base}/v1/search/?q=oc47&api_key={PARTS_DEMO_KEY}'");
         println!("  curl '{base}/v1/profile/?api_key={PARTS_DEMO_KEY}'");
+        println!(
+            "  curl -H 'Accept: application/json' -H 'Authorization: Bearer {BILLING_SEED_TOKEN}' '{base}/v3/security/api/auth/auth'"
+        );
+        println!(
+            "  curl -H 'Accept: application/json' -H 'User-Agent: demo/1.0' -H 'Authorization: Bearer {BILLING_SEED_TOKEN}' '{base}/v3/filter/api/order/order'"
+        );
         println!("  curl '{base}/openapi.json'");
     }
 }
@@ -59,6 +74,7 @@ pub async fn load(store: &Store) -> anyhow::Result<Report> {
     let keys = vec![
         ("the CRM face (RetailCRM v5), every scope".to_string(), CRM_SEED_KEY.to_string()),
         ("the parts face (Carreta v1), buyer demo-c1".to_string(), PARTS_DEMO_KEY.to_string()),
+        (format!("the billing face (Invoicebox v3), merchant {BILLING_SEED_MERCHANT}"), BILLING_SEED_TOKEN.to_string()),
     ];
     if store.meta("demo").await?.is_some() {
         return Ok(Report { filled: false, keys });
@@ -161,8 +177,44 @@ pub async fn load(store: &Store) -> anyhow::Result<Report> {
             distributor: None,
         })
         .await?;
+    load_billing(store).await?;
     store.meta_init("demo", "1").await?;
     Ok(Report { filled: true, keys })
+}
+
+/// The seed's test shop on `simple-site` (test mode), its token, and a few invoices for demo orders:
+/// one paid, two waiting on their payment pages.
+async fn load_billing(store: &Store) -> anyhow::Result<()> {
+    let patch = torg_store::BillingSettingsPatch { test_mode: Some(true), ..Default::default() };
+    let settings = store.set_billing_settings("simple-site", &patch, BILLING_SEED_MERCHANT).await?;
+    store.set_billing_settings("default", &patch, &crate::billing::random_uuid()).await?;
+    let key = store
+        .create_key(NewKey {
+            plain: BILLING_SEED_TOKEN.into(),
+            name: "seed 003 test token (demo)".into(),
+            scopes: vec!["billing".into()],
+            sites: SiteAccess::Full,
+            allowed_ips: Vec::new(),
+            customer_external_id: None,
+            distributor: None,
+        })
+        .await?;
+    store.meta_init(&format!("billing_user:{}", key.id), BILLING_SEED_USER).await?;
+    let zone = Zone::named("Europe/Moscow").map_err(anyhow::Error::msg)?;
+    let week = torg_domain::time::now() + 7 * 86_400;
+    for (i, ext) in ["demo-o1", "demo-o3", "demo-o5"].iter().enumerate() {
+        let lookup = torg_store::OrderLookup::ExternalId { site: "simple-site".into(), external_id: (*ext).into() };
+        let Some(order) = store.get_order(&lookup).await? else { continue };
+        let inv = torg_http::faces::billing::issue_for_order(store, &settings, &order, week)
+            .await
+            .map_err(anyhow::Error::msg)?;
+        if i == 1 {
+            store
+                .set_invoice_status(&inv.id, torg_domain::invoice::InvoiceStatus::Completed, false, Actor::Code, &zone)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 fn obj(v: Value) -> Map<String, Value> {

@@ -1,5 +1,6 @@
 //! The `torg` binary's library: command line, configuration, demo data, key management.
 
+pub mod billing;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -1,6 +1,7 @@
 //! One module per API dialect. Each face maps its wire contract onto the domain and the store, and
 //! nothing else: no face talks SQL, and no face knows another.
 
+pub mod billing;
 pub mod crm;
 pub mod parts;
 

@@ -78,6 +78,8 @@ pub async fn spawn(backend: Backend) -> TestApp {
     spawn_with(backend, |c| {
         c.rate_per_second = 0;
         c.telephony_rate_per_second = 0;
+        c.billing_per_key = 0;
+        c.billing_per_ip = 0;
     })
     .await
 }

@@ -4,12 +4,17 @@
 
 mod common;
 
+mod billing;
+mod billing_errors;
+mod billing_list;
+mod billing_support;
 mod cli;
 mod crm_customers;
 mod crm_errors;
 mod crm_history;
 mod crm_meta;
 mod crm_orders;
+mod crm_payments;
 mod crm_references;
 mod crm_store;
 mod crm_telephony;
@@ -18,3 +23,4 @@ mod parts;
 mod python_client;
 mod rate_limits;
 mod seeds;
+mod webhooks;

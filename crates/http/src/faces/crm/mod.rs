@@ -7,6 +7,7 @@
 mod customers;
 mod meta;
 mod orders;
+mod payments;
 mod references;
 mod render;
 mod store;
@@ -259,6 +260,23 @@ pub const ROUTES: &[RouteSpec] = &[
     r("POST", "/api/v5/orders/upload", "upload_orders", "Create up to 50 orders", Some("order_write"), "orders"),
     r(
         "POST",
+        "/api/v5/orders/payments/create",
+        "create_payment",
+        "Add a payment to an order",
+        Some("order_write"),
+        "orders",
+    ),
+    r("POST", "/api/v5/orders/payments/{id}/edit", "edit_payment", "Change a payment", Some("order_write"), "orders"),
+    r(
+        "POST",
+        "/api/v5/orders/payments/{id}/delete",
+        "delete_payment",
+        "Delete a payment",
+        Some("order_write"),
+        "orders",
+    ),
+    r(
+        "POST",
         "/api/v5/orders/fix-external-ids",
         "fix_order_external_ids",
         "Set orders' external ids",
@@ -400,6 +418,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v5/orders", get(orders::list))
         .route("/api/v5/orders/create", post(orders::create))
         .route("/api/v5/orders/upload", post(orders::upload))
+        .route("/api/v5/orders/payments/create", post(payments::create))
+        .route("/api/v5/orders/payments/{id}/edit", post(payments::edit))
+        .route("/api/v5/orders/payments/{id}/delete", post(payments::delete))
         .route("/api/v5/orders/fix-external-ids", post(orders::fix_external_ids))
         .route("/api/v5/orders/statuses", get(orders::statuses))
         .route("/api/v5/orders/history", get(orders::history))

@@ -135,7 +135,9 @@ pub fn history(
     let entity = if h.created { render_entity(&h.entity) } else { h.entity.clone() };
     m.insert(entity_key.into(), entity);
     if let Some(item) = &h.item {
-        m.insert("item".into(), item.clone());
+        // Payment records carry the payment in the item slot; RetailCRM names it `payment`.
+        let slot = if h.field.as_deref().is_some_and(|f| f.starts_with("payments")) { "payment" } else { "item" };
+        m.insert(slot.into(), item.clone());
     }
     Value::Object(m)
 }

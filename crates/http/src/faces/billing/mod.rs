@@ -1,0 +1,349 @@
+//! The billing face: Invoicebox API v3 (seed 003, `spec/billing-v3.md`), under `/v3/` and `/l3/` alike.
+//!
+//! Bodies are JSON; answers are `{"data": …, "extendedData": []}` (lists add `metaData`); failures are
+//! `{"error": {"message", "code", "fields"}}` with the codes of A.6. The key comes as
+//! `Authorization: Bearer <key>` and needs the `billing` scope; a merchant (`merchantId`) is a site's
+//! billing settings, and the key must reach that site. A site with a signing key requires
+//! `X-Signature` = hex HMAC-SHA1 of the raw body on every request about it.
+
+mod orders;
+pub mod page;
+mod refunds;
+pub mod render;
+
+use crate::AppState;
+use crate::faces::RouteSpec;
+use crate::input::Input;
+use crate::json_response;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{FromRequest, MatchedPath, Request};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use serde_json::{Value, json};
+use torg_domain::DomainError;
+use torg_domain::history::Actor;
+use torg_domain::invoice::{BillingError, BillingSettings, FieldProblem, Invoice};
+use torg_domain::key::ApiKey;
+use torg_store::StoreError;
+
+pub use orders::issue_for_order;
+
+/// Every route of the face (each is also served under `/l3/`).
+pub const ROUTES: &[RouteSpec] = &[
+    r("GET", "/v3/security/api/auth/auth", "billing_auth_check", "Check the bearer token: the key's user id"),
+    r("POST", "/v3/billing/api/order/order", "create_payment_order", "Create a payment order (invoice)"),
+    r("GET", "/v3/billing/api/order/order/{id}", "get_payment_order", "One payment order"),
+    r("PUT", "/v3/billing/api/order/order/{id}", "update_payment_order", "Change an unpaid payment order"),
+    r("DELETE", "/v3/billing/api/order/order/{id}", "cancel_payment_order", "Cancel an unpaid payment order"),
+    r("GET", "/v3/filter/api/order/order", "list_payment_orders", "Payment orders: filters, sorting, paging"),
+    r(
+        "PUT",
+        "/v3/billing/api/order/{id}/status",
+        "set_payment_order_status",
+        "Set the status of a non-processable payment order",
+    ),
+    r(
+        "GET",
+        "/v3/billing/api/order/order/{id}/refund-basket-item",
+        "list_refundable_items",
+        "Basket items of a paid order with what is left to refund",
+    ),
+    r("POST", "/v3/billing/api/order/refund-order", "create_refund_order", "Refund a paid order, whole or by items"),
+    r("GET", "/v3/filter/api/order/refund-order", "list_refund_orders", "Refunds: filters, sorting, paging"),
+];
+
+const fn r(method: &'static str, path: &'static str, operation: &'static str, summary: &'static str) -> RouteSpec {
+    RouteSpec { method, path, operation, summary, scope: Some("billing"), tag: "billing" }
+}
+
+/// The face's router: every route under `/v3/` and `/l3/`, and the payment page.
+pub fn routes() -> Router<AppState> {
+    let mut router = Router::new();
+    for v in ["v3", "l3"] {
+        router = router
+            .route(&format!("/{v}/security/api/auth/auth"), get(orders::auth_check))
+            .route(&format!("/{v}/billing/api/order/order"), post(orders::create))
+            .route(
+                &format!("/{v}/billing/api/order/order/{{id}}"),
+                get(orders::get).put(orders::update).delete(orders::cancel),
+            )
+            .route(&format!("/{v}/filter/api/order/order"), get(orders::list))
+            .route(&format!("/{v}/billing/api/order/{{id}}/status"), put(orders::set_status))
+            .route(&format!("/{v}/billing/api/order/order/{{id}}/refund-basket-item"), get(refunds::basket))
+            .route(&format!("/{v}/billing/api/order/refund-order"), post(refunds::create))
+            .route(&format!("/{v}/filter/api/order/refund-order"), get(refunds::list));
+    }
+    router.route("/pay/{container}", get(page::show).post(page::pay))
+}
+
+/// A failure in the face's shape.
+#[derive(Debug)]
+pub struct BillingErr {
+    status: StatusCode,
+    code: String,
+    message: String,
+    fields: Vec<FieldProblem>,
+}
+
+impl BillingErr {
+    /// A failure with no field details.
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        BillingErr { status, code: code.into(), message: message.into(), fields: Vec::new() }
+    }
+
+    /// 401 `unauthorized`.
+    pub fn unauthorized() -> Self {
+        BillingErr::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized")
+    }
+
+    /// 403 `forbidden`.
+    pub fn forbidden(message: &str) -> Self {
+        BillingErr::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// 404 `not_found`.
+    pub fn not_found() -> Self {
+        BillingErr::new(StatusCode::NOT_FOUND, "not_found", "Not found")
+    }
+
+    /// 400 for a request the transport rules refuse (a missing header, a body that is not JSON).
+    pub fn bad_request(message: impl Into<String>, field: &str) -> Self {
+        let message = message.into();
+        BillingErr {
+            status: StatusCode::BAD_REQUEST,
+            code: "invalid_argument".into(),
+            fields: vec![FieldProblem { name: field.into(), code: "required", message: message.clone() }],
+            message,
+        }
+    }
+}
+
+impl From<BillingError> for BillingErr {
+    fn from(e: BillingError) -> Self {
+        BillingErr {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: e.code.into(),
+            message: e.message,
+            fields: e.fields,
+        }
+    }
+}
+
+impl From<StoreError> for BillingErr {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Billing(b) => b.into(),
+            StoreError::Domain(DomainError::NotFound(_)) => BillingErr::not_found(),
+            StoreError::Domain(DomainError::Invalid(f)) => {
+                let message = f.values().next().cloned().unwrap_or_else(|| "Invalid request.".into());
+                let fields =
+                    f.into_iter().map(|(name, message)| FieldProblem { name, code: "wrong_value", message }).collect();
+                BillingErr { status: StatusCode::UNPROCESSABLE_ENTITY, code: "validation".into(), message, fields }
+            }
+            StoreError::Domain(DomainError::MissingParameter(p)) => {
+                BillingError::validation(&p, "required", format!("{p} is required.")).into()
+            }
+            other => {
+                tracing::error!(error = %other, "store failed");
+                BillingErr::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Internal server error")
+            }
+        }
+    }
+}
+
+impl IntoResponse for BillingErr {
+    fn into_response(self) -> Response {
+        let fields: Vec<Value> =
+            self.fields.iter().map(|f| json!({ "name": f.name, "code": f.code, "message": f.message })).collect();
+        json_response(
+            self.status,
+            &json!({ "error": { "message": self.message, "code": self.code, "fields": fields } }),
+        )
+    }
+}
+
+/// Result of a billing handler.
+pub type BillingResult = Result<Response, BillingErr>;
+
+/// `{"data": …, "extendedData": []}`.
+pub fn data(value: Value) -> BillingResult {
+    Ok(json_response(StatusCode::OK, &json!({ "data": value, "extendedData": [] })))
+}
+
+/// A page of a list with its `metaData`.
+pub fn page(items: Vec<Value>, total: u64, q: &torg_domain::listing::ListQuery) -> BillingResult {
+    let meta = json!({ "totalCount": total, "pageSize": q.page_size, "page": q.page });
+    Ok(json_response(StatusCode::OK, &json!({ "data": items, "metaData": meta, "extendedData": [] })))
+}
+
+/// An authenticated billing request.
+pub struct Billing {
+    /// The caller's key (none only on the auth check without a token).
+    pub key: Option<ApiKey>,
+    /// Parameters and the raw body.
+    pub input: Input,
+    /// The raw query string.
+    pub raw_query: String,
+    /// Existing sites the key reaches.
+    pub sites: Vec<String>,
+}
+
+/// Whether an `Accept` header admits JSON.
+fn accepts_json(accept: &str) -> bool {
+    accept.split(',').map(|p| p.split(';').next().unwrap_or("").trim().to_ascii_lowercase()).any(|m| {
+        m == "application/json"
+            || m == "*/*"
+            || m == "application/*"
+            || (m.starts_with("application/") && m.ends_with("+json"))
+    })
+}
+
+impl FromRequest<AppState> for Billing {
+    type Rejection = Response;
+
+    async fn from_request(req: Request<Body>, state: &AppState) -> Result<Self, Self::Rejection> {
+        let matched = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_default();
+        let raw_query = req.uri().query().unwrap_or("").to_string();
+        let input = Input::read(req, state.config.body_limit).await?;
+        let is_auth_check = matched.ends_with("/security/api/auth/auth");
+        let token = input
+            .header("authorization")
+            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned);
+        let key = match token {
+            None if is_auth_check && input.header("authorization").is_none() => None,
+            None => return Err(BillingErr::unauthorized().into_response()),
+            Some(t) => match state.store.find_key(&t).await {
+                Ok(Some(k)) => Some(k),
+                Ok(None) => return Err(BillingErr::unauthorized().into_response()),
+                Err(e) => return Err(BillingErr::from(e).into_response()),
+            },
+        };
+        if let Some(k) = &key {
+            if !k.allows_ip(input.ip) {
+                return Err(BillingErr::forbidden("This key may not be used from your address.").into_response());
+            }
+            if !k.has_scope("billing") {
+                return Err(BillingErr::forbidden("The key lacks the 'billing' scope.").into_response());
+            }
+        }
+        if !is_auth_check {
+            check_headers(&input).map_err(IntoResponse::into_response)?;
+        }
+        let sites = match (&key, state.store.list_sites().await) {
+            (Some(k), Ok(all)) => k.reachable_sites(all.iter().map(|s| s.code.as_str())),
+            (None, Ok(_)) => Vec::new(),
+            (_, Err(e)) => return Err(BillingErr::from(e).into_response()),
+        };
+        Ok(Billing { key, input, raw_query, sites })
+    }
+}
+
+/// The headers seed 003 makes mandatory: `Accept` (admitting JSON), `User-Agent`, and `Content-Type:
+/// application/json` on requests with a body.
+fn check_headers(input: &Input) -> Result<(), BillingErr> {
+    match input.header("accept") {
+        None => return Err(BillingErr::bad_request("The Accept header is required (application/json).", "Accept")),
+        Some(a) if !accepts_json(a) => {
+            return Err(BillingErr::bad_request("The Accept header must admit application/json.", "Accept"));
+        }
+        Some(_) => {}
+    }
+    if input.header("user-agent").is_none_or(|u| u.trim().is_empty()) {
+        return Err(BillingErr::bad_request(
+            "The User-Agent header is required (e.g. MyShop/1.0 (Invoicebox 3.0)).",
+            "User-Agent",
+        ));
+    }
+    if matches!(input.method, Method::POST | Method::PUT) {
+        let ct = input.header("content-type").unwrap_or("").to_ascii_lowercase();
+        if ct.is_empty() {
+            return Err(BillingErr::bad_request(
+                "The Content-Type header is required (application/json).",
+                "Content-Type",
+            ));
+        }
+        if !ct.starts_with("application/json") {
+            return Err(BillingErr::bad_request("The Content-Type header must be application/json.", "Content-Type"));
+        }
+    }
+    Ok(())
+}
+
+impl Billing {
+    /// The key; every route but the auth check has one.
+    pub fn key(&self) -> Result<&ApiKey, BillingErr> {
+        self.key.as_ref().ok_or_else(BillingErr::unauthorized)
+    }
+
+    /// Who history records name.
+    pub fn actor(&self) -> Actor {
+        self.key.as_ref().map_or(Actor::Code, |k| Actor::Api(k.id))
+    }
+
+    /// Checks `X-Signature` when the site signs requests: hex HMAC-SHA1 of the raw body (of the empty
+    /// string for requests without one) under the site's signing key.
+    pub fn verify_signature(&self, settings: &BillingSettings) -> Result<(), BillingErr> {
+        let Some(key) = settings.signing_key.as_deref() else { return Ok(()) };
+        let bad = |m: &str| {
+            let mut e = BillingErr::new(StatusCode::FORBIDDEN, "signature_error", m);
+            e.fields.push(FieldProblem { name: "X-Signature".into(), code: "wrong_value", message: m.into() });
+            e
+        };
+        match self.input.header("x-signature") {
+            None => Err(bad("This merchant signs requests: the X-Signature header is required.")),
+            Some(sig) if torg_domain::invoice::verify(key.as_bytes(), &self.input.raw_body, sig) => Ok(()),
+            Some(_) => Err(bad("X-Signature does not match the request body.")),
+        }
+    }
+
+    /// The merchant's settings, if the key reaches its site: unknown merchants and other sites are
+    /// `forbidden`.
+    pub async fn merchant(&self, state: &AppState, merchant_id: &str) -> Result<BillingSettings, BillingErr> {
+        match state.store.billing_settings_by_merchant(merchant_id).await? {
+            Some(s) if self.sites.contains(&s.site) => {
+                self.verify_signature(&s)?;
+                Ok(s)
+            }
+            _ => Err(BillingErr::forbidden(&format!("No access to merchant {merchant_id}."))),
+        }
+    }
+
+    /// An invoice the caller may see (404 if none, 403 if another site's), signature checked.
+    pub async fn invoice(&self, state: &AppState, id: &str) -> Result<(Invoice, BillingSettings), BillingErr> {
+        let inv = state.store.get_invoice(id).await?.ok_or_else(BillingErr::not_found)?;
+        if !self.sites.contains(&inv.site) {
+            return Err(BillingErr::forbidden("No access to this order."));
+        }
+        let settings = state.store.billing_settings(&inv.site).await?.unwrap_or_default();
+        self.verify_signature(&settings)?;
+        Ok((inv, settings))
+    }
+
+    /// For lists: the sites covered, with the signature checked when any of them signs requests (it
+    /// must match one of their keys).
+    pub async fn list_sites(&self, state: &AppState) -> Result<Vec<String>, BillingErr> {
+        let all = state.store.all_billing_settings().await?;
+        let covered: Vec<&BillingSettings> = all.iter().filter(|s| self.sites.contains(&s.site)).collect();
+        let signing: Vec<&&BillingSettings> = covered.iter().filter(|s| s.signing_key.is_some()).collect();
+        if !signing.is_empty() && !signing.iter().any(|s| self.verify_signature(s).is_ok()) {
+            self.verify_signature(signing[0])?;
+        }
+        Ok(covered.iter().map(|s| s.site.clone()).collect())
+    }
+
+    /// The list query, parsed from the raw query string.
+    pub fn list_query(
+        &self,
+        fields: &[torg_domain::listing::FieldSpec],
+    ) -> Result<torg_domain::listing::ListQuery, BillingErr> {
+        let pairs = crate::params::pairs(self.raw_query.as_bytes());
+        torg_domain::listing::parse(&pairs, fields).map_err(|e| {
+            BillingError::field("wrong_filter_format", e.message.clone(), &e.parameter, "wrong_value").into()
+        })
+    }
+}

@@ -1,0 +1,335 @@
+//! Payment orders (invoices): the auth check, create, get, update, cancel, list, and the status PUT of
+//! non-processable orders.
+
+use super::{Billing, BillingErr, BillingResult, data, page, render};
+use crate::AppState;
+use axum::extract::{Path, State};
+use rust_decimal::Decimal;
+use serde_json::{Map, Value, json};
+use sha1::{Digest, Sha1};
+use torg_domain::invoice::{
+    BillingError, BillingSettings, INVOICE_FIELDS, Invoice, InvoiceStatus, check_basket, check_create,
+    check_expiration, money_value, optional_text, round2, text_at,
+};
+use torg_domain::order::Order;
+use torg_store::{OrderLookup, Store};
+
+/// Members a create request may carry (A.4); anything else is refused, as Invoicebox rejects contract
+/// violations.
+const CREATE_FIELDS: &[&str] = &[
+    "description",
+    "merchantId",
+    "merchantOrderId",
+    "merchantOrderIdVisible",
+    "amount",
+    "vatAmount",
+    "currencyId",
+    "languageId",
+    "expirationDate",
+    "basketItems",
+    "metaData",
+    "customer",
+    "notificationUrl",
+    "successUrl",
+    "failUrl",
+    "returnUrl",
+    "invoiceSetting",
+    "orderSetting",
+    "parentId",
+    "orderContainerId",
+    "shopId",
+    "userAccountId",
+    "processable",
+];
+
+/// Members an update may carry (UpdateOrderRequest).
+const UPDATE_FIELDS: &[&str] =
+    &["description", "amount", "vatAmount", "expirationDate", "basketItems", "metaData", "customer", "shopId"];
+
+/// Members kept in columns rather than in the invoice's document.
+const COLUMN_FIELDS: &[&str] = &[
+    "merchantId",
+    "merchantOrderId",
+    "amount",
+    "vatAmount",
+    "currencyId",
+    "languageId",
+    "expirationDate",
+    "description",
+    "notificationUrl",
+    "processable",
+    "orderContainerId",
+];
+
+fn unknown_fields(body: &Map<String, Value>, allowed: &[&str]) -> Result<(), BillingErr> {
+    match body.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(k) => Err(BillingError::validation(k, "unknown_field", format!("Unknown field '{k}'.")).into()),
+        None => Ok(()),
+    }
+}
+
+fn new_uuid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// `GET /v3/security/api/auth/auth`: the key's user id (`null` without a token).
+pub async fn auth_check(State(state): State<AppState>, billing: Billing) -> BillingResult {
+    let Some(key) = &billing.key else { return data(json!({ "userId": null })) };
+    let user = match state.store.meta(&format!("billing_user:{}", key.id)).await? {
+        Some(u) => u,
+        None => {
+            // A stable UUID-shaped id per key, so a client sees the same user on every check.
+            let digest = Sha1::digest(format!("torg-billing-user:{}:{}", key.id, key.created_at).as_bytes());
+            let h = hex_string(&digest);
+            format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+        }
+    };
+    data(json!({ "userId": user }))
+}
+
+fn hex_string(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// VAT code and rate of an order line's `vatRate`.
+fn vat_of(rate: Option<&str>) -> (&'static str, u32) {
+    match rate {
+        Some("20") => ("RUS_VAT20", 20),
+        Some("10") => ("RUS_VAT10", 10),
+        Some("0") => ("RUS_VAT0", 0),
+        _ => ("VATNONE", 0),
+    }
+}
+
+fn basket_line(sku: &str, name: &str, qty: Decimal, unit: Decimal, vat_rate: Option<&str>, kind: &str) -> Value {
+    let total = round2(unit * qty);
+    let (code, rate) = vat_of(vat_rate);
+    let vat = round2(total * Decimal::from(rate) / Decimal::from(100 + rate));
+    let wo = round2((total - vat) / qty);
+    json!({
+        "sku": sku, "name": name, "measure": "шт.", "measureCode": "796", "quantity": money_value(qty),
+        "amount": money_value(unit), "amountWoVat": money_value(wo), "totalAmount": money_value(total),
+        "totalVatAmount": money_value(vat), "vatCode": code, "type": kind, "paymentType": "full_prepayment",
+    })
+}
+
+/// The basket of a torg order: a line per item (price after discounts) and delivery as a service.
+pub fn order_basket(o: &Order) -> Vec<Value> {
+    let mut lines: Vec<Value> = o
+        .items
+        .iter()
+        .map(|i| {
+            let sku = i
+                .offer
+                .as_ref()
+                .and_then(|s| s.article.clone().or(s.external_id.clone()))
+                .unwrap_or_else(|| format!("item-{}", i.id));
+            let name = i.product_name.clone().unwrap_or_else(|| sku.clone());
+            basket_line(&sku, &name, i.quantity, i.unit_price(), i.vat_rate.as_deref(), "commodity")
+        })
+        .collect();
+    if let Some(cost) = o.delivery.cost.filter(|c| *c > Decimal::ZERO) {
+        lines.push(basket_line("delivery", "Доставка", Decimal::ONE, cost, None, "service"));
+    }
+    lines
+}
+
+/// Finds the torg order a `merchantOrderId` names on the merchant's site: by number, then externalId.
+async fn linked_order(store: &Store, site: &str, merchant_order_id: &str) -> Result<Option<Order>, BillingErr> {
+    if let Some(o) = store.get_order(&OrderLookup::Number(merchant_order_id.into())).await?
+        && o.site == site
+    {
+        return Ok(Some(o));
+    }
+    let by_ext = OrderLookup::ExternalId { site: site.into(), external_id: merchant_order_id.into() };
+    Ok(store.get_order(&by_ext).await?)
+}
+
+/// Checks and stores a create request for the merchant of `settings`.
+async fn create_invoice(
+    store: &Store,
+    settings: &BillingSettings,
+    mut body: Map<String, Value>,
+    now: i64,
+) -> Result<Invoice, BillingErr> {
+    let merchant_order_id = text_at(&body, "merchantOrderId", "merchantOrderId", 256)?;
+    let order = linked_order(store, &settings.site, &merchant_order_id).await?;
+    if body.get("basketItems").is_none_or(Value::is_null) {
+        let Some(o) = &order else {
+            return Err(BillingError::validation(
+                "basketItems",
+                "required",
+                "basketItems is required unless merchantOrderId names a torg order.",
+            )
+            .into());
+        };
+        let lines = order_basket(o);
+        let sum = |k: &str| -> Decimal {
+            lines.iter().filter_map(|l| l.get(k).and_then(torg_domain::invoice::decimal_of)).sum()
+        };
+        body.entry("amount").or_insert_with(|| money_value(sum("totalAmount")));
+        body.entry("vatAmount").or_insert_with(|| money_value(sum("totalVatAmount")));
+        body.insert("basketItems".into(), Value::Array(lines));
+    }
+    let basket = body.get("basketItems").cloned().unwrap_or(Value::Null);
+    let checked = check_create(&body, &basket, now)?;
+    let description = text_at(&body, "description", "description", 1000)?;
+    let notification_url = optional_text(&body, "notificationUrl", "notificationUrl", 1000)?;
+    let processable = body.get("processable").and_then(Value::as_bool).unwrap_or(true);
+    let mut doc: Map<String, Value> =
+        body.into_iter().filter(|(k, v)| !COLUMN_FIELDS.contains(&k.as_str()) && !v.is_null()).collect();
+    doc.insert(
+        "basketItems".into(),
+        Value::Array(checked.lines.iter().map(|l| Value::Object(l.doc.clone())).collect()),
+    );
+    let inv = Invoice {
+        id: new_uuid(),
+        container_id: new_uuid(),
+        site: settings.site.clone(),
+        merchant_id: settings.merchant_id.clone(),
+        merchant_order_id,
+        order_id: order.map(|o| o.id),
+        status: InvoiceStatus::Created,
+        amount: checked.amount,
+        vat_amount: checked.vat_amount,
+        currency: checked.currency,
+        language: checked.language,
+        description,
+        processable,
+        notification_url,
+        created_at: now,
+        expires_at: checked.expires_at,
+        paid_at: None,
+        doc,
+    };
+    Ok(store.create_invoice(&inv).await?)
+}
+
+/// Issues an invoice for a torg order of the merchant's site (the basket taken from the order), as a
+/// create request naming the order's number would: what `torg demo` uses.
+pub async fn issue_for_order(
+    store: &Store,
+    settings: &BillingSettings,
+    order: &Order,
+    expires_at: i64,
+) -> Result<Invoice, String> {
+    let body = json!({
+        "merchantId": settings.merchant_id,
+        "merchantOrderId": order.number,
+        "description": format!("Заказ {}", order.number),
+        "currencyId": "RUB",
+        "languageId": "ru",
+        "expirationDate": render::datetime(expires_at),
+    });
+    let body = body.as_object().cloned().unwrap_or_default();
+    create_invoice(store, settings, body, torg_domain::time::now()).await.map_err(|e| format!("{e:?}"))
+}
+
+/// `POST /v3/billing/api/order/order`.
+pub async fn create(State(state): State<AppState>, billing: Billing) -> BillingResult {
+    billing.key()?;
+    let body = billing.input.body.clone();
+    unknown_fields(&body, CREATE_FIELDS)?;
+    let merchant_id = text_at(&body, "merchantId", "merchantId", 36)?;
+    let settings = billing.merchant(&state, &merchant_id).await?;
+    let inv = create_invoice(&state.store, &settings, body, torg_domain::time::now()).await?;
+    data(render::invoice(&inv, &state.config.public_url, None))
+}
+
+/// `GET /v3/billing/api/order/order/{id}`.
+pub async fn get(State(state): State<AppState>, Path(id): Path<String>, billing: Billing) -> BillingResult {
+    let (inv, _) = billing.invoice(&state, &id).await?;
+    data(render::invoice(&inv, &state.config.public_url, None))
+}
+
+/// `PUT /v3/billing/api/order/order/{id}`: only before payment.
+pub async fn update(State(state): State<AppState>, Path(id): Path<String>, billing: Billing) -> BillingResult {
+    billing.invoice(&state, &id).await?;
+    let body = billing.input.body.clone();
+    unknown_fields(&body, UPDATE_FIELDS)?;
+    let now = torg_domain::time::now();
+    let inv = state
+        .store
+        .update_invoice(&id, |old| {
+            let mut new = old.clone();
+            if body.contains_key("expirationDate") {
+                new.expires_at = check_expiration(&body, now)?;
+            }
+            if body.contains_key("description") {
+                new.description = text_at(&body, "description", "description", 1000)?;
+            }
+            let amount = match body.get("amount") {
+                Some(v) => torg_domain::invoice::decimal_of(v).filter(|d| *d >= Decimal::ZERO).ok_or_else(|| {
+                    BillingError::validation("amount", "wrong_value", "amount must be a number, 0 or more.")
+                })?,
+                None => old.amount,
+            };
+            let vat = match body.get("vatAmount") {
+                Some(v) => torg_domain::invoice::decimal_of(v).filter(|d| *d >= Decimal::ZERO).ok_or_else(|| {
+                    BillingError::validation("vatAmount", "wrong_value", "vatAmount must be a number, 0 or more.")
+                })?,
+                None => old.vat_amount,
+            };
+            let basket = body.get("basketItems").cloned().unwrap_or_else(|| json!(old.basket()));
+            let lines = check_basket(&basket, amount, vat, "basketItems")?;
+            new.amount = amount;
+            new.vat_amount = vat;
+            new.doc
+                .insert("basketItems".into(), Value::Array(lines.into_iter().map(|l| Value::Object(l.doc)).collect()));
+            for k in ["metaData", "customer", "shopId"] {
+                match body.get(k) {
+                    Some(Value::Null) => {
+                        new.doc.remove(k);
+                    }
+                    Some(v) if k != "shopId" && !v.is_object() => {
+                        return Err(BillingError::validation(k, "wrong_type", format!("{k} must be an object.")));
+                    }
+                    Some(v) => {
+                        new.doc.insert(k.into(), v.clone());
+                    }
+                    None => {}
+                }
+            }
+            Ok(new)
+        })
+        .await?;
+    data(render::invoice(&inv, &state.config.public_url, None))
+}
+
+/// `DELETE /v3/billing/api/order/order/{id}`: cancels an unpaid order.
+pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>, billing: Billing) -> BillingResult {
+    billing.invoice(&state, &id).await?;
+    let inv = state
+        .store
+        .set_invoice_status(&id, InvoiceStatus::Canceled, false, billing.actor(), &state.config.zone)
+        .await?;
+    data(render::invoice(&inv, &state.config.public_url, None))
+}
+
+/// `PUT /v3/billing/api/order/{id}/status`: the merchant sets the status of a non-processable order.
+pub async fn set_status(State(state): State<AppState>, Path(id): Path<String>, billing: Billing) -> BillingResult {
+    billing.invoice(&state, &id).await?;
+    unknown_fields(&billing.input.body, &["status"])?;
+    let to = match billing.input.body.get("status").and_then(Value::as_str) {
+        Some(s) => InvoiceStatus::parse(s).ok_or_else(|| {
+            BillingError::validation(
+                "status",
+                "wrong_value",
+                "status must be created, completed, expired or cancelled.",
+            )
+        })?,
+        None => return Err(BillingError::validation("status", "required", "status is required.").into()),
+    };
+    let inv = state.store.set_invoice_status(&id, to, true, billing.actor(), &state.config.zone).await?;
+    data(render::invoice(&inv, &state.config.public_url, None))
+}
+
+/// `GET /v3/filter/api/order/order`.
+pub async fn list(State(state): State<AppState>, billing: Billing) -> BillingResult {
+    billing.key()?;
+    let q = billing.list_query(INVOICE_FIELDS)?;
+    let sites = billing.list_sites(&state).await?;
+    let (items, total) = state.store.list_invoices(&sites, &q).await?;
+    let items = items.iter().map(|i| render::invoice(i, &state.config.public_url, None)).collect();
+    page(items, total, &q)
+}

@@ -1,0 +1,166 @@
+//! The webhook worker: claims outbox events, POSTs each invoice status change to the invoice's
+//! `notificationUrl` (or its site's) signed as billing-v3.md A.7 says, and retries on a schedule until
+//! the receiver answers 200 with `{"status": "success"}`. It also expires unpaid invoices periodically.
+//!
+//! Delivery is at least once: an event is settled only after the receiver's answer, so a worker that
+//! dies mid-call leaves the event to be claimed again when its lease runs out. A graceful stop lets the
+//! call in flight finish and hands back the events not yet tried.
+
+use crate::AppState;
+use crate::faces::billing::render;
+use std::time::Duration;
+use tokio::sync::watch;
+use torg_domain::invoice::{DEFAULT_RETRY_SCHEDULE_SECS, InvoiceStatus, sign};
+use torg_store::OutboxEvent;
+
+/// How the worker delivers.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    /// Delay before each retry; after the last one the event is given up.
+    pub retry_schedule: Vec<Duration>,
+    /// Time allowed for one call (Invoicebox: 20 s).
+    pub timeout: Duration,
+    /// How often to look for due events when there were none.
+    pub poll_interval: Duration,
+    /// How often to expire unpaid invoices past their date.
+    pub sweep_interval: Duration,
+    /// How long a claim lasts; longer than `timeout`.
+    pub lease: Duration,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        WebhookConfig {
+            retry_schedule: DEFAULT_RETRY_SCHEDULE_SECS.iter().map(|s| Duration::from_secs(*s)).collect(),
+            timeout: Duration::from_secs(20),
+            poll_interval: Duration::from_secs(1),
+            sweep_interval: Duration::from_secs(30),
+            lease: Duration::from_secs(60),
+        }
+    }
+}
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Runs until `shutdown` turns true.
+pub async fn run(state: AppState, config: WebhookConfig, mut shutdown: watch::Receiver<bool>) {
+    let client = match reqwest::Client::builder().timeout(config.timeout).build() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "webhook worker cannot build its HTTP client");
+            return;
+        }
+    };
+    let token = uuid::Uuid::new_v4().to_string();
+    let mut last_sweep: Option<tokio::time::Instant> = None;
+    while !*shutdown.borrow() {
+        if last_sweep.is_none_or(|t| t.elapsed() >= config.sweep_interval) {
+            last_sweep = Some(tokio::time::Instant::now());
+            match state.store.expire_due(torg_domain::time::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(expired = n, "expired unpaid invoices"),
+                Err(e) => tracing::warn!(error = %e, "invoice expiry sweep failed"),
+            }
+        }
+        let events = match state.store.claim_events(10, ms(config.lease), &token).await {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot claim outbox events");
+                Vec::new()
+            }
+        };
+        if events.is_empty() {
+            tokio::select! {
+                () = tokio::time::sleep(config.poll_interval) => {}
+                _ = shutdown.changed() => {}
+            }
+            continue;
+        }
+        for e in events {
+            if *shutdown.borrow() {
+                if let Err(err) = state.store.release_event(&e).await {
+                    tracing::warn!(error = %err, event = e.id, "cannot release an event");
+                }
+                continue;
+            }
+            deliver(&state, &client, &config, &e).await;
+        }
+    }
+    tracing::info!("webhook worker stopped");
+}
+
+/// What a delivery came to.
+enum Outcome {
+    Delivered,
+    Retry(String),
+    GiveUp(String),
+}
+
+async fn attempt(state: &AppState, client: &reqwest::Client, e: &OutboxEvent) -> Outcome {
+    let payload: serde_json::Value = serde_json::from_str(&e.payload).unwrap_or_default();
+    let status = payload.get("status").and_then(|s| s.as_str()).and_then(InvoiceStatus::parse);
+    let inv = match state.store.get_invoice(&e.subject).await {
+        Ok(Some(i)) => i,
+        Ok(None) => return Outcome::GiveUp("the invoice no longer exists".into()),
+        Err(err) => return Outcome::Retry(format!("store: {err}")),
+    };
+    let settings = match state.store.billing_settings(&inv.site).await {
+        Ok(s) => s.unwrap_or_default(),
+        Err(err) => return Outcome::Retry(format!("store: {err}")),
+    };
+    let Some(url) = inv.notification_url.clone().or(settings.notification_url.clone()) else {
+        return Outcome::GiveUp("neither the invoice nor its site has a notification URL".into());
+    };
+    let body = render::invoice(&inv, &state.config.public_url, status).to_string();
+    let mut req = client
+        .post(&url)
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json")
+        .header("User-Agent", concat!("torg/", env!("CARGO_PKG_VERSION"), " (Invoicebox 3.0 notifications)"));
+    if let Some(key) = settings.notification_key.as_deref() {
+        req = req.header("X-Signature", sign(key.as_bytes(), body.as_bytes()));
+    }
+    let resp = match req.body(body).send().await {
+        Ok(r) => r,
+        Err(err) => return Outcome::Retry(format!("POST {url}: {err}")),
+    };
+    let code = resp.status();
+    let text = resp.text().await.unwrap_or_default();
+    let answer: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    if code == reqwest::StatusCode::OK && answer.get("status").and_then(|s| s.as_str()) == Some("success") {
+        return Outcome::Delivered;
+    }
+    let snippet: String = text.chars().take(200).collect();
+    Outcome::Retry(format!("{url} answered {code}: {snippet}"))
+}
+
+async fn deliver(state: &AppState, client: &reqwest::Client, config: &WebhookConfig, e: &OutboxEvent) {
+    let outcome = attempt(state, client, e).await;
+    let result = match outcome {
+        Outcome::Delivered => state.store.event_delivered(e).await.map(|settled| {
+            if !settled {
+                tracing::warn!(event = e.id, "delivered an event whose claim had lapsed");
+            }
+        }),
+        Outcome::Retry(why) => {
+            let next = usize::try_from(e.attempts).ok().and_then(|i| config.retry_schedule.get(i));
+            let at = next.map(|d| torg_store::now_ms() + ms(*d));
+            match at {
+                Some(_) => {
+                    tracing::info!(event = e.id, attempt = e.attempts + 1, error = %why, "webhook failed; will retry")
+                }
+                None => tracing::warn!(event = e.id, error = %why, "webhook failed for the last time; giving up"),
+            }
+            state.store.event_failed(e, &why, at).await
+        }
+        Outcome::GiveUp(why) => {
+            tracing::warn!(event = e.id, error = %why, "webhook cannot be delivered");
+            state.store.event_failed(e, &why, None).await
+        }
+    };
+    if let Err(err) = result {
+        tracing::warn!(error = %err, event = e.id, "cannot settle an outbox event");
+    }
+}

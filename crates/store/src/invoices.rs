@@ -1,0 +1,701 @@
+//! Invoices, refunds and sites' billing settings. Every status change of an invoice writes an outbox
+//! event in the same transaction; paying an invoice also adds a payment to its torg order through the
+//! order edit path (so the order's paid sums, the buyer's balance and the order history follow).
+
+use crate::sql::{Arg, Sql};
+use crate::{Backend, Store, StoreError, StoreResult, Tx, flag, json_map};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use sqlx::Row;
+use torg_domain::DomainError;
+use torg_domain::history::Actor;
+use torg_domain::invoice::{BillingError, BillingSettings, Invoice, InvoiceStatus, Refund};
+use torg_domain::listing::{Condition, FieldKind, ListQuery, Op, Operand};
+use torg_domain::money::{from_units, to_units};
+use torg_domain::time::Zone;
+
+/// Changes to a site's billing settings; `None` leaves a setting as it is, `Some("")` clears a key or URL.
+#[derive(Debug, Clone, Default)]
+pub struct BillingSettingsPatch {
+    /// Merchant UUID.
+    pub merchant_id: Option<String>,
+    /// Notification signing key.
+    pub notification_key: Option<String>,
+    /// Request signing key.
+    pub signing_key: Option<String>,
+    /// Default notification URL.
+    pub notification_url: Option<String>,
+    /// Test mode.
+    pub test_mode: Option<bool>,
+}
+
+/// A basket line of a paid invoice with what is left to refund of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefundLine {
+    /// The line as stored.
+    pub line: serde_json::Map<String, Value>,
+    /// Refundable remainder of its total.
+    pub available: Decimal,
+}
+
+const INVOICE_COLUMNS: &str = "id, container_id, site, merchant_id, merchant_order_id, order_id, status, amount, vat_amount, \
+     currency, language, description, processable, notification_url, created_at, expires_at, paid_at, doc";
+
+const REFUND_COLUMNS: &str = "id, parent_id, site, merchant_id, merchant_order_id, status, amount, vat_amount, currency, \
+     description, created_at, doc";
+
+/// The topic of invoice status events.
+pub const INVOICE_STATUS_TOPIC: &str = "invoice.status";
+
+fn invoice_from_row(r: &sqlx::any::AnyRow) -> StoreResult<Invoice> {
+    let status: String = r.try_get("status")?;
+    Ok(Invoice {
+        id: r.try_get("id")?,
+        container_id: r.try_get("container_id")?,
+        site: r.try_get("site")?,
+        merchant_id: r.try_get("merchant_id")?,
+        merchant_order_id: r.try_get("merchant_order_id")?,
+        order_id: r.try_get("order_id")?,
+        status: InvoiceStatus::parse(&status).unwrap_or(InvoiceStatus::Created),
+        amount: from_units(r.try_get("amount")?),
+        vat_amount: from_units(r.try_get("vat_amount")?),
+        currency: r.try_get("currency")?,
+        language: r.try_get("language")?,
+        description: r.try_get("description")?,
+        processable: flag(r.try_get("processable")?),
+        notification_url: r.try_get("notification_url")?,
+        created_at: r.try_get("created_at")?,
+        expires_at: r.try_get("expires_at")?,
+        paid_at: r.try_get("paid_at")?,
+        doc: json_map(&r.try_get::<String, _>("doc")?),
+    })
+}
+
+fn refund_from_row(r: &sqlx::any::AnyRow) -> StoreResult<Refund> {
+    Ok(Refund {
+        id: r.try_get("id")?,
+        parent_id: r.try_get("parent_id")?,
+        site: r.try_get("site")?,
+        merchant_id: r.try_get("merchant_id")?,
+        merchant_order_id: r.try_get("merchant_order_id")?,
+        status: r.try_get("status")?,
+        amount: from_units(r.try_get("amount")?),
+        vat_amount: from_units(r.try_get("vat_amount")?),
+        currency: r.try_get("currency")?,
+        description: r.try_get("description")?,
+        created_at: r.try_get("created_at")?,
+        doc: json_map(&r.try_get::<String, _>("doc")?),
+    })
+}
+
+fn settings_from_row(r: &sqlx::any::AnyRow) -> StoreResult<BillingSettings> {
+    Ok(BillingSettings {
+        site: r.try_get("site")?,
+        merchant_id: r.try_get("merchant_id")?,
+        notification_key: r.try_get("notification_key")?,
+        signing_key: r.try_get("signing_key")?,
+        notification_url: r.try_get("notification_url")?,
+        test_mode: flag(r.try_get("test_mode")?),
+    })
+}
+
+/// The column of a listable field (the domain's field names, billing-v3.md's).
+fn invoice_column(field: &str) -> &'static str {
+    match field {
+        "id" => "id",
+        "status" => "status",
+        "merchantId" => "merchant_id",
+        "merchantOrderId" => "merchant_order_id",
+        "parentId" => "parent_id",
+        "description" => "description",
+        "currencyId" => "currency",
+        "amount" => "amount",
+        "vatAmount" => "vat_amount",
+        "createdAt" => "created_at",
+        "expirationDate" => "expires_at",
+        "paidAt" => "paid_at",
+        _ => "seq",
+    }
+}
+
+fn operand_arg(o: &Operand) -> Arg {
+    match o {
+        Operand::Text(t) => Arg::Text(t.clone()),
+        Operand::Number(d) => Arg::Int(to_units(*d)),
+        Operand::Time(t) => Arg::Int(*t),
+    }
+}
+
+/// Appends a list query's conditions to a WHERE clause.
+fn push_conditions(wh: &mut Sql, conditions: &[Condition]) {
+    for c in conditions {
+        let col = invoice_column(c.field);
+        match c.op {
+            Op::Eq => {
+                wh.push(&format!(" AND {col} IN ")).bind_list(c.values.iter().map(operand_arg));
+            }
+            Op::Ne => {
+                wh.push(&format!(" AND ({col} IS NULL OR {col} NOT IN "))
+                    .bind_list(c.values.iter().map(operand_arg))
+                    .push(")");
+            }
+            Op::Start => {
+                for v in &c.values {
+                    if let Operand::Text(t) = v {
+                        // The length is a number we computed, so it is written inline: PostgreSQL's
+                        // SUBSTR takes an integer, and a bound BIGINT would not match it.
+                        let n = t.chars().count();
+                        wh.push(&format!(" AND SUBSTR({col}, 1, {n}) = ")).bind(Arg::Text(t.clone()));
+                    }
+                }
+            }
+            op => {
+                let sign = match op {
+                    Op::Gt => ">",
+                    Op::Ge => ">=",
+                    Op::Lt => "<",
+                    _ => "<=",
+                };
+                for v in &c.values {
+                    wh.push(&format!(" AND {col} {sign} ")).bind(operand_arg(v));
+                }
+            }
+        }
+    }
+}
+
+impl Store {
+    fn order_by(&self, q: &ListQuery, kinds: &[torg_domain::listing::FieldSpec]) -> String {
+        if q.sort.is_empty() {
+            return " ORDER BY seq DESC".into();
+        }
+        let keys: Vec<String> = q
+            .sort
+            .iter()
+            .map(|s| {
+                let col = invoice_column(s.field);
+                let text = kinds.iter().any(|k| k.name == s.field && k.kind == FieldKind::Text);
+                // Byte order on both engines, so text sorts the same on SQLite and PostgreSQL; missing
+                // values go last either way.
+                let collated = if text && self.backend() == Backend::Postgres {
+                    format!("{col} COLLATE \"C\"")
+                } else {
+                    col.to_string()
+                };
+                format!("({col} IS NULL), {collated} {}", if s.desc { "DESC" } else { "ASC" })
+            })
+            .collect();
+        format!(" ORDER BY {}, seq ASC", keys.join(", "))
+    }
+
+    fn row_lock(&self) -> &'static str {
+        match self.backend() {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        }
+    }
+
+    /// A site's billing settings.
+    pub async fn billing_settings(&self, site: &str) -> StoreResult<Option<BillingSettings>> {
+        let row = sqlx::query("SELECT * FROM billing_settings WHERE site = $1")
+            .bind(site)
+            .fetch_optional(self.reader())
+            .await?;
+        row.as_ref().map(settings_from_row).transpose()
+    }
+
+    /// The billing settings of the site with this merchant UUID.
+    pub async fn billing_settings_by_merchant(&self, merchant_id: &str) -> StoreResult<Option<BillingSettings>> {
+        let row = sqlx::query("SELECT * FROM billing_settings WHERE merchant_id = $1")
+            .bind(merchant_id.to_ascii_lowercase())
+            .fetch_optional(self.reader())
+            .await?;
+        row.as_ref().map(settings_from_row).transpose()
+    }
+
+    /// Every site's billing settings.
+    pub async fn all_billing_settings(&self) -> StoreResult<Vec<BillingSettings>> {
+        let rows = sqlx::query("SELECT * FROM billing_settings ORDER BY site").fetch_all(self.reader()).await?;
+        rows.iter().map(settings_from_row).collect()
+    }
+
+    /// Changes a site's billing settings, creating them with `fresh_merchant_id` (and test mode on) the
+    /// first time; the site must exist.
+    pub async fn set_billing_settings(
+        &self,
+        site: &str,
+        patch: &BillingSettingsPatch,
+        fresh_merchant_id: &str,
+    ) -> StoreResult<BillingSettings> {
+        let mut tx = self.begin().await?;
+        let exists: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM sites WHERE code = $1").bind(site).fetch_optional(&mut *tx).await?;
+        if exists.is_none() {
+            return Err(DomainError::invalid("site", format!("Site '{site}' does not exist.")).into());
+        }
+        let row =
+            sqlx::query("SELECT * FROM billing_settings WHERE site = $1").bind(site).fetch_optional(&mut *tx).await?;
+        let current = row.as_ref().map(settings_from_row).transpose()?;
+        let is_new = current.is_none();
+        let mut s = current.unwrap_or(BillingSettings {
+            site: site.into(),
+            merchant_id: fresh_merchant_id.to_ascii_lowercase(),
+            test_mode: true,
+            ..BillingSettings::default()
+        });
+        let clearable = |v: &Option<String>, old: Option<String>| match v {
+            None => old,
+            Some(t) if t.is_empty() => None,
+            Some(t) => Some(t.clone()),
+        };
+        if let Some(m) = &patch.merchant_id {
+            s.merchant_id = m.to_ascii_lowercase();
+        }
+        s.notification_key = clearable(&patch.notification_key, s.notification_key);
+        s.signing_key = clearable(&patch.signing_key, s.signing_key);
+        s.notification_url = clearable(&patch.notification_url, s.notification_url);
+        if let Some(t) = patch.test_mode {
+            s.test_mode = t;
+        }
+        let sql = if is_new {
+            "INSERT INTO billing_settings (merchant_id, notification_key, signing_key, notification_url, test_mode, updated_at, site)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        } else {
+            "UPDATE billing_settings SET merchant_id = $1, notification_key = $2, signing_key = $3, notification_url = $4,
+             test_mode = $5, updated_at = $6 WHERE site = $7"
+        };
+        sqlx::query(sql)
+            .bind(&s.merchant_id)
+            .bind(&s.notification_key)
+            .bind(&s.signing_key)
+            .bind(&s.notification_url)
+            .bind(i64::from(s.test_mode))
+            .bind(torg_domain::time::now())
+            .bind(site)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match e {
+                sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Domain(DomainError::invalid(
+                    "merchant_id",
+                    "Another site already has this merchant id.",
+                )),
+                other => other.into(),
+            })?;
+        tx.commit().await?;
+        Ok(s)
+    }
+
+    /// Stores a new invoice; `merchantOrderId` must be new for the merchant.
+    pub async fn create_invoice(&self, inv: &Invoice) -> StoreResult<Invoice> {
+        let mut tx = self.begin().await?;
+        let dup: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM invoices WHERE merchant_id = $1 AND merchant_order_id = $2")
+                .bind(&inv.merchant_id)
+                .bind(&inv.merchant_order_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if dup.is_some() {
+            return Err(duplicate_merchant_order_id(&inv.merchant_order_id).into());
+        }
+        sqlx::query(
+            "INSERT INTO invoices (id, container_id, site, merchant_id, merchant_order_id, order_id, status, amount, vat_amount,
+             currency, language, description, processable, notification_url, created_at, expires_at, paid_at, updated_at, doc)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+        )
+        .bind(&inv.id)
+        .bind(&inv.container_id)
+        .bind(&inv.site)
+        .bind(&inv.merchant_id)
+        .bind(&inv.merchant_order_id)
+        .bind(inv.order_id)
+        .bind(inv.status.as_str())
+        .bind(to_units(inv.amount))
+        .bind(to_units(inv.vat_amount))
+        .bind(&inv.currency)
+        .bind(&inv.language)
+        .bind(&inv.description)
+        .bind(i64::from(inv.processable))
+        .bind(&inv.notification_url)
+        .bind(inv.created_at)
+        .bind(inv.expires_at)
+        .bind(inv.paid_at)
+        .bind(inv.created_at)
+        .bind(Value::Object(inv.doc.clone()).to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                StoreError::Billing(duplicate_merchant_order_id(&inv.merchant_order_id))
+            }
+            other => other.into(),
+        })?;
+        tx.commit().await?;
+        Ok(inv.clone())
+    }
+
+    async fn invoice_in(&self, tx: &mut Tx, id: &str) -> StoreResult<Option<Invoice>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {INVOICE_COLUMNS} FROM invoices WHERE id = $1{}",
+            self.row_lock()
+        )))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        row.as_ref().map(invoice_from_row).transpose()
+    }
+
+    /// One invoice by id (an unpaid one past its expiration date is expired first).
+    pub async fn get_invoice(&self, id: &str) -> StoreResult<Option<Invoice>> {
+        self.expire_due(torg_domain::time::now()).await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(self.reader())
+            .await?;
+        row.as_ref().map(invoice_from_row).transpose()
+    }
+
+    /// One invoice by its container id (the payment page's address).
+    pub async fn get_invoice_by_container(&self, container_id: &str) -> StoreResult<Option<Invoice>> {
+        self.expire_due(torg_domain::time::now()).await?;
+        let row =
+            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE container_id = $1")))
+                .bind(container_id)
+                .fetch_optional(self.reader())
+                .await?;
+        row.as_ref().map(invoice_from_row).transpose()
+    }
+
+    /// The number (id) of the latest invoice issued for a torg order, for pages that show an order's
+    /// invoice (`/track`). Cancelled invoices count too: the newest one is what the buyer last saw.
+    pub async fn latest_invoice_number(&self, order_id: i64) -> StoreResult<Option<String>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM invoices WHERE order_id = $1 ORDER BY seq DESC LIMIT 1")
+                .bind(order_id)
+                .fetch_optional(self.reader())
+                .await?;
+        Ok(row.map(|r| r.0))
+    }
+
+    /// A page of the invoices of `sites` matching `q`, and the size of the filtered set.
+    pub async fn list_invoices(&self, sites: &[String], q: &ListQuery) -> StoreResult<(Vec<Invoice>, u64)> {
+        self.expire_due(torg_domain::time::now()).await?;
+        self.list_rows("invoices", INVOICE_COLUMNS, torg_domain::invoice::INVOICE_FIELDS, sites, q, invoice_from_row)
+            .await
+    }
+
+    /// A page of the refunds of `sites` matching `q`, and the size of the filtered set.
+    pub async fn list_refunds(&self, sites: &[String], q: &ListQuery) -> StoreResult<(Vec<Refund>, u64)> {
+        self.list_rows(
+            "invoice_refunds",
+            REFUND_COLUMNS,
+            torg_domain::invoice::REFUND_FIELDS,
+            sites,
+            q,
+            refund_from_row,
+        )
+        .await
+    }
+
+    async fn list_rows<T>(
+        &self,
+        table: &str,
+        columns: &str,
+        fields: &[torg_domain::listing::FieldSpec],
+        sites: &[String],
+        q: &ListQuery,
+        read: fn(&sqlx::any::AnyRow) -> StoreResult<T>,
+    ) -> StoreResult<(Vec<T>, u64)> {
+        if sites.is_empty() {
+            return Ok((Vec::new(), 0));
+        }
+        let mut wh = Sql::new(" WHERE site IN ");
+        wh.bind_list(sites.iter().cloned().map(Arg::Text));
+        push_conditions(&mut wh, &q.conditions);
+        let (total,): (i64,) =
+            wh.with_prefix(&format!("SELECT COUNT(*) FROM {table}")).query_as().fetch_one(self.reader()).await?;
+        let mut page = wh.with_prefix(&format!("SELECT {columns} FROM {table}"));
+        page.push(&self.order_by(q, fields));
+        page.push(&format!(" LIMIT {} OFFSET {}", q.page_size, q.offset()));
+        let rows = page.query().fetch_all(self.reader()).await?;
+        let items = rows.iter().map(read).collect::<StoreResult<Vec<_>>>()?;
+        Ok((items, u64::try_from(total).unwrap_or(0)))
+    }
+
+    /// Changes an unpaid invoice with `change`; anything else is `wrong_order_status`.
+    pub async fn update_invoice(
+        &self,
+        id: &str,
+        change: impl FnOnce(&Invoice) -> Result<Invoice, BillingError>,
+    ) -> StoreResult<Invoice> {
+        self.expire_due(torg_domain::time::now()).await?;
+        let mut tx = self.begin().await?;
+        let old = self.invoice_in(&mut tx, id).await?.ok_or_else(|| DomainError::NotFound("invoice".into()))?;
+        if old.status != InvoiceStatus::Created {
+            return Err(BillingError::wrong_status(format!(
+                "Invoice {id} is {}; only a created invoice can be changed.",
+                old.status.as_str()
+            ))
+            .into());
+        }
+        let new = change(&old)?;
+        sqlx::query(
+            "UPDATE invoices SET amount = $1, vat_amount = $2, description = $3, expires_at = $4, updated_at = $5, doc = $6
+             WHERE id = $7",
+        )
+        .bind(to_units(new.amount))
+        .bind(to_units(new.vat_amount))
+        .bind(&new.description)
+        .bind(new.expires_at)
+        .bind(torg_domain::time::now())
+        .bind(Value::Object(new.doc.clone()).to_string())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(new)
+    }
+
+    /// Moves an invoice to `to`. `by_merchant` is the status endpoint, which only non-processable
+    /// invoices accept; otherwise only a created invoice moves (paid, cancelled, expired). Paying adds a
+    /// payment to the linked torg order in the same transaction; every change writes an outbox event.
+    pub async fn set_invoice_status(
+        &self,
+        id: &str,
+        to: InvoiceStatus,
+        by_merchant: bool,
+        actor: Actor,
+        zone: &Zone,
+    ) -> StoreResult<Invoice> {
+        let now = torg_domain::time::now();
+        let mut tx = self.begin().await?;
+        let mut inv = self.invoice_in(&mut tx, id).await?.ok_or_else(|| DomainError::NotFound("invoice".into()))?;
+        if by_merchant {
+            if inv.processable {
+                return Err(BillingError::wrong_status(
+                    "Only a non-processable invoice (processable: false) takes its status from the merchant.",
+                )
+                .into());
+            }
+            if inv.status == to {
+                return Ok(inv);
+            }
+        } else if !inv.status.can_become(to) {
+            return Err(BillingError::wrong_status(format!(
+                "Invoice {id} is {}; it cannot become {}.",
+                inv.status.as_str(),
+                to.as_str()
+            ))
+            .into());
+        }
+        if to == InvoiceStatus::Completed {
+            inv.paid_at = Some(now);
+            if let Some(order_id) = inv.order_id {
+                let doc = json!({"payments": [{
+                    "type": "bank-card",
+                    "status": "paid",
+                    "amount": inv.amount,
+                    "paidAt": zone.datetime(now),
+                    "externalId": inv.id,
+                    "comment": format!("Invoice {} paid", inv.id),
+                }]});
+                let doc = doc.as_object().cloned().unwrap_or_default();
+                let sites = vec![inv.site.clone()];
+                self.edit_order_in(&mut tx, &crate::OrderLookup::Id(order_id), &doc, actor, &sites, zone, now).await?;
+            }
+        }
+        inv.status = to;
+        sqlx::query("UPDATE invoices SET status = $1, paid_at = $2, updated_at = $3 WHERE id = $4")
+            .bind(to.as_str())
+            .bind(inv.paid_at)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let payload = json!({"status": to.as_str(), "at": now}).to_string();
+        self.enqueue_in(&mut tx, INVOICE_STATUS_TOPIC, id, &payload).await?;
+        tx.commit().await?;
+        Ok(inv)
+    }
+
+    /// Expires every processable unpaid invoice past its expiration date; returns how many.
+    pub async fn expire_due(&self, now: i64) -> StoreResult<u64> {
+        // A cheap read first: reads call this, and most of the time nothing is due.
+        let due: Vec<(String,)> = sqlx::query_as(
+            "SELECT id FROM invoices WHERE status = 'created' AND processable = 1 AND expires_at <= $1 ORDER BY seq LIMIT 500",
+        )
+        .bind(now)
+        .fetch_all(self.reader())
+        .await?;
+        if due.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.begin().await?;
+        let mut n = 0;
+        for (id,) in due {
+            let done = sqlx::query(
+                "UPDATE invoices SET status = 'expired', updated_at = $1 WHERE id = $2 AND status = 'created' AND expires_at <= $1",
+            )
+            .bind(now)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if done == 1 {
+                let payload = json!({"status": "expired", "at": now}).to_string();
+                self.enqueue_in(&mut tx, INVOICE_STATUS_TOPIC, &id, &payload).await?;
+                n += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    async fn refund_lines_in(&self, conn: &mut sqlx::AnyConnection, inv: &Invoice) -> StoreResult<Vec<RefundLine>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT doc FROM invoice_refunds WHERE parent_id = $1 AND status <> 'canceled'")
+                .bind(&inv.id)
+                .fetch_all(&mut *conn)
+                .await?;
+        let mut refunded: Vec<(String, Decimal)> = Vec::new();
+        for (doc,) in rows {
+            let doc = json_map(&doc);
+            for line in doc.get("basketItems").and_then(Value::as_array).into_iter().flatten() {
+                let sku = line.get("sku").and_then(Value::as_str).unwrap_or_default().to_string();
+                let total = line.get("totalAmount").and_then(torg_domain::invoice::decimal_of).unwrap_or_default();
+                refunded.push((sku, total));
+            }
+        }
+        let mut out = Vec::new();
+        for line in inv.basket() {
+            let sku = line.get("sku").and_then(Value::as_str).unwrap_or_default().to_string();
+            let total = line.get("totalAmount").and_then(torg_domain::invoice::decimal_of).unwrap_or_default();
+            // Refunds are matched to lines by sku; a sku on several lines is used up in line order.
+            let mut available = total;
+            for (s, amount) in refunded.iter_mut().filter(|(s, _)| *s == sku) {
+                let _ = s;
+                let take = (*amount).min(available);
+                available -= take;
+                *amount -= take;
+            }
+            out.push(RefundLine { line, available });
+        }
+        Ok(out)
+    }
+
+    /// The lines of an invoice with what is left to refund of each.
+    pub async fn refund_lines(&self, inv: &Invoice) -> StoreResult<Vec<RefundLine>> {
+        let mut conn = self.reader().acquire().await?;
+        self.refund_lines_in(&mut conn, inv).await
+    }
+
+    /// Records a refund of a paid invoice: `check` gets the refundable remainder per line and vets the
+    /// refund's lines against it, inside the transaction, so two refunds cannot both take the same money.
+    pub async fn create_refund(
+        &self,
+        refund: &Refund,
+        actor: Actor,
+        check: impl FnOnce(&Invoice, &[RefundLine]) -> Result<(), BillingError>,
+    ) -> StoreResult<Refund> {
+        let mut tx = self.begin().await?;
+        let parent = self
+            .invoice_in(&mut tx, &refund.parent_id)
+            .await?
+            .ok_or_else(|| DomainError::invalid("parentId", "The invoice to refund does not exist."))?;
+        if parent.site != refund.site {
+            return Err(DomainError::invalid("parentId", "The invoice to refund does not exist.").into());
+        }
+        if parent.status != InvoiceStatus::Completed {
+            return Err(BillingError::wrong_status(format!(
+                "Invoice {} is {}; only a paid (completed) invoice can be refunded.",
+                parent.id,
+                parent.status.as_str()
+            ))
+            .into());
+        }
+        let dup: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM invoice_refunds WHERE merchant_id = $1 AND merchant_order_id = $2")
+                .bind(&parent.merchant_id)
+                .bind(&refund.merchant_order_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if dup.is_some() {
+            return Err(duplicate_merchant_order_id(&refund.merchant_order_id).into());
+        }
+        let lines = self.refund_lines_in(&mut tx, &parent).await?;
+        check(&parent, &lines)?;
+        let mut r = refund.clone();
+        r.merchant_id = parent.merchant_id.clone();
+        r.currency = parent.currency.clone();
+        sqlx::query(
+            "INSERT INTO invoice_refunds (id, parent_id, site, merchant_id, merchant_order_id, status, amount, vat_amount,
+             currency, description, created_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(&r.id)
+        .bind(&r.parent_id)
+        .bind(&r.site)
+        .bind(&r.merchant_id)
+        .bind(&r.merchant_order_id)
+        .bind(&r.status)
+        .bind(to_units(r.amount))
+        .bind(to_units(r.vat_amount))
+        .bind(&r.currency)
+        .bind(&r.description)
+        .bind(r.created_at)
+        .bind(Value::Object(r.doc.clone()).to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                StoreError::Billing(duplicate_merchant_order_id(&r.merchant_order_id))
+            }
+            other => other.into(),
+        })?;
+        if r.status == "completed"
+            && let Some(order_id) = parent.order_id
+        {
+            self.refund_payment_in(&mut tx, order_id, &parent, &r, actor).await?;
+        }
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    /// Moves a refund's money out of the invoice's payment on its order: the `paid` payment shrinks by
+    /// the refund and a `returned` payment of the refund's amount joins it, so the order's paid sum and
+    /// the buyer's balance drop while the order still shows what was paid and what went back.
+    async fn refund_payment_in(
+        &self,
+        tx: &mut Tx,
+        order_id: i64,
+        parent: &Invoice,
+        r: &Refund,
+        actor: Actor,
+    ) -> StoreResult<()> {
+        let Some(old) = self.load_orders(tx, &[order_id]).await?.pop() else { return Ok(()) };
+        let mut payments = old.payments.clone();
+        let Some(paid) = payments.iter_mut().find(|p| p.external_id.as_deref() == Some(parent.id.as_str())) else {
+            return Ok(());
+        };
+        paid.amount = (paid.amount - r.amount).max(Decimal::ZERO);
+        let returned = torg_domain::order::Payment {
+            id: 0,
+            external_id: Some(r.id.clone()),
+            kind: paid.kind.clone(),
+            status: "returned".into(),
+            amount: r.amount,
+            paid_at: Some(r.created_at),
+            comment: Some(format!("Refund {} of invoice {}", r.merchant_order_id, parent.id)),
+        };
+        payments.push(returned);
+        self.save_payments_in(tx, &old, payments, actor, r.created_at).await?;
+        Ok(())
+    }
+}
+
+fn duplicate_merchant_order_id(id: &str) -> BillingError {
+    BillingError::field(
+        "merchant_order_id_duplicate",
+        format!("merchantOrderId '{id}' is already used by this merchant."),
+        "merchantOrderId",
+        "wrong_value",
+    )
+}
