@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 pub enum Face {
     /// RetailCRM: `{"success": false, "errorMsg": …, "errors": …}`.
     Crm,
+    /// The distributor office (`/restapi/`): `{"status": {"code": "error", "messages": […]}}`.
+    Office,
     /// Everything else until its face exists: `{"error": …}`.
     Plain,
 }
@@ -18,13 +20,20 @@ pub enum Face {
 impl Face {
     /// The face a path belongs to.
     pub fn of(path: &str) -> Face {
-        if path.starts_with("/api/") || path == "/api" { Face::Crm } else { Face::Plain }
+        if path.starts_with("/api/") || path == "/api" {
+            Face::Crm
+        } else if path.starts_with("/restapi/") || path == "/restapi" {
+            Face::Office
+        } else {
+            Face::Plain
+        }
     }
 
     /// A failure in this face's shape.
     pub fn error(self, status: StatusCode, message: &str) -> Response {
         let body = match self {
             Face::Crm => json!({ "success": false, "errorMsg": message }),
+            Face::Office => json!({ "status": { "code": "error", "messages": [message] } }),
             Face::Plain => json!({ "error": message }),
         };
         json_response(status, &body)
@@ -36,6 +45,7 @@ pub async fn not_found(uri: Uri) -> Response {
     let face = Face::of(uri.path());
     let msg = match face {
         Face::Crm => "API method not found",
+        Face::Office => "Метод не найден.",
         Face::Plain => "Not found.",
     };
     face.error(StatusCode::NOT_FOUND, msg)

@@ -11,6 +11,7 @@ mod customers;
 mod history;
 mod import;
 mod keys;
+mod office;
 mod orders;
 mod parts;
 mod products;
@@ -23,6 +24,9 @@ pub use customers::{CustomerFilter, CustomerLookup, UploadOutcome};
 pub use history::HistoryFilter;
 pub use import::CatalogueImport;
 pub use keys::NewKey;
+pub use office::{
+    CatalogueFilter, OfficeProduct, OfficeWarehouse, Remain, RemainInput, RowOutcome, TrackView, WarehouseInput,
+};
 pub use orders::{CustomFieldCondition, NumberRange, OrderFilter, OrderLookup, OrderStatusRow};
 pub use parts::PartsOrder;
 pub use products::{

@@ -2,7 +2,9 @@
 //! nothing else: no face talks SQL, and no face knows another.
 
 pub mod crm;
+pub mod office;
 pub mod parts;
+pub mod track;
 
 /// A documented route: what the router serves and what `/openapi.json` describes, in one place.
 #[derive(Debug, Clone, Copy)]
