@@ -171,6 +171,12 @@ pub struct TrackView {
     pub track_numbers: Vec<String>,
 }
 
+/// A stock row's own values: available, reported, price, min quantity, delivery days.
+type StockRow = (i64, Option<String>, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+
+/// A product: id, article, brand, name, description.
+type ProductRow = (i64, Option<String>, Option<String>, String, Option<String>);
+
 const WAREHOUSE_COLUMNS: &str = "SELECT id, code, name, attrs, period_min, period_max FROM warehouses";
 
 fn warehouse_from_row(r: &sqlx::any::AnyRow) -> StoreResult<OfficeWarehouse> {
@@ -429,8 +435,7 @@ impl Store {
                 Some(p) => offer_id_in(&mut tx, p).await?,
                 None => None,
             };
-            let current: Option<(i64, Option<String>, Option<i64>, Option<i64>, Option<i64>, Option<i64>)> = match offer
-            {
+            let current: Option<StockRow> = match offer {
                 Some(o) => {
                     sqlx::query_as(
                         "SELECT available, reported, price, min_qty, period_min, period_max FROM stock
@@ -550,8 +555,7 @@ impl Store {
         }
         q.push(" ORDER BY id");
         page(&mut q, f.limit, f.offset);
-        let rows: Vec<(i64, Option<String>, Option<String>, String, Option<String>)> =
-            q.query_as().fetch_all(self.reader()).await?;
+        let rows: Vec<ProductRow> = q.query_as().fetch_all(self.reader()).await?;
         Ok(rows
             .into_iter()
             .map(|(id, article, brand, name, description)| OfficeProduct {
@@ -843,7 +847,7 @@ async fn product_id_in(tx: &mut Tx, article: &str, brand: &str) -> StoreResult<O
 }
 
 async fn product_in(tx: &mut Tx, id: i64) -> StoreResult<OfficeProduct> {
-    let (id, article, brand, name, description): (i64, Option<String>, Option<String>, String, Option<String>) =
+    let (id, article, brand, name, description): ProductRow =
         sqlx::query_as("SELECT id, article, brand, name, description FROM products WHERE id = $1")
             .bind(id)
             .fetch_one(&mut **tx)

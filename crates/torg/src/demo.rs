@@ -15,6 +15,12 @@ pub const CRM_SEED_KEY: &str = "X2EDxEta9U3lcsSV0dwdF38UvtSCxIuGh";
 /// The demo buyer's key for the parts face (demo data only; `serve` never creates it).
 pub const PARTS_DEMO_KEY: &str = "demo-parts-5f1c9a7e2b4d8c3a";
 
+/// The example `hash` of seed 004 (KEAZ office API): the demo distributor's office key.
+pub const OFFICE_SEED_KEY: &str = "jqtlkuvhik0o4ogg4wswk4ws0kwww4k";
+
+/// The demo distributor: it owns the `msk` and `ekb` warehouses (`nsk` belongs to nobody).
+pub const DEMO_DISTRIBUTOR: &str = "demo-distributor";
+
 /// What the demo holds, to print.
 #[derive(Debug, Clone)]
 pub struct Report {
@@ -22,6 +28,8 @@ pub struct Report {
     pub filled: bool,
     /// Keys to try: (what for, key).
     pub keys: Vec<(String, String)>,
+    /// An order with tracking numbers, to look up on `/track`.
+    pub tracked: Option<String>,
 }
 
 impl Report {
@@ -42,6 +50,13 @@ impl Report {
         println!("  curl -H 'X-API-KEY: {CRM_SEED_KEY}' '{base}/api/v5/orders?limit=20'");
         println!("  curl '{base}/v1/search/?q=oc47&api_key={PARTS_DEMO_KEY}'");
         println!("  curl '{base}/v1/profile/?api_key={PARTS_DEMO_KEY}'");
+        println!("  curl -d 'hash={OFFICE_SEED_KEY}&filter[code][0]=msk' '{base}/restapi/office/warehouses.list.json'");
+        println!(
+            "  curl -H 'Content-Type: application/json' -d '{{\"hash\": \"{OFFICE_SEED_KEY}\"}}' '{base}/restapi/office/orders.list.xml'"
+        );
+        if let Some(number) = &self.tracked {
+            println!("  open {base}/track?number={number}   (or curl '{base}/track/{number}')");
+        }
         println!("  curl '{base}/openapi.json'");
     }
 }
@@ -59,9 +74,11 @@ pub async fn load(store: &Store) -> anyhow::Result<Report> {
     let keys = vec![
         ("the CRM face (RetailCRM v5), every scope".to_string(), CRM_SEED_KEY.to_string()),
         ("the parts face (Carreta v1), buyer demo-c1".to_string(), PARTS_DEMO_KEY.to_string()),
+        (format!("the office face (KEAZ), distributor {DEMO_DISTRIBUTOR}"), OFFICE_SEED_KEY.to_string()),
     ];
     if store.meta("demo").await?.is_some() {
-        return Ok(Report { filled: false, keys });
+        let tracked = store.meta("demo_tracked").await?;
+        return Ok(Report { filled: false, keys, tracked });
     }
     let zone = Zone::named("Europe/Moscow").map_err(anyhow::Error::msg)?;
     let actor = Actor::User(None);
@@ -161,8 +178,23 @@ pub async fn load(store: &Store) -> anyhow::Result<Report> {
             distributor: None,
         })
         .await?;
+    store
+        .create_key(NewKey {
+            plain: OFFICE_SEED_KEY.into(),
+            name: "seed 004 example key (demo distributor)".into(),
+            scopes: vec!["office".into()],
+            sites: SiteAccess::Full,
+            allowed_ips: Vec::new(),
+            customer_external_id: None,
+            distributor: Some(DEMO_DISTRIBUTOR.into()),
+        })
+        .await?;
+    let tracked = crate::demo_office::load(store, &zone).await?;
+    if let Some(number) = &tracked {
+        store.meta_init("demo_tracked", number).await?;
+    }
     store.meta_init("demo", "1").await?;
-    Ok(Report { filled: true, keys })
+    Ok(Report { filled: true, keys, tracked })
 }
 
 fn obj(v: Value) -> Map<String, Value> {

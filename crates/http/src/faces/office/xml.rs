@@ -75,6 +75,15 @@ impl Frame {
 
 /// Parses a `<request>` document into its tree; the message says what was refused.
 pub fn parse(bytes: &[u8], limits: Limits) -> Result<Map<String, Value>, String> {
+    match parse_document(bytes, limits)? {
+        (name, Value::Object(map)) if name == "request" => Ok(map),
+        (name, _) if name == "request" => Ok(Map::new()),
+        _ => Err("Корневой элемент XML-запроса должен быть <request>.".into()),
+    }
+}
+
+/// Parses any document under the same guards: its root's name and value.
+pub fn parse_document(bytes: &[u8], limits: Limits) -> Result<(String, Value), String> {
     if bytes.len() > limits.max_bytes {
         return Err(format!("XML-документ больше {} байт.", limits.max_bytes));
     }
@@ -156,12 +165,7 @@ pub fn parse(bytes: &[u8], limits: Limits) -> Result<Map<String, Value>, String>
     if !stack.is_empty() {
         return Err("Некорректный XML: документ оборван.".into());
     }
-    match root {
-        Some((name, Value::Object(map))) if name == "request" => Ok(map),
-        Some((name, _)) if name == "request" => Ok(Map::new()),
-        Some(_) => Err("Корневой элемент XML-запроса должен быть <request>.".into()),
-        None => Err("XML-документ пуст.".into()),
-    }
+    root.ok_or_else(|| "XML-документ пуст.".to_string())
 }
 
 fn push_text(stack: &mut [Frame], text: &str, limits: Limits) -> Result<(), String> {
