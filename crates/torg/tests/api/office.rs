@@ -783,3 +783,21 @@ both!(first_key_creates_the_distributor_and_its_warehouses_answer_once, |app: Te
     assert_eq!(store.distributor_warehouses("dist-s").await.unwrap().len(), 1);
     assert!(store.distributor_warehouses("dist-t").await.unwrap().is_empty());
 });
+
+both!(key_create_with_distributor_from_the_command_line, |app: TestApp| async move {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_torg"))
+        .args(["key", "create", "--name", "acme office", "--scope", "office", "--distributor", "acme"])
+        .args(["--database", &app.database_url])
+        .output()
+        .expect("run torg");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let key = stdout.lines().last().unwrap().trim().to_string();
+    // The first key for a new code made the distributor; its warehouses are its own.
+    let (s, a) = call(&app, &key, "warehouses.add", Body::Form, json!({"data": [{"code": "acme-1"}]})).await;
+    assert_eq!((s.as_u16(), status(&a).0), (200, "ok"), "{a}");
+    assert_eq!(app.store.distributor_warehouses("acme").await.unwrap().len(), 1);
+    let other = office_key(&app, "acme").await;
+    let (_, a) = call(&app, &other, "warehouses.list", Body::Json, json!({})).await;
+    assert_eq!(codes(&a, "warehouses"), ["acme-1"], "a second key of the same distributor sees the same warehouses");
+});
