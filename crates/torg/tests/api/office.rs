@@ -801,3 +801,80 @@ both!(key_create_with_distributor_from_the_command_line, |app: TestApp| async mo
     let (_, a) = call(&app, &other, "warehouses.list", Body::Json, json!({})).await;
     assert_eq!(codes(&a, "warehouses"), ["acme-1"], "a second key of the same distributor sees the same warehouses");
 });
+
+/// Sends a write once, asking for the XML answer; returns the answer's tree.
+async fn call_xml(app: &TestApp, key: &str, resource_action: &str, how: Body, mut body: Value) -> Value {
+    body["hash"] = json!(key);
+    let xml_call = format!("{resource_action}.xml");
+    let (s, text) = send_raw(app, &xml_call, how, &body).await;
+    assert_eq!(s, 200, "{text}");
+    let tree = parse_answer(&xml_call, &text);
+    assert_eq!(tree["status"]["code"], "ok", "{text}");
+    tree
+}
+
+both!(every_write_answers_in_xml_too, |app: TestApp| async move {
+    let key = office_key(&app, "dist-xw").await;
+    let t =
+        call_xml(&app, &key, "warehouses.add", Body::Form, json!({"data": [{"code": "x1", "period_max": 3}]})).await;
+    assert_eq!(
+        (t["warehouses"][0]["code"].as_str(), t["warehouses"][0]["period_max"].as_str()),
+        (Some("x1"), Some("3"))
+    );
+    let t = call_xml(&app, &key, "warehouses.add", Body::Json, json!({"data": [{"code": "x1"}]})).await;
+    assert_eq!(t["status"]["messages"], json!(["Склад `x1` уже существует!"]));
+    let t = call_xml(&app, &key, "warehouses.update", Body::Xml, json!({"data": [{"code": "x1", "address": "Псков"}]}))
+        .await;
+    assert_eq!(t["warehouses"][0]["address"], "Псков");
+    let row = json!({"article": "XW-1", "brand": "B", "warehouse": "x1", "quantity": ">50", "price": "1.5"});
+    let t = call_xml(&app, &key, "remains.add", Body::Xml, json!({"data": [row]})).await;
+    assert_eq!((t["remains"][0]["quantity"].as_str(), t["remains"][0]["price"].as_str()), (Some(">50"), Some("1.50")));
+    let t = call_xml(
+        &app,
+        &key,
+        "remains.update",
+        Body::Form,
+        json!({"data": [{"article": "XW-1", "brand": "B", "warehouse": "x1", "min_qty": 2}]}),
+    )
+    .await;
+    assert_eq!(t["remains"][0]["min_qty"], "2");
+    let t = call_xml(
+        &app,
+        &key,
+        "remains.delete",
+        Body::Json,
+        json!({"data": [{"article": "XW-1", "brand": "B", "warehouse": "x1"}]}),
+    )
+    .await;
+    assert_eq!(t["remains"][0]["article"], "XW-1");
+    let t = call_xml(
+        &app,
+        &key,
+        "products.add",
+        Body::Json,
+        json!({"data": [{"article": "XW-2", "brand": "B", "name": "Ремень"}]}),
+    )
+    .await;
+    assert_eq!(t["products"][0]["name"], "Ремень");
+    let t = call_xml(
+        &app,
+        &key,
+        "products.update",
+        Body::Form,
+        json!({"data": [{"article": "XW-2", "brand": "B", "description": "узкий"}]}),
+    )
+    .await;
+    assert_eq!(t["products"][0]["description"], "узкий");
+    let cross = json!({"data": [{"article": "XW-1", "brand": "B", "cross_article": "XW-2", "cross_brand": "B"}]});
+    let t = call_xml(&app, &key, "crosses.add", Body::Xml, cross.clone()).await;
+    assert_eq!(t["crosses"][0]["cross_article"], "XW-2");
+    let t = call_xml(&app, &key, "crosses.delete", Body::Form, cross).await;
+    assert_eq!(t["crosses"][0]["article"], "XW-1");
+    let id = shipped_order(&app, "x1", "7301X").await;
+    let t =
+        call_xml(&app, &key, "orders.update", Body::Xml, json!({"data": [{"id": id, "track_numbers": ["Z1", "Z2"]}]}))
+            .await;
+    assert_eq!(t["orders"][0]["track_numbers"], json!(["Z1", "Z2"]));
+    let t = call_xml(&app, &key, "warehouses.delete", Body::Xml, json!({"data": [{"code": "x1"}]})).await;
+    assert_eq!(t["warehouses"][0]["code"], "x1");
+});

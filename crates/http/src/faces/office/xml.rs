@@ -98,8 +98,7 @@ pub fn parse_document(bytes: &[u8], limits: Limits) -> Result<(String, Value), S
         let event = reader.read_event().map_err(|e| format!("Некорректный XML: {e}"))?;
         match event {
             Event::DocType(_) => return Err("DOCTYPE и DTD в запросе не допускаются.".into()),
-            Event::Start(e) | Event::Empty(e) if root.is_some() => {
-                let _ = e;
+            Event::Start(_) | Event::Empty(_) if root.is_some() => {
                 return Err("В XML-документе должен быть один корневой элемент.".into());
             }
             Event::Start(e) => {
