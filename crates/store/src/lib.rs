@@ -25,7 +25,8 @@ pub use history::HistoryFilter;
 pub use import::CatalogueImport;
 pub use keys::NewKey;
 pub use office::{
-    CatalogueFilter, OfficeProduct, OfficeWarehouse, Remain, RemainInput, RowOutcome, TrackView, WarehouseInput,
+    CatalogueFilter, OfficeOrderFilter, OfficeProduct, OfficeWarehouse, Remain, RemainInput, RowOutcome, TrackView,
+    WarehouseInput,
 };
 pub use orders::{CustomFieldCondition, NumberRange, OrderFilter, OrderLookup, OrderStatusRow};
 pub use parts::PartsOrder;

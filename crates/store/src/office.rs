@@ -146,6 +146,31 @@ pub struct CatalogueFilter {
     pub brands: Vec<String>,
     /// Warehouse codes (stock only).
     pub warehouses: Vec<String>,
+    /// Product names, exactly.
+    pub names: Vec<String>,
+    /// Product descriptions, exactly (products only).
+    pub descriptions: Vec<String>,
+    /// The analogues' part numbers (crosses only).
+    pub cross_articles: Vec<String>,
+    /// The analogues' brands (crosses only).
+    pub cross_brands: Vec<String>,
+    /// Page size.
+    pub limit: u32,
+    /// Rows to skip.
+    pub offset: u64,
+}
+
+/// Which of a distributor's orders a list reads: empty lists do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OfficeOrderFilter {
+    /// Order ids.
+    pub ids: Vec<i64>,
+    /// Order numbers.
+    pub numbers: Vec<String>,
+    /// Status codes.
+    pub statuses: Vec<String>,
+    /// Warehouse codes the order ships from (its shipment store or a line's warehouse).
+    pub warehouses: Vec<String>,
     /// Page size.
     pub limit: u32,
     /// Rows to skip.
@@ -407,6 +432,9 @@ impl Store {
         if !f.warehouses.is_empty() {
             q.push(" AND w.code IN ").bind_list(f.warehouses.iter().cloned().map(Arg::Text));
         }
+        if !f.names.is_empty() {
+            q.push(" AND p.name IN ").bind_list(f.names.iter().cloned().map(Arg::Text));
+        }
         q.push(" ORDER BY w.code, p.brand_norm, p.article_norm");
         page(&mut q, f.limit, f.offset);
         let rows = q.query().fetch_all(self.reader()).await?;
@@ -553,6 +581,12 @@ impl Store {
         if !f.brands.is_empty() {
             q.push(" AND brand_norm IN ").bind_list(norm_list(&f.brands, normalize_brand));
         }
+        if !f.names.is_empty() {
+            q.push(" AND name IN ").bind_list(f.names.iter().cloned().map(Arg::Text));
+        }
+        if !f.descriptions.is_empty() {
+            q.push(" AND description IN ").bind_list(f.descriptions.iter().cloned().map(Arg::Text));
+        }
         q.push(" ORDER BY id");
         page(&mut q, f.limit, f.offset);
         let rows: Vec<ProductRow> = q.query_as().fetch_all(self.reader()).await?;
@@ -629,6 +663,12 @@ impl Store {
         if !f.brands.is_empty() {
             q.push(" AND c.brand_norm IN ").bind_list(norm_list(&f.brands, normalize_brand));
         }
+        if !f.cross_articles.is_empty() {
+            q.push(" AND c.cross_norm IN ").bind_list(norm_list(&f.cross_articles, normalize_number));
+        }
+        if !f.cross_brands.is_empty() {
+            q.push(" AND c.cross_brand_norm IN ").bind_list(norm_list(&f.cross_brands, normalize_brand));
+        }
         q.push(" ORDER BY c.article_norm, c.brand_norm, c.cross_norm, c.cross_brand_norm");
         page(&mut q, f.limit, f.offset);
         let rows: Vec<(String, String, String, String)> = q.query_as().fetch_all(self.reader()).await?;
@@ -674,25 +714,28 @@ impl Store {
         Ok(out)
     }
 
-    /// Orders shipped from a distributor's warehouses, newest first; `ids` and `numbers` narrow them.
-    pub async fn distributor_orders(
-        &self,
-        distributor: &str,
-        ids: &[i64],
-        numbers: &[String],
-        limit: u32,
-        offset: u64,
-    ) -> StoreResult<Vec<Order>> {
+    /// Orders shipped from a distributor's warehouses, newest first, narrowed by `f`.
+    pub async fn distributor_orders(&self, distributor: &str, f: &OfficeOrderFilter) -> StoreResult<Vec<Order>> {
         let mut q = Sql::new("SELECT o.id FROM orders o WHERE ");
         shipped_from(&mut q, distributor);
-        if !ids.is_empty() {
-            q.push(" AND o.id IN ").bind_list(ids.iter().copied().map(Arg::Int));
+        if !f.ids.is_empty() {
+            q.push(" AND o.id IN ").bind_list(f.ids.iter().copied().map(Arg::Int));
         }
-        if !numbers.is_empty() {
-            q.push(" AND o.number IN ").bind_list(numbers.iter().cloned().map(Arg::Text));
+        if !f.numbers.is_empty() {
+            q.push(" AND o.number IN ").bind_list(f.numbers.iter().cloned().map(Arg::Text));
+        }
+        if !f.statuses.is_empty() {
+            q.push(" AND o.status IN ").bind_list(f.statuses.iter().cloned().map(Arg::Text));
+        }
+        if !f.warehouses.is_empty() {
+            q.push(" AND (o.shipment_store IN ")
+                .bind_list(f.warehouses.iter().cloned().map(Arg::Text))
+                .push(" OR o.id IN (SELECT i.order_id FROM order_items i WHERE i.warehouse IN ")
+                .bind_list(f.warehouses.iter().cloned().map(Arg::Text))
+                .push("))");
         }
         q.push(" ORDER BY o.id DESC");
-        page(&mut q, limit, offset);
+        page(&mut q, f.limit, f.offset);
         let found: Vec<(i64,)> = q.query_as().fetch_all(self.reader()).await?;
         let mut out = Vec::with_capacity(found.len());
         for (id,) in found {

@@ -878,3 +878,47 @@ both!(every_write_answers_in_xml_too, |app: TestApp| async move {
     let t = call_xml(&app, &key, "warehouses.delete", Body::Xml, json!({"data": [{"code": "x1"}]})).await;
     assert_eq!(t["warehouses"][0]["code"], "x1");
 });
+
+both!(filters_by_any_listed_field, |app: TestApp| async move {
+    let key = office_key(&app, "dist-f").await;
+    call(&app, &key, "warehouses.add", Body::Json, json!({"data": [{"code": "f1"}, {"code": "f2"}]})).await;
+    let rows = json!([
+        {"article": "F-1", "brand": "A", "name": "Фильтр", "warehouse": "f1", "quantity": "Есть", "price": "10"},
+        {"article": "F-2", "brand": "A", "name": "Диск", "warehouse": "f1", "quantity": 3, "price": "20", "min_qty": 2},
+        {"article": "F-3", "brand": "B", "name": "Диск", "warehouse": "f2", "quantity": 3, "price": "30"},
+    ]);
+    call(&app, &key, "remains.add", Body::Json, json!({"data": rows})).await;
+    let articles = |a: &Value, field: &str| -> Vec<String> {
+        a[field].as_array().unwrap().iter().map(|r| r["article"].as_str().unwrap().to_string()).collect()
+    };
+    let (_, a) = call(&app, &key, "remains.list", Body::Form, json!({"filter": {"quantity": ["Есть"]}})).await;
+    assert_eq!(articles(&a, "remains"), ["F-1"]);
+    let (_, a) =
+        call(&app, &key, "remains.list", Body::Xml, json!({"filter": {"quantity": "3", "price": "30.00"}})).await;
+    assert_eq!(articles(&a, "remains"), ["F-3"]);
+    let (_, a) =
+        call(&app, &key, "remains.list", Body::Json, json!({"filter": [{"name": "Диск"}], "limit": 1, "page": 2}))
+            .await;
+    assert_eq!(articles(&a, "remains"), ["F-3"]);
+    let (_, a) = call(&app, &key, "remains.get", Body::Json, json!({"filter": {"min_qty": [2]}})).await;
+    assert_eq!(articles(&a, "remains"), ["F-2"]);
+    let (_, a) = call(&app, &key, "products.list", Body::Form, json!({"filter": {"name": ["Диск"]}})).await;
+    assert_eq!(articles(&a, "products"), ["F-2", "F-3"]);
+    call(
+        &app,
+        &key,
+        "crosses.add",
+        Body::Json,
+        json!({"data": [{"article": "F-1", "brand": "A", "cross_article": "F-3", "cross_brand": "B"}]}),
+    )
+    .await;
+    let (_, a) = call(&app, &key, "crosses.list", Body::Xml, json!({"filter": {"cross_article": "f3"}})).await;
+    assert_eq!(articles(&a, "crosses"), ["F-1"]);
+    let one = shipped_order(&app, "f1", "7401F").await;
+    let two = shipped_order(&app, "f2", "7402F").await;
+    call(&app, &key, "orders.update", Body::Json, json!({"data": [{"id": two, "status": "assembling"}]})).await;
+    let (_, a) = call(&app, &key, "orders.list", Body::Form, json!({"filter": {"status": ["new"]}})).await;
+    assert_eq!(a["orders"].as_array().unwrap().iter().map(|o| o["id"].as_i64().unwrap()).collect::<Vec<_>>(), [one]);
+    let (_, a) = call(&app, &key, "orders.list", Body::Xml, json!({"filter": {"warehouse": "f2"}})).await;
+    assert_eq!(a["orders"].as_array().unwrap().iter().map(|o| o["id"].as_i64().unwrap()).collect::<Vec<_>>(), [two]);
+});

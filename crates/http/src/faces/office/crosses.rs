@@ -8,7 +8,7 @@ use torg_domain::catalogue::{normalize_brand, normalize_number};
 use torg_store::{CatalogueFilter, Cross};
 
 const FIELDS: &[&str] = &["article", "brand", "cross_article", "cross_brand"];
-const FILTERS: &[&str] = &["article", "brand"];
+const FILTERS: &[&str] = FIELDS;
 
 fn render(c: &Cross) -> Value {
     json!({ "article": c.article, "brand": c.brand, "cross_article": c.cross_article, "cross_brand": c.cross_brand })
@@ -44,6 +44,8 @@ pub(super) async fn run(ctx: &Ctx<'_>) -> CallResult {
             let f = CatalogueFilter {
                 articles: filter.values("article"),
                 brands: filter.values("brand"),
+                cross_articles: filter.values("cross_article"),
+                cross_brands: filter.values("cross_brand"),
                 limit,
                 offset,
                 ..CatalogueFilter::default()

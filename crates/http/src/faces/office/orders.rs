@@ -10,10 +10,10 @@ use serde_json::{Map, Value, json};
 use torg_domain::history::Actor;
 use torg_domain::order::Order;
 use torg_domain::reference::ReferenceKind;
-use torg_store::OrderLookup;
+use torg_store::{OfficeOrderFilter, OrderLookup};
 
 const FIELDS: &[&str] = &["id", "number", "status", "track_numbers"];
-const FILTERS: &[&str] = &["id", "number"];
+const FILTERS: &[&str] = &["id", "number", "status", "warehouse"];
 
 /// Most tracking numbers on one order, and the longest one.
 const MAX_TRACKS: usize = 20;
@@ -108,9 +108,16 @@ pub(super) async fn run(ctx: &Ctx<'_>) -> CallResult {
             for v in filter.values("id") {
                 ids.push(v.trim().parse::<i64>().map_err(|_| format!("Значение фильтра `id` `{v}` не число."))?);
             }
-            let numbers: Vec<String> = filter.values("number").iter().map(|n| n.trim().to_string()).collect();
-            let limit = limit.min(500);
-            let orders = store.distributor_orders(&ctx.distributor, &ids, &numbers, limit, offset).await?;
+            let trimmed = |field: &str| filter.values(field).iter().map(|v| v.trim().to_string()).collect::<Vec<_>>();
+            let f = OfficeOrderFilter {
+                ids,
+                numbers: trimmed("number"),
+                statuses: trimmed("status"),
+                warehouses: trimmed("warehouse"),
+                limit: limit.min(500),
+                offset,
+            };
+            let orders = store.distributor_orders(&ctx.distributor, &f).await?;
             let rows = orders.iter().map(|o| render(o, &statuses, &own, zone)).collect();
             Ok(Done { rows, messages: Vec::new() })
         }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use torg_store::{CatalogueFilter, OfficeProduct, RowOutcome};
 
 const FIELDS: &[&str] = &["id", "article", "brand", "name", "description"];
-const FILTERS: &[&str] = &["id", "article", "brand"];
+const FILTERS: &[&str] = FIELDS;
 
 fn render(p: &OfficeProduct) -> Value {
     json!({
@@ -50,6 +50,8 @@ pub(super) async fn run(ctx: &Ctx<'_>) -> CallResult {
                 ids,
                 articles: filter.values("article"),
                 brands: filter.values("brand"),
+                names: filter.values("name"),
+                descriptions: filter.values("description"),
                 limit,
                 offset,
                 ..CatalogueFilter::default()

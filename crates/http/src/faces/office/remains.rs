@@ -12,7 +12,11 @@ use torg_store::{CatalogueFilter, Remain, RemainInput, RowOutcome};
 const FIELDS: &[&str] =
     &["article", "brand", "name", "warehouse", "quantity", "reserved", "price", "min_qty", "period_min", "period_max"];
 
-const FILTERS: &[&str] = &["article", "brand", "warehouse"];
+/// Filters the database applies; the other fields are matched on the rows it returns.
+const SQL_FILTERS: &[&str] = &["article", "brand", "warehouse", "name"];
+
+/// Most rows read to filter by a field the database does not (a distributor's stock is bounded).
+const SCAN_LIMIT: u32 = 1_000_000;
 
 fn money_text(d: Decimal) -> String {
     format!("{:.2}", d.round_dp(2))
@@ -75,17 +79,25 @@ pub(super) async fn run(ctx: &Ctx<'_>) -> CallResult {
     let store = &ctx.state.store;
     match ctx.action {
         "get" | "list" => {
-            let filter = ctx.filter(FILTERS)?;
+            let filter = ctx.filter(FIELDS)?;
             let (limit, offset) = ctx.paging()?;
+            let in_rust = filter.0.iter().any(|(field, _)| !SQL_FILTERS.contains(&field.as_str()));
             let f = CatalogueFilter {
                 articles: filter.values("article"),
                 brands: filter.values("brand"),
                 warehouses: filter.values("warehouse"),
-                limit,
-                offset,
+                names: filter.values("name"),
+                limit: if in_rust { SCAN_LIMIT } else { limit },
+                offset: if in_rust { 0 } else { offset },
                 ..CatalogueFilter::default()
             };
-            let rows = store.distributor_remains(&ctx.distributor, &f).await?.iter().map(render).collect();
+            let found = store.distributor_remains(&ctx.distributor, &f).await?;
+            let rows: Vec<Value> = found.iter().map(render).filter(|r| filter.matches(r)).collect();
+            let rows = if in_rust {
+                rows.into_iter().skip(usize::try_from(offset).unwrap_or(usize::MAX)).take(limit as usize).collect()
+            } else {
+                rows
+            };
             Ok(Done { rows, messages: Vec::new() })
         }
         "add" | "update" => {
