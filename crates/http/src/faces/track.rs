@@ -7,12 +7,11 @@ use crate::AppState;
 use crate::faces::RouteSpec;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
-use std::collections::HashMap;
 use torg_store::TrackView;
 
 /// The page and its JSON twin, for the OpenAPI document.
@@ -92,9 +91,14 @@ fn private(mut resp: Response) -> Response {
     resp
 }
 
-/// `GET /track[?number=…]`.
-async fn page(State(state): State<AppState>, Query(q): Query<HashMap<String, String>>) -> Response {
-    let query = q.get("number").map(|s| s.trim().to_string()).unwrap_or_default();
+/// `GET /track[?number=…]`. The query is read leniently (PHP rules, bad UTF-8 replaced), so odd input
+/// gets the page rather than a bare 400.
+async fn page(State(state): State<AppState>, RawQuery(q): RawQuery) -> Response {
+    let params = crate::params::parse_urlencoded(q.unwrap_or_default().as_bytes());
+    let query = match params.get("number") {
+        Some(serde_json::Value::String(s)) => s.trim().to_string(),
+        _ => String::new(),
+    };
     let searched = !query.is_empty();
     let order = if searched {
         match lookup(&state, &query).await {
@@ -123,8 +127,12 @@ async fn page(State(state): State<AppState>, Query(q): Query<HashMap<String, Str
     }
 }
 
-/// `GET /track/{number}`.
-async fn json_status(State(state): State<AppState>, Path(number): Path<String>) -> Response {
+/// `GET /track/{number}`; a number that is not even text (bad percent-encoding) is simply not found.
+async fn json_status(
+    State(state): State<AppState>,
+    number: Result<Path<String>, axum::extract::rejection::PathRejection>,
+) -> Response {
+    let number = number.map(|p| p.0).unwrap_or_default();
     let resp = match lookup(&state, &number).await {
         Err(resp) => return resp,
         Ok(None) => crate::json_response(StatusCode::NOT_FOUND, &json!({ "error": "Заказ не найден" })),

@@ -54,6 +54,12 @@ both!(page_shows_the_five_fields, |app: TestApp| async move {
     let (_, _, page) = html(&app, "/track?number=%3Cscript%3Ex%3C%2Fscript%3E").await;
     assert!(!page.contains("<script>"), "{page}");
     assert!(page.contains("script&gt;") || page.contains("script&#62;"), "{page}");
+    // Odd input still gets the page.
+    for odd in ["/track?number=%FF%FE", "/track?number[]=1", "/track?number="] {
+        let (code, ct, page) = html(&app, odd).await;
+        assert_eq!(code, 200, "{odd}");
+        assert!(ct.starts_with("text/html") && page.contains("Введите номер заказа"), "{odd}");
+    }
     // JSON.
     let (s, b) = app.get_raw("/track/9001T").await;
     assert_eq!(s, 200);
@@ -62,9 +68,11 @@ both!(page_shows_the_five_fields, |app: TestApp| async move {
         json!({"id": id, "number": "9001T", "invoice_number": null, "status": "Передан в доставку",
                "status_code": "send-to-delivery", "warehouses": ["Склад Тверь"], "track_numbers": ["RA1", "CDEK2"]})
     );
-    let (s, b) = app.get_raw("/track/NOPE-1").await;
-    assert_eq!(s, 404);
-    assert_eq!(b["error"], "Заказ не найден");
+    for unknown in ["/track/NOPE-1", "/track/%FF"] {
+        let (s, b) = app.get_raw(unknown).await;
+        assert_eq!(s, 404);
+        assert_eq!(b["error"], "Заказ не найден");
+    }
 });
 
 #[tokio::test]
