@@ -13,6 +13,8 @@ pub enum Face {
     Crm,
     /// Invoicebox (`/v3/`, `/l3/`): `{"error": {"message", "code", "fields"}}`.
     Billing,
+    /// The distributor office (`/restapi/`): `{"status": {"code": "error", "messages": […]}}`.
+    Office,
     /// Everything else until its face exists: `{"error": …}`.
     Plain,
 }
@@ -24,6 +26,8 @@ impl Face {
             Face::Crm
         } else if path.starts_with("/v3/") || path.starts_with("/l3/") {
             Face::Billing
+        } else if path.starts_with("/restapi/") || path == "/restapi" {
+            Face::Office
         } else {
             Face::Plain
         }
@@ -34,6 +38,7 @@ impl Face {
         let body = match self {
             Face::Crm => json!({ "success": false, "errorMsg": message }),
             Face::Billing => json!({ "error": { "message": message, "code": billing_code(status), "fields": [] } }),
+            Face::Office => json!({ "status": { "code": "error", "messages": [message] } }),
             Face::Plain => json!({ "error": message }),
         };
         json_response(status, &body)
@@ -60,6 +65,7 @@ pub async fn not_found(uri: Uri) -> Response {
     let msg = match face {
         Face::Crm => "API method not found",
         Face::Billing => "Not found",
+        Face::Office => "Метод не найден.",
         Face::Plain => "Not found.",
     };
     face.error(StatusCode::NOT_FOUND, msg)

@@ -61,6 +61,8 @@ pub fn router(state: AppState) -> Router {
     let api = faces::crm::routes()
         .merge(faces::parts::routes())
         .merge(faces::billing::routes())
+        .merge(faces::office::routes())
+        .merge(faces::track::routes())
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .fallback(envelope::not_found)
         .method_not_allowed_fallback(envelope::method_not_allowed)

@@ -1,6 +1,6 @@
 //! The OpenAPI document at `/openapi.json`, built from the faces' route tables.
 
-use crate::faces::{RouteSpec, billing, crm, parts};
+use crate::faces::{RouteSpec, billing, crm, office, parts, track};
 use axum::http::StatusCode;
 use axum::response::Response;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
@@ -19,7 +19,7 @@ fn method(m: &str) -> HttpMethod {
 /// The document for every route of every face.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut paths = PathsBuilder::new();
-    let tables: [&[RouteSpec]; 3] = [crm::ROUTES, parts::ROUTES, billing::ROUTES];
+    let tables: [&[RouteSpec]; 5] = [crm::ROUTES, parts::ROUTES, billing::ROUTES, office::ROUTES, track::ROUTES];
     for spec in tables.into_iter().flatten() {
         let description = spec.scope.map(|s| format!("Needs the `{s}` scope."));
         let operation = OperationBuilder::new()

@@ -13,6 +13,7 @@ mod history;
 mod import;
 mod invoices;
 mod keys;
+mod office;
 mod orders;
 mod outbox;
 mod parts;
@@ -29,6 +30,10 @@ pub use history::HistoryFilter;
 pub use import::CatalogueImport;
 pub use invoices::{BillingSettingsPatch, RefundLine};
 pub use keys::NewKey;
+pub use office::{
+    CatalogueFilter, OfficeOrderFilter, OfficeProduct, OfficeWarehouse, Remain, RemainInput, RowOutcome, TrackView,
+    WarehouseInput,
+};
 pub use orders::{CustomFieldCondition, NumberRange, OrderFilter, OrderLookup, OrderStatusRow};
 pub use outbox::{OutboxCounts, OutboxEvent, now_ms};
 pub use parts::PartsOrder;

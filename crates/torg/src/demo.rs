@@ -24,6 +24,12 @@ pub const BILLING_SEED_MERCHANT: &str = "ffffffff-ffff-ffff-ffff-ffffffffffff";
 /// The user id seed 003's auth check answers for its test token.
 pub const BILLING_SEED_USER: &str = "01771533-8e75-3234-8e3d-9213ae2d7c52";
 
+/// The example `hash` of seed 004 (KEAZ office API): the demo distributor's office key.
+pub const OFFICE_SEED_KEY: &str = "jqtlkuvhik0o4ogg4wswk4ws0kwww4k";
+
+/// The demo distributor: it owns the `msk` and `ekb` warehouses (`nsk` belongs to nobody).
+pub const DEMO_DISTRIBUTOR: &str = "demo-distributor";
+
 /// What the demo holds, to print.
 #[derive(Debug, Clone)]
 pub struct Report {
@@ -31,6 +37,8 @@ pub struct Report {
     pub filled: bool,
     /// Keys to try: (what for, key).
     pub keys: Vec<(String, String)>,
+    /// An order with tracking numbers, to look up on `/track`.
+    pub tracked: Option<String>,
 }
 
 impl Report {
@@ -57,6 +65,13 @@ impl Report {
         println!(
             "  curl -H 'Accept: application/json' -H 'User-Agent: demo/1.0' -H 'Authorization: Bearer {BILLING_SEED_TOKEN}' '{base}/v3/filter/api/order/order'"
         );
+        println!("  curl -d 'hash={OFFICE_SEED_KEY}&filter[code][0]=msk' '{base}/restapi/office/warehouses.list.json'");
+        println!(
+            "  curl -H 'Content-Type: application/json' -d '{{\"hash\": \"{OFFICE_SEED_KEY}\"}}' '{base}/restapi/office/orders.list.xml'"
+        );
+        if let Some(number) = &self.tracked {
+            println!("  open {base}/track?number={number}   (or curl '{base}/track/{number}')");
+        }
         println!("  curl '{base}/openapi.json'");
     }
 }
@@ -75,9 +90,11 @@ pub async fn load(store: &Store) -> anyhow::Result<Report> {
         ("the CRM face (RetailCRM v5), every scope".to_string(), CRM_SEED_KEY.to_string()),
         ("the parts face (Carreta v1), buyer demo-c1".to_string(), PARTS_DEMO_KEY.to_string()),
         (format!("the billing face (Invoicebox v3), merchant {BILLING_SEED_MERCHANT}"), BILLING_SEED_TOKEN.to_string()),
+        (format!("the office face (KEAZ), distributor {DEMO_DISTRIBUTOR}"), OFFICE_SEED_KEY.to_string()),
     ];
     if store.meta("demo").await?.is_some() {
-        return Ok(Report { filled: false, keys });
+        let tracked = store.meta("demo_tracked").await?;
+        return Ok(Report { filled: false, keys, tracked });
     }
     let zone = Zone::named("Europe/Moscow").map_err(anyhow::Error::msg)?;
     let actor = Actor::User(None);
@@ -177,9 +194,24 @@ pub async fn load(store: &Store) -> anyhow::Result<Report> {
             distributor: None,
         })
         .await?;
+    store
+        .create_key(NewKey {
+            plain: OFFICE_SEED_KEY.into(),
+            name: "seed 004 example key (demo distributor)".into(),
+            scopes: vec!["office".into()],
+            sites: SiteAccess::Full,
+            allowed_ips: Vec::new(),
+            customer_external_id: None,
+            distributor: Some(DEMO_DISTRIBUTOR.into()),
+        })
+        .await?;
+    let tracked = crate::demo_office::load(store, &zone).await?;
+    if let Some(number) = &tracked {
+        store.meta_init("demo_tracked", number).await?;
+    }
     load_billing(store).await?;
     store.meta_init("demo", "1").await?;
-    Ok(Report { filled: true, keys })
+    Ok(Report { filled: true, keys, tracked })
 }
 
 /// The seed's test shop on `simple-site` (test mode), its token, and a few invoices for demo orders:

@@ -5,5 +5,6 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod demo_catalogue;
+pub mod demo_office;
 pub mod import;
 pub mod keys;

@@ -3,7 +3,9 @@
 
 pub mod billing;
 pub mod crm;
+pub mod office;
 pub mod parts;
+pub mod track;
 
 /// A documented route: what the router serves and what `/openapi.json` describes, in one place.
 #[derive(Debug, Clone, Copy)]

@@ -7,6 +7,7 @@ use crate::billing_support::{
     worker,
 };
 use crate::common::{TestApp, both};
+use crate::office::{Body, call as office_call, office_key};
 use serde_json::{Value, json};
 use torg_domain::catalogue::Availability;
 use torg_store::{CatalogueRow, NewKey};
@@ -77,22 +78,21 @@ both!(golden_path_from_stock_to_signed_webhook, |app: TestApp| async move {
     let receiver = Receiver::start(0).await;
     merchant(&app, Some(&receiver.url)).await;
     let hooks = worker(&app, fast_webhooks(10)).await;
-    // 1. Stock arrives through the store API.
-    app.store
-        .load_catalogue(&[CatalogueRow {
-            article: "OC47".into(),
-            brand: "KNECHT/MAHLE".into(),
-            name: "Фильтр масляный".into(),
-            description: None,
-            warehouse: "nsk".into(),
-            quantity: Availability::Exact(40),
-            price: "152.02".parse().unwrap(),
-            min_qty: 1,
-            period_min: None,
-            period_max: None,
-        }])
-        .await
-        .unwrap();
+    // 1. A distributor uploads a warehouse and its stock through the office face.
+    let office = office_key(&app, "golden-dist").await;
+    let (_, a) = office_call(
+        &app,
+        &office,
+        "warehouses.add",
+        Body::Json,
+        json!({"data": [{"code": "gold", "name": "Склад Голд"}]}),
+    )
+    .await;
+    assert_eq!(a["status"]["code"], "ok", "{a}");
+    let stock = json!({"data": [{"article": "OC47", "brand": "KNECHT/MAHLE", "name": "Фильтр масляный",
+                                  "warehouse": "gold", "quantity": 40, "price": "152.02"}]});
+    let (_, a) = office_call(&app, &office, "remains.add", Body::Json, stock).await;
+    assert_eq!(a["status"]["code"], "ok", "{a}");
     // 2. The buyer searches and orders one signed position.
     let key = buyer(&app).await;
     let rows: Value = app
@@ -182,6 +182,27 @@ both!(golden_path_from_stock_to_signed_webhook, |app: TestApp| async move {
     let profile: Value =
         app.client.get(format!("{}/v1/profile/?api_key={key}", app.base)).send().await.unwrap().json().await.unwrap();
     assert_eq!(profile["balance"], "-152.02");
+    // 9. The distributor ships it with a tracking number, and `/track` shows the order to anyone with
+    // its number: status, invoice, warehouse and tracking number.
+    let (_, a) = office_call(
+        &app,
+        &office,
+        "orders.update",
+        Body::Json,
+        json!({"data": [{"number": number, "status": "send-to-delivery", "track_numbers": ["RA123456789RU"]}]}),
+    )
+    .await;
+    assert_eq!(a["status"]["code"], "ok", "{a}");
+    let tracked: Value =
+        app.client.get(format!("{}/track/{number}", app.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(tracked["id"], json!(crm_id), "{tracked}");
+    assert_eq!(tracked["invoice_number"], inv["id"], "{tracked}");
+    assert_eq!(tracked["status"], "Передан в доставку", "{tracked}");
+    assert_eq!(tracked["track_numbers"], json!(["RA123456789RU"]), "{tracked}");
+    assert!(tracked["warehouses"].to_string().contains("Склад Голд"), "{tracked}");
+    let page =
+        app.client.get(format!("{}/track?number={number}", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(inv["id"].as_str().unwrap()) && page.contains("RA123456789RU"), "{page}");
     hooks.stop().await;
 });
 
