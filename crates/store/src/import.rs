@@ -140,6 +140,20 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Refreshes the planner's statistics of the catalogue tables after a bulk load. PostgreSQL plans
+    /// from statistics, and until autovacuum catches up with a million new rows it takes the tables
+    /// for nearly empty and plans a search as scans of whole warehouses (seconds instead of a
+    /// millisecond). SQLite is left alone: without statistics it already plans every query by its
+    /// indexes, and the CRM lists were tuned that way.
+    pub async fn refresh_catalogue_statistics(&self) -> StoreResult<()> {
+        if self.backend() == Backend::Postgres {
+            sqlx::query("ANALYZE products, offers, stock, crosses, warehouses").execute(&self.writer).await?;
+        }
+        Ok(())
+    }
+}
+
 impl CatalogueImport {
     /// Warehouse codes this import created, in order.
     pub fn created_warehouses(&self) -> &[String] {

@@ -112,6 +112,7 @@ async fn catalogue(database: &str, path: &Path) -> anyhow::Result<()> {
     if !import.created_warehouses().is_empty() {
         println!("new warehouses: {}", import.created_warehouses().join(", "));
     }
+    store.refresh_catalogue_statistics().await?;
     store.close().await;
     Ok(())
 }
@@ -134,6 +135,7 @@ async fn crosses(database: &str, path: &Path) -> anyhow::Result<()> {
     progress.finish_and_clear();
     outcome.print(loaded);
     println!("new cross-reference entries: {added} (a pair is stored both ways)");
+    store.refresh_catalogue_statistics().await?;
     store.close().await;
     Ok(())
 }
