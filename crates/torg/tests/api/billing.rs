@@ -9,8 +9,7 @@ use crate::billing_support::{
 use crate::common::{TestApp, both};
 use crate::office::{Body, call as office_call, office_key};
 use serde_json::{Value, json};
-use torg_domain::catalogue::Availability;
-use torg_store::{CatalogueRow, NewKey};
+use torg_store::NewKey;
 
 both!(seed_auth_check_against_the_demo, |app: TestApp| async move {
     torg::demo::load(&app.store).await.expect("demo");
