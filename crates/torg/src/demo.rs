@@ -209,16 +209,18 @@ pub async fn load(store: &Store) -> anyhow::Result<Report> {
     if let Some(number) = &tracked {
         store.meta_init("demo_tracked", number).await?;
     }
-    load_billing(store).await?;
+    load_billing(store, tracked.as_deref()).await?;
     store.meta_init("demo", "1").await?;
     Ok(Report { filled: true, keys, tracked })
 }
 
 /// The seed's test shop on `simple-site` (test mode), its token, and a few invoices for demo orders:
 /// one paid, two waiting on their payment pages.
-async fn load_billing(store: &Store) -> anyhow::Result<()> {
+/// Billing settings of the demo sites, the seed's test token, and invoices: three for CRM demo orders
+/// (one paid) and a paid one for the tracked order, so `/track` shows an invoice number.
+async fn load_billing(store: &Store, tracked: Option<&str>) -> anyhow::Result<()> {
     let patch = torg_store::BillingSettingsPatch { test_mode: Some(true), ..Default::default() };
-    let settings = store.set_billing_settings("simple-site", &patch, BILLING_SEED_MERCHANT).await?;
+    store.set_billing_settings("simple-site", &patch, BILLING_SEED_MERCHANT).await?;
     store.set_billing_settings("default", &patch, &crate::billing::random_uuid()).await?;
     let key = store
         .create_key(NewKey {
@@ -234,13 +236,18 @@ async fn load_billing(store: &Store) -> anyhow::Result<()> {
     store.meta_init(&format!("billing_user:{}", key.id), BILLING_SEED_USER).await?;
     let zone = Zone::named("Europe/Moscow").map_err(anyhow::Error::msg)?;
     let week = torg_domain::time::now() + 7 * 86_400;
-    for (i, ext) in ["demo-o1", "demo-o3", "demo-o5"].iter().enumerate() {
-        let lookup = torg_store::OrderLookup::ExternalId { site: "simple-site".into(), external_id: (*ext).into() };
-        let Some(order) = store.get_order(&lookup).await? else { continue };
+    let mut lookups: Vec<torg_store::OrderLookup> = ["demo-o1", "demo-o3", "demo-o5"]
+        .iter()
+        .map(|ext| torg_store::OrderLookup::ExternalId { site: "simple-site".into(), external_id: (*ext).into() })
+        .collect();
+    lookups.extend(tracked.map(|n| torg_store::OrderLookup::Number(n.to_string())));
+    for (i, lookup) in lookups.iter().enumerate() {
+        let Some(order) = store.get_order(lookup).await? else { continue };
+        let Some(settings) = store.billing_settings(&order.site).await? else { continue };
         let inv = torg_http::faces::billing::issue_for_order(store, &settings, &order, week)
             .await
             .map_err(anyhow::Error::msg)?;
-        if i == 1 {
+        if i == 1 || i == 3 {
             store
                 .set_invoice_status(&inv.id, torg_domain::invoice::InvoiceStatus::Completed, false, Actor::Code, &zone)
                 .await?;
