@@ -40,12 +40,27 @@ impl Default for WebhookConfig {
     }
 }
 
+/// An error with its causes (reqwest's own message hides them: refused, timed out, certificate…).
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Runs until `shutdown` turns true.
 pub async fn run(state: AppState, config: WebhookConfig, mut shutdown: watch::Receiver<bool>) {
+    // reqwest's TLS is built without a crypto provider of its own; ring is the process-wide one. An
+    // error means another part of the process installed one first, which serves as well.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = match reqwest::Client::builder().timeout(config.timeout).build() {
         Ok(c) => c,
         Err(e) => {
@@ -124,7 +139,7 @@ async fn attempt(state: &AppState, client: &reqwest::Client, e: &OutboxEvent) ->
     }
     let resp = match req.body(body).send().await {
         Ok(r) => r,
-        Err(err) => return Outcome::Retry(format!("POST {url}: {err}")),
+        Err(err) => return Outcome::Retry(format!("POST {url}: {}", error_chain(&err))),
     };
     let code = resp.status();
     let text = resp.text().await.unwrap_or_default();
@@ -162,5 +177,28 @@ async fn deliver(state: &AppState, client: &reqwest::Client, config: &WebhookCon
     };
     if let Err(err) = result {
         tracing::warn!(error = %err, event = e.id, "cannot settle an outbox event");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::AsyncReadExt;
+
+    /// An `https://` receiver is spoken to in TLS: the first bytes on the wire are a TLS handshake
+    /// record (0x16), where a client without TLS would send a plain `POST`.
+    #[tokio::test]
+    async fn https_receivers_get_tls() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.expect("accept");
+            let mut first = [0u8; 1];
+            socket.read_exact(&mut first).await.expect("read");
+            first[0]
+        });
+        let client = reqwest::Client::builder().build().expect("client");
+        let err = client.post(format!("https://127.0.0.1:{port}/hook")).send().await.expect_err("no TLS server");
+        assert_eq!(server.await.expect("server"), 0x16, "{}", super::error_chain(&err));
     }
 }
