@@ -746,19 +746,11 @@ impl Store {
         Ok(out)
     }
 
-    /// Whether order `id` ships from one of the distributor's warehouses.
-    pub async fn distributor_ships_order(&self, distributor: &str, id: i64) -> StoreResult<bool> {
-        let mut q = Sql::new("SELECT o.id FROM orders o WHERE ");
-        shipped_from(&mut q, distributor);
-        q.push(" AND o.id = ").bind(Arg::Int(id));
-        let found: Option<(i64,)> = q.query_as().fetch_optional(self.reader()).await?;
-        Ok(found.is_some())
-    }
-
     /// `orders.update`: sets the status and/or the tracking numbers of an order the distributor ships,
     /// through the same edit the CRM face makes (so it keeps one truth, `delivery.data.trackNumber`,
     /// and writes a history record attributed to `actor`). `None` when the order is not the
-    /// distributor's.
+    /// distributor's. The ownership check and the edit share one transaction, with the order's row
+    /// locked first, so a CRM edit moving the order to another warehouse cannot slip in between.
     pub async fn update_distributor_order(
         &self,
         distributor: &str,
@@ -768,10 +760,13 @@ impl Store {
         actor: Actor,
         zone: &Zone,
     ) -> StoreResult<Option<Order>> {
-        let Some(order) = self.get_order(lookup).await? else { return Ok(None) };
-        if !self.distributor_ships_order(distributor, order.id).await? {
+        let now = torg_domain::time::now();
+        let mut tx = self.begin().await?;
+        let Some(id) = self.order_id_in(&mut tx, lookup).await? else { return Ok(None) };
+        if !self.ships_order_in(&mut tx, distributor, id).await? {
             return Ok(None);
         }
+        let Some(order) = self.load_orders(&mut tx, &[id]).await?.pop() else { return Ok(None) };
         let mut doc = Map::new();
         if let Some(s) = status {
             doc.insert("status".into(), json!(s));
@@ -785,11 +780,28 @@ impl Store {
             return Ok(Some(order));
         }
         let sites: Vec<String> = vec![order.site.clone()];
-        match self.edit_order(&OrderLookup::Id(order.id), &doc, actor, &sites, zone).await {
-            Ok(o) => Ok(Some(o)),
+        match self.edit_order_in(&mut tx, &OrderLookup::Id(id), &doc, actor, &sites, zone, now).await {
+            Ok(o) => {
+                tx.commit().await?;
+                Ok(Some(o))
+            }
             Err(crate::StoreError::Domain(DomainError::NotFound(_))) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// Whether order `id` ships from one of the distributor's warehouses, inside a write. On
+    /// PostgreSQL the order's row is locked first and the check then reads afresh, so what it sees
+    /// stays true until the write commits (SQLite's single writer already serialises this).
+    async fn ships_order_in(&self, tx: &mut Tx, distributor: &str, id: i64) -> StoreResult<bool> {
+        if self.backend() == crate::Backend::Postgres {
+            sqlx::query("SELECT id FROM orders WHERE id = $1 FOR UPDATE").bind(id).fetch_optional(&mut **tx).await?;
+        }
+        let mut q = Sql::new("SELECT o.id FROM orders o WHERE ");
+        shipped_from(&mut q, distributor);
+        q.push(" AND o.id = ").bind(Arg::Int(id));
+        let found: Option<(i64,)> = q.query_as().fetch_optional(&mut **tx).await?;
+        Ok(found.is_some())
     }
 
     /// The public status of order `number` (case and surrounding spaces ignored).
