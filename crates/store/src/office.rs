@@ -265,6 +265,17 @@ fn norm_list(values: &[String], f: fn(&str) -> String) -> Vec<Arg> {
     values.iter().map(|v| Arg::Text(f(v))).collect()
 }
 
+fn texts(values: &[String]) -> Vec<Arg> {
+    values.iter().cloned().map(Arg::Text).collect()
+}
+
+/// ` AND column IN (values)`, unless `values` is empty: an empty filter list does not filter.
+fn any_of(q: &mut Sql, column: &str, values: Vec<Arg>) {
+    if !values.is_empty() {
+        q.push(" AND ").push(column).push(" IN ").bind_list(values);
+    }
+}
+
 fn page(q: &mut Sql, limit: u32, offset: u64) {
     q.push(" LIMIT ")
         .bind(Arg::Int(i64::from(limit.max(1))))
@@ -423,18 +434,10 @@ impl Store {
     pub async fn distributor_remains(&self, distributor: &str, f: &CatalogueFilter) -> StoreResult<Vec<Remain>> {
         let mut q = Sql::new(REMAIN_COLUMNS);
         q.push(" WHERE w.distributor = ").bind(Arg::Text(distributor.into())).push(" AND w.active = 1");
-        if !f.articles.is_empty() {
-            q.push(" AND p.article_norm IN ").bind_list(norm_list(&f.articles, normalize_number));
-        }
-        if !f.brands.is_empty() {
-            q.push(" AND p.brand_norm IN ").bind_list(norm_list(&f.brands, normalize_brand));
-        }
-        if !f.warehouses.is_empty() {
-            q.push(" AND w.code IN ").bind_list(f.warehouses.iter().cloned().map(Arg::Text));
-        }
-        if !f.names.is_empty() {
-            q.push(" AND p.name IN ").bind_list(f.names.iter().cloned().map(Arg::Text));
-        }
+        any_of(&mut q, "p.article_norm", norm_list(&f.articles, normalize_number));
+        any_of(&mut q, "p.brand_norm", norm_list(&f.brands, normalize_brand));
+        any_of(&mut q, "w.code", texts(&f.warehouses));
+        any_of(&mut q, "p.name", texts(&f.names));
         q.push(" ORDER BY w.code, p.brand_norm, p.article_norm");
         page(&mut q, f.limit, f.offset);
         let rows = q.query().fetch_all(self.reader()).await?;
@@ -572,21 +575,11 @@ impl Store {
     /// Catalogue products, by id.
     pub async fn office_products(&self, f: &CatalogueFilter) -> StoreResult<Vec<OfficeProduct>> {
         let mut q = Sql::new("SELECT id, article, brand, name, description FROM products WHERE active = 1");
-        if !f.ids.is_empty() {
-            q.push(" AND id IN ").bind_list(f.ids.iter().copied().map(Arg::Int));
-        }
-        if !f.articles.is_empty() {
-            q.push(" AND article_norm IN ").bind_list(norm_list(&f.articles, normalize_number));
-        }
-        if !f.brands.is_empty() {
-            q.push(" AND brand_norm IN ").bind_list(norm_list(&f.brands, normalize_brand));
-        }
-        if !f.names.is_empty() {
-            q.push(" AND name IN ").bind_list(f.names.iter().cloned().map(Arg::Text));
-        }
-        if !f.descriptions.is_empty() {
-            q.push(" AND description IN ").bind_list(f.descriptions.iter().cloned().map(Arg::Text));
-        }
+        any_of(&mut q, "id", f.ids.iter().copied().map(Arg::Int).collect());
+        any_of(&mut q, "article_norm", norm_list(&f.articles, normalize_number));
+        any_of(&mut q, "brand_norm", norm_list(&f.brands, normalize_brand));
+        any_of(&mut q, "name", texts(&f.names));
+        any_of(&mut q, "description", texts(&f.descriptions));
         q.push(" ORDER BY id");
         page(&mut q, f.limit, f.offset);
         let rows: Vec<ProductRow> = q.query_as().fetch_all(self.reader()).await?;
@@ -657,18 +650,10 @@ impl Store {
              LEFT JOIN products b ON b.article_norm = c.cross_norm AND b.brand_norm = c.cross_brand_norm
              WHERE 1 = 1",
         );
-        if !f.articles.is_empty() {
-            q.push(" AND c.article_norm IN ").bind_list(norm_list(&f.articles, normalize_number));
-        }
-        if !f.brands.is_empty() {
-            q.push(" AND c.brand_norm IN ").bind_list(norm_list(&f.brands, normalize_brand));
-        }
-        if !f.cross_articles.is_empty() {
-            q.push(" AND c.cross_norm IN ").bind_list(norm_list(&f.cross_articles, normalize_number));
-        }
-        if !f.cross_brands.is_empty() {
-            q.push(" AND c.cross_brand_norm IN ").bind_list(norm_list(&f.cross_brands, normalize_brand));
-        }
+        any_of(&mut q, "c.article_norm", norm_list(&f.articles, normalize_number));
+        any_of(&mut q, "c.brand_norm", norm_list(&f.brands, normalize_brand));
+        any_of(&mut q, "c.cross_norm", norm_list(&f.cross_articles, normalize_number));
+        any_of(&mut q, "c.cross_brand_norm", norm_list(&f.cross_brands, normalize_brand));
         q.push(" ORDER BY c.article_norm, c.brand_norm, c.cross_norm, c.cross_brand_norm");
         page(&mut q, f.limit, f.offset);
         let rows: Vec<(String, String, String, String)> = q.query_as().fetch_all(self.reader()).await?;
@@ -718,20 +703,14 @@ impl Store {
     pub async fn distributor_orders(&self, distributor: &str, f: &OfficeOrderFilter) -> StoreResult<Vec<Order>> {
         let mut q = Sql::new("SELECT o.id FROM orders o WHERE ");
         shipped_from(&mut q, distributor);
-        if !f.ids.is_empty() {
-            q.push(" AND o.id IN ").bind_list(f.ids.iter().copied().map(Arg::Int));
-        }
-        if !f.numbers.is_empty() {
-            q.push(" AND o.number IN ").bind_list(f.numbers.iter().cloned().map(Arg::Text));
-        }
-        if !f.statuses.is_empty() {
-            q.push(" AND o.status IN ").bind_list(f.statuses.iter().cloned().map(Arg::Text));
-        }
+        any_of(&mut q, "o.id", f.ids.iter().copied().map(Arg::Int).collect());
+        any_of(&mut q, "o.number", texts(&f.numbers));
+        any_of(&mut q, "o.status", texts(&f.statuses));
         if !f.warehouses.is_empty() {
             q.push(" AND (o.shipment_store IN ")
-                .bind_list(f.warehouses.iter().cloned().map(Arg::Text))
+                .bind_list(texts(&f.warehouses))
                 .push(" OR o.id IN (SELECT i.order_id FROM order_items i WHERE i.warehouse IN ")
-                .bind_list(f.warehouses.iter().cloned().map(Arg::Text))
+                .bind_list(texts(&f.warehouses))
                 .push("))");
         }
         q.push(" ORDER BY o.id DESC");
