@@ -152,23 +152,7 @@ fn codes(answer: &Value, resource: &str) -> Vec<String> {
 
 /// A parts-face buyer key (customer on the default site).
 async fn buyer(app: &TestApp, external_id: &str) -> String {
-    let c = json!({"externalId": external_id, "firstName": "Олег"});
-    let (s, b) = app.post("/api/v5/customers/create", &[("customer", &c.to_string()), ("site", "default")]).await;
-    assert_eq!(s, 201, "{b}");
-    let plain = format!("parts-{external_id}");
-    app.store
-        .create_key(NewKey {
-            plain: plain.clone(),
-            name: plain.clone(),
-            scopes: vec!["parts".into()],
-            sites: SiteAccess::Full,
-            allowed_ips: Vec::new(),
-            customer_external_id: Some(external_id.into()),
-            distributor: None,
-        })
-        .await
-        .unwrap();
-    plain
+    app.buyer(json!({"externalId": external_id, "firstName": "Олег"})).await
 }
 
 async fn search(app: &TestApp, key: &str, q: &str) -> Vec<Value> {
