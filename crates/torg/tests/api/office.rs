@@ -675,6 +675,49 @@ both!(orders_status_and_tracks_are_the_crm_ones, |app: TestApp| async move {
     assert_eq!(a["orders"][0]["track_numbers"], json!(["CRM9"]));
 });
 
+/// `orders.update` checks that the order is the distributor's in the transaction that edits it: a
+/// write moving the order to another distributor's warehouse, committed while the update waits for it,
+/// is seen (the order is no longer this distributor's) and not overwritten. PostgreSQL only: SQLite's
+/// single writer never lets the two interleave.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_update_sees_a_warehouse_move_committed_while_it_waits() {
+    let app = crate::common::spawn(crate::common::Backend::Postgres).await;
+    let key = office_key(&app, "dist-r").await;
+    call(&app, &key, "warehouses.add", Body::Json, json!({"data": [{"code": "r1"}]})).await;
+    let other = office_key(&app, "dist-s").await;
+    call(&app, &other, "warehouses.add", Body::Json, json!({"data": [{"code": "s1"}]})).await;
+    let id = shipped_order(&app, "r1", "9001A").await;
+    // Another writer moves the order to s1, says so once its row is locked, and commits two seconds on.
+    let dir = tempfile::tempdir().unwrap();
+    let locked = dir.path().join("locked");
+    let script = format!(
+        "BEGIN;\nUPDATE orders SET shipment_store = 's1' WHERE id = {id};\n\\! touch '{}'\nSELECT pg_sleep(2);\nCOMMIT;\n",
+        locked.display()
+    );
+    let mut psql = std::process::Command::new("psql")
+        .args([app.database_url.as_str(), "-q", "-X", "-v", "ON_ERROR_STOP=1", "-f", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("psql");
+    std::io::Write::write_all(&mut psql.stdin.take().unwrap(), script.as_bytes()).unwrap();
+    for _ in 0..200 {
+        if locked.exists() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(locked.exists(), "the other writer never locked the order");
+    let (_, a) =
+        call(&app, &key, "orders.update", Body::Json, json!({"data": [{"id": id, "status": "assembling"}]})).await;
+    assert!(psql.wait().unwrap().success());
+    assert_eq!(status(&a).1, [format!("Заказ `{id}` не найден!")], "{a}");
+    let order = app.store.get_order(&torg_store::OrderLookup::Id(id)).await.unwrap().unwrap();
+    assert_eq!(order.status, "new");
+    let (_, a) = call(&app, &other, "orders.get", Body::Json, json!({"filter": {"id": id}})).await;
+    assert_eq!(a["orders"][0]["id"], id, "{a}");
+}
+
 both!(distributors_are_isolated, |app: TestApp| async move {
     let a_key = office_key(&app, "dist-one").await;
     let b_key = office_key(&app, "dist-two").await;
