@@ -416,14 +416,7 @@ impl Store {
             };
             let row = warehouse_in(&mut tx, id).await?;
             sqlx::query("UPDATE warehouses SET active = 0 WHERE id = $1").bind(id).execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM stock WHERE warehouse_id = $1 AND reserved = 0")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("UPDATE stock SET available = 0, reported = NULL WHERE warehouse_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            take_off_sale_in(&mut tx, id, None).await?;
             out.push(RowOutcome::Written(row));
         }
         tx.commit().await?;
@@ -556,16 +549,7 @@ impl Store {
                 }
                 Err(e) => return Err(e),
             };
-            sqlx::query("DELETE FROM stock WHERE offer_id = $1 AND warehouse_id = $2 AND reserved = 0")
-                .bind(offer)
-                .bind(warehouse)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("UPDATE stock SET available = 0, reported = NULL WHERE offer_id = $1 AND warehouse_id = $2")
-                .bind(offer)
-                .bind(warehouse)
-                .execute(&mut *tx)
-                .await?;
+            take_off_sale_in(&mut tx, warehouse, Some(offer)).await?;
             out.push(RowOutcome::Written(row));
         }
         tx.commit().await?;
@@ -835,6 +819,23 @@ pub(crate) async fn ensure_distributor_in(tx: &mut Tx, code: &str) -> StoreResul
         .bind(torg_domain::time::now())
         .execute(&mut **tx)
         .await?;
+    Ok(())
+}
+
+/// Takes the stock at `warehouse` (of one offer, or all) off sale: rows nothing reserves go, and
+/// reserved ones keep their reservations with nothing more to sell.
+async fn take_off_sale_in(tx: &mut Tx, warehouse: i64, offer: Option<i64>) -> StoreResult<()> {
+    for statement in [
+        "DELETE FROM stock WHERE reserved = 0 AND warehouse_id = ",
+        "UPDATE stock SET available = 0, reported = NULL WHERE warehouse_id = ",
+    ] {
+        let mut q = Sql::new(statement);
+        q.bind(Arg::Int(warehouse));
+        if let Some(offer) = offer {
+            q.push(" AND offer_id = ").bind(Arg::Int(offer));
+        }
+        q.query().execute(&mut **tx).await?;
+    }
     Ok(())
 }
 

@@ -675,6 +675,46 @@ both!(orders_status_and_tracks_are_the_crm_ones, |app: TestApp| async move {
     assert_eq!(a["orders"][0]["track_numbers"], json!(["CRM9"]));
 });
 
+both!(taking_stock_off_sale_keeps_what_orders_hold, |app: TestApp| async move {
+    let key = office_key(&app, "dist-h").await;
+    let buyer_key = buyer(&app, "b-h").await;
+    call(&app, &key, "warehouses.add", Body::Json, json!({"data": [{"code": "h1"}, {"code": "h2"}]})).await;
+    let rows = json!({"data": [
+        {"article": "HOLD-1", "brand": "Acme", "warehouse": "h1", "quantity": 5, "price": 10},
+        {"article": "FREE-1", "brand": "Acme", "warehouse": "h1", "quantity": 5, "price": 10},
+        {"article": "HOLD-1", "brand": "Acme", "warehouse": "h2", "quantity": 4, "price": 10},
+    ]});
+    ok(&call(&app, &key, "remains.add", Body::Json, rows).await.1);
+    // The buyer orders 2 of HOLD-1 at h1: they are reserved there.
+    let found = search(&app, &buyer_key, "HOLD1").await;
+    let mut row = found.iter().find(|r| r["source"] == "h1").cloned().unwrap_or_else(|| panic!("{found:?}"));
+    row["order_qty"] = json!(2);
+    let r = app.client.post(format!("{}/v1/order/?api_key={buyer_key}", app.base)).json(&row).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let held = |a: &Value, article: &str, warehouse: &str| {
+        a["remains"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["article"] == article && r["warehouse"] == warehouse)
+            .cloned()
+    };
+    // Off sale at h1: the unreserved part goes, the reserved one stays with nothing more to sell.
+    let gone = json!({"data": [{"article": "HOLD-1", "brand": "Acme", "warehouse": "h1"},
+                               {"article": "FREE-1", "brand": "Acme", "warehouse": "h1"}]});
+    ok(&call(&app, &key, "remains.delete", Body::Json, gone).await.1);
+    let (_, a) = call(&app, &key, "remains.list", Body::Json, json!({})).await;
+    assert!(held(&a, "FREE-1", "h1").is_none(), "{a}");
+    let kept = held(&a, "HOLD-1", "h1").unwrap_or_else(|| panic!("{a}"));
+    assert_eq!((kept["quantity"].as_str(), kept["reserved"].as_i64()), (Some("0"), Some(2)), "{a}");
+    assert_eq!(held(&a, "HOLD-1", "h2").unwrap()["quantity"], "4");
+    let sources: Vec<Value> = search(&app, &buyer_key, "HOLD1").await.iter().map(|r| r["source"].clone()).collect();
+    assert_eq!(sources, [json!("h2")]);
+    // Closing h2 takes its stock off sale the same way.
+    ok(&call(&app, &key, "warehouses.delete", Body::Json, json!({"data": [{"code": "h2"}]})).await.1);
+    assert!(search(&app, &buyer_key, "HOLD1").await.is_empty());
+});
+
 /// `orders.update` checks that the order is the distributor's in the transaction that edits it: a
 /// write moving the order to another distributor's warehouse, committed while the update waits for it,
 /// is seen (the order is no longer this distributor's) and not overwritten. PostgreSQL only: SQLite's
