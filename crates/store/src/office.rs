@@ -265,6 +265,17 @@ fn norm_list(values: &[String], f: fn(&str) -> String) -> Vec<Arg> {
     values.iter().map(|v| Arg::Text(f(v))).collect()
 }
 
+fn texts(values: &[String]) -> Vec<Arg> {
+    values.iter().cloned().map(Arg::Text).collect()
+}
+
+/// ` AND column IN (values)`, unless `values` is empty: an empty filter list does not filter.
+fn any_of(q: &mut Sql, column: &str, values: Vec<Arg>) {
+    if !values.is_empty() {
+        q.push(" AND ").push(column).push(" IN ").bind_list(values);
+    }
+}
+
 fn page(q: &mut Sql, limit: u32, offset: u64) {
     q.push(" LIMIT ")
         .bind(Arg::Int(i64::from(limit.max(1))))
@@ -405,14 +416,7 @@ impl Store {
             };
             let row = warehouse_in(&mut tx, id).await?;
             sqlx::query("UPDATE warehouses SET active = 0 WHERE id = $1").bind(id).execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM stock WHERE warehouse_id = $1 AND reserved = 0")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("UPDATE stock SET available = 0, reported = NULL WHERE warehouse_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            take_off_sale_in(&mut tx, id, None).await?;
             out.push(RowOutcome::Written(row));
         }
         tx.commit().await?;
@@ -423,18 +427,10 @@ impl Store {
     pub async fn distributor_remains(&self, distributor: &str, f: &CatalogueFilter) -> StoreResult<Vec<Remain>> {
         let mut q = Sql::new(REMAIN_COLUMNS);
         q.push(" WHERE w.distributor = ").bind(Arg::Text(distributor.into())).push(" AND w.active = 1");
-        if !f.articles.is_empty() {
-            q.push(" AND p.article_norm IN ").bind_list(norm_list(&f.articles, normalize_number));
-        }
-        if !f.brands.is_empty() {
-            q.push(" AND p.brand_norm IN ").bind_list(norm_list(&f.brands, normalize_brand));
-        }
-        if !f.warehouses.is_empty() {
-            q.push(" AND w.code IN ").bind_list(f.warehouses.iter().cloned().map(Arg::Text));
-        }
-        if !f.names.is_empty() {
-            q.push(" AND p.name IN ").bind_list(f.names.iter().cloned().map(Arg::Text));
-        }
+        any_of(&mut q, "p.article_norm", norm_list(&f.articles, normalize_number));
+        any_of(&mut q, "p.brand_norm", norm_list(&f.brands, normalize_brand));
+        any_of(&mut q, "w.code", texts(&f.warehouses));
+        any_of(&mut q, "p.name", texts(&f.names));
         q.push(" ORDER BY w.code, p.brand_norm, p.article_norm");
         page(&mut q, f.limit, f.offset);
         let rows = q.query().fetch_all(self.reader()).await?;
@@ -553,16 +549,7 @@ impl Store {
                 }
                 Err(e) => return Err(e),
             };
-            sqlx::query("DELETE FROM stock WHERE offer_id = $1 AND warehouse_id = $2 AND reserved = 0")
-                .bind(offer)
-                .bind(warehouse)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("UPDATE stock SET available = 0, reported = NULL WHERE offer_id = $1 AND warehouse_id = $2")
-                .bind(offer)
-                .bind(warehouse)
-                .execute(&mut *tx)
-                .await?;
+            take_off_sale_in(&mut tx, warehouse, Some(offer)).await?;
             out.push(RowOutcome::Written(row));
         }
         tx.commit().await?;
@@ -572,21 +559,11 @@ impl Store {
     /// Catalogue products, by id.
     pub async fn office_products(&self, f: &CatalogueFilter) -> StoreResult<Vec<OfficeProduct>> {
         let mut q = Sql::new("SELECT id, article, brand, name, description FROM products WHERE active = 1");
-        if !f.ids.is_empty() {
-            q.push(" AND id IN ").bind_list(f.ids.iter().copied().map(Arg::Int));
-        }
-        if !f.articles.is_empty() {
-            q.push(" AND article_norm IN ").bind_list(norm_list(&f.articles, normalize_number));
-        }
-        if !f.brands.is_empty() {
-            q.push(" AND brand_norm IN ").bind_list(norm_list(&f.brands, normalize_brand));
-        }
-        if !f.names.is_empty() {
-            q.push(" AND name IN ").bind_list(f.names.iter().cloned().map(Arg::Text));
-        }
-        if !f.descriptions.is_empty() {
-            q.push(" AND description IN ").bind_list(f.descriptions.iter().cloned().map(Arg::Text));
-        }
+        any_of(&mut q, "id", f.ids.iter().copied().map(Arg::Int).collect());
+        any_of(&mut q, "article_norm", norm_list(&f.articles, normalize_number));
+        any_of(&mut q, "brand_norm", norm_list(&f.brands, normalize_brand));
+        any_of(&mut q, "name", texts(&f.names));
+        any_of(&mut q, "description", texts(&f.descriptions));
         q.push(" ORDER BY id");
         page(&mut q, f.limit, f.offset);
         let rows: Vec<ProductRow> = q.query_as().fetch_all(self.reader()).await?;
@@ -657,18 +634,10 @@ impl Store {
              LEFT JOIN products b ON b.article_norm = c.cross_norm AND b.brand_norm = c.cross_brand_norm
              WHERE 1 = 1",
         );
-        if !f.articles.is_empty() {
-            q.push(" AND c.article_norm IN ").bind_list(norm_list(&f.articles, normalize_number));
-        }
-        if !f.brands.is_empty() {
-            q.push(" AND c.brand_norm IN ").bind_list(norm_list(&f.brands, normalize_brand));
-        }
-        if !f.cross_articles.is_empty() {
-            q.push(" AND c.cross_norm IN ").bind_list(norm_list(&f.cross_articles, normalize_number));
-        }
-        if !f.cross_brands.is_empty() {
-            q.push(" AND c.cross_brand_norm IN ").bind_list(norm_list(&f.cross_brands, normalize_brand));
-        }
+        any_of(&mut q, "c.article_norm", norm_list(&f.articles, normalize_number));
+        any_of(&mut q, "c.brand_norm", norm_list(&f.brands, normalize_brand));
+        any_of(&mut q, "c.cross_norm", norm_list(&f.cross_articles, normalize_number));
+        any_of(&mut q, "c.cross_brand_norm", norm_list(&f.cross_brands, normalize_brand));
         q.push(" ORDER BY c.article_norm, c.brand_norm, c.cross_norm, c.cross_brand_norm");
         page(&mut q, f.limit, f.offset);
         let rows: Vec<(String, String, String, String)> = q.query_as().fetch_all(self.reader()).await?;
@@ -718,20 +687,14 @@ impl Store {
     pub async fn distributor_orders(&self, distributor: &str, f: &OfficeOrderFilter) -> StoreResult<Vec<Order>> {
         let mut q = Sql::new("SELECT o.id FROM orders o WHERE ");
         shipped_from(&mut q, distributor);
-        if !f.ids.is_empty() {
-            q.push(" AND o.id IN ").bind_list(f.ids.iter().copied().map(Arg::Int));
-        }
-        if !f.numbers.is_empty() {
-            q.push(" AND o.number IN ").bind_list(f.numbers.iter().cloned().map(Arg::Text));
-        }
-        if !f.statuses.is_empty() {
-            q.push(" AND o.status IN ").bind_list(f.statuses.iter().cloned().map(Arg::Text));
-        }
+        any_of(&mut q, "o.id", f.ids.iter().copied().map(Arg::Int).collect());
+        any_of(&mut q, "o.number", texts(&f.numbers));
+        any_of(&mut q, "o.status", texts(&f.statuses));
         if !f.warehouses.is_empty() {
             q.push(" AND (o.shipment_store IN ")
-                .bind_list(f.warehouses.iter().cloned().map(Arg::Text))
+                .bind_list(texts(&f.warehouses))
                 .push(" OR o.id IN (SELECT i.order_id FROM order_items i WHERE i.warehouse IN ")
-                .bind_list(f.warehouses.iter().cloned().map(Arg::Text))
+                .bind_list(texts(&f.warehouses))
                 .push("))");
         }
         q.push(" ORDER BY o.id DESC");
@@ -746,19 +709,11 @@ impl Store {
         Ok(out)
     }
 
-    /// Whether order `id` ships from one of the distributor's warehouses.
-    pub async fn distributor_ships_order(&self, distributor: &str, id: i64) -> StoreResult<bool> {
-        let mut q = Sql::new("SELECT o.id FROM orders o WHERE ");
-        shipped_from(&mut q, distributor);
-        q.push(" AND o.id = ").bind(Arg::Int(id));
-        let found: Option<(i64,)> = q.query_as().fetch_optional(self.reader()).await?;
-        Ok(found.is_some())
-    }
-
     /// `orders.update`: sets the status and/or the tracking numbers of an order the distributor ships,
     /// through the same edit the CRM face makes (so it keeps one truth, `delivery.data.trackNumber`,
     /// and writes a history record attributed to `actor`). `None` when the order is not the
-    /// distributor's.
+    /// distributor's. The ownership check and the edit share one transaction, with the order's row
+    /// locked first, so a CRM edit moving the order to another warehouse cannot slip in between.
     pub async fn update_distributor_order(
         &self,
         distributor: &str,
@@ -768,10 +723,13 @@ impl Store {
         actor: Actor,
         zone: &Zone,
     ) -> StoreResult<Option<Order>> {
-        let Some(order) = self.get_order(lookup).await? else { return Ok(None) };
-        if !self.distributor_ships_order(distributor, order.id).await? {
+        let now = torg_domain::time::now();
+        let mut tx = self.begin().await?;
+        let Some(id) = self.order_id_in(&mut tx, lookup).await? else { return Ok(None) };
+        if !self.ships_order_in(&mut tx, distributor, id).await? {
             return Ok(None);
         }
+        let Some(order) = self.load_orders(&mut tx, &[id]).await?.pop() else { return Ok(None) };
         let mut doc = Map::new();
         if let Some(s) = status {
             doc.insert("status".into(), json!(s));
@@ -785,11 +743,28 @@ impl Store {
             return Ok(Some(order));
         }
         let sites: Vec<String> = vec![order.site.clone()];
-        match self.edit_order(&OrderLookup::Id(order.id), &doc, actor, &sites, zone).await {
-            Ok(o) => Ok(Some(o)),
+        match self.edit_order_in(&mut tx, &OrderLookup::Id(id), &doc, actor, &sites, zone, now).await {
+            Ok(o) => {
+                tx.commit().await?;
+                Ok(Some(o))
+            }
             Err(crate::StoreError::Domain(DomainError::NotFound(_))) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// Whether order `id` ships from one of the distributor's warehouses, inside a write. On
+    /// PostgreSQL the order's row is locked first and the check then reads afresh, so what it sees
+    /// stays true until the write commits (SQLite's single writer already serialises this).
+    async fn ships_order_in(&self, tx: &mut Tx, distributor: &str, id: i64) -> StoreResult<bool> {
+        if self.backend() == crate::Backend::Postgres {
+            sqlx::query("SELECT id FROM orders WHERE id = $1 FOR UPDATE").bind(id).fetch_optional(&mut **tx).await?;
+        }
+        let mut q = Sql::new("SELECT o.id FROM orders o WHERE ");
+        shipped_from(&mut q, distributor);
+        q.push(" AND o.id = ").bind(Arg::Int(id));
+        let found: Option<(i64,)> = q.query_as().fetch_optional(&mut **tx).await?;
+        Ok(found.is_some())
     }
 
     /// The public status of order `number` (case and surrounding spaces ignored).
@@ -844,6 +819,23 @@ pub(crate) async fn ensure_distributor_in(tx: &mut Tx, code: &str) -> StoreResul
         .bind(torg_domain::time::now())
         .execute(&mut **tx)
         .await?;
+    Ok(())
+}
+
+/// Takes the stock at `warehouse` (of one offer, or all) off sale: rows nothing reserves go, and
+/// reserved ones keep their reservations with nothing more to sell.
+async fn take_off_sale_in(tx: &mut Tx, warehouse: i64, offer: Option<i64>) -> StoreResult<()> {
+    for statement in [
+        "DELETE FROM stock WHERE reserved = 0 AND warehouse_id = ",
+        "UPDATE stock SET available = 0, reported = NULL WHERE warehouse_id = ",
+    ] {
+        let mut q = Sql::new(statement);
+        q.bind(Arg::Int(warehouse));
+        if let Some(offer) = offer {
+            q.push(" AND offer_id = ").bind(Arg::Int(offer));
+        }
+        q.query().execute(&mut **tx).await?;
+    }
     Ok(())
 }
 

@@ -12,7 +12,7 @@ use sqlx::Row;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use torg_domain::customer::{Customer, Phone};
-use torg_domain::history::{Actor, HistoryRecord, diff_orders};
+use torg_domain::history::{Actor, Change, HistoryRecord, diff_orders};
 use torg_domain::money::{from_units, to_units};
 use torg_domain::order::{
     CustomerRef, ItemInput, OfferRef, OfferSnapshot, Order, OrderInput, OrderItem, default_number, item_from_doc,
@@ -670,19 +670,7 @@ impl Store {
         let changes = diff_orders(old, &new);
         if !changes.is_empty() {
             self.write_order_row(tx, &new, &books.paid_statuses(), now, false).await?;
-            let stub = order_stub(&new);
-            let records: Vec<_> = changes
-                .iter()
-                .map(|c| NewRecord {
-                    entity_id: old.id,
-                    actor,
-                    created: false,
-                    deleted: false,
-                    change: Some(c),
-                    entity: &stub,
-                })
-                .collect();
-            self.write_history(tx, Entity::Order, now, &records).await?;
+            self.write_order_changes(tx, old.id, &new, &changes, actor, now).await?;
         }
         Ok(new)
     }
@@ -887,19 +875,7 @@ impl Store {
         if !changes.is_empty() {
             self.write_order_row(tx, &new, &books.paid_statuses(), now, false).await?;
             replace_custom_fields(tx, "order_custom_fields", "order_id", id, &new.custom_fields).await?;
-            let stub = order_stub(&new);
-            let records: Vec<_> = changes
-                .iter()
-                .map(|c| NewRecord {
-                    entity_id: id,
-                    actor,
-                    created: false,
-                    deleted: false,
-                    change: Some(c),
-                    entity: &stub,
-                })
-                .collect();
-            self.write_history(tx, Entity::Order, now, &records).await?;
+            self.write_order_changes(tx, id, &new, &changes, actor, now).await?;
         }
         Ok(new)
     }
@@ -924,23 +900,28 @@ impl Store {
             new.external_id = Some(ext.clone());
             let books = Books::read(&mut tx).await?;
             self.write_order_row(&mut tx, &new, &books.paid_statuses(), now, false).await?;
-            let stub = order_stub(&new);
-            let changes = diff_orders(&old, &new);
-            let records: Vec<_> = changes
-                .iter()
-                .map(|c| NewRecord {
-                    entity_id: *id,
-                    actor,
-                    created: false,
-                    deleted: false,
-                    change: Some(c),
-                    entity: &stub,
-                })
-                .collect();
-            self.write_history(&mut tx, Entity::Order, now, &records).await?;
+            self.write_order_changes(&mut tx, *id, &new, &diff_orders(&old, &new), actor, now).await?;
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Records `changes` to order `id` (now `new`) in its history, attributed to `actor`.
+    async fn write_order_changes(
+        &self,
+        tx: &mut Tx,
+        id: i64,
+        new: &Order,
+        changes: &[Change],
+        actor: Actor,
+        now: i64,
+    ) -> StoreResult<()> {
+        let stub = order_stub(new);
+        let records: Vec<_> = changes
+            .iter()
+            .map(|c| NewRecord { entity_id: id, actor, created: false, deleted: false, change: Some(c), entity: &stub })
+            .collect();
+        self.write_history(tx, Entity::Order, now, &records).await
     }
 
     /// Loads whole orders (lines and payments included) by id, in the order given.

@@ -9,7 +9,6 @@ use crate::billing_support::{
 use crate::common::{TestApp, both};
 use crate::office::{Body, call as office_call, office_key};
 use serde_json::{Value, json};
-use torg_store::NewKey;
 
 both!(seed_auth_check_against_the_demo, |app: TestApp| async move {
     torg::demo::load(&app.store).await.expect("demo");
@@ -55,22 +54,8 @@ both!(seed_auth_check_against_the_demo, |app: TestApp| async move {
 
 /// A buyer on the default site with a parts key.
 async fn buyer(app: &TestApp) -> String {
-    let c = json!({"externalId": "gold", "firstName": "Анна", "lastName": "Смирнова", "email": "gold@example.ru"});
-    let (s, b) = app.post("/api/v5/customers/create", &[("customer", &c.to_string()), ("site", "default")]).await;
-    assert_eq!(s, 201, "{b}");
-    app.store
-        .create_key(NewKey {
-            plain: "parts-gold".into(),
-            name: "gold".into(),
-            scopes: vec!["parts".into()],
-            sites: torg_domain::key::SiteAccess::Full,
-            allowed_ips: Vec::new(),
-            customer_external_id: Some("gold".into()),
-            distributor: None,
-        })
+    app.buyer(json!({"externalId": "gold", "firstName": "Анна", "lastName": "Смирнова", "email": "gold@example.ru"}))
         .await
-        .unwrap();
-    "parts-gold".into()
 }
 
 both!(golden_path_from_stock_to_signed_webhook, |app: TestApp| async move {

@@ -231,6 +231,29 @@ impl TestApp {
         plain
     }
 
+    /// A parts-face buyer: customer `doc` (which has an `externalId`) created on the default site, and
+    /// a parts key of theirs, `parts-{externalId}`, which this returns.
+    pub async fn buyer(&self, doc: Value) -> String {
+        let external_id = doc["externalId"].as_str().expect("externalId").to_string();
+        let (s, b) =
+            self.post("/api/v5/customers/create", &[("customer", &doc.to_string()), ("site", "default")]).await;
+        assert_eq!(s, 201, "{b}");
+        let plain = format!("parts-{external_id}");
+        self.store
+            .create_key(NewKey {
+                plain: plain.clone(),
+                name: plain.clone(),
+                scopes: vec!["parts".into()],
+                sites: SiteAccess::Full,
+                allowed_ips: Vec::new(),
+                customer_external_id: Some(external_id),
+                distributor: None,
+            })
+            .await
+            .expect("create key");
+        plain
+    }
+
     /// Adds a site by the API and returns its code.
     pub async fn add_site(&self, code: &str) -> String {
         let site = serde_json::json!({"code": code, "name": format!("Site {code}")}).to_string();

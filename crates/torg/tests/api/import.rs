@@ -5,7 +5,6 @@ use crate::common::{TestApp, both};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Command;
-use torg_store::NewKey;
 
 fn torg(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_torg")).args(args).output().expect("run torg");
@@ -22,24 +21,9 @@ fn import(kind: &str, file: &Path, db: &str) -> (bool, String, String) {
 
 /// A buyer: a customer on the default site and a parts key of theirs.
 async fn buyer(app: &TestApp, external_id: &str) -> String {
-    let c = json!({"externalId": external_id, "firstName": "Иван", "lastName": "Петров",
-                   "email": format!("{external_id}@example.ru")});
-    let (s, b) = app.post("/api/v5/customers/create", &[("customer", &c.to_string()), ("site", "default")]).await;
-    assert_eq!(s, 201, "{b}");
-    let plain = format!("parts-{external_id}");
-    app.store
-        .create_key(NewKey {
-            plain: plain.clone(),
-            name: plain.clone(),
-            scopes: vec!["parts".into()],
-            sites: torg_domain::key::SiteAccess::Full,
-            allowed_ips: Vec::new(),
-            customer_external_id: Some(external_id.into()),
-            distributor: None,
-        })
+    app.buyer(json!({"externalId": external_id, "firstName": "Иван", "lastName": "Петров",
+                     "email": format!("{external_id}@example.ru")}))
         .await
-        .unwrap();
-    plain
 }
 
 async fn search(app: &TestApp, key: &str, q: &str) -> (Vec<Value>, Vec<Value>) {

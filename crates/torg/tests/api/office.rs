@@ -152,23 +152,7 @@ fn codes(answer: &Value, resource: &str) -> Vec<String> {
 
 /// A parts-face buyer key (customer on the default site).
 async fn buyer(app: &TestApp, external_id: &str) -> String {
-    let c = json!({"externalId": external_id, "firstName": "Олег"});
-    let (s, b) = app.post("/api/v5/customers/create", &[("customer", &c.to_string()), ("site", "default")]).await;
-    assert_eq!(s, 201, "{b}");
-    let plain = format!("parts-{external_id}");
-    app.store
-        .create_key(NewKey {
-            plain: plain.clone(),
-            name: plain.clone(),
-            scopes: vec!["parts".into()],
-            sites: SiteAccess::Full,
-            allowed_ips: Vec::new(),
-            customer_external_id: Some(external_id.into()),
-            distributor: None,
-        })
-        .await
-        .unwrap();
-    plain
+    app.buyer(json!({"externalId": external_id, "firstName": "Олег"})).await
 }
 
 async fn search(app: &TestApp, key: &str, q: &str) -> Vec<Value> {
@@ -690,6 +674,89 @@ both!(orders_status_and_tracks_are_the_crm_ones, |app: TestApp| async move {
     let (_, a) = call(&app, &key, "orders.get", Body::Json, json!({"filter": {"id": id}})).await;
     assert_eq!(a["orders"][0]["track_numbers"], json!(["CRM9"]));
 });
+
+both!(taking_stock_off_sale_keeps_what_orders_hold, |app: TestApp| async move {
+    let key = office_key(&app, "dist-h").await;
+    let buyer_key = buyer(&app, "b-h").await;
+    call(&app, &key, "warehouses.add", Body::Json, json!({"data": [{"code": "h1"}, {"code": "h2"}]})).await;
+    let rows = json!({"data": [
+        {"article": "HOLD-1", "brand": "Acme", "warehouse": "h1", "quantity": 5, "price": 10},
+        {"article": "FREE-1", "brand": "Acme", "warehouse": "h1", "quantity": 5, "price": 10},
+        {"article": "HOLD-1", "brand": "Acme", "warehouse": "h2", "quantity": 4, "price": 10},
+    ]});
+    ok(&call(&app, &key, "remains.add", Body::Json, rows).await.1);
+    // The buyer orders 2 of HOLD-1 at h1: they are reserved there.
+    let found = search(&app, &buyer_key, "HOLD1").await;
+    let mut row = found.iter().find(|r| r["source"] == "h1").cloned().unwrap_or_else(|| panic!("{found:?}"));
+    row["order_qty"] = json!(2);
+    let r = app.client.post(format!("{}/v1/order/?api_key={buyer_key}", app.base)).json(&row).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let held = |a: &Value, article: &str, warehouse: &str| {
+        a["remains"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["article"] == article && r["warehouse"] == warehouse)
+            .cloned()
+    };
+    // Off sale at h1: the unreserved part goes, the reserved one stays with nothing more to sell.
+    let gone = json!({"data": [{"article": "HOLD-1", "brand": "Acme", "warehouse": "h1"},
+                               {"article": "FREE-1", "brand": "Acme", "warehouse": "h1"}]});
+    ok(&call(&app, &key, "remains.delete", Body::Json, gone).await.1);
+    let (_, a) = call(&app, &key, "remains.list", Body::Json, json!({})).await;
+    assert!(held(&a, "FREE-1", "h1").is_none(), "{a}");
+    let kept = held(&a, "HOLD-1", "h1").unwrap_or_else(|| panic!("{a}"));
+    assert_eq!((kept["quantity"].as_str(), kept["reserved"].as_i64()), (Some("0"), Some(2)), "{a}");
+    assert_eq!(held(&a, "HOLD-1", "h2").unwrap()["quantity"], "4");
+    let sources: Vec<Value> = search(&app, &buyer_key, "HOLD1").await.iter().map(|r| r["source"].clone()).collect();
+    assert_eq!(sources, [json!("h2")]);
+    // Closing h2 takes its stock off sale the same way.
+    ok(&call(&app, &key, "warehouses.delete", Body::Json, json!({"data": [{"code": "h2"}]})).await.1);
+    assert!(search(&app, &buyer_key, "HOLD1").await.is_empty());
+});
+
+/// `orders.update` checks that the order is the distributor's in the transaction that edits it: a
+/// write moving the order to another distributor's warehouse, committed while the update waits for it,
+/// is seen (the order is no longer this distributor's) and not overwritten. PostgreSQL only: SQLite's
+/// single writer never lets the two interleave.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_update_sees_a_warehouse_move_committed_while_it_waits() {
+    let app = crate::common::spawn(crate::common::Backend::Postgres).await;
+    let key = office_key(&app, "dist-r").await;
+    call(&app, &key, "warehouses.add", Body::Json, json!({"data": [{"code": "r1"}]})).await;
+    let other = office_key(&app, "dist-s").await;
+    call(&app, &other, "warehouses.add", Body::Json, json!({"data": [{"code": "s1"}]})).await;
+    let id = shipped_order(&app, "r1", "9001A").await;
+    // Another writer moves the order to s1, says so once its row is locked, and commits two seconds on.
+    let dir = tempfile::tempdir().unwrap();
+    let locked = dir.path().join("locked");
+    let script = format!(
+        "BEGIN;\nUPDATE orders SET shipment_store = 's1' WHERE id = {id};\n\\! touch '{}'\nSELECT pg_sleep(2);\nCOMMIT;\n",
+        locked.display()
+    );
+    let mut psql = std::process::Command::new("psql")
+        .args([app.database_url.as_str(), "-q", "-X", "-v", "ON_ERROR_STOP=1", "-f", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("psql");
+    std::io::Write::write_all(&mut psql.stdin.take().unwrap(), script.as_bytes()).unwrap();
+    for _ in 0..200 {
+        if locked.exists() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(locked.exists(), "the other writer never locked the order");
+    let (_, a) =
+        call(&app, &key, "orders.update", Body::Json, json!({"data": [{"id": id, "status": "assembling"}]})).await;
+    assert!(psql.wait().unwrap().success());
+    assert_eq!(status(&a).1, [format!("Заказ `{id}` не найден!")], "{a}");
+    let order = app.store.get_order(&torg_store::OrderLookup::Id(id)).await.unwrap().unwrap();
+    assert_eq!(order.status, "new");
+    let (_, a) = call(&app, &other, "orders.get", Body::Json, json!({"filter": {"id": id}})).await;
+    assert_eq!(a["orders"][0]["id"], id, "{a}");
+}
 
 both!(distributors_are_isolated, |app: TestApp| async move {
     let a_key = office_key(&app, "dist-one").await;

@@ -7,24 +7,8 @@ use torg_store::{CatalogueRow, Cross, NewKey, WarehouseTerms};
 
 /// A buyer: a customer on the default site and a parts key of theirs.
 async fn buyer(app: &TestApp, external_id: &str) -> String {
-    let c = json!({"externalId": external_id, "firstName": "Иван", "lastName": "Петров", "email": format!("{external_id}@example.ru"),
-                   "phones": [{"number": "+7-987-1234567"}], "address": {"city": "Новосибирск"}});
-    let (s, b) = app.post("/api/v5/customers/create", &[("customer", &c.to_string()), ("site", "default")]).await;
-    assert_eq!(s, 201, "{b}");
-    let plain = format!("parts-{external_id}");
-    app.store
-        .create_key(NewKey {
-            plain: plain.clone(),
-            name: plain.clone(),
-            scopes: vec!["parts".into()],
-            sites: torg_domain::key::SiteAccess::Full,
-            allowed_ips: Vec::new(),
-            customer_external_id: Some(external_id.into()),
-            distributor: None,
-        })
-        .await
-        .unwrap();
-    plain
+    app.buyer(json!({"externalId": external_id, "firstName": "Иван", "lastName": "Петров", "email": format!("{external_id}@example.ru"),
+                     "phones": [{"number": "+7-987-1234567"}], "address": {"city": "Новосибирск"}})).await
 }
 
 fn row(article: &str, brand: &str, warehouse: &str, qty: Availability, price: &str, min_qty: i64) -> CatalogueRow {

@@ -102,16 +102,24 @@ fn render(inv: &Invoice, test_mode: bool, zone: &torg_domain::time::Zone) -> Res
     .render()
 }
 
+/// The invoice behind a payment page and whether its site is in test mode; the page to show otherwise.
+async fn invoice(state: &AppState, container: &str) -> Result<(Invoice, bool), Response> {
+    let inv = match state.store.get_invoice_by_container(container).await {
+        Ok(Some(i)) => i,
+        Ok(None) => return Err(not_found()),
+        Err(e) => return Err(server_error(e)),
+    };
+    match state.store.billing_settings(&inv.site).await {
+        Ok(s) => Ok((inv, s.is_some_and(|s| s.test_mode))),
+        Err(e) => Err(server_error(e)),
+    }
+}
+
 /// `GET /pay/{container}`.
 pub async fn show(State(state): State<AppState>, Path(container): Path<String>) -> Response {
-    let inv = match state.store.get_invoice_by_container(&container).await {
-        Ok(Some(i)) => i,
-        Ok(None) => return not_found(),
-        Err(e) => return server_error(e),
-    };
-    let test_mode = match state.store.billing_settings(&inv.site).await {
-        Ok(s) => s.is_some_and(|s| s.test_mode),
-        Err(e) => return server_error(e),
+    let (inv, test_mode) = match invoice(&state, &container).await {
+        Ok(found) => found,
+        Err(resp) => return resp,
     };
     match render(&inv, test_mode, &state.config.zone) {
         Ok(body) => html(StatusCode::OK, body),
@@ -122,14 +130,9 @@ pub async fn show(State(state): State<AppState>, Path(container): Path<String>) 
 /// `POST /pay/{container}`: pays a test-mode invoice, then shows the page again (303, so a reload does
 /// not post twice). Paying twice is harmless: the second press finds the invoice paid.
 pub async fn pay(State(state): State<AppState>, Path(container): Path<String>) -> Response {
-    let inv = match state.store.get_invoice_by_container(&container).await {
-        Ok(Some(i)) => i,
-        Ok(None) => return not_found(),
-        Err(e) => return server_error(e),
-    };
-    let test_mode = match state.store.billing_settings(&inv.site).await {
-        Ok(s) => s.is_some_and(|s| s.test_mode),
-        Err(e) => return server_error(e),
+    let (inv, test_mode) = match invoice(&state, &container).await {
+        Ok(found) => found,
+        Err(resp) => return resp,
     };
     if !test_mode {
         return html(

@@ -5,7 +5,7 @@ use super::rows::{known, required};
 use super::{CallResult, Ctx, Done, Failed};
 use serde_json::{Map, Value, json};
 use torg_domain::catalogue::{normalize_brand, normalize_number};
-use torg_store::{CatalogueFilter, Cross};
+use torg_store::Cross;
 
 const FIELDS: &[&str] = &["article", "brand", "cross_article", "cross_brand"];
 const FILTERS: &[&str] = FIELDS;
@@ -39,17 +39,7 @@ pub(super) async fn run(ctx: &Ctx<'_>) -> CallResult {
     let store = &ctx.state.store;
     match ctx.action {
         "get" | "list" => {
-            let filter = ctx.filter(FILTERS)?;
-            let (limit, offset) = ctx.paging()?;
-            let f = CatalogueFilter {
-                articles: filter.values("article"),
-                brands: filter.values("brand"),
-                cross_articles: filter.values("cross_article"),
-                cross_brands: filter.values("cross_brand"),
-                limit,
-                offset,
-                ..CatalogueFilter::default()
-            };
+            let (_, f) = ctx.catalogue_filter(FILTERS)?;
             let rows = store.office_crosses(&f).await?.iter().map(render).collect();
             Ok(Done { rows, messages: Vec::new() })
         }

@@ -29,48 +29,47 @@ use axum::routing::any;
 use envelope::{Format, Reply};
 use serde_json::{Map, Value};
 use torg_domain::key::{ApiKey, KeyOwner};
-use torg_store::StoreError;
+use torg_store::{CatalogueFilter, StoreError};
+
+/// One call on the dispatcher route, for the OpenAPI document: its path and operation id both follow
+/// from the resource and the action.
+macro_rules! r {
+    ($resource:literal, $action:literal, $summary:literal) => {
+        RouteSpec {
+            method: "POST",
+            path: concat!("/restapi/office/", $resource, ".", $action, ".{type}"),
+            operation: concat!("office_", $action, "_", $resource),
+            summary: $summary,
+            scope: Some("office"),
+            tag: "office",
+        }
+    };
+}
 
 /// Every resource and action, for the OpenAPI document (all answer on the one dispatcher route).
 pub const ROUTES: &[RouteSpec] = &[
-    r(
-        "/restapi/office/warehouses.get.{type}",
-        "office_get_warehouses",
-        "The distributor's warehouses matching a filter",
-    ),
-    r("/restapi/office/warehouses.list.{type}", "office_list_warehouses", "The distributor's warehouses"),
-    r("/restapi/office/warehouses.add.{type}", "office_add_warehouses", "Add warehouses (existing codes are reported)"),
-    r("/restapi/office/warehouses.update.{type}", "office_update_warehouses", "Change warehouses by code"),
-    r(
-        "/restapi/office/warehouses.delete.{type}",
-        "office_delete_warehouses",
-        "Close warehouses and take their stock off sale",
-    ),
-    r("/restapi/office/remains.get.{type}", "office_get_remains", "Stock matching a filter"),
-    r("/restapi/office/remains.list.{type}", "office_list_remains", "Stock at the distributor's warehouses"),
-    r("/restapi/office/remains.add.{type}", "office_add_remains", "Set stock (creates parts new to the catalogue)"),
-    r("/restapi/office/remains.update.{type}", "office_update_remains", "Change existing stock rows"),
-    r("/restapi/office/remains.delete.{type}", "office_delete_remains", "Take parts off sale at a warehouse"),
-    r("/restapi/office/products.get.{type}", "office_get_products", "Catalogue products matching a filter"),
-    r("/restapi/office/products.list.{type}", "office_list_products", "Catalogue products"),
-    r("/restapi/office/products.add.{type}", "office_add_products", "Add products (existing ones are reported)"),
-    r("/restapi/office/products.update.{type}", "office_update_products", "Rename or describe products"),
-    r("/restapi/office/crosses.get.{type}", "office_get_crosses", "Cross-references matching a filter"),
-    r("/restapi/office/crosses.list.{type}", "office_list_crosses", "Cross-references"),
-    r("/restapi/office/crosses.add.{type}", "office_add_crosses", "Add cross-references (both directions)"),
-    r("/restapi/office/crosses.delete.{type}", "office_delete_crosses", "Remove cross-references"),
-    r(
-        "/restapi/office/orders.get.{type}",
-        "office_get_orders",
-        "Orders shipped from the distributor's warehouses, by filter",
-    ),
-    r("/restapi/office/orders.list.{type}", "office_list_orders", "Orders shipped from the distributor's warehouses"),
-    r("/restapi/office/orders.update.{type}", "office_update_orders", "Set order status and tracking numbers"),
+    r!("warehouses", "get", "The distributor's warehouses matching a filter"),
+    r!("warehouses", "list", "The distributor's warehouses"),
+    r!("warehouses", "add", "Add warehouses (existing codes are reported)"),
+    r!("warehouses", "update", "Change warehouses by code"),
+    r!("warehouses", "delete", "Close warehouses and take their stock off sale"),
+    r!("remains", "get", "Stock matching a filter"),
+    r!("remains", "list", "Stock at the distributor's warehouses"),
+    r!("remains", "add", "Set stock (creates parts new to the catalogue)"),
+    r!("remains", "update", "Change existing stock rows"),
+    r!("remains", "delete", "Take parts off sale at a warehouse"),
+    r!("products", "get", "Catalogue products matching a filter"),
+    r!("products", "list", "Catalogue products"),
+    r!("products", "add", "Add products (existing ones are reported)"),
+    r!("products", "update", "Rename or describe products"),
+    r!("crosses", "get", "Cross-references matching a filter"),
+    r!("crosses", "list", "Cross-references"),
+    r!("crosses", "add", "Add cross-references (both directions)"),
+    r!("crosses", "delete", "Remove cross-references"),
+    r!("orders", "get", "Orders shipped from the distributor's warehouses, by filter"),
+    r!("orders", "list", "Orders shipped from the distributor's warehouses"),
+    r!("orders", "update", "Set order status and tracking numbers"),
 ];
-
-const fn r(path: &'static str, operation: &'static str, summary: &'static str) -> RouteSpec {
-    RouteSpec { method: "POST", path, operation, summary, scope: Some("office"), tag: "office" }
-}
 
 /// The face's router.
 pub fn routes() -> Router<AppState> {
@@ -291,6 +290,26 @@ impl Ctx<'_> {
             )));
         }
         Ok(f)
+    }
+
+    /// The filter over `fields`, the page, and the catalogue query they make: each list holds the
+    /// filter's values for the field of its name (`id` values must be numbers).
+    fn catalogue_filter(&self, fields: &[&str]) -> Result<(rows::Filter, CatalogueFilter), Failed> {
+        let filter = self.filter(fields)?;
+        let (limit, offset) = self.paging()?;
+        let f = CatalogueFilter {
+            ids: filter.ids("id")?,
+            articles: filter.values("article"),
+            brands: filter.values("brand"),
+            warehouses: filter.values("warehouse"),
+            names: filter.values("name"),
+            descriptions: filter.values("description"),
+            cross_articles: filter.values("cross_article"),
+            cross_brands: filter.values("cross_brand"),
+            limit,
+            offset,
+        };
+        Ok((filter, f))
     }
 
     /// `limit` and `page`.

@@ -3,9 +3,8 @@
 //! and tracking numbers; the change goes through the same order edit as the CRM face's, so the CRM
 //! face shows the numbers in `delivery.data.trackNumber` and a history record names the key.
 
-use super::rows::{known, text};
+use super::rows::{known, money_text, text};
 use super::{CallResult, Ctx, Done, Failed};
-use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use torg_domain::history::Actor;
 use torg_domain::order::Order;
@@ -18,10 +17,6 @@ const FILTERS: &[&str] = &["id", "number", "status", "warehouse"];
 /// Most tracking numbers on one order, and the longest one.
 const MAX_TRACKS: usize = 20;
 const MAX_TRACK_LEN: usize = 64;
-
-fn money(d: Decimal) -> String {
-    format!("{:.2}", d.round_dp(2))
-}
 
 /// An order as the distributor sees it: its lines from the distributor's warehouses only.
 fn render(o: &Order, statuses: &[(String, String)], own: &[String], zone: &torg_domain::time::Zone) -> Value {
@@ -37,7 +32,7 @@ fn render(o: &Order, statuses: &[(String, String)], own: &[String], zone: &torg_
                 "brand": attr("maker"),
                 "name": i.product_name.clone().unwrap_or_default(),
                 "quantity": i.quantity.normalize().to_string(),
-                "price": money(i.initial_price),
+                "price": money_text(i.initial_price),
                 "warehouse": i.warehouse.clone().or_else(|| o.shipment_store.clone()).unwrap_or_default(),
             })
         })
@@ -104,13 +99,9 @@ pub(super) async fn run(ctx: &Ctx<'_>) -> CallResult {
         "get" | "list" => {
             let filter = ctx.filter(FILTERS)?;
             let (limit, offset) = ctx.paging()?;
-            let mut ids = Vec::new();
-            for v in filter.values("id") {
-                ids.push(v.trim().parse::<i64>().map_err(|_| format!("Значение фильтра `id` `{v}` не число."))?);
-            }
             let trimmed = |field: &str| filter.values(field).iter().map(|v| v.trim().to_string()).collect::<Vec<_>>();
             let f = OfficeOrderFilter {
-                ids,
+                ids: filter.ids("id")?,
                 numbers: trimmed("number"),
                 statuses: trimmed("status"),
                 warehouses: trimmed("warehouse"),

@@ -5,7 +5,7 @@
 use super::rows::{known, required, text};
 use super::{CallResult, Ctx, Done, Failed};
 use serde_json::{Map, Value, json};
-use torg_store::{CatalogueFilter, OfficeProduct, RowOutcome};
+use torg_store::{OfficeProduct, RowOutcome};
 
 const FIELDS: &[&str] = &["id", "article", "brand", "name", "description"];
 const FILTERS: &[&str] = FIELDS;
@@ -40,22 +40,7 @@ pub(super) async fn run(ctx: &Ctx<'_>) -> CallResult {
     let store = &ctx.state.store;
     match ctx.action {
         "get" | "list" => {
-            let filter = ctx.filter(FILTERS)?;
-            let (limit, offset) = ctx.paging()?;
-            let mut ids = Vec::new();
-            for v in filter.values("id") {
-                ids.push(v.trim().parse::<i64>().map_err(|_| format!("Значение фильтра `id` `{v}` не число."))?);
-            }
-            let f = CatalogueFilter {
-                ids,
-                articles: filter.values("article"),
-                brands: filter.values("brand"),
-                names: filter.values("name"),
-                descriptions: filter.values("description"),
-                limit,
-                offset,
-                ..CatalogueFilter::default()
-            };
+            let (_, f) = ctx.catalogue_filter(FILTERS)?;
             let rows = store.office_products(&f).await?.iter().map(render).collect();
             Ok(Done { rows, messages: Vec::new() })
         }

@@ -2,12 +2,11 @@
 //! delivery days. It is the catalogue's own stock: the parts face sells it and CRM inventories report
 //! it as soon as a write returns.
 
-use super::rows::{known, money, required, text, whole};
+use super::rows::{known, money, money_text, page, required, text, whole};
 use super::{CallResult, Ctx, Done, Failed};
-use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use torg_domain::catalogue::Availability;
-use torg_store::{CatalogueFilter, Remain, RemainInput, RowOutcome};
+use torg_store::{Remain, RemainInput, RowOutcome};
 
 const FIELDS: &[&str] =
     &["article", "brand", "name", "warehouse", "quantity", "reserved", "price", "min_qty", "period_min", "period_max"];
@@ -17,10 +16,6 @@ const SQL_FILTERS: &[&str] = &["article", "brand", "warehouse", "name"];
 
 /// Most rows read to filter by a field the database does not (a distributor's stock is bounded).
 const SCAN_LIMIT: u32 = 1_000_000;
-
-fn money_text(d: Decimal) -> String {
-    format!("{:.2}", d.round_dp(2))
-}
 
 fn render(r: &Remain) -> Value {
     json!({
@@ -79,25 +74,15 @@ pub(super) async fn run(ctx: &Ctx<'_>) -> CallResult {
     let store = &ctx.state.store;
     match ctx.action {
         "get" | "list" => {
-            let filter = ctx.filter(FIELDS)?;
-            let (limit, offset) = ctx.paging()?;
+            let (filter, mut f) = ctx.catalogue_filter(FIELDS)?;
+            let (limit, offset) = (f.limit, f.offset);
             let in_rust = filter.0.iter().any(|(field, _)| !SQL_FILTERS.contains(&field.as_str()));
-            let f = CatalogueFilter {
-                articles: filter.values("article"),
-                brands: filter.values("brand"),
-                warehouses: filter.values("warehouse"),
-                names: filter.values("name"),
-                limit: if in_rust { SCAN_LIMIT } else { limit },
-                offset: if in_rust { 0 } else { offset },
-                ..CatalogueFilter::default()
-            };
+            if in_rust {
+                (f.limit, f.offset) = (SCAN_LIMIT, 0);
+            }
             let found = store.distributor_remains(&ctx.distributor, &f).await?;
-            let rows: Vec<Value> = found.iter().map(render).filter(|r| filter.matches(r)).collect();
-            let rows = if in_rust {
-                rows.into_iter().skip(usize::try_from(offset).unwrap_or(usize::MAX)).take(limit as usize).collect()
-            } else {
-                rows
-            };
+            let rows = found.iter().map(render).filter(|r| filter.matches(r));
+            let rows = if in_rust { page(rows, limit, offset) } else { rows.collect() };
             Ok(Done { rows, messages: Vec::new() })
         }
         "add" | "update" => {

@@ -25,6 +25,14 @@ impl Filter {
         self.0.iter().filter(|(f, _)| f == field).flat_map(|(_, v)| v.iter().cloned()).collect()
     }
 
+    /// Values asked for `field`, each a whole number.
+    pub fn ids(&self, field: &str) -> Result<Vec<i64>, String> {
+        self.values(field)
+            .iter()
+            .map(|v| v.trim().parse::<i64>().map_err(|_| format!("Значение фильтра `{field}` `{v}` не число.")))
+            .collect()
+    }
+
     /// Whether nothing is filtered.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -129,6 +137,16 @@ pub fn paging(tree: &Map<String, Value>) -> Result<(u32, u64), String> {
     };
     let offset = u64::try_from(page - 1).unwrap_or(0).saturating_mul(u64::from(limit));
     Ok((limit, offset))
+}
+
+/// One page of rows filtered here rather than by the database.
+pub fn page<T>(rows: impl IntoIterator<Item = T>, limit: u32, offset: u64) -> Vec<T> {
+    rows.into_iter().skip(usize::try_from(offset).unwrap_or(usize::MAX)).take(limit as usize).collect()
+}
+
+/// A price as the office shows it: two decimals.
+pub fn money_text(d: Decimal) -> String {
+    format!("{:.2}", d.round_dp(2))
 }
 
 /// The rows to write: `data` or the resource's own key; a list, a PHP hash keyed 0..n, or one object.
@@ -246,5 +264,19 @@ mod tests {
         assert!(rows(&tree(json!({})), "warehouses").is_err());
         assert_eq!(paging(&tree(json!({"limit": "10", "page": 3}))).unwrap(), (10, 20));
         assert!(paging(&tree(json!({"limit": 0}))).is_err());
+    }
+
+    #[test]
+    fn ids_pages_and_prices() {
+        let f = Filter(vec![("id".into(), vec![" 7".into(), "8".into()])]);
+        assert_eq!(f.ids("id"), Ok(vec![7, 8]));
+        assert_eq!(f.ids("other"), Ok(vec![]));
+        let bad = Filter(vec![("id".into(), vec!["7x".into()])]);
+        assert_eq!(bad.ids("id"), Err("Значение фильтра `id` `7x` не число.".to_string()));
+        assert_eq!(page(1..=10, 3, 6), vec![7, 8, 9]);
+        assert_eq!(page(1..=10, 3, 9), vec![10]);
+        assert!(page(1..=10, 3, u64::MAX).is_empty());
+        assert_eq!(money_text(Decimal::new(12346, 3)), "12.35");
+        assert_eq!(money_text(Decimal::from(5)), "5.00");
     }
 }

@@ -1,6 +1,6 @@
 //! `warehouses`: the distributor's warehouses (code, name, contacts, address, delivery days).
 
-use super::rows::{known, required, text, whole};
+use super::rows::{known, page, required, text, whole};
 use super::{CallResult, Ctx, Done, Failed};
 use serde_json::{Map, Value, json};
 use torg_store::{OfficeWarehouse, RowOutcome, WarehouseInput};
@@ -55,15 +55,8 @@ pub(super) async fn run(ctx: &Ctx<'_>) -> CallResult {
         "get" | "list" => {
             let filter = ctx.filter(FIELDS)?;
             let (limit, offset) = ctx.paging()?;
-            let rows = store
-                .distributor_warehouses(&ctx.distributor)
-                .await?
-                .iter()
-                .map(render)
-                .filter(|r| filter.matches(r))
-                .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-                .take(limit as usize)
-                .collect();
+            let all = store.distributor_warehouses(&ctx.distributor).await?;
+            let rows = page(all.iter().map(render).filter(|r| filter.matches(r)), limit, offset);
             Ok(Done { rows, messages: Vec::new() })
         }
         "add" | "update" => {
