@@ -93,6 +93,17 @@ pub fn client_ip<B>(req: &Request<B>) -> std::net::IpAddr {
         .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
 }
 
+/// Makes ring the process's TLS crypto provider. reqwest is built with rustls but without a provider
+/// of its own (aws-lc-rs, its default, is a slow C build), so every process that builds a reqwest
+/// client (the webhook worker, the tests) calls this first; later calls do nothing.
+pub fn install_tls_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // An error means something else installed a provider first, which serves as well.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
 /// A response with a JSON body and status.
 pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
     (status, [(axum::http::header::CONTENT_TYPE, "application/json; charset=utf-8")], body.to_string()).into_response()

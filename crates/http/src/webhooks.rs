@@ -58,9 +58,7 @@ fn ms(d: Duration) -> i64 {
 
 /// Runs until `shutdown` turns true.
 pub async fn run(state: AppState, config: WebhookConfig, mut shutdown: watch::Receiver<bool>) {
-    // reqwest's TLS is built without a crypto provider of its own; ring is the process-wide one. An
-    // error means another part of the process installed one first, which serves as well.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    crate::install_tls_provider();
     let client = match reqwest::Client::builder().timeout(config.timeout).build() {
         Ok(c) => c,
         Err(e) => {
@@ -188,7 +186,7 @@ mod tests {
     /// record (0x16), where a client without TLS would send a plain `POST`.
     #[tokio::test]
     async fn https_receivers_get_tls() {
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        crate::install_tls_provider();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let server = tokio::spawn(async move {

@@ -214,8 +214,6 @@ pub async fn load(store: &Store) -> anyhow::Result<Report> {
     Ok(Report { filled: true, keys, tracked })
 }
 
-/// The seed's test shop on `simple-site` (test mode), its token, and a few invoices for demo orders:
-/// one paid, two waiting on their payment pages.
 /// Billing settings of the demo sites, the seed's test token, and invoices: three for CRM demo orders
 /// (one paid) and a paid one for the tracked order, so `/track` shows an invoice number.
 async fn load_billing(store: &Store, tracked: Option<&str>) -> anyhow::Result<()> {

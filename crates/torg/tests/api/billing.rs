@@ -34,15 +34,15 @@ both!(seed_auth_check_against_the_demo, |app: TestApp| async move {
     let (s, b) = call_as(&app, "ffffffffffffffffffffffffffffffff", "GET", "/v3/security/api/auth/auth", None).await;
     assert_eq!(s, 401);
     assert_eq!(b["error"]["code"], "unauthorized");
-    // The test shop has demo invoices: one paid, two waiting.
+    // The test shop has demo invoices: two paid (one for the order `/track` shows), two waiting.
     let token = "b37c4c689295904ed21eee5d9a48d42e";
     let (s, b) =
         call_as(&app, token, "GET", "/v3/filter/api/order/order?merchantId=ffffffff-ffff-ffff-ffff-ffffffffffff", None)
             .await;
     assert_eq!(s, 200, "{b}");
-    assert_eq!(b["metaData"]["totalCount"], 3);
+    assert_eq!(b["metaData"]["totalCount"], 4);
     let statuses: Vec<&str> = b["data"].as_array().unwrap().iter().map(|i| i["status"].as_str().unwrap()).collect();
-    assert_eq!(statuses.iter().filter(|s| **s == "completed").count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == "completed").count(), 2, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == "created").count(), 2, "{statuses:?}");
     // The seed's shop accepts a new invoice with the seed's token.
     let mut body = invoice_body("seed-1", &[line("A1", "100", 1)]);

@@ -90,7 +90,7 @@ pub async fn pay_on_page(app: &TestApp, payment_url: &str) {
     assert_eq!(page.status(), 200);
     let html = page.text().await.expect("html");
     let action = html.split("<form method=\"post\" action=\"").nth(1).and_then(|r| r.split('"').next()).expect("form");
-    let no_redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let no_redirect = crate::common::http().redirect(reqwest::redirect::Policy::none()).build().expect("client");
     let r = no_redirect.post(format!("{}{action}", app.base)).form(&[("pay", "1")]).send().await.expect("post");
     assert_eq!(r.status(), 303);
 }

@@ -43,6 +43,12 @@ pub struct TestApp {
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// A reqwest client builder; the TLS provider reqwest is built to expect is installed first.
+pub fn http() -> reqwest::ClientBuilder {
+    torg_http::install_tls_provider();
+    reqwest::Client::builder()
+}
+
 /// The PostgreSQL server tests use; tests fail without it.
 pub fn postgres_admin_url() -> String {
     std::env::var("TORG_TEST_POSTGRES_URL")
@@ -120,7 +126,7 @@ pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut HttpConfig
         store,
         database_url: url,
         key,
-        client: reqwest::Client::new(),
+        client: http().build().expect("HTTP client"),
         shutdown: Some(tx),
         _dir: dir,
         pg,

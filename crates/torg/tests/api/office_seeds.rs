@@ -39,7 +39,7 @@ async fn post(http: &reqwest::Client, url: &str, content_type: &str, body: &str)
 async fn run(backend: Backend) {
     let (url, _dir, pg) = fresh_database(backend).await;
     let demo = start_demo(&url);
-    let http = reqwest::Client::new();
+    let http = crate::common::http().build().unwrap();
     let bodies = [
         ("application/x-www-form-urlencoded", FORM_RAW),
         ("application/x-www-form-urlencoded", FORM_ENCODED),

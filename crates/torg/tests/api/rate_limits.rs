@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::time::Instant;
 
 fn client_from(ip: &str) -> reqwest::Client {
-    reqwest::Client::builder().local_address(ip.parse::<IpAddr>().unwrap()).build().unwrap()
+    crate::common::http().local_address(ip.parse::<IpAddr>().unwrap()).build().unwrap()
 }
 
 /// Fires `n` requests at once from `client`; returns (successes, refusals, seconds taken).

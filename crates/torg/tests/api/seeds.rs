@@ -44,7 +44,7 @@ const KEY: &str = "X2EDxEta9U3lcsSV0dwdF38UvtSCxIuGh";
 async fn run_seed_examples(backend: Backend) {
     let (url, _dir, pg) = fresh_database(backend).await;
     let demo = start_demo(&url);
-    let http = reqwest::Client::new();
+    let http = crate::common::http().build().unwrap();
     // https://demo.retailcrm.ru/api/v5/orders?apiKey=…
     let r = http.get(format!("{}/api/v5/orders?apiKey={KEY}", demo.base)).send().await.unwrap();
     assert_eq!(r.status(), 200);

@@ -80,7 +80,7 @@ both!(pending_events_survive_a_restart, |app: TestApp| async move {
     let inv: Value = r.json().await.unwrap();
     let url = inv["data"]["paymentUrl"].as_str().unwrap().to_string();
     assert!(url.starts_with(&first.base));
-    let no_redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let no_redirect = crate::common::http().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let paid = no_redirect.post(&url).send().await.unwrap();
     assert_eq!(paid.status(), 303);
     receiver.wait_for(|s| !s.is_empty()).await;
