@@ -161,9 +161,14 @@ impl Store {
         };
         migrator.run(&self.writer).await.map_err(|e| StoreError::Database(e.into()))?;
         self.seed_defaults().await?;
-        // SQLite's lower() folds ASCII only, so the name filters compare copies lowered in Rust.
-        self.refresh_name_copies("products").await?;
-        self.refresh_name_copies("offers").await
+        // SQLite's lower() folds ASCII only, so the name filters compare copies lowered in Rust. Every
+        // writer keeps them now; rows written before that are brought up to date once.
+        if self.meta("name_copies").await?.is_none() {
+            self.refresh_name_copies("products").await?;
+            self.refresh_name_copies("offers").await?;
+            self.meta_init("name_copies", "1").await?;
+        }
+        Ok(())
     }
 
     /// The engine in use.

@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use sqlx::Row;
 use torg_domain::DomainError;
-use torg_domain::catalogue::{Availability, normalize_brand, normalize_number};
+use torg_domain::catalogue::{Availability, normalize_number};
 use torg_domain::history::Actor;
 use torg_domain::money::{from_units, to_units};
 use torg_domain::order::Order;
@@ -261,7 +261,7 @@ fn remain_from_row(r: &sqlx::any::AnyRow) -> StoreResult<Remain> {
     })
 }
 
-fn norm_list(values: &[String], f: fn(&str) -> String) -> Vec<Arg> {
+fn norm_list(values: &[String], f: impl Fn(&str) -> String) -> Vec<Arg> {
     values.iter().map(|v| Arg::Text(f(v))).collect()
 }
 
@@ -425,10 +425,11 @@ impl Store {
 
     /// Stock at a distributor's active warehouses, by warehouse, brand and part number.
     pub async fn distributor_remains(&self, distributor: &str, f: &CatalogueFilter) -> StoreResult<Vec<Remain>> {
+        let aliases = self.brand_aliases().await?;
         let mut q = Sql::new(REMAIN_COLUMNS);
         q.push(" WHERE w.distributor = ").bind(Arg::Text(distributor.into())).push(" AND w.active = 1");
         any_of(&mut q, "p.article_norm", norm_list(&f.articles, normalize_number));
-        any_of(&mut q, "p.brand_norm", norm_list(&f.brands, normalize_brand));
+        any_of(&mut q, "p.brand_norm", norm_list(&f.brands, |b| aliases.canonical(b)));
         any_of(&mut q, "w.code", texts(&f.warehouses));
         any_of(&mut q, "p.name", texts(&f.names));
         q.push(" ORDER BY w.code, p.brand_norm, p.article_norm");
@@ -558,10 +559,11 @@ impl Store {
 
     /// Catalogue products, by id.
     pub async fn office_products(&self, f: &CatalogueFilter) -> StoreResult<Vec<OfficeProduct>> {
+        let aliases = self.brand_aliases().await?;
         let mut q = Sql::new("SELECT id, article, brand, name, description FROM products WHERE active = 1");
         any_of(&mut q, "id", f.ids.iter().copied().map(Arg::Int).collect());
         any_of(&mut q, "article_norm", norm_list(&f.articles, normalize_number));
-        any_of(&mut q, "brand_norm", norm_list(&f.brands, normalize_brand));
+        any_of(&mut q, "brand_norm", norm_list(&f.brands, |b| aliases.canonical(b)));
         any_of(&mut q, "name", texts(&f.names));
         any_of(&mut q, "description", texts(&f.descriptions));
         q.push(" ORDER BY id");
@@ -603,17 +605,24 @@ impl Store {
                 (Some(id), true) => {
                     let old = product_in(&mut tx, id).await?;
                     let name = if p.name.is_empty() { old.name } else { p.name.clone() };
-                    sqlx::query("UPDATE products SET name = $1, description = $2 WHERE id = $3")
-                        .bind(&name)
-                        .bind(p.description.as_ref().or(old.description.as_ref()))
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query("UPDATE offers SET name = $1 WHERE product_id = $2")
-                        .bind(&name)
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
+                    sqlx::query(
+                        "UPDATE products SET name = $1, description = $2, name_lower = $3, name_lower_of = $1
+                         WHERE id = $4",
+                    )
+                    .bind(&name)
+                    .bind(p.description.as_ref().or(old.description.as_ref()))
+                    .bind(name.to_lowercase())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "UPDATE offers SET name = $1, name_lower = $2, name_lower_of = $1 WHERE product_id = $3",
+                    )
+                    .bind(&name)
+                    .bind(name.to_lowercase())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
                     RowOutcome::Written(product_in(&mut tx, id).await?)
                 }
             };
@@ -626,6 +635,7 @@ impl Store {
     /// Cross-references, each pair once per direction, with part numbers as the catalogue lists them
     /// (their normalised forms where the catalogue has no such product).
     pub async fn office_crosses(&self, f: &CatalogueFilter) -> StoreResult<Vec<crate::Cross>> {
+        let aliases = self.brand_aliases().await?;
         let mut q = Sql::new(
             "SELECT COALESCE(a.article, c.article_norm), COALESCE(a.brand, c.brand_norm),
                     COALESCE(b.article, c.cross_norm), COALESCE(b.brand, c.cross_brand_norm)
@@ -635,9 +645,9 @@ impl Store {
              WHERE 1 = 1",
         );
         any_of(&mut q, "c.article_norm", norm_list(&f.articles, normalize_number));
-        any_of(&mut q, "c.brand_norm", norm_list(&f.brands, normalize_brand));
+        any_of(&mut q, "c.brand_norm", norm_list(&f.brands, |b| aliases.canonical(b)));
         any_of(&mut q, "c.cross_norm", norm_list(&f.cross_articles, normalize_number));
-        any_of(&mut q, "c.cross_brand_norm", norm_list(&f.cross_brands, normalize_brand));
+        any_of(&mut q, "c.cross_brand_norm", norm_list(&f.cross_brands, |b| aliases.canonical(b)));
         q.push(" ORDER BY c.article_norm, c.brand_norm, c.cross_norm, c.cross_brand_norm");
         page(&mut q, f.limit, f.offset);
         let rows: Vec<(String, String, String, String)> = q.query_as().fetch_all(self.reader()).await?;
@@ -656,10 +666,11 @@ impl Store {
     /// per row, whether it changed anything.
     pub async fn put_office_crosses(&self, rows: &[crate::Cross], remove: bool) -> StoreResult<Vec<bool>> {
         let mut tx = self.begin().await?;
+        let aliases = crate::brands::brand_aliases_in(&mut tx).await?;
         let mut out = Vec::with_capacity(rows.len());
         for c in rows {
-            let a = (normalize_number(&c.article), normalize_brand(&c.brand));
-            let b = (normalize_number(&c.cross_article), normalize_brand(&c.cross_brand));
+            let a = (normalize_number(&c.article), aliases.canonical(&c.brand));
+            let b = (normalize_number(&c.cross_article), aliases.canonical(&c.cross_brand));
             let mut changed = 0;
             for (x, y) in [(&a, &b), (&b, &a)] {
                 let sql = if remove {
@@ -872,9 +883,10 @@ async fn update_warehouse_in(tx: &mut Tx, id: i64, attrs: &str, w: &WarehouseInp
 }
 
 async fn product_id_in(tx: &mut Tx, article: &str, brand: &str) -> StoreResult<Option<i64>> {
+    let brand_norm = crate::brands::canonical_brand_in(tx, brand).await?;
     let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM products WHERE article_norm = $1 AND brand_norm = $2")
         .bind(normalize_number(article))
-        .bind(normalize_brand(brand))
+        .bind(brand_norm)
         .fetch_optional(&mut **tx)
         .await?;
     Ok(row.map(|r| r.0))
@@ -902,13 +914,15 @@ async fn new_offer_in(tx: &mut Tx, product: i64, price_units: i64, min_qty: i64)
     let (name, article): (String, Option<String>) =
         sqlx::query_as("SELECT name, article FROM products WHERE id = $1").bind(product).fetch_one(&mut **tx).await?;
     Ok(sqlx::query_scalar(
-        "INSERT INTO offers (product_id, name, article, price, active, min_qty) VALUES ($1, $2, $3, $4, 1, $5) RETURNING id",
+        "INSERT INTO offers (product_id, name, article, price, active, min_qty, name_lower, name_lower_of)
+         VALUES ($1, $2, $3, $4, 1, $5, $6, $2) RETURNING id",
     )
     .bind(product)
-    .bind(name)
+    .bind(&name)
     .bind(article)
     .bind(price_units)
     .bind(min_qty.max(1))
+    .bind(name.to_lowercase())
     .fetch_one(&mut **tx)
     .await?)
 }

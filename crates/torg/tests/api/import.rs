@@ -226,4 +226,17 @@ both!(brand_aliases_key_parts_by_their_brand, |app: TestApp| async move {
     assert_eq!(own.len(), 2, "one product at two warehouses: {own:?}");
     assert!(own.iter().all(|r| r["maker"] == "MANN-FILTER"), "an alias shows as its brand: {own:?}");
     assert_eq!(app.store.brand_aliases().await.unwrap().canonical("mahle"), "KNECHT/MAHLE");
+    // The office face filters by brand through the aliases too.
+    let office = crate::office::office_key(&app, "alias-dist").await;
+    let (_, a) = crate::office::call(
+        &app,
+        &office,
+        "products.list",
+        crate::office::Body::Json,
+        json!({"filter": {"brand": ["mann"]}}),
+    )
+    .await;
+    let articles: Vec<&str> =
+        a["products"].as_array().unwrap().iter().map(|p| p["article"].as_str().unwrap()).collect();
+    assert_eq!(articles, ["C25114", "W712/75"], "{a}");
 });
