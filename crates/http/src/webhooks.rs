@@ -26,6 +26,9 @@ pub struct WebhookConfig {
     pub sweep_interval: Duration,
     /// How long a claim lasts; longer than `timeout`.
     pub lease: Duration,
+    /// How long delivered and given-up events stay in the outbox (for inspection) before the sweep
+    /// deletes them; pending events are never deleted.
+    pub keep: Duration,
 }
 
 impl Default for WebhookConfig {
@@ -36,6 +39,7 @@ impl Default for WebhookConfig {
             poll_interval: Duration::from_secs(1),
             sweep_interval: Duration::from_secs(30),
             lease: Duration::from_secs(60),
+            keep: Duration::from_secs(30 * 86_400),
         }
     }
 }
@@ -75,6 +79,11 @@ pub async fn run(state: AppState, config: WebhookConfig, mut shutdown: watch::Re
                 Ok(0) => {}
                 Ok(n) => tracing::info!(expired = n, "expired unpaid invoices"),
                 Err(e) => tracing::warn!(error = %e, "invoice expiry sweep failed"),
+            }
+            match state.store.prune_events(torg_store::now_ms() - ms(config.keep)).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(pruned = n, "deleted old delivered and given-up events"),
+                Err(e) => tracing::warn!(error = %e, "outbox pruning failed"),
             }
         }
         let events = match state.store.claim_events(10, ms(config.lease), &token).await {

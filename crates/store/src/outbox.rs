@@ -97,6 +97,22 @@ impl Store {
         Ok(out)
     }
 
+    /// Deletes events delivered or given up before `before_ms`; pending ones are kept whatever their age.
+    /// Returns how many went.
+    pub async fn prune_events(&self, before_ms: i64) -> StoreResult<u64> {
+        let mut tx = self.begin().await?;
+        let gone = sqlx::query(
+            "DELETE FROM outbox WHERE (delivered_at IS NOT NULL AND delivered_at < $1)
+             OR (gave_up_at IS NOT NULL AND gave_up_at < $1)",
+        )
+        .bind(before_ms)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(gone)
+    }
+
     /// Marks a claimed event delivered; false if the claim was lost meanwhile.
     pub async fn event_delivered(&self, e: &OutboxEvent) -> StoreResult<bool> {
         let mut tx = self.begin().await?;

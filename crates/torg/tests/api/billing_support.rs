@@ -184,6 +184,7 @@ pub fn fast_webhooks(retries: usize) -> WebhookConfig {
         poll_interval: Duration::from_millis(50),
         sweep_interval: Duration::from_millis(200),
         lease: Duration::from_secs(10),
+        keep: Duration::from_secs(3600),
     }
 }
 

@@ -139,3 +139,46 @@ both!(worker_expires_unpaid_invoices_and_notifies, |app: TestApp| async move {
     assert_eq!(note["status"], "expired");
     hooks.stop().await;
 });
+
+both!(delivered_events_are_pruned_after_the_keep_time, |app: TestApp| async move {
+    let receiver = Receiver::start(0).await;
+    merchant(&app, Some(&receiver.url)).await;
+    let hooks = worker(&app, torg_http::webhooks::WebhookConfig { keep: Duration::ZERO, ..fast_webhooks(10) }).await;
+    let inv = create(&app, &invoice_body("w-prune", &[line("A", "10", 1)])).await;
+    let (s, _) =
+        call(&app, "DELETE", &format!("/v3/billing/api/order/order/{}", inv["id"].as_str().unwrap()), None).await;
+    assert_eq!(s, 200);
+    receiver.wait_for(|s| s.iter().any(|r| r.accepted)).await;
+    // A sweep (every 200 ms here) deletes the delivered event.
+    let mut counts = app.store.outbox_counts().await.unwrap();
+    for _ in 0..50 {
+        if counts.delivered == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        counts = app.store.outbox_counts().await.unwrap();
+    }
+    assert_eq!((counts.pending, counts.delivered, counts.given_up), (0, 0, 0));
+    hooks.stop().await;
+});
+
+both!(pending_events_are_never_pruned, |app: TestApp| async move {
+    let receiver = Receiver::start(usize::MAX).await;
+    merchant(&app, Some(&receiver.url)).await;
+    let config = torg_http::webhooks::WebhookConfig {
+        keep: Duration::ZERO,
+        retry_schedule: vec![Duration::from_secs(600)],
+        ..fast_webhooks(1)
+    };
+    let hooks = worker(&app, config).await;
+    let inv = create(&app, &invoice_body("w-keep", &[line("A", "10", 1)])).await;
+    let (s, _) =
+        call(&app, "DELETE", &format!("/v3/billing/api/order/order/{}", inv["id"].as_str().unwrap()), None).await;
+    assert_eq!(s, 200);
+    receiver.wait_for(|s| !s.is_empty()).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(app.store.prune_events(i64::MAX).await.unwrap(), 0);
+    let counts = app.store.outbox_counts().await.unwrap();
+    assert_eq!((counts.pending, counts.delivered, counts.given_up), (1, 0, 0));
+    hooks.stop().await;
+});
