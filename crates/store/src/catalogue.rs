@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use sqlx::Row;
 use torg_domain::DomainError;
 use torg_domain::catalogue::{Availability, Display, normalize_number};
-use torg_domain::money::{from_units, to_units};
+use torg_domain::money::from_units;
 
 /// One line of a catalogue load: a part at a warehouse with its stock and price.
 #[derive(Debug, Clone, PartialEq)]
@@ -206,42 +206,10 @@ impl Store {
     }
 
     /// Loads catalogue rows in one transaction: products by brand and number (updated in place), one
-    /// offer per product, warehouses created when new, stock and price per warehouse.
+    /// offer per product, warehouses created when new, stock and price per warehouse. It is one batch
+    /// of the bulk import, so small loads and `torg import` write exactly the same rows.
     pub async fn load_catalogue(&self, rows: &[CatalogueRow]) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        let now = torg_domain::time::now();
-        for row in rows {
-            let product = self
-                .upsert_product_in(&mut tx, &row.article, &row.brand, &row.name, row.description.as_deref(), now)
-                .await?;
-            let offer =
-                self.product_offer_in(&mut tx, product, &row.name, &row.article, row.price, row.min_qty).await?;
-            let warehouse = self.warehouse_id_in(&mut tx, &row.warehouse, None, now).await?;
-            let (available, reported) = match row.quantity {
-                Availability::Exact(n) => (n, None),
-                other => (0, Some(other.display())),
-            };
-            sqlx::query(
-                "INSERT INTO stock (offer_id, warehouse_id, available, reserved, reported, price, min_qty, period_min, period_max, updated_at)
-                 VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $9)
-                 ON CONFLICT (offer_id, warehouse_id) DO UPDATE SET available = excluded.available, reported = excluded.reported,
-                 price = excluded.price, min_qty = excluded.min_qty, period_min = excluded.period_min,
-                 period_max = excluded.period_max, updated_at = excluded.updated_at",
-            )
-            .bind(offer)
-            .bind(warehouse)
-            .bind(available)
-            .bind(reported)
-            .bind(to_units(row.price))
-            .bind(row.min_qty.max(1))
-            .bind(row.period_min)
-            .bind(row.period_max)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        self.catalogue_import().load(rows).await
     }
 
     /// Creates or updates a product by brand and number; returns its id.
@@ -275,75 +243,6 @@ impl Store {
         .fetch_one(&mut **tx)
         .await?;
         Ok(id)
-    }
-
-    /// The product's first offer, created when it has none; name, number, price and step kept current.
-    async fn product_offer_in(
-        &self,
-        tx: &mut Tx,
-        product: i64,
-        name: &str,
-        article: &str,
-        price: Decimal,
-        min_qty: i64,
-    ) -> StoreResult<i64> {
-        let existing: Option<(i64,)> =
-            sqlx::query_as("SELECT id FROM offers WHERE product_id = $1 ORDER BY id LIMIT 1")
-                .bind(product)
-                .fetch_optional(&mut **tx)
-                .await?;
-        match existing {
-            Some((id,)) => {
-                sqlx::query(
-                    "UPDATE offers SET name = $1, article = $2, min_qty = $3, name_lower = $4, name_lower_of = $1
-                     WHERE id = $5",
-                )
-                .bind(name)
-                .bind(article)
-                .bind(min_qty.max(1))
-                .bind(name.to_lowercase())
-                .bind(id)
-                .execute(&mut **tx)
-                .await?;
-                Ok(id)
-            }
-            None => Ok(sqlx::query_scalar(
-                "INSERT INTO offers (product_id, name, article, price, active, min_qty, name_lower, name_lower_of)
-                 VALUES ($1, $2, $3, $4, 1, $5, $6, $2) RETURNING id",
-            )
-            .bind(product)
-            .bind(name)
-            .bind(article)
-            .bind(to_units(price))
-            .bind(min_qty.max(1))
-            .bind(name.to_lowercase())
-            .fetch_one(&mut **tx)
-            .await?),
-        }
-    }
-
-    /// The id of warehouse `code`, created (owned by `distributor`) when new.
-    pub(crate) async fn warehouse_id_in(
-        &self,
-        tx: &mut Tx,
-        code: &str,
-        distributor: Option<&str>,
-        now: i64,
-    ) -> StoreResult<i64> {
-        let existing: Option<(i64,)> =
-            sqlx::query_as("SELECT id FROM warehouses WHERE code = $1").bind(code).fetch_optional(&mut **tx).await?;
-        if let Some((id,)) = existing {
-            return Ok(id);
-        }
-        Ok(sqlx::query_scalar(
-            "INSERT INTO warehouses (code, name, active, distributor, attrs, created_at) VALUES ($1, $2, 1, $3, '{}', $4) RETURNING id",
-        )
-        .bind(code)
-        .bind(code)
-        .bind(distributor)
-        .bind(now)
-        .fetch_one(&mut **tx)
-        .await?)
     }
 
     /// Adds cross-references (both directions); returns how many pairs were new.

@@ -1,5 +1,6 @@
-//! Bulk loading for `torg import`: the same effect as [`Store::load_catalogue`] and
-//! [`Store::add_crosses`], in a few multi-row statements per batch instead of several statements per row.
+//! Bulk loading for `torg import` (and [`Store::load_catalogue`], which is one batch of it): the same
+//! effect as [`Store::add_crosses`] for crosses, in a few multi-row statements per batch instead of several
+//! statements per row.
 //!
 //! A batch is one transaction. Products are upserted with one multi-row `INSERT … ON CONFLICT … DO UPDATE
 //! … RETURNING`, their first offers are read with one `SELECT … IN (…)`, new offers are inserted and
@@ -161,8 +162,7 @@ impl CatalogueImport {
     }
 
     /// Loads one batch in one transaction: products by brand and number (updated in place), one offer
-    /// per product, warehouses created when new, stock and price per warehouse, exactly as
-    /// [`Store::load_catalogue`] would.
+    /// per product, warehouses created when new, stock and price per warehouse.
     pub async fn load(&mut self, rows: &[CatalogueRow]) -> StoreResult<()> {
         if rows.is_empty() {
             return Ok(());
