@@ -3,14 +3,12 @@
 //! `synchronous = NORMAL` as torg runs it. No validation, no history, no HTTP: the ceiling the create
 //! target is a quarter of.
 //!
-//! It is measured three ways: through rusqlite (SQLite's C API with cached statements) on a minimal
-//! schema (primary keys and the lines' `order_id` index only) and on torg's schema, which shows what
-//! torg's indexes cost per commit; and through sqlx's `Any` driver on one connection on torg's schema
-//! (the driver stack torg uses), which shows what the driver costs per statement.
+//! It is measured through rusqlite (SQLite's C API with cached statements, the driver torg uses) on a
+//! minimal schema (primary keys and the lines' `order_id` index only) and on torg's schema, which shows
+//! what torg's indexes cost per commit.
 
 use anyhow::Context;
 use rusqlite::{Connection, TransactionBehavior, params};
-use sqlx::{Connection as _, Executor as _};
 use std::time::Instant;
 
 /// torg's SQLite schema.
@@ -99,45 +97,7 @@ fn rusqlite_rate(path: &std::path::Path, schema: &str, orders: u64) -> anyhow::R
     Ok(orders as f64 / started.elapsed().as_secs_f64())
 }
 
-/// Commits `orders` orders through sqlx's `Any` driver on one connection; returns orders per second.
-async fn sqlx_any_rate(path: &std::path::Path, orders: u64) -> anyhow::Result<f64> {
-    sqlx::any::install_default_drivers();
-    let mut conn = sqlx::AnyConnection::connect(&format!("sqlite://{}?mode=rwc", path.display())).await?;
-    conn.execute(PRAGMAS).await?;
-    conn.execute(SCHEMA).await?;
-    let started = Instant::now();
-    for i in 0..orders {
-        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-        let id: i64 = sqlx::query_scalar(INSERT_ORDER)
-            .bind(format!("R{i}"))
-            .bind(format!("raw-{i}"))
-            .bind((i % 5000) as i64 + 1)
-            .bind(format!("buyer{}@bench.example", i % 5000))
-            .bind("иванов иван 79161234567")
-            .bind(31_200_000_i64)
-            .bind(34_200_000_i64)
-            .bind(1_700_000_000 + i as i64)
-            .bind(order_doc(i))
-            .fetch_one(&mut *tx)
-            .await?;
-        for pos in 0..3u64 {
-            let _: i64 = sqlx::query_scalar(INSERT_ITEM)
-                .bind(id)
-                .bind(pos as i64)
-                .bind(pos as i64 + 1)
-                .bind("фильтр масляный oc47")
-                .bind(10_000_i64)
-                .bind(5_200_000_i64)
-                .bind(item_doc(i, pos))
-                .fetch_one(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-    }
-    Ok(orders as f64 / started.elapsed().as_secs_f64())
-}
-
-/// Measures the three ways, each in a fresh file of a temporary folder (on the disk `TMPDIR` names,
+/// Measures both schemas, each in a fresh file of a temporary folder (on the disk `TMPDIR` names,
 /// as torg's database would be), and prints orders/s.
 pub async fn run(orders: u64) -> anyhow::Result<()> {
     let dir = tempfile::tempdir().context("temporary folder")?;
@@ -146,7 +106,5 @@ pub async fn run(orders: u64) -> anyhow::Result<()> {
         let rate = tokio::task::spawn_blocking(move || rusqlite_rate(&path, schema, orders)).await??;
         println!("sqlite-raw rusqlite, {name} schema: {orders} orders of 3 lines, {rate:.0} orders/s");
     }
-    let any = sqlx_any_rate(&dir.path().join("any.db"), orders).await?;
-    println!("sqlite-raw sqlx Any (torg's driver), torg schema: {orders} orders of 3 lines, {any:.0} orders/s");
     Ok(())
 }

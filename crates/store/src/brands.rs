@@ -23,7 +23,7 @@ impl Store {
     /// Every brand alias.
     pub async fn brand_aliases(&self) -> StoreResult<BrandAliases> {
         let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT alias, brand FROM brand_aliases").fetch_all(self.reader()).await?;
+            crate::db::query_as("SELECT alias, brand FROM brand_aliases").fetch_all(self.reader()).await?;
         Ok(BrandAliases::new(rows))
     }
 
@@ -38,7 +38,7 @@ impl Store {
             if alias.is_empty() || brand.is_empty() || alias == brand {
                 continue;
             }
-            report.stored += sqlx::query(
+            report.stored += crate::db::query(
                 "INSERT INTO brand_aliases (alias, brand) VALUES ($1, $2)
                  ON CONFLICT (alias) DO UPDATE SET brand = excluded.brand",
             )
@@ -48,12 +48,12 @@ impl Store {
             .await?
             .rows_affected();
             // Aliases that pointed at this alias now point at its brand.
-            sqlx::query("UPDATE brand_aliases SET brand = $1 WHERE brand = $2")
+            crate::db::query("UPDATE brand_aliases SET brand = $1 WHERE brand = $2")
                 .bind(&brand)
                 .bind(&alias)
                 .execute(&mut *tx)
                 .await?;
-            report.products_moved += sqlx::query(
+            report.products_moved += crate::db::query(
                 "UPDATE products SET brand_norm = $1, brand = $1 WHERE brand_norm = $2 AND NOT EXISTS
                  (SELECT 1 FROM products q WHERE q.brand_norm = $1 AND q.article_norm = products.article_norm)",
             )
@@ -63,7 +63,7 @@ impl Store {
             .await?
             .rows_affected();
             let left: Vec<(String,)> =
-                sqlx::query_as("SELECT article FROM products WHERE brand_norm = $1 ORDER BY article_norm")
+                crate::db::query_as("SELECT article FROM products WHERE brand_norm = $1 ORDER BY article_norm")
                     .bind(&alias)
                     .fetch_all(&mut *tx)
                     .await?;
@@ -76,17 +76,16 @@ impl Store {
                     b = if column == "brand_norm" { "$1" } else { "brand_norm" },
                     cb = if column == "brand_norm" { "cross_brand_norm" } else { "$1" },
                 );
-                sqlx::query(sqlx::AssertSqlSafe(copy)).bind(&brand).bind(&alias).execute(&mut *tx).await?;
-                report.crosses_moved +=
-                    sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM crosses WHERE {column} = $1")))
-                        .bind(&alias)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected();
+                crate::db::query(copy).bind(&brand).bind(&alias).execute(&mut *tx).await?;
+                report.crosses_moved += crate::db::query(format!("DELETE FROM crosses WHERE {column} = $1"))
+                    .bind(&alias)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
             }
         }
         // A part crossed with its own alias is now crossed with itself.
-        sqlx::query("DELETE FROM crosses WHERE article_norm = cross_norm AND brand_norm = cross_brand_norm")
+        crate::db::query("DELETE FROM crosses WHERE article_norm = cross_norm AND brand_norm = cross_brand_norm")
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -97,14 +96,14 @@ impl Store {
 /// Every brand alias, read inside a write.
 pub(crate) async fn brand_aliases_in(tx: &mut Tx) -> StoreResult<BrandAliases> {
     let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT alias, brand FROM brand_aliases").fetch_all(&mut **tx).await?;
+        crate::db::query_as("SELECT alias, brand FROM brand_aliases").fetch_all(&mut **tx).await?;
     Ok(BrandAliases::new(rows))
 }
 
 /// The canonical normalised name of `brand`, read inside a write.
 pub(crate) async fn canonical_brand_in(tx: &mut Tx, brand: &str) -> StoreResult<String> {
     let norm = normalize_brand(brand);
-    let target: Option<(String,)> = sqlx::query_as("SELECT brand FROM brand_aliases WHERE alias = $1")
+    let target: Option<(String,)> = crate::db::query_as("SELECT brand FROM brand_aliases WHERE alias = $1")
         .bind(&norm)
         .fetch_optional(&mut **tx)
         .await?;

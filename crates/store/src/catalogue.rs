@@ -4,7 +4,6 @@
 use crate::sql::{Arg, Sql};
 use crate::{Store, StoreResult, Tx, flag};
 use rust_decimal::Decimal;
-use sqlx::Row;
 use torg_domain::DomainError;
 use torg_domain::catalogue::{Availability, Display, normalize_number};
 use torg_domain::money::from_units;
@@ -132,7 +131,7 @@ WHERE c.article_norm = $1 AND c.cross_norm <> $1";
 
 /// Reads a search row; a sold-out row is `None` unless `keep_sold_out` (an order check wants to say
 /// how many are left rather than that the offer is gone).
-fn part_row(r: &sqlx::any::AnyRow, keep_sold_out: bool) -> StoreResult<Option<PartRow>> {
+fn part_row(r: &crate::db::Row, keep_sold_out: bool) -> StoreResult<Option<PartRow>> {
     let available: i64 = r.try_get("available")?;
     let reserved: i64 = r.try_get("reserved")?;
     let reported: Option<String> = r.try_get("reported")?;
@@ -174,7 +173,7 @@ impl Store {
         if norm.is_empty() {
             return Ok(Vec::new());
         }
-        let rows = sqlx::query(SEARCH).bind(&norm).fetch_all(self.reader()).await?;
+        let rows = crate::db::query(SEARCH).bind(&norm).fetch_all(self.reader()).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             if let Some(row) = part_row(r, false)? {
@@ -197,8 +196,7 @@ impl Store {
             .next()
             .unwrap_or(SEARCH)
             .replace("WHERE p.article_norm = $1 AND p.active = 1", "WHERE o.id = $1 AND w.id = $2");
-        let row =
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(offer_id).bind(warehouse_id).fetch_optional(&mut **tx).await?;
+        let row = crate::db::query(sql).bind(offer_id).bind(warehouse_id).fetch_optional(&mut **tx).await?;
         match row {
             Some(r) => part_row(&r, true),
             None => Ok(None),
@@ -223,7 +221,7 @@ impl Store {
         now: i64,
     ) -> StoreResult<i64> {
         let brand_norm = crate::brands::canonical_brand_in(tx, brand).await?;
-        let id: i64 = sqlx::query_scalar(
+        let id: i64 = crate::db::query_scalar(
             "INSERT INTO products (article, brand, name, description, article_norm, brand_norm, active, created_at,
              name_lower, name_lower_of)
              VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $3)
@@ -257,7 +255,7 @@ impl Store {
                 continue;
             }
             for (x, y) in [(&a, &b), (&b, &a)] {
-                added += sqlx::query(
+                added += crate::db::query(
                     "INSERT INTO crosses (article_norm, brand_norm, cross_norm, cross_brand_norm) VALUES ($1, $2, $3, $4)
                      ON CONFLICT DO NOTHING",
                 )
@@ -277,7 +275,7 @@ impl Store {
     /// Sets a warehouse's delivery terms and display; false when no such warehouse.
     pub async fn set_warehouse_terms(&self, code: &str, terms: &WarehouseTerms) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
-        let done = sqlx::query(
+        let done = crate::db::query(
             "UPDATE warehouses SET period_min = $1, period_max = $2, probability = $3, display = $4 WHERE code = $5",
         )
         .bind(terms.period_min)
@@ -355,7 +353,7 @@ impl Store {
             }
         }
         let current: Vec<(i64, i64, i64)> =
-            sqlx::query_as("SELECT offer_id, warehouse_id, quantity FROM reservations WHERE order_id = $1")
+            crate::db::query_as("SELECT offer_id, warehouse_id, quantity FROM reservations WHERE order_id = $1")
                 .bind(order_id)
                 .fetch_all(&mut **tx)
                 .await?;
@@ -363,7 +361,7 @@ impl Store {
         for &(o, w, q) in &current {
             let want = merged.iter().find(|(mo, mw, _)| *mo == o && *mw == w).map_or(0, |m| m.2);
             if want < q {
-                sqlx::query("UPDATE stock SET reserved = reserved - $1 WHERE offer_id = $2 AND warehouse_id = $3")
+                crate::db::query("UPDATE stock SET reserved = reserved - $1 WHERE offer_id = $2 AND warehouse_id = $3")
                     .bind(q - want)
                     .bind(o)
                     .bind(w)
@@ -373,7 +371,7 @@ impl Store {
         }
         let mut held = Vec::with_capacity(merged.len());
         for &(o, w, want) in &merged {
-            let stock: Option<(i64, i64, Option<String>)> = sqlx::query_as(
+            let stock: Option<(i64, i64, Option<String>)> = crate::db::query_as(
                 "SELECT available, reserved, reported FROM stock WHERE offer_id = $1 AND warehouse_id = $2",
             )
             .bind(o)
@@ -390,7 +388,7 @@ impl Store {
                 // One conditional statement: the check and the reservation cannot be split by another
                 // buyer, on either engine. Stock reported as `<N`, `>N` or `Есть` is not counted exactly
                 // and reserves without a check.
-                let done = sqlx::query(
+                let done = crate::db::query(
                     "UPDATE stock SET reserved = reserved + $1
                      WHERE offer_id = $2 AND warehouse_id = $3 AND (reported IS NOT NULL OR available - reserved >= $1)",
                 )
@@ -412,9 +410,9 @@ impl Store {
             }
             held.push((o, w, want));
         }
-        sqlx::query("DELETE FROM reservations WHERE order_id = $1").bind(order_id).execute(&mut **tx).await?;
+        crate::db::query("DELETE FROM reservations WHERE order_id = $1").bind(order_id).execute(&mut **tx).await?;
         for &(o, w, q) in held.iter().filter(|m| m.2 > 0) {
-            sqlx::query(
+            crate::db::query(
                 "INSERT INTO reservations (order_id, offer_id, warehouse_id, quantity) VALUES ($1, $2, $3, $4)",
             )
             .bind(order_id)

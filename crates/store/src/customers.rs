@@ -5,7 +5,6 @@ use crate::sql::{Arg, Sql, contains_pattern};
 use crate::{Store, StoreError, StoreResult, Tx};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
-use sqlx::Row;
 use torg_domain::customer::{Customer, CustomerStats};
 use torg_domain::history::{Actor, HistoryRecord, diff_customers};
 use torg_domain::money::{from_units, to_units};
@@ -78,7 +77,7 @@ const SELECT: &str = "SELECT c.id, c.site, c.created_at, c.doc,
     (SELECT CAST(COALESCE(SUM(o.total_summ), 0) AS BIGINT) FROM orders o WHERE o.customer_id = c.id AND o.is_test = 0) AS total_summ
     FROM customers c";
 
-fn customer_from_row(r: &sqlx::any::AnyRow) -> StoreResult<(Customer, CustomerStats)> {
+fn customer_from_row(r: &crate::db::Row) -> StoreResult<(Customer, CustomerStats)> {
     let doc: String = r.try_get("doc")?;
     let mut c: Customer = serde_json::from_str(&doc).unwrap_or_default();
     c.id = r.try_get("id")?;
@@ -130,20 +129,11 @@ pub(crate) async fn replace_custom_fields(
     id: i64,
     fields: &Map<String, Value>,
 ) -> StoreResult<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE {owner} = $1")))
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    crate::db::query(format!("DELETE FROM {table} WHERE {owner} = $1")).bind(id).execute(&mut **tx).await?;
     let insert = format!("INSERT INTO {table} ({owner}, code, value_text, value_num) VALUES ($1, $2, $3, $4)");
     for (code, value) in fields {
         let (text, num) = custom_value_columns(value);
-        sqlx::query(sqlx::AssertSqlSafe(insert.clone()))
-            .bind(id)
-            .bind(code)
-            .bind(text)
-            .bind(num)
-            .execute(&mut **tx)
-            .await?;
+        crate::db::query(insert.clone()).bind(id).bind(code).bind(text).bind(num).execute(&mut **tx).await?;
     }
     Ok(())
 }
@@ -152,7 +142,7 @@ impl Store {
     /// Inserts a customer row (history is the caller's); returns the id.
     pub(crate) async fn insert_customer(&self, tx: &mut Tx, c: &Customer, now: i64) -> StoreResult<i64> {
         let created_at = if c.created_at > 0 { c.created_at } else { now };
-        let id: i64 = sqlx::query_scalar(
+        let id: i64 = crate::db::query_scalar(
             "INSERT INTO customers (site, external_id, email, phones, search, manager_id, vip, bad, sex, city, region, created_at, updated_at, doc)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
         )
@@ -178,7 +168,7 @@ impl Store {
     }
 
     async fn update_customer_row(&self, tx: &mut Tx, c: &Customer, now: i64) -> StoreResult<()> {
-        sqlx::query(
+        crate::db::query(
             "UPDATE customers SET external_id = $1, email = $2, phones = $3, search = $4, manager_id = $5, vip = $6, bad = $7,
              sex = $8, city = $9, region = $10, updated_at = $11, doc = $12 WHERE id = $13",
         )
@@ -205,7 +195,7 @@ impl Store {
     async fn check_customer_refs(&self, tx: &mut Tx, c: &Customer) -> StoreResult<()> {
         if let Some(m) = c.manager_id {
             let found: Option<(i64,)> =
-                sqlx::query_as("SELECT id FROM users WHERE id = $1").bind(m).fetch_optional(&mut **tx).await?;
+                crate::db::query_as("SELECT id FROM users WHERE id = $1").bind(m).fetch_optional(&mut **tx).await?;
             if found.is_none() {
                 return Err(DomainError::invalid("managerId", format!("User with id {m} not found.")).into());
             }
@@ -250,10 +240,13 @@ impl Store {
     pub(crate) async fn customer_id_in(&self, tx: &mut Tx, lookup: &CustomerLookup) -> StoreResult<Option<i64>> {
         let row: Option<(i64,)> = match lookup {
             CustomerLookup::Id(id) => {
-                sqlx::query_as("SELECT id FROM customers WHERE id = $1").bind(*id).fetch_optional(&mut **tx).await?
+                crate::db::query_as("SELECT id FROM customers WHERE id = $1")
+                    .bind(*id)
+                    .fetch_optional(&mut **tx)
+                    .await?
             }
             CustomerLookup::ExternalId { site, external_id } => {
-                sqlx::query_as("SELECT id FROM customers WHERE site = $1 AND external_id = $2")
+                crate::db::query_as("SELECT id FROM customers WHERE site = $1 AND external_id = $2")
                     .bind(site)
                     .bind(external_id)
                     .fetch_optional(&mut **tx)
@@ -264,8 +257,7 @@ impl Store {
     }
 
     async fn load_customer_in(&self, tx: &mut Tx, id: i64) -> StoreResult<Customer> {
-        let row =
-            sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE c.id = $1"))).bind(id).fetch_one(&mut **tx).await?;
+        let row = crate::db::query(format!("{SELECT} WHERE c.id = $1")).bind(id).fetch_one(&mut **tx).await?;
         Ok(customer_from_row(&row)?.0)
     }
 
@@ -512,9 +504,9 @@ pub(crate) fn domain_messages(e: DomainError) -> FieldErrors {
 }
 
 /// A unique-constraint violation as a message on `field`; any other error as is.
-pub(crate) fn unique_as_invalid(e: sqlx::Error, field: &str, message: &str) -> StoreError {
+pub(crate) fn unique_as_invalid(e: crate::db::DbError, field: &str, message: &str) -> StoreError {
     match e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Domain(DomainError::invalid(field, message)),
+        d if d.is_unique_violation() => StoreError::Domain(DomainError::invalid(field, message)),
         other => other.into(),
     }
 }

@@ -3,7 +3,6 @@
 use crate::sql::{Arg, Sql};
 use crate::{Store, StoreResult, Tx, flag};
 use serde_json::Value;
-use sqlx::Row;
 use std::str::FromStr;
 use torg_domain::history::{Actor, Change, HistoryRecord};
 use torg_domain::page::PageRequest;
@@ -82,7 +81,7 @@ impl Store {
                 Actor::User(u) => u,
                 _ => None,
             };
-            sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            crate::db::query(sql.clone())
                 .bind(r.entity_id)
                 .bind(now)
                 .bind(r.actor.source())

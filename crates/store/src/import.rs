@@ -12,7 +12,6 @@
 use crate::catalogue::{CatalogueRow, Cross};
 use crate::{Backend, Store, StoreResult, Tx};
 use rust_decimal::Decimal;
-use sqlx::{AssertSqlSafe, Row};
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use torg_domain::catalogue::{Availability, normalize_number};
@@ -130,7 +129,7 @@ impl Store {
                 "INSERT INTO crosses (article_norm, brand_norm, cross_norm, cross_brand_norm) VALUES {} ON CONFLICT DO NOTHING",
                 values(self.backend(), chunk.len(), 4, "")
             );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
+            let mut q = crate::db::query(sql);
             for p in chunk {
                 q = q.bind(&p[0]).bind(&p[1]).bind(&p[2]).bind(&p[3]);
             }
@@ -149,7 +148,7 @@ impl Store {
     /// indexes, and the CRM lists were tuned that way.
     pub async fn refresh_catalogue_statistics(&self) -> StoreResult<()> {
         if self.backend() == Backend::Postgres {
-            sqlx::query("ANALYZE products, offers, stock, crosses, warehouses").execute(&self.writer).await?;
+            crate::db::query("ANALYZE products, offers, stock, crosses, warehouses").execute(self.reader()).await?;
         }
         Ok(())
     }
@@ -250,7 +249,7 @@ impl CatalogueImport {
                  period_max = excluded.period_max, updated_at = excluded.updated_at",
                 values(self.store.backend(), chunk.len(), 9, ", 0")
             );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
+            let mut q = crate::db::query(sql);
             for &(offer, warehouse, row) in chunk {
                 let (available, reported) = match row.quantity {
                     Availability::Exact(n) => (n, None),
@@ -285,7 +284,7 @@ impl CatalogueImport {
         for chunk in missing.chunks(MAX_BINDS) {
             let sql =
                 format!("SELECT id, code FROM warehouses WHERE code IN ({})", list(self.store.backend(), chunk.len()));
-            let mut q = sqlx::query(AssertSqlSafe(sql));
+            let mut q = crate::db::query(sql);
             for code in chunk {
                 q = q.bind(*code);
             }
@@ -297,7 +296,7 @@ impl CatalogueImport {
             if self.warehouses.contains_key(code) {
                 continue;
             }
-            let id: i64 = sqlx::query_scalar(
+            let id: i64 = crate::db::query_scalar(
                 "INSERT INTO warehouses (code, name, active, attrs, created_at) VALUES ($1, $2, 1, '{}', $3) RETURNING id",
             )
             .bind(code)
@@ -332,7 +331,7 @@ async fn upsert_products(
              RETURNING id, brand_norm, article_norm",
             values(backend, chunk.len(), 9, ", 1")
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
+        let mut q = crate::db::query(sql);
         for p in chunk {
             q = q
                 .bind(p.article)
@@ -367,7 +366,7 @@ async fn resolve_offers(tx: &mut Tx, backend: Backend, products: &mut [Product<'
             "SELECT id, product_id, name, article, min_qty FROM offers WHERE product_id IN ({}) ORDER BY id",
             list(backend, chunk.len())
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
+        let mut q = crate::db::query(sql);
         for p in chunk {
             q = q.bind(p.id);
         }
@@ -402,7 +401,7 @@ async fn resolve_offers(tx: &mut Tx, backend: Backend, products: &mut [Product<'
              FROM (VALUES {}) AS v WHERE offers.id = v.column1",
             values(backend, chunk.len(), 5, "")
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
+        let mut q = crate::db::query(sql);
         for &(id, i) in chunk {
             let p = &products[i];
             q = q.bind(id).bind(p.name).bind(p.article).bind(p.min_qty).bind(p.name.to_lowercase());
@@ -416,7 +415,7 @@ async fn resolve_offers(tx: &mut Tx, backend: Backend, products: &mut [Product<'
              VALUES {} RETURNING id, product_id",
             values(backend, chunk.len(), 7, ", 1")
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
+        let mut q = crate::db::query(sql);
         for &i in chunk {
             let p = &products[i];
             q = q

@@ -6,7 +6,6 @@ use crate::sql::{Arg, Sql};
 use crate::{Backend, Store, StoreError, StoreResult, Tx, flag, json_map};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-use sqlx::Row;
 use torg_domain::DomainError;
 use torg_domain::history::Actor;
 use torg_domain::invoice::{BillingError, BillingSettings, Invoice, InvoiceStatus, Refund};
@@ -47,7 +46,7 @@ const REFUND_COLUMNS: &str = "id, parent_id, site, merchant_id, merchant_order_i
 /// The topic of invoice status events.
 pub const INVOICE_STATUS_TOPIC: &str = "invoice.status";
 
-fn invoice_from_row(r: &sqlx::any::AnyRow) -> StoreResult<Invoice> {
+fn invoice_from_row(r: &crate::db::Row) -> StoreResult<Invoice> {
     let status: String = r.try_get("status")?;
     Ok(Invoice {
         id: r.try_get("id")?,
@@ -71,7 +70,7 @@ fn invoice_from_row(r: &sqlx::any::AnyRow) -> StoreResult<Invoice> {
     })
 }
 
-fn refund_from_row(r: &sqlx::any::AnyRow) -> StoreResult<Refund> {
+fn refund_from_row(r: &crate::db::Row) -> StoreResult<Refund> {
     Ok(Refund {
         id: r.try_get("id")?,
         parent_id: r.try_get("parent_id")?,
@@ -88,7 +87,7 @@ fn refund_from_row(r: &sqlx::any::AnyRow) -> StoreResult<Refund> {
     })
 }
 
-fn settings_from_row(r: &sqlx::any::AnyRow) -> StoreResult<BillingSettings> {
+fn settings_from_row(r: &crate::db::Row) -> StoreResult<BillingSettings> {
     Ok(BillingSettings {
         site: r.try_get("site")?,
         merchant_id: r.try_get("merchant_id")?,
@@ -197,7 +196,7 @@ impl Store {
 
     /// A site's billing settings.
     pub async fn billing_settings(&self, site: &str) -> StoreResult<Option<BillingSettings>> {
-        let row = sqlx::query("SELECT * FROM billing_settings WHERE site = $1")
+        let row = crate::db::query("SELECT * FROM billing_settings WHERE site = $1")
             .bind(site)
             .fetch_optional(self.reader())
             .await?;
@@ -206,7 +205,7 @@ impl Store {
 
     /// The billing settings of the site with this merchant UUID.
     pub async fn billing_settings_by_merchant(&self, merchant_id: &str) -> StoreResult<Option<BillingSettings>> {
-        let row = sqlx::query("SELECT * FROM billing_settings WHERE merchant_id = $1")
+        let row = crate::db::query("SELECT * FROM billing_settings WHERE merchant_id = $1")
             .bind(merchant_id.to_ascii_lowercase())
             .fetch_optional(self.reader())
             .await?;
@@ -215,7 +214,7 @@ impl Store {
 
     /// Every site's billing settings.
     pub async fn all_billing_settings(&self) -> StoreResult<Vec<BillingSettings>> {
-        let rows = sqlx::query("SELECT * FROM billing_settings ORDER BY site").fetch_all(self.reader()).await?;
+        let rows = crate::db::query("SELECT * FROM billing_settings ORDER BY site").fetch_all(self.reader()).await?;
         rows.iter().map(settings_from_row).collect()
     }
 
@@ -229,12 +228,14 @@ impl Store {
     ) -> StoreResult<BillingSettings> {
         let mut tx = self.begin().await?;
         let exists: Option<(i64,)> =
-            sqlx::query_as("SELECT id FROM sites WHERE code = $1").bind(site).fetch_optional(&mut *tx).await?;
+            crate::db::query_as("SELECT id FROM sites WHERE code = $1").bind(site).fetch_optional(&mut *tx).await?;
         if exists.is_none() {
             return Err(DomainError::invalid("site", format!("Site '{site}' does not exist.")).into());
         }
-        let row =
-            sqlx::query("SELECT * FROM billing_settings WHERE site = $1").bind(site).fetch_optional(&mut *tx).await?;
+        let row = crate::db::query("SELECT * FROM billing_settings WHERE site = $1")
+            .bind(site)
+            .fetch_optional(&mut *tx)
+            .await?;
         let current = row.as_ref().map(settings_from_row).transpose()?;
         let is_new = current.is_none();
         let mut s = current.unwrap_or(BillingSettings {
@@ -264,7 +265,7 @@ impl Store {
             "UPDATE billing_settings SET merchant_id = $1, notification_key = $2, signing_key = $3, notification_url = $4,
              test_mode = $5, updated_at = $6 WHERE site = $7"
         };
-        sqlx::query(sql)
+        crate::db::query(sql)
             .bind(&s.merchant_id)
             .bind(&s.notification_key)
             .bind(&s.signing_key)
@@ -275,7 +276,7 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(|e| match e {
-                sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Domain(DomainError::invalid(
+                d if d.is_unique_violation() => StoreError::Domain(DomainError::invalid(
                     "merchant_id",
                     "Another site already has this merchant id.",
                 )),
@@ -289,7 +290,7 @@ impl Store {
     pub async fn create_invoice(&self, inv: &Invoice) -> StoreResult<Invoice> {
         let mut tx = self.begin().await?;
         let dup: Option<(String,)> =
-            sqlx::query_as("SELECT id FROM invoices WHERE merchant_id = $1 AND merchant_order_id = $2")
+            crate::db::query_as("SELECT id FROM invoices WHERE merchant_id = $1 AND merchant_order_id = $2")
                 .bind(&inv.merchant_id)
                 .bind(&inv.merchant_order_id)
                 .fetch_optional(&mut *tx)
@@ -297,7 +298,7 @@ impl Store {
         if dup.is_some() {
             return Err(duplicate_merchant_order_id(&inv.merchant_order_id).into());
         }
-        sqlx::query(
+        crate::db::query(
             "INSERT INTO invoices (id, container_id, site, merchant_id, merchant_order_id, order_id, status, amount, vat_amount,
              currency, language, description, processable, notification_url, created_at, expires_at, paid_at, updated_at, doc)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
@@ -324,7 +325,7 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(|e| match e {
-            sqlx::Error::Database(d) if d.is_unique_violation() => {
+            d if d.is_unique_violation() => {
                 StoreError::Billing(duplicate_merchant_order_id(&inv.merchant_order_id))
             }
             other => other.into(),
@@ -334,20 +335,17 @@ impl Store {
     }
 
     async fn invoice_in(&self, tx: &mut Tx, id: &str) -> StoreResult<Option<Invoice>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {INVOICE_COLUMNS} FROM invoices WHERE id = $1{}",
-            self.row_lock()
-        )))
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?;
+        let row = crate::db::query(format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE id = $1{}", self.row_lock()))
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
         row.as_ref().map(invoice_from_row).transpose()
     }
 
     /// One invoice by id (an unpaid one past its expiration date is expired first).
     pub async fn get_invoice(&self, id: &str) -> StoreResult<Option<Invoice>> {
         self.expire_due(torg_domain::time::now()).await?;
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE id = $1")))
+        let row = crate::db::query(format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE id = $1"))
             .bind(id)
             .fetch_optional(self.reader())
             .await?;
@@ -357,11 +355,10 @@ impl Store {
     /// One invoice by its container id (the payment page's address).
     pub async fn get_invoice_by_container(&self, container_id: &str) -> StoreResult<Option<Invoice>> {
         self.expire_due(torg_domain::time::now()).await?;
-        let row =
-            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE container_id = $1")))
-                .bind(container_id)
-                .fetch_optional(self.reader())
-                .await?;
+        let row = crate::db::query(format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE container_id = $1"))
+            .bind(container_id)
+            .fetch_optional(self.reader())
+            .await?;
         row.as_ref().map(invoice_from_row).transpose()
     }
 
@@ -369,7 +366,7 @@ impl Store {
     /// invoice (`/track`). Cancelled invoices count too: the newest one is what the buyer last saw.
     pub async fn latest_invoice_number(&self, order_id: i64) -> StoreResult<Option<String>> {
         let row: Option<(String,)> =
-            sqlx::query_as("SELECT id FROM invoices WHERE order_id = $1 ORDER BY seq DESC LIMIT 1")
+            crate::db::query_as("SELECT id FROM invoices WHERE order_id = $1 ORDER BY seq DESC LIMIT 1")
                 .bind(order_id)
                 .fetch_optional(self.reader())
                 .await?;
@@ -403,7 +400,7 @@ impl Store {
         fields: &[torg_domain::listing::FieldSpec],
         sites: &[String],
         q: &ListQuery,
-        read: fn(&sqlx::any::AnyRow) -> StoreResult<T>,
+        read: fn(&crate::db::Row) -> StoreResult<T>,
     ) -> StoreResult<(Vec<T>, u64)> {
         if sites.is_empty() {
             return Ok((Vec::new(), 0));
@@ -438,7 +435,7 @@ impl Store {
             .into());
         }
         let new = change(&old)?;
-        sqlx::query(
+        crate::db::query(
             "UPDATE invoices SET amount = $1, vat_amount = $2, description = $3, expires_at = $4, updated_at = $5, doc = $6
              WHERE id = $7",
         )
@@ -504,7 +501,7 @@ impl Store {
             }
         }
         inv.status = to;
-        sqlx::query("UPDATE invoices SET status = $1, paid_at = $2, updated_at = $3 WHERE id = $4")
+        crate::db::query("UPDATE invoices SET status = $1, paid_at = $2, updated_at = $3 WHERE id = $4")
             .bind(to.as_str())
             .bind(inv.paid_at)
             .bind(now)
@@ -520,7 +517,7 @@ impl Store {
     /// Expires every processable unpaid invoice past its expiration date; returns how many.
     pub async fn expire_due(&self, now: i64) -> StoreResult<u64> {
         // A cheap read first: reads call this, and most of the time nothing is due.
-        let due: Vec<(String,)> = sqlx::query_as(
+        let due: Vec<(String,)> = crate::db::query_as(
             "SELECT id FROM invoices WHERE status = 'created' AND processable = 1 AND expires_at <= $1 ORDER BY seq LIMIT 500",
         )
         .bind(now)
@@ -532,7 +529,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let mut n = 0;
         for (id,) in due {
-            let done = sqlx::query(
+            let done = crate::db::query(
                 "UPDATE invoices SET status = 'expired', updated_at = $1 WHERE id = $2 AND status = 'created' AND expires_at <= $1",
             )
             .bind(now)
@@ -550,9 +547,9 @@ impl Store {
         Ok(n)
     }
 
-    async fn refund_lines_in(&self, conn: &mut sqlx::AnyConnection, inv: &Invoice) -> StoreResult<Vec<RefundLine>> {
+    async fn refund_lines_in(&self, conn: &mut crate::db::Conn, inv: &Invoice) -> StoreResult<Vec<RefundLine>> {
         let rows: Vec<(String,)> =
-            sqlx::query_as("SELECT doc FROM invoice_refunds WHERE parent_id = $1 AND status <> 'canceled'")
+            crate::db::query_as("SELECT doc FROM invoice_refunds WHERE parent_id = $1 AND status <> 'canceled'")
                 .bind(&inv.id)
                 .fetch_all(&mut *conn)
                 .await?;
@@ -613,7 +610,7 @@ impl Store {
             .into());
         }
         let dup: Option<(String,)> =
-            sqlx::query_as("SELECT id FROM invoice_refunds WHERE merchant_id = $1 AND merchant_order_id = $2")
+            crate::db::query_as("SELECT id FROM invoice_refunds WHERE merchant_id = $1 AND merchant_order_id = $2")
                 .bind(&parent.merchant_id)
                 .bind(&refund.merchant_order_id)
                 .fetch_optional(&mut *tx)
@@ -626,7 +623,7 @@ impl Store {
         let mut r = refund.clone();
         r.merchant_id = parent.merchant_id.clone();
         r.currency = parent.currency.clone();
-        sqlx::query(
+        crate::db::query(
             "INSERT INTO invoice_refunds (id, parent_id, site, merchant_id, merchant_order_id, status, amount, vat_amount,
              currency, description, created_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
@@ -645,7 +642,7 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(|e| match e {
-            sqlx::Error::Database(d) if d.is_unique_violation() => {
+            d if d.is_unique_violation() => {
                 StoreError::Billing(duplicate_merchant_order_id(&r.merchant_order_id))
             }
             other => other.into(),

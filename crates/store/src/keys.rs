@@ -1,7 +1,6 @@
 //! API keys: stored by hash, looked up on every request.
 
 use crate::{Store, StoreError, StoreResult};
-use sqlx::Row;
 use torg_domain::DomainError;
 use torg_domain::key::{ApiKey, KeyOwner, SiteAccess, hash_key};
 
@@ -26,7 +25,7 @@ pub struct NewKey {
 
 const COLUMNS: &str = "id, name, prefix, scopes, sites, allowed_ips, customer_id, distributor, created_at, revoked_at";
 
-fn key_from_row(row: &sqlx::any::AnyRow) -> StoreResult<ApiKey> {
+fn key_from_row(row: &crate::db::Row) -> StoreResult<ApiKey> {
     let scopes: String = row.try_get("scopes")?;
     let sites: String = row.try_get("sites")?;
     let ips: String = row.try_get("allowed_ips")?;
@@ -51,8 +50,10 @@ impl Store {
         let mut tx = self.begin().await?;
         if let SiteAccess::Selective(codes) = &new.sites {
             for code in codes {
-                let found: Option<(i64,)> =
-                    sqlx::query_as("SELECT id FROM sites WHERE code = $1").bind(code).fetch_optional(&mut *tx).await?;
+                let found: Option<(i64,)> = crate::db::query_as("SELECT id FROM sites WHERE code = $1")
+                    .bind(code)
+                    .fetch_optional(&mut *tx)
+                    .await?;
                 if found.is_none() {
                     return Err(DomainError::invalid("site", format!("Site '{code}' does not exist.")).into());
                 }
@@ -62,7 +63,7 @@ impl Store {
             None => None,
             Some(ext) => {
                 let row: Option<(i64, String)> =
-                    sqlx::query_as("SELECT id, site FROM customers WHERE external_id = $1 ORDER BY id LIMIT 1")
+                    crate::db::query_as("SELECT id, site FROM customers WHERE external_id = $1 ORDER BY id LIMIT 1")
                         .bind(ext)
                         .fetch_optional(&mut *tx)
                         .await?;
@@ -82,7 +83,7 @@ impl Store {
         }
         let ips: Vec<String> = new.allowed_ips.iter().map(ToString::to_string).collect();
         let now = torg_domain::time::now();
-        let id: i64 = sqlx::query_scalar(
+        let id: i64 = crate::db::query_scalar(
             "INSERT INTO api_keys (name, key_hash, prefix, scopes, sites, allowed_ips, customer_id, distributor, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
@@ -98,12 +99,12 @@ impl Store {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| match e {
-            sqlx::Error::Database(d) if d.is_unique_violation() => {
+            d if d.is_unique_violation() => {
                 StoreError::Domain(DomainError::invalid("key", "This key already exists."))
             }
             other => other.into(),
         })?;
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM api_keys WHERE id = $1")))
+        let row = crate::db::query(format!("SELECT {COLUMNS} FROM api_keys WHERE id = $1"))
             .bind(id)
             .fetch_one(&mut *tx)
             .await?;
@@ -114,20 +115,18 @@ impl Store {
 
     /// The active key with this plain value, if any.
     pub async fn find_key(&self, plain: &str) -> StoreResult<Option<ApiKey>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL"
-        )))
-        .bind(hash_key(plain))
-        .fetch_optional(self.reader())
-        .await?;
+        let row =
+            crate::db::query(format!("SELECT {COLUMNS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL"))
+                .bind(hash_key(plain))
+                .fetch_optional(self.reader())
+                .await?;
         row.as_ref().map(key_from_row).transpose()
     }
 
     /// Every key, revoked ones included, oldest first.
     pub async fn list_keys(&self) -> StoreResult<Vec<ApiKey>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM api_keys ORDER BY id")))
-            .fetch_all(self.reader())
-            .await?;
+        let rows =
+            crate::db::query(format!("SELECT {COLUMNS} FROM api_keys ORDER BY id")).fetch_all(self.reader()).await?;
         rows.iter().map(key_from_row).collect()
     }
 
@@ -136,7 +135,7 @@ impl Store {
         let id: i64 = id_or_name.parse().unwrap_or(-1);
         let mut tx = self.begin().await?;
         let done =
-            sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE (id = $2 OR name = $3) AND revoked_at IS NULL")
+            crate::db::query("UPDATE api_keys SET revoked_at = $1 WHERE (id = $2 OR name = $3) AND revoked_at IS NULL")
                 .bind(torg_domain::time::now())
                 .bind(id)
                 .bind(id_or_name)

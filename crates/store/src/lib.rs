@@ -1,14 +1,16 @@
 //! Persistence of the torg domain on SQLite (embedded, the default) and PostgreSQL.
 //!
-//! One code path serves both backends: queries are plain SQL with `$n` placeholders, which both engines
-//! accept, run through sqlx's `Any` driver. Every value crosses the boundary as an integer or text (money
-//! as 1/10,000 units, instants as Unix seconds, flags as 0/1, attributes as JSON text), which is exactly
-//! what `Any` carries, so the SQL is written once. What really differs is kept in [`Backend`]: the
-//! migrations folder, how a write transaction starts, and how history ids are kept in commit order.
+//! Each engine runs on its native driver ([`db`]: rusqlite on SQLite, sqlx's postgres driver on
+//! PostgreSQL) behind one query interface, so the SQL that is the same on both engines is written once:
+//! plain SQL with `$n` placeholders, every value an integer or text (money as 1/10,000 units, instants
+//! as Unix seconds, flags as 0/1, attributes as JSON text). What really differs is kept in [`Backend`]:
+//! the migrations folder, how a write transaction starts, row locks, and how history ids are kept in
+//! commit order.
 
 mod brands;
 mod catalogue;
 mod customers;
+pub mod db;
 mod history;
 mod import;
 mod invoices;
@@ -43,10 +45,7 @@ pub use products::{
 };
 pub use telephony::{CallUpload, ManagerMatch};
 
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor};
-use std::str::FromStr;
-use std::time::Duration;
+use db::{Db, SqlitePath};
 use torg_domain::DomainError;
 
 /// Which database engine a [`Store`] runs on.
@@ -66,7 +65,7 @@ pub enum StoreError {
     Domain(#[from] DomainError),
     /// The database failed.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[from] db::DbError),
     /// The database URL or its options are wrong.
     #[error("{0}")]
     Config(String),
@@ -82,11 +81,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[derive(Clone)]
 pub struct Store {
     backend: Backend,
-    /// Reads (and, on PostgreSQL, writes).
-    pool: AnyPool,
-    /// On SQLite, the one connection that writes: SQLite admits one writer at a time, and queueing
-    /// writers here rather than in SQLite's busy handler keeps latency predictable.
-    writer: AnyPool,
+    db: Db,
 }
 
 impl std::fmt::Debug for Store {
@@ -95,49 +90,36 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// An open write transaction.
-pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+/// An open write transaction; dropped without commit, it rolls back.
+pub type Tx = db::Tx;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How many PostgreSQL connections one server keeps at most.
+const POSTGRES_CONNECTIONS: u32 = 16;
 
 impl Store {
     /// Connects to `url` (`sqlite:PATH`, `sqlite::memory:`, `postgres://…`), creating a SQLite file if
     /// needed. Does not migrate.
     pub async fn connect(url: &str) -> StoreResult<Store> {
-        install_default_drivers();
         if let Some(rest) = url.strip_prefix("sqlite:") {
-            let path = rest.trim_start_matches("//");
-            let memory = path.is_empty() || path == ":memory:";
-            let full = if memory {
-                "sqlite::memory:".to_string()
-            } else if path.contains('?') {
-                format!("sqlite://{path}")
-            } else {
-                format!("sqlite://{path}?mode=rwc")
-            };
-            let writer = AnyPoolOptions::new()
-                .max_connections(1)
-                .acquire_timeout(Duration::from_secs(30))
-                .after_connect(|conn, _| sqlite_pragmas(conn, WRITER_CACHE_KIB))
-                .connect(&full)
-                .await?;
-            // An in-memory database exists once per connection, so readers must share the writer.
-            let pool = if memory {
-                writer.clone()
-            } else {
-                AnyPoolOptions::new()
-                    .max_connections(8)
-                    .acquire_timeout(Duration::from_secs(30))
-                    .after_connect(|conn, _| sqlite_pragmas(conn, READER_CACHE_KIB))
-                    .connect(&full)
-                    .await?
-            };
-            Ok(Store { backend: Backend::Sqlite, pool, writer })
+            let rest = rest.trim_start_matches("//");
+            // Connection options in a query string (`?mode=rwc`) were sqlx's; the file is always
+            // opened read-write and created when missing.
+            let path = rest.split('?').next().unwrap_or_default();
+            let path =
+                if path.is_empty() || path == ":memory:" { SqlitePath::Memory } else { SqlitePath::File(path.into()) };
+            let sqlite = db::SqliteDb::open(path)?;
+            Ok(Store { backend: Backend::Sqlite, db: Db::Sqlite(sqlite) })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool =
-                AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect(url).await?;
-            Ok(Store { backend: Backend::Postgres, writer: pool.clone(), pool })
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(POSTGRES_CONNECTIONS)
+                .acquire_timeout(std::time::Duration::from_secs(30))
+                .connect(url)
+                .await
+                .map_err(db::DbError::from)?;
+            Ok(Store { backend: Backend::Postgres, db: Db::Postgres(pool) })
         } else {
             Err(StoreError::Config(format!(
                 "unsupported database URL '{}': use sqlite:PATH or postgres://…",
@@ -155,11 +137,13 @@ impl Store {
 
     /// Runs pending migrations and seeds defaults where a book is empty.
     pub async fn migrate(&self) -> StoreResult<()> {
-        let migrator = match self.backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        migrator.run(&self.writer).await.map_err(|e| StoreError::Database(e.into()))?;
+        match &self.db {
+            Db::Sqlite(s) => s.migrate(&SQLITE_MIGRATIONS).await?,
+            Db::Postgres(p) => POSTGRES_MIGRATIONS
+                .run(p)
+                .await
+                .map_err(|e| StoreError::Database(db::DbError::from(sqlx::Error::from(e))))?,
+        }
         self.seed_defaults().await?;
         // SQLite's lower() folds ASCII only, so the name filters compare copies lowered in Rust. Every
         // writer keeps them now; rows written before that are brought up to date once.
@@ -179,10 +163,7 @@ impl Store {
     /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so a
     /// transaction that reads before writing can never fail to upgrade.
     pub async fn begin(&self) -> StoreResult<Tx> {
-        Ok(match self.backend {
-            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.writer.begin().await?,
-        })
+        Ok(self.db.begin().await?)
     }
 
     /// Makes history ids follow commit order: on PostgreSQL, writers that record history take a
@@ -190,20 +171,20 @@ impl Store {
     /// before N commits. SQLite already has a single writer.
     pub(crate) async fn serialize_history(&self, tx: &mut Tx) -> StoreResult<()> {
         if self.backend == Backend::Postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock(7426001)").execute(&mut **tx).await?;
+            db::query("SELECT pg_advisory_xact_lock(7426001)").execute(&mut **tx).await?;
         }
         Ok(())
     }
 
-    /// The reading pool.
-    pub(crate) fn reader(&self) -> &AnyPool {
-        &self.pool
+    /// The reading side of the database.
+    pub(crate) fn reader(&self) -> &Db {
+        &self.db
     }
 
     /// A value kept in the `meta` table, e.g. a server secret.
     pub async fn meta(&self, key: &str) -> StoreResult<Option<String>> {
         let row: Option<(String,)> =
-            sqlx::query_as("SELECT value FROM meta WHERE key = $1").bind(key).fetch_optional(&self.pool).await?;
+            db::query_as("SELECT value FROM meta WHERE key = $1").bind(key).fetch_optional(&self.db).await?;
         Ok(row.map(|r| r.0))
     }
 
@@ -211,11 +192,11 @@ impl Store {
     pub async fn meta_init(&self, key: &str, value: &str) -> StoreResult<String> {
         let mut tx = self.begin().await?;
         let existing: Option<(String,)> =
-            sqlx::query_as("SELECT value FROM meta WHERE key = $1").bind(key).fetch_optional(&mut *tx).await?;
+            db::query_as("SELECT value FROM meta WHERE key = $1").bind(key).fetch_optional(&mut *tx).await?;
         let kept = match existing {
             Some((v,)) => v,
             None => {
-                sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2)")
+                db::query("INSERT INTO meta (key, value) VALUES ($1, $2)")
                     .bind(key)
                     .bind(value)
                     .execute(&mut *tx)
@@ -229,31 +210,8 @@ impl Store {
 
     /// Closes every connection.
     pub async fn close(&self) {
-        self.pool.close().await;
-        self.writer.close().await;
+        self.db.close().await;
     }
-}
-
-/// Settings every SQLite connection gets: WAL so readers never block the writer, NORMAL sync (durable
-/// across process crashes, as WAL intends), foreign keys on, and a busy timeout for the rare contention.
-/// Page cache of the writer, in KiB: writes touch index pages all over the file.
-const WRITER_CACHE_KIB: u32 = 32_000;
-/// Page cache of each reader, in KiB. Readers share the operating system's file cache, so a small
-/// private cache each keeps the resident memory of eight readers low at little cost.
-const READER_CACHE_KIB: u32 = 4_000;
-
-fn sqlite_pragmas(
-    conn: &mut sqlx::AnyConnection,
-    cache_kib: u32,
-) -> futures::future::BoxFuture<'_, Result<(), sqlx::Error>> {
-    Box::pin(async move {
-        let pragmas = format!(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-             PRAGMA busy_timeout = 10000; PRAGMA cache_size = -{cache_kib};"
-        );
-        conn.execute(sqlx::AssertSqlSafe(pragmas)).await?;
-        Ok(())
-    })
 }
 
 /// Hides a password in a database URL for messages.
@@ -277,7 +235,7 @@ pub(crate) fn flag(v: i64) -> bool {
 
 /// Reads JSON text stored in a column; a broken document reads as empty rather than failing a listing.
 pub(crate) fn json_map(text: &str) -> serde_json::Map<String, serde_json::Value> {
-    serde_json::Value::from_str(text).ok().and_then(|v| v.as_object().cloned()).unwrap_or_default()
+    serde_json::from_str::<serde_json::Value>(text).ok().and_then(|v| v.as_object().cloned()).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -291,15 +249,15 @@ mod tests {
 
 /// Fresh databases for tests: each test gets its own, so tests run side by side.
 pub mod testing {
-    use super::{StoreResult, install_default_drivers};
-    use sqlx::{AnyConnection, Connection, Executor};
+    use super::StoreResult;
+    use crate::db::DbError;
+    use sqlx::{Connection, Executor, PgConnection};
 
     /// Creates database `name` on the server of `admin_url` and returns the URL of the new database.
     pub async fn create_postgres_database(admin_url: &str, name: &str) -> StoreResult<String> {
-        install_default_drivers();
-        let mut conn = AnyConnection::connect(admin_url).await?;
-        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).await?;
-        conn.close().await?;
+        let mut conn = PgConnection::connect(admin_url).await.map_err(DbError::from)?;
+        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).await.map_err(DbError::from)?;
+        conn.close().await.map_err(DbError::from)?;
         let base = match admin_url.rfind('/') {
             Some(slash) if slash > "postgres://".len() => &admin_url[..slash],
             _ => admin_url,
@@ -310,10 +268,11 @@ pub mod testing {
 
     /// Drops database `name`, disconnecting anyone still on it.
     pub async fn drop_postgres_database(admin_url: &str, name: &str) -> StoreResult<()> {
-        install_default_drivers();
-        let mut conn = AnyConnection::connect(admin_url).await?;
-        conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))).await?;
-        conn.close().await?;
+        let mut conn = PgConnection::connect(admin_url).await.map_err(DbError::from)?;
+        conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
+            .await
+            .map_err(DbError::from)?;
+        conn.close().await.map_err(DbError::from)?;
         Ok(())
     }
 }

@@ -11,7 +11,6 @@ use crate::sql::{Arg, Sql};
 use crate::{Store, StoreResult, Tx, flag, json_map};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
-use sqlx::Row;
 use torg_domain::DomainError;
 use torg_domain::catalogue::{Availability, normalize_number};
 use torg_domain::history::Actor;
@@ -204,7 +203,7 @@ type ProductRow = (i64, Option<String>, Option<String>, String, Option<String>);
 
 const WAREHOUSE_COLUMNS: &str = "SELECT id, code, name, attrs, period_min, period_max FROM warehouses";
 
-fn warehouse_from_row(r: &sqlx::any::AnyRow) -> StoreResult<OfficeWarehouse> {
+fn warehouse_from_row(r: &crate::db::Row) -> StoreResult<OfficeWarehouse> {
     let attrs = json_map(&r.try_get::<String, _>("attrs")?);
     let address = match attrs.get("address") {
         Some(Value::String(s)) => Some(s.clone()),
@@ -244,7 +243,7 @@ JOIN offers o ON o.id = s.offer_id
 JOIN products p ON p.id = o.product_id
 JOIN warehouses w ON w.id = s.warehouse_id";
 
-fn remain_from_row(r: &sqlx::any::AnyRow) -> StoreResult<Remain> {
+fn remain_from_row(r: &crate::db::Row) -> StoreResult<Remain> {
     let reported: Option<String> = r.try_get("reported")?;
     let available: i64 = r.try_get("available")?;
     Ok(Remain {
@@ -308,7 +307,7 @@ impl Store {
         if let Some(d) = distributor {
             ensure_distributor_in(&mut tx, d).await?;
         }
-        let done = sqlx::query("UPDATE warehouses SET distributor = $1 WHERE code = $2")
+        let done = crate::db::query("UPDATE warehouses SET distributor = $1 WHERE code = $2")
             .bind(distributor)
             .bind(code)
             .execute(&mut *tx)
@@ -320,12 +319,10 @@ impl Store {
 
     /// A distributor's active warehouses, by id.
     pub async fn distributor_warehouses(&self, distributor: &str) -> StoreResult<Vec<OfficeWarehouse>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{WAREHOUSE_COLUMNS} WHERE distributor = $1 AND active = 1 ORDER BY id"
-        )))
-        .bind(distributor)
-        .fetch_all(self.reader())
-        .await?;
+        let rows = crate::db::query(format!("{WAREHOUSE_COLUMNS} WHERE distributor = $1 AND active = 1 ORDER BY id"))
+            .bind(distributor)
+            .fetch_all(self.reader())
+            .await?;
         rows.iter().map(warehouse_from_row).collect()
     }
 
@@ -342,13 +339,13 @@ impl Store {
         let mut out = Vec::with_capacity(rows.len());
         for w in rows {
             let existing: Option<(i64, Option<String>, i64, String)> =
-                sqlx::query_as("SELECT id, distributor, active, attrs FROM warehouses WHERE code = $1")
+                crate::db::query_as("SELECT id, distributor, active, attrs FROM warehouses WHERE code = $1")
                     .bind(&w.code)
                     .fetch_optional(&mut *tx)
                     .await?;
             let outcome = match existing {
                 None => {
-                    let id: i64 = sqlx::query_scalar(
+                    let id: i64 = crate::db::query_scalar(
                         "INSERT INTO warehouses (code, name, active, distributor, attrs, created_at, period_min, period_max)
                          VALUES ($1, $2, 1, $3, $4, $5, $6, $7) RETURNING id",
                     )
@@ -367,7 +364,10 @@ impl Store {
                     RowOutcome::Exists(warehouse_in(&mut tx, id).await?)
                 }
                 Some((id, Some(owner), _, attrs)) if owner == distributor => {
-                    sqlx::query("UPDATE warehouses SET active = 1 WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                    crate::db::query("UPDATE warehouses SET active = 1 WHERE id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
                     update_warehouse_in(&mut tx, id, &attrs, w).await?;
                     RowOutcome::Written(warehouse_in(&mut tx, id).await?)
                 }
@@ -415,7 +415,7 @@ impl Store {
                 continue;
             };
             let row = warehouse_in(&mut tx, id).await?;
-            sqlx::query("UPDATE warehouses SET active = 0 WHERE id = $1").bind(id).execute(&mut *tx).await?;
+            crate::db::query("UPDATE warehouses SET active = 0 WHERE id = $1").bind(id).execute(&mut *tx).await?;
             take_off_sale_in(&mut tx, id, None).await?;
             out.push(RowOutcome::Written(row));
         }
@@ -462,7 +462,7 @@ impl Store {
             };
             let current: Option<StockRow> = match offer {
                 Some(o) => {
-                    sqlx::query_as(
+                    crate::db::query_as(
                         "SELECT available, reported, price, min_qty, period_min, period_max FROM stock
                              WHERE offer_id = $1 AND warehouse_id = $2",
                     )
@@ -496,7 +496,7 @@ impl Store {
                 Some(other) => (0, Some(other.display())),
                 None => (old_available, old_reported),
             };
-            sqlx::query(
+            crate::db::query(
                 "INSERT INTO stock (offer_id, warehouse_id, available, reserved, reported, price, min_qty, period_min, period_max, updated_at)
                  VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $9)
                  ON CONFLICT (offer_id, warehouse_id) DO UPDATE SET available = excluded.available, reported = excluded.reported,
@@ -544,7 +544,7 @@ impl Store {
             };
             let row = match remain_in(&mut tx, offer, warehouse).await {
                 Ok(row) => row,
-                Err(crate::StoreError::Database(sqlx::Error::RowNotFound)) => {
+                Err(crate::StoreError::Database(crate::db::DbError::RowNotFound)) => {
                     out.push(RowOutcome::NotFound);
                     continue;
                 }
@@ -605,7 +605,7 @@ impl Store {
                 (Some(id), true) => {
                     let old = product_in(&mut tx, id).await?;
                     let name = if p.name.is_empty() { old.name } else { p.name.clone() };
-                    sqlx::query(
+                    crate::db::query(
                         "UPDATE products SET name = $1, description = $2, name_lower = $3, name_lower_of = $1
                          WHERE id = $4",
                     )
@@ -615,7 +615,7 @@ impl Store {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
-                    sqlx::query(
+                    crate::db::query(
                         "UPDATE offers SET name = $1, name_lower = $2, name_lower_of = $1 WHERE product_id = $3",
                     )
                     .bind(&name)
@@ -679,7 +679,7 @@ impl Store {
                     "INSERT INTO crosses (article_norm, brand_norm, cross_norm, cross_brand_norm) VALUES ($1, $2, $3, $4)
                      ON CONFLICT DO NOTHING"
                 };
-                changed += sqlx::query(sql)
+                changed += crate::db::query(sql)
                     .bind(&x.0)
                     .bind(&x.1)
                     .bind(&y.0)
@@ -769,7 +769,10 @@ impl Store {
     /// stays true until the write commits (SQLite's single writer already serialises this).
     async fn ships_order_in(&self, tx: &mut Tx, distributor: &str, id: i64) -> StoreResult<bool> {
         if self.backend() == crate::Backend::Postgres {
-            sqlx::query("SELECT id FROM orders WHERE id = $1 FOR UPDATE").bind(id).fetch_optional(&mut **tx).await?;
+            crate::db::query("SELECT id FROM orders WHERE id = $1 FOR UPDATE")
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?;
         }
         let mut q = Sql::new("SELECT o.id FROM orders o WHERE ");
         shipped_from(&mut q, distributor);
@@ -805,7 +808,7 @@ impl Store {
         }
         let mut warehouses = Vec::with_capacity(codes.len());
         for code in codes {
-            let name: Option<(String,)> = sqlx::query_as("SELECT name FROM warehouses WHERE code = $1")
+            let name: Option<(String,)> = crate::db::query_as("SELECT name FROM warehouses WHERE code = $1")
                 .bind(&code)
                 .fetch_optional(self.reader())
                 .await?;
@@ -825,11 +828,13 @@ impl Store {
 
 /// Records distributor `code` when new, inside a write.
 pub(crate) async fn ensure_distributor_in(tx: &mut Tx, code: &str) -> StoreResult<()> {
-    sqlx::query("INSERT INTO distributors (code, name, created_at) VALUES ($1, $1, $2) ON CONFLICT (code) DO NOTHING")
-        .bind(code)
-        .bind(torg_domain::time::now())
-        .execute(&mut **tx)
-        .await?;
+    crate::db::query(
+        "INSERT INTO distributors (code, name, created_at) VALUES ($1, $1, $2) ON CONFLICT (code) DO NOTHING",
+    )
+    .bind(code)
+    .bind(torg_domain::time::now())
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -851,16 +856,13 @@ async fn take_off_sale_in(tx: &mut Tx, warehouse: i64, offer: Option<i64>) -> St
 }
 
 async fn warehouse_in(tx: &mut Tx, id: i64) -> StoreResult<OfficeWarehouse> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!("{WAREHOUSE_COLUMNS} WHERE id = $1")))
-        .bind(id)
-        .fetch_one(&mut **tx)
-        .await?;
+    let row = crate::db::query(format!("{WAREHOUSE_COLUMNS} WHERE id = $1")).bind(id).fetch_one(&mut **tx).await?;
     warehouse_from_row(&row)
 }
 
 /// The distributor's active warehouse `code`: (id, attrs).
 async fn own_warehouse_in(tx: &mut Tx, distributor: &str, code: &str) -> StoreResult<Option<(i64, String)>> {
-    Ok(sqlx::query_as("SELECT id, attrs FROM warehouses WHERE code = $1 AND distributor = $2 AND active = 1")
+    Ok(crate::db::query_as("SELECT id, attrs FROM warehouses WHERE code = $1 AND distributor = $2 AND active = 1")
         .bind(code)
         .bind(distributor)
         .fetch_optional(&mut **tx)
@@ -868,7 +870,7 @@ async fn own_warehouse_in(tx: &mut Tx, distributor: &str, code: &str) -> StoreRe
 }
 
 async fn update_warehouse_in(tx: &mut Tx, id: i64, attrs: &str, w: &WarehouseInput) -> StoreResult<()> {
-    sqlx::query(
+    crate::db::query(
         "UPDATE warehouses SET name = COALESCE($1, name), attrs = $2, period_min = COALESCE($3, period_min),
          period_max = COALESCE($4, period_max) WHERE id = $5",
     )
@@ -884,17 +886,18 @@ async fn update_warehouse_in(tx: &mut Tx, id: i64, attrs: &str, w: &WarehouseInp
 
 async fn product_id_in(tx: &mut Tx, article: &str, brand: &str) -> StoreResult<Option<i64>> {
     let brand_norm = crate::brands::canonical_brand_in(tx, brand).await?;
-    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM products WHERE article_norm = $1 AND brand_norm = $2")
-        .bind(normalize_number(article))
-        .bind(brand_norm)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let row: Option<(i64,)> =
+        crate::db::query_as("SELECT id FROM products WHERE article_norm = $1 AND brand_norm = $2")
+            .bind(normalize_number(article))
+            .bind(brand_norm)
+            .fetch_optional(&mut **tx)
+            .await?;
     Ok(row.map(|r| r.0))
 }
 
 async fn product_in(tx: &mut Tx, id: i64) -> StoreResult<OfficeProduct> {
     let (id, article, brand, name, description): ProductRow =
-        sqlx::query_as("SELECT id, article, brand, name, description FROM products WHERE id = $1")
+        crate::db::query_as("SELECT id, article, brand, name, description FROM products WHERE id = $1")
             .bind(id)
             .fetch_one(&mut **tx)
             .await?;
@@ -903,7 +906,7 @@ async fn product_in(tx: &mut Tx, id: i64) -> StoreResult<OfficeProduct> {
 
 /// The product's first offer: the one the catalogue import and the parts face use.
 async fn offer_id_in(tx: &mut Tx, product: i64) -> StoreResult<Option<i64>> {
-    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM offers WHERE product_id = $1 ORDER BY id LIMIT 1")
+    let row: Option<(i64,)> = crate::db::query_as("SELECT id FROM offers WHERE product_id = $1 ORDER BY id LIMIT 1")
         .bind(product)
         .fetch_optional(&mut **tx)
         .await?;
@@ -912,8 +915,11 @@ async fn offer_id_in(tx: &mut Tx, product: i64) -> StoreResult<Option<i64>> {
 
 async fn new_offer_in(tx: &mut Tx, product: i64, price_units: i64, min_qty: i64) -> StoreResult<i64> {
     let (name, article): (String, Option<String>) =
-        sqlx::query_as("SELECT name, article FROM products WHERE id = $1").bind(product).fetch_one(&mut **tx).await?;
-    Ok(sqlx::query_scalar(
+        crate::db::query_as("SELECT name, article FROM products WHERE id = $1")
+            .bind(product)
+            .fetch_one(&mut **tx)
+            .await?;
+    Ok(crate::db::query_scalar(
         "INSERT INTO offers (product_id, name, article, price, active, min_qty, name_lower, name_lower_of)
          VALUES ($1, $2, $3, $4, 1, $5, $6, $2) RETURNING id",
     )
@@ -929,6 +935,6 @@ async fn new_offer_in(tx: &mut Tx, product: i64, price_units: i64, min_qty: i64)
 
 async fn remain_in(tx: &mut Tx, offer: i64, warehouse: i64) -> StoreResult<Remain> {
     let sql = format!("{REMAIN_COLUMNS} WHERE s.offer_id = $1 AND s.warehouse_id = $2");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(offer).bind(warehouse).fetch_one(&mut **tx).await?;
+    let row = crate::db::query(sql).bind(offer).bind(warehouse).fetch_one(&mut **tx).await?;
     remain_from_row(&row)
 }

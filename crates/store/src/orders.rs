@@ -8,7 +8,6 @@ use crate::sql::{Arg, Sql, contains_pattern};
 use crate::{Store, StoreError, StoreResult, Tx, flag};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
-use sqlx::Row;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use torg_domain::customer::{Customer, Phone};
@@ -202,8 +201,8 @@ pub(crate) struct Books {
 impl Books {
     pub(crate) async fn read(tx: &mut Tx) -> StoreResult<Books> {
         let warehouses: Vec<(String, i64)> =
-            sqlx::query_as("SELECT code, id FROM warehouses").fetch_all(&mut **tx).await?;
-        let sites: Vec<(String,)> = sqlx::query_as("SELECT code FROM sites").fetch_all(&mut **tx).await?;
+            crate::db::query_as("SELECT code, id FROM warehouses").fetch_all(&mut **tx).await?;
+        let sites: Vec<(String,)> = crate::db::query_as("SELECT code FROM sites").fetch_all(&mut **tx).await?;
         Ok(Books {
             statuses: ref_codes(tx, ReferenceKind::Status).await?,
             order_types: ref_codes(tx, ReferenceKind::OrderType).await?,
@@ -332,8 +331,8 @@ impl Store {
             ),
         };
         let q = match arg {
-            Arg::Int(i) => sqlx::query(sql).bind(i),
-            Arg::Text(s) => sqlx::query(sql).bind(s),
+            Arg::Int(i) => crate::db::query(sql).bind(i),
+            Arg::Text(s) => crate::db::query(sql).bind(s),
         };
         let row = q.fetch_optional(&mut **tx).await?;
         row.map(|r| {
@@ -428,16 +427,17 @@ impl Store {
         } else if o.customer_id.is_none() {
             let mut found: Option<(i64,)> = None;
             if let Some(email) = o.email.as_deref().filter(|e| !e.is_empty()) {
-                found = sqlx::query_as("SELECT id FROM customers WHERE site = $1 AND email = $2 ORDER BY id LIMIT 1")
-                    .bind(&o.site)
-                    .bind(email.to_lowercase())
-                    .fetch_optional(&mut **tx)
-                    .await?;
+                found =
+                    crate::db::query_as("SELECT id FROM customers WHERE site = $1 AND email = $2 ORDER BY id LIMIT 1")
+                        .bind(&o.site)
+                        .bind(email.to_lowercase())
+                        .fetch_optional(&mut **tx)
+                        .await?;
             }
             if found.is_none()
                 && let Some(digits) = o.phone.as_deref().map(phone_digits).filter(|d| d.len() >= 5)
             {
-                found = sqlx::query_as(
+                found = crate::db::query_as(
                     "SELECT id FROM customers WHERE site = $1 AND (' ' || phones || ' ') LIKE $2 ORDER BY id LIMIT 1",
                 )
                 .bind(&o.site)
@@ -463,8 +463,10 @@ impl Store {
             };
         }
         if let Some(id) = o.customer_id {
-            let row: (String, String) =
-                sqlx::query_as("SELECT site, doc FROM customers WHERE id = $1").bind(id).fetch_one(&mut **tx).await?;
+            let row: (String, String) = crate::db::query_as("SELECT site, doc FROM customers WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut **tx)
+                .await?;
             if row.0 != o.site {
                 return Err(DomainError::invalid(
                     "customer",
@@ -528,7 +530,7 @@ impl Store {
         } else {
             o.number.clone()
         };
-        let mut q = sqlx::query(sql)
+        let mut q = crate::db::query(sql)
             .bind(number)
             .bind(&o.site)
             .bind(&o.external_id)
@@ -566,7 +568,7 @@ impl Store {
             q = q.bind(o.id);
         }
         let row = q.fetch_one(&mut **tx).await.map_err(|e| match &e {
-            sqlx::Error::Database(d) if d.is_unique_violation() && d.message().contains("number") => {
+            d if d.is_unique_violation() && d.message().contains("number") => {
                 StoreError::Domain(DomainError::invalid("number", "Order with this number already exists."))
             }
             _ => unique_as_invalid(e, "externalId", "Order with this externalId already exists."),
@@ -584,7 +586,7 @@ impl Store {
         now: i64,
     ) -> StoreResult<()> {
         for gone in old.iter().filter(|o| !items.iter().any(|n| n.id == o.id)) {
-            sqlx::query("DELETE FROM order_items WHERE id = $1").bind(gone.id).execute(&mut **tx).await?;
+            crate::db::query("DELETE FROM order_items WHERE id = $1").bind(gone.id).execute(&mut **tx).await?;
         }
         for (pos, item) in items.iter_mut().enumerate() {
             if item.attrs.get("createdAt").is_none() {
@@ -593,7 +595,7 @@ impl Store {
             let doc = serde_json::to_string(&*item).unwrap_or_default();
             let offer_id = item.offer.as_ref().map(|o| o.id);
             if item.id == 0 {
-                item.id = sqlx::query_scalar(
+                item.id = crate::db::query_scalar(
                     "INSERT INTO order_items (order_id, position, offer_id, product_name, quantity, initial_price, status, warehouse, doc)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
                 )
@@ -609,7 +611,7 @@ impl Store {
                 .fetch_one(&mut **tx)
                 .await?;
             } else if old.iter().find(|o| o.id == item.id) != Some(item) {
-                sqlx::query(
+                crate::db::query(
                     "UPDATE order_items SET position = $1, product_name = $2, quantity = $3, initial_price = $4, status = $5,
                      warehouse = $6, doc = $7 WHERE id = $8",
                 )
@@ -647,11 +649,11 @@ impl Store {
             return Err(DomainError::Invalid(errors).into());
         }
         for gone in old.payments.iter().filter(|p| !new.payments.iter().any(|n| n.id == p.id)) {
-            sqlx::query("DELETE FROM payments WHERE id = $1").bind(gone.id).execute(&mut **tx).await?;
+            crate::db::query("DELETE FROM payments WHERE id = $1").bind(gone.id).execute(&mut **tx).await?;
         }
         for p in new.payments.iter().filter(|p| p.id != 0) {
             if old.payments.iter().find(|o| o.id == p.id) != Some(p) {
-                sqlx::query(
+                crate::db::query(
                     "UPDATE payments SET external_id = $1, type = $2, status = $3, amount = $4, paid_at = $5, comment = $6
                      WHERE id = $7",
                 )
@@ -677,7 +679,7 @@ impl Store {
 
     async fn insert_payments(&self, tx: &mut Tx, order_id: i64, o: &mut Order, now: i64) -> StoreResult<()> {
         for p in o.payments.iter_mut().filter(|p| p.id == 0) {
-            p.id = sqlx::query_scalar(
+            p.id = crate::db::query_scalar(
                 "INSERT INTO payments (order_id, external_id, type, status, amount, paid_at, comment, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
             )
@@ -726,7 +728,7 @@ impl Store {
         o.id = self.write_order_row(tx, &o, &paid, now, true).await?;
         if o.number.is_empty() {
             o.number = default_number(o.id);
-            sqlx::query("UPDATE orders SET number = $1 WHERE id = $2")
+            crate::db::query("UPDATE orders SET number = $1 WHERE id = $2")
                 .bind(&o.number)
                 .bind(o.id)
                 .execute(&mut **tx)
@@ -792,17 +794,17 @@ impl Store {
     pub(crate) async fn order_id_in(&self, tx: &mut Tx, lookup: &OrderLookup) -> StoreResult<Option<i64>> {
         let row: Option<(i64,)> = match lookup {
             OrderLookup::Id(id) => {
-                sqlx::query_as("SELECT id FROM orders WHERE id = $1").bind(*id).fetch_optional(&mut **tx).await?
+                crate::db::query_as("SELECT id FROM orders WHERE id = $1").bind(*id).fetch_optional(&mut **tx).await?
             }
             OrderLookup::ExternalId { site, external_id } => {
-                sqlx::query_as("SELECT id FROM orders WHERE site = $1 AND external_id = $2")
+                crate::db::query_as("SELECT id FROM orders WHERE site = $1 AND external_id = $2")
                     .bind(site)
                     .bind(external_id)
                     .fetch_optional(&mut **tx)
                     .await?
             }
             OrderLookup::Number(n) => {
-                sqlx::query_as("SELECT id FROM orders WHERE number = $1").bind(n).fetch_optional(&mut **tx).await?
+                crate::db::query_as("SELECT id FROM orders WHERE number = $1").bind(n).fetch_optional(&mut **tx).await?
             }
         };
         Ok(row.map(|r| r.0))
@@ -925,7 +927,7 @@ impl Store {
     }
 
     /// Loads whole orders (lines and payments included) by id, in the order given.
-    pub(crate) async fn load_orders(&self, conn: &mut sqlx::AnyConnection, ids: &[i64]) -> StoreResult<Vec<Order>> {
+    pub(crate) async fn load_orders(&self, conn: &mut crate::db::Conn, ids: &[i64]) -> StoreResult<Vec<Order>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -1005,17 +1007,17 @@ impl Store {
         let mut conn = self.reader().acquire().await?;
         let id: Option<(i64,)> = match lookup {
             OrderLookup::Id(id) => {
-                sqlx::query_as("SELECT id FROM orders WHERE id = $1").bind(*id).fetch_optional(&mut *conn).await?
+                crate::db::query_as("SELECT id FROM orders WHERE id = $1").bind(*id).fetch_optional(&mut conn).await?
             }
             OrderLookup::ExternalId { site, external_id } => {
-                sqlx::query_as("SELECT id FROM orders WHERE site = $1 AND external_id = $2")
+                crate::db::query_as("SELECT id FROM orders WHERE site = $1 AND external_id = $2")
                     .bind(site)
                     .bind(external_id)
-                    .fetch_optional(&mut *conn)
+                    .fetch_optional(&mut conn)
                     .await?
             }
             OrderLookup::Number(n) => {
-                sqlx::query_as("SELECT id FROM orders WHERE number = $1").bind(n).fetch_optional(&mut *conn).await?
+                crate::db::query_as("SELECT id FROM orders WHERE number = $1").bind(n).fetch_optional(&mut conn).await?
             }
         };
         match id {
@@ -1193,7 +1195,7 @@ impl Store {
     /// Creates an offer with its product; for demo data and tests until the catalogue has its own face.
     pub async fn create_offer(&self, offer: &torg_domain::catalogue::Offer) -> StoreResult<i64> {
         let mut tx = self.begin().await?;
-        let product_id: i64 = sqlx::query_scalar(
+        let product_id: i64 = crate::db::query_scalar(
             "INSERT INTO products (external_id, article, name, created_at, name_lower, name_lower_of)
              VALUES ($1, $2, $3, $4, $5, $3) RETURNING id",
         )
@@ -1205,7 +1207,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| unique_as_invalid(e, "externalId", "Product with this externalId already exists."))?;
-        let id: i64 = sqlx::query_scalar(
+        let id: i64 = crate::db::query_scalar(
             "INSERT INTO offers (product_id, external_id, xml_id, name, article, price, purchase_price, active,
              name_lower, name_lower_of) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $4) RETURNING id",
         )

@@ -4,7 +4,6 @@
 //! serialises claims by itself). Times here are Unix milliseconds.
 
 use crate::{Backend, Store, StoreResult, Tx};
-use sqlx::Row;
 
 /// An event claimed for delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +43,7 @@ impl Store {
     /// Adds an event inside the caller's transaction.
     pub(crate) async fn enqueue_in(&self, tx: &mut Tx, topic: &str, subject: &str, payload: &str) -> StoreResult<()> {
         let now = now_ms();
-        sqlx::query(
+        crate::db::query(
             "INSERT INTO outbox (topic, subject, payload, attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, 0, $4, $5)",
         )
         .bind(topic)
@@ -72,13 +71,8 @@ impl Store {
              RETURNING id, topic, subject, payload, attempts, lease_token"
         );
         let mut tx = self.begin().await?;
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(token)
-            .bind(now + lease_ms)
-            .bind(now)
-            .bind(limit)
-            .fetch_all(&mut *tx)
-            .await?;
+        let rows =
+            crate::db::query(sql).bind(token).bind(now + lease_ms).bind(now).bind(limit).fetch_all(&mut *tx).await?;
         tx.commit().await?;
         let mut out = rows
             .iter()
@@ -101,7 +95,7 @@ impl Store {
     /// Returns how many went.
     pub async fn prune_events(&self, before_ms: i64) -> StoreResult<u64> {
         let mut tx = self.begin().await?;
-        let gone = sqlx::query(
+        let gone = crate::db::query(
             "DELETE FROM outbox WHERE (delivered_at IS NOT NULL AND delivered_at < $1)
              OR (gave_up_at IS NOT NULL AND gave_up_at < $1)",
         )
@@ -116,7 +110,7 @@ impl Store {
     /// Marks a claimed event delivered; false if the claim was lost meanwhile.
     pub async fn event_delivered(&self, e: &OutboxEvent) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
-        let done = sqlx::query(
+        let done = crate::db::query(
             "UPDATE outbox SET delivered_at = $1, attempts = attempts + 1, lease_token = NULL, lease_until = NULL,
              last_error = NULL WHERE id = $2 AND lease_token = $3",
         )
@@ -136,7 +130,7 @@ impl Store {
         let error: String = error.chars().take(1000).collect();
         match retry_at {
             Some(at) => {
-                sqlx::query(
+                crate::db::query(
                     "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2, lease_token = NULL,
                      lease_until = NULL WHERE id = $3 AND lease_token = $4",
                 )
@@ -148,7 +142,7 @@ impl Store {
                 .await?;
             }
             None => {
-                sqlx::query(
+                crate::db::query(
                     "UPDATE outbox SET attempts = attempts + 1, gave_up_at = $1, last_error = $2, lease_token = NULL,
                      lease_until = NULL WHERE id = $3 AND lease_token = $4",
                 )
@@ -167,7 +161,7 @@ impl Store {
     /// Gives a claimed event back untouched (a worker shutting down), so it is due at once elsewhere.
     pub async fn release_event(&self, e: &OutboxEvent) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("UPDATE outbox SET lease_token = NULL, lease_until = NULL WHERE id = $1 AND lease_token = $2")
+        crate::db::query("UPDATE outbox SET lease_token = NULL, lease_until = NULL WHERE id = $1 AND lease_token = $2")
             .bind(e.id)
             .bind(&e.lease_token)
             .execute(&mut *tx)
@@ -178,7 +172,7 @@ impl Store {
 
     /// How many events wait, were delivered, or were given up.
     pub async fn outbox_counts(&self) -> StoreResult<OutboxCounts> {
-        let row = sqlx::query(
+        let row = crate::db::query(
             "SELECT CAST(COALESCE(SUM(CASE WHEN delivered_at IS NULL AND gave_up_at IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS p,
                     CAST(COALESCE(SUM(CASE WHEN delivered_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS d,
                     CAST(COALESCE(SUM(CASE WHEN gave_up_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS g FROM outbox",

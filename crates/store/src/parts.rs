@@ -76,7 +76,7 @@ impl Store {
     /// A buyer's balance: what they paid (payments whose status means paid) less what their orders
     /// cost (test and cancelled orders excluded).
     pub async fn customer_balance(&self, customer_id: i64) -> StoreResult<Decimal> {
-        let (paid,): (i64,) = sqlx::query_as(
+        let (paid,): (i64,) = crate::db::query_as(
             "SELECT CAST(COALESCE(SUM(p.amount), 0) AS BIGINT) FROM payments p JOIN orders o ON o.id = p.order_id
              WHERE o.customer_id = $1 AND o.is_test = 0 AND p.status IN
              (SELECT code FROM reference_entries WHERE kind = 'payment_status' AND attrs LIKE '%\"paymentComplete\":true%')",
@@ -84,7 +84,7 @@ impl Store {
         .bind(customer_id)
         .fetch_one(self.reader())
         .await?;
-        let (owed,): (i64,) = sqlx::query_as(
+        let (owed,): (i64,) = crate::db::query_as(
             "SELECT CAST(COALESCE(SUM(o.total_summ), 0) AS BIGINT) FROM orders o WHERE o.customer_id = $1 AND o.is_test = 0
              AND o.status NOT IN (SELECT code FROM reference_entries WHERE kind = 'status' AND attrs LIKE '%\"group\":\"cancel\"%')",
         )

@@ -63,10 +63,13 @@ impl Store {
     ) -> StoreResult<(torg_domain::order::Order, i64)> {
         let rows: Vec<(i64, i64)> = match lookup {
             PaymentLookup::Id(id) => {
-                sqlx::query_as("SELECT id, order_id FROM payments WHERE id = $1").bind(*id).fetch_all(&mut **tx).await?
+                crate::db::query_as("SELECT id, order_id FROM payments WHERE id = $1")
+                    .bind(*id)
+                    .fetch_all(&mut **tx)
+                    .await?
             }
             PaymentLookup::ExternalId(e) => {
-                sqlx::query_as("SELECT id, order_id FROM payments WHERE external_id = $1 ORDER BY id")
+                crate::db::query_as("SELECT id, order_id FROM payments WHERE external_id = $1 ORDER BY id")
                     .bind(e)
                     .fetch_all(&mut **tx)
                     .await?

@@ -9,7 +9,6 @@ use crate::sql::{Arg, Sql, contains_pattern};
 use crate::{Store, StoreResult, Tx, flag, json_map};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
-use sqlx::AssertSqlSafe;
 use std::collections::HashMap;
 use torg_domain::catalogue::{BrandAliases, normalize_number};
 use torg_domain::money::{from_units, to_units};
@@ -256,7 +255,7 @@ fn product_attrs(mut attrs: Map<String, Value>, p: &Product) -> String {
 /// The base price type (the first marked `default`), read inside a write.
 async fn base_price_type_in(tx: &mut Tx) -> StoreResult<Option<String>> {
     let types: Vec<(String, String)> =
-        sqlx::query_as("SELECT code, attrs FROM reference_entries WHERE kind = $1 ORDER BY ordering, code")
+        crate::db::query_as("SELECT code, attrs FROM reference_entries WHERE kind = $1 ORDER BY ordering, code")
             .bind(ReferenceKind::PriceType.code())
             .fetch_all(&mut **tx)
             .await?;
@@ -280,15 +279,14 @@ impl Store {
         );
         let update = format!("UPDATE {table} SET name_lower = $1, name_lower_of = $2 WHERE id = $3 AND name = $2");
         loop {
-            let rows: Vec<(i64, String)> =
-                sqlx::query_as(AssertSqlSafe(select.clone())).fetch_all(self.reader()).await?;
+            let rows: Vec<(i64, String)> = crate::db::query_as(select.clone()).fetch_all(self.reader()).await?;
             if rows.is_empty() {
                 return Ok(());
             }
             let mut tx = self.begin().await?;
             let mut done = 0;
             for (id, name) in &rows {
-                done += sqlx::query(AssertSqlSafe(update.clone()))
+                done += crate::db::query(update.clone())
                     .bind(name.to_lowercase())
                     .bind(name)
                     .bind(*id)
@@ -502,9 +500,11 @@ impl Store {
     /// The offer an upload entry names, inside the write.
     async fn offer_id_in(tx: &mut Tx, r: &OfferRef) -> StoreResult<Option<i64>> {
         let row: Option<(i64,)> = match r {
-            OfferRef::Id(i) => sqlx::query_as("SELECT id FROM offers WHERE id = $1").bind(*i),
-            OfferRef::ExternalId(s) => sqlx::query_as("SELECT id FROM offers WHERE external_id = $1").bind(s.clone()),
-            OfferRef::XmlId(s) => sqlx::query_as("SELECT id FROM offers WHERE xml_id = $1").bind(s.clone()),
+            OfferRef::Id(i) => crate::db::query_as("SELECT id FROM offers WHERE id = $1").bind(*i),
+            OfferRef::ExternalId(s) => {
+                crate::db::query_as("SELECT id FROM offers WHERE external_id = $1").bind(s.clone())
+            }
+            OfferRef::XmlId(s) => crate::db::query_as("SELECT id FROM offers WHERE xml_id = $1").bind(s.clone()),
         }
         .fetch_optional(&mut **tx)
         .await?;
@@ -517,7 +517,7 @@ impl Store {
     pub async fn upload_inventories(&self, entries: &[StockUpload]) -> StoreResult<BatchOutcome> {
         let mut tx = self.begin().await?;
         let warehouses: HashMap<String, i64> =
-            sqlx::query_as("SELECT code, id FROM warehouses").fetch_all(&mut *tx).await?.into_iter().collect();
+            crate::db::query_as("SELECT code, id FROM warehouses").fetch_all(&mut *tx).await?.into_iter().collect();
         let mut errors = FieldErrors::new();
         for (i, e) in entries.iter().enumerate() {
             for (j, s) in e.stores.iter().enumerate() {
@@ -538,7 +538,7 @@ impl Store {
                 continue;
             };
             for s in &e.stores {
-                sqlx::query(
+                crate::db::query(
                     "INSERT INTO stock (offer_id, warehouse_id, available, reserved, reported, purchase_price, updated_at)
                      VALUES ($1, $2, $3, 0, NULL, $4, $5)
                      ON CONFLICT (offer_id, warehouse_id) DO UPDATE SET available = excluded.available, reported = NULL,
@@ -553,7 +553,7 @@ impl Store {
                 .await?;
             }
             if let Some(p) = e.stores.iter().rev().find_map(|s| s.purchase_price) {
-                sqlx::query("UPDATE offers SET purchase_price = $1 WHERE id = $2")
+                crate::db::query("UPDATE offers SET purchase_price = $1 WHERE id = $2")
                     .bind(to_units(p))
                     .bind(offer)
                     .execute(&mut *tx)
@@ -569,10 +569,11 @@ impl Store {
     /// price too (removing it leaves the offer at 0). An unknown price type fails the whole upload.
     pub async fn upload_prices(&self, entries: &[PriceUpload]) -> StoreResult<BatchOutcome> {
         let mut tx = self.begin().await?;
-        let types: Vec<(String, String)> = sqlx::query_as("SELECT code, attrs FROM reference_entries WHERE kind = $1")
-            .bind(ReferenceKind::PriceType.code())
-            .fetch_all(&mut *tx)
-            .await?;
+        let types: Vec<(String, String)> =
+            crate::db::query_as("SELECT code, attrs FROM reference_entries WHERE kind = $1")
+                .bind(ReferenceKind::PriceType.code())
+                .fetch_all(&mut *tx)
+                .await?;
         let is_base = |code: &str| {
             types
                 .iter()
@@ -601,7 +602,7 @@ impl Store {
             for p in &e.prices {
                 match p.price {
                     Some(price) => {
-                        sqlx::query(
+                        crate::db::query(
                             "INSERT INTO offer_prices (offer_id, price_type, price) VALUES ($1, $2, $3)
                              ON CONFLICT (offer_id, price_type) DO UPDATE SET price = excluded.price",
                         )
@@ -612,7 +613,7 @@ impl Store {
                         .await?;
                     }
                     None => {
-                        sqlx::query("DELETE FROM offer_prices WHERE offer_id = $1 AND price_type = $2")
+                        crate::db::query("DELETE FROM offer_prices WHERE offer_id = $1 AND price_type = $2")
                             .bind(offer)
                             .bind(&p.code)
                             .execute(&mut *tx)
@@ -620,7 +621,7 @@ impl Store {
                     }
                 }
                 if is_base(&p.code) {
-                    sqlx::query("UPDATE offers SET price = $1 WHERE id = $2")
+                    crate::db::query("UPDATE offers SET price = $1 WHERE id = $2")
                         .bind(p.price.map_or(0, to_units))
                         .bind(offer)
                         .execute(&mut *tx)
@@ -641,11 +642,12 @@ impl Store {
         errors: &mut FieldErrors,
     ) -> StoreResult<(Option<String>, Option<String>)> {
         if let Some(ext) = &p.external_id {
-            let other: Option<(i64,)> = sqlx::query_as("SELECT id FROM products WHERE external_id = $1 AND id <> $2")
-                .bind(ext)
-                .bind(p.id)
-                .fetch_optional(&mut **tx)
-                .await?;
+            let other: Option<(i64,)> =
+                crate::db::query_as("SELECT id FROM products WHERE external_id = $1 AND id <> $2")
+                    .bind(ext)
+                    .bind(p.id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
             if other.is_some() {
                 errors.insert(format!("{path}.externalId"), "Product with this externalId already exists.".into());
             }
@@ -654,7 +656,7 @@ impl Store {
         let (article_norm, brand_norm) = norms(p, &aliases);
         if let (Some(a), Some(b)) = (&article_norm, &brand_norm) {
             let other: Option<(i64,)> =
-                sqlx::query_as("SELECT id FROM products WHERE article_norm = $1 AND brand_norm = $2 AND id <> $3")
+                crate::db::query_as("SELECT id FROM products WHERE article_norm = $1 AND brand_norm = $2 AND id <> $3")
                     .bind(a)
                     .bind(b)
                     .bind(p.id)
@@ -689,8 +691,7 @@ impl Store {
                 {
                     let Some(value) = value else { continue };
                     let sql = format!("SELECT id FROM offers WHERE {column} = $1");
-                    let other: Option<(i64,)> =
-                        sqlx::query_as(AssertSqlSafe(sql)).bind(value).fetch_optional(&mut *tx).await?;
+                    let other: Option<(i64,)> = crate::db::query_as(sql).bind(value).fetch_optional(&mut *tx).await?;
                     let seen = new.offers[..j].iter().any(|e| match column {
                         "external_id" => e.external_id.as_ref() == Some(value),
                         _ => e.xml_id.as_ref() == Some(value),
@@ -705,7 +706,7 @@ impl Store {
             if errors.len() > before {
                 continue;
             }
-            let id: i64 = sqlx::query_scalar(
+            let id: i64 = crate::db::query_scalar(
                 "INSERT INTO products (external_id, article, brand, name, description, article_norm, brand_norm, active,
                  attrs, created_at, name_lower, name_lower_of)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
@@ -725,7 +726,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
             for o in &new.offers {
-                let offer: i64 = sqlx::query_scalar(
+                let offer: i64 = crate::db::query_scalar(
                     "INSERT INTO offers (product_id, external_id, xml_id, name, article, price, purchase_price, active,
                      name_lower, name_lower_of) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
                 )
@@ -742,7 +743,7 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
                 if let Some(code) = base.as_ref().filter(|_| !o.price.is_zero()) {
-                    sqlx::query("INSERT INTO offer_prices (offer_id, price_type, price) VALUES ($1, $2, $3)")
+                    crate::db::query("INSERT INTO offer_prices (offer_id, price_type, price) VALUES ($1, $2, $3)")
                         .bind(offer)
                         .bind(code)
                         .bind(to_units(o.price))
@@ -797,7 +798,7 @@ impl Store {
             if errors.len() > before {
                 continue;
             }
-            sqlx::query(
+            crate::db::query(
                 "UPDATE products SET external_id = $1, article = $2, brand = $3, name = $4, description = $5,
                  article_norm = $6, brand_norm = $7, active = $8, attrs = $9, name_lower = $10, name_lower_of = $11
                  WHERE id = $12",

@@ -2,7 +2,6 @@
 
 use crate::{Store, StoreResult, Tx, flag, json_map};
 use serde_json::{Map, Value};
-use sqlx::Row;
 use torg_domain::reference::{ReferenceEntry, ReferenceKind, Site, Warehouse, defaults};
 use torg_domain::telephony::User;
 
@@ -15,7 +14,7 @@ impl Store {
     pub(crate) async fn seed_defaults(&self) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         for kind in ReferenceKind::ALL {
-            let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM reference_entries WHERE kind = $1")
+            let (count,): (i64,) = crate::db::query_as("SELECT COUNT(*) FROM reference_entries WHERE kind = $1")
                 .bind(kind.code())
                 .fetch_one(&mut *tx)
                 .await?;
@@ -25,10 +24,10 @@ impl Store {
                 }
             }
         }
-        let (sites,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sites").fetch_one(&mut *tx).await?;
+        let (sites,): (i64,) = crate::db::query_as("SELECT COUNT(*) FROM sites").fetch_one(&mut *tx).await?;
         if sites == 0 {
             let attrs = serde_json::json!({"currency": "RUB", "countryIso": "RU", "defaultForCrm": true});
-            sqlx::query(
+            crate::db::query(
                 "INSERT INTO sites (code, name, url, ordering, attrs, created_at) VALUES ($1, $2, $3, 1, $4, $5)",
             )
             .bind("default")
@@ -39,16 +38,18 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        let (stores,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM warehouses").fetch_one(&mut *tx).await?;
+        let (stores,): (i64,) = crate::db::query_as("SELECT COUNT(*) FROM warehouses").fetch_one(&mut *tx).await?;
         if stores == 0 {
             let attrs = serde_json::json!({"type": "store-type-warehouse", "inventoryType": "integer"});
-            sqlx::query("INSERT INTO warehouses (code, name, active, attrs, created_at) VALUES ($1, $2, 1, $3, $4)")
-                .bind("main")
-                .bind("Основной склад")
-                .bind(attrs.to_string())
-                .bind(torg_domain::time::now())
-                .execute(&mut *tx)
-                .await?;
+            crate::db::query(
+                "INSERT INTO warehouses (code, name, active, attrs, created_at) VALUES ($1, $2, 1, $3, $4)",
+            )
+            .bind("main")
+            .bind("Основной склад")
+            .bind(attrs.to_string())
+            .bind(torg_domain::time::now())
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -56,7 +57,7 @@ impl Store {
 
     /// Every entry of a book, in display order.
     pub async fn list_refs(&self, kind: ReferenceKind) -> StoreResult<Vec<ReferenceEntry>> {
-        let rows = sqlx::query(
+        let rows = crate::db::query(
             "SELECT code, name, active, ordering, attrs FROM reference_entries WHERE kind = $1 ORDER BY ordering, code",
         )
         .bind(kind.code())
@@ -85,7 +86,7 @@ impl Store {
 
     /// Every site, in display order.
     pub async fn list_sites(&self) -> StoreResult<Vec<Site>> {
-        let rows = sqlx::query("SELECT id, code, name, url, ordering, attrs FROM sites ORDER BY ordering, id")
+        let rows = crate::db::query("SELECT id, code, name, url, ordering, attrs FROM sites ORDER BY ordering, id")
             .fetch_all(self.reader())
             .await?;
         rows.iter()
@@ -105,10 +106,12 @@ impl Store {
     /// Creates or replaces a site; true when it was created.
     pub async fn upsert_site(&self, site: &Site) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
-        let existing: Option<(i64,)> =
-            sqlx::query_as("SELECT id FROM sites WHERE code = $1").bind(&site.code).fetch_optional(&mut *tx).await?;
+        let existing: Option<(i64,)> = crate::db::query_as("SELECT id FROM sites WHERE code = $1")
+            .bind(&site.code)
+            .fetch_optional(&mut *tx)
+            .await?;
         if existing.is_some() {
-            sqlx::query("UPDATE sites SET name = $1, url = $2, ordering = $3, attrs = $4 WHERE code = $5")
+            crate::db::query("UPDATE sites SET name = $1, url = $2, ordering = $3, attrs = $4 WHERE code = $5")
                 .bind(&site.name)
                 .bind(&site.url)
                 .bind(site.ordering)
@@ -117,7 +120,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         } else {
-            sqlx::query(
+            crate::db::query(
                 "INSERT INTO sites (code, name, url, ordering, attrs, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(&site.code)
@@ -135,7 +138,7 @@ impl Store {
 
     /// Every warehouse (CRM store).
     pub async fn list_warehouses(&self) -> StoreResult<Vec<Warehouse>> {
-        let rows = sqlx::query("SELECT id, code, name, active, distributor, attrs FROM warehouses ORDER BY id")
+        let rows = crate::db::query("SELECT id, code, name, active, distributor, attrs FROM warehouses ORDER BY id")
             .fetch_all(self.reader())
             .await?;
         rows.iter()
@@ -155,10 +158,12 @@ impl Store {
     /// Creates or replaces a warehouse; true when it was created. Its owning distributor is kept.
     pub async fn upsert_warehouse(&self, w: &Warehouse) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
-        let existing: Option<(i64,)> =
-            sqlx::query_as("SELECT id FROM warehouses WHERE code = $1").bind(&w.code).fetch_optional(&mut *tx).await?;
+        let existing: Option<(i64,)> = crate::db::query_as("SELECT id FROM warehouses WHERE code = $1")
+            .bind(&w.code)
+            .fetch_optional(&mut *tx)
+            .await?;
         if existing.is_some() {
-            sqlx::query("UPDATE warehouses SET name = $1, active = $2, attrs = $3 WHERE code = $4")
+            crate::db::query("UPDATE warehouses SET name = $1, active = $2, attrs = $3 WHERE code = $4")
                 .bind(&w.name)
                 .bind(i64::from(w.active))
                 .bind(text(&w.attrs))
@@ -166,7 +171,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         } else {
-            sqlx::query(
+            crate::db::query(
                 "INSERT INTO warehouses (code, name, active, distributor, attrs, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(&w.code)
@@ -184,17 +189,18 @@ impl Store {
 
     /// Every user.
     pub async fn list_users(&self) -> StoreResult<Vec<User>> {
-        let rows =
-            sqlx::query("SELECT id, first_name, last_name, patronymic, email, code, active FROM users ORDER BY id")
-                .fetch_all(self.reader())
-                .await?;
+        let rows = crate::db::query(
+            "SELECT id, first_name, last_name, patronymic, email, code, active FROM users ORDER BY id",
+        )
+        .fetch_all(self.reader())
+        .await?;
         rows.iter().map(user_from_row).collect()
     }
 
     /// Adds a user (a manager); returns it with its id.
     pub async fn create_user(&self, user: &User) -> StoreResult<User> {
         let mut tx = self.begin().await?;
-        let id: i64 = sqlx::query_scalar(
+        let id: i64 = crate::db::query_scalar(
             "INSERT INTO users (first_name, last_name, patronymic, email, code, active) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(&user.first_name)
@@ -210,7 +216,7 @@ impl Store {
     }
 }
 
-pub(crate) fn user_from_row(r: &sqlx::any::AnyRow) -> StoreResult<User> {
+pub(crate) fn user_from_row(r: &crate::db::Row) -> StoreResult<User> {
     Ok(User {
         id: r.try_get("id")?,
         first_name: r.try_get("first_name")?,
@@ -224,13 +230,13 @@ pub(crate) fn user_from_row(r: &sqlx::any::AnyRow) -> StoreResult<User> {
 
 async fn upsert_ref(tx: &mut Tx, kind: ReferenceKind, entry: &ReferenceEntry) -> StoreResult<bool> {
     let existing: Option<(String,)> =
-        sqlx::query_as("SELECT code FROM reference_entries WHERE kind = $1 AND code = $2")
+        crate::db::query_as("SELECT code FROM reference_entries WHERE kind = $1 AND code = $2")
             .bind(kind.code())
             .bind(&entry.code)
             .fetch_optional(&mut **tx)
             .await?;
     if existing.is_some() {
-        sqlx::query("UPDATE reference_entries SET name = $1, active = $2, ordering = $3, attrs = $4 WHERE kind = $5 AND code = $6")
+        crate::db::query("UPDATE reference_entries SET name = $1, active = $2, ordering = $3, attrs = $4 WHERE kind = $5 AND code = $6")
             .bind(&entry.name)
             .bind(i64::from(entry.active))
             .bind(entry.ordering)
@@ -240,7 +246,7 @@ async fn upsert_ref(tx: &mut Tx, kind: ReferenceKind, entry: &ReferenceEntry) ->
             .execute(&mut **tx)
             .await?;
     } else {
-        sqlx::query(
+        crate::db::query(
             "INSERT INTO reference_entries (kind, code, name, active, ordering, attrs) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(kind.code())
@@ -257,7 +263,7 @@ async fn upsert_ref(tx: &mut Tx, kind: ReferenceKind, entry: &ReferenceEntry) ->
 
 /// Codes of a book, read inside a transaction: what a write checks its references against.
 pub(crate) async fn ref_codes(tx: &mut Tx, kind: ReferenceKind) -> StoreResult<Vec<(String, Map<String, Value>)>> {
-    let rows: Vec<(String, String)> = sqlx::query_as("SELECT code, attrs FROM reference_entries WHERE kind = $1")
+    let rows: Vec<(String, String)> = crate::db::query_as("SELECT code, attrs FROM reference_entries WHERE kind = $1")
         .bind(kind.code())
         .fetch_all(&mut **tx)
         .await?;

@@ -1,8 +1,6 @@
 //! A small builder for SQL whose WHERE clause depends on the request (list filters).
 
-use sqlx::any::AnyArguments;
-use sqlx::query::{Query, QueryAs};
-use sqlx::{Any, AssertSqlSafe, FromRow, any::AnyRow};
+use crate::db::{self, FromRow, Query, QueryAs, Value};
 
 /// A value bound to a placeholder.
 #[derive(Debug, Clone)]
@@ -57,30 +55,22 @@ impl Sql {
     }
 
     /// A query with every value bound.
-    pub fn query(&self) -> Query<'_, Any, AnyArguments> {
-        let mut q = sqlx::query(AssertSqlSafe(self.text.clone()));
-        for a in &self.args {
-            q = match a {
-                Arg::Int(i) => q.bind(*i),
-                Arg::Text(s) => q.bind(s.clone()),
-            };
-        }
-        q
+    pub fn query(&self) -> Query {
+        Query::with_args(self.text.clone(), self.args.iter().map(Arg::value).collect())
     }
 
     /// A typed query with every value bound.
-    pub fn query_as<T>(&self) -> QueryAs<'_, Any, T, AnyArguments>
-    where
-        T: for<'r> FromRow<'r, AnyRow>,
-    {
-        let mut q = sqlx::query_as(AssertSqlSafe(self.text.clone()));
-        for a in &self.args {
-            q = match a {
-                Arg::Int(i) => q.bind(*i),
-                Arg::Text(s) => q.bind(s.clone()),
-            };
+    pub fn query_as<T: FromRow>(&self) -> QueryAs<T> {
+        self.args.iter().fold(db::query_as(self.text.clone()), |q, a| q.bind(a.value()))
+    }
+}
+
+impl Arg {
+    fn value(&self) -> Value {
+        match self {
+            Arg::Int(i) => Value::Int(*i),
+            Arg::Text(s) => Value::Text(s.clone()),
         }
-        q
     }
 }
 

@@ -49,7 +49,7 @@ impl Store {
         let now = torg_domain::time::now();
         for c in calls {
             if let Some(ext) = &c.external_id {
-                let known: Option<(i64,)> = sqlx::query_as("SELECT id FROM calls WHERE external_id = $1")
+                let known: Option<(i64,)> = crate::db::query_as("SELECT id FROM calls WHERE external_id = $1")
                     .bind(ext)
                     .fetch_optional(&mut *tx)
                     .await?;
@@ -58,7 +58,7 @@ impl Store {
                     continue;
                 }
             }
-            sqlx::query(
+            crate::db::query(
                 "INSERT INTO calls (date, kind, phone, code, user_id, result, duration, external_id, site, attrs, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
@@ -92,7 +92,7 @@ impl Store {
         attrs: &Map<String, Value>,
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("INSERT INTO call_events (phone, kind, codes, user_ids, site, attrs, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        crate::db::query("INSERT INTO call_events (phone, kind, codes, user_ids, site, attrs, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(phone)
             .bind(kind)
             .bind(serde_json::to_string(codes).unwrap_or_default())
@@ -113,7 +113,7 @@ impl Store {
             return Ok(ManagerMatch { customer: None, manager: None });
         }
         let candidates: Vec<(i64, String)> =
-            sqlx::query_as("SELECT id, site FROM customers WHERE (' ' || phones || ' ') LIKE $1 ORDER BY id")
+            crate::db::query_as("SELECT id, site FROM customers WHERE (' ' || phones || ' ') LIKE $1 ORDER BY id")
                 .bind(format!("% {digits} %"))
                 .fetch_all(self.reader())
                 .await?;
@@ -123,7 +123,7 @@ impl Store {
         let customer = self.get_customer(&crate::CustomerLookup::Id(id)).await?;
         let manager = match customer.as_ref().and_then(|c| c.0.manager_id) {
             Some(m) => {
-                let row = sqlx::query(
+                let row = crate::db::query(
                     "SELECT id, first_name, last_name, patronymic, email, code, active FROM users WHERE id = $1",
                 )
                 .bind(m)

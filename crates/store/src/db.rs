@@ -1,0 +1,1053 @@
+//! The database connection layer: one query interface, a native driver per engine.
+//!
+//! SQLite runs on rusqlite: one writer connection behind an async mutex (SQLite admits one writer, and
+//! queueing writers here rather than in SQLite's busy handler keeps latency predictable) and a pool of
+//! reader connections. Statements run on the calling task's thread with prepared statements cached per
+//! connection: a query that takes tens of microseconds is not worth a hand-over to another thread, which
+//! is what made the earlier driver spend most of its time switching threads. PostgreSQL runs on sqlx's
+//! native postgres driver, whose connections cache prepared statements too.
+//!
+//! The store's SQL is the same on both engines: `$n` placeholders (or anonymous `?` on SQLite only), and
+//! every value crosses as an integer or text (money in 1/10,000 units, instants as Unix seconds, flags
+//! as 0/1, documents as JSON text). A [`Query`] carries such values; rows come back as [`Row`]s of the
+//! same values and are decoded into Rust types by [`Decode`] and [`FromRow`]. The builder reads like
+//! sqlx's (`query(sql).bind(v).fetch_one(exec)`), which kept the store's statements as they were.
+
+use sqlx::Arguments as _;
+use sqlx::postgres::{PgArguments, PgPool, PgRow, Postgres};
+use sqlx::{Column as _, Row as _, TypeInfo as _};
+use std::borrow::Cow;
+use std::marker::PhantomData;
+use std::ops::{Deref, DerefMut};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
+
+/// What the connection layer reports when a statement fails.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// SQLite refused or failed.
+    #[error("{0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL (or its driver) refused or failed.
+    #[error("{0}")]
+    Postgres(#[from] sqlx::Error),
+    /// A statement that had to return a row returned none.
+    #[error("no rows returned by a query that expected to return at least one row")]
+    RowNotFound,
+    /// A column could not be read as the type asked for.
+    #[error("column {column}: {message}")]
+    Decode {
+        /// Column name or position.
+        column: String,
+        /// What was wrong.
+        message: String,
+    },
+}
+
+impl DbError {
+    /// Whether a UNIQUE (or primary key) constraint refused the write.
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            DbError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            }
+            DbError::Postgres(sqlx::Error::Database(d)) => d.is_unique_violation(),
+            _ => false,
+        }
+    }
+
+    /// The engine's own message (which names the constraint or column).
+    pub fn message(&self) -> String {
+        match self {
+            DbError::Postgres(sqlx::Error::Database(d)) => {
+                format!("{} {}", d.message(), d.constraint().unwrap_or_default())
+            }
+            other => other.to_string(),
+        }
+    }
+
+    fn decode(column: impl ToString, message: impl Into<String>) -> DbError {
+        DbError::Decode { column: column.to_string(), message: message.into() }
+    }
+}
+
+/// Result of a statement.
+pub type DbResult<T> = Result<T, DbError>;
+
+/// The type a NULL stands for (PostgreSQL checks the types of bound values, so a NULL needs one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A 64-bit integer.
+    Int,
+    /// Text.
+    Text,
+}
+
+/// A value bound to a placeholder or read from a column.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// SQL NULL.
+    Null(Kind),
+    /// An integer.
+    Int(i64),
+    /// A floating-point number (only ever read, from SQLite expressions; money is never a float).
+    Real(f64),
+    /// Text.
+    Text(String),
+}
+
+/// Turns a Rust value into a bound [`Value`].
+pub trait Encode {
+    /// The value to bind.
+    fn encode(self) -> Value;
+}
+
+impl Encode for Value {
+    fn encode(self) -> Value {
+        self
+    }
+}
+impl Encode for i64 {
+    fn encode(self) -> Value {
+        Value::Int(self)
+    }
+}
+impl Encode for &i64 {
+    fn encode(self) -> Value {
+        Value::Int(*self)
+    }
+}
+impl Encode for i32 {
+    fn encode(self) -> Value {
+        Value::Int(i64::from(self))
+    }
+}
+impl Encode for bool {
+    fn encode(self) -> Value {
+        Value::Int(i64::from(self))
+    }
+}
+impl Encode for String {
+    fn encode(self) -> Value {
+        Value::Text(self)
+    }
+}
+impl Encode for &String {
+    fn encode(self) -> Value {
+        Value::Text(self.clone())
+    }
+}
+impl Encode for &str {
+    fn encode(self) -> Value {
+        Value::Text(self.to_owned())
+    }
+}
+impl Encode for &&str {
+    fn encode(self) -> Value {
+        Value::Text((*self).to_owned())
+    }
+}
+
+/// A Rust type that binds as one SQL type, so that its `None` is a typed NULL.
+pub trait Typed {
+    /// The SQL type.
+    const KIND: Kind;
+}
+impl Typed for i64 {
+    const KIND: Kind = Kind::Int;
+}
+impl Typed for &i64 {
+    const KIND: Kind = Kind::Int;
+}
+impl Typed for i32 {
+    const KIND: Kind = Kind::Int;
+}
+impl Typed for bool {
+    const KIND: Kind = Kind::Int;
+}
+impl Typed for String {
+    const KIND: Kind = Kind::Text;
+}
+impl Typed for &String {
+    const KIND: Kind = Kind::Text;
+}
+impl Typed for &str {
+    const KIND: Kind = Kind::Text;
+}
+
+impl<T: Encode + Typed> Encode for Option<T> {
+    fn encode(self) -> Value {
+        match self {
+            Some(v) => v.encode(),
+            None => Value::Null(T::KIND),
+        }
+    }
+}
+impl<T: Typed> Encode for &Option<T>
+where
+    for<'a> &'a T: Encode,
+{
+    fn encode(self) -> Value {
+        match self {
+            Some(v) => v.encode(),
+            None => Value::Null(T::KIND),
+        }
+    }
+}
+
+/// Reads a Rust value out of a column's [`Value`].
+pub trait Decode: Sized {
+    /// The value, or why it cannot be read as `Self`.
+    fn decode(v: Value) -> Result<Self, String>;
+}
+
+impl Decode for Value {
+    fn decode(v: Value) -> Result<Self, String> {
+        Ok(v)
+    }
+}
+impl Decode for i64 {
+    fn decode(v: Value) -> Result<Self, String> {
+        match v {
+            Value::Int(i) => Ok(i),
+            other => Err(format!("expected an integer, found {other:?}")),
+        }
+    }
+}
+impl Decode for i32 {
+    fn decode(v: Value) -> Result<Self, String> {
+        i32::try_from(i64::decode(v)?).map_err(|e| e.to_string())
+    }
+}
+impl Decode for u32 {
+    fn decode(v: Value) -> Result<Self, String> {
+        u32::try_from(i64::decode(v)?).map_err(|e| e.to_string())
+    }
+}
+impl Decode for u64 {
+    fn decode(v: Value) -> Result<Self, String> {
+        u64::try_from(i64::decode(v)?).map_err(|e| e.to_string())
+    }
+}
+impl Decode for usize {
+    fn decode(v: Value) -> Result<Self, String> {
+        usize::try_from(i64::decode(v)?).map_err(|e| e.to_string())
+    }
+}
+impl Decode for bool {
+    fn decode(v: Value) -> Result<Self, String> {
+        Ok(i64::decode(v)? != 0)
+    }
+}
+impl Decode for f64 {
+    fn decode(v: Value) -> Result<Self, String> {
+        match v {
+            Value::Real(f) => Ok(f),
+            // Whole numbers are exact in an f64 up to 2^53; larger ones are not a float's job here.
+            #[allow(clippy::cast_precision_loss)]
+            Value::Int(i) => Ok(i as f64),
+            other => Err(format!("expected a number, found {other:?}")),
+        }
+    }
+}
+impl Decode for String {
+    fn decode(v: Value) -> Result<Self, String> {
+        match v {
+            Value::Text(s) => Ok(s),
+            other => Err(format!("expected text, found {other:?}")),
+        }
+    }
+}
+impl<T: Decode> Decode for Option<T> {
+    fn decode(v: Value) -> Result<Self, String> {
+        match v {
+            Value::Null(_) => Ok(None),
+            other => T::decode(other).map(Some),
+        }
+    }
+}
+
+/// One row of a result.
+#[derive(Debug, Clone)]
+pub struct Row {
+    columns: Arc<[String]>,
+    values: Vec<Value>,
+}
+
+/// How a column is named when read: by name or by position.
+pub trait ColumnIndex {
+    /// The position in `columns`, if there is such a column.
+    fn position(&self, columns: &[String]) -> Option<usize>;
+    /// How to name it in a message.
+    fn describe(&self) -> String;
+}
+impl ColumnIndex for &str {
+    fn position(&self, columns: &[String]) -> Option<usize> {
+        columns.iter().position(|c| c == self)
+    }
+    fn describe(&self) -> String {
+        (*self).to_owned()
+    }
+}
+impl ColumnIndex for usize {
+    fn position(&self, columns: &[String]) -> Option<usize> {
+        (*self < columns.len()).then_some(*self)
+    }
+    fn describe(&self) -> String {
+        format!("#{self}")
+    }
+}
+
+impl Row {
+    /// The column `index` read as `T`.
+    pub fn try_get<T: Decode, I: ColumnIndex>(&self, index: I) -> DbResult<T> {
+        let at = index.position(&self.columns).ok_or_else(|| DbError::decode(index.describe(), "no such column"))?;
+        T::decode(self.values[at].clone()).map_err(|m| DbError::decode(index.describe(), m))
+    }
+
+    /// How many columns the row has.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether the row has no columns.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    fn take(self) -> Vec<Value> {
+        self.values
+    }
+}
+
+/// A Rust type made from a whole row.
+pub trait FromRow: Sized {
+    /// The value made from `row`.
+    fn from_row(row: Row) -> DbResult<Self>;
+}
+
+impl FromRow for Row {
+    fn from_row(row: Row) -> DbResult<Self> {
+        Ok(row)
+    }
+}
+
+macro_rules! tuple_from_row {
+    ($($t:ident),+) => {
+        impl<$($t: Decode),+> FromRow for ($($t,)+) {
+            fn from_row(row: Row) -> DbResult<Self> {
+                let mut values = row.take().into_iter().enumerate();
+                Ok(($({
+                    let (i, v) = values.next().ok_or_else(|| DbError::decode("row", "too few columns"))?;
+                    $t::decode(v).map_err(|m| DbError::decode(format!("#{i}"), m))?
+                },)+))
+            }
+        }
+    };
+}
+tuple_from_row!(A);
+tuple_from_row!(A, B);
+tuple_from_row!(A, B, C);
+tuple_from_row!(A, B, C, D);
+tuple_from_row!(A, B, C, D, E);
+tuple_from_row!(A, B, C, D, E, F);
+tuple_from_row!(A, B, C, D, E, F, G);
+tuple_from_row!(A, B, C, D, E, F, G, H);
+tuple_from_row!(A, B, C, D, E, F, G, H, I);
+tuple_from_row!(A, B, C, D, E, F, G, H, I, J);
+tuple_from_row!(A, B, C, D, E, F, G, H, I, J, K);
+tuple_from_row!(A, B, C, D, E, F, G, H, I, J, K, L);
+tuple_from_row!(A, B, C, D, E, F, G, H, I, J, K, L, M);
+tuple_from_row!(A, B, C, D, E, F, G, H, I, J, K, L, M, N);
+
+/// What an `execute` reports.
+#[derive(Debug, Clone, Copy)]
+pub struct Done {
+    rows: u64,
+}
+
+impl Done {
+    /// Rows inserted, updated or deleted.
+    pub fn rows_affected(&self) -> u64 {
+        self.rows
+    }
+}
+
+/// A statement and its bound values.
+#[derive(Debug, Clone)]
+pub struct Query {
+    sql: Cow<'static, str>,
+    args: Vec<Value>,
+}
+
+/// A statement whose rows are decoded as `T`.
+#[derive(Debug, Clone)]
+pub struct QueryAs<T> {
+    inner: Query,
+    _row: PhantomData<fn() -> T>,
+}
+
+/// A statement whose first column is decoded as `T`.
+#[derive(Debug, Clone)]
+pub struct QueryScalar<T> {
+    inner: Query,
+    _value: PhantomData<fn() -> T>,
+}
+
+/// A statement returning [`Row`]s.
+pub fn query(sql: impl Into<Cow<'static, str>>) -> Query {
+    Query { sql: sql.into(), args: Vec::new() }
+}
+
+/// A statement returning rows decoded as `T` (a tuple of columns).
+pub fn query_as<T: FromRow>(sql: impl Into<Cow<'static, str>>) -> QueryAs<T> {
+    QueryAs { inner: query(sql), _row: PhantomData }
+}
+
+/// A statement returning one column decoded as `T`.
+pub fn query_scalar<T: Decode>(sql: impl Into<Cow<'static, str>>) -> QueryScalar<T> {
+    QueryScalar { inner: query(sql), _value: PhantomData }
+}
+
+/// Where a statement runs: a database (a reader connection is taken for it) or a held connection.
+pub enum Exec<'e> {
+    /// Any reader of this database.
+    Db(&'e Db),
+    /// This connection (e.g. inside a transaction).
+    Conn(&'e mut Conn),
+}
+
+impl<'e> From<&'e Db> for Exec<'e> {
+    fn from(db: &'e Db) -> Self {
+        Exec::Db(db)
+    }
+}
+impl<'e> From<&'e mut Conn> for Exec<'e> {
+    fn from(c: &'e mut Conn) -> Self {
+        Exec::Conn(c)
+    }
+}
+impl<'e> From<&'e mut Tx> for Exec<'e> {
+    fn from(t: &'e mut Tx) -> Self {
+        Exec::Conn(&mut t.conn)
+    }
+}
+
+impl Query {
+    /// Binds the next placeholder.
+    #[must_use]
+    pub fn bind(mut self, v: impl Encode) -> Self {
+        self.args.push(v.encode());
+        self
+    }
+
+    /// A query with these values bound in order.
+    pub(crate) fn with_args(sql: impl Into<Cow<'static, str>>, args: Vec<Value>) -> Query {
+        Query { sql: sql.into(), args }
+    }
+
+    /// Runs the statement; returns how many rows it changed.
+    pub async fn execute<'e>(self, exec: impl Into<Exec<'e>>) -> DbResult<Done> {
+        match exec.into() {
+            Exec::Db(db) => db.run_execute(&self).await,
+            Exec::Conn(c) => c.run_execute(&self).await,
+        }
+    }
+
+    /// Every row.
+    pub async fn fetch_all<'e>(self, exec: impl Into<Exec<'e>>) -> DbResult<Vec<Row>> {
+        match exec.into() {
+            Exec::Db(db) => db.run_rows(&self, usize::MAX).await,
+            Exec::Conn(c) => c.run_rows(&self, usize::MAX).await,
+        }
+    }
+
+    /// The first row, if any.
+    pub async fn fetch_optional<'e>(self, exec: impl Into<Exec<'e>>) -> DbResult<Option<Row>> {
+        let rows = match exec.into() {
+            Exec::Db(db) => db.run_rows(&self, 1).await?,
+            Exec::Conn(c) => c.run_rows(&self, 1).await?,
+        };
+        Ok(rows.into_iter().next())
+    }
+
+    /// The first row; [`DbError::RowNotFound`] if there is none.
+    pub async fn fetch_one<'e>(self, exec: impl Into<Exec<'e>>) -> DbResult<Row> {
+        self.fetch_optional(exec).await?.ok_or(DbError::RowNotFound)
+    }
+}
+
+impl<T: FromRow> QueryAs<T> {
+    /// Binds the next placeholder.
+    #[must_use]
+    pub fn bind(mut self, v: impl Encode) -> Self {
+        self.inner = self.inner.bind(v);
+        self
+    }
+
+    /// Every row.
+    pub async fn fetch_all<'e>(self, exec: impl Into<Exec<'e>>) -> DbResult<Vec<T>> {
+        self.inner.fetch_all(exec).await?.into_iter().map(T::from_row).collect()
+    }
+
+    /// The first row, if any.
+    pub async fn fetch_optional<'e>(self, exec: impl Into<Exec<'e>>) -> DbResult<Option<T>> {
+        self.inner.fetch_optional(exec).await?.map(T::from_row).transpose()
+    }
+
+    /// The first row; [`DbError::RowNotFound`] if there is none.
+    pub async fn fetch_one<'e>(self, exec: impl Into<Exec<'e>>) -> DbResult<T> {
+        T::from_row(self.inner.fetch_one(exec).await?)
+    }
+}
+
+impl<T: Decode> QueryScalar<T> {
+    /// Binds the next placeholder.
+    #[must_use]
+    pub fn bind(mut self, v: impl Encode) -> Self {
+        self.inner = self.inner.bind(v);
+        self
+    }
+
+    fn first(row: Row) -> DbResult<T> {
+        let v = row.take().into_iter().next().ok_or_else(|| DbError::decode("#0", "no columns"))?;
+        T::decode(v).map_err(|m| DbError::decode("#0", m))
+    }
+
+    /// Every row's first column.
+    pub async fn fetch_all<'e>(self, exec: impl Into<Exec<'e>>) -> DbResult<Vec<T>> {
+        self.inner.fetch_all(exec).await?.into_iter().map(Self::first).collect()
+    }
+
+    /// The first row's first column, if there is a row.
+    pub async fn fetch_optional<'e>(self, exec: impl Into<Exec<'e>>) -> DbResult<Option<T>> {
+        self.inner.fetch_optional(exec).await?.map(Self::first).transpose()
+    }
+
+    /// The first row's first column; [`DbError::RowNotFound`] if there is no row.
+    pub async fn fetch_one<'e>(self, exec: impl Into<Exec<'e>>) -> DbResult<T> {
+        Self::first(self.inner.fetch_one(exec).await?)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// SQLite
+
+/// Settings every SQLite connection gets: WAL so readers never block the writer, NORMAL sync (durable
+/// across process crashes, as WAL intends), foreign keys on, and a busy timeout for the rare contention
+/// (a second process, such as the CLI, writing to the file a server uses).
+fn sqlite_open(path: &SqlitePath, cache_kib: u32) -> DbResult<rusqlite::Connection> {
+    use rusqlite::OpenFlags;
+    let conn = match path {
+        SqlitePath::Memory => rusqlite::Connection::open_in_memory()?,
+        SqlitePath::File(p) => rusqlite::Connection::open_with_flags(
+            p,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?,
+    };
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+         PRAGMA busy_timeout = 10000; PRAGMA cache_size = -{cache_kib};"
+    ))?;
+    // The store's statements are few and fixed, but list filters make variants; keep plenty.
+    conn.set_prepared_statement_cache_capacity(256);
+    Ok(conn)
+}
+
+/// Where a SQLite database lives.
+#[derive(Debug, Clone)]
+pub enum SqlitePath {
+    /// A private in-memory database (one connection; readers share the writer).
+    Memory,
+    /// A file.
+    File(PathBuf),
+}
+
+/// Page cache of the writer, in KiB: writes touch index pages all over the file.
+const WRITER_CACHE_KIB: u32 = 32_000;
+/// Page cache of each reader, in KiB. Readers share the operating system's file cache, so a small
+/// private cache each keeps the resident memory of the readers low at little cost.
+const READER_CACHE_KIB: u32 = 4_000;
+/// Most reader connections open at once.
+const MAX_READERS: usize = 8;
+
+/// A SQLite database: the writer and the readers.
+pub struct SqliteDb {
+    path: SqlitePath,
+    writer: Arc<tokio::sync::Mutex<rusqlite::Connection>>,
+    idle: Mutex<Vec<rusqlite::Connection>>,
+    permits: Arc<Semaphore>,
+}
+
+/// A reader connection taken from the pool; it goes back on drop.
+pub struct PooledReader {
+    conn: Option<rusqlite::Connection>,
+    db: Arc<SqliteDb>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Drop for PooledReader {
+    fn drop(&mut self) {
+        if let Some(c) = self.conn.take() {
+            // A reader left inside a transaction by a failed statement would pin an old snapshot.
+            if c.is_autocommit() {
+                self.db.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(c);
+            }
+        }
+    }
+}
+
+/// The writer, held for a transaction or one statement.
+pub struct WriterGuard {
+    conn: OwnedMutexGuard<rusqlite::Connection>,
+    /// A transaction is open and must be rolled back if this guard is dropped before commit.
+    in_tx: bool,
+}
+
+impl Drop for WriterGuard {
+    fn drop(&mut self) {
+        if self.in_tx {
+            // The transaction was abandoned (an error, or a future dropped mid-way): undo it, so that
+            // nothing half-written stays and the next writer starts clean.
+            if let Err(e) = self.conn.execute_batch("ROLLBACK") {
+                tracing::warn!("rollback of an abandoned SQLite transaction failed: {e}");
+            }
+        }
+    }
+}
+
+impl SqliteDb {
+    /// Opens the writer (creating the file if needed); readers open as they are needed.
+    pub fn open(path: SqlitePath) -> DbResult<Arc<SqliteDb>> {
+        let writer = sqlite_open(&path, WRITER_CACHE_KIB)?;
+        Ok(Arc::new(SqliteDb {
+            path,
+            writer: Arc::new(tokio::sync::Mutex::new(writer)),
+            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(MAX_READERS)),
+        }))
+    }
+
+    /// The writer connection, waiting for the current writer to finish.
+    pub async fn writer(&self) -> WriterGuard {
+        WriterGuard { conn: self.writer.clone().lock_owned().await, in_tx: false }
+    }
+
+    /// A reader connection (on an in-memory database, the writer).
+    async fn reader(self: &Arc<Self>) -> DbResult<SqliteConn> {
+        if matches!(self.path, SqlitePath::Memory) {
+            return Ok(SqliteConn::Writer(self.writer().await));
+        }
+        let permit = self.permits.clone().acquire_owned().await.map_err(|_| DbError::decode("pool", "closed"))?;
+        let idle = self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop();
+        let conn = match idle {
+            Some(c) => c,
+            None => sqlite_open(&self.path, READER_CACHE_KIB)?,
+        };
+        Ok(SqliteConn::Reader(PooledReader { conn: Some(conn), db: self.clone(), _permit: permit }))
+    }
+
+    /// Drops the idle readers (their files stay open until then).
+    pub fn close(&self) {
+        self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+        self.permits.close();
+    }
+}
+
+impl SqliteDb {
+    /// Applies `migrator`'s pending migrations in one transaction each, keeping sqlx's own bookkeeping
+    /// table (`_sqlx_migrations`, same columns and checksums), so a database migrated by an earlier torg
+    /// is taken forward. Written here because sqlx's runner needs sqlx's SQLite driver, which torg no
+    /// longer uses; an applied migration whose text changed since is refused, as sqlx refuses it.
+    pub async fn migrate(&self, migrator: &sqlx::migrate::Migrator) -> DbResult<()> {
+        use rusqlite::OptionalExtension as _;
+        let guard = self.writer().await;
+        let conn: &rusqlite::Connection = &guard.conn;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, \
+             installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, success BOOLEAN NOT NULL, \
+             checksum BLOB NOT NULL, execution_time BIGINT NOT NULL)",
+        )?;
+        let dirty: Option<i64> = conn
+            .query_row("SELECT version FROM _sqlx_migrations WHERE success = false ORDER BY version LIMIT 1", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if let Some(v) = dirty {
+            return Err(DbError::decode("_sqlx_migrations", format!("migration {v} was left partly applied")));
+        }
+        let mut applied = std::collections::HashMap::new();
+        {
+            let mut stmt = conn.prepare("SELECT version, checksum FROM _sqlx_migrations")?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                applied.insert(r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?);
+            }
+        }
+        for m in migrator.iter().filter(|m| !m.migration_type.is_down_migration()) {
+            match applied.get(&m.version) {
+                Some(sum) if sum.as_slice() == &*m.checksum => continue,
+                Some(_) => {
+                    return Err(DbError::decode(
+                        "_sqlx_migrations",
+                        format!("migration {} was changed after it was applied", m.version),
+                    ));
+                }
+                None => {}
+            }
+            let started = std::time::Instant::now();
+            conn.execute_batch("BEGIN IMMEDIATE")?;
+            let run = conn.execute_batch(m.sql.as_str()).and_then(|()| {
+                conn.execute(
+                    "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+                     VALUES (?1, ?2, TRUE, ?3, ?4)",
+                    rusqlite::params![
+                        m.version,
+                        &*m.description,
+                        &*m.checksum,
+                        i64::try_from(started.elapsed().as_nanos()).unwrap_or(i64::MAX)
+                    ],
+                )
+            });
+            match run {
+                Ok(_) => conn.execute_batch("COMMIT")?,
+                Err(e) => {
+                    conn.execute_batch("ROLLBACK")?;
+                    return Err(e.into());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A held SQLite connection.
+pub enum SqliteConn {
+    /// The writer.
+    Writer(WriterGuard),
+    /// A reader.
+    Reader(PooledReader),
+}
+
+impl SqliteConn {
+    fn conn(&self) -> &rusqlite::Connection {
+        match self {
+            SqliteConn::Writer(w) => &w.conn,
+            SqliteConn::Reader(r) => r.conn.as_ref().expect("a pooled reader holds its connection until dropped"),
+        }
+    }
+}
+
+/// Binds `q`'s values to `stmt`: `$n` and `?n` by their number, anonymous `?` by position.
+fn sqlite_bind(stmt: &mut rusqlite::Statement<'_>, q: &Query) -> DbResult<()> {
+    for index in 1..=stmt.parameter_count() {
+        let n = match stmt.parameter_name(index) {
+            None => index,
+            Some(name) => name[1..].parse::<usize>().map_err(|_| DbError::decode(name, "placeholders are $n"))?,
+        };
+        let v = q.args.get(n - 1).ok_or_else(|| DbError::decode(format!("${n}"), "no value bound"))?;
+        match v {
+            Value::Null(_) => stmt.raw_bind_parameter(index, rusqlite::types::Null)?,
+            Value::Int(i) => stmt.raw_bind_parameter(index, i)?,
+            Value::Real(f) => stmt.raw_bind_parameter(index, f)?,
+            Value::Text(s) => stmt.raw_bind_parameter(index, s.as_str())?,
+        }
+    }
+    Ok(())
+}
+
+fn sqlite_value(v: rusqlite::types::ValueRef<'_>) -> Value {
+    use rusqlite::types::ValueRef;
+    match v {
+        ValueRef::Null => Value::Null(Kind::Int),
+        ValueRef::Integer(i) => Value::Int(i),
+        ValueRef::Real(f) => Value::Real(f),
+        ValueRef::Text(t) | ValueRef::Blob(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+    }
+}
+
+/// Runs `q` on `conn`, returning at most `limit` rows.
+fn sqlite_rows(conn: &rusqlite::Connection, q: &Query, limit: usize) -> DbResult<Vec<Row>> {
+    let mut stmt = conn.prepare_cached(&q.sql)?;
+    sqlite_bind(&mut stmt, q)?;
+    let columns: Arc<[String]> = stmt.column_names().into_iter().map(str::to_owned).collect();
+    let width = columns.len();
+    let mut out = Vec::new();
+    let mut rows = stmt.raw_query();
+    while let Some(r) = rows.next()? {
+        let mut values = Vec::with_capacity(width);
+        for i in 0..width {
+            values.push(sqlite_value(r.get_ref(i)?));
+        }
+        out.push(Row { columns: columns.clone(), values });
+        if out.len() >= limit {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// Runs `q` on `conn` to its end; returns the rows it changed.
+fn sqlite_execute(conn: &rusqlite::Connection, q: &Query) -> DbResult<Done> {
+    let mut stmt = conn.prepare_cached(&q.sql)?;
+    sqlite_bind(&mut stmt, q)?;
+    // Stepping through (rather than `raw_execute`) also runs statements that return rows (`RETURNING`).
+    let mut rows = stmt.raw_query();
+    while rows.next()?.is_some() {}
+    drop(rows);
+    Ok(Done { rows: conn.changes() })
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// PostgreSQL
+
+fn pg_args(q: &Query) -> DbResult<PgArguments> {
+    let mut args = PgArguments::default();
+    for v in &q.args {
+        let added = match v {
+            Value::Null(Kind::Int) => args.add(Option::<i64>::None),
+            Value::Null(Kind::Text) => args.add(Option::<String>::None),
+            Value::Int(i) => args.add(*i),
+            Value::Real(f) => args.add(*f),
+            Value::Text(s) => args.add(s.as_str()),
+        };
+        added.map_err(|e| DbError::Postgres(sqlx::Error::Encode(e)))?;
+    }
+    Ok(args)
+}
+
+fn pg_query(q: &Query) -> DbResult<sqlx::query::Query<'_, Postgres, PgArguments>> {
+    Ok(sqlx::query_with(sqlx::AssertSqlSafe(q.sql.clone()), pg_args(q)?))
+}
+
+/// Reads a PostgreSQL row as integers and text, the types the store's schema uses.
+fn pg_row(row: &PgRow, columns: &Arc<[String]>) -> DbResult<Row> {
+    let mut values = Vec::with_capacity(columns.len());
+    for (i, col) in row.columns().iter().enumerate() {
+        let name = col.type_info().name();
+        let err = |e: sqlx::Error| DbError::decode(col.name(), e.to_string());
+        let v = match name {
+            "INT8" => row.try_get::<Option<i64>, _>(i).map_err(err)?.map(Value::Int),
+            "INT4" => row.try_get::<Option<i32>, _>(i).map_err(err)?.map(|v| Value::Int(i64::from(v))),
+            "INT2" => row.try_get::<Option<i16>, _>(i).map_err(err)?.map(|v| Value::Int(i64::from(v))),
+            "BOOL" => row.try_get::<Option<bool>, _>(i).map_err(err)?.map(|v| Value::Int(i64::from(v))),
+            "FLOAT8" => row.try_get::<Option<f64>, _>(i).map_err(err)?.map(Value::Real),
+            "FLOAT4" => row.try_get::<Option<f32>, _>(i).map_err(err)?.map(|v| Value::Real(f64::from(v))),
+            "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" | "UNKNOWN" => {
+                row.try_get::<Option<String>, _>(i).map_err(err)?.map(Value::Text)
+            }
+            other => return Err(DbError::decode(col.name(), format!("unsupported column type {other}"))),
+        };
+        values.push(v.unwrap_or(Value::Null(Kind::Int)));
+    }
+    Ok(Row { columns: columns.clone(), values })
+}
+
+fn pg_rows(rows: Vec<PgRow>) -> DbResult<Vec<Row>> {
+    let Some(first) = rows.first() else { return Ok(Vec::new()) };
+    let columns: Arc<[String]> = first.columns().iter().map(|c| c.name().to_owned()).collect();
+    rows.iter().map(|r| pg_row(r, &columns)).collect()
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Engine-neutral handles
+
+/// A database: SQLite or PostgreSQL.
+#[derive(Clone)]
+pub enum Db {
+    /// An embedded SQLite file.
+    Sqlite(Arc<SqliteDb>),
+    /// A PostgreSQL server.
+    Postgres(PgPool),
+}
+
+impl Db {
+    /// A connection held for several statements (a reader on SQLite).
+    pub async fn acquire(&self) -> DbResult<Conn> {
+        Ok(match self {
+            Db::Sqlite(s) => Conn::Sqlite(s.reader().await?),
+            Db::Postgres(p) => Conn::Pg(p.acquire().await?),
+        })
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so a
+    /// transaction that reads before writing can never fail to upgrade.
+    pub async fn begin(&self) -> DbResult<Tx> {
+        Ok(match self {
+            Db::Sqlite(s) => {
+                let mut w = s.writer().await;
+                w.conn.execute_batch("BEGIN IMMEDIATE")?;
+                w.in_tx = true;
+                Tx { conn: Conn::Sqlite(SqliteConn::Writer(w)) }
+            }
+            Db::Postgres(p) => Tx { conn: Conn::PgTx(p.begin().await?) },
+        })
+    }
+
+    async fn run_rows(&self, q: &Query, limit: usize) -> DbResult<Vec<Row>> {
+        match self {
+            Db::Sqlite(s) => sqlite_rows(s.reader().await?.conn(), q, limit),
+            Db::Postgres(p) => pg_rows(if limit == 1 {
+                pg_query(q)?.fetch_optional(p).await?.into_iter().collect()
+            } else {
+                pg_query(q)?.fetch_all(p).await?
+            }),
+        }
+    }
+
+    async fn run_execute(&self, q: &Query) -> DbResult<Done> {
+        match self {
+            Db::Sqlite(s) => sqlite_execute(s.reader().await?.conn(), q),
+            Db::Postgres(p) => Ok(Done { rows: pg_query(q)?.execute(p).await?.rows_affected() }),
+        }
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(s) => s.close(),
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// A held connection.
+pub enum Conn {
+    /// SQLite's writer or a reader.
+    Sqlite(SqliteConn),
+    /// A PostgreSQL connection from the pool.
+    Pg(sqlx::pool::PoolConnection<Postgres>),
+    /// A PostgreSQL transaction.
+    PgTx(sqlx::Transaction<'static, Postgres>),
+}
+
+impl Conn {
+    async fn run_rows(&mut self, q: &Query, limit: usize) -> DbResult<Vec<Row>> {
+        let rows = match self {
+            Conn::Sqlite(s) => return sqlite_rows(s.conn(), q, limit),
+            Conn::Pg(c) if limit == 1 => pg_query(q)?.fetch_optional(&mut **c).await?.into_iter().collect(),
+            Conn::Pg(c) => pg_query(q)?.fetch_all(&mut **c).await?,
+            Conn::PgTx(t) if limit == 1 => pg_query(q)?.fetch_optional(&mut **t).await?.into_iter().collect(),
+            Conn::PgTx(t) => pg_query(q)?.fetch_all(&mut **t).await?,
+        };
+        pg_rows(rows)
+    }
+
+    async fn run_execute(&mut self, q: &Query) -> DbResult<Done> {
+        let done = match self {
+            Conn::Sqlite(s) => return sqlite_execute(s.conn(), q),
+            Conn::Pg(c) => pg_query(q)?.execute(&mut **c).await?,
+            Conn::PgTx(t) => pg_query(q)?.execute(&mut **t).await?,
+        };
+        Ok(Done { rows: done.rows_affected() })
+    }
+}
+
+/// An open write transaction; dropped without [`Tx::commit`], it rolls back.
+pub struct Tx {
+    conn: Conn,
+}
+
+impl Deref for Tx {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
+        &self.conn
+    }
+}
+impl DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut Conn {
+        &mut self.conn
+    }
+}
+
+impl Tx {
+    /// Makes the transaction's writes durable and visible.
+    pub async fn commit(self) -> DbResult<()> {
+        match self.conn {
+            Conn::Sqlite(SqliteConn::Writer(mut w)) => {
+                w.conn.execute_batch("COMMIT")?;
+                w.in_tx = false;
+                Ok(())
+            }
+            Conn::PgTx(t) => Ok(t.commit().await?),
+            Conn::Sqlite(SqliteConn::Reader(_)) | Conn::Pg(_) => Ok(()),
+        }
+    }
+
+    /// Undoes the transaction's writes.
+    pub async fn rollback(self) -> DbResult<()> {
+        match self.conn {
+            Conn::Sqlite(SqliteConn::Writer(mut w)) => {
+                w.in_tx = false;
+                w.conn.execute_batch("ROLLBACK")?;
+                Ok(())
+            }
+            Conn::PgTx(t) => Ok(t.rollback().await?),
+            Conn::Sqlite(SqliteConn::Reader(_)) | Conn::Pg(_) => Ok(()),
+        }
+    }
+
+    /// Runs statements that take no values (several, separated by `;`), e.g. a migration.
+    pub async fn execute_batch(&mut self, sql: &str) -> DbResult<()> {
+        match &mut self.conn {
+            Conn::Sqlite(s) => Ok(s.conn().execute_batch(sql)?),
+            Conn::PgTx(t) => {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())).execute(&mut **t).await?;
+                Ok(())
+            }
+            Conn::Pg(c) => {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())).execute(&mut **c).await?;
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn sqlite_binds_by_number_and_decodes_tuples() {
+        let db = Db::Sqlite(SqliteDb::open(SqlitePath::Memory).unwrap());
+        let mut tx = db.begin().await.unwrap();
+        query("CREATE TABLE t (a INTEGER, b TEXT)").execute(&mut *tx).await.unwrap();
+        // $2 before $1, and $1 used twice.
+        query("INSERT INTO t (b, a) VALUES ($2, $1 + $1)").bind(21).bind("x").execute(&mut *tx).await.unwrap();
+        query("INSERT INTO t (a, b) VALUES (?, ?)")
+            .bind(Option::<i64>::None)
+            .bind(None::<String>)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let rows: Vec<(Option<i64>, Option<String>)> =
+            query_as("SELECT a, b FROM t ORDER BY a IS NULL, a").fetch_all(&db).await.unwrap();
+        assert_eq!(rows, vec![(Some(42), Some("x".into())), (None, None)]);
+        let n: i64 = query_scalar("SELECT COUNT(*) FROM t").fetch_one(&db).await.unwrap();
+        assert_eq!(n, 2);
+        let row = query("SELECT a, b FROM t WHERE a = $1").bind(42).fetch_one(&db).await.unwrap();
+        assert_eq!(row.try_get::<String, _>("b").unwrap(), "x");
+        assert!(row.try_get::<i64, _>("b").is_err());
+        assert!(matches!(query("SELECT a FROM t WHERE a = 0").fetch_one(&db).await, Err(DbError::RowNotFound)));
+    }
+
+    #[tokio::test]
+    async fn sqlite_rolls_back_an_abandoned_transaction() {
+        let db = Db::Sqlite(SqliteDb::open(SqlitePath::Memory).unwrap());
+        let mut tx = db.begin().await.unwrap();
+        query("CREATE TABLE t (a INTEGER UNIQUE)").execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut tx = db.begin().await.unwrap();
+        query("INSERT INTO t (a) VALUES (1)").execute(&mut *tx).await.unwrap();
+        drop(tx);
+        let n: i64 = query_scalar("SELECT COUNT(*) FROM t").fetch_one(&db).await.unwrap();
+        assert_eq!(n, 0);
+        let mut tx = db.begin().await.unwrap();
+        query("INSERT INTO t (a) VALUES (1)").execute(&mut *tx).await.unwrap();
+        let e = query("INSERT INTO t (a) VALUES (1)").execute(&mut *tx).await.unwrap_err();
+        assert!(e.is_unique_violation(), "{e}");
+    }
+}
