@@ -4,6 +4,7 @@
 //! and out of them. Field names follow the richest dialect we speak (RetailCRM's) where the domain has no
 //! reason to differ, because that keeps translation thin.
 
+pub mod books;
 pub mod catalogue;
 pub mod customer;
 pub mod error;

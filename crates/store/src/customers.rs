@@ -27,7 +27,7 @@ pub enum CustomerLookup {
 }
 
 /// Filters of the customer list.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CustomerFilter {
     /// Only these sites (always set: the sites the caller may see).
     pub sites: Vec<String>,
@@ -458,8 +458,13 @@ impl Store {
             "c.id",
             &f.custom_fields,
         );
-        let (total,): (i64,) =
-            wh.with_prefix("SELECT COUNT(*) FROM customers c").query_as().fetch_one(self.reader()).await?;
+        let total = if *f == (CustomerFilter { sites: f.sites.clone(), ..CustomerFilter::default() }) {
+            self.site_count(crate::counts::Counted::Customers, &f.sites).await?
+        } else {
+            let (n,): (i64,) =
+                wh.with_prefix("SELECT COUNT(*) FROM customers c").query_as().fetch_one(self.reader()).await?;
+            u64::try_from(n).unwrap_or(0)
+        };
         let mut list = wh.with_prefix(SELECT);
         list.push(" ORDER BY c.id LIMIT ")
             .bind(Arg::Int(i64::from(page.limit)))
@@ -467,7 +472,7 @@ impl Store {
             .bind(Arg::Int(i64::try_from(page.offset()).unwrap_or(i64::MAX)));
         let rows = list.query().fetch_all(self.reader()).await?;
         let customers = rows.iter().map(customer_from_row).collect::<StoreResult<Vec<_>>>()?;
-        Ok((customers, u64::try_from(total).unwrap_or(0)))
+        Ok((customers, total))
     }
 
     /// A page of customer history.

@@ -1,7 +1,10 @@
 //! API keys: stored by hash, looked up on every request.
 
+use crate::book_cache::GENERATION;
 use crate::{Store, StoreError, StoreResult};
+use std::sync::{Arc, LazyLock};
 use torg_domain::DomainError;
+use torg_domain::books::Books;
 use torg_domain::key::{ApiKey, KeyOwner, SiteAccess, hash_key};
 
 /// What a new key is made of; the plain key itself is made by the caller and shown once.
@@ -121,6 +124,25 @@ impl Store {
                 .fetch_optional(self.reader())
                 .await?;
         row.as_ref().map(key_from_row).transpose()
+    }
+
+    /// The active key with this plain value, and the books as they are now: one statement when the
+    /// cached books are current, so a request's key check, site access and reference lookups cost one
+    /// read, and a key revoked anywhere is refused on the next request.
+    pub async fn authenticate(&self, plain: &str) -> StoreResult<Option<(ApiKey, Arc<Books>)>> {
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "SELECT {COLUMNS}, {GENERATION} AS books_generation FROM api_keys \
+                 WHERE key_hash = $1 AND revoked_at IS NULL"
+            )
+        });
+        let mut conn = self.reader().acquire().await?;
+        let Some(row) = crate::db::query(SQL.as_str()).bind(hash_key(plain)).fetch_optional(&mut conn).await? else {
+            return Ok(None);
+        };
+        let key = key_from_row(&row)?;
+        let books = self.books_at(row.try_get("books_generation")?, &mut conn).await?;
+        Ok(Some((key, books)))
     }
 
     /// Every key, revoked ones included, oldest first.

@@ -7,8 +7,10 @@
 //! the migrations folder, how a write transaction starts, row locks, and how history ids are kept in
 //! commit order.
 
+mod book_cache;
 mod brands;
 mod catalogue;
+mod counts;
 mod customers;
 pub mod db;
 mod history;
@@ -82,6 +84,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub struct Store {
     backend: Backend,
     db: Db,
+    books: std::sync::Arc<book_cache::BookCache>,
 }
 
 impl std::fmt::Debug for Store {
@@ -111,7 +114,7 @@ impl Store {
             let path =
                 if path.is_empty() || path == ":memory:" { SqlitePath::Memory } else { SqlitePath::File(path.into()) };
             let sqlite = db::SqliteDb::open(path)?;
-            Ok(Store { backend: Backend::Sqlite, db: Db::Sqlite(sqlite) })
+            Ok(Store { backend: Backend::Sqlite, db: Db::Sqlite(sqlite), books: Default::default() })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = sqlx::postgres::PgPoolOptions::new()
                 .max_connections(POSTGRES_CONNECTIONS)
@@ -119,7 +122,7 @@ impl Store {
                 .connect(url)
                 .await
                 .map_err(db::DbError::from)?;
-            Ok(Store { backend: Backend::Postgres, db: Db::Postgres(pool) })
+            Ok(Store { backend: Backend::Postgres, db: Db::Postgres(pool), books: Default::default() })
         } else {
             Err(StoreError::Config(format!(
                 "unsupported database URL '{}': use sqlite:PATH or postgres://…",
@@ -174,6 +177,11 @@ impl Store {
             db::query("SELECT pg_advisory_xact_lock(7426001)").execute(&mut **tx).await?;
         }
         Ok(())
+    }
+
+    /// The in-process copy of the books.
+    pub(crate) fn book_cache(&self) -> &book_cache::BookCache {
+        &self.books
     }
 
     /// The reading side of the database.

@@ -1,9 +1,9 @@
 //! Orders: creation (customer attached or created, offers resolved, references checked), partial edits
 //! with history, lookups and the filtered list.
 
+use crate::counts::Counted;
 use crate::customers::{CustomerLookup, UploadOutcome, domain_messages, replace_custom_fields, unique_as_invalid};
 use crate::history::{Entity, HistoryFilter, NewRecord};
-use crate::references::ref_codes;
 use crate::sql::{Arg, Sql, contains_pattern};
 use crate::{Store, StoreError, StoreResult, Tx, flag};
 use rust_decimal::Decimal;
@@ -59,7 +59,7 @@ pub struct NumberRange {
 }
 
 /// Filters of the order list.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OrderFilter {
     /// Only these sites (always set: the sites the caller may see).
     pub sites: Vec<String>,
@@ -183,131 +183,6 @@ fn like(wh: &mut Sql, column: &str, needle: &str) {
     wh.push(&format!(" AND {column} LIKE "))
         .bind(Arg::Text(contains_pattern(&needle.to_lowercase())))
         .push(" ESCAPE '\\'");
-}
-
-/// Reference books an order is checked against, read once per write.
-pub(crate) struct Books {
-    statuses: Vec<(String, Map<String, Value>)>,
-    order_types: Vec<(String, Map<String, Value>)>,
-    order_methods: Vec<(String, Map<String, Value>)>,
-    delivery_types: Vec<(String, Map<String, Value>)>,
-    payment_types: Vec<(String, Map<String, Value>)>,
-    payment_statuses: Vec<(String, Map<String, Value>)>,
-    product_statuses: Vec<(String, Map<String, Value>)>,
-    warehouses: Vec<(String, i64)>,
-    sites: Vec<String>,
-}
-
-impl Books {
-    pub(crate) async fn read(tx: &mut Tx) -> StoreResult<Books> {
-        let warehouses: Vec<(String, i64)> =
-            crate::db::query_as("SELECT code, id FROM warehouses").fetch_all(&mut **tx).await?;
-        let sites: Vec<(String,)> = crate::db::query_as("SELECT code FROM sites").fetch_all(&mut **tx).await?;
-        Ok(Books {
-            statuses: ref_codes(tx, ReferenceKind::Status).await?,
-            order_types: ref_codes(tx, ReferenceKind::OrderType).await?,
-            order_methods: ref_codes(tx, ReferenceKind::OrderMethod).await?,
-            delivery_types: ref_codes(tx, ReferenceKind::DeliveryType).await?,
-            payment_types: ref_codes(tx, ReferenceKind::PaymentType).await?,
-            payment_statuses: ref_codes(tx, ReferenceKind::PaymentStatus).await?,
-            product_statuses: ref_codes(tx, ReferenceKind::ProductStatus).await?,
-            warehouses,
-            sites: sites.into_iter().map(|s| s.0).collect(),
-        })
-    }
-
-    fn default_of(book: &[(String, Map<String, Value>)]) -> Option<String> {
-        book.iter()
-            .find(|(_, a)| a.get("defaultForApi").and_then(Value::as_bool).unwrap_or(false))
-            .map(|(c, _)| c.clone())
-    }
-
-    fn has(book: &[(String, Map<String, Value>)], code: &str) -> bool {
-        book.iter().any(|(c, _)| c == code)
-    }
-
-    /// Whether a status belongs to the `cancel` group (a cancelled order holds no stock).
-    fn is_cancelled(&self, status: &str) -> bool {
-        self.statuses.iter().any(|(c, a)| c == status && a.get("group").and_then(Value::as_str) == Some("cancel"))
-    }
-
-    /// The stock an order holds: (offer, warehouse id, quantity) per line with an offer, from the
-    /// line's warehouse or else the order's shipment store. Test and cancelled orders hold none.
-    fn wanted_reservations(&self, o: &Order) -> Vec<(i64, i64, i64)> {
-        if o.is_test || self.is_cancelled(&o.status) {
-            return Vec::new();
-        }
-        o.items
-            .iter()
-            .filter_map(|i| {
-                let offer = i.offer.as_ref()?.id;
-                let code = i.warehouse.as_deref().or(o.shipment_store.as_deref())?;
-                let warehouse = self.warehouses.iter().find(|(c, _)| c == code)?.1;
-                let qty = i.quantity.trunc().to_string().parse::<i64>().ok()?;
-                Some((offer, warehouse, qty))
-            })
-            .collect()
-    }
-
-    pub(crate) fn paid_statuses(&self) -> Vec<String> {
-        self.payment_statuses
-            .iter()
-            .filter(|(_, a)| a.get("paymentComplete").and_then(Value::as_bool).unwrap_or(false))
-            .map(|(c, _)| c.clone())
-            .collect()
-    }
-
-    /// Fills defaults and checks every code the order names.
-    pub(crate) fn check(&self, o: &mut Order, errors: &mut FieldErrors) {
-        if !self.sites.contains(&o.site) {
-            errors.insert("site".into(), format!("Site '{}' does not exist.", o.site));
-        }
-        if o.status.is_empty() {
-            o.status = "new".into();
-        }
-        if !Books::has(&self.statuses, &o.status) {
-            errors.insert("status".into(), format!("Status '{}' does not exist.", o.status));
-        }
-        if o.order_type.is_none() {
-            o.order_type = Books::default_of(&self.order_types);
-        }
-        if let Some(t) = o.order_type.as_deref().filter(|t| !Books::has(&self.order_types, t)) {
-            errors.insert("orderType".into(), format!("Order type '{t}' does not exist."));
-        }
-        if o.order_method.is_none() {
-            o.order_method = Books::default_of(&self.order_methods);
-        }
-        if let Some(m) = o.order_method.as_deref().filter(|m| !Books::has(&self.order_methods, m)) {
-            errors.insert("orderMethod".into(), format!("Order method '{m}' does not exist."));
-        }
-        if let Some(d) = o.delivery.code.as_deref().filter(|d| !Books::has(&self.delivery_types, d)) {
-            errors.insert("delivery.code".into(), format!("Delivery type '{d}' does not exist."));
-        }
-        if let Some(s) = o.shipment_store.as_deref().filter(|s| !self.warehouses.iter().any(|(w, _)| w == *s)) {
-            errors.insert("shipmentStore".into(), format!("Store '{s}' does not exist."));
-        }
-        for (i, item) in o.items.iter().enumerate() {
-            if !Books::has(&self.product_statuses, &item.status) {
-                errors
-                    .insert(format!("items[{i}].status"), format!("Product status '{}' does not exist.", item.status));
-            }
-        }
-        for (i, p) in o.payments.iter_mut().enumerate() {
-            if p.kind.is_empty() {
-                p.kind = Books::default_of(&self.payment_types).unwrap_or_default();
-            }
-            if !Books::has(&self.payment_types, &p.kind) {
-                errors.insert(format!("payments[{i}].type"), format!("Payment type '{}' does not exist.", p.kind));
-            }
-            if p.status.is_empty() {
-                p.status = Books::default_of(&self.payment_statuses).unwrap_or_else(|| "not-paid".into());
-            }
-            if !Books::has(&self.payment_statuses, &p.status) {
-                errors
-                    .insert(format!("payments[{i}].status"), format!("Payment status '{}' does not exist.", p.status));
-            }
-        }
-    }
 }
 
 impl Store {
@@ -642,7 +517,7 @@ impl Store {
     ) -> StoreResult<Order> {
         let mut new = old.clone();
         new.payments = payments;
-        let books = Books::read(tx).await?;
+        let books = self.books_in(tx).await?;
         let mut errors = FieldErrors::new();
         books.check(&mut new, &mut errors);
         if !errors.is_empty() {
@@ -705,7 +580,7 @@ impl Store {
         actor: Actor,
         now: i64,
     ) -> StoreResult<Order> {
-        let books = Books::read(tx).await?;
+        let books = self.books_in(tx).await?;
         let mut o = input.order;
         o.created_at = input.created_at.unwrap_or(now);
         o.status_updated_at = o.created_at;
@@ -855,7 +730,7 @@ impl Store {
             new.created_at = t;
         }
         new.payments.extend(std::mem::take(&mut input.payments));
-        let books = Books::read(tx).await?;
+        let books = self.books_in(tx).await?;
         let mut errors = FieldErrors::new();
         books.check(&mut new, &mut errors);
         if !errors.is_empty() {
@@ -900,7 +775,7 @@ impl Store {
             };
             let mut new = old.clone();
             new.external_id = Some(ext.clone());
-            let books = Books::read(&mut tx).await?;
+            let books = self.books_in(&mut tx).await?;
             self.write_order_row(&mut tx, &new, &books.paid_statuses(), now, false).await?;
             self.write_order_changes(&mut tx, *id, &new, &diff_orders(&old, &new), actor, now).await?;
         }
@@ -1138,8 +1013,13 @@ impl Store {
             wh.push(" AND o.doc LIKE ").bind(Arg::Text(format!("%\"shipped\":{s}%")));
         }
         push_custom_field_conditions(&mut wh, "order_custom_fields", "order_id", "o.id", &f.custom_fields);
-        let (total,): (i64,) =
-            wh.with_prefix("SELECT COUNT(*) FROM orders o").query_as().fetch_one(self.reader()).await?;
+        let total = if *f == (OrderFilter { sites: f.sites.clone(), ..OrderFilter::default() }) {
+            self.site_count(Counted::Orders, &f.sites).await?
+        } else {
+            let (n,): (i64,) =
+                wh.with_prefix("SELECT COUNT(*) FROM orders o").query_as().fetch_one(self.reader()).await?;
+            u64::try_from(n).unwrap_or(0)
+        };
         let mut ids = wh.with_prefix("SELECT o.id FROM orders o");
         ids.push(" ORDER BY o.created_at DESC, o.id DESC LIMIT ")
             .bind(Arg::Int(i64::from(page.limit)))
@@ -1149,7 +1029,7 @@ impl Store {
         let ids: Vec<i64> = ids.into_iter().map(|r| r.0).collect();
         let mut conn = self.reader().acquire().await?;
         let orders = self.load_orders(&mut conn, &ids).await?;
-        Ok((orders, u64::try_from(total).unwrap_or(0)))
+        Ok((orders, total))
     }
 
     /// Statuses of the orders with these ids or external ids, within the allowed sites.

@@ -57,23 +57,7 @@ impl Store {
 
     /// Every entry of a book, in display order.
     pub async fn list_refs(&self, kind: ReferenceKind) -> StoreResult<Vec<ReferenceEntry>> {
-        let rows = crate::db::query(
-            "SELECT code, name, active, ordering, attrs FROM reference_entries WHERE kind = $1 ORDER BY ordering, code",
-        )
-        .bind(kind.code())
-        .fetch_all(self.reader())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ReferenceEntry {
-                    code: r.try_get("code")?,
-                    name: r.try_get("name")?,
-                    active: flag(r.try_get("active")?),
-                    ordering: r.try_get("ordering")?,
-                    attrs: json_map(&r.try_get::<String, _>("attrs")?),
-                })
-            })
-            .collect()
+        Ok(self.books().await?.refs(kind).to_vec())
     }
 
     /// Creates or replaces an entry; true when it was created.
@@ -86,21 +70,7 @@ impl Store {
 
     /// Every site, in display order.
     pub async fn list_sites(&self) -> StoreResult<Vec<Site>> {
-        let rows = crate::db::query("SELECT id, code, name, url, ordering, attrs FROM sites ORDER BY ordering, id")
-            .fetch_all(self.reader())
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Site {
-                    id: r.try_get("id")?,
-                    code: r.try_get("code")?,
-                    name: r.try_get("name")?,
-                    url: r.try_get("url")?,
-                    ordering: r.try_get("ordering")?,
-                    attrs: json_map(&r.try_get::<String, _>("attrs")?),
-                })
-            })
-            .collect()
+        Ok(self.books().await?.sites().to_vec())
     }
 
     /// Creates or replaces a site; true when it was created.
@@ -259,13 +229,4 @@ async fn upsert_ref(tx: &mut Tx, kind: ReferenceKind, entry: &ReferenceEntry) ->
         .await?;
     }
     Ok(existing.is_none())
-}
-
-/// Codes of a book, read inside a transaction: what a write checks its references against.
-pub(crate) async fn ref_codes(tx: &mut Tx, kind: ReferenceKind) -> StoreResult<Vec<(String, Map<String, Value>)>> {
-    let rows: Vec<(String, String)> = crate::db::query_as("SELECT code, attrs FROM reference_entries WHERE kind = $1")
-        .bind(kind.code())
-        .fetch_all(&mut **tx)
-        .await?;
-    Ok(rows.into_iter().map(|(c, a)| (c, json_map(&a))).collect())
 }

@@ -217,13 +217,13 @@ impl FromRequest<AppState> for Billing {
         let key = match token {
             None if is_auth_check && input.header("authorization").is_none() => None,
             None => return Err(BillingErr::unauthorized().into_response()),
-            Some(t) => match state.store.find_key(&t).await {
-                Ok(Some(k)) => Some(k),
+            Some(t) => match state.store.authenticate(&t).await {
+                Ok(Some(found)) => Some(found),
                 Ok(None) => return Err(BillingErr::unauthorized().into_response()),
                 Err(e) => return Err(BillingErr::from(e).into_response()),
             },
         };
-        if let Some(k) = &key {
+        if let Some((k, _)) = &key {
             if !k.allows_ip(input.ip) {
                 return Err(BillingErr::forbidden("This key may not be used from your address.").into_response());
             }
@@ -234,10 +234,12 @@ impl FromRequest<AppState> for Billing {
         if !is_auth_check {
             check_headers(&input).map_err(IntoResponse::into_response)?;
         }
-        let sites = match (&key, state.store.list_sites().await) {
-            (Some(k), Ok(all)) => k.reachable_sites(all.iter().map(|s| s.code.as_str())),
-            (None, Ok(_)) => Vec::new(),
-            (_, Err(e)) => return Err(BillingErr::from(e).into_response()),
+        let (key, sites) = match key {
+            Some((k, books)) => {
+                let sites = k.reachable_sites(books.sites().iter().map(|s| s.code.as_str()));
+                (Some(k), sites)
+            }
+            None => (None, Vec::new()),
         };
         Ok(Billing { key, input, raw_query, sites })
     }

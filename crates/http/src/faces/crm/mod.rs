@@ -555,6 +555,8 @@ pub struct Crm {
     pub input: Input,
     /// Sites that exist and the key reaches.
     pub sites: Vec<String>,
+    /// Sites, warehouses and reference books as of this request.
+    pub books: std::sync::Arc<torg_domain::books::Books>,
 }
 
 impl FromRequest<AppState> for Crm {
@@ -573,8 +575,8 @@ impl FromRequest<AppState> for Crm {
         let Some(plain) = plain else {
             return Err(CrmError::new(StatusCode::FORBIDDEN, "\"apiKey\" is missing.").into_response());
         };
-        let key = match state.store.find_key(&plain).await {
-            Ok(Some(k)) => k,
+        let (key, books) = match state.store.authenticate(&plain).await {
+            Ok(Some(found)) => found,
             Ok(None) => {
                 return Err(CrmError::new(StatusCode::FORBIDDEN, "Wrong \"apiKey\" value.").into_response());
             }
@@ -587,11 +589,8 @@ impl FromRequest<AppState> for Crm {
         if scope.is_some_and(|s| !key.has_scope(s)) {
             return Err(CrmError::access_denied().into_response());
         }
-        let sites = match state.store.list_sites().await {
-            Ok(all) => key.reachable_sites(all.iter().map(|s| s.code.as_str())),
-            Err(e) => return Err(CrmError::from(e).into_response()),
-        };
-        Ok(Crm { key, input, sites })
+        let sites = key.reachable_sites(books.sites().iter().map(|s| s.code.as_str()));
+        Ok(Crm { key, input, sites, books })
     }
 }
 

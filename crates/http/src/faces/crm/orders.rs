@@ -8,27 +8,14 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use torg_domain::order::Order;
-use torg_domain::reference::ReferenceKind;
 use torg_store::{NumberRange, OrderFilter, OrderLookup};
 
 /// Most orders one upload takes.
 const UPLOAD_CAP: usize = 50;
 
-/// Codes of the payment statuses that mean paid.
-async fn paid_statuses(state: &AppState) -> Result<Vec<String>, CrmError> {
-    Ok(state
-        .store
-        .list_refs(ReferenceKind::PaymentStatus)
-        .await?
-        .into_iter()
-        .filter(|s| s.attr_bool("paymentComplete"))
-        .map(|s| s.code)
-        .collect())
-}
-
 /// Renders orders with their customers (read in one query).
-async fn render_orders(state: &AppState, orders: &[Order]) -> Result<Vec<Value>, CrmError> {
-    let paid = paid_statuses(state).await?;
+async fn render_orders(state: &AppState, crm: &Crm, orders: &[Order]) -> Result<Vec<Value>, CrmError> {
+    let paid = crm.books.paid_statuses();
     let ids: Vec<i64> = orders.iter().filter_map(|o| o.customer_id).collect();
     let customers = state.store.order_customers(&ids).await?;
     Ok(orders.iter().map(|o| render::order(o, &customers, &paid, &state.config.zone)).collect())
@@ -80,7 +67,7 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     };
     r.finish()?;
     let (orders, total) = state.store.list_orders(&f, page).await?;
-    let orders = render_orders(&state, &orders).await?;
+    let orders = render_orders(&state, &crm, &orders).await?;
     ok(StatusCode::OK, json!({ "pagination": pagination(page.meta(total)), "orders": orders }))
 }
 
@@ -89,7 +76,7 @@ pub async fn create(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let doc = crm.json_object("order")?;
     let site = crm.site()?;
     let order = state.store.create_order(&site, &doc, crm.actor(), &state.config.zone).await?;
-    let rendered = render_orders(&state, std::slice::from_ref(&order)).await?;
+    let rendered = render_orders(&state, &crm, std::slice::from_ref(&order)).await?;
     ok(StatusCode::CREATED, json!({ "id": order.id, "order": rendered.into_iter().next() }))
 }
 
@@ -106,7 +93,7 @@ pub async fn get(State(state): State<AppState>, Path(uid): Path<String>, crm: Cr
     let lookup = lookup(&crm, &uid)?;
     match state.store.get_order(&lookup).await? {
         Some(o) if crm.sites.contains(&o.site) => {
-            let rendered = render_orders(&state, std::slice::from_ref(&o)).await?;
+            let rendered = render_orders(&state, &crm, std::slice::from_ref(&o)).await?;
             ok(StatusCode::OK, json!({ "order": rendered.into_iter().next() }))
         }
         _ => Err(CrmError::not_found()),
@@ -118,7 +105,7 @@ pub async fn edit(State(state): State<AppState>, Path(uid): Path<String>, crm: C
     let doc = crm.json_object("order")?;
     let lookup = lookup(&crm, &uid)?;
     let order = state.store.edit_order(&lookup, &doc, crm.actor(), &crm.sites, &state.config.zone).await?;
-    let rendered = render_orders(&state, std::slice::from_ref(&order)).await?;
+    let rendered = render_orders(&state, &crm, std::slice::from_ref(&order)).await?;
     ok(StatusCode::OK, json!({ "id": order.id, "order": rendered.into_iter().next() }))
 }
 
@@ -160,7 +147,7 @@ pub async fn history(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let (f, page) = history_filter(&crm, &state, "orderId", "orderExternalId")?;
     let (records, total) = state.store.order_history(&f, page).await?;
     let zone = &state.config.zone;
-    let paid = paid_statuses(&state).await?;
+    let paid = crm.books.paid_statuses();
     let empty = HashMap::new();
     let history: Vec<Value> = records
         .iter()

@@ -1,0 +1,107 @@
+//! The in-process copy of the books (sites, warehouses, reference books): read on nearly every request
+//! and written rarely. A trigger on each of their tables bumps the `books` row of `cache_generations` in
+//! the writing transaction, whoever writes (this server, another instance, the CLI); a reader compares
+//! that number with its copy's and reloads when they differ, so a change is seen by the next request on
+//! every instance. The number rides along with the key check, so a warm request pays no statement for it.
+
+use crate::db::{self, Exec};
+use crate::{Store, StoreResult, Tx, flag, json_map};
+use std::sync::{Arc, Mutex};
+use torg_domain::books::Books;
+use torg_domain::reference::{ReferenceEntry, ReferenceKind, Site};
+
+/// The current generation of the books, as a sub-query other statements can carry.
+pub(crate) const GENERATION: &str = "(SELECT n FROM cache_generations WHERE name = 'books')";
+
+/// The cached copy and the generation it was loaded at.
+#[derive(Debug, Default)]
+pub(crate) struct BookCache {
+    slot: Mutex<Option<(i64, Arc<Books>)>>,
+}
+
+impl BookCache {
+    fn get(&self, generation: i64) -> Option<Arc<Books>> {
+        let slot = self.slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        slot.as_ref().filter(|(g, _)| *g == generation).map(|(_, b)| b.clone())
+    }
+
+    /// Keeps `books` unless a copy of a later generation is already there (a slow loader must not put
+    /// back older books).
+    fn put(&self, generation: i64, books: Arc<Books>) {
+        let mut slot = self.slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if slot.as_ref().is_none_or(|(g, _)| *g <= generation) {
+            *slot = Some((generation, books));
+        }
+    }
+}
+
+/// Reads every book. The generation is read before (by the caller), so the books are at least as new as
+/// the number they are kept under; a change in between only causes one more reload.
+async fn load(exec: &mut db::Conn) -> StoreResult<Books> {
+    let sites = db::query("SELECT id, code, name, url, ordering, attrs FROM sites ORDER BY ordering, id")
+        .fetch_all(&mut *exec)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Site {
+                id: r.try_get("id")?,
+                code: r.try_get("code")?,
+                name: r.try_get("name")?,
+                url: r.try_get("url")?,
+                ordering: r.try_get("ordering")?,
+                attrs: json_map(&r.try_get::<String, _>("attrs")?),
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    let warehouses: Vec<(String, i64)> =
+        db::query_as("SELECT code, id FROM warehouses ORDER BY id").fetch_all(&mut *exec).await?;
+    let rows = db::query(
+        "SELECT kind, code, name, active, ordering, attrs FROM reference_entries ORDER BY kind, ordering, code",
+    )
+    .fetch_all(&mut *exec)
+    .await?;
+    let mut entries = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let kind: String = r.try_get("kind")?;
+        let Some(kind) = ReferenceKind::ALL.into_iter().find(|k| k.code() == kind) else { continue };
+        entries.push((
+            kind,
+            ReferenceEntry {
+                code: r.try_get("code")?,
+                name: r.try_get("name")?,
+                active: flag(r.try_get("active")?),
+                ordering: r.try_get("ordering")?,
+                attrs: json_map(&r.try_get::<String, _>("attrs")?),
+            },
+        ));
+    }
+    Ok(Books::new(sites, warehouses, entries))
+}
+
+impl Store {
+    /// The books as they are now: one statement when the cached copy is current.
+    pub async fn books(&self) -> StoreResult<Arc<Books>> {
+        let mut conn = self.reader().acquire().await?;
+        self.books_on(&mut conn).await
+    }
+
+    /// The books as a write transaction sees them.
+    pub(crate) async fn books_in(&self, tx: &mut Tx) -> StoreResult<Arc<Books>> {
+        self.books_on(&mut **tx).await
+    }
+
+    async fn books_on(&self, conn: &mut db::Conn) -> StoreResult<Arc<Books>> {
+        let generation: i64 = db::query_scalar(format!("SELECT {GENERATION}")).fetch_one(Exec::Conn(conn)).await?;
+        self.books_at(generation, conn).await
+    }
+
+    /// The books of `generation` (a number read with the key check): the cached copy, or loaded afresh.
+    pub(crate) async fn books_at(&self, generation: i64, conn: &mut db::Conn) -> StoreResult<Arc<Books>> {
+        if let Some(b) = self.book_cache().get(generation) {
+            return Ok(b);
+        }
+        let books = Arc::new(load(conn).await?);
+        self.book_cache().put(generation, books.clone());
+        Ok(books)
+    }
+}
