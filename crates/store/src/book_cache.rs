@@ -87,7 +87,7 @@ impl Store {
 
     /// The books as a write transaction sees them.
     pub(crate) async fn books_in(&self, tx: &mut Tx) -> StoreResult<Arc<Books>> {
-        self.books_on(&mut **tx).await
+        self.books_on(tx).await
     }
 
     async fn books_on(&self, conn: &mut db::Conn) -> StoreResult<Arc<Books>> {
