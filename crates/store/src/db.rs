@@ -20,8 +20,9 @@ use std::borrow::Cow;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::sync::{OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedMutexGuard, OwnedSemaphorePermit, Semaphore, oneshot};
 
 /// What the connection layer reports when a statement fails.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +36,9 @@ pub enum DbError {
     /// A statement that had to return a row returned none.
     #[error("no rows returned by a query that expected to return at least one row")]
     RowNotFound,
+    /// The group commit this write was part of failed (SQLite), so the write is not durable.
+    #[error("the commit this write was grouped with failed: {0}")]
+    Group(String),
     /// A column could not be read as the type asked for.
     #[error("column {column}: {message}")]
     Decode {
@@ -576,9 +580,22 @@ const MAX_READERS: usize = 8;
 /// A SQLite database: the writer and the readers.
 pub struct SqliteDb {
     path: SqlitePath,
-    writer: Arc<tokio::sync::Mutex<rusqlite::Connection>>,
+    writer: Arc<tokio::sync::Mutex<WriterState>>,
+    /// Tasks waiting for the writer: while there are any, a committing transaction leaves the physical
+    /// transaction open for them and waits for the group's commit.
+    waiting: Arc<AtomicUsize>,
     idle: Mutex<Vec<rusqlite::Connection>>,
     permits: Arc<Semaphore>,
+    stats: Arc<GroupStats>,
+}
+
+/// Counts of the group commit: how many transactions committed, and in how many physical commits.
+#[derive(Debug, Default)]
+pub struct GroupStats {
+    /// Logical transactions committed.
+    pub transactions: std::sync::atomic::AtomicU64,
+    /// Physical commits (each carrying one or more transactions).
+    pub commits: std::sync::atomic::AtomicU64,
 }
 
 /// A reader connection taken from the pool; it goes back on drop.
@@ -599,21 +616,125 @@ impl Drop for PooledReader {
     }
 }
 
-/// The writer, held for a transaction or one statement.
+/// Most transactions one physical commit carries.
+const MAX_GROUP: usize = 64;
+
+/// The savepoint each logical transaction runs in, inside the group's physical transaction.
+const SAVEPOINT: &str = "torg_tx";
+
+/// The writer connection and the group commit in progress on it.
+///
+/// Group commit: concurrent write transactions share one physical `BEGIN IMMEDIATE … COMMIT`, each
+/// running in its own savepoint. A transaction that commits while others wait for the writer releases
+/// its savepoint and waits; the last one of the group (nobody waiting behind it) commits for all and
+/// tells each its outcome. A transaction that fails rolls back to its savepoint, so its neighbours keep
+/// their work; every request is answered only after the commit that made its data durable.
+pub struct WriterState {
+    conn: rusqlite::Connection,
+    /// A physical transaction is open.
+    open: bool,
+    /// Transactions whose savepoints were released into the open physical transaction, waiting for it.
+    pending: Vec<oneshot::Sender<Result<(), String>>>,
+    stats: Arc<GroupStats>,
+}
+
+/// The writer, held for a transaction (or, on an in-memory database, a read).
 pub struct WriterGuard {
-    conn: OwnedMutexGuard<rusqlite::Connection>,
-    /// A transaction is open and must be rolled back if this guard is dropped before commit.
+    state: OwnedMutexGuard<WriterState>,
+    waiting: Arc<AtomicUsize>,
+    /// This guard's savepoint is open and must be rolled back if the guard is dropped before commit.
     in_tx: bool,
+}
+
+/// Counts a task as waiting for the writer until it has it (or gives up: a dropped future).
+struct Waiting(Arc<AtomicUsize>);
+
+impl Waiting {
+    fn new(counter: &Arc<AtomicUsize>) -> Waiting {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Waiting(counter.clone())
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl WriterGuard {
+    /// Commits the open physical transaction and answers every transaction waiting on it.
+    fn commit_group(&mut self) -> Result<(), String> {
+        if !self.state.open {
+            return Ok(());
+        }
+        self.state.open = false;
+        let result = if self.state.conn.is_autocommit() {
+            // SQLite rolled the whole transaction back itself (an I/O error, a full disk).
+            Err("SQLite rolled the transaction back".to_owned())
+        } else {
+            match self.state.conn.execute_batch("COMMIT") {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    let _ = self.state.conn.execute_batch("ROLLBACK");
+                    Err(e.to_string())
+                }
+            }
+        };
+        if result.is_ok() {
+            self.state.stats.commits.fetch_add(1, Ordering::Relaxed);
+        }
+        for waiter in self.state.pending.drain(..) {
+            let _ = waiter.send(result.clone());
+        }
+        result
+    }
+
+    /// Undoes this guard's savepoint (the rest of the group stays).
+    fn roll_back_savepoint(&mut self) -> rusqlite::Result<()> {
+        self.in_tx = false;
+        if self.state.conn.is_autocommit() {
+            return Ok(());
+        }
+        self.state.conn.execute_batch(&format!("ROLLBACK TO {SAVEPOINT}; RELEASE {SAVEPOINT}"))
+    }
+
+    /// Makes this guard's transaction durable: at once when nobody waits for the writer, else with
+    /// the group when its last member commits.
+    async fn commit(mut self) -> DbResult<()> {
+        self.in_tx = false;
+        if let Err(e) = self.state.conn.execute_batch(&format!("RELEASE {SAVEPOINT}")) {
+            let _ = self.roll_back_savepoint();
+            return Err(e.into());
+        }
+        self.state.stats.transactions.fetch_add(1, Ordering::Relaxed);
+        if self.waiting.load(Ordering::SeqCst) > 0 && self.state.pending.len() < MAX_GROUP {
+            let (tell, told) = oneshot::channel();
+            self.state.pending.push(tell);
+            drop(self);
+            return match told.await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(m)) => Err(DbError::Group(m)),
+                Err(_) => Err(DbError::Group("the writer was closed".into())),
+            };
+        }
+        self.commit_group().map_err(DbError::Group)
+    }
 }
 
 impl Drop for WriterGuard {
     fn drop(&mut self) {
         if self.in_tx {
             // The transaction was abandoned (an error, or a future dropped mid-way): undo it, so that
-            // nothing half-written stays and the next writer starts clean.
-            if let Err(e) = self.conn.execute_batch("ROLLBACK") {
+            // nothing half-written stays; the group's other transactions keep their work.
+            if let Err(e) = self.roll_back_savepoint() {
                 tracing::warn!("rollback of an abandoned SQLite transaction failed: {e}");
             }
+        }
+        if self.waiting.load(Ordering::SeqCst) == 0
+            && let Err(e) = self.commit_group()
+        {
+            tracing::warn!("group commit failed: {e}");
         }
     }
 }
@@ -622,9 +743,17 @@ impl SqliteDb {
     /// Opens the writer (creating the file if needed); readers open as they are needed.
     pub fn open(path: SqlitePath) -> DbResult<Arc<SqliteDb>> {
         let writer = sqlite_open(&path, WRITER_CACHE_KIB)?;
+        let stats = Arc::new(GroupStats::default());
         Ok(Arc::new(SqliteDb {
             path,
-            writer: Arc::new(tokio::sync::Mutex::new(writer)),
+            writer: Arc::new(tokio::sync::Mutex::new(WriterState {
+                conn: writer,
+                open: false,
+                pending: Vec::new(),
+                stats: stats.clone(),
+            })),
+            stats,
+            waiting: Arc::new(AtomicUsize::new(0)),
             idle: Mutex::new(Vec::new()),
             permits: Arc::new(Semaphore::new(MAX_READERS)),
         }))
@@ -632,7 +761,22 @@ impl SqliteDb {
 
     /// The writer connection, waiting for the current writer to finish.
     pub async fn writer(&self) -> WriterGuard {
-        WriterGuard { conn: self.writer.clone().lock_owned().await, in_tx: false }
+        let waiting = Waiting::new(&self.waiting);
+        let state = self.writer.clone().lock_owned().await;
+        drop(waiting);
+        WriterGuard { state, waiting: self.waiting.clone(), in_tx: false }
+    }
+
+    /// A write transaction: the group's physical transaction (begun if none is open) and a savepoint.
+    async fn begin(&self) -> DbResult<WriterGuard> {
+        let mut w = self.writer().await;
+        if !w.state.open {
+            w.state.conn.execute_batch("BEGIN IMMEDIATE")?;
+            w.state.open = true;
+        }
+        w.state.conn.execute_batch(&format!("SAVEPOINT {SAVEPOINT}"))?;
+        w.in_tx = true;
+        Ok(w)
     }
 
     /// A reader connection (on an in-memory database, the writer).
@@ -647,6 +791,11 @@ impl SqliteDb {
             None => sqlite_open(&self.path, READER_CACHE_KIB)?,
         };
         Ok(SqliteConn::Reader(PooledReader { conn: Some(conn), db: self.clone(), _permit: permit }))
+    }
+
+    /// How many transactions were committed, in how many physical commits.
+    pub fn group_stats(&self) -> &GroupStats {
+        &self.stats
     }
 
     /// Drops the idle readers (their files stay open until then).
@@ -664,7 +813,7 @@ impl SqliteDb {
     pub async fn migrate(&self, migrator: &sqlx::migrate::Migrator) -> DbResult<()> {
         use rusqlite::OptionalExtension as _;
         let guard = self.writer().await;
-        let conn: &rusqlite::Connection = &guard.conn;
+        let conn: &rusqlite::Connection = &guard.state.conn;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, \
              installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, success BOOLEAN NOT NULL, \
@@ -734,7 +883,7 @@ pub enum SqliteConn {
 impl SqliteConn {
     fn conn(&self) -> &rusqlite::Connection {
         match self {
-            SqliteConn::Writer(w) => &w.conn,
+            SqliteConn::Writer(w) => &w.state.conn,
             SqliteConn::Reader(r) => r.conn.as_ref().expect("a pooled reader holds its connection until dropped"),
         }
     }
@@ -876,12 +1025,7 @@ impl Db {
     /// transaction that reads before writing can never fail to upgrade.
     pub async fn begin(&self) -> DbResult<Tx> {
         Ok(match self {
-            Db::Sqlite(s) => {
-                let mut w = s.writer().await;
-                w.conn.execute_batch("BEGIN IMMEDIATE")?;
-                w.in_tx = true;
-                Tx { conn: Conn::Sqlite(SqliteConn::Writer(w)) }
-            }
+            Db::Sqlite(s) => Tx { conn: Conn::Sqlite(SqliteConn::Writer(s.begin().await?)) },
             Db::Postgres(p) => Tx { conn: Conn::PgTx(p.begin().await?) },
         })
     }
@@ -966,11 +1110,7 @@ impl Tx {
     /// Makes the transaction's writes durable and visible.
     pub async fn commit(self) -> DbResult<()> {
         match self.conn {
-            Conn::Sqlite(SqliteConn::Writer(mut w)) => {
-                w.conn.execute_batch("COMMIT")?;
-                w.in_tx = false;
-                Ok(())
-            }
+            Conn::Sqlite(SqliteConn::Writer(w)) => w.commit().await,
             Conn::PgTx(t) => Ok(t.commit().await?),
             Conn::Sqlite(SqliteConn::Reader(_)) | Conn::Pg(_) => Ok(()),
         }
@@ -979,11 +1119,7 @@ impl Tx {
     /// Undoes the transaction's writes.
     pub async fn rollback(self) -> DbResult<()> {
         match self.conn {
-            Conn::Sqlite(SqliteConn::Writer(mut w)) => {
-                w.in_tx = false;
-                w.conn.execute_batch("ROLLBACK")?;
-                Ok(())
-            }
+            Conn::Sqlite(SqliteConn::Writer(mut w)) => Ok(w.roll_back_savepoint()?),
             Conn::PgTx(t) => Ok(t.rollback().await?),
             Conn::Sqlite(SqliteConn::Reader(_)) | Conn::Pg(_) => Ok(()),
         }
@@ -1049,5 +1185,57 @@ mod tests {
         query("INSERT INTO t (a) VALUES (1)").execute(&mut *tx).await.unwrap();
         let e = query("INSERT INTO t (a) VALUES (1)").execute(&mut *tx).await.unwrap_err();
         assert!(e.is_unique_violation(), "{e}");
+    }
+
+    /// Many writers at once on a file: every good one is committed (in groups), the bad ones leave
+    /// nothing, and no answer comes before the data is visible to a reader.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_transactions_commit_in_groups_and_failures_stay_alone() {
+        let path = std::env::temp_dir().join(format!("torg-group-{}-{}.db", std::process::id(), line!()));
+        let _ = std::fs::remove_file(&path);
+        let db = Db::Sqlite(SqliteDb::open(SqlitePath::File(path.clone())).unwrap());
+        let mut tx = db.begin().await.unwrap();
+        query("CREATE TABLE t (a INTEGER UNIQUE, b TEXT)").execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..200_i64 {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut tx = db.begin().await?;
+                query("INSERT INTO t (a, b) VALUES ($1, 'x')").bind(i).execute(&mut *tx).await?;
+                tokio::task::yield_now().await;
+                if i % 10 == 3 {
+                    // A duplicate: this transaction fails and is dropped after its first insert.
+                    query("INSERT INTO t (a, b) VALUES ($1, 'dup')").bind(i).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                let seen: i64 = query_scalar("SELECT COUNT(*) FROM t WHERE a = $1").bind(i).fetch_one(&db).await?;
+                Ok::<i64, DbError>(seen)
+            }));
+        }
+        let mut ok = 0;
+        for (i, t) in tasks.into_iter().enumerate() {
+            match t.await.unwrap() {
+                Ok(seen) => {
+                    assert_eq!(seen, 1, "transaction {i} was answered before its row was visible");
+                    ok += 1;
+                }
+                Err(e) => assert!(i % 10 == 3 && e.is_unique_violation(), "transaction {i}: {e}"),
+            }
+        }
+        assert_eq!(ok, 180);
+        let rows: i64 = query_scalar("SELECT COUNT(*) FROM t").fetch_one(&db).await.unwrap();
+        assert_eq!(rows, 180);
+        let dups: i64 = query_scalar("SELECT COUNT(*) FROM t WHERE a % 10 = 3").fetch_one(&db).await.unwrap();
+        assert_eq!(dups, 0);
+        let Db::Sqlite(sqlite) = &db else { unreachable!() };
+        let (txs, commits) = (
+            sqlite.group_stats().transactions.load(Ordering::Relaxed),
+            sqlite.group_stats().commits.load(Ordering::Relaxed),
+        );
+        assert_eq!(txs, 181);
+        assert!(commits < txs / 2, "{txs} transactions took {commits} commits: no grouping");
+        db.close().await;
+        let _ = std::fs::remove_file(&path);
     }
 }
