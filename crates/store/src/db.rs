@@ -1025,8 +1025,12 @@ impl Db {
     /// transaction that reads before writing can never fail to upgrade.
     pub async fn begin(&self) -> DbResult<Tx> {
         Ok(match self {
-            Db::Sqlite(s) => Tx { conn: Conn::Sqlite(SqliteConn::Writer(s.begin().await?)) },
-            Db::Postgres(p) => Tx { conn: Conn::PgTx(p.begin().await?) },
+            Db::Sqlite(s) => {
+                Tx { conn: Conn::Sqlite(SqliteConn::Writer(s.begin().await?)), after_commit: Vec::new(), pool: None }
+            }
+            Db::Postgres(p) => {
+                Tx { conn: Conn::PgTx(p.begin().await?), after_commit: Vec::new(), pool: Some(p.clone()) }
+            }
         })
     }
 
@@ -1092,6 +1096,9 @@ impl Conn {
 /// An open write transaction; dropped without [`Tx::commit`], it rolls back.
 pub struct Tx {
     conn: Conn,
+    /// Statement batches to run once this transaction has committed (PostgreSQL).
+    after_commit: Vec<&'static str>,
+    pool: Option<PgPool>,
 }
 
 impl Deref for Tx {
@@ -1107,12 +1114,29 @@ impl DerefMut for Tx {
 }
 
 impl Tx {
-    /// Makes the transaction's writes durable and visible.
+    /// Makes the transaction's writes durable and visible, then runs the batches registered with
+    /// [`Tx::after_commit`].
     pub async fn commit(self) -> DbResult<()> {
         match self.conn {
             Conn::Sqlite(SqliteConn::Writer(w)) => w.commit().await,
-            Conn::PgTx(t) => Ok(t.commit().await?),
+            Conn::PgTx(t) => {
+                t.commit().await?;
+                if let Some(pool) = &self.pool {
+                    for batch in self.after_commit {
+                        sqlx::raw_sql(batch).execute(pool).await?;
+                    }
+                }
+                Ok(())
+            }
             Conn::Sqlite(SqliteConn::Reader(_)) | Conn::Pg(_) => Ok(()),
+        }
+    }
+
+    /// Registers a batch of statements (its own `BEGIN … COMMIT`) to run on PostgreSQL once this
+    /// transaction has committed, once however often it is registered; [`Tx::commit`] returns after it.
+    pub fn after_commit(&mut self, batch: &'static str) {
+        if !self.after_commit.contains(&batch) {
+            self.after_commit.push(batch);
         }
     }
 

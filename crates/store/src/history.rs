@@ -1,7 +1,18 @@
 //! History records of orders and customers: written inside the change's transaction, read in id order.
 
 use crate::sql::{Arg, Sql};
-use crate::{Store, StoreResult, Tx, flag};
+use crate::{Backend, Store, StoreResult, Tx, flag};
+
+/// PostgreSQL: gives every committed, unnumbered history record the next number, in id order, under an
+/// advisory lock held only by this short transaction. Run after each commit that wrote history, it
+/// numbers that commit's records (and any other committed ones) before the writer answers; a reader
+/// sees a whole pass at once, so never number N+1 before N.
+pub(crate) const NUMBER_HISTORY: &str = "BEGIN; SELECT pg_advisory_xact_lock(7426001); \
+    UPDATE order_history h SET seq = n.seq FROM (SELECT id, (SELECT COALESCE(MAX(seq), 0) FROM order_history) \
+    + row_number() OVER (ORDER BY id) AS seq FROM order_history WHERE seq IS NULL) n WHERE h.id = n.id; \
+    UPDATE customer_history h SET seq = n.seq FROM (SELECT id, (SELECT COALESCE(MAX(seq), 0) FROM customer_history) \
+    + row_number() OVER (ORDER BY id) AS seq FROM customer_history WHERE seq IS NULL) n WHERE h.id = n.id; \
+    COMMIT;";
 use serde_json::Value;
 use std::str::FromStr;
 use torg_domain::history::{Actor, Change, HistoryRecord};
@@ -58,7 +69,11 @@ pub(crate) struct NewRecord<'a> {
 }
 
 impl Store {
-    /// Writes history records in the caller's transaction, in the order given.
+    /// Writes history records in the caller's transaction, in the order given, in one statement.
+    ///
+    /// Each record's public number (`seq`) follows commit order. SQLite has one writer, so a record is
+    /// numbered as it is written. On PostgreSQL concurrent transactions commit in any order, so records
+    /// are written unnumbered and [`NUMBER_HISTORY`] numbers every committed one right after the commit.
     pub(crate) async fn write_history(
         &self,
         tx: &mut Tx,
@@ -69,19 +84,42 @@ impl Store {
         if records.is_empty() {
             return Ok(());
         }
-        self.serialize_history(tx).await?;
-        let sql = format!(
-            "INSERT INTO {} ({}, created_at, source, api_key_id, user_id, created, deleted, field, old_value, new_value, entity, item)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        const COLUMNS: usize = 13;
+        let mut sql = format!(
+            "INSERT INTO {} ({}, created_at, source, api_key_id, user_id, created, deleted, field, old_value, new_value, entity, item, seq) VALUES ",
             kind.table(),
             kind.id_column()
         );
-        for r in records {
+        for i in 0..records.len() {
+            sql.push_str(if i == 0 { "(" } else { ", (" });
+            for c in 1..=COLUMNS {
+                if c > 1 {
+                    sql.push_str(", ");
+                }
+                sql.push('$');
+                sql.push_str(&(i * COLUMNS + c).to_string());
+            }
+            sql.push(')');
+        }
+        let first_seq = match self.backend() {
+            Backend::Sqlite => {
+                let last: i64 = crate::db::query_scalar(format!("SELECT COALESCE(MAX(seq), 0) FROM {}", kind.table()))
+                    .fetch_one(&mut **tx)
+                    .await?;
+                Some(last + 1)
+            }
+            Backend::Postgres => {
+                tx.after_commit(NUMBER_HISTORY);
+                None
+            }
+        };
+        let mut q = crate::db::query(sql);
+        for (i, r) in records.iter().enumerate() {
             let user_id = match r.actor {
                 Actor::User(u) => u,
                 _ => None,
             };
-            crate::db::query(sql.clone())
+            q = q
                 .bind(r.entity_id)
                 .bind(now)
                 .bind(r.actor.source())
@@ -94,8 +132,21 @@ impl Store {
                 .bind(r.change.map(|c| c.new_value.to_string()))
                 .bind(r.entity.to_string())
                 .bind(r.change.and_then(|c| c.item.as_ref()).map(Value::to_string))
-                .execute(&mut **tx)
-                .await?;
+                .bind(first_seq.map(|f| f + i64::try_from(i).unwrap_or(0)));
+        }
+        q.execute(&mut **tx).await?;
+        Ok(())
+    }
+
+    /// Numbers history records left unnumbered (PostgreSQL: a writer that died between its commit and
+    /// the numbering); run when the store opens.
+    pub(crate) async fn number_history(&self) -> StoreResult<()> {
+        if self.backend() == Backend::Postgres {
+            let tx = self.begin().await?;
+            // An empty transaction whose commit runs the numbering batch.
+            let mut tx = tx;
+            tx.after_commit(NUMBER_HISTORY);
+            tx.commit().await?;
         }
         Ok(())
     }
@@ -107,9 +158,9 @@ impl Store {
         filter: &HistoryFilter,
         page: PageRequest,
     ) -> StoreResult<(Vec<HistoryRecord>, u64)> {
-        let mut wh = Sql::new(" WHERE 1 = 1");
+        let mut wh = Sql::new(" WHERE h.seq IS NOT NULL");
         if let Some(id) = filter.since_id {
-            wh.push(" AND h.id > ").bind(Arg::Int(id));
+            wh.push(" AND h.seq > ").bind(Arg::Int(id));
         }
         if let Some(t) = filter.start {
             wh.push(" AND h.created_at >= ").bind(Arg::Int(t));
@@ -141,10 +192,10 @@ impl Store {
         let count = wh.with_prefix(&format!("SELECT COUNT(*) FROM {} h", kind.table()));
         let (total,): (i64,) = count.query_as().fetch_one(self.reader()).await?;
         let mut list = wh.with_prefix(&format!(
-            "SELECT h.id, h.created_at, h.source, h.api_key_id, h.user_id, h.created, h.deleted, h.field, h.old_value, h.new_value, h.entity, h.item FROM {} h",
+            "SELECT h.seq AS id, h.created_at, h.source, h.api_key_id, h.user_id, h.created, h.deleted, h.field, h.old_value, h.new_value, h.entity, h.item FROM {} h",
             kind.table()
         ));
-        list.push(" ORDER BY h.id LIMIT ")
+        list.push(" ORDER BY h.seq LIMIT ")
             .bind(Arg::Int(i64::from(page.limit)))
             .push(" OFFSET ")
             .bind(Arg::Int(i64::try_from(page.offset()).unwrap_or(i64::MAX)));

@@ -148,6 +148,7 @@ impl Store {
                 .map_err(|e| StoreError::Database(db::DbError::from(sqlx::Error::from(e))))?,
         }
         self.seed_defaults().await?;
+        self.number_history().await?;
         // SQLite's lower() folds ASCII only, so the name filters compare copies lowered in Rust. Every
         // writer keeps them now; rows written before that are brought up to date once.
         if self.meta("name_copies").await?.is_none() {
@@ -167,16 +168,6 @@ impl Store {
     /// transaction that reads before writing can never fail to upgrade.
     pub async fn begin(&self) -> StoreResult<Tx> {
         Ok(self.db.begin().await?)
-    }
-
-    /// Makes history ids follow commit order: on PostgreSQL, writers that record history take a
-    /// transaction-scoped advisory lock first, so a reader polling with `sinceId` can never see id N+1
-    /// before N commits. SQLite already has a single writer.
-    pub(crate) async fn serialize_history(&self, tx: &mut Tx) -> StoreResult<()> {
-        if self.backend == Backend::Postgres {
-            db::query("SELECT pg_advisory_xact_lock(7426001)").execute(&mut **tx).await?;
-        }
-        Ok(())
     }
 
     /// The in-process copy of the books.
