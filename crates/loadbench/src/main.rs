@@ -84,6 +84,31 @@ enum Command {
         #[arg(long, default_value_t = 5_000)]
         queries: usize,
     },
+    /// Search (in process, through the router) for random parts and write signed rows with exact stock
+    /// as the form bodies of parts orders (`_=…&order_qty=1`), one a line, for `wrk/parts-order.lua`.
+    PartsTokens {
+        /// Database URL (a catalogue written by `catalogue` and imported).
+        #[arg(long)]
+        database: String,
+        /// A parts key (from `search-key`).
+        #[arg(long)]
+        key: String,
+        /// How many offers the catalogue has.
+        #[arg(long)]
+        offers: u64,
+        /// How many order bodies to write.
+        #[arg(long, default_value_t = 5_000)]
+        count: usize,
+        /// The file to write.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Print how many stock rows are oversold (more reserved than on hand); exits non-zero if any.
+    Oversold {
+        /// Database URL.
+        #[arg(long)]
+        database: String,
+    },
     /// Print a process's current and peak resident memory.
     Rss {
         /// The process id.
@@ -125,6 +150,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Search { database, key, offers, queries } => search::measure(&database, &key, offers, queries).await,
+        Command::PartsTokens { database, key, offers, count, out } => {
+            search::parts_tokens(&database, &key, offers, count, &out).await
+        }
+        Command::Oversold { database } => {
+            let store = torg_store::Store::open(&database).await?;
+            let n = store.oversold_stock().await?;
+            println!("oversold stock rows: {n}");
+            anyhow::ensure!(n == 0, "{n} stock rows are oversold");
+            Ok(())
+        }
         Command::Rss { pid } => search::rss(pid),
         Command::PgDb { action, admin, name } => {
             if action == "create" {

@@ -177,6 +177,52 @@ pub async fn measure(database: &str, key: &str, offers: u64, queries: usize) -> 
     Ok(())
 }
 
+/// Writes `count` parts-order bodies (`_=<token>&order_qty=1`) for rows with an exact stock of 10 or
+/// more, found by searching random part numbers through the router (so the tokens are signed with the
+/// database's own secret, as a running server signs them); prints how many units those rows hold.
+pub async fn parts_tokens(database: &str, key: &str, offers: u64, count: usize, out: &Path) -> anyhow::Result<()> {
+    use tower::ServiceExt;
+    let store = Store::open(database).await.context("open the database")?;
+    let config = torg_http::HttpConfig { rate_per_second: 0, telephony_rate_per_second: 0, ..Default::default() };
+    let state = torg_http::AppState::new(store, config).await.map_err(anyhow::Error::msg)?;
+    let app = torg_http::router(state);
+    let mut rng = StdRng::seed_from_u64(7);
+    let mut bodies = Vec::with_capacity(count);
+    let mut seen = std::collections::HashSet::new();
+    let mut units = 0_u64;
+    let mut tries = 0;
+    while bodies.len() < count {
+        tries += 1;
+        anyhow::ensure!(tries < count * 50, "found only {} rows with exact stock", bodies.len());
+        let n = article(rng.random_range(0..offers));
+        let req =
+            axum::http::Request::get(format!("/v1/search/?api_key={key}&q={n}")).body(axum::body::Body::empty())?;
+        let resp = app.clone().oneshot(req).await?;
+        anyhow::ensure!(resp.status() == 200, "search for {n} answered {}", resp.status());
+        let body = axum::body::to_bytes(resp.into_body(), usize::MAX).await?;
+        let rows: serde_json::Value = serde_json::from_slice(&body)?;
+        for row in rows.as_array().into_iter().flatten() {
+            let qty = row.get("qty").and_then(|q| q.as_str().map(str::to_owned).or_else(|| Some(q.to_string())));
+            let Some(qty) = qty.and_then(|q| q.trim().parse::<u64>().ok()).filter(|q| *q >= 10) else { continue };
+            let Some(token) = row.get("_").and_then(serde_json::Value::as_str) else { continue };
+            if bodies.len() < count && seen.insert(token.to_owned()) {
+                let encoded: String = token
+                    .bytes()
+                    .map(|b| match b {
+                        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+                        _ => format!("%{b:02X}"),
+                    })
+                    .collect();
+                bodies.push(format!("_={encoded}&order_qty=1"));
+                units += qty;
+            }
+        }
+    }
+    std::fs::write(out, bodies.join("\n") + "\n")?;
+    println!("{} order bodies for rows holding {units} units, in {}", bodies.len(), out.display());
+    Ok(())
+}
+
 /// The resident memory of a process: current and peak, in MB, from /proc.
 pub fn rss(pid: u32) -> anyhow::Result<()> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).context("read /proc/PID/status")?;

@@ -166,6 +166,14 @@ fn part_row(r: &crate::db::Row, keep_sold_out: bool) -> StoreResult<Option<PartR
 }
 
 impl Store {
+    /// How many stock rows have more reserved than is on hand where the quantity is exact: never, by
+    /// the reservation rule; the benchmarks and tests check it after a race.
+    pub async fn oversold_stock(&self) -> StoreResult<i64> {
+        Ok(crate::db::query_scalar("SELECT COUNT(*) FROM stock WHERE reported IS NULL AND reserved > available")
+            .fetch_one(self.reader())
+            .await?)
+    }
+
     /// Every offer at every warehouse with stock for a part number and its analogues: the number's own
     /// rows first, then analogues, each group cheapest first.
     pub async fn search_parts(&self, query: &str) -> StoreResult<Vec<PartRow>> {

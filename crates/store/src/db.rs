@@ -848,6 +848,20 @@ impl SqliteDb {
             }
             let started = std::time::Instant::now();
             conn.execute_batch("BEGIN IMMEDIATE")?;
+            // Another process may have applied it while this one waited for the write lock.
+            let now_applied: Option<Vec<u8>> = conn
+                .query_row("SELECT checksum FROM _sqlx_migrations WHERE version = ?1", [m.version], |r| r.get(0))
+                .optional()?;
+            if let Some(sum) = now_applied {
+                conn.execute_batch("COMMIT")?;
+                if sum.as_slice() != &*m.checksum {
+                    return Err(DbError::decode(
+                        "_sqlx_migrations",
+                        format!("migration {} was changed after it was applied", m.version),
+                    ));
+                }
+                continue;
+            }
             let run = conn.execute_batch(m.sql.as_str()).and_then(|()| {
                 conn.execute(
                     "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \

@@ -300,6 +300,22 @@ impl Store {
             };
             o.customer_id = Some(id);
         } else if o.customer_id.is_none() {
+            if self.backend() == crate::Backend::Postgres {
+                // Concurrent orders by one new buyer would each find no customer and each create one:
+                // transactions attaching by the same e-mail (or phone) on a site take turns.
+                let contact = o
+                    .email
+                    .as_deref()
+                    .filter(|e| !e.is_empty())
+                    .map(str::to_lowercase)
+                    .or_else(|| o.phone.as_deref().map(phone_digits).filter(|d| d.len() >= 5));
+                if let Some(contact) = contact {
+                    crate::db::query("SELECT pg_advisory_xact_lock(7426004, hashtext($1))")
+                        .bind(format!("{}\n{contact}", o.site))
+                        .execute(&mut **tx)
+                        .await?;
+                }
+            }
             let mut found: Option<(i64,)> = None;
             if let Some(email) = o.email.as_deref().filter(|e| !e.is_empty()) {
                 found =

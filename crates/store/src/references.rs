@@ -13,6 +13,10 @@ impl Store {
     /// Fills empty reference books with their defaults and makes sure one site and one warehouse exist.
     pub(crate) async fn seed_defaults(&self) -> StoreResult<()> {
         let mut tx = self.begin().await?;
+        if self.backend() == crate::Backend::Postgres {
+            // Two servers starting on a fresh database at once would both find the books empty.
+            crate::db::query("SELECT pg_advisory_xact_lock(7426003)").execute(&mut *tx).await?;
+        }
         for kind in ReferenceKind::ALL {
             let (count,): (i64,) = crate::db::query_as("SELECT COUNT(*) FROM reference_entries WHERE kind = $1")
                 .bind(kind.code())

@@ -41,10 +41,16 @@ impl Sql {
         self
     }
 
-    /// Appends `(p1, p2, …)` bound to `args`.
+    /// Appends `(p1, p2, …)` bound to `args`. An empty list becomes an empty sub-query, which `IN`
+    /// matches nothing with and `NOT IN` everything, on both engines (PostgreSQL refuses `IN ()`).
     pub fn bind_list(&mut self, args: impl IntoIterator<Item = Arg>) -> &mut Self {
+        let mut args = args.into_iter().peekable();
+        if args.peek().is_none() {
+            self.text.push_str("(SELECT NULL WHERE 1 = 0)");
+            return self;
+        }
         self.text.push('(');
-        for (i, a) in args.into_iter().enumerate() {
+        for (i, a) in args.enumerate() {
             if i > 0 {
                 self.text.push_str(", ");
             }

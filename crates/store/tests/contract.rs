@@ -1,0 +1,1163 @@
+//! The store contract: the same store-level tests, written once, run on both engines (SQLite and
+//! PostgreSQL) through the public API of `torg_store`.
+//!
+//! `contract!(name)` turns `async fn name(db: &TestDb)` into `name::sqlite` and `name::postgres`. Each
+//! run gets a fresh database: a SQLite file in a temporary folder, or a new database on the server at
+//! `TORG_TEST_POSTGRES_URL` (dropped when the test ends, passed or failed). Without that variable the
+//! PostgreSQL half fails, saying so; it is never skipped.
+
+use serde_json::{Map, Value, json};
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use torg_domain::history::Actor;
+use torg_domain::key::{ALL_SCOPES, SiteAccess};
+use torg_domain::order::Order;
+use torg_domain::page::PageRequest;
+use torg_domain::reference::{ReferenceEntry, ReferenceKind, Site, Warehouse, defaults};
+use torg_domain::time::Zone;
+use torg_domain::{DomainError, FieldErrors};
+use torg_store::db::{self, DbError};
+use torg_store::{Backend, CustomerFilter, HistoryFilter, NewKey, OrderFilter, OrderLookup, Store, StoreError};
+
+// ---------------------------------------------------------------------------------------------------------
+// Harness
+
+/// A fresh database for one test, on one engine.
+pub struct TestDb {
+    backend: Backend,
+    url: String,
+    /// The SQLite file (SQLite only).
+    sqlite_path: Option<PathBuf>,
+    _dir: Option<tempfile::TempDir>,
+    /// (admin URL, database name) to drop at the end (PostgreSQL only).
+    pg: Option<(String, String)>,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// The PostgreSQL server the contract runs on; the PostgreSQL tests fail without it.
+fn postgres_admin_url() -> String {
+    std::env::var("TORG_TEST_POSTGRES_URL").expect(
+        "TORG_TEST_POSTGRES_URL must point at a PostgreSQL server (e.g. postgres://postgres@127.0.0.1:5432/postgres; \
+         scripts/test sets it): the PostgreSQL half of the store contract cannot run without it",
+    )
+}
+
+impl TestDb {
+    async fn new(backend: Backend) -> TestDb {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let path = dir.path().join("torg.db");
+                TestDb {
+                    backend,
+                    url: format!("sqlite:{}", path.display()),
+                    sqlite_path: Some(path),
+                    _dir: Some(dir),
+                    pg: None,
+                }
+            }
+            Backend::Postgres => {
+                let admin = postgres_admin_url();
+                let nanos = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.subsec_nanos())
+                    .unwrap_or_default();
+                let name =
+                    format!("torg_contract_{}_{}_{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
+                let url = torg_store::testing::create_postgres_database(&admin, &name)
+                    .await
+                    .expect("create a test database on TORG_TEST_POSTGRES_URL");
+                TestDb { backend, url, sqlite_path: None, _dir: None, pg: Some((admin, name)) }
+            }
+        }
+    }
+
+    /// Opens (and migrates) a store on this database: one server instance.
+    async fn open(&self) -> Store {
+        let store = Store::open(&self.url).await.unwrap_or_else(|e| panic!("open {:?} store: {e}", self.backend));
+        assert_eq!(store.backend(), self.backend);
+        store
+    }
+
+    /// The folder of this engine's migrations.
+    fn migrations_dir(&self) -> PathBuf {
+        let engine = match self.backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        };
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations").join(engine)
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.pg.take() {
+            // Drop runs outside async: clean up on a thread of its own with its own runtime.
+            let dropped = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                rt.block_on(torg_store::testing::drop_postgres_database(&admin, &name))
+                    .map_err(|e| format!("drop test database {name}: {e}"))
+            })
+            .join();
+            if let Ok(Err(e)) = dropped
+                && !std::thread::panicking()
+            {
+                panic!("{e}");
+            }
+        }
+    }
+}
+
+/// Declares contract tests: for each `async fn name(db: &TestDb)`, a module `name` with the tests
+/// `sqlite` and `postgres`. Attributes after `sqlite:` / `postgres:` go on that engine's test only.
+macro_rules! contract {
+    ($name:ident $(, sqlite: #[$sa:meta])* $(, postgres: #[$pa:meta])* $(,)?) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            $(#[$sa])*
+            async fn sqlite() {
+                let db = super::TestDb::new(torg_store::Backend::Sqlite).await;
+                super::$name(&db).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            $(#[$pa])*
+            async fn postgres() {
+                let db = super::TestDb::new(torg_store::Backend::Postgres).await;
+                super::$name(&db).await;
+            }
+        }
+    };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Helpers
+
+const ACTOR: Actor = Actor::User(None);
+const DEFAULT_SITE: &str = "default";
+const SECOND_SITE: &str = "second";
+
+fn zone() -> Zone {
+    Zone::named("Europe/Moscow").expect("time zone")
+}
+
+fn page() -> PageRequest {
+    PageRequest { limit: 100, page: 1 }
+}
+
+fn doc(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        other => panic!("an order document is an object, not {other}"),
+    }
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| (*s).to_owned()).collect()
+}
+
+fn site(code: &str, name: &str, ordering: i64) -> Site {
+    Site { id: 0, code: code.into(), name: name.into(), url: None, ordering, attrs: Map::new() }
+}
+
+async fn create_order(store: &Store, site: &str, v: Value) -> Order {
+    store
+        .create_order(site, &doc(v.clone()), ACTOR, &zone())
+        .await
+        .unwrap_or_else(|e| panic!("create {v} on {site}: {e}"))
+}
+
+/// The per-field messages of a refused write; anything else fails the test.
+fn invalid(r: Result<Order, StoreError>) -> FieldErrors {
+    match r {
+        Err(StoreError::Domain(DomainError::Invalid(f))) => f,
+        Err(other) => panic!("expected a validation error, got {other:?}"),
+        Ok(o) => panic!("expected a validation error, the order was created: {} {}", o.id, o.number),
+    }
+}
+
+/// How many orders the sites have, by every route a list takes: the trigger-kept counters (a filter of
+/// sites alone), a `COUNT(*)` (any other filter, here one that every order passes) and the rows themselves.
+/// All three must agree.
+async fn orders_on(store: &Store, sites: &[&str]) -> u64 {
+    let sites = strings(sites);
+    let (rows, counter) =
+        store.list_orders(&OrderFilter { sites: sites.clone(), ..OrderFilter::default() }, page()).await.unwrap();
+    let (counted_rows, counted) = store
+        .list_orders(&OrderFilter { sites: sites.clone(), created_from: Some(0), ..OrderFilter::default() }, page())
+        .await
+        .unwrap();
+    assert!(rows.len() < 100, "the helper pages once");
+    assert_eq!(counter, counted, "orders on {sites:?}: counter total vs COUNT(*) total");
+    assert_eq!(counter, rows.len() as u64, "orders on {sites:?}: counter total vs rows listed");
+    assert_eq!(counted_rows.len(), rows.len());
+    counter
+}
+
+/// [`orders_on`] for customers.
+async fn customers_on(store: &Store, sites: &[&str]) -> u64 {
+    let sites = strings(sites);
+    let (rows, counter) = store
+        .list_customers(&CustomerFilter { sites: sites.clone(), ..CustomerFilter::default() }, page())
+        .await
+        .unwrap();
+    let (counted_rows, counted) = store
+        .list_customers(
+            &CustomerFilter { sites: sites.clone(), created_from: Some(0), ..CustomerFilter::default() },
+            page(),
+        )
+        .await
+        .unwrap();
+    assert!(rows.len() < 100, "the helper pages once");
+    assert_eq!(counter, counted, "customers on {sites:?}: counter total vs COUNT(*) total");
+    assert_eq!(counter, rows.len() as u64, "customers on {sites:?}: counter total vs rows listed");
+    assert_eq!(counted_rows.len(), rows.len());
+    counter
+}
+
+/// How many history records of orders and of customers there are.
+async fn history_sizes(store: &Store) -> (u64, u64) {
+    let (_, orders) = store.order_history(&HistoryFilter::default(), page()).await.unwrap();
+    let (_, customers) = store.customer_history(&HistoryFilter::default(), page()).await.unwrap();
+    (orders, customers)
+}
+
+fn new_key(plain: &str, name: &str, sites: SiteAccess) -> NewKey {
+    NewKey {
+        plain: plain.into(),
+        name: name.into(),
+        scopes: ALL_SCOPES.iter().map(|s| (*s).to_string()).collect(),
+        sites,
+        allowed_ips: Vec::new(),
+        customer_external_id: None,
+        distributor: None,
+    }
+}
+
+fn site_names(sites: &[Site]) -> Vec<(String, String)> {
+    sites.iter().map(|s| (s.code.clone(), s.name.clone())).collect()
+}
+
+fn entry_named<'a>(entries: &'a [ReferenceEntry], code: &str) -> &'a ReferenceEntry {
+    entries.iter().find(|e| e.code == code).unwrap_or_else(|| panic!("no entry '{code}'"))
+}
+
+/// Runs one read statement in a transaction of its own (the public way to reach `torg_store::db`).
+async fn scalar(store: &Store, sql: &'static str) -> i64 {
+    let mut tx = store.begin().await.unwrap();
+    let n: i64 = db::query_scalar(sql).fetch_one(&mut *tx).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    tx.rollback().await.unwrap();
+    n
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 1. Migrations
+
+contract!(migrations_are_idempotent_and_data_survives_reopening);
+/// Opening an up-to-date database again (and migrating it again) changes nothing: data written before
+/// is there, the seeded books are not seeded twice, edits to them are kept, every migration is recorded
+/// once.
+async fn migrations_are_idempotent_and_data_survives_reopening(db: &TestDb) {
+    let migrations = std::fs::read_dir(db.migrations_dir())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "sql"))
+        .count();
+    let migrations = i64::try_from(migrations).unwrap();
+    assert!(migrations >= 7);
+
+    let store = db.open().await;
+    assert_eq!(site_names(&store.list_sites().await.unwrap()), vec![(DEFAULT_SITE.into(), "Основной магазин".into())]);
+    assert_eq!(store.meta_init("contract-secret", "s3cret").await.unwrap(), "s3cret");
+    let kept = create_order(
+        &store,
+        DEFAULT_SITE,
+        json!({"externalId": "keep-1", "email": "keep@example.com", "firstName": "Kee"}),
+    )
+    .await;
+    let mut renamed = entry_named(&store.list_refs(ReferenceKind::Status).await.unwrap(), "new").clone();
+    renamed.name = "Fresh".into();
+    assert!(!store.upsert_ref(ReferenceKind::Status, &renamed).await.unwrap(), "the entry existed");
+
+    store.migrate().await.unwrap();
+    store.migrate().await.unwrap();
+
+    let check = |store: Store| async move {
+        assert_eq!(
+            site_names(&store.list_sites().await.unwrap()),
+            vec![(DEFAULT_SITE.into(), "Основной магазин".into())],
+            "one seeded site, not two"
+        );
+        let warehouses: Vec<String> = store.list_warehouses().await.unwrap().into_iter().map(|w| w.code).collect();
+        assert_eq!(warehouses, vec!["main"]);
+        for kind in ReferenceKind::ALL {
+            let codes: Vec<String> = store.list_refs(kind).await.unwrap().into_iter().map(|e| e.code).collect();
+            let mut expected: Vec<String> = defaults(kind).into_iter().map(|e| e.code).collect();
+            let mut sorted = codes.clone();
+            sorted.sort();
+            expected.sort();
+            assert_eq!(sorted, expected, "{kind:?} is seeded once");
+        }
+        assert_eq!(entry_named(&store.list_refs(ReferenceKind::Status).await.unwrap(), "new").name, "Fresh");
+        assert_eq!(store.meta("contract-secret").await.unwrap().as_deref(), Some("s3cret"));
+        assert_eq!(store.meta_init("contract-secret", "other").await.unwrap(), "s3cret", "a kept value stays");
+        assert_eq!(
+            scalar(&store, "SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE").await,
+            migrations,
+            "every migration recorded once"
+        );
+        assert_eq!(scalar(&store, "SELECT COUNT(*) FROM _sqlx_migrations").await, migrations);
+        assert_eq!(scalar(&store, "SELECT MAX(version) FROM _sqlx_migrations").await, migrations);
+        assert_eq!(orders_on(&store, &[DEFAULT_SITE]).await, 1);
+        assert_eq!(customers_on(&store, &[DEFAULT_SITE]).await, 1);
+        store
+    };
+    let store = check(store).await;
+    store.close().await;
+    drop(store);
+
+    // A second server start on the same database.
+    let store = check(db.open().await).await;
+    let again = store.get_order(&OrderLookup::Number(kept.number.clone())).await.unwrap().expect("order kept");
+    assert_eq!(
+        (again.id, again.external_id.as_deref(), again.customer_id),
+        (kept.id, Some("keep-1"), kept.customer_id)
+    );
+    assert_eq!(again.email.as_deref(), Some("keep@example.com"));
+    // It writes: the counters and the id sequence go on from where they were.
+    let next = create_order(&store, DEFAULT_SITE, json!({"externalId": "keep-2", "email": "keep@example.com"})).await;
+    assert!(next.id > kept.id);
+    assert_eq!(next.customer_id, kept.customer_id, "attached to the existing customer by e-mail");
+    assert_eq!(orders_on(&store, &[DEFAULT_SITE]).await, 2);
+    assert_eq!(customers_on(&store, &[DEFAULT_SITE]).await, 1);
+    // A store that only connects (no migration) reads the same database.
+    let plain = Store::connect(&db.url).await.unwrap();
+    assert_eq!(orders_on(&plain, &[DEFAULT_SITE]).await, 2);
+    plain.close().await;
+    store.close().await;
+}
+
+/// The migration that added the counters and the books generation.
+const COUNTERS_MIGRATION: i64 = 7;
+
+contract!(an_older_database_is_taken_forward);
+/// A database written by a torg from before the row counters (schema at migration 6, rows in it) is
+/// brought up to date by `Store::open`: the counters start from the rows already there, and go on
+/// counting from there.
+async fn an_older_database_is_taken_forward(db: &TestDb) {
+    let all = sqlx::migrate::Migrator::new(db.migrations_dir()).await.expect("read the migrations");
+    let older = sqlx::migrate::Migrator::with_migrations(
+        all.iter().filter(|m| m.version < COUNTERS_MIGRATION).cloned().collect(),
+    );
+    assert_eq!(older.iter().count(), usize::try_from(COUNTERS_MIGRATION - 1).unwrap());
+    let handle = match db.backend {
+        Backend::Sqlite => {
+            let path = db.sqlite_path.clone().unwrap();
+            let sqlite = db::SqliteDb::open(db::SqlitePath::File(path)).unwrap();
+            sqlite.migrate(&older).await.expect("migrate to the older schema");
+            db::Db::Sqlite(sqlite)
+        }
+        Backend::Postgres => {
+            let pool = sqlx::postgres::PgPool::connect(&db.url).await.unwrap();
+            older.run(&pool).await.expect("migrate to the older schema");
+            db::Db::Postgres(pool)
+        }
+    };
+    // What an older torg left: its own site, two customers, three orders, one of them a customer's.
+    let mut tx = handle.begin().await.unwrap();
+    db::query("INSERT INTO sites (code, name, url, ordering, attrs, created_at) VALUES ($1, $2, $3, 1, '{}', 1)")
+        .bind("old-shop")
+        .bind("Old shop")
+        .bind(None::<String>)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let mut customer_ids = Vec::new();
+    for email in ["a@old.example", "b@old.example"] {
+        let id: i64 = db::query_scalar(
+            "INSERT INTO customers (site, email, created_at, updated_at, doc) VALUES ($1, $2, 100, 100, '{}') RETURNING id",
+        )
+        .bind("old-shop")
+        .bind(email)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        customer_ids.push(id);
+    }
+    for (i, customer) in [Some(customer_ids[0]), None, None].into_iter().enumerate() {
+        db::query(
+            "INSERT INTO orders (number, site, status, customer_id, created_at, updated_at, status_updated_at, doc)
+             VALUES ($1, $2, 'new', $3, $4, $4, $4, '{}')",
+        )
+        .bind(format!("OLD-{i}"))
+        .bind("old-shop")
+        .bind(customer)
+        .bind(200 + i64::try_from(i).unwrap())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    handle.close().await;
+    drop(handle);
+
+    let store = db.open().await;
+    assert_eq!(
+        site_names(&store.list_sites().await.unwrap()),
+        vec![("old-shop".into(), "Old shop".into())],
+        "no default site is seeded next to an existing one"
+    );
+    assert_eq!(orders_on(&store, &["old-shop"]).await, 3, "counters start from the rows already there");
+    assert_eq!(customers_on(&store, &["old-shop"]).await, 2);
+    let (listed, _) = store
+        .list_orders(&OrderFilter { sites: strings(&["old-shop"]), ..OrderFilter::default() }, page())
+        .await
+        .unwrap();
+    let numbers: Vec<&str> = listed.iter().map(|o| o.number.as_str()).collect();
+    assert_eq!(numbers, vec!["OLD-2", "OLD-1", "OLD-0"], "newest first");
+    assert_eq!(
+        scalar(&store, "SELECT MAX(version) FROM _sqlx_migrations").await,
+        all.iter().map(|m| m.version).max().unwrap()
+    );
+
+    let o = create_order(&store, "old-shop", json!({"externalId": "new-1", "email": "a@old.example"})).await;
+    assert_eq!(o.customer_id, Some(customer_ids[0]));
+    create_order(&store, "old-shop", json!({"externalId": "new-2", "email": "c@old.example"})).await;
+    assert_eq!(orders_on(&store, &["old-shop"]).await, 5);
+    assert_eq!(customers_on(&store, &["old-shop"]).await, 3);
+    // Opening once more does not count the old rows twice.
+    store.close().await;
+    let store = db.open().await;
+    assert_eq!(orders_on(&store, &["old-shop"]).await, 5);
+    assert_eq!(customers_on(&store, &["old-shop"]).await, 3);
+    store.close().await;
+}
+
+contract!(two_instances_open_a_fresh_database_at_once);
+/// Two servers started at the same moment on a new database both come up, and the books are seeded once.
+async fn two_instances_open_a_fresh_database_at_once(db: &TestDb) {
+    // Spawned, so that the two run on two threads (SQLite's statements run without yielding, so two
+    // futures polled by one task would open one after the other).
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+    let open = |url: String| {
+        let start = start.clone();
+        tokio::spawn(async move {
+            start.wait().await;
+            Store::open(&url).await
+        })
+    };
+    let (a, b) = (open(db.url.clone()), open(db.url.clone()));
+    let a = a.await.expect("task").unwrap_or_else(|e| panic!("first instance: {e}"));
+    let b = b.await.expect("task").unwrap_or_else(|e| panic!("second instance: {e}"));
+    for store in [&a, &b] {
+        assert_eq!(
+            site_names(&store.list_sites().await.unwrap()),
+            vec![(DEFAULT_SITE.into(), "Основной магазин".into())]
+        );
+        assert_eq!(store.list_refs(ReferenceKind::Status).await.unwrap().len(), defaults(ReferenceKind::Status).len());
+    }
+    a.close().await;
+    b.close().await;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 2. Counters
+
+contract!(row_counters_are_exact);
+/// The totals of the order and customer lists are exact on both routes (trigger-kept counters for a
+/// filter of sites alone, `COUNT(*)` otherwise), per site and over several sites, and a refused write
+/// or an edit leaves them as they were.
+async fn row_counters_are_exact(db: &TestDb) {
+    let store = db.open().await;
+    assert!(store.upsert_site(&site(SECOND_SITE, "Second", 2)).await.unwrap());
+    assert_eq!(orders_on(&store, &[DEFAULT_SITE]).await, 0);
+    assert_eq!(orders_on(&store, &[DEFAULT_SITE, SECOND_SITE]).await, 0);
+    assert_eq!(customers_on(&store, &[DEFAULT_SITE, SECOND_SITE]).await, 0);
+
+    let mut created = Vec::new();
+    for i in 0..3 {
+        created.push(
+            create_order(
+                &store,
+                DEFAULT_SITE,
+                json!({"externalId": format!("d-{i}"), "email": format!("d{i}@example.com")}),
+            )
+            .await,
+        );
+    }
+    for i in 0..2 {
+        created.push(
+            create_order(
+                &store,
+                SECOND_SITE,
+                json!({"externalId": format!("s-{i}"), "email": format!("s{i}@example.com")}),
+            )
+            .await,
+        );
+    }
+    store.create_customer(SECOND_SITE, &doc(json!({"externalId": "lone", "firstName": "Lone"})), ACTOR).await.unwrap();
+    // An order by a known e-mail adds an order, not a customer.
+    create_order(&store, SECOND_SITE, json!({"externalId": "s-2", "email": "s0@example.com"})).await;
+
+    assert_eq!(orders_on(&store, &[DEFAULT_SITE]).await, 3);
+    assert_eq!(orders_on(&store, &[SECOND_SITE]).await, 3);
+    assert_eq!(orders_on(&store, &[DEFAULT_SITE, SECOND_SITE]).await, 6);
+    assert_eq!(orders_on(&store, &["no-such-site"]).await, 0);
+    assert_eq!(customers_on(&store, &[DEFAULT_SITE]).await, 3);
+    assert_eq!(customers_on(&store, &[SECOND_SITE]).await, 3);
+    assert_eq!(customers_on(&store, &[DEFAULT_SITE, SECOND_SITE]).await, 6);
+    // A narrowing filter counts its own matches.
+    let (rows, total) = store
+        .list_orders(
+            &OrderFilter {
+                sites: strings(&[DEFAULT_SITE, SECOND_SITE]),
+                email: Some("s0@example.com".into()),
+                ..OrderFilter::default()
+            },
+            page(),
+        )
+        .await
+        .unwrap();
+    assert_eq!((rows.len(), total), (2, 2));
+    let (rows, total) = store
+        .list_orders(
+            &OrderFilter { sites: strings(&[DEFAULT_SITE]), ids: vec![created[4].id], ..OrderFilter::default() },
+            page(),
+        )
+        .await
+        .unwrap();
+    assert_eq!((rows.len(), total), (0, 0), "order {} is on the other site", created[4].id);
+    // Paging does not change the total.
+    let (rows, total) = store
+        .list_orders(
+            &OrderFilter { sites: strings(&[DEFAULT_SITE, SECOND_SITE]), ..OrderFilter::default() },
+            PageRequest { limit: 4, page: 2 },
+        )
+        .await
+        .unwrap();
+    assert_eq!((rows.len(), total), (2, 6));
+
+    // Refused writes count nothing.
+    let e = invalid(
+        store
+            .create_order(
+                DEFAULT_SITE,
+                &doc(json!({"status": "no-such-status", "email": "x1@example.com"})),
+                ACTOR,
+                &zone(),
+            )
+            .await,
+    );
+    assert_eq!(e.get("status").map(String::as_str), Some("Status 'no-such-status' does not exist."));
+    let e = invalid(store.create_order("no-such-site", &doc(json!({"email": "x2@example.com"})), ACTOR, &zone()).await);
+    assert!(e.contains_key("site"), "{e:?}");
+    // This one gets as far as creating its customer before the order row is refused.
+    let e = invalid(
+        store
+            .create_order(DEFAULT_SITE, &doc(json!({"externalId": "d-0", "email": "x3@example.com"})), ACTOR, &zone())
+            .await,
+    );
+    assert_eq!(e.get("externalId").map(String::as_str), Some("Order with this externalId already exists."));
+    assert_eq!(orders_on(&store, &[DEFAULT_SITE, SECOND_SITE]).await, 6);
+    assert_eq!(customers_on(&store, &[DEFAULT_SITE, SECOND_SITE]).await, 6);
+    assert_eq!(customers_on(&store, &[DEFAULT_SITE]).await, 3);
+
+    // An edit (the row is rewritten, its site with it) moves no count.
+    let edited = store
+        .edit_order(
+            &OrderLookup::Id(created[0].id),
+            &doc(json!({"status": "complete", "managerComment": "done", "firstName": "Edited"})),
+            ACTOR,
+            &strings(&[DEFAULT_SITE]),
+            &zone(),
+        )
+        .await
+        .unwrap();
+    assert_eq!((edited.status.as_str(), edited.site.as_str()), ("complete", DEFAULT_SITE));
+    assert_eq!(orders_on(&store, &[DEFAULT_SITE]).await, 3);
+    assert_eq!(orders_on(&store, &[SECOND_SITE]).await, 3);
+    let (_, total) = store
+        .list_orders(
+            &OrderFilter {
+                sites: strings(&[DEFAULT_SITE]),
+                extended_status: strings(&["complete"]),
+                ..OrderFilter::default()
+            },
+            page(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(total, 1);
+    store.close().await;
+}
+
+contract!(an_empty_site_list_lists_nothing);
+/// A caller that may see no site gets empty lists with a zero total, on both engines.
+async fn an_empty_site_list_lists_nothing(db: &TestDb) {
+    let store = db.open().await;
+    create_order(&store, DEFAULT_SITE, json!({"email": "e@example.com"})).await;
+    let (rows, total) = store.list_orders(&OrderFilter::default(), page()).await.expect("list orders of no site");
+    assert_eq!((rows.len(), total), (0, 0));
+    let (rows, total) =
+        store.list_customers(&CustomerFilter::default(), page()).await.expect("list customers of no site");
+    assert_eq!((rows.len(), total), (0, 0));
+    store.close().await;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 3, 4. Two instances on one database
+
+contract!(book_changes_reach_another_instance);
+/// Instance A's cached books follow changes made through instance B (sites, reference books,
+/// warehouses, and a plain SQL write that no store method made), on every route A reads them by.
+async fn book_changes_reach_another_instance(db: &TestDb) {
+    let a = db.open().await;
+    let b = db.open().await;
+    let key = "contract-key-books-0123456789abcdef";
+    a.create_key(new_key(key, "books", SiteAccess::Full)).await.unwrap();
+
+    // Warm A's cache by every route.
+    assert_eq!(site_names(&a.list_sites().await.unwrap()), vec![(DEFAULT_SITE.into(), "Основной магазин".into())]);
+    assert!(a.list_refs(ReferenceKind::DeliveryType).await.unwrap().iter().all(|e| e.code != "drone"));
+    let (_, books) = a.authenticate(key).await.unwrap().expect("key valid");
+    assert_eq!(books.site_codes(), vec![DEFAULT_SITE]);
+    assert_eq!(a.books().await.unwrap().warehouse_id("north"), None);
+    let refused =
+        invalid(a.create_order(DEFAULT_SITE, &doc(json!({"delivery": {"code": "drone"}})), ACTOR, &zone()).await);
+    assert_eq!(refused.get("delivery.code").map(String::as_str), Some("Delivery type 'drone' does not exist."));
+
+    // A site renamed through B.
+    let mut renamed = b.list_sites().await.unwrap()[0].clone();
+    renamed.name = "Renamed by B".into();
+    assert!(!b.upsert_site(&renamed).await.unwrap());
+    assert_eq!(site_names(&a.list_sites().await.unwrap()), vec![(DEFAULT_SITE.into(), "Renamed by B".into())]);
+    let (_, books) = a.authenticate(key).await.unwrap().expect("key valid");
+    assert_eq!(site_names(books.sites()), vec![(DEFAULT_SITE.into(), "Renamed by B".into())]);
+
+    // A site added through B: seen by authenticate first (the generation rides on the key check).
+    assert!(b.upsert_site(&site(SECOND_SITE, "Second", 2)).await.unwrap());
+    let (_, books) = a.authenticate(key).await.unwrap().expect("key valid");
+    assert_eq!(books.site_codes(), vec![DEFAULT_SITE, SECOND_SITE]);
+    assert_eq!(a.books().await.unwrap().site_codes(), vec![DEFAULT_SITE, SECOND_SITE]);
+    let o = create_order(&a, SECOND_SITE, json!({"email": "second@example.com"})).await;
+    assert_eq!(o.site, SECOND_SITE);
+
+    // A reference entry added, and one renamed, through B.
+    let drone = ReferenceEntry {
+        code: "drone".into(),
+        name: "Drone".into(),
+        active: true,
+        ordering: 9,
+        attrs: doc(json!({"defaultCost": 0})),
+    };
+    assert!(b.upsert_ref(ReferenceKind::DeliveryType, &drone).await.unwrap());
+    let mut status = entry_named(&b.list_refs(ReferenceKind::Status).await.unwrap(), "new").clone();
+    status.name = "Brand new".into();
+    assert!(!b.upsert_ref(ReferenceKind::Status, &status).await.unwrap());
+    assert_eq!(entry_named(&a.list_refs(ReferenceKind::DeliveryType).await.unwrap(), "drone"), &drone);
+    assert_eq!(entry_named(&a.list_refs(ReferenceKind::Status).await.unwrap(), "new").name, "Brand new");
+    let o = create_order(&a, DEFAULT_SITE, json!({"delivery": {"code": "drone"}})).await;
+    assert_eq!(o.delivery.code.as_deref(), Some("drone"), "A's write checks against the new books");
+
+    // A warehouse added through B.
+    let north = Warehouse {
+        id: 0,
+        code: "north".into(),
+        name: "North".into(),
+        active: true,
+        distributor: None,
+        attrs: Map::new(),
+    };
+    assert!(b.upsert_warehouse(&north).await.unwrap());
+    assert!(a.books().await.unwrap().warehouse_id("north").is_some());
+    let o = create_order(&a, DEFAULT_SITE, json!({"shipmentStore": "north"})).await;
+    assert_eq!(o.shipment_store.as_deref(), Some("north"));
+
+    // Plain SQL through B (as the CLI or an operator would write): the triggers bump the generation.
+    let mut tx = b.begin().await.unwrap();
+    db::query("UPDATE sites SET name = $1 WHERE code = $2")
+        .bind("Raw name")
+        .bind(SECOND_SITE)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    db::query("DELETE FROM reference_entries WHERE kind = $1 AND code = $2")
+        .bind(ReferenceKind::DeliveryType.code())
+        .bind("drone")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        site_names(&a.list_sites().await.unwrap()),
+        vec![(DEFAULT_SITE.into(), "Renamed by B".into()), (SECOND_SITE.into(), "Raw name".into())]
+    );
+    assert!(a.list_refs(ReferenceKind::DeliveryType).await.unwrap().iter().all(|e| e.code != "drone"));
+    let refused =
+        invalid(a.create_order(DEFAULT_SITE, &doc(json!({"delivery": {"code": "drone"}})), ACTOR, &zone()).await);
+    assert!(refused.contains_key("delivery.code"), "{refused:?}");
+
+    // A change B rolls back is not seen.
+    let mut tx = b.begin().await.unwrap();
+    db::query("UPDATE sites SET name = 'Never' WHERE code = $1").bind(DEFAULT_SITE).execute(&mut *tx).await.unwrap();
+    drop(tx);
+    assert_eq!(a.list_sites().await.unwrap()[0].name, "Renamed by B");
+    let (_, books) = a.authenticate(key).await.unwrap().expect("key valid");
+    assert_eq!(books.sites()[0].name, "Renamed by B");
+    a.close().await;
+    b.close().await;
+}
+
+contract!(a_key_revoked_on_another_instance_is_refused_at_once);
+/// A key revoked through instance B is refused by instance A's very next check.
+async fn a_key_revoked_on_another_instance_is_refused_at_once(db: &TestDb) {
+    let a = db.open().await;
+    let b = db.open().await;
+    let plain = "contract-key-revoke-0123456789abcdef";
+    let other = "contract-key-other-0123456789abcdef";
+    let key = a.create_key(new_key(plain, "to-revoke", SiteAccess::Full)).await.unwrap();
+    let kept = a.create_key(new_key(other, "to-keep", SiteAccess::Selective(strings(&[DEFAULT_SITE])))).await.unwrap();
+    assert_ne!(key.id, kept.id);
+    assert_eq!(key.revoked_at, None);
+
+    let (found, _) = a.authenticate(plain).await.unwrap().expect("a new key authenticates");
+    assert_eq!((found.id, found.name.as_str(), found.sites.clone()), (key.id, "to-revoke", SiteAccess::Full));
+    assert_eq!(a.find_key(plain).await.unwrap().map(|k| k.id), Some(key.id));
+    assert!(a.authenticate("contract-key-unknown").await.unwrap().is_none());
+
+    assert_eq!(b.revoke_key("to-revoke").await.unwrap(), 1);
+    assert!(a.authenticate(plain).await.unwrap().is_none(), "revoked on B, refused on A at once");
+    assert!(a.find_key(plain).await.unwrap().is_none());
+    assert_eq!(b.revoke_key("to-revoke").await.unwrap(), 0, "revoking twice revokes nothing");
+    let (still, _) = a.authenticate(other).await.unwrap().expect("the other key is untouched");
+    assert_eq!(still.id, kept.id);
+
+    // By id, too.
+    assert_eq!(b.revoke_key(&kept.id.to_string()).await.unwrap(), 1);
+    assert!(a.authenticate(other).await.unwrap().is_none());
+    let listed: Vec<(i64, bool)> =
+        a.list_keys().await.unwrap().iter().map(|k| (k.id, k.revoked_at.is_some())).collect();
+    assert_eq!(listed, vec![(key.id, true), (kept.id, true)]);
+    // A key with the same value cannot be made again, even revoked.
+    let e = a.create_key(new_key(plain, "again", SiteAccess::Full)).await.unwrap_err();
+    assert!(
+        matches!(&e, StoreError::Domain(DomainError::Invalid(f)) if f.get("key").map(String::as_str) == Some("This key already exists.")),
+        "{e:?}"
+    );
+    a.close().await;
+    b.close().await;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 5. Rollback
+
+contract!(a_failed_write_leaves_nothing);
+/// A write that fails (before or after it has written rows) leaves nothing behind: no order, no
+/// customer, no history, no counter change; a transaction dropped without commit rolls back; and the
+/// writer is usable afterwards, by this instance and by another.
+async fn a_failed_write_leaves_nothing(db: &TestDb) {
+    let a = db.open().await;
+    let b = db.open().await;
+    let first =
+        create_order(&a, DEFAULT_SITE, json!({"externalId": "r-1", "email": "r1@example.com", "number": "R-1"})).await;
+    a.create_offer(&torg_domain::catalogue::Offer {
+        external_id: Some("sku-1".into()),
+        name: "Sku one".into(),
+        price: 10.into(),
+        active: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let history = history_sizes(&a).await;
+    assert_eq!(history, (1, 1), "one order and one customer created");
+    let state = |store: Store| async move {
+        assert_eq!(orders_on(&store, &[DEFAULT_SITE]).await, 1);
+        assert_eq!(customers_on(&store, &[DEFAULT_SITE]).await, 1);
+        assert_eq!(history_sizes(&store).await, (1, 1));
+        let (rows, total) = store
+            .list_customers(
+                &CustomerFilter {
+                    sites: strings(&[DEFAULT_SITE]),
+                    name: Some("ghost".into()),
+                    ..CustomerFilter::default()
+                },
+                page(),
+            )
+            .await
+            .unwrap();
+        assert_eq!((rows.len(), total), (0, 0), "no ghost customer");
+        store
+    };
+
+    // Refused before anything is written.
+    let e = invalid(
+        a.create_order(
+            DEFAULT_SITE,
+            &doc(json!({"email": "ghost1@example.com", "delivery": {"code": "teleport"}})),
+            ACTOR,
+            &zone(),
+        )
+        .await,
+    );
+    assert_eq!(e.get("delivery.code").map(String::as_str), Some("Delivery type 'teleport' does not exist."));
+    let e = invalid(
+        a.create_order(
+            DEFAULT_SITE,
+            &doc(json!({"email": "ghost2@example.com", "items": [{"offer": {"externalId": "sku-1"}, "quantity": 1}, {"offer": {"externalId": "no-sku"}, "quantity": 1}]})),
+            ACTOR,
+            &zone(),
+        )
+        .await,
+    );
+    assert_eq!(e.get("items[1].offer.externalId").map(String::as_str), Some("Offer with externalId no-sku not found."));
+    let e = invalid(
+        a.create_order(DEFAULT_SITE, &doc(json!({"customer": {"externalId": "nobody"}})), ACTOR, &zone()).await,
+    );
+    assert_eq!(e.get("customer").map(String::as_str), Some("Customer with externalId 'nobody' not found."));
+
+    // Refused after the customer (with its history record) was written in the same transaction.
+    let e = invalid(
+        a.create_order(
+            DEFAULT_SITE,
+            &doc(json!({"externalId": "r-1", "email": "ghost3@example.com", "firstName": "Ghost"})),
+            ACTOR,
+            &zone(),
+        )
+        .await,
+    );
+    assert_eq!(e.get("externalId").map(String::as_str), Some("Order with this externalId already exists."));
+    let e = invalid(
+        a.create_order(
+            DEFAULT_SITE,
+            &doc(json!({"number": "R-1", "email": "ghost4@example.com", "firstName": "Ghost"})),
+            ACTOR,
+            &zone(),
+        )
+        .await,
+    );
+    assert_eq!(e.get("number").map(String::as_str), Some("Order with this number already exists."));
+    let a = state(a).await;
+    let b = state(b).await;
+
+    // A transaction dropped without commit, or rolled back, leaves nothing.
+    let mut tx = a.begin().await.unwrap();
+    db::query("INSERT INTO meta (key, value) VALUES ($1, $2)")
+        .bind("ghost")
+        .bind("dropped")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    drop(tx);
+    let mut tx = a.begin().await.unwrap();
+    db::query("INSERT INTO meta (key, value) VALUES ($1, $2)")
+        .bind("ghost-2")
+        .bind("rolled back")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!(a.meta("ghost").await.unwrap(), None);
+    assert_eq!(b.meta("ghost").await.unwrap(), None);
+    assert_eq!(a.meta("ghost-2").await.unwrap(), None);
+
+    // The writer is not left inside a transaction: A's next writes commit and are seen by B, and B
+    // (another connection to the file) can write too.
+    assert_eq!(a.meta_init("ghost", "kept").await.unwrap(), "kept");
+    assert_eq!(b.meta("ghost").await.unwrap().as_deref(), Some("kept"));
+    let next = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        a.create_order(DEFAULT_SITE, &doc(json!({"externalId": "r-2", "email": "r1@example.com"})), ACTOR, &zone()),
+    )
+    .await
+    .expect("the writer is free")
+    .unwrap();
+    assert_eq!(next.customer_id, first.customer_id);
+    let from_b = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        b.create_order(DEFAULT_SITE, &doc(json!({"externalId": "r-3", "email": "r3@example.com"})), ACTOR, &zone()),
+    )
+    .await
+    .expect("another instance can write")
+    .unwrap();
+    assert!(from_b.id > next.id);
+    for store in [&a, &b] {
+        assert_eq!(orders_on(store, &[DEFAULT_SITE]).await, 3);
+        assert_eq!(customers_on(store, &[DEFAULT_SITE]).await, 2);
+        assert_eq!(history_sizes(store).await, (3, 2));
+    }
+    a.close().await;
+    b.close().await;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 6. Concurrency
+
+const CONCURRENT: usize = 20;
+
+contract!(concurrent_creates_all_succeed);
+/// Twenty orders created at once on one store all commit, with distinct ids and numbers, and every
+/// counter and history total grows by exactly twenty.
+async fn concurrent_creates_all_succeed(db: &TestDb) {
+    let store = db.open().await;
+    assert!(store.upsert_site(&site(SECOND_SITE, "Second", 2)).await.unwrap());
+    create_order(&store, DEFAULT_SITE, json!({"email": "before@example.com"})).await;
+    let both = [DEFAULT_SITE, SECOND_SITE];
+    let (orders_before, customers_before) = (orders_on(&store, &both).await, customers_on(&store, &both).await);
+    let history_before = history_sizes(&store).await;
+    assert_eq!((orders_before, customers_before, history_before), (1, 1, (1, 1)));
+
+    let tasks: Vec<_> = (0..CONCURRENT)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let site = if i % 2 == 0 { DEFAULT_SITE } else { SECOND_SITE };
+                let d = doc(json!({"externalId": format!("c-{i}"), "email": format!("c{i}@example.com"), "items": [{"productName": "P", "initialPrice": 10, "quantity": 1}]}));
+                store.create_order(site, &d, ACTOR, &zone()).await
+            })
+        })
+        .collect();
+    let mut orders = Vec::new();
+    for t in tasks {
+        orders.push(t.await.expect("task").unwrap_or_else(|e| panic!("a concurrent create failed: {e}")));
+    }
+    let ids: HashSet<i64> = orders.iter().map(|o| o.id).collect();
+    let numbers: HashSet<&str> = orders.iter().map(|o| o.number.as_str()).collect();
+    let customers: HashSet<Option<i64>> = orders.iter().map(|o| o.customer_id).collect();
+    assert_eq!((ids.len(), numbers.len(), customers.len()), (CONCURRENT, CONCURRENT, CONCURRENT));
+    for o in &orders {
+        assert_eq!(o.number, format!("{}A", o.id), "the default number, not a placeholder");
+        let stored = store.get_order(&OrderLookup::Number(o.number.clone())).await.unwrap().expect("stored");
+        assert_eq!((stored.id, stored.external_id.as_deref(), stored.items.len()), (o.id, o.external_id.as_deref(), 1));
+    }
+    let n = CONCURRENT as u64;
+    assert_eq!(orders_on(&store, &both).await, orders_before + n);
+    assert_eq!(orders_on(&store, &[DEFAULT_SITE]).await, 1 + n / 2);
+    assert_eq!(orders_on(&store, &[SECOND_SITE]).await, n / 2);
+    assert_eq!(customers_on(&store, &both).await, customers_before + n);
+    assert_eq!(history_sizes(&store).await, (history_before.0 + n, history_before.1 + n));
+    // History ids are distinct and one `created` record per new order.
+    let (records, _) = store.order_history(&HistoryFilter::default(), page()).await.unwrap();
+    let created: HashSet<i64> = records.iter().filter(|r| r.created).map(|r| r.id).collect();
+    assert_eq!(created.len(), CONCURRENT + 1);
+    store.close().await;
+}
+
+contract!(concurrent_creates_on_two_instances_all_succeed);
+/// Two instances writing at once (two writers on one SQLite file, two pools on one PostgreSQL database)
+/// both succeed, and each sees the other's rows in its totals.
+async fn concurrent_creates_on_two_instances_all_succeed(db: &TestDb) {
+    let a = db.open().await;
+    let b = db.open().await;
+    let tasks: Vec<_> = (0..CONCURRENT)
+        .map(|i| {
+            let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tokio::spawn(async move {
+                let d = doc(json!({"externalId": format!("t-{i}"), "email": format!("t{i}@example.com")}));
+                store.create_order(DEFAULT_SITE, &d, ACTOR, &zone()).await
+            })
+        })
+        .collect();
+    let mut ids = HashSet::new();
+    for t in tasks {
+        let o = t.await.expect("task").unwrap_or_else(|e| panic!("a concurrent create failed: {e}"));
+        assert_eq!(o.number, format!("{}A", o.id));
+        ids.insert(o.id);
+    }
+    assert_eq!(ids.len(), CONCURRENT);
+    for store in [&a, &b] {
+        assert_eq!(orders_on(store, &[DEFAULT_SITE]).await, CONCURRENT as u64);
+        assert_eq!(customers_on(store, &[DEFAULT_SITE]).await, CONCURRENT as u64);
+    }
+    a.close().await;
+    b.close().await;
+}
+
+contract!(concurrent_orders_by_one_new_email_share_one_customer);
+/// Orders by the same new e-mail attach to one customer (the first creates it, the rest find it by
+/// e-mail), also when they arrive at once.
+async fn concurrent_orders_by_one_new_email_share_one_customer(db: &TestDb) {
+    let store = db.open().await;
+    let tasks: Vec<_> = (0..CONCURRENT)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let d = doc(json!({"externalId": format!("same-{i}"), "email": "same@example.com"}));
+                store.create_order(DEFAULT_SITE, &d, ACTOR, &zone()).await
+            })
+        })
+        .collect();
+    let mut customers = HashSet::new();
+    for t in tasks {
+        customers.insert(t.await.expect("task").unwrap_or_else(|e| panic!("create: {e}")).customer_id);
+    }
+    assert_eq!(orders_on(&store, &[DEFAULT_SITE]).await, CONCURRENT as u64);
+    assert_eq!(customers_on(&store, &[DEFAULT_SITE]).await, 1, "customers made for one e-mail");
+    assert_eq!(customers.len(), 1, "customer ids the orders got: {customers:?}");
+    store.close().await;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 7. The query layer
+
+contract!(db_layer_binds_and_decodes_alike);
+/// `torg_store::db` (reached through `Store::begin`) binds integers, text and typed NULLs, decodes them
+/// back the same way on both engines, and reports UNIQUE violations as such.
+async fn db_layer_binds_and_decodes_alike(db: &TestDb) {
+    let store = db.open().await;
+    let mut tx = store.begin().await.unwrap();
+    tx.execute_batch("CREATE TABLE contract_t (id BIGINT PRIMARY KEY, n BIGINT, t TEXT, u TEXT UNIQUE); CREATE INDEX contract_t_n ON contract_t (n)")
+        .await
+        .unwrap();
+    let insert = "INSERT INTO contract_t (id, n, t, u) VALUES ($1, $2, $3, $4)";
+    let done = db::query(insert).bind(1_i64).bind(42_i64).bind("x").bind("u1").execute(&mut *tx).await.unwrap();
+    assert_eq!(done.rows_affected(), 1);
+    // Placeholders out of order and used twice.
+    db::query("INSERT INTO contract_t (u, t, n, id) VALUES ($3, $2, $1 + $1, $4)")
+        .bind(-5_i64)
+        .bind("Казань ✓ 'quoted' \"double\"")
+        .bind("u2")
+        .bind(2_i64)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    // Typed NULLs.
+    db::query(insert)
+        .bind(3_i64)
+        .bind(Option::<i64>::None)
+        .bind(None::<String>)
+        .bind(None::<String>)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    // Options with values, extremes, the empty string (not NULL), i32 and bool.
+    db::query(insert)
+        .bind(4_i64)
+        .bind(Some(i64::MAX))
+        .bind(Some(String::new()))
+        .bind(Some("u4".to_string()))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let five = "five".to_string();
+    db::query(insert).bind(5_i32).bind(i64::MIN).bind(&five).bind("u5").execute(&mut *tx).await.unwrap();
+    db::query(insert).bind(6_i64).bind(true).bind("six").bind("u6").execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.begin().await.unwrap();
+    /// A row of the scratch table: id, n, t, u.
+    type Stored = (i64, Option<i64>, Option<String>, Option<String>);
+    let rows: Vec<Stored> =
+        db::query_as("SELECT id, n, t, u FROM contract_t ORDER BY id").fetch_all(&mut *tx).await.unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            (1, Some(42), Some("x".into()), Some("u1".into())),
+            (2, Some(-10), Some("Казань ✓ 'quoted' \"double\"".into()), Some("u2".into())),
+            (3, None, None, None),
+            (4, Some(i64::MAX), Some(String::new()), Some("u4".into())),
+            (5, Some(i64::MIN), Some(five), Some("u5".into())),
+            (6, Some(1), Some("six".into()), Some("u6".into())),
+        ]
+    );
+    let count: i64 = db::query_scalar("SELECT COUNT(*) FROM contract_t").fetch_one(&mut *tx).await.unwrap();
+    assert_eq!(count, 6);
+    let nulls: i64 = db::query_scalar("SELECT COUNT(*) FROM contract_t WHERE n IS NULL AND t IS NULL")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(nulls, 1);
+    // A NULL bound in a comparison matches nothing; a typed NULL selected back reads as None.
+    let none: Vec<i64> = db::query_scalar("SELECT id FROM contract_t WHERE n = $1")
+        .bind(Option::<i64>::None)
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+    let echoed: Option<i64> =
+        db::query_scalar("SELECT $1").bind(Option::<i64>::None).fetch_one(&mut *tx).await.unwrap();
+    assert_eq!(echoed, None);
+    let echoed: Option<String> = db::query_scalar("SELECT $1").bind(None::<String>).fetch_one(&mut *tx).await.unwrap();
+    assert_eq!(echoed, None);
+    let echoed: (i64, String, Option<i64>) = db::query_as("SELECT $1, $2, $3")
+        .bind(7_i64)
+        .bind("seven")
+        .bind(Some(8_i64))
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(echoed, (7, "seven".into(), Some(8)));
+    let flags: (bool, bool) = db::query_as("SELECT 1 = 1, 1 = 0").fetch_one(&mut *tx).await.unwrap();
+    assert_eq!(flags, (true, false));
+    // Rows by name and position; a wrong type is a decode error, not a panic.
+    let row = db::query("SELECT id, t FROM contract_t WHERE id = $1").bind(2_i64).fetch_one(&mut *tx).await.unwrap();
+    assert_eq!(row.len(), 2);
+    assert_eq!(row.try_get::<String, _>("t").unwrap(), "Казань ✓ 'quoted' \"double\"");
+    assert_eq!(row.try_get::<i64, _>(0_usize).unwrap(), 2);
+    assert!(matches!(row.try_get::<i64, _>("t"), Err(DbError::Decode { .. })));
+    assert!(matches!(row.try_get::<i64, _>("missing"), Err(DbError::Decode { .. })));
+    let missing = db::query_as::<(i64,)>("SELECT id FROM contract_t WHERE id = $1")
+        .bind(99_i64)
+        .fetch_optional(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(missing, None);
+    assert!(matches!(
+        db::query_scalar::<i64>("SELECT id FROM contract_t WHERE id = 99").fetch_one(&mut *tx).await,
+        Err(DbError::RowNotFound)
+    ));
+    let done = db::query("UPDATE contract_t SET t = $1 WHERE id IN ($2, $3)")
+        .bind("y")
+        .bind(1_i64)
+        .bind(2_i64)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(done.rows_affected(), 2);
+    let done = db::query("DELETE FROM contract_t WHERE id = $1").bind(99_i64).execute(&mut *tx).await.unwrap();
+    assert_eq!(done.rows_affected(), 0);
+    tx.commit().await.unwrap();
+
+    // UNIQUE and PRIMARY KEY violations are reported as such, other failures are not. (On PostgreSQL a
+    // failed statement spoils its transaction, so each gets its own.)
+    let mut tx = store.begin().await.unwrap();
+    let e = db::query(insert).bind(1_i64).bind(0_i64).bind("dup id").bind("u-new").execute(&mut *tx).await.unwrap_err();
+    assert!(e.is_unique_violation(), "duplicate primary key: {e}");
+    drop(tx);
+    let mut tx = store.begin().await.unwrap();
+    let e = db::query(insert).bind(10_i64).bind(0_i64).bind("dup u").bind("u1").execute(&mut *tx).await.unwrap_err();
+    assert!(e.is_unique_violation(), "duplicate unique column: {e}");
+    assert!(e.message().contains("u"), "{}", e.message());
+    drop(tx);
+    let mut tx = store.begin().await.unwrap();
+    let e = db::query("INSERT INTO sites (code, name, ordering, attrs, created_at) VALUES ($1, 'x', 1, '{}', 0)")
+        .bind(DEFAULT_SITE)
+        .execute(&mut *tx)
+        .await
+        .unwrap_err();
+    assert!(e.is_unique_violation(), "a store table's unique code: {e}");
+    drop(tx);
+    let mut tx = store.begin().await.unwrap();
+    let e = db::query("INSERT INTO meta (key, value) VALUES ($1, $2)")
+        .bind("k")
+        .bind(None::<String>)
+        .execute(&mut *tx)
+        .await
+        .unwrap_err();
+    assert!(!e.is_unique_violation(), "a NOT NULL violation is not a unique one: {e}");
+    drop(tx);
+    let mut tx = store.begin().await.unwrap();
+    let e = db::query("SELECT no_such_column FROM contract_t").fetch_all(&mut *tx).await.unwrap_err();
+    assert!(!e.is_unique_violation(), "{e}");
+    drop(tx);
+
+    // Nothing of the failed statements stuck, and the table reads the same from another instance.
+    let other = db.open().await;
+    let mut tx = other.begin().await.unwrap();
+    let ids: Vec<i64> = db::query_scalar("SELECT id FROM contract_t ORDER BY id").fetch_all(&mut *tx).await.unwrap();
+    assert_eq!(ids, vec![1, 2, 3, 4, 5, 6]);
+    tx.rollback().await.unwrap();
+    other.close().await;
+    store.close().await;
+}
