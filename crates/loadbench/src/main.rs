@@ -12,6 +12,10 @@
 //!
 //! The load itself comes from `wrk`; nothing here is a timed test.
 
+/// The same allocator as `torg`, so the bare endpoint is served as torg serves.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod bare;
 mod raw;
 mod search;
