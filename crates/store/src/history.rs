@@ -2,21 +2,24 @@
 
 use crate::sql::{Arg, Sql};
 use crate::{Backend, Store, StoreResult, Tx, flag};
-
-/// PostgreSQL: gives every committed, unnumbered history record the next number, in id order, under an
-/// advisory lock held only by this short transaction. Run after each commit that wrote history, it
-/// numbers that commit's records (and any other committed ones) before the writer answers; a reader
-/// sees a whole pass at once, so never number N+1 before N.
-pub(crate) const NUMBER_HISTORY: &str = "BEGIN; SELECT pg_advisory_xact_lock(7426001); \
-    UPDATE order_history h SET seq = n.seq FROM (SELECT id, (SELECT COALESCE(MAX(seq), 0) FROM order_history) \
-    + row_number() OVER (ORDER BY id) AS seq FROM order_history WHERE seq IS NULL) n WHERE h.id = n.id; \
-    UPDATE customer_history h SET seq = n.seq FROM (SELECT id, (SELECT COALESCE(MAX(seq), 0) FROM customer_history) \
-    + row_number() OVER (ORDER BY id) AS seq FROM customer_history WHERE seq IS NULL) n WHERE h.id = n.id; \
-    COMMIT;";
 use serde_json::Value;
 use std::str::FromStr;
 use torg_domain::history::{Actor, Change, HistoryRecord};
 use torg_domain::page::PageRequest;
+
+/// PostgreSQL: numbers every committed record queued in `history_pending` (migration 0008), in id
+/// order after the highest number given so far, under an advisory lock held only by this short
+/// transaction. Run after each commit that wrote history, it numbers that commit's records (and any
+/// other committed ones) before the writer answers; a reader sees a whole pass at once, so never N+1
+/// before N.
+pub(crate) const NUMBER_HISTORY: &str = "BEGIN; SELECT pg_advisory_xact_lock(7426001); \
+    WITH done AS (DELETE FROM history_pending WHERE kind = 'order_history' RETURNING id), \
+    n AS (SELECT id, (SELECT COALESCE(MAX(seq), 0) FROM order_history) + row_number() OVER (ORDER BY id) AS seq FROM done) \
+    UPDATE order_history h SET seq = n.seq FROM n WHERE h.id = n.id; \
+    WITH done AS (DELETE FROM history_pending WHERE kind = 'customer_history' RETURNING id), \
+    n AS (SELECT id, (SELECT COALESCE(MAX(seq), 0) FROM customer_history) + row_number() OVER (ORDER BY id) AS seq FROM done) \
+    UPDATE customer_history h SET seq = n.seq FROM n WHERE h.id = n.id; \
+    COMMIT;";
 
 /// Which entity's history a call is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
