@@ -5,7 +5,7 @@
 //! Every order is generated from its own number, so a seed of N orders is the same on every run.
 
 use anyhow::Context;
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Map, Value, json};
@@ -153,18 +153,22 @@ fn progress(what: &str, done: u64, total: u64, started: Instant) {
     let _ = std::io::stderr().flush();
 }
 
-/// Runs `make(i)` for every `i < total` with `concurrency` at once, with a progress line.
+/// Runs `make(i)` for every `i < total` with `concurrency` at once, each on a task of its own (so the
+/// work before and after the store runs on every core, and SQLite's group commit has company), with a
+/// progress line.
 async fn fill<F, Fut>(what: &str, total: u64, concurrency: usize, make: F) -> anyhow::Result<Vec<i64>>
 where
     F: Fn(u64) -> Fut,
-    Fut: Future<Output = anyhow::Result<(u64, i64)>>,
+    Fut: Future<Output = anyhow::Result<(u64, i64)>> + Send + 'static,
 {
     let started = Instant::now();
     let mut ids = vec![0; usize::try_from(total)?];
     let mut done = 0u64;
     let mut last = Instant::now();
-    let mut results = futures::stream::iter(0..total).map(&make).buffer_unordered(concurrency.max(1));
-    while let Some((i, id)) = results.try_next().await? {
+    let mut results =
+        futures::stream::iter(0..total).map(|i| tokio::spawn(make(i))).buffer_unordered(concurrency.max(1));
+    while let Some(joined) = results.next().await {
+        let (i, id) = joined??;
         ids[usize::try_from(i)?] = id;
         done += 1;
         if last.elapsed().as_millis() >= 500 || done == total {
@@ -184,8 +188,8 @@ pub async fn run(url: &str, orders: u64, concurrency: Option<usize>) -> anyhow::
         anyhow::bail!("this database is already seeded; give a fresh one");
     }
     let concurrency = concurrency.unwrap_or(match store.backend() {
-        Backend::Sqlite => 2,
-        Backend::Postgres => 8,
+        Backend::Sqlite => 16,
+        Backend::Postgres => 16,
     });
     let zone = Zone::named("Europe/Moscow").map_err(anyhow::Error::msg)?;
     let now = torg_domain::time::now();
