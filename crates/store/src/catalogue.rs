@@ -1,10 +1,11 @@
-//! The catalogue: products by brand and part number, their offers, cross-references, stock per
-//! warehouse, prices; part-number search; stock reservations for orders.
+//! The catalogue: products by brand and part number, their offers, cross-references, and the
+//! part-number search over them. (The CRM store methods on products and offers are in `products.rs`;
+//! stock and reservations in `stock.rs`.)
 
-use crate::sql::{Arg, Sql};
+use crate::batch::RowOutcome;
+use crate::sql::{Arg, Sql, any_of, norm_args, page, text_args};
 use crate::{Store, StoreResult, Tx, flag};
 use rust_decimal::Decimal;
-use torg_domain::DomainError;
 use torg_domain::catalogue::{Availability, Display, normalize_number};
 use torg_domain::money::from_units;
 
@@ -81,31 +82,49 @@ pub struct PartRow {
     pub probability: Option<i64>,
 }
 
-/// Warehouse delivery terms and how it shows stock.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WarehouseTerms {
-    /// Delivery days, least.
-    pub period_min: i64,
-    /// Delivery days, most.
-    pub period_max: i64,
-    /// Supply probability, percent.
-    pub probability: Option<i64>,
-    /// How exact stock is shown.
-    pub display: Display,
+/// A catalogue product as the office face shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficeProduct {
+    /// Internal id.
+    pub id: i64,
+    /// Part number.
+    pub article: String,
+    /// Brand.
+    pub brand: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
 }
 
-/// The stock of an offer across warehouses, as inventories report it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Inventory {
-    /// Offer id.
-    pub offer_id: i64,
-    /// Offer external id.
-    pub external_id: Option<String>,
-    /// Offer XML id.
-    pub xml_id: Option<String>,
-    /// Per warehouse: (code, available, reserved, purchase price).
-    pub stores: Vec<(String, i64, i64, Option<Decimal>)>,
+/// Which catalogue rows a list reads: empty lists do not filter. Articles and brands are compared in
+/// their normalised forms, as search does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CatalogueFilter {
+    /// Product ids.
+    pub ids: Vec<i64>,
+    /// Part numbers.
+    pub articles: Vec<String>,
+    /// Brands.
+    pub brands: Vec<String>,
+    /// Warehouse codes (stock only).
+    pub warehouses: Vec<String>,
+    /// Product names, exactly.
+    pub names: Vec<String>,
+    /// Product descriptions, exactly (products only).
+    pub descriptions: Vec<String>,
+    /// The analogues' part numbers (crosses only).
+    pub cross_articles: Vec<String>,
+    /// The analogues' brands (crosses only).
+    pub cross_brands: Vec<String>,
+    /// Page size.
+    pub limit: u32,
+    /// Rows to skip.
+    pub offset: u64,
 }
+
+/// A product: id, article, brand, name, description.
+type ProductRow = (i64, Option<String>, Option<String>, String, Option<String>);
 
 const SEARCH: &str = "
 SELECT 0 AS is_cross, o.id AS offer_id, w.id AS warehouse_id, w.code AS warehouse, p.article, p.brand, p.name,
@@ -166,14 +185,6 @@ fn part_row(r: &crate::db::Row, keep_sold_out: bool) -> StoreResult<Option<PartR
 }
 
 impl Store {
-    /// How many stock rows have more reserved than is on hand where the quantity is exact: never, by
-    /// the reservation rule; the benchmarks and tests check it after a race.
-    pub async fn oversold_stock(&self) -> StoreResult<i64> {
-        Ok(crate::db::query_scalar("SELECT COUNT(*) FROM stock WHERE reported IS NULL AND reserved > available")
-            .fetch_one(self.reader())
-            .await?)
-    }
-
     /// Every offer at every warehouse with stock for a part number and its analogues: the number's own
     /// rows first, then analogues, each group cheapest first.
     pub async fn search_parts(&self, query: &str) -> StoreResult<Vec<PartRow>> {
@@ -280,156 +291,184 @@ impl Store {
         Ok(added / 2)
     }
 
-    /// Sets a warehouse's delivery terms and display; false when no such warehouse.
-    pub async fn set_warehouse_terms(&self, code: &str, terms: &WarehouseTerms) -> StoreResult<bool> {
-        let mut tx = self.begin().await?;
-        let done = crate::db::query(
-            "UPDATE warehouses SET period_min = $1, period_max = $2, probability = $3, display = $4 WHERE code = $5",
-        )
-        .bind(terms.period_min)
-        .bind(terms.period_max)
-        .bind(terms.probability)
-        .bind(terms.display.name())
-        .bind(code)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
-        Ok(done > 0)
-    }
-
-    /// A page of inventories: offers with their stock per warehouse.
-    pub async fn list_inventories(
-        &self,
-        offer_ids: &[i64],
-        external_ids: &[String],
-        articles: &[String],
-        limit: u32,
-        offset: u64,
-    ) -> StoreResult<(Vec<Inventory>, u64)> {
-        let mut wh = Sql::new(" WHERE 1 = 1");
-        if !offer_ids.is_empty() {
-            wh.push(" AND o.id IN ").bind_list(offer_ids.iter().copied().map(Arg::Int));
-        }
-        if !external_ids.is_empty() {
-            wh.push(" AND o.external_id IN ").bind_list(external_ids.iter().cloned().map(Arg::Text));
-        }
-        if !articles.is_empty() {
-            wh.push(" AND o.article IN ").bind_list(articles.iter().cloned().map(Arg::Text));
-        }
-        let (total,): (i64,) =
-            wh.with_prefix("SELECT COUNT(*) FROM offers o").query_as().fetch_one(self.reader()).await?;
-        let mut list = wh.with_prefix("SELECT o.id, o.external_id, o.xml_id FROM offers o");
-        list.push(" ORDER BY o.id LIMIT ")
-            .bind(Arg::Int(i64::from(limit)))
-            .push(" OFFSET ")
-            .bind(Arg::Int(i64::try_from(offset).unwrap_or(i64::MAX)));
-        let offers: Vec<(i64, Option<String>, Option<String>)> = list.query_as().fetch_all(self.reader()).await?;
-        let mut out: Vec<Inventory> = offers
+    /// Catalogue products, by id.
+    pub async fn office_products(&self, f: &CatalogueFilter) -> StoreResult<Vec<OfficeProduct>> {
+        let aliases = self.brand_aliases().await?;
+        let mut q = Sql::new("SELECT id, article, brand, name, description FROM products WHERE active = 1");
+        any_of(&mut q, "id", f.ids.iter().copied().map(Arg::Int).collect());
+        any_of(&mut q, "article_norm", norm_args(&f.articles, normalize_number));
+        any_of(&mut q, "brand_norm", norm_args(&f.brands, |b| aliases.canonical(b)));
+        any_of(&mut q, "name", text_args(&f.names));
+        any_of(&mut q, "description", text_args(&f.descriptions));
+        q.push(" ORDER BY id");
+        page(&mut q, f.limit, f.offset);
+        let rows: Vec<ProductRow> = q.query_as().fetch_all(self.reader()).await?;
+        Ok(rows
             .into_iter()
-            .map(|(offer_id, external_id, xml_id)| Inventory { offer_id, external_id, xml_id, stores: Vec::new() })
-            .collect();
-        if !out.is_empty() {
-            let mut q = Sql::new(
-                "SELECT s.offer_id, w.code, s.available, s.reserved, s.purchase_price FROM stock s JOIN warehouses w ON w.id = s.warehouse_id WHERE s.offer_id IN ",
-            );
-            q.bind_list(out.iter().map(|i| Arg::Int(i.offer_id))).push(" ORDER BY w.code");
-            let rows: Vec<(i64, String, i64, i64, Option<i64>)> = q.query_as().fetch_all(self.reader()).await?;
-            for (offer, code, available, reserved, purchase) in rows {
-                if let Some(inv) = out.iter_mut().find(|i| i.offer_id == offer) {
-                    inv.stores.push((code, available, reserved, purchase.map(from_units)));
-                }
-            }
-        }
-        Ok((out, u64::try_from(total).unwrap_or(0)))
+            .map(|(id, article, brand, name, description)| OfficeProduct {
+                id,
+                article: article.unwrap_or_default(),
+                brand: brand.unwrap_or_default(),
+                name,
+                description,
+            })
+            .collect())
     }
 
-    /// Brings an order's stock reservations in line with its lines, inside the order's write: `wanted`
-    /// is (offer, warehouse id, quantity) per line. Fails, leaving the write to roll back, when a
-    /// warehouse that counts its stock exactly has too little free.
-    pub(crate) async fn sync_reservations(
+    /// `products.add` (new brand and part number only; an existing one is reported) and
+    /// `products.update` (name and description of an existing one).
+    pub async fn put_office_products(
         &self,
-        tx: &mut Tx,
-        order_id: i64,
-        wanted: &[(i64, i64, i64)],
-    ) -> StoreResult<()> {
-        let mut merged: Vec<(i64, i64, i64)> = Vec::new();
-        for &(o, w, q) in wanted {
-            match merged.iter_mut().find(|(mo, mw, _)| *mo == o && *mw == w) {
-                Some(m) => m.2 += q,
-                None => merged.push((o, w, q)),
-            }
-        }
-        let current: Vec<(i64, i64, i64)> =
-            crate::db::query_as("SELECT offer_id, warehouse_id, quantity FROM reservations WHERE order_id = $1")
-                .bind(order_id)
-                .fetch_all(&mut **tx)
-                .await?;
-        // Releases first, so a line moved between warehouses never needs both at once.
-        for &(o, w, q) in &current {
-            let want = merged.iter().find(|(mo, mw, _)| *mo == o && *mw == w).map_or(0, |m| m.2);
-            if want < q {
-                crate::db::query("UPDATE stock SET reserved = reserved - $1 WHERE offer_id = $2 AND warehouse_id = $3")
-                    .bind(q - want)
-                    .bind(o)
-                    .bind(w)
-                    .execute(&mut **tx)
+        rows: &[OfficeProduct],
+        only_existing: bool,
+    ) -> StoreResult<Vec<RowOutcome<OfficeProduct>>> {
+        let mut tx = self.begin().await?;
+        let now = torg_domain::time::now();
+        let mut out = Vec::with_capacity(rows.len());
+        for p in rows {
+            let existing = product_id_in(&mut tx, &p.article, &p.brand).await?;
+            let outcome = match (existing, only_existing) {
+                (Some(id), false) => RowOutcome::Exists(product_in(&mut tx, id).await?),
+                (None, true) => RowOutcome::NotFound,
+                (None, false) => {
+                    let id = self
+                        .upsert_product_in(&mut tx, &p.article, &p.brand, &p.name, p.description.as_deref(), now)
+                        .await?;
+                    RowOutcome::Written(product_in(&mut tx, id).await?)
+                }
+                (Some(id), true) => {
+                    let old = product_in(&mut tx, id).await?;
+                    let name = if p.name.is_empty() { old.name } else { p.name.clone() };
+                    crate::db::query(
+                        "UPDATE products SET name = $1, description = $2, name_lower = $3, name_lower_of = $1
+                         WHERE id = $4",
+                    )
+                    .bind(&name)
+                    .bind(p.description.as_ref().or(old.description.as_ref()))
+                    .bind(name.to_lowercase())
+                    .bind(id)
+                    .execute(&mut *tx)
                     .await?;
-            }
+                    crate::db::query(
+                        "UPDATE offers SET name = $1, name_lower = $2, name_lower_of = $1 WHERE product_id = $3",
+                    )
+                    .bind(&name)
+                    .bind(name.to_lowercase())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                    RowOutcome::Written(product_in(&mut tx, id).await?)
+                }
+            };
+            out.push(outcome);
         }
-        let mut held = Vec::with_capacity(merged.len());
-        for &(o, w, want) in &merged {
-            let stock: Option<(i64, i64, Option<String>)> = crate::db::query_as(
-                "SELECT available, reserved, reported FROM stock WHERE offer_id = $1 AND warehouse_id = $2",
-            )
-            .bind(o)
-            .bind(w)
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Cross-references, each pair once per direction, with part numbers as the catalogue lists them
+    /// (their normalised forms where the catalogue has no such product).
+    pub async fn office_crosses(&self, f: &CatalogueFilter) -> StoreResult<Vec<Cross>> {
+        let aliases = self.brand_aliases().await?;
+        let mut q = Sql::new(
+            "SELECT COALESCE(a.article, c.article_norm), COALESCE(a.brand, c.brand_norm),
+                    COALESCE(b.article, c.cross_norm), COALESCE(b.brand, c.cross_brand_norm)
+             FROM crosses c
+             LEFT JOIN products a ON a.article_norm = c.article_norm AND a.brand_norm = c.brand_norm
+             LEFT JOIN products b ON b.article_norm = c.cross_norm AND b.brand_norm = c.cross_brand_norm
+             WHERE 1 = 1",
+        );
+        any_of(&mut q, "c.article_norm", norm_args(&f.articles, normalize_number));
+        any_of(&mut q, "c.brand_norm", norm_args(&f.brands, |b| aliases.canonical(b)));
+        any_of(&mut q, "c.cross_norm", norm_args(&f.cross_articles, normalize_number));
+        any_of(&mut q, "c.cross_brand_norm", norm_args(&f.cross_brands, |b| aliases.canonical(b)));
+        q.push(" ORDER BY c.article_norm, c.brand_norm, c.cross_norm, c.cross_brand_norm");
+        page(&mut q, f.limit, f.offset);
+        let rows: Vec<(String, String, String, String)> = q.query_as().fetch_all(self.reader()).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(article, brand, cross_article, cross_brand)| Cross { article, brand, cross_article, cross_brand })
+            .collect())
+    }
+
+    /// `crosses.add` (`remove` false) and `crosses.delete` (`remove` true), both directions at once:
+    /// per row, whether it changed anything.
+    pub async fn put_office_crosses(&self, rows: &[Cross], remove: bool) -> StoreResult<Vec<bool>> {
+        let mut tx = self.begin().await?;
+        let aliases = crate::brands::brand_aliases_in(&mut tx).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for c in rows {
+            let a = (normalize_number(&c.article), aliases.canonical(&c.brand));
+            let b = (normalize_number(&c.cross_article), aliases.canonical(&c.cross_brand));
+            let mut changed = 0;
+            for (x, y) in [(&a, &b), (&b, &a)] {
+                let sql = if remove {
+                    "DELETE FROM crosses WHERE article_norm = $1 AND brand_norm = $2 AND cross_norm = $3 AND cross_brand_norm = $4"
+                } else {
+                    "INSERT INTO crosses (article_norm, brand_norm, cross_norm, cross_brand_norm) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT DO NOTHING"
+                };
+                changed += crate::db::query(sql)
+                    .bind(&x.0)
+                    .bind(&x.1)
+                    .bind(&y.0)
+                    .bind(&y.1)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+            out.push(changed > 0);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+}
+
+pub(crate) async fn product_id_in(tx: &mut Tx, article: &str, brand: &str) -> StoreResult<Option<i64>> {
+    let brand_norm = crate::brands::canonical_brand_in(tx, brand).await?;
+    let row: Option<(i64,)> =
+        crate::db::query_as("SELECT id FROM products WHERE article_norm = $1 AND brand_norm = $2")
+            .bind(normalize_number(article))
+            .bind(brand_norm)
             .fetch_optional(&mut **tx)
             .await?;
-            // A line whose offer has no stock row at that warehouse is a back-order: nothing to hold.
-            if stock.is_none() {
-                continue;
-            }
-            let have = current.iter().find(|(co, cw, _)| *co == o && *cw == w).map_or(0, |c| c.2);
-            if want > have {
-                let extra = want - have;
-                // One conditional statement: the check and the reservation cannot be split by another
-                // buyer, on either engine. Stock reported as `<N`, `>N` or `Есть` is not counted exactly
-                // and reserves without a check.
-                let done = crate::db::query(
-                    "UPDATE stock SET reserved = reserved + $1
-                     WHERE offer_id = $2 AND warehouse_id = $3 AND (reported IS NOT NULL OR available - reserved >= $1)",
-                )
-                .bind(extra)
-                .bind(o)
-                .bind(w)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected();
-                if done == 0 {
-                    let (available, reserved, _) = stock.unwrap_or_default();
-                    let left = (available - reserved).max(0);
-                    return Err(DomainError::invalid(
-                        "quantity",
-                        format!("Not enough stock: {left} left, {extra} more wanted."),
-                    )
-                    .into());
-                }
-            }
-            held.push((o, w, want));
-        }
-        crate::db::query("DELETE FROM reservations WHERE order_id = $1").bind(order_id).execute(&mut **tx).await?;
-        for &(o, w, q) in held.iter().filter(|m| m.2 > 0) {
-            crate::db::query(
-                "INSERT INTO reservations (order_id, offer_id, warehouse_id, quantity) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(order_id)
-            .bind(o)
-            .bind(w)
-            .bind(q)
-            .execute(&mut **tx)
+    Ok(row.map(|r| r.0))
+}
+
+async fn product_in(tx: &mut Tx, id: i64) -> StoreResult<OfficeProduct> {
+    let (id, article, brand, name, description): ProductRow =
+        crate::db::query_as("SELECT id, article, brand, name, description FROM products WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut **tx)
             .await?;
-        }
-        Ok(())
-    }
+    Ok(OfficeProduct { id, article: article.unwrap_or_default(), brand: brand.unwrap_or_default(), name, description })
+}
+
+/// The product's first offer: the one the catalogue import and the parts face use.
+pub(crate) async fn offer_id_in(tx: &mut Tx, product: i64) -> StoreResult<Option<i64>> {
+    let row: Option<(i64,)> = crate::db::query_as("SELECT id FROM offers WHERE product_id = $1 ORDER BY id LIMIT 1")
+        .bind(product)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(row.map(|r| r.0))
+}
+
+pub(crate) async fn new_offer_in(tx: &mut Tx, product: i64, price_units: i64, min_qty: i64) -> StoreResult<i64> {
+    let (name, article): (String, Option<String>) =
+        crate::db::query_as("SELECT name, article FROM products WHERE id = $1")
+            .bind(product)
+            .fetch_one(&mut **tx)
+            .await?;
+    Ok(crate::db::query_scalar(
+        "INSERT INTO offers (product_id, name, article, price, active, min_qty, name_lower, name_lower_of)
+         VALUES ($1, $2, $3, $4, 1, $5, $6, $2) RETURNING id",
+    )
+    .bind(product)
+    .bind(&name)
+    .bind(article)
+    .bind(price_units)
+    .bind(min_qty.max(1))
+    .bind(name.to_lowercase())
+    .fetch_one(&mut **tx)
+    .await?)
 }

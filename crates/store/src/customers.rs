@@ -1,4 +1,4 @@
-//! Customers: writes with their history, lookups, and the filtered list.
+//! Customers: writes with their history, lookups, the filtered list, and a buyer's balance.
 
 use crate::history::{Entity, HistoryFilter, NewRecord};
 use crate::sql::{Arg, Sql, contains_pattern};
@@ -482,6 +482,27 @@ impl Store {
         page: PageRequest,
     ) -> StoreResult<(Vec<HistoryRecord>, u64)> {
         self.read_history(Entity::Customer, filter, page).await
+    }
+
+    /// A buyer's balance: what they paid (payments whose status means paid) less what their orders
+    /// cost (test and cancelled orders excluded).
+    pub async fn customer_balance(&self, customer_id: i64) -> StoreResult<Decimal> {
+        let (paid,): (i64,) = crate::db::query_as(
+            "SELECT CAST(COALESCE(SUM(p.amount), 0) AS BIGINT) FROM payments p JOIN orders o ON o.id = p.order_id
+             WHERE o.customer_id = $1 AND o.is_test = 0 AND p.status IN
+             (SELECT code FROM reference_entries WHERE kind = 'payment_status' AND attrs LIKE '%\"paymentComplete\":true%')",
+        )
+        .bind(customer_id)
+        .fetch_one(self.reader())
+        .await?;
+        let (owed,): (i64,) = crate::db::query_as(
+            "SELECT CAST(COALESCE(SUM(o.total_summ), 0) AS BIGINT) FROM orders o WHERE o.customer_id = $1 AND o.is_test = 0
+             AND o.status NOT IN (SELECT code FROM reference_entries WHERE kind = 'status' AND attrs LIKE '%\"group\":\"cancel\"%')",
+        )
+        .bind(customer_id)
+        .fetch_one(self.reader())
+        .await?;
+        Ok(torg_domain::money::from_units(paid - owed))
     }
 }
 

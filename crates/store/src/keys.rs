@@ -82,7 +82,7 @@ impl Store {
         };
         if let Some(code) = &new.distributor {
             // The first key for a new code creates the distributor.
-            crate::office::ensure_distributor_in(&mut tx, code).await?;
+            crate::warehouses::ensure_distributor_in(&mut tx, code).await?;
         }
         let ips: Vec<String> = new.allowed_ips.iter().map(ToString::to_string).collect();
         let now = torg_domain::time::now();

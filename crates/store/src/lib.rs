@@ -7,6 +7,7 @@
 //! the migrations folder, how a write transaction starts, row locks, and how history ids are kept in
 //! commit order.
 
+mod batch;
 mod book_cache;
 mod brands;
 mod catalogue;
@@ -17,35 +18,36 @@ mod history;
 mod import;
 mod invoices;
 mod keys;
-mod office;
 mod orders;
 mod outbox;
-mod parts;
 mod payments;
 mod products;
 mod references;
 mod sql;
+mod stock;
 mod telephony;
+mod warehouses;
 
+pub use batch::RowOutcome;
 pub use brands::AliasReport;
-pub use catalogue::{CatalogueRow, Cross, Inventory, PartRow, WarehouseTerms};
+pub use catalogue::{CatalogueFilter, CatalogueRow, Cross, OfficeProduct, PartRow};
 pub use customers::{CustomerFilter, CustomerLookup, UploadOutcome};
 pub use history::HistoryFilter;
 pub use import::CatalogueImport;
 pub use invoices::{BillingSettingsPatch, RefundLine};
 pub use keys::NewKey;
-pub use office::{
-    CatalogueFilter, OfficeOrderFilter, OfficeProduct, OfficeWarehouse, Remain, RemainInput, RowOutcome, TrackView,
-    WarehouseInput,
+pub use orders::{
+    CustomFieldCondition, NumberRange, OfficeOrderFilter, OrderFilter, OrderLookup, OrderStatusRow, PartsOrder,
+    TrackView,
 };
-pub use orders::{CustomFieldCondition, NumberRange, OrderFilter, OrderLookup, OrderStatusRow};
 pub use outbox::{OutboxCounts, OutboxEvent, now_ms};
-pub use parts::PartsOrder;
 pub use payments::PaymentLookup;
 pub use products::{
     BatchOutcome, InventoryFilter, OfferFilter, OfferPrice, OfferStock, ProductFilter, StoreOffer, StoreProduct,
 };
+pub use stock::{Inventory, Remain, RemainInput};
 pub use telephony::{CallUpload, ManagerMatch};
+pub use warehouses::{OfficeWarehouse, WarehouseInput, WarehouseTerms};
 
 use db::{Db, SqlitePath};
 use torg_domain::DomainError;
@@ -235,6 +237,11 @@ pub(crate) fn flag(v: i64) -> bool {
 /// Reads JSON text stored in a column; a broken document reads as empty rather than failing a listing.
 pub(crate) fn json_map(text: &str) -> serde_json::Map<String, serde_json::Value> {
     serde_json::from_str::<serde_json::Value>(text).ok().and_then(|v| v.as_object().cloned()).unwrap_or_default()
+}
+
+/// JSON text of an attributes map, as [`json_map`] reads it back.
+pub(crate) fn json_text(map: &serde_json::Map<String, serde_json::Value>) -> String {
+    serde_json::Value::Object(map.clone()).to_string()
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Orders: creation (customer attached or created, offers resolved, references checked), partial edits
-//! with history, lookups and the filtered list.
+//! with history, lookups and the filtered list. The narrower ways into orders — a distributor's, the
+//! public status, one stocked position — are the submodules, each on top of these.
 
 use crate::counts::Counted;
 use crate::customers::{CustomerLookup, UploadOutcome, domain_messages, replace_custom_fields, unique_as_invalid};
@@ -21,6 +22,14 @@ use torg_domain::patch::phone_digits;
 use torg_domain::reference::ReferenceKind;
 use torg_domain::time::Zone;
 use torg_domain::{DomainError, FieldErrors};
+
+mod distributor;
+mod position;
+mod track;
+
+pub use distributor::OfficeOrderFilter;
+pub use position::PartsOrder;
+pub use track::TrackView;
 
 /// How a request names an order.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,13 +1,10 @@
-//! Sites, warehouses, reference books and users: the small tables everything else points at.
+//! Sites, reference books and users: the small tables everything else points at. The default
+//! warehouse is seeded here with the books, since a fresh database needs one; warehouses themselves
+//! are in `warehouses.rs`.
 
-use crate::{Store, StoreResult, Tx, flag, json_map};
-use serde_json::{Map, Value};
-use torg_domain::reference::{ReferenceEntry, ReferenceKind, Site, Warehouse, defaults};
+use crate::{Store, StoreResult, Tx, flag, json_text};
+use torg_domain::reference::{ReferenceEntry, ReferenceKind, Site, defaults};
 use torg_domain::telephony::User;
-
-fn text(map: &Map<String, Value>) -> String {
-    Value::Object(map.clone()).to_string()
-}
 
 impl Store {
     /// Fills empty reference books with their defaults and makes sure one site and one warehouse exist.
@@ -89,7 +86,7 @@ impl Store {
                 .bind(&site.name)
                 .bind(&site.url)
                 .bind(site.ordering)
-                .bind(text(&site.attrs))
+                .bind(json_text(&site.attrs))
                 .bind(&site.code)
                 .execute(&mut *tx)
                 .await?;
@@ -101,58 +98,7 @@ impl Store {
             .bind(&site.name)
             .bind(&site.url)
             .bind(site.ordering)
-            .bind(text(&site.attrs))
-            .bind(torg_domain::time::now())
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(existing.is_none())
-    }
-
-    /// Every warehouse (CRM store).
-    pub async fn list_warehouses(&self) -> StoreResult<Vec<Warehouse>> {
-        let rows = crate::db::query("SELECT id, code, name, active, distributor, attrs FROM warehouses ORDER BY id")
-            .fetch_all(self.reader())
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Warehouse {
-                    id: r.try_get("id")?,
-                    code: r.try_get("code")?,
-                    name: r.try_get("name")?,
-                    active: flag(r.try_get("active")?),
-                    distributor: r.try_get("distributor")?,
-                    attrs: json_map(&r.try_get::<String, _>("attrs")?),
-                })
-            })
-            .collect()
-    }
-
-    /// Creates or replaces a warehouse; true when it was created. Its owning distributor is kept.
-    pub async fn upsert_warehouse(&self, w: &Warehouse) -> StoreResult<bool> {
-        let mut tx = self.begin().await?;
-        let existing: Option<(i64,)> = crate::db::query_as("SELECT id FROM warehouses WHERE code = $1")
-            .bind(&w.code)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if existing.is_some() {
-            crate::db::query("UPDATE warehouses SET name = $1, active = $2, attrs = $3 WHERE code = $4")
-                .bind(&w.name)
-                .bind(i64::from(w.active))
-                .bind(text(&w.attrs))
-                .bind(&w.code)
-                .execute(&mut *tx)
-                .await?;
-        } else {
-            crate::db::query(
-                "INSERT INTO warehouses (code, name, active, distributor, attrs, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(&w.code)
-            .bind(&w.name)
-            .bind(i64::from(w.active))
-            .bind(&w.distributor)
-            .bind(text(&w.attrs))
+            .bind(json_text(&site.attrs))
             .bind(torg_domain::time::now())
             .execute(&mut *tx)
             .await?;
@@ -214,7 +160,7 @@ async fn upsert_ref(tx: &mut Tx, kind: ReferenceKind, entry: &ReferenceEntry) ->
             .bind(&entry.name)
             .bind(i64::from(entry.active))
             .bind(entry.ordering)
-            .bind(text(&entry.attrs))
+            .bind(json_text(&entry.attrs))
             .bind(kind.code())
             .bind(&entry.code)
             .execute(&mut **tx)
@@ -228,7 +174,7 @@ async fn upsert_ref(tx: &mut Tx, kind: ReferenceKind, entry: &ReferenceEntry) ->
         .bind(&entry.name)
         .bind(i64::from(entry.active))
         .bind(entry.ordering)
-        .bind(text(&entry.attrs))
+        .bind(json_text(&entry.attrs))
         .execute(&mut **tx)
         .await?;
     }

@@ -85,3 +85,29 @@ pub(crate) fn contains_pattern(needle: &str) -> String {
     let escaped = needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     format!("%{escaped}%")
 }
+
+/// Values for a filter list, each passed through `f` (a normalisation) so they compare as the stored
+/// normalised column does.
+pub(crate) fn norm_args(values: &[String], f: impl Fn(&str) -> String) -> Vec<Arg> {
+    values.iter().map(|v| Arg::Text(f(v))).collect()
+}
+
+/// Values for a filter list of text, as given.
+pub(crate) fn text_args(values: &[String]) -> Vec<Arg> {
+    values.iter().cloned().map(Arg::Text).collect()
+}
+
+/// ` AND column IN (values)`, unless `values` is empty: an empty filter list does not filter.
+pub(crate) fn any_of(q: &mut Sql, column: &str, values: Vec<Arg>) {
+    if !values.is_empty() {
+        q.push(" AND ").push(column).push(" IN ").bind_list(values);
+    }
+}
+
+/// ` LIMIT … OFFSET …` of a list page; the limit is at least 1.
+pub(crate) fn page(q: &mut Sql, limit: u32, offset: u64) {
+    q.push(" LIMIT ")
+        .bind(Arg::Int(i64::from(limit.max(1))))
+        .push(" OFFSET ")
+        .bind(Arg::Int(i64::try_from(offset).unwrap_or(i64::MAX)));
+}

@@ -1,5 +1,6 @@
-//! Orders placed through the parts face: one signed position, checked against the stock of the moment
-//! and reserved in the same transaction that creates the order.
+//! An order for one stocked position at the price the buyer was shown (and signed): checked against
+//! the stock of the moment and reserved in the same transaction that creates the order, so two buyers
+//! cannot both take the last units.
 
 use crate::{Store, StoreResult};
 use rust_decimal::Decimal;
@@ -71,26 +72,5 @@ impl Store {
         let order = self.create_order_in(&mut tx, input, actor, now).await?;
         tx.commit().await?;
         Ok(order)
-    }
-
-    /// A buyer's balance: what they paid (payments whose status means paid) less what their orders
-    /// cost (test and cancelled orders excluded).
-    pub async fn customer_balance(&self, customer_id: i64) -> StoreResult<Decimal> {
-        let (paid,): (i64,) = crate::db::query_as(
-            "SELECT CAST(COALESCE(SUM(p.amount), 0) AS BIGINT) FROM payments p JOIN orders o ON o.id = p.order_id
-             WHERE o.customer_id = $1 AND o.is_test = 0 AND p.status IN
-             (SELECT code FROM reference_entries WHERE kind = 'payment_status' AND attrs LIKE '%\"paymentComplete\":true%')",
-        )
-        .bind(customer_id)
-        .fetch_one(self.reader())
-        .await?;
-        let (owed,): (i64,) = crate::db::query_as(
-            "SELECT CAST(COALESCE(SUM(o.total_summ), 0) AS BIGINT) FROM orders o WHERE o.customer_id = $1 AND o.is_test = 0
-             AND o.status NOT IN (SELECT code FROM reference_entries WHERE kind = 'status' AND attrs LIKE '%\"group\":\"cancel\"%')",
-        )
-        .bind(customer_id)
-        .fetch_one(self.reader())
-        .await?;
-        Ok(torg_domain::money::from_units(paid - owed))
     }
 }
