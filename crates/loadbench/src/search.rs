@@ -200,8 +200,8 @@ pub async fn parts_tokens(database: &str, key: &str, offers: u64, count: usize, 
         let resp = app.clone().oneshot(req).await?;
         anyhow::ensure!(resp.status() == 200, "search for {n} answered {}", resp.status());
         let body = axum::body::to_bytes(resp.into_body(), usize::MAX).await?;
-        let rows: serde_json::Value = serde_json::from_slice(&body)?;
-        for row in rows.as_array().into_iter().flatten() {
+        let answer: serde_json::Value = serde_json::from_slice(&body)?;
+        for row in answer.get("objects").and_then(serde_json::Value::as_array).into_iter().flatten() {
             let qty = row.get("qty").and_then(|q| q.as_str().map(str::to_owned).or_else(|| Some(q.to_string())));
             let Some(qty) = qty.and_then(|q| q.trim().parse::<u64>().ok()).filter(|q| *q >= 10) else { continue };
             let Some(token) = row.get("_").and_then(serde_json::Value::as_str) else { continue };

@@ -1110,8 +1110,8 @@ impl Conn {
 /// An open write transaction; dropped without [`Tx::commit`], it rolls back.
 pub struct Tx {
     conn: Conn,
-    /// Statement batches to run once this transaction has committed (PostgreSQL).
-    after_commit: Vec<&'static str>,
+    /// Statements to run once this transaction has committed (PostgreSQL).
+    after_commit: Vec<Query>,
     pool: Option<PgPool>,
 }
 
@@ -1136,8 +1136,8 @@ impl Tx {
             Conn::PgTx(t) => {
                 t.commit().await?;
                 if let Some(pool) = &self.pool {
-                    for batch in self.after_commit {
-                        sqlx::raw_sql(batch).execute(pool).await?;
+                    for q in &self.after_commit {
+                        pg_query(q)?.execute(pool).await?;
                     }
                 }
                 Ok(())
@@ -1146,12 +1146,10 @@ impl Tx {
         }
     }
 
-    /// Registers a batch of statements (its own `BEGIN … COMMIT`) to run on PostgreSQL once this
-    /// transaction has committed, once however often it is registered; [`Tx::commit`] returns after it.
-    pub fn after_commit(&mut self, batch: &'static str) {
-        if !self.after_commit.contains(&batch) {
-            self.after_commit.push(batch);
-        }
+    /// Registers a statement to run on PostgreSQL, in a transaction of its own, once this transaction
+    /// has committed; [`Tx::commit`] returns after it.
+    pub fn after_commit(&mut self, q: Query) {
+        self.after_commit.push(q);
     }
 
     /// Undoes the transaction's writes.

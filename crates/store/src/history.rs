@@ -7,19 +7,12 @@ use std::str::FromStr;
 use torg_domain::history::{Actor, Change, HistoryRecord};
 use torg_domain::page::PageRequest;
 
-/// PostgreSQL: numbers every committed record queued in `history_pending` (migration 0008), in id
-/// order after the highest number given so far, under an advisory lock held only by this short
-/// transaction. Run after each commit that wrote history, it numbers that commit's records (and any
-/// other committed ones) before the writer answers; a reader sees a whole pass at once, so never N+1
-/// before N.
-pub(crate) const NUMBER_HISTORY: &str = "BEGIN; SELECT pg_advisory_xact_lock(7426001); \
-    WITH done AS (DELETE FROM history_pending WHERE kind = 'order_history' RETURNING id), \
-    n AS (SELECT id, (SELECT COALESCE(MAX(seq), 0) FROM order_history) + row_number() OVER (ORDER BY id) AS seq FROM done) \
-    UPDATE order_history h SET seq = n.seq FROM n WHERE h.id = n.id; \
-    WITH done AS (DELETE FROM history_pending WHERE kind = 'customer_history' RETURNING id), \
-    n AS (SELECT id, (SELECT COALESCE(MAX(seq), 0) FROM customer_history) + row_number() OVER (ORDER BY id) AS seq FROM done) \
-    UPDATE customer_history h SET seq = n.seq FROM n WHERE h.id = n.id; \
-    COMMIT;";
+/// PostgreSQL: numbers the committed records queued in `history_pending` (migration 0008's
+/// `torg_number_history`), in id order after the highest number given so far, under an advisory lock
+/// held only by that call. Run after each commit that wrote history, with that commit's record ids: a
+/// call finding them numbered by another writer's call returns at once. A reader sees a whole
+/// numbering at once, so never N+1 before N.
+const NUMBER_HISTORY: &str = "SELECT torg_number_history($1, $2)";
 
 /// Which entity's history a call is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,7 +105,7 @@ impl Store {
                 Some(last + 1)
             }
             Backend::Postgres => {
-                tx.after_commit(NUMBER_HISTORY);
+                sql.push_str(" RETURNING id");
                 None
             }
         };
@@ -137,7 +130,17 @@ impl Store {
                 .bind(r.change.and_then(|c| c.item.as_ref()).map(Value::to_string))
                 .bind(first_seq.map(|f| f + i64::try_from(i).unwrap_or(0)));
         }
-        q.execute(&mut **tx).await?;
+        if first_seq.is_some() {
+            q.execute(&mut **tx).await?;
+        } else {
+            let ids: Vec<i64> = q.fetch_all(&mut **tx).await?.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
+            let ids = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            let (orders, customers) = match kind {
+                Entity::Order => (ids, String::new()),
+                Entity::Customer => (String::new(), ids),
+            };
+            tx.after_commit(crate::db::query(NUMBER_HISTORY).bind(orders).bind(customers));
+        }
         Ok(())
     }
 
@@ -145,11 +148,7 @@ impl Store {
     /// the numbering); run when the store opens.
     pub(crate) async fn number_history(&self) -> StoreResult<()> {
         if self.backend() == Backend::Postgres {
-            let tx = self.begin().await?;
-            // An empty transaction whose commit runs the numbering batch.
-            let mut tx = tx;
-            tx.after_commit(NUMBER_HISTORY);
-            tx.commit().await?;
+            crate::db::query(NUMBER_HISTORY).bind(None::<String>).bind(None::<String>).execute(self.reader()).await?;
         }
         Ok(())
     }

@@ -189,22 +189,17 @@ impl Store {
         Ok(row.map(|r| r.0))
     }
 
-    /// Stores a value in the `meta` table unless one is there; returns the value that is kept.
+    /// Stores a value in the `meta` table unless one is there; returns the value that is kept. Two
+    /// servers starting at once on a new database both call this; the first insert wins.
     pub async fn meta_init(&self, key: &str, value: &str) -> StoreResult<String> {
         let mut tx = self.begin().await?;
-        let existing: Option<(String,)> =
-            db::query_as("SELECT value FROM meta WHERE key = $1").bind(key).fetch_optional(&mut *tx).await?;
-        let kept = match existing {
-            Some((v,)) => v,
-            None => {
-                db::query("INSERT INTO meta (key, value) VALUES ($1, $2)")
-                    .bind(key)
-                    .bind(value)
-                    .execute(&mut *tx)
-                    .await?;
-                value.to_string()
-            }
-        };
+        db::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+            .bind(key)
+            .bind(value)
+            .execute(&mut *tx)
+            .await?;
+        let (kept,): (String,) =
+            db::query_as("SELECT value FROM meta WHERE key = $1").bind(key).fetch_one(&mut *tx).await?;
         tx.commit().await?;
         Ok(kept)
     }
