@@ -274,17 +274,7 @@ impl Store {
                 continue;
             }
             for (x, y) in [(&a, &b), (&b, &a)] {
-                added += crate::db::query(
-                    "INSERT INTO crosses (article_norm, brand_norm, cross_norm, cross_brand_norm) VALUES ($1, $2, $3, $4)
-                     ON CONFLICT DO NOTHING",
-                )
-                .bind(&x.0)
-                .bind(&x.1)
-                .bind(&y.0)
-                .bind(&y.1)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+                added += cross_in(&mut tx, ADD_CROSS, x, y).await?;
             }
         }
         tx.commit().await?;
@@ -402,20 +392,7 @@ impl Store {
             let b = (normalize_number(&c.cross_article), aliases.canonical(&c.cross_brand));
             let mut changed = 0;
             for (x, y) in [(&a, &b), (&b, &a)] {
-                let sql = if remove {
-                    "DELETE FROM crosses WHERE article_norm = $1 AND brand_norm = $2 AND cross_norm = $3 AND cross_brand_norm = $4"
-                } else {
-                    "INSERT INTO crosses (article_norm, brand_norm, cross_norm, cross_brand_norm) VALUES ($1, $2, $3, $4)
-                     ON CONFLICT DO NOTHING"
-                };
-                changed += crate::db::query(sql)
-                    .bind(&x.0)
-                    .bind(&x.1)
-                    .bind(&y.0)
-                    .bind(&y.1)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
+                changed += cross_in(&mut tx, if remove { REMOVE_CROSS } else { ADD_CROSS }, x, y).await?;
             }
             out.push(changed > 0);
         }
@@ -471,4 +448,17 @@ pub(crate) async fn new_offer_in(tx: &mut Tx, product: i64, price_units: i64, mi
     .bind(name.to_lowercase())
     .fetch_one(&mut **tx)
     .await?)
+}
+
+/// Stores one direction of a cross-reference pair (a pair is stored both ways).
+const ADD_CROSS: &str = "INSERT INTO crosses (article_norm, brand_norm, cross_norm, cross_brand_norm) \
+    VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
+/// Removes one direction of a cross-reference pair.
+const REMOVE_CROSS: &str =
+    "DELETE FROM crosses WHERE article_norm = $1 AND brand_norm = $2 AND cross_norm = $3 AND cross_brand_norm = $4";
+
+/// Runs [`ADD_CROSS`] or [`REMOVE_CROSS`] for part `x` and its analogue `y` (normalised number and
+/// brand each); returns the rows changed.
+async fn cross_in(tx: &mut Tx, sql: &'static str, x: &(String, String), y: &(String, String)) -> StoreResult<u64> {
+    Ok(crate::db::query(sql).bind(&x.0).bind(&x.1).bind(&y.0).bind(&y.1).execute(&mut **tx).await?.rows_affected())
 }
