@@ -906,9 +906,8 @@ impl Store {
     pub async fn get_order(&self, lookup: &OrderLookup) -> StoreResult<Option<Order>> {
         let mut conn = self.reader().acquire().await?;
         let id: Option<(i64,)> = match lookup {
-            OrderLookup::Id(id) => {
-                crate::db::query_as("SELECT id FROM orders WHERE id = $1").bind(*id).fetch_optional(&mut conn).await?
-            }
+            // Loading by id finds nothing for an unknown id: no lookup statement first.
+            OrderLookup::Id(id) => Some((*id,)),
             OrderLookup::ExternalId { site, external_id } => {
                 crate::db::query_as("SELECT id FROM orders WHERE site = $1 AND external_id = $2")
                     .bind(site)
