@@ -32,6 +32,20 @@ struct Cli {
     command: Command,
 }
 
+/// A generated catalogue and the buyer's key that searches it.
+#[derive(Debug, clap::Args)]
+struct Catalogue {
+    /// Database URL (a catalogue written by `catalogue` and imported).
+    #[arg(long)]
+    database: String,
+    /// A parts key (from `search-key`).
+    #[arg(long)]
+    key: String,
+    /// How many offers the catalogue has.
+    #[arg(long)]
+    offers: u64,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve `GET /` with a small JSON body: the baseline, on the same runtime settings as torg.
@@ -75,15 +89,8 @@ enum Command {
     },
     /// Time searches one at a time in this process: through the store, then through the router.
     Search {
-        /// Database URL (a catalogue written by `catalogue` and imported).
-        #[arg(long)]
-        database: String,
-        /// A parts key (from `search-key`).
-        #[arg(long)]
-        key: String,
-        /// How many offers the catalogue has.
-        #[arg(long)]
-        offers: u64,
+        #[command(flatten)]
+        catalogue: Catalogue,
         /// How many searches to time.
         #[arg(long, default_value_t = 5_000)]
         queries: usize,
@@ -91,15 +98,8 @@ enum Command {
     /// Search (in process, through the router) for random parts and write signed rows with exact stock
     /// as the form bodies of parts orders (`_=…&order_qty=1`), one a line, for `wrk/parts-order.lua`.
     PartsTokens {
-        /// Database URL (a catalogue written by `catalogue` and imported).
-        #[arg(long)]
-        database: String,
-        /// A parts key (from `search-key`).
-        #[arg(long)]
-        key: String,
-        /// How many offers the catalogue has.
-        #[arg(long)]
-        offers: u64,
+        #[command(flatten)]
+        catalogue: Catalogue,
         /// How many order bodies to write.
         #[arg(long, default_value_t = 5_000)]
         count: usize,
@@ -153,9 +153,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", search::make_key(&database).await?);
             Ok(())
         }
-        Command::Search { database, key, offers, queries } => search::measure(&database, &key, offers, queries).await,
-        Command::PartsTokens { database, key, offers, count, out } => {
-            search::parts_tokens(&database, &key, offers, count, &out).await
+        Command::Search { catalogue: c, queries } => search::measure(&c.database, &c.key, c.offers, queries).await,
+        Command::PartsTokens { catalogue: c, count, out } => {
+            search::parts_tokens(&c.database, &c.key, c.offers, count, &out).await
         }
         Command::Oversold { database } => {
             let store = torg_store::Store::open(&database).await?;

@@ -139,7 +139,6 @@ impl Series {
 /// Times `queries` searches for random numbers of a catalogue of `offers` parts, one at a time: through
 /// the store, then through the router (parameters, key, signing, JSON) without a socket.
 pub async fn measure(database: &str, key: &str, offers: u64, queries: usize) -> anyhow::Result<()> {
-    use tower::ServiceExt;
     let store = Store::open(database).await.context("open the database")?;
     let mut rng = StdRng::seed_from_u64(42);
     let numbers: Vec<String> = (0..queries).map(|_| article(rng.random_range(0..offers))).collect();
@@ -157,18 +156,12 @@ pub async fn measure(database: &str, key: &str, offers: u64, queries: usize) -> 
     }
     Series(times).report("store", rows);
 
-    let config = torg_http::HttpConfig { rate_per_second: 0, telephony_rate_per_second: 0, ..Default::default() };
-    let state = torg_http::AppState::new(store, config).await.map_err(anyhow::Error::msg)?;
-    let app = torg_http::router(state);
+    let app = router(store).await?;
     let mut times = Vec::with_capacity(queries);
     let mut bytes = 0;
     for n in &numbers {
-        let req =
-            axum::http::Request::get(format!("/v1/search/?api_key={key}&q={n}")).body(axum::body::Body::empty())?;
         let start = Instant::now();
-        let resp = app.clone().oneshot(req).await?;
-        anyhow::ensure!(resp.status() == 200, "search for {n} answered {}", resp.status());
-        let body = axum::body::to_bytes(resp.into_body(), usize::MAX).await?;
+        let body = search_via(&app, key, n).await?;
         times.push(start.elapsed());
         bytes += body.len();
     }
@@ -177,15 +170,29 @@ pub async fn measure(database: &str, key: &str, offers: u64, queries: usize) -> 
     Ok(())
 }
 
+/// torg's whole router over `store`, rate limits off, to call without a socket.
+async fn router(store: Store) -> anyhow::Result<axum::Router> {
+    let config = torg_http::HttpConfig { rate_per_second: 0, telephony_rate_per_second: 0, ..Default::default() };
+    let state = torg_http::AppState::new(store, config).await.map_err(anyhow::Error::msg)?;
+    Ok(torg_http::router(state))
+}
+
+/// One parts search for `number` through `app`; the answer's body.
+async fn search_via(app: &axum::Router, key: &str, number: &str) -> anyhow::Result<axum::body::Bytes> {
+    use tower::ServiceExt;
+    let req =
+        axum::http::Request::get(format!("/v1/search/?api_key={key}&q={number}")).body(axum::body::Body::empty())?;
+    let resp = app.clone().oneshot(req).await?;
+    anyhow::ensure!(resp.status() == 200, "search for {number} answered {}", resp.status());
+    Ok(axum::body::to_bytes(resp.into_body(), usize::MAX).await?)
+}
+
 /// Writes `count` parts-order bodies (`_=<token>&order_qty=1`) for rows with an exact stock of 10 or
 /// more, found by searching random part numbers through the router (so the tokens are signed with the
 /// database's own secret, as a running server signs them); prints how many units those rows hold.
 pub async fn parts_tokens(database: &str, key: &str, offers: u64, count: usize, out: &Path) -> anyhow::Result<()> {
-    use tower::ServiceExt;
     let store = Store::open(database).await.context("open the database")?;
-    let config = torg_http::HttpConfig { rate_per_second: 0, telephony_rate_per_second: 0, ..Default::default() };
-    let state = torg_http::AppState::new(store, config).await.map_err(anyhow::Error::msg)?;
-    let app = torg_http::router(state);
+    let app = router(store).await?;
     let mut rng = StdRng::seed_from_u64(7);
     let mut bodies = Vec::with_capacity(count);
     let mut seen = std::collections::HashSet::new();
@@ -195,11 +202,7 @@ pub async fn parts_tokens(database: &str, key: &str, offers: u64, count: usize, 
         tries += 1;
         anyhow::ensure!(tries < count * 50, "found only {} rows with exact stock", bodies.len());
         let n = article(rng.random_range(0..offers));
-        let req =
-            axum::http::Request::get(format!("/v1/search/?api_key={key}&q={n}")).body(axum::body::Body::empty())?;
-        let resp = app.clone().oneshot(req).await?;
-        anyhow::ensure!(resp.status() == 200, "search for {n} answered {}", resp.status());
-        let body = axum::body::to_bytes(resp.into_body(), usize::MAX).await?;
+        let body = search_via(&app, key, &n).await?;
         let answer: serde_json::Value = serde_json::from_slice(&body)?;
         for row in answer.get("objects").and_then(serde_json::Value::as_array).into_iter().flatten() {
             let qty = row.get("qty").and_then(|q| q.as_str().map(str::to_owned).or_else(|| Some(q.to_string())));

@@ -5,13 +5,15 @@
 //! every instance. The number rides along with the key check, so a warm request pays no statement for it.
 
 use crate::db::{self, Exec};
-use crate::{Store, StoreResult, Tx, flag, json_map};
+use crate::{Store, StoreResult, flag, json_map};
 use std::sync::{Arc, Mutex};
 use torg_domain::books::Books;
 use torg_domain::reference::{ReferenceEntry, ReferenceKind, Site};
 
 /// The current generation of the books, as a sub-query other statements can carry.
 pub(crate) const GENERATION: &str = "(SELECT n FROM cache_generations WHERE name = 'books')";
+/// [`GENERATION`] on its own.
+const READ_GENERATION: &str = "SELECT n FROM cache_generations WHERE name = 'books'";
 
 /// The cached copy and the generation it was loaded at.
 #[derive(Debug, Default)]
@@ -82,16 +84,12 @@ impl Store {
     /// The books as they are now: one statement when the cached copy is current.
     pub async fn books(&self) -> StoreResult<Arc<Books>> {
         let mut conn = self.reader().acquire().await?;
-        self.books_on(&mut conn).await
+        self.books_in(&mut conn).await
     }
 
-    /// The books as a write transaction sees them.
-    pub(crate) async fn books_in(&self, tx: &mut Tx) -> StoreResult<Arc<Books>> {
-        self.books_on(tx).await
-    }
-
-    async fn books_on(&self, conn: &mut db::Conn) -> StoreResult<Arc<Books>> {
-        let generation: i64 = db::query_scalar(format!("SELECT {GENERATION}")).fetch_one(Exec::Conn(conn)).await?;
+    /// The books as a held connection (a write transaction's, say) sees them.
+    pub(crate) async fn books_in(&self, conn: &mut db::Conn) -> StoreResult<Arc<Books>> {
+        let generation: i64 = db::query_scalar(READ_GENERATION).fetch_one(Exec::Conn(conn)).await?;
         self.books_at(generation, conn).await
     }
 

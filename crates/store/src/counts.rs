@@ -22,8 +22,26 @@ impl Counted {
 }
 
 impl Store {
+    /// The exact size of a filtered list: from the counters when the filter is the sites alone, else
+    /// `SELECT COUNT(*) FROM {from}` with the filter's WHERE clause `wh`.
+    pub(crate) async fn list_total(
+        &self,
+        what: Counted,
+        sites_only: bool,
+        sites: &[String],
+        from: &str,
+        wh: &Sql,
+    ) -> StoreResult<u64> {
+        if sites_only {
+            return self.site_count(what, sites).await;
+        }
+        let (n,): (i64,) =
+            wh.with_prefix(&format!("SELECT COUNT(*) FROM {from}")).query_as().fetch_one(self.reader()).await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// How many rows of `what` belong to these sites.
-    pub(crate) async fn site_count(&self, what: Counted, sites: &[String]) -> StoreResult<u64> {
+    async fn site_count(&self, what: Counted, sites: &[String]) -> StoreResult<u64> {
         if sites.is_empty() {
             return Ok(0);
         }

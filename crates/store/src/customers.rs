@@ -458,13 +458,9 @@ impl Store {
             "c.id",
             &f.custom_fields,
         );
-        let total = if *f == (CustomerFilter { sites: f.sites.clone(), ..CustomerFilter::default() }) {
-            self.site_count(crate::counts::Counted::Customers, &f.sites).await?
-        } else {
-            let (n,): (i64,) =
-                wh.with_prefix("SELECT COUNT(*) FROM customers c").query_as().fetch_one(self.reader()).await?;
-            u64::try_from(n).unwrap_or(0)
-        };
+        let sites_only = *f == CustomerFilter { sites: f.sites.clone(), ..CustomerFilter::default() };
+        let total =
+            self.list_total(crate::counts::Counted::Customers, sites_only, &f.sites, "customers c", &wh).await?;
         let mut list = wh.with_prefix(SELECT);
         list.push(" ORDER BY c.id LIMIT ")
             .bind(Arg::Int(i64::from(page.limit)))

@@ -927,7 +927,8 @@ impl Store {
 
     /// Expands status-group codes in `codes` into their statuses.
     pub async fn expand_statuses(&self, codes: &[String]) -> StoreResult<Vec<String>> {
-        let statuses = self.list_refs(ReferenceKind::Status).await?;
+        let books = self.books().await?;
+        let statuses = books.refs(ReferenceKind::Status);
         let mut out: Vec<String> = Vec::new();
         for code in codes {
             if statuses.iter().any(|s| &s.code == code) {
@@ -1037,13 +1038,8 @@ impl Store {
             wh.push(" AND o.doc LIKE ").bind(Arg::Text(format!("%\"shipped\":{s}%")));
         }
         push_custom_field_conditions(&mut wh, "order_custom_fields", "order_id", "o.id", &f.custom_fields);
-        let total = if *f == (OrderFilter { sites: f.sites.clone(), ..OrderFilter::default() }) {
-            self.site_count(Counted::Orders, &f.sites).await?
-        } else {
-            let (n,): (i64,) =
-                wh.with_prefix("SELECT COUNT(*) FROM orders o").query_as().fetch_one(self.reader()).await?;
-            u64::try_from(n).unwrap_or(0)
-        };
+        let sites_only = *f == OrderFilter { sites: f.sites.clone(), ..OrderFilter::default() };
+        let total = self.list_total(Counted::Orders, sites_only, &f.sites, "orders o", &wh).await?;
         let mut ids = wh.with_prefix("SELECT o.id FROM orders o");
         ids.push(" ORDER BY o.created_at DESC, o.id DESC LIMIT ")
             .bind(Arg::Int(i64::from(page.limit)))
@@ -1076,12 +1072,11 @@ impl Store {
         }
         q.push(") ORDER BY o.id");
         let rows: Vec<(i64, Option<String>, String)> = q.query_as().fetch_all(self.reader()).await?;
-        let statuses = self.list_refs(ReferenceKind::Status).await?;
+        let books = self.books().await?;
         Ok(rows
             .into_iter()
             .map(|(id, external_id, status)| {
-                let group =
-                    statuses.iter().find(|s| s.code == status).and_then(|s| s.attr_str("group")).map(str::to_owned);
+                let group = books.status_group(&status).map(str::to_owned);
                 OrderStatusRow { id, external_id, status, group }
             })
             .collect())

@@ -90,11 +90,8 @@ async fn catalogue(database: &str, path: &Path) -> anyhow::Result<()> {
     let source = Source::open(path)?;
     let columns = source.columns(CATALOGUE_REQUIRED, CATALOGUE_OPTIONAL)?;
     let store = open(database).await?;
-    let sites: HashSet<String> = if columns.has("site") {
-        store.list_sites().await?.into_iter().map(|s| s.code).collect()
-    } else {
-        HashSet::new()
-    };
+    let sites: HashSet<String> =
+        if columns.has("site") { store.books().await?.site_codes().into_iter().collect() } else { HashSet::new() };
     let progress = progress(source.size);
     let (tx, mut rx) = mpsc::channel::<Batch<CatalogueRow>>(2);
     let parser = tokio::task::spawn_blocking(move || source.parse(BATCH, tx, |r| catalogue_row(r, &columns, &sites)));

@@ -355,7 +355,7 @@ async fn list(State(state): State<AppState>, parts: Parts) -> PartsResult {
         return Err(PartsError::field("page", "page must be 1 or more."));
     }
     let filter = OrderFilter {
-        sites: state.store.list_sites().await?.into_iter().map(|s| s.code).collect(),
+        sites: state.store.books().await?.site_codes(),
         customer_id: Some(parts.customer_id),
         customer_comment: parts
             .input
