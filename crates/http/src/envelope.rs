@@ -6,40 +6,32 @@ use axum::http::{Method, StatusCode, Uri};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-/// The faces, as far as error shapes go.
+/// The error shapes of the faces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Face {
+pub enum Envelope {
     /// RetailCRM: `{"success": false, "errorMsg": …, "errors": …}`.
     Crm,
     /// Invoicebox (`/v3/`, `/l3/`): `{"error": {"message", "code", "fields"}}`.
     Billing,
     /// The distributor office (`/restapi/`): `{"status": {"code": "error", "messages": […]}}`.
     Office,
-    /// Everything else until its face exists: `{"error": …}`.
+    /// The parts face, the order page, and paths no face owns: `{"error": …}`.
     Plain,
 }
 
-impl Face {
-    /// The face a path belongs to.
-    pub fn of(path: &str) -> Face {
-        if path.starts_with("/api/") || path == "/api" {
-            Face::Crm
-        } else if path.starts_with("/v3/") || path.starts_with("/l3/") {
-            Face::Billing
-        } else if path.starts_with("/restapi/") || path == "/restapi" {
-            Face::Office
-        } else {
-            Face::Plain
-        }
+impl Envelope {
+    /// The envelope of the face a path belongs to (see [`crate::kit::face_of`]).
+    pub fn of(path: &str) -> Envelope {
+        crate::kit::envelope_of(path)
     }
 
     /// A failure in this face's shape.
     pub fn error(self, status: StatusCode, message: &str) -> Response {
         let body = match self {
-            Face::Crm => json!({ "success": false, "errorMsg": message }),
-            Face::Billing => json!({ "error": { "message": message, "code": billing_code(status), "fields": [] } }),
-            Face::Office => json!({ "status": { "code": "error", "messages": [message] } }),
-            Face::Plain => json!({ "error": message }),
+            Envelope::Crm => json!({ "success": false, "errorMsg": message }),
+            Envelope::Billing => json!({ "error": { "message": message, "code": billing_code(status), "fields": [] } }),
+            Envelope::Office => json!({ "status": { "code": "error", "messages": [message] } }),
+            Envelope::Plain => json!({ "error": message }),
         };
         json_response(status, &body)
     }
@@ -61,12 +53,12 @@ fn billing_code(status: StatusCode) -> &'static str {
 
 /// 404 for a route nobody serves.
 pub async fn not_found(uri: Uri) -> Response {
-    let face = Face::of(uri.path());
+    let face = Envelope::of(uri.path());
     let msg = match face {
-        Face::Crm => "API method not found",
-        Face::Billing => "Not found",
-        Face::Office => "Метод не найден.",
-        Face::Plain => "Not found.",
+        Envelope::Crm => "API method not found",
+        Envelope::Billing => "Not found",
+        Envelope::Office => "Метод не найден.",
+        Envelope::Plain => "Not found.",
     };
     face.error(StatusCode::NOT_FOUND, msg)
 }
@@ -74,7 +66,7 @@ pub async fn not_found(uri: Uri) -> Response {
 /// 405 for a known route called with the wrong verb.
 pub async fn method_not_allowed(method: Method, uri: Uri) -> Response {
     let _ = method;
-    Face::of(uri.path()).error(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
+    Envelope::of(uri.path()).error(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
 }
 
 /// 500 for a handler that panicked; the panic itself goes to the log.

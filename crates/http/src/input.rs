@@ -1,7 +1,7 @@
 //! Reading a request's parameters once: the query string and the body (form, multipart or JSON),
 //! each as a PHP-style tree, with the body size capped.
 
-use crate::envelope::Face;
+use crate::envelope::Envelope;
 use crate::params::{boundary, parse_multipart, parse_urlencoded};
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
@@ -36,7 +36,7 @@ impl Input {
         let ip = crate::client_ip(&req);
         let (parts, body) = req.into_parts();
         let path = parts.uri.path().to_string();
-        let face = Face::of(&path);
+        let face = Envelope::of(&path);
         let query = parse_urlencoded(parts.uri.query().unwrap_or("").as_bytes());
         let raw_body = match Limited::new(body, limit).collect().await {
             Ok(collected) => collected.to_bytes(),

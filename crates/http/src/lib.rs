@@ -1,14 +1,16 @@
 //! torg's HTTP layer: the mechanics every API face shares (reading parameters and bodies, API keys,
 //! rate limits, error envelopes, the OpenAPI document) and one module per face under [`faces`].
 //!
-//! A request goes: rate limiter (per client IP, per face) → router → the face's extractor, which reads
-//! the parameters once, authenticates the key and checks the route's scope → handler → store → the
-//! face's renderer. Every failure on that way, 404/405/413/500 included, leaves as the face's own JSON.
+//! Each face is declared once through the [`kit`]. A request goes: rate limiter (per client IP, by the
+//! face's prefix) → router → the face's extractor, which reads the parameters once and passes the key
+//! through the kit's one gate (key, revocation, IP allow-list, scope, owner, sites) → handler → store
+//! → the face's renderer. Every failure on that way, 404/405/413/500 included, leaves as the face's own JSON.
 
 pub mod config;
 pub mod envelope;
 pub mod faces;
 pub mod input;
+pub mod kit;
 pub mod openapi;
 pub mod params;
 pub mod ratelimit;
@@ -58,11 +60,7 @@ impl AppState {
 
 /// The whole application: every face, the OpenAPI document, and the shared layers.
 pub fn router(state: AppState) -> Router {
-    let api = faces::crm::routes()
-        .merge(faces::parts::routes())
-        .merge(faces::billing::routes())
-        .merge(faces::office::routes())
-        .merge(faces::track::routes())
+    let api = kit::router()
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .fallback(envelope::not_found)
         .method_not_allowed_fallback(envelope::method_not_allowed)

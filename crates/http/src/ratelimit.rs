@@ -1,7 +1,7 @@
 //! Rate limits per client IP: in this process with `governor`, or across a cluster in Redis with a GCRA
 //! script, so the limit holds however many torg instances serve the same clients.
 
-use crate::envelope::Face;
+use crate::envelope::Envelope;
 use crate::{AppState, HttpConfig};
 use axum::body::Body;
 use axum::extract::State;
@@ -15,32 +15,20 @@ use std::num::NonZeroU32;
 /// Which limit a path falls under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Class {
-    /// The crm, parts and office APIs.
+    /// The crm, parts and office APIs and the order page.
     Api,
-    /// `/api/telephony/*`.
+    /// The crm's telephony methods.
     Telephony,
     /// The billing face (`/v3/`, `/l3/`): per key and per IP over a window, as Invoicebox limits.
     Billing,
-    /// Not limited (the OpenAPI document).
+    /// Not limited (the OpenAPI document, paths no face owns).
     None,
 }
 
 impl Class {
-    /// The class of a path.
+    /// The class of a path, as the face owning it declares.
     pub fn of(path: &str) -> Class {
-        if path.starts_with("/api/telephony/") || path.starts_with("/api/v5/telephony/") {
-            Class::Telephony
-        } else if path.starts_with("/v3/") || path.starts_with("/l3/") {
-            Class::Billing
-        } else if path.starts_with("/api/")
-            || path.starts_with("/v1/")
-            || path.starts_with("/restapi/")
-            || path.starts_with("/track")
-        {
-            Class::Api
-        } else {
-            Class::None
-        }
+        crate::kit::rate_of(path)
     }
 }
 
@@ -183,14 +171,14 @@ pub async fn middleware(State(state): State<AppState>, req: Request<Body>, next:
         if state.limiter.check_billing(ip, bearer.as_deref()).await {
             return next.run(req).await;
         }
-        let mut resp = Face::Billing.error(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests");
+        let mut resp = Envelope::Billing.error(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests");
         resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         return resp;
     }
     if state.limiter.check(class, ip).await {
         return next.run(req).await;
     }
-    let mut resp = Face::of(&path).error(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable");
+    let mut resp = Envelope::of(&path).error(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable");
     resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     resp
 }

@@ -7,19 +7,7 @@ pub mod office;
 pub mod parts;
 pub mod track;
 
-/// A documented route: what the router serves and what `/openapi.json` describes, in one place.
-#[derive(Debug, Clone, Copy)]
-pub struct RouteSpec {
-    /// HTTP verb.
-    pub method: &'static str,
-    /// Path, with `{param}` segments.
-    pub path: &'static str,
-    /// Operation id (`<verb>_<resource>`).
-    pub operation: &'static str,
-    /// One-line summary.
-    pub summary: &'static str,
-    /// Scope the key needs, if any.
-    pub scope: Option<&'static str>,
-    /// Group in the document.
-    pub tag: &'static str,
-}
+use crate::kit::Face;
+
+/// Every face the server speaks. A new face is a module above and one line here.
+pub static FACES: &[&Face] = &[&crm::FACE, &parts::FACE, &billing::FACE, &office::FACE, &track::FACE];

@@ -6,16 +6,16 @@
 //! answer with and without their trailing slash.
 
 use crate::AppState;
-use crate::faces::RouteSpec;
+use crate::envelope::Envelope;
 use crate::input::Input;
 use crate::json_response;
+use crate::kit::{Access, Denied, Face, Gate, KeySource, OwnerRule, Prefix, Route, Security};
 use crate::params::as_i64;
-use axum::Router;
+use crate::ratelimit::Class;
 use axum::body::Body;
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use torg_domain::catalogue::{Availability, check_order_qty, parts_status_display};
@@ -29,39 +29,55 @@ use torg_domain::reference::ReferenceKind;
 use torg_domain::signature::Offered;
 use torg_store::{HistoryFilter, OrderFilter, OrderLookup, PartsOrder, StoreError};
 
-/// Every route of the face (each also answers without its trailing slash).
-pub const ROUTES: &[RouteSpec] = &[
-    r("GET", "/v1/profile/", "get_profile", "The key's buyer: name, city, e-mail, phone, balance"),
-    r("GET", "/v1/search/", "search_parts", "Offers for a part number and its analogues, per warehouse"),
-    r("POST", "/v1/order/", "create_parts_order", "Order one signed search row (`test=on` for a test order)"),
-    r("GET", "/v1/order/", "list_parts_orders", "The buyer's orders, newest first, 100 a page"),
-    r("GET", "/v1/order/{id}/", "get_parts_order", "One order"),
-    r("GET", "/v1/order/{id}/history/", "list_parts_order_history", "What happened to an order"),
-];
+/// The face: the key in `api_key`, owned by the buyer it acts for.
+pub static FACE: Face = Face {
+    name: "parts",
+    title: "Auto-parts supplier: search and orders",
+    prefixes: &[Prefix { path: "/v1/", rate: Class::Api }],
+    envelope: Envelope::Plain,
+    keys: &[KeySource::Query("api_key")],
+    owner: OwnerRule::Customer,
+    security: Security::Query("api_key"),
+    routes,
+    aliases: without_slash,
+};
 
-const fn r(method: &'static str, path: &'static str, operation: &'static str, summary: &'static str) -> RouteSpec {
-    RouteSpec { method, path, operation, summary, scope: Some("parts"), tag: "parts" }
+/// Every route also answers without its trailing slash.
+fn without_slash(path: &str) -> Vec<String> {
+    path.strip_suffix('/').map(str::to_owned).into_iter().collect()
 }
 
-/// The face's router.
-pub fn routes() -> Router<AppState> {
-    let mut router = Router::new();
-    for path in ["/v1/profile/", "/v1/profile"] {
-        router = router.route(path, get(profile));
-    }
-    for path in ["/v1/search/", "/v1/search"] {
-        router = router.route(path, get(search));
-    }
-    for path in ["/v1/order/", "/v1/order"] {
-        router = router.route(path, get(list).post(create));
-    }
-    for path in ["/v1/order/{id}/", "/v1/order/{id}"] {
-        router = router.route(path, get(one));
-    }
-    for path in ["/v1/order/{id}/history/", "/v1/order/{id}/history"] {
-        router = router.route(path, get(history));
-    }
-    router
+const PARTS: Access = Access::Scope("parts");
+
+fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/v1/profile/", PARTS, profile).doc(
+            "parts",
+            "get_profile",
+            "The key's buyer: name, city, e-mail, phone, balance",
+        ),
+        Route::get("/v1/search/", PARTS, search).doc(
+            "parts",
+            "search_parts",
+            "Offers for a part number and its analogues, per warehouse",
+        ),
+        Route::post("/v1/order/", PARTS, create).doc(
+            "parts",
+            "create_parts_order",
+            "Order one signed search row (`test=on` for a test order)",
+        ),
+        Route::get("/v1/order/", PARTS, list).doc(
+            "parts",
+            "list_parts_orders",
+            "The buyer's orders, newest first, 100 a page",
+        ),
+        Route::get("/v1/order/{id}/", PARTS, one).doc("parts", "get_parts_order", "One order"),
+        Route::get("/v1/order/{id}/history/", PARTS, history).doc(
+            "parts",
+            "list_parts_order_history",
+            "What happened to an order",
+        ),
+    ]
 }
 
 /// A failure in the face's shape: `{"error": …}`, with `fields` for field problems.
@@ -137,20 +153,16 @@ impl FromRequest<AppState> for Parts {
     type Rejection = Response;
 
     async fn from_request(req: Request<Body>, state: &AppState) -> Result<Self, Self::Rejection> {
+        let gate = Gate::of(req.extensions());
         let input = Input::read(req, state.config.body_limit).await?;
-        let denied = || PartsError::unauthorized().into_response();
-        let Some(plain) = input.query.get("api_key").and_then(Value::as_str).filter(|k| !k.is_empty()) else {
-            return Err(denied());
+        let denied = |e: Denied| match e {
+            Denied::Failed(e) => PartsError::from(e).into_response(),
+            _ => PartsError::unauthorized().into_response(),
         };
-        let key = match state.store.find_key(plain).await {
-            Ok(Some(k)) => k,
-            Ok(None) => return Err(denied()),
-            Err(e) => return Err(PartsError::from(e).into_response()),
-        };
-        let Some(KeyOwner::Customer(customer_id)) = key.owner else { return Err(denied()) };
-        if !key.has_scope("parts") || !key.allows_ip(input.ip) {
-            return Err(denied());
-        }
+        let gate = gate.map_err(denied)?;
+        let admitted = gate.admit(state, gate.key_in(&input).as_deref(), input.ip).await.map_err(denied)?;
+        let Some(key) = admitted.map(|a| a.key) else { return Err(denied(Denied::Undeclared)) };
+        let Some(KeyOwner::Customer(customer_id)) = key.owner else { return Err(denied(Denied::Owner)) };
         Ok(Parts { key, customer_id, input })
     }
 }

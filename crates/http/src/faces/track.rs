@@ -4,46 +4,54 @@
 //! the APIs (see `ratelimit.rs`). Server-rendered with askama: works without JavaScript.
 
 use crate::AppState;
-use crate::faces::RouteSpec;
+use crate::envelope::Envelope;
+use crate::kit::{Access, Face, OwnerRule, Prefix, Route, Security};
+use crate::ratelimit::Class;
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde_json::json;
 use torg_store::TrackView;
 
-/// The page and its JSON twin, for the OpenAPI document.
-pub const ROUTES: &[RouteSpec] = &[
-    RouteSpec {
-        method: "GET",
-        path: "/track",
-        operation: "show_track_page",
-        summary: "Order-status page (HTML; `?number=` shows an order)",
-        scope: None,
-        tag: "track",
-    },
-    RouteSpec {
-        method: "GET",
-        path: "/track/{number}",
-        operation: "get_track",
-        summary: "Order status as JSON (404 when unknown)",
-        scope: None,
-        tag: "track",
-    },
-];
+/// The face: a public page and its JSON twin, rate-limited per IP like the APIs.
+pub static FACE: Face = Face {
+    name: "track",
+    title: "Order-status page",
+    prefixes: &[Prefix { path: "/track/", rate: Class::Api }],
+    envelope: Envelope::Plain,
+    keys: &[],
+    owner: OwnerRule::Any,
+    security: Security::None,
+    routes,
+    aliases: with_slash,
+};
+
+/// The page also answers at `/track/`.
+fn with_slash(path: &str) -> Vec<String> {
+    if path == "/track" { vec!["/track/".to_string()] } else { Vec::new() }
+}
+
+fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/track", Access::Public, page).doc(
+            "track",
+            "show_track_page",
+            "Order-status page (HTML; `?number=` shows an order)",
+        ),
+        Route::get("/track/{number}", Access::Public, json_status).doc(
+            "track",
+            "get_track",
+            "Order status as JSON (404 when unknown)",
+        ),
+    ]
+}
 
 /// What the page shows when nothing is known: a dash.
 const NONE: &str = "—";
 
 /// The longest order number looked up; longer input is not an order number.
 const MAX_NUMBER: usize = 64;
-
-/// The routes.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/track", get(page)).route("/track/", get(page)).route("/track/{number}", get(json_status))
-}
 
 /// One order, as the page prints it.
 struct Shown {

@@ -525,8 +525,7 @@ both!(scopes, |app: TestApp| async move {
     assert_eq!(s, 200);
     let creds = b["credentials"].as_array().unwrap();
     assert!(
-        creds.contains(&json!("/api/v5/store/inventories"))
-            && !creds.contains(&json!("/api/v5/store/inventories/upload"))
+        creds.contains(&json!("/api/store/inventories")) && !creds.contains(&json!("/api/store/inventories/upload"))
     );
 });
 

@@ -12,15 +12,15 @@ mod refunds;
 pub mod render;
 
 use crate::AppState;
-use crate::faces::RouteSpec;
+use crate::envelope::Envelope;
 use crate::input::Input;
 use crate::json_response;
-use axum::Router;
+use crate::kit::{Access, Denied, Face, Gate, KeySource, OwnerRule, Prefix, Route, Security};
+use crate::ratelimit::Class;
 use axum::body::Body;
-use axum::extract::{FromRequest, MatchedPath, Request};
+use axum::extract::{FromRequest, Request};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
 use serde_json::{Value, json};
 use torg_domain::DomainError;
 use torg_domain::history::Actor;
@@ -30,52 +30,94 @@ use torg_store::StoreError;
 
 pub use orders::issue_for_order;
 
-/// Every route of the face (each is also served under `/l3/`).
-pub const ROUTES: &[RouteSpec] = &[
-    r("GET", "/v3/security/api/auth/auth", "billing_auth_check", "Check the bearer token: the key's user id"),
-    r("POST", "/v3/billing/api/order/order", "create_payment_order", "Create a payment order (invoice)"),
-    r("GET", "/v3/billing/api/order/order/{id}", "get_payment_order", "One payment order"),
-    r("PUT", "/v3/billing/api/order/order/{id}", "update_payment_order", "Change an unpaid payment order"),
-    r("DELETE", "/v3/billing/api/order/order/{id}", "cancel_payment_order", "Cancel an unpaid payment order"),
-    r("GET", "/v3/filter/api/order/order", "list_payment_orders", "Payment orders: filters, sorting, paging"),
-    r(
-        "PUT",
-        "/v3/billing/api/order/{id}/status",
-        "set_payment_order_status",
-        "Set the status of a non-processable payment order",
-    ),
-    r(
-        "GET",
-        "/v3/billing/api/order/order/{id}/refund-basket-item",
-        "list_refundable_items",
-        "Basket items of a paid order with what is left to refund",
-    ),
-    r("POST", "/v3/billing/api/order/refund-order", "create_refund_order", "Refund a paid order, whole or by items"),
-    r("GET", "/v3/filter/api/order/refund-order", "list_refund_orders", "Refunds: filters, sorting, paging"),
-];
+/// The face: a bearer key with the `billing` scope, every API path also under `/l3/`, and the
+/// hosted payment page (public, limited per IP like the other pages).
+pub static FACE: Face = Face {
+    name: "billing",
+    title: "Invoicebox API v3: invoices and refunds",
+    prefixes: &[
+        Prefix { path: "/v3/", rate: Class::Billing },
+        Prefix { path: "/l3/", rate: Class::Billing },
+        Prefix { path: "/pay/", rate: Class::Api },
+    ],
+    envelope: Envelope::Billing,
+    keys: &[KeySource::Bearer],
+    owner: OwnerRule::Any,
+    security: Security::Bearer,
+    routes,
+    aliases: under_l3,
+};
 
-const fn r(method: &'static str, path: &'static str, operation: &'static str, summary: &'static str) -> RouteSpec {
-    RouteSpec { method, path, operation, summary, scope: Some("billing"), tag: "billing" }
+/// Invoicebox serves the same API under `/l3/`.
+fn under_l3(path: &str) -> Vec<String> {
+    path.strip_prefix("/v3/").map(|rest| format!("/l3/{rest}")).into_iter().collect()
 }
 
-/// The face's router: every route under `/v3/` and `/l3/`, and the payment page.
-pub fn routes() -> Router<AppState> {
-    let mut router = Router::new();
-    for v in ["v3", "l3"] {
-        router = router
-            .route(&format!("/{v}/security/api/auth/auth"), get(orders::auth_check))
-            .route(&format!("/{v}/billing/api/order/order"), post(orders::create))
-            .route(
-                &format!("/{v}/billing/api/order/order/{{id}}"),
-                get(orders::get).put(orders::update).delete(orders::cancel),
-            )
-            .route(&format!("/{v}/filter/api/order/order"), get(orders::list))
-            .route(&format!("/{v}/billing/api/order/{{id}}/status"), put(orders::set_status))
-            .route(&format!("/{v}/billing/api/order/order/{{id}}/refund-basket-item"), get(refunds::basket))
-            .route(&format!("/{v}/billing/api/order/refund-order"), post(refunds::create))
-            .route(&format!("/{v}/filter/api/order/refund-order"), get(refunds::list));
-    }
-    router.route("/pay/{container}", get(page::show).post(page::pay))
+const BILLING: Access = Access::Scope("billing");
+
+fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/v3/security/api/auth/auth", Access::ScopeIfKeyed("billing"), orders::auth_check).doc(
+            "billing",
+            "billing_auth_check",
+            "Check the bearer token: the key's user id",
+        ),
+        Route::post("/v3/billing/api/order/order", BILLING, orders::create).doc(
+            "billing",
+            "create_payment_order",
+            "Create a payment order (invoice)",
+        ),
+        Route::get("/v3/billing/api/order/order/{id}", BILLING, orders::get).doc(
+            "billing",
+            "get_payment_order",
+            "One payment order",
+        ),
+        Route::put("/v3/billing/api/order/order/{id}", BILLING, orders::update).doc(
+            "billing",
+            "update_payment_order",
+            "Change an unpaid payment order",
+        ),
+        Route::delete("/v3/billing/api/order/order/{id}", BILLING, orders::cancel).doc(
+            "billing",
+            "cancel_payment_order",
+            "Cancel an unpaid payment order",
+        ),
+        Route::get("/v3/filter/api/order/order", BILLING, orders::list).doc(
+            "billing",
+            "list_payment_orders",
+            "Payment orders: filters, sorting, paging",
+        ),
+        Route::put("/v3/billing/api/order/{id}/status", BILLING, orders::set_status).doc(
+            "billing",
+            "set_payment_order_status",
+            "Set the status of a non-processable payment order",
+        ),
+        Route::get("/v3/billing/api/order/order/{id}/refund-basket-item", BILLING, refunds::basket).doc(
+            "billing",
+            "list_refundable_items",
+            "Basket items of a paid order with what is left to refund",
+        ),
+        Route::post("/v3/billing/api/order/refund-order", BILLING, refunds::create).doc(
+            "billing",
+            "create_refund_order",
+            "Refund a paid order, whole or by items",
+        ),
+        Route::get("/v3/filter/api/order/refund-order", BILLING, refunds::list).doc(
+            "billing",
+            "list_refund_orders",
+            "Refunds: filters, sorting, paging",
+        ),
+        Route::get("/pay/{container}", Access::Public, page::show).doc(
+            "billing",
+            "show_payment_page",
+            "The hosted payment page of an invoice (test mode)",
+        ),
+        Route::post("/pay/{container}", Access::Public, page::pay).doc(
+            "billing",
+            "pay_on_payment_page",
+            "Pay an invoice on the hosted page (test mode)",
+        ),
+    ]
 }
 
 /// A failure in the face's shape.
@@ -204,41 +246,27 @@ impl FromRequest<AppState> for Billing {
     type Rejection = Response;
 
     async fn from_request(req: Request<Body>, state: &AppState) -> Result<Self, Self::Rejection> {
-        let matched = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_default();
+        let gate = Gate::of(req.extensions());
         let raw_query = req.uri().query().unwrap_or("").to_string();
         let input = Input::read(req, state.config.body_limit).await?;
-        let is_auth_check = matched.ends_with("/security/api/auth/auth");
-        let token = input
-            .header("authorization")
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned);
-        let key = match token {
-            None if is_auth_check && input.header("authorization").is_none() => None,
-            None => return Err(BillingErr::unauthorized().into_response()),
-            Some(t) => match state.store.authenticate(&t).await {
-                Ok(Some(found)) => Some(found),
-                Ok(None) => return Err(BillingErr::unauthorized().into_response()),
-                Err(e) => return Err(BillingErr::from(e).into_response()),
-            },
+        let refuse = |e: Denied| match e {
+            Denied::Failed(e) => BillingErr::from(e).into_response(),
+            Denied::Address => BillingErr::forbidden("This key may not be used from your address.").into_response(),
+            Denied::Scope(s) => BillingErr::forbidden(&format!("The key lacks the '{s}' scope.")).into_response(),
+            _ => BillingErr::unauthorized().into_response(),
         };
-        if let Some((k, _)) = &key {
-            if !k.allows_ip(input.ip) {
-                return Err(BillingErr::forbidden("This key may not be used from your address.").into_response());
-            }
-            if !k.has_scope("billing") {
-                return Err(BillingErr::forbidden("The key lacks the 'billing' scope.").into_response());
-            }
+        let gate = gate.map_err(refuse)?;
+        let token = gate.key_in(&input);
+        // An Authorization header that is not a bearer token is a wrong token, not an absent one.
+        if token.is_none() && input.header("authorization").is_some() {
+            return Err(refuse(Denied::Wrong));
         }
-        if !is_auth_check {
+        let admitted = gate.admit(state, token.as_deref(), input.ip).await.map_err(refuse)?;
+        if gate.access != Access::ScopeIfKeyed("billing") {
             check_headers(&input).map_err(IntoResponse::into_response)?;
         }
-        let (key, sites) = match key {
-            Some((k, books)) => {
-                let sites = k.reachable_sites(books.sites().iter().map(|s| s.code.as_str()));
-                (Some(k), sites)
-            }
+        let (key, sites) = match admitted {
+            Some(a) => (Some(a.key), a.sites),
             None => (None, Vec::new()),
         };
         Ok(Billing { key, input, raw_query, sites })

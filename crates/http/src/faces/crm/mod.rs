@@ -14,16 +14,16 @@ mod store;
 mod telephony;
 
 use crate::AppState;
-use crate::faces::RouteSpec;
+use crate::envelope::Envelope;
 use crate::input::Input;
 use crate::json_response;
+use crate::kit::{Access, Admitted, Denied, Face, Gate, KeySource, OwnerRule, Prefix, Route, Security, no_aliases};
 use crate::params::{as_bool, as_i64, as_list, is_none_literal};
-use axum::Router;
+use crate::ratelimit::Class;
 use axum::body::Body;
-use axum::extract::{FromRequest, MatchedPath, Request};
+use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use torg_domain::history::Actor;
@@ -32,410 +32,198 @@ use torg_domain::page::{LIMITS, PageRequest, Pagination};
 use torg_domain::{DomainError, FieldErrors};
 use torg_store::StoreError;
 
-/// Every route of the face, with the scope it needs. The extractor checks scopes from this table, and
-/// the OpenAPI document is built from it, so the two cannot drift apart.
-pub const ROUTES: &[RouteSpec] = &[
-    r("GET", "/api/api-versions", "list_api_versions", "API versions available", None, "meta"),
-    r("GET", "/api/credentials", "get_credentials", "Scopes and sites of the key", None, "meta"),
-    r("GET", "/api/system-info", "get_system_info", "System version and URLs", None, "meta"),
-    r(
-        "GET",
-        "/api/v5/reference/sites",
-        "list_sites",
-        "Sites (stores fronts), keyed by code",
-        Some("reference_read"),
-        "reference",
-    ),
-    r(
-        "POST",
-        "/api/v5/reference/sites/{code}/edit",
-        "edit_site",
-        "Create or update a site",
-        Some("reference_write"),
-        "reference",
-    ),
-    r(
-        "GET",
-        "/api/v5/reference/stores",
-        "list_stores",
-        "Stores (warehouses), as a list",
-        Some("reference_read"),
-        "reference",
-    ),
-    r(
-        "POST",
-        "/api/v5/reference/stores/{code}/edit",
-        "edit_store",
-        "Create or update a store",
-        Some("reference_write"),
-        "reference",
-    ),
-    r(
-        "GET",
-        "/api/v5/reference/statuses",
-        "list_statuses",
-        "Order statuses, keyed by code",
-        Some("reference_read"),
-        "reference",
-    ),
-    r(
-        "POST",
-        "/api/v5/reference/statuses/{code}/edit",
-        "edit_status",
-        "Create or update a status",
-        Some("reference_write"),
-        "reference",
-    ),
-    r(
-        "GET",
-        "/api/v5/reference/status-groups",
-        "list_status_groups",
-        "Status groups, keyed by code",
-        Some("reference_read"),
-        "reference",
-    ),
-    r(
-        "GET",
-        "/api/v5/reference/order-types",
-        "list_order_types",
-        "Order types, keyed by code",
-        Some("reference_read"),
-        "reference",
-    ),
-    r(
-        "POST",
-        "/api/v5/reference/order-types/{code}/edit",
-        "edit_order_type",
-        "Create or update an order type",
-        Some("reference_write"),
-        "reference",
-    ),
-    r(
-        "GET",
-        "/api/v5/reference/order-methods",
-        "list_order_methods",
-        "Order methods, keyed by code",
-        Some("reference_read"),
-        "reference",
-    ),
-    r(
-        "POST",
-        "/api/v5/reference/order-methods/{code}/edit",
-        "edit_order_method",
-        "Create or update an order method",
-        Some("reference_write"),
-        "reference",
-    ),
-    r(
-        "GET",
-        "/api/v5/reference/payment-types",
-        "list_payment_types",
-        "Payment types, keyed by code",
-        Some("reference_read"),
-        "reference",
-    ),
-    r(
-        "POST",
-        "/api/v5/reference/payment-types/{code}/edit",
-        "edit_payment_type",
-        "Create or update a payment type",
-        Some("reference_write"),
-        "reference",
-    ),
-    r(
-        "GET",
-        "/api/v5/reference/payment-statuses",
-        "list_payment_statuses",
-        "Payment statuses, keyed by code",
-        Some("reference_read"),
-        "reference",
-    ),
-    r(
-        "POST",
-        "/api/v5/reference/payment-statuses/{code}/edit",
-        "edit_payment_status",
-        "Create or update a payment status",
-        Some("reference_write"),
-        "reference",
-    ),
-    r(
-        "GET",
-        "/api/v5/reference/delivery-types",
-        "list_delivery_types",
-        "Delivery types, keyed by code",
-        Some("reference_read"),
-        "reference",
-    ),
-    r(
-        "POST",
-        "/api/v5/reference/delivery-types/{code}/edit",
-        "edit_delivery_type",
-        "Create or update a delivery type",
-        Some("reference_write"),
-        "reference",
-    ),
-    r(
-        "GET",
-        "/api/v5/reference/product-statuses",
-        "list_product_statuses",
-        "Order line statuses, keyed by code",
-        Some("reference_read"),
-        "reference",
-    ),
-    r(
-        "POST",
-        "/api/v5/reference/product-statuses/{code}/edit",
-        "edit_product_status",
-        "Create or update a line status",
-        Some("reference_write"),
-        "reference",
-    ),
-    r(
-        "GET",
-        "/api/v5/reference/price-types",
-        "list_price_types",
-        "Price types, as a list",
-        Some("reference_read"),
-        "reference",
-    ),
-    r(
-        "POST",
-        "/api/v5/reference/price-types/{code}/edit",
-        "edit_price_type",
-        "Create or update a price type",
-        Some("reference_write"),
-        "reference",
-    ),
-    r(
-        "GET",
-        "/api/v5/customers",
-        "list_customers",
-        "Customers, filtered and paged",
-        Some("customer_read"),
-        "customers",
-    ),
-    r("POST", "/api/v5/customers/create", "create_customer", "Create a customer", Some("customer_write"), "customers"),
-    r(
-        "POST",
-        "/api/v5/customers/upload",
-        "upload_customers",
-        "Create up to 50 customers",
-        Some("customer_write"),
-        "customers",
-    ),
-    r(
-        "POST",
-        "/api/v5/customers/fix-external-ids",
-        "fix_customer_external_ids",
-        "Set customers' external ids",
-        Some("customer_write"),
-        "customers",
-    ),
-    r(
-        "GET",
-        "/api/v5/customers/history",
-        "list_customer_history",
-        "Customer changes since an id or date",
-        Some("customer_read"),
-        "customers",
-    ),
-    r(
-        "GET",
-        "/api/v5/customers/{externalId}",
-        "get_customer",
-        "One customer by externalId or id (`by`)",
-        Some("customer_read"),
-        "customers",
-    ),
-    r(
-        "POST",
-        "/api/v5/customers/{externalId}/edit",
-        "edit_customer",
-        "Change a customer's given fields",
-        Some("customer_write"),
-        "customers",
-    ),
-    r("GET", "/api/v5/orders", "list_orders", "Orders, filtered and paged", Some("order_read"), "orders"),
-    r("POST", "/api/v5/orders/create", "create_order", "Create an order", Some("order_write"), "orders"),
-    r("POST", "/api/v5/orders/upload", "upload_orders", "Create up to 50 orders", Some("order_write"), "orders"),
-    r(
-        "POST",
-        "/api/v5/orders/payments/create",
-        "create_payment",
-        "Add a payment to an order",
-        Some("order_write"),
-        "orders",
-    ),
-    r("POST", "/api/v5/orders/payments/{id}/edit", "edit_payment", "Change a payment", Some("order_write"), "orders"),
-    r(
-        "POST",
-        "/api/v5/orders/payments/{id}/delete",
-        "delete_payment",
-        "Delete a payment",
-        Some("order_write"),
-        "orders",
-    ),
-    r(
-        "POST",
-        "/api/v5/orders/fix-external-ids",
-        "fix_order_external_ids",
-        "Set orders' external ids",
-        Some("order_write"),
-        "orders",
-    ),
-    r(
-        "GET",
-        "/api/v5/orders/statuses",
-        "list_order_statuses",
-        "Statuses of orders by ids",
-        Some("order_read"),
-        "orders",
-    ),
-    r(
-        "GET",
-        "/api/v5/orders/history",
-        "list_order_history",
-        "Order changes since an id or date",
-        Some("order_read"),
-        "orders",
-    ),
-    r(
-        "GET",
-        "/api/v5/orders/{externalId}",
-        "get_order",
-        "One order by externalId or id (`by`)",
-        Some("order_read"),
-        "orders",
-    ),
-    r(
-        "POST",
-        "/api/v5/orders/{externalId}/edit",
-        "edit_order",
-        "Change an order's given fields",
-        Some("order_write"),
-        "orders",
-    ),
-    r(
-        "GET",
-        "/api/v5/store/inventories",
-        "list_inventories",
-        "Offers' free stock, per store with details=1",
-        Some("store_read"),
-        "store",
-    ),
-    r(
-        "POST",
-        "/api/v5/store/inventories/upload",
-        "upload_inventories",
-        "Set stock of up to 250 offers per store",
-        Some("store_write"),
-        "store",
-    ),
-    r(
-        "POST",
-        "/api/v5/store/prices/upload",
-        "upload_prices",
-        "Set prices of up to 250 offers by price type",
-        Some("store_write"),
-        "store",
-    ),
-    r(
-        "GET",
-        "/api/v5/store/products",
-        "list_products",
-        "Products with offers, filtered and paged",
-        Some("store_read"),
-        "store",
-    ),
-    r("GET", "/api/v5/store/offers", "list_offers", "Offers, filtered and paged", Some("store_read"), "store"),
-    r(
-        "POST",
-        "/api/v5/store/products/batch/create",
-        "create_products",
-        "Create up to 250 products with offers",
-        Some("store_write"),
-        "store",
-    ),
-    r(
-        "POST",
-        "/api/v5/store/products/batch/edit",
-        "edit_products",
-        "Change given fields of up to 250 products",
-        Some("store_write"),
-        "store",
-    ),
-    r(
-        "POST",
-        "/api/v5/telephony/calls/upload",
-        "upload_calls",
-        "Store calls made or received",
-        Some("telephony_write"),
-        "telephony",
-    ),
-    r(
-        "POST",
-        "/api/v5/telephony/call/event",
-        "create_call_event",
-        "A call rings, is answered or hangs up",
-        Some("telephony_write"),
-        "telephony",
-    ),
-    r(
-        "GET",
-        "/api/v5/telephony/manager",
-        "get_responsible_manager",
-        "Customer and manager for a phone",
-        Some("telephony_read"),
-        "telephony",
-    ),
-];
+/// The face: the key as `X-API-KEY`, `apiKey` in the query or `apiKey` in the form; telephony has a
+/// rate limit of its own.
+pub static FACE: Face = Face {
+    name: "crm",
+    title: "RetailCRM API v5",
+    prefixes: &[
+        Prefix { path: "/api/telephony/", rate: Class::Telephony },
+        Prefix { path: "/api/v5/telephony/", rate: Class::Telephony },
+        Prefix { path: "/api/", rate: Class::Api },
+    ],
+    envelope: Envelope::Crm,
+    keys: &[KeySource::Header("x-api-key"), KeySource::Query("apiKey"), KeySource::Body("apiKey")],
+    owner: OwnerRule::Any,
+    security: Security::HeaderOrQuery("X-API-KEY", "apiKey"),
+    routes,
+    aliases: no_aliases,
+};
 
-const fn r(
-    method: &'static str,
-    path: &'static str,
-    operation: &'static str,
-    summary: &'static str,
-    scope: Option<&'static str>,
-    tag: &'static str,
-) -> RouteSpec {
-    RouteSpec { method, path, operation, summary, scope, tag }
+/// RetailCRM's scopes, as the routes need them.
+pub(crate) mod scope {
+    use crate::kit::Access::{self, Scope};
+    pub const ORDER_READ: Access = Scope("order_read");
+    pub const ORDER_WRITE: Access = Scope("order_write");
+    pub const CUSTOMER_READ: Access = Scope("customer_read");
+    pub const CUSTOMER_WRITE: Access = Scope("customer_write");
+    pub const STORE_READ: Access = Scope("store_read");
+    pub const STORE_WRITE: Access = Scope("store_write");
+    pub const TELEPHONY_READ: Access = Scope("telephony_read");
+    pub const TELEPHONY_WRITE: Access = Scope("telephony_write");
 }
 
-/// The face's router.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/api-versions", get(meta::api_versions))
-        .route("/api/credentials", get(meta::credentials))
-        .route("/api/system-info", get(meta::system_info))
-        .merge(references::routes())
-        .route("/api/v5/customers", get(customers::list))
-        .route("/api/v5/customers/create", post(customers::create))
-        .route("/api/v5/customers/upload", post(customers::upload))
-        .route("/api/v5/customers/fix-external-ids", post(customers::fix_external_ids))
-        .route("/api/v5/customers/history", get(customers::history))
-        .route("/api/v5/customers/{externalId}", get(customers::get))
-        .route("/api/v5/customers/{externalId}/edit", post(customers::edit))
-        .route("/api/v5/orders", get(orders::list))
-        .route("/api/v5/orders/create", post(orders::create))
-        .route("/api/v5/orders/upload", post(orders::upload))
-        .route("/api/v5/orders/payments/create", post(payments::create))
-        .route("/api/v5/orders/payments/{id}/edit", post(payments::edit))
-        .route("/api/v5/orders/payments/{id}/delete", post(payments::delete))
-        .route("/api/v5/orders/fix-external-ids", post(orders::fix_external_ids))
-        .route("/api/v5/orders/statuses", get(orders::statuses))
-        .route("/api/v5/orders/history", get(orders::history))
-        .route("/api/v5/orders/{externalId}", get(orders::get))
-        .route("/api/v5/orders/{externalId}/edit", post(orders::edit))
-        .route("/api/v5/store/inventories", get(store::inventories))
-        .route("/api/v5/store/inventories/upload", post(store::upload_inventories))
-        .route("/api/v5/store/prices/upload", post(store::upload_prices))
-        .route("/api/v5/store/products", get(store::products))
-        .route("/api/v5/store/offers", get(store::offers))
-        .route("/api/v5/store/products/batch/create", post(store::batch_create))
-        .route("/api/v5/store/products/batch/edit", post(store::batch_edit))
-        .route("/api/v5/telephony/calls/upload", post(telephony::upload_calls))
-        .route("/api/v5/telephony/call/event", post(telephony::call_event))
-        .route("/api/v5/telephony/manager", get(telephony::manager))
+fn routes() -> Vec<Route> {
+    use scope::*;
+    let mut routes = vec![
+        Route::get("/api/api-versions", Access::AnyKey, meta::api_versions).doc(
+            "meta",
+            "list_api_versions",
+            "API versions available",
+        ),
+        Route::get("/api/credentials", Access::AnyKey, meta::credentials).doc(
+            "meta",
+            "get_credentials",
+            "Scopes and sites of the key",
+        ),
+        Route::get("/api/system-info", Access::AnyKey, meta::system_info).doc(
+            "meta",
+            "get_system_info",
+            "System version and URLs",
+        ),
+        Route::get("/api/v5/customers", CUSTOMER_READ, customers::list).doc(
+            "customers",
+            "list_customers",
+            "Customers, filtered and paged",
+        ),
+        Route::post("/api/v5/customers/create", CUSTOMER_WRITE, customers::create).doc(
+            "customers",
+            "create_customer",
+            "Create a customer",
+        ),
+        Route::post("/api/v5/customers/upload", CUSTOMER_WRITE, customers::upload).doc(
+            "customers",
+            "upload_customers",
+            "Create up to 50 customers",
+        ),
+        Route::post("/api/v5/customers/fix-external-ids", CUSTOMER_WRITE, customers::fix_external_ids).doc(
+            "customers",
+            "fix_customer_external_ids",
+            "Set customers' external ids",
+        ),
+        Route::get("/api/v5/customers/history", CUSTOMER_READ, customers::history).doc(
+            "customers",
+            "list_customer_history",
+            "Customer changes since an id or date",
+        ),
+        Route::get("/api/v5/customers/{externalId}", CUSTOMER_READ, customers::get).doc(
+            "customers",
+            "get_customer",
+            "One customer by externalId or id (`by`)",
+        ),
+        Route::post("/api/v5/customers/{externalId}/edit", CUSTOMER_WRITE, customers::edit).doc(
+            "customers",
+            "edit_customer",
+            "Change a customer's given fields",
+        ),
+        Route::get("/api/v5/orders", ORDER_READ, orders::list).doc(
+            "orders",
+            "list_orders",
+            "Orders, filtered and paged",
+        ),
+        Route::post("/api/v5/orders/create", ORDER_WRITE, orders::create).doc(
+            "orders",
+            "create_order",
+            "Create an order",
+        ),
+        Route::post("/api/v5/orders/upload", ORDER_WRITE, orders::upload).doc(
+            "orders",
+            "upload_orders",
+            "Create up to 50 orders",
+        ),
+        Route::post("/api/v5/orders/payments/create", ORDER_WRITE, payments::create).doc(
+            "orders",
+            "create_payment",
+            "Add a payment to an order",
+        ),
+        Route::post("/api/v5/orders/payments/{id}/edit", ORDER_WRITE, payments::edit).doc(
+            "orders",
+            "edit_payment",
+            "Change a payment",
+        ),
+        Route::post("/api/v5/orders/payments/{id}/delete", ORDER_WRITE, payments::delete).doc(
+            "orders",
+            "delete_payment",
+            "Delete a payment",
+        ),
+        Route::post("/api/v5/orders/fix-external-ids", ORDER_WRITE, orders::fix_external_ids).doc(
+            "orders",
+            "fix_order_external_ids",
+            "Set orders' external ids",
+        ),
+        Route::get("/api/v5/orders/statuses", ORDER_READ, orders::statuses).doc(
+            "orders",
+            "list_order_statuses",
+            "Statuses of orders by ids",
+        ),
+        Route::get("/api/v5/orders/history", ORDER_READ, orders::history).doc(
+            "orders",
+            "list_order_history",
+            "Order changes since an id or date",
+        ),
+        Route::get("/api/v5/orders/{externalId}", ORDER_READ, orders::get).doc(
+            "orders",
+            "get_order",
+            "One order by externalId or id (`by`)",
+        ),
+        Route::post("/api/v5/orders/{externalId}/edit", ORDER_WRITE, orders::edit).doc(
+            "orders",
+            "edit_order",
+            "Change an order's given fields",
+        ),
+        Route::get("/api/v5/store/inventories", STORE_READ, store::inventories).doc(
+            "store",
+            "list_inventories",
+            "Offers' free stock, per store with details=1",
+        ),
+        Route::post("/api/v5/store/inventories/upload", STORE_WRITE, store::upload_inventories).doc(
+            "store",
+            "upload_inventories",
+            "Set stock of up to 250 offers per store",
+        ),
+        Route::post("/api/v5/store/prices/upload", STORE_WRITE, store::upload_prices).doc(
+            "store",
+            "upload_prices",
+            "Set prices of up to 250 offers by price type",
+        ),
+        Route::get("/api/v5/store/products", STORE_READ, store::products).doc(
+            "store",
+            "list_products",
+            "Products with offers, filtered and paged",
+        ),
+        Route::get("/api/v5/store/offers", STORE_READ, store::offers).doc(
+            "store",
+            "list_offers",
+            "Offers, filtered and paged",
+        ),
+        Route::post("/api/v5/store/products/batch/create", STORE_WRITE, store::batch_create).doc(
+            "store",
+            "create_products",
+            "Create up to 250 products with offers",
+        ),
+        Route::post("/api/v5/store/products/batch/edit", STORE_WRITE, store::batch_edit).doc(
+            "store",
+            "edit_products",
+            "Change given fields of up to 250 products",
+        ),
+        Route::post("/api/v5/telephony/calls/upload", TELEPHONY_WRITE, telephony::upload_calls).doc(
+            "telephony",
+            "upload_calls",
+            "Store calls made or received",
+        ),
+        Route::post("/api/v5/telephony/call/event", TELEPHONY_WRITE, telephony::call_event).doc(
+            "telephony",
+            "create_call_event",
+            "A call rings, is answered or hangs up",
+        ),
+        Route::get("/api/v5/telephony/manager", TELEPHONY_READ, telephony::manager).doc(
+            "telephony",
+            "get_responsible_manager",
+            "Customer and manager for a phone",
+        ),
+    ];
+    routes.extend(references::routes());
+    routes
 }
 
 /// A failure in RetailCRM's shape.
@@ -563,33 +351,20 @@ impl FromRequest<AppState> for Crm {
     type Rejection = Response;
 
     async fn from_request(req: Request<Body>, state: &AppState) -> Result<Self, Self::Rejection> {
-        let matched = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_default();
-        let method = req.method().as_str().to_string();
+        let gate = Gate::of(req.extensions());
         let input = Input::read(req, state.config.body_limit).await?;
-        let plain = input
-            .header("x-api-key")
-            .map(str::to_owned)
-            .or_else(|| input.query.get("apiKey").and_then(Value::as_str).map(str::to_owned))
-            .or_else(|| input.body.get("apiKey").and_then(Value::as_str).map(str::to_owned))
-            .filter(|k| !k.is_empty());
-        let Some(plain) = plain else {
-            return Err(CrmError::new(StatusCode::FORBIDDEN, "\"apiKey\" is missing.").into_response());
-        };
-        let (key, books) = match state.store.authenticate(&plain).await {
-            Ok(Some(found)) => found,
-            Ok(None) => {
-                return Err(CrmError::new(StatusCode::FORBIDDEN, "Wrong \"apiKey\" value.").into_response());
+        let refuse = |e: Denied| {
+            match e {
+                Denied::Missing => CrmError::new(StatusCode::FORBIDDEN, "\"apiKey\" is missing."),
+                Denied::Wrong => CrmError::new(StatusCode::FORBIDDEN, "Wrong \"apiKey\" value."),
+                Denied::Failed(e) => CrmError::from(e),
+                Denied::Undeclared | Denied::Address | Denied::Scope(_) | Denied::Owner => CrmError::access_denied(),
             }
-            Err(e) => return Err(CrmError::from(e).into_response()),
+            .into_response()
         };
-        if !key.allows_ip(input.ip) {
-            return Err(CrmError::access_denied().into_response());
-        }
-        let scope = ROUTES.iter().find(|r| r.path == matched && r.method == method).and_then(|r| r.scope);
-        if scope.is_some_and(|s| !key.has_scope(s)) {
-            return Err(CrmError::access_denied().into_response());
-        }
-        let sites = key.reachable_sites(books.sites().iter().map(|s| s.code.as_str()));
+        let gate = gate.map_err(refuse)?;
+        let admitted = gate.admit(state, gate.key_in(&input).as_deref(), input.ip).await.map_err(refuse)?;
+        let Some(Admitted { key, books, sites }) = admitted else { return Err(refuse(Denied::Undeclared)) };
         Ok(Crm { key, input, sites, books })
     }
 }

@@ -3,68 +3,119 @@
 
 use super::{Crm, CrmError, CrmResult, ok};
 use crate::AppState;
-use axum::Router;
+use crate::kit::{Access, Route};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 use torg_domain::reference::{ReferenceEntry, ReferenceKind, Site, Warehouse};
 
-/// How one book is spoken: its path segment, response member, edit form field.
+/// How one book is spoken: its path segment, response member, edit form field, whether it is listed
+/// as an array (else keyed by code), and what the document calls it.
 struct Book {
     kind: ReferenceKind,
     path: &'static str,
     member: &'static str,
     field: &'static str,
+    listed: bool,
+    title: &'static str,
 }
 
+const fn book_of(
+    kind: ReferenceKind,
+    path: &'static str,
+    member: &'static str,
+    field: &'static str,
+    listed: bool,
+    title: &'static str,
+) -> Book {
+    Book { kind, path, member, field, listed, title }
+}
+
+use ReferenceKind as K;
+
 const BOOKS: &[Book] = &[
-    Book { kind: ReferenceKind::Status, path: "statuses", member: "statuses", field: "status" },
-    Book { kind: ReferenceKind::StatusGroup, path: "status-groups", member: "statusGroups", field: "statusGroup" },
-    Book { kind: ReferenceKind::OrderType, path: "order-types", member: "orderTypes", field: "orderType" },
-    Book { kind: ReferenceKind::OrderMethod, path: "order-methods", member: "orderMethods", field: "orderMethod" },
-    Book { kind: ReferenceKind::PaymentType, path: "payment-types", member: "paymentTypes", field: "paymentType" },
-    Book {
-        kind: ReferenceKind::PaymentStatus,
-        path: "payment-statuses",
-        member: "paymentStatuses",
-        field: "paymentStatus",
-    },
-    Book { kind: ReferenceKind::DeliveryType, path: "delivery-types", member: "deliveryTypes", field: "deliveryType" },
-    Book {
-        kind: ReferenceKind::ProductStatus,
-        path: "product-statuses",
-        member: "productStatuses",
-        field: "productStatus",
-    },
-    Book { kind: ReferenceKind::PriceType, path: "price-types", member: "priceTypes", field: "priceType" },
+    book_of(K::Status, "statuses", "statuses", "status", false, "Order statuses"),
+    book_of(K::StatusGroup, "status-groups", "statusGroups", "statusGroup", false, "Status groups"),
+    book_of(K::OrderType, "order-types", "orderTypes", "orderType", false, "Order types"),
+    book_of(K::OrderMethod, "order-methods", "orderMethods", "orderMethod", false, "Order methods"),
+    book_of(K::PaymentType, "payment-types", "paymentTypes", "paymentType", false, "Payment types"),
+    book_of(K::PaymentStatus, "payment-statuses", "paymentStatuses", "paymentStatus", false, "Payment statuses"),
+    book_of(K::DeliveryType, "delivery-types", "deliveryTypes", "deliveryType", false, "Delivery types"),
+    book_of(K::ProductStatus, "product-statuses", "productStatuses", "productStatus", false, "Order line statuses"),
+    book_of(K::PriceType, "price-types", "priceTypes", "priceType", true, "Price types"),
 ];
+
+/// `priceType` → `price_type`, for operation ids.
+fn snake(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
 
 fn book(kind: ReferenceKind) -> &'static Book {
     BOOKS.iter().find(|b| b.kind == kind).unwrap_or(&BOOKS[0])
 }
 
+const READ: Access = Access::Scope("reference_read");
+const WRITE: Access = Access::Scope("reference_write");
+
 /// Routes of the books.
-pub fn routes() -> Router<AppState> {
-    let mut router = Router::new()
-        .route("/api/v5/reference/sites", get(list_sites))
-        .route("/api/v5/reference/sites/{code}/edit", post(edit_site))
-        .route("/api/v5/reference/stores", get(list_stores))
-        .route("/api/v5/reference/stores/{code}/edit", post(edit_store));
+pub fn routes() -> Vec<Route> {
+    let mut routes = vec![
+        Route::get("/api/v5/reference/sites", READ, list_sites).doc(
+            "reference",
+            "list_sites",
+            "Sites (stores fronts), keyed by code",
+        ),
+        Route::post("/api/v5/reference/sites/{code}/edit", WRITE, edit_site).doc(
+            "reference",
+            "edit_site",
+            "Create or update a site",
+        ),
+        Route::get("/api/v5/reference/stores", READ, list_stores).doc(
+            "reference",
+            "list_stores",
+            "Stores (warehouses), as a list",
+        ),
+        Route::post("/api/v5/reference/stores/{code}/edit", WRITE, edit_store).doc(
+            "reference",
+            "edit_store",
+            "Create or update a store",
+        ),
+    ];
     for b in BOOKS {
         let kind = b.kind;
-        router = router.route(
-            &format!("/api/v5/reference/{}", b.path),
-            get(move |state: State<AppState>, crm: Crm| list(state, crm, kind)),
+        let op = b.path.replace('-', "_");
+        let shape = if b.listed { "as a list" } else { "keyed by code" };
+        routes.push(
+            Route::get(format!("/api/v5/reference/{}", b.path), READ, move |state: State<AppState>, crm: Crm| {
+                list(state, crm, kind)
+            })
+            .doc("reference", format!("list_{op}"), format!("{}, {shape}", b.title)),
         );
         if kind != ReferenceKind::StatusGroup {
-            router = router.route(
-                &format!("/api/v5/reference/{}/{{code}}/edit", b.path),
-                post(move |state: State<AppState>, path: Path<String>, crm: Crm| edit(state, path, crm, kind)),
+            routes.push(
+                Route::post(
+                    format!("/api/v5/reference/{}/{{code}}/edit", b.path),
+                    WRITE,
+                    move |state: State<AppState>, path: Path<String>, crm: Crm| edit(state, path, crm, kind),
+                )
+                .doc(
+                    "reference",
+                    format!("edit_{}", snake(b.field)),
+                    format!("Create or update: {}", b.title),
+                ),
             );
         }
     }
-    router
+    routes
 }
 
 fn entry_json(e: &ReferenceEntry) -> Value {

@@ -19,61 +19,69 @@ mod warehouses;
 pub mod xml;
 
 use crate::AppState;
-use crate::faces::RouteSpec;
-use axum::Router;
+use crate::envelope::Envelope as FaceEnvelope;
+use crate::kit::{self, Access, Denied, Face, Gate, KeySource, OwnerRule, Prefix, Route, Security, no_aliases};
+use crate::ratelimit::Class;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
-use axum::routing::any;
 use envelope::{Format, Reply};
 use serde_json::{Map, Value};
 use torg_domain::key::{ApiKey, KeyOwner};
 use torg_store::{CatalogueFilter, StoreError};
 
-/// One call on the dispatcher route, for the OpenAPI document: its path and operation id both follow
-/// from the resource and the action.
-macro_rules! r {
-    ($resource:literal, $action:literal, $summary:literal) => {
-        RouteSpec {
-            method: "POST",
-            path: concat!("/restapi/office/", $resource, ".", $action, ".{type}"),
-            operation: concat!("office_", $action, "_", $resource),
-            summary: $summary,
-            scope: Some("office"),
-            tag: "office",
-        }
-    };
-}
+/// The face: one dispatcher route; `hash` in the body is a distributor's key with the `office` scope.
+pub static FACE: Face = Face {
+    name: "office",
+    title: "KEAZ distributor office API",
+    prefixes: &[Prefix { path: "/restapi/", rate: Class::Api }],
+    envelope: FaceEnvelope::Office,
+    keys: &[KeySource::Body("hash")],
+    owner: OwnerRule::Distributor,
+    security: Security::BodyField("hash"),
+    routes,
+    aliases: no_aliases,
+};
 
-/// Every resource and action, for the OpenAPI document (all answer on the one dispatcher route).
-pub const ROUTES: &[RouteSpec] = &[
-    r!("warehouses", "get", "The distributor's warehouses matching a filter"),
-    r!("warehouses", "list", "The distributor's warehouses"),
-    r!("warehouses", "add", "Add warehouses (existing codes are reported)"),
-    r!("warehouses", "update", "Change warehouses by code"),
-    r!("warehouses", "delete", "Close warehouses and take their stock off sale"),
-    r!("remains", "get", "Stock matching a filter"),
-    r!("remains", "list", "Stock at the distributor's warehouses"),
-    r!("remains", "add", "Set stock (creates parts new to the catalogue)"),
-    r!("remains", "update", "Change existing stock rows"),
-    r!("remains", "delete", "Take parts off sale at a warehouse"),
-    r!("products", "get", "Catalogue products matching a filter"),
-    r!("products", "list", "Catalogue products"),
-    r!("products", "add", "Add products (existing ones are reported)"),
-    r!("products", "update", "Rename or describe products"),
-    r!("crosses", "get", "Cross-references matching a filter"),
-    r!("crosses", "list", "Cross-references"),
-    r!("crosses", "add", "Add cross-references (both directions)"),
-    r!("crosses", "delete", "Remove cross-references"),
-    r!("orders", "get", "Orders shipped from the distributor's warehouses, by filter"),
-    r!("orders", "list", "Orders shipped from the distributor's warehouses"),
-    r!("orders", "update", "Set order status and tracking numbers"),
+const OFFICE: Access = Access::Scope("office");
+
+/// Every resource and action with its summary, as the document lists them (all answer on the one
+/// dispatcher route, which checks verbs and names in the office's own words).
+const CALLS: &[(&str, &str, &str)] = &[
+    ("warehouses", "get", "The distributor's warehouses matching a filter"),
+    ("warehouses", "list", "The distributor's warehouses"),
+    ("warehouses", "add", "Add warehouses (existing codes are reported)"),
+    ("warehouses", "update", "Change warehouses by code"),
+    ("warehouses", "delete", "Close warehouses and take their stock off sale"),
+    ("remains", "get", "Stock matching a filter"),
+    ("remains", "list", "Stock at the distributor's warehouses"),
+    ("remains", "add", "Set stock (creates parts new to the catalogue)"),
+    ("remains", "update", "Change existing stock rows"),
+    ("remains", "delete", "Take parts off sale at a warehouse"),
+    ("products", "get", "Catalogue products matching a filter"),
+    ("products", "list", "Catalogue products"),
+    ("products", "add", "Add products (existing ones are reported)"),
+    ("products", "update", "Rename or describe products"),
+    ("crosses", "get", "Cross-references matching a filter"),
+    ("crosses", "list", "Cross-references"),
+    ("crosses", "add", "Add cross-references (both directions)"),
+    ("crosses", "delete", "Remove cross-references"),
+    ("orders", "get", "Orders shipped from the distributor's warehouses, by filter"),
+    ("orders", "list", "Orders shipped from the distributor's warehouses"),
+    ("orders", "update", "Set order status and tracking numbers"),
 ];
 
-/// The face's router.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/restapi/office/{call}", any(dispatch))
+fn routes() -> Vec<Route> {
+    let mut routes = vec![Route::any("/restapi/office/{call}", OFFICE, dispatch)];
+    for (resource, action, summary) in CALLS {
+        routes.push(Route::documented("POST", format!("/restapi/office/{resource}.{action}.{{type}}"), OFFICE).doc(
+            "office",
+            format!("office_{action}_{resource}"),
+            *summary,
+        ));
+    }
+    routes
 }
 
 /// What an office resource is.
@@ -216,6 +224,9 @@ async fn dispatch(State(state): State<AppState>, Path(call): Path<String>, req: 
         return resp;
     }
     let ip = crate::client_ip(&req);
+    let gate = Gate::of(req.extensions());
+    let headers = req.headers().clone();
+    let query = crate::params::parse_urlencoded(req.uri().query().unwrap_or("").as_bytes());
     let tree = match body::read(req, state.config.body_limit).await {
         Ok(t) => t,
         Err(body::BodyError::TooLarge) => {
@@ -226,7 +237,8 @@ async fn dispatch(State(state): State<AppState>, Path(call): Path<String>, req: 
             return Reply::error(StatusCode::OK, Some(resource.name()), m).into_response(format);
         }
     };
-    let (key, distributor) = match authenticate(&state, &tree, ip).await {
+    let hash = kit::key_from(FACE.keys, &headers, &query, &tree);
+    let (key, distributor) = match authenticate(&state, gate, hash.as_deref(), ip).await {
         Ok(k) => k,
         Err(Failed(http, m)) => return Reply::failed(http, Some(resource.name()), m).into_response(format),
     };
@@ -250,33 +262,32 @@ async fn dispatch(State(state): State<AppState>, Path(call): Path<String>, req: 
     reply.into_response(format)
 }
 
-/// The key in `hash`: it must exist, hold `office`, belong to a distributor, and allow this address.
+/// The key in `hash`, through the kit's gate, with the refusals worded as the office words them.
 async fn authenticate(
     state: &AppState,
-    tree: &Map<String, Value>,
+    gate: Result<Gate, Denied>,
+    hash: Option<&str>,
     ip: std::net::IpAddr,
 ) -> Result<(ApiKey, String), Failed> {
-    let denied = |m: &str| Failed(StatusCode::FORBIDDEN, vec![m.to_string()]);
-    let hash = match tree.get("hash") {
-        Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
-        Some(Value::Number(n)) => n.to_string(),
-        _ => return Err(denied("Не передан обязательный параметр hash (api-ключ).")),
+    let refuse = |e: Denied| match e {
+        Denied::Failed(e) => Failed::from(e),
+        other => {
+            let message = match other {
+                Denied::Missing => "Не передан обязательный параметр hash (api-ключ).",
+                Denied::Scope(_) => "Api-ключ не даёт доступа к офису дистрибьютора (нужно право office).",
+                Denied::Owner => "Api-ключ не принадлежит дистрибьютору.",
+                Denied::Address => "Доступ с этого IP-адреса для api-ключа запрещён.",
+                _ => "Неверный api-ключ (hash).",
+            };
+            Failed(StatusCode::FORBIDDEN, vec![message.to_string()])
+        }
     };
-    let key = match state.store.find_key(&hash).await {
-        Ok(Some(k)) => k,
-        Ok(None) => return Err(denied("Неверный api-ключ (hash).")),
-        Err(e) => return Err(e.into()),
+    let gate = gate.map_err(refuse)?;
+    let Some(admitted) = gate.admit(state, hash, ip).await.map_err(refuse)? else {
+        return Err(refuse(Denied::Undeclared));
     };
-    if !key.has_scope("office") {
-        return Err(denied("Api-ключ не даёт доступа к офису дистрибьютора (нужно право office)."));
-    }
-    let Some(KeyOwner::Distributor(code)) = key.owner.clone() else {
-        return Err(denied("Api-ключ не принадлежит дистрибьютору."));
-    };
-    if !key.allows_ip(ip) {
-        return Err(denied("Доступ с этого IP-адреса для api-ключа запрещён."));
-    }
-    Ok((key, code))
+    let Some(KeyOwner::Distributor(code)) = admitted.key.owner.clone() else { return Err(refuse(Denied::Owner)) };
+    Ok((admitted.key, code))
 }
 
 impl Ctx<'_> {
