@@ -4,6 +4,7 @@
 //! writes, and every rule is tested here.
 
 use crate::FieldErrors;
+use crate::custom_field::{CustomField, Dictionary};
 use crate::order::Order;
 use crate::reference::{ReferenceEntry, ReferenceKind, Site};
 
@@ -13,6 +14,8 @@ pub struct Books {
     sites: Vec<Site>,
     warehouses: Vec<(String, i64)>,
     refs: Vec<Vec<ReferenceEntry>>,
+    custom_fields: Vec<CustomField>,
+    dictionaries: Vec<Dictionary>,
 }
 
 fn slot(kind: ReferenceKind) -> usize {
@@ -31,7 +34,40 @@ impl Books {
         for (kind, e) in entries {
             refs[slot(kind)].push(e);
         }
-        Books { sites, warehouses, refs }
+        Books { sites, warehouses, refs, custom_fields: Vec::new(), dictionaries: Vec::new() }
+    }
+
+    /// The same books with custom field definitions and their dictionaries.
+    pub fn with_custom_fields(mut self, fields: Vec<CustomField>, dictionaries: Vec<Dictionary>) -> Books {
+        self.custom_fields = fields;
+        self.dictionaries = dictionaries;
+        self
+    }
+
+    /// Every custom field definition, by entity, ordering and code.
+    pub fn custom_fields(&self) -> &[CustomField] {
+        &self.custom_fields
+    }
+
+    /// Every dictionary, by code.
+    pub fn dictionaries(&self) -> &[Dictionary] {
+        &self.dictionaries
+    }
+
+    /// The entry of `kind` with this id.
+    pub fn ref_by_id(&self, kind: ReferenceKind, id: i64) -> Option<&ReferenceEntry> {
+        self.refs(kind).iter().find(|e| e.id == id)
+    }
+
+    /// Checks and normalises the custom field values of an `entity` (`order`, `customer`) against
+    /// their definitions.
+    pub fn check_custom_fields(
+        &self,
+        entity: &str,
+        values: &mut serde_json::Map<String, serde_json::Value>,
+        errors: &mut FieldErrors,
+    ) {
+        crate::custom_field::check_values(entity, &self.custom_fields, &self.dictionaries, values, errors);
     }
 
     /// Every site, in display order.
@@ -108,6 +144,7 @@ impl Books {
         if !self.sites.iter().any(|s| s.code == o.site) {
             errors.insert("site".into(), format!("Site '{}' does not exist.", o.site));
         }
+        self.check_custom_fields("order", &mut o.custom_fields, errors);
         if o.status.is_empty() {
             o.status = "new".into();
         }

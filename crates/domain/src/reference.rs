@@ -26,11 +26,29 @@ pub enum ReferenceKind {
     ProductStatus,
     /// Price types; `default` marks the base price.
     PriceType,
+    /// Countries the account works in, by ISO code.
+    Country,
+    /// Currencies by ISO code; `isBase` marks the account's own. Edited by id.
+    Currency,
+    /// Units of measure; `sym` is the short symbol, `default` the unit of new products.
+    Unit,
+    /// Couriers (people); keyed by id, which is also their code.
+    Courier,
+    /// Groups of costs.
+    CostGroup,
+    /// Cost items; `group` names their cost group.
+    CostItem,
+    /// The account's legal entities (sellers), with their requisites.
+    LegalEntity,
+    /// Delivery services (carriers) that delivery types use.
+    DeliveryService,
+    /// Subscription categories of a channel (`email`, `sms`, `waba`); code `channel/code`.
+    Subscription,
 }
 
 impl ReferenceKind {
     /// Every kind, in a stable order.
-    pub const ALL: [ReferenceKind; 9] = [
+    pub const ALL: [ReferenceKind; 18] = [
         ReferenceKind::Status,
         ReferenceKind::StatusGroup,
         ReferenceKind::OrderType,
@@ -40,6 +58,15 @@ impl ReferenceKind {
         ReferenceKind::DeliveryType,
         ReferenceKind::ProductStatus,
         ReferenceKind::PriceType,
+        ReferenceKind::Country,
+        ReferenceKind::Currency,
+        ReferenceKind::Unit,
+        ReferenceKind::Courier,
+        ReferenceKind::CostGroup,
+        ReferenceKind::CostItem,
+        ReferenceKind::LegalEntity,
+        ReferenceKind::DeliveryService,
+        ReferenceKind::Subscription,
     ];
 
     /// Stable name used in storage.
@@ -54,6 +81,15 @@ impl ReferenceKind {
             ReferenceKind::DeliveryType => "delivery_type",
             ReferenceKind::ProductStatus => "product_status",
             ReferenceKind::PriceType => "price_type",
+            ReferenceKind::Country => "country",
+            ReferenceKind::Currency => "currency",
+            ReferenceKind::Unit => "unit",
+            ReferenceKind::Courier => "courier",
+            ReferenceKind::CostGroup => "cost_group",
+            ReferenceKind::CostItem => "cost_item",
+            ReferenceKind::LegalEntity => "legal_entity",
+            ReferenceKind::DeliveryService => "delivery_service",
+            ReferenceKind::Subscription => "subscription",
         }
     }
 }
@@ -61,6 +97,8 @@ impl ReferenceKind {
 /// One entry of a reference book.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReferenceEntry {
+    /// Stable id, unique across books (0 before the entry is stored).
+    pub id: i64,
     /// Symbolic code, unique within its book.
     pub code: String,
     /// Display name.
@@ -121,6 +159,7 @@ pub struct Warehouse {
 
 fn entry(code: &str, name: &str, ordering: i64, attrs: Value) -> ReferenceEntry {
     ReferenceEntry {
+        id: 0,
         code: code.into(),
         name: name.into(),
         active: true,
@@ -238,5 +277,48 @@ pub fn defaults(kind: ReferenceKind) -> Vec<ReferenceEntry> {
             1,
             json!({"default": true, "currency": "RUB", "description": "Основная цена"}),
         )],
+        ReferenceKind::Country => {
+            [("RU", "Россия"), ("BY", "Беларусь"), ("KZ", "Казахстан"), ("AM", "Армения"), ("KG", "Киргизия")]
+                .iter()
+                .enumerate()
+                .map(|(i, (code, name))| entry(code, name, i as i64 + 1, json!({})))
+                .collect()
+        }
+        ReferenceKind::Currency => {
+            vec![entry("RUB", "Российский рубль", 1, json!({"isBase": true, "isAutoConvert": false}))]
+        }
+        ReferenceKind::Unit => [
+            ("pc", "Штука", "шт.", true),
+            ("kg", "Килограмм", "кг", false),
+            ("m", "Метр", "м", false),
+            ("l", "Литр", "л", false),
+            ("set", "Комплект", "компл.", false),
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, (code, name, sym, default))| entry(code, name, i as i64 + 1, json!({"sym": sym, "default": default})))
+        .collect(),
+        ReferenceKind::CostGroup => vec![
+            entry("delivery", "Доставка", 1, json!({"color": "#86c3f7"})),
+            entry("commission", "Комиссии", 2, json!({"color": "#ffd298"})),
+        ],
+        ReferenceKind::CostItem => vec![
+            entry(
+                "delivery-cost",
+                "Стоимость доставки",
+                1,
+                json!({"group": "delivery", "type": "var", "appliesToOrders": true, "appliesToUsers": false}),
+            ),
+            entry(
+                "payment-commission",
+                "Комиссия за приём оплаты",
+                2,
+                json!({"group": "commission", "type": "var", "appliesToOrders": true, "appliesToUsers": false}),
+            ),
+        ],
+        ReferenceKind::DeliveryService => {
+            vec![entry("cdek", "СДЭК", 1, json!({})), entry("russian-post", "Почта России", 2, json!({}))]
+        }
+        ReferenceKind::Courier | ReferenceKind::LegalEntity | ReferenceKind::Subscription => Vec::new(),
     }
 }

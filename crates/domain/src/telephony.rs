@@ -19,6 +19,42 @@ pub struct User {
     pub code: Option<String>,
     /// Active flag.
     pub active: bool,
+    /// Work phone.
+    pub phone: Option<String>,
+    /// Job title.
+    pub position: Option<String>,
+    /// `free`, `busy`, `dinner` or `break`.
+    pub status: String,
+    /// Whether the user is signed in.
+    pub online: bool,
+    /// Whether the user administers the account.
+    pub is_admin: bool,
+    /// Whether the user manages orders and customers.
+    pub is_manager: bool,
+    /// When the user was added (Unix seconds).
+    pub created_at: i64,
+    /// The groups the user belongs to, by code.
+    pub groups: Vec<String>,
+}
+
+/// The statuses a user can set.
+pub const USER_STATUSES: &[&str] = &["free", "busy", "dinner", "break"];
+
+/// A group of users (managers, directors, couriers), with what it grants.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UserGroup {
+    /// Internal id.
+    pub id: i64,
+    /// Symbolic code.
+    pub code: String,
+    /// Display name.
+    pub name: String,
+    /// Whether its members manage orders.
+    pub is_manager: bool,
+    /// Whether its members deliver.
+    pub is_delivery_men: bool,
+    /// Every other attribute (granted sites and order types, breakdowns, signature template).
+    pub attrs: Map<String, Value>,
 }
 
 /// A call reported by telephony.

@@ -1,4 +1,5 @@
-//! The in-process copy of the books (sites, warehouses, reference books): read on nearly every request
+//! The in-process copy of the books (sites, warehouses, reference books, custom field definitions and
+//! their dictionaries): read on nearly every request
 //! and written rarely. A trigger on each of their tables bumps the `books` row of `cache_generations` in
 //! the writing transaction, whoever writes (this server, another instance, the CLI); a reader compares
 //! that number with its copy's and reloads when they differ, so a change is seen by the next request on
@@ -58,7 +59,7 @@ async fn load(exec: &mut db::Conn) -> StoreResult<Books> {
     let warehouses: Vec<(String, i64)> =
         db::query_as("SELECT code, id FROM warehouses ORDER BY id").fetch_all(&mut *exec).await?;
     let rows = db::query(
-        "SELECT kind, code, name, active, ordering, attrs FROM reference_entries ORDER BY kind, ordering, code",
+        "SELECT kind, id, code, name, active, ordering, attrs FROM reference_entries ORDER BY kind, ordering, code",
     )
     .fetch_all(&mut *exec)
     .await?;
@@ -69,6 +70,7 @@ async fn load(exec: &mut db::Conn) -> StoreResult<Books> {
         entries.push((
             kind,
             ReferenceEntry {
+                id: r.try_get::<Option<i64>, _>("id")?.unwrap_or_default(),
                 code: r.try_get("code")?,
                 name: r.try_get("name")?,
                 active: flag(r.try_get("active")?),
@@ -77,7 +79,21 @@ async fn load(exec: &mut db::Conn) -> StoreResult<Books> {
             },
         ));
     }
-    Ok(Books::new(sites, warehouses, entries))
+    let fields = db::query(
+        "SELECT entity, code, name, type, dictionary, ordering, doc FROM custom_fields ORDER BY entity, ordering, code",
+    )
+    .fetch_all(&mut *exec)
+    .await?
+    .iter()
+    .map(crate::custom_fields::field_from_row)
+    .collect::<StoreResult<Vec<_>>>()?;
+    let dictionaries = db::query("SELECT code, name, elements FROM custom_dictionaries ORDER BY code")
+        .fetch_all(&mut *exec)
+        .await?
+        .iter()
+        .map(crate::custom_fields::dictionary_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Books::new(sites, warehouses, entries).with_custom_fields(fields, dictionaries))
 }
 
 impl Store {

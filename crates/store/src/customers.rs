@@ -191,8 +191,14 @@ impl Store {
         replace_custom_fields(tx, "customer_custom_fields", "customer_id", c.id, &c.custom_fields).await
     }
 
-    /// Checks a customer's references (manager) inside a write.
-    async fn check_customer_refs(&self, tx: &mut Tx, c: &Customer) -> StoreResult<()> {
+    /// Checks a customer's references (manager) and custom field values inside a write.
+    async fn check_customer_refs(&self, tx: &mut Tx, c: &mut Customer) -> StoreResult<()> {
+        let books = self.books_in(tx).await?;
+        let mut errors = torg_domain::FieldErrors::new();
+        books.check_custom_fields("customer", &mut c.custom_fields, &mut errors);
+        if !errors.is_empty() {
+            return Err(DomainError::Invalid(errors).into());
+        }
         if let Some(m) = c.manager_id {
             let found: Option<(i64,)> =
                 crate::db::query_as("SELECT id FROM users WHERE id = $1").bind(m).fetch_optional(&mut **tx).await?;
@@ -211,7 +217,7 @@ impl Store {
         actor: Actor,
         now: i64,
     ) -> StoreResult<Customer> {
-        self.check_customer_refs(tx, &c).await?;
+        self.check_customer_refs(tx, &mut c).await?;
         c.id = self.insert_customer(tx, &c, now).await?;
         if c.created_at == 0 {
             c.created_at = now;
@@ -291,8 +297,8 @@ impl Store {
         if !allowed_sites.contains(&old.site) {
             return Err(DomainError::NotFound("customer".into()).into());
         }
-        let new = old.patched(input)?;
-        self.check_customer_refs(&mut tx, &new).await?;
+        let mut new = old.patched(input)?;
+        self.check_customer_refs(&mut tx, &mut new).await?;
         let changes = diff_customers(&old, &new);
         if !changes.is_empty() {
             self.update_customer_row(&mut tx, &new, now).await?;

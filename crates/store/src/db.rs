@@ -1086,6 +1086,13 @@ pub enum Conn {
 }
 
 impl Conn {
+    /// Whether this is a PostgreSQL connection.
+    pub fn is_postgres(&self) -> bool {
+        !matches!(self, Conn::Sqlite(_))
+    }
+}
+
+impl Conn {
     async fn run_rows(&mut self, q: &Query, limit: usize) -> DbResult<Vec<Row>> {
         let rows = match self {
             Conn::Sqlite(s) => return sqlite_rows(s.conn(), q, limit),

@@ -51,67 +51,7 @@ impl Store {
     /// Stores a new key. Sites must exist; a customer owner must exist on one of the key's sites.
     pub async fn create_key(&self, new: NewKey) -> StoreResult<ApiKey> {
         let mut tx = self.begin().await?;
-        if let SiteAccess::Selective(codes) = &new.sites {
-            for code in codes {
-                let found: Option<(i64,)> = crate::db::query_as("SELECT id FROM sites WHERE code = $1")
-                    .bind(code)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if found.is_none() {
-                    return Err(DomainError::invalid("site", format!("Site '{code}' does not exist.")).into());
-                }
-            }
-        }
-        let customer_id = match &new.customer_external_id {
-            None => None,
-            Some(ext) => {
-                let row: Option<(i64, String)> =
-                    crate::db::query_as("SELECT id, site FROM customers WHERE external_id = $1 ORDER BY id LIMIT 1")
-                        .bind(ext)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                match row {
-                    Some((id, _)) => Some(id),
-                    None => {
-                        return Err(
-                            DomainError::invalid("customer", format!("Customer '{ext}' does not exist.")).into()
-                        );
-                    }
-                }
-            }
-        };
-        if let Some(code) = &new.distributor {
-            // The first key for a new code creates the distributor.
-            crate::warehouses::ensure_distributor_in(&mut tx, code).await?;
-        }
-        let ips: Vec<String> = new.allowed_ips.iter().map(ToString::to_string).collect();
-        let now = torg_domain::time::now();
-        let id: i64 = crate::db::query_scalar(
-            "INSERT INTO api_keys (name, key_hash, prefix, scopes, sites, allowed_ips, customer_id, distributor, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-        )
-        .bind(&new.name)
-        .bind(hash_key(&new.plain))
-        .bind(new.plain.chars().take(6).collect::<String>())
-        .bind(new.scopes.join(" "))
-        .bind(serde_json::to_string(&new.sites).unwrap_or_default())
-        .bind(serde_json::to_string(&ips).unwrap_or_default())
-        .bind(customer_id)
-        .bind(&new.distributor)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| match e {
-            d if d.is_unique_violation() => {
-                StoreError::Domain(DomainError::invalid("key", "This key already exists."))
-            }
-            other => other.into(),
-        })?;
-        let row = crate::db::query(format!("SELECT {COLUMNS} FROM api_keys WHERE id = $1"))
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let key = key_from_row(&row)?;
+        let key = create_key_in(&mut tx, new).await?;
         tx.commit().await?;
         Ok(key)
     }
@@ -167,4 +107,65 @@ impl Store {
         tx.commit().await?;
         Ok(done)
     }
+}
+
+/// Stores a new key inside a transaction (a module's scope update makes one with its other writes).
+pub(crate) async fn create_key_in(tx: &mut crate::Tx, new: NewKey) -> StoreResult<ApiKey> {
+    if let SiteAccess::Selective(codes) = &new.sites {
+        for code in codes {
+            let found: Option<(i64,)> = crate::db::query_as("SELECT id FROM sites WHERE code = $1")
+                .bind(code)
+                .fetch_optional(&mut **tx)
+                .await?;
+            if found.is_none() {
+                return Err(DomainError::invalid("site", format!("Site '{code}' does not exist.")).into());
+            }
+        }
+    }
+    let customer_id = match &new.customer_external_id {
+        None => None,
+        Some(ext) => {
+            let row: Option<(i64, String)> =
+                crate::db::query_as("SELECT id, site FROM customers WHERE external_id = $1 ORDER BY id LIMIT 1")
+                    .bind(ext)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            match row {
+                Some((id, _)) => Some(id),
+                None => {
+                    return Err(DomainError::invalid("customer", format!("Customer '{ext}' does not exist.")).into());
+                }
+            }
+        }
+    };
+    if let Some(code) = &new.distributor {
+        // The first key for a new code creates the distributor.
+        crate::warehouses::ensure_distributor_in(tx, code).await?;
+    }
+    let ips: Vec<String> = new.allowed_ips.iter().map(ToString::to_string).collect();
+    let now = torg_domain::time::now();
+    let id: i64 = crate::db::query_scalar(
+            "INSERT INTO api_keys (name, key_hash, prefix, scopes, sites, allowed_ips, customer_id, distributor, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(&new.name)
+        .bind(hash_key(&new.plain))
+        .bind(new.plain.chars().take(6).collect::<String>())
+        .bind(new.scopes.join(" "))
+        .bind(serde_json::to_string(&new.sites).unwrap_or_default())
+        .bind(serde_json::to_string(&ips).unwrap_or_default())
+        .bind(customer_id)
+        .bind(&new.distributor)
+        .bind(now)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(|e| match e {
+            d if d.is_unique_violation() => {
+                StoreError::Domain(DomainError::invalid("key", "This key already exists."))
+            }
+            other => other.into(),
+        })?;
+    let row =
+        crate::db::query(format!("SELECT {COLUMNS} FROM api_keys WHERE id = $1")).bind(id).fetch_one(&mut **tx).await?;
+    key_from_row(&row)
 }

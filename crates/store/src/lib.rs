@@ -12,12 +12,15 @@ mod book_cache;
 mod brands;
 mod catalogue;
 mod counts;
+mod custom_fields;
 mod customers;
 pub mod db;
 mod history;
 mod import;
 mod invoices;
 mod keys;
+mod modules;
+mod notes;
 mod orders;
 mod outbox;
 mod payments;
@@ -26,6 +29,7 @@ mod references;
 mod sql;
 mod stock;
 mod telephony;
+mod users;
 mod warehouses;
 
 pub use batch::RowOutcome;
@@ -36,6 +40,8 @@ pub use history::HistoryFilter;
 pub use import::CatalogueImport;
 pub use invoices::{BillingSettingsPatch, RefundLine};
 pub use keys::NewKey;
+pub use modules::Module;
+pub use notes::{Note, NoteFilter};
 pub use orders::{
     CustomFieldCondition, NumberRange, OfficeOrderFilter, OrderFilter, OrderLookup, OrderStatusRow, PartsOrder,
     TrackView,
@@ -47,6 +53,7 @@ pub use products::{
 };
 pub use stock::{Inventory, Remain, RemainInput};
 pub use telephony::{CallUpload, ManagerMatch};
+pub use users::UserFilter;
 pub use warehouses::{OfficeWarehouse, WarehouseInput, WarehouseTerms};
 
 use db::{Db, SqlitePath};

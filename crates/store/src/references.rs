@@ -2,9 +2,8 @@
 //! warehouse is seeded here with the books, since a fresh database needs one; warehouses themselves
 //! are in `warehouses.rs`.
 
-use crate::{Store, StoreResult, Tx, flag, json_text};
+use crate::{Store, StoreResult, Tx, json_text};
 use torg_domain::reference::{ReferenceEntry, ReferenceKind, Site, defaults};
-use torg_domain::telephony::User;
 
 impl Store {
     /// Fills empty reference books with their defaults and makes sure one site and one warehouse exist.
@@ -69,6 +68,54 @@ impl Store {
         Ok(created)
     }
 
+    /// Adds an entry whose code must be new to its book; returns its id.
+    pub async fn insert_ref(&self, kind: ReferenceKind, entry: &ReferenceEntry) -> StoreResult<i64> {
+        let mut tx = self.begin().await?;
+        let taken: Option<(i64,)> =
+            crate::db::query_as("SELECT 1 FROM reference_entries WHERE kind = $1 AND code = $2")
+                .bind(kind.code())
+                .bind(&entry.code)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if taken.is_some() {
+            return Err(torg_domain::DomainError::invalid("code", format!("'{}' already exists.", entry.code)).into());
+        }
+        upsert_ref(&mut tx, kind, entry).await?;
+        let id: i64 = crate::db::query_scalar("SELECT id FROM reference_entries WHERE kind = $1 AND code = $2")
+            .bind(kind.code())
+            .bind(&entry.code)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Replaces the entry with this id (its code included); false when there is none.
+    pub async fn update_ref_by_id(&self, kind: ReferenceKind, entry: &ReferenceEntry) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let done = crate::db::query(
+            "UPDATE reference_entries SET code = $1, name = $2, active = $3, ordering = $4, attrs = $5 WHERE kind = $6 AND id = $7",
+        )
+        .bind(&entry.code)
+        .bind(&entry.name)
+        .bind(i64::from(entry.active))
+        .bind(entry.ordering)
+        .bind(json_text(&entry.attrs))
+        .bind(kind.code())
+        .bind(entry.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            if e.is_unique_violation() {
+                torg_domain::DomainError::invalid("code", format!("'{}' already exists.", entry.code)).into()
+            } else {
+                crate::StoreError::from(e)
+            }
+        })?;
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     /// Every site, in display order.
     pub async fn list_sites(&self) -> StoreResult<Vec<Site>> {
         Ok(self.books().await?.sites().to_vec())
@@ -106,46 +153,6 @@ impl Store {
         tx.commit().await?;
         Ok(existing.is_none())
     }
-
-    /// Every user.
-    pub async fn list_users(&self) -> StoreResult<Vec<User>> {
-        let rows = crate::db::query(
-            "SELECT id, first_name, last_name, patronymic, email, code, active FROM users ORDER BY id",
-        )
-        .fetch_all(self.reader())
-        .await?;
-        rows.iter().map(user_from_row).collect()
-    }
-
-    /// Adds a user (a manager); returns it with its id.
-    pub async fn create_user(&self, user: &User) -> StoreResult<User> {
-        let mut tx = self.begin().await?;
-        let id: i64 = crate::db::query_scalar(
-            "INSERT INTO users (first_name, last_name, patronymic, email, code, active) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(&user.first_name)
-        .bind(&user.last_name)
-        .bind(&user.patronymic)
-        .bind(&user.email)
-        .bind(&user.code)
-        .bind(i64::from(user.active))
-        .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(User { id, ..user.clone() })
-    }
-}
-
-pub(crate) fn user_from_row(r: &crate::db::Row) -> StoreResult<User> {
-    Ok(User {
-        id: r.try_get("id")?,
-        first_name: r.try_get("first_name")?,
-        last_name: r.try_get("last_name")?,
-        patronymic: r.try_get("patronymic")?,
-        email: r.try_get("email")?,
-        code: r.try_get("code")?,
-        active: flag(r.try_get("active")?),
-    })
 }
 
 async fn upsert_ref(tx: &mut Tx, kind: ReferenceKind, entry: &ReferenceEntry) -> StoreResult<bool> {
@@ -166,8 +173,9 @@ async fn upsert_ref(tx: &mut Tx, kind: ReferenceKind, entry: &ReferenceEntry) ->
             .execute(&mut **tx)
             .await?;
     } else {
+        let id = next_ref_id(tx).await?;
         crate::db::query(
-            "INSERT INTO reference_entries (kind, code, name, active, ordering, attrs) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO reference_entries (kind, code, name, active, ordering, attrs, id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(kind.code())
         .bind(&entry.code)
@@ -175,8 +183,20 @@ async fn upsert_ref(tx: &mut Tx, kind: ReferenceKind, entry: &ReferenceEntry) ->
         .bind(i64::from(entry.active))
         .bind(entry.ordering)
         .bind(json_text(&entry.attrs))
+        .bind(id)
         .execute(&mut **tx)
         .await?;
     }
     Ok(existing.is_none())
+}
+
+/// A new entry id: from the sequence on PostgreSQL; on SQLite the one writer makes the next number
+/// after the largest safe.
+async fn next_ref_id(tx: &mut Tx) -> StoreResult<i64> {
+    let sql = if tx.is_postgres() {
+        "SELECT nextval('reference_entry_ids')"
+    } else {
+        "SELECT COALESCE(MAX(id), 0) + 1 FROM reference_entries"
+    };
+    Ok(crate::db::query_scalar(sql).fetch_one(&mut **tx).await?)
 }

@@ -122,15 +122,7 @@ impl Store {
         };
         let customer = self.get_customer(&crate::CustomerLookup::Id(id)).await?;
         let manager = match customer.as_ref().and_then(|c| c.0.manager_id) {
-            Some(m) => {
-                let row = crate::db::query(
-                    "SELECT id, first_name, last_name, patronymic, email, code, active FROM users WHERE id = $1",
-                )
-                .bind(m)
-                .fetch_optional(self.reader())
-                .await?;
-                row.as_ref().map(crate::references::user_from_row).transpose()?
-            }
+            Some(m) => self.get_user(m).await?,
             None => None,
         };
         Ok(ManagerMatch { customer, manager })

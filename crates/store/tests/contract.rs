@@ -645,6 +645,7 @@ async fn book_changes_reach_another_instance(db: &TestDb) {
 
     // A reference entry added, and one renamed, through B.
     let drone = ReferenceEntry {
+        id: 0,
         code: "drone".into(),
         name: "Drone".into(),
         active: true,
@@ -655,10 +656,27 @@ async fn book_changes_reach_another_instance(db: &TestDb) {
     let mut status = entry_named(&b.list_refs(ReferenceKind::Status).await.unwrap(), "new").clone();
     status.name = "Brand new".into();
     assert!(!b.upsert_ref(ReferenceKind::Status, &status).await.unwrap());
-    assert_eq!(entry_named(&a.list_refs(ReferenceKind::DeliveryType).await.unwrap(), "drone"), &drone);
+    let seen = entry_named(&a.list_refs(ReferenceKind::DeliveryType).await.unwrap(), "drone").clone();
+    assert!(seen.id > 0, "a stored entry has its id");
+    assert_eq!(ReferenceEntry { id: 0, ..seen }, drone);
     assert_eq!(entry_named(&a.list_refs(ReferenceKind::Status).await.unwrap(), "new").name, "Brand new");
     let o = create_order(&a, DEFAULT_SITE, json!({"delivery": {"code": "drone"}})).await;
     assert_eq!(o.delivery.code.as_deref(), Some("drone"), "A's write checks against the new books");
+
+    // A custom field defined through B is checked by A's next write.
+    let boxes = torg_domain::custom_field::CustomField {
+        entity: "order".into(),
+        code: "boxes".into(),
+        name: "Boxes".into(),
+        kind: torg_domain::custom_field::FieldType::Integer,
+        dictionary: None,
+        ordering: 1,
+        attrs: Map::new(),
+    };
+    b.create_custom_field(&boxes).await.unwrap();
+    assert_eq!(a.books().await.unwrap().custom_fields(), &[boxes]);
+    let refused = a.create_order(DEFAULT_SITE, &doc(json!({"customFields": {"boxes": "many"}})), ACTOR, &zone()).await;
+    assert!(invalid(refused).contains_key("customFields.boxes"), "A checks the value against B's definition");
 
     // A warehouse added through B.
     let north = Warehouse {

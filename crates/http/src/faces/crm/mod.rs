@@ -4,14 +4,22 @@
 //! key comes as `X-API-KEY` or `apiKey`; every answer carries `success`; errors are
 //! `{"success": false, "errorMsg": …, "errors": …}` with RetailCRM's exact messages.
 
+mod books;
+mod custom_fields;
 mod customers;
 mod meta;
+mod modules;
+mod notes;
 mod orders;
+mod packs;
 mod payments;
+mod product_groups;
 mod references;
 mod render;
+mod settings;
 mod store;
 mod telephony;
+mod users;
 
 use crate::AppState;
 use crate::envelope::Envelope;
@@ -61,6 +69,15 @@ pub(crate) mod scope {
     pub const STORE_WRITE: Access = Scope("store_write");
     pub const TELEPHONY_READ: Access = Scope("telephony_read");
     pub const TELEPHONY_WRITE: Access = Scope("telephony_write");
+    pub const USER_READ: Access = Scope("user_read");
+    pub const USER_WRITE: Access = Scope("user_write");
+    pub const INTEGRATION_READ: Access = Scope("integration_read");
+    pub const INTEGRATION_WRITE: Access = Scope("integration_write");
+    pub const CUSTOM_FIELDS_READ: Access = Scope("custom_fields_read");
+    pub const CUSTOM_FIELDS_WRITE: Access = Scope("custom_fields_write");
+    pub const REFERENCE_READ: Access = Scope("reference_read");
+    pub const REFERENCE_WRITE: Access = Scope("reference_write");
+    pub const ANALYTICS_WRITE: Access = Scope("analytics_write");
 }
 
 fn routes() -> Vec<Route> {
@@ -223,6 +240,13 @@ fn routes() -> Vec<Route> {
         ),
     ];
     routes.extend(references::routes());
+    routes.extend(packs::routes());
+    routes.extend(product_groups::routes());
+    routes.extend(users::routes());
+    routes.extend(modules::routes());
+    routes.extend(custom_fields::routes());
+    routes.extend(notes::routes());
+    routes.extend(settings::routes());
     routes
 }
 

@@ -43,6 +43,11 @@ const BOOKS: &[Book] = &[
     book_of(K::DeliveryType, "delivery-types", "deliveryTypes", "deliveryType", false, "Delivery types"),
     book_of(K::ProductStatus, "product-statuses", "productStatuses", "productStatus", false, "Order line statuses"),
     book_of(K::PriceType, "price-types", "priceTypes", "priceType", true, "Price types"),
+    book_of(K::Unit, "units", "units", "unit", false, "Units of measure"),
+    book_of(K::CostGroup, "cost-groups", "costGroups", "costGroup", true, "Cost groups"),
+    book_of(K::CostItem, "cost-items", "costItems", "costItem", true, "Cost items"),
+    book_of(K::LegalEntity, "legal-entities", "legalEntities", "legalEntity", true, "Legal entities"),
+    book_of(K::DeliveryService, "delivery-services", "deliveryServices", "deliveryService", false, "Delivery services"),
 ];
 
 /// `priceType` → `price_type`, for operation ids.
@@ -115,10 +120,11 @@ pub fn routes() -> Vec<Route> {
             );
         }
     }
+    routes.extend(super::books::routes());
     routes
 }
 
-fn entry_json(e: &ReferenceEntry) -> Value {
+pub(super) fn entry_json(e: &ReferenceEntry) -> Value {
     let mut m = e.attrs.clone();
     m.insert("code".into(), json!(e.code));
     m.insert("name".into(), json!(e.name));
@@ -131,13 +137,15 @@ async fn list(State(state): State<AppState>, _crm: Crm, kind: ReferenceKind) -> 
     let entries = state.store.list_refs(kind).await?;
     let b = book(kind);
     let body = match kind {
-        ReferenceKind::PriceType => {
+        _ if b.listed => {
             let list: Vec<Value> = entries
                 .iter()
-                .enumerate()
-                .map(|(i, e)| {
+                .map(|e| {
                     let mut v = entry_json(e);
-                    v["id"] = json!(i + 1);
+                    v["id"] = json!(e.id);
+                    if kind == ReferenceKind::LegalEntity {
+                        v.as_object_mut().map(|m| m.remove("name"));
+                    }
                     v
                 })
                 .collect();
@@ -168,18 +176,22 @@ async fn list(State(state): State<AppState>, _crm: Crm, kind: ReferenceKind) -> 
     ok(StatusCode::OK, body)
 }
 
-/// The entity of an edit: its JSON field, with the path's code winning over the body's.
-fn edit_entity(crm: &Crm, fields: &[&str], code: &str) -> Result<Map<String, Value>, CrmError> {
+/// The entity of an edit: its JSON field, with the path's code winning over the body's. Its name
+/// must be given (`legalName` for a legal entity).
+pub(super) fn edit_entity(crm: &Crm, fields: &[&str], code: &str, legal: bool) -> Result<Map<String, Value>, CrmError> {
     let name = fields.iter().find(|f| crm.input.param(f).is_some()).copied().unwrap_or(fields[0]);
     let mut m = crm.json_object(name)?;
     m.insert("code".into(), json!(code));
-    if m.get("name").and_then(Value::as_str).is_none_or(|s| s.trim().is_empty()) {
-        return Err(CrmError::entity([(format!("{name}.name"), "This value should not be blank.".to_string())].into()));
+    let name_key = if legal { "legalName" } else { "name" };
+    if m.get(name_key).and_then(Value::as_str).is_none_or(|s| s.trim().is_empty()) {
+        return Err(CrmError::entity(
+            [(format!("{name}.{name_key}"), "This value should not be blank.".to_string())].into(),
+        ));
     }
     Ok(m)
 }
 
-fn check_code(code: &str) -> Result<(), CrmError> {
+pub(super) fn check_code(code: &str) -> Result<(), CrmError> {
     let ok = !code.is_empty()
         && code.len() <= 255
         && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
@@ -192,7 +204,7 @@ fn check_code(code: &str) -> Result<(), CrmError> {
     }
 }
 
-fn take_bool(m: &mut Map<String, Value>, key: &str, default: bool) -> bool {
+pub(super) fn take_bool(m: &mut Map<String, Value>, key: &str, default: bool) -> bool {
     match m.remove(key) {
         Some(Value::Bool(b)) => b,
         Some(v) => crate::params::as_bool(&v).unwrap_or(default),
@@ -200,17 +212,40 @@ fn take_bool(m: &mut Map<String, Value>, key: &str, default: bool) -> bool {
     }
 }
 
-fn take_i64(m: &mut Map<String, Value>, key: &str, default: i64) -> i64 {
+pub(super) fn take_i64(m: &mut Map<String, Value>, key: &str, default: i64) -> i64 {
     m.remove(key).as_ref().and_then(crate::params::as_i64).unwrap_or(default)
 }
 
 async fn edit(State(state): State<AppState>, Path(code): Path<String>, crm: Crm, kind: ReferenceKind) -> CrmResult {
     check_code(&code)?;
     let b = book(kind);
-    // The Python client sends `priceTypes` for price types; accept it.
-    let fields: &[&str] =
-        if kind == ReferenceKind::PriceType { &["priceType", "priceTypes"] } else { std::slice::from_ref(&b.field) };
-    let mut m = edit_entity(&crm, fields, &code)?;
+    // The Python client sends `priceTypes` for price types and `units` for units; accept both.
+    let fields: &[&str] = match kind {
+        ReferenceKind::PriceType => &["priceType", "priceTypes"],
+        ReferenceKind::Unit => &["unit", "units"],
+        _ => std::slice::from_ref(&b.field),
+    };
+    let mut m = edit_entity(&crm, fields, &code, kind == ReferenceKind::LegalEntity)?;
+    if kind == ReferenceKind::CostItem {
+        let group = m.get("group").and_then(Value::as_str).map(str::to_owned);
+        match group {
+            Some(g) if crm.books.refs(ReferenceKind::CostGroup).iter().any(|x| x.code == g) => {}
+            Some(g) => {
+                return Err(CrmError::entity(
+                    [("costItem.group".to_string(), format!("Cost group '{g}' does not exist."))].into(),
+                ));
+            }
+            None => {
+                return Err(CrmError::entity(
+                    [("costItem.group".to_string(), "This value should not be blank.".to_string())].into(),
+                ));
+            }
+        }
+    }
+    if kind == ReferenceKind::LegalEntity {
+        let legal_name = m.get("legalName").and_then(Value::as_str).unwrap_or_default().to_string();
+        m.insert("name".into(), json!(legal_name));
+    }
     if kind == ReferenceKind::Status {
         let group = m.get("group").and_then(Value::as_str).map(str::to_owned);
         let groups = state.store.list_refs(ReferenceKind::StatusGroup).await?;
@@ -231,6 +266,7 @@ async fn edit(State(state): State<AppState>, Path(code): Path<String>, crm: Crm,
     m.remove("code");
     let name = m.remove("name").and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     let entry = ReferenceEntry {
+        id: 0,
         code,
         name,
         active: take_bool(&mut m, "active", true),
@@ -264,7 +300,7 @@ async fn edit_site(State(state): State<AppState>, Path(code): Path<String>, crm:
     if !matches!(crm.key.sites, torg_domain::key::SiteAccess::Full) && !crm.sites.contains(&code) {
         return Err(CrmError::access_denied());
     }
-    let mut m = edit_entity(&crm, &["site"], &code)?;
+    let mut m = edit_entity(&crm, &["site"], &code, false)?;
     m.remove("code");
     m.remove("id");
     let name = m.remove("name").and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
@@ -296,7 +332,7 @@ async fn list_stores(State(state): State<AppState>, _crm: Crm) -> CrmResult {
 
 async fn edit_store(State(state): State<AppState>, Path(code): Path<String>, crm: Crm) -> CrmResult {
     check_code(&code)?;
-    let mut m = edit_entity(&crm, &["store"], &code)?;
+    let mut m = edit_entity(&crm, &["store"], &code, false)?;
     m.remove("code");
     let name = m.remove("name").and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     let active = take_bool(&mut m, "active", true);

@@ -1,0 +1,124 @@
+//! Notes managers keep about customers.
+
+use crate::db;
+use crate::sql::{Arg, Sql, any_of, contains_pattern, text_args};
+use crate::{Store, StoreResult};
+use torg_domain::DomainError;
+use torg_domain::page::{PageRequest, Pagination};
+
+/// A note and the customer it is about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Note {
+    /// Id.
+    pub id: i64,
+    /// The customer's internal id.
+    pub customer_id: i64,
+    /// The customer's external id.
+    pub customer_external_id: Option<String>,
+    /// The customer's site.
+    pub site: String,
+    /// The manager who wrote it.
+    pub manager_id: Option<i64>,
+    /// Its text.
+    pub text: String,
+    /// When it was written (Unix seconds).
+    pub created_at: i64,
+}
+
+/// Which notes a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct NoteFilter {
+    /// Note ids.
+    pub ids: Vec<i64>,
+    /// Customers by internal id.
+    pub customer_ids: Vec<i64>,
+    /// Customers by external id.
+    pub customer_external_ids: Vec<String>,
+    /// Authors.
+    pub manager_ids: Vec<i64>,
+    /// Text the note contains.
+    pub text: Option<String>,
+    /// Written at or after (Unix seconds).
+    pub created_from: Option<i64>,
+    /// Written at or before (Unix seconds).
+    pub created_to: Option<i64>,
+}
+
+const SELECT: &str = "SELECT n.id, n.customer_id, c.external_id, c.site, n.manager_id, n.text, n.created_at
+     FROM customer_notes n JOIN customers c ON c.id = n.customer_id";
+
+type NoteRow = (i64, i64, Option<String>, String, Option<i64>, String, i64);
+
+fn note((id, customer_id, customer_external_id, site, manager_id, text, created_at): NoteRow) -> Note {
+    Note { id, customer_id, customer_external_id, site, manager_id, text, created_at }
+}
+
+impl Store {
+    /// Writes a note about a customer; the manager, when given, must exist.
+    pub async fn create_note(&self, customer_id: i64, manager_id: Option<i64>, text: &str) -> StoreResult<i64> {
+        let mut tx = self.begin().await?;
+        if let Some(m) = manager_id {
+            let found: Option<i64> =
+                db::query_scalar("SELECT id FROM users WHERE id = $1").bind(m).fetch_optional(&mut *tx).await?;
+            if found.is_none() {
+                return Err(DomainError::invalid("managerId", format!("User with id {m} not found.")).into());
+            }
+        }
+        let id: i64 = db::query_scalar(
+            "INSERT INTO customer_notes (customer_id, manager_id, text, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(customer_id)
+        .bind(manager_id)
+        .bind(text)
+        .bind(torg_domain::time::now())
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// A page of the notes about customers of `sites`, newest first.
+    pub async fn list_notes(
+        &self,
+        f: &NoteFilter,
+        sites: &[String],
+        page: PageRequest,
+    ) -> StoreResult<(Vec<Note>, Pagination)> {
+        let mut wh = Sql::new(" WHERE c.site IN ");
+        wh.bind_list(text_args(sites));
+        any_of(&mut wh, "n.id", f.ids.iter().copied().map(Arg::Int).collect());
+        any_of(&mut wh, "n.customer_id", f.customer_ids.iter().copied().map(Arg::Int).collect());
+        any_of(&mut wh, "c.external_id", text_args(&f.customer_external_ids));
+        any_of(&mut wh, "n.manager_id", f.manager_ids.iter().copied().map(Arg::Int).collect());
+        if let Some(t) = &f.text {
+            wh.push(" AND n.text LIKE ").bind(Arg::Text(contains_pattern(t))).push(" ESCAPE '\\'");
+        }
+        if let Some(t) = f.created_from {
+            wh.push(" AND n.created_at >= ").bind(Arg::Int(t));
+        }
+        if let Some(t) = f.created_to {
+            wh.push(" AND n.created_at <= ").bind(Arg::Int(t));
+        }
+        let (total,): (i64,) = wh
+            .with_prefix("SELECT COUNT(*) FROM customer_notes n JOIN customers c ON c.id = n.customer_id")
+            .query_as()
+            .fetch_one(self.reader())
+            .await?;
+        let mut select = wh.with_prefix(SELECT);
+        select.push(" ORDER BY n.id DESC");
+        crate::sql::page(&mut select, page.limit, page.offset());
+        let rows: Vec<NoteRow> = select.query_as().fetch_all(self.reader()).await?;
+        Ok((rows.into_iter().map(note).collect(), page.meta(total.max(0) as u64)))
+    }
+
+    /// Deletes a note about a customer of `sites`; false when there is none.
+    pub async fn delete_note(&self, id: i64, sites: &[String]) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let mut q = Sql::new("DELETE FROM customer_notes WHERE id = ");
+        q.bind(Arg::Int(id)).push(" AND customer_id IN (SELECT id FROM customers WHERE site IN ");
+        q.bind_list(text_args(sites)).push(")");
+        let done = q.query().execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+}
