@@ -1,5 +1,7 @@
-//! The official Python client, `retailcrm==5.3.0` from PyPI, unmodified, drives
-//! `tests/python/crm_scenario.py` against torg on each backend.
+//! The official Python client, `retailcrm==5.3.0` from PyPI, unmodified, drives the scenarios in
+//! `tests/python/` (`crm_scenario.py`: orders, customers, store, telephony; `crm_definitions_scenario.py`:
+//! users, integration modules, custom fields, notes, reference books, settings) against torg on each
+//! backend.
 //!
 //! The client lives in its own virtual environment, `target/retailcrm-venv` (under `CARGO_TARGET_DIR`
 //! when set), made with `python3 -m venv` and `pip install retailcrm==5.3.0` on first use. It is built in
@@ -13,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-use torg_domain::telephony::User;
+use torg_domain::telephony::{User, UserGroup};
 
 /// The client version the scenario is written against.
 const CLIENT: &str = "retailcrm==5.3.0";
@@ -128,9 +130,9 @@ fn drain(mut r: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
     })
 }
 
-/// Runs the scenario; exit status, stdout, stderr.
-fn run_scenario(python: &Path, args: &[String]) -> (Option<i32>, String, String) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/crm_scenario.py");
+/// Runs a scenario script of `tests/python`; exit status, stdout, stderr.
+fn run_scenario(python: &Path, name: &str, args: &[String]) -> (Option<i32>, String, String) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python").join(name);
     let mut child = Command::new(python)
         .arg(&script)
         .args(args)
@@ -178,10 +180,46 @@ both!(scenario, |app: crate::common::TestApp| async move {
         .await
         .expect("create a manager");
     let args = vec![app.base.clone(), app.key.clone(), other, manager.id.to_string()];
+    run_to_the_end(python, "crm_scenario.py", args).await;
+});
+
+/// Runs a scenario and fails the test unless it printed `scenario ok`.
+async fn run_to_the_end(python: PathBuf, name: &'static str, args: Vec<String>) {
     let (status, stdout, stderr) =
-        tokio::task::spawn_blocking(move || run_scenario(&python, &args)).await.expect("scenario task");
+        tokio::task::spawn_blocking(move || run_scenario(&python, name, &args)).await.expect("scenario task");
     assert!(
         status == Some(0) && stdout.lines().any(|l| l.trim() == "scenario ok"),
-        "the Python client's scenario failed (exit {status:?})\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+        "the Python client's {name} failed (exit {status:?})\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
     );
+}
+
+both!(definitions_scenario, |app: crate::common::TestApp| async move {
+    let python = tokio::task::spawn_blocking(|| venv_python(&venv())).await.expect("venv task");
+    for (code, name, manager) in [("manager", "Менеджеры", true), ("director", "Руководители", false)]
+    {
+        let attrs = serde_json::json!({"grantedSites": ["default"]}).as_object().cloned().unwrap_or_default();
+        let group =
+            UserGroup { code: code.into(), name: name.into(), is_manager: manager, attrs, ..Default::default() };
+        app.store.put_user_group(&group).await.expect("a user group");
+    }
+    let manager = User {
+        first_name: "Mira".into(),
+        last_name: "Manager".into(),
+        active: true,
+        is_manager: true,
+        groups: vec!["manager".into()],
+        ..Default::default()
+    };
+    let manager = app.store.create_user(&manager).await.expect("a manager");
+    let admin = User {
+        first_name: "Oleg".into(),
+        last_name: "Admin".into(),
+        active: false,
+        is_admin: true,
+        groups: vec!["director".into(), "manager".into()],
+        ..Default::default()
+    };
+    let admin = app.store.create_user(&admin).await.expect("an administrator");
+    let args = vec![app.base.clone(), app.key.clone(), manager.id.to_string(), admin.id.to_string()];
+    run_to_the_end(python, "crm_definitions_scenario.py", args).await;
 });

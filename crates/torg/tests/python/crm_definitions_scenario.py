@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""Drives torg's CRM face's users, integration modules, custom fields, notes, reference books and settings
+with the official RetailCRM Python client (`retailcrm==5.3.0`, unmodified).
+
+Usage: python crm_definitions_scenario.py BASE_URL API_KEY MANAGER_ID OTHER_USER_ID
+
+- API_KEY: a key with every scope on every site.
+- MANAGER_ID: an active manager in group `manager`; OTHER_USER_ID: an inactive administrator in groups
+  `director` and `manager`.
+
+Prints `scenario ok` when every check held; stops at the first failure (exit status 1) naming the step.
+"""
+
+import json
+import sys
+
+import retailcrm
+
+from crm_scenario import check, equal, expect, expect_error, fail, step, check_datetime  # noqa: F401
+
+
+def main():
+    base, key, manager, other = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    c = retailcrm.v5(base, key)
+
+    step("users")
+    r = c.users()
+    body = expect(r, 200, "users")
+    equal([u["id"] for u in body["users"]], [manager, other], "users, by id")
+    equal(body["pagination"]["totalCount"], 2, "users: totalCount")
+    first = body["users"][0]
+    check_datetime(first["createdAt"], "users[0].createdAt")
+    equal(first["groups"][0]["code"], "manager", "users[0].groups[0].code")
+    body = expect(c.users({"active": 0}), 200, "users active=0")
+    equal([u["id"] for u in body["users"]], [other], "users active=0")
+    body = expect(c.users({"groups": ["director"]}), 200, "users in group director")
+    equal([u["id"] for u in body["users"]], [other], "users in group director")
+    body = expect(c.users({"isManager": 1, "status": "free"}), 200, "free managers")
+    check(manager in [u["id"] for u in body["users"]], "the manager is a free manager", r)
+    expect_error(c.users({"active": 3}), 400, "Errors in the input parameters", "users active=3")
+
+    step("user / user_status")
+    body = expect(c.user(manager), 200, "user")
+    equal(body["user"]["firstName"], "Mira", "user.firstName")
+    expect(c.user_status(manager, "dinner"), 200, "user_status")
+    equal(expect(c.user(manager), 200, "user")["user"]["status"], "dinner", "status after user_status")
+    expect(c.user_status(manager, "free"), 200, "user_status back")
+    expect_error(c.user(999999), 404, "Not found", "unknown user")
+
+    step("user_groups")
+    body = expect(c.user_groups(), 200, "user_groups")
+    equal([g["code"] for g in body["groups"]], ["manager", "director"], "user group codes")
+    check(isinstance(body["groups"][0]["grantedSites"], list), "grantedSites is a list", r)
+
+    step("integration_module_edit / integration_module")
+    module = {
+        "code": "torg-shop", "integrationCode": "torg-shop", "active": True, "name": "Shop module",
+        "clientId": "client-42", "baseUrl": "https://shop.example/", "accountUrl": "https://shop.example/crm",
+        "actions": {"activity": "/activity"}, "availableCountries": ["RU", "KZ"],
+    }
+    r = c.integration_module_edit(module)
+    expect(r, 201, "integration_module_edit (new)")
+    module["name"] = "Shop module 2"
+    expect(c.integration_module_edit(module), 200, "integration_module_edit (again)")
+    body = expect(c.integration_module("torg-shop"), 200, "integration_module")
+    equal(body["integrationModule"]["name"], "Shop module 2", "module name")
+    equal(body["integrationModule"]["availableCountries"], ["RU", "KZ"], "module countries")
+    expect_error(c.integration_module("no-such-module"), 404, "Not found", "unknown module")
+
+    step("integration_module_update_scopes")
+    r = c.integration_module_update_scopes("torg-shop", {"scopes": ["order_read", "integration_read"]})
+    body = expect(r, 200, "update_scopes")
+    module_key = body["apiKey"]
+    check(isinstance(module_key, str) and len(module_key) >= 20, "a new api key", r)
+    mc = retailcrm.v5(base, module_key)
+    body = expect(mc.api_credentials(), 200, "credentials of the module's key")
+    equal(sorted(body["scopes"]), ["integration_read", "order_read"], "the module's scopes")
+    expect_error(mc.customers(), 403, "Access denied.", "the module's key reads no customers")
+
+    step("custom_dictionary_create / custom_dictionaries / custom_dictionary / custom_dictionary_edit")
+    dictionary = {"code": "sizes", "name": "Sizes", "elements": [
+        {"code": "s", "name": "Small", "ordering": 10}, {"code": "m", "name": "Medium", "ordering": 20}]}
+    body = expect(c.custom_dictionary_create(dictionary), 201, "custom_dictionary_create")
+    equal(body["code"], "sizes", "created dictionary code")
+    body = expect(c.custom_dictionaries({"name": "Siz"}), 200, "custom_dictionaries")
+    equal([d["code"] for d in body["customDictionaries"]], ["sizes"], "dictionaries by name")
+    dictionary["elements"].append({"code": "l", "name": "Large", "ordering": 30})
+    expect(c.custom_dictionary_edit(dictionary), 200, "custom_dictionary_edit")
+    body = expect(c.custom_dictionary("sizes"), 200, "custom_dictionary")
+    equal([e["code"] for e in body["customDictionary"]["elements"]], ["s", "m", "l"], "dictionary elements")
+
+    step("custom_field_create / custom_fields / custom_field / custom_field_edit")
+    field = {"code": "size", "name": "Size", "type": "dictionary", "dictionary": "sizes", "entity": "order"}
+    body = expect(c.custom_field_create(field), 201, "custom_field_create")
+    equal(body["code"], "size", "created field code")
+    expect(c.custom_field_create({"code": "vip_since", "name": "VIP since", "type": "date", "entity": "customer"}),
+           201, "custom_field_create (customer)")
+    body = expect(c.custom_fields({"entity": "order"}), 200, "custom_fields")
+    equal([f["code"] for f in body["customFields"]], ["size"], "order custom fields")
+    body = expect(c.custom_field("size", "order"), 200, "custom_field")
+    equal(body["customField"]["dictionary"], "sizes", "field dictionary")
+    expect(c.custom_field_edit({"code": "size", "entity": "order", "name": "Box size"}), 200, "custom_field_edit")
+    equal(expect(c.custom_field("size", "order"), 200, "custom_field")["customField"]["name"], "Box size",
+          "field name after edit")
+
+    step("custom field values on orders")
+    r = c.order_create({"externalId": "def-1", "firstName": "Lev", "customFields": {"size": "m"}})
+    expect(r, 201, "order with a dictionary value")
+    r = c.order_create({"externalId": "def-2", "firstName": "Lev", "customFields": {"size": "xxl"}})
+    body = expect_error(r, 400, "Errors in the entity format", "order with a value outside the dictionary")
+    check("customFields.size" in body.get("errors", {}), "the error names customFields.size", r)
+
+    step("customer_note_create / customer_notes / customer_note_delete")
+    expect(c.customer_create({"externalId": "def-c1", "firstName": "Nina"}), 201, "customer for notes")
+    body = expect(c.customer_note_create({"customer": {"externalId": "def-c1"}, "managerId": manager,
+                                          "text": "Calls after six"}), 201, "customer_note_create")
+    note_id = body["id"]
+    body = expect(c.customer_notes({"customerExternalIds": ["def-c1"]}), 200, "customer_notes")
+    equal([n["id"] for n in body["notes"]], [note_id], "notes of the customer")
+    equal(body["notes"][0]["managerId"], manager, "note managerId")
+    check_datetime(body["notes"][0]["createdAt"], "note createdAt")
+    expect(c.customer_note_delete(note_id), 200, "customer_note_delete")
+    expect_error(c.customer_note_delete(note_id), 404, "Note not found map", "deleted note")
+
+    step("reference books")
+    body = expect(c.countries(), 200, "countries")
+    check("RU" in body["countriesIso"], "countries hold RU", c.countries())
+    body = expect(c.currencies_create({"code": "USD", "isAutoConvert": False}), 201, "currencies_create")
+    usd = body["id"]
+    expect(c.currencies_edit({"id": usd, "code": "USD", "isAutoConvert": True}), 200, "currencies_edit")
+    body = expect(c.currencies(), 200, "currencies")
+    check(any(x["id"] == usd and x["isAutoConvert"] is True for x in body["currencies"]), "USD converted", c.currencies())
+    body = expect(c.couriers_create({"firstName": "Kirill", "phone": {"number": "+79990001122"}}), 201, "couriers_create")
+    courier = body["id"]
+    expect(c.couriers_edit({"id": courier, "firstName": "Kirill", "lastName": "Bystrov"}), 200, "couriers_edit")
+    body = expect(c.couriers(), 200, "couriers")
+    equal([x["lastName"] for x in body["couriers"] if x["id"] == courier], ["Bystrov"], "courier last name")
+    expect(c.units_edit({"code": "pack", "name": "Упаковка", "sym": "уп."}), 201, "units_edit")
+    equal(expect(c.units(), 200, "units")["units"]["pack"]["sym"], "уп.", "unit pack")
+    expect(c.cost_groups_edit({"code": "rent", "name": "Аренда", "color": "#aaaaaa"}), 201, "cost_groups_edit")
+    check(any(g["code"] == "rent" for g in expect(c.cost_groups(), 200, "cost_groups")["costGroups"]), "cost group rent")
+    expect(c.cost_items_edit({"code": "office-rent", "name": "Аренда офиса", "group": "rent", "type": "const"}),
+           201, "cost_items_edit")
+    check(any(i["code"] == "office-rent" for i in expect(c.cost_items(), 200, "cost_items")["costItems"]),
+          "cost item office-rent")
+    expect(c.legal_entities_edit({"code": "torg", "legalName": "ООО Торг", "contragentType": "legal-entity",
+                                  "countryIso": "RU", "INN": "7701234567"}), 201, "legal_entities_edit")
+    equal([e["code"] for e in expect(c.legal_entities(), 200, "legal_entities")["legalEntities"]], ["torg"],
+          "legal entities")
+    expect(c.delivery_services_edit({"code": "boxberry", "name": "Boxberry"}), 201, "delivery_services_edit")
+    check("boxberry" in expect(c.delivery_services(), 200, "delivery_services")["deliveryServices"], "boxberry")
+    expect(c.subscriptions_edit("email", "promo", {"name": "Акции"}), 201, "subscriptions_edit")
+    body = expect(c.subscriptions(), 200, "subscriptions")
+    check(any(s["channel"] == "email" and s["code"] == "promo" for s in body["subscriptions"]), "subscription promo")
+    check(isinstance(expect(c.mg_channels(), 200, "mg_channels")["mgChannels"], list), "mgChannels is a list")
+
+    step("settings / statistic_update")
+    body = expect(c.settings(), 200, "settings")
+    equal(body["settings"]["default_currency"]["value"], "RUB", "default currency")
+    expect(c.statistic_update(), 200, "statistic_update")
+
+    print("scenario ok", flush=True)
+
+
+if __name__ == "__main__":
+    main()
