@@ -128,4 +128,6 @@ pub struct CustomerStats {
     pub orders_count: i64,
     /// Sum of their orders' totals.
     pub total_summ: rust_decimal::Decimal,
+    /// Those totals less what their goods cost (purchase prices).
+    pub margin_summ: rust_decimal::Decimal,
 }

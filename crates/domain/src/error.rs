@@ -17,6 +17,10 @@ pub enum DomainError {
     /// A required parameter is absent.
     #[error("parameter '{0}' is missing")]
     MissingParameter(String),
+    /// An entity the payload refers to (an order's customer) does not exist, so the payload could not
+    /// be loaded; details per field.
+    #[error("unresolved references: {0:?}")]
+    Unresolved(FieldErrors),
 }
 
 impl DomainError {

@@ -286,9 +286,35 @@ fn diff_payments(old: &[Payment], new: &[Payment]) -> Vec<Change> {
     changes
 }
 
-/// Every change from `old` to `new` of a customer.
+/// Every change from `old` to `new` of a customer. Phones are recorded one per record, as RetailCRM
+/// does: a removed number as `phones` from the number to null, an added one from null to the number.
 pub fn diff_customers(old: &Customer, new: &Customer) -> Vec<Change> {
-    diff_docs(&serde_json::to_value(old).unwrap_or_default(), &serde_json::to_value(new).unwrap_or_default())
+    let without_phones = |c: &Customer| {
+        let mut v = serde_json::to_value(c).unwrap_or_default();
+        if let Some(m) = v.as_object_mut() {
+            m.remove("phones");
+        }
+        v
+    };
+    let mut changes = diff_docs(&without_phones(old), &without_phones(new));
+    let has = |c: &Customer, n: &str| c.phones.iter().any(|p| p.number == n);
+    for gone in old.phones.iter().filter(|p| !has(new, &p.number)) {
+        changes.push(Change {
+            field: "phones".into(),
+            old_value: json!(gone.number),
+            new_value: Value::Null,
+            item: None,
+        });
+    }
+    for added in new.phones.iter().filter(|p| !has(old, &p.number)) {
+        changes.push(Change {
+            field: "phones".into(),
+            old_value: Value::Null,
+            new_value: json!(added.number),
+            item: None,
+        });
+    }
+    changes
 }
 
 #[cfg(test)]
@@ -311,6 +337,24 @@ mod tests {
         assert!(fields.contains(&("custom_nps".into(), Value::Null, json!(9))));
         assert!(fields.contains(&("track_number".into(), Value::Null, json!("RA1"))));
         assert_eq!(fields.len(), 5);
+    }
+
+    #[test]
+    fn customer_phones_are_one_record_each() {
+        use crate::customer::Phone;
+        let phone = |n: &str| Phone { number: n.into() };
+        let old = Customer { phones: vec![phone("+71"), phone("+72")], ..Default::default() };
+        let new = Customer { phones: vec![phone("+72"), phone("+73"), phone("+74")], ..Default::default() };
+        let changes: Vec<_> =
+            diff_customers(&old, &new).into_iter().map(|c| (c.field, c.old_value, c.new_value)).collect();
+        assert_eq!(
+            changes,
+            vec![
+                ("phones".into(), json!("+71"), Value::Null),
+                ("phones".into(), Value::Null, json!("+73")),
+                ("phones".into(), Value::Null, json!("+74")),
+            ]
+        );
     }
 
     #[test]

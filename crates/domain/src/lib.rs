@@ -15,6 +15,7 @@ pub mod key;
 pub mod listing;
 pub mod money;
 pub mod order;
+pub mod pack;
 pub mod page;
 pub mod patch;
 pub mod product;

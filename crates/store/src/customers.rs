@@ -74,7 +74,8 @@ pub struct UploadOutcome {
 
 const SELECT: &str = "SELECT c.id, c.site, c.created_at, c.doc,
     (SELECT COUNT(*) FROM orders o WHERE o.customer_id = c.id AND o.is_test = 0) AS orders_count,
-    (SELECT CAST(COALESCE(SUM(o.total_summ), 0) AS BIGINT) FROM orders o WHERE o.customer_id = c.id AND o.is_test = 0) AS total_summ
+    (SELECT CAST(COALESCE(SUM(o.total_summ), 0) AS BIGINT) FROM orders o WHERE o.customer_id = c.id AND o.is_test = 0) AS total_summ,
+    (SELECT CAST(COALESCE(SUM(o.total_summ - o.purchase_summ), 0) AS BIGINT) FROM orders o WHERE o.customer_id = c.id AND o.is_test = 0) AS margin_summ
     FROM customers c";
 
 fn customer_from_row(r: &crate::db::Row) -> StoreResult<(Customer, CustomerStats)> {
@@ -83,8 +84,11 @@ fn customer_from_row(r: &crate::db::Row) -> StoreResult<(Customer, CustomerStats
     c.id = r.try_get("id")?;
     c.site = r.try_get("site")?;
     c.created_at = r.try_get("created_at")?;
-    let stats =
-        CustomerStats { orders_count: r.try_get("orders_count")?, total_summ: from_units(r.try_get("total_summ")?) };
+    let stats = CustomerStats {
+        orders_count: r.try_get("orders_count")?,
+        total_summ: from_units(r.try_get("total_summ")?),
+        margin_summ: from_units(r.try_get("margin_summ")?),
+    };
     Ok((c, stats))
 }
 
@@ -525,7 +529,7 @@ fn customer_stub(c: &Customer) -> Value {
 /// A domain error as per-field messages, for batch results.
 pub(crate) fn domain_messages(e: DomainError) -> FieldErrors {
     match e {
-        DomainError::Invalid(f) => f,
+        DomainError::Invalid(f) | DomainError::Unresolved(f) => f,
         DomainError::NotFound(what) => FieldErrors::from([(what.clone(), format!("{what} not found."))]),
         DomainError::MissingParameter(p) => FieldErrors::from([(p.clone(), format!("Parameter '{p}' is missing"))]),
     }

@@ -23,7 +23,9 @@ mod modules;
 mod notes;
 mod orders;
 mod outbox;
+mod packs;
 mod payments;
+mod product_groups;
 mod products;
 mod references;
 mod sql;
@@ -47,7 +49,12 @@ pub use orders::{
     TrackView,
 };
 pub use outbox::{OutboxCounts, OutboxEvent, now_ms};
+pub use packs::PackFilter;
 pub use payments::PaymentLookup;
+pub use product_groups::{
+    GroupRef, ProductGroup, ProductGroupFilter, ProductGroupLookup, ProductGroupPatch, ProductProperty, PropertyFilter,
+    PropertyValue,
+};
 pub use products::{
     BatchOutcome, InventoryFilter, OfferFilter, OfferPrice, OfferStock, ProductFilter, StoreOffer, StoreProduct,
 };

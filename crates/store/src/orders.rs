@@ -299,13 +299,13 @@ impl Store {
                 }
             };
             let Some(id) = self.customer_id_in(tx, &lookup).await? else {
-                let message = match r {
-                    CustomerRef::Id(id) => format!("Customer with id {id} not found."),
+                let (field, message) = match r {
+                    CustomerRef::Id(id) => ("customer.id", format!("Customer with id={id} not found.")),
                     CustomerRef::ExternalId(e) => {
-                        format!("Customer with externalId '{e}' not found.")
+                        ("customer.externalId", format!("Customer with externalId={e} not found."))
                     }
                 };
-                return Err(DomainError::invalid("customer", message).into());
+                return Err(DomainError::Unresolved(FieldErrors::from([(field.to_string(), message)])).into());
             };
             o.customer_id = Some(id);
         } else if o.customer_id.is_none() {

@@ -246,6 +246,33 @@ impl Store {
         Ok(id)
     }
 
+    /// Which of these telephony codes and user ids belong to users: (codes found, ids found).
+    pub async fn known_users(&self, codes: &[String], ids: &[i64]) -> StoreResult<(Vec<String>, Vec<i64>)> {
+        let mut found_codes = Vec::new();
+        if !codes.is_empty() {
+            let mut q = Sql::new("SELECT DISTINCT code FROM users WHERE code IN ");
+            q.bind_list(codes.iter().cloned().map(Arg::Text));
+            let rows: Vec<(String,)> = q.query_as().fetch_all(self.reader()).await?;
+            found_codes = rows.into_iter().map(|r| r.0).collect();
+        }
+        let mut found_ids = Vec::new();
+        if !ids.is_empty() {
+            let mut q = Sql::new("SELECT id FROM users WHERE id IN ");
+            q.bind_list(ids.iter().copied().map(Arg::Int));
+            let rows: Vec<(i64,)> = q.query_as().fetch_all(self.reader()).await?;
+            found_ids = rows.into_iter().map(|r| r.0).collect();
+        }
+        Ok((found_codes, found_ids))
+    }
+
+    /// The customer's latest order (by creation), if any.
+    pub async fn last_order_of(&self, customer_id: i64) -> StoreResult<Option<i64>> {
+        Ok(db::query_scalar("SELECT id FROM orders WHERE customer_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1")
+            .bind(customer_id)
+            .fetch_optional(self.reader())
+            .await?)
+    }
+
     /// Every group by code (for a user's short group references).
     pub async fn user_groups_by_code(&self) -> StoreResult<BTreeMap<String, UserGroup>> {
         let rows = db::query("SELECT id, code, name, is_manager, is_delivery_men, attrs FROM user_groups ORDER BY id")

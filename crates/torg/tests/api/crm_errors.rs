@@ -91,8 +91,16 @@ both!(bad_parameters_and_payloads, |app: TestApp| async move {
 
     let order = r#"{"customer":{"externalId":"nobody"}}"#;
     let (s, b) = app.post("/api/v5/orders/create", &[("order", order), ("site", "default")]).await;
-    assert_eq!(s, 400);
-    assert_eq!(b["errors"]["customer"], "Customer with externalId 'nobody' not found.");
+    assert_eq!(
+        (s.as_u16(), b),
+        (
+            400,
+            json!({"success": false, "errorMsg": "Order is not loaded",
+                   "errors": {"customer.externalId": "Customer with externalId=nobody not found."}})
+        )
+    );
+    let (s, b) = app.post("/api/v5/orders/create", &[("order", r#"{"customer":{"id":987654}}"#)]).await;
+    assert_eq!((s.as_u16(), &b["errors"]["customer.id"]), (400, &json!("Customer with id=987654 not found.")));
 
     let order = r#"{"email":"not-an-email","status":"no-such-status"}"#;
     let (s, b) = app.post("/api/v5/orders/create", &[("order", order), ("site", "default")]).await;

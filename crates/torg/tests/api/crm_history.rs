@@ -25,8 +25,17 @@ both!(records_fields_sources_and_keys, |app: TestApp| async move {
     assert_eq!(created["order"]["externalId"], "h-1");
     assert_eq!(created["order"]["items"][0]["productName"], "A", "the created record carries the full order");
     assert_eq!(created["order"]["status"], "new");
+    assert_eq!(
+        (&created["field"], &created["oldValue"], &created["newValue"]),
+        (&json!("status"), &Value::Null, &json!({"code": "new"})),
+        "the first record is the order's first status"
+    );
+    assert!(created["order"]["customer"]["firstName"].is_string(), "with the whole customer: {created}");
     let find = |field: &str| {
-        h.iter().find(|r| r["field"] == field).unwrap_or_else(|| panic!("no {field} record in {h:?}")).clone()
+        h.iter()
+            .find(|r| r["field"] == field && r["created"].is_null())
+            .unwrap_or_else(|| panic!("no {field} record in {h:?}"))
+            .clone()
     };
     let status = find("status");
     assert_eq!(status["oldValue"], json!({"code": "new"}));

@@ -200,7 +200,7 @@ both!(batch_edit, |app: TestApp| async move {
     let (s, b) = app.post("/api/v5/store/products/batch/edit", &[("products", &edits.to_string())]).await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["processedProductsCount"], 2);
-    assert_eq!(b["notFoundProducts"], json!([{"id": 999999}, {"externalId": "ghost"}]));
+    assert_eq!(b["notFoundProducts"], json!([{"id": "999999"}, {"externalId": "ghost"}]));
     let b = get_ok(&app, "/api/v5/store/products").await;
     let p = &b["products"][0];
     assert_eq!(

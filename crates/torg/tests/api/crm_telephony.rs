@@ -130,18 +130,36 @@ both!(calls_and_events_respect_sites, |app: TestApp| async move {
     let e = json!({"phone": "+15550001", "type": "in", "codes": ["101"], "site": "shop-b"});
     assert_eq!(event(&app, &only_a, e).await, (403, denied));
     let e = json!({"phone": "+15550001", "type": "in", "codes": ["101"], "site": "shop-a"});
-    assert_eq!(event(&app, &only_a, e).await, (200, json!({"success": true})));
+    assert_eq!(event(&app, &only_a, e).await, (200, json!({"success": true, "notExistCodes": ["101"]})));
 });
 
 both!(call_events, |app: TestApp| async move {
     let key = app.key.clone();
-    for e in [
-        json!({"phone": "+7 912 345-67-89", "type": "in", "codes": ["101", "102"]}),
-        json!({"phone": "+7 912 345-67-89", "type": "out", "userIds": [1]}),
-        json!({"phone": "79123456789", "type": "hangup", "codes": [101], "callExternalId": "x-1"}),
-        json!({"phone": "79123456789", "type": "in", "codes": "101"}),
+    let user = User {
+        first_name: "Olga".into(),
+        last_name: "Line".into(),
+        code: Some("101".into()),
+        active: true,
+        ..Default::default()
+    };
+    let olga = app.store.create_user(&user).await.unwrap().id;
+    for (e, answer) in [
+        (
+            json!({"phone": "+7 912 345-67-89", "type": "in", "codes": ["101", "102"]}),
+            json!({"success": true, "notExistCodes": ["102"]}),
+        ),
+        (json!({"phone": "+7 912 345-67-89", "type": "out", "userIds": [olga]}), json!({"success": true})),
+        (
+            json!({"phone": "+7 912 345-67-89", "type": "out", "userIds": [olga, 999999]}),
+            json!({"success": true, "notExistUsers": [999999]}),
+        ),
+        (
+            json!({"phone": "79123456789", "type": "hangup", "codes": [101], "callExternalId": "x-1"}),
+            json!({"success": true}),
+        ),
+        (json!({"phone": "79123456789", "type": "in", "codes": "101"}), json!({"success": true})),
     ] {
-        assert_eq!(event(&app, &key, e.clone()).await, (200, json!({"success": true})), "{e}");
+        assert_eq!(event(&app, &key, e.clone()).await, (200, answer), "{e}");
     }
 
     // Who to ring must be given: codes or userIds.
@@ -220,6 +238,13 @@ both!(manager_by_phone, |app: TestApp| async move {
     assert_eq!(b["customer"]["type"], "customer");
     assert!(b["links"]["customerLink"].as_str().unwrap().ends_with(&format!("/customers/{ann}")), "{b}");
     assert!(b["links"]["newOrderLink"].as_str().unwrap().contains(&format!("customerId={ann}")), "{b}");
+    assert!(b["links"].get("lastOrderLink").is_none(), "no order yet: {b}");
+    let order = json!({"customer": {"id": ann}, "firstName": "Ann"}).to_string();
+    let (s, o) = app.post("/api/v5/orders/create", &[("order", &order)]).await;
+    assert_eq!(s, 201, "{o}");
+    let b = manager_for(&app, &key, "79123456789").await;
+    let last = b["links"]["lastOrderLink"].as_str().unwrap_or_default().to_string();
+    assert!(last.ends_with(&format!("/orders/{}/edit", o["id"])), "{b}");
 
     // The same number written any other way: only the digits count.
     for q in ["79123456789", "%2B79123456789", "7-912-345-67-89", "%2B7%20912%20345%2067%2089", "+7(912)3456789"] {
@@ -238,10 +263,12 @@ both!(manager_by_phone, |app: TestApp| async move {
     assert_eq!(b["customer"]["id"], nomgr);
     assert!(b.get("manager").is_none(), "{b}");
 
-    // Unknown numbers: success, nobody.
+    // Unknown numbers: success, nobody, and where to add the caller.
     for q in ["70000000000", "99999", "12"] {
         let b = manager_for(&app, &key, q).await;
-        assert_eq!(b, json!({"success": true}), "{q}");
+        assert!(b.get("customer").is_none() && b.get("manager").is_none(), "{q}: {b}");
+        let link = b["links"]["newCustomerLink"].as_str().unwrap_or_default();
+        assert!(link.ends_with(&format!("/customers/add?phone={q}")), "{q}: {b}");
     }
     // A number that only contains a customer's number is not theirs.
     let b = manager_for(&app, &key, "791234567890").await;
@@ -269,7 +296,7 @@ both!(manager_by_phone, |app: TestApp| async move {
         .await;
     assert_eq!(s, 200);
     let b = manager_for(&app, &key, "79123456789").await;
-    assert_eq!(b, json!({"success": true}));
+    assert!(b.get("customer").is_none() && b["links"]["newCustomerLink"].is_string(), "{b}");
     let b = manager_for(&app, &key, "79000000001").await;
     assert_eq!(b["customer"]["id"], ann);
 });
@@ -280,7 +307,7 @@ both!(manager_lookup_stays_within_the_keys_sites, |app: TestApp| async move {
     let in_b = create_customer(&app, "shop-b", json!({"externalId": "b1", "phones": ["+7 912 000-00-01"]})).await;
     let only_a = app.key_with(&["telephony_read"], &["shop-a"]).await;
     let b = manager_for(&app, &only_a, "79120000001").await;
-    assert_eq!(b, json!({"success": true}), "a shop-b customer is invisible to a shop-a key");
+    assert!(b.get("customer").is_none(), "a shop-b customer is invisible to a shop-a key: {b}");
     let b = manager_for(&app, &app.key.clone(), "79120000001").await;
     assert_eq!(b["customer"]["id"], in_b);
 
@@ -309,7 +336,7 @@ both!(telephony_scopes, |app: TestApp| async move {
     // Refused uploads stored nothing: the writer's own upload of the same call is not a duplicate.
     let (s, b) = upload(&app, &writer, json!([call("scoped")])).await;
     assert_eq!((s, b), (200, json!({"success": true, "processedCallsCount": 1, "duplicateCalls": []})));
-    assert_eq!(event(&app, &writer, ev).await, (200, json!({"success": true})));
+    assert_eq!(event(&app, &writer, ev).await, (200, json!({"success": true, "notExistCodes": ["101"]})));
     let (s, b) = app.get_as(&reader, "/api/v5/telephony/manager?phone=15550001").await;
-    assert_eq!((s.as_u16(), b), (200, json!({"success": true})));
+    assert_eq!((s.as_u16(), b.get("customer")), (200, None));
 });

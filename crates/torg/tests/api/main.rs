@@ -15,6 +15,7 @@ mod crm_errors;
 mod crm_history;
 mod crm_meta;
 mod crm_orders;
+mod crm_packs;
 mod crm_payments;
 mod crm_people;
 mod crm_references;

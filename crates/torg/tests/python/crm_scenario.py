@@ -691,6 +691,8 @@ def main():
     body = expect(r, 200, "orders_upload")
     equal([u.get("externalId") for u in body.get("uploadedOrders", [])], ["py-oo-1"], "uploadedOrders", r)
     other_order = body["uploadedOrders"][0]["id"]
+    equal([(o.get("id"), o.get("externalId"), o.get("site")) for o in body.get("orders", [])],
+          [(other_order, "py-oo-1", "py-other")], "orders_upload answers with the created orders", r)
 
     step("orders: pagination")
     all_shop = {oid, oid2} | set(order_ids.values())
@@ -832,7 +834,11 @@ def main():
     equal([i.get("productName") for i in full.get("items", [])], ["Widget"], "created record order.items", r)
     equal(full.get("customer", {}).get("id"), cid, "created record order.customer", r)
     equal(full.get("delivery", {}).get("code"), "py-courier", "created record order.delivery", r)
-    status = [x for x in records if x.get("field") == "status" and x.get("order", {}).get("id") == oid]
+    equal((h.get("field"), h.get("oldValue"), h.get("newValue")), ("status", None, {"code": "py-new"}),
+          "a created record opens with the order's first status", r)
+    check(isinstance(full.get("customer", {}).get("firstName"), str), "created record carries the whole customer", r)
+    status = [x for x in records if x.get("field") == "status" and x.get("order", {}).get("id") == oid
+              and not x.get("created")]
     equal(len(status), 1, "one status change of py-o-1", r)
     s = status[0]
     equal(s.get("oldValue"), {"code": "py-new"}, "status oldValue", r)
@@ -858,7 +864,8 @@ def main():
     uploads = [x for x in records if x.get("created") and x.get("order", {}).get("id") in order_ids.values()]
     equal(len(uploads), 22, "a created record per uploaded order", r)
     if other is not None:
-        foreign = [x for x in records if x.get("field") == "status" and x.get("order", {}).get("id") == oid2]
+        foreign = [x for x in records if x.get("field") == "status" and x.get("order", {}).get("id") == oid2
+                   and not x.get("created")]
         equal(len(foreign), 1, "the other key's change is in history", r)
         equal(foreign[0].get("newValue"), {"code": "py-done"}, "the other key's status change", r)
         equal(foreign[0].get("apiKey"), {"current": False}, "apiKey.current for another key's change", r)

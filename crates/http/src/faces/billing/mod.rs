@@ -178,7 +178,7 @@ impl From<StoreError> for BillingErr {
         match e {
             StoreError::Billing(b) => b.into(),
             StoreError::Domain(DomainError::NotFound(_)) => BillingErr::not_found(),
-            StoreError::Domain(DomainError::Invalid(f)) => {
+            StoreError::Domain(DomainError::Invalid(f) | DomainError::Unresolved(f)) => {
                 let message = f.values().next().cloned().unwrap_or_else(|| "Invalid request.".into());
                 let fields =
                     f.into_iter().map(|(name, message)| FieldProblem { name, code: "wrong_value", message }).collect();

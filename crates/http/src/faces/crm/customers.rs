@@ -86,7 +86,7 @@ pub async fn upload(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let docs = crm.json_list("customers", UPLOAD_CAP)?;
     let site = crm.site()?;
     let out = state.store.upload_customers(&site, &docs, crm.actor()).await?;
-    upload_answer(&out, "Customers")
+    upload_answer(&out, "Customers", None)
 }
 
 /// Reads `[{id, externalId}]` pairs.

@@ -343,6 +343,10 @@ impl From<DomainError> for CrmError {
             DomainError::Invalid(f) => CrmError::entity(f),
             DomainError::NotFound(_) => CrmError::not_found(),
             DomainError::MissingParameter(p) => CrmError::missing(&p),
+            // RetailCRM words this one for orders, the only entity whose references are resolved so.
+            DomainError::Unresolved(f) => {
+                CrmError::new(StatusCode::BAD_REQUEST, "Order is not loaded").with_errors(field_errors(f))
+            }
         }
     }
 }
@@ -533,13 +537,18 @@ impl Crm {
 }
 
 /// The answer to a batch upload: 200 with the uploaded (and an empty failed) list when everything went
-/// in, else 460 with both lists and one message per problem. `entity` is `Orders` or `Customers`.
-pub fn upload_answer(out: &torg_store::UploadOutcome, entity: &str) -> CrmResult {
+/// in, else 460 with both lists and one message per problem. `entity` is `Orders` or `Customers`;
+/// `created`, when given, is added as the member it names (`orders`: the created orders, whole).
+pub fn upload_answer(out: &torg_store::UploadOutcome, entity: &str, created: Option<(&str, Value)>) -> CrmResult {
     let uploaded: Vec<Value> = out.uploaded.iter().map(|(id, ext)| json!({ "id": id, "externalId": ext })).collect();
     let failed: Vec<Value> = out.failed.iter().map(|(ext, _)| json!({ "externalId": ext })).collect();
     let (uploaded_key, failed_key) = (format!("uploaded{entity}"), format!("failed{entity}"));
     if out.failed.is_empty() {
-        return ok(StatusCode::OK, json!({ uploaded_key: uploaded, failed_key: failed }));
+        let mut body = json!({ uploaded_key: uploaded, failed_key: failed });
+        if let Some((key, value)) = created {
+            body[key] = value;
+        }
+        return ok(StatusCode::OK, body);
     }
     let errors: Vec<Value> = out
         .failed
@@ -547,10 +556,14 @@ pub fn upload_answer(out: &torg_store::UploadOutcome, entity: &str) -> CrmResult
         .flat_map(|(ext, f)| f.iter().map(move |(k, v)| json!(format!("{}: {k}: {v}", ext.as_deref().unwrap_or("-")))))
         .collect();
     let status = StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST);
-    Err(CrmError::new(status, format!("{entity} are loaded with errors"))
+    let mut failure = CrmError::new(status, format!("{entity} are loaded with errors"))
         .with_errors(Value::Array(errors))
         .with(&uploaded_key, Value::Array(uploaded))
-        .with(&failed_key, Value::Array(failed)))
+        .with(&failed_key, Value::Array(failed));
+    if let Some((key, value)) = created {
+        failure = failure.with(key, value);
+    }
+    Err(failure)
 }
 
 /// The `pagination` member.

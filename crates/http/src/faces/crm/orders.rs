@@ -6,7 +6,6 @@ use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use torg_domain::order::Order;
 use torg_store::{NumberRange, OrderFilter, OrderLookup};
 
@@ -114,7 +113,14 @@ pub async fn upload(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let docs = crm.json_list("orders", UPLOAD_CAP)?;
     let site = crm.site()?;
     let out = state.store.upload_orders(&site, &docs, crm.actor(), &state.config.zone).await?;
-    upload_answer(&out, "Orders")
+    let mut created = Vec::with_capacity(out.uploaded.len());
+    for (id, _) in &out.uploaded {
+        if let Some(o) = state.store.get_order(&OrderLookup::Id(*id)).await? {
+            created.push(o);
+        }
+    }
+    let rendered = render_orders(&state, &crm, &created).await?;
+    upload_answer(&out, "Orders", Some(("orders", Value::Array(rendered))))
 }
 
 /// `POST /api/v5/orders/fix-external-ids`.
@@ -148,13 +154,19 @@ pub async fn history(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let (records, total) = state.store.order_history(&f, page).await?;
     let zone = &state.config.zone;
     let paid = crm.books.paid_statuses();
-    let empty = HashMap::new();
+    // A created record shows its order whole, its customer included (as the customer is now).
+    let customer_ids: Vec<i64> = records
+        .iter()
+        .filter(|h| h.created)
+        .filter_map(|h| h.entity.get("customerId").and_then(Value::as_i64))
+        .collect();
+    let customers = state.store.order_customers(&customer_ids).await?;
     let history: Vec<Value> = records
         .iter()
         .filter(|h| h.entity.get("site").and_then(Value::as_str).is_none_or(|s| crm.sites.iter().any(|x| x == s)))
         .map(|h| {
             render::history(h, crm.key.id, "order", zone, |snap| match Order::from_snapshot(snap) {
-                Some(o) => render::order(&o, &empty, &paid, zone),
+                Some(o) => render::order(&o, &customers, &paid, zone),
                 None => snap.clone(),
             })
         })

@@ -31,6 +31,32 @@ pub fn customer(c: &Customer, stats: Option<&CustomerStats>, zone: &Zone) -> Val
             Default::default()
         };
         m.insert("averageSumm".into(), json!(avg));
+        m.insert("marginSumm".into(), json!(s.margin_summ));
+    }
+    // Read-only members the official clients' Customer types carry. torg keeps no segments, corporate
+    // contacts or discount programme for a customer (yet), so these are their true values today.
+    m.entry("segments").or_insert(json!([]));
+    m.entry("isContact").or_insert(json!(false));
+    m.entry("personalDiscount").or_insert(json!(0));
+    m.entry("cumulativeDiscount").or_insert(json!(0));
+    // The one address a v5 customer has is numbered by its customer.
+    if let Some(Value::Object(a)) = m.get_mut("address").filter(|a| a.as_object().is_some_and(|a| !a.is_empty())) {
+        a.entry("id").or_insert(json!(c.id));
+    }
+    // Tags come back as RetailCRM's objects whether they were given as names or as objects.
+    if let Some(Value::Array(tags)) = m.get_mut("tags") {
+        for t in tags.iter_mut() {
+            let mut tag = match t.take() {
+                Value::String(name) => json!({ "name": name }),
+                Value::Object(o) => Value::Object(o),
+                other => json!({ "name": other.to_string() }),
+            };
+            if let Some(o) = tag.as_object_mut() {
+                o.entry("color").or_insert(json!("grey"));
+                o.entry("attached").or_insert(json!(true));
+            }
+            *t = tag;
+        }
     }
     Value::Object(m)
 }
@@ -125,6 +151,12 @@ pub fn history(
             m.insert("field".into(), json!(f));
             m.insert("oldValue".into(), h.old_value.clone());
             m.insert("newValue".into(), h.new_value.clone());
+        }
+        // RetailCRM opens an order's history with its first status; a customer's with its id.
+        None if entity_key == "order" && h.created => {
+            m.insert("field".into(), json!("status"));
+            m.insert("oldValue".into(), Value::Null);
+            m.insert("newValue".into(), json!({ "code": h.entity.get("status").cloned().unwrap_or(Value::Null) }));
         }
         None => {
             m.insert("field".into(), json!("id"));

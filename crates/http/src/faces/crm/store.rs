@@ -254,8 +254,9 @@ pub async fn batch_edit(State(state): State<AppState>, crm: Crm) -> CrmResult {
         .not_found
         .iter()
         .map(|&i| match &batch[i].0 {
-            ProductRef::Id(_) => json!({ "id": docs[i].get("id") }),
-            ProductRef::ExternalId(_) => json!({ "externalId": docs[i].get("externalId") }),
+            // The official Go client reads both as strings (`ProductEditNotFoundResponse`).
+            ProductRef::Id(id) => json!({ "id": id.to_string() }),
+            ProductRef::ExternalId(e) => json!({ "externalId": e }),
         })
         .collect();
     ok(StatusCode::OK, json!({ "processedProductsCount": out.processed, "notFoundProducts": not_found }))

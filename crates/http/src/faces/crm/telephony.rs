@@ -108,7 +108,19 @@ pub async fn call_event(State(state): State<AppState>, crm: Crm) -> CrmResult {
         return Err(CrmError::access_denied());
     }
     state.store.record_call_event(&phone, &kind, &codes, &user_ids, site.as_deref(), &m).await?;
-    ok(StatusCode::OK, json!({}))
+    // The call still rings for the users that exist; RetailCRM reports the codes and ids it could not
+    // match to one.
+    let (known_codes, known_ids) = state.store.known_users(&codes, &user_ids).await?;
+    let missing_codes: Vec<&String> = codes.iter().filter(|c| !known_codes.contains(c)).collect();
+    let missing_users: Vec<i64> = user_ids.iter().copied().filter(|u| !known_ids.contains(u)).collect();
+    let mut body = json!({});
+    if !missing_codes.is_empty() {
+        body["notExistCodes"] = json!(missing_codes);
+    }
+    if !missing_users.is_empty() {
+        body["notExistUsers"] = json!(missing_users);
+    }
+    ok(StatusCode::OK, body)
 }
 
 /// `GET /api/v5/telephony/manager?phone=…`: the customer with that phone and their manager.
@@ -125,12 +137,25 @@ pub async fn manager(State(state): State<AppState>, crm: Crm) -> CrmResult {
             "email": u.email, "code": u.code,
         });
     }
-    if let Some((c, s)) = &found.customer {
-        body["customer"] = render::customer(c, Some(s), zone);
-        body["links"] = json!({
-            "customerLink": format!("{}/customers/{}", state.config.public_url, c.id),
-            "newOrderLink": format!("{}/orders/add?customerId={}", state.config.public_url, c.id),
-        });
+    let url = &state.config.public_url;
+    match &found.customer {
+        Some((c, s)) => {
+            body["customer"] = render::customer(c, Some(s), zone);
+            body["links"] = json!({
+                "customerLink": format!("{url}/customers/{}", c.id),
+                "newOrderLink": format!("{url}/orders/add?customerId={}", c.id),
+            });
+            if let Some(last) = state.store.last_order_of(c.id).await? {
+                body["links"]["lastOrderLink"] = json!(format!("{url}/orders/{last}/edit"));
+            }
+        }
+        None => {
+            let digits = phone_digits(&phone);
+            body["links"] = json!({
+                "newCustomerLink": format!("{url}/customers/add?phone={digits}"),
+                "newOrderLink": format!("{url}/orders/add?phone={digits}"),
+            });
+        }
     }
     ok(StatusCode::OK, body)
 }

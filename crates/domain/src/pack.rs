@@ -1,0 +1,281 @@
+//! Packs: part of an order line's quantity taken from one warehouse's stock to be shipped (RetailCRM's
+//! `orders/packs`). A line may be packed in several packs, from several warehouses, but never beyond
+//! its quantity; the store keeps that rule and the stock the packs take.
+
+use crate::error::FieldErrors;
+use crate::history::Change;
+use crate::money::max_amount;
+use crate::order::OfferSnapshot;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+/// Longest store code, invoice or delivery note number.
+const SHORT: usize = 255;
+
+/// A pack as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Pack {
+    /// Pack id.
+    pub id: i64,
+    /// The order line it packs.
+    pub item_id: i64,
+    /// The line's order.
+    pub order_id: i64,
+    /// The order's external id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_external_id: Option<String>,
+    /// The order's site.
+    pub site: String,
+    /// The line's catalogue offer, if it has one (only then does the pack take stock).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offer: Option<OfferSnapshot>,
+    /// Warehouse code the quantity is taken from.
+    pub store: String,
+    /// Quantity packed.
+    pub quantity: Decimal,
+    /// Unit purchase price.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purchase_price: Option<Decimal>,
+    /// Shipment date, `Y-m-d` (a calendar date: no zone applies).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shipment_date: Option<String>,
+    /// Invoice number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoice_number: Option<String>,
+    /// Delivery note number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_note_number: Option<String>,
+}
+
+/// The fields a create or edit document gives: `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PackPatch {
+    /// The order line (create only).
+    pub item_id: Option<i64>,
+    /// Warehouse code.
+    pub store: Option<String>,
+    /// Quantity, above zero.
+    pub quantity: Option<Decimal>,
+    /// Unit purchase price.
+    pub purchase_price: Option<Option<Decimal>>,
+    /// Shipment date, `Y-m-d`.
+    pub shipment_date: Option<Option<String>>,
+    /// Invoice number.
+    pub invoice_number: Option<Option<String>>,
+    /// Delivery note number.
+    pub delivery_note_number: Option<Option<String>>,
+}
+
+fn decimal_of(v: &Value) -> Option<Decimal> {
+    match v {
+        Value::Number(n) => {
+            let s = n.to_string();
+            s.parse().ok().or_else(|| Decimal::from_scientific(&s).ok())
+        }
+        Value::String(s) => s.trim().replace(',', ".").parse().ok(),
+        _ => None,
+    }
+}
+
+/// A text field: absent → `None`, null or blank → `Some(None)`; numbers become text.
+fn text(doc: &Map<String, Value>, key: &str, errors: &mut FieldErrors) -> Option<Option<String>> {
+    let t = match doc.get(key)? {
+        Value::Null => return Some(None),
+        Value::String(s) => s.trim().to_string(),
+        Value::Number(n) => n.to_string(),
+        _ => {
+            errors.insert(key.into(), "This value should be of type string.".into());
+            return None;
+        }
+    };
+    if t.chars().count() > SHORT {
+        errors.insert(key.into(), format!("This value is too long. It should have {SHORT} characters or less."));
+        return None;
+    }
+    Some(Some(t).filter(|t| !t.is_empty()))
+}
+
+impl PackPatch {
+    /// Reads a `pack` document; messages name the fields as the document does (`quantity`).
+    pub fn from_doc(doc: &Map<String, Value>) -> Result<PackPatch, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let mut p = PackPatch::default();
+        match doc.get("itemId") {
+            None | Some(Value::Null) => {}
+            Some(v) => match decimal_of(v).filter(|d| d.fract().is_zero() && *d > Decimal::ZERO) {
+                Some(d) => p.item_id = d.to_string().parse().ok(),
+                None => {
+                    errors.insert("itemId".into(), "This value should be a positive integer.".into());
+                }
+            },
+        }
+        match text(doc, "store", &mut errors) {
+            Some(Some(s)) => p.store = Some(s),
+            Some(None) => {
+                errors.insert("store".into(), "This value should not be blank.".into());
+            }
+            None => {}
+        }
+        match doc.get("quantity") {
+            None => {}
+            Some(v) => match decimal_of(v) {
+                Some(d) if d > Decimal::ZERO && d <= max_amount() => p.quantity = Some(d.normalize()),
+                Some(_) => {
+                    errors.insert("quantity".into(), "This value should be greater than 0.".into());
+                }
+                None => {
+                    errors.insert("quantity".into(), "This value should be a number.".into());
+                }
+            },
+        }
+        match doc.get("purchasePrice") {
+            None => {}
+            Some(Value::Null) => p.purchase_price = Some(None),
+            Some(v) => match decimal_of(v) {
+                Some(d) if d >= Decimal::ZERO && d <= max_amount() => p.purchase_price = Some(Some(d.normalize())),
+                Some(_) => {
+                    errors.insert("purchasePrice".into(), "This value should be between 0 and 900000000000000.".into());
+                }
+                None => {
+                    errors.insert("purchasePrice".into(), "This value should be a number.".into());
+                }
+            },
+        }
+        match text(doc, "shipmentDate", &mut errors) {
+            Some(Some(d)) if crate::time::parse_date(&d).is_some() => p.shipment_date = Some(Some(d)),
+            Some(Some(_)) => {
+                errors.insert("shipmentDate".into(), "This value is not a valid date (expected Y-m-d).".into());
+            }
+            Some(None) => p.shipment_date = Some(None),
+            None => {}
+        }
+        p.invoice_number = text(doc, "invoiceNumber", &mut errors);
+        p.delivery_note_number = text(doc, "deliveryNoteNumber", &mut errors);
+        if errors.is_empty() { Ok(p) } else { Err(errors) }
+    }
+
+    /// What a new pack must give: its line and quantity.
+    pub fn check_new(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if self.item_id.is_none() {
+            errors.insert("itemId".into(), "This value should not be blank.".into());
+        }
+        if self.quantity.is_none() {
+            errors.insert("quantity".into(), "This value should not be blank.".into());
+        }
+        if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+}
+
+impl Pack {
+    /// A copy with the patch's fields laid over it (the line never changes).
+    pub fn patched(&self, p: &PackPatch) -> Pack {
+        let mut new = self.clone();
+        if let Some(s) = &p.store {
+            new.store = s.clone();
+        }
+        if let Some(q) = p.quantity {
+            new.quantity = q;
+        }
+        if let Some(v) = &p.purchase_price {
+            new.purchase_price = *v;
+        }
+        for (slot, v) in [
+            (&mut new.shipment_date, &p.shipment_date),
+            (&mut new.invoice_number, &p.invoice_number),
+            (&mut new.delivery_note_number, &p.delivery_note_number),
+        ] {
+            if let Some(v) = v {
+                slot.clone_from(v);
+            }
+        }
+        new
+    }
+
+    /// The history of an edit: one change per field, named as RetailCRM's pack history names them
+    /// (camelCase, the store as `{"code": …}`).
+    pub fn changes(&self, new: &Pack) -> Vec<Change> {
+        let mut out = Vec::new();
+        let mut push = |field: &str, old: Value, new: Value| {
+            if old != new {
+                out.push(Change { field: field.into(), old_value: old, new_value: new, item: None });
+            }
+        };
+        push("store", json!({ "code": self.store }), json!({ "code": new.store }));
+        push("quantity", json!(self.quantity), json!(new.quantity));
+        push("purchasePrice", json!(self.purchase_price), json!(new.purchase_price));
+        push("shipmentDate", json!(self.shipment_date), json!(new.shipment_date));
+        push("invoiceNumber", json!(self.invoice_number), json!(new.invoice_number));
+        push("deliveryNoteNumber", json!(self.delivery_note_number), json!(new.delivery_note_number));
+        out
+    }
+
+    /// The record a new pack leaves: its store, as RetailCRM's first record of a pack names it.
+    pub fn created_change(&self) -> Change {
+        Change { field: "store".into(), old_value: Value::Null, new_value: json!({ "code": self.store }), item: None }
+    }
+
+    /// The record a deleted pack leaves.
+    pub fn deleted_change(&self) -> Change {
+        Change { field: "store".into(), old_value: json!({ "code": self.store }), new_value: Value::Null, item: None }
+    }
+
+    /// The pack as history keeps it.
+    pub fn snapshot(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// A pack back from [`Pack::snapshot`].
+    pub fn from_snapshot(v: &Value) -> Option<Pack> {
+        serde_json::from_value(v.clone()).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn reads_a_pack_document() {
+        let p = PackPatch::from_doc(&map(json!({"itemId": "7", "store": "main", "quantity": "1,5",
+            "purchasePrice": 100, "shipmentDate": "2021-03-03", "invoiceNumber": 123, "deliveryNoteNumber": ""})))
+        .unwrap();
+        assert_eq!(p.item_id, Some(7));
+        assert_eq!(p.quantity, Some(Decimal::new(15, 1)));
+        assert_eq!(p.purchase_price, Some(Some(Decimal::from(100))));
+        assert_eq!(p.invoice_number, Some(Some("123".into())));
+        assert_eq!(p.delivery_note_number, Some(None));
+        assert!(p.check_new().is_ok());
+        let e = PackPatch::from_doc(&map(json!({"itemId": 1.5, "store": "", "quantity": 0,
+            "purchasePrice": -1, "shipmentDate": "03.03.2021", "invoiceNumber": []})))
+        .unwrap_err();
+        for f in ["itemId", "store", "quantity", "purchasePrice", "shipmentDate", "invoiceNumber"] {
+            assert!(e.contains_key(f), "{f}: {e:?}");
+        }
+        let e = PackPatch::default().check_new().unwrap_err();
+        assert!(e.contains_key("itemId") && e.contains_key("quantity"));
+    }
+
+    #[test]
+    fn edits_record_each_changed_field() {
+        let old = Pack { id: 1, store: "main".into(), quantity: Decimal::ONE, ..Pack::default() };
+        let patch = PackPatch {
+            store: Some("north".into()),
+            quantity: Some(Decimal::ONE),
+            invoice_number: Some(Some("A-1".into())),
+            ..PackPatch::default()
+        };
+        let new = old.patched(&patch);
+        let changes = old.changes(&new);
+        let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(fields, vec!["store", "invoiceNumber"]);
+        assert_eq!(changes[0].old_value, json!({"code": "main"}));
+        assert_eq!(Pack::from_snapshot(&new.snapshot()), Some(new));
+    }
+}
