@@ -65,6 +65,7 @@ pub struct Customer {
 /// Fields a client may not set.
 const READ_ONLY: &[&str] = &[
     "id",
+    "customerSubscriptions",
     "site",
     "createdAt",
     "ordersCount",

@@ -6,6 +6,7 @@
 
 pub mod books;
 pub mod catalogue;
+pub mod combine;
 pub mod custom_field;
 pub mod customer;
 pub mod error;

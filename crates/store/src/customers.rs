@@ -490,6 +490,45 @@ impl Store {
         self.read_history(Entity::Customer, filter, page).await
     }
 
+    /// Replaces a customer's subscriptions (`customerSubscriptions`), with a history record when they
+    /// change; `allowed_sites` limits which customers the caller may touch.
+    pub async fn set_customer_subscriptions(
+        &self,
+        lookup: &CustomerLookup,
+        subscriptions: Value,
+        actor: Actor,
+        allowed_sites: &[String],
+    ) -> StoreResult<Customer> {
+        let now = torg_domain::time::now();
+        let mut tx = self.begin().await?;
+        let id = self.customer_id_in(&mut tx, lookup).await?.ok_or_else(|| DomainError::NotFound("customer".into()))?;
+        let old = self.load_customer_in(&mut tx, id).await?;
+        if !allowed_sites.contains(&old.site) {
+            return Err(DomainError::NotFound("customer".into()).into());
+        }
+        let mut new = old.clone();
+        new.attrs.insert("customerSubscriptions".into(), subscriptions);
+        let changes = diff_customers(&old, &new);
+        if !changes.is_empty() {
+            self.update_customer_row(&mut tx, &new, now).await?;
+            let entity = customer_stub(&new);
+            let records: Vec<_> = changes
+                .iter()
+                .map(|c| NewRecord {
+                    entity_id: id,
+                    actor,
+                    created: false,
+                    deleted: false,
+                    change: Some(c),
+                    entity: &entity,
+                })
+                .collect();
+            self.write_history(&mut tx, Entity::Customer, now, &records).await?;
+        }
+        tx.commit().await?;
+        Ok(new)
+    }
+
     /// A buyer's balance: what they paid (payments whose status means paid) less what their orders
     /// cost (test and cancelled orders excluded).
     pub async fn customer_balance(&self, customer_id: i64) -> StoreResult<Decimal> {

@@ -29,6 +29,14 @@ impl Entity {
         }
     }
 
+    /// Its name in `combined_entities`.
+    fn combined_name(self) -> &'static str {
+        match self {
+            Entity::Order => "order",
+            Entity::Customer => "customer",
+        }
+    }
+
     fn id_column(self) -> &'static str {
         match self {
             Entity::Order => "order_id",
@@ -178,18 +186,31 @@ impl Store {
                 Entity::Order => "orders",
                 Entity::Customer => "customers",
             };
-            wh.push(&format!(" AND h.{} IN (SELECT id FROM {parent} WHERE external_id = ", kind.id_column()))
+            // An entity combined into another is gone from its table; its history stays findable.
+            let column = kind.id_column();
+            wh.push(&format!(" AND (h.{column} IN (SELECT id FROM {parent} WHERE external_id = "))
                 .bind(Arg::Text(ext.clone()))
-                .push(")");
+                .push(&format!(
+                    ") OR h.{column} IN (SELECT old_id FROM combined_entities WHERE entity = '{}' AND old_external_id = ",
+                    kind.combined_name()
+                ))
+                .bind(Arg::Text(ext.clone()))
+                .push("))");
         }
         if !filter.sites.is_empty() {
             let parent = match kind {
                 Entity::Order => "orders",
                 Entity::Customer => "customers",
             };
-            wh.push(&format!(" AND h.{} IN (SELECT id FROM {parent} WHERE site IN ", kind.id_column()))
+            let column = kind.id_column();
+            wh.push(&format!(" AND (h.{column} IN (SELECT id FROM {parent} WHERE site IN "))
                 .bind_list(filter.sites.iter().cloned().map(Arg::Text))
-                .push(")");
+                .push(&format!(
+                    ") OR h.{column} IN (SELECT old_id FROM combined_entities WHERE entity = '{}' AND site IN ",
+                    kind.combined_name()
+                ))
+                .bind_list(filter.sites.iter().cloned().map(Arg::Text))
+                .push("))");
         }
         let count = wh.with_prefix(&format!("SELECT COUNT(*) FROM {} h", kind.table()));
         let (total,): (i64,) = count.query_as().fetch_one(self.reader()).await?;

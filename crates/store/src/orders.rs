@@ -477,7 +477,7 @@ impl Store {
     }
 
     /// Writes the line list: updates kept lines, deletes dropped ones, inserts new ones (assigning ids).
-    async fn write_items(
+    pub(crate) async fn write_items(
         &self,
         tx: &mut Tx,
         order_id: i64,
@@ -809,7 +809,7 @@ impl Store {
     }
 
     /// Records `changes` to order `id` (now `new`) in its history, attributed to `actor`.
-    async fn write_order_changes(
+    pub(crate) async fn write_order_changes(
         &self,
         tx: &mut Tx,
         id: i64,
@@ -1142,6 +1142,6 @@ fn fill(target: &mut Option<String>, from: &Option<String>) {
 }
 
 /// What later history records keep of the order.
-fn order_stub(o: &Order) -> Value {
+pub(crate) fn order_stub(o: &Order) -> Value {
     json!({ "id": o.id, "externalId": o.external_id, "number": o.number, "managerId": o.manager_id, "site": o.site, "status": o.status })
 }

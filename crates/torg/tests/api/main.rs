@@ -9,6 +9,7 @@ mod billing_errors;
 mod billing_list;
 mod billing_support;
 mod cli;
+mod crm_combine;
 mod crm_customers;
 mod crm_definitions;
 mod crm_errors;

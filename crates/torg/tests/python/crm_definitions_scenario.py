@@ -154,6 +154,74 @@ def main():
     check(any(s["channel"] == "email" and s["code"] == "promo" for s in body["subscriptions"]), "subscription promo")
     check(isinstance(expect(c.mg_channels(), 200, "mg_channels")["mgChannels"], list), "mgChannels is a list")
 
+    step("products_batch_create / inventories_upload (stock for packs)")
+    r = c.product_groups_create({"name": "Фильтры", "externalId": "grp-filters", "site": "default", "active": True})
+    group = expect(r, 201, "product_groups_create")["id"]
+    r = c.products_batch_create([{"externalId": "def-p1", "name": "Фильтр масляный", "groups": [{"id": group}],
+                                  "offers": [{"externalId": "def-o1", "name": "Фильтр", "price": 450}]}])
+    expect(r, 200, "products_batch_create")
+    expect(c.inventories_upload([{"externalId": "def-o1", "stores": [{"code": "main", "available": 10}]}]), 200,
+           "inventories_upload")
+
+    step("product_groups / product_groups_edit")
+    body = expect(c.product_groups({"sites": ["default"]}), 200, "product_groups")
+    check(any(g["id"] == group for g in body["productGroup"]), "the group is listed", c.product_groups())
+    expect(c.product_groups_edit("grp-filters", {"name": "Фильтры масляные"}, site="default"), 200,
+           "product_groups_edit by externalId")
+    body = expect(c.product_groups({"ids": [group]}), 200, "product_groups by id")
+    equal(body["productGroup"][0]["name"], "Фильтры масляные", "group name after edit")
+    expect(c.products_properties(), 200, "products_properties")
+    expect(c.products_properties_values(), 200, "products_properties_values")
+
+    step("pack_create / pack / pack_edit / packs / packs_history / pack_delete")
+    r = c.order_create({"externalId": "def-pk", "firstName": "Packer", "shipmentStore": "main",
+                        "items": [{"offer": {"externalId": "def-o1"}, "quantity": 3}]})
+    item = expect(r, 201, "order for packs")["order"]["items"][0]["id"]
+    r = c.pack_create({"itemId": item, "store": "main", "quantity": 2, "invoiceNumber": "INV-1",
+                       "shipmentDate": "2026-12-01"})
+    pack = expect(r, 201, "pack_create")["id"]
+    body = expect(c.pack(pack), 200, "pack")
+    equal((body["pack"]["quantity"], body["pack"]["store"]), (2, "main"), "pack quantity and store")
+    expect(c.pack_edit({"id": pack, "quantity": 3}), 200, "pack_edit")
+    r = c.pack_create({"itemId": item, "store": "main", "quantity": 1})
+    body = expect_error(r, 400, "Errors in the entity format", "a pack beyond the line")
+    check("pack.quantity" in body.get("errors", {}), "the error names pack.quantity", r)
+    body = expect(c.packs({"orderExternalId": "def-pk"}), 200, "packs")
+    equal([p["id"] for p in body["packs"]], [pack], "packs of the order")
+    body = expect(c.packs_history({"orderExternalId": "def-pk"}), 200, "packs_history")
+    check(len(body["history"]) >= 2 and body["history"][0].get("created") is True, "created, then changed", r)
+    expect(c.pack_delete(pack), 200, "pack_delete")
+    expect_error(c.pack(pack), 404, "Not found", "a deleted pack")
+
+    step("orders_combine")
+    keep = expect(c.order_create({"externalId": "def-keep", "firstName": "Keep",
+                                  "items": [{"offer": {"externalId": "def-o1"}, "quantity": 1}]}), 201, "order")["id"]
+    gone = expect(c.order_create({"externalId": "def-gone", "firstName": "Gone",
+                                  "items": [{"offer": {"externalId": "def-o1"}, "quantity": 2}]}), 201, "order")["id"]
+    expect(c.orders_combine({"id": gone}, {"id": keep}, "summ"), 200, "orders_combine")
+    body = expect(c.order(keep, "id"), 200, "the surviving order")
+    equal([i["quantity"] for i in body["order"]["items"]], [3], "summ adds the quantities")
+    body = expect_error(c.order(gone, "id"), 404, "Not found", "the combined order")
+    equal(body.get("combinedTo", {}).get("id"), keep, "combinedTo names the survivor")
+    expect_error(c.orders_combine({"id": keep}, {"id": keep}), 400, "Errors in the entity format", "itself")
+
+    step("order_links_create")
+    r = c.order_links_create({"comment": "одна поставка", "orders": [{"id": keep}, {"externalId": "def-1"}]},
+                             site="default")
+    expect(r, 201, "order_links_create")
+    body = expect(c.order(keep, "id"), 200, "a linked order")
+    equal(body["order"]["links"][0]["comment"], "одна поставка", "link comment")
+
+    step("customers_combine / customer_subscription")
+    one = expect(c.customer_create({"externalId": "def-c2", "firstName": "Dup"}), 201, "customer")["id"]
+    main_id = expect(c.customer("def-c1"), 200, "customer")["customer"]["id"]
+    expect(c.customers_combine([{"id": one}], {"id": main_id}), 200, "customers_combine")
+    expect_error(c.customer("def-c2"), 404, "Not found", "the combined customer")
+    r = c.customer_subscription("def-c1", [{"channel": "email", "subscription": "promo", "active": True}])
+    expect(r, 200, "customer_subscription")
+    body = expect(c.customer("def-c1"), 200, "customer")
+    equal(body["customer"]["customerSubscriptions"][0]["subscription"]["code"], "promo", "the subscription")
+
     step("settings / statistic_update")
     body = expect(c.settings(), 200, "settings")
     equal(body["settings"]["default_currency"]["value"], "RUB", "default currency")

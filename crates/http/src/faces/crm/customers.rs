@@ -69,7 +69,13 @@ pub async fn get(State(state): State<AppState>, Path(uid): Path<String>, crm: Cr
         Some((c, s)) if crm.sites.contains(&c.site) => {
             ok(StatusCode::OK, json!({ "customer": render::customer(&c, Some(&s), &state.config.zone) }))
         }
-        _ => Err(CrmError::not_found()),
+        _ => {
+            let parts = match &lookup {
+                CustomerLookup::Id(id) => (Some(*id), None),
+                CustomerLookup::ExternalId { site, external_id } => (None, Some((site.clone(), external_id.clone()))),
+            };
+            Err(super::not_found_or_combined(&state, "customer", &parts).await)
+        }
     }
 }
 

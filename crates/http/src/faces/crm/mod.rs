@@ -5,6 +5,7 @@
 //! `{"success": false, "errorMsg": …, "errors": …}` with RetailCRM's exact messages.
 
 mod books;
+mod combine;
 mod custom_fields;
 mod customers;
 mod meta;
@@ -247,6 +248,7 @@ fn routes() -> Vec<Route> {
     routes.extend(custom_fields::routes());
     routes.extend(notes::routes());
     routes.extend(settings::routes());
+    routes.extend(combine::routes());
     routes
 }
 
@@ -564,6 +566,23 @@ pub fn upload_answer(out: &torg_store::UploadOutcome, entity: &str, created: Opt
         failure = failure.with(key, value);
     }
     Err(failure)
+}
+
+/// `Not found` (404) for an order or customer that is not there; one that was combined into another
+/// names it in `combinedTo`, as RetailCRM does.
+pub async fn not_found_or_combined(
+    state: &AppState,
+    entity: &str,
+    (id, site_external): &(Option<i64>, Option<(String, String)>),
+) -> CrmError {
+    let by_external = site_external.as_ref().map(|(s, e)| (s.as_str(), e.as_str()));
+    match state.store.combined_into(entity, *id, by_external).await {
+        Ok(Some(into)) => {
+            CrmError::not_found().with("combinedTo", json!({ "id": into.id, "externalId": into.external_id }))
+        }
+        Ok(None) => CrmError::not_found(),
+        Err(e) => CrmError::from(e),
+    }
 }
 
 /// The `pagination` member.

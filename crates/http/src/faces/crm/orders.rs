@@ -87,6 +87,14 @@ fn lookup(crm: &Crm, uid: &str) -> Result<OrderLookup, CrmError> {
     Ok(OrderLookup::ExternalId { site: crm.site()?, external_id: uid.to_string() })
 }
 
+fn lookup_parts(lookup: &OrderLookup) -> (Option<i64>, Option<(String, String)>) {
+    match lookup {
+        OrderLookup::Id(id) => (Some(*id), None),
+        OrderLookup::ExternalId { site, external_id } => (None, Some((site.clone(), external_id.clone()))),
+        OrderLookup::Number(_) => (None, None),
+    }
+}
+
 /// `GET /api/v5/orders/{externalId}`.
 pub async fn get(State(state): State<AppState>, Path(uid): Path<String>, crm: Crm) -> CrmResult {
     let lookup = lookup(&crm, &uid)?;
@@ -95,7 +103,7 @@ pub async fn get(State(state): State<AppState>, Path(uid): Path<String>, crm: Cr
             let rendered = render_orders(&state, &crm, std::slice::from_ref(&o)).await?;
             ok(StatusCode::OK, json!({ "order": rendered.into_iter().next() }))
         }
-        _ => Err(CrmError::not_found()),
+        _ => Err(super::not_found_or_combined(&state, "order", &lookup_parts(&lookup)).await),
     }
 }
 

@@ -43,6 +43,13 @@ pub fn customer(c: &Customer, stats: Option<&CustomerStats>, zone: &Zone) -> Val
     if let Some(Value::Object(a)) = m.get_mut("address").filter(|a| a.as_object().is_some_and(|a| !a.is_empty())) {
         a.entry("id").or_insert(json!(c.id));
     }
+    if let Some(Value::Array(subs)) = m.get_mut("customerSubscriptions") {
+        for s in subs.iter_mut() {
+            if let Some(t) = s.get("changedAt").and_then(Value::as_i64) {
+                s["changedAt"] = json!(zone.datetime(t));
+            }
+        }
+    }
     // Tags come back as RetailCRM's objects whether they were given as names or as objects.
     if let Some(Value::Array(tags)) = m.get_mut("tags") {
         for t in tags.iter_mut() {
@@ -118,6 +125,13 @@ pub fn order(o: &Order, customers: &HashMap<i64, Customer>, paid: &[String], zon
         })
         .collect();
     m.insert("payments".into(), Value::Object(payments));
+    if let Some(Value::Array(links)) = m.get_mut("links") {
+        for link in links.iter_mut() {
+            if let Some(t) = link.get("createdAt").and_then(Value::as_i64) {
+                link["createdAt"] = json!(zone.datetime(t));
+            }
+        }
+    }
     Value::Object(m)
 }
 
@@ -164,7 +178,11 @@ pub fn history(
             m.insert("newValue".into(), h.entity.get("id").cloned().unwrap_or(Value::Null));
         }
     }
-    let entity = if h.created { render_entity(&h.entity) } else { h.entity.clone() };
+    let mut entity = if h.created { render_entity(&h.entity) } else { h.entity.clone() };
+    // A record of a combined entity names what it went into beside the entity, as RetailCRM does.
+    if let Some(into) = entity.as_object_mut().and_then(|e| e.remove("combinedTo")) {
+        m.insert("combinedTo".into(), into);
+    }
     m.insert(entity_key.into(), entity);
     if let Some(item) = &h.item {
         // Payment records carry the payment in the item slot; RetailCRM names it `payment`.
