@@ -89,6 +89,11 @@ enum Command {
         #[command(subcommand)]
         command: crate::billing::InvoiceCommand,
     },
+    /// Users (managers) and user groups.
+    User {
+        #[command(subcommand)]
+        command: crate::users::UserCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -171,6 +176,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import { command } => crate::import::run(command).await,
         Command::Site { command } => crate::billing::site(command).await,
         Command::Invoice { command } => crate::billing::invoice(command).await,
+        Command::User { command } => crate::users::run(command).await,
     }
 }
 

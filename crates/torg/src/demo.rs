@@ -2,10 +2,11 @@
 //! so every example request of the seed documents works as written.
 
 use serde_json::{Map, Value, json};
+use torg_domain::custom_field::{CustomField, Dictionary, Element, FieldType};
 use torg_domain::history::Actor;
 use torg_domain::key::{ALL_SCOPES, SiteAccess};
-use torg_domain::reference::Site;
-use torg_domain::telephony::User;
+use torg_domain::reference::{ReferenceEntry, ReferenceKind, Site};
+use torg_domain::telephony::{User, UserGroup};
 use torg_domain::time::Zone;
 use torg_store::{NewKey, Store};
 
@@ -108,9 +109,19 @@ pub async fn load(store: &Store) -> anyhow::Result<Report> {
             attrs: json!({"currency": "RUB", "countryIso": "RU"}).as_object().cloned().unwrap_or_default(),
         })
         .await?;
+    for (code, name, is_manager) in [("manager", "Менеджеры", true), ("director", "Руководители", false)]
+    {
+        let attrs = json!({"grantedSites": ["default", "simple-site"]}).as_object().cloned().unwrap_or_default();
+        let group = UserGroup { code: code.into(), name: name.into(), is_manager, attrs, ..UserGroup::default() };
+        store.put_user_group(&group).await?;
+    }
     let mut managers = Vec::new();
     for (i, (first, last)) in [("Алексей", "Петров"), ("Светлана", "Орлова"), ("Николай", "Фёдоров")].iter().enumerate()
     {
+        let mut groups = vec!["manager".to_string()];
+        if i == 0 {
+            groups.push("director".into());
+        }
         let u = store
             .create_user(&User {
                 id: 0,
@@ -118,12 +129,62 @@ pub async fn load(store: &Store) -> anyhow::Result<Report> {
                 last_name: (*last).into(),
                 email: Some(format!("manager{}@torg.example", i + 1)),
                 code: Some(format!("10{}", i + 1)),
+                phone: Some(format!("+7495000000{}", i + 1)),
+                position: Some(if i == 0 { "Руководитель отдела продаж" } else { "Менеджер" }.into()),
                 active: true,
+                is_manager: true,
+                is_admin: i == 0,
+                groups,
                 ..User::default()
             })
             .await?;
         managers.push(u.id);
     }
+    // The custom fields the demo orders and customers carry, defined as RetailCRM defines them.
+    let delivery_windows = Dictionary {
+        code: "delivery_window".into(),
+        name: "Окно доставки".into(),
+        elements: [("morning", "09:00–12:00"), ("day", "12:00–18:00"), ("evening", "18:00–21:00")]
+            .iter()
+            .enumerate()
+            .map(|(i, (code, name))| Element {
+                code: (*code).into(),
+                name: (*name).into(),
+                ordering: (i as i64 + 1) * 10,
+            })
+            .collect(),
+    };
+    store.create_dictionary(&delivery_windows).await?;
+    for (entity, code, name, kind, dictionary) in [
+        ("order", "nps", "Оценка NPS", FieldType::Integer, None),
+        ("order", "delivery_window", "Окно доставки", FieldType::Dictionary, Some("delivery_window")),
+        ("customer", "inn", "ИНН", FieldType::String, None),
+    ] {
+        let attrs = json!({"inFilter": true, "inList": true}).as_object().cloned().unwrap_or_default();
+        let field = CustomField {
+            entity: entity.into(),
+            code: code.into(),
+            name: name.into(),
+            kind,
+            dictionary: dictionary.map(str::to_owned),
+            ordering: 10,
+            attrs,
+        };
+        store.create_custom_field(&field).await?;
+    }
+    let legal = ReferenceEntry {
+        id: 0,
+        code: "torg-llc".into(),
+        name: "ООО «Торг»".into(),
+        active: true,
+        ordering: 1,
+        attrs: json!({"legalName": "ООО «Торг»", "contragentType": "legal-entity", "countryIso": "RU",
+                      "INN": "7701234567", "KPP": "770101001", "vatRate": "20.00"})
+        .as_object()
+        .cloned()
+        .unwrap_or_default(),
+    };
+    store.upsert_ref(ReferenceKind::LegalEntity, &legal).await?;
     crate::demo_catalogue::load(store, 600).await?;
     // The CRM demo orders name the hand-picked parts, as stocked at the main warehouse.
     let mut offers = Vec::new();

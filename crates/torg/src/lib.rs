@@ -8,3 +8,4 @@ pub mod demo_catalogue;
 pub mod demo_office;
 pub mod import;
 pub mod keys;
+pub mod users;

@@ -57,3 +57,36 @@ fn bad_database_url_is_a_clear_error() {
     assert!(!ok);
     assert!(err.contains("unsupported database URL"), "{err}");
 }
+
+both!(users_from_the_command_line, |app: TestApp| async move {
+    let db = app.database_url.clone();
+    let (ok, _, err) = torg(&["user", "group", "sales", "--name", "Продажи", "--manager", "--database", &db]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = torg(&[
+        "user",
+        "add",
+        "--first-name",
+        "Ира",
+        "--last-name",
+        "Котова",
+        "--email",
+        "ira@example.com",
+        "--code",
+        "201",
+        "--group",
+        "sales",
+        "--database",
+        &db,
+    ]);
+    assert!(ok, "{err}");
+    let id: i64 = out.lines().last().unwrap().trim().parse().expect("the id alone on the last line");
+    let (s, b) = app.get(&format!("/api/v5/users/{id}")).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["user"]["groups"][0]["code"], "sales");
+    assert_eq!(b["user"]["isManager"], true);
+    let (ok, _, err) =
+        torg(&["user", "add", "--first-name", "X", "--last-name", "Y", "--group", "nope", "--database", &db]);
+    assert!(!ok && err.contains("nope"), "an unknown group is refused: {err}");
+    let (ok, out, _) = torg(&["user", "list", "--database", &db]);
+    assert!(ok && out.contains("ira@example.com") && out.contains("sales"), "{out}");
+});
