@@ -236,9 +236,18 @@ pub fn diff_orders(old: &Order, new: &Order) -> Vec<Change> {
     changes
 }
 
-/// What a payment looks like inside a history record (RetailCRM's `payment` member).
+/// What a payment looks like inside a history record (RetailCRM's `payment` member), with when it was
+/// paid (Unix seconds here; the face writes `Y-m-d H:i:s` in its zone) and its comment when it has them.
 pub fn payment_stub(p: &Payment) -> Value {
-    json!({ "id": p.id, "type": p.kind, "status": p.status, "amount": p.amount, "externalId": p.external_id })
+    let mut v =
+        json!({ "id": p.id, "type": p.kind, "status": p.status, "amount": p.amount, "externalId": p.external_id });
+    if let Some(t) = p.paid_at {
+        v["paidAt"] = json!(t);
+    }
+    if let Some(c) = &p.comment {
+        v["comment"] = json!(c);
+    }
+    v
 }
 
 /// Payments added (`payments`, new value the payment), removed (old value the payment) and changed

@@ -37,7 +37,24 @@ pub struct Product {
     pub url: Option<String>,
     /// Picture.
     pub image_url: Option<String>,
+    /// Attributes kept as given: `properties` (code → value, or → `{name, value}`), `type`, and the
+    /// flags `popular`, `stock`, `novelty`, `recommended`, `markable`.
+    pub attrs: Map<String, Value>,
+    /// The groups a document put it in (`None`: the document left them as they are).
+    pub groups: Option<Vec<ProductGroupRef>>,
 }
+
+/// How a product document names a product group: by id or by external id (on one of the caller's sites).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProductGroupRef {
+    /// By internal id.
+    Id(i64),
+    /// By external id.
+    ExternalId(String),
+}
+
+/// The product flags kept in its attributes.
+const PRODUCT_FLAGS: [&str; 5] = ["popular", "stock", "novelty", "recommended", "markable"];
 
 /// An offer to create with a product.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -56,6 +73,9 @@ pub struct NewOffer {
     pub purchase_price: Option<Decimal>,
     /// Whether it can be sold.
     pub active: bool,
+    /// Attributes kept as given: `properties`, `images`, `unit` (a unit code), `vatRate`, `weight`,
+    /// `length`, `width`, `height`, `barcode`.
+    pub attrs: Map<String, Value>,
 }
 
 /// A product to create, with its offers.
@@ -252,6 +272,166 @@ impl<'a> Reader<'a, '_> {
         }
         r
     }
+
+    /// `properties`: `{code: value}`, `{code: {name, value}}` or `[{code, name, value}]`, kept as `{code:
+    /// value}` or, with a name, `{code: {name, value}}`; null clears them.
+    fn properties(&mut self, key: &str) -> Option<Value> {
+        let v = self.doc.get(key)?;
+        let entries: Vec<(Option<String>, &Value)> = match v {
+            Value::Null => return Some(Value::Object(Map::new())),
+            Value::Object(m) => m.iter().map(|(k, v)| (Some(k.clone()), v)).collect(),
+            Value::Array(a) => a.iter().map(|v| (None, v)).collect(),
+            _ => {
+                self.fail(key, "This value should be an object.");
+                return None;
+            }
+        };
+        let scalar = |v: Option<&Value>| match v {
+            Some(Value::String(s)) => Some(s.trim().to_string()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            Some(Value::Bool(b)) => Some(b.to_string()),
+            _ => None,
+        };
+        let mut out = Map::new();
+        for (i, (code, v)) in entries.into_iter().enumerate() {
+            let (code, name, value) = match v {
+                Value::Object(m) => {
+                    (code.or_else(|| scalar(m.get("code"))), scalar(m.get("name")), scalar(m.get("value")))
+                }
+                other => (code, None, scalar(Some(other))),
+            };
+            let at = format!("{key}[{}]", code.clone().unwrap_or_else(|| i.to_string()));
+            match (code.filter(|c| !c.is_empty() && c.chars().count() <= SHORT), value) {
+                (Some(code), Some(value)) if value.chars().count() <= SHORT => {
+                    let kept = match name.filter(|n| !n.is_empty()) {
+                        Some(name) => serde_json::json!({ "name": name, "value": value }),
+                        None => Value::String(value),
+                    };
+                    out.insert(code, kept);
+                }
+                (None, _) => self.fail(&at, "A property needs a code of 1 to 255 characters."),
+                (Some(_), _) => self.fail(&at, "A property value should be text of 255 characters or less."),
+            }
+        }
+        Some(Value::Object(out))
+    }
+
+    /// `groups`: `[{id} | {externalId}]`.
+    fn groups(&mut self, key: &str) -> Option<Vec<ProductGroupRef>> {
+        let docs = self.objects(key)?;
+        let mut out = Vec::with_capacity(docs.len());
+        for (i, g) in docs.into_iter().enumerate() {
+            let id = match g.get("id") {
+                Some(Value::Number(n)) => n.as_i64(),
+                Some(Value::String(s)) => s.trim().parse().ok(),
+                _ => None,
+            };
+            let ext = match g.get("externalId") {
+                Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+                Some(Value::Number(n)) => Some(n.to_string()),
+                _ => None,
+            };
+            match (id, ext) {
+                (Some(id), _) => out.push(ProductGroupRef::Id(id)),
+                (None, Some(e)) => out.push(ProductGroupRef::ExternalId(e)),
+                (None, None) => self.fail(&format!("{key}[{i}]"), "One of id or externalId is required."),
+            }
+        }
+        Some(out)
+    }
+
+    /// The attributes an offer keeps (`images`, `unit`, `vatRate`, dimensions, `barcode`) and its
+    /// `properties`, from this document.
+    fn offer_attrs(&mut self, with_properties: bool) -> Map<String, Value> {
+        let mut m = Map::new();
+        if with_properties
+            && let Some(p) = self.properties("properties").filter(|p| p.as_object().is_some_and(|p| !p.is_empty()))
+        {
+            m.insert("properties".into(), p);
+        }
+        match self.doc.get("images") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(a)) => {
+                let mut urls = Vec::with_capacity(a.len());
+                for (i, v) in a.iter().enumerate() {
+                    match v.as_str().map(str::trim) {
+                        Some(u) if !u.is_empty() && u.chars().count() <= URL => urls.push(Value::String(u.into())),
+                        _ => self.fail(&format!("images[{i}]"), "An image should be a URL of 2048 characters or less."),
+                    }
+                }
+                m.insert("images".into(), Value::Array(urls));
+            }
+            Some(_) => self.fail("images", "This value should be a list."),
+        }
+        // A unit is given as `{code}` or as its code; the store checks it against the book.
+        let unit = match self.doc.get("unit") {
+            Some(Value::Object(u)) => u.get("code").and_then(Value::as_str).map(str::trim).map(str::to_owned),
+            Some(Value::String(s)) => Some(s.trim().to_string()),
+            _ => None,
+        };
+        match unit {
+            Some(code) if !code.is_empty() => {
+                m.insert("unit".into(), Value::String(code));
+            }
+            Some(_) => self.fail("unit", "This value should not be blank."),
+            None if self.doc.get("unit").is_some_and(|u| !u.is_null()) => {
+                self.fail("unit", "This value should be a unit code.")
+            }
+            None => {}
+        }
+        if let Some(v) = self.doc.get("vatRate").filter(|v| !v.is_null()) {
+            match vat_rate(v) {
+                Some(rate) => {
+                    m.insert("vatRate".into(), Value::String(rate));
+                }
+                None => self.fail("vatRate", "This value should be none or a rate from 0 to 100."),
+            }
+        }
+        for key in ["weight", "length", "width", "height"] {
+            if let Some(d) = self.amount(key) {
+                m.insert(key.into(), serde_json::json!(d));
+            }
+        }
+        if let Some(Some(b)) = self.text("barcode", SHORT) {
+            m.insert("barcode".into(), Value::String(b));
+        }
+        m
+    }
+
+    /// `type` and the product flags, into `attrs`; `properties` too when given.
+    fn product_attrs(&mut self, attrs: &mut Map<String, Value>) {
+        for key in PRODUCT_FLAGS {
+            if let Some(f) = self.flag(key) {
+                attrs.insert(key.into(), Value::Bool(f));
+            }
+        }
+        match self.text("type", SHORT) {
+            Some(Some(t)) if t == "product" || t == "service" => {
+                attrs.insert("type".into(), Value::String(t));
+            }
+            Some(Some(_)) => {
+                self.fail("type", "The value you selected is not a valid choice. Allowed: product, service.")
+            }
+            _ => {}
+        }
+        if let Some(p) = self.properties("properties") {
+            attrs.insert("properties".into(), p);
+        }
+    }
+}
+
+/// A VAT rate: `none`, or a percentage from 0 to 100 (`20`, `10`, `0`), as text.
+fn vat_rate(v: &Value) -> Option<String> {
+    let text = match v {
+        Value::String(s) => s.trim().to_string(),
+        Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    if text == "none" {
+        return Some(text);
+    }
+    let d = text.replace(',', ".").parse::<Decimal>().ok()?;
+    (d >= Decimal::ZERO && d <= Decimal::ONE_HUNDRED).then(|| d.normalize().to_string())
 }
 
 fn decimal_of(v: &Value) -> Option<Decimal> {
@@ -291,12 +471,17 @@ impl Product {
         if let Some(a) = r.flag("active") {
             p.active = a;
         }
+        r.product_attrs(&mut p.attrs);
+        p.groups = r.groups("groups");
         let price = r.amount("price").unwrap_or_default();
         let purchase_price = r.amount("purchasePrice");
         let mut offers = Vec::new();
         let docs = r.objects("offers").unwrap_or_default();
         let implicit_offer = docs.is_empty();
         if implicit_offer {
+            // The offer made from the product takes the offer attributes the product document gives;
+            // its properties stay the product's (an offer's properties lie over its product's).
+            let attrs = r.offer_attrs(false);
             offers.push(NewOffer {
                 external_id: p.external_id.clone(),
                 xml_id: None,
@@ -305,6 +490,7 @@ impl Product {
                 price,
                 purchase_price,
                 active: p.active,
+                attrs,
             });
         }
         for (j, o) in docs.into_iter().enumerate() {
@@ -318,6 +504,7 @@ impl Product {
                 price: r.amount("price").unwrap_or(price),
                 purchase_price: r.amount("purchasePrice").or(purchase_price),
                 active: r.flag("active").unwrap_or(p.active),
+                attrs: r.offer_attrs(true),
             });
         }
         finish(NewProduct { product: p, offers, implicit_offer }, errors)
@@ -353,6 +540,8 @@ impl Product {
         if let Some(a) = r.flag("active") {
             p.active = a;
         }
+        r.product_attrs(&mut p.attrs);
+        p.groups = r.groups("groups");
         finish(p, errors)
     }
 }

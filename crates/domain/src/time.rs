@@ -57,6 +57,14 @@ pub fn parse_date(text: &str) -> Option<civil::Date> {
     civil::Date::strptime("%Y-%m-%d", text.trim()).ok()
 }
 
+/// A time of day `H:i` or `H:i:s` as `HH:MM`, the form delivery times compare in (minutes are their
+/// finest grain).
+pub fn time_of_day(text: &str) -> Option<String> {
+    let text = text.trim();
+    let t = civil::Time::strptime("%H:%M:%S", text).or_else(|_| civil::Time::strptime("%H:%M", text)).ok()?;
+    Some(t.strftime("%H:%M").to_string())
+}
+
 /// The current instant.
 pub fn now() -> UnixSeconds {
     Timestamp::now().as_second()
@@ -74,5 +82,13 @@ mod tests {
         assert_eq!(z.date(t), "2014-03-21");
         assert_eq!(z.parse_end("2014-03-21").unwrap() - z.parse_start("2014-03-21").unwrap(), 86_399);
         assert!(z.parse_start("2014-13-01").is_none());
+    }
+
+    #[test]
+    fn times_of_day() {
+        assert_eq!(time_of_day("9:05").as_deref(), Some("09:05"));
+        assert_eq!(time_of_day(" 18:30:59 ").as_deref(), Some("18:30"));
+        assert_eq!(time_of_day("25:00"), None);
+        assert_eq!(time_of_day("noon"), None);
     }
 }

@@ -174,6 +174,8 @@ pub struct Route {
     handler: Option<MethodRouter<AppState>>,
     /// Listed in the document.
     pub documented: bool,
+    /// Retries with an `Idempotency-Key` get the first answer (`crate::idempotency`).
+    pub idempotent: bool,
 }
 
 fn make<H, T>(method: &'static str, filter: MethodFilter, path: impl Into<String>, access: Access, handler: H) -> Route
@@ -188,6 +190,7 @@ where
         doc: Doc::default(),
         handler: Some(on(filter, handler)),
         documented: true,
+        idempotent: false,
     }
 }
 
@@ -222,12 +225,27 @@ impl Route {
             doc: Doc::default(),
             handler: Some(axum::routing::any(handler)),
             documented: false,
+            idempotent: false,
         }
     }
 
     /// A documented operation that a dispatcher route of the same face serves.
     pub fn documented(method: &'static str, path: impl Into<String>, access: Access) -> Route {
-        Route { method, path: path.into(), access, doc: Doc::default(), handler: None, documented: true }
+        Route {
+            method,
+            path: path.into(),
+            access,
+            doc: Doc::default(),
+            handler: None,
+            documented: true,
+            idempotent: false,
+        }
+    }
+
+    /// Makes retries with an `Idempotency-Key` safe: the first answer is kept and given again.
+    pub fn idempotent(mut self) -> Route {
+        self.idempotent = true;
+        self
     }
 
     /// Sets the operation id, summary and group.
@@ -242,11 +260,16 @@ pub fn all_routes() -> Vec<(&'static Face, Route)> {
     crate::faces::FACES.iter().flat_map(|f| (f.routes)().into_iter().map(move |r| (*f, r))).collect()
 }
 
-/// The router of every face: each route carries its [`Gate`].
-pub fn router() -> Router<AppState> {
+/// The router of every face: each route carries its [`Gate`]; idempotent ones keep their answers.
+pub fn router(state: &AppState) -> Router<AppState> {
     let mut router = Router::new();
     for (face, route) in all_routes() {
-        let Some(handler) = route.handler else { continue };
+        let Some(mut handler) = route.handler else { continue };
+        if route.idempotent {
+            handler =
+                handler.layer(axum::middleware::from_fn_with_state(state.clone(), crate::idempotency::middleware));
+        }
+        // Added last, so it runs first: the idempotency layer reads the gate too.
         let handler = handler.layer(axum::Extension(Gate { face, access: route.access }));
         for path in std::iter::once(route.path.clone()).chain((face.aliases)(&route.path)) {
             router = router.route(&path, handler.clone());

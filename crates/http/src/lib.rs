@@ -9,6 +9,7 @@
 pub mod config;
 pub mod envelope;
 pub mod faces;
+pub mod idempotency;
 pub mod input;
 pub mod kit;
 pub mod openapi;
@@ -60,7 +61,7 @@ impl AppState {
 
 /// The whole application: every face, the OpenAPI document, and the shared layers.
 pub fn router(state: AppState) -> Router {
-    let api = kit::router()
+    let api = kit::router(&state)
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .fallback(envelope::not_found)
         .method_not_allowed_fallback(envelope::method_not_allowed)

@@ -12,6 +12,10 @@ use torg_domain::page::PageRequest;
 use torg_domain::patch::phone_digits;
 use torg_domain::{DomainError, FieldErrors};
 
+mod list_filters;
+
+use list_filters::push_more_conditions;
+
 /// How a request names a customer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CustomerLookup {
@@ -61,6 +65,43 @@ pub struct CustomerFilter {
     pub total_summ: (Option<Decimal>, Option<Decimal>),
     /// Custom field conditions.
     pub custom_fields: Vec<crate::orders::CustomFieldCondition>,
+    /// Substring of one of the customer's notes, any case.
+    pub notes: Option<String>,
+    /// Average order total range (a customer without orders averages 0).
+    pub average_summ: (Option<Decimal>, Option<Decimal>),
+    /// Address country ISO codes.
+    pub countries: Vec<String>,
+    /// Unsubscribed from e-mail marketing (`emailMarketingUnsubscribedAt` set) or not.
+    pub email_unsubscribed: Option<bool>,
+    /// Discount card number, exact.
+    pub discount_card: Option<String>,
+    /// Legal details.
+    pub contragent: crate::facets::ContragentFilter,
+    /// Managers in these user groups.
+    pub manager_groups: Vec<String>,
+    /// First order created at or after.
+    pub first_order_from: Option<i64>,
+    /// First order created at or before.
+    pub first_order_to: Option<i64>,
+    /// Last order created at or after.
+    pub last_order_from: Option<i64>,
+    /// Last order created at or before.
+    pub last_order_to: Option<i64>,
+    /// Browser id, exact.
+    pub browser_id: Option<String>,
+    /// Substring of the commentary, any case.
+    pub commentary: Option<String>,
+    /// Where the customer came from.
+    pub source: crate::facets::SourceFilter,
+    /// MessageGateway customer id, exact.
+    pub mg_customer_id: Option<String>,
+    /// Customers with any of these tags (by name, any case).
+    pub tags: Vec<String>,
+    /// Subscriptions the customer has (or has not).
+    pub subscriptions: Vec<crate::facets::SubscriptionCondition>,
+    /// Set when a condition asks for what torg never records (segments, attachments, web visits, …):
+    /// nothing matches.
+    pub nothing: bool,
 }
 
 /// Result of a batch upload: what went in, what did not and why.
@@ -168,7 +209,18 @@ impl Store {
         .await
         .map_err(|e| unique_as_invalid(e, "externalId", "Customer with this externalId already exists."))?;
         replace_custom_fields(tx, "customer_custom_fields", "customer_id", id, &c.custom_fields).await?;
+        self.write_customer_facets(tx, id, c, true).await?;
         Ok(id)
+    }
+
+    /// Keeps the facets the list filters read (see [`crate::facets`]) with the document.
+    async fn write_customer_facets(&self, tx: &mut Tx, id: i64, c: &Customer, fresh: bool) -> StoreResult<()> {
+        let doc = match serde_json::to_value(c) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        };
+        let facets = crate::facets::customer_facets(&doc);
+        self.write_facets(tx, crate::facets::Owner::Customer, id, &facets, fresh).await
     }
 
     async fn update_customer_row(&self, tx: &mut Tx, c: &Customer, now: i64) -> StoreResult<()> {
@@ -192,7 +244,8 @@ impl Store {
         .execute(&mut **tx)
         .await
         .map_err(|e| unique_as_invalid(e, "externalId", "Customer with this externalId already exists."))?;
-        replace_custom_fields(tx, "customer_custom_fields", "customer_id", c.id, &c.custom_fields).await
+        replace_custom_fields(tx, "customer_custom_fields", "customer_id", c.id, &c.custom_fields).await?;
+        self.write_customer_facets(tx, c.id, c, false).await
     }
 
     /// Checks a customer's references (manager) and custom field values inside a write.
@@ -468,6 +521,7 @@ impl Store {
             "c.id",
             &f.custom_fields,
         );
+        push_more_conditions(&mut wh, f);
         let sites_only = *f == CustomerFilter { sites: f.sites.clone(), ..CustomerFilter::default() };
         let total =
             self.list_total(crate::counts::Counted::Customers, sites_only, &f.sites, "customers c", &wh).await?;

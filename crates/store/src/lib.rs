@@ -16,7 +16,9 @@ mod counts;
 mod custom_fields;
 mod customers;
 pub mod db;
+mod facets;
 mod history;
+mod idempotency;
 mod import;
 mod invoices;
 mod keys;
@@ -40,7 +42,9 @@ pub use brands::AliasReport;
 pub use catalogue::{CatalogueFilter, CatalogueRow, Cross, OfficeProduct, PartRow};
 pub use combine::CombinedTo;
 pub use customers::{CustomerFilter, CustomerLookup, UploadOutcome};
+pub use facets::{ContragentFilter, SourceFilter, SubscriptionCondition};
 pub use history::HistoryFilter;
+pub use idempotency::{Claim, StoredAnswer};
 pub use import::CatalogueImport;
 pub use invoices::{BillingSettingsPatch, RefundLine};
 pub use keys::NewKey;
@@ -173,6 +177,11 @@ impl Store {
             self.refresh_name_copies("products").await?;
             self.refresh_name_copies("offers").await?;
             self.meta_init("name_copies", "1").await?;
+        }
+        // Likewise the list filters' facets (migration 0011) for orders and customers written before.
+        if self.meta("list_facets").await?.is_none() {
+            self.refresh_facets().await?;
+            self.meta_init("list_facets", "1").await?;
         }
         Ok(())
     }

@@ -65,12 +65,15 @@ impl Store {
             }
         }
         let id: i64 = db::query_scalar(
-            "INSERT INTO customer_notes (customer_id, manager_id, text, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            "INSERT INTO customer_notes (customer_id, manager_id, text, created_at, text_lower) VALUES ($1, $2, $3, $4, $5)
+             RETURNING id",
         )
         .bind(customer_id)
         .bind(manager_id)
         .bind(text)
         .bind(torg_domain::time::now())
+        // The customers' `notes` filter compares this copy (SQLite's lower() folds ASCII only).
+        .bind(text.to_lowercase())
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;

@@ -24,6 +24,7 @@ use torg_domain::time::Zone;
 use torg_domain::{DomainError, FieldErrors};
 
 mod distributor;
+mod list_filters;
 mod position;
 mod track;
 
@@ -132,6 +133,71 @@ pub struct OrderFilter {
     pub shipped: Option<bool>,
     /// Custom field conditions.
     pub custom_fields: Vec<CustomFieldCondition>,
+    /// Country ISO codes: the order's `countryIso`, else its delivery address's.
+    pub countries: Vec<String>,
+    /// Region substring of the delivery address.
+    pub region: Option<String>,
+    /// Postcode of the delivery address, exact.
+    pub index: Option<String>,
+    /// Metro station substring of the delivery address.
+    pub metro: Option<String>,
+    /// Delivery time window opening at or after this (`HH:MM`).
+    pub delivery_time_from: Option<String>,
+    /// Delivery time window closing at or before this (`HH:MM`).
+    pub delivery_time_to: Option<String>,
+    /// The customer's VIP flag.
+    pub vip: Option<bool>,
+    /// The customer's "bad" flag.
+    pub bad: Option<bool>,
+    /// `call` flag ("call the buyer").
+    pub call: Option<bool>,
+    /// `expired` flag.
+    pub expired: Option<bool>,
+    /// `uploadedToExternalStoreSystem` flag.
+    pub uploaded_to_ext_store: Option<bool>,
+    /// What delivery costs the seller (none counts as 0).
+    pub delivery_net_cost: NumberRange,
+    /// Total less purchase cost.
+    pub margin: NumberRange,
+    /// Delivery-service's id of the shipment (`delivery.data.externalId`), exact.
+    pub delivery_external_id: Option<String>,
+    /// Buyer's legal details.
+    pub contragent: crate::facets::ContragentFilter,
+    /// Delivery services (`delivery.service.code`).
+    pub delivery_services: Vec<String>,
+    /// Couriers (`delivery.data.courierId`).
+    pub couriers: Vec<i64>,
+    /// Managers in these user groups.
+    pub manager_groups: Vec<String>,
+    /// With a payment paid at or after.
+    pub paid_from: Option<i64>,
+    /// With a payment paid at or before (the same payment as `paid_from`).
+    pub paid_to: Option<i64>,
+    /// Fully paid (paid sum reaching the total) at or after: the moment of its last paid payment.
+    pub full_paid_from: Option<i64>,
+    /// Fully paid at or before.
+    pub full_paid_to: Option<i64>,
+    /// Delivery date (`Y-m-d`) from.
+    pub delivery_date_from: Option<String>,
+    /// Delivery date (`Y-m-d`) to.
+    pub delivery_date_to: Option<String>,
+    /// Shipment date (`Y-m-d`) from.
+    pub shipment_date_from: Option<String>,
+    /// Shipment date (`Y-m-d`) to.
+    pub shipment_date_to: Option<String>,
+    /// The customer's first order created at or after.
+    pub first_order_from: Option<i64>,
+    /// The customer's first order created at or before.
+    pub first_order_to: Option<i64>,
+    /// The customer's last order created at or after.
+    pub last_order_from: Option<i64>,
+    /// The customer's last order created at or before.
+    pub last_order_to: Option<i64>,
+    /// Where the order came from.
+    pub source: crate::facets::SourceFilter,
+    /// Set when a condition asks for what torg never records (attachments, web visits, receipts, …):
+    /// nothing matches.
+    pub nothing: bool,
 }
 
 /// Status of an order, as the statuses method reports it.
@@ -473,7 +539,13 @@ impl Store {
             }
             _ => unique_as_invalid(e, "externalId", "Order with this externalId already exists."),
         })?;
-        Ok(row.try_get("id")?)
+        let id: i64 = row.try_get("id")?;
+        let doc = match serde_json::to_value(o) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        };
+        self.write_facets(tx, crate::facets::Owner::Order, id, &crate::facets::order_facets(&doc), insert).await?;
+        Ok(id)
     }
 
     /// Writes the line list: updates kept lines, deletes dropped ones, inserts new ones (assigning ids).
@@ -758,6 +830,25 @@ impl Store {
         let books = self.books_in(tx).await?;
         let mut errors = FieldErrors::new();
         books.check(&mut new, &mut errors);
+        if input.items.is_some() {
+            // Packed units have left the warehouse: a line cannot shrink below them (removing the
+            // line removes its packs and hands their stock back).
+            let packed: Vec<(i64, i64)> = crate::db::query_as(
+                "SELECT item_id, CAST(SUM(quantity) AS BIGINT) FROM packs WHERE order_id = $1 GROUP BY item_id",
+            )
+            .bind(id)
+            .fetch_all(&mut **tx)
+            .await?;
+            for (i, item) in new.items.iter().enumerate() {
+                let packed_units = packed.iter().find(|(line, _)| *line == item.id).map(|(_, units)| *units);
+                if let Some(units) = packed_units.filter(|units| to_units(item.quantity) < *units) {
+                    errors.insert(
+                        format!("items[{i}].quantity"),
+                        format!("The quantity cannot be less than the packed {}.", from_units(units).normalize()),
+                    );
+                }
+            }
+        }
         if !errors.is_empty() {
             return Err(DomainError::Invalid(errors).into());
         }
@@ -1038,6 +1129,7 @@ impl Store {
             wh.push(" AND o.doc LIKE ").bind(Arg::Text(format!("%\"shipped\":{s}%")));
         }
         push_custom_field_conditions(&mut wh, "order_custom_fields", "order_id", "o.id", &f.custom_fields);
+        self.push_more_conditions(&mut wh, f).await?;
         let sites_only = *f == OrderFilter { sites: f.sites.clone(), ..OrderFilter::default() };
         let total = self.list_total(Counted::Orders, sites_only, &f.sites, "orders o", &wh).await?;
         let mut ids = wh.with_prefix("SELECT o.id FROM orders o");

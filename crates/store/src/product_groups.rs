@@ -106,6 +106,8 @@ pub struct ProductProperty {
     pub variative: bool,
     /// Offers carrying it.
     pub offers_count: u64,
+    /// (id, name) of the groups, on the sites asked for, of the products whose offers carry it, by id.
+    pub groups: Vec<(i64, String)>,
 }
 
 /// One value of a property and how many offers carry it.
@@ -126,6 +128,10 @@ pub struct PropertyFilter {
     pub code: Option<String>,
     /// Substring of the name, any case.
     pub name: Option<String>,
+    /// Sites whose groups count (always set: the sites the caller reaches or names).
+    pub sites: Vec<String>,
+    /// Only offers of products in one of these groups or below them.
+    pub groups: Vec<i64>,
 }
 
 type GroupRow =
@@ -423,12 +429,90 @@ impl Store {
         Ok(out)
     }
 
-    /// Every property with its values and their offer counts, by code.
-    async fn properties_with_values(&self) -> StoreResult<Vec<(ProductProperty, BTreeMap<String, u64>)>> {
-        let offers = self.offer_properties().await?;
+    /// The offers whose properties (their own laid over their product's) have every one of `wanted`
+    /// (code, value; the value in any case), by id, and their products, by id.
+    pub(crate) async fn with_properties(&self, wanted: &[(String, String)]) -> StoreResult<(Vec<i64>, Vec<i64>)> {
+        let mut offers = Vec::new();
+        let mut products = BTreeSet::new();
+        for (offer, (product, props)) in self.offer_properties().await? {
+            let has = |(code, value): &(String, String)| {
+                props.get(code).is_some_and(|(_, v)| v.to_lowercase() == value.trim().to_lowercase())
+            };
+            if wanted.iter().all(has) {
+                offers.push(offer);
+                products.insert(product);
+            }
+        }
+        offers.sort_unstable();
+        Ok((offers, products.into_iter().collect()))
+    }
+
+    /// The groups on `sites` of each of `products`: product id → (group id, name).
+    async fn groups_of(
+        &self,
+        products: &BTreeSet<i64>,
+        sites: &[String],
+    ) -> StoreResult<HashMap<i64, Vec<(i64, String)>>> {
+        let mut out: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
+        if products.is_empty() {
+            return Ok(out);
+        }
+        let mut q = Sql::new(
+            "SELECT m.product_id, g.id, g.name FROM product_group_members m JOIN product_groups g ON g.id = m.group_id
+             WHERE g.site IN ",
+        );
+        q.bind_list(sites.iter().cloned().map(Arg::Text))
+            .push(" AND m.product_id IN ")
+            .bind_list(products.iter().copied().map(Arg::Int));
+        for (product, id, name) in q.query_as::<(i64, i64, String)>().fetch_all(self.reader()).await? {
+            out.entry(product).or_default().push((id, name));
+        }
+        Ok(out)
+    }
+
+    /// `groups` on `sites` and every group below them.
+    async fn groups_below(&self, groups: &[i64], sites: &[String]) -> StoreResult<BTreeSet<i64>> {
+        let mut found: BTreeSet<i64> = BTreeSet::new();
+        let mut q = Sql::new("SELECT id FROM product_groups WHERE site IN ");
+        q.bind_list(sites.iter().cloned().map(Arg::Text))
+            .push(" AND id IN ")
+            .bind_list(groups.iter().copied().map(Arg::Int));
+        let mut level: Vec<i64> =
+            q.query_as::<(i64,)>().fetch_all(self.reader()).await?.into_iter().map(|r| r.0).collect();
+        // Level by level: trees are shallow, and a parent is always on its child's site.
+        while !level.is_empty() {
+            found.extend(level.iter().copied());
+            let mut q = Sql::new("SELECT id FROM product_groups WHERE parent_id IN ");
+            q.bind_list(level.iter().copied().map(Arg::Int));
+            level = q
+                .query_as::<(i64,)>()
+                .fetch_all(self.reader())
+                .await?
+                .into_iter()
+                .map(|r| r.0)
+                .filter(|id| !found.contains(id))
+                .collect();
+        }
+        Ok(found)
+    }
+
+    /// Every property with its values and their offer counts, by code, over the offers of the products
+    /// in `f.groups` (all offers when it names none), with the groups on `f.sites` of their products.
+    async fn properties_with_values(
+        &self,
+        f: &PropertyFilter,
+    ) -> StoreResult<Vec<(ProductProperty, BTreeMap<String, u64>)>> {
+        let mut offers = self.offer_properties().await?;
+        let products: BTreeSet<i64> = offers.values().map(|(p, _)| *p).collect();
+        let groups = self.groups_of(&products, &f.sites).await?;
+        if !f.groups.is_empty() {
+            let wanted = self.groups_below(&f.groups, &f.sites).await?;
+            offers.retain(|_, (p, _)| groups.get(p).is_some_and(|gs| gs.iter().any(|(g, _)| wanted.contains(g))));
+        }
         let mut props: BTreeMap<String, (ProductProperty, BTreeMap<String, u64>)> = BTreeMap::new();
         // Values per (property, product), to tell which properties set a product's offers apart.
         let mut per_product: HashMap<(String, i64), BTreeSet<String>> = HashMap::new();
+        let mut property_groups: HashMap<String, BTreeMap<i64, String>> = HashMap::new();
         for (product, properties) in offers.values() {
             for (code, (name, value)) in properties {
                 let (p, values) = props.entry(code.clone()).or_insert_with(|| {
@@ -443,6 +527,9 @@ impl Store {
                     p.name = n.clone();
                 }
                 p.offers_count += 1;
+                if let Some(gs) = groups.get(product) {
+                    property_groups.entry(code.clone()).or_default().extend(gs.iter().cloned());
+                }
                 p.is_numeric &= value.replace(',', ".").parse::<rust_decimal::Decimal>().is_ok();
                 *values.entry(value.clone()).or_default() += 1;
                 per_product.entry((code.clone(), *product)).or_default().insert(value.clone());
@@ -461,6 +548,7 @@ impl Store {
                 if p.name.is_empty() {
                     p.name = p.code.clone();
                 }
+                p.groups = property_groups.remove(&p.code).map(|g| g.into_iter().collect()).unwrap_or_default();
                 (p, v)
             })
             .collect())
@@ -473,7 +561,7 @@ impl Store {
         page: PageRequest,
     ) -> StoreResult<(Vec<ProductProperty>, u64)> {
         let all: Vec<ProductProperty> =
-            self.properties_with_values().await?.into_iter().map(|(p, _)| p).filter(|p| matches(p, f)).collect();
+            self.properties_with_values(f).await?.into_iter().map(|(p, _)| p).filter(|p| matches(p, f)).collect();
         Ok(paged(all, page))
     }
 
@@ -485,7 +573,7 @@ impl Store {
         page: PageRequest,
     ) -> StoreResult<(Vec<PropertyValue>, u64)> {
         let all: Vec<PropertyValue> = self
-            .properties_with_values()
+            .properties_with_values(f)
             .await?
             .into_iter()
             .filter(|(p, _)| matches(p, f))

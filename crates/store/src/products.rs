@@ -14,7 +14,7 @@ use torg_domain::catalogue::{BrandAliases, normalize_number};
 use torg_domain::money::{from_units, to_units};
 use torg_domain::order::OfferRef;
 use torg_domain::page::PageRequest;
-use torg_domain::product::{NewProduct, PriceUpload, Product, ProductRef, StockUpload};
+use torg_domain::product::{NewProduct, PriceUpload, Product, ProductGroupRef, ProductRef, StockUpload};
 use torg_domain::reference::ReferenceKind;
 use torg_domain::{DomainError, FieldErrors};
 
@@ -67,6 +67,8 @@ pub struct StoreOffer {
     pub stores: Vec<OfferStock>,
     /// Prices by price type, in the types' order.
     pub prices: Vec<OfferPrice>,
+    /// Attributes kept as given (`properties`, `images`, `unit`, `vatRate`, dimensions, `barcode`).
+    pub attrs: Map<String, Value>,
 }
 
 /// A product with its offers.
@@ -76,6 +78,8 @@ pub struct StoreProduct {
     pub product: Product,
     /// Its offers, by id.
     pub offers: Vec<StoreOffer>,
+    /// (id, external id) of the groups it is in, on the sites asked for, by id.
+    pub groups: Vec<(i64, Option<String>)>,
 }
 
 /// Filters of `store/inventories`; empty lists and `None` do not filter.
@@ -124,6 +128,14 @@ pub struct ProductFilter {
     pub active: Option<bool>,
     /// Ids above this.
     pub since_id: Option<i64>,
+    /// Sites whose product groups the answer shows and the group filters look in.
+    pub sites: Vec<String>,
+    /// Products in one of these groups or below them.
+    pub groups: Vec<i64>,
+    /// Products in the group with this external id or below it.
+    pub group_external_ids: Vec<String>,
+    /// Products having an offer with all these property values (code, value; any case).
+    pub properties: Vec<(String, String)>,
 }
 
 /// Filters of `store/offers`.
@@ -145,6 +157,12 @@ pub struct OfferFilter {
     pub max_price: Option<Decimal>,
     /// Ids above this.
     pub since_id: Option<i64>,
+    /// Sites the group filter looks in.
+    pub sites: Vec<String>,
+    /// Offers of products in one of these groups or below them.
+    pub groups: Vec<i64>,
+    /// Offers with all these property values (code, value; any case).
+    pub properties: Vec<(String, String)>,
 }
 
 /// What an upload or a batch edit did.
@@ -156,17 +174,17 @@ pub struct BatchOutcome {
     pub not_found: Vec<usize>,
 }
 
-type OfferRow = (i64, i64, Option<String>, Option<String>, String, Option<String>, i64, Option<i64>, i64);
+type OfferRow = (i64, i64, Option<String>, Option<String>, String, Option<String>, i64, Option<i64>, i64, String);
 type ProductRow = (i64, Option<String>, Option<String>, Option<String>, String, Option<String>, i64, String);
 
 const OFFERS_FROM: &str = " FROM offers o JOIN products p ON p.id = o.product_id";
-const OFFER_COLUMNS: &str =
-    "SELECT o.id, o.product_id, o.external_id, o.xml_id, o.name, o.article, o.price, o.purchase_price, o.active";
+const OFFER_COLUMNS: &str = "SELECT o.id, o.product_id, o.external_id, o.xml_id, o.name, o.article, o.price, \
+    o.purchase_price, o.active, o.attrs";
 const PRODUCT_COLUMNS: &str =
     "SELECT p.id, p.external_id, p.article, p.brand, p.name, p.description, p.active, p.attrs FROM products p";
 
 fn offer_from_row(r: OfferRow) -> StoreOffer {
-    let (id, product_id, external_id, xml_id, name, article, price, purchase_price, active) = r;
+    let (id, product_id, external_id, xml_id, name, article, price, purchase_price, active, attrs) = r;
     StoreOffer {
         id,
         product_id,
@@ -180,13 +198,17 @@ fn offer_from_row(r: OfferRow) -> StoreOffer {
         quantity: 0,
         stores: Vec::new(),
         prices: Vec::new(),
+        attrs: json_map(&attrs),
     }
 }
 
 fn product_from_row(r: ProductRow) -> Product {
     let (id, external_id, article, brand, name, description, active, attrs) = r;
-    let attrs = json_map(&attrs);
+    let mut attrs = json_map(&attrs);
     let attr = |k: &str| attrs.get(k).and_then(Value::as_str).map(str::to_owned);
+    let (url, image_url) = (attr("url"), attr("imageUrl"));
+    attrs.remove("url");
+    attrs.remove("imageUrl");
     Product {
         id,
         external_id,
@@ -195,8 +217,10 @@ fn product_from_row(r: ProductRow) -> Product {
         manufacturer: brand,
         description,
         active: flag(active),
-        url: attr("url"),
-        image_url: attr("imageUrl"),
+        url,
+        image_url,
+        attrs,
+        groups: None,
     }
 }
 
@@ -232,6 +256,41 @@ fn name_like(wh: &mut Sql, column: &str, needle: &str) {
         .push(" ESCAPE '\\'");
 }
 
+/// ` AND {column} IN (ids)`, which no row meets when there are none (PostgreSQL types the NULL of an
+/// empty list as text, which no id compares with).
+fn ids_in(wh: &mut Sql, column: &str, ids: &[i64]) {
+    if ids.is_empty() {
+        wh.push(" AND 1 = 0");
+    } else {
+        wh.push(&format!(" AND {column} IN ")).bind_list(ids.iter().copied().map(Arg::Int));
+    }
+}
+
+/// Products (`product_expr`, a product id) in one of the groups `ids` or `external_ids` on `sites`, or
+/// in a group below one of them.
+fn in_groups(wh: &mut Sql, product_expr: &str, sites: &[String], ids: &[i64], external_ids: &[String]) {
+    if ids.is_empty() && external_ids.is_empty() {
+        return;
+    }
+    wh.push(&format!(
+        " AND {product_expr} IN (SELECT m.product_id FROM product_group_members m WHERE m.group_id IN (
+          WITH RECURSIVE below(id) AS (SELECT id FROM product_groups WHERE site IN "
+    ))
+    .bind_list(sites.iter().cloned().map(Arg::Text))
+    .push(" AND (1 = 0");
+    // Only lists with items: PostgreSQL types an empty list's NULL as text, which no id compares with.
+    if !ids.is_empty() {
+        wh.push(" OR id IN ").bind_list(ids.iter().copied().map(Arg::Int));
+    }
+    if !external_ids.is_empty() {
+        wh.push(" OR external_id IN ").bind_list(external_ids.iter().cloned().map(Arg::Text));
+    }
+    wh.push(
+        ") UNION SELECT g.id FROM product_groups g JOIN below b ON g.parent_id = b.id)
+          SELECT id FROM below))",
+    );
+}
+
 /// The part number and brand the parts face searches by, when the product has an article.
 fn norms(p: &Product, aliases: &BrandAliases) -> (Option<String>, Option<String>) {
     let article = p.article.as_deref().map(normalize_number).filter(|a| !a.is_empty());
@@ -242,7 +301,8 @@ fn norms(p: &Product, aliases: &BrandAliases) -> (Option<String>, Option<String>
 }
 
 /// The product's free-form attributes with its URL fields laid over them.
-fn product_attrs(mut attrs: Map<String, Value>, p: &Product) -> String {
+fn product_attrs(p: &Product) -> String {
+    let mut attrs = p.attrs.clone();
     for (k, v) in [("url", &p.url), ("imageUrl", &p.image_url)] {
         match v {
             Some(v) => attrs.insert(k.into(), Value::String(v.clone())),
@@ -414,6 +474,11 @@ impl Store {
         if let Some(id) = f.since_id {
             wh.push(" AND o.id > ").bind(Arg::Int(id));
         }
+        in_groups(&mut wh, "o.product_id", &f.sites, &f.groups, &[]);
+        if !f.properties.is_empty() {
+            let (offers, _) = self.with_properties(&f.properties).await?;
+            ids_in(&mut wh, "o.id", &offers);
+        }
         let (offers, total) = self.offer_page(&wh, page).await?;
         let mut products: HashMap<i64, Product> = HashMap::new();
         if !offers.is_empty() {
@@ -473,14 +538,38 @@ impl Store {
         if let Some(id) = f.since_id {
             wh.push(" AND p.id > ").bind(Arg::Int(id));
         }
+        in_groups(&mut wh, "p.id", &f.sites, &f.groups, &f.group_external_ids);
+        if !f.properties.is_empty() {
+            let (_, products) = self.with_properties(&f.properties).await?;
+            ids_in(&mut wh, "p.id", &products);
+        }
         let (total,): (i64,) =
             wh.with_prefix("SELECT COUNT(*) FROM products p").query_as().fetch_one(self.reader()).await?;
         let mut list = wh.with_prefix(PRODUCT_COLUMNS);
         list.push(" ORDER BY p.id");
         page_args(&mut list, page);
         let rows: Vec<ProductRow> = list.query_as().fetch_all(self.reader()).await?;
-        let mut products: Vec<StoreProduct> =
-            rows.into_iter().map(|r| StoreProduct { product: product_from_row(r), offers: Vec::new() }).collect();
+        let mut products: Vec<StoreProduct> = rows
+            .into_iter()
+            .map(|r| StoreProduct { product: product_from_row(r), offers: Vec::new(), groups: Vec::new() })
+            .collect();
+        if !products.is_empty() {
+            let mut q = Sql::new(
+                "SELECT m.product_id, g.id, g.external_id FROM product_group_members m
+                 JOIN product_groups g ON g.id = m.group_id WHERE g.site IN ",
+            );
+            q.bind_list(f.sites.iter().cloned().map(Arg::Text))
+                .push(" AND m.product_id IN ")
+                .bind_list(products.iter().map(|p| Arg::Int(p.product.id)))
+                .push(" ORDER BY g.id");
+            let rows: Vec<(i64, i64, Option<String>)> = q.query_as().fetch_all(self.reader()).await?;
+            let at: HashMap<i64, usize> = products.iter().enumerate().map(|(i, p)| (p.product.id, i)).collect();
+            for (product, id, external_id) in rows {
+                if let Some(&i) = at.get(&product) {
+                    products[i].groups.push((id, external_id));
+                }
+            }
+        }
         if !products.is_empty() {
             let mut q = Sql::new(&format!("{OFFER_COLUMNS}{OFFERS_FROM} WHERE o.product_id IN "));
             q.bind_list(products.iter().map(|p| Arg::Int(p.product.id))).push(" ORDER BY o.id");
@@ -672,10 +761,75 @@ impl Store {
         Ok((article_norm, brand_norm))
     }
 
-    /// `store/products/batch/create`: every product with its offers, or (on any error) none.
-    pub async fn create_products(&self, batch: &[NewProduct]) -> StoreResult<Vec<i64>> {
+    /// The ids of the groups `refs` name on `sites`, in order and once each; a group not found there
+    /// (or, by external id, found on two of them) is a message at `{path}.groups[k]`.
+    async fn group_ids_in(
+        tx: &mut Tx,
+        refs: &[ProductGroupRef],
+        sites: &[String],
+        path: &str,
+        errors: &mut FieldErrors,
+    ) -> StoreResult<Vec<i64>> {
+        let mut out = Vec::with_capacity(refs.len());
+        for (k, r) in refs.iter().enumerate() {
+            let mut q = Sql::new("SELECT id FROM product_groups WHERE site IN ");
+            q.bind_list(sites.iter().cloned().map(Arg::Text));
+            let named = match r {
+                ProductGroupRef::Id(id) => {
+                    q.push(" AND id = ").bind(Arg::Int(*id));
+                    format!("id {id}")
+                }
+                ProductGroupRef::ExternalId(e) => {
+                    q.push(" AND external_id = ").bind(Arg::Text(e.clone()));
+                    format!("externalId '{e}'")
+                }
+            };
+            let found: Vec<(i64,)> = q.query_as().fetch_all(&mut **tx).await?;
+            match found.as_slice() {
+                [(id,)] => {
+                    if !out.contains(id) {
+                        out.push(*id);
+                    }
+                }
+                [] => {
+                    errors.insert(format!("{path}.groups[{k}]"), format!("Product group with {named} not found."));
+                }
+                _ => {
+                    errors.insert(
+                        format!("{path}.groups[{k}]"),
+                        format!("Product groups with {named} are on several sites: give the id."),
+                    );
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Puts a product in `groups`, which it is not in.
+    async fn set_groups(tx: &mut Tx, product: i64, groups: &[i64]) -> StoreResult<()> {
+        for g in groups {
+            crate::db::query("INSERT INTO product_group_members (product_id, group_id) VALUES ($1, $2)")
+                .bind(product)
+                .bind(*g)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// `store/products/batch/create`: every product with its offers, or (on any error) none. Groups are
+    /// looked for on `sites`; an offer without a unit gets the book's default one.
+    pub async fn create_products(&self, batch: &[NewProduct], sites: &[String]) -> StoreResult<Vec<i64>> {
         let mut tx = self.begin().await?;
         let base = base_price_type_in(&mut tx).await?;
+        let units: Vec<(String, bool)> = self
+            .books_in(&mut tx)
+            .await?
+            .refs(ReferenceKind::Unit)
+            .iter()
+            .map(|u| (u.code.clone(), u.attr_bool("default")))
+            .collect();
+        let default_unit = units.iter().find(|u| u.1).map(|u| u.0.clone());
         let now = torg_domain::time::now();
         let mut errors = FieldErrors::new();
         let mut added = Vec::with_capacity(batch.len());
@@ -684,8 +838,17 @@ impl Store {
             let before = errors.len();
             let p = &new.product;
             let (article_norm, brand_norm) = Store::product_clashes(&mut tx, p, &path, &mut errors).await?;
+            let groups = match &p.groups {
+                Some(refs) => Store::group_ids_in(&mut tx, refs, sites, &path, &mut errors).await?,
+                None => Vec::new(),
+            };
             for (j, o) in new.offers.iter().enumerate() {
                 let at = if new.implicit_offer { path.clone() } else { format!("{path}.offers[{j}]") };
+                if let Some(code) = o.attrs.get("unit").and_then(Value::as_str)
+                    && !units.iter().any(|u| u.0 == code)
+                {
+                    errors.insert(format!("{at}.unit"), format!("Unit '{code}' does not exist."));
+                }
                 for (column, field, value) in
                     [("external_id", "externalId", &o.external_id), ("xml_id", "xmlId", &o.xml_id)]
                 {
@@ -719,16 +882,21 @@ impl Store {
             .bind(article_norm)
             .bind(brand_norm)
             .bind(i64::from(p.active))
-            .bind(product_attrs(Map::new(), p))
+            .bind(product_attrs(p))
             .bind(now)
             .bind(p.name.to_lowercase())
             .bind(&p.name)
             .fetch_one(&mut *tx)
             .await?;
+            Store::set_groups(&mut tx, id, &groups).await?;
             for o in &new.offers {
+                let mut attrs = o.attrs.clone();
+                if let Some(unit) = &default_unit {
+                    attrs.entry("unit").or_insert_with(|| Value::String(unit.clone()));
+                }
                 let offer: i64 = crate::db::query_scalar(
                     "INSERT INTO offers (product_id, external_id, xml_id, name, article, price, purchase_price, active,
-                     name_lower, name_lower_of) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                     name_lower, name_lower_of, attrs) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
                 )
                 .bind(id)
                 .bind(&o.external_id)
@@ -740,6 +908,7 @@ impl Store {
                 .bind(i64::from(o.active))
                 .bind(o.name.to_lowercase())
                 .bind(&o.name)
+                .bind(crate::json_text(&attrs))
                 .fetch_one(&mut *tx)
                 .await?;
                 if let Some(code) = base.as_ref().filter(|_| !o.price.is_zero()) {
@@ -761,8 +930,13 @@ impl Store {
     }
 
     /// `store/products/batch/edit`: the given fields of each product; products that do not exist are
-    /// reported; any invalid entry fails the whole batch.
-    pub async fn edit_products(&self, batch: &[(ProductRef, Map<String, Value>)]) -> StoreResult<BatchOutcome> {
+    /// reported; any invalid entry fails the whole batch. Groups given replace the product's groups on
+    /// `sites` (and are looked for there).
+    pub async fn edit_products(
+        &self,
+        batch: &[(ProductRef, Map<String, Value>)],
+        sites: &[String],
+    ) -> StoreResult<BatchOutcome> {
         let mut tx = self.begin().await?;
         let mut errors = FieldErrors::new();
         let mut out = BatchOutcome::default();
@@ -784,7 +958,6 @@ impl Store {
                 out.not_found.push(i);
                 continue;
             };
-            let attrs = json_map(&row.7);
             let old = product_from_row(row);
             let new = match old.patched(doc, &path, by_id) {
                 Ok(p) => p,
@@ -795,8 +968,22 @@ impl Store {
             };
             let before = errors.len();
             let (article_norm, brand_norm) = Store::product_clashes(&mut tx, &new, &path, &mut errors).await?;
+            let groups = match &new.groups {
+                Some(refs) => Some(Store::group_ids_in(&mut tx, refs, sites, &path, &mut errors).await?),
+                None => None,
+            };
             if errors.len() > before {
                 continue;
+            }
+            if let Some(groups) = groups {
+                // Only the groups on the caller's sites are replaced: others' stay.
+                let mut q = Sql::new("DELETE FROM product_group_members WHERE product_id = ");
+                q.bind(Arg::Int(new.id))
+                    .push(" AND group_id IN (SELECT id FROM product_groups WHERE site IN ")
+                    .bind_list(sites.iter().cloned().map(Arg::Text))
+                    .push(")");
+                q.query().execute(&mut *tx).await?;
+                Store::set_groups(&mut tx, new.id, &groups).await?;
             }
             crate::db::query(
                 "UPDATE products SET external_id = $1, article = $2, brand = $3, name = $4, description = $5,
@@ -811,7 +998,7 @@ impl Store {
             .bind(article_norm)
             .bind(brand_norm)
             .bind(i64::from(new.active))
-            .bind(product_attrs(attrs, &new))
+            .bind(product_attrs(&new))
             .bind(new.name.to_lowercase())
             .bind(&new.name)
             .bind(new.id)

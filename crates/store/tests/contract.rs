@@ -1182,3 +1182,26 @@ async fn db_layer_binds_and_decodes_alike(db: &TestDb) {
     other.close().await;
     store.close().await;
 }
+
+contract!(idempotency_keys_claim_replay_expire_and_take_over);
+async fn idempotency_keys_claim_replay_expire_and_take_over(db: &TestDb) {
+    use torg_store::{Claim, StoredAnswer};
+    let a = db.open().await;
+    let b = db.open().await;
+    let t = 1_800_000_000;
+    assert_eq!(a.idempotency_claim("caller", "k", "fp-1", t).await.unwrap(), Claim::Fresh);
+    assert_eq!(b.idempotency_claim("caller", "k", "fp-1", t + 1).await.unwrap(), Claim::InFlight, "still running");
+    assert_eq!(b.idempotency_claim("caller", "k", "fp-2", t + 1).await.unwrap(), Claim::Conflict);
+    assert_eq!(b.idempotency_claim("other", "k", "fp-2", t + 1).await.unwrap(), Claim::Fresh, "keys are per caller");
+    let answer = StoredAnswer { status: 201, content_type: Some("application/json".into()), body: "{\"id\":1}".into() };
+    a.idempotency_finish("caller", "k", &answer, t + 2).await.unwrap();
+    assert_eq!(b.idempotency_claim("caller", "k", "fp-1", t + 3).await.unwrap(), Claim::Replay(answer.clone()));
+    // After 24 hours the key is free again, for any request.
+    assert_eq!(b.idempotency_claim("caller", "k", "fp-9", t + 24 * 3600 + 1).await.unwrap(), Claim::Fresh);
+    // A claim nobody finished (its process died) is taken over after two minutes; a released one at once.
+    assert_eq!(a.idempotency_claim("caller", "dead", "fp", t).await.unwrap(), Claim::Fresh);
+    assert_eq!(b.idempotency_claim("caller", "dead", "fp", t + 60).await.unwrap(), Claim::InFlight);
+    assert_eq!(b.idempotency_claim("caller", "dead", "fp", t + 121).await.unwrap(), Claim::Fresh);
+    b.idempotency_release("caller", "dead").await.unwrap();
+    assert_eq!(a.idempotency_claim("caller", "dead", "fp", t + 122).await.unwrap(), Claim::Fresh);
+}

@@ -61,7 +61,7 @@ fn routes() -> Vec<Route> {
             "search_parts",
             "Offers for a part number and its analogues, per warehouse",
         ),
-        Route::post("/v1/order/", PARTS, create).doc(
+        Route::post("/v1/order/", PARTS, create).idempotent().doc(
             "parts",
             "create_parts_order",
             "Order one signed search row (`test=on` for a test order)",

@@ -173,7 +173,13 @@ both!(seed_headers_and_request_signing, |app: TestApp| async move {
     let r = send(html_only, body.to_string()).await;
     assert_eq!(r.0, 400, "{}", r.1);
     assert_eq!(r.1["error"]["fields"][0]["name"], "Accept");
-    for missing in ["User-Agent", "Content-Type"] {
+    // No User-Agent is served (Invoicebox's own SDK sends none): a valid request without one creates.
+    let without_agent: Vec<_> = all().into_iter().filter(|(k, _)| *k != "User-Agent").collect();
+    let mut agentless = body.clone();
+    agentless["merchantOrderId"] = json!("h-no-agent");
+    let r = send(without_agent, agentless.to_string()).await;
+    assert_eq!(r.0, 200, "no User-Agent is served: {}", r.1);
+    for missing in ["Content-Type"] {
         let headers: Vec<_> = all().into_iter().filter(|(k, _)| *k != missing).collect();
         let r = send(headers, body.to_string()).await;
         assert_eq!(r.0, 400, "{missing}: {}", r.1);

@@ -466,7 +466,7 @@ both!(product_properties_and_values, |app: TestApp| async move {
     let (s, _) = app.get("/api/v5/store/products/properties?filter[sites][]=nowhere").await;
     assert_eq!(s, 403);
     let (_, b) = app.get("/api/v5/store/products/properties?filter[groups][]=1").await;
-    assert_eq!(b["properties"], json!([]), "no product is in a group");
+    assert_eq!(b["properties"], json!([]), "no product is in group 1");
 
     let (s, b) = app.get("/api/v5/store/products/properties/values?filter[propertyCode]=size").await;
     assert_eq!(s, 200, "{b}");
@@ -489,4 +489,17 @@ both!(product_properties_and_values, |app: TestApp| async move {
     assert_eq!(b["pagination"]["totalCount"], 5);
     let (s, _) = app.get_as(&app.key_with(&["order_read"], &[]).await, "/api/v5/store/products/properties").await;
     assert_eq!(s, 403);
+});
+
+both!(a_line_cannot_shrink_below_its_packs, |app: TestApp| async move {
+    stocked_offer(&app, "shrink", 10).await;
+    let (_, line) = order(&app, "o-shrink", "shrink", 3, true).await;
+    let (s, b) = create_pack(&app, json!({"itemId": line, "quantity": 2, "store": "main"})).await;
+    assert_eq!(s, 201, "{b}");
+    let edit = |qty: i64| json!({"items": [{"id": line, "quantity": qty}]}).to_string();
+    let (s, b) = app.post("/api/v5/orders/o-shrink/edit", &[("order", &edit(1)), ("site", "default")]).await;
+    assert_eq!(s, 400, "{b}");
+    assert_eq!(b["errors"]["items[0].quantity"], "The quantity cannot be less than the packed 2.");
+    let (s, b) = app.post("/api/v5/orders/o-shrink/edit", &[("order", &edit(2)), ("site", "default")]).await;
+    assert_eq!(s, 200, "down to what is packed is fine: {b}");
 });

@@ -354,3 +354,26 @@ both!(fifty_buyers_race_for_the_last_twenty, |app: TestApp| async move {
         "available 20, reserved 20: never below zero"
     );
 });
+
+both!(a_retried_parts_order_reserves_once, |app: TestApp| async move {
+    catalogue(&app).await;
+    let key = buyer(&app, "b-idem").await;
+    let rows = search(&app, &key, "OC47").await;
+    let exact = rows.iter().find(|r| r["source"] == "nsk" && r["code"] == "OC47").unwrap().clone();
+    let send = || {
+        app.client
+            .post(format!("{}/v1/order/?api_key={key}", app.base))
+            .header("Idempotency-Key", "parts-1")
+            .json(&ordered(&exact, 1))
+            .send()
+    };
+    let first = send().await.unwrap();
+    assert!(first.status().is_success(), "{}", first.status());
+    let first: Value = first.json().await.unwrap();
+    let again = send().await.unwrap();
+    assert_eq!(again.headers().get("idempotent-replayed").map(|v| v.to_str().unwrap()), Some("true"));
+    assert_eq!(again.json::<Value>().await.unwrap(), first, "the same order back");
+    let (s, list) = get(&app, &format!("/v1/order/?api_key={key}")).await;
+    assert_eq!(s, 200, "{list}");
+    assert_eq!(list["objects"].as_array().map(Vec::len), Some(1), "one order: {list}");
+});

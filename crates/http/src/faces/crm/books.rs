@@ -26,7 +26,7 @@ pub fn routes() -> Vec<Route> {
             "list_currencies",
             "Currencies, as a list",
         ),
-        Route::post("/api/v5/reference/currencies/create", REFERENCE_WRITE, create_currency).doc(
+        Route::post("/api/v5/reference/currencies/create", REFERENCE_WRITE, create_currency).idempotent().doc(
             "reference",
             "create_currency",
             "Add a currency",
@@ -41,7 +41,7 @@ pub fn routes() -> Vec<Route> {
             "list_couriers",
             "Couriers, as a list",
         ),
-        Route::post("/api/v5/reference/couriers/create", REFERENCE_WRITE, create_courier).doc(
+        Route::post("/api/v5/reference/couriers/create", REFERENCE_WRITE, create_courier).idempotent().doc(
             "reference",
             "create_courier",
             "Add a courier",

@@ -26,11 +26,9 @@ pub fn routes() -> Vec<Route> {
             "list_custom_dictionaries",
             "Dictionaries of custom fields, filtered and paged",
         ),
-        Route::post("/api/v5/custom-fields/dictionaries/create", CUSTOM_FIELDS_WRITE, create_dictionary).doc(
-            "custom-fields",
-            "create_custom_dictionary",
-            "Create a dictionary",
-        ),
+        Route::post("/api/v5/custom-fields/dictionaries/create", CUSTOM_FIELDS_WRITE, create_dictionary)
+            .idempotent()
+            .doc("custom-fields", "create_custom_dictionary", "Create a dictionary"),
         Route::get("/api/v5/custom-fields/dictionaries/{code}", CUSTOM_FIELDS_READ, get_dictionary).doc(
             "custom-fields",
             "get_custom_dictionary",
@@ -41,7 +39,7 @@ pub fn routes() -> Vec<Route> {
             "edit_custom_dictionary",
             "Change a dictionary's name and elements",
         ),
-        Route::post("/api/v5/custom-fields/{entity}/create", CUSTOM_FIELDS_WRITE, create).doc(
+        Route::post("/api/v5/custom-fields/{entity}/create", CUSTOM_FIELDS_WRITE, create).idempotent().doc(
             "custom-fields",
             "create_custom_field",
             "Define a custom field of orders or customers",

@@ -2,25 +2,59 @@
 
 use super::{Crm, CrmError, CrmResult, FilterReader, ok, pagination, render, upload_answer};
 use crate::AppState;
+use crate::params::{as_bool, as_list, is_none_literal};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde_json::{Value, json};
+use rust_decimal::Decimal;
+use serde_json::{Map, Value, json};
 use torg_domain::page::PageRequest;
-use torg_store::{CustomerFilter, CustomerLookup, HistoryFilter};
+use torg_store::{
+    ContragentFilter, CustomerFilter, CustomerLookup, HistoryFilter, SourceFilter, SubscriptionCondition,
+};
 
 /// Most customers one upload takes.
 const UPLOAD_CAP: usize = 50;
+
+/// The keys of the customer list's filter: every key of the official clients' `CustomersFilter` (Go)
+/// and `CustomerFilter` (PHP). Any other key is refused, as RetailCRM's filter form refuses it.
+const FILTER_KEYS: &str = "ids externalIds city region name email notes minOrdersCount maxOrdersCount minAverageSumm \
+    maxAverageSumm minTotalSumm maxTotalSumm minCostSumm maxCostSumm classSegment vip bad attachments \
+    online emailMarketingUnsubscribed sex segment discountCardNumber contragentName contragentInn \
+    contragentKpp contragentBik contragentCorrAccount contragentBankAccount contragentTypes sites \
+    managers managerGroups dateFrom dateTo firstWebVisitFrom firstWebVisitTo lastWebVisitFrom \
+    lastWebVisitTo firstOrderFrom firstOrderTo lastOrderFrom lastOrderTo browserId commentary sourceName \
+    mediumName campaignName keywordName adContentName mgCustomerId customFields isContact countries \
+    tasksCounts mgChannels tags attachedTags subscriptions";
 
 /// `GET /api/v5/customers`.
 pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let page = crm.default_page()?;
     let filter = crm.filter()?;
+    reject_extra_keys(&filter, FILTER_KEYS)?;
     let zone = &state.config.zone;
     let mut r = FilterReader::new(&filter, zone);
     let wanted = r.texts("sites");
     if wanted.iter().any(|s| !crm.sites.contains(s)) {
         return Err(CrmError::access_denied());
     }
+    let mut tags = r.texts("tags");
+    tags.extend(r.texts("attachedTags"));
+    // Keys for what torg keeps nothing of (segments, files, web analytics, corporate contacts, tasks,
+    // MessageGateway channels, costs): a condition only "none" meets matches every customer, any
+    // other matches none. Each is read (and so checked) whatever the others say.
+    let nothing = [
+        absent_value(&r, "classSegment"),
+        absent_value(&r, "segment"),
+        absent_flag(&mut r, "attachments"),
+        absent_flag(&mut r, "online"),
+        absent_flag(&mut r, "isContact"),
+        absent_dates(&mut r, "firstWebVisitFrom", "firstWebVisitTo"),
+        absent_dates(&mut r, "lastWebVisitFrom", "lastWebVisitTo"),
+        absent_tasks(&mut r, "tasksCounts"),
+        !r.ints("mgChannels").is_empty(),
+        zero_sum_excluded(&mut r, "minCostSumm", "maxCostSumm"),
+    ]
+    .contains(&true);
     let f = CustomerFilter {
         sites: if wanted.is_empty() { crm.sites.clone() } else { wanted },
         ids: r.ints("ids"),
@@ -38,11 +72,132 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
         orders_count: (r.int("minOrdersCount"), r.int("maxOrdersCount")),
         total_summ: (r.decimal("minTotalSumm"), r.decimal("maxTotalSumm")),
         custom_fields: r.custom_fields(),
+        notes: r.text("notes"),
+        average_summ: (r.decimal("minAverageSumm"), r.decimal("maxAverageSumm")),
+        countries: r.texts("countries"),
+        email_unsubscribed: r.flag("emailMarketingUnsubscribed"),
+        discount_card: r.text("discountCardNumber"),
+        contragent: contragent(&r),
+        manager_groups: r.texts("managerGroups"),
+        first_order_from: r.date_from("firstOrderFrom"),
+        first_order_to: r.date_to("firstOrderTo"),
+        last_order_from: r.date_from("lastOrderFrom"),
+        last_order_to: r.date_to("lastOrderTo"),
+        browser_id: r.text("browserId"),
+        commentary: r.text("commentary"),
+        source: source(&r),
+        mg_customer_id: r.text("mgCustomerId"),
+        tags,
+        subscriptions: subscriptions(&mut r),
+        nothing,
     };
     r.finish()?;
     let (rows, total) = state.store.list_customers(&f, page).await?;
     let customers: Vec<Value> = rows.iter().map(|(c, s)| render::customer(c, Some(s), zone)).collect();
     ok(StatusCode::OK, json!({ "pagination": pagination(page.meta(total)), "customers": customers }))
+}
+
+/// Refuses keys a list's filter form does not have (`known`, separated by white space), as RetailCRM's
+/// forms do (Symfony forms without extra fields): 400 `Errors in the input parameters`, the form's own
+/// message under `filter` and one per key under `filter[key]`.
+pub(super) fn reject_extra_keys(filter: &Map<String, Value>, known: &str) -> Result<(), CrmError> {
+    let extra: Vec<&String> = filter.keys().filter(|k| !known.split_whitespace().any(|n| n == k.as_str())).collect();
+    if extra.is_empty() {
+        return Ok(());
+    }
+    let mut errors = Map::new();
+    errors.insert("filter".into(), json!("This form should not contain extra fields."));
+    for k in extra {
+        errors.insert(format!("filter[{k}]"), json!("This field was not expected."));
+    }
+    Err(CrmError::new(StatusCode::BAD_REQUEST, "Errors in the input parameters").with_errors(Value::Object(errors)))
+}
+
+/// A flag asking for what torg keeps nothing of: `1` matches nothing, `0` everything.
+pub(super) fn absent_flag(r: &mut FilterReader<'_>, key: &str) -> bool {
+    r.flag(key) == Some(true)
+}
+
+/// A value naming what torg keeps nothing of (a segment, a channel, a receipt status): any matches nothing.
+pub(super) fn absent_value(r: &FilterReader<'_>, key: &str) -> bool {
+    !r.texts(key).is_empty()
+}
+
+/// A date range over what torg keeps nothing of (web visits, DPD parcels): either end, once checked,
+/// matches nothing.
+pub(super) fn absent_dates(r: &mut FilterReader<'_>, from: &str, to: &str) -> bool {
+    let from = r.date_from(from).is_some();
+    let to = r.date_to(to).is_some();
+    from || to
+}
+
+/// `tasksCounts`, a number of tasks: torg keeps no tasks, so only 0 is met.
+pub(super) fn absent_tasks(r: &mut FilterReader<'_>, key: &str) -> bool {
+    r.int(key).is_some_and(|n| n != 0)
+}
+
+/// A range over a sum torg keeps none of (costs), which is 0 for everyone: it matches everything when
+/// 0 is in it, else nothing.
+pub(super) fn zero_sum_excluded(r: &mut FilterReader<'_>, min: &str, max: &str) -> bool {
+    let min = r.decimal(min);
+    let max = r.decimal(max);
+    min.is_some_and(|m| m > Decimal::ZERO) || max.is_some_and(|m| m < Decimal::ZERO)
+}
+
+/// `contragentName`, `contragentTypes`, `contragentInn`, … of a list filter.
+pub(super) fn contragent(r: &FilterReader<'_>) -> ContragentFilter {
+    ContragentFilter {
+        name: r.text("contragentName"),
+        types: r.texts("contragentTypes"),
+        inn: r.text("contragentInn"),
+        kpp: r.text("contragentKpp"),
+        bik: r.text("contragentBik"),
+        corr_account: r.text("contragentCorrAccount"),
+        bank_account: r.text("contragentBankAccount"),
+    }
+}
+
+/// `sourceName`, `mediumName`, `campaignName`, `keywordName`, `adContentName` of a list filter.
+pub(super) fn source(r: &FilterReader<'_>) -> SourceFilter {
+    SourceFilter {
+        source: r.text("sourceName"),
+        medium: r.text("mediumName"),
+        campaign: r.text("campaignName"),
+        keyword: r.text("keywordName"),
+        content: r.text("adContentName"),
+    }
+}
+
+/// `subscriptions[i][channel|subscription|subscribed]` (PHP's `CustomerSubscriptionFilter`).
+fn subscriptions(r: &mut FilterReader<'_>) -> Vec<SubscriptionCondition> {
+    let mut out = Vec::new();
+    for (i, v) in r.get("subscriptions").map(as_list).unwrap_or_default().into_iter().enumerate() {
+        let Value::Object(m) = v else {
+            r.errors.insert(format!("filter[subscriptions][{i}]"), "This value should be of type array.".into());
+            continue;
+        };
+        let text = |k: &str| m.get(k).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+        let (Some(channel), Some(subscription)) = (text("channel"), text("subscription")) else {
+            r.errors
+                .insert(format!("filter[subscriptions][{i}]"), "Both channel and subscription are required.".into());
+            continue;
+        };
+        let subscribed = match m.get("subscribed").filter(|v| !is_none_literal(v)) {
+            None => true,
+            Some(v) => match as_bool(v) {
+                Some(b) => b,
+                None => {
+                    r.errors.insert(
+                        format!("filter[subscriptions][{i}][subscribed]"),
+                        "This value should be 0 or 1.".into(),
+                    );
+                    continue;
+                }
+            },
+        };
+        out.push(SubscriptionCondition { channel: channel.into(), subscription: subscription.into(), subscribed });
+    }
+    out
 }
 
 /// `POST /api/v5/customers/create`: 201 with the new id.

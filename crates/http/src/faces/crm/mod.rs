@@ -104,12 +104,12 @@ fn routes() -> Vec<Route> {
             "list_customers",
             "Customers, filtered and paged",
         ),
-        Route::post("/api/v5/customers/create", CUSTOMER_WRITE, customers::create).doc(
+        Route::post("/api/v5/customers/create", CUSTOMER_WRITE, customers::create).idempotent().doc(
             "customers",
             "create_customer",
             "Create a customer",
         ),
-        Route::post("/api/v5/customers/upload", CUSTOMER_WRITE, customers::upload).doc(
+        Route::post("/api/v5/customers/upload", CUSTOMER_WRITE, customers::upload).idempotent().doc(
             "customers",
             "upload_customers",
             "Create up to 50 customers",
@@ -139,17 +139,17 @@ fn routes() -> Vec<Route> {
             "list_orders",
             "Orders, filtered and paged",
         ),
-        Route::post("/api/v5/orders/create", ORDER_WRITE, orders::create).doc(
+        Route::post("/api/v5/orders/create", ORDER_WRITE, orders::create).idempotent().doc(
             "orders",
             "create_order",
             "Create an order",
         ),
-        Route::post("/api/v5/orders/upload", ORDER_WRITE, orders::upload).doc(
+        Route::post("/api/v5/orders/upload", ORDER_WRITE, orders::upload).idempotent().doc(
             "orders",
             "upload_orders",
             "Create up to 50 orders",
         ),
-        Route::post("/api/v5/orders/payments/create", ORDER_WRITE, payments::create).doc(
+        Route::post("/api/v5/orders/payments/create", ORDER_WRITE, payments::create).idempotent().doc(
             "orders",
             "create_payment",
             "Add a payment to an order",
@@ -214,7 +214,7 @@ fn routes() -> Vec<Route> {
             "list_offers",
             "Offers, filtered and paged",
         ),
-        Route::post("/api/v5/store/products/batch/create", STORE_WRITE, store::batch_create).doc(
+        Route::post("/api/v5/store/products/batch/create", STORE_WRITE, store::batch_create).idempotent().doc(
             "store",
             "create_products",
             "Create up to 250 products with offers",

@@ -18,7 +18,7 @@ pub fn routes() -> Vec<Route> {
             "list_customer_notes",
             "Notes about customers, filtered and paged",
         ),
-        Route::post("/api/v5/customers/notes/create", CUSTOMER_WRITE, create).doc(
+        Route::post("/api/v5/customers/notes/create", CUSTOMER_WRITE, create).idempotent().doc(
             "customers",
             "create_customer_note",
             "Write a note about a customer",

@@ -1,6 +1,9 @@
 //! Orders: list with filters, create, get, edit, upload, fix-external-ids, statuses, history.
 
-use super::customers::{history_filter, id_pairs};
+use super::customers::{
+    absent_dates, absent_flag, absent_tasks, absent_value, contragent, history_filter, id_pairs, reject_extra_keys,
+    source, zero_sum_excluded,
+};
 use super::{Crm, CrmError, CrmResult, FilterReader, ok, pagination, render, upload_answer};
 use crate::AppState;
 use axum::extract::{Path, State};
@@ -20,10 +23,29 @@ async fn render_orders(state: &AppState, crm: &Crm, orders: &[Order]) -> Result<
     Ok(orders.iter().map(|o| render::order(o, &customers, &paid, &state.config.zone)).collect())
 }
 
+/// The keys of the order list's filter: every key of the official clients' `OrdersFilter` (Go) and
+/// `OrderFilter` (PHP), and `statuses` (torg's own spelling of `extendedStatus`). Any other key is
+/// refused, as RetailCRM's filter form refuses it.
+const FILTER_KEYS: &str = "ids externalIds numbers customer customerId customerExternalId countries city region index metro \
+    email deliveryTimeFrom deliveryTimeTo minPrepaySumm maxPrepaySumm minPrice maxPrice product vip bad \
+    attachments expired call online shipped uploadedToExtStoreSys receiptFiscalDocumentAttribute \
+    receiptStatus receiptOperation receiptOrderStatus deliveryStates minDeliveryCost maxDeliveryCost \
+    minDeliveryNetCost maxDeliveryNetCost managerComment customerComment minMarginSumm maxMarginSumm \
+    minPurchaseSumm maxPurchaseSumm minCostSumm maxCostSumm trackNumber deliveryExternalId \
+    contragentName contragentInn contragentKpp contragentBik contragentCorrAccount contragentBankAccount \
+    contragentTypes tasksCounts customerType companyName orderTypes paymentStatuses paymentTypes \
+    deliveryTypes deliveryServices orderMethods shipmentStores couriers managers managerGroups \
+    mgChannels sites createdAtFrom createdAtTo paidAtFrom paidAtTo fullPaidAtFrom fullPaidAtTo \
+    deliveryDateFrom deliveryDateTo statusUpdatedAtFrom statusUpdatedAtTo dpdParcelDateFrom \
+    dpdParcelDateTo firstWebVisitFrom firstWebVisitTo lastWebVisitFrom lastWebVisitTo firstOrderFrom \
+    firstOrderTo lastOrderFrom lastOrderTo shipmentDateFrom shipmentDateTo extendedStatus statuses \
+    sourceName mediumName campaignName keywordName adContentName customFields";
+
 /// `GET /api/v5/orders`.
 pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let page = crm.default_page()?;
     let filter = crm.filter()?;
+    reject_extra_keys(&filter, FILTER_KEYS)?;
     let mut r = FilterReader::new(&filter, &state.config.zone);
     let wanted = r.texts("sites");
     if wanted.iter().any(|s| !crm.sites.contains(s)) {
@@ -31,6 +53,29 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     }
     let mut extended = r.texts("extendedStatus");
     extended.extend(r.texts("statuses"));
+    // Keys for what torg keeps nothing of (files, web analytics, fiscal receipts, delivery integrations,
+    // tasks, corporate customers, MessageGateway channels, costs): a condition only "none" meets
+    // matches every order, any other matches none. Each is read (and so checked) whatever the others say.
+    let delivery_states = r.texts("deliveryStates");
+    let nothing = [
+        absent_flag(&mut r, "attachments"),
+        absent_flag(&mut r, "online"),
+        absent_dates(&mut r, "firstWebVisitFrom", "firstWebVisitTo"),
+        absent_dates(&mut r, "lastWebVisitFrom", "lastWebVisitTo"),
+        absent_dates(&mut r, "dpdParcelDateFrom", "dpdParcelDateTo"),
+        absent_value(&r, "receiptFiscalDocumentAttribute"),
+        absent_value(&r, "receiptStatus"),
+        absent_value(&r, "receiptOperation"),
+        absent_value(&r, "receiptOrderStatus"),
+        // An order without a delivery integration is in state `none`.
+        !delivery_states.is_empty() && !delivery_states.iter().any(|s| s == "none"),
+        absent_tasks(&mut r, "tasksCounts"),
+        customer_type_excluded(&mut r),
+        absent_value(&r, "companyName"),
+        !r.ints("mgChannels").is_empty(),
+        zero_sum_excluded(&mut r, "minCostSumm", "maxCostSumm"),
+    ]
+    .contains(&true);
     let f = OrderFilter {
         sites: if wanted.is_empty() { crm.sites.clone() } else { wanted },
         ids: r.ints("ids"),
@@ -63,11 +108,79 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
         city: r.text("city"),
         shipped: r.flag("shipped"),
         custom_fields: r.custom_fields(),
+        countries: r.texts("countries"),
+        region: r.text("region"),
+        index: r.text("index"),
+        metro: r.text("metro"),
+        delivery_time_from: time_of_day(&mut r, "deliveryTimeFrom"),
+        delivery_time_to: time_of_day(&mut r, "deliveryTimeTo"),
+        vip: r.flag("vip"),
+        bad: r.flag("bad"),
+        call: r.flag("call"),
+        expired: r.flag("expired"),
+        uploaded_to_ext_store: r.flag("uploadedToExtStoreSys"),
+        delivery_net_cost: NumberRange { min: r.decimal("minDeliveryNetCost"), max: r.decimal("maxDeliveryNetCost") },
+        margin: NumberRange { min: r.decimal("minMarginSumm"), max: r.decimal("maxMarginSumm") },
+        delivery_external_id: r.text("deliveryExternalId"),
+        contragent: contragent(&r),
+        delivery_services: r.texts("deliveryServices"),
+        couriers: r.ints("couriers"),
+        manager_groups: r.texts("managerGroups"),
+        paid_from: r.date_from("paidAtFrom"),
+        paid_to: r.date_to("paidAtTo"),
+        full_paid_from: r.date_from("fullPaidAtFrom"),
+        full_paid_to: r.date_to("fullPaidAtTo"),
+        delivery_date_from: calendar_date(&mut r, "deliveryDateFrom"),
+        delivery_date_to: calendar_date(&mut r, "deliveryDateTo"),
+        shipment_date_from: calendar_date(&mut r, "shipmentDateFrom"),
+        shipment_date_to: calendar_date(&mut r, "shipmentDateTo"),
+        first_order_from: r.date_from("firstOrderFrom"),
+        first_order_to: r.date_to("firstOrderTo"),
+        last_order_from: r.date_from("lastOrderFrom"),
+        last_order_to: r.date_to("lastOrderTo"),
+        source: source(&r),
+        nothing,
     };
     r.finish()?;
     let (orders, total) = state.store.list_orders(&f, page).await?;
     let orders = render_orders(&state, &crm, &orders).await?;
     ok(StatusCode::OK, json!({ "pagination": pagination(page.meta(total)), "orders": orders }))
+}
+
+/// `customerType`: every torg customer is an individual (`customer`); corporate ones match nothing.
+fn customer_type_excluded(r: &mut FilterReader<'_>) -> bool {
+    match r.text("customerType").as_deref() {
+        None | Some("customer") => false,
+        Some("customer_corporate") => true,
+        Some(_) => {
+            r.errors.insert(
+                "filter[customerType]".into(),
+                "The value you selected is not a valid choice. Allowed: customer, customer_corporate.".into(),
+            );
+            false
+        }
+    }
+}
+
+/// A calendar day (`Y-m-d`, or the day of a `Y-m-d H:i:s`) for a filter on a date column.
+fn calendar_date(r: &mut FilterReader<'_>, key: &str) -> Option<String> {
+    let text = r.text(key)?;
+    let day = text.get(..10).and_then(torg_domain::time::parse_date);
+    if day.is_none() || (text.len() > 10 && r.zone.parse_start(&text).is_none()) {
+        r.errors.insert(format!("filter[{key}]"), "This value is not a valid date (expected Y-m-d).".into());
+        return None;
+    }
+    day.map(|d| d.to_string())
+}
+
+/// A time of day (`H:i` or `H:i:s`), as `HH:MM`.
+fn time_of_day(r: &mut FilterReader<'_>, key: &str) -> Option<String> {
+    let text = r.text(key)?;
+    let t = torg_domain::time::time_of_day(&text);
+    if t.is_none() {
+        r.errors.insert(format!("filter[{key}]"), "This value is not a valid time (expected H:i:s).".into());
+    }
+    t
 }
 
 /// `POST /api/v5/orders/create`: 201 with the id and the whole order.

@@ -18,7 +18,7 @@ use torg_store::{PackFilter, StoreError};
 pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/api/v5/orders/packs", ORDER_READ, list).doc("packs", "list_packs", "Packs, filtered and paged"),
-        Route::post("/api/v5/orders/packs/create", ORDER_WRITE, create).doc(
+        Route::post("/api/v5/orders/packs/create", ORDER_WRITE, create).idempotent().doc(
             "packs",
             "create_pack",
             "Pack part of an order line from a store's stock",

@@ -28,7 +28,7 @@ pub fn routes() -> Vec<Route> {
             "list_product_groups",
             "Product groups, filtered and paged",
         ),
-        Route::post("/api/v5/store/product-groups/create", STORE_WRITE, create).doc(
+        Route::post("/api/v5/store/product-groups/create", STORE_WRITE, create).idempotent().doc(
             "store",
             "create_product_group",
             "Create a product group",
@@ -239,33 +239,37 @@ pub async fn edit(State(state): State<AppState>, Path(uid): Path<String>, crm: C
 }
 
 /// A property as PHP's `ProductProperty` has it. The catalogue is every site's, so a property is on
-/// each site the key reaches; products carry no group membership, so `groups` is empty.
+/// each site the key reaches; `groups` are those (`{id, name}`) of the products whose offers carry it.
 fn property(p: &ProductProperty, sites: &[String]) -> Value {
-    json!({ "sites": sites, "groups": [], "code": p.code, "name": p.name, "isNumeric": p.is_numeric,
+    let groups: Vec<Value> = p.groups.iter().map(|(id, name)| json!({ "id": id, "name": name })).collect();
+    json!({ "sites": sites, "groups": groups, "code": p.code, "name": p.name, "isNumeric": p.is_numeric,
             "visible": true, "variative": p.variative, "offersCount": p.offers_count })
 }
 
-/// The filter both property lists share; `None` when it names a group (no product is in one, so
-/// nothing matches).
-fn property_filter(crm: &Crm, state: &AppState, code: &str, name: &str) -> Result<Option<PropertyFilter>, CrmError> {
+/// The filter both property lists share; `groups[]` keeps the offers of products in those groups (or
+/// below them) on the sites named or reached.
+fn property_filter(crm: &Crm, state: &AppState, code: &str, name: &str) -> Result<PropertyFilter, CrmError> {
     let filter = crm.filter()?;
     let mut r = FilterReader::new(&filter, &state.config.zone);
-    if r.texts("sites").iter().any(|s| !crm.sites.contains(s)) {
+    let wanted = r.texts("sites");
+    if wanted.iter().any(|s| !crm.sites.contains(s)) {
         return Err(CrmError::access_denied());
     }
-    let f = PropertyFilter { code: r.text(code), name: r.text(name) };
-    let groups = r.ints("groups");
+    let f = PropertyFilter {
+        code: r.text(code),
+        name: r.text(name),
+        sites: if wanted.is_empty() { crm.sites.clone() } else { wanted },
+        groups: r.ints("groups"),
+    };
     r.finish()?;
-    Ok(groups.is_empty().then_some(f))
+    Ok(f)
 }
 
 /// `GET /api/v5/store/products/properties`.
 pub async fn properties(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let page = crm.page(STORE_LIMITS)?;
-    let (list, total) = match property_filter(&crm, &state, "code", "name")? {
-        Some(f) => state.store.product_properties(&f, page).await?,
-        None => (Vec::new(), 0),
-    };
+    let f = property_filter(&crm, &state, "code", "name")?;
+    let (list, total) = state.store.product_properties(&f, page).await?;
     let list: Vec<Value> = list.iter().map(|p| property(p, &crm.sites)).collect();
     ok(StatusCode::OK, json!({ "pagination": pagination(page.meta(total)), "properties": list }))
 }
@@ -273,10 +277,8 @@ pub async fn properties(State(state): State<AppState>, crm: Crm) -> CrmResult {
 /// `GET /api/v5/store/products/properties/values`.
 pub async fn property_values(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let page = crm.page(STORE_LIMITS)?;
-    let (list, total) = match property_filter(&crm, &state, "propertyCode", "propertyName")? {
-        Some(f) => state.store.product_property_values(&f, page).await?,
-        None => (Vec::new(), 0),
-    };
+    let f = property_filter(&crm, &state, "propertyCode", "propertyName")?;
+    let (list, total) = state.store.product_property_values(&f, page).await?;
     let list: Vec<Value> = list
         .iter()
         .map(|v| json!({ "property": property(&v.property, &crm.sites), "value": v.value, "offersCount": v.offers_count }))

@@ -161,6 +161,18 @@ pub fn history(
         m.insert("user".into(), json!({ "id": u }));
     }
     match &h.field {
+        // Payment dates are kept as instants and shown as RetailCRM shows dates, in the zone.
+        Some(f) if f == "payments.paid_at" => {
+            let date = |v: &Value| v.as_i64().map_or_else(|| v.clone(), |t| json!(zone.datetime(t)));
+            m.insert("field".into(), json!(f));
+            m.insert("oldValue".into(), date(&h.old_value));
+            m.insert("newValue".into(), date(&h.new_value));
+        }
+        Some(f) if f == "payments" => {
+            m.insert("field".into(), json!(f));
+            m.insert("oldValue".into(), payment(&h.old_value, zone));
+            m.insert("newValue".into(), payment(&h.new_value, zone));
+        }
         Some(f) => {
             m.insert("field".into(), json!(f));
             m.insert("oldValue".into(), h.old_value.clone());
@@ -186,8 +198,20 @@ pub fn history(
     m.insert(entity_key.into(), entity);
     if let Some(item) = &h.item {
         // Payment records carry the payment in the item slot; RetailCRM names it `payment`.
-        let slot = if h.field.as_deref().is_some_and(|f| f.starts_with("payments")) { "payment" } else { "item" };
-        m.insert(slot.into(), item.clone());
+        if h.field.as_deref().is_some_and(|f| f.starts_with("payments")) {
+            m.insert("payment".into(), payment(item, zone));
+        } else {
+            m.insert("item".into(), item.clone());
+        }
     }
     Value::Object(m)
+}
+
+/// A payment inside a history record, its `paidAt` (kept as an instant) as `Y-m-d H:i:s` in the zone.
+fn payment(p: &Value, zone: &Zone) -> Value {
+    let mut p = p.clone();
+    if let Some(t) = p.get("paidAt").and_then(Value::as_i64) {
+        p["paidAt"] = json!(zone.datetime(t));
+    }
+    p
 }

@@ -8,8 +8,10 @@ use axum::http::StatusCode;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use torg_domain::FieldErrors;
+use torg_domain::books::Books;
 use torg_domain::page::STORE_LIMITS;
 use torg_domain::product::{PriceUpload, Product, ProductRef, StockUpload};
+use torg_domain::reference::ReferenceKind;
 use torg_store::{InventoryFilter, OfferFilter, ProductFilter, StoreOffer, StoreProduct};
 
 /// Most entries one upload or batch takes.
@@ -26,12 +28,99 @@ fn money(d: Decimal) -> Value {
     json!(d)
 }
 
-/// `sites[]` may only name sites the key reaches (offers belong to no site, so it filters nothing more).
-fn check_sites(crm: &Crm, r: &FilterReader<'_>) -> Result<(), CrmError> {
-    if r.texts("sites").iter().any(|s| !crm.sites.contains(s)) {
+/// `sites[]` may only name sites the key reaches (offers belong to no site, so it filters nothing more;
+/// it names the sites whose product groups count). The sites to use: those named, else the key's.
+fn check_sites(crm: &Crm, r: &FilterReader<'_>) -> Result<Vec<String>, CrmError> {
+    let wanted = r.texts("sites");
+    if wanted.iter().any(|s| !crm.sites.contains(s)) {
         return Err(CrmError::access_denied());
     }
-    Ok(())
+    Ok(if wanted.is_empty() { crm.sites.clone() } else { wanted })
+}
+
+/// `groups`: group ids as a list (PHP) or one comma-separated text (Go's `ProductsFilter.Groups`).
+fn group_ids(r: &mut FilterReader<'_>) -> Vec<i64> {
+    let mut out = Vec::new();
+    for text in r.texts("groups") {
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match part.parse() {
+                Ok(id) => out.push(id),
+                Err(_) => {
+                    r.errors.insert("filter[groups]".into(), "This value should be of type integer.".into());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `properties[code]=value`: offers with every one of these property values.
+fn property_values(r: &mut FilterReader<'_>) -> Vec<(String, String)> {
+    let Some(v) = r.get("properties") else { return Vec::new() };
+    let Value::Object(m) = v else {
+        r.errors.insert("filter[properties]".into(), "This value should be of type array.".into());
+        return Vec::new();
+    };
+    let mut out = Vec::with_capacity(m.len());
+    for (code, value) in m {
+        match value {
+            Value::String(s) if !s.trim().is_empty() => out.push((code.clone(), s.trim().to_string())),
+            Value::Number(n) => out.push((code.clone(), n.to_string())),
+            _ => {
+                r.errors.insert(format!("filter[properties][{code}]"), "This value should be of type string.".into());
+            }
+        }
+    }
+    out
+}
+
+/// Property values by code as text (`{code: value}`), from any shape an attributes document keeps
+/// them in (`{code: value}`, `{code: {name, value}}`, `[{code, name, value}]`).
+fn properties(attrs: &Map<String, Value>) -> Option<Value> {
+    let text = |v: Option<&Value>| match v {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(Value::Bool(b)) => Some(b.to_string()),
+        _ => None,
+    };
+    let mut out = Map::new();
+    match attrs.get("properties") {
+        Some(Value::Object(m)) => {
+            for (code, v) in m {
+                let value = match v {
+                    Value::Object(p) => text(p.get("value")),
+                    other => text(Some(other)),
+                };
+                if let Some(value) = value {
+                    out.insert(code.clone(), Value::String(value));
+                }
+            }
+        }
+        Some(Value::Array(a)) => {
+            for p in a {
+                if let (Some(code), Some(value)) = (text(p.get("code")), text(p.get("value"))) {
+                    out.insert(code, Value::String(value));
+                }
+            }
+        }
+        _ => {}
+    }
+    (!out.is_empty()).then_some(Value::Object(out))
+}
+
+/// An offer's unit as the clients' `Unit` has it (`{code, name, sym}`), from the Unit book; an offer
+/// without one has the book's default unit.
+fn unit(o: &StoreOffer, books: &Books) -> Option<Value> {
+    let units = books.refs(ReferenceKind::Unit);
+    let entry = match o.attrs.get("unit").and_then(Value::as_str) {
+        Some(code) => match units.iter().find(|u| u.code == code) {
+            Some(u) => u,
+            // A unit removed from the book since: its code is all there is.
+            None => return Some(json!({ "code": code, "name": code, "sym": "" })),
+        },
+        None => units.iter().find(|u| u.attr_bool("default"))?,
+    };
+    Some(json!({ "code": entry.code, "name": entry.name, "sym": entry.attr_str("sym").unwrap_or_default() }))
 }
 
 fn prices(o: &StoreOffer) -> Value {
@@ -41,8 +130,8 @@ fn prices(o: &StoreOffer) -> Value {
         .collect()
 }
 
-/// An offer as `store/products` and `store/offers` show it.
-fn offer(o: &StoreOffer) -> Map<String, Value> {
+/// An offer as `store/products` and `store/offers` show it (the clients' `Offer`).
+fn offer(o: &StoreOffer, books: &Books) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("id".into(), json!(o.id));
     put(&mut m, "externalId", o.external_id.clone());
@@ -54,11 +143,19 @@ fn offer(o: &StoreOffer) -> Map<String, Value> {
     put(&mut m, "purchasePrice", o.purchase_price.map(money));
     m.insert("quantity".into(), json!(o.quantity));
     m.insert("active".into(), json!(o.active));
+    put(&mut m, "properties", properties(&o.attrs));
+    if let Some(Value::Array(images)) = o.attrs.get("images").filter(|i| i.as_array().is_some_and(|i| !i.is_empty())) {
+        m.insert("images".into(), Value::Array(images.clone()));
+    }
+    put(&mut m, "unit", unit(o, books));
+    for key in ["vatRate", "weight", "length", "width", "height", "barcode"] {
+        put(&mut m, key, o.attrs.get(key).filter(|v| !v.is_null()).cloned());
+    }
     m
 }
 
-/// A product with its offers as `store/products` shows it.
-fn product(sp: &StoreProduct) -> Value {
+/// A product with its offers as `store/products` shows it (the clients' `Product`).
+fn product(sp: &StoreProduct, books: &Books) -> Value {
     let p = &sp.product;
     let mut m = Map::new();
     m.insert("id".into(), json!(p.id));
@@ -70,13 +167,29 @@ fn product(sp: &StoreProduct) -> Value {
     put(&mut m, "url", p.url.clone());
     put(&mut m, "imageUrl", p.image_url.clone());
     m.insert("active".into(), json!(p.active));
-    m.insert("type".into(), json!("product"));
+    m.insert("type".into(), p.attrs.get("type").cloned().unwrap_or_else(|| json!("product")));
+    for flag in ["popular", "stock", "novelty", "recommended", "markable"] {
+        m.insert(flag.into(), json!(p.attrs.get(flag).and_then(Value::as_bool).unwrap_or(false)));
+    }
+    put(&mut m, "properties", properties(&p.attrs));
+    // As the PHP client's fixtures show them: `{id, externalId}`.
+    let groups: Vec<Value> = sp
+        .groups
+        .iter()
+        .map(|(id, ext)| {
+            let mut g = Map::new();
+            g.insert("id".into(), json!(id));
+            put(&mut g, "externalId", ext.clone());
+            Value::Object(g)
+        })
+        .collect();
+    m.insert("groups".into(), Value::Array(groups));
     let min = sp.offers.iter().map(|o| o.price).min().unwrap_or_default();
     let max = sp.offers.iter().map(|o| o.price).max().unwrap_or_default();
     m.insert("minPrice".into(), money(min));
     m.insert("maxPrice".into(), money(max));
     m.insert("quantity".into(), json!(sp.offers.iter().map(|o| o.quantity).sum::<i64>()));
-    m.insert("offers".into(), sp.offers.iter().map(|o| Value::Object(offer(o))).collect());
+    m.insert("offers".into(), sp.offers.iter().map(|o| Value::Object(offer(o, books))).collect());
     Value::Object(m)
 }
 
@@ -183,7 +296,7 @@ pub async fn products(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let page = crm.page(STORE_LIMITS)?;
     let filter = crm.filter()?;
     let mut r = FilterReader::new(&filter, &state.config.zone);
-    check_sites(&crm, &r)?;
+    let sites = check_sites(&crm, &r)?;
     let f = ProductFilter {
         ids: r.ints("ids"),
         offer_ids: r.ints("offerIds"),
@@ -196,10 +309,14 @@ pub async fn products(State(state): State<AppState>, crm: Crm) -> CrmResult {
         max_price: r.decimal("maxPrice"),
         active: r.flag("active"),
         since_id: r.int("sinceId"),
+        sites,
+        groups: group_ids(&mut r),
+        group_external_ids: r.texts("groupExternalId"),
+        properties: property_values(&mut r),
     };
     r.finish()?;
     let (rows, total) = state.store.store_products(&f, page).await?;
-    let products: Vec<Value> = rows.iter().map(product).collect();
+    let products: Vec<Value> = rows.iter().map(|p| product(p, &crm.books)).collect();
     ok(StatusCode::OK, json!({ "pagination": pagination(page.meta(total)), "products": products }))
 }
 
@@ -208,7 +325,7 @@ pub async fn offers(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let page = crm.page(STORE_LIMITS)?;
     let filter = crm.filter()?;
     let mut r = FilterReader::new(&filter, &state.config.zone);
-    check_sites(&crm, &r)?;
+    let sites = check_sites(&crm, &r)?;
     let f = OfferFilter {
         ids: r.ints("ids"),
         external_ids: r.texts("externalIds"),
@@ -218,13 +335,16 @@ pub async fn offers(State(state): State<AppState>, crm: Crm) -> CrmResult {
         min_price: r.decimal("minPrice"),
         max_price: r.decimal("maxPrice"),
         since_id: r.int("sinceId"),
+        sites,
+        groups: group_ids(&mut r),
+        properties: property_values(&mut r),
     };
     r.finish()?;
     let (rows, total) = state.store.store_offers(&f, page).await?;
     let offers: Vec<Value> = rows
         .iter()
         .map(|(o, p)| {
-            let mut m = offer(o);
+            let mut m = offer(o, &crm.books);
             let mut prod = Map::new();
             prod.insert("id".into(), json!(p.id));
             put(&mut prod, "externalId", p.external_id.clone());
@@ -241,7 +361,7 @@ pub async fn offers(State(state): State<AppState>, crm: Crm) -> CrmResult {
 pub async fn batch_create(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let docs = crm.json_list("products", BATCH_CAP)?;
     let batch = parse_all(&docs, "products", Product::from_new)?;
-    let added = state.store.create_products(&batch).await?;
+    let added = state.store.create_products(&batch, &crm.sites).await?;
     ok(StatusCode::OK, json!({ "processedProductsCount": added.len(), "addedProducts": added }))
 }
 
@@ -249,7 +369,7 @@ pub async fn batch_create(State(state): State<AppState>, crm: Crm) -> CrmResult 
 pub async fn batch_edit(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let docs = crm.json_list("products", BATCH_CAP)?;
     let batch = parse_all(&docs, "products", |doc, path| Ok((ProductRef::parse(doc, path)?, doc.clone())))?;
-    let out = state.store.edit_products(&batch).await?;
+    let out = state.store.edit_products(&batch, &crm.sites).await?;
     let not_found: Vec<Value> = out
         .not_found
         .iter()

@@ -73,7 +73,7 @@ const CALLS: &[(&str, &str, &str)] = &[
 ];
 
 fn routes() -> Vec<Route> {
-    let mut routes = vec![Route::any("/restapi/office/{call}", OFFICE, dispatch)];
+    let mut routes = vec![Route::any("/restapi/office/{call}", OFFICE, dispatch).idempotent()];
     for (resource, action, summary) in CALLS {
         routes.push(Route::documented("POST", format!("/restapi/office/{resource}.{action}.{{type}}"), OFFICE).doc(
             "office",

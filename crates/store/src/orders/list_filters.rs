@@ -1,0 +1,103 @@
+//! The order list's conditions beyond the first ones: the rest of the keys the official clients'
+//! filters have, read from the order's columns, its payments, its customer, its user groups and its
+//! facets (values inside the document, see [`crate::facets`]).
+
+use super::{OrderFilter, like, push_range};
+use crate::facets::{self, Owner, facet_eq, facet_flag, facet_in, facet_like, facet_range};
+use crate::sql::{Arg, Sql};
+use crate::{Store, StoreResult};
+
+impl Store {
+    /// Appends every condition of `f` that [`Store::list_orders`] does not write itself.
+    pub(super) async fn push_more_conditions(&self, wh: &mut Sql, f: &OrderFilter) -> StoreResult<()> {
+        if f.nothing {
+            wh.push(" AND 1 = 0");
+            return Ok(());
+        }
+        let o = Owner::Order;
+        facet_in(wh, o, "o.id", "country", &f.countries);
+        if let Some(r) = &f.region {
+            like(wh, "o.region", r);
+        }
+        facet_eq(wh, o, "o.id", "index", f.index.as_ref());
+        facet_like(wh, o, "o.id", "metro", f.metro.as_ref());
+        // Times compare as `HH:MM` text.
+        for (name, op, v) in
+            [("delivery_time_from", ">=", &f.delivery_time_from), ("delivery_time_to", "<=", &f.delivery_time_to)]
+        {
+            if let Some(t) = v {
+                wh.push(" AND o.id IN (SELECT order_id FROM order_facets WHERE name = ")
+                    .bind(Arg::Text(name.into()))
+                    .push(&format!(" AND value {op} "))
+                    .bind(Arg::Text(t.clone()))
+                    .push(")");
+            }
+        }
+        // The customer's flags; an order without a customer has neither.
+        for (column, v) in [("vip", f.vip), ("bad", f.bad)] {
+            if let Some(v) = v {
+                let not = if v { "" } else { " NOT" };
+                wh.push(&format!(
+                    " AND{not} EXISTS (SELECT 1 FROM customers fc WHERE fc.id = o.customer_id AND fc.{column} = 1)"
+                ));
+            }
+        }
+        facet_flag(wh, o, "o.id", "call", f.call);
+        facet_flag(wh, o, "o.id", "expired", f.expired);
+        facet_flag(wh, o, "o.id", "uploaded", f.uploaded_to_ext_store);
+        facet_range(wh, o, "o.id", "delivery_net_cost", f.delivery_net_cost.min, f.delivery_net_cost.max);
+        push_range(wh, "(o.total_summ - o.purchase_summ)", f.margin);
+        facet_eq(wh, o, "o.id", "delivery_external_id", f.delivery_external_id.as_ref());
+        facets::contragent(wh, o, "o.id", &f.contragent);
+        facets::source(wh, o, "o.id", &f.source);
+        facet_in(wh, o, "o.id", "delivery_service", &f.delivery_services);
+        let couriers: Vec<String> = f.couriers.iter().map(ToString::to_string).collect();
+        facet_in(wh, o, "o.id", "courier", &couriers);
+        facets::manager_groups(wh, "o.manager_id", &f.manager_groups);
+        if f.paid_from.is_some() || f.paid_to.is_some() {
+            // Both ends hold for one payment.
+            wh.push(" AND o.id IN (SELECT p.order_id FROM payments p WHERE p.paid_at IS NOT NULL");
+            for (op, v) in [(">=", f.paid_from), ("<=", f.paid_to)] {
+                if let Some(t) = v {
+                    wh.push(&format!(" AND p.paid_at {op} ")).bind(Arg::Int(t));
+                }
+            }
+            wh.push(")");
+        }
+        if f.full_paid_from.is_some() || f.full_paid_to.is_some() {
+            // Fully paid: its paid payments reach the total; when: the last of them (its payment
+            // date, else when it was recorded).
+            let paid = self.books().await?.paid_statuses();
+            for (op, v) in [(">=", f.full_paid_from), ("<=", f.full_paid_to)] {
+                if let Some(t) = v {
+                    wh.push(
+                        " AND o.total_summ > 0 AND o.prepay_sum >= o.total_summ
+                         AND (SELECT MAX(COALESCE(p.paid_at, p.created_at)) FROM payments p WHERE p.order_id = o.id
+                         AND p.status IN ",
+                    )
+                    .bind_list(paid.iter().cloned().map(Arg::Text))
+                    .push(&format!(") {op} "))
+                    .bind(Arg::Int(t));
+                }
+            }
+        }
+        // Dates are `Y-m-d` text, which compares in calendar order.
+        for (column, op, v) in [
+            ("o.delivery_date", ">=", &f.delivery_date_from),
+            ("o.delivery_date", "<=", &f.delivery_date_to),
+            ("o.shipment_date", ">=", &f.shipment_date_from),
+            ("o.shipment_date", "<=", &f.shipment_date_to),
+        ] {
+            if let Some(d) = v {
+                wh.push(&format!(" AND {column} {op} ")).bind(Arg::Text(d.clone()));
+            }
+        }
+        facets::order_dates(
+            wh,
+            "o.customer_id",
+            (f.first_order_from, f.first_order_to),
+            (f.last_order_from, f.last_order_to),
+        );
+        Ok(())
+    }
+}
