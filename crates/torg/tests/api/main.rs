@@ -4,6 +4,7 @@
 
 mod common;
 
+mod authz;
 mod billing;
 mod billing_errors;
 mod billing_list;
@@ -24,6 +25,7 @@ mod crm_people;
 mod crm_references;
 mod crm_store;
 mod crm_telephony;
+mod durability;
 mod idempotency;
 mod import;
 mod office;
