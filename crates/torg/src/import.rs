@@ -592,3 +592,56 @@ mod tests {
         assert_eq!(out, "Фильтр масляный;Есть");
     }
 }
+
+/// Property-based fuzzing of the CSV reader (UTF-8 and Windows-1251, either separator, any bytes):
+/// every file is read or refused, never a panic. `TORG_FUZZ_CASES` raises the case count for a long
+/// local run (CI runs the default).
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn cases() -> u32 {
+        std::env::var("TORG_FUZZ_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(48)
+    }
+
+    fn headers() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "article;brand;name;warehouse;quantity;price\n",
+            "\u{feff}article,brand,name,warehouse,quantity,price,min_qty,site\n",
+            "article;brand;cross_article;cross_brand\n",
+            "alias;brand\n",
+            "",
+        ])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(cases()))]
+        #[test]
+        fn any_file_is_read_or_refused(header in headers(), bytes in prop::collection::vec(any::<u8>(), 0..1500),
+                                       text in "[a-zA-Zа-яА-Я0-9;,.\" \n-]{0,400}") {
+            let dir = tempfile::tempdir().expect("temp dir");
+            for body in [bytes.clone(), text.as_bytes().to_vec()] {
+                let path = dir.path().join("fuzz.csv");
+                let mut content = header.as_bytes().to_vec();
+                content.extend(body);
+                std::fs::write(&path, &content).expect("write");
+                let Ok(mut source) = Source::open(&path) else { continue };
+                let sites = HashSet::from(["default".to_string()]);
+                if let Ok(columns) = source.columns(CATALOGUE_REQUIRED, CATALOGUE_OPTIONAL) {
+                    for record in source.reader.records().take(300).flatten() {
+                        let _ = catalogue_row(&record, &columns, &sites);
+                    }
+                } else if let Ok(columns) = source.columns(CROSSES_REQUIRED, &[]) {
+                    for record in source.reader.records().take(300).flatten() {
+                        let _ = cross_row(&record, &columns);
+                    }
+                } else if let Ok(columns) = source.columns(BRANDS_REQUIRED, &[]) {
+                    for record in source.reader.records().take(300).flatten() {
+                        let _ = alias_row(&record, &columns);
+                    }
+                }
+            }
+        }
+    }
+}
