@@ -63,6 +63,8 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let api = kit::router(&state)
         .route("/openapi.json", axum::routing::get(openapi::serve))
+        .route("/docs", axum::routing::get(openapi::docs_page))
+        .route("/docs/{file}", axum::routing::get(openapi::docs))
         .fallback(envelope::not_found)
         .method_not_allowed_fallback(envelope::method_not_allowed)
         .with_state(state.clone());

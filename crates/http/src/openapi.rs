@@ -1,13 +1,18 @@
 //! The OpenAPI document at `/openapi.json`, built from the faces' route tables.
 
+use crate::envelope::Envelope;
 use crate::kit::{self, Security};
 use axum::http::StatusCode;
 use axum::response::Response;
-use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Ref, Schema, Type};
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
 };
-use utoipa::openapi::{ComponentsBuilder, InfoBuilder, OpenApiBuilder, PathsBuilder, ResponseBuilder};
+use utoipa::openapi::{ComponentsBuilder, InfoBuilder, OpenApiBuilder, PathsBuilder};
+use utoipa::openapi::{Required, ResponseBuilder as Answer};
 
 fn method(m: &str) -> HttpMethod {
     match m {
@@ -39,6 +44,132 @@ fn schemes(face: &kit::Face) -> Vec<(String, SecurityScheme)> {
     }
 }
 
+fn text() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String)
+}
+
+/// The error envelopes of the faces, as reusable schemas.
+fn envelopes() -> Vec<(&'static str, Schema)> {
+    let obj = |b: ObjectBuilder| Schema::Object(b.build());
+    vec![
+        (
+            "CrmError",
+            obj(ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property("success", ObjectBuilder::new().schema_type(Type::Boolean).enum_values(Some([false])))
+                .required("success")
+                .property("errorMsg", text())
+                .required("errorMsg")
+                .property("errors", ObjectBuilder::new().description(Some("Messages per field, or a list")))),
+        ),
+        (
+            "BillingError",
+            obj(ObjectBuilder::new().schema_type(Type::Object).required("error").property(
+                "error",
+                ObjectBuilder::new()
+                    .schema_type(Type::Object)
+                    .property("message", text())
+                    .required("message")
+                    .property("code", text())
+                    .required("code")
+                    .property(
+                        "fields",
+                        ArrayBuilder::new().items(
+                            ObjectBuilder::new()
+                                .schema_type(Type::Object)
+                                .property("name", text())
+                                .property("code", text())
+                                .property("message", text()),
+                        ),
+                    ),
+            )),
+        ),
+        (
+            "OfficeError",
+            obj(ObjectBuilder::new().schema_type(Type::Object).required("status").property(
+                "status",
+                ObjectBuilder::new()
+                    .schema_type(Type::Object)
+                    .property("code", text().enum_values(Some(["error"])))
+                    .property("messages", ArrayBuilder::new().items(text())),
+            )),
+        ),
+        ("PlainError", obj(ObjectBuilder::new().schema_type(Type::Object).property("error", text()).required("error"))),
+    ]
+}
+
+fn envelope_name(e: Envelope) -> &'static str {
+    match e {
+        Envelope::Crm => "CrmError",
+        Envelope::Billing => "BillingError",
+        Envelope::Office => "OfficeError",
+        Envelope::Plain => "PlainError",
+    }
+}
+
+/// The `{name}` segments of a path, as required path parameters.
+fn path_parameters(path: &str) -> Vec<utoipa::openapi::path::Parameter> {
+    path.split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|name| {
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .schema(Some(text()))
+                .build()
+        })
+        .collect()
+}
+
+/// The paging and filter parameters of the CRM's lists.
+fn crm_list_parameters() -> Vec<utoipa::openapi::path::Parameter> {
+    let int = |name: &str, description: &str| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Query)
+            .required(Required::False)
+            .description(Some(description))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::Integer)))
+            .build()
+    };
+    vec![
+        int("limit", "Page size: 20, 50 or 100 (250 on the store lists)."),
+        int("page", "Page number, from 1."),
+        ParameterBuilder::new()
+            .name("filter")
+            .parameter_in(ParameterIn::Query)
+            .required(Required::False)
+            .description(Some("Filters in PHP bracket form (`filter[ids][]=1`); unknown keys are refused."))
+            .style(Some(utoipa::openapi::path::ParameterStyle::DeepObject))
+            .explode(Some(true))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::Object)))
+            .build(),
+    ]
+}
+
+/// What a face's writes take as a body.
+fn request_body(face: &kit::Face) -> utoipa::openapi::request_body::RequestBody {
+    let free = || ContentBuilder::new().schema(Some(ObjectBuilder::new().schema_type(Type::Object))).build();
+    let builder = RequestBodyBuilder::new().required(Some(Required::True));
+    match face.envelope {
+        Envelope::Billing => builder.description(Some("A JSON object")).content("application/json", free()),
+        Envelope::Office => builder
+            .description(Some(
+                "A form with PHP brackets, a JSON object or a `<request>` XML document; `hash` is the key",
+            ))
+            .content("application/x-www-form-urlencoded", free())
+            .content("application/json", free())
+            .content("application/xml", free()),
+        _ => builder
+            .description(Some("Form fields; entities as JSON text in one field (`order={…}`)"))
+            .content("application/x-www-form-urlencoded", free())
+            .content("multipart/form-data", free())
+            .content("application/json", free()),
+    }
+    .build()
+}
+
 /// The document for every route of every face, read from the same declarations the router is built
 /// from.
 pub fn document() -> utoipa::openapi::OpenApi {
@@ -48,6 +179,9 @@ pub fn document() -> utoipa::openapi::OpenApi {
         for (name, scheme) in schemes(face) {
             components = components.security_scheme(name, scheme);
         }
+    }
+    for (name, schema) in envelopes() {
+        components = components.schema(name, schema);
     }
     for (face, route) in kit::all_routes() {
         if !route.documented {
@@ -61,16 +195,31 @@ pub fn document() -> utoipa::openapi::OpenApi {
         if let Security::BodyField(field) = face.security {
             description.push_str(&format!(" The key is the `{field}` field of the body."));
         }
+        if route.idempotent {
+            description.push_str(" Takes an `Idempotency-Key` header: a retry gets the first answer.");
+        }
+        let error = || ContentBuilder::new().schema(Some(Ref::from_schema_name(envelope_name(face.envelope)))).build();
+        let failure = |what: &str| Answer::new().description(what).content("application/json", error());
+        let mut parameters = path_parameters(&route.path);
+        if face.name == "crm" && route.method == "GET" && !route.path.contains('{') {
+            parameters.extend(crm_list_parameters());
+        }
         let mut operation = OperationBuilder::new()
             .operation_id(Some(route.doc.operation.clone()))
             .summary(Some(route.doc.summary.clone()))
             .description(Some(description))
             .tag(route.doc.tag.clone())
-            .response("200", ResponseBuilder::new().description("Success"))
-            .response("400", ResponseBuilder::new().description("Invalid parameters, in the face's error envelope"));
+            .parameters(Some(parameters))
+            .response("200", Answer::new().description("Success"))
+            .response("400", failure("Invalid parameters, in the face's error envelope"))
+            .response("404", failure("Not found, in the face's error envelope"));
+        if matches!(route.method, "POST" | "PUT") {
+            operation = operation.request_body(Some(request_body(face)));
+        }
         if route.access != kit::Access::Public {
-            operation =
-                operation.response("403", ResponseBuilder::new().description("Missing or wrong key, scope or site"));
+            operation = operation
+                .response("401", failure("Missing or wrong key (parts, billing)"))
+                .response("403", failure("Missing or wrong key, scope, address or site"));
             let requirements: Vec<SecurityRequirement> =
                 schemes(face).into_iter().map(|(name, _)| SecurityRequirement::new::<_, _, &str>(name, [])).collect();
             if !requirements.is_empty() {
@@ -100,4 +249,24 @@ pub async fn serve() -> Response {
             crate::json_response(StatusCode::INTERNAL_SERVER_ERROR, &serde_json::json!({ "error": e.to_string() }))
         }
     }
+}
+
+/// `GET /docs` and its two assets: a page that renders `/openapi.json` in a browser, served by torg
+/// itself (nothing is fetched from the internet).
+pub async fn docs(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let (body, content_type) = match file.as_str() {
+        "docs.js" => (include_str!("../assets/docs/docs.js"), "text/javascript; charset=utf-8"),
+        "docs.css" => (include_str!("../assets/docs/docs.css"), "text/css; charset=utf-8"),
+        _ => return crate::envelope::Envelope::Plain.error(StatusCode::NOT_FOUND, "Not found."),
+    };
+    ([(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+/// `GET /docs`.
+pub async fn docs_page() -> Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], include_str!("../assets/docs/index.html")).into_response()
 }

@@ -46,7 +46,20 @@ async fn openapi_describes_every_route_of_every_face() {
         if route.access != torg_http::kit::Access::Public && face.name != "office" {
             assert!(item["security"].is_array(), "{} {} names no key", route.method, route.path);
         }
+        for name in route.path.split('/').filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}'))) {
+            let defined = item["parameters"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["name"] == name && p["in"] == "path" && p["required"] == true));
+            assert!(defined, "{} {}: path parameter {name} is described", route.method, route.path);
+        }
+        if route.access != torg_http::kit::Access::Public {
+            let error = &item["responses"]["403"]["content"]["application/json"]["schema"]["$ref"];
+            assert!(error.as_str().is_some_and(|r| r.ends_with("Error")), "{} {}: {item}", route.method, route.path);
+        }
         described += 1;
     }
     assert!(described > 60, "{described}");
+    for schema in ["CrmError", "BillingError", "OfficeError", "PlainError"] {
+        assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
+    }
 }

@@ -184,3 +184,38 @@ async fn chromium_types_a_number_and_reads_the_status() {
     assert_eq!(page.eval("document.querySelectorAll('dt').length").await, 0);
     assert_eq!(page.eval("document.getElementById('number').value").await, "NO-SUCH-1");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_renders_the_api_docs_from_torg_alone() {
+    let app = spawn(Backend::Sqlite).await;
+    let browser = launch();
+    let mut page = Page::open(&browser).await;
+    page.goto(&format!("{}/docs", app.base)).await;
+    let mut ready = Value::Null;
+    for _ in 0..100 {
+        ready = page.eval("document.body.getAttribute('data-ready')").await;
+        if ready.is_string() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let shown: usize = ready.as_str().expect("the page rendered the document").parse().expect("a count");
+    let documented = torg_http::kit::all_routes().iter().filter(|(_, r)| r.documented).count();
+    assert_eq!(shown, documented, "every documented operation is on the page");
+    let orders = page.eval("document.querySelector('[data-operation=list_orders]').textContent").await;
+    let orders = orders.as_str().expect("list_orders is shown");
+    assert!(orders.contains("/api/v5/orders") && orders.contains("order_read") && orders.contains("limit"), "{orders}");
+    let external = page
+        .eval("performance.getEntriesByType('resource').filter(e => !e.name.startsWith(location.origin)).length")
+        .await;
+    assert_eq!(external, 0, "nothing fetched from elsewhere");
+    page.eval("const s = document.getElementById('search'); s.value = 'packs'; s.dispatchEvent(new Event('input'))")
+        .await;
+    let visible = page
+        .eval("[...document.querySelectorAll('details.operation')].filter(d => !d.classList.contains('hidden')).length")
+        .await;
+    assert!(
+        visible.as_u64().is_some_and(|n| (6..documented as u64).contains(&n)),
+        "the filter narrows the list: {visible}"
+    );
+}
