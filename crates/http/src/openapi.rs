@@ -107,16 +107,27 @@ fn envelope_name(e: Envelope) -> &'static str {
     }
 }
 
-/// The `{name}` segments of a path, as required path parameters.
+/// The `{name}` parts of a path (whole segments, or inside one as the office's `.{type}`).
+pub fn path_parameter_names(path: &str) -> Vec<&str> {
+    path.split('{').skip(1).filter_map(|rest| rest.split_once('}').map(|(name, _)| name)).collect()
+}
+
+/// The `{name}` parts of a path, as required path parameters; the office's answer type is `json` or
+/// `xml`.
 fn path_parameters(path: &str) -> Vec<utoipa::openapi::path::Parameter> {
-    path.split('/')
-        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+    path_parameter_names(path)
+        .into_iter()
         .map(|name| {
+            let schema = if name == "type" && path.starts_with("/restapi/") {
+                text().enum_values(Some(["json", "xml"]))
+            } else {
+                text()
+            };
             ParameterBuilder::new()
                 .name(name)
                 .parameter_in(ParameterIn::Path)
                 .required(Required::True)
-                .schema(Some(text()))
+                .schema(Some(schema))
                 .build()
         })
         .collect()
@@ -199,20 +210,61 @@ pub fn document() -> utoipa::openapi::OpenApi {
             description.push_str(" Takes an `Idempotency-Key` header: a retry gets the first answer.");
         }
         let error = || ContentBuilder::new().schema(Some(Ref::from_schema_name(envelope_name(face.envelope)))).build();
-        let failure = |what: &str| Answer::new().description(what).content("application/json", error());
+        let html_page = matches!(route.path.as_str(), "/track" | "/pay/{container}");
+        let failure = |what: &str| {
+            let answer = Answer::new().description(what).content("application/json", error());
+            if html_page {
+                answer.content("text/html", ContentBuilder::new().schema(Some(ObjectBuilder::new())).build())
+            } else if face.name == "office" {
+                // The office answers in the type its path asks for.
+                answer.content("application/xml", ContentBuilder::new().schema(Some(ObjectBuilder::new())).build())
+            } else {
+                answer
+            }
+        };
         let mut parameters = path_parameters(&route.path);
         if face.name == "crm" && route.method == "GET" && !route.path.contains('{') {
             parameters.extend(crm_list_parameters());
         }
+        let success = |what: &str| {
+            let any = || ContentBuilder::new().schema(Some(ObjectBuilder::new())).build();
+            let answer = Answer::new().description(what);
+            match (face.name, route.path.as_str()) {
+                ("track", "/track") | ("billing", "/pay/{container}") => answer.content("text/html", any()),
+                ("office", _) => answer.content("application/json", any()).content("application/xml", any()),
+                _ => answer.content("application/json", any()),
+            }
+        };
         let mut operation = OperationBuilder::new()
             .operation_id(Some(route.doc.operation.clone()))
             .summary(Some(route.doc.summary.clone()))
             .description(Some(description))
             .tag(route.doc.tag.clone())
             .parameters(Some(parameters))
-            .response("200", Answer::new().description("Success"))
+            .response("200", success("Success"))
             .response("400", failure("Invalid parameters, in the face's error envelope"))
-            .response("404", failure("Not found, in the face's error envelope"));
+            .response("404", failure("Not found, in the face's error envelope"))
+            .response("405", failure("Wrong verb"))
+            .response("503", failure("Over the rate limit (`Retry-After`)"));
+        if face.name == "billing" {
+            operation = operation
+                .response("422", failure("Refused by the payment service's rules"))
+                .response("429", failure("Over the rate limit (`Retry-After`)"));
+        }
+        if face.name == "crm" && route.method == "POST" {
+            operation = operation.response("201", success("Created"));
+        }
+        if route.path.ends_with("/upload") {
+            operation = operation.response("460", failure("Some entries were refused; the rest were stored"));
+        }
+        if matches!(route.method, "POST" | "PUT") {
+            operation = operation.response("413", failure("Body over the limit"));
+        }
+        if route.idempotent {
+            operation = operation
+                .response("409", failure("A request with the same Idempotency-Key is still running"))
+                .response("422", failure("The Idempotency-Key was used with a different request"));
+        }
         if matches!(route.method, "POST" | "PUT") {
             operation = operation.request_body(Some(request_body(face)));
         }

@@ -46,7 +46,7 @@ async fn openapi_describes_every_route_of_every_face() {
         if route.access != torg_http::kit::Access::Public && face.name != "office" {
             assert!(item["security"].is_array(), "{} {} names no key", route.method, route.path);
         }
-        for name in route.path.split('/').filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}'))) {
+        for name in torg_http::openapi::path_parameter_names(&route.path) {
             let defined = item["parameters"]
                 .as_array()
                 .is_some_and(|ps| ps.iter().any(|p| p["name"] == name && p["in"] == "path" && p["required"] == true));
