@@ -7,6 +7,7 @@
 pub mod books;
 pub mod catalogue;
 pub mod combine;
+pub mod cost;
 pub mod custom_field;
 pub mod customer;
 pub mod error;
@@ -22,6 +23,7 @@ pub mod patch;
 pub mod product;
 pub mod reference;
 pub mod signature;
+pub mod task;
 pub mod telephony;
 pub mod time;
 

@@ -41,6 +41,24 @@ impl Zone {
         self.parse(text, civil::time(23, 59, 59, 0))
     }
 
+    /// Formats an instant as `Y-m-d H:i:sP` (`2024-05-08 15:10:30+03:00`) in this zone: the form
+    /// RetailCRM's customer-interaction carts use.
+    pub fn datetime_with_offset(&self, secs: UnixSeconds) -> String {
+        match Timestamp::from_second(secs) {
+            Ok(ts) => ts.to_zoned(self.0.clone()).strftime("%Y-%m-%d %H:%M:%S%:z").to_string(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Parses `Y-m-d H:i:sP` (an offset given) or `Y-m-d H:i:s` (in this zone).
+    pub fn parse_with_offset(&self, text: &str) -> Option<UnixSeconds> {
+        let text = text.trim();
+        match Timestamp::strptime("%Y-%m-%d %H:%M:%S%:z", text) {
+            Ok(ts) => Some(ts.as_second()),
+            Err(_) => self.parse_start(text).filter(|_| text.len() > 10),
+        }
+    }
+
     fn parse(&self, text: &str, time_of_date: civil::Time) -> Option<UnixSeconds> {
         let text = text.trim();
         let civil = if let Ok(dt) = civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", text) {
@@ -73,6 +91,15 @@ pub fn now() -> UnixSeconds {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn offsets_are_read_and_written() {
+        let z = Zone::named("Europe/Moscow").unwrap();
+        let t = z.parse_with_offset("2024-05-08 15:10:30-05:00").unwrap();
+        assert_eq!(z.datetime_with_offset(t), "2024-05-08 23:10:30+03:00");
+        assert_eq!(z.parse_with_offset("2024-05-08 23:10:30"), Some(t));
+        assert_eq!(z.parse_with_offset("2024-05-08"), None);
+    }
 
     #[test]
     fn moscow_round_trip() {

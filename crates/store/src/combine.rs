@@ -73,6 +73,13 @@ impl Store {
             .bind(source)
             .execute(&mut *tx)
             .await?;
+        // Tasks and costs of the order go with it (migration 0014).
+        for sql in [
+            "UPDATE tasks SET order_id = $1, site = (SELECT site FROM orders WHERE id = $1) WHERE order_id = $2",
+            "UPDATE costs SET order_id = $1 WHERE order_id = $2",
+        ] {
+            db::query(sql).bind(result).bind(source).execute(&mut *tx).await?;
+        }
         for table in ["order_custom_fields", "order_items"] {
             db::query(format!("DELETE FROM {table} WHERE order_id = $1")).bind(source).execute(&mut *tx).await?;
         }
@@ -133,10 +140,22 @@ impl Store {
                 "UPDATE orders SET customer_id = $1 WHERE customer_id = $2",
                 "UPDATE customer_notes SET customer_id = $1 WHERE customer_id = $2",
                 "UPDATE api_keys SET customer_id = $1 WHERE customer_id = $2",
+                "UPDATE tasks SET customer_id = $1, site = (SELECT site FROM customers WHERE id = $1) WHERE customer_id = $2",
             ] {
                 db::query(sql).bind(result).bind(id).execute(&mut *tx).await?;
             }
             db::query("DELETE FROM customer_custom_fields WHERE customer_id = $1").bind(id).execute(&mut *tx).await?;
+            // The surviving customer keeps its own cart, and gains the favourites it did not have.
+            db::query("DELETE FROM carts WHERE customer_id = $1").bind(id).execute(&mut *tx).await?;
+            db::query(
+                "UPDATE favorites SET customer_id = $1 WHERE customer_id = $2
+                 AND offer_id NOT IN (SELECT offer_id FROM favorites WHERE customer_id = $1)",
+            )
+            .bind(result)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            db::query("DELETE FROM favorites WHERE customer_id = $1").bind(id).execute(&mut *tx).await?;
             db::query("DELETE FROM customers WHERE id = $1").bind(id).execute(&mut *tx).await?;
             self.note_combined(&mut tx, "customer", &site, id, external.as_deref(), result, now).await?;
             let gone = json!({

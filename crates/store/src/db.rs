@@ -974,6 +974,9 @@ fn pg_args(q: &Query) -> DbResult<PgArguments> {
             Value::Null(Kind::Text) => args.add(Option::<String>::None),
             Value::Int(i) => args.add(*i),
             Value::Real(f) => args.add(*f),
+            // PostgreSQL text cannot hold NUL (SQLite's can): it becomes U+FFFD rather than failing
+            // the write, the same replacement invalid UTF-8 gets.
+            Value::Text(s) if s.contains('\0') => args.add(s.replace('\0', "\u{fffd}")),
             Value::Text(s) => args.add(s.as_str()),
         };
         added.map_err(|e| DbError::Postgres(sqlx::Error::Encode(e)))?;

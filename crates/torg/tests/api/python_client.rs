@@ -1,7 +1,7 @@
 //! The official Python client, `retailcrm==5.3.0` from PyPI, unmodified, drives the scenarios in
 //! `tests/python/` (`crm_scenario.py`: orders, customers, store, telephony; `crm_definitions_scenario.py`:
-//! users, integration modules, custom fields, notes, reference books, settings) against torg on each
-//! backend.
+//! users, integration modules, custom fields, notes, reference books, settings;
+//! `crm_tasks_costs_scenario.py`: tasks, their history and comments, costs) against torg on each backend.
 //!
 //! The client lives in its own virtual environment, `target/retailcrm-venv` (under `CARGO_TARGET_DIR`
 //! when set), made with `python3 -m venv` and `pip install retailcrm==5.3.0` on first use. It is built in
@@ -222,4 +222,24 @@ both!(definitions_scenario, |app: crate::common::TestApp| async move {
     let admin = app.store.create_user(&admin).await.expect("an administrator");
     let args = vec![app.base.clone(), app.key.clone(), manager.id.to_string(), admin.id.to_string()];
     run_to_the_end(python, "crm_definitions_scenario.py", args).await;
+});
+
+both!(tasks_costs_scenario, |app: crate::common::TestApp| async move {
+    use torg_domain::history::Actor;
+    use torg_domain::task::TaskPatch;
+    let python = tokio::task::spawn_blocking(|| venv_python(&venv())).await.expect("venv task");
+    let user =
+        |first: &str| User { first_name: first.into(), last_name: "Test".into(), active: true, ..Default::default() };
+    let performer = app.store.create_user(&user("Mira")).await.expect("a performer").id;
+    let other = app.store.create_user(&user("Oleg")).await.expect("another user").id;
+    // The API has no method that writes comments: a task with two, written as the performer.
+    let sites = vec!["default".to_string()];
+    let patch =
+        TaskPatch { text: Some("Review the contract".into()), performer: Some(performer), ..Default::default() };
+    let task = app.store.create_task(&patch, None, Actor::User(Some(performer)), &sites).await.expect("a task");
+    for text in ["first", "second"] {
+        app.store.add_task_comment(task.id, Actor::User(Some(performer)), text, &sites).await.expect("a comment");
+    }
+    let args = vec![app.base.clone(), app.key.clone(), performer.to_string(), other.to_string(), task.id.to_string()];
+    run_to_the_end(python, "crm_tasks_costs_scenario.py", args).await;
 });

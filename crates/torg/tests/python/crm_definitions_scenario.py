@@ -222,6 +222,42 @@ def main():
     body = expect(c.customer("def-c1"), 200, "customer")
     equal(body["customer"]["customerSubscriptions"][0]["subscription"]["code"], "promo", "the subscription")
 
+    step("customer_interaction_cart_set / _cart / _cart_clear")
+    cart = {"externalId": "def-cart", "droppedAt": "2026-01-05 10:00:00+03:00", "customer": {"externalId": "def-c1"},
+            "items": [{"quantity": 2, "price": 450, "offer": {"externalId": "def-o1"}}]}
+    expect(c.customer_interaction_cart_set("default", cart), 200, "cart_set")
+    body = expect(c.customer_interaction_cart("default", "def-c1"), 200, "cart")
+    equal(body["cart"]["items"][0]["offer"]["externalId"], "def-o1", "cart line offer")
+    equal(body["cart"]["droppedAt"], "2026-01-05 10:00:00+03:00", "cart droppedAt")
+    expect(c.customer_interaction_cart_clear("default", {"customer": {"externalId": "def-c1"}}), 200, "cart_clear")
+    equal(expect(c.customer_interaction_cart("default", "def-c1"), 200, "cart")["cart"]["items"], [], "cleared")
+    expect_error(c.customer_interaction_cart("default", "nobody"), 404, "Not found", "no such customer")
+
+    step("customer_interaction_favorites / _add / _remove")
+    expect(c.customer_interaction_favorites_add("default", "def-c1", {"offer": {"externalId": "def-o1"}}), 200,
+           "favorites_add")
+    body = expect(c.customer_interaction_favorites("default", "def-c1"), 200, "favorites")
+    equal([f["offer"]["externalId"] for f in body["favorites"]], ["def-o1"], "favourites")
+    expect(c.customer_interaction_favorite_remove("default", "def-c1", {"offer": {"externalId": "def-o1"}}), 200,
+           "favorite_remove")
+    equal(expect(c.customer_interaction_favorites("default", "def-c1"), 200, "favorites")["favorites"], [],
+          "no favourites left")
+
+    step("web_analytics_client_ids_upload / _sources_upload / _visits_upload")
+    expect(c.web_analytics_client_ids_upload([{"value": "GA1.1.1", "order": {"id": keep}}]), 201, "client ids")
+    expect(c.web_analytics_sources_upload([{"source": "google", "medium": "organic", "order": {"id": keep}}]), 201,
+           "sources")
+    body = expect(c.order(keep, "id"), 200, "the order with its source")
+    equal((body["order"]["clientId"], body["order"]["source"]["source"]), ("GA1.1.1", "google"), "client id and source")
+    body = expect(c.web_analytics_visits_upload([{"createdAt": "2026-01-05 10:00:00", "clientId": "GA1.1.1",
+                                                   "pageViews": 3}]), 201, "visits")
+    check("failed_visits" not in body, "every visit stored", c.web_analytics_visits_upload([]))
+
+    step("notifications_send")
+    expect(c.notifications_send({"type": "api.info", "message": "Привет", "userIds": [manager]}), 200, "notification")
+    expect_error(c.notifications_send({"type": "api.info", "message": "x", "userIds": [987654]}), 400,
+                 "Errors in the entity format", "an unknown user")
+
     step("settings / statistic_update")
     body = expect(c.settings(), 200, "settings")
     equal(body["settings"]["default_currency"]["value"], "RUB", "default currency")

@@ -6,8 +6,10 @@
 
 mod books;
 mod combine;
+mod costs;
 mod custom_fields;
 mod customers;
+mod interaction;
 mod meta;
 mod modules;
 mod notes;
@@ -19,8 +21,10 @@ mod references;
 mod render;
 mod settings;
 mod store;
+mod tasks;
 mod telephony;
 mod users;
+mod web_analytics;
 
 use crate::AppState;
 use crate::envelope::Envelope;
@@ -79,6 +83,11 @@ pub(crate) mod scope {
     pub const REFERENCE_READ: Access = Scope("reference_read");
     pub const REFERENCE_WRITE: Access = Scope("reference_write");
     pub const ANALYTICS_WRITE: Access = Scope("analytics_write");
+    pub const NOTIFICATION_WRITE: Access = Scope("notification_write");
+    pub const TASK_READ: Access = Scope("task_read");
+    pub const TASK_WRITE: Access = Scope("task_write");
+    pub const COST_READ: Access = Scope("cost_read");
+    pub const COST_WRITE: Access = Scope("cost_write");
 }
 
 fn routes() -> Vec<Route> {
@@ -249,6 +258,10 @@ fn routes() -> Vec<Route> {
     routes.extend(notes::routes());
     routes.extend(settings::routes());
     routes.extend(combine::routes());
+    routes.extend(tasks::routes());
+    routes.extend(costs::routes());
+    routes.extend(interaction::routes());
+    routes.extend(web_analytics::routes());
     routes
 }
 
