@@ -356,25 +356,39 @@ impl Store {
         }
         let mut new = old.patched(input)?;
         self.check_customer_refs(&mut tx, &mut new).await?;
-        let changes = diff_customers(&old, &new);
-        if !changes.is_empty() {
-            self.update_customer_row(&mut tx, &new, now).await?;
-            let entity = customer_stub(&new);
-            let records: Vec<_> = changes
-                .iter()
-                .map(|c| NewRecord {
-                    entity_id: id,
-                    actor,
-                    created: false,
-                    deleted: false,
-                    change: Some(c),
-                    entity: &entity,
-                })
-                .collect();
-            self.write_history(&mut tx, Entity::Customer, now, &records).await?;
-        }
+        self.save_customer_change(&mut tx, &old, &new, actor, now).await?;
         tx.commit().await?;
         Ok(new)
+    }
+
+    /// Writes a changed customer (`old` → `new`) with one history record per changed field; nothing
+    /// when nothing changed.
+    async fn save_customer_change(
+        &self,
+        tx: &mut Tx,
+        old: &Customer,
+        new: &Customer,
+        actor: Actor,
+        now: i64,
+    ) -> StoreResult<()> {
+        let changes = diff_customers(old, new);
+        if changes.is_empty() {
+            return Ok(());
+        }
+        self.update_customer_row(tx, new, now).await?;
+        let entity = customer_stub(new);
+        let records: Vec<_> = changes
+            .iter()
+            .map(|c| NewRecord {
+                entity_id: new.id,
+                actor,
+                created: false,
+                deleted: false,
+                change: Some(c),
+                entity: &entity,
+            })
+            .collect();
+        self.write_history(tx, Entity::Customer, now, &records).await
     }
 
     /// Creates many customers, each in its own transaction, so one bad entry does not stop the rest.
@@ -562,23 +576,7 @@ impl Store {
         }
         let mut new = old.clone();
         new.attrs.insert("customerSubscriptions".into(), subscriptions);
-        let changes = diff_customers(&old, &new);
-        if !changes.is_empty() {
-            self.update_customer_row(&mut tx, &new, now).await?;
-            let entity = customer_stub(&new);
-            let records: Vec<_> = changes
-                .iter()
-                .map(|c| NewRecord {
-                    entity_id: id,
-                    actor,
-                    created: false,
-                    deleted: false,
-                    change: Some(c),
-                    entity: &entity,
-                })
-                .collect();
-            self.write_history(&mut tx, Entity::Customer, now, &records).await?;
-        }
+        self.save_customer_change(&mut tx, &old, &new, actor, now).await?;
         tx.commit().await?;
         Ok(new)
     }

@@ -223,26 +223,31 @@ impl Store {
             .push(" OFFSET ")
             .bind(Arg::Int(i64::try_from(page.offset()).unwrap_or(i64::MAX)));
         let rows = list.query().fetch_all(self.reader()).await?;
-        let parse = |s: Option<String>| s.and_then(|t| Value::from_str(&t).ok()).unwrap_or(Value::Null);
-        let records = rows
-            .iter()
-            .map(|r| {
-                Ok(HistoryRecord {
-                    id: r.try_get("id")?,
-                    created_at: r.try_get("created_at")?,
-                    source: r.try_get("source")?,
-                    api_key_id: r.try_get("api_key_id")?,
-                    user_id: r.try_get("user_id")?,
-                    created: flag(r.try_get("created")?),
-                    deleted: flag(r.try_get("deleted")?),
-                    field: r.try_get("field")?,
-                    old_value: parse(r.try_get("old_value")?),
-                    new_value: parse(r.try_get("new_value")?),
-                    entity: parse(r.try_get("entity")?),
-                    item: r.try_get::<Option<String>, _>("item")?.and_then(|t| Value::from_str(&t).ok()),
-                })
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
+        let records = rows.iter().map(|r| record_from_row(r, true, Some("item"))).collect::<StoreResult<Vec<_>>>()?;
         Ok((records, u64::try_from(total).unwrap_or(0)))
     }
+}
+
+/// A history record from a row of `SELECT … AS id, created_at, source, api_key_id, user_id, created,
+/// [deleted,] field, old_value, new_value, entity[, item]`: the orders', customers', packs' and tasks'
+/// histories share the shape; `has_deleted` and `item` say which optional columns the table has.
+pub(crate) fn record_from_row(r: &crate::db::Row, has_deleted: bool, item: Option<&str>) -> StoreResult<HistoryRecord> {
+    let parse = |s: Option<String>| s.and_then(|t| Value::from_str(&t).ok()).unwrap_or(Value::Null);
+    Ok(HistoryRecord {
+        id: r.try_get("id")?,
+        created_at: r.try_get("created_at")?,
+        source: r.try_get("source")?,
+        api_key_id: r.try_get("api_key_id")?,
+        user_id: r.try_get("user_id")?,
+        created: flag(r.try_get("created")?),
+        deleted: has_deleted && flag(r.try_get("deleted")?),
+        field: r.try_get("field")?,
+        old_value: parse(r.try_get("old_value")?),
+        new_value: parse(r.try_get("new_value")?),
+        entity: parse(r.try_get("entity")?),
+        item: match item {
+            Some(column) => r.try_get::<Option<String>, _>(column)?.and_then(|t| Value::from_str(&t).ok()),
+            None => None,
+        },
+    })
 }

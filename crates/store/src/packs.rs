@@ -10,10 +10,8 @@
 
 use crate::history::HistoryFilter;
 use crate::sql::{Arg, Sql};
-use crate::{Backend, Store, StoreResult, Tx, flag};
+use crate::{Backend, Store, StoreResult, Tx};
 use rust_decimal::Decimal;
-use serde_json::Value;
-use std::str::FromStr;
 use torg_domain::DomainError;
 use torg_domain::history::{Actor, Change, HistoryRecord};
 use torg_domain::money::{from_units, to_units};
@@ -514,26 +512,8 @@ impl Store {
             .push(" OFFSET ")
             .bind(Arg::Int(i64::try_from(page.offset()).unwrap_or(i64::MAX)));
         let rows = list.query().fetch_all(self.reader()).await?;
-        let parse = |s: Option<String>| s.and_then(|t| Value::from_str(&t).ok()).unwrap_or(Value::Null);
-        let records = rows
-            .iter()
-            .map(|r| {
-                Ok(HistoryRecord {
-                    id: r.try_get("id")?,
-                    created_at: r.try_get("created_at")?,
-                    source: r.try_get("source")?,
-                    api_key_id: r.try_get("api_key_id")?,
-                    user_id: r.try_get("user_id")?,
-                    created: flag(r.try_get("created")?),
-                    deleted: flag(r.try_get("deleted")?),
-                    field: r.try_get("field")?,
-                    old_value: parse(r.try_get("old_value")?),
-                    new_value: parse(r.try_get("new_value")?),
-                    entity: parse(r.try_get("entity")?),
-                    item: None,
-                })
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
+        let records =
+            rows.iter().map(|r| crate::history::record_from_row(r, true, None)).collect::<StoreResult<Vec<_>>>()?;
         Ok((records, u64::try_from(total).unwrap_or(0)))
     }
 }

@@ -10,7 +10,6 @@ use crate::db;
 use crate::sql::{Arg, Sql, any_of, contains_pattern, text_args};
 use crate::{Backend, Store, StoreResult, Tx, flag};
 use serde_json::{Value, json};
-use std::str::FromStr;
 use torg_domain::DomainError;
 use torg_domain::history::{Actor, Change, HistoryRecord};
 use torg_domain::page::{PageRequest, Pagination};
@@ -615,25 +614,9 @@ impl Store {
         list.push(" ORDER BY h.id");
         crate::sql::page(&mut list, page.limit, page.offset());
         let rows = list.query().fetch_all(self.reader()).await?;
-        let parse = |s: Option<String>| s.and_then(|t| Value::from_str(&t).ok()).unwrap_or(Value::Null);
         let records = rows
             .iter()
-            .map(|r| {
-                Ok(HistoryRecord {
-                    id: r.try_get("id")?,
-                    created_at: r.try_get("created_at")?,
-                    source: r.try_get("source")?,
-                    api_key_id: r.try_get("api_key_id")?,
-                    user_id: r.try_get("user_id")?,
-                    created: flag(r.try_get("created")?),
-                    deleted: false,
-                    field: r.try_get("field")?,
-                    old_value: parse(r.try_get("old_value")?),
-                    new_value: parse(r.try_get("new_value")?),
-                    entity: parse(r.try_get("entity")?),
-                    item: r.try_get::<Option<String>, _>("comment")?.map(|c| parse(Some(c))),
-                })
-            })
+            .map(|r| crate::history::record_from_row(r, false, Some("comment")))
             .collect::<StoreResult<Vec<_>>>()?;
         Ok((records, u64::try_from(total).unwrap_or(0)))
     }

@@ -4,8 +4,6 @@
 
 use crate::common::{Backend, fresh_database};
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use torg_domain::key::{ALL_SCOPES, SiteAccess};
@@ -14,36 +12,9 @@ use torg_store::{NewKey, Store};
 const KEY: &str = "durability-key-0123456789abcdefghij";
 const STOCK: i64 = 100_000;
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(database: &str, config: &std::path::Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_torg"))
-        .args(["serve", "--database", database, "--listen", "127.0.0.1:0", "--config"])
-        .arg(config)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start torg serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut base = None;
-    for line in BufReader::new(stdout).lines() {
-        let line = line.expect("read stdout");
-        if let Some(url) = line.strip_prefix("torg listening on ") {
-            base = Some(url.trim().to_string());
-            break;
-        }
-    }
-    Server { child, base: base.expect("torg serve printed its address") }
+fn serve(database: &str, config: &std::path::Path) -> crate::seeds::Demo {
+    let config = config.to_string_lossy().into_owned();
+    crate::seeds::start(&["serve", "--database", database, "--listen", "127.0.0.1:0", "--config", &config])
 }
 
 async fn kill_under_load(backend: Backend) {

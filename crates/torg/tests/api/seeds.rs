@@ -21,12 +21,17 @@ impl Drop for Demo {
 
 /// Starts the real binary: `torg demo --database URL --listen 127.0.0.1:0`.
 pub fn start_demo(database: &str) -> Demo {
+    start(&["demo", "--database", database, "--listen", "127.0.0.1:0"])
+}
+
+/// Starts the real binary with `args` (which listen on port 0) and waits for the address it prints.
+pub fn start(args: &[&str]) -> Demo {
     let mut child = Command::new(env!("CARGO_BIN_EXE_torg"))
-        .args(["demo", "--database", database, "--listen", "127.0.0.1:0"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .expect("start torg demo");
+        .expect("start torg");
     let stdout = child.stdout.take().expect("stdout");
     let mut base = None;
     for line in BufReader::new(stdout).lines() {
@@ -36,7 +41,7 @@ pub fn start_demo(database: &str) -> Demo {
             break;
         }
     }
-    Demo { child, base: base.expect("torg demo printed its address") }
+    Demo { child, base: base.expect("torg printed its address") }
 }
 
 const KEY: &str = "X2EDxEta9U3lcsSV0dwdF38UvtSCxIuGh";
