@@ -22,6 +22,12 @@ pub struct FileConfig {
     pub rate_per_second: Option<u32>,
     /// Requests per second per IP under `/api/telephony/`.
     pub telephony_rate_per_second: Option<u32>,
+    /// Billing face: requests per key per window (0 turns the limit off).
+    pub billing_per_key: Option<u32>,
+    /// Billing face: requests per client IP per window (0 turns the limit off).
+    pub billing_per_ip: Option<u32>,
+    /// Billing face: the window, in seconds.
+    pub billing_window_secs: Option<u32>,
     /// Largest request body in bytes.
     pub body_limit: Option<usize>,
     /// URL clients reach this server at.
@@ -48,10 +54,47 @@ impl FileConfig {
         if let Some(r) = self.telephony_rate_per_second {
             c.telephony_rate_per_second = r;
         }
+        if let Some(n) = self.billing_per_key {
+            c.billing_per_key = n;
+        }
+        if let Some(n) = self.billing_per_ip {
+            c.billing_per_ip = n;
+        }
+        if let Some(n) = self.billing_window_secs {
+            c.billing_window_secs = n.max(1);
+        }
         if let Some(b) = self.body_limit {
             c.body_limit = b;
         }
         c.public_url = self.public_url.clone().unwrap_or_else(|| format!("http://{listen}"));
         Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_of_a_file_reaches_the_settings() {
+        let file: FileConfig = toml::from_str(
+            "time_zone = \"Asia/Novosibirsk\"\nrate_per_second = 3\ntelephony_rate_per_second = 4\nbilling_per_key = 5\n\
+             billing_per_ip = 6\nbilling_window_secs = 7\nbody_limit = 8\npublic_url = \"https://torg.example\"\n",
+        )
+        .expect("a valid file");
+        let c = file.http("127.0.0.1:1").expect("settings");
+        assert_eq!(
+            (
+                c.rate_per_second,
+                c.telephony_rate_per_second,
+                c.billing_per_key,
+                c.billing_per_ip,
+                c.billing_window_secs
+            ),
+            (3, 4, 5, 6, 7)
+        );
+        assert_eq!((c.body_limit, c.public_url.as_str()), (8, "https://torg.example"));
+        assert_eq!(c.zone.0.iana_name(), Some("Asia/Novosibirsk"));
+        assert!(toml::from_str::<FileConfig>("billing_per_ipp = 1").is_err(), "unknown keys are refused");
     }
 }
