@@ -39,4 +39,5 @@ mod rate_limits;
 mod seeds;
 mod track;
 mod track_browser;
+mod two_instances;
 mod webhooks;
