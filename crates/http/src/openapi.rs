@@ -231,6 +231,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
             let answer = Answer::new().description(what);
             match (face.name, route.path.as_str()) {
                 ("track", "/track") | ("billing", "/pay/{container}") => answer.content("text/html", any()),
+                ("crm", path) if path.ends_with("/print") => answer.content("text/html", any()),
                 ("office", _) => answer.content("application/json", any()).content("application/xml", any()),
                 _ => answer.content("application/json", any()),
             }

@@ -207,3 +207,49 @@ both!(a_nul_character_is_stored_not_a_server_error, |app: TestApp| async move {
     let name = b["customer"]["firstName"].as_str().unwrap();
     assert!(name == "A\u{0}B" || name == "A\u{fffd}B", "{name:?}");
 });
+
+both!(an_order_prints_its_plates, |app: TestApp| async move {
+    let order = json!({"externalId": "print-1", "firstName": "Анна", "lastName": "Смирнова",
+        "delivery": {"cost": 300, "address": {"text": "Москва, Тверская 1"}},
+        "items": [{"productName": "Фильтр масляный", "initialPrice": 450, "quantity": 2}]});
+    let (s, o) = app.post("/api/v5/orders/create", &[("order", &order.to_string())]).await;
+    assert_eq!(s, 201, "{o}");
+    let number = o["order"]["number"].as_str().unwrap().to_string();
+    let fetch = |plate: &str, by_id: bool| {
+        let path = if by_id {
+            format!("{}/api/v5/orders/{}/plates/{plate}/print?by=id", app.base, o["id"])
+        } else {
+            format!("{}/api/v5/orders/print-1/plates/{plate}/print", app.base)
+        };
+        app.client.get(path).header("X-API-KEY", app.key.clone()).send()
+    };
+    let r = fetch("1", false).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("attachment; filename="));
+    let html = r.text().await.unwrap();
+    for part in [
+        number.as_str(),
+        "Счёт на оплату",
+        "Фильтр масляный",
+        "900.00",
+        "300.00",
+        "1200.00",
+        "Смирнова Анна",
+        "Тверская",
+    ] {
+        assert!(html.contains(part), "{part} in {html}");
+    }
+    let html = fetch("2", true).await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains("Упаковочный лист") && html.contains("Фильтр масляный") && !html.contains("Всего к оплате"),
+        "{html}"
+    );
+    let r = fetch("9", false).await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.json::<Value>().await.unwrap(), json!({"success": false, "errorMsg": "Plate not found"}));
+    let (s, _) = app.get("/api/v5/orders/nobody/plates/1/print").await;
+    assert_eq!(s, 404);
+    let stranger = app.key_with(&["customer_read"], &[]).await;
+    assert_eq!(app.get_as(&stranger, "/api/v5/orders/print-1/plates/1/print").await.0, 403);
+});

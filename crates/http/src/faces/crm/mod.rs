@@ -16,6 +16,7 @@ mod notes;
 mod orders;
 mod packs;
 mod payments;
+mod plates;
 mod product_groups;
 mod references;
 mod render;
@@ -261,6 +262,7 @@ fn routes() -> Vec<Route> {
     routes.extend(tasks::routes());
     routes.extend(costs::routes());
     routes.extend(interaction::routes());
+    routes.extend(plates::routes());
     routes.extend(web_analytics::routes());
     routes
 }
