@@ -13,7 +13,6 @@ use torg_domain::history::Actor;
 use torg_domain::money::{from_units, to_units};
 use torg_domain::page::{PageRequest, Pagination};
 use torg_domain::reference::ReferenceKind;
-use torg_domain::task::OrderLink;
 
 /// Which costs a list shows; empty lists and `None` do not filter.
 #[derive(Debug, Clone, Default)]
@@ -58,15 +57,7 @@ const SELECT: &str = "SELECT c.id, c.date_from, c.date_to, c.summ, c.cost_item, 
 FROM costs c LEFT JOIN orders o ON o.id = c.order_id";
 
 fn cost_from_row(r: &db::Row) -> StoreResult<Cost> {
-    let order = match r.try_get::<Option<i64>, _>("order_id")? {
-        Some(id) => Some(OrderLink {
-            id,
-            number: r.try_get::<Option<String>, _>("order_number")?.unwrap_or_default(),
-            external_id: r.try_get("order_external_id")?,
-            site: r.try_get::<Option<String>, _>("order_site")?.unwrap_or_default(),
-        }),
-        None => None,
-    };
+    let order = crate::tasks::order_link_from_row(r)?;
     Ok(Cost {
         id: r.try_get("id")?,
         date_from: r.try_get("date_from")?,

@@ -257,11 +257,7 @@ impl Store {
             return Err(DomainError::Invalid(errors).into());
         }
         if let Some(m) = c.manager_id {
-            let found: Option<(i64,)> =
-                crate::db::query_as("SELECT id FROM users WHERE id = $1").bind(m).fetch_optional(&mut **tx).await?;
-            if found.is_none() {
-                return Err(DomainError::invalid("managerId", format!("User with id {m} not found.")).into());
-            }
+            self.check_user_in(tx, m, "managerId").await?;
         }
         Ok(())
     }

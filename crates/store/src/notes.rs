@@ -3,7 +3,6 @@
 use crate::db;
 use crate::sql::{Arg, Sql, any_of, contains_pattern, text_args};
 use crate::{Store, StoreResult};
-use torg_domain::DomainError;
 use torg_domain::page::{PageRequest, Pagination};
 
 /// A note and the customer it is about.
@@ -58,11 +57,7 @@ impl Store {
     pub async fn create_note(&self, customer_id: i64, manager_id: Option<i64>, text: &str) -> StoreResult<i64> {
         let mut tx = self.begin().await?;
         if let Some(m) = manager_id {
-            let found: Option<i64> =
-                db::query_scalar("SELECT id FROM users WHERE id = $1").bind(m).fetch_optional(&mut *tx).await?;
-            if found.is_none() {
-                return Err(DomainError::invalid("managerId", format!("User with id {m} not found.")).into());
-            }
+            self.check_user_in(&mut tx, m, "managerId").await?;
         }
         let id: i64 = db::query_scalar(
             "INSERT INTO customer_notes (customer_id, manager_id, text, created_at, text_lower) VALUES ($1, $2, $3, $4, $5)

@@ -70,8 +70,10 @@ const SELECT: &str = "SELECT t.id, t.text, t.commentary, t.due, t.complete, t.cr
        t.phone_site
 FROM tasks t LEFT JOIN orders o ON o.id = t.order_id LEFT JOIN customers c ON c.id = t.customer_id";
 
-fn task_from_row(r: &db::Row) -> StoreResult<Task> {
-    let order = match r.try_get::<Option<i64>, _>("order_id")? {
+/// The order a task or a cost is about, from the `order_id`, `order_number`, `order_external_id` and
+/// `order_site` columns of a row joined with `orders`.
+pub(crate) fn order_link_from_row(r: &db::Row) -> StoreResult<Option<OrderLink>> {
+    Ok(match r.try_get::<Option<i64>, _>("order_id")? {
         Some(id) => Some(OrderLink {
             id,
             number: r.try_get::<Option<String>, _>("order_number")?.unwrap_or_default(),
@@ -79,7 +81,11 @@ fn task_from_row(r: &db::Row) -> StoreResult<Task> {
             site: r.try_get::<Option<String>, _>("order_site")?.unwrap_or_default(),
         }),
         None => None,
-    };
+    })
+}
+
+fn task_from_row(r: &db::Row) -> StoreResult<Task> {
+    let order = order_link_from_row(r)?;
     let customer = match r.try_get::<Option<i64>, _>("customer_id")? {
         Some(id) => Some(CustomerLink {
             id,
@@ -213,16 +219,6 @@ impl Store {
             [] => Err(invalid("task.customer", format!("Customer with {named} not found."))),
             _ => Err(invalid("task.customer", format!("Customers with {named} are on several sites: give the site."))),
         }
-    }
-
-    /// Refuses a user id (`field`) that names no user.
-    pub(crate) async fn check_user_in(&self, tx: &mut Tx, id: i64, field: &str) -> StoreResult<()> {
-        let found: Option<i64> =
-            db::query_scalar("SELECT id FROM users WHERE id = $1").bind(id).fetch_optional(&mut **tx).await?;
-        if found.is_none() {
-            return Err(invalid(field, format!("User with id {id} not found.")));
-        }
-        Ok(())
     }
 
     /// The task `id` inside a write, if a key reaching `sites` sees it.

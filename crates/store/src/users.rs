@@ -138,6 +138,16 @@ impl Store {
         Ok(())
     }
 
+    /// Refuses a user id (`field`) that names no user, inside a write.
+    pub(crate) async fn check_user_in(&self, tx: &mut crate::Tx, id: i64, field: &str) -> StoreResult<()> {
+        let found: Option<i64> =
+            db::query_scalar("SELECT id FROM users WHERE id = $1").bind(id).fetch_optional(&mut **tx).await?;
+        if found.is_none() {
+            return Err(DomainError::invalid(field, format!("User with id {id} not found.")).into());
+        }
+        Ok(())
+    }
+
     /// Sets a user's status; false when there is no such user.
     pub async fn set_user_status(&self, id: i64, status: &str) -> StoreResult<bool> {
         if !USER_STATUSES.contains(&status) {

@@ -89,15 +89,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let mut users: Vec<i64> = Vec::new();
         for (i, id) in user_ids.iter().enumerate() {
-            let found: Option<i64> =
-                db::query_scalar("SELECT id FROM users WHERE id = $1").bind(*id).fetch_optional(&mut *tx).await?;
-            if found.is_none() {
-                return Err(DomainError::invalid(
-                    format!("notification.userIds[{i}]"),
-                    format!("User with id {id} not found."),
-                )
-                .into());
-            }
+            self.check_user_in(&mut tx, *id, &format!("notification.userIds[{i}]")).await?;
             users.push(*id);
         }
         for (i, code) in groups.iter().enumerate() {

@@ -2,6 +2,7 @@
 //! currencies and couriers (created, then edited by id), messenger channels (the MG transports that
 //! integration modules register) and subscription categories (edited by channel and code).
 
+use super::field_error as invalid;
 use super::references::{check_code, entry_json, take_bool, take_i64};
 use super::scope::{REFERENCE_READ, REFERENCE_WRITE};
 use super::{Crm, CrmError, CrmResult, ok};
@@ -10,7 +11,6 @@ use crate::kit::Route;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
-use torg_domain::FieldErrors;
 use torg_domain::reference::{ReferenceEntry, ReferenceKind};
 
 /// The books' routes.
@@ -69,10 +69,6 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-fn invalid(field: String, message: impl Into<String>) -> CrmError {
-    CrmError::entity(FieldErrors::from([(field, message.into())]))
-}
-
 /// `GET /api/v5/reference/countries`: `countriesIso`, the active countries' codes.
 async fn countries(crm: Crm) -> CrmResult {
     let codes: Vec<&str> =
@@ -104,7 +100,7 @@ fn currency(crm: &Crm, base: Option<&ReferenceEntry>) -> Result<ReferenceEntry, 
         _ => base.map(|b| b.code.clone()).unwrap_or_default(),
     };
     if code.len() != 3 || !code.chars().all(|c| c.is_ascii_alphabetic()) {
-        return Err(invalid("currency.code".into(), "The code must be a three-letter ISO 4217 code."));
+        return Err(invalid("currency.code", "The code must be a three-letter ISO 4217 code."));
     }
     let mut attrs = base.map(|b| b.attrs.clone()).unwrap_or_default();
     m.remove("id");
@@ -132,7 +128,7 @@ fn currency(crm: &Crm, base: Option<&ReferenceEntry>) -> Result<ReferenceEntry, 
         };
         match text.replace(',', ".").parse::<rust_decimal::Decimal>() {
             Ok(d) if d > rust_decimal::Decimal::ZERO => attrs.insert("manualConvertValue".into(), v),
-            _ => return Err(invalid("currency.manualConvertValue".into(), "This value should be a positive number.")),
+            _ => return Err(invalid("currency.manualConvertValue", "This value should be a positive number.")),
         };
     }
     attrs.extend(m);
@@ -144,11 +140,11 @@ fn currency(crm: &Crm, base: Option<&ReferenceEntry>) -> Result<ReferenceEntry, 
 async fn create_currency(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let c = currency(&crm, None)?;
     if c.attr_bool("isBase") {
-        return Err(invalid("currency.isBase".into(), "The account's base currency cannot be changed."));
+        return Err(invalid("currency.isBase", "The account's base currency cannot be changed."));
     }
     let id = state.store.insert_ref(ReferenceKind::Currency, &c).await.map_err(|e| match e {
         torg_store::StoreError::Domain(torg_domain::DomainError::Invalid(_)) => {
-            invalid("currency.code".into(), format!("Currency '{}' already exists.", c.code))
+            invalid("currency.code", format!("Currency '{}' already exists.", c.code))
         }
         other => other.into(),
     })?;
@@ -166,7 +162,7 @@ async fn edit_currency(State(state): State<AppState>, Path(id): Path<String>, cr
     };
     let c = currency(&crm, Some(&base))?;
     if c.attr_bool("isBase") != base.attr_bool("isBase") {
-        return Err(invalid("currency.isBase".into(), "The account's base currency cannot be changed."));
+        return Err(invalid("currency.isBase", "The account's base currency cannot be changed."));
     }
     state.store.update_ref_by_id(ReferenceKind::Currency, &c).await?;
     ok(StatusCode::OK, json!({}))
@@ -206,10 +202,10 @@ fn courier(crm: &Crm, base: Option<&ReferenceEntry>) -> Result<ReferenceEntry, C
         }
     }
     if attrs.get("firstName").and_then(Value::as_str).is_none_or(str::is_empty) {
-        return Err(invalid("firstName".into(), "Specify the first name"));
+        return Err(invalid("firstName", "Specify the first name"));
     }
     if attrs.get("email").and_then(Value::as_str).is_some_and(|e| !e.is_empty() && !e.contains('@')) {
-        return Err(invalid("courier.email".into(), "This value is not a valid email address."));
+        return Err(invalid("courier.email", "This value is not a valid email address."));
     }
     match m.remove("phone") {
         None => {}
@@ -220,7 +216,7 @@ fn courier(crm: &Crm, base: Option<&ReferenceEntry>) -> Result<ReferenceEntry, C
         Some(Value::String(number)) => {
             attrs.insert("phone".into(), json!({ "number": number }));
         }
-        Some(_) => return Err(invalid("courier.phone".into(), "This value should be an object.")),
+        Some(_) => return Err(invalid("courier.phone", "This value should be an object.")),
     }
     let first = attrs.get("firstName").and_then(Value::as_str).unwrap_or_default();
     let last = attrs.get("lastName").and_then(Value::as_str).unwrap_or_default();

@@ -1,6 +1,7 @@
 //! Combining duplicates (`orders/combine`, `customers/combine`), linking orders (`orders/links/create`)
 //! and a customer's subscriptions (`customers/{externalId}/subscriptions`).
 
+use super::field_error as invalid;
 use super::scope::{CUSTOMER_WRITE, ORDER_WRITE};
 use super::{Crm, CrmError, CrmResult, ok};
 use crate::AppState;
@@ -8,7 +9,6 @@ use crate::kit::Route;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
-use torg_domain::FieldErrors;
 use torg_domain::combine::Technique;
 use torg_domain::reference::ReferenceKind;
 use torg_store::{CustomerLookup, OrderLookup};
@@ -37,10 +37,6 @@ pub fn routes() -> Vec<Route> {
             "Subscribe a customer to categories of channels, or unsubscribe",
         ),
     ]
-}
-
-fn invalid(field: impl Into<String>, message: impl Into<String>) -> CrmError {
-    CrmError::entity(FieldErrors::from([(field.into(), message.into())]))
 }
 
 /// The `id` of a `{id}` reference field.

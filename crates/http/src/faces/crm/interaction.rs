@@ -2,6 +2,8 @@
 //! (set, read, cleared) and the customer's favourite offers. The site is named by code, or by id with
 //! `siteBy=id`; the customer by external id on that site, or by id with `by=id`.
 
+use super::field_error as invalid;
+use super::member_text as text;
 use super::scope::{CUSTOMER_READ, CUSTOMER_WRITE};
 use super::{Crm, CrmError, CrmResult, ok};
 use crate::AppState;
@@ -50,10 +52,6 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-fn invalid(field: impl Into<String>, message: impl Into<String>) -> CrmError {
-    CrmError::entity(FieldErrors::from([(field.into(), message.into())]))
-}
-
 /// The site of the path (`siteBy=code|id`), which the key must reach.
 fn site(crm: &Crm, path_site: &str) -> Result<String, CrmError> {
     let code = match crm.input.text("siteBy").as_deref() {
@@ -85,14 +83,6 @@ fn path_lookup(crm: &Crm, site: &str, uid: &str) -> Result<CustomerLookup, CrmEr
         uid.parse().map(CustomerLookup::Id).map_err(|_| CrmError::not_found())
     } else {
         Ok(CustomerLookup::ExternalId { site: site.to_string(), external_id: uid.to_string() })
-    }
-}
-
-fn text(m: &Map<String, Value>, key: &str) -> Option<String> {
-    match m.get(key) {
-        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        _ => None,
     }
 }
 

@@ -600,6 +600,20 @@ pub async fn not_found_or_combined(
     }
 }
 
+/// `Errors in the entity format` (400) naming one field.
+pub fn field_error(field: impl Into<String>, message: impl Into<String>) -> CrmError {
+    CrmError::entity(FieldErrors::from([(field.into(), message.into())]))
+}
+
+/// A member of an entity object as trimmed text (a number as its digits); blank or absent is none.
+pub fn member_text(m: &Map<String, Value>, key: &str) -> Option<String> {
+    match m.get(key) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
 /// The `pagination` member.
 pub fn pagination(p: Pagination) -> Value {
     json!({ "limit": p.limit, "totalCount": p.total_count, "currentPage": p.current_page, "totalPageCount": p.total_page_count })

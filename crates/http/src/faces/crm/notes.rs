@@ -1,5 +1,6 @@
 //! Notes managers keep about customers (`customers/notes`).
 
+use super::field_error as invalid;
 use super::scope::{CUSTOMER_READ, CUSTOMER_WRITE};
 use super::{Crm, CrmError, CrmResult, FilterReader, ok, pagination};
 use crate::AppState;
@@ -7,7 +8,6 @@ use crate::kit::Route;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use torg_domain::FieldErrors;
 use torg_store::{CustomerLookup, NoteFilter};
 
 /// The group's routes.
@@ -64,10 +64,6 @@ async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
         })
         .collect();
     ok(StatusCode::OK, json!({ "pagination": pagination(meta), "notes": notes }))
-}
-
-fn invalid(field: &str, message: impl Into<String>) -> CrmError {
-    CrmError::entity(FieldErrors::from([(field.to_string(), message.into())]))
 }
 
 /// `POST /api/v5/customers/notes/create`: `note` = `{customer: {id | externalId}, managerId, text}`;

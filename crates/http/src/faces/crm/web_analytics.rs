@@ -5,6 +5,7 @@
 //! in its history, and in the lists' source filters. Visits are kept per client id. An entry that
 //! names nothing torg knows comes back in `failed_…`, the rest are stored (201).
 
+use super::member_text as text;
 use super::scope::{ANALYTICS_WRITE, NOTIFICATION_WRITE};
 use super::{Crm, CrmError, CrmResult, ok};
 use crate::AppState;
@@ -39,14 +40,6 @@ pub fn routes() -> Vec<Route> {
             "Notify users and user groups",
         ),
     ]
-}
-
-fn text(m: &Map<String, Value>, key: &str) -> Option<String> {
-    match m.get(key) {
-        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        _ => None,
-    }
 }
 
 /// Where an entry goes: the order it names, else the customer, on the entry's site or the key's only
