@@ -95,7 +95,63 @@ fn envelopes() -> Vec<(&'static str, Schema)> {
             )),
         ),
         ("PlainError", obj(ObjectBuilder::new().schema_type(Type::Object).property("error", text()).required("error"))),
+        (
+            "CrmSuccess",
+            obj(ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .description(Some("`success: true` beside the method's members"))
+                .property("success", ObjectBuilder::new().schema_type(Type::Boolean).enum_values(Some([true])))
+                .required("success")),
+        ),
+        (
+            "BillingSuccess",
+            obj(ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .description(Some("`data` (an order, a refund, a list), `extendedData`, and `metaData` on lists"))
+                .property("data", any_value())
+                .required("data")
+                .property("extendedData", any_value())
+                .property(
+                    "metaData",
+                    ObjectBuilder::new()
+                        .schema_type(Type::Object)
+                        .property("totalCount", ObjectBuilder::new().schema_type(Type::Integer))
+                        .property("pageSize", ObjectBuilder::new().schema_type(Type::Integer))
+                        .property("page", ObjectBuilder::new().schema_type(Type::Integer)),
+                )),
+        ),
+        (
+            "OfficeSuccess",
+            obj(ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .description(Some("The resource's rows beside `status` (`ok`, or `error` with messages)"))
+                .required("status")
+                .property(
+                    "status",
+                    ObjectBuilder::new()
+                        .schema_type(Type::Object)
+                        .property("code", text().enum_values(Some(["ok", "error"])))
+                        .required("code")
+                        .property("messages", ArrayBuilder::new().items(text())),
+                )),
+        ),
+        ("PartsAnswer", obj(ObjectBuilder::new().schema_type(Type::Object))),
     ]
+}
+
+/// A member of any JSON type (an object, a list, or `[]` where the service sends an empty array).
+fn any_value() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(utoipa::openapi::schema::SchemaType::AnyValue)
+}
+
+/// The schema of a face's successful JSON answer.
+fn success_name(e: Envelope) -> &'static str {
+    match e {
+        Envelope::Crm => "CrmSuccess",
+        Envelope::Billing => "BillingSuccess",
+        Envelope::Office => "OfficeSuccess",
+        Envelope::Plain => "PartsAnswer",
+    }
 }
 
 fn envelope_name(e: Envelope) -> &'static str {
@@ -228,12 +284,15 @@ pub fn document() -> utoipa::openapi::OpenApi {
         }
         let success = |what: &str| {
             let any = || ContentBuilder::new().schema(Some(ObjectBuilder::new())).build();
+            let json =
+                || ContentBuilder::new().schema(Some(Ref::from_schema_name(success_name(face.envelope)))).build();
             let answer = Answer::new().description(what);
             match (face.name, route.path.as_str()) {
                 ("track", "/track") | ("billing", "/pay/{container}") => answer.content("text/html", any()),
                 ("crm", path) if path.ends_with("/print") => answer.content("text/html", any()),
-                ("office", _) => answer.content("application/json", any()).content("application/xml", any()),
-                _ => answer.content("application/json", any()),
+                ("office", _) => answer.content("application/json", json()).content("application/xml", any()),
+                ("track", _) => answer.content("application/json", any()),
+                _ => answer.content("application/json", json()),
             }
         };
         let mut operation = OperationBuilder::new()
@@ -291,16 +350,17 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .build()
 }
 
-/// `GET /openapi.json`.
+/// `GET /openapi.json`: the document is fixed for the life of the process (the route tables are
+/// static), so it is built and serialised once.
 pub async fn serve() -> Response {
-    match document().to_json() {
+    use axum::response::IntoResponse;
+    static TEXT: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
+    match TEXT.get_or_init(|| document().to_json().map_err(|e| e.to_string())) {
         Ok(text) => {
-            let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-            crate::json_response(StatusCode::OK, &value)
+            (StatusCode::OK, [(axum::http::header::CONTENT_TYPE, "application/json; charset=utf-8")], text.clone())
+                .into_response()
         }
-        Err(e) => {
-            crate::json_response(StatusCode::INTERNAL_SERVER_ERROR, &serde_json::json!({ "error": e.to_string() }))
-        }
+        Err(e) => crate::json_response(StatusCode::INTERNAL_SERVER_ERROR, &serde_json::json!({ "error": e })),
     }
 }
 

@@ -171,3 +171,105 @@ both!(every_keyed_route_refuses_every_wrong_key, |app: TestApp| async move {
     }
     assert!(checked > 500, "{checked} refusals checked");
 });
+
+/// `path` with every `{param}` set to `id`.
+fn filled(path: &str, id: &str) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        out.push_str(id);
+        rest = rest[start..].find('}').map_or("", |e| &rest[start + e + 1..]);
+    }
+    out + rest
+}
+
+/// The marker every entity of the guarded owner carries; it must never appear in another's answer.
+const MARK: &str = "GUARDEDMARK7";
+
+both!(no_route_shows_another_sites_or_buyers_data, |app: TestApp| async move {
+    // The guarded data on the `default` site: a customer and an order both with externalId "1" (so
+    // every `{id}` path reaches them by either lookup), an invoice, and a parts buyer's order.
+    let customer = format!(r#"{{"externalId":"1","firstName":"{MARK}","email":"{MARK}@example.com"}}"#);
+    let (s, b) = app.post("/api/v5/customers/create", &[("customer", &customer), ("site", "default")]).await;
+    assert_eq!(s, 201, "{b}");
+    let order = format!(
+        r#"{{"externalId":"1","firstName":"{MARK}","customerComment":"{MARK}","customer":{{"externalId":"1"}}}}"#
+    );
+    let (s, b) = app.post("/api/v5/orders/create", &[("order", &order), ("site", "default")]).await;
+    assert_eq!(s, 201, "{b}");
+    crate::billing_support::merchant(&app, None).await;
+    let mut invoice = crate::billing_support::invoice_body("1", &[crate::billing_support::line("A-1", "100.00", 1)]);
+    invoice["description"] = Value::String(MARK.into());
+    let invoice_id = crate::billing_support::create(&app, &invoice).await["id"].as_str().unwrap().to_string();
+    let (s, b) =
+        app.post("/api/v5/customers/create", &[("customer", r#"{"externalId":"buyer-a","firstName":"A"}"#)]).await;
+    assert_eq!(s, 201, "{b}");
+    let (s, b) =
+        app.post("/api/v5/customers/create", &[("customer", r#"{"externalId":"buyer-b","firstName":"B"}"#)]).await;
+    assert_eq!(s, 201, "{b}");
+    let buyer_a = key(&app, &["parts"], &[], Some("buyer-a"), None).await;
+    let buyer_b = key(&app, &["parts"], &[], Some("buyer-b"), None).await;
+    let stock = serde_json::json!([{"externalId": "authz-o", "stores": [{"code": "main", "available": 5}]}]);
+    let products = serde_json::json!([{"externalId": "authz-p", "name": "Guarded", "article": "AUTHZ-1",
+        "manufacturer": "ACME", "offers": [{"externalId": "authz-o", "name": "Guarded", "price": 10}]}]);
+    assert_eq!(app.post("/api/v5/store/products/batch/create", &[("products", &products.to_string())]).await.0, 200);
+    assert_eq!(app.post("/api/v5/store/inventories/upload", &[("offers", &stock.to_string())]).await.0, 200);
+    let r = app.client.get(format!("{}/v1/search/?q=AUTHZ-1&api_key={buyer_a}", app.base)).send().await.unwrap();
+    let rows: Value = r.json().await.unwrap();
+    let mut row = rows["objects"][0].clone();
+    assert!(row.is_object(), "the buyer finds the part: {rows}");
+    row["order_qty"] = Value::from(1);
+    row["client_comment"] = Value::String(MARK.into());
+    let r = app.client.post(format!("{}/v1/order/?api_key={buyer_a}", app.base)).json(&row).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let parts_order = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap().to_string();
+
+    let before = app.get("/api/v5/orders/1?by=id").await;
+    // The other owners: a key of another site with every scope, and another buyer.
+    app.add_site("elsewhere").await;
+    let plain = format!("authz-site-{}", uuid::Uuid::new_v4().simple());
+    app.store
+        .create_key(NewKey {
+            plain: plain.clone(),
+            name: plain.clone(),
+            scopes: ALL_SCOPES.iter().map(|s| (*s).to_string()).collect(),
+            sites: SiteAccess::Selective(vec!["elsewhere".into()]),
+            allowed_ips: Vec::new(),
+            customer_external_id: None,
+            distributor: None,
+        })
+        .await
+        .expect("key");
+
+    let mut checked = 0;
+    for (face, route) in all_routes() {
+        if !route.documented || matches!(route.access, Access::Public) {
+            continue;
+        }
+        let (other, id) = match face.name {
+            "crm" => (plain.as_str(), "1"),
+            "billing" => (plain.as_str(), invoice_id.as_str()),
+            "parts" => (buyer_b.as_str(), parts_order.as_str()),
+            // Distributors' isolation, call by call, is `office::distributors_are_isolated`.
+            _ => continue,
+        };
+        let path = filled(&route.path, id);
+        let variants: &[&str] =
+            if face.name == "crm" { &["", "?by=id", "?site=default", "?by=id&site=default"] } else { &[""] };
+        for v in variants {
+            let (status, body) = call(&app, face, route.method, &format!("{path}{v}"), Some(other)).await;
+            let text = body.to_string();
+            assert!(
+                status < 500 && !text.contains(MARK),
+                "{} {path}{v} ({}) with another owner's key: {status} {text}",
+                route.method,
+                face.name
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 300, "{checked} calls checked");
+    // Nothing the other keys sent changed the guarded order.
+    assert_eq!(app.get("/api/v5/orders/1?by=id").await, before);
+});
