@@ -545,6 +545,9 @@ impl Store {
             _ => Map::new(),
         };
         self.write_facets(tx, crate::facets::Owner::Order, id, &crate::facets::order_facets(&doc), insert).await?;
+        // Every write of an order passes here, so bonuses follow payment and cancellation whichever face
+        // made the change.
+        self.settle_order_loyalty(tx, o, id, paid, now).await?;
         Ok(id)
     }
 
