@@ -60,7 +60,7 @@ pub(super) fn stored_filter(
     sites: &[String],
     zone: &torg_domain::time::Zone,
 ) -> CustomerFilter {
-    match read_filter(&segment.filter, sites, zone) {
+    match read_filter(&as_query(&segment.filter), sites, zone) {
         Ok((f, _)) => f,
         Err(e) => {
             tracing::warn!(segment = %segment.code, error = ?e, "segment filter refused");
@@ -72,11 +72,25 @@ pub(super) fn stored_filter(
 /// Checks a segment's filter as the customer list would read it; the message on refusal.
 pub fn check_segment_filter(filter: &Map<String, Value>) -> Result<(), String> {
     let zone = torg_domain::time::Zone(jiff::tz::TimeZone::UTC);
-    match read_filter(filter, &[], &zone) {
+    match read_filter(&as_query(filter), &[], &zone) {
         Ok(_) => Ok(()),
         Err(e) if e.is_access_denied() => Ok(()),
         Err(e) => Err(e.describe()),
     }
+}
+
+/// A stored filter as a query string would carry it: numbers and flags as text (`1`/`0`).
+fn as_query(filter: &Map<String, Value>) -> Map<String, Value> {
+    fn text(v: &Value) -> Value {
+        match v {
+            Value::Bool(b) => Value::String(if *b { "1" } else { "0" }.into()),
+            Value::Number(n) => Value::String(n.to_string()),
+            Value::Array(a) => Value::Array(a.iter().map(text).collect()),
+            Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), text(v))).collect()),
+            other => other.clone(),
+        }
+    }
+    filter.iter().map(|(k, v)| (k.clone(), text(v))).collect()
 }
 
 /// Reads the customer list's `filter` for a key reaching `allowed` sites: the store's filter and the

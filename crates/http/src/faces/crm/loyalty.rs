@@ -472,7 +472,14 @@ fn bonuses(crm: &Crm) -> Result<Decimal, CrmError> {
 /// The order of `loyalty/calculate`: its sum from its lines and discounts, before bonuses (prices as
 /// given: the catalogue is not consulted), and its customer.
 fn order_to_quote(doc: &Map<String, Value>, zone: &Zone) -> Result<(Decimal, CustomerRef), CrmError> {
-    let input = Order::default().apply(doc, zone)?;
+    let mut doc = doc.clone();
+    // A line only priced for the calculation needs no name.
+    if let Some(Value::Array(items)) = doc.get_mut("items") {
+        for item in items.iter_mut().filter_map(Value::as_object_mut).filter(|i| !i.contains_key("offer")) {
+            item.entry("productName").or_insert_with(|| json!("-"));
+        }
+    }
+    let input = Order::default().apply(&doc, zone)?;
     let mut order = input.order;
     let base = OrderItem { quantity: Decimal::ONE, ..OrderItem::default() };
     for i in input.items.unwrap_or_default() {
@@ -488,8 +495,8 @@ fn loyalty_order(q: &LoyaltyQuote, site: &str, customer: Value) -> Value {
         "bonusesCreditTotal": q.credit,
         "bonusesChargeTotal": q.charge,
         "privilegeType": "loyalty_level",
-        "totalSumm": (q.summ - q.charge).max(Decimal::ZERO),
-        "loyaltyAccount": { "id": q.account.id, "amount": q.account.amount - q.charge },
+        "totalSumm": (q.summ - q.charge).max(Decimal::ZERO).normalize(),
+        "loyaltyAccount": { "id": q.account.id, "amount": (q.account.amount - q.charge).normalize() },
         "customer": customer,
         "site": site,
         "currency": q.loyalty.currency,
