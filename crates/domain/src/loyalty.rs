@@ -468,7 +468,7 @@ mod tests {
         assert_eq!(p.level_for(Decimal::from(10_000)).map(|l| l.name.as_str()), Some("Silver"));
         assert_eq!(p.next_level_sum(Decimal::from(500)), Some(Decimal::from(10_000)));
         assert_eq!(p.next_level_sum(Decimal::from(20_000)), None);
-        assert_eq!(p.credit_for(Decimal::ZERO, Decimal::new(123_45, 2)), Decimal::new(370, 2));
+        assert_eq!(p.credit_for(Decimal::ZERO, Decimal::new(12_345, 2)), Decimal::new(370, 2));
         assert_eq!(p.credit_for(Decimal::from(10_000), Decimal::from(1000)), Decimal::from(50));
     }
 

@@ -193,7 +193,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let mut levels = d.levels.clone();
-        levels.sort_by(|a, b| a.sum.cmp(&b.sum));
+        levels.sort_by_key(|a| a.sum);
         for l in &levels {
             db::query(
                 "INSERT INTO loyalty_levels (loyalty_id, name, threshold, privilege_size) VALUES ($1, $2, $3, $4)",
@@ -843,7 +843,7 @@ impl Store {
         // What the order spent before comes back first, so the new charge is checked against it too.
         self.reverse_order_operations(&mut tx, old.id, &loyalty, now, true).await?;
         let account = self
-            .account_in(&mut tx, account.id, &[old.site.clone()], now)
+            .account_in(&mut tx, account.id, std::slice::from_ref(&old.site), now)
             .await?
             .ok_or_else(|| not_found("loyalty account"))?;
         let mut before = old.clone();
@@ -988,6 +988,14 @@ impl Store {
                 .await?;
         }
         Ok(())
+    }
+
+    /// The order without the bonuses it spends, if it is cancelled and spends some.
+    pub(crate) async fn cleared_of_bonuses(&self, tx: &mut Tx, order: &Order) -> StoreResult<Option<Order>> {
+        if order.bonuses_charge_total.is_zero() || !self.books_in(tx).await?.is_cancelled(&order.status) {
+            return Ok(None);
+        }
+        Ok(Some(Order { bonuses_charge_total: Decimal::ZERO, ..order.clone() }))
     }
 
     /// Brings an order's bonuses in line with it after every write of the order: a cancelled order

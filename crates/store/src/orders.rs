@@ -458,6 +458,15 @@ impl Store {
         now: i64,
         insert: bool,
     ) -> StoreResult<i64> {
+        // A cancelled order spends no bonuses: what it spent is given back below, so its sum is whole again.
+        let cleared;
+        let o = match self.cleared_of_bonuses(tx, o).await? {
+            Some(c) => {
+                cleared = c;
+                &cleared
+            }
+            None => o,
+        };
         let sql = if insert {
             "INSERT INTO orders (number, site, external_id, status, customer_id, email, phones, search, order_type, order_method,
              delivery_type, shipment_store, manager_id, payment_status, payment_type, summ, total_summ, prepay_sum, purchase_summ,

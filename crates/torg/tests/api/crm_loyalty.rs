@@ -324,10 +324,16 @@ both!(orders_spend_earn_and_give_back_bonuses, |app: TestApp| async move {
     assert_eq!(s, 200, "{b}");
     let a = account(&app, id).await;
     assert_eq!((a["amount"].clone(), a["ordersSum"].clone()), (json!(300), json!(0)), "{a}");
+    let o = get_order(&app, "lo-1").await;
+    assert_eq!((o.get("bonusesChargeTotal"), o["totalSumm"].clone()), (None, json!(1000)), "{o}");
     let (_, b) = app.get(&format!("/api/v5/loyalty/account/{id}/bonus/operations")).await;
     let t = types(&b);
     assert!(t.ends_with(&["cancel_of_charge".to_string(), "cancel_of_credit".to_string()]), "{t:?}");
     assert_eq!(apply("10", "lo-1").await.0, 400, "a cancelled order spends nothing");
+    let edit = json!({"status": "new"}).to_string();
+    assert_eq!(app.post("/api/v5/orders/lo-1/edit", &[("order", &edit), ("site", "default")]).await.0, 200);
+    assert_eq!(get_order(&app, "lo-1").await["totalSumm"], json!(1000), "reopened, it spends nothing again");
+    assert_eq!(account(&app, id).await["amount"], json!(300));
 
     // orders/loyalty/cancel-bonus-operations gives back an order's bonuses by hand.
     order(&app, "lo-2", "loy-2", 400).await;

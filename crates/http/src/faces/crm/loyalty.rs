@@ -532,7 +532,7 @@ async fn calculate(State(state): State<AppState>, crm: Crm) -> CrmResult {
 /// The `order` form field as a lookup: `id`, else `externalId` on the site, else `number`.
 fn order_lookup(crm: &Crm) -> Result<OrderLookup, CrmError> {
     let doc = crm.json_object("order")?;
-    if let Some(id) = doc.get("id").and_then(|v| crate::params::as_i64(v)) {
+    if let Some(id) = doc.get("id").and_then(crate::params::as_i64) {
         return Ok(OrderLookup::Id(id));
     }
     if let Some(ext) = super::member_text(&doc, "externalId") {
