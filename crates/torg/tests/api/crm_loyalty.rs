@@ -440,3 +440,46 @@ both!(sms_verification, |app: TestApp| async move {
     let doc = json!({"checkId": "unknown", "code": "1"}).to_string();
     assert_eq!(app.post("/api/v5/verification/sms/confirm", &[("verification", &doc)]).await.0, 404);
 });
+
+both!(definitions_from_the_command_line, |app: TestApp| async move {
+    let db = app.database_url.clone();
+    let dir = tempfile::tempdir().expect("a folder");
+    let define = |what: &str, doc: Value| {
+        let path = dir.path().join(format!("{what}-{}.json", uuid::Uuid::new_v4().simple()));
+        std::fs::write(&path, doc.to_string()).expect("write the definition");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_torg"))
+            .args(["define", what, path.to_str().unwrap(), "--database", &db])
+            .output()
+            .expect("run torg");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, out, err) =
+        define("loyalty", json!({"site": "default", "name": "CLI club", "levels": [{"name": "All", "percent": 2}]}));
+    assert!(ok, "{err}");
+    let id: i64 = out.lines().last().unwrap().trim().parse().expect("the id on the last line");
+    let (_, b) = app.get(&format!("/api/v5/loyalty/loyalties/{id}")).await;
+    assert_eq!(
+        (b["loyalty"]["name"].as_str(), b["loyalty"]["maxChargePercent"].clone()),
+        (Some("CLI club"), json!(100))
+    );
+    let (ok, _, err) =
+        define("loyalty", json!({"site": "nowhere", "name": "X", "levels": [{"name": "A", "percent": 1}]}));
+    assert!(!ok && err.contains("site"), "{err}");
+    let (ok, _, err) =
+        define("loyalty", json!({"site": "default", "name": "X", "levels": [{"name": "A", "percent": 120}]}));
+    assert!(!ok && err.contains("levels[0].percent"), "{err}");
+
+    let (ok, _, err) = define("segment", json!({"code": "odd", "name": "Odd", "filter": {"colour": "red"}}));
+    assert!(!ok && err.contains("filter"), "{err}");
+    let (ok, _, err) = define("segment", json!({"code": "men", "name": "Men", "filter": {"sex": "male"}}));
+    assert!(ok, "{err}");
+    let (ok, _, err) = define("segment", json!({"code": "men", "name": "Male customers", "filter": {"sex": "male"}}));
+    assert!(ok, "a code defined again replaces: {err}");
+    let (_, b) = app.get("/api/v5/segments").await;
+    assert_eq!(b["segments"].as_array().map(Vec::len), Some(1), "{b}");
+    assert_eq!(b["segments"][0]["name"], "Male customers");
+});
