@@ -483,3 +483,80 @@ both!(definitions_from_the_command_line, |app: TestApp| async move {
     assert_eq!(b["segments"].as_array().map(Vec::len), Some(1), "{b}");
     assert_eq!(b["segments"][0]["name"], "Male customers");
 });
+
+both!(odd_input_never_fails_the_server, |app: TestApp| async move {
+    programme(&app).await;
+    customer(&app, "odd-1", false).await;
+    let id = active_account(&app, "odd-1").await;
+    let gets = [
+        "/api/v5/loyalty/loyalties?filter=abc".to_string(),
+        "/api/v5/loyalty/loyalties?limit=7&page=0".into(),
+        "/api/v5/loyalty/loyalties?filter[ids][]=x&filter[active]=maybe".into(),
+        "/api/v5/loyalty/loyalties/99999999999999999999".into(),
+        "/api/v5/loyalty/accounts?filter[level]=x&filter[createdAtFrom]=never".into(),
+        "/api/v5/loyalty/accounts?filter[maxOrdersSum]=1e400&filter[minAmount]=99999999999999999999999".into(),
+        "/api/v5/loyalty/accounts?filter[level]=1&page=99999".into(),
+        format!("/api/v5/loyalty/account/{id}/bonus/operations?filter[createdAtTo]=9999-99-99"),
+        format!("/api/v5/loyalty/account/{id}/bonus/burn_soon/details?filter[date]=0"),
+        "/api/v5/loyalty/account/abc/bonus/waiting_activation/details".into(),
+        "/api/v5/loyalty/bonus/operations?cursor=-1&limit=250".into(),
+        "/api/v5/loyalty/bonus/operations?cursor=99999999999999999999".into(),
+        "/api/v5/segments?filter[ids][]=a&filter[dateFrom]=x".into(),
+        "/api/v5/verification/sms/%00/status".into(),
+    ];
+    for path in &gets {
+        let (s, b) = app.get(path).await;
+        assert!(s.as_u16() < 500 && b["success"].is_boolean(), "{path}: {s} {b}");
+    }
+    let huge = "99999999999999999999999999";
+    let order = |v: Value| v.to_string();
+    let posts: Vec<(String, Vec<(&str, String)>)> = vec![
+        (format!("/api/v5/loyalty/account/{id}/bonus/credit"), vec![("amount", huge.into())]),
+        (format!("/api/v5/loyalty/account/{id}/bonus/credit"), vec![("amount", "1e30".into())]),
+        (
+            format!("/api/v5/loyalty/account/{id}/bonus/credit"),
+            vec![("amount", "1".into()), ("activationDate", "9999-12-31".into()), ("expireDate", "9999-12-31".into())],
+        ),
+        (format!("/api/v5/loyalty/account/{id}/bonus/charge"), vec![("amount", huge.into())]),
+        (format!("/api/v5/loyalty/account/{id}/edit"), vec![("loyaltyAccount", "[1, 2]".into())]),
+        (format!("/api/v5/loyalty/account/{id}/edit"), vec![("loyaltyAccount", "{\"phoneNumber\": 1e400}".into())]),
+        ("/api/v5/loyalty/account/create".into(), vec![("loyaltyAccount", "{\"customer\": 5}".into())]),
+        ("/api/v5/loyalty/account/create".into(), vec![("site", "nowhere".into()), ("loyaltyAccount", "{}".into())]),
+        (
+            "/api/v5/loyalty/calculate".into(),
+            vec![
+                ("site", "default".into()),
+                (
+                    "order",
+                    order(
+                        json!({"customer": {"externalId": "odd-1"}, "items": [{"initialPrice": huge, "quantity": huge}]}),
+                    ),
+                ),
+            ],
+        ),
+        (
+            "/api/v5/loyalty/calculate".into(),
+            vec![
+                ("site", "default".into()),
+                ("order", order(json!({"customer": {"id": "x"}, "items": {"a": 1}}))),
+                ("bonuses", huge.into()),
+            ],
+        ),
+        ("/api/v5/loyalty/calculate".into(), vec![("order", "\"text\"".into())]),
+        ("/api/v5/orders/loyalty/apply".into(), vec![("order", order(json!({"id": "abc"}))), ("bonuses", "-1".into())]),
+        (
+            "/api/v5/orders/loyalty/apply".into(),
+            vec![("order", order(json!({"number": huge}))), ("bonuses", huge.into())],
+        ),
+        ("/api/v5/orders/loyalty/cancel-bonus-operations".into(), vec![("order", order(json!({"id": 99999999})))]),
+        ("/api/v5/verification/sms/send".into(), vec![("verification", order(json!({"phone": 79001234567i64})))]),
+        ("/api/v5/verification/sms/confirm".into(), vec![("verification", order(json!({"checkId": 1, "code": null})))]),
+    ];
+    for (path, form) in &posts {
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (s, b) = app.post(path, &form).await;
+        assert!(s.as_u16() < 500 && b["success"].is_boolean(), "{path} {form:?}: {s} {b}");
+    }
+    let (_, b) = app.get(&format!("/api/v5/loyalty/account/{id}")).await;
+    assert!(b["loyaltyAccount"]["amount"].is_number(), "{b}");
+});
