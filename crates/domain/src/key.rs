@@ -37,6 +37,7 @@ pub const ALL_SCOPES: &[&str] = &[
     "payments_read",
     "payments_write",
     "notification_write",
+    "verification_read",
     "verification_write",
     "parts",
     "billing",

@@ -15,6 +15,7 @@ pub mod history;
 pub mod invoice;
 pub mod key;
 pub mod listing;
+pub mod loyalty;
 pub mod money;
 pub mod order;
 pub mod pack;

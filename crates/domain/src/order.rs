@@ -215,6 +215,13 @@ pub struct Delivery {
     pub attrs: Map<String, Value>,
 }
 
+/// The loyalty account an order names (`loyaltyAccount`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct OrderLoyaltyAccount {
+    /// Account id.
+    pub id: i64,
+}
+
 /// An order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
@@ -273,6 +280,12 @@ pub struct Order {
     pub discount_manual_amount: Decimal,
     /// Order-level discount percent.
     pub discount_manual_percent: Decimal,
+    /// Bonuses spent on the order (`orders/loyalty/apply`); they lower its sum, one bonus a unit of money.
+    #[serde(skip_serializing_if = "Decimal::is_zero")]
+    pub bonuses_charge_total: Decimal,
+    /// The loyalty account the order's bonuses move on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loyalty_account: Option<OrderLoyaltyAccount>,
     /// Delivery.
     pub delivery: Delivery,
     /// Warehouse the order ships from.
@@ -325,6 +338,9 @@ const READ_ONLY: &[&str] = &[
     "contact",
     "createdAt",
     "number",
+    "bonusesChargeTotal",
+    "bonusesCreditTotal",
+    "loyaltyAccount",
 ];
 
 /// The string fields of an order and their longest length.
@@ -463,7 +479,7 @@ impl Order {
     pub fn summ(&self) -> Decimal {
         let lines: Decimal = self.items.iter().map(OrderItem::total).sum();
         let discount = self.discount_manual_amount + (lines * self.discount_manual_percent / Decimal::ONE_HUNDRED);
-        (lines - discount).max(Decimal::ZERO).round_dp(2).normalize()
+        (lines - discount - self.bonuses_charge_total).max(Decimal::ZERO).round_dp(2).normalize()
     }
 
     /// What the buyer pays: lines plus delivery.

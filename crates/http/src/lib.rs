@@ -15,6 +15,7 @@ pub mod kit;
 pub mod openapi;
 pub mod params;
 pub mod ratelimit;
+pub mod sms;
 pub mod webhooks;
 
 use axum::Router;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub limiter: Arc<ratelimit::Limiter>,
     /// The server secret that seals parts-face position signatures; made once per database.
     pub secret: Arc<Vec<u8>>,
+    /// Where SMS codes go (the log, unless a deployment plugs in a gateway).
+    pub sms: Arc<dyn sms::SmsSender>,
 }
 
 impl AppState {
@@ -55,6 +58,7 @@ impl AppState {
             config: Arc::new(config),
             limiter: Arc::new(limiter),
             secret: Arc::new(secret.into_bytes()),
+            sms: Arc::new(sms::LogSender),
         })
     }
 }

@@ -102,6 +102,8 @@ pub struct CustomerFilter {
     /// Set when a condition asks for what torg never records (segments, attachments, web visits, …):
     /// nothing matches.
     pub nothing: bool,
+    /// Further filters every customer listed must also meet (a segment's filter).
+    pub within: Vec<CustomerFilter>,
 }
 
 /// Result of a batch upload: what went in, what did not and why.
@@ -463,75 +465,8 @@ impl Store {
         f: &CustomerFilter,
         page: PageRequest,
     ) -> StoreResult<(Vec<(Customer, CustomerStats)>, u64)> {
-        let mut wh = Sql::new(" WHERE c.site IN ");
-        wh.bind_list(f.sites.iter().cloned().map(Arg::Text));
-        if !f.ids.is_empty() {
-            wh.push(" AND c.id IN ").bind_list(f.ids.iter().copied().map(Arg::Int));
-        }
-        if !f.external_ids.is_empty() {
-            wh.push(" AND c.external_id IN ").bind_list(f.external_ids.iter().cloned().map(Arg::Text));
-        }
-        if let Some(name) = &f.name {
-            let digits = phone_digits(name);
-            wh.push(" AND (c.search LIKE ")
-                .bind(Arg::Text(contains_pattern(&name.to_lowercase())))
-                .push(" ESCAPE '\\'");
-            if digits.len() >= 3 {
-                wh.push(" OR c.phones LIKE ").bind(Arg::Text(contains_pattern(&digits))).push(" ESCAPE '\\'");
-            }
-            wh.push(")");
-        }
-        if let Some(email) = &f.email {
-            wh.push(" AND c.email = ").bind(Arg::Text(email.to_lowercase()));
-        }
-        if let Some(city) = &f.city {
-            wh.push(" AND c.city LIKE ").bind(Arg::Text(contains_pattern(&city.to_lowercase()))).push(" ESCAPE '\\'");
-        }
-        if let Some(region) = &f.region {
-            wh.push(" AND c.region LIKE ")
-                .bind(Arg::Text(contains_pattern(&region.to_lowercase())))
-                .push(" ESCAPE '\\'");
-        }
-        if !f.managers.is_empty() {
-            wh.push(" AND c.manager_id IN ").bind_list(f.managers.iter().copied().map(Arg::Int));
-        }
-        if let Some(t) = f.created_from {
-            wh.push(" AND c.created_at >= ").bind(Arg::Int(t));
-        }
-        if let Some(t) = f.created_to {
-            wh.push(" AND c.created_at <= ").bind(Arg::Int(t));
-        }
-        if let Some(v) = f.vip {
-            wh.push(" AND c.vip = ").bind(Arg::Int(i64::from(v)));
-        }
-        if let Some(v) = f.bad {
-            wh.push(" AND c.bad = ").bind(Arg::Int(i64::from(v)));
-        }
-        if let Some(s) = &f.sex {
-            wh.push(" AND c.sex = ").bind(Arg::Text(s.clone()));
-        }
-        let count_expr = "(SELECT COUNT(*) FROM orders o WHERE o.customer_id = c.id AND o.is_test = 0)";
-        let sum_expr = "(SELECT CAST(COALESCE(SUM(o.total_summ), 0) AS BIGINT) FROM orders o WHERE o.customer_id = c.id AND o.is_test = 0)";
-        if let Some(min) = f.orders_count.0 {
-            wh.push(&format!(" AND {count_expr} >= ")).bind(Arg::Int(min));
-        }
-        if let Some(max) = f.orders_count.1 {
-            wh.push(&format!(" AND {count_expr} <= ")).bind(Arg::Int(max));
-        }
-        if let Some(min) = f.total_summ.0 {
-            wh.push(&format!(" AND {sum_expr} >= ")).bind(Arg::Int(to_units(min)));
-        }
-        if let Some(max) = f.total_summ.1 {
-            wh.push(&format!(" AND {sum_expr} <= ")).bind(Arg::Int(to_units(max)));
-        }
-        crate::orders::push_custom_field_conditions(
-            &mut wh,
-            "customer_custom_fields",
-            "customer_id",
-            "c.id",
-            &f.custom_fields,
-        );
-        push_more_conditions(&mut wh, f);
+        let mut wh = Sql::new(" WHERE 1 = 1");
+        push_customer_conditions(&mut wh, f);
         let sites_only = *f == CustomerFilter { sites: f.sites.clone(), ..CustomerFilter::default() };
         let total =
             self.list_total(crate::counts::Counted::Customers, sites_only, &f.sites, "customers c", &wh).await?;
@@ -627,5 +562,74 @@ pub(crate) fn unique_as_invalid(e: crate::db::DbError, field: &str, message: &st
     match e {
         d if d.is_unique_violation() => StoreError::Domain(DomainError::invalid(field, message)),
         other => other.into(),
+    }
+}
+
+/// The conditions of a customer list filter on `c` (a `customers` row), appended to `wh`.
+fn push_customer_conditions(wh: &mut Sql, f: &CustomerFilter) {
+    wh.push(" AND c.site IN ");
+    wh.bind_list(f.sites.iter().cloned().map(Arg::Text));
+    if !f.ids.is_empty() {
+        wh.push(" AND c.id IN ").bind_list(f.ids.iter().copied().map(Arg::Int));
+    }
+    if !f.external_ids.is_empty() {
+        wh.push(" AND c.external_id IN ").bind_list(f.external_ids.iter().cloned().map(Arg::Text));
+    }
+    if let Some(name) = &f.name {
+        let digits = phone_digits(name);
+        wh.push(" AND (c.search LIKE ").bind(Arg::Text(contains_pattern(&name.to_lowercase()))).push(" ESCAPE '\\'");
+        if digits.len() >= 3 {
+            wh.push(" OR c.phones LIKE ").bind(Arg::Text(contains_pattern(&digits))).push(" ESCAPE '\\'");
+        }
+        wh.push(")");
+    }
+    if let Some(email) = &f.email {
+        wh.push(" AND c.email = ").bind(Arg::Text(email.to_lowercase()));
+    }
+    if let Some(city) = &f.city {
+        wh.push(" AND c.city LIKE ").bind(Arg::Text(contains_pattern(&city.to_lowercase()))).push(" ESCAPE '\\'");
+    }
+    if let Some(region) = &f.region {
+        wh.push(" AND c.region LIKE ").bind(Arg::Text(contains_pattern(&region.to_lowercase()))).push(" ESCAPE '\\'");
+    }
+    if !f.managers.is_empty() {
+        wh.push(" AND c.manager_id IN ").bind_list(f.managers.iter().copied().map(Arg::Int));
+    }
+    if let Some(t) = f.created_from {
+        wh.push(" AND c.created_at >= ").bind(Arg::Int(t));
+    }
+    if let Some(t) = f.created_to {
+        wh.push(" AND c.created_at <= ").bind(Arg::Int(t));
+    }
+    if let Some(v) = f.vip {
+        wh.push(" AND c.vip = ").bind(Arg::Int(i64::from(v)));
+    }
+    if let Some(v) = f.bad {
+        wh.push(" AND c.bad = ").bind(Arg::Int(i64::from(v)));
+    }
+    if let Some(s) = &f.sex {
+        wh.push(" AND c.sex = ").bind(Arg::Text(s.clone()));
+    }
+    let count_expr = "(SELECT COUNT(*) FROM orders o WHERE o.customer_id = c.id AND o.is_test = 0)";
+    let sum_expr = "(SELECT CAST(COALESCE(SUM(o.total_summ), 0) AS BIGINT) FROM orders o WHERE o.customer_id = c.id AND o.is_test = 0)";
+    if let Some(min) = f.orders_count.0 {
+        wh.push(&format!(" AND {count_expr} >= ")).bind(Arg::Int(min));
+    }
+    if let Some(max) = f.orders_count.1 {
+        wh.push(&format!(" AND {count_expr} <= ")).bind(Arg::Int(max));
+    }
+    if let Some(min) = f.total_summ.0 {
+        wh.push(&format!(" AND {sum_expr} >= ")).bind(Arg::Int(to_units(min)));
+    }
+    if let Some(max) = f.total_summ.1 {
+        wh.push(&format!(" AND {sum_expr} <= ")).bind(Arg::Int(to_units(max)));
+    }
+    crate::orders::push_custom_field_conditions(wh, "customer_custom_fields", "customer_id", "c.id", &f.custom_fields);
+    push_more_conditions(wh, f);
+    for inner in &f.within {
+        // A segment's own filter: the customers it selects, as a sub-query over its own `c`.
+        wh.push(" AND c.id IN (SELECT c.id FROM customers c WHERE 1 = 1");
+        push_customer_conditions(wh, inner);
+        wh.push(")");
     }
 }

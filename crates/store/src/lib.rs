@@ -24,6 +24,7 @@ mod import;
 mod interaction;
 mod invoices;
 mod keys;
+mod loyalty;
 mod modules;
 mod notes;
 mod orders;
@@ -33,11 +34,13 @@ mod payments;
 mod product_groups;
 mod products;
 mod references;
+mod segments;
 mod sql;
 mod stock;
 mod tasks;
 mod telephony;
 mod users;
+mod verification;
 mod warehouses;
 mod web;
 
@@ -54,6 +57,7 @@ pub use import::CatalogueImport;
 pub use interaction::{Cart, CartInput, CartLine, Favorite, OfferRef};
 pub use invoices::{BillingSettingsPatch, RefundLine};
 pub use keys::NewKey;
+pub use loyalty::{AccountFilter, BonusStatus, LoyaltyFilter, LoyaltyQuote};
 pub use modules::Module;
 pub use notes::{Note, NoteFilter};
 pub use orders::{
@@ -70,10 +74,12 @@ pub use product_groups::{
 pub use products::{
     BatchOutcome, InventoryFilter, OfferFilter, OfferPrice, OfferStock, ProductFilter, StoreOffer, StoreProduct,
 };
+pub use segments::SegmentFilter;
 pub use stock::{Inventory, Remain, RemainInput};
 pub use tasks::{TaskFilter, TaskHistoryFilter};
 pub use telephony::{CallUpload, ManagerMatch};
 pub use users::UserFilter;
+pub use verification::Confirmation;
 pub use warehouses::{OfficeWarehouse, WarehouseInput, WarehouseTerms};
 pub use web::{Notification, Visit};
 

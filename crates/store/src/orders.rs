@@ -458,6 +458,15 @@ impl Store {
         now: i64,
         insert: bool,
     ) -> StoreResult<i64> {
+        // A cancelled order spends no bonuses: what it spent is given back below, so its sum is whole again.
+        let cleared;
+        let o = match self.cleared_of_bonuses(tx, o).await? {
+            Some(c) => {
+                cleared = c;
+                &cleared
+            }
+            None => o,
+        };
         let sql = if insert {
             "INSERT INTO orders (number, site, external_id, status, customer_id, email, phones, search, order_type, order_method,
              delivery_type, shipment_store, manager_id, payment_status, payment_type, summ, total_summ, prepay_sum, purchase_summ,
@@ -545,6 +554,9 @@ impl Store {
             _ => Map::new(),
         };
         self.write_facets(tx, crate::facets::Owner::Order, id, &crate::facets::order_facets(&doc), insert).await?;
+        // Every write of an order passes here, so bonuses follow payment and cancellation whichever face
+        // made the change.
+        self.settle_order_loyalty(tx, o, id, paid, now).await?;
         Ok(id)
     }
 

@@ -94,6 +94,11 @@ enum Command {
         #[command(subcommand)]
         command: crate::users::UserCommand,
     },
+    /// Loyalty programmes and customer segments, from JSON files.
+    Define {
+        #[command(subcommand)]
+        command: crate::definitions::DefineCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -177,6 +182,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Site { command } => crate::billing::site(command).await,
         Command::Invoice { command } => crate::billing::invoice(command).await,
         Command::User { command } => crate::users::run(command).await,
+        Command::Define { command } => crate::definitions::run(command).await,
     }
 }
 

@@ -210,6 +210,7 @@ pub async fn load(store: &Store) -> anyhow::Result<Report> {
         let c = store.create_customer(site, &obj(doc), actor).await?;
         customers.push((c.id, site));
     }
+    loyalty(store, &customers).await?;
     let statuses = ["new", "availability-confirmed", "assembling", "send-to-delivery", "complete", "cancel-other"];
     for i in 0..60usize {
         let (customer, site) = customers[i % customers.len()];
@@ -317,4 +318,38 @@ async fn load_billing(store: &Store, tracked: Option<&str>) -> anyhow::Result<()
 
 fn obj(v: Value) -> Map<String, Value> {
     v.as_object().cloned().unwrap_or_default()
+}
+
+/// A loyalty programme on `default` with three levels, five enrolled customers holding a welcome bonus
+/// (their paid orders then earn more), and two segments.
+async fn loyalty(store: &Store, customers: &[(i64, &str)]) -> anyhow::Result<()> {
+    use torg_domain::loyalty::AccountPatch;
+    use torg_domain::order::CustomerRef;
+    crate::definitions::define_loyalty(
+        store,
+        &json!({
+            "site": "default", "name": "Клуб покупателей", "currency": "RUB", "expiryDays": 365,
+            "maxChargePercent": 30,
+            "levels": [
+                {"name": "Базовый", "sum": 0, "percent": 3},
+                {"name": "Серебряный", "sum": 20000, "percent": 5},
+                {"name": "Золотой", "sum": 100000, "percent": 7}
+            ]
+        }),
+    )
+    .await?;
+    for (id, site) in customers.iter().filter(|(_, s)| *s == "default").take(5) {
+        let sites = vec![(*site).to_string()];
+        let (account, _) = store.create_loyalty_account(site, &CustomerRef::Id(*id), &AccountPatch::default()).await?;
+        store.activate_loyalty_account(account.id, &sites).await?;
+        let welcome = rust_decimal::Decimal::from(500);
+        store.credit_bonuses(account.id, welcome, None, None, Some("Welcome bonus"), &sites).await?;
+    }
+    for segment in [
+        json!({"code": "vip", "name": "VIP customers", "filter": {"vip": 1}}),
+        json!({"code": "moscow", "name": "Customers in Moscow", "filter": {"city": "Москва"}}),
+    ] {
+        crate::definitions::define_segment(store, &segment).await?;
+    }
+    Ok(())
 }

@@ -3,6 +3,7 @@
 pub mod billing;
 pub mod cli;
 pub mod config;
+pub mod definitions;
 pub mod demo;
 pub mod demo_catalogue;
 pub mod demo_office;

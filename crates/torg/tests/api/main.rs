@@ -18,6 +18,7 @@ mod crm_errors;
 mod crm_filters;
 mod crm_history;
 mod crm_interaction;
+mod crm_loyalty;
 mod crm_meta;
 mod crm_orders;
 mod crm_packs;

@@ -30,21 +30,90 @@ const FILTER_KEYS: &str = "ids externalIds city region name email notes minOrder
 pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let page = crm.default_page()?;
     let filter = crm.filter()?;
-    reject_extra_keys(&filter, FILTER_KEYS)?;
     let zone = &state.config.zone;
-    let mut r = FilterReader::new(&filter, zone);
+    let (mut f, segment) = read_filter(&filter, &crm.sites, zone)?;
+    if let Some(code) = segment {
+        match segment_filter(&state, &code, &crm.sites).await? {
+            Some(inner) => f.within.push(inner),
+            None => f.nothing = true,
+        }
+    }
+    let (rows, total) = state.store.list_customers(&f, page).await?;
+    let customers: Vec<Value> = rows.iter().map(|(c, s)| render::customer(c, Some(s), zone)).collect();
+    ok(StatusCode::OK, json!({ "pagination": pagination(page.meta(total)), "customers": customers }))
+}
+
+/// The filter of segment `code` as the customers of `sites` it selects; `None` when there is no such
+/// segment. A stored filter the list would refuse selects nobody (and is logged).
+pub(super) async fn segment_filter(
+    state: &AppState,
+    code: &str,
+    sites: &[String],
+) -> Result<Option<CustomerFilter>, CrmError> {
+    let Some(segment) = state.store.segment_by_code(code).await? else { return Ok(None) };
+    Ok(Some(stored_filter(&segment, sites, &state.config.zone)))
+}
+
+/// A segment's stored filter read as the customer list reads its own.
+pub(super) fn stored_filter(
+    segment: &torg_domain::loyalty::Segment,
+    sites: &[String],
+    zone: &torg_domain::time::Zone,
+) -> CustomerFilter {
+    match read_filter(&as_query(&segment.filter), sites, zone) {
+        Ok((f, _)) => f,
+        Err(e) => {
+            tracing::warn!(segment = %segment.code, error = ?e, "segment filter refused");
+            CustomerFilter { sites: sites.to_vec(), nothing: true, ..CustomerFilter::default() }
+        }
+    }
+}
+
+/// Checks a segment's filter as the customer list would read it; the message on refusal.
+pub fn check_segment_filter(filter: &Map<String, Value>) -> Result<(), String> {
+    let zone = torg_domain::time::Zone(jiff::tz::TimeZone::UTC);
+    match read_filter(&as_query(filter), &[], &zone) {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_access_denied() => Ok(()),
+        Err(e) => Err(e.describe()),
+    }
+}
+
+/// A stored filter as a query string would carry it: numbers and flags as text (`1`/`0`).
+fn as_query(filter: &Map<String, Value>) -> Map<String, Value> {
+    fn text(v: &Value) -> Value {
+        match v {
+            Value::Bool(b) => Value::String(if *b { "1" } else { "0" }.into()),
+            Value::Number(n) => Value::String(n.to_string()),
+            Value::Array(a) => Value::Array(a.iter().map(text).collect()),
+            Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), text(v))).collect()),
+            other => other.clone(),
+        }
+    }
+    filter.iter().map(|(k, v)| (k.clone(), text(v))).collect()
+}
+
+/// Reads the customer list's `filter` for a key reaching `allowed` sites: the store's filter and the
+/// segment code asked for, if any.
+fn read_filter(
+    filter: &Map<String, Value>,
+    allowed: &[String],
+    zone: &torg_domain::time::Zone,
+) -> Result<(CustomerFilter, Option<String>), CrmError> {
+    reject_extra_keys(filter, FILTER_KEYS)?;
+    let mut r = FilterReader::new(filter, zone);
     let wanted = r.texts("sites");
-    if wanted.iter().any(|s| !crm.sites.contains(s)) {
+    if wanted.iter().any(|s| !allowed.contains(s)) {
         return Err(CrmError::access_denied());
     }
+    let segment = r.text("segment");
     let mut tags = r.texts("tags");
     tags.extend(r.texts("attachedTags"));
-    // Keys for what torg keeps nothing of (segments, files, web analytics, corporate contacts, tasks,
+    // Keys for what torg keeps nothing of (class segments, files, web analytics, corporate contacts, tasks,
     // MessageGateway channels, costs): a condition only "none" meets matches every customer, any
     // other matches none. Each is read (and so checked) whatever the others say.
     let nothing = [
         absent_value(&r, "classSegment"),
-        absent_value(&r, "segment"),
         absent_flag(&mut r, "attachments"),
         absent_flag(&mut r, "online"),
         absent_flag(&mut r, "isContact"),
@@ -56,7 +125,7 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     ]
     .contains(&true);
     let f = CustomerFilter {
-        sites: if wanted.is_empty() { crm.sites.clone() } else { wanted },
+        sites: if wanted.is_empty() { allowed.to_vec() } else { wanted },
         ids: r.ints("ids"),
         external_ids: r.texts("externalIds"),
         name: r.text("name"),
@@ -90,11 +159,10 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
         tags,
         subscriptions: subscriptions(&mut r),
         nothing,
+        within: Vec::new(),
     };
     r.finish()?;
-    let (rows, total) = state.store.list_customers(&f, page).await?;
-    let customers: Vec<Value> = rows.iter().map(|(c, s)| render::customer(c, Some(s), zone)).collect();
-    ok(StatusCode::OK, json!({ "pagination": pagination(page.meta(total)), "customers": customers }))
+    Ok((f, segment))
 }
 
 /// Refuses keys a list's filter form does not have (`known`, separated by white space), as RetailCRM's

@@ -10,6 +10,7 @@ mod costs;
 mod custom_fields;
 mod customers;
 mod interaction;
+mod loyalty;
 mod meta;
 mod modules;
 mod notes;
@@ -20,12 +21,16 @@ mod plates;
 mod product_groups;
 mod references;
 mod render;
+mod segments;
 mod settings;
 mod store;
 mod tasks;
 mod telephony;
 mod users;
+mod verification;
 mod web_analytics;
+
+pub use customers::check_segment_filter;
 
 use crate::AppState;
 use crate::envelope::Envelope;
@@ -89,6 +94,11 @@ pub(crate) mod scope {
     pub const TASK_WRITE: Access = Scope("task_write");
     pub const COST_READ: Access = Scope("cost_read");
     pub const COST_WRITE: Access = Scope("cost_write");
+    pub const LOYALTY_READ: Access = Scope("loyalty_read");
+    pub const LOYALTY_WRITE: Access = Scope("loyalty_write");
+    pub const SEGMENTS_READ: Access = Scope("segments_read");
+    pub const VERIFICATION_READ: Access = Scope("verification_read");
+    pub const VERIFICATION_WRITE: Access = Scope("verification_write");
 }
 
 fn routes() -> Vec<Route> {
@@ -264,6 +274,9 @@ fn routes() -> Vec<Route> {
     routes.extend(interaction::routes());
     routes.extend(plates::routes());
     routes.extend(web_analytics::routes());
+    routes.extend(loyalty::routes());
+    routes.extend(segments::routes());
+    routes.extend(verification::routes());
     routes
 }
 
@@ -309,6 +322,19 @@ impl CrmError {
     /// One invalid input parameter (400).
     pub fn parameter(name: &str, message: &str) -> Self {
         CrmError::new(StatusCode::BAD_REQUEST, "Errors in the input parameters").with_errors(json!({ name: message }))
+    }
+
+    /// Whether this refuses access (403).
+    pub fn is_access_denied(&self) -> bool {
+        self.0.status == StatusCode::FORBIDDEN
+    }
+
+    /// The message and the per-field errors as one line.
+    pub fn describe(&self) -> String {
+        match &self.0.errors {
+            Some(e) => format!("{} {e}", self.0.message),
+            None => self.0.message.clone(),
+        }
     }
 
     /// Adds the `errors` member.
