@@ -50,7 +50,10 @@ pub const REFUND_STATUS_TOPIC: &str = "refund.status";
 
 /// Starting amounts per basket line less what was `taken` from them (refunded, shipped), matched by
 /// sku; a sku on several lines is used up in line order.
-pub(crate) fn lines_left(start: Vec<(serde_json::Map<String, Value>, Decimal)>, taken: &[(String, Decimal)]) -> Vec<RefundLine> {
+pub(crate) fn lines_left(
+    start: Vec<(serde_json::Map<String, Value>, Decimal)>,
+    taken: &[(String, Decimal)],
+) -> Vec<RefundLine> {
     let mut taken = taken.to_vec();
     start
         .into_iter()
@@ -704,7 +707,13 @@ impl Store {
         }
         let now = torg_domain::time::now();
         for table in ["invoices", "invoice_refunds", "invoice_shipments"] {
-            let key = if table == "invoices" { "id" } else if table == "invoice_refunds" { "parent_id" } else { "invoice_id" };
+            let key = if table == "invoices" {
+                "id"
+            } else if table == "invoice_refunds" {
+                "parent_id"
+            } else {
+                "invoice_id"
+            };
             crate::db::query(format!("UPDATE {table} SET site = $1, merchant_id = $2 WHERE {key} = $3"))
                 .bind(&to.site)
                 .bind(&to.merchant_id)
@@ -712,7 +721,11 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        crate::db::query("UPDATE invoices SET updated_at = $1 WHERE id = $2").bind(now).bind(id).execute(&mut *tx).await?;
+        crate::db::query("UPDATE invoices SET updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         inv.site = to.site.clone();
         inv.merchant_id = to.merchant_id.clone();
@@ -880,7 +893,11 @@ impl Store {
         if inv.amount > r.amount {
             return Err(BillingError::field(
                 "wrong_total_amount",
-                format!("The correction order ({}) exceeds the refund ({}).", inv.amount.normalize(), r.amount.normalize()),
+                format!(
+                    "The correction order ({}) exceeds the refund ({}).",
+                    inv.amount.normalize(),
+                    r.amount.normalize()
+                ),
                 "amount",
                 "wrong_value",
             )
@@ -908,14 +925,16 @@ impl Store {
         r.status = "completed".into();
         r.doc.insert("correctionOrderId".into(), json!(c.id));
         r.doc.insert("withheldAmount".into(), torg_domain::invoice::money_value(c.amount));
-        crate::db::query("UPDATE invoice_refunds SET status = $1, amount = $2, vat_amount = $3, doc = $4 WHERE id = $5")
-            .bind(&r.status)
-            .bind(to_units(r.amount))
-            .bind(to_units(r.vat_amount))
-            .bind(Value::Object(r.doc.clone()).to_string())
-            .bind(&r.id)
-            .execute(&mut *tx)
-            .await?;
+        crate::db::query(
+            "UPDATE invoice_refunds SET status = $1, amount = $2, vat_amount = $3, doc = $4 WHERE id = $5",
+        )
+        .bind(&r.status)
+        .bind(to_units(r.amount))
+        .bind(to_units(r.vat_amount))
+        .bind(Value::Object(r.doc.clone()).to_string())
+        .bind(&r.id)
+        .execute(&mut *tx)
+        .await?;
         if let Some(parent) = self.invoice_in(&mut tx, &r.parent_id).await?
             && let Some(order_id) = parent.order_id
         {

@@ -213,7 +213,9 @@ impl Store {
             return Ok(Vec::new());
         }
         let mut q = crate::sql::Sql::new("SELECT id, topic, subject, payload, attempts FROM outbox WHERE id > ");
-        q.bind(crate::sql::Arg::Int(after)).push(" AND created_at <= ").bind(crate::sql::Arg::Int(now_ms() - settle_ms));
+        q.bind(crate::sql::Arg::Int(after))
+            .push(" AND created_at <= ")
+            .bind(crate::sql::Arg::Int(now_ms() - settle_ms));
         q.push(" AND site IN ").bind_list(sites.iter().cloned().map(crate::sql::Arg::Text));
         q.push(&format!(" ORDER BY id LIMIT {limit}"));
         let rows = q.query().fetch_all(self.reader()).await?;

@@ -94,7 +94,11 @@ impl Store {
         .await?;
         let left = self.shipment_lines_in(&mut tx, &inv).await?;
         if finals > 0 || left.iter().all(|l| l.available <= Decimal::ZERO) {
-            return Err(BillingError::wrong_status(format!("Invoice {} is shipped in full, or closed by a final shipment.", inv.id)).into());
+            return Err(BillingError::wrong_status(format!(
+                "Invoice {} is shipped in full, or closed by a final shipment.",
+                inv.id
+            ))
+            .into());
         }
         check(&inv, &left)?;
         let left_total: Decimal = left.iter().map(|l| l.available).sum();
@@ -126,8 +130,15 @@ impl Store {
         let done = shipment.is_final || shipment.amount == left_total;
         if let Some(order_id) = inv.order_id {
             let status = if done { SHIPPED } else { PARTLY_SHIPPED };
-            self.record_shipment_on_order_in(&mut tx, order_id, shipment.document_number.as_deref(), status, actor, zone)
-                .await?;
+            self.record_shipment_on_order_in(
+                &mut tx,
+                order_id,
+                shipment.document_number.as_deref(),
+                status,
+                actor,
+                zone,
+            )
+            .await?;
         }
         if done && inv.status == InvoiceStatus::Hold {
             let captured = inv.amount - (left_total - shipment.amount);

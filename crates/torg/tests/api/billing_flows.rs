@@ -3,7 +3,9 @@
 //! the counterparty lookup by INN.
 
 use crate::billing_shipments::pay_on_page_as;
-use crate::billing_support::{MERCHANT, NOTIFY_KEY, Receiver, call, create, fast_webhooks, invoice_body, line, merchant, worker};
+use crate::billing_support::{
+    MERCHANT, NOTIFY_KEY, Receiver, call, create, fast_webhooks, invoice_body, line, merchant, worker,
+};
 use crate::common::{Reply, TestApp, both};
 use serde_json::{Value, json};
 use torg_store::BillingSettingsPatch;
@@ -68,7 +70,10 @@ both!(draft_refund_with_a_correction_order, |app: TestApp| async move {
     );
     let (_, b) = call(&app, "GET", &format!("/v3/filter/api/order/refund-order?id={refund_id}"), None).await;
     let refund = &b["data"][0];
-    assert_eq!((&refund["status"], &refund["amount"], &refund["vatAmount"]), (&json!("completed"), &json!(180), &json!(30)));
+    assert_eq!(
+        (&refund["status"], &refund["amount"], &refund["vatAmount"]),
+        (&json!("completed"), &json!(180), &json!(30))
+    );
     // Only a draft takes a correction; the correction may not exceed the refund; parentId must be one.
     let mut again = invoice_body("fee-2", &[line("FEE", "20", 1)]);
     again["parentId"] = json!(refund_id);
@@ -86,23 +91,33 @@ both!(draft_refund_with_a_correction_order, |app: TestApp| async move {
     orphan["parentId"] = json!(id);
     let (s, b) = call(&app, "POST", "/v3/billing/api/order/correction-order", Some(&orphan)).await;
     assert_eq!((s.as_u16(), b["error"]["fields"][0]["name"].clone()), (422, json!("parentId")), "{b}");
-    let (s, b) = call(&app, "POST", "/v3/billing/api/order/correction-order", Some(&invoice_body("fee-5", &[line("FEE", "1", 1)]))).await;
+    let (s, b) = call(
+        &app,
+        "POST",
+        "/v3/billing/api/order/correction-order",
+        Some(&invoice_body("fee-5", &[line("FEE", "1", 1)])),
+    )
+    .await;
     assert_eq!((s.as_u16(), b["error"]["fields"][0]["name"].clone()), (422, json!("parentId")), "{b}");
     // Refunds are announced too (draft, then carried out), signed like the orders' notifications.
-    let seen = receiver
-        .wait_for(|s| s.iter().filter(|r| r.body.contains(&refund_id)).count() >= 2)
-        .await;
+    let seen = receiver.wait_for(|s| s.iter().filter(|r| r.body.contains(&refund_id)).count() >= 2).await;
     let about: Vec<Value> = seen
         .iter()
         .filter(|r| r.body.contains(&refund_id) && r.body.contains("\"refund\""))
         .map(|r| {
-            assert_eq!(r.signature.as_deref(), Some(torg_domain::invoice::sign(NOTIFY_KEY.as_bytes(), r.body.as_bytes()).as_str()));
+            assert_eq!(
+                r.signature.as_deref(),
+                Some(torg_domain::invoice::sign(NOTIFY_KEY.as_bytes(), r.body.as_bytes()).as_str())
+            );
             serde_json::from_str(&r.body).unwrap()
         })
         .collect();
     let statuses: Vec<&str> = about.iter().map(|n| n["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, vec!["draft", "completed"], "{about:?}");
-    assert_eq!((&about[1]["subtype"], &about[1]["parentId"], &about[1]["amount"]), (&json!("refund"), &json!(id), &json!(180)));
+    assert_eq!(
+        (&about[1]["subtype"], &about[1]["parentId"], &about[1]["amount"]),
+        (&json!("refund"), &json!(id), &json!(180))
+    );
     receiver.wait_for(|s| s.iter().any(|r| r.body.contains(correction["id"].as_str().unwrap()))).await;
     hooks.stop().await;
 });
@@ -122,20 +137,41 @@ both!(merchant_move_and_signed_confirmation, |app: TestApp| async move {
     let (_, b) = signed(&app, "GET", &format!("/v3/billing/api/order/order/{id}"), None, SIGNING_KEY).await;
     assert_eq!(b["data"]["merchantId"], NORTH, "{b}");
     // Unknown merchants, unknown orders, and orders paying a torg order are refused.
-    let (s, b) = signed(&app, "PUT", "/v3/billing/api/order/order-merchant-move",
-        Some(&json!({"merchantId": "99999999-9999-4999-8999-999999999999", "orderId": id})), SIGNING_KEY).await;
+    let (s, b) = signed(
+        &app,
+        "PUT",
+        "/v3/billing/api/order/order-merchant-move",
+        Some(&json!({"merchantId": "99999999-9999-4999-8999-999999999999", "orderId": id})),
+        SIGNING_KEY,
+    )
+    .await;
     assert_eq!((s.as_u16(), b["error"]["code"].clone()), (403, json!("forbidden")), "{b}");
-    let (s, b) = call(&app, "PUT", "/v3/billing/api/order/order-merchant-move",
-        Some(&json!({"merchantId": MERCHANT, "orderId": "00000000-0000-0000-0000-000000000000"}))).await;
+    let (s, b) = call(
+        &app,
+        "PUT",
+        "/v3/billing/api/order/order-merchant-move",
+        Some(&json!({"merchantId": MERCHANT, "orderId": "00000000-0000-0000-0000-000000000000"})),
+    )
+    .await;
     assert_eq!((s.as_u16(), b["error"]["fields"][0]["name"].clone()), (422, json!("orderId")), "{b}");
     let o = json!({"externalId": "move-linked", "firstName": "Олег",
                    "items": [{"productName": "Фильтр", "initialPrice": 500, "quantity": 1}]});
     let (s, _) = app.post("/api/v5/orders/create", &[("order", &o.to_string()), ("site", "default")]).await;
     assert_eq!(s, 201);
-    let linked = create(&app, &json!({"merchantId": MERCHANT, "merchantOrderId": "move-linked", "description": "З",
-        "currencyId": "RUB", "expirationDate": "2099-01-01T00:00:00+00:00"})).await;
-    let (s, b) = signed(&app, "PUT", "/v3/billing/api/order/order-merchant-move",
-        Some(&json!({"merchantId": NORTH, "orderId": linked["id"]})), SIGNING_KEY).await;
+    let linked = create(
+        &app,
+        &json!({"merchantId": MERCHANT, "merchantOrderId": "move-linked", "description": "З",
+        "currencyId": "RUB", "expirationDate": "2099-01-01T00:00:00+00:00"}),
+    )
+    .await;
+    let (s, b) = signed(
+        &app,
+        "PUT",
+        "/v3/billing/api/order/order-merchant-move",
+        Some(&json!({"merchantId": NORTH, "orderId": linked["id"]})),
+        SIGNING_KEY,
+    )
+    .await;
     assert_eq!((s.as_u16(), b["error"]["fields"][0]["name"].clone()), (422, json!("orderId")), "{b}");
     // A partner confirms payment of the moved order from a guarantee fund: the money is held.
     let confirm = json!({"orderId": id, "partnerOperationId": "117a58b0-7dc9-424c-8f07-b8a865e8bcc7"});
@@ -145,7 +181,10 @@ both!(merchant_move_and_signed_confirmation, |app: TestApp| async move {
     assert_eq!((s.as_u16(), b["error"]["code"].clone()), (403, json!("signature_error")), "{b}");
     let (s, b) = signed(&app, "POST", "/v3/payment/api/invoice/confirm", Some(&confirm), SIGNING_KEY).await;
     assert_eq!(s, 200, "{b}");
-    assert_eq!((&b["data"]["status"], &b["data"]["partnerOperationId"]), (&json!("hold"), &confirm["partnerOperationId"]));
+    assert_eq!(
+        (&b["data"]["status"], &b["data"]["partnerOperationId"]),
+        (&json!("hold"), &confirm["partnerOperationId"])
+    );
     // The same operation again is answered as done; another one is refused.
     let (s, b) = signed(&app, "POST", "/v3/payment/api/invoice/confirm", Some(&confirm), SIGNING_KEY).await;
     assert_eq!((s.as_u16(), b["data"]["status"].clone()), (200, json!("hold")), "{b}");
@@ -160,13 +199,15 @@ both!(merchant_move_and_signed_confirmation, |app: TestApp| async move {
     assert_eq!(b["data"]["status"], "completed", "{b}");
     // A merchant without a signing key takes no confirmations.
     let plain = create(&app, &invoice_body("move-2", &[line("A", "100", 1)])).await;
-    let (s, b) = call(&app, "POST", "/v3/payment/api/invoice/confirm",
-        Some(&json!({"orderId": plain["id"], "partnerOperationId": "op-2"}))).await;
+    let (s, b) = call(
+        &app,
+        "POST",
+        "/v3/payment/api/invoice/confirm",
+        Some(&json!({"orderId": plain["id"], "partnerOperationId": "op-2"})),
+    )
+    .await;
     assert_eq!((s.as_u16(), b["error"]["code"].clone()), (403, json!("signature_error")), "{b}");
-    assert_eq!(
-        app.store.get_invoice(plain["id"].as_str().unwrap()).await.unwrap().unwrap().status.as_str(),
-        "created"
-    );
+    assert_eq!(app.store.get_invoice(plain["id"].as_str().unwrap()).await.unwrap().unwrap().status.as_str(), "created");
 });
 
 both!(counterparty_by_inn, |app: TestApp| async move {
@@ -174,16 +215,21 @@ both!(counterparty_by_inn, |app: TestApp| async move {
     let entity = json!({"contragentType": "legal-entity", "legalName": "ООО «Северный склад»", "INN": "7701234567",
                         "KPP": "770101001", "OGRN": "1027700132195", "legalAddress": "Москва, ул. Складская, 1",
                         "countryIso": "RU"});
-    let (s, b) = app
-        .post("/api/v5/reference/legal-entities/north-llc/edit", &[("legalEntity", &entity.to_string())])
-        .await;
+    let (s, b) =
+        app.post("/api/v5/reference/legal-entities/north-llc/edit", &[("legalEntity", &entity.to_string())]).await;
     assert_eq!(s, 201, "{b}");
     let (s, b) = call(&app, "GET", "/v3/filter/api/counterparty-detail?vatNumber=7701234567", None).await;
     assert_eq!(s, 200, "{b}");
     let c = &b["data"][0];
     assert_eq!(
         (&c["vatNumber"], &c["taxRegistrationReasonCode"], &c["name"], &c["registrationNumber"], &c["registered"]),
-        (&json!("7701234567"), &json!("770101001"), &json!("ООО «Северный склад»"), &json!("1027700132195"), &json!(true))
+        (
+            &json!("7701234567"),
+            &json!("770101001"),
+            &json!("ООО «Северный склад»"),
+            &json!("1027700132195"),
+            &json!(true)
+        )
     );
     assert_eq!(c["registrationAddress"], "Москва, ул. Складская, 1");
     assert_eq!(c["id"].as_str().map(str::len), Some(36), "{c}");

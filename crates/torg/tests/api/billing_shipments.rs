@@ -97,15 +97,25 @@ both!(hold_is_shipped_in_parts_and_captured, |app: TestApp| async move {
         app.client.get(format!("{}/track/{number}", app.base)).send().await.unwrap().json().await.unwrap();
     assert_eq!(tracked["track_numbers"], json!(["TN-1"]), "{tracked}");
     // More than is left of a line is refused; so is a sku the order does not have, and bad input.
-    let (s, b) = call(&app, "POST", "/v3/billing/api/order/shipment", Some(&json!({"orderId": id,
-        "basketItems": [part(&filter, 2)]})))
+    let (s, b) = call(
+        &app,
+        "POST",
+        "/v3/billing/api/order/shipment",
+        Some(&json!({"orderId": id,
+        "basketItems": [part(&filter, 2)]})),
+    )
     .await;
     assert_eq!(s, 422, "{b}");
     assert_eq!(b["error"]["fields"][0]["name"], "basketItems[0].totalAmount", "{b}");
     let mut stranger = part(&filter, 1);
     stranger["sku"] = json!("nope");
-    let (s, b) = call(&app, "POST", "/v3/billing/api/order/shipment", Some(&json!({"orderId": id,
-        "basketItems": [stranger]})))
+    let (s, b) = call(
+        &app,
+        "POST",
+        "/v3/billing/api/order/shipment",
+        Some(&json!({"orderId": id,
+        "basketItems": [stranger]})),
+    )
     .await;
     assert_eq!((s.as_u16(), b["error"]["fields"][0]["name"].clone()), (422, json!("basketItems[0].sku")), "{b}");
     for (bad, field) in [
@@ -145,8 +155,13 @@ both!(hold_is_shipped_in_parts_and_captured, |app: TestApp| async move {
     let (_, b) = call(&app, "GET", &format!("/v3/billing/api/order/order/{id}/refund-basket-item"), None).await;
     let available: Vec<Value> = b["data"].as_array().unwrap().iter().map(|l| l["availableAmount"].clone()).collect();
     assert_eq!(available, vec![json!(500), json!(300)], "{b}");
-    let (s, b) = call(&app, "POST", "/v3/billing/api/order/shipment", Some(&json!({"orderId": id,
-        "basketItems": [part(&filter, 1)]})))
+    let (s, b) = call(
+        &app,
+        "POST",
+        "/v3/billing/api/order/shipment",
+        Some(&json!({"orderId": id,
+        "basketItems": [part(&filter, 1)]})),
+    )
     .await;
     assert_eq!((s.as_u16(), b["error"]["code"].clone()), (422, json!("wrong_order_status")), "{b}");
     // The merchant heard of the hold and of the capture.
@@ -163,14 +178,17 @@ both!(hold_is_shipped_in_parts_and_captured, |app: TestApp| async move {
     hooks.stop().await;
 });
 
+/// The reply a [`Replier`] gives, and the bodies it got.
+type Replies = Arc<Mutex<(Value, Vec<Value>)>>;
+
 /// A receiver answering every notification with a fixed reply (200), and remembering the bodies.
 #[derive(Clone)]
 struct Replier {
     url: String,
-    state: Arc<Mutex<(Value, Vec<Value>)>>,
+    state: Replies,
 }
 
-async fn reply(State(state): State<Arc<Mutex<(Value, Vec<Value>)>>>, body: String) -> String {
+async fn reply(State(state): State<Replies>, body: String) -> String {
     let mut s = state.lock().unwrap();
     s.1.push(serde_json::from_str(&body).unwrap_or_default());
     s.0.to_string()
@@ -218,17 +236,25 @@ both!(holds_are_released_and_refusals_recorded, |app: TestApp| async move {
     let (s, b) = call(&app, "DELETE", &format!("/v3/billing/api/order/order/{a_id}"), None).await;
     assert_eq!((s.as_u16(), b["data"]["status"].clone()), (200, json!("canceled")), "{b}");
     assert!(b["data"].get("paidAt").is_none(), "{b}");
-    let (s, b) =
-        call(&app, "POST", "/v3/billing/api/order/shipment", Some(&json!({"orderId": a_id, "basketItems": [line("A", "100", 1)]})))
-            .await;
+    let (s, b) = call(
+        &app,
+        "POST",
+        "/v3/billing/api/order/shipment",
+        Some(&json!({"orderId": a_id, "basketItems": [line("A", "100", 1)]})),
+    )
+    .await;
     assert_eq!((s.as_u16(), b["error"]["code"].clone()), (422, json!("wrong_order_status")), "{b}");
     // Once something shipped, a hold is not cancelled: the final shipment settles it.
     let b_inv = create(&app, &invoice_body("hold-b", &[line("A", "100", 2)])).await;
     let b_id = b_inv["id"].as_str().unwrap().to_string();
     pay_on_page_as(&app, b_inv["paymentUrl"].as_str().unwrap(), "hold").await;
-    let (s, _) =
-        call(&app, "POST", "/v3/billing/api/order/shipment", Some(&json!({"orderId": b_id, "basketItems": [line("A", "100", 1)]})))
-            .await;
+    let (s, _) = call(
+        &app,
+        "POST",
+        "/v3/billing/api/order/shipment",
+        Some(&json!({"orderId": b_id, "basketItems": [line("A", "100", 1)]})),
+    )
+    .await;
     assert_eq!(s, 200);
     let (s, b) = call(&app, "DELETE", &format!("/v3/billing/api/order/order/{b_id}"), None).await;
     assert_eq!((s.as_u16(), b["error"]["code"].clone()), (422, json!("wrong_order_status")), "{b}");

@@ -201,9 +201,8 @@ impl Session {
             Value::Number(n) => n.as_i64(),
             _ => None,
         };
-        let Some(event) = answered.filter(|e| self.in_flight.as_ref().is_some_and(|f| f.event == *e)) else {
-            return None;
-        };
+        // An answer to anything but the call in flight (a late duplicate) changes nothing.
+        let event = answered.filter(|e| self.in_flight.as_ref().is_some_and(|f| f.event == *e))?;
         if msg.get("result").is_some() {
             self.acknowledge(event).await;
         } else if let Some(f) = self.in_flight.as_mut() {

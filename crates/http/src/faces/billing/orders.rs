@@ -4,10 +4,10 @@
 use super::{Billing, BillingErr, BillingResult, data, page, render};
 use crate::AppState;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use sha1::{Digest, Sha1};
-use axum::http::StatusCode;
 use torg_domain::invoice::{
     BillingError, BillingSettings, FieldProblem, INVOICE_FIELDS, Invoice, InvoiceStatus, check_basket, check_create,
     check_expiration, money_value, optional_text, round2, text_at,
@@ -390,8 +390,7 @@ pub async fn merchant_move(State(state): State<AppState>, billing: Billing) -> B
     unknown_fields(&body, &["merchantId", "orderId"])?;
     let merchant_id = text_at(&body, "merchantId", "merchantId", 36)?;
     let order_id = text_at(&body, "orderId", "orderId", 36)?;
-    let (inv, _) =
-        billing.invoice(&state, &order_id).await.map_err(|e| missing_as_field(e, "orderId", "The order"))?;
+    let (inv, _) = billing.invoice(&state, &order_id).await.map_err(|e| missing_as_field(e, "orderId", "The order"))?;
     let to = billing.merchant(&state, &merchant_id).await?;
     let moved = state.store.move_invoice(&inv.id, &to).await?;
     data(render::invoice(&moved, &state.config.public_url, None))
@@ -442,9 +441,15 @@ pub async fn counterparty(State(state): State<AppState>, billing: Billing) -> Bi
     }
     let found = state.store.counterparty_by_vat(&vat).await?;
     if found.is_empty() {
-        return Err(BillingErr::new(StatusCode::NOT_FOUND, "not_found", format!("No company with INN {vat} is known.")));
+        return Err(BillingErr::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("No company with INN {vat} is known."),
+        ));
     }
-    let items =
-        found.iter().map(|c| render::counterparty(c, stable_uuid(&format!("torg-counterparty:{}", c.source)))).collect();
+    let items = found
+        .iter()
+        .map(|c| render::counterparty(c, stable_uuid(&format!("torg-counterparty:{}", c.source))))
+        .collect();
     data(Value::Array(items))
 }

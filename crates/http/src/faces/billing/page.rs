@@ -149,7 +149,10 @@ pub async fn pay(State(state): State<AppState>, Path(container): Path<String>, b
         let paid = if hold {
             state.store.hold_invoice(&inv.id, None, Actor::Code, &state.config.zone).await
         } else {
-            state.store.set_invoice_status(&inv.id, InvoiceStatus::Completed, false, Actor::Code, &state.config.zone).await
+            state
+                .store
+                .set_invoice_status(&inv.id, InvoiceStatus::Completed, false, Actor::Code, &state.config.zone)
+                .await
         };
         match paid {
             Ok(_) | Err(torg_store::StoreError::Billing(_)) => {}

@@ -3,7 +3,7 @@
 
 use super::{Billing, BillingErr, BillingResult, data, page, render};
 use crate::AppState;
-use axum::extract::{State};
+use axum::extract::State;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use torg_domain::invoice::{
@@ -17,11 +17,9 @@ fn document_date(body: &Map<String, Value>) -> Result<Option<String>, BillingErr
     match body.get("documentDate") {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.parse::<jiff::civil::Date>().is_ok() && s.len() == 10 => Ok(Some(s.clone())),
-        Some(_) => Err(BillingError::validation(
-            "documentDate",
-            "wrong_value",
-            "documentDate must be a date, YYYY-MM-DD.",
-        )),
+        Some(_) => {
+            Err(BillingError::validation("documentDate", "wrong_value", "documentDate must be a date, YYYY-MM-DD."))
+        }
     }
 }
 
