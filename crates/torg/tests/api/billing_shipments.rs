@@ -287,3 +287,21 @@ both!(holds_are_released_and_refusals_recorded, |app: TestApp| async move {
     wait_until("retries", async || replier.seen().iter().filter(|n| n["id"] == json!(e_id)).count() >= 2).await;
     hooks.stop().await;
 });
+
+both!(racing_shipments_never_exceed_the_order, |app: TestApp| async move {
+    merchant(&app, None).await;
+    let inv = create(&app, &invoice_body("race-1", &[line("A", "100", 3)])).await;
+    let id = inv["id"].as_str().unwrap().to_string();
+    // Eight shipments of one unit at once, for three units: exactly three get through.
+    let tries = (0..8).map(|_| {
+        let body = json!({"orderId": id, "basketItems": [line("A", "100", 1)]});
+        let app = &app;
+        async move { call(app, "POST", "/v3/billing/api/order/shipment", Some(&body)).await }
+    });
+    let results = futures::future::join_all(tries).await;
+    let ok = results.iter().filter(|(s, _)| s.as_u16() == 200).count();
+    assert_eq!(ok, 3, "{results:?}");
+    assert!(results.iter().all(|(s, _)| s.as_u16() == 200 || s.as_u16() == 422), "{results:?}");
+    let (_, b) = call(&app, "GET", &format!("/v3/filter/api/order/shipment?orderId={id}"), None).await;
+    assert_eq!(b["metaData"]["totalCount"], 3, "{b}");
+});
