@@ -13,6 +13,8 @@ use torg_store::BillingSettingsPatch;
 /// The second merchant's id (on the `north` site), which signs requests.
 const NORTH: &str = "22222222-3333-4444-8555-666666666666";
 const SIGNING_KEY: &str = "north-signing";
+/// A third merchant (the `south` site), signing with a key of its own.
+const SOUTH: &str = "33333333-4444-4555-8666-777777777777";
 
 /// A billing request signed with `key` (hex HMAC-SHA1 of the body, or of nothing).
 async fn signed(app: &TestApp, method: &str, path: &str, body: Option<&Value>, key: &str) -> Reply {
@@ -136,6 +138,23 @@ both!(merchant_move_and_signed_confirmation, |app: TestApp| async move {
     assert_eq!(b["data"]["merchantId"], NORTH);
     let (_, b) = signed(&app, "GET", &format!("/v3/billing/api/order/order/{id}"), None, SIGNING_KEY).await;
     assert_eq!(b["data"]["merchantId"], NORTH, "{b}");
+    // Between two signing merchants one signature serves: it must match either's key.
+    app.add_site("south").await;
+    let south = BillingSettingsPatch {
+        merchant_id: Some(SOUTH.into()),
+        signing_key: Some("south-signing".into()),
+        ..Default::default()
+    };
+    app.store.set_billing_settings("south", &south, SOUTH).await.unwrap();
+    let other = create(&app, &invoice_body("move-3", &[line("A", "100", 1)])).await;
+    let hop = json!({"merchantId": NORTH, "orderId": other["id"]});
+    let (s, _) = signed(&app, "PUT", "/v3/billing/api/order/order-merchant-move", Some(&hop), SIGNING_KEY).await;
+    assert_eq!(s, 200);
+    let hop = json!({"merchantId": SOUTH, "orderId": other["id"]});
+    let (s, b) = signed(&app, "PUT", "/v3/billing/api/order/order-merchant-move", Some(&hop), "neither").await;
+    assert_eq!((s.as_u16(), b["error"]["code"].clone()), (403, json!("signature_error")), "{b}");
+    let (s, b) = signed(&app, "PUT", "/v3/billing/api/order/order-merchant-move", Some(&hop), "south-signing").await;
+    assert_eq!((s.as_u16(), b["data"]["merchantId"].clone()), (200, json!(SOUTH)), "{b}");
     // Unknown merchants, unknown orders, and orders paying a torg order are refused.
     let (s, b) = signed(
         &app,

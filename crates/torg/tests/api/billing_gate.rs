@@ -87,7 +87,12 @@ both!(gate_delivers_and_resumes, |app: TestApp| async move {
     ack(&mut ws, &again).await;
     let call3 = next(&mut ws, Duration::from_secs(10)).await.expect("missed one");
     assert_eq!(about(&call3).0, third);
-    ack(&mut ws, &call3).await;
+    // A listener that fails a call gets it again a little later; a result settles it.
+    let failed = json!({"jsonrpc": "2.0", "id": call3["id"], "error": {"code": 1, "message": "busy"}});
+    ws.send(Message::Text(failed.to_string().into())).await.unwrap();
+    let retried = next(&mut ws, Duration::from_secs(10)).await.expect("retried");
+    assert_eq!((&retried["id"], about(&retried).0), (&call3["id"], third.clone()));
+    ack(&mut ws, &retried).await;
     // Cancels are status changes too.
     let inv = create(&app, &invoice_body("gate-4", &[line("A", "100", 1)])).await;
     let id4 = inv["id"].as_str().unwrap().to_string();

@@ -350,16 +350,6 @@ pub async fn list(State(state): State<AppState>, billing: Billing) -> BillingRes
     page(items, total, &q)
 }
 
-/// A face error on a member naming a missing thing: `not_found` of a referenced order reads as a
-/// wrong value of that member.
-fn missing_as_field(e: BillingErr, field: &str, what: &str) -> BillingErr {
-    if e.code == "not_found" {
-        BillingError::validation(field, "wrong_value", format!("{what} does not exist.")).into()
-    } else {
-        e
-    }
-}
-
 /// `POST /v3/billing/api/order/correction-order`: the fee or penalty withheld from a draft refund
 /// (`parentId`), as an order of its own; the refund is recomputed and carried out.
 pub async fn create_correction(State(state): State<AppState>, billing: Billing) -> BillingResult {
@@ -390,8 +380,21 @@ pub async fn merchant_move(State(state): State<AppState>, billing: Billing) -> B
     unknown_fields(&body, &["merchantId", "orderId"])?;
     let merchant_id = text_at(&body, "merchantId", "merchantId", 36)?;
     let order_id = text_at(&body, "orderId", "orderId", 36)?;
-    let (inv, _) = billing.invoice(&state, &order_id).await.map_err(|e| missing_as_field(e, "orderId", "The order"))?;
-    let to = billing.merchant(&state, &merchant_id).await?;
+    // Both merchants' signing rules apply, and one signature must satisfy them: it is checked once,
+    // against either merchant's key, after both are found.
+    let inv =
+        state.store.get_invoice(&order_id).await?.filter(|i| billing.sites.contains(&i.site)).ok_or_else(|| {
+            BillingErr::from(BillingError::validation("orderId", "wrong_value", "The order does not exist."))
+        })?;
+    let from = state.store.billing_settings(&inv.site).await?.unwrap_or_default();
+    let to = match state.store.billing_settings_by_merchant(&merchant_id).await? {
+        Some(s) if billing.sites.contains(&s.site) => s,
+        _ => {
+            billing.verify_signature(&from)?;
+            return Err(BillingErr::forbidden(&format!("No access to merchant {merchant_id}.")));
+        }
+    };
+    billing.verify_any_signature(&[&from, &to])?;
     let moved = state.store.move_invoice(&inv.id, &to).await?;
     data(render::invoice(&moved, &state.config.public_url, None))
 }
