@@ -38,20 +38,20 @@ pub async fn notification(state: &AppState, e: &OutboxEvent) -> Result<Option<No
     let payload: serde_json::Value = serde_json::from_str(&e.payload).unwrap_or_default();
     let status = payload.get("status").and_then(|s| s.as_str());
     let store = |err: torg_store::StoreError| format!("store: {err}");
-    let (body, invoice_id, site) = match e.topic.as_str() {
+    let (body, own_url, site) = match e.topic.as_str() {
         torg_store::INVOICE_STATUS_TOPIC => {
             let Some(inv) = state.store.get_invoice(&e.subject).await.map_err(store)? else { return Ok(None) };
             let body = render::invoice(&inv, &state.config.public_url, status.and_then(InvoiceStatus::parse));
-            (body, inv.id, inv.site)
+            (body, inv.notification_url, inv.site)
         }
         torg_store::REFUND_STATUS_TOPIC => {
             let Some(r) = state.store.get_refund(&e.subject).await.map_err(store)? else { return Ok(None) };
-            (render::refund_notification(&r, status), r.parent_id, r.site)
+            let parent = state.store.get_invoice(&r.parent_id).await.map_err(store)?;
+            (render::refund_notification(&r, status), parent.and_then(|i| i.notification_url), r.site)
         }
         _ => return Ok(None),
     };
     let settings = state.store.billing_settings(&site).await.map_err(store)?.unwrap_or_default();
-    let own_url = state.store.get_invoice(&invoice_id).await.map_err(store)?.and_then(|i| i.notification_url);
     let url = own_url.or(settings.notification_url.clone());
     Ok(Some(Notice { body, url, settings }))
 }

@@ -36,7 +36,7 @@ pub use orders::issue_for_order;
 /// hosted payment page (public, limited per IP like the other pages).
 pub static FACE: Face = Face {
     name: "billing",
-    title: "Invoicebox API v3: invoices and refunds",
+    title: "Invoicebox API v3: invoices, refunds, shipments and the notification gate",
     prefixes: &[
         Prefix { path: "/v3/", rate: Class::Billing },
         Prefix { path: "/l3/", rate: Class::Billing },
