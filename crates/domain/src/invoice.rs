@@ -27,12 +27,19 @@ pub enum InvoiceStatus {
     Canceled,
     /// Past its expiration date unpaid.
     Expired,
+    /// Paid with a guarantee instrument: the money is held, captured on shipment or released on cancel.
+    Hold,
 }
 
 impl InvoiceStatus {
     /// Every status.
-    pub const ALL: [InvoiceStatus; 4] =
-        [InvoiceStatus::Created, InvoiceStatus::Completed, InvoiceStatus::Canceled, InvoiceStatus::Expired];
+    pub const ALL: [InvoiceStatus; 5] = [
+        InvoiceStatus::Created,
+        InvoiceStatus::Completed,
+        InvoiceStatus::Canceled,
+        InvoiceStatus::Expired,
+        InvoiceStatus::Hold,
+    ];
 
     /// The wire name.
     pub fn as_str(self) -> &'static str {
@@ -41,6 +48,7 @@ impl InvoiceStatus {
             InvoiceStatus::Completed => "completed",
             InvoiceStatus::Canceled => "canceled",
             InvoiceStatus::Expired => "expired",
+            InvoiceStatus::Hold => "hold",
         }
     }
 
@@ -51,14 +59,25 @@ impl InvoiceStatus {
             "completed" => InvoiceStatus::Completed,
             "canceled" | "cancelled" => InvoiceStatus::Canceled,
             "expired" => InvoiceStatus::Expired,
+            "hold" => InvoiceStatus::Hold,
             _ => return None,
         })
     }
 
-    /// Whether a processable invoice may move from this status to `to` by itself (payment, cancel,
-    /// expiry): only an unpaid invoice moves, and only once.
+    /// Whether a processable invoice may move from this status to `to` by itself (payment, hold,
+    /// cancel, expiry): an unpaid invoice moves once; a held one is captured (`completed`) or released
+    /// (`canceled`).
     pub fn can_become(self, to: InvoiceStatus) -> bool {
-        self == InvoiceStatus::Created && to != InvoiceStatus::Created
+        match self {
+            InvoiceStatus::Created => to != InvoiceStatus::Created,
+            InvoiceStatus::Hold => matches!(to, InvoiceStatus::Completed | InvoiceStatus::Canceled),
+            _ => false,
+        }
+    }
+
+    /// Whether the payer's money is taken or held: what shipments and refunds need.
+    pub fn is_paid(self) -> bool {
+        matches!(self, InvoiceStatus::Completed | InvoiceStatus::Hold)
     }
 }
 
@@ -517,6 +536,12 @@ pub struct BillingSettings {
 /// Checks a refund's basket against what is left to refund per line of the invoice, by `sku`:
 /// `available[i]` is (sku, refundable remainder).
 pub fn check_refund_lines(lines: &[BasketLine], available: &[(String, Decimal)]) -> Result<(), BillingError> {
+    check_lines_left(lines, available, "refund")
+}
+
+/// Checks lines against what is left of each invoice line by `sku` (to refund, to ship): `what` names
+/// the act in the message.
+pub fn check_lines_left(lines: &[BasketLine], available: &[(String, Decimal)], what: &str) -> Result<(), BillingError> {
     let mut left: Vec<(String, Decimal)> = available.to_vec();
     for (i, l) in lines.iter().enumerate() {
         let path = format!("basketItems[{i}].totalAmount");
@@ -532,7 +557,7 @@ pub fn check_refund_lines(lines: &[BasketLine], available: &[(String, Decimal)])
                 return Err(BillingError::validation(
                     &path,
                     "wrong_value",
-                    format!("Only {} is left to refund for sku '{}'.", rest.normalize(), l.sku),
+                    format!("Only {} is left to {what} for sku '{}'.", rest.normalize(), l.sku),
                 ));
             }
             Some((_, rest)) => *rest -= l.total_amount,
@@ -555,6 +580,62 @@ pub const INVOICE_FIELDS: &[FieldSpec] = &[
     FieldSpec { name: "expirationDate", kind: FieldKind::Time },
     FieldSpec { name: "paidAt", kind: FieldKind::Time },
 ];
+
+/// What shipment lists can be filtered and sorted by (`orderId` is the invoice).
+pub const SHIPMENT_FIELDS: &[FieldSpec] = &[
+    FieldSpec { name: "id", kind: FieldKind::Number },
+    FieldSpec { name: "orderId", kind: FieldKind::Text },
+    FieldSpec { name: "merchantId", kind: FieldKind::Text },
+    FieldSpec { name: "documentNumber", kind: FieldKind::Text },
+    FieldSpec { name: "amount", kind: FieldKind::Number },
+    FieldSpec { name: "createdAt", kind: FieldKind::Time },
+];
+
+/// A shipment of (part of) an invoice's basket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shipment {
+    /// Number, given by the store (0 before).
+    pub id: i64,
+    /// The invoice shipped.
+    pub invoice_id: String,
+    /// Site.
+    pub site: String,
+    /// Merchant UUID.
+    pub merchant_id: String,
+    /// Waybill or other document number; also the order's tracking number.
+    pub document_number: Option<String>,
+    /// Document date, `YYYY-MM-DD`.
+    pub document_date: Option<String>,
+    /// The last shipment: the order is closed and what is left of a hold is released.
+    pub is_final: bool,
+    /// Total of its lines.
+    pub amount: Decimal,
+    /// VAT of its lines.
+    pub vat_amount: Decimal,
+    /// Created (Unix seconds).
+    pub created_at: i64,
+    /// `basketItems`.
+    pub doc: Map<String, Value>,
+}
+
+/// A company known by its tax number (INN), as the counterparty lookup answers it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Counterparty {
+    /// Where torg knows it from, with the record's id (`legal-entity:CODE`): a stable identity.
+    pub source: String,
+    /// INN.
+    pub vat_number: String,
+    /// KPP.
+    pub kpp: Option<String>,
+    /// Short name.
+    pub name: String,
+    /// Full name.
+    pub name_full: Option<String>,
+    /// OGRN (or OGRNIP).
+    pub registration_number: Option<String>,
+    /// Legal address.
+    pub registration_address: Option<String>,
+}
 
 /// What refund lists can be filtered and sorted by.
 pub const REFUND_FIELDS: &[FieldSpec] = &[
@@ -662,6 +743,13 @@ mod tests {
         assert_eq!(InvoiceStatus::parse("cancelled"), Some(InvoiceStatus::Canceled));
         assert!(InvoiceStatus::Created.can_become(InvoiceStatus::Completed));
         assert!(!InvoiceStatus::Completed.can_become(InvoiceStatus::Canceled));
+        // A hold is captured or released, never expired or held again.
+        assert!(InvoiceStatus::Created.can_become(InvoiceStatus::Hold));
+        assert!(InvoiceStatus::Hold.can_become(InvoiceStatus::Completed));
+        assert!(InvoiceStatus::Hold.can_become(InvoiceStatus::Canceled));
+        assert!(!InvoiceStatus::Hold.can_become(InvoiceStatus::Expired));
+        assert!(!InvoiceStatus::Hold.can_become(InvoiceStatus::Hold));
+        assert!(InvoiceStatus::Hold.is_paid() && !InvoiceStatus::Created.is_paid());
         for s in InvoiceStatus::ALL {
             assert_eq!(InvoiceStatus::parse(s.as_str()), Some(s));
         }

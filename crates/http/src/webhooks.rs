@@ -1,6 +1,9 @@
-//! The webhook worker: claims outbox events, POSTs each invoice status change to the invoice's
-//! `notificationUrl` (or its site's) signed as billing-v3.md A.7 says, and retries on a schedule until
-//! the receiver answers 200 with `{"status": "success"}`. It also expires unpaid invoices periodically.
+//! The webhook worker: claims outbox events, POSTs each status change of an invoice or a refund to the
+//! invoice's `notificationUrl` (or its site's) signed as billing-v3.md A.7 says, and retries on a
+//! schedule until the receiver answers 200 with `{"status": "success"}`. A receiver's final refusal
+//! (`shipping_unavailable`, `order_wrong_amount`, …) is not retried: it shows on the invoice as
+//! `processingStatus`, and `shipping_unavailable` on a hold releases it. The worker also expires
+//! unpaid invoices periodically.
 //!
 //! Delivery is at least once: an event is settled only after the receiver's answer, so a worker that
 //! dies mid-call leaves the event to be claimed again when its lease runs out. A graceful stop lets the
@@ -10,8 +13,48 @@ use crate::AppState;
 use crate::faces::billing::render;
 use std::time::Duration;
 use tokio::sync::watch;
-use torg_domain::invoice::{DEFAULT_RETRY_SCHEDULE_SECS, InvoiceStatus, sign};
+use torg_domain::history::Actor;
+use torg_domain::invoice::{BillingSettings, DEFAULT_RETRY_SCHEDULE_SECS, InvoiceStatus, sign};
 use torg_store::OutboxEvent;
+
+/// Refusals a receiver means for good (A.7 §5): retrying cannot change them.
+const FINAL_REPLIES: &[&str] =
+    &["shipping_unavailable", "order_wrong_amount", "order_already_paid", "order_not_found", "order_wrong_currency"];
+
+/// What an outbox event announces, ready to send: the body (an OrderNotification, or a refund's), where
+/// to, and the site's settings (its notification key).
+pub struct Notice {
+    /// The notification body.
+    pub body: serde_json::Value,
+    /// The invoice's notification URL, else its site's.
+    pub url: Option<String>,
+    /// The site's billing settings.
+    pub settings: BillingSettings,
+}
+
+/// The notification an event stands for; `None` when what it was about is gone (or the event is not
+/// a billing one). The webhook worker and the WebSocket gate send the same body.
+pub async fn notification(state: &AppState, e: &OutboxEvent) -> Result<Option<Notice>, String> {
+    let payload: serde_json::Value = serde_json::from_str(&e.payload).unwrap_or_default();
+    let status = payload.get("status").and_then(|s| s.as_str());
+    let store = |err: torg_store::StoreError| format!("store: {err}");
+    let (body, own_url, site) = match e.topic.as_str() {
+        torg_store::INVOICE_STATUS_TOPIC => {
+            let Some(inv) = state.store.get_invoice(&e.subject).await.map_err(store)? else { return Ok(None) };
+            let body = render::invoice(&inv, &state.config.public_url, status.and_then(InvoiceStatus::parse));
+            (body, inv.notification_url, inv.site)
+        }
+        torg_store::REFUND_STATUS_TOPIC => {
+            let Some(r) = state.store.get_refund(&e.subject).await.map_err(store)? else { return Ok(None) };
+            let parent = state.store.get_invoice(&r.parent_id).await.map_err(store)?;
+            (render::refund_notification(&r, status), parent.and_then(|i| i.notification_url), r.site)
+        }
+        _ => return Ok(None),
+    };
+    let settings = state.store.billing_settings(&site).await.map_err(store)?.unwrap_or_default();
+    let url = own_url.or(settings.notification_url.clone());
+    Ok(Some(Notice { body, url, settings }))
+}
 
 /// How the worker delivers.
 #[derive(Debug, Clone)]
@@ -118,30 +161,26 @@ enum Outcome {
     Delivered,
     Retry(String),
     GiveUp(String),
+    /// The receiver refused for good, with this code.
+    Refused(String),
 }
 
 async fn attempt(state: &AppState, client: &reqwest::Client, e: &OutboxEvent) -> Outcome {
-    let payload: serde_json::Value = serde_json::from_str(&e.payload).unwrap_or_default();
-    let status = payload.get("status").and_then(|s| s.as_str()).and_then(InvoiceStatus::parse);
-    let inv = match state.store.get_invoice(&e.subject).await {
-        Ok(Some(i)) => i,
-        Ok(None) => return Outcome::GiveUp("the invoice no longer exists".into()),
-        Err(err) => return Outcome::Retry(format!("store: {err}")),
+    let notice = match notification(state, e).await {
+        Ok(Some(n)) => n,
+        Ok(None) => return Outcome::GiveUp("what the event announced no longer exists".into()),
+        Err(err) => return Outcome::Retry(err),
     };
-    let settings = match state.store.billing_settings(&inv.site).await {
-        Ok(s) => s.unwrap_or_default(),
-        Err(err) => return Outcome::Retry(format!("store: {err}")),
-    };
-    let Some(url) = inv.notification_url.clone().or(settings.notification_url.clone()) else {
+    let Some(url) = notice.url.clone() else {
         return Outcome::GiveUp("neither the invoice nor its site has a notification URL".into());
     };
-    let body = render::invoice(&inv, &state.config.public_url, status).to_string();
+    let body = notice.body.to_string();
     let mut req = client
         .post(&url)
         .header("Content-Type", "application/json")
         .header("Accept", "application/json")
         .header("User-Agent", concat!("torg/", env!("CARGO_PKG_VERSION"), " (Invoicebox 3.0 notifications)"));
-    if let Some(key) = settings.notification_key.as_deref() {
+    if let Some(key) = notice.settings.notification_key.as_deref() {
         req = req.header("X-Signature", sign(key.as_bytes(), body.as_bytes()));
     }
     let resp = match req.body(body).send().await {
@@ -151,11 +190,45 @@ async fn attempt(state: &AppState, client: &reqwest::Client, e: &OutboxEvent) ->
     let code = resp.status();
     let text = resp.text().await.unwrap_or_default();
     let answer: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    if code == reqwest::StatusCode::OK && answer.get("status").and_then(|s| s.as_str()) == Some("success") {
-        return Outcome::Delivered;
+    if code == reqwest::StatusCode::OK {
+        match answer.get("status").and_then(|s| s.as_str()) {
+            Some("success") => return Outcome::Delivered,
+            Some("error") => {
+                let reply = answer.get("code").and_then(|c| c.as_str()).unwrap_or("out_of_service");
+                if FINAL_REPLIES.contains(&reply) {
+                    return Outcome::Refused(reply.to_string());
+                }
+            }
+            _ => {}
+        }
     }
     let snippet: String = text.chars().take(200).collect();
     Outcome::Retry(format!("{url} answered {code}: {snippet}"))
+}
+
+/// Acts on a receiver's final refusal of an invoice's notification: `shipping_unavailable` about a
+/// hold releases it (nothing can be shipped, so nothing may be captured); otherwise the refusal is
+/// recorded as the invoice's `processingStatus` and the money stays where it is (a paid invoice is
+/// the merchant's to refund).
+async fn refused(state: &AppState, e: &OutboxEvent, reply: &str) -> Result<(), torg_store::StoreError> {
+    if e.topic != torg_store::INVOICE_STATUS_TOPIC {
+        return Ok(());
+    }
+    let payload: serde_json::Value = serde_json::from_str(&e.payload).unwrap_or_default();
+    let announced = payload.get("status").and_then(|s| s.as_str()).and_then(InvoiceStatus::parse);
+    state.store.set_processing_status(&e.subject, reply).await?;
+    if reply == "shipping_unavailable" && announced == Some(InvoiceStatus::Hold) {
+        match state
+            .store
+            .set_invoice_status(&e.subject, InvoiceStatus::Canceled, false, Actor::Code, &state.config.zone)
+            .await
+        {
+            // Captured or released meanwhile: nothing left to release.
+            Ok(_) | Err(torg_store::StoreError::Billing(_)) => {}
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(())
 }
 
 async fn deliver(state: &AppState, client: &reqwest::Client, config: &WebhookConfig, e: &OutboxEvent) {
@@ -180,6 +253,13 @@ async fn deliver(state: &AppState, client: &reqwest::Client, config: &WebhookCon
         Outcome::GiveUp(why) => {
             tracing::warn!(event = e.id, error = %why, "webhook cannot be delivered");
             state.store.event_failed(e, &why, None).await
+        }
+        Outcome::Refused(reply) => {
+            tracing::warn!(event = e.id, reply = %reply, "the receiver refused the notification");
+            match refused(state, e, &reply).await {
+                Ok(()) => state.store.event_failed(e, &format!("the receiver refused: {reply}"), None).await,
+                Err(err) => Err(err),
+            }
         }
     };
     if let Err(err) = result {

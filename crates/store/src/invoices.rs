@@ -45,6 +45,55 @@ const REFUND_COLUMNS: &str = "id, parent_id, site, merchant_id, merchant_order_i
 
 /// The topic of invoice status events.
 pub const INVOICE_STATUS_TOPIC: &str = "invoice.status";
+/// The topic of refund status events.
+pub const REFUND_STATUS_TOPIC: &str = "refund.status";
+
+/// Starting amounts per basket line less what was `taken` from them (refunded, shipped), matched by
+/// sku; a sku on several lines is used up in line order.
+pub(crate) fn lines_left(
+    start: Vec<(serde_json::Map<String, Value>, Decimal)>,
+    taken: &[(String, Decimal)],
+) -> Vec<RefundLine> {
+    let mut taken = taken.to_vec();
+    start
+        .into_iter()
+        .map(|(line, total)| {
+            let sku = line.get("sku").and_then(Value::as_str).unwrap_or_default().to_string();
+            let mut available = total;
+            for (_, amount) in taken.iter_mut().filter(|(s, _)| *s == sku) {
+                let take = (*amount).min(available);
+                available -= take;
+                *amount -= take;
+            }
+            RefundLine { line, available }
+        })
+        .collect()
+}
+
+/// (sku, totalAmount) of each line in `basketItems` of stored documents.
+pub(crate) fn line_totals(docs: &[String]) -> Vec<(String, Decimal)> {
+    let mut out = Vec::new();
+    for doc in docs {
+        let doc = json_map(doc);
+        for line in doc.get("basketItems").and_then(Value::as_array).into_iter().flatten() {
+            let sku = line.get("sku").and_then(Value::as_str).unwrap_or_default().to_string();
+            let total = line.get("totalAmount").and_then(torg_domain::invoice::decimal_of).unwrap_or_default();
+            out.push((sku, total));
+        }
+    }
+    out
+}
+
+/// An invoice's lines with their totals.
+pub(crate) fn basket_totals(inv: &Invoice) -> Vec<(serde_json::Map<String, Value>, Decimal)> {
+    inv.basket()
+        .into_iter()
+        .map(|l| {
+            let total = l.get("totalAmount").and_then(torg_domain::invoice::decimal_of).unwrap_or_default();
+            (l, total)
+        })
+        .collect()
+}
 
 fn invoice_from_row(r: &crate::db::Row) -> StoreResult<Invoice> {
     let status: String = r.try_get("status")?;
@@ -113,12 +162,18 @@ fn invoice_column(field: &str) -> &'static str {
         "createdAt" => "created_at",
         "expirationDate" => "expires_at",
         "paidAt" => "paid_at",
+        "orderId" => "invoice_id",
+        "documentNumber" => "document_number",
         _ => "seq",
     }
 }
 
-fn operand_arg(o: &Operand) -> Arg {
+fn operand_arg(col: &str, o: &Operand) -> Arg {
     match o {
+        // A numeric id (shipments') is a plain integer, not money.
+        Operand::Number(d) if col == "id" => {
+            Arg::Int(rust_decimal::prelude::ToPrimitive::to_i64(&d.trunc()).unwrap_or(i64::MAX))
+        }
         Operand::Text(t) => Arg::Text(t.clone()),
         Operand::Number(d) => Arg::Int(to_units(*d)),
         Operand::Time(t) => Arg::Int(*t),
@@ -131,11 +186,11 @@ fn push_conditions(wh: &mut Sql, conditions: &[Condition]) {
         let col = invoice_column(c.field);
         match c.op {
             Op::Eq => {
-                wh.push(&format!(" AND {col} IN ")).bind_list(c.values.iter().map(operand_arg));
+                wh.push(&format!(" AND {col} IN ")).bind_list(c.values.iter().map(|v| operand_arg(col, v)));
             }
             Op::Ne => {
                 wh.push(&format!(" AND ({col} IS NULL OR {col} NOT IN "))
-                    .bind_list(c.values.iter().map(operand_arg))
+                    .bind_list(c.values.iter().map(|v| operand_arg(col, v)))
                     .push(")");
             }
             Op::Start => {
@@ -156,7 +211,7 @@ fn push_conditions(wh: &mut Sql, conditions: &[Condition]) {
                     _ => "<=",
                 };
                 for v in &c.values {
-                    wh.push(&format!(" AND {col} {sign} ")).bind(operand_arg(v));
+                    wh.push(&format!(" AND {col} {sign} ")).bind(operand_arg(col, v));
                 }
             }
         }
@@ -164,15 +219,15 @@ fn push_conditions(wh: &mut Sql, conditions: &[Condition]) {
 }
 
 impl Store {
-    fn order_by(&self, q: &ListQuery, kinds: &[torg_domain::listing::FieldSpec]) -> String {
+    fn order_by(&self, q: &ListQuery, kinds: &[torg_domain::listing::FieldSpec], key: &str) -> String {
         if q.sort.is_empty() {
-            return " ORDER BY seq DESC".into();
+            return format!(" ORDER BY {key} DESC");
         }
         let keys: Vec<String> = q
             .sort
             .iter()
             .map(|s| {
-                let col = invoice_column(s.field);
+                let col = if s.field == "id" && key == "id" { "id" } else { invoice_column(s.field) };
                 let text = kinds.iter().any(|k| k.name == s.field && k.kind == FieldKind::Text);
                 // Byte order on both engines, so text sorts the same on SQLite and PostgreSQL; missing
                 // values go last either way.
@@ -184,7 +239,7 @@ impl Store {
                 format!("({col} IS NULL), {collated} {}", if s.desc { "DESC" } else { "ASC" })
             })
             .collect();
-        format!(" ORDER BY {}, seq ASC", keys.join(", "))
+        format!(" ORDER BY {}, {key} ASC", keys.join(", "))
     }
 
     fn row_lock(&self) -> &'static str {
@@ -289,11 +344,17 @@ impl Store {
     /// Stores a new invoice; `merchantOrderId` must be new for the merchant.
     pub async fn create_invoice(&self, inv: &Invoice) -> StoreResult<Invoice> {
         let mut tx = self.begin().await?;
+        self.insert_invoice_in(&mut tx, inv).await?;
+        tx.commit().await?;
+        Ok(inv.clone())
+    }
+
+    async fn insert_invoice_in(&self, tx: &mut Tx, inv: &Invoice) -> StoreResult<()> {
         let dup: Option<(String,)> =
             crate::db::query_as("SELECT id FROM invoices WHERE merchant_id = $1 AND merchant_order_id = $2")
                 .bind(&inv.merchant_id)
                 .bind(&inv.merchant_order_id)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut **tx)
                 .await?;
         if dup.is_some() {
             return Err(duplicate_merchant_order_id(&inv.merchant_order_id).into());
@@ -322,7 +383,7 @@ impl Store {
         .bind(inv.paid_at)
         .bind(inv.created_at)
         .bind(Value::Object(inv.doc.clone()).to_string())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(|e| match e {
             d if d.is_unique_violation() => {
@@ -330,11 +391,10 @@ impl Store {
             }
             other => other.into(),
         })?;
-        tx.commit().await?;
-        Ok(inv.clone())
+        Ok(())
     }
 
-    async fn invoice_in(&self, tx: &mut Tx, id: &str) -> StoreResult<Option<Invoice>> {
+    pub(crate) async fn invoice_in(&self, tx: &mut Tx, id: &str) -> StoreResult<Option<Invoice>> {
         let row = crate::db::query(format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE id = $1{}", self.row_lock()))
             .bind(id)
             .fetch_optional(&mut **tx)
@@ -376,8 +436,16 @@ impl Store {
     /// A page of the invoices of `sites` matching `q`, and the size of the filtered set.
     pub async fn list_invoices(&self, sites: &[String], q: &ListQuery) -> StoreResult<(Vec<Invoice>, u64)> {
         self.expire_due(torg_domain::time::now()).await?;
-        self.list_rows("invoices", INVOICE_COLUMNS, torg_domain::invoice::INVOICE_FIELDS, sites, q, invoice_from_row)
-            .await
+        self.list_rows(
+            "invoices",
+            INVOICE_COLUMNS,
+            torg_domain::invoice::INVOICE_FIELDS,
+            sites,
+            q,
+            invoice_from_row,
+            "seq",
+        )
+        .await
     }
 
     /// A page of the refunds of `sites` matching `q`, and the size of the filtered set.
@@ -389,11 +457,22 @@ impl Store {
             sites,
             q,
             refund_from_row,
+            "seq",
         )
         .await
     }
 
-    async fn list_rows<T>(
+    /// One refund by id.
+    pub async fn get_refund(&self, id: &str) -> StoreResult<Option<Refund>> {
+        let row = crate::db::query(format!("SELECT {REFUND_COLUMNS} FROM invoice_refunds WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.reader())
+            .await?;
+        row.as_ref().map(refund_from_row).transpose()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn list_rows<T>(
         &self,
         table: &str,
         columns: &str,
@@ -401,6 +480,7 @@ impl Store {
         sites: &[String],
         q: &ListQuery,
         read: fn(&crate::db::Row) -> StoreResult<T>,
+        key: &str,
     ) -> StoreResult<(Vec<T>, u64)> {
         if sites.is_empty() {
             return Ok((Vec::new(), 0));
@@ -411,7 +491,7 @@ impl Store {
         let (total,): (i64,) =
             wh.with_prefix(&format!("SELECT COUNT(*) FROM {table}")).query_as().fetch_one(self.reader()).await?;
         let mut page = wh.with_prefix(&format!("SELECT {columns} FROM {table}"));
-        page.push(&self.order_by(q, fields));
+        page.push(&self.order_by(q, fields, key));
         page.push(&format!(" LIMIT {} OFFSET {}", q.page_size, q.offset()));
         let rows = page.query().fetch_all(self.reader()).await?;
         let items = rows.iter().map(read).collect::<StoreResult<Vec<_>>>()?;
@@ -453,8 +533,10 @@ impl Store {
     }
 
     /// Moves an invoice to `to`. `by_merchant` is the status endpoint, which only non-processable
-    /// invoices accept; otherwise only a created invoice moves (paid, cancelled, expired). Paying adds a
-    /// payment to the linked torg order in the same transaction; every change writes an outbox event.
+    /// invoices accept; otherwise a created invoice moves once (paid, held, cancelled, expired) and a
+    /// held one is released (`canceled`, only before anything was shipped; capture is the shipments'
+    /// business). Paying adds a payment to the linked torg order in the same transaction; every change
+    /// writes an outbox event.
     pub async fn set_invoice_status(
         &self,
         id: &str,
@@ -484,41 +566,177 @@ impl Store {
             ))
             .into());
         }
+        if inv.status == InvoiceStatus::Hold && to == InvoiceStatus::Canceled {
+            let (shipped,): (i64,) =
+                crate::db::query_as("SELECT CAST(COUNT(*) AS BIGINT) FROM invoice_shipments WHERE invoice_id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if shipped > 0 {
+                return Err(BillingError::wrong_status(format!(
+                    "Invoice {id} has shipments; its hold ends with a final shipment, not a cancel."
+                ))
+                .into());
+            }
+            inv.paid_at = None;
+        }
+        let amount = inv.amount;
+        self.change_status_in(&mut tx, &mut inv, to, amount, actor, zone, now).await?;
+        tx.commit().await?;
+        Ok(inv)
+    }
+
+    /// Holds a created invoice's money (a guarantee instrument: the payment page's "pay on shipment",
+    /// or a partner's confirmation carrying `partner_operation_id`). Repeating a confirmation with the
+    /// same operation id answers the invoice as it is.
+    pub async fn hold_invoice(
+        &self,
+        id: &str,
+        partner_operation_id: Option<&str>,
+        actor: Actor,
+        zone: &Zone,
+    ) -> StoreResult<Invoice> {
+        let now = torg_domain::time::now();
+        let mut tx = self.begin().await?;
+        let mut inv = self.invoice_in(&mut tx, id).await?.ok_or_else(|| DomainError::NotFound("invoice".into()))?;
+        let same_operation = partner_operation_id.is_some()
+            && inv.doc.get("partnerOperationId").and_then(Value::as_str) == partner_operation_id;
+        if same_operation && inv.status.is_paid() {
+            return Ok(inv);
+        }
+        if !inv.status.can_become(InvoiceStatus::Hold) {
+            return Err(BillingError::wrong_status(format!(
+                "Invoice {id} is {}; only a created invoice can be paid.",
+                inv.status.as_str()
+            ))
+            .into());
+        }
+        if let Some(op) = partner_operation_id {
+            inv.doc.insert("partnerOperationId".into(), json!(op));
+        }
+        inv.paid_at = Some(now);
+        let amount = inv.amount;
+        self.change_status_in(&mut tx, &mut inv, InvoiceStatus::Hold, amount, actor, zone, now).await?;
+        tx.commit().await?;
+        Ok(inv)
+    }
+
+    /// Writes a status change: `completed` sets `paidAt` (unless a hold set it) and gives the linked
+    /// torg order a paid payment of `paid`; the row (status, paidAt, document) and an outbox event
+    /// follow in the caller's transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn change_status_in(
+        &self,
+        tx: &mut Tx,
+        inv: &mut Invoice,
+        to: InvoiceStatus,
+        paid: Decimal,
+        actor: Actor,
+        zone: &Zone,
+        now: i64,
+    ) -> StoreResult<()> {
         if to == InvoiceStatus::Completed {
-            inv.paid_at = Some(now);
+            inv.paid_at = Some(inv.paid_at.filter(|_| inv.status == InvoiceStatus::Hold).unwrap_or(now));
             if let Some(order_id) = inv.order_id {
                 let doc = json!({"payments": [{
                     "type": "bank-card",
                     "status": "paid",
-                    "amount": inv.amount,
+                    "amount": paid,
                     "paidAt": zone.datetime(now),
                     "externalId": inv.id,
                     "comment": format!("Invoice {} paid", inv.id),
                 }]});
                 let doc = doc.as_object().cloned().unwrap_or_default();
                 let sites = vec![inv.site.clone()];
-                self.edit_order_in(&mut tx, &crate::OrderLookup::Id(order_id), &doc, actor, &sites, zone, now).await?;
+                self.edit_order_in(tx, &crate::OrderLookup::Id(order_id), &doc, actor, &sites, zone, now).await?;
             }
         }
         inv.status = to;
-        crate::db::query("UPDATE invoices SET status = $1, paid_at = $2, updated_at = $3 WHERE id = $4")
+        crate::db::query("UPDATE invoices SET status = $1, paid_at = $2, updated_at = $3, doc = $4 WHERE id = $5")
             .bind(to.as_str())
             .bind(inv.paid_at)
+            .bind(now)
+            .bind(Value::Object(inv.doc.clone()).to_string())
+            .bind(&inv.id)
+            .execute(&mut **tx)
+            .await?;
+        let payload = json!({"status": to.as_str(), "at": now}).to_string();
+        self.enqueue_in(tx, INVOICE_STATUS_TOPIC, &inv.id, &inv.site, &payload).await?;
+        Ok(())
+    }
+
+    /// Records the merchant's refusal of a notification (`order_wrong_amount`, …) as the invoice's
+    /// `processingStatus`, where the merchant's next read shows it.
+    pub async fn set_processing_status(&self, id: &str, code: &str) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let Some(mut inv) = self.invoice_in(&mut tx, id).await? else { return Ok(()) };
+        inv.doc.insert("processingStatus".into(), json!(code));
+        crate::db::query("UPDATE invoices SET doc = $1, updated_at = $2 WHERE id = $3")
+            .bind(Value::Object(inv.doc).to_string())
+            .bind(torg_domain::time::now())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Moves an invoice, its refunds and shipments to the merchant of `to` (another site). An invoice
+    /// linked to a torg order stays with the order's site: its payments live on that order.
+    pub async fn move_invoice(&self, id: &str, to: &BillingSettings) -> StoreResult<Invoice> {
+        let mut tx = self.begin().await?;
+        let mut inv = self.invoice_in(&mut tx, id).await?.ok_or_else(|| DomainError::NotFound("invoice".into()))?;
+        if inv.site == to.site {
+            return Ok(inv);
+        }
+        if let Some(order_id) = inv.order_id {
+            return Err(DomainError::invalid(
+                "orderId",
+                format!("The invoice pays torg order {order_id} of site {}; it cannot leave that site.", inv.site),
+            )
+            .into());
+        }
+        let dup: Option<(String,)> =
+            crate::db::query_as("SELECT id FROM invoices WHERE merchant_id = $1 AND merchant_order_id = $2")
+                .bind(&to.merchant_id)
+                .bind(&inv.merchant_order_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if dup.is_some() {
+            return Err(duplicate_merchant_order_id(&inv.merchant_order_id).into());
+        }
+        let now = torg_domain::time::now();
+        for table in ["invoices", "invoice_refunds", "invoice_shipments"] {
+            let key = if table == "invoices" {
+                "id"
+            } else if table == "invoice_refunds" {
+                "parent_id"
+            } else {
+                "invoice_id"
+            };
+            crate::db::query(format!("UPDATE {table} SET site = $1, merchant_id = $2 WHERE {key} = $3"))
+                .bind(&to.site)
+                .bind(&to.merchant_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        crate::db::query("UPDATE invoices SET updated_at = $1 WHERE id = $2")
             .bind(now)
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        let payload = json!({"status": to.as_str(), "at": now}).to_string();
-        self.enqueue_in(&mut tx, INVOICE_STATUS_TOPIC, id, &payload).await?;
         tx.commit().await?;
+        inv.site = to.site.clone();
+        inv.merchant_id = to.merchant_id.clone();
         Ok(inv)
     }
 
     /// Expires every processable unpaid invoice past its expiration date; returns how many.
     pub async fn expire_due(&self, now: i64) -> StoreResult<u64> {
         // A cheap read first: reads call this, and most of the time nothing is due.
-        let due: Vec<(String,)> = crate::db::query_as(
-            "SELECT id FROM invoices WHERE status = 'created' AND processable = 1 AND expires_at <= $1 ORDER BY seq LIMIT 500",
+        let due: Vec<(String, String)> = crate::db::query_as(
+            "SELECT id, site FROM invoices WHERE status = 'created' AND processable = 1 AND expires_at <= $1 ORDER BY seq LIMIT 500",
         )
         .bind(now)
         .fetch_all(self.reader())
@@ -528,7 +746,7 @@ impl Store {
         }
         let mut tx = self.begin().await?;
         let mut n = 0;
-        for (id,) in due {
+        for (id, site) in due {
             let done = crate::db::query(
                 "UPDATE invoices SET status = 'expired', updated_at = $1 WHERE id = $2 AND status = 'created' AND expires_at <= $1",
             )
@@ -539,7 +757,7 @@ impl Store {
             .rows_affected();
             if done == 1 {
                 let payload = json!({"status": "expired", "at": now}).to_string();
-                self.enqueue_in(&mut tx, INVOICE_STATUS_TOPIC, &id, &payload).await?;
+                self.enqueue_in(&mut tx, INVOICE_STATUS_TOPIC, &id, &site, &payload).await?;
                 n += 1;
             }
         }
@@ -553,30 +771,20 @@ impl Store {
                 .bind(&inv.id)
                 .fetch_all(&mut *conn)
                 .await?;
-        let mut refunded: Vec<(String, Decimal)> = Vec::new();
-        for (doc,) in rows {
-            let doc = json_map(&doc);
-            for line in doc.get("basketItems").and_then(Value::as_array).into_iter().flatten() {
-                let sku = line.get("sku").and_then(Value::as_str).unwrap_or_default().to_string();
-                let total = line.get("totalAmount").and_then(torg_domain::invoice::decimal_of).unwrap_or_default();
-                refunded.push((sku, total));
-            }
-        }
-        let mut out = Vec::new();
-        for line in inv.basket() {
-            let sku = line.get("sku").and_then(Value::as_str).unwrap_or_default().to_string();
-            let total = line.get("totalAmount").and_then(torg_domain::invoice::decimal_of).unwrap_or_default();
-            // Refunds are matched to lines by sku; a sku on several lines is used up in line order.
-            let mut available = total;
-            for (s, amount) in refunded.iter_mut().filter(|(s, _)| *s == sku) {
-                let _ = s;
-                let take = (*amount).min(available);
-                available -= take;
-                *amount -= take;
-            }
-            out.push(RefundLine { line, available });
-        }
-        Ok(out)
+        let refunded = line_totals(&rows.into_iter().map(|r| r.0).collect::<Vec<_>>());
+        // A hold captured by a final partial shipment took only what was shipped: that is what can
+        // go back.
+        let start = if inv.doc.contains_key("capturedAmount") {
+            let to_ship = self.shipment_lines_in(&mut *conn, inv).await?;
+            basket_totals(inv)
+                .into_iter()
+                .zip(to_ship)
+                .map(|((line, total), left)| (line, total - left.available))
+                .collect()
+        } else {
+            basket_totals(inv)
+        };
+        Ok(lines_left(start, &refunded))
     }
 
     /// The lines of an invoice with what is left to refund of each.
@@ -652,14 +860,96 @@ impl Store {
         {
             self.refund_payment_in(&mut tx, order_id, &parent, &r, actor).await?;
         }
+        let payload = json!({"status": r.status, "at": r.created_at}).to_string();
+        self.enqueue_in(&mut tx, REFUND_STATUS_TOPIC, &r.id, &r.site, &payload).await?;
         tx.commit().await?;
         Ok(r)
+    }
+
+    /// Stores a correction order (`inv`, its `parentId` a draft refund): the fee or penalty withheld
+    /// from that refund. In one transaction the correction order is stored paid (`completed`: the
+    /// money is kept from the refund), and the refund is recomputed (less the correction order) and
+    /// carried out, its money leaving the linked torg order's payment. Both changes are announced.
+    pub async fn create_correction(&self, inv: &Invoice, actor: Actor) -> StoreResult<(Invoice, Refund)> {
+        let refund_id = inv.doc.get("parentId").and_then(Value::as_str).unwrap_or_default().to_string();
+        let missing = || DomainError::invalid("parentId", "The refund to correct does not exist.");
+        let mut tx = self.begin().await?;
+        let row =
+            crate::db::query(format!("SELECT {REFUND_COLUMNS} FROM invoice_refunds WHERE id = $1{}", self.row_lock()))
+                .bind(&refund_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let mut r = row.as_ref().map(refund_from_row).transpose()?.ok_or_else(missing)?;
+        if r.site != inv.site {
+            return Err(missing().into());
+        }
+        if r.status != "draft" {
+            return Err(BillingError::wrong_status(format!(
+                "Refund {} is {}; only a draft refund takes a correction order.",
+                r.id, r.status
+            ))
+            .into());
+        }
+        if inv.amount > r.amount {
+            return Err(BillingError::field(
+                "wrong_total_amount",
+                format!(
+                    "The correction order ({}) exceeds the refund ({}).",
+                    inv.amount.normalize(),
+                    r.amount.normalize()
+                ),
+                "amount",
+                "wrong_value",
+            )
+            .into());
+        }
+        if inv.currency != r.currency {
+            return Err(BillingError::field(
+                "wrong_currency",
+                format!("The refund is in {}; its correction order must be too.", r.currency),
+                "currencyId",
+                "wrong_value",
+            )
+            .into());
+        }
+        let mut c = inv.clone();
+        c.status = InvoiceStatus::Completed;
+        c.paid_at = Some(c.created_at);
+        c.order_id = None;
+        c.doc.insert("subtype".into(), json!("correction"));
+        self.insert_invoice_in(&mut tx, &c).await?;
+        let payload = json!({"status": "completed", "at": c.created_at}).to_string();
+        self.enqueue_in(&mut tx, INVOICE_STATUS_TOPIC, &c.id, &c.site, &payload).await?;
+        r.amount -= c.amount;
+        r.vat_amount = (r.vat_amount - c.vat_amount).max(Decimal::ZERO);
+        r.status = "completed".into();
+        r.doc.insert("correctionOrderId".into(), json!(c.id));
+        r.doc.insert("withheldAmount".into(), torg_domain::invoice::money_value(c.amount));
+        crate::db::query(
+            "UPDATE invoice_refunds SET status = $1, amount = $2, vat_amount = $3, doc = $4 WHERE id = $5",
+        )
+        .bind(&r.status)
+        .bind(to_units(r.amount))
+        .bind(to_units(r.vat_amount))
+        .bind(Value::Object(r.doc.clone()).to_string())
+        .bind(&r.id)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(parent) = self.invoice_in(&mut tx, &r.parent_id).await?
+            && let Some(order_id) = parent.order_id
+        {
+            self.refund_payment_in(&mut tx, order_id, &parent, &r, actor).await?;
+        }
+        let payload = json!({"status": "completed", "at": c.created_at}).to_string();
+        self.enqueue_in(&mut tx, REFUND_STATUS_TOPIC, &r.id, &r.site, &payload).await?;
+        tx.commit().await?;
+        Ok((c, r))
     }
 
     /// Moves a refund's money out of the invoice's payment on its order: the `paid` payment shrinks by
     /// the refund and a `returned` payment of the refund's amount joins it, so the order's paid sum and
     /// the buyer's balance drop while the order still shows what was paid and what went back.
-    async fn refund_payment_in(
+    pub(crate) async fn refund_payment_in(
         &self,
         tx: &mut Tx,
         order_id: i64,

@@ -40,17 +40,26 @@ pub fn now_ms() -> i64 {
 }
 
 impl Store {
-    /// Adds an event inside the caller's transaction.
-    pub(crate) async fn enqueue_in(&self, tx: &mut Tx, topic: &str, subject: &str, payload: &str) -> StoreResult<()> {
+    /// Adds an event about something of `site` inside the caller's transaction.
+    pub(crate) async fn enqueue_in(
+        &self,
+        tx: &mut Tx,
+        topic: &str,
+        subject: &str,
+        site: &str,
+        payload: &str,
+    ) -> StoreResult<()> {
         let now = now_ms();
         crate::db::query(
-            "INSERT INTO outbox (topic, subject, payload, attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, 0, $4, $5)",
+            "INSERT INTO outbox (topic, subject, payload, attempts, next_attempt_at, created_at, site)
+             VALUES ($1, $2, $3, 0, $4, $5, $6)",
         )
         .bind(topic)
         .bind(subject)
         .bind(payload)
         .bind(now)
         .bind(now)
+        .bind(site)
         .execute(&mut **tx)
         .await?;
         Ok(())
@@ -180,5 +189,73 @@ impl Store {
         .fetch_one(self.reader())
         .await?;
         Ok(OutboxCounts { pending: row.try_get("p")?, delivered: row.try_get("d")?, given_up: row.try_get("g")? })
+    }
+
+    /// The newest event's id (0 when there is none): where a gate listener that never connected starts.
+    pub async fn last_event_id(&self) -> StoreResult<i64> {
+        let (id,): (i64,) = crate::db::query_as("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM outbox")
+            .fetch_one(self.reader())
+            .await?;
+        Ok(id)
+    }
+
+    /// Up to `limit` events of `sites` after event `after`, oldest first, written at least `settle_ms`
+    /// ago: a transaction that took its id earlier but commits later is then visible before the
+    /// listener moves past it. Delivery state does not matter: the gate and webhooks are two channels.
+    pub async fn events_after(
+        &self,
+        after: i64,
+        sites: &[String],
+        settle_ms: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<OutboxEvent>> {
+        if sites.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = crate::sql::Sql::new("SELECT id, topic, subject, payload, attempts FROM outbox WHERE id > ");
+        q.bind(crate::sql::Arg::Int(after))
+            .push(" AND created_at <= ")
+            .bind(crate::sql::Arg::Int(now_ms() - settle_ms));
+        q.push(" AND site IN ").bind_list(sites.iter().cloned().map(crate::sql::Arg::Text));
+        q.push(&format!(" ORDER BY id LIMIT {limit}"));
+        let rows = q.query().fetch_all(self.reader()).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OutboxEvent {
+                    id: r.try_get("id")?,
+                    topic: r.try_get("topic")?,
+                    subject: r.try_get("subject")?,
+                    payload: r.try_get("payload")?,
+                    attempts: r.try_get("attempts")?,
+                    lease_token: String::new(),
+                })
+            })
+            .collect()
+    }
+
+    /// The last event a key's gate listener acknowledged, if it ever connected.
+    pub async fn gate_cursor(&self, key_id: i64) -> StoreResult<Option<i64>> {
+        let row: Option<(i64,)> = crate::db::query_as("SELECT event_id FROM gate_cursors WHERE key_id = $1")
+            .bind(key_id)
+            .fetch_optional(self.reader())
+            .await?;
+        Ok(row.map(|r| r.0))
+    }
+
+    /// Moves a key's gate cursor forward to `event_id` (never back).
+    pub async fn set_gate_cursor(&self, key_id: i64, event_id: i64) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        crate::db::query(
+            "INSERT INTO gate_cursors (key_id, event_id, updated_at) VALUES ($1, $2, $3)
+             ON CONFLICT (key_id) DO UPDATE SET event_id = excluded.event_id, updated_at = excluded.updated_at
+             WHERE gate_cursors.event_id < excluded.event_id",
+        )
+        .bind(key_id)
+        .bind(event_id)
+        .bind(torg_domain::time::now())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

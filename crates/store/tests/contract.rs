@@ -1205,3 +1205,50 @@ async fn idempotency_keys_claim_replay_expire_and_take_over(db: &TestDb) {
     b.idempotency_release("caller", "dead").await.unwrap();
     assert_eq!(a.idempotency_claim("caller", "dead", "fp", t + 122).await.unwrap(), Claim::Fresh);
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Billing: counterparties by INN
+
+contract!(counterparties_are_found_by_inn);
+/// Every legal entity with the INN is found (a company's branches share it, with their own KPP), with
+/// its requisites trimmed; other INNs, blanks and entities without an INN are not.
+async fn counterparties_are_found_by_inn(db: &TestDb) {
+    let store = db.open().await;
+    let entity = |code: &str, attrs: Value| ReferenceEntry {
+        id: 0,
+        code: code.into(),
+        name: format!("Entity {code}"),
+        active: true,
+        ordering: 1,
+        attrs: doc(attrs),
+    };
+    let head = entity(
+        "head",
+        json!({"legalName": "ООО Север", "INN": " 7701234567 ", "KPP": "770101001",
+                                     "OGRN": "1027700132195", "legalAddress": "Москва"}),
+    );
+    let branch = entity("branch", json!({"INN": "7701234567", "KPP": "780201001", "OGRNIP": ""}));
+    let other = entity("other", json!({"legalName": "ИП Юг", "INN": "231234567890", "OGRNIP": "304231234500012"}));
+    let none = entity("none", json!({"legalName": "Без ИНН"}));
+    for e in [&head, &branch, &other, &none] {
+        store.upsert_ref(ReferenceKind::LegalEntity, e).await.expect("legal entity");
+    }
+    let mut found = store.counterparty_by_vat("7701234567").await.expect("lookup");
+    found.sort_by(|a, b| a.source.cmp(&b.source));
+    let seen: Vec<(&str, Option<&str>, &str, Option<&str>)> = found
+        .iter()
+        .map(|c| (c.source.as_str(), c.kpp.as_deref(), c.name.as_str(), c.registration_number.as_deref()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("legal-entity:branch", Some("780201001"), "Entity branch", None),
+            ("legal-entity:head", Some("770101001"), "ООО Север", Some("1027700132195")),
+        ]
+    );
+    let ip = store.counterparty_by_vat("231234567890").await.expect("lookup");
+    assert_eq!(ip[0].registration_number.as_deref(), Some("304231234500012"));
+    assert!(store.counterparty_by_vat("5000000000").await.expect("lookup").is_empty());
+    assert!(store.counterparty_by_vat("  ").await.expect("lookup").is_empty());
+    store.close().await;
+}

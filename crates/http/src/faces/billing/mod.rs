@@ -6,10 +6,12 @@
 //! billing settings, and the key must reach that site. A site with a signing key requires
 //! `X-Signature` = hex HMAC-SHA1 of the raw body on every request about it.
 
+pub mod gate;
 mod orders;
 pub mod page;
 mod refunds;
 pub mod render;
+mod shipments;
 
 use crate::AppState;
 use crate::envelope::Envelope;
@@ -34,7 +36,7 @@ pub use orders::issue_for_order;
 /// hosted payment page (public, limited per IP like the other pages).
 pub static FACE: Face = Face {
     name: "billing",
-    title: "Invoicebox API v3: invoices and refunds",
+    title: "Invoicebox API v3: invoices, refunds, shipments and the notification gate",
     prefixes: &[
         Prefix { path: "/v3/", rate: Class::Billing },
         Prefix { path: "/l3/", rate: Class::Billing },
@@ -50,6 +52,10 @@ pub static FACE: Face = Face {
 
 /// Invoicebox serves the same API under `/l3/`.
 fn under_l3(path: &str) -> Vec<String> {
+    if path.starts_with("/v3/gate/") {
+        // The WebSocket gate is v3 only.
+        return Vec::new();
+    }
     path.strip_prefix("/v3/").map(|rest| format!("/l3/{rest}")).into_iter().collect()
 }
 
@@ -106,6 +112,46 @@ fn routes() -> Vec<Route> {
             "billing",
             "list_refund_orders",
             "Refunds: filters, sorting, paging",
+        ),
+        Route::post("/v3/billing/api/order/correction-order", BILLING, orders::create_correction).idempotent().doc(
+            "billing",
+            "create_correction_order",
+            "A correction order: the fee withheld from a draft refund, which it then carries out",
+        ),
+        Route::post("/v3/billing/api/order/shipment", BILLING, shipments::create).idempotent().doc(
+            "billing",
+            "create_shipment",
+            "Ship lines of an order (the last shipment captures a hold)",
+        ),
+        Route::get("/v3/billing/api/order/shipment", BILLING, shipments::list_of_order).doc(
+            "billing",
+            "list_order_shipments",
+            "The shipments of one order (orderId)",
+        ),
+        Route::get("/v3/filter/api/order/shipment", BILLING, shipments::list).doc(
+            "billing",
+            "list_shipments",
+            "Shipments: filters, sorting, paging",
+        ),
+        Route::put("/v3/billing/api/order/order-merchant-move", BILLING, orders::merchant_move).doc(
+            "billing",
+            "move_payment_order",
+            "Hand an order to another merchant of the key",
+        ),
+        Route::post("/v3/payment/api/invoice/confirm", BILLING, orders::confirm).doc(
+            "billing",
+            "confirm_invoice_payment",
+            "A partner's signed confirmation of payment from a guarantee fund (test mode): the money is held",
+        ),
+        Route::get("/v3/filter/api/counterparty-detail", BILLING, orders::counterparty).doc(
+            "billing",
+            "get_counterparty_detail",
+            "Companies torg knows by INN (vatNumber)",
+        ),
+        Route::get("/v3/gate/rpc", Access::Scope("billing"), gate::rpc).doc(
+            "billing",
+            "notification_gate",
+            "WebSocket gate (JSON-RPC 2.0): onOrderStatusChange for every status change, getStatus",
         ),
         Route::get("/pay/{container}", Access::Public, page::show).doc(
             "billing",
@@ -336,6 +382,16 @@ impl Billing {
                 Ok(s)
             }
             _ => Err(BillingErr::forbidden(&format!("No access to merchant {merchant_id}."))),
+        }
+    }
+
+    /// Checks `X-Signature` for a request about several merchants: when any of them signs requests,
+    /// the signature must match one of their keys (one request carries one signature).
+    pub fn verify_any_signature(&self, merchants: &[&BillingSettings]) -> Result<(), BillingErr> {
+        let signing: Vec<&&BillingSettings> = merchants.iter().filter(|s| s.signing_key.is_some()).collect();
+        match signing.first() {
+            Some(first) if !signing.iter().any(|s| self.verify_signature(s).is_ok()) => self.verify_signature(first),
+            _ => Ok(()),
         }
     }
 

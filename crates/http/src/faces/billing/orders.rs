@@ -4,11 +4,12 @@
 use super::{Billing, BillingErr, BillingResult, data, page, render};
 use crate::AppState;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use sha1::{Digest, Sha1};
 use torg_domain::invoice::{
-    BillingError, BillingSettings, INVOICE_FIELDS, Invoice, InvoiceStatus, check_basket, check_create,
+    BillingError, BillingSettings, FieldProblem, INVOICE_FIELDS, Invoice, InvoiceStatus, check_basket, check_create,
     check_expiration, money_value, optional_text, round2, text_at,
 };
 use torg_domain::order::Order;
@@ -79,12 +80,16 @@ pub async fn auth_check(State(state): State<AppState>, billing: Billing) -> Bill
         Some(u) => u,
         None => {
             // A stable UUID-shaped id per key, so a client sees the same user on every check.
-            let digest = Sha1::digest(format!("torg-billing-user:{}:{}", key.id, key.created_at).as_bytes());
-            let h = hex_string(&digest);
-            format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+            stable_uuid(&format!("torg-billing-user:{}:{}", key.id, key.created_at))
         }
     };
     data(json!({ "userId": user }))
+}
+
+/// A UUID-shaped id derived from `seed`: the same seed, the same id.
+pub fn stable_uuid(seed: &str) -> String {
+    let h = hex_string(&Sha1::digest(seed.as_bytes()));
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }
 
 fn hex_string(bytes: &[u8]) -> String {
@@ -149,6 +154,17 @@ async fn linked_order(store: &Store, site: &str, merchant_order_id: &str) -> Res
 async fn create_invoice(
     store: &Store,
     settings: &BillingSettings,
+    body: Map<String, Value>,
+    now: i64,
+) -> Result<Invoice, BillingErr> {
+    let inv = build_invoice(store, settings, body, now).await?;
+    Ok(store.create_invoice(&inv).await?)
+}
+
+/// Checks a create request for the merchant of `settings` and makes the invoice it asks for.
+async fn build_invoice(
+    store: &Store,
+    settings: &BillingSettings,
     mut body: Map<String, Value>,
     now: i64,
 ) -> Result<Invoice, BillingErr> {
@@ -202,7 +218,7 @@ async fn create_invoice(
         paid_at: None,
         doc,
     };
-    Ok(store.create_invoice(&inv).await?)
+    Ok(inv)
 }
 
 /// Issues an invoice for a torg order of the merchant's site (the basket taken from the order), as a
@@ -311,7 +327,7 @@ pub async fn set_status(State(state): State<AppState>, Path(id): Path<String>, b
     billing.invoice(&state, &id).await?;
     unknown_fields(&billing.input.body, &["status"])?;
     let to = match billing.input.body.get("status").and_then(Value::as_str) {
-        Some(s) => InvoiceStatus::parse(s).ok_or_else(|| {
+        Some(s) => InvoiceStatus::parse(s).filter(|s| *s != InvoiceStatus::Hold).ok_or_else(|| {
             BillingError::validation(
                 "status",
                 "wrong_value",
@@ -332,4 +348,111 @@ pub async fn list(State(state): State<AppState>, billing: Billing) -> BillingRes
     let (items, total) = state.store.list_invoices(&sites, &q).await?;
     let items = items.iter().map(|i| render::invoice(i, &state.config.public_url, None)).collect();
     page(items, total, &q)
+}
+
+/// `POST /v3/billing/api/order/correction-order`: the fee or penalty withheld from a draft refund
+/// (`parentId`), as an order of its own; the refund is recomputed and carried out.
+pub async fn create_correction(State(state): State<AppState>, billing: Billing) -> BillingResult {
+    billing.key()?;
+    let body = billing.input.body.clone();
+    unknown_fields(&body, CREATE_FIELDS)?;
+    let merchant_id = text_at(&body, "merchantId", "merchantId", 36)?;
+    let settings = billing.merchant(&state, &merchant_id).await?;
+    text_at(&body, "parentId", "parentId", 36)?;
+    if body.get("basketItems").is_none_or(Value::is_null) {
+        return Err(BillingError::validation(
+            "basketItems",
+            "required",
+            "basketItems is required: the fee or penalty withheld from the refund.",
+        )
+        .into());
+    }
+    let inv = build_invoice(&state.store, &settings, body, torg_domain::time::now()).await?;
+    let (correction, _) = state.store.create_correction(&inv, billing.actor()).await?;
+    data(render::invoice(&correction, &state.config.public_url, None))
+}
+
+/// `PUT /v3/billing/api/order/order-merchant-move`: hands an order to another merchant (site) the key
+/// reaches.
+pub async fn merchant_move(State(state): State<AppState>, billing: Billing) -> BillingResult {
+    billing.key()?;
+    let body = billing.input.body.clone();
+    unknown_fields(&body, &["merchantId", "orderId"])?;
+    let merchant_id = text_at(&body, "merchantId", "merchantId", 36)?;
+    let order_id = text_at(&body, "orderId", "orderId", 36)?;
+    // Both merchants' signing rules apply, and one signature must satisfy them: it is checked once,
+    // against either merchant's key, after both are found.
+    let inv =
+        state.store.get_invoice(&order_id).await?.filter(|i| billing.sites.contains(&i.site)).ok_or_else(|| {
+            BillingErr::from(BillingError::validation("orderId", "wrong_value", "The order does not exist."))
+        })?;
+    let from = state.store.billing_settings(&inv.site).await?.unwrap_or_default();
+    let to = match state.store.billing_settings_by_merchant(&merchant_id).await? {
+        Some(s) if billing.sites.contains(&s.site) => s,
+        _ => {
+            billing.verify_signature(&from)?;
+            return Err(BillingErr::forbidden(&format!("No access to merchant {merchant_id}.")));
+        }
+    };
+    billing.verify_any_signature(&[&from, &to])?;
+    let moved = state.store.move_invoice(&inv.id, &to).await?;
+    data(render::invoice(&moved, &state.config.public_url, None))
+}
+
+/// `POST /v3/payment/api/invoice/confirm`: a partner (bank) confirms payment of an invoice from a
+/// guarantee fund: the money is held until shipment. Signed with the merchant's signing key; test
+/// mode only.
+pub async fn confirm(State(state): State<AppState>, billing: Billing) -> BillingResult {
+    billing.key()?;
+    let body = billing.input.body.clone();
+    unknown_fields(&body, &["orderId", "invoiceId", "partnerOperationId"])?;
+    let key = if body.contains_key("orderId") { "orderId" } else { "invoiceId" };
+    let id = text_at(&body, key, key, 36)?;
+    let operation = text_at(&body, "partnerOperationId", "partnerOperationId", 36)?;
+    let (inv, settings) = billing.invoice(&state, &id).await?;
+    if settings.signing_key.is_none() {
+        let mut e = BillingErr::new(
+            StatusCode::FORBIDDEN,
+            "signature_error",
+            "Confirmations must be signed: this merchant has no request-signing key.",
+        );
+        e.fields.push(FieldProblem {
+            name: "X-Signature".into(),
+            code: "required",
+            message: "No signing key is set for this merchant.".into(),
+        });
+        return Err(e);
+    }
+    if !settings.test_mode {
+        return Err(BillingErr::forbidden("Payment confirmations are taken in test mode only."));
+    }
+    let held = state.store.hold_invoice(&inv.id, Some(&operation), billing.actor(), &state.config.zone).await?;
+    data(render::invoice(&held, &state.config.public_url, None))
+}
+
+/// `GET /v3/filter/api/counterparty-detail?vatNumber=`: the companies torg knows with this INN.
+pub async fn counterparty(State(state): State<AppState>, billing: Billing) -> BillingResult {
+    billing.key()?;
+    billing.list_sites(&state).await?;
+    let pairs = crate::params::pairs(billing.raw_query.as_bytes());
+    let vat = pairs.iter().find(|(k, _)| k == "vatNumber").map(|(_, v)| v.trim().to_string()).unwrap_or_default();
+    if vat.is_empty() {
+        return Err(BillingError::validation("vatNumber", "required", "vatNumber (the INN) is required.").into());
+    }
+    if vat.chars().count() > 20 {
+        return Err(BillingError::validation("vatNumber", "too_long", "vatNumber is at most 20 characters.").into());
+    }
+    let found = state.store.counterparty_by_vat(&vat).await?;
+    if found.is_empty() {
+        return Err(BillingErr::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("No company with INN {vat} is known."),
+        ));
+    }
+    let items = found
+        .iter()
+        .map(|c| render::counterparty(c, stable_uuid(&format!("torg-counterparty:{}", c.source))))
+        .collect();
+    data(Value::Array(items))
 }

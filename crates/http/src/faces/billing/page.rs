@@ -65,6 +65,7 @@ fn render(inv: &Invoice, test_mode: bool, zone: &torg_domain::time::Zone) -> Res
         InvoiceStatus::Completed => ("Оплачен", false),
         InvoiceStatus::Canceled => ("Отменён", false),
         InvoiceStatus::Expired => ("Срок оплаты истёк", false),
+        InvoiceStatus::Hold => ("Оплачен, сумма заблокирована до отгрузки", false),
     };
     let lines = inv
         .basket()
@@ -128,8 +129,11 @@ pub async fn show(State(state): State<AppState>, Path(container): Path<String>) 
 }
 
 /// `POST /pay/{container}`: pays a test-mode invoice, then shows the page again (303, so a reload does
-/// not post twice). Paying twice is harmless: the second press finds the invoice paid.
-pub async fn pay(State(state): State<AppState>, Path(container): Path<String>) -> Response {
+/// not post twice). Paying twice is harmless: the second press finds the invoice paid. `mode=hold`
+/// ("pay on shipment") holds the money instead, as a guarantee instrument would.
+pub async fn pay(State(state): State<AppState>, Path(container): Path<String>, body: String) -> Response {
+    let form = crate::params::pairs(body.as_bytes());
+    let hold = form.iter().any(|(k, v)| k == "mode" && v == "hold");
     let (inv, test_mode) = match invoice(&state, &container).await {
         Ok(found) => found,
         Err(resp) => return resp,
@@ -142,11 +146,15 @@ pub async fn pay(State(state): State<AppState>, Path(container): Path<String>) -
         );
     }
     if inv.status == InvoiceStatus::Created {
-        match state
-            .store
-            .set_invoice_status(&inv.id, InvoiceStatus::Completed, false, Actor::Code, &state.config.zone)
-            .await
-        {
+        let paid = if hold {
+            state.store.hold_invoice(&inv.id, None, Actor::Code, &state.config.zone).await
+        } else {
+            state
+                .store
+                .set_invoice_status(&inv.id, InvoiceStatus::Completed, false, Actor::Code, &state.config.zone)
+                .await
+        };
+        match paid {
             Ok(_) | Err(torg_store::StoreError::Billing(_)) => {}
             Err(e) => return server_error(e),
         }
