@@ -17,7 +17,9 @@ mod counts;
 mod custom_fields;
 mod customers;
 pub mod db;
+mod delivery;
 mod facets;
+mod files;
 mod history;
 mod idempotency;
 mod import;
@@ -47,7 +49,9 @@ pub use catalogue::{CatalogueFilter, CatalogueRow, Cross, OfficeProduct, PartRow
 pub use combine::CombinedTo;
 pub use costs::CostFilter;
 pub use customers::{CustomerFilter, CustomerLookup, UploadOutcome};
+pub use delivery::{Shipment, ShipmentFilter, TrackedOrder};
 pub use facets::{ContragentFilter, SourceFilter, SubscriptionCondition};
+pub use files::{FileFilter, NewFile, StoredFile};
 pub use history::HistoryFilter;
 pub use idempotency::{Claim, StoredAnswer};
 pub use import::CatalogueImport;
@@ -115,6 +119,8 @@ pub struct Store {
     backend: Backend,
     db: Db,
     books: std::sync::Arc<book_cache::BookCache>,
+    /// Where SQLite keeps uploaded files' bytes (PostgreSQL keeps them in the database).
+    files_dir: Option<std::sync::Arc<std::path::PathBuf>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -143,8 +149,14 @@ impl Store {
             let path = rest.split('?').next().unwrap_or_default();
             let path =
                 if path.is_empty() || path == ":memory:" { SqlitePath::Memory } else { SqlitePath::File(path.into()) };
+            let files_dir = files::files_dir(&path);
             let sqlite = db::SqliteDb::open(path)?;
-            Ok(Store { backend: Backend::Sqlite, db: Db::Sqlite(sqlite), books: Default::default() })
+            Ok(Store {
+                backend: Backend::Sqlite,
+                db: Db::Sqlite(sqlite),
+                books: Default::default(),
+                files_dir: Some(std::sync::Arc::new(files_dir)),
+            })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = sqlx::postgres::PgPoolOptions::new()
                 .max_connections(POSTGRES_CONNECTIONS)
@@ -152,7 +164,7 @@ impl Store {
                 .connect(url)
                 .await
                 .map_err(db::DbError::from)?;
-            Ok(Store { backend: Backend::Postgres, db: Db::Postgres(pool), books: Default::default() })
+            Ok(Store { backend: Backend::Postgres, db: Db::Postgres(pool), books: Default::default(), files_dir: None })
         } else {
             Err(StoreError::Config(format!(
                 "unsupported database URL '{}': use sqlite:PATH or postgres://…",

@@ -30,6 +30,8 @@ pub struct FileConfig {
     pub billing_window_secs: Option<u32>,
     /// Largest request body in bytes.
     pub body_limit: Option<usize>,
+    /// Largest uploaded file (CRM `files/upload`) in bytes.
+    pub file_limit: Option<usize>,
     /// URL clients reach this server at.
     pub public_url: Option<String>,
 }
@@ -65,6 +67,9 @@ impl FileConfig {
         }
         if let Some(b) = self.body_limit {
             c.body_limit = b;
+        }
+        if let Some(b) = self.file_limit {
+            c.file_limit = b;
         }
         c.public_url = self.public_url.clone().unwrap_or_else(|| format!("http://{listen}"));
         Ok(c)

@@ -1,7 +1,8 @@
 //! The official Python client, `retailcrm==5.3.0` from PyPI, unmodified, drives the scenarios in
 //! `tests/python/` (`crm_scenario.py`: orders, customers, store, telephony; `crm_definitions_scenario.py`:
 //! users, integration modules, custom fields, notes, reference books, settings;
-//! `crm_tasks_costs_scenario.py`: tasks, their history and comments, costs) against torg on each backend.
+//! `crm_tasks_costs_scenario.py`: tasks, their history and comments, costs; `crm_delivery_files_scenario.py`:
+//! delivery integration, shipments and files) against torg on each backend.
 //!
 //! The client lives in its own virtual environment, `target/retailcrm-venv` (under `CARGO_TARGET_DIR`
 //! when set), made with `python3 -m venv` and `pip install retailcrm==5.3.0` on first use. It is built in
@@ -242,4 +243,10 @@ both!(tasks_costs_scenario, |app: crate::common::TestApp| async move {
     }
     let args = vec![app.base.clone(), app.key.clone(), performer.to_string(), other.to_string(), task.id.to_string()];
     run_to_the_end(python, "crm_tasks_costs_scenario.py", args).await;
+});
+
+both!(delivery_files_scenario, |app: crate::common::TestApp| async move {
+    let python = tokio::task::spawn_blocking(|| venv_python(&venv())).await.expect("venv task");
+    let args = vec![app.base.clone(), app.key.clone()];
+    run_to_the_end(python, "crm_delivery_files_scenario.py", args).await;
 });

@@ -9,6 +9,8 @@ mod combine;
 mod costs;
 mod custom_fields;
 mod customers;
+mod delivery;
+mod files;
 mod interaction;
 mod meta;
 mod modules;
@@ -89,6 +91,10 @@ pub(crate) mod scope {
     pub const TASK_WRITE: Access = Scope("task_write");
     pub const COST_READ: Access = Scope("cost_read");
     pub const COST_WRITE: Access = Scope("cost_write");
+    pub const DELIVERY_READ: Access = Scope("delivery_read");
+    pub const DELIVERY_WRITE: Access = Scope("delivery_write");
+    pub const FILE_READ: Access = Scope("file_read");
+    pub const FILE_WRITE: Access = Scope("file_write");
 }
 
 fn routes() -> Vec<Route> {
@@ -264,6 +270,8 @@ fn routes() -> Vec<Route> {
     routes.extend(interaction::routes());
     routes.extend(plates::routes());
     routes.extend(web_analytics::routes());
+    routes.extend(delivery::routes());
+    routes.extend(files::routes());
     routes
 }
 

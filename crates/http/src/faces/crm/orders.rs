@@ -193,7 +193,7 @@ pub async fn create(State(state): State<AppState>, crm: Crm) -> CrmResult {
 }
 
 /// The order a path names, by `by` (`externalId` unless `by=id`).
-fn lookup(crm: &Crm, uid: &str) -> Result<OrderLookup, CrmError> {
+pub(super) fn lookup(crm: &Crm, uid: &str) -> Result<OrderLookup, CrmError> {
     if crm.by_id()? {
         return uid.parse().map(OrderLookup::Id).map_err(|_| CrmError::not_found());
     }
