@@ -137,11 +137,8 @@ impl ShipmentPatch {
                     let mut wrapper = Map::new();
                     wrapper.insert("order".into(), o.clone());
                     match order_member(&wrapper, &prefix, &mut errors) {
-                        Some(Some(r)) => {
-                            if !orders.contains(&r) {
-                                orders.push(r);
-                            }
-                        }
+                        Some(Some(r)) if orders.contains(&r) => {}
+                        Some(Some(r)) => orders.push(r),
                         Some(None) => {
                             errors.insert(prefix, "Set one of the following fields: id, externalId, number".into());
                         }

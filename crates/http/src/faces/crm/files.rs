@@ -128,7 +128,12 @@ fn from_form_field(v: &Value) -> Result<Upload, CrmError> {
             return Ok(Upload { filename: None, media_type: None, content: s.into_bytes(), attachments: Vec::new() });
         }
         _ => {
-            return Ok(Upload { filename: None, media_type: None, content: text.into_bytes(), attachments: Vec::new() });
+            return Ok(Upload {
+                filename: None,
+                media_type: None,
+                content: text.into_bytes(),
+                attachments: Vec::new(),
+            });
         }
     };
     let content = match (doc.get("content"), doc.get("contentBase64")) {
