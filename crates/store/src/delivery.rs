@@ -75,13 +75,6 @@ pub struct ShipmentFilter {
     pub statuses: Vec<String>,
 }
 
-/// An order a status update changed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TrackedOrder {
-    /// The order after the change.
-    pub order: Order,
-}
-
 const SELECT: &str = "SELECT id, external_id, integration_code, delivery_type, store, manager_id, status, date, doc
 FROM delivery_shipments s";
 
@@ -439,7 +432,7 @@ impl Store {
         Ok(self.load_orders(tx, &[id]).await?.pop().filter(|o| sites.contains(&o.site)))
     }
 
-    /// Applies a delivery service's status updates, all or nothing. `code` is the delivery
+    /// Applies a delivery service's status updates, all or nothing; the orders as changed. `code` is the delivery
     /// integration (a registered module with `integrations.delivery`); each update names an order by
     /// its number, and that order's delivery type must be one the integration carries.
     pub async fn apply_tracking(
@@ -449,7 +442,7 @@ impl Store {
         actor: Actor,
         sites: &[String],
         zone: &Zone,
-    ) -> StoreResult<Vec<TrackedOrder>> {
+    ) -> StoreResult<Vec<Order>> {
         let is_delivery = self
             .get_module(code)
             .await?
@@ -503,7 +496,7 @@ impl Store {
             let mut doc = Map::new();
             doc.insert("delivery".into(), serde_json::to_value(&with.delivery).unwrap_or(Value::Null));
             let order = self.edit_order_in(&mut tx, &OrderLookup::Id(order.id), &doc, actor, sites, zone, now).await?;
-            out.push(TrackedOrder { order });
+            out.push(order);
         }
         tx.commit().await?;
         Ok(out)

@@ -273,7 +273,7 @@ impl Store {
                 None
             }
             Backend::Sqlite => {
-                let path = self.file_path(id).ok_or_else(|| crate::StoreError::Config("no folder for files".into()))?;
+                let path = self.file_path(id).ok_or_else(|| crate::StoreError::Files("no folder for files".into()))?;
                 write_file(&path, &file.content).await.map_err(|e| io_error(&path, &e))?;
                 Some(path)
             }
@@ -311,7 +311,7 @@ impl Store {
                     .fetch_optional(self.reader())
                     .await?;
                 hex::decode(text.unwrap_or_default())
-                    .map_err(|e| crate::StoreError::Config(format!("file {id}: stored bytes unreadable: {e}")))?
+                    .map_err(|e| crate::StoreError::Files(format!("file {id}: stored bytes unreadable: {e}")))?
             }
             Backend::Sqlite => {
                 let path = self.file_path(id).ok_or_else(not_found)?;
@@ -455,5 +455,5 @@ async fn write_file(path: &Path, content: &[u8]) -> std::io::Result<()> {
 }
 
 fn io_error(path: &Path, e: &std::io::Error) -> crate::StoreError {
-    crate::StoreError::Config(format!("file storage {}: {e}", path.display()))
+    crate::StoreError::Files(format!("{}: {e}", path.display()))
 }

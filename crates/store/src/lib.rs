@@ -49,7 +49,7 @@ pub use catalogue::{CatalogueFilter, CatalogueRow, Cross, OfficeProduct, PartRow
 pub use combine::CombinedTo;
 pub use costs::CostFilter;
 pub use customers::{CustomerFilter, CustomerLookup, UploadOutcome};
-pub use delivery::{Shipment, ShipmentFilter, TrackedOrder};
+pub use delivery::{Shipment, ShipmentFilter};
 pub use facets::{ContragentFilter, SourceFilter, SubscriptionCondition};
 pub use files::{FileFilter, NewFile, StoredFile};
 pub use history::HistoryFilter;
@@ -105,6 +105,9 @@ pub enum StoreError {
     /// The database URL or its options are wrong.
     #[error("{0}")]
     Config(String),
+    /// Uploaded files' bytes could not be kept or read (the folder beside a SQLite database).
+    #[error("file storage: {0}")]
+    Files(String),
     /// A billing rule that needs stored data was broken (duplicate merchantOrderId, wrong status).
     #[error(transparent)]
     Billing(#[from] torg_domain::invoice::BillingError),

@@ -256,3 +256,34 @@ both!(shipments, |app: TestApp| async move {
     let (s, _) = app.get("/api/v5/delivery/shipments?filter[ids][]=x").await;
     assert_eq!(s, 400);
 });
+
+both!(combining_orders_moves_shipments_and_files, |app: TestApp| async move {
+    order(&app, "m-a", "courier").await;
+    order(&app, "m-b", "courier").await;
+    let a = get_order(&app, "m-a").await["id"].as_i64().unwrap();
+    let b = get_order(&app, "m-b").await["id"].as_i64().unwrap();
+    let both_orders = json!({"deliveryType": "courier", "date": "2030-05-01", "orders": [{"id": a}, {"id": b}]});
+    let (s, r) = create_shipment(&app, both_orders).await;
+    assert_eq!(s, 201, "{r}");
+    let first = r["id"].as_i64().unwrap();
+    let (s, r) =
+        create_shipment(&app, json!({"deliveryType": "courier", "date": "2030-05-02", "orders": [{"id": a}]})).await;
+    assert_eq!(s, 201, "{r}");
+    let second = r["id"].as_i64().unwrap();
+    let file = json!({"filename": "a.txt", "content": "a", "attachment": [{"order": {"id": a}}]});
+    let (s, r) = app.post("/api/v5/files/upload", &[("file", &file.to_string())]).await;
+    assert_eq!(s, 200, "{r}");
+    let file_id = r["file"]["id"].as_i64().unwrap();
+
+    let (o, result) = (json!({"id": a}).to_string(), json!({"id": b}).to_string());
+    let (s, r) = app.post("/api/v5/orders/combine", &[("order", &o), ("resultOrder", &result)]).await;
+    assert_eq!(s, 200, "{r}");
+    for (shipment, what) in [(first, "a shipment of both"), (second, "a shipment of the combined one")] {
+        let (_, r) = app.get(&format!("/api/v5/delivery/shipments/{shipment}")).await;
+        let ids: Vec<i64> =
+            r["deliveryShipment"]["orders"].as_array().unwrap().iter().map(|o| o["id"].as_i64().unwrap()).collect();
+        assert_eq!(ids, vec![b], "{what}");
+    }
+    let (_, r) = app.get(&format!("/api/v5/files/{file_id}")).await;
+    assert_eq!(r["file"]["attachment"][0]["order"]["id"], b);
+});

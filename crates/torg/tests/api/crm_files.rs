@@ -138,6 +138,18 @@ both!(upload_download_edit_delete, |app: TestApp| async move {
     );
     assert_eq!(files_listed(&app, "filter[customerExternalIds][]=f-c1").await, vec![raw_id]);
     assert_eq!(files_listed(&app, &format!("filter[customerIds][]={customer_id}")).await, vec![raw_id]);
+    // The order and customer lists' `attachments` filter reads the attachments.
+    let ids = |b: &Value, key: &str| -> Vec<i64> {
+        b[key].as_array().unwrap().iter().map(|x| x["id"].as_i64().unwrap()).collect()
+    };
+    let (_, b) = app.get("/api/v5/orders?filter[attachments]=1").await;
+    assert_eq!(ids(&b, "orders"), vec![order_id]);
+    let (_, b) = app.get("/api/v5/orders?filter[attachments]=0").await;
+    assert!(ids(&b, "orders").is_empty(), "{b}");
+    let (_, b) = app.get("/api/v5/customers?filter[attachments]=1").await;
+    assert_eq!(ids(&b, "customers"), vec![customer_id]);
+    let (_, b) = app.get("/api/v5/customers?filter[attachments]=0").await;
+    assert!(!ids(&b, "customers").contains(&customer_id), "{b}");
 
     // Errors name the field; nothing half-written.
     let bad = json!({"attachment": [{"order": {"externalId": "nope"}}]});
