@@ -1,7 +1,7 @@
 //! Files and their attachments to orders and customers.
 //!
-//! The bytes live outside the rows' way: on SQLite in a folder beside the database file (`<db>.files/<id>`),
-//! on PostgreSQL in the row's `content` (bytea). A file is seen by keys reaching its site (a file
+//! The bytes are never read by listings: on SQLite they are files in a folder beside the database file
+//! (`<db>.files/<id>`), on PostgreSQL the row's `content` (bytea). A file is seen by keys reaching its site (a file
 //! uploaded without a site, by every key). Uploading writes the bytes before the row commits and
 //! removes them if it does not; deleting removes them after the row is gone, so a listed file always
 //! has its bytes.
