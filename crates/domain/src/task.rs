@@ -251,7 +251,11 @@ pub(crate) fn order_member(
 }
 
 /// `customer`: `{id}` or `{externalId}`; null clears.
-fn customer_member(doc: &Map<String, Value>, prefix: &str, errors: &mut FieldErrors) -> Option<Option<CustomerRef>> {
+pub(crate) fn customer_member(
+    doc: &Map<String, Value>,
+    prefix: &str,
+    errors: &mut FieldErrors,
+) -> Option<Option<CustomerRef>> {
     let field = format!("{prefix}.customer");
     match doc.get("customer")? {
         Value::Null => Some(None),

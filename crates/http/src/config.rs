@@ -25,6 +25,8 @@ pub struct HttpConfig {
     pub billing_per_ip: u32,
     /// The billing limits' window, in seconds.
     pub billing_window_secs: u32,
+    /// Largest file `files/upload` keeps, in bytes (the body limit caps it too).
+    pub file_limit: usize,
 }
 
 impl Default for HttpConfig {
@@ -40,6 +42,7 @@ impl Default for HttpConfig {
             billing_per_key: 100,
             billing_per_ip: 500,
             billing_window_secs: 30,
+            file_limit: 5 * 1024 * 1024,
         }
     }
 }

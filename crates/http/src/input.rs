@@ -47,12 +47,13 @@ impl Input {
                 return Err(face.error(StatusCode::BAD_REQUEST, "Could not read the request body"));
             }
         };
-        let content_type =
-            parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+        let given_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let content_type = given_type.to_ascii_lowercase();
         let body = if raw_body.is_empty() {
             Map::new()
         } else if content_type.starts_with("multipart/form-data") {
-            let Some(b) = boundary(&content_type) else {
+            // The boundary is case-sensitive: it is read from the header as given.
+            let Some(b) = boundary(given_type) else {
                 return Err(face.error(StatusCode::BAD_REQUEST, "Multipart body without a boundary"));
             };
             parse_multipart(raw_body.clone(), &b)

@@ -77,6 +77,11 @@ impl Store {
         for sql in [
             "UPDATE tasks SET order_id = $1, site = (SELECT site FROM orders WHERE id = $1) WHERE order_id = $2",
             "UPDATE costs SET order_id = $1 WHERE order_id = $2",
+            // Files attached to it and its place in shipments (migration 0020) likewise.
+            "UPDATE file_attachments SET order_id = $1 WHERE order_id = $2",
+            "DELETE FROM delivery_shipment_orders WHERE order_id = $2
+             AND shipment_id IN (SELECT shipment_id FROM delivery_shipment_orders WHERE order_id = $1)",
+            "UPDATE delivery_shipment_orders SET order_id = $1 WHERE order_id = $2",
         ] {
             db::query(sql).bind(result).bind(source).execute(&mut *tx).await?;
         }
@@ -141,6 +146,7 @@ impl Store {
                 "UPDATE customer_notes SET customer_id = $1 WHERE customer_id = $2",
                 "UPDATE api_keys SET customer_id = $1 WHERE customer_id = $2",
                 "UPDATE tasks SET customer_id = $1, site = (SELECT site FROM customers WHERE id = $1) WHERE customer_id = $2",
+                "UPDATE file_attachments SET customer_id = $1 WHERE customer_id = $2",
             ] {
                 db::query(sql).bind(result).bind(id).execute(&mut *tx).await?;
             }

@@ -73,6 +73,8 @@ pub struct CustomerFilter {
     pub countries: Vec<String>,
     /// Unsubscribed from e-mail marketing (`emailMarketingUnsubscribedAt` set) or not.
     pub email_unsubscribed: Option<bool>,
+    /// With files attached (true) or without (false).
+    pub attachments: Option<bool>,
     /// Discount card number, exact.
     pub discount_card: Option<String>,
     /// Legal details.
@@ -585,6 +587,10 @@ fn push_customer_conditions(wh: &mut Sql, f: &CustomerFilter) {
     }
     if let Some(email) = &f.email {
         wh.push(" AND c.email = ").bind(Arg::Text(email.to_lowercase()));
+    }
+    if let Some(a) = f.attachments {
+        wh.push(if a { " AND c.id IN " } else { " AND c.id NOT IN " })
+            .push("(SELECT customer_id FROM file_attachments WHERE customer_id IS NOT NULL)");
     }
     if let Some(city) = &f.city {
         wh.push(" AND c.city LIKE ").bind(Arg::Text(contains_pattern(&city.to_lowercase()))).push(" ESCAPE '\\'");

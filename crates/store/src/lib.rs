@@ -18,7 +18,9 @@ mod counts;
 mod custom_fields;
 mod customers;
 pub mod db;
+mod delivery;
 mod facets;
+mod files;
 mod history;
 mod idempotency;
 mod import;
@@ -52,7 +54,9 @@ pub use catalogue::{CatalogueFilter, CatalogueRow, Cross, OfficeProduct, PartRow
 pub use combine::CombinedTo;
 pub use costs::CostFilter;
 pub use customers::{CustomerFilter, CustomerLookup, UploadOutcome};
+pub use delivery::{Shipment, ShipmentFilter};
 pub use facets::{ContragentFilter, SourceFilter, SubscriptionCondition};
+pub use files::{FileFilter, NewFile, StoredFile};
 pub use history::HistoryFilter;
 pub use idempotency::{Claim, StoredAnswer};
 pub use import::CatalogueImport;
@@ -109,6 +113,9 @@ pub enum StoreError {
     /// The database URL or its options are wrong.
     #[error("{0}")]
     Config(String),
+    /// Uploaded files' bytes could not be kept or read (the folder beside a SQLite database).
+    #[error("file storage: {0}")]
+    Files(String),
     /// A billing rule that needs stored data was broken (duplicate merchantOrderId, wrong status).
     #[error(transparent)]
     Billing(#[from] torg_domain::invoice::BillingError),
@@ -123,6 +130,8 @@ pub struct Store {
     backend: Backend,
     db: Db,
     books: std::sync::Arc<book_cache::BookCache>,
+    /// Where SQLite keeps uploaded files' bytes (PostgreSQL keeps them in the database).
+    files_dir: Option<std::sync::Arc<std::path::PathBuf>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -151,8 +160,14 @@ impl Store {
             let path = rest.split('?').next().unwrap_or_default();
             let path =
                 if path.is_empty() || path == ":memory:" { SqlitePath::Memory } else { SqlitePath::File(path.into()) };
+            let files_dir = files::files_dir(&path);
             let sqlite = db::SqliteDb::open(path)?;
-            Ok(Store { backend: Backend::Sqlite, db: Db::Sqlite(sqlite), books: Default::default() })
+            Ok(Store {
+                backend: Backend::Sqlite,
+                db: Db::Sqlite(sqlite),
+                books: Default::default(),
+                files_dir: Some(std::sync::Arc::new(files_dir)),
+            })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = sqlx::postgres::PgPoolOptions::new()
                 .max_connections(POSTGRES_CONNECTIONS)
@@ -160,7 +175,7 @@ impl Store {
                 .connect(url)
                 .await
                 .map_err(db::DbError::from)?;
-            Ok(Store { backend: Backend::Postgres, db: Db::Postgres(pool), books: Default::default() })
+            Ok(Store { backend: Backend::Postgres, db: Db::Postgres(pool), books: Default::default(), files_dir: None })
         } else {
             Err(StoreError::Config(format!(
                 "unsupported database URL '{}': use sqlite:PATH or postgres://…",

@@ -131,6 +131,8 @@ pub struct OrderFilter {
     pub city: Option<String>,
     /// Shipped flag.
     pub shipped: Option<bool>,
+    /// With files attached (true) or without (false).
+    pub attachments: Option<bool>,
     /// Custom field conditions.
     pub custom_fields: Vec<CustomFieldCondition>,
     /// Country ISO codes: the order's `countryIso`, else its delivery address's.
@@ -1139,6 +1141,10 @@ impl Store {
         }
         if let Some(s) = f.shipped {
             wh.push(" AND o.doc LIKE ").bind(Arg::Text(format!("%\"shipped\":{s}%")));
+        }
+        if let Some(a) = f.attachments {
+            wh.push(if a { " AND o.id IN " } else { " AND o.id NOT IN " })
+                .push("(SELECT order_id FROM file_attachments WHERE order_id IS NOT NULL)");
         }
         push_custom_field_conditions(&mut wh, "order_custom_fields", "order_id", "o.id", &f.custom_fields);
         self.push_more_conditions(&mut wh, f).await?;

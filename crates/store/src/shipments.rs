@@ -64,7 +64,7 @@ impl Store {
     /// both ship the same goods. When the invoice is then wholly shipped, or the shipment is final, a
     /// hold is captured: the invoice becomes `completed` for what was shipped (the rest is released)
     /// and its torg order gets that payment. Returns the shipment and the invoice after it.
-    pub async fn create_shipment(
+    pub async fn create_invoice_shipment(
         &self,
         shipment: &Shipment,
         actor: Actor,
@@ -182,7 +182,7 @@ impl Store {
     }
 
     /// A page of the shipments of `sites` matching `q`, and the size of the filtered set.
-    pub async fn list_shipments(&self, sites: &[String], q: &ListQuery) -> StoreResult<(Vec<Shipment>, u64)> {
+    pub async fn list_invoice_shipments(&self, sites: &[String], q: &ListQuery) -> StoreResult<(Vec<Shipment>, u64)> {
         self.list_rows(
             "invoice_shipments",
             SHIPMENT_COLUMNS,

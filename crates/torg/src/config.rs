@@ -30,6 +30,8 @@ pub struct FileConfig {
     pub billing_window_secs: Option<u32>,
     /// Largest request body in bytes.
     pub body_limit: Option<usize>,
+    /// Largest uploaded file (CRM `files/upload`) in bytes.
+    pub file_limit: Option<usize>,
     /// URL clients reach this server at.
     pub public_url: Option<String>,
 }
@@ -66,6 +68,9 @@ impl FileConfig {
         if let Some(b) = self.body_limit {
             c.body_limit = b;
         }
+        if let Some(b) = self.file_limit {
+            c.file_limit = b;
+        }
         c.public_url = self.public_url.clone().unwrap_or_else(|| format!("http://{listen}"));
         Ok(c)
     }
@@ -79,7 +84,7 @@ mod tests {
     fn every_key_of_a_file_reaches_the_settings() {
         let file: FileConfig = toml::from_str(
             "time_zone = \"Asia/Novosibirsk\"\nrate_per_second = 3\ntelephony_rate_per_second = 4\nbilling_per_key = 5\n\
-             billing_per_ip = 6\nbilling_window_secs = 7\nbody_limit = 8\npublic_url = \"https://torg.example\"\n",
+             billing_per_ip = 6\nbilling_window_secs = 7\nbody_limit = 8\nfile_limit = 9\npublic_url = \"https://torg.example\"\n",
         )
         .expect("a valid file");
         let c = file.http("127.0.0.1:1").expect("settings");
@@ -93,7 +98,7 @@ mod tests {
             ),
             (3, 4, 5, 6, 7)
         );
-        assert_eq!((c.body_limit, c.public_url.as_str()), (8, "https://torg.example"));
+        assert_eq!((c.body_limit, c.file_limit, c.public_url.as_str()), (8, 9, "https://torg.example"));
         assert_eq!(c.zone.0.iana_name(), Some("Asia/Novosibirsk"));
         assert!(toml::from_str::<FileConfig>("billing_per_ipp = 1").is_err(), "unknown keys are refused");
     }

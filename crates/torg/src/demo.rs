@@ -6,6 +6,7 @@ use torg_domain::custom_field::{CustomField, Dictionary, Element, FieldType};
 use torg_domain::history::Actor;
 use torg_domain::key::{ALL_SCOPES, SiteAccess};
 use torg_domain::reference::{ReferenceEntry, ReferenceKind, Site};
+use torg_domain::task::OrderRef;
 use torg_domain::telephony::{User, UserGroup};
 use torg_domain::time::Zone;
 use torg_store::{NewKey, Store};
@@ -234,6 +235,25 @@ pub async fn load(store: &Store) -> anyhow::Result<Report> {
         }
         store.create_order(site, &obj(doc), actor, &zone).await?;
     }
+    // A shipment of two courier orders for tomorrow and a file attached to the first order, so
+    // `delivery/shipments` and `files` have something to show.
+    let all_sites = store.books().await?.site_codes();
+    let shipment = torg_domain::delivery::ShipmentPatch {
+        delivery_type: Some("courier".into()),
+        date: Some(zone.date(torg_domain::time::now() + 86_400)),
+        comment: Some(Some("Утренний рейс".into())),
+        orders: Some(vec![OrderRef::ExternalId("demo-o2".into()), OrderRef::ExternalId("demo-o3".into())]),
+        ..Default::default()
+    };
+    store.create_shipment(&shipment, None, &all_sites).await?;
+    let contract = torg_store::NewFile {
+        filename: "Договор поставки.txt".into(),
+        media_type: "text/plain".into(),
+        site: None,
+        content: "Договор поставки № 1 (демо)\n".as_bytes().to_vec(),
+    };
+    let attach = [torg_domain::file::AttachRef::Order(OrderRef::ExternalId("demo-o1".into()))];
+    store.upload_file(&contract, &attach, None, &all_sites).await?;
     store
         .create_key(NewKey {
             plain: CRM_SEED_KEY.into(),

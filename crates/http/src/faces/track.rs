@@ -60,6 +60,7 @@ struct Shown {
     status: String,
     warehouse: String,
     tracks: String,
+    delivery: Option<String>,
 }
 
 #[derive(Template)]
@@ -78,6 +79,7 @@ fn shown(v: &TrackView) -> Shown {
         status: v.status.clone(),
         warehouse: or_dash(v.warehouses.join(", ")),
         tracks: or_dash(v.track_numbers.join(", ")),
+        delivery: v.delivery_status.clone(),
     }
 }
 
@@ -154,6 +156,7 @@ async fn json_status(
                 "status_code": v.status_code,
                 "warehouses": v.warehouses,
                 "track_numbers": v.track_numbers,
+                "delivery_status": v.delivery_status,
             }),
         ),
     };

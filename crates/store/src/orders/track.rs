@@ -21,6 +21,9 @@ pub struct TrackView {
     pub warehouses: Vec<String>,
     /// Tracking numbers («Трек-номера»).
     pub track_numbers: Vec<String>,
+    /// The delivery's status as its delivery service last reported it («Доставка»): the name the
+    /// integration gives the code in its `statusList`, else the code.
+    pub delivery_status: Option<String>,
 }
 
 impl Store {
@@ -57,6 +60,10 @@ impl Store {
                 .await?;
             warehouses.push(name.map_or(code, |n| n.0));
         }
+        let delivery_status = match o.delivery.data.get("status").and_then(serde_json::Value::as_str) {
+            Some(code) => Some(self.delivery_status_name(o.delivery.code.as_deref(), code).await?),
+            None => None,
+        };
         Ok(Some(TrackView {
             id: o.id,
             number: o.number.clone(),
@@ -65,6 +72,37 @@ impl Store {
             status,
             warehouses,
             track_numbers: o.track_numbers(),
+            delivery_status,
         }))
+    }
+
+    /// The name the integration carrying delivery type `delivery_type` gives status `code`, else
+    /// the code.
+    async fn delivery_status_name(&self, delivery_type: Option<&str>, code: &str) -> StoreResult<String> {
+        let books = self.books().await?;
+        let integration = delivery_type.and_then(|t| {
+            books
+                .refs(ReferenceKind::DeliveryType)
+                .iter()
+                .find(|e| e.code == t)
+                .and_then(|e| e.attrs.get("integrationCode"))
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        });
+        let Some(integration) = integration else { return Ok(code.to_string()) };
+        let module = self.get_module(&integration).await?;
+        let name = module.as_ref().and_then(|m| {
+            m.doc
+                .get("integrations")?
+                .get("delivery")?
+                .get("statusList")?
+                .as_array()?
+                .iter()
+                .find(|s| s.get("code").and_then(serde_json::Value::as_str) == Some(code))?
+                .get("name")?
+                .as_str()
+                .map(str::to_owned)
+        });
+        Ok(name.unwrap_or_else(|| code.to_string()))
     }
 }

@@ -2,8 +2,9 @@
 //! `tests/python/` (`crm_scenario.py`: orders, customers, store, telephony; `crm_definitions_scenario.py`:
 //! users, integration modules, custom fields, notes, reference books, settings;
 //! `crm_tasks_costs_scenario.py`: tasks, their history and comments, costs; `crm_loyalty_scenario.py`:
-//! loyalty programmes, accounts, bonuses and orders spending them, segments, SMS verification) against
-//! torg on each backend.
+//! loyalty programmes, accounts, bonuses and orders spending them, segments, SMS verification;
+//! `crm_delivery_files_scenario.py`: delivery integration, shipments and files) against torg on each
+//! backend.
 //!
 //! The client lives in its own virtual environment, `target/retailcrm-venv` (under `CARGO_TARGET_DIR`
 //! when set), made with `python3 -m venv` and `pip install retailcrm==5.3.0` on first use. It is built in
@@ -268,4 +269,10 @@ both!(loyalty_scenario, |app: crate::common::TestApp| async move {
     let code = app.store.sms_code(&check).await.expect("read the code").expect("a code");
     let args = vec![app.base.clone(), app.key.clone(), loyalty.to_string(), check, code];
     run_to_the_end(python, "crm_loyalty_scenario.py", args).await;
+});
+
+both!(delivery_files_scenario, |app: crate::common::TestApp| async move {
+    let python = tokio::task::spawn_blocking(|| venv_python(&venv())).await.expect("venv task");
+    let args = vec![app.base.clone(), app.key.clone()];
+    run_to_the_end(python, "crm_delivery_files_scenario.py", args).await;
 });

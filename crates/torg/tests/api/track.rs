@@ -66,7 +66,8 @@ both!(page_shows_the_five_fields, |app: TestApp| async move {
     assert_eq!(
         b,
         json!({"id": id, "number": "9001T", "invoice_number": null, "status": "Передан в доставку",
-               "status_code": "send-to-delivery", "warehouses": ["Склад Тверь"], "track_numbers": ["RA1", "CDEK2"]})
+               "status_code": "send-to-delivery", "warehouses": ["Склад Тверь"], "track_numbers": ["RA1", "CDEK2"],
+               "delivery_status": null})
     );
     for unknown in ["/track/NOPE-1", "/track/%FF"] {
         let (s, b) = app.get_raw(unknown).await;

@@ -76,7 +76,7 @@ pub async fn create(State(state): State<AppState>, billing: Billing) -> BillingR
     };
     let (stored, _) = state
         .store
-        .create_shipment(&shipment, billing.actor(), &state.config.zone, |_, left| {
+        .create_invoice_shipment(&shipment, billing.actor(), &state.config.zone, |_, left| {
             let left: Vec<(String, Decimal)> = left
                 .iter()
                 .map(|l| (l.line.get("sku").and_then(Value::as_str).unwrap_or_default().to_string(), l.available))
@@ -92,7 +92,7 @@ pub async fn list(State(state): State<AppState>, billing: Billing) -> BillingRes
     billing.key()?;
     let q = billing.list_query(SHIPMENT_FIELDS)?;
     let sites = billing.list_sites(&state).await?;
-    let (items, total) = state.store.list_shipments(&sites, &q).await?;
+    let (items, total) = state.store.list_invoice_shipments(&sites, &q).await?;
     page(items.iter().map(render::shipment).collect(), total, &q)
 }
 

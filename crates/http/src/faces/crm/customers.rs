@@ -109,12 +109,11 @@ fn read_filter(
     let segment = r.text("segment");
     let mut tags = r.texts("tags");
     tags.extend(r.texts("attachedTags"));
-    // Keys for what torg keeps nothing of (class segments, files, web analytics, corporate contacts, tasks,
+    // Keys for what torg keeps nothing of (class segments, web analytics, corporate contacts, tasks,
     // MessageGateway channels, costs): a condition only "none" meets matches every customer, any
     // other matches none. Each is read (and so checked) whatever the others say.
     let nothing = [
         absent_value(&r, "classSegment"),
-        absent_flag(&mut r, "attachments"),
         absent_flag(&mut r, "online"),
         absent_flag(&mut r, "isContact"),
         absent_dates(&mut r, "firstWebVisitFrom", "firstWebVisitTo"),
@@ -145,6 +144,7 @@ fn read_filter(
         average_summ: (r.decimal("minAverageSumm"), r.decimal("maxAverageSumm")),
         countries: r.texts("countries"),
         email_unsubscribed: r.flag("emailMarketingUnsubscribed"),
+        attachments: r.flag("attachments"),
         discount_card: r.text("discountCardNumber"),
         contragent: contragent(&r),
         manager_groups: r.texts("managerGroups"),

@@ -9,6 +9,8 @@ mod combine;
 mod costs;
 mod custom_fields;
 mod customers;
+mod delivery;
+mod files;
 mod interaction;
 mod loyalty;
 mod meta;
@@ -99,6 +101,10 @@ pub(crate) mod scope {
     pub const SEGMENTS_READ: Access = Scope("segments_read");
     pub const VERIFICATION_READ: Access = Scope("verification_read");
     pub const VERIFICATION_WRITE: Access = Scope("verification_write");
+    pub const DELIVERY_READ: Access = Scope("delivery_read");
+    pub const DELIVERY_WRITE: Access = Scope("delivery_write");
+    pub const FILE_READ: Access = Scope("file_read");
+    pub const FILE_WRITE: Access = Scope("file_write");
 }
 
 fn routes() -> Vec<Route> {
@@ -277,6 +283,8 @@ fn routes() -> Vec<Route> {
     routes.extend(loyalty::routes());
     routes.extend(segments::routes());
     routes.extend(verification::routes());
+    routes.extend(delivery::routes());
+    routes.extend(files::routes());
     routes
 }
 

@@ -53,12 +53,11 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     }
     let mut extended = r.texts("extendedStatus");
     extended.extend(r.texts("statuses"));
-    // Keys for what torg keeps nothing of (files, web analytics, fiscal receipts, delivery integrations,
+    // Keys for what torg keeps nothing of (web analytics, fiscal receipts, delivery integrations,
     // tasks, corporate customers, MessageGateway channels, costs): a condition only "none" meets
     // matches every order, any other matches none. Each is read (and so checked) whatever the others say.
     let delivery_states = r.texts("deliveryStates");
     let nothing = [
-        absent_flag(&mut r, "attachments"),
         absent_flag(&mut r, "online"),
         absent_dates(&mut r, "firstWebVisitFrom", "firstWebVisitTo"),
         absent_dates(&mut r, "lastWebVisitFrom", "lastWebVisitTo"),
@@ -107,6 +106,7 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
         track_number: r.text("trackNumber"),
         city: r.text("city"),
         shipped: r.flag("shipped"),
+        attachments: r.flag("attachments"),
         custom_fields: r.custom_fields(),
         countries: r.texts("countries"),
         region: r.text("region"),
@@ -193,7 +193,7 @@ pub async fn create(State(state): State<AppState>, crm: Crm) -> CrmResult {
 }
 
 /// The order a path names, by `by` (`externalId` unless `by=id`).
-fn lookup(crm: &Crm, uid: &str) -> Result<OrderLookup, CrmError> {
+pub(super) fn lookup(crm: &Crm, uid: &str) -> Result<OrderLookup, CrmError> {
     if crm.by_id()? {
         return uid.parse().map(OrderLookup::Id).map_err(|_| CrmError::not_found());
     }

@@ -37,7 +37,7 @@ fn render(o: &Order, statuses: &[(String, String)], own: &[String], zone: &torg_
             })
         })
         .collect();
-    json!({
+    let mut out = json!({
         "id": o.id,
         "number": o.number,
         "status": o.status,
@@ -47,7 +47,12 @@ fn render(o: &Order, statuses: &[(String, String)], own: &[String], zone: &torg_
         "track_numbers": o.track_numbers(),
         "test": o.is_test,
         "items": items,
-    })
+    });
+    // The delivery service's last status, once an integration reported one (`delivery/generic/{code}/tracking`).
+    if let (Some(m), Some(status)) = (out.as_object_mut(), o.delivery.data.get("status")) {
+        m.insert("delivery_status".into(), status.clone());
+    }
+    out
 }
 
 /// Tracking numbers as a list or as RetailCRM's comma-separated text.
