@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod combine;
 pub mod cost;
 pub mod custom_field;
+pub mod corporate;
 pub mod customer;
 pub mod error;
 pub mod history;

@@ -15,6 +15,7 @@ mod combine;
 mod costs;
 mod counts;
 mod custom_fields;
+mod corporate;
 mod customers;
 pub mod db;
 mod facets;
@@ -46,6 +47,7 @@ pub use brands::AliasReport;
 pub use catalogue::{CatalogueFilter, CatalogueRow, Cross, OfficeProduct, PartRow};
 pub use combine::CombinedTo;
 pub use costs::CostFilter;
+pub use corporate::{CompanyOfInn, ContactView, CorporateFilter, CorporateView, MemberFilter};
 pub use customers::{CustomerFilter, CustomerLookup, UploadOutcome};
 pub use facets::{ContragentFilter, SourceFilter, SubscriptionCondition};
 pub use history::HistoryFilter;
@@ -55,7 +57,7 @@ pub use interaction::{Cart, CartInput, CartLine, Favorite, OfferRef};
 pub use invoices::{BillingSettingsPatch, RefundLine};
 pub use keys::NewKey;
 pub use modules::Module;
-pub use notes::{Note, NoteFilter};
+pub use notes::{Note, NoteFilter, NoteOwner};
 pub use orders::{
     CustomFieldCondition, NumberRange, OfficeOrderFilter, OrderFilter, OrderLookup, OrderStatusRow, PartsOrder,
     TrackView,

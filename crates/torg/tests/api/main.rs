@@ -12,6 +12,7 @@ mod billing_sdk;
 mod billing_support;
 mod cli;
 mod crm_combine;
+mod crm_corporate;
 mod crm_customers;
 mod crm_definitions;
 mod crm_errors;

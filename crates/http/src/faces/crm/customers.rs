@@ -209,7 +209,7 @@ pub async fn create(State(state): State<AppState>, crm: Crm) -> CrmResult {
 }
 
 /// The customer a path names, by `by`.
-fn lookup(crm: &Crm, uid: &str) -> Result<CustomerLookup, CrmError> {
+pub(super) fn lookup(crm: &Crm, uid: &str) -> Result<CustomerLookup, CrmError> {
     if crm.by_id()? {
         uid.parse().map(CustomerLookup::Id).map_err(|_| CrmError::not_found())
     } else {

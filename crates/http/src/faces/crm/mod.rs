@@ -6,6 +6,7 @@
 
 mod books;
 mod combine;
+mod corporate;
 mod costs;
 mod custom_fields;
 mod customers;
@@ -264,6 +265,7 @@ fn routes() -> Vec<Route> {
     routes.extend(interaction::routes());
     routes.extend(plates::routes());
     routes.extend(web_analytics::routes());
+    routes.extend(corporate::routes());
     routes
 }
 
