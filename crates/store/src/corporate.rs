@@ -680,14 +680,23 @@ impl Store {
         for &id in sources {
             let gone = self.load_corporate_in(&mut tx, id).await?;
             for table in ["corporate_addresses", "corporate_companies"] {
-                db::query(format!(
-                    "UPDATE {table} SET external_id = NULL WHERE corporate_id = $1 AND external_id IN
+                let clashing: Vec<(i64, String)> = db::query_as(format!(
+                    "SELECT id, doc FROM {table} WHERE corporate_id = $1 AND external_id IN
                      (SELECT external_id FROM {table} WHERE corporate_id = $2 AND external_id IS NOT NULL)"
                 ))
                 .bind(id)
                 .bind(result)
-                .execute(&mut *tx)
+                .fetch_all(&mut *tx)
                 .await?;
+                for (member, doc) in clashing {
+                    let mut doc: Map<String, Value> = serde_json::from_str(&doc).unwrap_or_default();
+                    doc.remove("externalId");
+                    db::query(format!("UPDATE {table} SET external_id = NULL, doc = $1 WHERE id = $2"))
+                        .bind(Value::Object(doc).to_string())
+                        .bind(member)
+                        .execute(&mut *tx)
+                        .await?;
+                }
             }
             db::query(
                 "DELETE FROM corporate_contacts WHERE corporate_id = $1 AND customer_id IN
