@@ -7,6 +7,7 @@
 //! its commit), so a history record's id is its number in commit order.
 
 mod members;
+mod orders;
 
 use crate::customers::{CustomerLookup, UploadOutcome, domain_messages, replace_custom_fields, unique_as_invalid};
 use crate::facets::{self, ContragentFilter, Owner};
@@ -24,6 +25,7 @@ use torg_domain::money::{from_units, to_units};
 use torg_domain::page::PageRequest;
 
 pub use members::{ContactView, MemberFilter};
+pub use orders::OrderParties;
 
 /// Serialises corporate writes on PostgreSQL (released with the transaction).
 const CORPORATE_LOCK: &str = "SELECT pg_advisory_xact_lock(7426018)";

@@ -47,7 +47,7 @@ pub use brands::AliasReport;
 pub use catalogue::{CatalogueFilter, CatalogueRow, Cross, OfficeProduct, PartRow};
 pub use combine::CombinedTo;
 pub use costs::CostFilter;
-pub use corporate::{CompanyOfInn, ContactView, CorporateFilter, CorporateView, MemberFilter};
+pub use corporate::{CompanyOfInn, ContactView, CorporateFilter, CorporateView, MemberFilter, OrderParties};
 pub use customers::{CustomerFilter, CustomerLookup, UploadOutcome};
 pub use facets::{ContragentFilter, SourceFilter, SubscriptionCondition};
 pub use history::HistoryFilter;

@@ -385,3 +385,67 @@ both!(a_company_is_found_by_its_inn, |app: TestApp| async move {
     assert!(app.store.company_by_inn("0000000000").await.expect("lookup").is_none());
     assert!(app.store.company_by_inn(" ").await.expect("lookup").is_none());
 });
+
+both!(orders_can_be_for_a_corporate_customer, |app: TestApp| async move {
+    let anna = customer(&app, "o-anna", "Анна", "anna@o.example").await;
+    let boris = customer(&app, "o-boris", "Борис", "boris@o.example").await;
+    let acme = create_id(
+        &app,
+        json!({"externalId": "o-acme", "nickName": "Акме",
+               "companies": [{"externalId": "main", "name": "ООО Акме", "contragent": {"INN": "7707083893"}},
+                             {"externalId": "second", "name": "АО Акме"}],
+               "customerContacts": [{"customer": {"id": anna}}]}),
+    )
+    .await;
+    let order = |doc: Value| {
+        let app = &app;
+        async move { app.post("/api/v5/orders/create", &[("order", &doc.to_string()), ("site", "default")]).await }
+    };
+    let (s, b) = order(json!({"externalId": "co-1", "customer": {"type": "customer_corporate", "externalId": "o-acme"},
+                              "items": [{"productName": "Bolts", "initialPrice": 100, "quantity": 3}]}))
+    .await;
+    assert_eq!(s, 201, "{b}");
+    let o = &b["order"];
+    assert_eq!(o["customer"], json!({"type": "customer_corporate", "id": acme, "externalId": "o-acme", "site": "default", "nickName": "Акме"}));
+    assert_eq!((o["contact"]["id"].as_i64(), o["contact"]["type"].as_str()), (Some(anna), Some("customer")));
+    assert_eq!((o["company"]["externalId"].as_str(), o["company"]["contragent"]["INN"].as_str()), (Some("main"), Some("7707083893")));
+    assert_eq!((o["firstName"].as_str(), o["email"].as_str()), (Some("Анна"), Some("anna@o.example")), "filled from the contact");
+    assert!(o.get("corporateId").is_none() && o.get("contactId").is_none(), "{o}");
+    let (s, b) = order(json!({"externalId": "co-2", "customer": {"type": "customer_corporate", "id": acme},
+                              "contact": {"id": boris}})).await;
+    assert_eq!((s.as_u16(), error_of(&b, "contact")), (400, format!("Customer with id={boris} is not a contact person of the corporate customer.")));
+    let (s, b) = order(json!({"externalId": "co-2", "customer": {"type": "customer_corporate", "externalId": "ghost"}})).await;
+    assert_eq!((s.as_u16(), b["errorMsg"].as_str()), (400, Some("Order is not loaded")));
+    let (s, b) = order(json!({"externalId": "co-2", "firstName": "Solo", "company": {"externalId": "main"}})).await;
+    assert_eq!((s.as_u16(), error_of(&b, "company")), (400, "Only an order for a corporate customer has a contact person and a company.".into()));
+    let (s, b) = order(json!({"externalId": "io-1", "firstName": "Иван", "email": "ivan@o.example"})).await;
+    assert_eq!(s, 201, "{b}");
+
+    // The corporate customer's figures and the order list's filters.
+    let (_, b) = app.get("/api/v5/customers-corporate/o-acme?site=default").await;
+    assert_eq!((b["customerCorporate"]["ordersCount"].as_i64(), b["customerCorporate"]["totalSumm"].as_f64()), (Some(1), Some(300.0)));
+    assert_eq!(listed(&app, "filter[minOrdersCount]=1&filter[minTotalSumm]=300").await, vec![acme]);
+    let numbers = |q: &'static str| {
+        let app = &app;
+        async move {
+            let (s, b) = app.get(&format!("/api/v5/orders?{q}")).await;
+            assert_eq!(s, 200, "{b}");
+            b["orders"].as_array().unwrap().iter().map(|o| o["externalId"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(numbers("filter[customerType]=customer_corporate").await, vec!["co-1"]);
+    assert_eq!(numbers("filter[customerType]=customer").await, vec!["io-1"]);
+    assert_eq!(numbers("filter[companyName]=%D0%B0%D0%BA%D0%BC%D0%B5").await, vec!["co-1"]);
+
+    // Edit: another company; then an individual customer instead.
+    let (s, b) = app.post("/api/v5/orders/co-1/edit", &[("order", r#"{"company":{"externalId":"second"}}"#), ("site", "default")]).await;
+    assert_eq!(s, 200, "{b}");
+    let (_, b) = app.get("/api/v5/orders/co-1?site=default").await;
+    assert_eq!((b["order"]["company"]["name"].as_str(), b["order"]["contact"]["id"].as_i64()), (Some("АО Акме"), Some(anna)));
+    let (s, b) = app.post("/api/v5/orders/co-1/edit", &[("order", &json!({"customer": {"id": boris}}).to_string()), ("site", "default")]).await;
+    assert_eq!(s, 200, "{b}");
+    let (_, b) = app.get("/api/v5/orders/co-1?site=default").await;
+    assert_eq!((b["order"]["customer"]["type"].as_str(), b["order"]["customer"]["id"].as_i64()), (Some("customer"), Some(boris)));
+    assert!(b["order"].get("company").is_none() && b["order"].get("contact").is_none(), "{}", b["order"]);
+    assert_eq!(numbers("filter[customerType]=customer_corporate").await, Vec::<String>::new());
+});
