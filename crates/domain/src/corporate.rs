@@ -147,10 +147,10 @@ impl CorporateAddress {
         for (f, max) in ADDRESS_TEXT {
             patch::check_string_at(&doc, f, &format!("{path}{f}"), *max, &mut errors);
         }
-        if let Some(iso) = doc.get("countryIso").filter(|v| !v.is_null()) {
-            if !iso.as_str().is_some_and(|s| s.len() == 2 && s.chars().all(|c| c.is_ascii_uppercase())) {
-                errors.insert(format!("{path}countryIso"), "This value is not a valid country.".into());
-            }
+        if let Some(iso) = doc.get("countryIso").filter(|v| !v.is_null())
+            && !iso.as_str().is_some_and(|s| s.len() == 2 && s.chars().all(|c| c.is_ascii_uppercase()))
+        {
+            errors.insert(format!("{path}countryIso"), "This value is not a valid country.".into());
         }
         check_bool_at(&doc, "isMain", &format!("{path}isMain"), &mut errors);
         if !errors.is_empty() {
@@ -384,8 +384,8 @@ mod tests {
     fn a_corporate_customer_needs_a_name_and_keeps_other_members() {
         let e = CorporateCustomer::from_input("s", &map(json!({"vip": true}))).unwrap_err();
         assert_eq!(e, DomainError::invalid("nickName", "This value should not be blank."));
-        let c = CorporateCustomer::from_input("s", &map(json!({"nickName": " Acme ", "discountCardNumber": 42})))
-            .unwrap();
+        let c =
+            CorporateCustomer::from_input("s", &map(json!({"nickName": " Acme ", "discountCardNumber": 42}))).unwrap();
         assert_eq!((c.nick_name.as_str(), c.attrs["discountCardNumber"].clone()), ("Acme", json!("42")));
         let e = CorporateCustomer::from_input("s", &map(json!({"nickName": "A", "vip": "yes"}))).unwrap_err();
         assert!(matches!(e, DomainError::Invalid(f) if f.contains_key("vip")));
@@ -393,11 +393,15 @@ mod tests {
 
     #[test]
     fn company_details_are_checked_and_active_by_default() {
-        let c = Company::from_input(&map(json!({"name": "Acme LLC", "contragent": {"INN": 7707083893u64}})), "").unwrap();
+        let c =
+            Company::from_input(&map(json!({"name": "Acme LLC", "contragent": {"INN": 7707083893u64}})), "").unwrap();
         assert!(c.active);
         assert_eq!(c.inn(), Some("7707083893"));
-        let e = Company::from_input(&map(json!({"name": "X", "contragent": {"INN": "12ab", "contragentType": "alien"}})), "company.")
-            .unwrap_err();
+        let e = Company::from_input(
+            &map(json!({"name": "X", "contragent": {"INN": "12ab", "contragentType": "alien"}})),
+            "company.",
+        )
+        .unwrap_err();
         let DomainError::Invalid(f) = e else { panic!("invalid expected") };
         assert!(f.contains_key("company.contragent.INN") && f.contains_key("company.contragent.contragentType"));
         let inactive = c.patched(&map(json!({"active": false})), "").unwrap();

@@ -7,9 +7,9 @@
 pub mod books;
 pub mod catalogue;
 pub mod combine;
+pub mod corporate;
 pub mod cost;
 pub mod custom_field;
-pub mod corporate;
 pub mod customer;
 pub mod error;
 pub mod history;

@@ -133,6 +133,10 @@ fn corporate_from_row(r: &db::Row) -> StoreResult<(CorporateCustomer, CustomerSt
     Ok((c, stats))
 }
 
+/// A company found by INN and its corporate customer: the company's id, document, address and
+/// creation, then the corporate customer's id, site, external id and document.
+type InnRow = (i64, String, Option<i64>, i64, i64, String, Option<String>, String);
+
 fn not_found() -> StoreError {
     DomainError::NotFound("customer_corporate".into()).into()
 }
@@ -746,16 +750,15 @@ impl Store {
         if inn.is_empty() {
             return Ok(None);
         }
-        let row: Option<(i64, String, i64, String, Option<String>, String, String, Option<i64>, i64, String)> =
-            db::query_as(
-                "SELECT m.id, m.doc, m.corporate_id, k.site, k.external_id, k.doc, m.name, m.address_id, m.created_at,
-                 m.inn FROM corporate_companies m JOIN corporate_customers k ON k.id = m.corporate_id
-                 WHERE m.inn = $1 ORDER BY m.active DESC, m.is_main DESC, m.id LIMIT 1",
-            )
-            .bind(inn)
-            .fetch_optional(self.reader())
-            .await?;
-        Ok(row.map(|(id, doc, corporate_id, site, corporate_external_id, corporate_doc, _, address_id, created_at, _)| {
+        let row: Option<InnRow> = db::query_as(
+            "SELECT m.id, m.doc, m.address_id, m.created_at, m.corporate_id, k.site, k.external_id, k.doc
+             FROM corporate_companies m JOIN corporate_customers k ON k.id = m.corporate_id
+             WHERE m.inn = $1 ORDER BY m.active DESC, m.is_main DESC, m.id LIMIT 1",
+        )
+        .bind(inn)
+        .fetch_optional(self.reader())
+        .await?;
+        Ok(row.map(|(id, doc, address_id, created_at, corporate_id, site, corporate_external_id, corporate_doc)| {
             let mut company: Company = serde_json::from_str(&doc).unwrap_or_default();
             company.id = id;
             company.address_id = address_id;

@@ -147,11 +147,8 @@ impl Store {
         if let Some(t) = f.created_to {
             wh.push(" AND n.created_at <= ").bind(Arg::Int(t));
         }
-        let (total,): (i64,) = wh
-            .with_prefix(&format!("SELECT COUNT(*){}", owner.from()))
-            .query_as()
-            .fetch_one(self.reader())
-            .await?;
+        let (total,): (i64,) =
+            wh.with_prefix(&format!("SELECT COUNT(*){}", owner.from())).query_as().fetch_one(self.reader()).await?;
         let mut select = wh.with_prefix(&format!(
             "SELECT n.id, n.{column}, c.external_id, c.site, n.manager_id, n.text, n.created_at{}",
             owner.from()

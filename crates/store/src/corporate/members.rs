@@ -98,7 +98,8 @@ async fn take_main(tx: &mut Tx, table: &str, corporate_id: i64, id: i64, is_main
 
 /// The `isMain` of a member as stored (which [`ensure_main`] may have set).
 async fn is_main_now(tx: &mut Tx, table: &str, id: i64) -> StoreResult<bool> {
-    let v: i64 = db::query_scalar(format!("SELECT is_main FROM {table} WHERE id = $1")).bind(id).fetch_one(&mut **tx).await?;
+    let v: i64 =
+        db::query_scalar(format!("SELECT is_main FROM {table} WHERE id = $1")).bind(id).fetch_one(&mut **tx).await?;
     Ok(flag(v))
 }
 
@@ -178,7 +179,9 @@ impl Store {
         .bind(json!(a).to_string())
         .fetch_one(&mut **tx)
         .await
-        .map_err(|e| unique_as_invalid(e, &format!("{path}externalId"), "Address with this externalId already exists."))?;
+        .map_err(|e| {
+            unique_as_invalid(e, &format!("{path}externalId"), "Address with this externalId already exists.")
+        })?;
         take_main(tx, "corporate_addresses", corporate_id, a.id, a.is_main).await?;
         let record = member_added("address", address_stub(&a));
         self.write_corporate_history(tx, corporate_id, stub, actor, now, &[record]).await?;
@@ -616,7 +619,11 @@ impl Store {
         .fetch_one(&mut **tx)
         .await
         .map_err(|e| {
-            unique_as_invalid(e, &format!("{path}customer"), "The customer is already a contact of this corporate customer.")
+            unique_as_invalid(
+                e,
+                &format!("{path}customer"),
+                "The customer is already a contact of this corporate customer.",
+            )
         })?;
         take_main(tx, "corporate_contacts", corporate_id, id, is_main).await?;
         let contact = CorporateContact { id, customer_id, is_main, companies };

@@ -42,7 +42,9 @@ impl Store {
         if let Some(r) = corporate {
             let lookup = match r {
                 CustomerRef::Id(id) => CustomerLookup::Id(*id),
-                CustomerRef::ExternalId(e) => CustomerLookup::ExternalId { site: o.site.clone(), external_id: e.clone() },
+                CustomerRef::ExternalId(e) => {
+                    CustomerLookup::ExternalId { site: o.site.clone(), external_id: e.clone() }
+                }
             };
             let Ok(id) = self.corporate_id_in(tx, &lookup, std::slice::from_ref(&o.site)).await else {
                 let message = format!("Corporate customer with {} not found.", describe(r));
@@ -74,7 +76,10 @@ impl Store {
             };
             let found: Option<(i64,)> = q.query_as().fetch_optional(&mut **tx).await?;
             let Some((id,)) = found else {
-                return Err(invalid("contact", format!("Customer with {} is not a contact person of the corporate customer.", describe(r))));
+                return Err(invalid(
+                    "contact",
+                    format!("Customer with {} is not a contact person of the corporate customer.", describe(r)),
+                ));
             };
             o.contact_id = Some(id);
         }

@@ -248,8 +248,7 @@ both!(tasks_costs_scenario, |app: crate::common::TestApp| async move {
 
 both!(corporate_scenario, |app: crate::common::TestApp| async move {
     let python = tokio::task::spawn_blocking(|| venv_python(&venv())).await.expect("venv task");
-    let manager =
-        User { first_name: "Mira".into(), last_name: "Manager".into(), active: true, ..Default::default() };
+    let manager = User { first_name: "Mira".into(), last_name: "Manager".into(), active: true, ..Default::default() };
     let manager = app.store.create_user(&manager).await.expect("a manager").id;
     let args = vec![app.base.clone(), app.key.clone(), manager.to_string()];
     run_to_the_end(python, "crm_corporate_scenario.py", args).await;

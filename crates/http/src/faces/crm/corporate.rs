@@ -99,7 +99,11 @@ pub fn routes() -> Vec<Route> {
             .idempotent()
             .doc(TAG, "create_corporate_customer_contact", "Make a customer a contact person of a corporate customer"),
         Route::post("/api/v5/customers-corporate/{externalId}/contacts/{entity}/edit", CUSTOMER_WRITE, contact_edit)
-            .doc(TAG, "edit_corporate_customer_contact", "Change a contact person of a corporate customer (`entityBy`)"),
+            .doc(
+                TAG,
+                "edit_corporate_customer_contact",
+                "Change a contact person of a corporate customer (`entityBy`)",
+            ),
     ]
 }
 

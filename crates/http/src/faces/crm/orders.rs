@@ -285,7 +285,8 @@ pub async fn history(State(state): State<AppState>, crm: Crm) -> CrmResult {
         .flatten()
         .collect();
     let customers = state.store.order_customers(&customer_ids).await?;
-    let created: Vec<Order> = records.iter().filter(|h| h.created).filter_map(|h| Order::from_snapshot(&h.entity)).collect();
+    let created: Vec<Order> =
+        records.iter().filter(|h| h.created).filter_map(|h| Order::from_snapshot(&h.entity)).collect();
     let parties = state.store.order_parties(&created).await?;
     let history: Vec<Value> = records
         .iter()
