@@ -143,6 +143,18 @@ def main():
     body = expect(c.customer_corporate_contacts("acme", filters={"ids": [boris]}), 200, "contacts filter")
     equal([(x["customer"]["id"], x["isMain"]) for x in body["contacts"]], [(boris, True)], "main contact moved")
 
+    step("an order for the corporate customer")
+    r = c.order_create({"externalId": "acme-o1", "customer": {"type": "customer_corporate", "externalId": "acme"},
+                        "company": {"externalId": "acme-llc"}, "contact": {"externalId": "cp-anna"}}, "default")
+    expect(r, 201, "order_create (corporate)")
+    o = expect(c.order("acme-o1"), 200, "order")["order"]
+    equal((o["customer"]["type"], o["customer"]["id"]), ("customer_corporate", acme), "order.customer")
+    equal((o["contact"]["id"], o["company"]["name"]), (anna, "ООО Акме"), "order contact and company")
+    body = expect(c.orders({"customerType": "customer_corporate"}), 200, "orders by customerType")
+    equal([x["externalId"] for x in body["orders"]], ["acme-o1"], "corporate orders")
+    cc = expect(c.customer_corporate("acme"), 200, "figures")["customerCorporate"]
+    equal(cc["ordersCount"], 1, "ordersCount")
+
     step("customer_corporate_note_create / customer_corporate_notes / customer_corporate_note_delete")
     r = c.customer_corporate_note_create({"customer": {"externalId": "acme"}, "text": "Платят в срок",
                                           "managerId": manager}, "default")
