@@ -129,6 +129,7 @@ fn corporate_from_row(r: &db::Row) -> StoreResult<(CorporateCustomer, CustomerSt
         orders_count: r.try_get("orders_count")?,
         total_summ: from_units(r.try_get("total_summ")?),
         margin_summ: from_units(r.try_get("margin_summ")?),
+        is_contact: false,
     };
     Ok((c, stats))
 }

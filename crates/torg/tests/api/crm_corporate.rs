@@ -90,6 +90,18 @@ both!(corporate_customers_are_created_read_edited_and_listed, |app: TestApp| asy
         (Some(true), Some("ООО Акме"))
     );
     assert_eq!(c["mainCustomerContact"]["customer"]["id"], anna);
+    // The contact person is one now; the other customer is not.
+    let (_, b) = app.get("/api/v5/customers/cc-anna?site=default").await;
+    assert_eq!(b["customer"]["isContact"], true, "{b}");
+    let (s, b) = app.get("/api/v5/customers?filter[isContact]=1").await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        b["customers"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect::<Vec<_>>(),
+        vec![anna]
+    );
+    let (_, b) = app.get("/api/v5/customers?filter[isContact]=0").await;
+    assert_eq!(b["customers"][0]["id"].as_i64(), Some(boris));
+    assert_eq!(b["customers"][0]["isContact"], false);
     let (s, b) = app.get(&format!("/api/v5/customers-corporate/{acme}?by=id")).await;
     assert_eq!((s.as_u16(), b["customerCorporate"]["externalId"].as_str()), (200, Some("acme")));
 

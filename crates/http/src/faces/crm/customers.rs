@@ -39,7 +39,7 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     }
     let mut tags = r.texts("tags");
     tags.extend(r.texts("attachedTags"));
-    // Keys for what torg keeps nothing of (segments, files, web analytics, corporate contacts, tasks,
+    // Keys for what torg keeps nothing of (segments, files, web analytics, tasks,
     // MessageGateway channels, costs): a condition only "none" meets matches every customer, any
     // other matches none. Each is read (and so checked) whatever the others say.
     let nothing = [
@@ -47,7 +47,6 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
         absent_value(&r, "segment"),
         absent_flag(&mut r, "attachments"),
         absent_flag(&mut r, "online"),
-        absent_flag(&mut r, "isContact"),
         absent_dates(&mut r, "firstWebVisitFrom", "firstWebVisitTo"),
         absent_dates(&mut r, "lastWebVisitFrom", "lastWebVisitTo"),
         absent_tasks(&mut r, "tasksCounts"),
@@ -89,6 +88,7 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
         mg_customer_id: r.text("mgCustomerId"),
         tags,
         subscriptions: subscriptions(&mut r),
+        is_contact: r.flag("isContact"),
         nothing,
     };
     r.finish()?;

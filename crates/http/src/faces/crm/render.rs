@@ -32,9 +32,10 @@ pub fn customer(c: &Customer, stats: Option<&CustomerStats>, zone: &Zone) -> Val
         };
         m.insert("averageSumm".into(), json!(avg));
         m.insert("marginSumm".into(), json!(s.margin_summ));
+        m.insert("isContact".into(), json!(s.is_contact));
     }
-    // Read-only members the official clients' Customer types carry. torg keeps no segments, corporate
-    // contacts or discount programme for a customer (yet), so these are their true values today.
+    // Read-only members the official clients' Customer types carry. torg keeps no segments or discount
+    // programme for a customer (yet), so these are their true values today.
     m.entry("segments").or_insert(json!([]));
     m.entry("isContact").or_insert(json!(false));
     m.entry("personalDiscount").or_insert(json!(0));
