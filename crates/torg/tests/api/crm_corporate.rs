@@ -683,3 +683,55 @@ both!(orders_can_be_for_a_corporate_customer, |app: TestApp| async move {
     assert!(b["order"].get("company").is_none() && b["order"].get("contact").is_none(), "{}", b["order"]);
     assert_eq!(numbers("filter[customerType]=customer_corporate").await, Vec::<String>::new());
 });
+
+both!(odd_input_never_fails_the_server, |app: TestApp| async move {
+    create_id(&app, json!({"externalId": "odd", "nickName": "Odd"})).await;
+    let odd = [
+        "[]",
+        "1",
+        "null",
+        "\"text\"",
+        "{",
+        r#"{"nickName": {}}"#,
+        r#"{"nickName": "N", "managerId": "x"}"#,
+        r#"{"nickName": "N", "customFields": [1]}"#,
+        r#"{"name": "N", "contragent": [1], "isMain": "yes"}"#,
+        r#"{"name": "N", "address": 7, "customFields": "x"}"#,
+        r#"{"customer": {"id": "abc"}, "companies": 3}"#,
+        r#"{"city": {"a": 1}, "countryIso": 7, "isMain": 1}"#,
+        r#"{"customer": 1, "companies": [[1]]}"#,
+    ];
+    let posts = [
+        ("/api/v5/customers-corporate/create", "customerCorporate"),
+        ("/api/v5/customers-corporate/upload", "customersCorporate"),
+        ("/api/v5/customers-corporate/fix-external-ids", "customersCorporate"),
+        ("/api/v5/customers-corporate/odd/edit", "customerCorporate"),
+        ("/api/v5/customers-corporate/odd/addresses/create", "address"),
+        ("/api/v5/customers-corporate/odd/addresses/x/edit", "address"),
+        ("/api/v5/customers-corporate/odd/companies/create", "company"),
+        ("/api/v5/customers-corporate/odd/companies/x/edit", "company"),
+        ("/api/v5/customers-corporate/odd/contacts/create", "contact"),
+        ("/api/v5/customers-corporate/odd/contacts/x/edit", "contact"),
+        ("/api/v5/customers-corporate/notes/create", "note"),
+        ("/api/v5/customers-corporate/combine", "customers"),
+    ];
+    for (path, field) in posts {
+        for value in odd {
+            let (s, b) = app.post(path, &[(field, value), ("site", "default"), ("resultCustomer", value)]).await;
+            assert!(s.is_client_error() || s.is_success(), "{path} {field}={value}: {s} {b}");
+            assert_eq!(b["success"], s.is_success(), "{path}: {b}");
+        }
+    }
+    for query in
+        ["filter[ids][]=x", "filter[contactIds]=y", "filter[customFields][a][min]=z", "limit=0", "page=-1", "filter=1"]
+    {
+        for path in [
+            "/api/v5/customers-corporate",
+            "/api/v5/customers-corporate/history",
+            "/api/v5/customers-corporate/odd/addresses",
+        ] {
+            let (s, b) = app.get(&format!("{path}?site=default&{query}")).await;
+            assert!(s.is_client_error() || s.is_success(), "{path}?{query}: {s} {b}");
+        }
+    }
+});
