@@ -195,6 +195,8 @@ pub struct OrderFilter {
     pub last_order_to: Option<i64>,
     /// Where the order came from.
     pub source: crate::facets::SourceFilter,
+    /// Orders of this corporate customer.
+    pub corporate_id: Option<i64>,
     /// Orders for corporate customers only (true) or for individual ones only (false).
     pub corporate: Option<bool>,
     /// Substring of the name of the order's corporate customer or of one of its companies, any case.

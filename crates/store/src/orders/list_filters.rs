@@ -14,6 +14,9 @@ impl Store {
             wh.push(" AND 1 = 0");
             return Ok(());
         }
+        if let Some(id) = f.corporate_id {
+            wh.push(" AND o.corporate_id = ").bind(Arg::Int(id));
+        }
         match f.corporate {
             Some(true) => wh.push(" AND o.corporate_id IS NOT NULL"),
             Some(false) => wh.push(" AND o.corporate_id IS NULL"),

@@ -138,6 +138,7 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
         last_order_from: r.date_from("lastOrderFrom"),
         last_order_to: r.date_to("lastOrderTo"),
         source: source(&r),
+        corporate_id: None,
         corporate: customer_type(&mut r),
         company_name: r.text("companyName"),
         nothing,
