@@ -68,7 +68,7 @@ impl FieldType {
 }
 
 /// The entities that carry custom fields.
-pub const ENTITIES: &[&str] = &["order", "customer"];
+pub const ENTITIES: &[&str] = &["order", "customer", "customer_corporate", "company"];
 
 /// A custom field's definition.
 #[derive(Debug, Clone, PartialEq)]

@@ -131,4 +131,6 @@ pub struct CustomerStats {
     pub total_summ: rust_decimal::Decimal,
     /// Those totals less what their goods cost (purchase prices).
     pub margin_summ: rust_decimal::Decimal,
+    /// Whether they are a contact person of a corporate customer.
+    pub is_contact: bool,
 }

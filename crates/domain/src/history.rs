@@ -130,7 +130,9 @@ fn flatten(doc: &Map<String, Value>, out: &mut Vec<(String, Value)>) {
     }
 }
 
-fn diff_docs(old: &Value, new: &Value) -> Vec<Change> {
+/// Every change from one entity document to another, named as history names fields (`custom_x`,
+/// `manager`, snake case).
+pub fn diff_docs(old: &Value, new: &Value) -> Vec<Change> {
     let (mut a, mut b) = (Vec::new(), Vec::new());
     if let (Value::Object(o), Value::Object(n)) = (old, new) {
         flatten(o, &mut a);

@@ -83,6 +83,8 @@ pub struct ApiKey {
     pub allowed_ips: Vec<IpAddr>,
     /// Customer or distributor the key acts for.
     pub owner: Option<KeyOwner>,
+    /// The corporate customer a buyer's key orders for (the buyer being its contact person), if any.
+    pub corporate_id: Option<i64>,
     /// When it was created (Unix seconds).
     pub created_at: i64,
     /// When it was revoked, if it was.
@@ -147,6 +149,7 @@ mod tests {
             sites,
             allowed_ips: ips,
             owner: None,
+            corporate_id: None,
             created_at: 0,
             revoked_at: None,
         }

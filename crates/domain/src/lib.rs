@@ -7,6 +7,7 @@
 pub mod books;
 pub mod catalogue;
 pub mod combine;
+pub mod corporate;
 pub mod cost;
 pub mod custom_field;
 pub mod customer;

@@ -249,6 +249,15 @@ pub struct Order {
     /// Owning customer (internal id).
     #[serde(skip)]
     pub customer_id: Option<i64>,
+    /// The corporate customer the order is for (internal id), instead of an individual customer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub corporate_id: Option<i64>,
+    /// The corporate customer's company that buys (internal id).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company_id: Option<i64>,
+    /// The corporate customer's contact person who ordered (an individual customer's internal id).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_id: Option<i64>,
     /// First name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
@@ -336,6 +345,10 @@ const READ_ONLY: &[&str] = &[
     "payments",
     "customer",
     "contact",
+    "company",
+    "corporateId",
+    "companyId",
+    "contactId",
     "createdAt",
     "number",
     "bonusesChargeTotal",
@@ -368,8 +381,14 @@ pub struct OrderInput {
     pub order: Order,
     /// Lines, when the document had `items`.
     pub items: Option<Vec<ItemInput>>,
-    /// Customer, when the document named one.
+    /// Customer, when the document named an individual one.
     pub customer: Option<CustomerRef>,
+    /// Corporate customer, when the document named one (`customer` with `type: customer_corporate`).
+    pub corporate: Option<CustomerRef>,
+    /// The corporate customer's contact person, when given.
+    pub contact: Option<CustomerRef>,
+    /// The corporate customer's company, when given.
+    pub company: Option<CustomerRef>,
     /// `number`, when given.
     pub number: Option<String>,
     /// `createdAt`, when given.
@@ -417,16 +436,22 @@ impl Order {
             errors.insert("discountManualPercent".into(), "This value should be 100 or less.".into());
         }
 
-        let customer = match input.get("customer") {
+        let mut reference = |field: &str, what: &str| match input.get(field) {
             None | Some(Value::Null) => None,
             Some(v) => match CustomerRef::parse(v) {
                 Some(r) => Some(r),
                 None => {
-                    errors.insert("customer".into(), "Customer must be given by id or externalId.".into());
+                    errors.insert(field.into(), format!("{what} must be given by id or externalId."));
                     None
                 }
             },
         };
+        let mut customer = reference("customer", "Customer");
+        let contact = reference("contact", "Contact");
+        let company = reference("company", "Company");
+        let corporate_type =
+            input.get("customer").and_then(|c| c.get("type")).and_then(Value::as_str) == Some("customer_corporate");
+        let corporate = if corporate_type { customer.take() } else { None };
         let items = match input.get("items") {
             None => None,
             Some(Value::Array(list)) => Some(parse_items(list, &mut errors)),
@@ -472,7 +497,7 @@ impl Order {
         order.status_updated_at = self.status_updated_at;
         order.is_test = self.is_test;
         order.from_api = self.from_api;
-        Ok(OrderInput { order, items, customer, number, created_at, payments })
+        Ok(OrderInput { order, items, customer, corporate, contact, company, number, created_at, payments })
     }
 
     /// Sum of the lines after their discounts, less the order-level discount.

@@ -181,7 +181,7 @@ impl Store {
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn note_combined(
+    pub(crate) async fn note_combined(
         &self,
         tx: &mut Tx,
         entity: &str,
@@ -242,7 +242,11 @@ impl Store {
             (None, None) => None,
         };
         let Some(into) = into else { return Ok(None) };
-        let table = if entity == "order" { "orders" } else { "customers" };
+        let table = match entity {
+            "order" => "orders",
+            "customer_corporate" => "corporate_customers",
+            _ => "customers",
+        };
         let external: Option<Option<String>> =
             db::query_scalar(format!("SELECT external_id FROM {table} WHERE id = $1"))
                 .bind(into)

@@ -101,6 +101,8 @@ pub struct CustomerFilter {
     pub tags: Vec<String>,
     /// Subscriptions the customer has (or has not).
     pub subscriptions: Vec<crate::facets::SubscriptionCondition>,
+    /// Contact persons of a corporate customer (true) or not (false).
+    pub is_contact: Option<bool>,
     /// Set when a condition asks for what torg never records (segments, attachments, web visits, …):
     /// nothing matches.
     pub nothing: bool,
@@ -120,7 +122,8 @@ pub struct UploadOutcome {
 const SELECT: &str = "SELECT c.id, c.site, c.created_at, c.doc,
     (SELECT COUNT(*) FROM orders o WHERE o.customer_id = c.id AND o.is_test = 0) AS orders_count,
     (SELECT CAST(COALESCE(SUM(o.total_summ), 0) AS BIGINT) FROM orders o WHERE o.customer_id = c.id AND o.is_test = 0) AS total_summ,
-    (SELECT CAST(COALESCE(SUM(o.total_summ - o.purchase_summ), 0) AS BIGINT) FROM orders o WHERE o.customer_id = c.id AND o.is_test = 0) AS margin_summ
+    (SELECT CAST(COALESCE(SUM(o.total_summ - o.purchase_summ), 0) AS BIGINT) FROM orders o WHERE o.customer_id = c.id AND o.is_test = 0) AS margin_summ,
+    (SELECT COUNT(*) FROM corporate_contacts cc WHERE cc.customer_id = c.id) AS contacts
     FROM customers c";
 
 fn customer_from_row(r: &crate::db::Row) -> StoreResult<(Customer, CustomerStats)> {
@@ -133,6 +136,7 @@ fn customer_from_row(r: &crate::db::Row) -> StoreResult<(Customer, CustomerStats
         orders_count: r.try_get("orders_count")?,
         total_summ: from_units(r.try_get("total_summ")?),
         margin_summ: from_units(r.try_get("margin_summ")?),
+        is_contact: r.try_get::<i64, _>("contacts")? > 0,
     };
     Ok((c, stats))
 }
@@ -613,6 +617,11 @@ fn push_customer_conditions(wh: &mut Sql, f: &CustomerFilter) {
     if let Some(v) = f.bad {
         wh.push(" AND c.bad = ").bind(Arg::Int(i64::from(v)));
     }
+    match f.is_contact {
+        Some(true) => wh.push(" AND c.id IN (SELECT customer_id FROM corporate_contacts)"),
+        Some(false) => wh.push(" AND c.id NOT IN (SELECT customer_id FROM corporate_contacts)"),
+        None => &mut *wh,
+    };
     if let Some(s) = &f.sex {
         wh.push(" AND c.sex = ").bind(Arg::Text(s.clone()));
     }

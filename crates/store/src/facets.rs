@@ -64,6 +64,8 @@ pub(crate) enum Owner {
     Order,
     /// `customer_facets`.
     Customer,
+    /// `corporate_facets`.
+    Corporate,
 }
 
 impl Owner {
@@ -71,6 +73,7 @@ impl Owner {
         match self {
             Owner::Order => "order_facets",
             Owner::Customer => "customer_facets",
+            Owner::Corporate => "corporate_facets",
         }
     }
 
@@ -78,6 +81,7 @@ impl Owner {
         match self {
             Owner::Order => "order_id",
             Owner::Customer => "customer_id",
+            Owner::Corporate => "corporate_id",
         }
     }
 }
@@ -238,6 +242,46 @@ pub(crate) fn customer_facets(doc: &Map<String, Value>) -> Vec<Facet> {
     out
 }
 
+/// The facets of a corporate customer: its own document's (discount card, tags, source), each of its
+/// companies' legal details, and its addresses' countries, cities and regions.
+pub(crate) fn corporate_facets(
+    doc: &Map<String, Value>,
+    companies: &[Map<String, Value>],
+    addresses: &[Map<String, Value>],
+) -> Vec<Facet> {
+    let mut out = Vec::new();
+    if let Some(v) = text(doc.get("discountCardNumber")) {
+        out.push(("discount_card", v, None));
+    }
+    if let Some(Value::Array(tags)) = doc.get("tags") {
+        for t in tags {
+            let name = match t {
+                Value::Object(o) => text(o.get("name")),
+                other => text(Some(other)),
+            };
+            if let Some(n) = name {
+                out.push(("tag", n, None));
+            }
+        }
+    }
+    shared(doc, &mut out);
+    for c in companies {
+        let mut legal = Map::new();
+        legal.insert("contragent".into(), c.get("contragent").cloned().unwrap_or(Value::Null));
+        shared(&legal, &mut out);
+    }
+    for a in addresses {
+        for (name, key) in [("country", "countryIso"), ("city", "city"), ("region", "region")] {
+            if let Some(v) = text(a.get(key)) {
+                out.push((name, v, None));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 fn at_value<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
     at(v.as_object()?, path)
 }
@@ -295,6 +339,8 @@ impl Store {
                     let facets = match owner {
                         Owner::Order => order_facets(&doc),
                         Owner::Customer => customer_facets(&doc),
+                        // Written with their facets since the table came (migration 0018); not listed above.
+                        Owner::Corporate => continue,
                     };
                     self.write_facets(&mut tx, owner, *id, &facets, false).await?;
                 }

@@ -26,7 +26,8 @@ pub struct NewKey {
     pub distributor: Option<String>,
 }
 
-const COLUMNS: &str = "id, name, prefix, scopes, sites, allowed_ips, customer_id, distributor, created_at, revoked_at";
+const COLUMNS: &str =
+    "id, name, prefix, scopes, sites, allowed_ips, customer_id, distributor, corporate_id, created_at, revoked_at";
 
 fn key_from_row(row: &crate::db::Row) -> StoreResult<ApiKey> {
     let scopes: String = row.try_get("scopes")?;
@@ -42,6 +43,7 @@ fn key_from_row(row: &crate::db::Row) -> StoreResult<ApiKey> {
         sites: serde_json::from_str(&sites).unwrap_or(SiteAccess::Selective(Vec::new())),
         allowed_ips: serde_json::from_str(&ips).unwrap_or_default(),
         owner: customer.map(KeyOwner::Customer).or(distributor.map(KeyOwner::Distributor)),
+        corporate_id: row.try_get("corporate_id")?,
         created_at: row.try_get("created_at")?,
         revoked_at: row.try_get("revoked_at")?,
     })
@@ -90,6 +92,66 @@ impl Store {
         let rows =
             crate::db::query(format!("SELECT {COLUMNS} FROM api_keys ORDER BY id")).fetch_all(self.reader()).await?;
         rows.iter().map(key_from_row).collect()
+    }
+
+    /// Makes the buyer's key with this id or name order for the corporate customer with this external
+    /// id (or for its buyer alone again, with `None`). The buyer must be a contact person of it, so
+    /// that its orders name who ordered.
+    pub async fn set_key_corporate(&self, id_or_name: &str, corporate_external_id: Option<&str>) -> StoreResult<()> {
+        let id: i64 = id_or_name.parse().unwrap_or(-1);
+        let mut tx = self.begin().await?;
+        let key: Option<(i64, Option<i64>)> = crate::db::query_as(
+            "SELECT id, customer_id FROM api_keys WHERE (id = $1 OR name = $2) AND revoked_at IS NULL ORDER BY id LIMIT 1",
+        )
+        .bind(id)
+        .bind(id_or_name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((key_id, Some(customer_id))) = key else {
+            return Err(DomainError::invalid("key", format!("No buyer's key '{id_or_name}'.")).into());
+        };
+        let corporate = match corporate_external_id {
+            None => None,
+            Some(ext) => {
+                let found: Option<(i64,)> = crate::db::query_as(
+                    "SELECT k.id FROM corporate_customers k JOIN customers c ON c.site = k.site
+                     WHERE k.external_id = $1 AND c.id = $2",
+                )
+                .bind(ext)
+                .bind(customer_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((corporate,)) = found else {
+                    return Err(DomainError::invalid(
+                        "corporate",
+                        format!("Corporate customer '{ext}' does not exist."),
+                    )
+                    .into());
+                };
+                let contact: Option<(i64,)> = crate::db::query_as(
+                    "SELECT id FROM corporate_contacts WHERE corporate_id = $1 AND customer_id = $2",
+                )
+                .bind(corporate)
+                .bind(customer_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if contact.is_none() {
+                    return Err(DomainError::invalid(
+                        "corporate",
+                        format!("The key's buyer is not a contact person of '{ext}'."),
+                    )
+                    .into());
+                }
+                Some(corporate)
+            }
+        };
+        crate::db::query("UPDATE api_keys SET corporate_id = $1 WHERE id = $2")
+            .bind(corporate)
+            .bind(key_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Revokes the key with this id or name; returns how many keys were revoked.

@@ -12,6 +12,7 @@ mod book_cache;
 mod brands;
 mod catalogue;
 mod combine;
+mod corporate;
 mod costs;
 mod counterparties;
 mod counts;
@@ -52,6 +53,7 @@ pub use batch::RowOutcome;
 pub use brands::AliasReport;
 pub use catalogue::{CatalogueFilter, CatalogueRow, Cross, OfficeProduct, PartRow};
 pub use combine::CombinedTo;
+pub use corporate::{CompanyOfInn, ContactView, CorporateFilter, CorporateView, MemberFilter, OrderParties};
 pub use costs::CostFilter;
 pub use customers::{CustomerFilter, CustomerLookup, UploadOutcome};
 pub use delivery::{Shipment, ShipmentFilter};
@@ -65,7 +67,7 @@ pub use invoices::{BillingSettingsPatch, INVOICE_STATUS_TOPIC, REFUND_STATUS_TOP
 pub use keys::NewKey;
 pub use loyalty::{AccountFilter, BonusStatus, LoyaltyFilter, LoyaltyQuote};
 pub use modules::Module;
-pub use notes::{Note, NoteFilter};
+pub use notes::{Note, NoteFilter, NoteOwner};
 pub use orders::{
     CustomFieldCondition, NumberRange, OfficeOrderFilter, OrderFilter, OrderLookup, OrderStatusRow, PartsOrder,
     TrackView,

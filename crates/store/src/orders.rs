@@ -197,6 +197,12 @@ pub struct OrderFilter {
     pub last_order_to: Option<i64>,
     /// Where the order came from.
     pub source: crate::facets::SourceFilter,
+    /// Orders of this corporate customer.
+    pub corporate_id: Option<i64>,
+    /// Orders for corporate customers only (true) or for individual ones only (false).
+    pub corporate: Option<bool>,
+    /// Substring of the name of the order's corporate customer or of one of its companies, any case.
+    pub company_name: Option<String>,
     /// Set when a condition asks for what torg never records (attachments, web visits, receipts, …):
     /// nothing matches.
     pub nothing: bool,
@@ -473,16 +479,17 @@ impl Store {
             "INSERT INTO orders (number, site, external_id, status, customer_id, email, phones, search, order_type, order_method,
              delivery_type, shipment_store, manager_id, payment_status, payment_type, summ, total_summ, prepay_sum, purchase_summ,
              delivery_cost, track_numbers, city, region, manager_comment, customer_comment, is_test, from_api, shipment_date,
-             delivery_date, created_at, updated_at, status_updated_at, doc)
+             delivery_date, created_at, updated_at, status_updated_at, doc, corporate_id, company_id, contact_id)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
-             $24, $25, $26, $27, $28, $29, $30, $31, $32, $33) RETURNING id"
+             $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36) RETURNING id"
         } else {
             "UPDATE orders SET number = $1, site = $2, external_id = $3, status = $4, customer_id = $5, email = $6, phones = $7,
              search = $8, order_type = $9, order_method = $10, delivery_type = $11, shipment_store = $12, manager_id = $13,
              payment_status = $14, payment_type = $15, summ = $16, total_summ = $17, prepay_sum = $18, purchase_summ = $19,
              delivery_cost = $20, track_numbers = $21, city = $22, region = $23, manager_comment = $24, customer_comment = $25,
              is_test = $26, from_api = $27, shipment_date = $28, delivery_date = $29, created_at = $30, updated_at = $31,
-             status_updated_at = $32, doc = $33 WHERE id = $34 RETURNING id"
+             status_updated_at = $32, doc = $33, corporate_id = $35, company_id = $36, contact_id = $37 WHERE id = $34
+             RETURNING id"
         };
         let name = [&o.last_name, &o.first_name, &o.patronymic]
             .iter()
@@ -544,6 +551,7 @@ impl Store {
         if !insert {
             q = q.bind(o.id);
         }
+        q = q.bind(o.corporate_id).bind(o.company_id).bind(o.contact_id);
         let row = q.fetch_one(&mut **tx).await.map_err(|e| match &e {
             d if d.is_unique_violation() && d.message().contains("number") => {
                 StoreError::Domain(DomainError::invalid("number", "Order with this number already exists."))
@@ -709,7 +717,11 @@ impl Store {
         if !errors.is_empty() {
             return Err(DomainError::Invalid(errors).into());
         }
-        self.resolve_customer(tx, &mut o, input.customer.as_ref(), actor, now).await?;
+        if input.corporate.is_some() || input.contact.is_some() || input.company.is_some() {
+            self.resolve_order_corporate(tx, &mut o, [&input.corporate, &input.contact, &input.company]).await?;
+        } else {
+            self.resolve_customer(tx, &mut o, input.customer.as_ref(), actor, now).await?;
+        }
         let paid = books.paid_statuses();
         o.id = self.write_order_row(tx, &o, &paid, now, true).await?;
         if o.number.is_empty() {
@@ -868,7 +880,10 @@ impl Store {
         }
         if input.customer.is_some() {
             new.customer_id = None;
+            (new.corporate_id, new.company_id, new.contact_id) = (None, None, None);
             self.resolve_customer(tx, &mut new, input.customer.as_ref(), actor, now).await?;
+        } else if input.corporate.is_some() || input.contact.is_some() || input.company.is_some() {
+            self.resolve_order_corporate(tx, &mut new, [&input.corporate, &input.contact, &input.company]).await?;
         }
         if new.status != old.status {
             new.status_updated_at = now;
@@ -1243,7 +1258,7 @@ fn item_search(item: &OrderItem) -> String {
     format!("{} {article}", item.product_name.as_deref().unwrap_or("")).to_lowercase()
 }
 
-fn fill(target: &mut Option<String>, from: &Option<String>) {
+pub(crate) fn fill(target: &mut Option<String>, from: &Option<String>) {
     if target.as_deref().is_none_or(str::is_empty)
         && let Some(v) = from.as_deref().filter(|v| !v.is_empty())
     {

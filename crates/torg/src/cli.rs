@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `demo`, `key create|list|revoke` (spec/README.md §4).
+//! The command line: `serve`, `migrate`, `demo`, `key create|list|corporate|revoke` (spec/README.md §4).
 
 use crate::config::FileConfig;
 use anyhow::Context;
@@ -133,6 +133,17 @@ enum KeyCommand {
     List {
         #[command(flatten)]
         db: DbArgs,
+    },
+    /// Make a buyer's key order for a corporate customer its buyer is a contact person of (or, without
+    /// `--corporate`, for the buyer alone again).
+    Corporate {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Id or name of the key.
+        key: String,
+        /// External id of the corporate customer.
+        #[arg(long)]
+        corporate: Option<String>,
     },
     /// Revoke a key by id or name.
     Revoke {
@@ -274,7 +285,10 @@ async fn key(command: KeyCommand) -> anyhow::Result<()> {
                     SiteAccess::Selective(s) => s.join(","),
                 };
                 let owner = match &k.owner {
-                    Some(KeyOwner::Customer(id)) => format!(" customer={id}"),
+                    Some(KeyOwner::Customer(id)) => match k.corporate_id {
+                        Some(c) => format!(" customer={id} corporate={c}"),
+                        None => format!(" customer={id}"),
+                    },
                     Some(KeyOwner::Distributor(d)) => format!(" distributor={d}"),
                     None => String::new(),
                 };
@@ -289,6 +303,15 @@ async fn key(command: KeyCommand) -> anyhow::Result<()> {
                     k.scopes.join(" "),
                     owner
                 );
+            }
+            Ok(())
+        }
+        KeyCommand::Corporate { db, key, corporate } => {
+            let store = open(&db.database).await?;
+            store.set_key_corporate(&key, corporate.as_deref()).await?;
+            match corporate {
+                Some(c) => println!("key {key} orders for corporate customer {c}"),
+                None => println!("key {key} orders for its buyer"),
             }
             Ok(())
         }

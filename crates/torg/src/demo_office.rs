@@ -36,6 +36,7 @@ pub async fn load(store: &Store, zone: &Zone) -> anyhow::Result<Option<String>> 
     let order = store
         .place_parts_order(
             &PartsOrder {
+                corporate_id: None,
                 site: buyer.site.clone(),
                 customer_id: buyer.id,
                 offer_id: row.offer_id,

@@ -297,6 +297,7 @@ async fn create(State(state): State<AppState>, parts: Parts) -> PartsResult {
             &PartsOrder {
                 site,
                 customer_id: customer.id,
+                corporate_id: parts.key.corporate_id,
                 offer_id: offered.offer_id,
                 warehouse_id: offered.warehouse_id,
                 price: from_units(offered.price_units),
@@ -368,7 +369,9 @@ async fn list(State(state): State<AppState>, parts: Parts) -> PartsResult {
     }
     let filter = OrderFilter {
         sites: state.store.books().await?.site_codes(),
-        customer_id: Some(parts.customer_id),
+        // A key ordering for a corporate customer sees all of its orders, whoever placed them.
+        customer_id: if parts.key.corporate_id.is_some() { None } else { Some(parts.customer_id) },
+        corporate_id: parts.key.corporate_id,
         customer_comment: parts
             .input
             .query
@@ -391,7 +394,12 @@ async fn list(State(state): State<AppState>, parts: Parts) -> PartsResult {
 async fn own_order(state: &AppState, parts: &Parts, id: &str) -> Result<Order, PartsError> {
     let id: i64 = id.parse().map_err(|_| PartsError::not_found())?;
     match state.store.get_order(&OrderLookup::Id(id)).await? {
-        Some(o) if o.customer_id == Some(parts.customer_id) => Ok(o),
+        Some(o)
+            if o.customer_id == Some(parts.customer_id)
+                || (parts.key.corporate_id.is_some() && o.corporate_id == parts.key.corporate_id) =>
+        {
+            Ok(o)
+        }
         _ => Err(PartsError::not_found()),
     }
 }

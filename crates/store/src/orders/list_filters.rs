@@ -14,6 +14,19 @@ impl Store {
             wh.push(" AND 1 = 0");
             return Ok(());
         }
+        if let Some(id) = f.corporate_id {
+            wh.push(" AND o.corporate_id = ").bind(Arg::Int(id));
+        }
+        match f.corporate {
+            Some(true) => wh.push(" AND o.corporate_id IS NOT NULL"),
+            Some(false) => wh.push(" AND o.corporate_id IS NULL"),
+            None => wh,
+        };
+        if let Some(n) = &f.company_name {
+            wh.push(" AND o.corporate_id IN (SELECT id FROM corporate_customers WHERE search LIKE ")
+                .bind(Arg::Text(crate::sql::contains_pattern(&n.to_lowercase())))
+                .push(" ESCAPE '\\')");
+        }
         let o = Owner::Order;
         facet_in(wh, o, "o.id", "country", &f.countries);
         if let Some(r) = &f.region {

@@ -17,6 +17,8 @@ pub struct PartsOrder {
     pub site: String,
     /// The buyer (customer id).
     pub customer_id: i64,
+    /// The corporate customer the buyer orders for (its contact person), if any.
+    pub corporate_id: Option<i64>,
     /// Offer.
     pub offer_id: i64,
     /// Warehouse.
@@ -49,7 +51,7 @@ impl Store {
         {
             return Err(DomainError::invalid("order_qty", format!("Only {free} left at this warehouse.")).into());
         }
-        let doc = json!({
+        let mut doc = json!({
             "customer": {"id": p.customer_id},
             "shipmentStore": row.warehouse,
             "orderMethod": "parts-api",
@@ -66,6 +68,11 @@ impl Store {
                 "periodMax": p.period_max,
             }],
         });
+        if let Some(corporate) = p.corporate_id {
+            // The order is the corporate customer's, placed by its contact person, for its main company.
+            doc["customer"] = json!({"type": "customer_corporate", "id": corporate});
+            doc["contact"] = json!({"id": p.customer_id});
+        }
         let base = Order { site: p.site.clone(), is_test: p.test, ..Order::default() };
         let doc = doc.as_object().cloned().unwrap_or_default();
         let input = base.apply(&doc, zone)?;

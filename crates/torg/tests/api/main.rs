@@ -15,6 +15,7 @@ mod billing_shipments;
 mod billing_support;
 mod cli;
 mod crm_combine;
+mod crm_corporate;
 mod crm_customers;
 mod crm_definitions;
 mod crm_delivery;

@@ -377,3 +377,47 @@ both!(a_retried_parts_order_reserves_once, |app: TestApp| async move {
     assert_eq!(s, 200, "{list}");
     assert_eq!(list["objects"].as_array().map(Vec::len), Some(1), "one order: {list}");
 });
+
+both!(a_key_can_order_for_a_corporate_customer, |app: TestApp| async move {
+    catalogue(&app).await;
+    let key = buyer(&app, "corp-buyer").await;
+    let colleague = buyer(&app, "corp-colleague").await;
+    let doc = json!({"externalId": "fleet", "nickName": "Автопарк",
+                     "companies": [{"externalId": "fleet-llc", "name": "ООО Автопарк", "contragent": {"INN": "7707083893"}}],
+                     "customerContacts": [{"customer": {"externalId": "corp-colleague"}}]});
+    let (s, b) = app
+        .post("/api/v5/customers-corporate/create", &[("customerCorporate", &doc.to_string()), ("site", "default")])
+        .await;
+    assert_eq!(s, 201, "{b}");
+    // Only a contact person's key may order for it.
+    let err = app.store.set_key_corporate(&key, Some("fleet")).await.unwrap_err();
+    assert!(err.to_string().contains("not a contact person"), "{err}");
+    assert!(app.store.set_key_corporate(&key, Some("nobody")).await.is_err());
+    app.store.set_key_corporate(&colleague, Some("fleet")).await.unwrap();
+
+    let rows = search(&app, &colleague, "OC47").await;
+    let exact = rows.iter().find(|r| r["source"] == "nsk" && r["code"] == "OC47").unwrap().clone();
+    let (s, o) = post(&app, &format!("/v1/order/?api_key={colleague}"), &ordered(&exact, 2)).await;
+    assert_eq!(s, 201, "{o}");
+    let (_, b) = app.get(&format!("/api/v5/orders?filter[numbers][]={}", o["number"].as_str().unwrap())).await;
+    let crm = &b["orders"][0];
+    assert_eq!(
+        (crm["customer"]["type"].as_str(), crm["customer"]["externalId"].as_str()),
+        (Some("customer_corporate"), Some("fleet"))
+    );
+    assert_eq!(
+        (crm["contact"]["externalId"].as_str(), crm["company"]["externalId"].as_str()),
+        (Some("corp-colleague"), Some("fleet-llc"))
+    );
+    let (_, b) = get(&app, &format!("/v1/order/?api_key={colleague}")).await;
+    assert_eq!(b["objects"].as_array().map(Vec::len), Some(1));
+    let id = o["id"].as_i64().unwrap();
+    let (s, _) = get(&app, &format!("/v1/order/{id}/?api_key={colleague}")).await;
+    assert_eq!(s, 200);
+    let (s, _) = get(&app, &format!("/v1/order/{id}/?api_key={key}")).await;
+    assert_eq!(s, 404, "another buyer does not see the company's order");
+    // Back to the buyer alone: the company's orders are no longer the key's.
+    app.store.set_key_corporate(&colleague, None).await.unwrap();
+    let (_, b) = get(&app, &format!("/v1/order/?api_key={colleague}")).await;
+    assert_eq!(b["objects"], json!([]));
+});

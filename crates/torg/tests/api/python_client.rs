@@ -1,10 +1,11 @@
 //! The official Python client, `retailcrm==5.3.0` from PyPI, unmodified, drives the scenarios in
 //! `tests/python/` (`crm_scenario.py`: orders, customers, store, telephony; `crm_definitions_scenario.py`:
 //! users, integration modules, custom fields, notes, reference books, settings;
-//! `crm_tasks_costs_scenario.py`: tasks, their history and comments, costs; `crm_loyalty_scenario.py`:
-//! loyalty programmes, accounts, bonuses and orders spending them, segments, SMS verification;
-//! `crm_delivery_files_scenario.py`: delivery integration, shipments and files) against torg on each
-//! backend.
+//! `crm_tasks_costs_scenario.py`: tasks, their history and comments, costs; `crm_corporate_scenario.py`:
+//! corporate customers and their addresses, companies, contacts, notes and history;
+//! `crm_loyalty_scenario.py`: loyalty programmes, accounts, bonuses and orders spending them, segments,
+//! SMS verification; `crm_delivery_files_scenario.py`: delivery integration, shipments and files) against
+//! torg on each backend.
 //!
 //! The client lives in its own virtual environment, `target/retailcrm-venv` (under `CARGO_TARGET_DIR`
 //! when set), made with `python3 -m venv` and `pip install retailcrm==5.3.0` on first use. It is built in
@@ -275,4 +276,12 @@ both!(delivery_files_scenario, |app: crate::common::TestApp| async move {
     let python = tokio::task::spawn_blocking(|| venv_python(&venv())).await.expect("venv task");
     let args = vec![app.base.clone(), app.key.clone()];
     run_to_the_end(python, "crm_delivery_files_scenario.py", args).await;
+});
+
+both!(corporate_scenario, |app: crate::common::TestApp| async move {
+    let python = tokio::task::spawn_blocking(|| venv_python(&venv())).await.expect("venv task");
+    let manager = User { first_name: "Mira".into(), last_name: "Manager".into(), active: true, ..Default::default() };
+    let manager = app.store.create_user(&manager).await.expect("a manager").id;
+    let args = vec![app.base.clone(), app.key.clone(), manager.to_string()];
+    run_to_the_end(python, "crm_corporate_scenario.py", args).await;
 });

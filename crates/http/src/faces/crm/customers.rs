@@ -109,13 +109,12 @@ fn read_filter(
     let segment = r.text("segment");
     let mut tags = r.texts("tags");
     tags.extend(r.texts("attachedTags"));
-    // Keys for what torg keeps nothing of (class segments, web analytics, corporate contacts, tasks,
+    // Keys for what torg keeps nothing of (class segments, web analytics, tasks,
     // MessageGateway channels, costs): a condition only "none" meets matches every customer, any
     // other matches none. Each is read (and so checked) whatever the others say.
     let nothing = [
         absent_value(&r, "classSegment"),
         absent_flag(&mut r, "online"),
-        absent_flag(&mut r, "isContact"),
         absent_dates(&mut r, "firstWebVisitFrom", "firstWebVisitTo"),
         absent_dates(&mut r, "lastWebVisitFrom", "lastWebVisitTo"),
         absent_tasks(&mut r, "tasksCounts"),
@@ -158,6 +157,7 @@ fn read_filter(
         mg_customer_id: r.text("mgCustomerId"),
         tags,
         subscriptions: subscriptions(&mut r),
+        is_contact: r.flag("isContact"),
         nothing,
         within: Vec::new(),
     };
@@ -277,7 +277,7 @@ pub async fn create(State(state): State<AppState>, crm: Crm) -> CrmResult {
 }
 
 /// The customer a path names, by `by`.
-fn lookup(crm: &Crm, uid: &str) -> Result<CustomerLookup, CrmError> {
+pub(super) fn lookup(crm: &Crm, uid: &str) -> Result<CustomerLookup, CrmError> {
     if crm.by_id()? {
         uid.parse().map(CustomerLookup::Id).map_err(|_| CrmError::not_found())
     } else {

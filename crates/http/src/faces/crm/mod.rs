@@ -6,6 +6,7 @@
 
 mod books;
 mod combine;
+mod corporate;
 mod costs;
 mod custom_fields;
 mod customers;
@@ -285,6 +286,7 @@ fn routes() -> Vec<Route> {
     routes.extend(verification::routes());
     routes.extend(delivery::routes());
     routes.extend(files::routes());
+    routes.extend(corporate::routes());
     routes
 }
 

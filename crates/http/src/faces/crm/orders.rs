@@ -18,9 +18,10 @@ const UPLOAD_CAP: usize = 50;
 /// Renders orders with their customers (read in one query).
 async fn render_orders(state: &AppState, crm: &Crm, orders: &[Order]) -> Result<Vec<Value>, CrmError> {
     let paid = crm.books.paid_statuses();
-    let ids: Vec<i64> = orders.iter().filter_map(|o| o.customer_id).collect();
+    let ids: Vec<i64> = orders.iter().flat_map(|o| o.customer_id.into_iter().chain(o.contact_id)).collect();
     let customers = state.store.order_customers(&ids).await?;
-    Ok(orders.iter().map(|o| render::order(o, &customers, &paid, &state.config.zone)).collect())
+    let parties = state.store.order_parties(orders).await?;
+    Ok(orders.iter().map(|o| render::order(o, &customers, &parties, &paid, &state.config.zone)).collect())
 }
 
 /// The keys of the order list's filter: every key of the official clients' `OrdersFilter` (Go) and
@@ -54,7 +55,7 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let mut extended = r.texts("extendedStatus");
     extended.extend(r.texts("statuses"));
     // Keys for what torg keeps nothing of (web analytics, fiscal receipts, delivery integrations,
-    // tasks, corporate customers, MessageGateway channels, costs): a condition only "none" meets
+    // tasks, MessageGateway channels, costs): a condition only "none" meets
     // matches every order, any other matches none. Each is read (and so checked) whatever the others say.
     let delivery_states = r.texts("deliveryStates");
     let nothing = [
@@ -69,8 +70,6 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
         // An order without a delivery integration is in state `none`.
         !delivery_states.is_empty() && !delivery_states.iter().any(|s| s == "none"),
         absent_tasks(&mut r, "tasksCounts"),
-        customer_type_excluded(&mut r),
-        absent_value(&r, "companyName"),
         !r.ints("mgChannels").is_empty(),
         zero_sum_excluded(&mut r, "minCostSumm", "maxCostSumm"),
     ]
@@ -139,6 +138,9 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
         last_order_from: r.date_from("lastOrderFrom"),
         last_order_to: r.date_to("lastOrderTo"),
         source: source(&r),
+        corporate_id: None,
+        corporate: customer_type(&mut r),
+        company_name: r.text("companyName"),
         nothing,
     };
     r.finish()?;
@@ -147,17 +149,18 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     ok(StatusCode::OK, json!({ "pagination": pagination(page.meta(total)), "orders": orders }))
 }
 
-/// `customerType`: every torg customer is an individual (`customer`); corporate ones match nothing.
-fn customer_type_excluded(r: &mut FilterReader<'_>) -> bool {
+/// `customerType`: orders for individual customers (`customer`) or corporate ones (`customer_corporate`).
+fn customer_type(r: &mut FilterReader<'_>) -> Option<bool> {
     match r.text("customerType").as_deref() {
-        None | Some("customer") => false,
-        Some("customer_corporate") => true,
+        None => None,
+        Some("customer") => Some(false),
+        Some("customer_corporate") => Some(true),
         Some(_) => {
             r.errors.insert(
                 "filter[customerType]".into(),
                 "The value you selected is not a valid choice. Allowed: customer, customer_corporate.".into(),
             );
-            false
+            None
         }
     }
 }
@@ -279,15 +282,19 @@ pub async fn history(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let customer_ids: Vec<i64> = records
         .iter()
         .filter(|h| h.created)
-        .filter_map(|h| h.entity.get("customerId").and_then(Value::as_i64))
+        .flat_map(|h| ["customerId", "contactId"].map(|k| h.entity.get(k).and_then(Value::as_i64)))
+        .flatten()
         .collect();
     let customers = state.store.order_customers(&customer_ids).await?;
+    let created: Vec<Order> =
+        records.iter().filter(|h| h.created).filter_map(|h| Order::from_snapshot(&h.entity)).collect();
+    let parties = state.store.order_parties(&created).await?;
     let history: Vec<Value> = records
         .iter()
         .filter(|h| h.entity.get("site").and_then(Value::as_str).is_none_or(|s| crm.sites.iter().any(|x| x == s)))
         .map(|h| {
             render::history(h, crm.key.id, "order", zone, |snap| match Order::from_snapshot(snap) {
-                Some(o) => render::order(&o, &customers, &paid, zone),
+                Some(o) => render::order(&o, &customers, &parties, &paid, zone),
                 None => snap.clone(),
             })
         })

@@ -32,9 +32,10 @@ pub fn customer(c: &Customer, stats: Option<&CustomerStats>, zone: &Zone) -> Val
         };
         m.insert("averageSumm".into(), json!(avg));
         m.insert("marginSumm".into(), json!(s.margin_summ));
+        m.insert("isContact".into(), json!(s.is_contact));
     }
-    // Read-only members the official clients' Customer types carry. torg keeps no segments, corporate
-    // contacts or discount programme for a customer (yet), so these are their true values today.
+    // Read-only members the official clients' Customer types carry. torg keeps no segments or discount
+    // programme for a customer (yet), so these are their true values today.
     m.entry("segments").or_insert(json!([]));
     m.entry("isContact").or_insert(json!(false));
     m.entry("personalDiscount").or_insert(json!(0));
@@ -68,8 +69,15 @@ pub fn customer(c: &Customer, stats: Option<&CustomerStats>, zone: &Zone) -> Val
     Value::Object(m)
 }
 
-/// An order as RetailCRM shows it; `customers` holds the customers of the orders being shown.
-pub fn order(o: &Order, customers: &HashMap<i64, Customer>, paid: &[String], zone: &Zone) -> Value {
+/// An order as RetailCRM shows it; `customers` holds the customers (and contact persons) of the orders
+/// being shown, `parties` their corporate customers and companies.
+pub fn order(
+    o: &Order,
+    customers: &HashMap<i64, Customer>,
+    parties: &torg_store::OrderParties,
+    paid: &[String],
+    zone: &Zone,
+) -> Value {
     let mut m = object(serde_json::to_value(o).unwrap_or_default());
     m.insert("id".into(), json!(o.id));
     m.insert("slug".into(), json!(o.id));
@@ -91,6 +99,33 @@ pub fn order(o: &Order, customers: &HashMap<i64, Customer>, paid: &[String], zon
             None => json!({ "type": "customer", "id": id }),
         };
         m.insert("customer".into(), c);
+    }
+    for key in ["corporateId", "companyId", "contactId"] {
+        m.remove(key);
+    }
+    if let Some(id) = o.corporate_id {
+        let c = match parties.corporates.get(&id) {
+            Some((ext, site, name)) => {
+                json!({ "type": "customer_corporate", "id": id, "externalId": ext, "site": site, "nickName": name })
+            }
+            None => json!({ "type": "customer_corporate", "id": id }),
+        };
+        m.insert("customer".into(), c);
+        if let Some(cid) = o.contact_id {
+            let c = match customers.get(&cid) {
+                Some(c) => customer(c, None, zone),
+                None => json!({ "type": "customer", "id": cid }),
+            };
+            m.insert("contact".into(), c);
+        }
+        if let Some(k) = o.company_id {
+            let c = match parties.companies.get(&k) {
+                Some(c) => json!({ "id": k, "externalId": c.external_id, "name": c.name, "brand": c.brand,
+                                   "active": c.active, "isMain": c.is_main, "contragent": c.contragent }),
+                None => json!({ "id": k }),
+            };
+            m.insert("company".into(), c);
+        }
     }
     let items: Vec<Value> = o
         .items
