@@ -18,6 +18,7 @@ mod custom_fields;
 mod customers;
 pub mod db;
 mod facets;
+mod health;
 mod history;
 mod idempotency;
 mod import;
