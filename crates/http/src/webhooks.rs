@@ -1,5 +1,5 @@
 //! The webhook worker: claims outbox events, POSTs each invoice status change to the invoice's
-//! `notificationUrl` (or its site's) signed as billing-v3.md A.7 says, and retries on a schedule until
+//! `notificationUrl` (or its site's) signed as docs/billing.md says (payment notifications), and retries on a schedule until
 //! the receiver answers 200 with `{"status": "success"}`. It also expires unpaid invoices periodically.
 //!
 //! Delivery is at least once: an event is settled only after the receiver's answer, so a worker that

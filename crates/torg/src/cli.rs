@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `demo`, `key create|list|revoke` (spec/README.md §4).
+//! The command line: `serve`, `migrate`, `demo`, `key create|list|revoke`, and the rest (README.md).
 
 use crate::config::{DEFAULT_SHUTDOWN_GRACE_SECS, FileConfig, LogFormat};
 use anyhow::Context;

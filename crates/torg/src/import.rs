@@ -1,4 +1,4 @@
-//! `torg import catalogue FILE.csv` and `torg import crosses FILE.csv` (spec/README.md §4): bulk loads
+//! `torg import catalogue FILE.csv` and `torg import crosses FILE.csv` (docs/IMPORT.md): bulk loads
 //! from CSV with a progress bar and a summary of rows loaded and rejected, with line numbers.
 //!
 //! The header row names the columns (any order, case ignored). The separator is `;` or `,`, whichever
