@@ -380,3 +380,25 @@ async fn readyz_checks_redis_when_configured() {
     assert_eq!(body["checks"]["redis"], "ok");
     assert_eq!(body["status"], "ready");
 }
+
+/// `torg import … --metrics-file` leaves the import's row counts as Prometheus text.
+#[tokio::test]
+async fn an_import_writes_its_counts_for_the_textfile_collector() {
+    let (url, _dir, _pg) = fresh_database(Backend::Sqlite).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let prom = dir.path().join("torg-import.prom");
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/samples/catalogue-with-errors.csv");
+    let out = Command::new(env!("CARGO_BIN_EXE_torg"))
+        .args(["import", "catalogue", sample, "--database", &url, "--metrics-file"])
+        .arg(&prom)
+        .output()
+        .expect("run torg import");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let summary = stdout.lines().next().expect("summary");
+    let counts: Vec<f64> = summary.split(' ').filter_map(|w| w.parse().ok()).collect();
+    let samples = parse_prometheus(&std::fs::read_to_string(&prom).expect("the metrics file"));
+    let rows = |outcome| total(&samples, "torg_import_rows_total", &[("kind", "catalogue"), ("outcome", outcome)]);
+    assert_eq!(vec![rows("loaded"), rows("rejected")], counts, "the file agrees with the summary: {summary}");
+    assert!(rows("rejected") > 0.0, "the sample has bad rows");
+}
