@@ -106,7 +106,7 @@ pub enum Availability {
     Present,
 }
 
-/// The most a buyer may order where availability is open-ended (`>N`, `Есть`), per seed 002.
+/// The most a buyer may order where availability is open-ended (`>N`, `Есть`), per the supplier's rules (docs/parts.md).
 pub const OPEN_ENDED_MAX: i64 = 10_000;
 
 impl Availability {
@@ -135,7 +135,7 @@ impl Availability {
         }
     }
 
-    /// The largest quantity a buyer may order against this availability (seed 002's rules).
+    /// The largest quantity a buyer may order against this availability (the supplier's rules, docs/parts.md).
     pub fn max_order(&self) -> i64 {
         match self {
             Availability::Exact(n) => *n,
@@ -229,7 +229,7 @@ pub fn check_order_qty(qty: i64, shown: Availability, min_qty: i64) -> Result<()
     Ok(())
 }
 
-/// The parts face's status display for a numeric code (parts-v1.md B.6).
+/// The parts face's status display for a numeric code (docs/parts.md, order status codes).
 pub fn parts_status_display(code: i64) -> &'static str {
     match code {
         1 => "Ожидает оплаты",

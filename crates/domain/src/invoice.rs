@@ -1,4 +1,4 @@
-//! Invoices (payment orders) and refunds: amounts, VAT and basket rules of billing-v3.md A.6 checked with
+//! Invoices (payment orders) and refunds: amounts, VAT and basket rules of docs/billing.md's error codes checked with
 //! decimal arithmetic, statuses and their transitions, and the A.7 notification signature.
 
 use crate::listing::{FieldKind, FieldSpec};
@@ -16,7 +16,7 @@ pub const VAT_CODES: &[(&str, u32)] = &[("VATNONE", 0), ("RUS_VAT0", 0), ("RUS_V
 /// Payment types of a basket line.
 pub const PAYMENT_TYPES: &[&str] = &["full_prepayment", "prepayment", "advance", "full_payment"];
 
-/// An invoice's status (A.5).
+/// An invoice's status (docs/billing.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum InvoiceStatus {
     /// Issued, unpaid.
@@ -523,7 +523,7 @@ pub struct BillingSettings {
     pub site: String,
     /// The merchant UUID clients send as `merchantId`.
     pub merchant_id: String,
-    /// Key that signs notifications (A.7); none sends them unsigned.
+    /// Key that signs notifications (docs/billing.md); none sends them unsigned.
     pub notification_key: Option<String>,
     /// Key that incoming requests must be signed with in `X-Signature`; none turns request signing off.
     pub signing_key: Option<String>,
@@ -650,7 +650,7 @@ pub const REFUND_FIELDS: &[FieldSpec] = &[
     FieldSpec { name: "createdAt", kind: FieldKind::Time },
 ];
 
-/// Hex HMAC-SHA1 of `body` under `key`: the `X-Signature` of notifications and signed requests (A.7).
+/// Hex HMAC-SHA1 of `body` under `key`: the `X-Signature` of notifications and signed requests (docs/billing.md).
 pub fn sign(key: &[u8], body: &[u8]) -> String {
     let mut mac = <Hmac<Sha1> as KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length");
     mac.update(body);
@@ -667,7 +667,7 @@ pub fn verify(key: &[u8], body: &[u8], signature: &str) -> bool {
 }
 
 /// The delays before each retry of a failed notification: ten retries spread over about 23 hours, as
-/// Invoicebox does (A.7 §5).
+/// Invoicebox does (docs/billing.md).
 pub const DEFAULT_RETRY_SCHEDULE_SECS: &[u64] = &[60, 300, 900, 1800, 3600, 7200, 10_800, 14_400, 21_600, 21_600];
 
 #[cfg(test)]

@@ -44,7 +44,7 @@ pub const ALL_SCOPES: &[&str] = &[
     "office",
 ];
 
-/// The most addresses a key's allow-list may hold (seed 002 allows five).
+/// The most addresses a key's allow-list may hold (the parts supplier allows five, docs/parts.md).
 pub const MAX_ALLOWED_IPS: usize = 5;
 
 /// Which sites a key reaches.

@@ -1,4 +1,4 @@
-//! The billing face's list language (billing-v3.md A.2), written once: filters `field=value`, sets as
+//! The billing face's list language (docs/billing.md), written once: filters `field=value`, sets as
 //! `k[]=`, `k[0]=` or a repeated key, operators `k[_eq|_ne|_gt|_ge|_lt|_le|_start]=`, sorting by
 //! `_order[field]=asc|desc`, paging by `pageSize`/`_pageSize` and `page`/`_page`.
 //!

@@ -1,4 +1,4 @@
-//! Products and offers as the CRM face's store methods take them (crm-v5.md §2.3): documents of a
+//! Products and offers as the CRM face's store methods take them (docs/crm.md): documents of a
 //! batch create or edit, and the entries of stock and price uploads. Everything here is checked field by
 //! field, so a message names the exact path (`products[3].offers[0].price`).
 

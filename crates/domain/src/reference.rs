@@ -169,7 +169,7 @@ fn entry(code: &str, name: &str, ordering: i64, attrs: Value) -> ReferenceEntry 
 }
 
 /// The books a new database starts with: RetailCRM's usual defaults, statuses carrying the parts face's
-/// numeric codes (parts-v1.md B.6).
+/// numeric codes (docs/parts.md, order status codes).
 pub fn defaults(kind: ReferenceKind) -> Vec<ReferenceEntry> {
     match kind {
         ReferenceKind::Status => [

@@ -1,5 +1,5 @@
 //! The parts face's `_` token: an opaque, sealed copy of what a buyer was shown for one offer at one
-//! warehouse, so an order can be checked against exactly that (spec/README.md §3).
+//! warehouse, so an order can be checked against exactly that.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;

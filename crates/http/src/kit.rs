@@ -364,6 +364,7 @@ impl Gate {
             return Err(Denied::Owner);
         }
         let sites = key.reachable_sites(books.sites().iter().map(|s| s.code.as_str()));
+        crate::observe::note_caller(&key.name);
         Ok(Some(Admitted { key, books, sites }))
     }
 }

@@ -9,13 +9,16 @@
 pub mod config;
 pub mod envelope;
 pub mod faces;
+pub mod health;
 pub mod idempotency;
 pub mod input;
 pub mod kit;
+pub mod observe;
 pub mod openapi;
 pub mod params;
 pub mod ratelimit;
 pub mod sms;
+pub mod telemetry;
 pub mod webhooks;
 
 use axum::Router;
@@ -69,14 +72,14 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .route("/docs", axum::routing::get(openapi::docs_page))
         .route("/docs/{file}", axum::routing::get(openapi::docs))
+        .route("/healthz", axum::routing::get(health::healthz))
+        .route("/readyz", axum::routing::get(health::readyz))
         .fallback(envelope::not_found)
         .method_not_allowed_fallback(envelope::method_not_allowed)
         .with_state(state.clone());
     api.layer(axum::middleware::from_fn_with_state(state, ratelimit::middleware))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(envelope::panic_response))
-        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(
-            |req: &Request<_>| tracing::info_span!("request", method = %req.method(), path = %req.uri().path()),
-        ))
+        .layer(axum::middleware::from_fn(observe::middleware))
 }
 
 /// Serves until `shutdown` resolves, with each client's address available to the handlers.

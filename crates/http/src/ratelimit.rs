@@ -75,9 +75,10 @@ impl Limiter {
         let redis = match &config.redis_url {
             None => None,
             Some(url) => {
-                let client = redis::Client::open(url.as_str()).map_err(|e| format!("redis URL {url}: {e}"))?;
+                let shown = torg_store::redact(url);
+                let client = redis::Client::open(url.as_str()).map_err(|e| format!("redis URL {shown}: {e}"))?;
                 let manager =
-                    redis::aio::ConnectionManager::new(client).await.map_err(|e| format!("redis at {url}: {e}"))?;
+                    redis::aio::ConnectionManager::new(client).await.map_err(|e| format!("redis at {shown}: {e}"))?;
                 Some((manager, redis::Script::new(GCRA)))
             }
         };
@@ -117,6 +118,14 @@ impl Limiter {
 }
 
 impl Limiter {
+    /// Whether Redis answers a `PING`; none when no Redis is configured.
+    pub async fn ping_redis(&self) -> Option<Result<(), String>> {
+        let (manager, _) = self.redis.as_ref()?;
+        let mut conn = manager.clone();
+        let answer: Result<String, _> = redis::cmd("PING").query_async(&mut conn).await;
+        Some(answer.map(drop).map_err(|e| e.to_string()))
+    }
+
     /// One more billing request from `ip` with the bearer token `key` (hashed; none when absent).
     pub async fn check_billing(&self, ip: IpAddr, key: Option<&str>) -> bool {
         let (per_key, per_ip, window) = self.billing;
@@ -157,6 +166,18 @@ impl Limiter {
     }
 }
 
+/// Counts a refusal for the metrics.
+fn refused(path: &str, class: Class) {
+    let face = crate::kit::face_of(path).map_or("torg", |f| f.name);
+    let limit = match class {
+        Class::Api => "api",
+        Class::Telephony => "telephony",
+        Class::Billing => "billing",
+        Class::None => "none",
+    };
+    metrics::counter!("torg_rate_limited_total", "face" => face, "limit" => limit).increment(1);
+}
+
 /// Refuses a request over its limit with 503 in its face's shape and `Retry-After`.
 pub async fn middleware(State(state): State<AppState>, req: Request<Body>, next: Next) -> Response {
     let path = req.uri().path().to_string();
@@ -171,6 +192,7 @@ pub async fn middleware(State(state): State<AppState>, req: Request<Body>, next:
         if state.limiter.check_billing(ip, bearer.as_deref()).await {
             return next.run(req).await;
         }
+        refused(&path, class);
         let mut resp = Envelope::Billing.error(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests");
         resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         return resp;
@@ -178,6 +200,7 @@ pub async fn middleware(State(state): State<AppState>, req: Request<Body>, next:
     if state.limiter.check(class, ip).await {
         return next.run(req).await;
     }
+    refused(&path, class);
     let mut resp = Envelope::of(&path).error(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable");
     resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     resp

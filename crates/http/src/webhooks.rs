@@ -1,5 +1,5 @@
 //! The webhook worker: claims outbox events, POSTs each status change of an invoice or a refund to the
-//! invoice's `notificationUrl` (or its site's) signed as billing-v3.md A.7 says, and retries on a
+//! invoice's `notificationUrl` (or its site's) signed as docs/billing.md says (payment notifications), and retries on a
 //! schedule until the receiver answers 200 with `{"status": "success"}`. A receiver's final refusal
 //! (`shipping_unavailable`, `order_wrong_amount`, …) is not retried: it shows on the invoice as
 //! `processingStatus`, and `shipping_unavailable` on a hold releases it. The worker also expires
@@ -99,6 +99,17 @@ fn error_chain(err: &dyn std::error::Error) -> String {
     text
 }
 
+/// A receiver's URL as logs and the outbox show it: without user info, query or fragment, where a
+/// merchant may have put a token.
+fn shown(url: &str) -> String {
+    let end = url.find(['?', '#']).unwrap_or(url.len());
+    let url = &url[..end];
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}{}", &url[..scheme + 3], &url[at + 1..]),
+        _ => url.to_string(),
+    }
+}
+
 fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
@@ -185,7 +196,9 @@ async fn attempt(state: &AppState, client: &reqwest::Client, e: &OutboxEvent) ->
     }
     let resp = match req.body(body).send().await {
         Ok(r) => r,
-        Err(err) => return Outcome::Retry(format!("POST {url}: {}", error_chain(&err))),
+        Err(err) => {
+            return Outcome::Retry(format!("POST {}: {}", shown(&url), error_chain(&err).replace(&url, &shown(&url))));
+        }
     };
     let code = resp.status();
     let text = resp.text().await.unwrap_or_default();
@@ -203,7 +216,7 @@ async fn attempt(state: &AppState, client: &reqwest::Client, e: &OutboxEvent) ->
         }
     }
     let snippet: String = text.chars().take(200).collect();
-    Outcome::Retry(format!("{url} answered {code}: {snippet}"))
+    Outcome::Retry(format!("{} answered {code}: {snippet}", shown(&url)))
 }
 
 /// Acts on a receiver's final refusal of an invoice's notification: `shipping_unavailable` about a
@@ -233,6 +246,13 @@ async fn refused(state: &AppState, e: &OutboxEvent, reply: &str) -> Result<(), t
 
 async fn deliver(state: &AppState, client: &reqwest::Client, config: &WebhookConfig, e: &OutboxEvent) {
     let outcome = attempt(state, client, e).await;
+    let label = match &outcome {
+        Outcome::Delivered => "delivered",
+        Outcome::Retry(_) if usize::try_from(e.attempts).is_ok_and(|i| i < config.retry_schedule.len()) => "retry",
+        Outcome::Retry(_) | Outcome::GiveUp(_) => "given_up",
+        Outcome::Refused(_) => "refused",
+    };
+    metrics::counter!("torg_webhook_deliveries_total", "outcome" => label).increment(1);
     let result = match outcome {
         Outcome::Delivered => state.store.event_delivered(e).await.map(|settled| {
             if !settled {
@@ -270,6 +290,12 @@ async fn deliver(state: &AppState, client: &reqwest::Client, config: &WebhookCon
 #[cfg(test)]
 mod tests {
     use tokio::io::AsyncReadExt;
+
+    #[test]
+    fn receiver_urls_are_shown_without_secrets() {
+        assert_eq!(super::shown("https://u:p@shop.example/ib?token=s#x"), "https://shop.example/ib");
+        assert_eq!(super::shown("http://shop.example/ib"), "http://shop.example/ib");
+    }
 
     /// An `https://` receiver is spoken to in TLS: the first bytes on the wire are a TLS handshake
     /// record (0x16), where a client without TLS would send a plain `POST`.

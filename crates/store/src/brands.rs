@@ -1,4 +1,4 @@
-//! Brand aliases as data (spec/README.md §3): the `brand_aliases` table maps a normalised alias to the
+//! Brand aliases as data (docs/IMPORT.md): the `brand_aliases` table maps a normalised alias to the
 //! normalised brand it stands for. Every writer of products and cross-references keys them by the
 //! canonical name, and setting an alias re-keys what was already stored under it.
 

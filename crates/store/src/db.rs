@@ -798,6 +798,18 @@ impl SqliteDb {
         &self.stats
     }
 
+    /// How the readers and the writer are used right now.
+    fn pool_stats(&self) -> PoolStats {
+        PoolStats {
+            engine: "sqlite",
+            in_use: MAX_READERS.saturating_sub(self.permits.available_permits()),
+            idle: self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len(),
+            max: MAX_READERS,
+            writer_busy: self.writer.try_lock().is_err(),
+            waiting: self.waiting.load(Ordering::Relaxed),
+        }
+    }
+
     /// Drops the idle readers (their files stay open until then).
     pub fn close(&self) {
         self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
@@ -1020,6 +1032,29 @@ fn pg_rows(rows: Vec<PgRow>) -> DbResult<Vec<Row>> {
 // ---------------------------------------------------------------------------------------------------------
 // Engine-neutral handles
 
+/// How a database's connections are used at one moment, for the metrics listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// `sqlite` or `postgres`.
+    pub engine: &'static str,
+    /// Connections handed out (SQLite: readers).
+    pub in_use: usize,
+    /// Connections open and free.
+    pub idle: usize,
+    /// The most connections the pool opens.
+    pub max: usize,
+    /// SQLite: the writer is held by a transaction (always false on PostgreSQL).
+    pub writer_busy: bool,
+    /// SQLite: tasks waiting for the writer (PostgreSQL's pool does not tell).
+    pub waiting: usize,
+}
+
+/// Records a statement's time by engine and operation (`fetch`, `execute`, `begin`, `commit`).
+fn observe(engine: &'static str, op: &'static str, started: std::time::Instant) {
+    metrics::histogram!("torg_db_query_duration_seconds", "engine" => engine, "op" => op)
+        .record(started.elapsed().as_secs_f64());
+}
+
 /// A database: SQLite or PostgreSQL.
 #[derive(Clone)]
 pub enum Db {
@@ -1041,17 +1076,53 @@ impl Db {
     /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so a
     /// transaction that reads before writing can never fail to upgrade.
     pub async fn begin(&self) -> DbResult<Tx> {
-        Ok(match self {
+        let started = std::time::Instant::now();
+        let tx = match self {
             Db::Sqlite(s) => {
                 Tx { conn: Conn::Sqlite(SqliteConn::Writer(s.begin().await?)), after_commit: Vec::new(), pool: None }
             }
             Db::Postgres(p) => {
                 Tx { conn: Conn::PgTx(p.begin().await?), after_commit: Vec::new(), pool: Some(p.clone()) }
             }
-        })
+        };
+        observe(self.engine(), "begin", started);
+        Ok(tx)
+    }
+
+    /// `sqlite` or `postgres`, as metrics label it.
+    pub fn engine(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    /// How the connections are used right now.
+    pub fn pool_stats(&self) -> PoolStats {
+        match self {
+            Db::Sqlite(s) => s.pool_stats(),
+            Db::Postgres(p) => {
+                let (size, idle) = (p.size() as usize, p.num_idle());
+                PoolStats {
+                    engine: "postgres",
+                    in_use: size.saturating_sub(idle),
+                    idle,
+                    max: p.options().get_max_connections() as usize,
+                    writer_busy: false,
+                    waiting: 0,
+                }
+            }
+        }
     }
 
     async fn run_rows(&self, q: &Query, limit: usize) -> DbResult<Vec<Row>> {
+        let started = std::time::Instant::now();
+        let rows = self.rows_unobserved(q, limit).await;
+        observe(self.engine(), "fetch", started);
+        rows
+    }
+
+    async fn rows_unobserved(&self, q: &Query, limit: usize) -> DbResult<Vec<Row>> {
         match self {
             Db::Sqlite(s) => sqlite_rows(s.reader().await?.conn(), q, limit),
             Db::Postgres(p) => pg_rows(if limit == 1 {
@@ -1063,10 +1134,15 @@ impl Db {
     }
 
     async fn run_execute(&self, q: &Query) -> DbResult<Done> {
-        match self {
+        let started = std::time::Instant::now();
+        let done = match self {
             Db::Sqlite(s) => sqlite_execute(s.reader().await?.conn(), q),
-            Db::Postgres(p) => Ok(Done { rows: pg_query(q)?.execute(p).await?.rows_affected() }),
-        }
+            Db::Postgres(p) => {
+                pg_query(q)?.execute(p).await.map(|d| Done { rows: d.rows_affected() }).map_err(Into::into)
+            }
+        };
+        observe(self.engine(), "execute", started);
+        done
     }
 
     /// Closes every connection.
@@ -1093,10 +1169,22 @@ impl Conn {
     pub fn is_postgres(&self) -> bool {
         !matches!(self, Conn::Sqlite(_))
     }
+
+    fn engine(&self) -> &'static str {
+        if self.is_postgres() { "postgres" } else { "sqlite" }
+    }
 }
 
 impl Conn {
     async fn run_rows(&mut self, q: &Query, limit: usize) -> DbResult<Vec<Row>> {
+        let started = std::time::Instant::now();
+        let engine = self.engine();
+        let rows = self.rows_unobserved(q, limit).await;
+        observe(engine, "fetch", started);
+        rows
+    }
+
+    async fn rows_unobserved(&mut self, q: &Query, limit: usize) -> DbResult<Vec<Row>> {
         let rows = match self {
             Conn::Sqlite(s) => return sqlite_rows(s.conn(), q, limit),
             Conn::Pg(c) if limit == 1 => pg_query(q)?.fetch_optional(&mut **c).await?.into_iter().collect(),
@@ -1108,6 +1196,14 @@ impl Conn {
     }
 
     async fn run_execute(&mut self, q: &Query) -> DbResult<Done> {
+        let started = std::time::Instant::now();
+        let engine = self.engine();
+        let done = self.execute_unobserved(q).await;
+        observe(engine, "execute", started);
+        done
+    }
+
+    async fn execute_unobserved(&mut self, q: &Query) -> DbResult<Done> {
         let done = match self {
             Conn::Sqlite(s) => return sqlite_execute(s.conn(), q),
             Conn::Pg(c) => pg_query(q)?.execute(&mut **c).await?,
@@ -1141,6 +1237,13 @@ impl Tx {
     /// Makes the transaction's writes durable and visible, then runs the batches registered with
     /// [`Tx::after_commit`].
     pub async fn commit(self) -> DbResult<()> {
+        let (started, engine) = (std::time::Instant::now(), self.conn.engine());
+        let done = self.commit_unobserved().await;
+        observe(engine, "commit", started);
+        done
+    }
+
+    async fn commit_unobserved(self) -> DbResult<()> {
         match self.conn {
             Conn::Sqlite(SqliteConn::Writer(w)) => w.commit().await,
             Conn::PgTx(t) => {

@@ -147,7 +147,7 @@ fn settings_from_row(r: &crate::db::Row) -> StoreResult<BillingSettings> {
     })
 }
 
-/// The column of a listable field (the domain's field names, billing-v3.md's).
+/// The column of a listable field (the domain's field names, Invoicebox's).
 fn invoice_column(field: &str) -> &'static str {
     match field {
         "id" => "id",

@@ -22,6 +22,7 @@ pub mod db;
 mod delivery;
 mod facets;
 mod files;
+mod health;
 mod history;
 mod idempotency;
 mod import;

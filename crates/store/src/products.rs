@@ -1,4 +1,4 @@
-//! The CRM face's store methods (crm-v5.md §2.3): offers and products listed with their stock and
+//! The CRM face's store methods (docs/crm.md): offers and products listed with their stock and
 //! prices, stock and price uploads, products created and edited in batches.
 //!
 //! Stock lives in the catalogue's `stock` table, the one order reservations draw on, so what an

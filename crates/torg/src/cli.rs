@@ -1,8 +1,10 @@
-//! The command line: `serve`, `migrate`, `demo`, `key create|list|corporate|revoke` (spec/README.md §4).
+//! The command line: `serve`, `migrate`, `demo`, `key create|list|corporate|revoke`, and the rest (README.md).
 
-use crate::config::FileConfig;
+use crate::config::{DEFAULT_SHUTDOWN_GRACE_SECS, FileConfig, LogFormat};
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use std::io::IsTerminal;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,6 +19,10 @@ use torg_store::{NewKey, Store};
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Log format on stderr: `text` (coloured only when stderr is a terminal) or `json` (one object a
+    /// line) [default: text, or the config file's `log_format`].
+    #[arg(long, env = "TORG_LOG_FORMAT", global = true, value_enum)]
+    log_format: Option<LogFormat>,
 }
 
 /// Options every command shares.
@@ -43,9 +49,17 @@ pub struct ServeArgs {
     /// Redis URL: rate limits then hold across every instance sharing it.
     #[arg(long, env = "TORG_REDIS_URL")]
     redis: Option<String>,
-    /// A TOML file with further settings (time_zone, rate_per_second, body_limit, …).
+    /// A TOML file with further settings (docs/CONFIG.md lists every key); flags and environment
+    /// variables win over it.
     #[arg(long, env = "TORG_CONFIG")]
     config: Option<PathBuf>,
+    /// Address of a second listener serving Prometheus metrics at `/metrics` (keep it private); none
+    /// serves no metrics.
+    #[arg(long, env = "TORG_METRICS_LISTEN")]
+    metrics_listen: Option<String>,
+    /// Seconds requests in flight get to finish after SIGTERM or SIGINT [default: 30].
+    #[arg(long = "shutdown-grace", env = "TORG_SHUTDOWN_GRACE", value_name = "SECS")]
+    shutdown_grace: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -156,8 +170,18 @@ enum KeyCommand {
 
 /// Runs the command line; errors are printed and turn into exit code 1.
 pub async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    init_tracing();
+    let matches = Cli::command().get_matches();
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    // The config file can set the log format and the database of the serving commands; a file that
+    // cannot be read is reported by the command itself.
+    let file = cli.serve_args().and_then(|s| s.config.as_ref()).and_then(|p| FileConfig::read(p).ok());
+    init_tracing(cli.log_format.or(file.as_ref().and_then(|f| f.log_format)).unwrap_or_default());
+    if let Some(database) = file.and_then(|f| f.database)
+        && database_defaulted(&matches)
+        && let Some(db) = cli.serve_db()
+    {
+        db.database = database;
+    }
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -167,9 +191,36 @@ pub async fn main() -> ExitCode {
     }
 }
 
-fn init_tracing() {
+impl Cli {
+    fn serve_args(&self) -> Option<&ServeArgs> {
+        match &self.command {
+            Command::Serve { serve, .. } | Command::Demo { serve, .. } => Some(serve),
+            _ => None,
+        }
+    }
+
+    fn serve_db(&mut self) -> Option<&mut DbArgs> {
+        match &mut self.command {
+            Command::Serve { db, .. } | Command::Demo { db, .. } => Some(db),
+            _ => None,
+        }
+    }
+}
+
+/// Whether `--database` of the serving command was left to its default (neither flag nor variable).
+fn database_defaulted(matches: &ArgMatches) -> bool {
+    matches.subcommand().is_some_and(|(_, sub)| sub.value_source("database") == Some(ValueSource::DefaultValue))
+}
+
+/// Logs to stderr in `format`, filtered by `TORG_LOG`. Colour codes only reach a terminal: in a file,
+/// a pipe or the journal they would be noise.
+fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("TORG_LOG").unwrap_or_else(|_| "info,sqlx=warn".into());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).with_span_list(false).try_init(),
+    };
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -220,6 +271,14 @@ async fn serve_until_signal(store: Store, serve: ServeArgs, demo: Option<crate::
     let listen = serve.listen.clone().or(file.listen.clone()).unwrap_or_else(|| "127.0.0.1:8080".into());
     let listener = TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
+    let metrics_listen = serve.metrics_listen.clone().or(file.metrics_listen.clone());
+    let metrics_listener = match &metrics_listen {
+        Some(at) => Some(TcpListener::bind(at).await.with_context(|| format!("cannot listen on {at} for metrics"))?),
+        None => None,
+    };
+    let grace = std::time::Duration::from_secs(
+        serve.shutdown_grace.or(file.shutdown_grace_secs).unwrap_or(DEFAULT_SHUTDOWN_GRACE_SECS),
+    );
     let (mut http, _) = http_config(&serve, &addr.to_string())?;
     if serve.listen.as_deref().is_some_and(|l| l.ends_with(":0")) || file.public_url.is_none() {
         http.public_url = format!("http://{addr}");
@@ -228,22 +287,79 @@ async fn serve_until_signal(store: Store, serve: ServeArgs, demo: Option<crate::
     if let Some(report) = demo {
         report.print(&format!("http://{addr}"));
     }
+    // One signal stops both listeners and the webhook worker.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let metrics = match metrics_listener {
+        Some(listener) => {
+            let at = listener.local_addr()?;
+            let handle = torg_http::telemetry::install();
+            println!("torg metrics on http://{at}/metrics");
+            tracing::info!(addr = %at, "serving metrics");
+            let (state, shutdown) = (state.clone(), until_stopped(stopped.clone()));
+            Some(tokio::spawn(torg_http::telemetry::serve(listener, state, handle, shutdown)))
+        }
+        None => None,
+    };
     println!("torg listening on http://{addr}");
     tracing::info!(addr = %addr, "serving");
-    // One signal stops the server and the webhook worker; the worker finishes its call in flight.
-    let (stop, stopped) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(torg_http::webhooks::run(state.clone(), Default::default(), stopped.clone()));
-    let mut server_stop = stopped;
-    let shutdown = async move {
-        let _ = server_stop.changed().await;
+    let mut server = tokio::spawn(torg_http::serve(listener, state.clone(), until_stopped(stopped)));
+    let signal = tokio::select! {
+        signal = shutdown_signal() => signal?,
+        // The server ended by itself: an error of the listener.
+        ended = &mut server => {
+            let _ = stop.send(true);
+            ended??;
+            anyhow::bail!("the server stopped by itself");
+        }
     };
-    tokio::spawn(async move {
-        let _ = tokio::signal::ctrl_c().await;
-        let _ = stop.send(true);
-    });
-    torg_http::serve(listener, state, shutdown).await?;
-    let _ = worker.await;
+    tracing::info!(signal, grace_secs = grace.as_secs(), "stopping: no new connections, finishing requests in flight");
+    let _ = stop.send(true);
+    // Requests in flight finish, bounded by the grace period (a second signal cuts it short); the
+    // webhook worker hands its unsent claims back within the same time.
+    let deadline = tokio::time::Instant::now() + grace;
+    tokio::select! {
+        ended = &mut server => ended??,
+        () = tokio::time::sleep_until(deadline) => {
+            tracing::warn!("requests still in flight at the end of the grace period are cut");
+            server.abort();
+        }
+        _ = shutdown_signal() => {
+            tracing::warn!("second signal: requests still in flight are cut");
+            server.abort();
+        }
+    }
+    if tokio::time::timeout_at(deadline, worker).await.is_err() {
+        tracing::warn!("the webhook worker did not stop in time; its claims lapse with their lease");
+    }
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
+    state.store.close().await;
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// Waits for SIGTERM (a service manager's stop) or SIGINT (Ctrl-C); returns which came.
+async fn shutdown_signal() -> anyhow::Result<&'static str> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).context("cannot watch for SIGTERM")?;
+        let mut int = signal(SignalKind::interrupt()).context("cannot watch for SIGINT")?;
+        tokio::select! {
+            _ = term.recv() => Ok("SIGTERM"),
+            _ = int.recv() => Ok("SIGINT"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.context("cannot watch for Ctrl-C")?;
+        Ok("SIGINT")
+    }
 }
 
 async fn key(command: KeyCommand) -> anyhow::Result<()> {
@@ -335,5 +451,58 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         super::Cli::command().debug_assert();
+    }
+
+    /// `torg --help` and every subcommand's help describe every command and option.
+    #[test]
+    fn every_command_and_option_has_help() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if matches!(id, "help" | "version") {
+                    continue;
+                }
+                if arg.get_help().is_none_or(|h| h.to_string().trim().is_empty()) {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                let sub_path = format!("{path} {}", sub.get_name());
+                if sub.get_about().is_none_or(|a| a.to_string().trim().is_empty()) {
+                    missing.push(sub_path.clone());
+                }
+                walk(sub, &sub_path, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&super::Cli::command(), "torg", &mut missing);
+        assert!(missing.is_empty(), "without help: {missing:?}");
+    }
+
+    /// The serving commands' flags and variables are the ones docs/CONFIG.md lists, with its defaults.
+    #[test]
+    fn serve_flags_match_the_settings_table() {
+        let cli = super::Cli::command();
+        let serve = cli.find_subcommand("serve").expect("serve");
+        let mut seen = Vec::new();
+        for arg in serve.get_arguments().chain(cli.get_arguments()) {
+            let Some(long) = arg.get_long() else { continue };
+            if matches!(long, "help" | "version") {
+                continue;
+            }
+            let flag = format!("--{long}");
+            let setting = crate::config::SETTINGS
+                .iter()
+                .find(|s| s.flag == Some(flag.as_str()))
+                .unwrap_or_else(|| panic!("{flag} is not in SETTINGS"));
+            assert_eq!(arg.get_env().and_then(|e| e.to_str()), setting.env, "{flag}'s variable");
+            if let Some(default) = arg.get_default_values().first() {
+                assert_eq!(default.to_str(), Some(setting.default), "{flag}'s default");
+            }
+            seen.push(flag);
+        }
+        for s in crate::config::SETTINGS.iter().filter_map(|s| s.flag) {
+            assert!(seen.iter().any(|f| f == s), "{s} is listed but serve has no such flag");
+        }
     }
 }

@@ -1,5 +1,5 @@
-//! `torg demo`: a believable small auto-parts shop in an empty database, with the seeds' example key,
-//! so every example request of the seed documents works as written.
+//! `torg demo`: a believable small auto-parts shop in an empty database, with the vendors' documented example keys,
+//! so every example request of the vendors' documentation works as written.
 
 use serde_json::{Map, Value, json};
 use torg_domain::custom_field::{CustomField, Dictionary, Element, FieldType};
@@ -11,22 +11,22 @@ use torg_domain::telephony::{User, UserGroup};
 use torg_domain::time::Zone;
 use torg_store::{NewKey, Store};
 
-/// The example key of seeds 000 and 001 (RetailCRM's API rules).
+/// The example key of RetailCRM's API rules page.
 pub const CRM_SEED_KEY: &str = "X2EDxEta9U3lcsSV0dwdF38UvtSCxIuGh";
 
 /// The demo buyer's key for the parts face (demo data only; `serve` never creates it).
 pub const PARTS_DEMO_KEY: &str = "demo-parts-5f1c9a7e2b4d8c3a";
 
-/// The test token of seed 003 (Invoicebox): a billing key in the demo.
+/// Invoicebox's documented test token: a billing key in the demo.
 pub const BILLING_SEED_TOKEN: &str = "b37c4c689295904ed21eee5d9a48d42e";
 
-/// The test shop of seed 003: the merchant id of the demo's `simple-site`.
+/// Invoicebox's documented test shop: the merchant id of the demo's `simple-site`.
 pub const BILLING_SEED_MERCHANT: &str = "ffffffff-ffff-ffff-ffff-ffffffffffff";
 
-/// The user id seed 003's auth check answers for its test token.
+/// The user id Invoicebox's documented auth check answers for its test token.
 pub const BILLING_SEED_USER: &str = "01771533-8e75-3234-8e3d-9213ae2d7c52";
 
-/// The example `hash` of seed 004 (KEAZ office API): the demo distributor's office key.
+/// The example `hash` of KEAZ's office API documentation: the demo distributor's office key.
 pub const OFFICE_SEED_KEY: &str = "jqtlkuvhik0o4ogg4wswk4ws0kwww4k";
 
 /// The demo distributor: it owns the `msk` and `ekb` warehouses (`nsk` belongs to nobody).
@@ -296,7 +296,7 @@ pub async fn load(store: &Store) -> anyhow::Result<Report> {
     Ok(Report { filled: true, keys, tracked })
 }
 
-/// Billing settings of the demo sites, the seed's test token, and invoices: three for CRM demo orders
+/// Billing settings of the demo sites, Invoicebox's test token, and invoices: three for CRM demo orders
 /// (one paid) and a paid one for the tracked order, so `/track` shows an invoice number.
 async fn load_billing(store: &Store, tracked: Option<&str>) -> anyhow::Result<()> {
     let patch = torg_store::BillingSettingsPatch { test_mode: Some(true), ..Default::default() };

@@ -18,7 +18,7 @@ struct Family {
     base: u32,
 }
 
-/// Hand-picked families: the parts seed 002 and the CRM demo orders name.
+/// Hand-picked families: the parts face's documented examples and the CRM demo orders name.
 const KNOWN: &[(&str, Parts, u32)] = &[
     (
         "Фильтр масляный",

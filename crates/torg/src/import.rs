@@ -1,4 +1,4 @@
-//! `torg import catalogue FILE.csv` and `torg import crosses FILE.csv` (spec/README.md §4): bulk loads
+//! `torg import catalogue FILE.csv` and `torg import crosses FILE.csv` (docs/IMPORT.md): bulk loads
 //! from CSV with a progress bar and a summary of rows loaded and rejected, with line numbers.
 //!
 //! The header row names the columns (any order, case ignored). The separator is `;` or `,`, whichever
@@ -42,6 +42,10 @@ pub struct ImportDb {
     /// Database: `sqlite:PATH` (created on first run) or `postgres://…`.
     #[arg(long, env = "TORG_DATABASE_URL", default_value = "sqlite:torg.db", global = true)]
     database: String,
+    /// Also write the import's counts (`torg_import_rows_total`) as Prometheus text to this file, for
+    /// node_exporter's textfile collector: an import is a process of its own, which no scrape reaches.
+    #[arg(long, global = true, value_name = "FILE")]
+    metrics_file: Option<PathBuf>,
 }
 
 /// What to import.
@@ -79,11 +83,21 @@ const BRANDS_REQUIRED: &[&str] = &["alias", "brand"];
 
 /// Runs an import command.
 pub async fn run(command: ImportCommand) -> anyhow::Result<()> {
+    let (ImportCommand::Catalogue { db, .. } | ImportCommand::Crosses { db, .. } | ImportCommand::Brands { db, .. }) =
+        &command;
+    let metrics = db.metrics_file.clone().map(|path| (path, torg_http::telemetry::install()));
     match command {
-        ImportCommand::Catalogue { db, file } => catalogue(&db.database, &file).await,
-        ImportCommand::Crosses { db, file } => crosses(&db.database, &file).await,
-        ImportCommand::Brands { db, file } => brands(&db.database, &file).await,
+        ImportCommand::Catalogue { db, file } => catalogue(&db.database, &file).await?,
+        ImportCommand::Crosses { db, file } => crosses(&db.database, &file).await?,
+        ImportCommand::Brands { db, file } => brands(&db.database, &file).await?,
     }
+    if let Some((path, handle)) = metrics {
+        // Written beside the target and renamed over it, so a collector never reads half a file.
+        let partial = path.with_extension("prom.partial");
+        std::fs::write(&partial, handle.render()).with_context(|| format!("cannot write {}", partial.display()))?;
+        std::fs::rename(&partial, &path).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
 }
 
 async fn catalogue(database: &str, path: &Path) -> anyhow::Result<()> {
@@ -105,7 +119,7 @@ async fn catalogue(database: &str, path: &Path) -> anyhow::Result<()> {
     }
     let outcome = parser.await??;
     progress.finish_and_clear();
-    outcome.print(loaded);
+    outcome.print("catalogue", loaded);
     if !import.created_warehouses().is_empty() {
         println!("new warehouses: {}", import.created_warehouses().join(", "));
     }
@@ -130,7 +144,7 @@ async fn crosses(database: &str, path: &Path) -> anyhow::Result<()> {
     }
     let outcome = parser.await??;
     progress.finish_and_clear();
-    outcome.print(loaded);
+    outcome.print("crosses", loaded);
     println!("new cross-reference entries: {added} (a pair is stored both ways)");
     store.refresh_catalogue_statistics().await?;
     store.close().await;
@@ -150,7 +164,7 @@ async fn brands(database: &str, path: &Path) -> anyhow::Result<()> {
     }
     let outcome = parser.await??;
     let report = store.set_brand_aliases(&pairs).await?;
-    outcome.print(pairs.len() as u64);
+    outcome.print("brands", pairs.len() as u64);
     println!(
         "aliases stored: {}; parts moved to their brand: {}; cross-reference entries re-keyed: {}",
         report.stored, report.products_moved, report.crosses_moved
@@ -215,7 +229,9 @@ impl Outcome {
         }
     }
 
-    fn print(&self, loaded: u64) {
+    fn print(&self, kind: &'static str, loaded: u64) {
+        metrics::counter!("torg_import_rows_total", "kind" => kind, "outcome" => "loaded").increment(loaded);
+        metrics::counter!("torg_import_rows_total", "kind" => kind, "outcome" => "rejected").increment(self.rejected);
         println!("loaded {loaded} rows, rejected {} rows", self.rejected);
         for (line, reason) in &self.listed {
             println!("line {line}: {reason}");

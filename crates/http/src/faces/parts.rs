@@ -1,4 +1,4 @@
-//! The parts face: Carreta API v1 (seed 002, `spec/parts-v1.md`).
+//! The parts face: Carreta API v1 (docs/parts.md).
 //!
 //! A buyer's purchasing software searches by part number, gets one row per offer and warehouse with a
 //! sealed `_` token, and orders a row back with `order_qty`. The key is `api_key` in the query; the key

@@ -1,4 +1,4 @@
-//! The public order-status page (seed 004's «Узнать статус заказа» widget): `GET /track` renders a
+//! The public order-status page (the manufacturer's «Узнать статус заказа» widget, docs/office.md): `GET /track` renders a
 //! form and, for `?number=`, the order's id, invoice number, status, warehouse and tracking numbers;
 //! `GET /track/{number}` answers the same as JSON. No key, no personal data, rate-limited per IP like
 //! the APIs (see `ratelimit.rs`). Server-rendered with askama: works without JavaScript.

@@ -96,7 +96,7 @@ fn refused(face: &str, status: u16, body: &Value) -> bool {
             "crm" => body["success"] == false && body["errorMsg"].is_string() && only(&["success", "errorMsg"]),
             "billing" => body["error"]["code"].is_string() && only(&["error"]),
             "parts" => body["error"].is_string() && only(&["error"]),
-            // The seed's envelope names the resource beside the status; on a refusal its rows are empty.
+            // The office's envelope names the resource beside the status; on a refusal its rows are empty.
             "office" => {
                 body["status"]["code"] == "error"
                     && body.as_object().is_some_and(|o| {

@@ -1,5 +1,5 @@
-//! The billing face (seed 003): the seed's auth check against the demo, the golden path of spec README
-//! §1 end to end, and the life of an invoice (get, update, cancel, status of non-processable orders,
+//! The billing face (docs/billing.md): the documented auth check against the demo, the golden path
+//! end to end (create, pay, webhook), and the life of an invoice (get, update, cancel, status of non-processable orders,
 //! refunds).
 
 use crate::billing_support::{
@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 both!(seed_auth_check_against_the_demo, |app: TestApp| async move {
     torg::demo::load(&app.store).await.expect("demo");
-    // Exactly the seed's request: Accept and Authorization, nothing else.
+    // Exactly the documentation's request: Accept and Authorization, nothing else.
     let r = app
         .client
         .get(format!("{}/v3/security/api/auth/auth", app.base))
@@ -44,7 +44,7 @@ both!(seed_auth_check_against_the_demo, |app: TestApp| async move {
     let statuses: Vec<&str> = b["data"].as_array().unwrap().iter().map(|i| i["status"].as_str().unwrap()).collect();
     assert_eq!(statuses.iter().filter(|s| **s == "completed").count(), 2, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == "created").count(), 2, "{statuses:?}");
-    // The seed's shop accepts a new invoice with the seed's token.
+    // The documented test shop accepts a new invoice with the documented token.
     let mut body = invoice_body("seed-1", &[line("A1", "100", 1)]);
     body["merchantId"] = json!("ffffffff-ffff-ffff-ffff-ffffffffffff");
     let (s, b) = call_as(&app, token, "POST", "/v3/billing/api/order/order", Some(&body)).await;

@@ -1,5 +1,5 @@
-//! Every error code of billing-v3.md A.6 from a request that should produce it, each changing nothing;
-//! the transport rules of seed 003 (headers, bearer, signature) and the shared failures in the billing
+//! Every error code of docs/billing.md's table from a request that should produce it, each changing nothing;
+//! the documented transport rules (headers, bearer, signature) and the shared failures in the billing
 //! envelope.
 
 use crate::billing_support::{MERCHANT, call, call_as, create, invoice_body, line, merchant};

@@ -1,4 +1,4 @@
-//! What the billing tests share: a merchant on the test app, requests with the seed's headers, valid
+//! What the billing tests share: a merchant on the test app, requests with the documented headers, valid
 //! invoice bodies, a webhook receiver inside the test, and whole torg instances (server and webhook
 //! worker) started and stopped over one database.
 
@@ -30,7 +30,7 @@ pub async fn merchant(app: &TestApp, url: Option<&str>) {
     app.store.set_billing_settings("default", &patch, MERCHANT).await.expect("billing settings");
 }
 
-/// A billing request with the headers seed 003 requires and the test key as bearer.
+/// A billing request with the headers Invoicebox's documentation requires and the test key as bearer.
 pub async fn call(app: &TestApp, method: &str, path: &str, body: Option<&Value>) -> Reply {
     call_as(app, &app.key.clone(), method, path, body).await
 }

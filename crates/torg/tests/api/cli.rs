@@ -1,4 +1,4 @@
-//! The command line as spec/README.md §4 gives it: `migrate`, `key create|list|revoke`, `--database`.
+//! The command line as README.md gives it: `migrate`, `key create|list|revoke`, `--database`.
 
 use crate::common::{TestApp, both};
 use std::process::Command;

@@ -1,4 +1,4 @@
-//! Customers (crm-v5.md §2.2): create, get (by externalId and by id), partial edit, the list with every
+//! Customers (docs/crm.md): create, get (by externalId and by id), partial edit, the list with every
 //! supported filter and its pagination, PHP bracket forms, upload (all, partial 460, over the cap),
 //! fix-external-ids, externalId uniqueness per site, history, multi-site key rules and multipart posts.
 

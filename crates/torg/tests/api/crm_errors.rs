@@ -1,4 +1,4 @@
-//! Every failure of crm-v5.md §1.3–1.8 gets its exact status and body, and changes nothing.
+//! Every failure in docs/crm.md's error table gets its exact status and body, and changes nothing.
 
 use crate::common::{TestApp, both};
 use serde_json::json;

@@ -1,4 +1,4 @@
-//! Order history as crm-v5.md §2.4 describes it, and the history loop integrations run.
+//! Order history as docs/crm.md describes it, and the history loop integrations run.
 
 use crate::common::{TestApp, both};
 use serde_json::{Value, json};

@@ -1,4 +1,4 @@
-//! Payments through the CRM face (crm-v5.md §2.1): create, edit, delete, each with a history record
+//! Payments through the CRM face (docs/crm.md): create, edit, delete, each with a history record
 //! and the order's paid sum and the buyer's balance following.
 
 use crate::common::{TestApp, both};

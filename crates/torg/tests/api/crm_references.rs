@@ -1,4 +1,4 @@
-//! Reference books (crm-v5.md §2.5): every book in its exact container shape, the defaults a new
+//! Reference books (docs/crm.md): every book in its exact container shape, the defaults a new
 //! database starts with, `/{code}/edit` upserts (201 created, 200 updated, `{"success":true}`), the path
 //! code winning over the body's, validation errors and the `reference_*` scopes.
 

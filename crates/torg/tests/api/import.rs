@@ -1,4 +1,4 @@
-//! `torg import catalogue|crosses FILE.csv` (spec/README.md §4): the real binary loads CSV files in
+//! `torg import catalogue|crosses FILE.csv` (docs/IMPORT.md): the real binary loads CSV files in
 //! either separator and encoding, rejects bad rows by line number, and the parts face finds what it loaded.
 
 use crate::common::{TestApp, both};

@@ -40,6 +40,7 @@ mod import;
 mod office;
 mod office_seeds;
 mod office_xml;
+mod ops;
 mod parts;
 mod python_client;
 mod rate_limits;

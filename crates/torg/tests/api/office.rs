@@ -1,4 +1,4 @@
-//! The office face (seed 004): every resource and action in form, JSON and XML requests with JSON and
+//! The office face (docs/office.md): every resource and action in form, JSON and XML requests with JSON and
 //! XML answers; distributor isolation; stock written here sold by the parts face at once; order status
 //! and tracking numbers shared with the CRM face.
 
@@ -173,7 +173,7 @@ both!(warehouses_every_action_in_every_format, |app: TestApp| async move {
     assert_eq!(codes(&a, "warehouses"), ["3", "111111"]);
     assert_eq!(a["warehouses"][0]["address"], "Курск, ул. Луначарского, 8");
     assert_eq!(a["warehouses"][1]["period_max"], 2);
-    // add again, as a form, with one new row: ok, the seed's message for the existing one.
+    // add again, as a form, with one new row: ok, the documentation's message for the existing one.
     let again = json!({"warehouses": [{"code": "111111", "contacts": "x"}, {"code": "w-form", "name": "Форма"}]});
     let (_, a) = call(&app, &key, "warehouses.add", Body::Form, again).await;
     ok(&a);
@@ -249,7 +249,7 @@ async fn a_id(app: &TestApp, key: &str, code: &str) -> i64 {
 
 both!(invalid_rows_write_nothing, |app: TestApp| async move {
     let key = office_key(&app, "dist-v").await;
-    // One good row and one without a code: the seed's wording, the field named, nothing stored.
+    // One good row and one without a code: the documentation's wording, the field named, nothing stored.
     let body = json!({"data": [{"code": "good"}, {"contacts": "test", "address": "Курск"}]});
     let (s, a) = call(&app, &key, "warehouses.add", Body::Json, body).await;
     assert_eq!(s, 200);
@@ -259,7 +259,7 @@ both!(invalid_rows_write_nothing, |app: TestApp| async move {
         messages[0].starts_with("Не корректные данные склада в строке `1`: поле `code` обязательно"),
         "{messages:?}"
     );
-    // The row is quoted as the seed quotes it: PHP's json_encode, non-ASCII escaped.
+    // The row is quoted as the documentation quotes it: PHP's json_encode, non-ASCII escaped.
     assert!(
         messages[0].ends_with(r#": `{"contacts":"test","address":"\u041a\u0443\u0440\u0441\u043a"}`"#),
         "{messages:?}"

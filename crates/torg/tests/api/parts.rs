@@ -1,4 +1,4 @@
-//! The parts face (seed 002): search by part number with analogues, signed rows, ordering, auth.
+//! The parts face (docs/parts.md): search by part number with analogues, signed rows, ordering, auth.
 
 use crate::common::{TestApp, both};
 use serde_json::{Value, json};

@@ -1,4 +1,4 @@
-//! Every example request of seeds 000 and 001 (RetailCRM's API rules), run verbatim against
+//! Every example request of RetailCRM's API rules page (Russian and English), run verbatim against
 //! `torg demo` with only the host changed.
 
 use crate::common::{Backend, fresh_database};

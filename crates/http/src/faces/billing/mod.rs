@@ -1,4 +1,4 @@
-//! The billing face: Invoicebox API v3 (seed 003, `spec/billing-v3.md`), under `/v3/` and `/l3/` alike.
+//! The billing face: Invoicebox API v3 (docs/billing.md), under `/v3/` and `/l3/` alike.
 //!
 //! Bodies are JSON; answers are `{"data": …, "extendedData": []}` (lists add `metaData`); failures are
 //! `{"error": {"message", "code", "fields"}}` with the codes of A.6. The key comes as
@@ -319,8 +319,8 @@ impl FromRequest<AppState> for Billing {
     }
 }
 
-/// The headers seed 003 makes mandatory: `Accept` (admitting JSON) and `Content-Type: application/json`
-/// on requests with a body. The seed calls `User-Agent` mandatory too, but Invoicebox's own PHP SDK
+/// The headers Invoicebox's documentation makes mandatory: `Accept` (admitting JSON) and `Content-Type: application/json`
+/// on requests with a body. The documentation calls `User-Agent` mandatory too, but Invoicebox's own PHP SDK
 /// (InvoiceBox/invoicebox-sdk-php, plain cURL) sends none, and the vendor's client is the stronger
 /// evidence of what the service accepts: a request without one is served.
 fn check_headers(input: &Input) -> Result<(), BillingErr> {

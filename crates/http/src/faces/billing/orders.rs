@@ -15,7 +15,7 @@ use torg_domain::invoice::{
 use torg_domain::order::Order;
 use torg_store::{OrderLookup, Store};
 
-/// Members a create request may carry (A.4); anything else is refused, as Invoicebox rejects contract
+/// Members a create request may carry (docs/billing.md); anything else is refused, as Invoicebox rejects contract
 /// violations.
 const CREATE_FIELDS: &[&str] = &[
     "description",

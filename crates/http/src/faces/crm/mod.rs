@@ -1,4 +1,4 @@
-//! The CRM face: RetailCRM API v5 (seeds 000 and 001, `spec/crm-v5.md`).
+//! The CRM face: RetailCRM API v5 (docs/crm.md).
 //!
 //! Parameters come as PHP-style query strings or form fields whose nested values are JSON strings; the
 //! key comes as `X-API-KEY` or `apiKey`; every answer carries `success`; errors are

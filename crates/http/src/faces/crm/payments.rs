@@ -1,4 +1,4 @@
-//! Payments of orders (crm-v5.md §2.1): `orders/payments/create`, `orders/payments/{id}/edit`,
+//! Payments of orders (docs/crm.md): `orders/payments/create`, `orders/payments/{id}/edit`,
 //! `orders/payments/{id}/delete`. Each goes through the order, which keeps its paid sums and history.
 
 use super::{Crm, CrmError, CrmResult, ok};

@@ -1,4 +1,4 @@
-//! Store methods (crm-v5.md §2.3): inventories and their upload, price upload, products and offers
+//! Store methods (docs/crm.md): inventories and their upload, price upload, products and offers
 //! lists, products created and edited in batches.
 
 use super::{Crm, CrmError, CrmResult, FilterReader, ok, pagination};

@@ -1,5 +1,5 @@
 //! The office face's answer: `{"<resource>": [rows], "status": {"code": "ok"|"error", "messages": […]}}`
-//! in JSON (non-ASCII and `/` escaped as PHP's `json_encode` does, as the seed shows) or the same tree
+//! in JSON (non-ASCII and `/` escaped as PHP's `json_encode` does, as the documentation's sample shows) or the same tree
 //! as `<response>` XML.
 
 use super::xml;

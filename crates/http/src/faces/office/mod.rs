@@ -1,10 +1,10 @@
-//! The office face: the KEAZ distributor office API (seed 004, `spec/office.md`).
+//! The office face: the KEAZ distributor office API (docs/office.md).
 //!
 //! One dispatcher, `POST /restapi/office/{resource}.{action}.{type}`: the body is a form with PHP
 //! brackets, JSON, or `<request>` XML; `hash` in it is the API key, which must hold the `office` scope
 //! and belong to a distributor. The distributor sees and changes only its own warehouses, the stock at
 //! them and the orders shipped from them; products and cross-references are the shared catalogue.
-//! Every answer is the seed's envelope in JSON or XML; validation failures are HTTP 200 with
+//! Every answer is the documented envelope in JSON or XML; validation failures are HTTP 200 with
 //! `status.code = "error"`, a bad key is 403 with the same envelope, and per-row problems are messages
 //! while the batch stays `ok`.
 

@@ -1,5 +1,5 @@
 //! What office requests carry besides the key: rows to write (`data`, or the resource's own name as
-//! in the answer), filters (`filter[field][i]=v`, `{"filter": {"field": [v]}}`, the seed's
+//! in the answer), filters (`filter[field][i]=v`, `{"filter": {"field": [v]}}`, the documentation's
 //! `{"filter": [{"field": v}]}`, or `<filter><field>v</field></filter>`), and paging (`limit`, `page`).
 
 use super::envelope::php_json;
@@ -177,7 +177,7 @@ pub fn rows(tree: &Map<String, Value>, resource: &str) -> Result<Vec<Map<String,
         .collect()
 }
 
-/// A row problem, worded as the seed words it: `Не корректные данные склада в строке `0`: …`.
+/// A row problem, worded as the documentation words it: `Не корректные данные склада в строке `0`: …`.
 pub fn bad_row(entity: &str, index: usize, row: &Map<String, Value>, why: &str) -> String {
     format!("Не корректные данные {entity} в строке `{index}`: {why}: `{}`", php_json(&Value::Object(row.clone())))
 }

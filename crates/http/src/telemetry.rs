@@ -1,0 +1,105 @@
+//! Prometheus metrics: the process's recorder, and the listener that serves `/metrics` on an address of
+//! its own, never on the public one (the metrics name every route and key-less counts an outsider
+//! should not see).
+//!
+//! Counters and histograms are recorded where things happen (requests in [`crate::observe`], rate
+//! refusals, webhook deliveries, database statements in the store); the gauges that describe a state
+//! (connection pool, outbox depth) are read when Prometheus scrapes, so they are never stale.
+
+use crate::AppState;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+use tokio::net::TcpListener;
+
+/// Latency buckets in seconds: from a cached read (0.5 ms) to a slow bulk upload (10 s).
+const BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Installs the Prometheus recorder for this process (once; later calls return the same handle) and
+/// describes torg's metrics.
+pub fn install() -> PrometheusHandle {
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new();
+            // Only a bucket list that is empty or not finite is refused, and this one is neither.
+            let builder = builder
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), BUCKETS)
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            let recorder = builder.build_recorder();
+            let handle = recorder.handle();
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("another metrics recorder was installed first; /metrics stays empty");
+            }
+            describe();
+            handle
+        })
+        .clone()
+}
+
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram};
+    describe_counter!("torg_http_requests_total", "Requests answered, by face, route template, method and status.");
+    describe_histogram!(
+        "torg_http_request_duration_seconds",
+        metrics::Unit::Seconds,
+        "Time from a request's arrival to its answer, by face, route template and method."
+    );
+    describe_counter!("torg_rate_limited_total", "Requests refused by a rate limit, by face and limit.");
+    describe_histogram!(
+        "torg_db_query_duration_seconds",
+        metrics::Unit::Seconds,
+        "Time of database statements by engine and operation (fetch, execute, begin: waiting for a connection or the writer, commit)."
+    );
+    describe_gauge!("torg_db_connections", "Database connections by state (in_use, idle, max); SQLite: readers.");
+    describe_gauge!("torg_db_writer_busy", "SQLite: 1 while a transaction holds the writer.");
+    describe_gauge!("torg_db_writer_waiting", "SQLite: transactions waiting for the writer.");
+    describe_gauge!("torg_outbox_events", "Webhook events in the outbox by state (pending, delivered, given_up).");
+    describe_counter!(
+        "torg_webhook_deliveries_total",
+        "Webhook delivery attempts by outcome (delivered, retry, given_up)."
+    );
+    describe_counter!("torg_import_rows_total", "Rows of bulk imports by kind and outcome (loaded, rejected).");
+}
+
+/// Reads the state gauges, then renders every metric as Prometheus text.
+async fn scrape(State((state, handle)): State<(AppState, PrometheusHandle)>) -> Response {
+    let pool = state.store.pool_stats();
+    for (which, n) in [("in_use", pool.in_use), ("idle", pool.idle), ("max", pool.max)] {
+        metrics::gauge!("torg_db_connections", "engine" => pool.engine, "state" => which).set(n as f64);
+    }
+    if pool.engine == "sqlite" {
+        metrics::gauge!("torg_db_writer_busy").set(if pool.writer_busy { 1.0 } else { 0.0 });
+        metrics::gauge!("torg_db_writer_waiting").set(pool.waiting as f64);
+    }
+    match state.store.outbox_counts().await {
+        Ok(c) => {
+            for (which, n) in [("pending", c.pending), ("delivered", c.delivered), ("given_up", c.given_up)] {
+                metrics::gauge!("torg_outbox_events", "state" => which).set(n as f64);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "metrics: cannot count the outbox"),
+    }
+    handle.run_upkeep();
+    (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], handle.render())
+        .into_response()
+}
+
+/// The metrics listener's router: `/metrics` and nothing else.
+pub fn router(state: AppState, handle: PrometheusHandle) -> Router {
+    Router::new().route("/metrics", axum::routing::get(scrape)).with_state((state, handle))
+}
+
+/// Serves `/metrics` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    handle: PrometheusHandle,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state, handle)).with_graceful_shutdown(shutdown).await
+}
