@@ -322,3 +322,25 @@ async fn redis_holds_the_billing_key_limit_across_instances() {
     }
     assert_eq!(ok, 4, "two instances share one allowance per key");
 }
+
+both!(a_payment_page_post_of_any_bytes_pays_or_refuses_in_html, |app: TestApp| async move {
+    merchant(&app, None).await;
+    let inv = create(&app, &invoice_body("bytes-1", &[line("A", "10", 1)])).await;
+    let container = inv["paymentUrl"].as_str().unwrap().rsplit("/pay/").next().unwrap().to_string();
+    let no_redirect = crate::common::http().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    // Bytes that are not UTF-8 are an unreadable form, not a refusal in plain text: the button pays.
+    let r = no_redirect
+        .post(format!("{}/pay/{container}", app.base))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(vec![0xF1u8, 0x82, 0xBA, 0x89, b'=', 0xFF])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (s, b) = call(&app, "GET", &format!("/v3/billing/api/order/order/{}", inv["id"].as_str().unwrap()), None).await;
+    assert_eq!((s.as_u16(), b["data"]["status"].clone()), (200, json!("completed")), "{b}");
+    // An unknown container is the page's own 404, whatever the body.
+    let r = no_redirect.post(format!("{}/pay/no-such", app.base)).body(vec![0xFFu8]).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+});

@@ -255,6 +255,20 @@ both!(counterparty_by_inn, |app: TestApp| async move {
     // The id is stable.
     let (_, again) = call(&app, "GET", "/l3/filter/api/counterparty-detail?vatNumber=7701234567", None).await;
     assert_eq!(again["data"][0]["id"], c["id"]);
+    // A corporate customer's company is a counterparty too.
+    let corporate = json!({"externalId": "acme", "nickName": "Акме",
+        "companies": [{"externalId": "acme-llc", "name": "ООО Акме", "contragent": {"contragentType": "legal-entity",
+            "legalName": "ООО «Акме»", "INN": "7707083893", "KPP": "773601001", "OGRN": "1027700132195"}}]});
+    let (s, b) = app.post("/api/v5/customers-corporate/create", &[("customerCorporate", &corporate.to_string())]).await;
+    assert_eq!(s, 201, "{b}");
+    let (s, b) = call(&app, "GET", "/v3/filter/api/counterparty-detail?vatNumber=7707083893", None).await;
+    assert_eq!(s, 200, "{b}");
+    let c = &b["data"][0];
+    assert_eq!(
+        (&c["vatNumber"], &c["taxRegistrationReasonCode"], &c["name"], &c["registrationNumber"]),
+        (&json!("7707083893"), &json!("773601001"), &json!("ООО Акме"), &json!("1027700132195")),
+        "{b}"
+    );
     let (s, b) = call(&app, "GET", "/v3/filter/api/counterparty-detail?vatNumber=5000000000", None).await;
     assert_eq!((s.as_u16(), b["error"]["code"].clone()), (404, json!("not_found")), "{b}");
     let (s, b) = call(&app, "GET", "/v3/filter/api/counterparty-detail", None).await;

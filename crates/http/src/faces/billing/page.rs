@@ -131,8 +131,8 @@ pub async fn show(State(state): State<AppState>, Path(container): Path<String>) 
 /// `POST /pay/{container}`: pays a test-mode invoice, then shows the page again (303, so a reload does
 /// not post twice). Paying twice is harmless: the second press finds the invoice paid. `mode=hold`
 /// ("pay on shipment") holds the money instead, as a guarantee instrument would.
-pub async fn pay(State(state): State<AppState>, Path(container): Path<String>, body: String) -> Response {
-    let form = crate::params::pairs(body.as_bytes());
+pub async fn pay(State(state): State<AppState>, Path(container): Path<String>, body: axum::body::Bytes) -> Response {
+    let form = crate::params::pairs(&body);
     let hold = form.iter().any(|(k, v)| k == "mode" && v == "hold");
     let (inv, test_mode) = match invoice(&state, &container).await {
         Ok(found) => found,
