@@ -33,6 +33,7 @@ mod notes;
 mod orders;
 mod outbox;
 mod packs;
+mod payment_invoices;
 mod payments;
 mod product_groups;
 mod products;
@@ -72,6 +73,7 @@ pub use orders::{
 };
 pub use outbox::{OutboxCounts, OutboxEvent, now_ms};
 pub use packs::PackFilter;
+pub use payment_invoices::CRM_PAYMENT_MEMBER;
 pub use payments::PaymentLookup;
 pub use product_groups::{
     GroupRef, ProductGroup, ProductGroupFilter, ProductGroupLookup, ProductGroupPatch, ProductProperty, PropertyFilter,
