@@ -3,7 +3,8 @@
 //! users, integration modules, custom fields, notes, reference books, settings;
 //! `crm_tasks_costs_scenario.py`: tasks, their history and comments, costs; `crm_loyalty_scenario.py`:
 //! loyalty programmes, accounts, bonuses and orders spending them, segments, SMS verification;
-//! `crm_delivery_files_scenario.py`: delivery integration, shipments and files) against torg on each
+//! `crm_delivery_files_scenario.py`: delivery integration, shipments and files; `crm_payment_scenario.py`:
+//! payment integration, invoices for payments) against torg on each
 //! backend.
 //!
 //! The client lives in its own virtual environment, `target/retailcrm-venv` (under `CARGO_TARGET_DIR`
@@ -275,4 +276,12 @@ both!(delivery_files_scenario, |app: crate::common::TestApp| async move {
     let python = tokio::task::spawn_blocking(|| venv_python(&venv())).await.expect("venv task");
     let args = vec![app.base.clone(), app.key.clone()];
     run_to_the_end(python, "crm_delivery_files_scenario.py", args).await;
+});
+
+both!(payment_scenario, |app: crate::common::TestApp| async move {
+    let python = tokio::task::spawn_blocking(|| venv_python(&venv())).await.expect("venv task");
+    // The site's billing merchant is set up outside the CRM API (`torg billing set`).
+    crate::billing_support::merchant(&app, None).await;
+    let args = vec![app.base.clone(), app.key.clone()];
+    run_to_the_end(python, "crm_payment_scenario.py", args).await;
 });
