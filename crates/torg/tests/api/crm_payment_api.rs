@@ -194,6 +194,9 @@ both!(payment_api_refuses_odd_input_and_other_sites, |app: TestApp| async move {
         ("/api/v5/payment/update-invoice", "updateInvoice", r#"{"amount": 5}"#),
         ("/api/v5/payment/update-invoice", "updateInvoice", r#"{"invoiceUuid": "x", "status": "lost"}"#),
         ("/api/v5/payment/update-invoice", "updateInvoice", r#"{"invoiceUuid": "x", "amount": -1}"#),
+        ("/api/v5/payment/update-invoice", "updateInvoice", r#"{"invoiceUuid": "x", "amount": 1e40}"#),
+        ("/api/v5/payment/check", "check", r#"{"invoiceUuid": "x", "amount": 0.001}"#),
+        ("/api/v5/payment/invoice/import", "invoice", r#"{"paymentId": 1, "status": "succeeded", "amount": 1e27}"#),
         ("/api/v5/payment/update-invoice", "updateInvoice", r#"{"invoiceUuid": "x", "refund": {"amount": 1}}"#),
         (
             "/api/v5/payment/update-invoice",
@@ -206,6 +209,8 @@ both!(payment_api_refuses_odd_input_and_other_sites, |app: TestApp| async move {
         assert_eq!(s, 400, "{path} {value}: {b}");
         assert_eq!(b["success"], json!(false));
     }
+    let (s, b) = app.get("/api/v5/payment/invoice/a%00b").await;
+    assert_eq!(s, 404, "{b}");
     let (s, _) = app.post("/api/v5/payment/check", &[]).await;
     assert_eq!(s, 400);
     let (s, b) = app.get("/api/v5/payment/invoice/00000000-0000-0000-0000-000000000000").await;

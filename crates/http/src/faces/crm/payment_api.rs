@@ -70,9 +70,9 @@ fn money_member(doc: &Map<String, Value>, key: &str, path: &str) -> Result<Optio
     match doc.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => decimal_of(v)
-            .filter(|d| *d >= Decimal::ZERO && d.scale() <= 2)
+            .filter(|d| *d >= Decimal::ZERO && d.scale() <= 2 && *d <= torg_domain::money::max_amount())
             .map(Some)
-            .ok_or_else(|| field_error(path, "This value should be a sum of money, 0 or more.")),
+            .ok_or_else(|| field_error(path, "This value should be a sum of money, 0 or more, in kopecks at most.")),
     }
 }
 
