@@ -50,13 +50,27 @@ impl Store {
         Ok(out)
     }
 
-    /// The merchant order id the next invoice of payment `id` gets.
-    pub async fn next_payment_invoice_ref(&self, payment_id: i64) -> StoreResult<String> {
-        let (n,): (i64,) =
+    /// The merchant order id the next invoice of payment `id` gets. An issued invoice is numbered after
+    /// the payment's closed (cancelled, expired) invoices only, so concurrent requests for one payment
+    /// pick the same id and the unique merchant order id lets one of them through; an imported one
+    /// (`issued` false) after all of them.
+    pub async fn next_payment_invoice_ref(&self, payment_id: i64, issued: bool) -> StoreResult<String> {
+        let like = format!("{}%", prefix(payment_id));
+        let (n,): (i64,) = if issued {
+            crate::db::query_as(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM invoices WHERE merchant_order_id LIKE $1 AND status IN ($2, $3)",
+            )
+            .bind(like)
+            .bind(InvoiceStatus::Canceled.as_str())
+            .bind(InvoiceStatus::Expired.as_str())
+            .fetch_one(self.reader())
+            .await?
+        } else {
             crate::db::query_as("SELECT CAST(COUNT(*) AS BIGINT) FROM invoices WHERE merchant_order_id LIKE $1")
-                .bind(format!("{}%", prefix(payment_id)))
+                .bind(like)
                 .fetch_one(self.reader())
-                .await?;
+                .await?
+        };
         Ok(format!("{}{}", prefix(payment_id), n + 1))
     }
 

@@ -163,6 +163,9 @@ both!(imported_invoices_record_payments_made_elsewhere, |app: TestApp| async mov
     assert_eq!(s, 404);
     // Nothing of the refused imports was kept.
     assert!(app.store.payment_invoices(pid).await.unwrap().is_empty());
+    // A pending import first: the paid one below is the payment's second invoice.
+    let (s, b) = imp(json!({"paymentId": pid, "status": "pending"})).await;
+    assert_eq!(s, 200, "{b}");
     let doc = json!({"paymentId": pid, "externalId": "psp-77", "status": "succeeded", "amount": 600, "currency": "RUB",
                      "createdAt": "2026-07-08 00:00:00", "paidAt": "2026-07-08 00:10:00", "refundable": true});
     let (s, b) = imp(doc.clone()).await;
@@ -232,4 +235,22 @@ both!(payment_api_refuses_odd_input_and_other_sites, |app: TestApp| async move {
     let orders_only = app.key_with(&["order_read"], &["default"]).await;
     let (s, _) = app.get_as(&orders_only, &format!("/api/v5/payment/invoice/{uuid}")).await;
     assert_eq!(s, 403);
+});
+
+both!(concurrent_invoice_requests_for_one_payment_share_one_invoice, |app: TestApp| async move {
+    merchant(&app, None).await;
+    let (_, pid) = order_with_payment(&app, "pi-5").await;
+    let calls = (0..6).map(|_| create_invoice(&app, json!({"paymentId": pid})));
+    let answers = futures::future::join_all(calls).await;
+    let mut uuids: Vec<String> = answers
+        .iter()
+        .map(|(s, b)| {
+            assert_eq!(*s, 200, "{b}");
+            b["result"]["invoiceUuid"].as_str().unwrap().to_string()
+        })
+        .collect();
+    uuids.sort();
+    uuids.dedup();
+    assert_eq!(uuids.len(), 1, "{answers:?}");
+    assert_eq!(app.store.payment_invoices(pid).await.unwrap().len(), 1);
 });

@@ -190,7 +190,7 @@ pub async fn create_invoice(State(state): State<AppState>, crm: Crm) -> CrmResul
         container_id: uuid::Uuid::new_v4().to_string(),
         site: settings.site.clone(),
         merchant_id: settings.merchant_id.clone(),
-        merchant_order_id: state.store.next_payment_invoice_ref(payment_id).await?,
+        merchant_order_id: state.store.next_payment_invoice_ref(payment_id, true).await?,
         order_id: Some(order.id),
         status: InvoiceStatus::Created,
         amount: round2(payment.amount),
@@ -205,7 +205,18 @@ pub async fn create_invoice(State(state): State<AppState>, crm: Crm) -> CrmResul
         paid_at: None,
         doc: extra,
     };
-    let inv = state.store.create_invoice(&inv).await.map_err(store_error)?;
+    let inv = match state.store.create_invoice(&inv).await {
+        Ok(inv) => inv,
+        // A concurrent call for the same payment took the merchant order id first: its invoice is the answer.
+        Err(StoreError::Billing(e)) => state
+            .store
+            .payment_invoices(payment_id)
+            .await?
+            .into_iter()
+            .find(|i| i.status == InvoiceStatus::Created)
+            .ok_or_else(|| CrmError::new(StatusCode::BAD_REQUEST, e.message))?,
+        Err(e) => return Err(e.into()),
+    };
     ok(StatusCode::OK, json!({"result": {"link": payment_url(&state.config.public_url, &inv), "invoiceUuid": inv.id}}))
 }
 
@@ -469,7 +480,7 @@ pub async fn import(State(state): State<AppState>, crm: Crm) -> CrmResult {
         container_id: uuid::Uuid::new_v4().to_string(),
         site: settings.site.clone(),
         merchant_id: settings.merchant_id.clone(),
-        merchant_order_id: state.store.next_payment_invoice_ref(payment_id).await?,
+        merchant_order_id: state.store.next_payment_invoice_ref(payment_id, false).await?,
         order_id: Some(order.id),
         status: InvoiceStatus::Created,
         amount,
