@@ -254,3 +254,21 @@ both!(concurrent_invoice_requests_for_one_payment_share_one_invoice, |app: TestA
     assert_eq!(uuids.len(), 1, "{answers:?}");
     assert_eq!(app.store.payment_invoices(pid).await.unwrap().len(), 1);
 });
+
+both!(the_demo_has_a_payment_with_an_invoice, |app: TestApp| async move {
+    torg::demo::load(&app.store).await.expect("demo");
+    let (s, b) = app.get("/api/v5/orders/demo-o2?site=default").await;
+    assert_eq!(s, 200, "{b}");
+    let payment: Vec<Value> = b["order"]["payments"].as_object().unwrap().values().cloned().collect();
+    assert_eq!(payment.len(), 1, "{b}");
+    let pid = payment[0]["id"].as_i64().unwrap();
+    assert_eq!(payment[0]["amount"], b["order"]["totalSumm"]);
+    let invoices = app.store.payment_invoices(pid).await.unwrap();
+    assert_eq!(invoices.len(), 1);
+    let (s, b) = app.get(&format!("/api/v5/payment/invoice/{}", invoices[0].id)).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        (b["invoice"]["status"].clone(), b["invoice"]["paymentId"].clone()),
+        (json!("pending"), json!(pid.to_string()))
+    );
+});

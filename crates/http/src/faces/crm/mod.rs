@@ -19,6 +19,7 @@ mod notes;
 mod orders;
 mod packs;
 mod payment_api;
+pub use payment_api::issue_for_payment;
 mod payments;
 mod plates;
 mod product_groups;

@@ -135,6 +135,48 @@ async fn invoice_of(state: &AppState, crm: &Crm, uuid: &str) -> Result<Invoice, 
     }
 }
 
+/// Issues a billing invoice for a CRM payment of `order` on the merchant of `settings`: the payment's
+/// amount, one basket line, payable for [`INVOICE_LIFETIME_SECS`] (also used by the demo data).
+pub async fn issue_for_payment(
+    store: &torg_store::Store,
+    settings: &torg_domain::invoice::BillingSettings,
+    order: &torg_domain::order::Order,
+    payment: &torg_domain::order::Payment,
+    return_url: Option<String>,
+) -> Result<Invoice, StoreError> {
+    let now = torg_domain::time::now();
+    let mut extra = Map::new();
+    extra.insert(CRM_PAYMENT_MEMBER.into(), json!(payment.id));
+    extra.insert("basketItems".into(), json!([payment_line(payment.id, &order.number, payment.amount)]));
+    // The payment page shows the order's number, not the internal merchant order id.
+    extra.insert("merchantOrderIdVisible".into(), json!(order.number));
+    if let Some(url) = return_url {
+        extra.insert("successUrl".into(), json!(url.clone()));
+        extra.insert("returnUrl".into(), json!(url));
+    }
+    let inv = Invoice {
+        id: uuid::Uuid::new_v4().to_string(),
+        container_id: uuid::Uuid::new_v4().to_string(),
+        site: settings.site.clone(),
+        merchant_id: settings.merchant_id.clone(),
+        merchant_order_id: store.next_payment_invoice_ref(payment.id, true).await?,
+        order_id: Some(order.id),
+        status: InvoiceStatus::Created,
+        amount: round2(payment.amount),
+        vat_amount: Decimal::ZERO,
+        currency: CURRENCY.into(),
+        language: "ru".into(),
+        description: format!("Оплата заказа {}", order.number),
+        processable: true,
+        notification_url: None,
+        created_at: now,
+        expires_at: now + INVOICE_LIFETIME_SECS,
+        paid_at: None,
+        doc: extra,
+    };
+    store.create_invoice(&inv).await
+}
+
 /// `POST /api/v5/payment/create-invoice`: `createInvoice` `{paymentId, returnUrl}` issues a billing
 /// invoice for the payment's sum on its order's site and answers the payment page's link (and, beyond
 /// RetailCRM's shape, the invoice's `invoiceUuid`, so the caller can read it back). A payment
@@ -175,37 +217,7 @@ pub async fn create_invoice(State(state): State<AppState>, crm: Crm) -> CrmResul
             format!("Site {} takes no payments: it has no billing merchant (torg billing set).", order.site),
         )
     })?;
-    let now = torg_domain::time::now();
-    let mut extra = Map::new();
-    extra.insert(CRM_PAYMENT_MEMBER.into(), json!(payment_id));
-    extra.insert("basketItems".into(), json!([payment_line(payment_id, &order.number, payment.amount)]));
-    // The payment page shows the order's number, not the internal merchant order id.
-    extra.insert("merchantOrderIdVisible".into(), json!(order.number));
-    if let Some(url) = return_url {
-        extra.insert("successUrl".into(), json!(url.clone()));
-        extra.insert("returnUrl".into(), json!(url));
-    }
-    let inv = Invoice {
-        id: uuid::Uuid::new_v4().to_string(),
-        container_id: uuid::Uuid::new_v4().to_string(),
-        site: settings.site.clone(),
-        merchant_id: settings.merchant_id.clone(),
-        merchant_order_id: state.store.next_payment_invoice_ref(payment_id, true).await?,
-        order_id: Some(order.id),
-        status: InvoiceStatus::Created,
-        amount: round2(payment.amount),
-        vat_amount: Decimal::ZERO,
-        currency: CURRENCY.into(),
-        language: "ru".into(),
-        description: format!("Оплата заказа {}", order.number),
-        processable: true,
-        notification_url: None,
-        created_at: now,
-        expires_at: now + INVOICE_LIFETIME_SECS,
-        paid_at: None,
-        doc: extra,
-    };
-    let inv = match state.store.create_invoice(&inv).await {
+    let inv = match issue_for_payment(&state.store, &settings, &order, &payment, return_url).await {
         Ok(inv) => inv,
         // A concurrent call for the same payment took the merchant order id first: its invoice is the answer.
         Err(StoreError::Billing(e)) => state
