@@ -224,6 +224,15 @@ both!(payment_api_refuses_odd_input_and_other_sites, |app: TestApp| async move {
     let uuid = b["result"]["invoiceUuid"].as_str().unwrap().to_string();
     let (s, _) = update(&app, json!({"invoiceUuid": uuid, "paymentId": pid + 1000})).await;
     assert_eq!(s, 400);
+    // An invoice made in the billing face is read and checked here, but changed only there.
+    let body = crate::billing_support::invoice_body("bf-1", &[crate::billing_support::line("A1", "100", 1)]);
+    let made = crate::billing_support::create(&app, &body).await;
+    let billing_uuid = made["id"].as_str().unwrap().to_string();
+    let (s, b) = app.get(&format!("/api/v5/payment/invoice/{billing_uuid}")).await;
+    assert_eq!((s.as_u16(), b["invoice"]["paymentId"].clone()), (200, Value::Null), "{b}");
+    let (s, b) = update(&app, json!({"invoiceUuid": billing_uuid, "amount": 5})).await;
+    assert_eq!(s, 400, "{b}");
+    assert!(b["errorMsg"].as_str().unwrap().contains("billing API"), "{b}");
     // A key of another site sees neither the payment nor its invoice; reading needs payments_read.
     app.add_site("other").await;
     let other = app.key_with(&["payments_read", "payments_write"], &["other"]).await;

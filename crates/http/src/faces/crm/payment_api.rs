@@ -88,14 +88,14 @@ fn text_member(doc: &Map<String, Value>, key: &str, path: &str, max: usize) -> R
 
 /// A date-time member in the CRM's format (`Y-m-d H:i:s`, the configured zone).
 fn time_member(
-    crm_zone: &torg_domain::time::Zone,
+    zone: &torg_domain::time::Zone,
     doc: &Map<String, Value>,
     key: &str,
     path: &str,
 ) -> Result<Option<i64>, CrmError> {
     match text_member(doc, key, path, 40)? {
         None => Ok(None),
-        Some(t) => crm_zone
+        Some(t) => zone
             .parse_start(&t)
             .map(Some)
             .ok_or_else(|| field_error(path, "This value is not a valid datetime (expected Y-m-d H:i:s).")),
@@ -352,9 +352,14 @@ pub async fn update_invoice(State(state): State<AppState>, crm: Crm) -> CrmResul
             ));
         }
     };
-    if let (Some(pid), Some(own)) = (by_payment, inv.doc.get(CRM_PAYMENT_MEMBER).and_then(Value::as_i64))
-        && pid != own
-    {
+    // An invoice made in the billing face has a basket of its own: it is changed there.
+    let Some(own) = inv.doc.get(CRM_PAYMENT_MEMBER).and_then(Value::as_i64) else {
+        return Err(CrmError::new(
+            StatusCode::BAD_REQUEST,
+            "The invoice was not issued for a CRM payment; change it through the billing API.",
+        ));
+    };
+    if by_payment.is_some_and(|pid| pid != own) {
         return Err(field_error("updateInvoice.paymentId", format!("The invoice was issued for payment {own}.")));
     }
     let changes_terms = amount.is_some() || discount.is_some() || url.is_some() || expires.is_some();
@@ -372,9 +377,8 @@ pub async fn update_invoice(State(state): State<AppState>, crm: Crm) -> CrmResul
                 if let Some(a) = amount {
                     new.amount = round2(a);
                     new.vat_amount = Decimal::ZERO;
-                    let pid = old.doc.get(CRM_PAYMENT_MEMBER).and_then(Value::as_i64).unwrap_or_default();
                     let number = order_number.clone().unwrap_or_else(|| old.merchant_order_id.clone());
-                    new.doc.insert("basketItems".into(), json!([payment_line(pid, &number, a)]));
+                    new.doc.insert("basketItems".into(), json!([payment_line(own, &number, a)]));
                 }
                 if let Some(t) = expires {
                     new.expires_at = t;
