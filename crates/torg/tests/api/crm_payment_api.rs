@@ -281,3 +281,26 @@ both!(the_demo_has_a_payment_with_an_invoice, |app: TestApp| async move {
         (json!("pending"), json!(pid.to_string()))
     );
 });
+
+both!(held_money_pays_the_payment_when_captured, |app: TestApp| async move {
+    merchant(&app, None).await;
+    let (order, pid) = order_with_payment(&app, "pi-6").await;
+    let (_, b) = create_invoice(&app, json!({"paymentId": pid})).await;
+    let uuid = b["result"]["invoiceUuid"].as_str().unwrap().to_string();
+    let (s, b) = update(&app, json!({"invoiceUuid": uuid, "status": "waitingForCapture"})).await;
+    assert_eq!(s, 200, "{b}");
+    let (_, b) = app.get(&format!("/api/v5/payment/invoice/{uuid}")).await;
+    assert_eq!(
+        (b["invoice"]["status"].clone(), b["invoice"]["cancellable"].clone()),
+        (json!("waitingForCapture"), json!(true))
+    );
+    // Held is not yet paid: the payment waits.
+    let (list, _) = payments(&app, order).await;
+    assert_eq!(list[0]["status"], json!("not-paid"));
+    let (s, b) = create_invoice(&app, json!({"paymentId": pid})).await;
+    assert_eq!(s, 400, "{b}");
+    let (s, b) = update(&app, json!({"invoiceUuid": uuid, "status": "succeeded"})).await;
+    assert_eq!(s, 200, "{b}");
+    let (list, prepay) = payments(&app, order).await;
+    assert_eq!((list.len(), list[0]["status"].clone(), prepay), (1, json!("paid"), json!(600)));
+});
