@@ -349,7 +349,7 @@ impl Store {
         Ok(inv.clone())
     }
 
-    async fn insert_invoice_in(&self, tx: &mut Tx, inv: &Invoice) -> StoreResult<()> {
+    pub(crate) async fn insert_invoice_in(&self, tx: &mut Tx, inv: &Invoice) -> StoreResult<()> {
         let dup: Option<(String,)> =
             crate::db::query_as("SELECT id FROM invoices WHERE merchant_id = $1 AND merchant_order_id = $2")
                 .bind(&inv.merchant_id)
@@ -637,7 +637,12 @@ impl Store {
     ) -> StoreResult<()> {
         if to == InvoiceStatus::Completed {
             inv.paid_at = Some(inv.paid_at.filter(|_| inv.status == InvoiceStatus::Hold).unwrap_or(now));
-            if let Some(order_id) = inv.order_id {
+            let crm_payment = crate::payment_invoices::crm_payment_of(inv);
+            let marked = match crm_payment {
+                Some(pid) => self.pay_crm_payment_in(tx, inv, pid, paid, actor, now).await?,
+                None => false,
+            };
+            if let Some(order_id) = inv.order_id.filter(|_| !marked) {
                 let doc = json!({"payments": [{
                     "type": "bank-card",
                     "status": "paid",

@@ -35,6 +35,7 @@ mod notes;
 mod orders;
 mod outbox;
 mod packs;
+mod payment_invoices;
 mod payments;
 mod product_groups;
 mod products;
@@ -75,6 +76,7 @@ pub use orders::{
 };
 pub use outbox::{OutboxCounts, OutboxEvent, now_ms};
 pub use packs::PackFilter;
+pub use payment_invoices::CRM_PAYMENT_MEMBER;
 pub use payments::PaymentLookup;
 pub use product_groups::{
     GroupRef, ProductGroup, ProductGroupFilter, ProductGroupLookup, ProductGroupPatch, ProductProperty, PropertyFilter,

@@ -333,6 +333,20 @@ async fn load_billing(store: &Store, tracked: Option<&str>) -> anyhow::Result<()
                 .await?;
         }
     }
+    payment_invoice(store, &zone).await
+}
+
+/// An unpaid card payment of demo-o2 (on `default`) with an invoice issued for it, as the CRM's
+/// `payment/create-invoice` issues one, so `payment/invoice/{uuid}` and the payment page have one to show.
+async fn payment_invoice(store: &Store, zone: &Zone) -> anyhow::Result<()> {
+    let order = torg_store::OrderLookup::ExternalId { site: "default".into(), external_id: "demo-o2".into() };
+    let Some(o) = store.get_order(&order).await? else { return Ok(()) };
+    let Some(settings) = store.billing_settings(&o.site).await? else { return Ok(()) };
+    let doc = obj(json!({"type": "bank-card", "amount": o.total_summ()}));
+    let sites = vec![o.site.clone()];
+    let id = store.create_payment(&order, &doc, Actor::Code, &sites, zone).await?;
+    let Some((o, p)) = store.order_of_payment(id, &sites).await? else { return Ok(()) };
+    torg_http::faces::crm::issue_for_payment(store, &settings, &o, &p, None).await?;
     Ok(())
 }
 

@@ -28,6 +28,7 @@ mod crm_loyalty;
 mod crm_meta;
 mod crm_orders;
 mod crm_packs;
+mod crm_payment_api;
 mod crm_payments;
 mod crm_people;
 mod crm_references;

@@ -4,8 +4,8 @@
 //! `crm_tasks_costs_scenario.py`: tasks, their history and comments, costs; `crm_corporate_scenario.py`:
 //! corporate customers and their addresses, companies, contacts, notes and history;
 //! `crm_loyalty_scenario.py`: loyalty programmes, accounts, bonuses and orders spending them, segments,
-//! SMS verification; `crm_delivery_files_scenario.py`: delivery integration, shipments and files) against
-//! torg on each backend.
+//! SMS verification; `crm_delivery_files_scenario.py`: delivery integration, shipments and files;
+//! `crm_payment_scenario.py`: payment integration, invoices for payments) against torg on each backend.
 //!
 //! The client lives in its own virtual environment, `target/retailcrm-venv` (under `CARGO_TARGET_DIR`
 //! when set), made with `python3 -m venv` and `pip install retailcrm==5.3.0` on first use. It is built in
@@ -284,4 +284,12 @@ both!(corporate_scenario, |app: crate::common::TestApp| async move {
     let manager = app.store.create_user(&manager).await.expect("a manager").id;
     let args = vec![app.base.clone(), app.key.clone(), manager.to_string()];
     run_to_the_end(python, "crm_corporate_scenario.py", args).await;
+});
+
+both!(payment_scenario, |app: crate::common::TestApp| async move {
+    let python = tokio::task::spawn_blocking(|| venv_python(&venv())).await.expect("venv task");
+    // The site's billing merchant is set up outside the CRM API (`torg billing set`).
+    crate::billing_support::merchant(&app, None).await;
+    let args = vec![app.base.clone(), app.key.clone()];
+    run_to_the_end(python, "crm_payment_scenario.py", args).await;
 });

@@ -19,6 +19,8 @@ mod modules;
 mod notes;
 mod orders;
 mod packs;
+mod payment_api;
+pub use payment_api::issue_for_payment;
 mod payments;
 mod plates;
 mod product_groups;
@@ -106,167 +108,193 @@ pub(crate) mod scope {
     pub const DELIVERY_WRITE: Access = Scope("delivery_write");
     pub const FILE_READ: Access = Scope("file_read");
     pub const FILE_WRITE: Access = Scope("file_write");
+    pub const PAYMENTS_READ: Access = Scope("payments_read");
+    pub const PAYMENTS_WRITE: Access = Scope("payments_write");
 }
 
 fn routes() -> Vec<Route> {
     use scope::*;
-    let mut routes = vec![
-        Route::get("/api/api-versions", Access::AnyKey, meta::api_versions).doc(
-            "meta",
-            "list_api_versions",
-            "API versions available",
-        ),
-        Route::get("/api/credentials", Access::AnyKey, meta::credentials).doc(
-            "meta",
-            "get_credentials",
-            "Scopes and sites of the key",
-        ),
-        Route::get("/api/system-info", Access::AnyKey, meta::system_info).doc(
-            "meta",
-            "get_system_info",
-            "System version and URLs",
-        ),
-        Route::get("/api/v5/customers", CUSTOMER_READ, customers::list).doc(
-            "customers",
-            "list_customers",
-            "Customers, filtered and paged",
-        ),
-        Route::post("/api/v5/customers/create", CUSTOMER_WRITE, customers::create).idempotent().doc(
-            "customers",
-            "create_customer",
-            "Create a customer",
-        ),
-        Route::post("/api/v5/customers/upload", CUSTOMER_WRITE, customers::upload).idempotent().doc(
-            "customers",
-            "upload_customers",
-            "Create up to 50 customers",
-        ),
-        Route::post("/api/v5/customers/fix-external-ids", CUSTOMER_WRITE, customers::fix_external_ids).doc(
-            "customers",
-            "fix_customer_external_ids",
-            "Set customers' external ids",
-        ),
-        Route::get("/api/v5/customers/history", CUSTOMER_READ, customers::history).doc(
-            "customers",
-            "list_customer_history",
-            "Customer changes since an id or date",
-        ),
-        Route::get("/api/v5/customers/{externalId}", CUSTOMER_READ, customers::get).doc(
-            "customers",
-            "get_customer",
-            "One customer by externalId or id (`by`)",
-        ),
-        Route::post("/api/v5/customers/{externalId}/edit", CUSTOMER_WRITE, customers::edit).doc(
-            "customers",
-            "edit_customer",
-            "Change a customer's given fields",
-        ),
-        Route::get("/api/v5/orders", ORDER_READ, orders::list).doc(
-            "orders",
-            "list_orders",
-            "Orders, filtered and paged",
-        ),
-        Route::post("/api/v5/orders/create", ORDER_WRITE, orders::create).idempotent().doc(
-            "orders",
-            "create_order",
-            "Create an order",
-        ),
-        Route::post("/api/v5/orders/upload", ORDER_WRITE, orders::upload).idempotent().doc(
-            "orders",
-            "upload_orders",
-            "Create up to 50 orders",
-        ),
-        Route::post("/api/v5/orders/payments/create", ORDER_WRITE, payments::create).idempotent().doc(
-            "orders",
-            "create_payment",
-            "Add a payment to an order",
-        ),
-        Route::post("/api/v5/orders/payments/{id}/edit", ORDER_WRITE, payments::edit).doc(
-            "orders",
-            "edit_payment",
-            "Change a payment",
-        ),
-        Route::post("/api/v5/orders/payments/{id}/delete", ORDER_WRITE, payments::delete).doc(
-            "orders",
-            "delete_payment",
-            "Delete a payment",
-        ),
-        Route::post("/api/v5/orders/fix-external-ids", ORDER_WRITE, orders::fix_external_ids).doc(
-            "orders",
-            "fix_order_external_ids",
-            "Set orders' external ids",
-        ),
-        Route::get("/api/v5/orders/statuses", ORDER_READ, orders::statuses).doc(
-            "orders",
-            "list_order_statuses",
-            "Statuses of orders by ids",
-        ),
-        Route::get("/api/v5/orders/history", ORDER_READ, orders::history).doc(
-            "orders",
-            "list_order_history",
-            "Order changes since an id or date",
-        ),
-        Route::get("/api/v5/orders/{externalId}", ORDER_READ, orders::get).doc(
-            "orders",
-            "get_order",
-            "One order by externalId or id (`by`)",
-        ),
-        Route::post("/api/v5/orders/{externalId}/edit", ORDER_WRITE, orders::edit).doc(
-            "orders",
-            "edit_order",
-            "Change an order's given fields",
-        ),
-        Route::get("/api/v5/store/inventories", STORE_READ, store::inventories).doc(
-            "store",
-            "list_inventories",
-            "Offers' free stock, per store with details=1",
-        ),
-        Route::post("/api/v5/store/inventories/upload", STORE_WRITE, store::upload_inventories).doc(
-            "store",
-            "upload_inventories",
-            "Set stock of up to 250 offers per store",
-        ),
-        Route::post("/api/v5/store/prices/upload", STORE_WRITE, store::upload_prices).doc(
-            "store",
-            "upload_prices",
-            "Set prices of up to 250 offers by price type",
-        ),
-        Route::get("/api/v5/store/products", STORE_READ, store::products).doc(
-            "store",
-            "list_products",
-            "Products with offers, filtered and paged",
-        ),
-        Route::get("/api/v5/store/offers", STORE_READ, store::offers).doc(
-            "store",
-            "list_offers",
-            "Offers, filtered and paged",
-        ),
-        Route::post("/api/v5/store/products/batch/create", STORE_WRITE, store::batch_create).idempotent().doc(
-            "store",
-            "create_products",
-            "Create up to 250 products with offers",
-        ),
-        Route::post("/api/v5/store/products/batch/edit", STORE_WRITE, store::batch_edit).doc(
-            "store",
-            "edit_products",
-            "Change given fields of up to 250 products",
-        ),
-        Route::post("/api/v5/telephony/calls/upload", TELEPHONY_WRITE, telephony::upload_calls).doc(
-            "telephony",
-            "upload_calls",
-            "Store calls made or received",
-        ),
-        Route::post("/api/v5/telephony/call/event", TELEPHONY_WRITE, telephony::call_event).doc(
-            "telephony",
-            "create_call_event",
-            "A call rings, is answered or hangs up",
-        ),
-        Route::get("/api/v5/telephony/manager", TELEPHONY_READ, telephony::manager).doc(
-            "telephony",
-            "get_responsible_manager",
-            "Customer and manager for a phone",
-        ),
-    ];
+    let mut routes =
+        vec![
+            Route::get("/api/api-versions", Access::AnyKey, meta::api_versions).doc(
+                "meta",
+                "list_api_versions",
+                "API versions available",
+            ),
+            Route::get("/api/credentials", Access::AnyKey, meta::credentials).doc(
+                "meta",
+                "get_credentials",
+                "Scopes and sites of the key",
+            ),
+            Route::get("/api/system-info", Access::AnyKey, meta::system_info).doc(
+                "meta",
+                "get_system_info",
+                "System version and URLs",
+            ),
+            Route::get("/api/v5/customers", CUSTOMER_READ, customers::list).doc(
+                "customers",
+                "list_customers",
+                "Customers, filtered and paged",
+            ),
+            Route::post("/api/v5/customers/create", CUSTOMER_WRITE, customers::create).idempotent().doc(
+                "customers",
+                "create_customer",
+                "Create a customer",
+            ),
+            Route::post("/api/v5/customers/upload", CUSTOMER_WRITE, customers::upload).idempotent().doc(
+                "customers",
+                "upload_customers",
+                "Create up to 50 customers",
+            ),
+            Route::post("/api/v5/customers/fix-external-ids", CUSTOMER_WRITE, customers::fix_external_ids).doc(
+                "customers",
+                "fix_customer_external_ids",
+                "Set customers' external ids",
+            ),
+            Route::get("/api/v5/customers/history", CUSTOMER_READ, customers::history).doc(
+                "customers",
+                "list_customer_history",
+                "Customer changes since an id or date",
+            ),
+            Route::get("/api/v5/customers/{externalId}", CUSTOMER_READ, customers::get).doc(
+                "customers",
+                "get_customer",
+                "One customer by externalId or id (`by`)",
+            ),
+            Route::post("/api/v5/customers/{externalId}/edit", CUSTOMER_WRITE, customers::edit).doc(
+                "customers",
+                "edit_customer",
+                "Change a customer's given fields",
+            ),
+            Route::get("/api/v5/orders", ORDER_READ, orders::list).doc(
+                "orders",
+                "list_orders",
+                "Orders, filtered and paged",
+            ),
+            Route::post("/api/v5/orders/create", ORDER_WRITE, orders::create).idempotent().doc(
+                "orders",
+                "create_order",
+                "Create an order",
+            ),
+            Route::post("/api/v5/orders/upload", ORDER_WRITE, orders::upload).idempotent().doc(
+                "orders",
+                "upload_orders",
+                "Create up to 50 orders",
+            ),
+            Route::post("/api/v5/orders/payments/create", ORDER_WRITE, payments::create).idempotent().doc(
+                "orders",
+                "create_payment",
+                "Add a payment to an order",
+            ),
+            Route::post("/api/v5/orders/payments/{id}/edit", ORDER_WRITE, payments::edit).doc(
+                "orders",
+                "edit_payment",
+                "Change a payment",
+            ),
+            Route::post("/api/v5/orders/payments/{id}/delete", ORDER_WRITE, payments::delete).doc(
+                "orders",
+                "delete_payment",
+                "Delete a payment",
+            ),
+            Route::post("/api/v5/payment/check", PAYMENTS_WRITE, payment_api::check).doc(
+                "payments",
+                "check_payment_invoice",
+                "Ask whether an invoice can be paid with a sum",
+            ),
+            Route::post("/api/v5/payment/create-invoice", PAYMENTS_WRITE, payment_api::create_invoice)
+                .idempotent()
+                .doc("payments", "create_payment_invoice", "Issue an invoice for a payment and get its link"),
+            Route::post("/api/v5/payment/update-invoice", PAYMENTS_WRITE, payment_api::update_invoice).doc(
+                "payments",
+                "update_payment_invoice",
+                "Change a payment's invoice or move its status",
+            ),
+            Route::post("/api/v5/payment/invoice/import", PAYMENTS_WRITE, payment_api::import).idempotent().doc(
+                "payments",
+                "import_payment_invoice",
+                "Record an invoice made outside torg for a payment",
+            ),
+            Route::get("/api/v5/payment/invoice/{uuid}", PAYMENTS_READ, payment_api::get).doc(
+                "payments",
+                "get_payment_invoice",
+                "Get a payment's invoice",
+            ),
+            Route::post("/api/v5/orders/fix-external-ids", ORDER_WRITE, orders::fix_external_ids).doc(
+                "orders",
+                "fix_order_external_ids",
+                "Set orders' external ids",
+            ),
+            Route::get("/api/v5/orders/statuses", ORDER_READ, orders::statuses).doc(
+                "orders",
+                "list_order_statuses",
+                "Statuses of orders by ids",
+            ),
+            Route::get("/api/v5/orders/history", ORDER_READ, orders::history).doc(
+                "orders",
+                "list_order_history",
+                "Order changes since an id or date",
+            ),
+            Route::get("/api/v5/orders/{externalId}", ORDER_READ, orders::get).doc(
+                "orders",
+                "get_order",
+                "One order by externalId or id (`by`)",
+            ),
+            Route::post("/api/v5/orders/{externalId}/edit", ORDER_WRITE, orders::edit).doc(
+                "orders",
+                "edit_order",
+                "Change an order's given fields",
+            ),
+            Route::get("/api/v5/store/inventories", STORE_READ, store::inventories).doc(
+                "store",
+                "list_inventories",
+                "Offers' free stock, per store with details=1",
+            ),
+            Route::post("/api/v5/store/inventories/upload", STORE_WRITE, store::upload_inventories).doc(
+                "store",
+                "upload_inventories",
+                "Set stock of up to 250 offers per store",
+            ),
+            Route::post("/api/v5/store/prices/upload", STORE_WRITE, store::upload_prices).doc(
+                "store",
+                "upload_prices",
+                "Set prices of up to 250 offers by price type",
+            ),
+            Route::get("/api/v5/store/products", STORE_READ, store::products).doc(
+                "store",
+                "list_products",
+                "Products with offers, filtered and paged",
+            ),
+            Route::get("/api/v5/store/offers", STORE_READ, store::offers).doc(
+                "store",
+                "list_offers",
+                "Offers, filtered and paged",
+            ),
+            Route::post("/api/v5/store/products/batch/create", STORE_WRITE, store::batch_create).idempotent().doc(
+                "store",
+                "create_products",
+                "Create up to 250 products with offers",
+            ),
+            Route::post("/api/v5/store/products/batch/edit", STORE_WRITE, store::batch_edit).doc(
+                "store",
+                "edit_products",
+                "Change given fields of up to 250 products",
+            ),
+            Route::post("/api/v5/telephony/calls/upload", TELEPHONY_WRITE, telephony::upload_calls).doc(
+                "telephony",
+                "upload_calls",
+                "Store calls made or received",
+            ),
+            Route::post("/api/v5/telephony/call/event", TELEPHONY_WRITE, telephony::call_event).doc(
+                "telephony",
+                "create_call_event",
+                "A call rings, is answered or hangs up",
+            ),
+            Route::get("/api/v5/telephony/manager", TELEPHONY_READ, telephony::manager).doc(
+                "telephony",
+                "get_responsible_manager",
+                "Customer and manager for a phone",
+            ),
+        ];
     routes.extend(references::routes());
     routes.extend(packs::routes());
     routes.extend(product_groups::routes());

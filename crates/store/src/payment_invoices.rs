@@ -1,0 +1,129 @@
+//! Invoices issued for one payment of a CRM order (the CRM's integration payment API, `payment/*`).
+//! They are ordinary billing invoices: the merchant order id `crm-payment-{payment}-{n}` ties each to
+//! its payment without a column of its own, and `crmPaymentId` in the invoice's document tells the
+//! paying path to mark that payment paid instead of adding another one to the order.
+
+use crate::{Store, StoreResult, Tx};
+use rust_decimal::Decimal;
+use serde_json::Value;
+use torg_domain::DomainError;
+use torg_domain::history::Actor;
+use torg_domain::invoice::{Invoice, InvoiceStatus};
+use torg_domain::order::{Order, Payment};
+use torg_domain::time::Zone;
+
+/// The member of an invoice's document naming the CRM payment it was issued for.
+pub const CRM_PAYMENT_MEMBER: &str = "crmPaymentId";
+
+/// The merchant order id prefix of the invoices of payment `id`.
+fn prefix(payment_id: i64) -> String {
+    format!("crm-payment-{payment_id}-")
+}
+
+impl Store {
+    /// The order holding payment `id`, if it is on one of `sites`, and the payment.
+    pub async fn order_of_payment(&self, payment_id: i64, sites: &[String]) -> StoreResult<Option<(Order, Payment)>> {
+        let row: Option<(i64,)> = crate::db::query_as("SELECT order_id FROM payments WHERE id = $1")
+            .bind(payment_id)
+            .fetch_optional(self.reader())
+            .await?;
+        let Some((order_id,)) = row else { return Ok(None) };
+        let Some(order) = self.get_order(&crate::OrderLookup::Id(order_id)).await? else { return Ok(None) };
+        if !sites.contains(&order.site) {
+            return Ok(None);
+        }
+        let payment = order.payments.iter().find(|p| p.id == payment_id).cloned();
+        Ok(payment.map(|p| (order, p)))
+    }
+
+    /// The invoices issued for payment `id`, newest first.
+    pub async fn payment_invoices(&self, payment_id: i64) -> StoreResult<Vec<Invoice>> {
+        let ids: Vec<(String,)> =
+            crate::db::query_as("SELECT id FROM invoices WHERE merchant_order_id LIKE $1 ORDER BY seq DESC")
+                .bind(format!("{}%", prefix(payment_id)))
+                .fetch_all(self.reader())
+                .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for (id,) in ids {
+            out.extend(self.get_invoice(&id).await?);
+        }
+        Ok(out)
+    }
+
+    /// The merchant order id the next invoice of payment `id` gets. An issued invoice is numbered after
+    /// the payment's closed (cancelled, expired) invoices only, so concurrent requests for one payment
+    /// pick the same id and the unique merchant order id lets one of them through; an imported one
+    /// (`issued` false) after all of them.
+    pub async fn next_payment_invoice_ref(&self, payment_id: i64, issued: bool) -> StoreResult<String> {
+        let like = format!("{}%", prefix(payment_id));
+        let (n,): (i64,) = if issued {
+            crate::db::query_as(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM invoices WHERE merchant_order_id LIKE $1 AND status IN ($2, $3)",
+            )
+            .bind(like)
+            .bind(InvoiceStatus::Canceled.as_str())
+            .bind(InvoiceStatus::Expired.as_str())
+            .fetch_one(self.reader())
+            .await?
+        } else {
+            crate::db::query_as("SELECT CAST(COUNT(*) AS BIGINT) FROM invoices WHERE merchant_order_id LIKE $1")
+                .bind(like)
+                .fetch_one(self.reader())
+                .await?
+        };
+        Ok(format!("{}{}", prefix(payment_id), n + 1))
+    }
+
+    /// Stores an invoice brought from elsewhere (`payment/invoice/import`) and moves it to `status` in
+    /// the same transaction, so a paid import marks its payment paid or nothing is written.
+    pub async fn import_payment_invoice(
+        &self,
+        inv: &Invoice,
+        status: InvoiceStatus,
+        paid_at: Option<i64>,
+        actor: Actor,
+        zone: &Zone,
+    ) -> StoreResult<Invoice> {
+        let now = torg_domain::time::now();
+        let mut tx = self.begin().await?;
+        self.insert_invoice_in(&mut tx, inv).await?;
+        let mut stored = inv.clone();
+        if status != InvoiceStatus::Created {
+            let amount = stored.amount;
+            self.change_status_in(&mut tx, &mut stored, status, amount, actor, zone, paid_at.unwrap_or(now)).await?;
+        }
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Marks the CRM payment a paid invoice was issued for paid with the sum received (the payment
+    /// deleted since: the sum is added as a new payment, as for any other paid invoice).
+    pub(crate) async fn pay_crm_payment_in(
+        &self,
+        tx: &mut Tx,
+        inv: &Invoice,
+        payment_id: i64,
+        paid: Decimal,
+        actor: Actor,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let Some(order_id) = inv.order_id else { return Ok(false) };
+        let old =
+            self.load_orders(tx, &[order_id]).await?.pop().ok_or_else(|| DomainError::NotFound("order".into()))?;
+        let mut payments = old.payments.clone();
+        let Some(p) = payments.iter_mut().find(|p| p.id == payment_id) else { return Ok(false) };
+        p.status = "paid".into();
+        p.amount = paid;
+        p.paid_at = Some(now);
+        if p.external_id.is_none() {
+            p.external_id = Some(inv.id.clone());
+        }
+        self.save_payments_in(tx, &old, payments, actor, now).await?;
+        Ok(true)
+    }
+}
+
+/// The CRM payment an invoice was issued for, if any.
+pub(crate) fn crm_payment_of(inv: &Invoice) -> Option<i64> {
+    inv.doc.get(CRM_PAYMENT_MEMBER).and_then(Value::as_i64)
+}
