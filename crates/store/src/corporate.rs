@@ -9,7 +9,7 @@
 mod members;
 mod orders;
 
-use crate::customers::{CustomerLookup, UploadOutcome, domain_messages, replace_custom_fields, unique_as_invalid};
+use crate::customers::{CustomerLookup, UploadOutcome, replace_custom_fields, unique_as_invalid};
 use crate::facets::{self, ContragentFilter, Owner};
 use crate::history::HistoryFilter;
 use crate::sql::{Arg, Sql, any_of, contains_pattern, text_args};
@@ -385,14 +385,7 @@ impl Store {
     ) -> StoreResult<UploadOutcome> {
         let mut out = UploadOutcome::default();
         for input in inputs {
-            let ext = input
-                .get("externalId")
-                .and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_i64().map(|i| i.to_string())));
-            match self.create_corporate(site, input, actor).await {
-                Ok(c) => out.uploaded.push((c.id, c.external_id)),
-                Err(StoreError::Domain(e)) => out.failed.push((ext, domain_messages(e))),
-                Err(other) => return Err(other),
-            }
+            out.record(input, self.create_corporate(site, input, actor).await.map(|c| (c.id, c.external_id)))?;
         }
         Ok(out)
     }

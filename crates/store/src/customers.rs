@@ -119,6 +119,28 @@ pub struct UploadOutcome {
     pub failed: Vec<(Option<String>, FieldErrors)>,
 }
 
+impl UploadOutcome {
+    /// Records what creating `input` came to, in an upload where each entity stands on its own: made,
+    /// or refused under its `externalId`; any other failure ends the upload.
+    pub(crate) fn record(
+        &mut self,
+        input: &Map<String, Value>,
+        made: StoreResult<(i64, Option<String>)>,
+    ) -> StoreResult<()> {
+        match made {
+            Ok(made) => self.uploaded.push(made),
+            Err(StoreError::Domain(e)) => {
+                let ext = input
+                    .get("externalId")
+                    .and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_i64().map(|i| i.to_string())));
+                self.failed.push((ext, domain_messages(e)));
+            }
+            Err(other) => return Err(other),
+        }
+        Ok(())
+    }
+}
+
 const SELECT: &str = "SELECT c.id, c.site, c.created_at, c.doc,
     (SELECT COUNT(*) FROM orders o WHERE o.customer_id = c.id AND o.is_test = 0) AS orders_count,
     (SELECT CAST(COALESCE(SUM(o.total_summ), 0) AS BIGINT) FROM orders o WHERE o.customer_id = c.id AND o.is_test = 0) AS total_summ,
@@ -404,14 +426,7 @@ impl Store {
     ) -> StoreResult<UploadOutcome> {
         let mut out = UploadOutcome::default();
         for input in inputs {
-            let ext = input
-                .get("externalId")
-                .and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_i64().map(|i| i.to_string())));
-            match self.create_customer(site, input, actor).await {
-                Ok(c) => out.uploaded.push((c.id, c.external_id)),
-                Err(StoreError::Domain(e)) => out.failed.push((ext, domain_messages(e))),
-                Err(other) => return Err(other),
-            }
+            out.record(input, self.create_customer(site, input, actor).await.map(|c| (c.id, c.external_id)))?;
         }
         Ok(out)
     }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use torg_domain::DomainError;
 use torg_domain::file::{AttachRef, FilePatch};
 use torg_domain::page::{PageRequest, Pagination};
-use torg_domain::task::{CustomerLink, CustomerRef, OrderLink};
+use torg_domain::task::{CustomerLink, OrderLink};
 
 /// Where SQLite keeps file bytes: beside the database file, or a private temporary folder for an
 /// in-memory database.
@@ -172,44 +172,6 @@ impl Store {
             .collect())
     }
 
-    /// The customer `r` names on one of `sites` (and on `site` for an external id); not found is an
-    /// error under `field`.
-    async fn file_customer_in(
-        &self,
-        tx: &mut Tx,
-        r: &CustomerRef,
-        site: Option<&str>,
-        sites: &[String],
-        field: &str,
-    ) -> StoreResult<CustomerLink> {
-        let mut q = Sql::new("SELECT id, external_id, site FROM customers WHERE ");
-        let named = match r {
-            CustomerRef::Id(id) => {
-                q.push("id = ").bind(Arg::Int(*id));
-                format!("id={id}")
-            }
-            CustomerRef::ExternalId(e) => {
-                q.push("external_id = ").bind(Arg::Text(e.clone()));
-                if let Some(s) = site {
-                    q.push(" AND site = ").bind(Arg::Text(s.to_string()));
-                }
-                format!("externalId={e}")
-            }
-        };
-        q.push(" AND site IN ").bind_list(text_args(sites)).push(" ORDER BY id");
-        let rows: Vec<(i64, Option<String>, String)> = q.query_as().fetch_all(&mut **tx).await?;
-        match rows.as_slice() {
-            [(id, external_id, site)] => {
-                Ok(CustomerLink { id: *id, external_id: external_id.clone(), site: site.clone() })
-            }
-            [] => Err(DomainError::invalid(field, format!("Customer with {named} not found.")).into()),
-            _ => {
-                Err(DomainError::invalid(field, format!("Customers with {named} are on several sites: give the site."))
-                    .into())
-            }
-        }
-    }
-
     /// Replaces the attachments of file `id` with those `refs` name.
     async fn attach_file(
         &self,
@@ -225,7 +187,7 @@ impl Store {
             let field = format!("file.attachment[{i}]");
             let (order, customer) = match r {
                 AttachRef::Order(o) => (Some(self.order_link_in(tx, o, site, sites, &field).await?.id), None),
-                AttachRef::Customer(c) => (None, Some(self.file_customer_in(tx, c, site, sites, &field).await?.id)),
+                AttachRef::Customer(c) => (None, Some(self.customer_link_in(tx, c, site, sites, &field).await?.id)),
             };
             if seen.contains(&(order, customer)) {
                 continue;

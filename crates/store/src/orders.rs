@@ -3,7 +3,7 @@
 //! public status, one stocked position — are the submodules, each on top of these.
 
 use crate::counts::Counted;
-use crate::customers::{CustomerLookup, UploadOutcome, domain_messages, replace_custom_fields, unique_as_invalid};
+use crate::customers::{CustomerLookup, UploadOutcome, replace_custom_fields, unique_as_invalid};
 use crate::history::{Entity, HistoryFilter, NewRecord};
 use crate::sql::{Arg, Sql, contains_pattern};
 use crate::{Store, StoreError, StoreResult, Tx, flag};
@@ -777,14 +777,7 @@ impl Store {
     ) -> StoreResult<UploadOutcome> {
         let mut out = UploadOutcome::default();
         for doc in docs {
-            let ext = doc
-                .get("externalId")
-                .and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_i64().map(|i| i.to_string())));
-            match self.create_order(site, doc, actor, zone).await {
-                Ok(o) => out.uploaded.push((o.id, o.external_id)),
-                Err(StoreError::Domain(e)) => out.failed.push((ext, domain_messages(e))),
-                Err(other) => return Err(other),
-            }
+            out.record(doc, self.create_order(site, doc, actor, zone).await.map(|o| (o.id, o.external_id)))?;
         }
         Ok(out)
     }

@@ -188,13 +188,15 @@ impl Store {
         }
     }
 
-    /// The customer `r` names, on one of `sites` (and on `site`, when given, for an external id).
-    async fn customer_link_in(
+    /// The customer `r` names, on one of `sites` (and on `site`, when given, for an external id); not
+    /// found is an error under `field`.
+    pub(crate) async fn customer_link_in(
         &self,
         tx: &mut Tx,
         r: &CustomerRef,
         site: Option<&str>,
         sites: &[String],
+        field: &str,
     ) -> StoreResult<CustomerLink> {
         let mut q = Sql::new("SELECT id, external_id, site FROM customers WHERE ");
         let named = match r {
@@ -216,8 +218,8 @@ impl Store {
             [(id, external_id, site)] => {
                 Ok(CustomerLink { id: *id, external_id: external_id.clone(), site: site.clone() })
             }
-            [] => Err(invalid("task.customer", format!("Customer with {named} not found."))),
-            _ => Err(invalid("task.customer", format!("Customers with {named} are on several sites: give the site."))),
+            [] => Err(invalid(field, format!("Customer with {named} not found."))),
+            _ => Err(invalid(field, format!("Customers with {named} are on several sites: give the site."))),
         }
     }
 
@@ -288,7 +290,7 @@ impl Store {
         }
         match &p.customer {
             Some(Some(r)) => {
-                new.customer = Some(self.customer_link_in(tx, r, site, sites).await?);
+                new.customer = Some(self.customer_link_in(tx, r, site, sites, "task.customer").await?);
                 new.order = None;
             }
             Some(None) => new.customer = None,

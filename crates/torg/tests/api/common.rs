@@ -90,15 +90,12 @@ pub async fn spawn(backend: Backend) -> TestApp {
     .await
 }
 
-/// Starts torg with the settings `configure` makes.
-pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut HttpConfig)) -> TestApp {
-    let (url, dir, pg) = fresh_database(backend).await;
-    let store = Store::open(&url).await.expect("open store");
-    let key = "test-key-all-scopes-0123456789abcdef".to_string();
+/// Gives `store`'s database a key `plain` named `name` with every scope on every site.
+pub async fn full_key(store: &Store, plain: &str, name: &str) {
     store
         .create_key(NewKey {
-            plain: key.clone(),
-            name: "test".into(),
+            plain: plain.into(),
+            name: name.into(),
             scopes: ALL_SCOPES.iter().map(|s| (*s).to_string()).collect(),
             sites: SiteAccess::Full,
             allowed_ips: Vec::new(),
@@ -106,7 +103,15 @@ pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut HttpConfig
             distributor: None,
         })
         .await
-        .expect("create key");
+        .expect("key");
+}
+
+/// Starts torg with the settings `configure` makes.
+pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut HttpConfig)) -> TestApp {
+    let (url, dir, pg) = fresh_database(backend).await;
+    let store = Store::open(&url).await.expect("open store");
+    let key = "test-key-all-scopes-0123456789abcdef".to_string();
+    full_key(&store, &key, "test").await;
     let mut config = HttpConfig::default();
     configure(&mut config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use torg_domain::catalogue::Availability;
-use torg_domain::key::{ALL_SCOPES, SiteAccess};
+use torg_domain::key::SiteAccess;
 use torg_store::{BillingSettingsPatch, CatalogueRow, NewKey, Store};
 
 const KEY: &str = "durability-key-0123456789abcdefghij";
@@ -47,18 +47,7 @@ impl Acked {
 
 async fn prepare(url: &str) {
     let store = Store::open(url).await.expect("store");
-    store
-        .create_key(NewKey {
-            plain: KEY.into(),
-            name: "load".into(),
-            scopes: ALL_SCOPES.iter().map(|s| (*s).to_string()).collect(),
-            sites: SiteAccess::Full,
-            allowed_ips: Vec::new(),
-            customer_external_id: None,
-            distributor: None,
-        })
-        .await
-        .expect("key");
+    crate::common::full_key(&store, KEY, "load").await;
     let patch =
         BillingSettingsPatch { merchant_id: Some(MERCHANT.into()), test_mode: Some(true), ..Default::default() };
     store.set_billing_settings("default", &patch, MERCHANT).await.expect("billing settings");

@@ -10,8 +10,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
-use torg_domain::key::{ALL_SCOPES, SiteAccess};
-use torg_store::{NewKey, Store};
+use torg_store::Store;
 
 const KEY: &str = "ops-key-0123456789abcdefghijklmnopq";
 const KEY_NAME: &str = "ops reader";
@@ -30,18 +29,7 @@ impl Server {
     /// file holding `config`, after giving the database a key named [`KEY_NAME`].
     async fn start(database: &str, config: &str, extra: &[&str]) -> Server {
         let store = Store::open(database).await.expect("store");
-        store
-            .create_key(NewKey {
-                plain: KEY.into(),
-                name: KEY_NAME.into(),
-                scopes: ALL_SCOPES.iter().map(|s| (*s).to_string()).collect(),
-                sites: SiteAccess::Full,
-                allowed_ips: Vec::new(),
-                customer_external_id: None,
-                distributor: None,
-            })
-            .await
-            .expect("key");
+        crate::common::full_key(&store, KEY, KEY_NAME).await;
         store.close().await;
         let dir = tempfile::tempdir().expect("temp dir");
         let config_path = dir.path().join("torg.toml");

@@ -97,18 +97,7 @@ async fn two_instances_share_one_postgres_and_redis() {
     let (url, _dir, pg) = crate::common::fresh_database(crate::common::Backend::Postgres).await;
     let key = format!("two-{}", uuid::Uuid::new_v4().simple());
     let store = torg_store::Store::open(&url).await.expect("store");
-    store
-        .create_key(torg_store::NewKey {
-            plain: key.clone(),
-            name: "two".into(),
-            scopes: torg_domain::key::ALL_SCOPES.iter().map(|s| (*s).to_string()).collect(),
-            sites: torg_domain::key::SiteAccess::Full,
-            allowed_ips: Vec::new(),
-            customer_external_id: None,
-            distributor: None,
-        })
-        .await
-        .expect("key");
+    crate::common::full_key(&store, &key, "two").await;
     let receiver = Receiver::start(0).await;
     let patch = torg_store::BillingSettingsPatch {
         merchant_id: Some(MERCHANT.into()),
