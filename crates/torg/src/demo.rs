@@ -279,7 +279,7 @@ pub async fn load(store: &Store) -> anyhow::Result<Report> {
     store
         .create_key(NewKey {
             plain: OFFICE_SEED_KEY.into(),
-            name: "seed 004 example key (demo distributor)".into(),
+            name: "office documentation example key (demo distributor)".into(),
             scopes: vec!["office".into()],
             sites: SiteAccess::Full,
             allowed_ips: Vec::new(),
@@ -305,7 +305,7 @@ async fn load_billing(store: &Store, tracked: Option<&str>) -> anyhow::Result<()
     let key = store
         .create_key(NewKey {
             plain: BILLING_SEED_TOKEN.into(),
-            name: "seed 003 test token (demo)".into(),
+            name: "Invoicebox documentation test token (demo)".into(),
             scopes: vec!["billing".into()],
             sites: SiteAccess::Full,
             allowed_ips: Vec::new(),
