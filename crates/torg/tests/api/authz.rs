@@ -39,16 +39,7 @@ fn concrete(path: &str) -> String {
     if path.starts_with("/restapi/office/") {
         return "/restapi/office/orders.list.json".into();
     }
-    let mut out = String::new();
-    let mut rest = path;
-    while let Some(start) = rest.find('{') {
-        out.push_str(&rest[..start]);
-        let end = rest[start..].find('}').map_or(rest.len(), |e| start + e + 1);
-        out.push('1');
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
+    filled(path, "1")
 }
 
 /// Sends the route's request with `plain` where the face takes its key (or no key at all).

@@ -197,19 +197,24 @@ pub struct Instance {
 }
 
 impl Instance {
-    /// Starts an instance on `database_url` (which must be migrated).
+    /// Starts an instance on `database_url` (which must be migrated), with rate limits off.
     pub async fn start(database_url: &str, webhooks: WebhookConfig) -> Instance {
-        let store = Store::open(database_url).await.expect("store");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let config = HttpConfig {
+        let unlimited = HttpConfig {
             rate_per_second: 0,
             telephony_rate_per_second: 0,
             billing_per_key: 0,
             billing_per_ip: 0,
-            public_url: format!("http://{addr}"),
             ..HttpConfig::default()
         };
+        Instance::start_with(database_url, webhooks, unlimited).await
+    }
+
+    /// Starts an instance on `database_url` with `config` (its `public_url` set to the instance's address).
+    pub async fn start_with(database_url: &str, webhooks: WebhookConfig, config: HttpConfig) -> Instance {
+        let store = Store::open(database_url).await.expect("store");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let config = HttpConfig { public_url: format!("http://{addr}"), ..config };
         let state = AppState::new(store, config).await.expect("state");
         let (stop, stopped) = watch::channel(false);
         let worker = tokio::spawn(torg_http::webhooks::run(state.clone(), webhooks, stopped.clone()));

@@ -54,29 +54,9 @@ both!(two_instances_never_oversell, |app: TestApp| async move {
 });
 
 /// A whole instance (server and webhook worker) with the production limits, sharing Redis.
-async fn instance(
-    database_url: &str,
-    redis: &str,
-) -> (String, tokio::sync::watch::Sender<bool>, Vec<tokio::task::JoinHandle<()>>) {
-    let store = torg_store::Store::open(database_url).await.expect("store");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let config = torg_http::HttpConfig {
-        redis_url: Some(redis.to_string()),
-        public_url: format!("http://{addr}"),
-        ..torg_http::HttpConfig::default()
-    };
-    let state = torg_http::AppState::new(store, config).await.expect("state");
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(torg_http::webhooks::run(state.clone(), fast_webhooks(10), stopped.clone()));
-    let mut server_stop = stopped;
-    let server = tokio::spawn(async move {
-        let _ = torg_http::serve(listener, state, async move {
-            let _ = server_stop.changed().await;
-        })
-        .await;
-    });
-    (format!("http://{addr}"), stop, vec![worker, server])
+async fn instance(database_url: &str, redis: &str) -> Instance {
+    let config = torg_http::HttpConfig { redis_url: Some(redis.to_string()), ..torg_http::HttpConfig::default() };
+    Instance::start_with(database_url, fast_webhooks(10), config).await
 }
 
 /// A client sending from its own loopback address, so that each caller has its own per-IP allowance.
@@ -106,8 +86,8 @@ async fn two_instances_share_one_postgres_and_redis() {
         ..Default::default()
     };
     store.set_billing_settings("default", &patch, MERCHANT).await.expect("billing settings");
-    let (a, stop_a, tasks_a) = instance(&url, &redis).await;
-    let (b, stop_b, tasks_b) = instance(&url, &redis).await;
+    let (one, two) = (instance(&url, &redis).await, instance(&url, &redis).await);
+    let (a, b) = (one.base.clone(), two.base.clone());
     let bases = [a.clone(), b.clone()];
     // Fresh addresses per run, so that earlier runs' counters in Redis do not matter.
     let run = (std::process::id() % 200) << 12;
@@ -213,12 +193,8 @@ async fn two_instances_share_one_postgres_and_redis() {
         assert_eq!(ok, 10, "two instances share one allowance");
     }
 
-    for (stop, tasks) in [(stop_a, tasks_a), (stop_b, tasks_b)] {
-        let _ = stop.send(true);
-        for t in tasks {
-            let _ = t.await;
-        }
-    }
+    one.stop().await;
+    two.stop().await;
     drop(store);
     if let Some((admin, name)) = pg {
         torg_store::testing::drop_postgres_database(&admin, &name).await.unwrap();
