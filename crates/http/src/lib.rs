@@ -17,6 +17,7 @@ pub mod observe;
 pub mod openapi;
 pub mod params;
 pub mod ratelimit;
+pub mod reshape;
 pub mod sms;
 pub mod telemetry;
 pub mod webhooks;
@@ -113,6 +114,22 @@ pub fn install_tls_provider() {
 }
 
 /// A response with a JSON body and status.
-pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
-    (status, [(axum::http::header::CONTENT_TYPE, "application/json; charset=utf-8")], body.to_string()).into_response()
+pub fn json_response(status: StatusCode, body: &(impl serde::Serialize + ?Sized)) -> Response {
+    let mut bytes = Vec::with_capacity(1024);
+    match serde_json::to_writer(&mut bytes, body) {
+        Ok(()) => {
+            (status, [(axum::http::header::CONTENT_TYPE, "application/json; charset=utf-8")], bytes).into_response()
+        }
+        // Only a reshaped answer can fail (a member that is not an object): a bug, answered as one.
+        Err(e) => {
+            tracing::error!("an answer could not be written: {e}");
+            let text = r#"{"error":"The answer could not be written"}"#;
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                [(axum::http::header::CONTENT_TYPE, "application/json; charset=utf-8")],
+                text,
+            )
+                .into_response()
+        }
+    }
 }

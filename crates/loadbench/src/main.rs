@@ -53,6 +53,10 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:18081")]
         listen: String,
+        /// A file whose bytes `GET /page` answers with (e.g. a real list page of torg's), so that the
+        /// cost of an answer's size alone is measured too.
+        #[arg(long)]
+        page: Option<std::path::PathBuf>,
     },
     /// Fill a fresh database with orders (3 lines each) and print a key with every scope last.
     Seed {
@@ -145,7 +149,7 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Bare { listen } => bare::serve(&listen).await,
+        Command::Bare { listen, page } => bare::serve(&listen, page.as_deref()).await,
         Command::Seed { database, orders, concurrency } => seed::run(&database, orders, concurrency).await,
         Command::SqliteRaw { orders } => raw::run(orders).await,
         Command::Catalogue { dir, offers } => search::write_files(&dir, offers),

@@ -763,13 +763,17 @@ impl Store {
     }
 
     /// Corporate customers by id with their external ids and sites: what orders and keys show of them.
-    pub async fn corporate_refs(&self, ids: &[i64]) -> StoreResult<HashMap<i64, (Option<String>, String, String)>> {
+    pub(crate) async fn corporate_refs(
+        &self,
+        conn: &mut crate::db::Conn,
+        ids: &[i64],
+    ) -> StoreResult<HashMap<i64, (Option<String>, String, String)>> {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
         let mut q = Sql::new("SELECT id, external_id, site, doc FROM corporate_customers WHERE id IN ");
         q.bind_list(ids.iter().copied().map(Arg::Int));
-        let rows: Vec<(i64, Option<String>, String, String)> = q.query_as().fetch_all(self.reader()).await?;
+        let rows: Vec<(i64, Option<String>, String, String)> = q.query_as().fetch_all(conn).await?;
         Ok(rows
             .into_iter()
             .map(|(id, ext, site, doc)| {

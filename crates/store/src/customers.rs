@@ -489,14 +489,17 @@ impl Store {
         let mut wh = Sql::new(" WHERE 1 = 1");
         push_customer_conditions(&mut wh, f);
         let sites_only = *f == CustomerFilter { sites: f.sites.clone(), ..CustomerFilter::default() };
-        let total =
-            self.list_total(crate::counts::Counted::Customers, sites_only, &f.sites, "customers c", &wh).await?;
+        // The page and its total from one state of the database.
+        let mut conn = self.reader().snapshot().await?;
+        let total = self
+            .list_total(&mut conn, crate::counts::Counted::Customers, sites_only, &f.sites, "customers c", &wh)
+            .await?;
         let mut list = wh.with_prefix(SELECT);
         list.push(" ORDER BY c.id LIMIT ")
             .bind(Arg::Int(i64::from(page.limit)))
             .push(" OFFSET ")
             .bind(Arg::Int(i64::try_from(page.offset()).unwrap_or(i64::MAX)));
-        let rows = list.query().fetch_all(self.reader()).await?;
+        let rows = list.query().fetch_all(&mut conn).await?;
         let customers = rows.iter().map(customer_from_row).collect::<StoreResult<Vec<_>>>()?;
         Ok((customers, total))
     }

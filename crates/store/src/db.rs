@@ -608,7 +608,11 @@ pub struct PooledReader {
 impl Drop for PooledReader {
     fn drop(&mut self) {
         if let Some(c) = self.conn.take() {
-            // A reader left inside a transaction by a failed statement would pin an old snapshot.
+            // A reader left inside a read transaction (a snapshot, or a failed statement) would pin
+            // an old state of the database: it is ended, and the reader kept only if that worked.
+            if !c.is_autocommit() {
+                let _ = c.execute_batch("ROLLBACK");
+            }
             if c.is_autocommit() {
                 self.db.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(c);
             }
@@ -1071,6 +1075,21 @@ impl Db {
             Db::Sqlite(s) => Conn::Sqlite(s.reader().await?),
             Db::Postgres(p) => Conn::Pg(p.acquire().await?),
         })
+    }
+
+    /// A connection for several reads that see one state of the database. On SQLite it is a reader
+    /// inside one read transaction, which also spares each statement taking and dropping the read
+    /// lock (a tenth of an order's read); it ends when the connection is dropped. On PostgreSQL it
+    /// is a pooled connection, each statement seeing its own snapshot as before: a transaction there
+    /// would cost two more round trips.
+    pub async fn snapshot(&self) -> DbResult<Conn> {
+        let conn = self.acquire().await?;
+        if let Conn::Sqlite(SqliteConn::Reader(r)) = &conn
+            && let Some(c) = &r.conn
+        {
+            c.execute_batch("BEGIN")?;
+        }
+        Ok(conn)
     }
 
     /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so a

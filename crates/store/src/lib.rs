@@ -72,7 +72,7 @@ pub use modules::Module;
 pub use notes::{Note, NoteFilter, NoteOwner};
 pub use orders::{
     CustomFieldCondition, NumberRange, OfficeOrderFilter, OrderFilter, OrderLookup, OrderStatusRow, PartsOrder,
-    TrackView,
+    ShownOrders, TrackView,
 };
 pub use outbox::{OutboxCounts, OutboxEvent, now_ms};
 pub use packs::PackFilter;

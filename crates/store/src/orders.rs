@@ -224,6 +224,21 @@ pub struct OrderStatusRow {
 const ORDER_COLUMNS: &str =
     "o.id, o.number, o.site, o.customer_id, o.created_at, o.status_updated_at, o.is_test, o.from_api, o.doc";
 
+/// An order from a row of [`ORDER_COLUMNS`], without its lines and payments.
+fn order_from_row(r: &crate::db::Row) -> StoreResult<Order> {
+    let doc: String = r.try_get("doc")?;
+    let mut o: Order = serde_json::from_str(&doc).unwrap_or_default();
+    o.id = r.try_get("id")?;
+    o.number = r.try_get("number")?;
+    o.site = r.try_get("site")?;
+    o.customer_id = r.try_get("customer_id")?;
+    o.created_at = r.try_get("created_at")?;
+    o.status_updated_at = r.try_get("status_updated_at")?;
+    o.is_test = flag(r.try_get("is_test")?);
+    o.from_api = flag(r.try_get("from_api")?);
+    Ok(o)
+}
+
 /// Appends custom-field conditions as `EXISTS` sub-queries on a `*_custom_fields` table.
 pub(crate) fn push_custom_field_conditions(
     wh: &mut Sql,
@@ -266,6 +281,18 @@ fn like(wh: &mut Sql, column: &str, needle: &str) {
     wh.push(&format!(" AND {column} LIKE "))
         .bind(Arg::Text(contains_pattern(&needle.to_lowercase())))
         .push(" ESCAPE '\\'");
+}
+
+/// Orders with what showing them takes: their customers and contact persons (without order
+/// statistics), and their corporate customers and companies.
+#[derive(Debug, Clone, Default)]
+pub struct ShownOrders {
+    /// The orders, in the order asked for.
+    pub orders: Vec<Order>,
+    /// Customers and contact persons of the orders, by id.
+    pub customers: HashMap<i64, Customer>,
+    /// Corporate customers and companies of the orders.
+    pub parties: crate::OrderParties,
 }
 
 impl Store {
@@ -783,19 +810,31 @@ impl Store {
     }
 
     pub(crate) async fn order_id_in(&self, tx: &mut Tx, lookup: &OrderLookup) -> StoreResult<Option<i64>> {
+        self.order_id(tx, lookup, true).await
+    }
+
+    /// The id of the order a lookup names; an id is looked up only when `check_id` (loading an
+    /// unknown id finds nothing anyway, so reads skip the statement).
+    async fn order_id(
+        &self,
+        conn: &mut crate::db::Conn,
+        lookup: &OrderLookup,
+        check_id: bool,
+    ) -> StoreResult<Option<i64>> {
         let row: Option<(i64,)> = match lookup {
+            OrderLookup::Id(id) if !check_id => Some((*id,)),
             OrderLookup::Id(id) => {
-                crate::db::query_as("SELECT id FROM orders WHERE id = $1").bind(*id).fetch_optional(&mut **tx).await?
+                crate::db::query_as("SELECT id FROM orders WHERE id = $1").bind(*id).fetch_optional(conn).await?
             }
             OrderLookup::ExternalId { site, external_id } => {
                 crate::db::query_as("SELECT id FROM orders WHERE site = $1 AND external_id = $2")
                     .bind(site)
                     .bind(external_id)
-                    .fetch_optional(&mut **tx)
+                    .fetch_optional(conn)
                     .await?
             }
             OrderLookup::Number(n) => {
-                crate::db::query_as("SELECT id FROM orders WHERE number = $1").bind(n).fetch_optional(&mut **tx).await?
+                crate::db::query_as("SELECT id FROM orders WHERE number = $1").bind(n).fetch_optional(conn).await?
             }
         };
         Ok(row.map(|r| r.0))
@@ -946,36 +985,39 @@ impl Store {
         }
         let mut q = Sql::new(&format!("SELECT {ORDER_COLUMNS} FROM orders o WHERE o.id IN "));
         q.bind_list(ids.iter().copied().map(Arg::Int));
-        let rows = q.query().fetch_all(&mut *conn).await?;
-        let mut orders: HashMap<i64, Order> = HashMap::with_capacity(rows.len());
-        for r in &rows {
-            let doc: String = r.try_get("doc")?;
-            let mut o: Order = serde_json::from_str(&doc).unwrap_or_default();
-            o.id = r.try_get("id")?;
-            o.number = r.try_get("number")?;
-            o.site = r.try_get("site")?;
-            o.customer_id = r.try_get("customer_id")?;
-            o.created_at = r.try_get("created_at")?;
-            o.status_updated_at = r.try_get("status_updated_at")?;
-            o.is_test = flag(r.try_get("is_test")?);
-            o.from_api = flag(r.try_get("from_api")?);
+        let mut orders: HashMap<i64, Order> = HashMap::with_capacity(ids.len());
+        for r in &q.query().fetch_all(&mut *conn).await? {
+            let o = order_from_row(r)?;
             orders.insert(o.id, o);
         }
-        let mut q = Sql::new("SELECT order_id, doc, id FROM order_items WHERE order_id IN ");
-        q.bind_list(ids.iter().copied().map(Arg::Int)).push(" ORDER BY order_id, position, id");
-        for r in q.query().fetch_all(&mut *conn).await? {
-            let order_id: i64 = r.try_get("order_id")?;
-            let mut item: OrderItem = serde_json::from_str(&r.try_get::<String, _>("doc")?).unwrap_or_default();
-            item.id = r.try_get("id")?;
-            if let Some(o) = orders.get_mut(&order_id) {
-                o.items.push(item);
-            }
+        let orders = ids.iter().filter_map(|id| orders.remove(id)).collect();
+        self.with_lines(conn, orders).await
+    }
+
+    /// Orders read without their lines and payments, with them.
+    async fn with_lines(&self, conn: &mut crate::db::Conn, mut orders: Vec<Order>) -> StoreResult<Vec<Order>> {
+        if orders.is_empty() {
+            return Ok(orders);
         }
+        let at: HashMap<i64, usize> = orders.iter().enumerate().map(|(i, o)| (o.id, i)).collect();
+        let ids = || orders.iter().map(|o| Arg::Int(o.id)).collect::<Vec<_>>();
+        let mut q = Sql::new("SELECT order_id, doc, id FROM order_items WHERE order_id IN ");
+        q.bind_list(ids()).push(" ORDER BY order_id, position, id");
+        let items = q.query().fetch_all(&mut *conn).await?;
         let mut q = Sql::new(
             "SELECT id, order_id, external_id, type, status, amount, paid_at, comment FROM payments WHERE order_id IN ",
         );
-        q.bind_list(ids.iter().copied().map(Arg::Int)).push(" ORDER BY id");
-        for r in q.query().fetch_all(&mut *conn).await? {
+        q.bind_list(ids()).push(" ORDER BY id");
+        let payments = q.query().fetch_all(&mut *conn).await?;
+        for r in items {
+            let order_id: i64 = r.try_get("order_id")?;
+            let mut item: OrderItem = serde_json::from_str(&r.try_get::<String, _>("doc")?).unwrap_or_default();
+            item.id = r.try_get("id")?;
+            if let Some(&i) = at.get(&order_id) {
+                orders[i].items.push(item);
+            }
+        }
+        for r in payments {
             let order_id: i64 = r.try_get("order_id")?;
             let p = torg_domain::order::Payment {
                 id: r.try_get("id")?,
@@ -986,16 +1028,20 @@ impl Store {
                 paid_at: r.try_get("paid_at")?,
                 comment: r.try_get("comment")?,
             };
-            if let Some(o) = orders.get_mut(&order_id) {
-                o.payments.push(p);
+            if let Some(&i) = at.get(&order_id) {
+                orders[i].payments.push(p);
             }
         }
-        Ok(ids.iter().filter_map(|id| orders.remove(id)).collect())
+        Ok(orders)
     }
 
     /// The customers of a page of orders, by id, in one query: what an order listing nests (the
     /// customer's document without its order statistics).
     pub async fn order_customers(&self, ids: &[i64]) -> StoreResult<HashMap<i64, Customer>> {
+        self.customers_by_id(&mut self.reader().acquire().await?, ids).await
+    }
+
+    async fn customers_by_id(&self, conn: &mut crate::db::Conn, ids: &[i64]) -> StoreResult<HashMap<i64, Customer>> {
         let mut ids = ids.to_vec();
         ids.sort_unstable();
         ids.dedup();
@@ -1005,7 +1051,7 @@ impl Store {
         let mut q = Sql::new("SELECT id, site, created_at, doc FROM customers WHERE id IN ");
         q.bind_list(ids.into_iter().map(Arg::Int));
         let mut out = HashMap::new();
-        for r in q.query().fetch_all(self.reader()).await? {
+        for r in q.query().fetch_all(conn).await? {
             let mut c: Customer = serde_json::from_str(&r.try_get::<String, _>("doc")?).unwrap_or_default();
             c.id = r.try_get("id")?;
             c.site = r.try_get("site")?;
@@ -1017,23 +1063,9 @@ impl Store {
 
     /// One whole order.
     pub async fn get_order(&self, lookup: &OrderLookup) -> StoreResult<Option<Order>> {
-        let mut conn = self.reader().acquire().await?;
-        let id: Option<(i64,)> = match lookup {
-            // Loading by id finds nothing for an unknown id: no lookup statement first.
-            OrderLookup::Id(id) => Some((*id,)),
-            OrderLookup::ExternalId { site, external_id } => {
-                crate::db::query_as("SELECT id FROM orders WHERE site = $1 AND external_id = $2")
-                    .bind(site)
-                    .bind(external_id)
-                    .fetch_optional(&mut conn)
-                    .await?
-            }
-            OrderLookup::Number(n) => {
-                crate::db::query_as("SELECT id FROM orders WHERE number = $1").bind(n).fetch_optional(&mut conn).await?
-            }
-        };
-        match id {
-            Some((id,)) => Ok(self.load_orders(&mut conn, &[id]).await?.pop()),
+        let mut conn = self.reader().snapshot().await?;
+        match self.order_id(&mut conn, lookup, false).await? {
+            Some(id) => Ok(self.load_orders(&mut conn, &[id]).await?.pop()),
             None => Ok(None),
         }
     }
@@ -1055,7 +1087,12 @@ impl Store {
     }
 
     /// A page of whole orders, newest first, and the size of the filtered set.
-    pub async fn list_orders(&self, f: &OrderFilter, page: PageRequest) -> StoreResult<(Vec<Order>, u64)> {
+    async fn order_page(
+        &self,
+        conn: &mut crate::db::Conn,
+        f: &OrderFilter,
+        page: PageRequest,
+    ) -> StoreResult<(Vec<Order>, u64)> {
         let mut wh = Sql::new(" WHERE o.site IN ");
         wh.bind_list(f.sites.iter().cloned().map(Arg::Text));
         if !f.ids.is_empty() {
@@ -1157,17 +1194,54 @@ impl Store {
         push_custom_field_conditions(&mut wh, "order_custom_fields", "order_id", "o.id", &f.custom_fields);
         self.push_more_conditions(&mut wh, f).await?;
         let sites_only = *f == OrderFilter { sites: f.sites.clone(), ..OrderFilter::default() };
-        let total = self.list_total(Counted::Orders, sites_only, &f.sites, "orders o", &wh).await?;
-        let mut ids = wh.with_prefix("SELECT o.id FROM orders o");
-        ids.push(" ORDER BY o.created_at DESC, o.id DESC LIMIT ")
+        let total = self.list_total(&mut *conn, Counted::Orders, sites_only, &f.sites, "orders o", &wh).await?;
+        // The page's ids are found first (a sort over narrow rows), and its rows read in the same
+        // statement.
+        let mut q =
+            wh.with_prefix(&format!("SELECT {ORDER_COLUMNS} FROM orders o WHERE o.id IN (SELECT o.id FROM orders o"));
+        q.push(" ORDER BY o.created_at DESC, o.id DESC LIMIT ")
             .bind(Arg::Int(i64::from(page.limit)))
             .push(" OFFSET ")
-            .bind(Arg::Int(i64::try_from(page.offset()).unwrap_or(i64::MAX)));
-        let ids: Vec<(i64,)> = ids.query_as().fetch_all(self.reader()).await?;
-        let ids: Vec<i64> = ids.into_iter().map(|r| r.0).collect();
-        let mut conn = self.reader().acquire().await?;
-        let orders = self.load_orders(&mut conn, &ids).await?;
-        Ok((orders, total))
+            .bind(Arg::Int(i64::try_from(page.offset()).unwrap_or(i64::MAX)))
+            .push(") ORDER BY o.created_at DESC, o.id DESC");
+        let orders = q.query().fetch_all(&mut *conn).await?.iter().map(order_from_row).collect::<StoreResult<_>>()?;
+        Ok((self.with_lines(conn, orders).await?, total))
+    }
+
+    /// A page of whole orders, newest first, and the size of the filtered set.
+    pub async fn list_orders(&self, f: &OrderFilter, page: PageRequest) -> StoreResult<(Vec<Order>, u64)> {
+        self.order_page(&mut self.reader().snapshot().await?, f, page).await
+    }
+
+    /// A page of orders as [`list_orders`](Store::list_orders) finds it, with what showing them takes,
+    /// all read from one state of the database.
+    pub async fn list_shown_orders(&self, f: &OrderFilter, page: PageRequest) -> StoreResult<(ShownOrders, u64)> {
+        let mut conn = self.reader().snapshot().await?;
+        let (orders, total) = self.order_page(&mut conn, f, page).await?;
+        Ok((self.shown(&mut conn, orders).await?, total))
+    }
+
+    /// One whole order with what showing it takes, read from one state of the database.
+    pub async fn show_order(&self, lookup: &OrderLookup) -> StoreResult<Option<ShownOrders>> {
+        let mut conn = self.reader().snapshot().await?;
+        match self.order_id(&mut conn, lookup, false).await? {
+            Some(id) => {
+                let orders = self.load_orders(&mut conn, &[id]).await?;
+                if orders.is_empty() {
+                    return Ok(None);
+                }
+                Ok(Some(self.shown(&mut conn, orders).await?))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Orders with their customers and contact persons, corporate customers and companies.
+    async fn shown(&self, conn: &mut crate::db::Conn, orders: Vec<Order>) -> StoreResult<ShownOrders> {
+        let people: Vec<i64> = orders.iter().flat_map(|o| o.customer_id.into_iter().chain(o.contact_id)).collect();
+        let customers = self.customers_by_id(conn, &people).await?;
+        let parties = self.order_parties_on(conn, &orders).await?;
+        Ok(ShownOrders { orders, customers, parties })
     }
 
     /// Statuses of the orders with these ids or external ids, within the allowed sites.

@@ -515,13 +515,17 @@ impl Store {
     }
 
     /// Companies by id.
-    pub(crate) async fn companies_by_id(&self, ids: &[i64]) -> StoreResult<HashMap<i64, Company>> {
+    pub(crate) async fn companies_by_id(
+        &self,
+        conn: &mut crate::db::Conn,
+        ids: &[i64],
+    ) -> StoreResult<HashMap<i64, Company>> {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
         let mut q = Sql::new(&format!("SELECT {COMPANY_COLUMNS} FROM corporate_companies m WHERE m.id IN "));
         q.bind_list(ids.iter().copied().map(Arg::Int));
-        let rows: Vec<CompanyRow> = q.query_as().fetch_all(self.reader()).await?;
+        let rows: Vec<CompanyRow> = q.query_as().fetch_all(conn).await?;
         Ok(rows.into_iter().map(|r| (r.0, parse_company(r))).collect())
     }
 

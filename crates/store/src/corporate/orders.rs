@@ -127,11 +127,19 @@ impl Store {
 
     /// The corporate customers and companies a page of orders names, in two queries.
     pub async fn order_parties(&self, orders: &[Order]) -> StoreResult<OrderParties> {
+        self.order_parties_on(&mut self.reader().acquire().await?, orders).await
+    }
+
+    pub(crate) async fn order_parties_on(
+        &self,
+        conn: &mut crate::db::Conn,
+        orders: &[Order],
+    ) -> StoreResult<OrderParties> {
         let corporate_ids: Vec<i64> = orders.iter().filter_map(|o| o.corporate_id).collect();
         let company_ids: Vec<i64> = orders.iter().filter_map(|o| o.company_id).collect();
         Ok(OrderParties {
-            corporates: self.corporate_refs(&corporate_ids).await?,
-            companies: self.companies_by_id(&company_ids).await?,
+            corporates: self.corporate_refs(conn, &corporate_ids).await?,
+            companies: self.companies_by_id(conn, &company_ids).await?,
         })
     }
 }

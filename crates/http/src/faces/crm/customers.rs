@@ -1,8 +1,9 @@
 //! Customers: list, create, get, edit, upload, fix-external-ids, history.
 
-use super::{Crm, CrmError, CrmResult, FilterReader, ok, pagination, render, upload_answer};
+use super::{Crm, CrmError, CrmResult, FilterReader, answer, ok, pagination, render, upload_answer};
 use crate::AppState;
 use crate::params::{as_bool, as_list, is_none_literal};
+use crate::reshape::Object;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use rust_decimal::Decimal;
@@ -39,8 +40,8 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
         }
     }
     let (rows, total) = state.store.list_customers(&f, page).await?;
-    let customers: Vec<Value> = rows.iter().map(|(c, s)| render::customer(c, Some(s), zone)).collect();
-    ok(StatusCode::OK, json!({ "pagination": pagination(page.meta(total)), "customers": customers }))
+    let customers: Vec<_> = rows.iter().map(|(c, s)| render::customer(c, Some(s), zone)).collect();
+    answer(StatusCode::OK, Object::new().with("pagination", pagination(page.meta(total))).with("customers", customers))
 }
 
 /// The filter of segment `code` as the customers of `sites` it selects; `None` when there is no such
@@ -290,7 +291,7 @@ pub async fn get(State(state): State<AppState>, Path(uid): Path<String>, crm: Cr
     let lookup = lookup(&crm, &uid)?;
     match state.store.get_customer(&lookup).await? {
         Some((c, s)) if crm.sites.contains(&c.site) => {
-            ok(StatusCode::OK, json!({ "customer": render::customer(&c, Some(&s), &state.config.zone) }))
+            answer(StatusCode::OK, Object::new().with("customer", render::customer(&c, Some(&s), &state.config.zone)))
         }
         _ => {
             let parts = match &lookup {

@@ -362,6 +362,12 @@ impl CrmError {
         CrmError::new(StatusCode::BAD_REQUEST, "Errors in the input parameters").with_errors(json!({ name: message }))
     }
 
+    /// A failure of torg's own (500), logged with its cause.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "answer failed");
+        CrmError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+    }
+
     /// Whether this refuses access (403).
     pub fn is_access_denied(&self) -> bool {
         self.0.status == StatusCode::FORBIDDEN
@@ -434,6 +440,13 @@ impl From<DomainError> for CrmError {
 
 /// Result of a CRM handler.
 pub type CrmResult = Result<Response, CrmError>;
+
+/// A successful answer written from typed members, `success: true` first (no `Value` tree built).
+pub fn answer(status: StatusCode, members: crate::reshape::Object<'_>) -> CrmResult {
+    let mut all = crate::reshape::Object::new().with("success", true);
+    all.0.extend(members.0);
+    Ok(json_response(status, &all))
+}
 
 /// A successful answer: `success: true` plus the given members.
 pub fn ok(status: StatusCode, body: Value) -> CrmResult {

@@ -4,24 +4,46 @@ use super::customers::{
     absent_dates, absent_flag, absent_tasks, absent_value, contragent, history_filter, id_pairs, reject_extra_keys,
     source, zero_sum_excluded,
 };
-use super::{Crm, CrmError, CrmResult, FilterReader, ok, pagination, render, upload_answer};
+use super::{Crm, CrmError, CrmResult, FilterReader, answer, ok, pagination, render, upload_answer};
 use crate::AppState;
+use crate::reshape::{Object, Reshaped};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 use torg_domain::order::Order;
-use torg_store::{NumberRange, OrderFilter, OrderLookup};
+use torg_domain::time::Zone;
+use torg_store::{NumberRange, OrderFilter, OrderLookup, ShownOrders};
 
 /// Most orders one upload takes.
 const UPLOAD_CAP: usize = 50;
 
-/// Renders orders with their customers (read in one query).
-async fn render_orders(state: &AppState, crm: &Crm, orders: &[Order]) -> Result<Vec<Value>, CrmError> {
-    let paid = crm.books.paid_statuses();
-    let ids: Vec<i64> = orders.iter().flat_map(|o| o.customer_id.into_iter().chain(o.contact_id)).collect();
-    let customers = state.store.order_customers(&ids).await?;
-    let parties = state.store.order_parties(orders).await?;
-    Ok(orders.iter().map(|o| render::order(o, &customers, &parties, &paid, &state.config.zone)).collect())
+/// Orders ready to be shown: with their customers, contact persons, corporate customers and companies,
+/// and the statuses that count a payment as paid.
+struct Shown {
+    all: ShownOrders,
+    paid: Vec<String>,
+}
+
+impl Shown {
+    fn new(all: ShownOrders, crm: &Crm) -> Shown {
+        Shown { all, paid: crm.books.paid_statuses() }
+    }
+
+    /// Orders just written, with their customers and parties read for them.
+    async fn of(state: &AppState, crm: &Crm, orders: Vec<Order>) -> Result<Shown, CrmError> {
+        let ids: Vec<i64> = orders.iter().flat_map(|o| o.customer_id.into_iter().chain(o.contact_id)).collect();
+        let customers = state.store.order_customers(&ids).await?;
+        let parties = state.store.order_parties(&orders).await?;
+        Ok(Shown::new(ShownOrders { orders, customers, parties }, crm))
+    }
+
+    fn order<'a>(&'a self, o: &'a Order, zone: &'a Zone) -> Reshaped<'a, Order> {
+        render::order(o, &self.all.customers, &self.all.parties, &self.paid, zone)
+    }
+
+    fn orders<'a>(&'a self, zone: &'a Zone) -> Vec<Reshaped<'a, Order>> {
+        self.all.orders.iter().map(|o| self.order(o, zone)).collect()
+    }
 }
 
 /// The keys of the order list's filter: every key of the official clients' `OrdersFilter` (Go) and
@@ -144,9 +166,12 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
         nothing,
     };
     r.finish()?;
-    let (orders, total) = state.store.list_orders(&f, page).await?;
-    let orders = render_orders(&state, &crm, &orders).await?;
-    ok(StatusCode::OK, json!({ "pagination": pagination(page.meta(total)), "orders": orders }))
+    let (orders, total) = state.store.list_shown_orders(&f, page).await?;
+    let shown = Shown::new(orders, &crm);
+    answer(
+        StatusCode::OK,
+        Object::new().with("pagination", pagination(page.meta(total))).with("orders", shown.orders(&state.config.zone)),
+    )
 }
 
 /// `customerType`: orders for individual customers (`customer`) or corporate ones (`customer_corporate`).
@@ -191,8 +216,8 @@ pub async fn create(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let doc = crm.json_object("order")?;
     let site = crm.site()?;
     let order = state.store.create_order(&site, &doc, crm.actor(), &state.config.zone).await?;
-    let rendered = render_orders(&state, &crm, std::slice::from_ref(&order)).await?;
-    ok(StatusCode::CREATED, json!({ "id": order.id, "order": rendered.into_iter().next() }))
+    let (id, shown) = (order.id, Shown::of(&state, &crm, vec![order]).await?);
+    answer(StatusCode::CREATED, Object::new().with("id", id).with("order", shown.orders(&state.config.zone).pop()))
 }
 
 /// The order a path names, by `by` (`externalId` unless `by=id`).
@@ -214,10 +239,10 @@ fn lookup_parts(lookup: &OrderLookup) -> (Option<i64>, Option<(String, String)>)
 /// `GET /api/v5/orders/{externalId}`.
 pub async fn get(State(state): State<AppState>, Path(uid): Path<String>, crm: Crm) -> CrmResult {
     let lookup = lookup(&crm, &uid)?;
-    match state.store.get_order(&lookup).await? {
-        Some(o) if crm.sites.contains(&o.site) => {
-            let rendered = render_orders(&state, &crm, std::slice::from_ref(&o)).await?;
-            ok(StatusCode::OK, json!({ "order": rendered.into_iter().next() }))
+    match state.store.show_order(&lookup).await? {
+        Some(all) if all.orders.iter().all(|o| crm.sites.contains(&o.site)) => {
+            let shown = Shown::new(all, &crm);
+            answer(StatusCode::OK, Object::new().with("order", shown.orders(&state.config.zone).pop()))
         }
         _ => Err(super::not_found_or_combined(&state, "order", &lookup_parts(&lookup)).await),
     }
@@ -228,8 +253,8 @@ pub async fn edit(State(state): State<AppState>, Path(uid): Path<String>, crm: C
     let doc = crm.json_object("order")?;
     let lookup = lookup(&crm, &uid)?;
     let order = state.store.edit_order(&lookup, &doc, crm.actor(), &crm.sites, &state.config.zone).await?;
-    let rendered = render_orders(&state, &crm, std::slice::from_ref(&order)).await?;
-    ok(StatusCode::OK, json!({ "id": order.id, "order": rendered.into_iter().next() }))
+    let (id, shown) = (order.id, Shown::of(&state, &crm, vec![order]).await?);
+    answer(StatusCode::OK, Object::new().with("id", id).with("order", shown.orders(&state.config.zone).pop()))
 }
 
 /// `POST /api/v5/orders/upload`: 200, or 460 with both lists when some orders did not go in.
@@ -243,8 +268,9 @@ pub async fn upload(State(state): State<AppState>, crm: Crm) -> CrmResult {
             created.push(o);
         }
     }
-    let rendered = render_orders(&state, &crm, &created).await?;
-    upload_answer(&out, "Orders", Some(("orders", Value::Array(rendered))))
+    let shown = Shown::of(&state, &crm, created).await?;
+    let rendered = serde_json::to_value(shown.orders(&state.config.zone)).map_err(CrmError::internal)?;
+    upload_answer(&out, "Orders", Some(("orders", rendered)))
 }
 
 /// `POST /api/v5/orders/fix-external-ids`.
@@ -277,7 +303,6 @@ pub async fn history(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let (f, page) = history_filter(&crm, &state, "orderId", "orderExternalId")?;
     let (records, total) = state.store.order_history(&f, page).await?;
     let zone = &state.config.zone;
-    let paid = crm.books.paid_statuses();
     // A created record shows its order whole, its customer included (as the customer is now).
     let customer_ids: Vec<i64> = records
         .iter()
@@ -289,12 +314,13 @@ pub async fn history(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let created: Vec<Order> =
         records.iter().filter(|h| h.created).filter_map(|h| Order::from_snapshot(&h.entity)).collect();
     let parties = state.store.order_parties(&created).await?;
+    let shown = Shown::new(ShownOrders { orders: Vec::new(), customers, parties }, &crm);
     let history: Vec<Value> = records
         .iter()
         .filter(|h| h.entity.get("site").and_then(Value::as_str).is_none_or(|s| crm.sites.iter().any(|x| x == s)))
         .map(|h| {
             render::history(h, crm.key.id, "order", zone, |snap| match Order::from_snapshot(snap) {
-                Some(o) => render::order(&o, &customers, &parties, &paid, zone),
+                Some(o) => serde_json::to_value(shown.order(&o, zone)).unwrap_or_default(),
                 None => snap.clone(),
             })
         })

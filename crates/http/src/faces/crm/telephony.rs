@@ -140,7 +140,7 @@ pub async fn manager(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let url = &state.config.public_url;
     match &found.customer {
         Some((c, s)) => {
-            body["customer"] = render::customer(c, Some(s), zone);
+            body["customer"] = serde_json::to_value(render::customer(c, Some(s), zone)).map_err(CrmError::internal)?;
             body["links"] = json!({
                 "customerLink": format!("{url}/customers/{}", c.id),
                 "newOrderLink": format!("{url}/orders/add?customerId={}", c.id),

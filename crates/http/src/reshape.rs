@@ -1,0 +1,373 @@
+//! Serialising a value as an object with some members replaced, defaulted, transformed, removed or
+//! added, straight to the output.
+//!
+//! The faces show domain types with a few members changed (dates in the zone, nested entities, computed
+//! sums). Doing that on a `serde_json::Value` tree meant building an order-preserving map per object and
+//! then writing it out: most of a list page's time. serde has no adapter that edits a type's members on
+//! the way to the serializer, so this one is written here; it keeps the member order the `Value` edits
+//! gave (members in the type's order, a replaced member where it was, new ones at the end in the order
+//! they were declared).
+
+use serde::ser::{Error as _, Impossible, Serialize, SerializeMap, SerializeStruct, Serializer};
+use serde_json::Value;
+use std::borrow::Cow;
+use std::cell::RefCell;
+
+/// A value of any serialisable type.
+pub type Shown<'a> = Box<dyn erased_serde::Serialize + 'a>;
+
+/// A change to one member.
+enum Edit<'a> {
+    /// Replace it where it is, or add it at the end.
+    Set(Shown<'a>),
+    /// Keep it if present, else add it at the end.
+    Default(Shown<'a>),
+    /// Transform it if present (read as a `Value`: for the few members that need their old value).
+    With(Box<dyn Fn(Value) -> Value + 'a>),
+    /// Leave it out (the other members keep their order).
+    Remove,
+}
+
+/// `base` serialised as an object, with the edits applied on the way.
+pub struct Reshaped<'a, T: ?Sized> {
+    base: &'a T,
+    edits: Vec<(&'a str, Edit<'a>)>,
+}
+
+impl<'a, T: Serialize + ?Sized> Reshaped<'a, T> {
+    /// No edits yet.
+    pub fn new(base: &'a T) -> Self {
+        Reshaped { base, edits: Vec::new() }
+    }
+
+    fn push(mut self, key: &'a str, edit: Edit<'a>) -> Self {
+        // As on a map: a later edit of the same member wins (keeping the first one's place among the
+        // additions), except that a default does not undo a value already set.
+        match self.edits.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, Edit::Set(_) | Edit::Default(_))) if matches!(edit, Edit::Default(_)) => {}
+            Some((_, e)) => *e = edit,
+            None => self.edits.push((key, edit)),
+        }
+        self
+    }
+
+    /// Sets `key` to `value` (in place, or added at the end).
+    pub fn set(self, key: &'a str, value: impl Serialize + 'a) -> Self {
+        self.push(key, Edit::Set(Box::new(value)))
+    }
+
+    /// Sets `key` to `value` unless the base has it.
+    pub fn or_set(self, key: &'a str, value: impl Serialize + 'a) -> Self {
+        self.push(key, Edit::Default(Box::new(value)))
+    }
+
+    /// Transforms `key`'s value when the base has it.
+    pub fn with(self, key: &'a str, f: impl Fn(Value) -> Value + 'a) -> Self {
+        self.push(key, Edit::With(Box::new(f)))
+    }
+
+    /// Leaves `key` out.
+    pub fn remove(self, key: &'a str) -> Self {
+        self.push(key, Edit::Remove)
+    }
+}
+
+impl<T: Serialize + ?Sized> Serialize for Reshaped<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let seen = RefCell::new(vec![false; self.edits.len()]);
+        self.base.serialize(Outer { inner: serializer, edits: &self.edits, seen: &seen })
+    }
+}
+
+/// The serializer the base sees: it accepts an object (a struct or a map) and nothing else.
+struct Outer<'r, 'a, S> {
+    inner: S,
+    edits: &'r [(&'a str, Edit<'a>)],
+    seen: &'r RefCell<Vec<bool>>,
+}
+
+/// The base's members on their way to the real serializer's map.
+struct Members<'r, 'a, M> {
+    map: M,
+    edits: &'r [(&'a str, Edit<'a>)],
+    seen: &'r RefCell<Vec<bool>>,
+    key: Option<String>,
+}
+
+impl<M: SerializeMap> Members<'_, '_, M> {
+    fn member<V: Serialize + ?Sized>(&mut self, key: &str, value: &V) -> Result<(), M::Error> {
+        let Some(i) = self.edits.iter().position(|(k, _)| *k == key) else {
+            return self.map.serialize_entry(key, value);
+        };
+        self.seen.borrow_mut()[i] = true;
+        match &self.edits[i].1 {
+            Edit::Set(v) => self.map.serialize_entry(key, v.as_ref()),
+            Edit::Default(_) => self.map.serialize_entry(key, value),
+            Edit::With(f) => {
+                let old = serde_json::to_value(value).map_err(M::Error::custom)?;
+                self.map.serialize_entry(key, &f(old))
+            }
+            Edit::Remove => Ok(()),
+        }
+    }
+
+    fn finish(mut self) -> Result<M::Ok, M::Error> {
+        let seen = self.seen.borrow();
+        for ((key, edit), seen) in self.edits.iter().zip(seen.iter()) {
+            if let (false, Edit::Set(v) | Edit::Default(v)) = (seen, edit) {
+                self.map.serialize_entry(key, v.as_ref())?;
+            }
+        }
+        self.map.end()
+    }
+}
+
+impl<M: SerializeMap> SerializeMap for Members<'_, '_, M> {
+    type Ok = M::Ok;
+    type Error = M::Error;
+
+    fn serialize_key<K: Serialize + ?Sized>(&mut self, key: &K) -> Result<(), M::Error> {
+        match serde_json::to_value(key) {
+            Ok(Value::String(k)) => {
+                self.key = Some(k);
+                Ok(())
+            }
+            _ => Err(M::Error::custom("an object's member names must be strings")),
+        }
+    }
+
+    fn serialize_value<V: Serialize + ?Sized>(&mut self, value: &V) -> Result<(), M::Error> {
+        let key = self.key.take().ok_or_else(|| M::Error::custom("a value without its member name"))?;
+        self.member(&key, value)
+    }
+
+    fn serialize_entry<K: Serialize + ?Sized, V: Serialize + ?Sized>(
+        &mut self,
+        key: &K,
+        value: &V,
+    ) -> Result<(), M::Error> {
+        self.serialize_key(key)?;
+        self.serialize_value(value)
+    }
+
+    fn end(self) -> Result<M::Ok, M::Error> {
+        self.finish()
+    }
+}
+
+impl<M: SerializeMap> SerializeStruct for Members<'_, '_, M> {
+    type Ok = M::Ok;
+    type Error = M::Error;
+
+    fn serialize_field<V: Serialize + ?Sized>(&mut self, key: &'static str, value: &V) -> Result<(), M::Error> {
+        self.member(key, value)
+    }
+
+    fn end(self) -> Result<M::Ok, M::Error> {
+        self.finish()
+    }
+}
+
+/// What the base may not be: anything but an object.
+macro_rules! not_an_object {
+    ($($name:ident($($arg:ty),*)),* $(,)?) => {
+        $(fn $name(self, $(_: $arg),*) -> Result<S::Ok, S::Error> {
+            Err(S::Error::custom("only an object can be reshaped"))
+        })*
+    };
+}
+
+impl<'r, 'a, S: Serializer> Serializer for Outer<'r, 'a, S> {
+    type Ok = S::Ok;
+    type Error = S::Error;
+    type SerializeSeq = Impossible<S::Ok, S::Error>;
+    type SerializeTuple = Impossible<S::Ok, S::Error>;
+    type SerializeTupleStruct = Impossible<S::Ok, S::Error>;
+    type SerializeTupleVariant = Impossible<S::Ok, S::Error>;
+    type SerializeMap = Members<'r, 'a, S::SerializeMap>;
+    type SerializeStruct = Members<'r, 'a, S::SerializeMap>;
+    type SerializeStructVariant = Impossible<S::Ok, S::Error>;
+
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, S::Error> {
+        // The edits change the number of members, so none is announced.
+        let map = self.inner.serialize_map(None)?;
+        Ok(Members { map, edits: self.edits, seen: self.seen, key: None })
+    }
+
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, S::Error> {
+        self.serialize_map(None)
+    }
+
+    not_an_object!(
+        serialize_bool(bool),
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+        serialize_f32(f32),
+        serialize_f64(f64),
+        serialize_char(char),
+        serialize_str(&str),
+        serialize_bytes(&[u8]),
+        serialize_none(),
+        serialize_unit(),
+        serialize_unit_struct(&'static str),
+        serialize_unit_variant(&'static str, u32, &'static str),
+    );
+
+    fn serialize_some<V: Serialize + ?Sized>(self, value: &V) -> Result<S::Ok, S::Error> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_struct<V: Serialize + ?Sized>(self, _: &'static str, value: &V) -> Result<S::Ok, S::Error> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<V: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &V,
+    ) -> Result<S::Ok, S::Error> {
+        Err(S::Error::custom("only an object can be reshaped"))
+    }
+
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, S::Error> {
+        Err(S::Error::custom("only an object can be reshaped"))
+    }
+
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, S::Error> {
+        Err(S::Error::custom("only an object can be reshaped"))
+    }
+
+    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeTupleStruct, S::Error> {
+        Err(S::Error::custom("only an object can be reshaped"))
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, S::Error> {
+        Err(S::Error::custom("only an object can be reshaped"))
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, S::Error> {
+        Err(S::Error::custom("only an object can be reshaped"))
+    }
+}
+
+/// Members written as one object in the given order: an answer's envelope without a `Value` tree.
+pub struct Object<'a>(pub Vec<(Cow<'a, str>, Shown<'a>)>);
+
+impl<'a> Object<'a> {
+    /// An empty object.
+    pub fn new() -> Self {
+        Object(Vec::new())
+    }
+
+    /// Adds a member.
+    pub fn with(mut self, key: &'a str, value: impl Serialize + 'a) -> Self {
+        self.0.push((Cow::Borrowed(key), Box::new(value)));
+        self
+    }
+}
+
+impl Default for Object<'_> {
+    fn default() -> Self {
+        Object::new()
+    }
+}
+
+impl Serialize for Object<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v.as_ref())?;
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Thing {
+        id: i64,
+        name: String,
+        gone: bool,
+        #[serde(flatten)]
+        attrs: serde_json::Map<String, Value>,
+    }
+
+    fn thing() -> Thing {
+        let attrs = json!({ "tags": ["a"], "createdAt": 5 }).as_object().cloned().unwrap_or_default();
+        Thing { id: 1, name: "x".into(), gone: true, attrs }
+    }
+
+    /// The same edits on a `Value`, as the faces made them before.
+    fn by_value(t: &Thing) -> String {
+        let mut v = serde_json::to_value(t).unwrap_or_default();
+        let m = v.as_object_mut().expect("an object");
+        m.insert("name".into(), json!("y"));
+        m.shift_remove("gone");
+        m.entry("id").or_insert(json!(9));
+        m.entry("extra").or_insert(json!(2));
+        if let Some(c) = m.get_mut("createdAt") {
+            *c = json!(format!("t{c}"));
+        }
+        m.insert("added".into(), json!([1, 2]));
+        v.to_string()
+    }
+
+    #[test]
+    fn edits_keep_the_order_a_value_gave() {
+        let t = thing();
+        let shaped = Reshaped::new(&t)
+            .set("name", "y")
+            .remove("gone")
+            .or_set("id", 9)
+            .or_set("extra", 2)
+            .with("createdAt", |c| json!(format!("t{c}")))
+            .set("added", [1, 2]);
+        let text = serde_json::to_string(&shaped).unwrap_or_default();
+        assert_eq!(text, by_value(&t));
+        assert_eq!(text, r#"{"id":1,"name":"y","tags":["a"],"createdAt":"t5","extra":2,"added":[1,2]}"#);
+    }
+
+    #[test]
+    fn a_later_edit_of_a_member_wins() {
+        let t = thing();
+        let text = serde_json::to_string(&Reshaped::new(&t).set("new", 1).set("new", 2).set("name", "z"));
+        assert_eq!(text.unwrap_or_default(), r#"{"id":1,"name":"z","gone":true,"tags":["a"],"createdAt":5,"new":2}"#);
+    }
+
+    #[test]
+    fn only_objects_can_be_reshaped() {
+        assert!(serde_json::to_string(&Reshaped::new(&5)).is_err());
+        assert!(serde_json::to_string(&Reshaped::new(&[1])).is_err());
+    }
+
+    #[test]
+    fn an_object_writes_its_members_in_order() {
+        let text = serde_json::to_string(&Object::new().with("success", true).with("id", 3).with("b", "x"));
+        assert_eq!(text.unwrap_or_default(), r#"{"success":true,"id":3,"b":"x"}"#);
+    }
+}
