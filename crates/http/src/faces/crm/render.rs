@@ -32,6 +32,7 @@ pub fn customer(c: &Customer, stats: Option<&CustomerStats>, zone: &Zone) -> Val
         };
         m.insert("averageSumm".into(), json!(avg));
         m.insert("marginSumm".into(), json!(s.margin_summ));
+        m.insert("costSumm".into(), json!(s.cost_summ));
         m.insert("isContact".into(), json!(s.is_contact));
     }
     // Read-only members the official clients' Customer types carry. torg keeps no segments or discount
