@@ -101,6 +101,9 @@ pub fn order(
         };
         m.insert("customer".into(), c);
     }
+    if let Some(credit) = parties.bonuses_credit.get(&o.id) {
+        m.insert("bonusesCreditTotal".into(), json!(credit));
+    }
     for key in ["corporateId", "companyId", "contactId"] {
         m.remove(key);
     }
