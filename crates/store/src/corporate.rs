@@ -8,6 +8,7 @@
 
 mod members;
 mod orders;
+mod payers;
 
 use crate::customers::{CustomerLookup, UploadOutcome, replace_custom_fields, unique_as_invalid};
 use crate::facets::{self, ContragentFilter, Owner};
