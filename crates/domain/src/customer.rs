@@ -131,6 +131,8 @@ pub struct CustomerStats {
     pub total_summ: rust_decimal::Decimal,
     /// Those totals less what their goods cost (purchase prices).
     pub margin_summ: rust_decimal::Decimal,
+    /// What those orders cost the seller: the sum of the costs (`costs`) naming them.
+    pub cost_summ: rust_decimal::Decimal,
     /// Whether they are a contact person of a corporate customer.
     pub is_contact: bool,
 }

@@ -13,6 +13,45 @@ pub const NEW_SHIPMENT_STATUS: &str = "created";
 /// The delivery status an order's cancelled delivery gets.
 pub const CANCELLED: &str = "cancelled";
 
+/// An order's delivery integration state, RetailCRM's `deliveryStates` (PHP's `DeliveryState`), as torg
+/// derives it: `none` when no integration carries the order's delivery type; once one does,
+/// `processing` until the service reports a status, `success` after, `cancel` once cancelled. torg
+/// asks no service, so none ever refuses an order or a cancel: `error` and `cancel_force` are never
+/// anyone's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryState {
+    /// No delivery integration carries the order.
+    None,
+    /// Carried; the service has reported no status yet.
+    Processing,
+    /// Carried; the service has reported a status.
+    Success,
+    /// The service refused the order.
+    Error,
+    /// The delivery was cancelled.
+    Cancel,
+    /// The delivery was cancelled in the CRM although the service refused.
+    CancelForce,
+}
+
+impl DeliveryState {
+    /// Every state's code, as the filter takes them.
+    pub const CODES: &'static str = "none, processing, success, error, cancel, cancel_force";
+
+    /// The state a code names.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Some(match code {
+            "none" => Self::None,
+            "processing" => Self::Processing,
+            "success" => Self::Success,
+            "error" => Self::Error,
+            "cancel" => Self::Cancel,
+            "cancel_force" => Self::CancelForce,
+            _ => return None,
+        })
+    }
+}
+
 /// The members of a `deliveryShipment` document, each `None` when absent (`Some(None)`: cleared).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ShipmentPatch {

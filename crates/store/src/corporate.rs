@@ -8,6 +8,7 @@
 
 mod members;
 mod orders;
+mod payers;
 
 use crate::customers::{CustomerLookup, UploadOutcome, replace_custom_fields, unique_as_invalid};
 use crate::facets::{self, ContragentFilter, Owner};
@@ -109,6 +110,8 @@ pub struct CorporateFilter {
     pub last_order: (Option<i64>, Option<i64>),
     /// Custom field conditions.
     pub custom_fields: Vec<crate::orders::CustomFieldCondition>,
+    /// The sum of the costs of its orders (test orders aside), its `costSumm`.
+    pub cost_summ: (Option<Decimal>, Option<Decimal>),
     /// Set when a condition asks for what torg never records (segments, attachments, …): nothing matches.
     pub nothing: bool,
 }
@@ -116,7 +119,9 @@ pub struct CorporateFilter {
 const SELECT: &str = "SELECT k.id, k.site, k.created_at, k.doc,
     (SELECT COUNT(*) FROM orders o WHERE o.corporate_id = k.id AND o.is_test = 0) AS orders_count,
     (SELECT CAST(COALESCE(SUM(o.total_summ), 0) AS BIGINT) FROM orders o WHERE o.corporate_id = k.id AND o.is_test = 0) AS total_summ,
-    (SELECT CAST(COALESCE(SUM(o.total_summ - o.purchase_summ), 0) AS BIGINT) FROM orders o WHERE o.corporate_id = k.id AND o.is_test = 0) AS margin_summ
+    (SELECT CAST(COALESCE(SUM(o.total_summ - o.purchase_summ), 0) AS BIGINT) FROM orders o WHERE o.corporate_id = k.id AND o.is_test = 0) AS margin_summ,
+    (SELECT CAST(COALESCE(SUM(x.summ), 0) AS BIGINT) FROM costs x JOIN orders o ON o.id = x.order_id
+     WHERE o.corporate_id = k.id AND o.is_test = 0) AS cost_summ
     FROM corporate_customers k";
 
 fn corporate_from_row(r: &db::Row) -> StoreResult<(CorporateCustomer, CustomerStats)> {
@@ -129,6 +134,7 @@ fn corporate_from_row(r: &db::Row) -> StoreResult<(CorporateCustomer, CustomerSt
         orders_count: r.try_get("orders_count")?,
         total_summ: from_units(r.try_get("total_summ")?),
         margin_summ: from_units(r.try_get("margin_summ")?),
+        cost_summ: from_units(r.try_get("cost_summ")?),
         is_contact: false,
     };
     Ok((c, stats))
@@ -555,7 +561,10 @@ impl Store {
                 }
             }
         }
-        for (expr, (min, max)) in [(&sum, f.total_summ), (&avg, f.average_summ)] {
+        let cost = "(SELECT CAST(COALESCE(SUM(x.summ), 0) AS BIGINT) FROM costs x JOIN orders o ON o.id = x.order_id
+            WHERE o.corporate_id = k.id AND o.is_test = 0)"
+            .to_string();
+        for (expr, (min, max)) in [(&sum, f.total_summ), (&avg, f.average_summ), (&cost, f.cost_summ)] {
             for (op, v) in [(">=", min), ("<=", max)] {
                 if let Some(v) = v {
                     wh.push(&format!(" AND {expr} {op} ")).bind(Arg::Int(to_units(v)));

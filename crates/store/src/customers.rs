@@ -103,8 +103,12 @@ pub struct CustomerFilter {
     pub subscriptions: Vec<crate::facets::SubscriptionCondition>,
     /// Contact persons of a corporate customer (true) or not (false).
     pub is_contact: Option<bool>,
-    /// Set when a condition asks for what torg never records (segments, attachments, web visits, …):
-    /// nothing matches.
+    /// What tasks the customer has (`tasksCounts`; tasks about the customer itself).
+    pub tasks: Option<crate::tasks::TaskCondition>,
+    /// The sum of the costs of their orders (test orders aside), its `costSumm`.
+    pub cost_summ: (Option<Decimal>, Option<Decimal>),
+    /// Set when a condition asks for what torg never records (class segments, web visits, …): nothing
+    /// matches.
     pub nothing: bool,
     /// Further filters every customer listed must also meet (a segment's filter).
     pub within: Vec<CustomerFilter>,
@@ -145,6 +149,8 @@ const SELECT: &str = "SELECT c.id, c.site, c.created_at, c.doc,
     (SELECT COUNT(*) FROM orders o WHERE o.customer_id = c.id AND o.is_test = 0) AS orders_count,
     (SELECT CAST(COALESCE(SUM(o.total_summ), 0) AS BIGINT) FROM orders o WHERE o.customer_id = c.id AND o.is_test = 0) AS total_summ,
     (SELECT CAST(COALESCE(SUM(o.total_summ - o.purchase_summ), 0) AS BIGINT) FROM orders o WHERE o.customer_id = c.id AND o.is_test = 0) AS margin_summ,
+    (SELECT CAST(COALESCE(SUM(k.summ), 0) AS BIGINT) FROM costs k JOIN orders o ON o.id = k.order_id
+     WHERE o.customer_id = c.id AND o.is_test = 0) AS cost_summ,
     (SELECT COUNT(*) FROM corporate_contacts cc WHERE cc.customer_id = c.id) AS contacts
     FROM customers c";
 
@@ -158,6 +164,7 @@ fn customer_from_row(r: &crate::db::Row) -> StoreResult<(Customer, CustomerStats
         orders_count: r.try_get("orders_count")?,
         total_summ: from_units(r.try_get("total_summ")?),
         margin_summ: from_units(r.try_get("margin_summ")?),
+        cost_summ: from_units(r.try_get("cost_summ")?),
         is_contact: r.try_get::<i64, _>("contacts")? > 0,
     };
     Ok((c, stats))

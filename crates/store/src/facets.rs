@@ -167,6 +167,7 @@ pub(crate) fn order_facets(doc: &Map<String, Value>) -> Vec<Facet> {
         ("metro", &["delivery", "address", "metro"][..]),
         ("delivery_external_id", &["delivery", "data", "externalId"][..]),
         ("courier", &["delivery", "data", "courierId"][..]),
+        ("delivery_status", &["delivery", "data", "status"][..]),
     ] {
         if let Some(v) = text(at(doc, path)) {
             out.push((name, v, None));

@@ -341,10 +341,13 @@ impl Store {
         Ok(s)
     }
 
-    /// Stores a new invoice; `merchantOrderId` must be new for the merchant.
-    pub async fn create_invoice(&self, inv: &Invoice) -> StoreResult<Invoice> {
+    /// Stores a new invoice; `merchantOrderId` must be new for the merchant. An invoice to a legal
+    /// payer puts the order it pays under the payer's corporate customer in the same transaction (see
+    /// `attach_legal_payer_in`); `actor` and `zone` are that order edit's.
+    pub async fn create_invoice(&self, inv: &Invoice, actor: Actor, zone: &Zone) -> StoreResult<Invoice> {
         let mut tx = self.begin().await?;
         self.insert_invoice_in(&mut tx, inv).await?;
+        self.attach_legal_payer_in(&mut tx, inv, actor, zone).await?;
         tx.commit().await?;
         Ok(inv.clone())
     }
@@ -498,10 +501,13 @@ impl Store {
         Ok((items, u64::try_from(total).unwrap_or(0)))
     }
 
-    /// Changes an unpaid invoice with `change`; anything else is `wrong_order_status`.
+    /// Changes an unpaid invoice with `change`; anything else is `wrong_order_status`. A changed `customer`
+    /// may be a legal payer (see `create_invoice`); `actor` and `zone` are for that order edit.
     pub async fn update_invoice(
         &self,
         id: &str,
+        actor: Actor,
+        zone: &Zone,
         change: impl FnOnce(&Invoice) -> Result<Invoice, BillingError>,
     ) -> StoreResult<Invoice> {
         self.expire_due(torg_domain::time::now()).await?;
@@ -528,6 +534,10 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        // A new payer may be a legal one whose corporate customer the order then belongs to.
+        if new.doc.get("customer") != old.doc.get("customer") {
+            self.attach_legal_payer_in(&mut tx, &new, actor, zone).await?;
+        }
         tx.commit().await?;
         Ok(new)
     }

@@ -87,7 +87,7 @@ pub use products::{
 };
 pub use segments::SegmentFilter;
 pub use stock::{Inventory, Remain, RemainInput};
-pub use tasks::{TaskFilter, TaskHistoryFilter};
+pub use tasks::{TaskCondition, TaskFilter, TaskHistoryFilter};
 pub use telephony::{CallUpload, ManagerMatch};
 pub use users::UserFilter;
 pub use verification::Confirmation;
@@ -214,10 +214,12 @@ impl Store {
             self.refresh_name_copies("offers").await?;
             self.meta_init("name_copies", "1").await?;
         }
-        // Likewise the list filters' facets (migration 0011) for orders and customers written before.
-        if self.meta("list_facets").await?.is_none() {
+        // Likewise the list filters' facets (migration 0011) for orders and customers written before,
+        // and once more for the delivery status facet (`deliveryStates`), which came later.
+        if self.meta("list_facets").await?.is_none() || self.meta("delivery_status_facets").await?.is_none() {
             self.refresh_facets().await?;
             self.meta_init("list_facets", "1").await?;
+            self.meta_init("delivery_status_facets", "1").await?;
         }
         Ok(())
     }

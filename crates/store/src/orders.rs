@@ -203,8 +203,13 @@ pub struct OrderFilter {
     pub corporate: Option<bool>,
     /// Substring of the name of the order's corporate customer or of one of its companies, any case.
     pub company_name: Option<String>,
-    /// Set when a condition asks for what torg never records (attachments, web visits, receipts, …):
-    /// nothing matches.
+    /// What tasks the order has (`tasksCounts`).
+    pub tasks: Option<crate::tasks::TaskCondition>,
+    /// The sum of the order's costs (`costs` naming it; none is 0).
+    pub cost: NumberRange,
+    /// Delivery integration states, any of them (`deliveryStates`).
+    pub delivery_states: Vec<torg_domain::delivery::DeliveryState>,
+    /// Set when a condition asks for what torg never records (web visits, receipts, …): nothing matches.
     pub nothing: bool,
 }
 

@@ -51,6 +51,34 @@ pub struct TaskFilter {
     pub completed_to: Option<i64>,
 }
 
+/// RetailCRM's `tasksCounts` list condition (PHP's `TasksCountsStatus`): what tasks an order or a
+/// customer has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskCondition {
+    /// No task left to do (`1`): none at all, or every one complete.
+    NoneOpen,
+    /// A task left to do (`2`).
+    Open,
+    /// A task left to do whose deadline has passed (`3`): due before this wall-clock time (`Y-m-d H:i`,
+    /// the configured zone's, as deadlines are kept).
+    Overdue(String),
+}
+
+/// The [`TaskCondition`] on what `owner_expr` names, through the tasks' `column` (`order_id` or
+/// `customer_id`).
+pub(crate) fn push_task_condition(wh: &mut Sql, column: &str, owner_expr: &str, cond: Option<&TaskCondition>) {
+    let Some(cond) = cond else { return };
+    let not = if *cond == TaskCondition::NoneOpen { " NOT" } else { "" };
+    // `IS NOT NULL`: a NULL in a `NOT IN` list would make the condition unknown for every row.
+    wh.push(&format!(
+        " AND {owner_expr}{not} IN (SELECT {column} FROM tasks WHERE {column} IS NOT NULL AND complete = 0"
+    ));
+    if let TaskCondition::Overdue(now) = cond {
+        wh.push(" AND due < ").bind(Arg::Text(now.clone()));
+    }
+    wh.push(")");
+}
+
 /// Which task history records a listing shows.
 #[derive(Debug, Clone, Default)]
 pub struct TaskHistoryFilter {

@@ -324,7 +324,7 @@ async fn load_billing(store: &Store, tracked: Option<&str>) -> anyhow::Result<()
     for (i, lookup) in lookups.iter().enumerate() {
         let Some(order) = store.get_order(lookup).await? else { continue };
         let Some(settings) = store.billing_settings(&order.site).await? else { continue };
-        let inv = torg_http::faces::billing::issue_for_order(store, &settings, &order, week)
+        let inv = torg_http::faces::billing::issue_for_order(store, &settings, &order, week, &zone)
             .await
             .map_err(anyhow::Error::msg)?;
         if i == 1 || i == 3 {
@@ -346,7 +346,7 @@ async fn payment_invoice(store: &Store, zone: &Zone) -> anyhow::Result<()> {
     let sites = vec![o.site.clone()];
     let id = store.create_payment(&order, &doc, Actor::Code, &sites, zone).await?;
     let Some((o, p)) = store.order_of_payment(id, &sites).await? else { return Ok(()) };
-    torg_http::faces::crm::issue_for_payment(store, &settings, &o, &p, None).await?;
+    torg_http::faces::crm::issue_for_payment(store, &settings, &o, &p, None, zone).await?;
     Ok(())
 }
 

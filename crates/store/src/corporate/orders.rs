@@ -11,13 +11,16 @@ use torg_domain::customer::Customer;
 use torg_domain::order::{CustomerRef, Order};
 use torg_domain::{DomainError, FieldErrors};
 
-/// What orders show of the corporate customers and companies they name.
+/// What orders show beside themselves: the corporate customers and companies they name, and the
+/// bonuses they earn.
 #[derive(Debug, Clone, Default)]
 pub struct OrderParties {
     /// (external id, site, name) of each corporate customer, by id.
     pub corporates: HashMap<i64, (Option<String>, String, String)>,
     /// Each company, by id.
     pub companies: HashMap<i64, Company>,
+    /// The bonuses each order in a loyalty programme earned or will earn, by order id.
+    pub bonuses_credit: HashMap<i64, rust_decimal::Decimal>,
 }
 
 fn describe(r: &CustomerRef) -> String {
@@ -140,6 +143,7 @@ impl Store {
         Ok(OrderParties {
             corporates: self.corporate_refs(conn, &corporate_ids).await?,
             companies: self.companies_by_id(conn, &company_ids).await?,
+            bonuses_credit: self.order_credits(conn, orders).await?,
         })
     }
 }

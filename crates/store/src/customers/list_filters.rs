@@ -10,6 +10,9 @@ use torg_domain::money::to_units;
 /// Orders and their total, as the customer list counts them (test orders aside).
 const COUNT: &str = "(SELECT COUNT(*) FROM orders o WHERE o.customer_id = c.id AND o.is_test = 0)";
 const SUM: &str = "(SELECT CAST(COALESCE(SUM(o.total_summ), 0) AS BIGINT) FROM orders o WHERE o.customer_id = c.id AND o.is_test = 0)";
+/// The costs of those orders (the customer's `costSumm`).
+const COST: &str = "(SELECT CAST(COALESCE(SUM(k.summ), 0) AS BIGINT) FROM costs k JOIN orders o ON o.id = k.order_id
+    WHERE o.customer_id = c.id AND o.is_test = 0)";
 
 /// Appends every condition of `f` that [`crate::Store::list_customers`] does not write itself.
 pub(super) fn push_more_conditions(wh: &mut Sql, f: &CustomerFilter) {
@@ -35,6 +38,12 @@ pub(super) fn push_more_conditions(wh: &mut Sql, f: &CustomerFilter) {
                 .push("))");
         }
     }
+    for (op, bound) in [(">=", f.cost_summ.0), ("<=", f.cost_summ.1)] {
+        if let Some(b) = bound {
+            wh.push(&format!(" AND {COST} {op} ")).bind(Arg::Int(to_units(b)));
+        }
+    }
+    crate::tasks::push_task_condition(wh, "customer_id", "c.id", f.tasks.as_ref());
     facet_in(wh, c, "c.id", "country", &f.countries);
     facet_flag(wh, c, "c.id", "email_unsubscribed", f.email_unsubscribed);
     facet_eq(wh, c, "c.id", "discount_card", f.discount_card.as_ref());

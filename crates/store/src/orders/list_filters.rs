@@ -6,6 +6,9 @@ use super::{OrderFilter, like, push_range};
 use crate::facets::{self, Owner, facet_eq, facet_flag, facet_in, facet_like, facet_range};
 use crate::sql::{Arg, Sql};
 use crate::{Store, StoreResult};
+use serde_json::Value;
+use torg_domain::delivery::DeliveryState;
+use torg_domain::reference::ReferenceKind;
 
 impl Store {
     /// Appends every condition of `f` that [`Store::list_orders`] does not write itself.
@@ -105,12 +108,67 @@ impl Store {
                 wh.push(&format!(" AND {column} {op} ")).bind(Arg::Text(d.clone()));
             }
         }
+        crate::tasks::push_task_condition(wh, "order_id", "o.id", f.tasks.as_ref());
+        push_range(
+            wh,
+            "(SELECT CAST(COALESCE(SUM(k.summ), 0) AS BIGINT) FROM costs k WHERE k.order_id = o.id)",
+            f.cost,
+        );
+        self.push_delivery_states(wh, &f.delivery_states).await?;
         facets::order_dates(
             wh,
             "o.customer_id",
             (f.first_order_from, f.first_order_to),
             (f.last_order_from, f.last_order_to),
         );
+        Ok(())
+    }
+
+    /// Orders in any of `states` (see [`DeliveryState`]): whether an integration carries the order's
+    /// delivery type (the type's `integrationCode`, from the books) and the status the service reported
+    /// (`delivery.data.status`, a facet).
+    async fn push_delivery_states(&self, wh: &mut Sql, states: &[DeliveryState]) -> StoreResult<()> {
+        if states.is_empty() {
+            return Ok(());
+        }
+        let books = self.books().await?;
+        let carried: Vec<Arg> = books
+            .refs(ReferenceKind::DeliveryType)
+            .iter()
+            .filter(|e| e.attrs.get("integrationCode").and_then(Value::as_str).is_some_and(|c| !c.is_empty()))
+            .map(|e| Arg::Text(e.code.clone()))
+            .collect();
+        let cancelled = Arg::Text(torg_domain::delivery::CANCELLED.into());
+        let status = "o.id IN (SELECT order_id FROM order_facets WHERE name = 'delivery_status'";
+        wh.push(" AND (1 = 0");
+        for state in states {
+            match state {
+                DeliveryState::None if carried.is_empty() => {
+                    wh.push(" OR 1 = 1");
+                }
+                DeliveryState::None => {
+                    wh.push(" OR o.delivery_type IS NULL OR o.delivery_type NOT IN ")
+                        .bind_list(carried.iter().cloned());
+                }
+                // No service is ever asked, so none refuses: nobody is in these states.
+                DeliveryState::Error | DeliveryState::CancelForce => {}
+                _ if carried.is_empty() => {}
+                DeliveryState::Processing => {
+                    wh.push(" OR (o.delivery_type IN ")
+                        .bind_list(carried.iter().cloned())
+                        .push(&format!(" AND NOT {status}))"));
+                }
+                DeliveryState::Cancel | DeliveryState::Success => {
+                    let op = if *state == DeliveryState::Cancel { "=" } else { "<>" };
+                    wh.push(" OR (o.delivery_type IN ")
+                        .bind_list(carried.iter().cloned())
+                        .push(&format!(" AND {status} AND value {op} "))
+                        .bind(cancelled.clone())
+                        .push("))");
+                }
+            }
+        }
+        wh.push(")");
         Ok(())
     }
 }

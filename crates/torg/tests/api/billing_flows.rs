@@ -1,6 +1,7 @@
 //! The billing face's other calls of issue 14: refund drafts and correction orders, notifications of
 //! refunds, moving an order between the key's merchants, a partner's signed payment confirmation, and
-//! the counterparty lookup by INN.
+//! the counterparty lookup by INN, and invoices to legal payers putting orders under their corporate
+//! customers.
 
 use crate::billing_shipments::pay_on_page_as;
 use crate::billing_support::{
@@ -273,4 +274,111 @@ both!(counterparty_by_inn, |app: TestApp| async move {
     assert_eq!((s.as_u16(), b["error"]["code"].clone()), (404, json!("not_found")), "{b}");
     let (s, b) = call(&app, "GET", "/v3/filter/api/counterparty-detail", None).await;
     assert_eq!((s.as_u16(), b["error"]["fields"][0]["name"].clone()), (422, json!("vatNumber")), "{b}");
+});
+
+/// A CRM order on `default` for the customer `customer` (external id), 2 × 500.
+async fn order_of(app: &TestApp, ext: &str, customer: Value) -> Value {
+    let o = json!({"externalId": ext, "customer": customer, "items": [{"productName": "Фильтр", "initialPrice": 500, "quantity": 2}]});
+    let (s, b) = app.post("/api/v5/orders/create", &[("order", &o.to_string()), ("site", "default")]).await;
+    assert_eq!(s, 201, "{b}");
+    b["order"].clone()
+}
+
+async fn crm_order(app: &TestApp, ext: &str) -> Value {
+    let (s, b) = app.get(&format!("/api/v5/orders/{ext}?site=default")).await;
+    assert_eq!(s, 200, "{b}");
+    b["order"].clone()
+}
+
+/// An invoice for torg order `ext` (basket from the order) to `payer`.
+async fn invoice_to(app: &TestApp, ext: &str, payer: Value) -> Reply {
+    let body = json!({"merchantId": MERCHANT, "merchantOrderId": ext, "description": "Заказ", "currencyId": "RUB",
+                      "expirationDate": "2099-01-01T00:00:00+00:00", "customer": payer});
+    call(app, "POST", "/v3/billing/api/order/order", Some(&body)).await
+}
+
+fn legal(inn: &str, kpp: Option<&str>) -> Value {
+    let mut c = json!({"type": "legal", "name": "ООО Акме", "vatNumber": inn});
+    if let Some(k) = kpp {
+        c["taxRegistrationReasonCode"] = json!(k);
+    }
+    c
+}
+
+both!(a_legal_payer_puts_the_order_under_its_corporate_customer, |app: TestApp| async move {
+    merchant(&app, None).await;
+    for (ext, name) in [("anna", "Анна"), ("boris", "Борис")] {
+        let c = json!({"externalId": ext, "firstName": name});
+        let (s, b) = app.post("/api/v5/customers/create", &[("customer", &c.to_string()), ("site", "default")]).await;
+        assert_eq!(s, 201, "{b}");
+    }
+    // Acme: its head office (main) and a branch under one INN with their own KPP; Anna is its contact.
+    let company = |ext: &str, inn: &str, kpp: &str| json!({"externalId": ext, "name": ext, "contragent": {"contragentType": "legal-entity", "INN": inn, "KPP": kpp}});
+    let acme = json!({"externalId": "acme", "nickName": "Акме",
+        "companies": [company("acme-msk", "7707083893", "773601001"), company("acme-spb", "7707083893", "781001001")],
+        "customerContacts": [{"customer": {"externalId": "anna"}}]});
+    let globex = json!({"externalId": "globex", "nickName": "Глобэкс",
+        "companies": [company("globex-llc", "7728168971", "772801001")]});
+    let mut corporate = Vec::new();
+    for doc in [acme, globex] {
+        let form = [("customerCorporate", doc.to_string()), ("site", "default".to_string())];
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (s, b) = app.post("/api/v5/customers-corporate/create", &form).await;
+        assert_eq!(s, 201, "{b}");
+        corporate.push(b["id"].as_i64().unwrap());
+    }
+    let (acme, globex) = (corporate[0], corporate[1]);
+
+    // Anna's order, invoiced to Acme's branch: Acme's now, the branch buying, Anna its contact.
+    let anna = order_of(&app, "p-1", json!({"externalId": "anna"})).await["customer"]["id"].clone();
+    let (s, b) = invoice_to(&app, "p-1", legal("7707083893", Some("781001001"))).await;
+    assert_eq!(s, 200, "{b}");
+    let o = crm_order(&app, "p-1").await;
+    assert_eq!((&o["customer"]["type"], &o["customer"]["id"]), (&json!("customer_corporate"), &json!(acme)), "{o}");
+    assert_eq!(o["company"]["externalId"], "acme-spb", "{o}");
+    assert_eq!(o["contact"]["id"], anna, "{o}");
+    // The move is in the order's history, as the billing key's edit.
+    let (_, h) = app.get(&format!("/api/v5/orders/history?filter[orderId]={}", o["id"])).await;
+    let moved = h["history"].as_array().unwrap().iter().find(|r| r["field"] == "corporate_id").expect("a record");
+    assert_eq!(moved["source"], "api", "{moved}");
+
+    // Boris is no contact of Acme, and no KPP is named: the main company, the main contact.
+    order_of(&app, "p-2", json!({"externalId": "boris"})).await;
+    assert_eq!(invoice_to(&app, "p-2", legal("7707083893", None)).await.0, 200);
+    let o = crm_order(&app, "p-2").await;
+    assert_eq!((&o["customer"]["id"], &o["company"]["externalId"]), (&json!(acme), &json!("acme-msk")), "{o}");
+    assert_eq!(o["contact"]["id"], anna, "{o}");
+
+    // An order of Globex invoiced to Acme: refused, nothing written.
+    order_of(&app, "p-3", json!({"type": "customer_corporate", "externalId": "globex"})).await;
+    let (s, b) = invoice_to(&app, "p-3", legal("7707083893", None)).await;
+    assert_eq!((s.as_u16(), b["error"]["code"].clone()), (422, json!("validation")), "{b}");
+    assert_eq!(b["error"]["fields"][0]["name"], "customer.vatNumber", "{b}");
+    assert_eq!(crm_order(&app, "p-3").await["customer"]["id"], json!(globex));
+    // Invoiced to Globex's own INN it stays Globex's (its one company).
+    assert_eq!(invoice_to(&app, "p-3", legal("7728168971", None)).await.0, 200, "the refused one left no invoice");
+    assert_eq!(crm_order(&app, "p-3").await["company"]["externalId"], "globex-llc");
+
+    // An INN no company has, or a private payer: the order stays Boris's.
+    order_of(&app, "p-4", json!({"externalId": "boris"})).await;
+    let (s, b) = invoice_to(&app, "p-4", legal("5000000000", None)).await;
+    assert_eq!(s, 200, "{b}");
+    let o = crm_order(&app, "p-4").await;
+    assert_eq!((&o["customer"]["type"], &o["customer"]["externalId"]), (&json!("customer"), &json!("boris")), "{o}");
+    order_of(&app, "p-5", json!({"externalId": "boris"})).await;
+    let private = json!({"type": "private", "name": "Борис", "vatNumber": "7707083893"});
+    assert_eq!(invoice_to(&app, "p-5", private).await.0, 200);
+    assert_eq!(crm_order(&app, "p-5").await["customer"]["externalId"], "boris");
+
+    // Naming the payer later, before payment: the update moves the order.
+    let id = b["data"]["id"].as_str().unwrap().to_string();
+    let (s, b) = call(
+        &app,
+        "PUT",
+        &format!("/v3/billing/api/order/order/{id}"),
+        Some(&json!({"customer": legal("7728168971", None)})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(crm_order(&app, "p-4").await["customer"]["id"], json!(globex));
 });

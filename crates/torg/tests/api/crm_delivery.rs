@@ -287,3 +287,46 @@ both!(combining_orders_moves_shipments_and_files, |app: TestApp| async move {
     let (_, r) = app.get(&format!("/api/v5/files/{file_id}")).await;
     assert_eq!(r["file"]["attachment"][0]["order"]["id"], b);
 });
+
+both!(orders_filter_by_delivery_state, |app: TestApp| async move {
+    delivery_module(&app).await;
+    let waiting = order(&app, "s-waiting", "torg-post").await;
+    let reported = order(&app, "s-reported", "torg-post").await;
+    order(&app, "s-cancelled", "torg-post").await;
+    order(&app, "s-courier", "courier").await;
+    order(&app, "s-forced", "courier").await;
+    let updates = json!([{"deliveryId": reported, "history": [{"code": "delivering"}]},
+                         {"deliveryId": waiting, "trackNumber": "RA1"}]);
+    assert_eq!(track(&app, "torg-post", updates).await.0, 200);
+    assert_eq!(app.post("/api/v5/orders/s-cancelled/delivery/cancel", &[("site", "default")]).await.0, 200);
+    // Forced on a delivery no integration carries: still no integration's, so `none`.
+    let forced = [("site", "default"), ("force", "true")];
+    assert_eq!(app.post("/api/v5/orders/s-forced/delivery/cancel", &forced).await.0, 200);
+
+    let listed = |q: &'static str| {
+        let app = &app;
+        async move {
+            let (s, b) = app.get(&format!("/api/v5/orders?{q}")).await;
+            assert_eq!(s, 200, "{q}: {b}");
+            let mut ext: Vec<String> =
+                b["orders"].as_array().unwrap().iter().map(|o| o["externalId"].as_str().unwrap().to_string()).collect();
+            ext.sort();
+            ext
+        }
+    };
+    assert_eq!(listed("filter[deliveryStates][]=none").await, ["s-courier", "s-forced"]);
+    // A tracking number alone is no status: the service has not reported on the order yet.
+    assert_eq!(listed("filter[deliveryStates][]=processing").await, ["s-waiting"]);
+    assert_eq!(listed("filter[deliveryStates][]=success").await, ["s-reported"]);
+    assert_eq!(listed("filter[deliveryStates][]=cancel").await, ["s-cancelled"]);
+    assert_eq!(listed("filter[deliveryStates][]=error").await, Vec::<String>::new());
+    assert_eq!(listed("filter[deliveryStates][]=cancel_force").await, Vec::<String>::new());
+    assert_eq!(
+        listed("filter[deliveryStates][]=none&filter[deliveryStates][]=cancel").await,
+        ["s-cancelled", "s-courier", "s-forced"]
+    );
+    assert_eq!(listed("filter[deliveryStates][]=success&filter[deliveryTypes][]=courier").await, Vec::<String>::new());
+    let (s, b) = app.get("/api/v5/orders?filter[deliveryStates][]=delivered").await;
+    assert_eq!(s, 400, "{b}");
+    assert!(b["errors"]["filter[deliveryStates]"].as_str().unwrap().contains("cancel_force"), "{b}");
+});

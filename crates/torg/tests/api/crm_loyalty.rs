@@ -190,6 +190,21 @@ both!(programmes_accounts_and_bonuses, |app: TestApp| async move {
     assert_eq!(listed("filter[cardNumber]=C-1&filter[minAmount]=70&filter[maxAmount]=70").await, [id]);
     assert_eq!(listed("filter[minAmount]=71").await, Vec::<i64>::new());
     assert_eq!(listed("filter[loyalties][]=999999").await, Vec::<i64>::new());
+    // Burn dates: unspent bonuses expiring in the range (the 40 that burned on 2020-02-01, the 70 left
+    // of the welcome credit within the programme's 30 days, the 50 waiting until 2099).
+    assert_eq!(listed("filter[burnDateFrom]=2020-01-01&filter[burnDateTo]=2020-02-01").await, [id]);
+    assert_eq!(listed("filter[burnDateFrom]=2020-02-02&filter[burnDateTo]=2020-12-31").await, Vec::<i64>::new());
+    assert_eq!(listed("filter[burnDateFrom]=2099-01-01").await, [id]);
+    assert_eq!(listed("filter[burnDateFrom]=2200-01-01").await, Vec::<i64>::new());
+    assert_eq!(listed("filter[burnDateTo]=2019-12-31").await, Vec::<i64>::new());
+    assert_eq!(app.get("/api/v5/loyalty/accounts?filter[burnDateFrom]=soon").await.0, 400);
+    // Custom fields: `[code]=value` (any case), or Go's bare list of codes the account has a value for.
+    assert_eq!(listed("filter[customFields][tier]=X").await, [id]);
+    assert_eq!(listed("filter[customFields][tier][]=y&filter[customFields][tier][]=x").await, [id]);
+    assert_eq!(listed("filter[customFields][tier]=y").await, Vec::<i64>::new());
+    assert_eq!(listed("filter[customFields][]=tier").await, [id]);
+    assert_eq!(listed("filter[customFields][]=tier&filter[customFields][]=colour").await, Vec::<i64>::new());
+    assert_eq!(listed("filter[customFields][tier]=x&filter[status]=not_confirmed").await, Vec::<i64>::new());
     assert_eq!(app.get("/api/v5/loyalty/accounts?filter[status]=gone").await.0, 400);
     assert_eq!(app.get("/api/v5/loyalty/accounts?filter[minAmount]=lots").await.0, 400);
 
@@ -287,6 +302,7 @@ both!(orders_spend_earn_and_give_back_bonuses, |app: TestApp| async move {
     assert_eq!((b["order"]["bonusesChargeTotal"].clone(), b["order"]["totalSumm"].clone()), (json!(200), json!(800)));
     let o = get_order(&app, "lo-1").await;
     assert_eq!((o["bonusesChargeTotal"].clone(), o["totalSumm"].clone()), (json!(200), json!(800)));
+    assert_eq!(o["bonusesCreditTotal"], json!(40), "what it will earn at the account's level (5 %): {o}");
     assert_eq!(o["loyaltyAccount"]["id"], json!(id));
     assert_eq!(account(&app, id).await["amount"], json!(100));
     let (s, b) = apply("600", "lo-1").await;
@@ -312,6 +328,9 @@ both!(orders_spend_earn_and_give_back_bonuses, |app: TestApp| async move {
     let (s, _) = app.post("/api/v5/orders/lo-1/edit", &[("order", &edit), ("site", "default")]).await;
     assert_eq!(s, 200);
     assert_eq!(account(&app, id).await["amount"], json!(87.5), "a later edit earns nothing more");
+    assert_eq!(get_order(&app, "lo-1").await["bonusesCreditTotal"], json!(37.5), "what it earned");
+    let (_, b) = app.get("/api/v5/orders?filter[externalIds][]=lo-1").await;
+    assert_eq!(b["orders"][0]["bonusesCreditTotal"], json!(37.5), "{b}");
     let (_, b) = app.get(&format!("/api/v5/loyalty/account/{id}/bonus/operations")).await;
     let ops = &b["bonusOperations"];
     let credit_op =
@@ -326,6 +345,7 @@ both!(orders_spend_earn_and_give_back_bonuses, |app: TestApp| async move {
     assert_eq!((a["amount"].clone(), a["ordersSum"].clone()), (json!(300), json!(0)), "{a}");
     let o = get_order(&app, "lo-1").await;
     assert_eq!((o.get("bonusesChargeTotal"), o["totalSumm"].clone()), (None, json!(1000)), "{o}");
+    assert_eq!(o.get("bonusesCreditTotal"), None, "a cancelled order earns nothing: {o}");
     let (_, b) = app.get(&format!("/api/v5/loyalty/account/{id}/bonus/operations")).await;
     let t = types(&b);
     assert!(t.ends_with(&["cancel_of_charge".to_string(), "cancel_of_credit".to_string()]), "{t:?}");
@@ -333,6 +353,7 @@ both!(orders_spend_earn_and_give_back_bonuses, |app: TestApp| async move {
     let edit = json!({"status": "new"}).to_string();
     assert_eq!(app.post("/api/v5/orders/lo-1/edit", &[("order", &edit), ("site", "default")]).await.0, 200);
     assert_eq!(get_order(&app, "lo-1").await["totalSumm"], json!(1000), "reopened, it spends nothing again");
+    assert_eq!(get_order(&app, "lo-1").await["bonusesCreditTotal"], json!(50), "and would earn 5 % of it");
     assert_eq!(account(&app, id).await["amount"], json!(300));
 
     // orders/loyalty/cancel-bonus-operations gives back an order's bonuses by hand.
@@ -349,6 +370,7 @@ both!(orders_spend_earn_and_give_back_bonuses, |app: TestApp| async move {
 
     // An order without an account, an unknown order, a bad amount.
     order(&app, "lo-3", "loy-none", 400).await;
+    assert_eq!(get_order(&app, "lo-3").await.get("bonusesCreditTotal"), None, "no account, no programme");
     assert_eq!(apply("10", "lo-3").await.0, 400);
     assert_eq!(apply("10", "lo-404").await.0, 400);
     assert_eq!(apply("ten", "lo-2").await.0, 400);

@@ -650,3 +650,117 @@ both!(combining_orders_and_customers_moves_their_tasks_and_costs, |app: TestApp|
     let (_, body) = app.get(&format!("/api/v5/tasks/{t}")).await;
     assert_eq!(body["task"]["customer"]["id"], one);
 });
+
+/// External ids (sorted) of the orders or customers a list query finds; 200 asserted.
+async fn ext_listed(app: &TestApp, entity: &str, query: &str) -> Vec<String> {
+    let (s, b) = app.get(&format!("/api/v5/{entity}?limit=100&{query}")).await;
+    assert_eq!(s, 200, "{entity}?{query}: {b}");
+    let mut ext: Vec<String> =
+        b[entity].as_array().unwrap().iter().map(|e| e["externalId"].as_str().unwrap().to_string()).collect();
+    ext.sort();
+    ext
+}
+
+both!(lists_filter_by_tasks_and_costs_and_customers_show_their_costs, |app: TestApp| async move {
+    let mira = user(&app, "Mira").await;
+    let c1 = customer(&app, "k-c1", "Анна", "default").await;
+    let c2 = customer(&app, "k-c2", "Борис", "default").await;
+    let c3 = customer(&app, "k-c3", "Вера", "default").await;
+    for (ext, c) in [("k-o1", c1), ("k-o2", c1), ("k-o3", c2)] {
+        let o = json!({"externalId": ext, "customer": {"id": c}});
+        let (s, b) = app.post("/api/v5/orders/create", &[("order", &o.to_string()), ("site", "default")]).await;
+        assert_eq!(s, 201, "{b}");
+    }
+    // o1: a task left to do, past its deadline; o2: its only task done; o3: none. c2: a task not yet
+    // due; c3: one past due. Tasks about orders are not their customers'.
+    task_id(
+        &app,
+        json!({"text": "a", "performerId": mira, "datetime": "2001-01-01 10:00", "order": {"externalId": "k-o1"}}),
+    )
+    .await;
+    task_id(&app, json!({"text": "b", "performerId": mira, "complete": true, "order": {"externalId": "k-o2"}})).await;
+    task_id(&app, json!({"text": "c", "performerId": mira, "datetime": "2999-01-01 10:00", "customer": {"id": c2}}))
+        .await;
+    task_id(&app, json!({"text": "d", "performerId": mira, "datetime": "2001-01-01 10:00", "customer": {"id": c3}}))
+        .await;
+    // Costs: 100 + 50.25 on o1, 10 on o3.
+    for (summ, order) in [(json!(100), "k-o1"), (json!(50.25), "k-o1"), (json!(10), "k-o3")] {
+        cost_id(
+            &app,
+            json!({"dateFrom": "2030-03-01", "dateTo": "2030-03-01", "summ": summ, "costItem": "delivery-cost",
+                   "order": {"externalId": order}}),
+            Some("default"),
+        )
+        .await;
+    }
+
+    let orders = |q: &'static str| ext_listed(&app, "orders", q);
+    assert_eq!(orders("filter[tasksCounts]=1").await, ["k-o2", "k-o3"]);
+    assert_eq!(orders("filter[tasksCounts]=2").await, ["k-o1"]);
+    assert_eq!(orders("filter[tasksCounts]=3").await, ["k-o1"]);
+    assert_eq!(orders("filter[minCostSumm]=150.25").await, ["k-o1"]);
+    assert_eq!(orders("filter[minCostSumm]=150.26").await, Vec::<String>::new());
+    assert_eq!(orders("filter[maxCostSumm]=0").await, ["k-o2"]);
+    assert_eq!(orders("filter[minCostSumm]=10&filter[maxCostSumm]=10").await, ["k-o3"]);
+    assert_eq!(orders("filter[minCostSumm]=0").await, ["k-o1", "k-o2", "k-o3"]);
+    assert_eq!(orders("filter[tasksCounts]=1&filter[minCostSumm]=1").await, ["k-o3"]);
+
+    let customers = |q: &'static str| ext_listed(&app, "customers", q);
+    assert_eq!(customers("filter[tasksCounts]=1").await, ["k-c1"]);
+    assert_eq!(customers("filter[tasksCounts]=2").await, ["k-c2", "k-c3"]);
+    assert_eq!(customers("filter[tasksCounts]=3").await, ["k-c3"]);
+    assert_eq!(customers("filter[minCostSumm]=150.25").await, ["k-c1"]);
+    assert_eq!(customers("filter[minCostSumm]=5&filter[maxCostSumm]=150").await, ["k-c2"]);
+    assert_eq!(customers("filter[maxCostSumm]=0").await, ["k-c3"]);
+
+    // `costSumm`: the costs of the customer's orders, on get and in the list.
+    for (ext, sum) in [("k-c1", 150.25), ("k-c2", 10.0), ("k-c3", 0.0)] {
+        let (s, b) = app.get(&format!("/api/v5/customers/{ext}?site=default")).await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(b["customer"]["costSumm"].as_f64(), Some(sum), "{ext}: {b}");
+    }
+    let (_, b) = app.get("/api/v5/customers?filter[externalIds][]=k-c1").await;
+    assert_eq!(b["customers"][0]["costSumm"].as_f64(), Some(150.25), "{b}");
+
+    // A value that is none of PHP's `TasksCountsStatus` is refused, naming the key.
+    for q in ["filter[tasksCounts]=0", "filter[tasksCounts]=4"] {
+        for entity in ["orders", "customers", "customers-corporate"] {
+            let (s, b) = app.get(&format!("/api/v5/{entity}?{q}")).await;
+            assert_eq!(s, 400, "{entity}?{q}: {b}");
+            assert!(b["errors"]["filter[tasksCounts]"].is_string(), "{b}");
+        }
+    }
+
+    // A corporate customer's `costSumm` and cost range count the orders naming it.
+    let corp = json!({"nickName": "Acme", "externalId": "k-acme"});
+    let (s, b) = app
+        .post("/api/v5/customers-corporate/create", &[("customerCorporate", &corp.to_string()), ("site", "default")])
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let corp_id = b["id"].as_i64().unwrap();
+    let o = json!({"externalId": "k-o4", "customer": {"type": "customer_corporate", "id": corp_id}});
+    let (s, b) = app.post("/api/v5/orders/create", &[("order", &o.to_string()), ("site", "default")]).await;
+    assert_eq!(s, 201, "{b}");
+    cost_id(
+        &app,
+        json!({"dateFrom": "2030-03-01", "dateTo": "2030-03-01", "summ": 7.5, "costItem": "delivery-cost",
+               "order": {"externalId": "k-o4"}}),
+        Some("default"),
+    )
+    .await;
+    let (s, b) = app.get("/api/v5/customers-corporate/k-acme?site=default").await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["customerCorporate"]["costSumm"].as_f64(), Some(7.5), "{b}");
+    for (q, expected) in [
+        ("filter[minCostSumm]=7.5", vec![corp_id]),
+        ("filter[maxCostSumm]=7.49", vec![]),
+        ("filter[tasksCounts]=1", vec![corp_id]),
+        ("filter[tasksCounts]=2", vec![]),
+    ] {
+        let (s, b) = app.get(&format!("/api/v5/customers-corporate?{q}")).await;
+        assert_eq!(s, 200, "{q}: {b}");
+        let ids: Vec<i64> =
+            b["customersCorporate"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect();
+        assert_eq!(ids, expected, "{q}");
+    }
+});

@@ -55,8 +55,18 @@ def main():
     check("statusUpdate[0].deliveryId" in body["errors"], "the error names the update", None)
     expect_error(c.delivery_tracking("no-such-module", update), 404, "Not found", "an unknown integration")
 
+    step("orders by delivery state")
+    def states(*wanted):
+        body = expect(c.orders({"deliveryStates": list(wanted), "externalIds": ["dl-1", "dl-2", "dl-3"]}), 200,
+                      "orders by deliveryStates")
+        return sorted(o["externalId"] for o in body["orders"])
+    equal(states("success"), ["dl-1"], "a service that reported a status: success")
+    equal(states("none"), ["dl-2", "dl-3"], "no integration: none")
+    equal(states("processing", "error"), [], "nobody is processing or refused")
+
     step("orders_delivery_cancel")
     expect(c.orders_delivery_cancel("dl-1"), 200, "orders_delivery_cancel")
+    equal(states("cancel"), ["dl-1"], "a cancelled delivery: cancel")
     order = expect(c.order("dl-1", site="default"), 200, "order")["order"]
     equal(order["delivery"]["data"]["status"], "cancelled", "cancelled delivery")
     expect_error(c.orders_delivery_cancel("dl-1"), 400, "Errors in the entity format", "cancelling twice")

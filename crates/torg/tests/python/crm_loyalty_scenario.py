@@ -106,6 +106,12 @@ def main():
     equal([x["id"] for x in body["loyaltyAccounts"]], [account], "accounts listed")
     body = expect(c.loyalty_accounts({"minAmount": 1000}), 200, "loyalty_accounts (minAmount)")
     equal(body["loyaltyAccounts"], [], "nobody holds 1000")
+    body = expect(c.loyalty_accounts({"burnDateFrom": "2099-01-01"}), 200, "loyalty_accounts (burnDateFrom)")
+    equal([x["id"] for x in body["loyaltyAccounts"]], [account], "the 50 waiting for 2099 burn after it")
+    body = expect(c.loyalty_accounts({"burnDateTo": "2000-01-01"}), 200, "loyalty_accounts (burnDateTo)")
+    equal(body["loyaltyAccounts"], [], "nothing burned before 2000")
+    body = expect(c.loyalty_accounts({"customFields": ["tier"]}), 200, "loyalty_accounts (customFields)")
+    equal(body["loyaltyAccounts"], [], "no account has a tier")
 
     step("loyalty_calculate")
     order = {"customer": {"externalId": "py-l1"}, "items": [{"initialPrice": 200, "quantity": 2}]}
@@ -141,6 +147,8 @@ def main():
     expect(r, 201, "order_payment_create")
     a = expect(c.loyalty_account(account), 200, "loyalty_account")["loyaltyAccount"]
     equal((a["amount"], a["ordersSum"]), (195, 300), "180 left plus 5 % of 300 earned")
+    o = expect(c.order("py-lo1"), 200, "order")["order"]
+    equal(o["bonusesCreditTotal"], 15, "the order shows what it earned")
     expect_error(c.orders_loyalty_apply({"externalId": "nope"}, "default", 10), 400, "Errors in the entity format",
                  "an unknown order")
 

@@ -30,7 +30,8 @@ def main():
 
     step("an order and a customer to be about")
     r = c.order_create({"externalId": "tc-o1", "firstName": "Семён", "email": "semyon@example.com"}, "default")
-    number = expect(r, 201, "order_create")["order"]["number"]
+    created = expect(r, 201, "order_create")["order"]
+    number, buyer = created["number"], created["customer"]["id"]
     expect(c.customer_create({"externalId": "tc-c1", "firstName": "Зоя"}, "default"), 201, "customer_create")
 
     step("task_create / task")
@@ -159,6 +160,24 @@ def main():
     equal(ids_of(expect(c.costs({"dateTo": "2030-03-15"}), 200, "by dates"), "costs"), [delivery], "by dates")
     equal(ids_of(expect(c.costs({"sites": ["default"]}, limit=50), 200, "by site"), "costs"), [salary, delivery],
           "by site")
+
+    step("orders and customers by their tasks and costs")
+    def exts(body, key):
+        return [x["externalId"] for x in body[key]]
+    mine = {"externalIds": ["tc-o1"]}
+    equal(exts(expect(c.orders(dict(mine, tasksCounts=1)), 200, "orders"), "orders"), ["tc-o1"],
+          "an order whose task is done has none left to do")
+    equal(exts(expect(c.orders(dict(mine, tasksCounts=2)), 200, "orders"), "orders"), [], "tasksCounts=2")
+    equal(exts(expect(c.orders(dict(mine, minCostSumm=400)), 200, "orders"), "orders"), ["tc-o1"], "minCostSumm")
+    equal(exts(expect(c.orders(dict(mine, maxCostSumm=399.99)), 200, "orders"), "orders"), [], "maxCostSumm")
+    expect_error(c.orders({"tasksCounts": 0}), 400, "Errors in the input parameters", "tasksCounts=0")
+    them = {"externalIds": ["tc-c1"]}
+    equal(exts(expect(c.customers(dict(them, tasksCounts=2)), 200, "customers"), "customers"), ["tc-c1"],
+          "a customer with a task left to do")
+    equal(exts(expect(c.customers(dict(them, tasksCounts=3)), 200, "customers"), "customers"), [],
+          "its task is not past its deadline")
+    body = expect(c.customer(buyer, uid_type="id"), 200, "customer")
+    equal(body["customer"]["costSumm"], 400, "the buyer's costSumm: the costs of its orders")
 
     step("costs_upload")
     upload = [{"dateFrom": "2030-04-01", "dateTo": "2030-04-01", "summ": 10, "costItem": "payment-commission"},

@@ -8,11 +8,13 @@ use axum::http::StatusCode;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use sha1::{Digest, Sha1};
+use torg_domain::history::Actor;
 use torg_domain::invoice::{
     BillingError, BillingSettings, FieldProblem, INVOICE_FIELDS, Invoice, InvoiceStatus, check_basket, check_create,
     check_expiration, money_value, optional_text, round2, text_at,
 };
 use torg_domain::order::Order;
+use torg_domain::time::Zone;
 use torg_store::{OrderLookup, Store};
 
 /// Members a create request may carry (docs/billing.md); anything else is refused, as Invoicebox rejects contract
@@ -150,15 +152,17 @@ async fn linked_order(store: &Store, site: &str, merchant_order_id: &str) -> Res
     Ok(store.get_order(&by_ext).await?)
 }
 
-/// Checks and stores a create request for the merchant of `settings`.
+/// Checks and stores a create request for the merchant of `settings`; `actor` and `zone` are for the
+/// edit that puts the order it pays under a legal payer's corporate customer (docs/billing.md).
 async fn create_invoice(
     store: &Store,
     settings: &BillingSettings,
     body: Map<String, Value>,
+    (actor, zone): (Actor, &Zone),
     now: i64,
 ) -> Result<Invoice, BillingErr> {
     let inv = build_invoice(store, settings, body, now).await?;
-    Ok(store.create_invoice(&inv).await?)
+    Ok(store.create_invoice(&inv, actor, zone).await?)
 }
 
 /// Checks a create request for the merchant of `settings` and makes the invoice it asks for.
@@ -228,6 +232,7 @@ pub async fn issue_for_order(
     settings: &BillingSettings,
     order: &Order,
     expires_at: i64,
+    zone: &Zone,
 ) -> Result<Invoice, String> {
     let body = json!({
         "merchantId": settings.merchant_id,
@@ -238,7 +243,9 @@ pub async fn issue_for_order(
         "expirationDate": render::datetime(expires_at),
     });
     let body = body.as_object().cloned().unwrap_or_default();
-    create_invoice(store, settings, body, torg_domain::time::now()).await.map_err(|e| format!("{e:?}"))
+    create_invoice(store, settings, body, (Actor::Code, zone), torg_domain::time::now())
+        .await
+        .map_err(|e| format!("{e:?}"))
 }
 
 /// `POST /v3/billing/api/order/order`.
@@ -248,7 +255,8 @@ pub async fn create(State(state): State<AppState>, billing: Billing) -> BillingR
     unknown_fields(&body, CREATE_FIELDS)?;
     let merchant_id = text_at(&body, "merchantId", "merchantId", 36)?;
     let settings = billing.merchant(&state, &merchant_id).await?;
-    let inv = create_invoice(&state.store, &settings, body, torg_domain::time::now()).await?;
+    let by = (billing.actor(), &state.config.zone);
+    let inv = create_invoice(&state.store, &settings, body, by, torg_domain::time::now()).await?;
     data(render::invoice(&inv, &state.config.public_url, None))
 }
 
@@ -266,7 +274,7 @@ pub async fn update(State(state): State<AppState>, Path(id): Path<String>, billi
     let now = torg_domain::time::now();
     let inv = state
         .store
-        .update_invoice(&id, |old| {
+        .update_invoice(&id, billing.actor(), &state.config.zone, |old| {
             let mut new = old.clone();
             if body.contains_key("expirationDate") {
                 new.expires_at = check_expiration(&body, now)?;

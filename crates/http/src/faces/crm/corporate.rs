@@ -2,7 +2,7 @@
 //! history, combine, and each one's addresses, companies and contacts (notes are in `notes.rs`).
 //! The decisions where RetailCRM's behaviour is not public are in `docs/crm.md`.
 
-use super::customers::{absent_flag, absent_tasks, absent_value, contragent, history_filter, id_pairs, lookup};
+use super::customers::{absent_flag, absent_value, contragent, history_filter, id_pairs, lookup, tasks_counts};
 use super::scope::{CUSTOMER_READ, CUSTOMER_WRITE};
 use super::{Crm, CrmError, CrmResult, FilterReader, ok, pagination, render, upload_answer};
 use crate::AppState;
@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use torg_domain::corporate::{Company, CorporateAddress, EntityRef};
 use torg_domain::time::Zone;
-use torg_store::{ContactView, CorporateFilter, CorporateView, MemberFilter};
+use torg_store::{ContactView, CorporateFilter, CorporateView, MemberFilter, TaskCondition};
 
 /// Most corporate customers one upload takes.
 const UPLOAD_CAP: usize = 50;
@@ -118,15 +118,13 @@ async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     if wanted.iter().any(|s| !crm.sites.contains(s)) {
         return Err(CrmError::access_denied());
     }
-    // What torg keeps nothing of for corporate customers (segments, attachments, tasks, costs): a
-    // condition only "none" meets matches everything, any other nothing.
-    let min_cost = r.decimal("minCostSumm");
-    let max_cost = r.decimal("maxCostSumm");
+    // What torg keeps nothing of for corporate customers (class segments, files, tasks: files and
+    // tasks attach to orders and individual customers): a condition only "none" meets matches
+    // everything, any other nothing.
     let nothing = [
         absent_value(&r, "classSegment"),
         absent_flag(&mut r, "attachments"),
-        absent_tasks(&mut r, "tasksCounts"),
-        min_cost.is_some_and(|m| m > Decimal::ZERO) || max_cost.is_some_and(|m| m < Decimal::ZERO),
+        matches!(tasks_counts(&mut r), Some(TaskCondition::Open | TaskCondition::Overdue(_))),
     ]
     .contains(&true);
     let mut name = r.text("name");
@@ -157,6 +155,7 @@ async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
         first_order: (r.date_from("firstOrderFrom"), r.date_to("firstOrderTo")),
         last_order: (r.date_from("lastOrderFrom"), r.date_to("lastOrderTo")),
         custom_fields: r.custom_fields(),
+        cost_summ: (r.decimal("minCostSumm"), r.decimal("maxCostSumm")),
         nothing,
     };
     r.finish()?;
@@ -432,6 +431,7 @@ pub fn corporate(v: &CorporateView, zone: &Zone) -> Value {
         if s.orders_count > 0 { (s.total_summ / Decimal::from(s.orders_count)).round_dp(2) } else { Decimal::ZERO };
     m.insert("averageSumm".into(), json!(avg));
     m.insert("marginSumm".into(), json!(s.margin_summ));
+    m.insert("costSumm".into(), json!(s.cost_summ));
     m.entry("personalDiscount").or_insert(json!(0));
     m.insert("addresses".into(), v.addresses.iter().map(address).collect());
     m.insert("companies".into(), v.companies.iter().map(|x| company(x, &v.addresses, zone)).collect());

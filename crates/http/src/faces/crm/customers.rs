@@ -6,11 +6,10 @@ use crate::params::{as_bool, as_list, is_none_literal};
 use crate::reshape::Object;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use torg_domain::page::PageRequest;
 use torg_store::{
-    ContragentFilter, CustomerFilter, CustomerLookup, HistoryFilter, SourceFilter, SubscriptionCondition,
+    ContragentFilter, CustomerFilter, CustomerLookup, HistoryFilter, SourceFilter, SubscriptionCondition, TaskCondition,
 };
 
 /// Most customers one upload takes.
@@ -110,17 +109,15 @@ fn read_filter(
     let segment = r.text("segment");
     let mut tags = r.texts("tags");
     tags.extend(r.texts("attachedTags"));
-    // Keys for what torg keeps nothing of (class segments, web analytics, tasks,
-    // MessageGateway channels, costs): a condition only "none" meets matches every customer, any
-    // other matches none. Each is read (and so checked) whatever the others say.
+    // Keys for what torg keeps nothing of (class segments, web analytics, MessageGateway channels): a
+    // condition only "none" meets matches every customer, any other matches none. Each is read (and
+    // so checked) whatever the others say.
     let nothing = [
         absent_value(&r, "classSegment"),
         absent_flag(&mut r, "online"),
         absent_dates(&mut r, "firstWebVisitFrom", "firstWebVisitTo"),
         absent_dates(&mut r, "lastWebVisitFrom", "lastWebVisitTo"),
-        absent_tasks(&mut r, "tasksCounts"),
         !r.ints("mgChannels").is_empty(),
-        zero_sum_excluded(&mut r, "minCostSumm", "maxCostSumm"),
     ]
     .contains(&true);
     let f = CustomerFilter {
@@ -159,6 +156,8 @@ fn read_filter(
         tags,
         subscriptions: subscriptions(&mut r),
         is_contact: r.flag("isContact"),
+        tasks: tasks_counts(&mut r),
+        cost_summ: (r.decimal("minCostSumm"), r.decimal("maxCostSumm")),
         nothing,
         within: Vec::new(),
     };
@@ -200,17 +199,24 @@ pub(super) fn absent_dates(r: &mut FilterReader<'_>, from: &str, to: &str) -> bo
     from || to
 }
 
-/// `tasksCounts`, a number of tasks: torg keeps no tasks, so only 0 is met.
-pub(super) fn absent_tasks(r: &mut FilterReader<'_>, key: &str) -> bool {
-    r.int(key).is_some_and(|n| n != 0)
-}
-
-/// A range over a sum torg keeps none of (costs), which is 0 for everyone: it matches everything when
-/// 0 is in it, else nothing.
-pub(super) fn zero_sum_excluded(r: &mut FilterReader<'_>, min: &str, max: &str) -> bool {
-    let min = r.decimal(min);
-    let max = r.decimal(max);
-    min.is_some_and(|m| m > Decimal::ZERO) || max.is_some_and(|m| m < Decimal::ZERO)
+/// `tasksCounts` (PHP's `TasksCountsStatus`): 1 no task left to do, 2 a task left to do, 3 a task left
+/// to do past its deadline (by the configured zone's clock, as deadlines are kept).
+pub(super) fn tasks_counts(r: &mut FilterReader<'_>) -> Option<TaskCondition> {
+    match r.int("tasksCounts")? {
+        1 => Some(TaskCondition::NoneOpen),
+        2 => Some(TaskCondition::Open),
+        3 => {
+            let now = r.zone.datetime(torg_domain::time::now());
+            Some(TaskCondition::Overdue(now.get(..16).unwrap_or(&now).to_string()))
+        }
+        _ => {
+            r.errors.insert(
+                "filter[tasksCounts]".into(),
+                "The value you selected is not a valid choice. Allowed: 1, 2, 3.".into(),
+            );
+            None
+        }
+    }
 }
 
 /// `contragentName`, `contragentTypes`, `contragentInn`, … of a list filter.

@@ -252,7 +252,7 @@ async fn accounts(State(state): State<AppState>, crm: Crm) -> CrmResult {
     if sites.iter().any(|s| !crm.sites.contains(s)) {
         return Err(CrmError::access_denied());
     }
-    let f = AccountFilter {
+    let mut f = AccountFilter {
         ids,
         loyalties: r.ints("loyalties"),
         sites,
@@ -265,9 +265,17 @@ async fn accounts(State(state): State<AppState>, crm: Crm) -> CrmResult {
         orders_sum: (r.decimal("minOrdersSum"), r.decimal("maxOrdersSum")),
         amount: (r.decimal("minAmount"), r.decimal("maxAmount")),
         created: (r.date_from("createdAtFrom"), r.date_to("createdAtTo")),
+        burn: (r.date_from("burnDateFrom"), r.date_to("burnDateTo")),
+        custom_fields: Vec::new(),
+        with_custom_fields: Vec::new(),
     };
-    // Burn dates and custom fields are read (so checked) but do not narrow the list.
-    let _ = (r.date_from("burnDateFrom"), r.date_to("burnDateTo"), r.texts("customFields"));
+    // `customFields[code]=…` as on the other lists; Go's client sends a bare list (`customFields[]`),
+    // which can only name fields: those the account has a value for.
+    match r.get("customFields") {
+        Some(Value::Object(_)) => f.custom_fields = r.custom_fields(),
+        Some(_) => f.with_custom_fields = r.texts("customFields"),
+        None => {}
+    }
     r.finish()?;
     let (list, meta) = state.store.list_loyalty_accounts(&f, &crm.sites, page).await?;
     let mut out = Vec::with_capacity(list.len());

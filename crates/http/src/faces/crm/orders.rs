@@ -1,8 +1,8 @@
 //! Orders: list with filters, create, get, edit, upload, fix-external-ids, statuses, history.
 
 use super::customers::{
-    absent_dates, absent_flag, absent_tasks, absent_value, contragent, history_filter, id_pairs, reject_extra_keys,
-    source, zero_sum_excluded,
+    absent_dates, absent_flag, absent_value, contragent, history_filter, id_pairs, reject_extra_keys, source,
+    tasks_counts,
 };
 use super::{Crm, CrmError, CrmResult, FilterReader, answer, ok, pagination, render, upload_answer};
 use crate::AppState;
@@ -10,6 +10,7 @@ use crate::reshape::{Object, Reshaped};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
+use torg_domain::delivery::DeliveryState;
 use torg_domain::order::Order;
 use torg_domain::time::Zone;
 use torg_store::{NumberRange, OrderFilter, OrderLookup, ShownOrders};
@@ -76,10 +77,9 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     }
     let mut extended = r.texts("extendedStatus");
     extended.extend(r.texts("statuses"));
-    // Keys for what torg keeps nothing of (web analytics, fiscal receipts, delivery integrations,
-    // tasks, MessageGateway channels, costs): a condition only "none" meets
-    // matches every order, any other matches none. Each is read (and so checked) whatever the others say.
-    let delivery_states = r.texts("deliveryStates");
+    // Keys for what torg keeps nothing of (web analytics, fiscal receipts, MessageGateway channels):
+    // a condition only "none" meets matches every order, any other matches none. Each is read (and so
+    // checked) whatever the others say.
     let nothing = [
         absent_flag(&mut r, "online"),
         absent_dates(&mut r, "firstWebVisitFrom", "firstWebVisitTo"),
@@ -89,11 +89,7 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
         absent_value(&r, "receiptStatus"),
         absent_value(&r, "receiptOperation"),
         absent_value(&r, "receiptOrderStatus"),
-        // An order without a delivery integration is in state `none`.
-        !delivery_states.is_empty() && !delivery_states.iter().any(|s| s == "none"),
-        absent_tasks(&mut r, "tasksCounts"),
         !r.ints("mgChannels").is_empty(),
-        zero_sum_excluded(&mut r, "minCostSumm", "maxCostSumm"),
     ]
     .contains(&true);
     let f = OrderFilter {
@@ -163,6 +159,9 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
         corporate_id: None,
         corporate: customer_type(&mut r),
         company_name: r.text("companyName"),
+        tasks: tasks_counts(&mut r),
+        cost: NumberRange { min: r.decimal("minCostSumm"), max: r.decimal("maxCostSumm") },
+        delivery_states: delivery_states(&mut r),
         nothing,
     };
     r.finish()?;
@@ -188,6 +187,23 @@ fn customer_type(r: &mut FilterReader<'_>) -> Option<bool> {
             None
         }
     }
+}
+
+/// `deliveryStates[]`: the delivery integration states asked for (any unknown one is 400).
+fn delivery_states(r: &mut FilterReader<'_>) -> Vec<DeliveryState> {
+    let mut out = Vec::new();
+    for code in r.texts("deliveryStates") {
+        match DeliveryState::from_code(&code) {
+            Some(s) => out.push(s),
+            None => {
+                r.errors.insert(
+                    "filter[deliveryStates]".into(),
+                    format!("The value you selected is not a valid choice. Allowed: {}.", DeliveryState::CODES),
+                );
+            }
+        }
+    }
+    out
 }
 
 /// A calendar day (`Y-m-d`, or the day of a `Y-m-d H:i:s`) for a filter on a date column.

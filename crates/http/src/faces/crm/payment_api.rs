@@ -143,6 +143,7 @@ pub async fn issue_for_payment(
     order: &torg_domain::order::Order,
     payment: &torg_domain::order::Payment,
     return_url: Option<String>,
+    zone: &torg_domain::time::Zone,
 ) -> Result<Invoice, StoreError> {
     let now = torg_domain::time::now();
     let mut extra = Map::new();
@@ -174,7 +175,8 @@ pub async fn issue_for_payment(
         paid_at: None,
         doc: extra,
     };
-    store.create_invoice(&inv).await
+    // Such an invoice has no payer, so no order edit follows (the actor is never recorded).
+    store.create_invoice(&inv, torg_domain::history::Actor::Code, zone).await
 }
 
 /// `POST /api/v5/payment/create-invoice`: `createInvoice` `{paymentId, returnUrl}` issues a billing
@@ -217,7 +219,7 @@ pub async fn create_invoice(State(state): State<AppState>, crm: Crm) -> CrmResul
             format!("Site {} takes no payments: it has no billing merchant (torg billing set).", order.site),
         )
     })?;
-    let inv = match issue_for_payment(&state.store, &settings, &order, &payment, return_url).await {
+    let inv = match issue_for_payment(&state.store, &settings, &order, &payment, return_url, &state.config.zone).await {
         Ok(inv) => inv,
         // A concurrent call for the same payment took the merchant order id first: its invoice is the answer.
         Err(StoreError::Billing(e)) => state
@@ -372,7 +374,7 @@ pub async fn update_invoice(State(state): State<AppState>, crm: Crm) -> CrmResul
         let id = inv.id.clone();
         state
             .store
-            .update_invoice(&id, |old| {
+            .update_invoice(&id, crm.actor(), &state.config.zone, |old| {
                 let mut new = old.clone();
                 if let Some(a) = amount {
                     new.amount = round2(a);

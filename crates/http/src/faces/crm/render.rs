@@ -66,6 +66,7 @@ pub fn customer<'a>(c: &'a Customer, stats: Option<&'a CustomerStats>, zone: &'a
             .set("totalSumm", s.total_summ)
             .set("averageSumm", avg)
             .set("marginSumm", s.margin_summ)
+            .set("costSumm", s.cost_summ)
             .set("isContact", s.is_contact);
     }
     // Read-only members the official clients' Customer types carry. torg keeps no segments or discount
@@ -138,6 +139,9 @@ pub fn order<'a>(
     }
     if let Some(id) = o.customer_id {
         shown = shown.set("customer", person(id));
+    }
+    if let Some(credit) = parties.bonuses_credit.get(&o.id) {
+        shown = shown.set("bonusesCreditTotal", credit);
     }
     shown = shown.remove("corporateId").remove("companyId").remove("contactId");
     if let Some(id) = o.corporate_id {
@@ -298,6 +302,7 @@ mod tests {
                 };
                 m.insert("averageSumm".into(), json!(avg));
                 m.insert("marginSumm".into(), json!(s.margin_summ));
+                m.insert("costSumm".into(), json!(s.cost_summ));
                 m.insert("isContact".into(), json!(s.is_contact));
             }
             // Read-only members the official clients' Customer types carry. torg keeps no segments or discount
@@ -367,6 +372,9 @@ mod tests {
                     None => json!({ "type": "customer", "id": id }),
                 };
                 m.insert("customer".into(), c);
+            }
+            if let Some(credit) = parties.bonuses_credit.get(&o.id) {
+                m.insert("bonusesCreditTotal".into(), json!(credit));
             }
             for key in ["corporateId", "companyId", "contactId"] {
                 m.remove(key);
@@ -514,6 +522,7 @@ mod tests {
         torg_store::OrderParties {
             corporates: HashMap::from([(5, (Some("corp-5".to_string()), "shop".to_string(), "Ромашка".to_string()))]),
             companies: HashMap::from([(6, company)]),
+            bonuses_credit: HashMap::from([(7, "12.5".parse().unwrap_or_default())]),
         }
     }
 
