@@ -48,6 +48,8 @@ pub enum Kind {
     OneOf(&'static [&'static str]),
     /// A page size, one of these.
     Limit(&'static [u32]),
+    /// A page number, from 1.
+    Page,
     /// A list of texts (`name[]=a&name[]=b`).
     Texts,
     /// A list of whole numbers (`name[]=1&name[]=2`).
@@ -173,7 +175,10 @@ impl Field {
 
 /// A CRM list's `limit`, one of `limits`, and `page`.
 pub const fn paging(limits: &'static [u32]) -> [Field; 2] {
-    [Field::new("limit", Kind::Limit(limits)).about("Page size."), Field::int("page").about("Page number, from 1.")]
+    [
+        Field::new("limit", Kind::Limit(limits)).about("Page size."),
+        Field::new("page", Kind::Page).about("Page number, from 1."),
+    ]
 }
 
 /// The CRM lists' `limit` (20, 50 or 100) and `page`.

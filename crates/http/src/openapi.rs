@@ -196,6 +196,9 @@ fn path_parameters(path: &str) -> Vec<utoipa::openapi::path::Parameter> {
         .collect()
 }
 
+/// A decimal as text reads it (`12.5`, `12,5`): no exponent.
+const DECIMAL: &str = r"^-?[0-9]{1,15}([.,][0-9]{1,6})?$";
+
 /// The schema of a declared field's value; `form` when it travels as text (a query string, a form),
 /// where a JSON-in-form field is a string holding JSON.
 fn schema_of(kind: Kind, form: bool) -> Schema {
@@ -219,7 +222,7 @@ fn schema_of(kind: Kind, form: bool) -> Schema {
             obj(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(i64::MIN)).maximum(Some(i64::MAX)))
         }
         // A form's decimals are read as text (`12.5`, `12,5`), never in exponent notation.
-        Kind::Number if form => obj(text().pattern(Some(r"^-?[0-9]{1,15}([.,][0-9]{1,6})?$"))),
+        Kind::Number if form => obj(text().pattern(Some(DECIMAL))),
         Kind::Number => obj(ObjectBuilder::new().schema_type(Type::Number)),
         Kind::Boolean => obj(ObjectBuilder::new().schema_type(Type::Boolean)),
         Kind::Date => obj(text().format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))),
@@ -231,7 +234,10 @@ fn schema_of(kind: Kind, form: bool) -> Schema {
             obj(ObjectBuilder::new().schema_type(Type::Integer).enum_values(Some(sizes.iter().copied())))
         }
         Kind::Texts => array(obj(text())),
-        Kind::Integers => array(obj(ObjectBuilder::new().schema_type(Type::Integer))),
+        Kind::Integers => {
+            array(obj(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(i64::MIN)).maximum(Some(i64::MAX))))
+        }
+        Kind::Page => obj(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).maximum(Some(u32::MAX))),
         Kind::Object => obj(ObjectBuilder::new().schema_type(Type::Object)),
         Kind::List => array(Schema::Object(any_value().build())),
         Kind::Json(shape) => {
@@ -256,12 +262,26 @@ fn schema_of(kind: Kind, form: bool) -> Schema {
     }
 }
 
+/// The schema of a field: its kind's, and a required text is not empty (an empty one is absent).
+fn field_schema(field: &Field, form: bool) -> Schema {
+    let mut schema = schema_of(field.kind, form);
+    if let Schema::Object(o) = &mut schema {
+        if field.required && field.kind == Kind::Text {
+            o.min_length = Some(1);
+        }
+        if !field.about.is_empty() {
+            o.description = Some(field.about.to_string());
+        }
+    }
+    schema
+}
+
 /// A parameter outside the body.
 fn parameter(field: &Field, place: ParameterIn) -> Parameter {
     let mut b = ParameterBuilder::new()
         .parameter_in(place)
         .required(if field.required { Required::True } else { Required::False })
-        .schema(Some(schema_of(field.kind, true)));
+        .schema(Some(field_schema(field, true)));
     if !field.about.is_empty() {
         b = b.description(Some(field.about));
     }
@@ -293,7 +313,8 @@ fn listing_parameters(specs: &[FieldSpec]) -> Vec<Parameter> {
         .map(|spec| {
             let schema = match spec.kind {
                 FieldKind::Text => text(),
-                FieldKind::Number => ObjectBuilder::new().schema_type(Type::Number),
+                // Read as decimal text, never in exponent notation, with a point.
+                FieldKind::Number => text().pattern(Some(r"^-?[0-9]{1,15}(\.[0-9]{1,6})?$")),
                 FieldKind::Time => text().format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
             };
             optional(spec.name, schema, "Equal to; `field[_ne|_gt|_ge|_lt|_le|_start]=` compare otherwise.")
@@ -304,7 +325,11 @@ fn listing_parameters(specs: &[FieldSpec]) -> Vec<Parameter> {
         ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).maximum(Some(1000)),
         "Rows a page.",
     ));
-    out.push(optional("page", ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)), "Page, from 1."));
+    out.push(optional(
+        "page",
+        ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).maximum(Some(u32::MAX / 1000)),
+        "Page, from 1.",
+    ));
     let mut order = ObjectBuilder::new()
         .schema_type(Type::Object)
         .additional_properties(Some(AdditionalProperties::FreeForm(false)));
@@ -329,13 +354,7 @@ fn listing_parameters(specs: &[FieldSpec]) -> Vec<Parameter> {
 fn body_schema(fields: &[&Field], form: bool, strict: bool) -> Schema {
     let mut b = ObjectBuilder::new().schema_type(Type::Object);
     for f in fields {
-        let mut schema = schema_of(f.kind, form);
-        if !f.about.is_empty()
-            && let Schema::Object(o) = &mut schema
-        {
-            o.description = Some(f.about.to_string());
-        }
-        b = b.property(f.name, schema);
+        b = b.property(f.name, field_schema(f, form));
         if f.required {
             b = b.required(f.name);
         }

@@ -146,7 +146,7 @@ fn routes() -> Vec<Route> {
             .answers(&[Field::object("data").about("The payment order.")]),
         Route::get("/v3/filter/api/counterparty-detail", BILLING, orders::counterparty)
             .doc("billing", "get_counterparty_detail", "Companies torg knows by INN (vatNumber)")
-            .fields(&[Field::text("vatNumber").about("The INN to look up.")])
+            .fields(&[Field::text("vatNumber").required().about("The INN to look up.")])
             .answers(&[Field::list("data")]),
         Route::get("/v3/gate/rpc", Access::Scope("billing"), gate::rpc)
             .doc(
