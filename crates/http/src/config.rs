@@ -27,6 +27,9 @@ pub struct HttpConfig {
     pub billing_window_secs: u32,
     /// Largest file `files/upload` keeps, in bytes (the body limit caps it too).
     pub file_limit: usize,
+    /// Note every parameter a handler reads that its route does not declare (`crate::fields`); the test
+    /// harness turns it on, a deployment has no use for it.
+    pub check_fields: bool,
 }
 
 impl Default for HttpConfig {
@@ -43,6 +46,7 @@ impl Default for HttpConfig {
             billing_per_ip: 500,
             billing_window_secs: 30,
             file_limit: 5 * 1024 * 1024,
+            check_fields: false,
         }
     }
 }

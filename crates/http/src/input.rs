@@ -9,6 +9,7 @@ use axum::response::Response;
 use http_body_util::{BodyExt, Limited};
 use serde_json::{Map, Value};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 /// A request's parameters and the facts about it that faces need.
 #[derive(Debug, Clone)]
@@ -27,6 +28,8 @@ pub struct Input {
     pub headers: HeaderMap,
     /// Client address.
     pub ip: IpAddr,
+    /// Where reads of undeclared names are noted, with the route's place, when the server checks.
+    check: Option<(Arc<crate::fields::Undeclared>, usize)>,
 }
 
 impl Input {
@@ -35,6 +38,11 @@ impl Input {
     pub async fn read(req: Request<Body>, limit: usize) -> Result<Input, Response> {
         let ip = crate::client_ip(&req);
         let (parts, body) = req.into_parts();
+        let check = parts
+            .extensions
+            .get::<Arc<crate::fields::Undeclared>>()
+            .cloned()
+            .zip(parts.extensions.get::<crate::kit::Gate>().map(|g| g.route));
         let path = parts.uri.path().to_string();
         let face = Envelope::of(&path);
         let query = parse_urlencoded(parts.uri.query().unwrap_or("").as_bytes());
@@ -72,12 +80,33 @@ impl Input {
         } else {
             parse_urlencoded(&raw_body)
         };
-        Ok(Input { method: parts.method, path, query, body, raw_body, headers: parts.headers, ip })
+        Ok(Input { method: parts.method, path, query, body, raw_body, headers: parts.headers, ip, check })
+    }
+
+    /// Notes that the handler reads `name` (`filter[key]` for a filter key): a test server collects
+    /// the names the route does not declare (`crate::fields`).
+    pub fn note(&self, name: &str) {
+        if let Some((log, route)) = &self.check {
+            log.note(*route, name);
+        }
     }
 
     /// A parameter from the body, else the query.
     pub fn param(&self, name: &str) -> Option<&Value> {
+        self.note(name);
         self.body.get(name).or_else(|| self.query.get(name))
+    }
+
+    /// A query parameter.
+    pub fn query_param(&self, name: &str) -> Option<&Value> {
+        self.note(name);
+        self.query.get(name)
+    }
+
+    /// A body member.
+    pub fn body_param(&self, name: &str) -> Option<&Value> {
+        self.note(name);
+        self.body.get(name)
     }
 
     /// A parameter as text, ignoring the Python client's `None`.

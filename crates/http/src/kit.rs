@@ -10,6 +10,7 @@
 
 use crate::AppState;
 use crate::envelope::Envelope;
+pub use crate::fields::{BY, Field, Kind, PAGING, Place, SITE, Shape, paging};
 use crate::input::Input;
 use crate::ratelimit::Class;
 use axum::Router;
@@ -176,6 +177,10 @@ pub struct Route {
     pub documented: bool,
     /// Retries with an `Idempotency-Key` get the first answer (`crate::idempotency`).
     pub idempotent: bool,
+    /// What the handler reads besides path parameters and the key.
+    pub fields: Vec<Field>,
+    /// The members of a successful answer besides the face's envelope (`success`, `data`, `status`).
+    pub answers: Vec<Field>,
 }
 
 fn make<H, T>(method: &'static str, filter: MethodFilter, path: impl Into<String>, access: Access, handler: H) -> Route
@@ -191,6 +196,8 @@ where
         handler: Some(on(filter, handler)),
         documented: true,
         idempotent: false,
+        fields: Vec::new(),
+        answers: Vec::new(),
     }
 }
 
@@ -226,6 +233,8 @@ impl Route {
             handler: Some(axum::routing::any(handler)),
             documented: false,
             idempotent: false,
+            fields: Vec::new(),
+            answers: Vec::new(),
         }
     }
 
@@ -239,6 +248,8 @@ impl Route {
             handler: None,
             documented: true,
             idempotent: false,
+            fields: Vec::new(),
+            answers: Vec::new(),
         }
     }
 
@@ -253,6 +264,18 @@ impl Route {
         self.doc = Doc { operation: operation.into(), summary: summary.into(), tag: tag.into() };
         self
     }
+
+    /// Declares fields the handler reads (added to any declared before).
+    pub fn fields(mut self, fields: &[Field]) -> Route {
+        self.fields.extend_from_slice(fields);
+        self
+    }
+
+    /// Declares members a successful answer carries.
+    pub fn answers(mut self, members: &[Field]) -> Route {
+        self.answers.extend_from_slice(members);
+        self
+    }
 }
 
 /// Every route of every face, with its face.
@@ -263,14 +286,14 @@ pub fn all_routes() -> Vec<(&'static Face, Route)> {
 /// The router of every face: each route carries its [`Gate`]; idempotent ones keep their answers.
 pub fn router(state: &AppState) -> Router<AppState> {
     let mut router = Router::new();
-    for (face, route) in all_routes() {
+    for (index, (face, route)) in all_routes().into_iter().enumerate() {
         let Some(mut handler) = route.handler else { continue };
         if route.idempotent {
             handler =
                 handler.layer(axum::middleware::from_fn_with_state(state.clone(), crate::idempotency::middleware));
         }
         // Added last, so it runs first: the idempotency layer reads the gate too.
-        let handler = handler.layer(axum::Extension(Gate { face, access: route.access }));
+        let handler = handler.layer(axum::Extension(Gate { face, access: route.access, route: index }));
         for path in std::iter::once(route.path.clone()).chain((face.aliases)(&route.path)) {
             router = router.route(&path, handler.clone());
         }
@@ -285,6 +308,8 @@ pub struct Gate {
     pub face: &'static Face,
     /// What the route asks.
     pub access: Access,
+    /// The route's place in [`crate::fields::declared`].
+    pub route: usize,
 }
 
 /// A caller the gate let in.

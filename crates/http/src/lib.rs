@@ -9,6 +9,7 @@
 pub mod config;
 pub mod envelope;
 pub mod faces;
+pub mod fields;
 pub mod health;
 pub mod idempotency;
 pub mod input;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub secret: Arc<Vec<u8>>,
     /// Where SMS codes go (the log, unless a deployment plugs in a gateway).
     pub sms: Arc<dyn sms::SmsSender>,
+    /// Names handlers read that their routes do not declare, when `check_fields` is on.
+    pub undeclared: Option<Arc<fields::Undeclared>>,
 }
 
 impl AppState {
@@ -56,6 +59,7 @@ impl AppState {
             use rand::Rng;
             rand::rng().sample_iter(rand::distr::Alphanumeric).take(48).map(char::from).collect()
         };
+        let undeclared = config.check_fields.then(Arc::default);
         let secret = store.meta_init("parts_secret", &fresh).await.map_err(|e| e.to_string())?;
         Ok(AppState {
             store,
@@ -63,13 +67,18 @@ impl AppState {
             limiter: Arc::new(limiter),
             secret: Arc::new(secret.into_bytes()),
             sms: Arc::new(sms::LogSender),
+            undeclared,
         })
     }
 }
 
 /// The whole application: every face, the OpenAPI document, and the shared layers.
 pub fn router(state: AppState) -> Router {
-    let api = kit::router(&state)
+    let mut routes = kit::router(&state);
+    if let Some(log) = &state.undeclared {
+        routes = routes.layer(axum::Extension(log.clone()));
+    }
+    let api = routes
         .route("/openapi.json", axum::routing::get(openapi::serve))
         .route("/docs", axum::routing::get(openapi::docs_page))
         .route("/docs/{file}", axum::routing::get(openapi::docs))

@@ -1,13 +1,20 @@
 //! The OpenAPI document at `/openapi.json`, built from the faces' route tables.
 
 use crate::envelope::Envelope;
-use crate::kit::{self, Security};
+use crate::kit::{self, Field, Kind, Place, Security, Shape};
 use axum::http::StatusCode;
 use axum::response::Response;
+use torg_domain::listing::{FieldKind, FieldSpec};
+use utoipa::openapi::RefOr;
 use utoipa::openapi::content::ContentBuilder;
-use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem};
-use utoipa::openapi::request_body::RequestBodyBuilder;
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Ref, Schema, Type};
+use utoipa::openapi::path::{
+    HttpMethod, OperationBuilder, Parameter, ParameterBuilder, ParameterIn, ParameterStyle, PathItem,
+};
+use utoipa::openapi::request_body::{RequestBody, RequestBodyBuilder};
+use utoipa::openapi::schema::{
+    AdditionalProperties, AllOfBuilder, ArrayBuilder, ArrayItems, KnownFormat, ObjectBuilder, Ref, Schema,
+    SchemaFormat, Type,
+};
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
 };
@@ -189,52 +196,228 @@ fn path_parameters(path: &str) -> Vec<utoipa::openapi::path::Parameter> {
         .collect()
 }
 
-/// The paging and filter parameters of the CRM's lists.
-fn crm_list_parameters() -> Vec<utoipa::openapi::path::Parameter> {
-    let int = |name: &str, description: &str| {
+/// A decimal as text reads it (`12.5`, `12,5`): no exponent.
+const DECIMAL: &str = r"^-?[0-9]{1,15}([.,][0-9]{1,6})?$";
+
+/// The schema of a declared field's value; `form` when it travels as text (a query string, a form),
+/// where a JSON-in-form field is a string holding JSON.
+fn schema_of(kind: Kind, form: bool) -> Schema {
+    let obj = |b: ObjectBuilder| Schema::Object(b.build());
+    let array = |items: Schema| {
+        Schema::Array(ArrayBuilder::new().items(ArrayItems::RefOrSchema(Box::new(items.into()))).build())
+    };
+    let members = |names: &[&str], strict: bool| {
+        let mut b = ObjectBuilder::new().schema_type(Type::Object);
+        for name in names {
+            b = b.property(*name, any_value());
+        }
+        if strict {
+            b = b.additional_properties(Some(AdditionalProperties::FreeForm(false)));
+        }
+        b
+    };
+    match kind {
+        Kind::Text => obj(text()),
+        Kind::Integer => {
+            obj(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(i64::MIN)).maximum(Some(i64::MAX)))
+        }
+        // A form's decimals are read as text (`12.5`, `12,5`), never in exponent notation.
+        Kind::Number if form => obj(text().pattern(Some(DECIMAL))),
+        Kind::Number => obj(ObjectBuilder::new().schema_type(Type::Number)),
+        Kind::Boolean => obj(ObjectBuilder::new().schema_type(Type::Boolean)),
+        Kind::Date => obj(text().format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))),
+        Kind::DateTime => obj(text()
+            .pattern(Some(r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?$"))
+            .description(Some("`Y-m-d H:i:s` (or `Y-m-d`) in the server's zone"))),
+        Kind::OneOf(values) => obj(text().enum_values(Some(values.iter().copied()))),
+        Kind::Limit(sizes) => {
+            obj(ObjectBuilder::new().schema_type(Type::Integer).enum_values(Some(sizes.iter().copied())))
+        }
+        Kind::Texts => array(obj(text())),
+        Kind::Integers => {
+            array(obj(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(i64::MIN)).maximum(Some(i64::MAX))))
+        }
+        Kind::Page => obj(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).maximum(Some(u32::MAX))),
+        Kind::Object => obj(ObjectBuilder::new().schema_type(Type::Object)),
+        Kind::List => array(Schema::Object(any_value().build())),
+        Kind::Json(shape) => {
+            let inner = match shape {
+                Shape::Object => obj(ObjectBuilder::new().schema_type(Type::Object)),
+                Shape::List => array(Schema::Object(ObjectBuilder::new().schema_type(Type::Object).build())),
+            };
+            if form { obj(text().content_media_type("application/json").content_schema(Some(inner))) } else { inner }
+        }
+        Kind::Filter(keys) => {
+            let mut b = ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+            for (key, kind) in keys {
+                b = b.property(*key, schema_of(*kind, form));
+            }
+            obj(b)
+        }
+        Kind::Rows(names) => array(obj(members(names, true))),
+        Kind::Members(names) => obj(members(names, true)),
+        Kind::Listing(_) | Kind::Any => obj(any_value()),
+    }
+}
+
+/// The schema of a field: its kind's, and a required text is not empty (an empty one is absent).
+fn field_schema(field: &Field, form: bool) -> Schema {
+    let mut schema = schema_of(field.kind, form);
+    if let Schema::Object(o) = &mut schema {
+        if field.required && field.kind == Kind::Text {
+            o.min_length = Some(1);
+        }
+        if !field.about.is_empty() {
+            o.description = Some(field.about.to_string());
+        }
+    }
+    schema
+}
+
+/// A parameter outside the body.
+fn parameter(field: &Field, place: ParameterIn) -> Parameter {
+    let mut b = ParameterBuilder::new()
+        .parameter_in(place)
+        .required(if field.required { Required::True } else { Required::False })
+        .schema(Some(field_schema(field, true)));
+    if !field.about.is_empty() {
+        b = b.description(Some(field.about));
+    }
+    b = match field.kind {
+        // PHP reads a list from `name[]=a&name[]=b`, which is how its clients send one.
+        Kind::Texts | Kind::Integers => b.name(format!("{}[]", field.name)).explode(Some(true)),
+        Kind::Filter(_) | Kind::Object | Kind::Members(_) => {
+            b.name(field.name).style(Some(ParameterStyle::DeepObject)).explode(Some(true))
+        }
+        _ => b.name(field.name),
+    };
+    b.build()
+}
+
+/// The query parameters of the billing face's list language over `specs`: a filter per field, the
+/// sort order and the page.
+fn listing_parameters(specs: &[FieldSpec]) -> Vec<Parameter> {
+    let optional = |name: &str, schema: ObjectBuilder, about: &str| {
         ParameterBuilder::new()
             .name(name)
             .parameter_in(ParameterIn::Query)
             .required(Required::False)
-            .description(Some(description))
-            .schema(Some(ObjectBuilder::new().schema_type(Type::Integer)))
+            .description(Some(about))
+            .schema(Some(schema))
             .build()
     };
-    vec![
-        int("limit", "Page size: 20, 50 or 100 (250 on the store lists)."),
-        int("page", "Page number, from 1."),
+    let mut out: Vec<Parameter> = specs
+        .iter()
+        .map(|spec| {
+            let schema = match spec.kind {
+                FieldKind::Text => text(),
+                // Read as decimal text, never in exponent notation, with a point.
+                FieldKind::Number => text().pattern(Some(r"^-?[0-9]{1,15}(\.[0-9]{1,6})?$")),
+                FieldKind::Time => text().format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
+            };
+            optional(spec.name, schema, "Equal to; `field[_ne|_gt|_ge|_lt|_le|_start]=` compare otherwise.")
+        })
+        .collect();
+    out.push(optional(
+        "pageSize",
+        ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).maximum(Some(1000)),
+        "Rows a page.",
+    ));
+    out.push(optional(
+        "page",
+        ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).maximum(Some(u32::MAX / 1000)),
+        "Page, from 1.",
+    ));
+    let mut order = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    for spec in specs {
+        order = order.property(spec.name, text().enum_values(Some(["asc", "desc"])));
+    }
+    out.push(
         ParameterBuilder::new()
-            .name("filter")
+            .name("_order")
             .parameter_in(ParameterIn::Query)
             .required(Required::False)
-            .description(Some("Filters in PHP bracket form (`filter[ids][]=1`); unknown keys are refused."))
-            .style(Some(utoipa::openapi::path::ParameterStyle::DeepObject))
+            .description(Some("Sort: `_order[field]=asc|desc`."))
+            .style(Some(ParameterStyle::DeepObject))
             .explode(Some(true))
-            .schema(Some(ObjectBuilder::new().schema_type(Type::Object)))
+            .schema(Some(order))
             .build(),
-    ]
+    );
+    out
 }
 
-/// What a face's writes take as a body.
-fn request_body(face: &kit::Face) -> utoipa::openapi::request_body::RequestBody {
-    let free = || ContentBuilder::new().schema(Some(ObjectBuilder::new().schema_type(Type::Object))).build();
-    let builder = RequestBodyBuilder::new().required(Some(Required::True));
+/// The object schema of body fields; `form` for a form's text values.
+fn body_schema(fields: &[&Field], form: bool, strict: bool) -> Schema {
+    let mut b = ObjectBuilder::new().schema_type(Type::Object);
+    for f in fields {
+        b = b.property(f.name, field_schema(f, form));
+        if f.required {
+            b = b.required(f.name);
+        }
+    }
+    if strict {
+        // The billing face refuses a member it does not know.
+        b = b.additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    }
+    Schema::Object(b.build())
+}
+
+/// What a route takes as a body: its declared body fields in each type the face reads.
+fn request_body(face: &kit::Face, path: &str, fields: &[&Field]) -> RequestBody {
+    let content = |schema: Schema| ContentBuilder::new().schema(Some(schema)).build();
+    let required = fields.iter().any(|f| f.required);
+    let builder = RequestBodyBuilder::new().required(Some(if required { Required::True } else { Required::False }));
     match face.envelope {
-        Envelope::Billing => builder.description(Some("A JSON object")).content("application/json", free()),
+        // The hosted payment page takes the browser's form.
+        Envelope::Billing if path.starts_with("/pay/") => {
+            builder.content("application/x-www-form-urlencoded", content(body_schema(fields, true, false)))
+        }
+        Envelope::Billing => builder
+            .description(Some("A JSON object; a member not listed is refused"))
+            .content("application/json", content(body_schema(fields, false, true))),
         Envelope::Office => builder
-            .description(Some(
-                "A form with PHP brackets, a JSON object or a `<request>` XML document; `hash` is the key",
-            ))
-            .content("application/x-www-form-urlencoded", free())
-            .content("application/json", free())
-            .content("application/xml", free()),
+            .description(Some("A form with PHP brackets, a JSON object or a `<request>` XML document"))
+            .content("application/x-www-form-urlencoded", content(body_schema(fields, true, false)))
+            .content("application/json", content(body_schema(fields, false, false)))
+            .content("application/xml", content(body_schema(fields, false, false))),
+        _ if fields.iter().all(|f| !matches!(f.kind, Kind::Json(_))) && face.name != "crm" => builder
+            .content("application/x-www-form-urlencoded", content(body_schema(fields, true, false)))
+            .content("application/json", content(body_schema(fields, false, false))),
         _ => builder
-            .description(Some("Form fields; entities as JSON text in one field (`order={…}`)"))
-            .content("application/x-www-form-urlencoded", free())
-            .content("multipart/form-data", free())
-            .content("application/json", free()),
+            .description(Some(
+                "Form fields; entities as JSON text in one field (`order={…}`), or a JSON object of the same members",
+            ))
+            .content("application/x-www-form-urlencoded", content(body_schema(fields, true, false)))
+            .content("multipart/form-data", content(body_schema(fields, true, false)))
+            .content("application/json", content(body_schema(fields, false, false))),
     }
     .build()
+}
+
+/// The success schema of a route: the face's envelope, with the members the route declares.
+fn success_schema(face: &kit::Face, answers: &[Field]) -> RefOr<Schema> {
+    let envelope = Ref::from_schema_name(success_name(face.envelope));
+    if answers.is_empty() {
+        return envelope.into();
+    }
+    let mut members = ObjectBuilder::new().schema_type(Type::Object);
+    for m in answers {
+        let mut schema = schema_of(m.kind, false);
+        if !m.about.is_empty()
+            && let Schema::Object(o) = &mut schema
+        {
+            o.description = Some(m.about.to_string());
+        }
+        members = members.property(m.name, schema);
+        if m.required {
+            members = members.required(m.name);
+        }
+    }
+    Schema::AllOf(AllOfBuilder::new().item(envelope).item(members).build()).into()
 }
 
 /// The document for every route of every face, read from the same declarations the router is built
@@ -279,13 +462,18 @@ pub fn document() -> utoipa::openapi::OpenApi {
             }
         };
         let mut parameters = path_parameters(&route.path);
-        if face.name == "crm" && route.method == "GET" && !route.path.contains('{') {
-            parameters.extend(crm_list_parameters());
+        let mut body_fields = Vec::new();
+        for field in &route.fields {
+            match (field.kind, field.place_on(route.method)) {
+                (Kind::Listing(specs), _) => parameters.extend(listing_parameters(specs)),
+                (_, Place::Query) => parameters.push(parameter(field, ParameterIn::Query)),
+                (_, Place::Header) => parameters.push(parameter(field, ParameterIn::Header)),
+                (_, Place::Body) => body_fields.push(field),
+            }
         }
         let success = |what: &str| {
             let any = || ContentBuilder::new().schema(Some(ObjectBuilder::new())).build();
-            let json =
-                || ContentBuilder::new().schema(Some(Ref::from_schema_name(success_name(face.envelope)))).build();
+            let json = || ContentBuilder::new().schema(Some(success_schema(face, &route.answers))).build();
             let answer = Answer::new().description(what);
             match (face.name, route.path.as_str()) {
                 ("track", "/track") | ("billing", "/pay/{container}") => answer.content("text/html", any()),
@@ -325,8 +513,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
                 .response("409", failure("A request with the same Idempotency-Key is still running"))
                 .response("422", failure("The Idempotency-Key was used with a different request"));
         }
-        if matches!(route.method, "POST" | "PUT") {
-            operation = operation.request_body(Some(request_body(face)));
+        if !body_fields.is_empty() {
+            operation = operation.request_body(Some(request_body(face, &route.path, &body_fields)));
         }
         if route.access != kit::Access::Public {
             operation = operation

@@ -10,7 +10,11 @@
     for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
     return node;
   };
-  const schemaName = (s) => (s && s.$ref ? s.$ref.split('/').pop() : (s && s.type) || '');
+  const members = (s) => Object.keys((s && s.properties) || {});
+  // An envelope with the operation's members is `allOf: [envelope, {properties}]`.
+  const schemaName = (s) => s && s.allOf
+    ? s.allOf.map((p) => (p.$ref ? schemaName(p) : '{' + members(p).join(', ') + '}')).join(' + ')
+    : (s && s.$ref ? s.$ref.split('/').pop() : (s && s.type) || '');
 
   function operationNode(path, method, op) {
     const params = (op.parameters || []).map((p) =>
@@ -21,7 +25,10 @@
       return el('tr', {}, el('td', {}, status), el('td', {}, r.description || ''), el('td', {}, json ? schemaName(json.schema) : ''));
     });
     const security = (op.security || []).map((s) => Object.keys(s).join(', ')).join(' or ');
-    const body = op.requestBody ? Object.keys(op.requestBody.content || {}).join(', ') : '';
+    const content = (op.requestBody && op.requestBody.content) || {};
+    const first = Object.values(content)[0];
+    const body = op.requestBody
+      ? Object.keys(content).join(', ') + (first ? ' — ' + members(first.schema).join(', ') : '') : '';
     return el('details', { class: 'operation', 'data-operation': op.operationId || '',
       'data-search': [path, method, op.summary, op.operationId].join(' ').toLowerCase() },
       el('summary', {}, el('span', { class: 'method ' + method }, method.toUpperCase()), el('code', { class: 'path' }, path),

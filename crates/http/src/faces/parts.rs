@@ -9,7 +9,7 @@ use crate::AppState;
 use crate::envelope::Envelope;
 use crate::input::Input;
 use crate::json_response;
-use crate::kit::{Access, Denied, Face, Gate, KeySource, OwnerRule, Prefix, Route, Security};
+use crate::kit::{Access, Denied, Face, Field, Gate, KeySource, OwnerRule, Prefix, Route, Security};
 use crate::params::as_i64;
 use crate::ratelimit::Class;
 use axum::body::Body;
@@ -56,21 +56,27 @@ fn routes() -> Vec<Route> {
             "get_profile",
             "The key's buyer: name, city, e-mail, phone, balance",
         ),
-        Route::get("/v1/search/", PARTS, search).doc(
-            "parts",
-            "search_parts",
-            "Offers for a part number and its analogues, per warehouse",
-        ),
-        Route::post("/v1/order/", PARTS, create).idempotent().doc(
-            "parts",
-            "create_parts_order",
-            "Order one signed search row (`test=on` for a test order)",
-        ),
-        Route::get("/v1/order/", PARTS, list).doc(
-            "parts",
-            "list_parts_orders",
-            "The buyer's orders, newest first, 100 a page",
-        ),
+        Route::get("/v1/search/", PARTS, search)
+            .doc("parts", "search_parts", "Offers for a part number and its analogues, per warehouse")
+            .fields(&[Field::text("q").required().about("The part number.")])
+            .answers(&[Field::list("objects").about("Offer rows; echo one, with `_`, to order it.")]),
+        Route::post("/v1/order/", PARTS, create)
+            .idempotent()
+            .doc("parts", "create_parts_order", "Order one signed search row (`test=on` for a test order)")
+            .fields(&[
+                Field::text("_").required().about("The row's signature from the search."),
+                Field::number("price").about("The row's price, as signed."),
+                Field::int("qty").about("The row's availability, as signed."),
+                Field::int("min_qty"),
+                Field::int("period_min"),
+                Field::int("period_max"),
+                Field::int("order_qty").required(),
+                Field::text("client_comment").about("At most 50 characters."),
+                Field::one_of("test", &["on", "off"]).in_query().about("`on`: a test order."),
+            ]),
+        Route::get("/v1/order/", PARTS, list)
+            .doc("parts", "list_parts_orders", "The buyer's orders, newest first, 100 a page")
+            .fields(&[Field::int("page"), Field::text("client_comment").about("Only orders with this comment.")]),
         Route::get("/v1/order/{id}/", PARTS, one).doc("parts", "get_parts_order", "One order"),
         Route::get("/v1/order/{id}/history/", PARTS, history).doc(
             "parts",
@@ -187,7 +193,7 @@ async fn profile(State(state): State<AppState>, parts: Parts) -> PartsResult {
 
 /// `GET /v1/search/?q=`.
 async fn search(State(state): State<AppState>, parts: Parts) -> PartsResult {
-    let q = parts.input.query.get("q").and_then(Value::as_str).unwrap_or("").to_string();
+    let q = parts.input.query_param("q").and_then(Value::as_str).unwrap_or("").to_string();
     let rows = state.store.search_parts(&q).await?;
     let now = torg_domain::time::now();
     let objects: Vec<Value> = rows
@@ -234,16 +240,16 @@ fn whole(v: Option<&Value>) -> Option<i64> {
 
 /// `POST /v1/order/`: orders a search row back, checked against its `_` token.
 async fn create(State(state): State<AppState>, parts: Parts) -> PartsResult {
-    let body = &parts.input.body;
-    let token = body
-        .get("_")
+    let token = parts
+        .input
+        .body_param("_")
         .and_then(Value::as_str)
         .ok_or_else(|| PartsError::field("_", "The position signature \"_\" is required."))?;
     let now = torg_domain::time::now();
     let offered = Offered::open(token, &state.secret, parts.key.id, now, state.config.token_lifetime_secs)
         .map_err(|e| PartsError::field("_", &e.to_string()))?;
     // The echoed row must be the row that was signed: a changed price or availability is tampering.
-    let price = match body.get("price") {
+    let price = match parts.input.body_param("price") {
         None => None,
         Some(Value::String(s)) => Some(
             s.trim().parse::<Decimal>().map_err(|_| PartsError::field("price", "price must be a decimal number."))?,
@@ -258,7 +264,7 @@ async fn create(State(state): State<AppState>, parts: Parts) -> PartsResult {
     if price.is_some_and(|p| to_units(p) != offered.price_units) {
         return Err(PartsError::field("price", "The row was altered: price differs from the signed offer."));
     }
-    if let Some(q) = body.get("qty") {
+    if let Some(q) = parts.input.body_param("qty") {
         let shown = q.as_str().map(str::to_owned).unwrap_or_else(|| q.to_string());
         if shown.trim() != offered.qty {
             return Err(PartsError::field("qty", "The row was altered: qty differs from the signed offer."));
@@ -267,21 +273,21 @@ async fn create(State(state): State<AppState>, parts: Parts) -> PartsResult {
     for (field, signed) in
         [("min_qty", offered.min_qty), ("period_min", offered.period_min), ("period_max", offered.period_max)]
     {
-        if body.get(field).is_some() && whole(body.get(field)) != Some(signed) {
+        if parts.input.body_param(field).is_some() && whole(parts.input.body_param(field)) != Some(signed) {
             return Err(PartsError::field(
                 field,
                 &format!("The row was altered: {field} differs from the signed offer."),
             ));
         }
     }
-    let order_qty = match body.get("order_qty") {
+    let order_qty = match parts.input.body_param("order_qty") {
         None => return Err(PartsError::field("order_qty", "order_qty is required.")),
         v => whole(v).ok_or_else(|| PartsError::field("order_qty", "order_qty must be a whole number."))?,
     };
     let shown = Availability::parse(&offered.qty)
         .ok_or_else(|| PartsError::field("_", "The position signature \"_\" is invalid."))?;
     check_order_qty(order_qty, shown, offered.min_qty).map_err(|e| PartsError::field("order_qty", &e.to_string()))?;
-    let comment = match body.get("client_comment") {
+    let comment = match parts.input.body_param("client_comment") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.chars().count() > 50 => {
             return Err(PartsError::field("client_comment", "client_comment must be 50 characters or fewer."));
@@ -289,7 +295,7 @@ async fn create(State(state): State<AppState>, parts: Parts) -> PartsResult {
         Some(Value::String(s)) => Some(s.clone()).filter(|s| !s.is_empty()),
         Some(_) => return Err(PartsError::field("client_comment", "client_comment must be a string.")),
     };
-    let test = parts.input.query.get("test").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("on"));
+    let test = parts.input.query_param("test").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("on"));
     let (customer, site) = parts.customer(&state).await?;
     let order = state
         .store
@@ -363,7 +369,7 @@ fn render(o: &Order, codes: &[(String, i64)], zone: &torg_domain::time::Zone) ->
 
 /// `GET /v1/order/?page=&client_comment=`: the buyer's orders, newest first, 100 a page.
 async fn list(State(state): State<AppState>, parts: Parts) -> PartsResult {
-    let page = whole(parts.input.query.get("page")).unwrap_or(1);
+    let page = whole(parts.input.query_param("page")).unwrap_or(1);
     if page < 1 {
         return Err(PartsError::field("page", "page must be 1 or more."));
     }
@@ -374,8 +380,7 @@ async fn list(State(state): State<AppState>, parts: Parts) -> PartsResult {
         corporate_id: parts.key.corporate_id,
         customer_comment: parts
             .input
-            .query
-            .get("client_comment")
+            .query_param("client_comment")
             .and_then(Value::as_str)
             .map(str::to_owned)
             .filter(|c| !c.is_empty()),

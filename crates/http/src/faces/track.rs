@@ -5,7 +5,7 @@
 
 use crate::AppState;
 use crate::envelope::Envelope;
-use crate::kit::{Access, Face, OwnerRule, Prefix, Route, Security};
+use crate::kit::{Access, Face, Field, OwnerRule, Prefix, Route, Security};
 use crate::ratelimit::Class;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
@@ -34,11 +34,9 @@ fn with_slash(path: &str) -> Vec<String> {
 
 fn routes() -> Vec<Route> {
     vec![
-        Route::get("/track", Access::Public, page).doc(
-            "track",
-            "show_track_page",
-            "Order-status page (HTML; `?number=` shows an order)",
-        ),
+        Route::get("/track", Access::Public, page)
+            .doc("track", "show_track_page", "Order-status page (HTML; `?number=` shows an order)")
+            .fields(&[Field::text("number").about("The order number to look up.")]),
         Route::get("/track/{number}", Access::Public, json_status).doc(
             "track",
             "get_track",

@@ -37,6 +37,8 @@ pub struct TestApp {
     /// A plain HTTP client.
     pub client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
+    /// Parameters handlers read that their routes do not declare; the test fails on any.
+    undeclared: Option<std::sync::Arc<torg_http::fields::Undeclared>>,
     _dir: Option<tempfile::TempDir>,
     pg: Option<(String, String)>,
 }
@@ -112,12 +114,13 @@ pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut HttpConfig
     let store = Store::open(&url).await.expect("open store");
     let key = "test-key-all-scopes-0123456789abcdef".to_string();
     full_key(&store, &key, "test").await;
-    let mut config = HttpConfig::default();
+    let mut config = HttpConfig { check_fields: true, ..HttpConfig::default() };
     configure(&mut config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     config.public_url = format!("http://{addr}");
     let state = AppState::new(store.clone(), config).await.expect("state");
+    let undeclared = state.undeclared.clone();
     let (tx, rx) = oneshot::channel::<()>();
     tokio::spawn(async move {
         let _ = torg_http::serve(listener, state, async {
@@ -133,6 +136,7 @@ pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut HttpConfig
         key,
         client: http().build().expect("HTTP client"),
         shutdown: Some(tx),
+        undeclared,
         _dir: dir,
         pg,
     }
@@ -151,6 +155,12 @@ impl Drop for TestApp {
                 }
             })
             .join();
+        }
+        // Every request of the test has been answered: a name read but not declared fails it, so the
+        // OpenAPI document (built from the declarations) cannot fall behind the handlers.
+        let found = self.undeclared.as_ref().map(|log| log.take()).unwrap_or_default();
+        if !found.is_empty() && !std::thread::panicking() {
+            panic!("handlers read parameters their routes do not declare (`Route::fields`):\n{}", found.join("\n"));
         }
     }
 }

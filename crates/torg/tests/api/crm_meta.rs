@@ -1,7 +1,7 @@
 //! The unversioned methods and the OpenAPI document.
 
 use crate::common::{Backend, both, spawn};
-use serde_json::json;
+use serde_json::{Value, json};
 
 both!(versions_credentials_system_info, |app: crate::common::TestApp| async move {
     let (s, b) = app.get("/api/api-versions").await;
@@ -56,10 +56,101 @@ async fn openapi_describes_every_route_of_every_face() {
             let error = &item["responses"]["403"]["content"]["application/json"]["schema"]["$ref"];
             assert!(error.as_str().is_some_and(|r| r.ends_with("Error")), "{} {}: {item}", route.method, route.path);
         }
+        for field in &route.fields {
+            assert!(
+                described_field(item, field, route.method),
+                "{} {}: {} is not described",
+                route.method,
+                route.path,
+                field.name
+            );
+        }
         described += 1;
     }
     assert!(described > 60, "{described}");
     for schema in ["CrmError", "BillingError", "OfficeError", "PlainError"] {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
     }
+    operations_have_their_own_fields_and_answers(&doc);
+}
+
+/// Whether the operation `item` describes `field`: a parameter of its name (a list as `name[]`, a
+/// listing as its fields), or a property of every body type.
+fn described_field(item: &Value, field: &torg_http::kit::Field, method: &str) -> bool {
+    use torg_http::kit::{Kind, Place};
+    let parameters = item["parameters"].as_array().cloned().unwrap_or_default();
+    let named = |name: &str, place: &str| {
+        parameters
+            .iter()
+            .find(|p| p["name"] == name && p["in"] == place)
+            .is_some_and(|p| p["required"] == field.required)
+    };
+    match (field.kind, field.place_on(method)) {
+        (Kind::Listing(specs), _) => specs.iter().all(|s| parameters.iter().any(|p| p["name"] == s.name)),
+        (Kind::Texts | Kind::Integers, Place::Query) => named(&format!("{}[]", field.name), "query"),
+        (_, Place::Query) => named(field.name, "query"),
+        (_, Place::Header) => named(field.name, "header"),
+        (_, Place::Body) => item["requestBody"]["content"].as_object().is_some_and(|types| {
+            !types.is_empty()
+                && types.values().all(|t| {
+                    let schema = &t["schema"];
+                    schema["properties"][field.name].is_object()
+                        && schema["required"].as_array().is_some_and(|r| r.contains(&json!(field.name)))
+                            == field.required
+                })
+        }),
+    }
+}
+
+/// Spot checks of what the declarations make of the main operations.
+fn operations_have_their_own_fields_and_answers(doc: &Value) {
+    let op = |path: &str, method: &str| doc["paths"][path][method].clone();
+    // A CRM list: paging, and a filter whose keys are the list's, nothing else.
+    let list = op("/api/v5/orders", "get");
+    let params = list["parameters"].as_array().unwrap();
+    let filter = params.iter().find(|p| p["name"] == "filter").unwrap();
+    assert_eq!(filter["style"], "deepObject");
+    assert_eq!(filter["schema"]["additionalProperties"], false);
+    assert_eq!(filter["schema"]["properties"]["numbers"]["type"], "array");
+    assert_eq!(filter["schema"]["properties"]["ids"]["items"]["type"], "integer");
+    assert!(params.iter().any(|p| p["name"] == "limit" && p["schema"]["type"] == "integer"));
+    let answer = &list["responses"]["200"]["content"]["application/json"]["schema"]["allOf"];
+    assert_eq!(answer[0]["$ref"], "#/components/schemas/CrmSuccess");
+    assert_eq!(answer[1]["properties"]["orders"]["type"], "array");
+    assert!(answer[1]["properties"]["pagination"].is_object());
+    // A CRM write: its entity is JSON text in a form field, the object itself in a JSON body.
+    let create = op("/api/v5/orders/create", "post");
+    let form = &create["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"];
+    assert_eq!(form["properties"]["order"]["type"], "string");
+    assert_eq!(form["properties"]["order"]["contentMediaType"], "application/json");
+    assert_eq!(form["properties"]["order"]["contentSchema"]["type"], "object");
+    assert_eq!(form["required"], json!(["order"]));
+    let json_body = &create["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(json_body["properties"]["order"]["type"], "object");
+    let answer = &create["responses"]["200"]["content"]["application/json"]["schema"]["allOf"][1];
+    assert_eq!(answer["properties"]["id"]["type"], "integer");
+    assert!(answer["properties"]["order"].is_object());
+    // `by` on a path with an external id.
+    let by = op("/api/v5/customers/{externalId}", "get");
+    let by = by["parameters"].as_array().unwrap().iter().find(|p| p["name"] == "by").cloned().unwrap();
+    assert_eq!(by["schema"]["enum"], json!(["externalId", "id"]));
+    // Billing: the body's members are exactly those the handler takes.
+    let invoice = op("/v3/billing/api/order/order", "post");
+    let body = &invoice["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(body["additionalProperties"], false);
+    assert_eq!(body["properties"]["amount"]["type"], "number");
+    assert!(body["required"].as_array().unwrap().contains(&json!("merchantId")));
+    let list = op("/v3/filter/api/order/order", "get");
+    let names: Vec<&str> = list["parameters"].as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
+    for name in ["merchantOrderId", "status", "pageSize", "page", "_order"] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+    // Office: rows with the members the handler accepts.
+    let add = op("/restapi/office/warehouses.add.{type}", "post");
+    let rows = &add["requestBody"]["content"]["application/json"]["schema"]["properties"]["data"];
+    assert_eq!(rows["items"]["additionalProperties"], false);
+    assert!(rows["items"]["properties"]["code"].is_object());
+    // Parts: the search's query and the order's signed row.
+    let search = op("/v1/search/", "get");
+    assert!(search["parameters"].as_array().unwrap().iter().any(|p| p["name"] == "q" && p["required"] == true));
 }

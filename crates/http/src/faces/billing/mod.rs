@@ -17,7 +17,7 @@ use crate::AppState;
 use crate::envelope::Envelope;
 use crate::input::Input;
 use crate::json_response;
-use crate::kit::{Access, Denied, Face, Gate, KeySource, OwnerRule, Prefix, Route, Security};
+use crate::kit::{Access, Denied, Face, Field, Gate, KeySource, Kind, OwnerRule, Prefix, Route, Security};
 use crate::ratelimit::Class;
 use axum::body::Body;
 use axum::extract::{FromRequest, Request};
@@ -27,6 +27,7 @@ use serde_json::{Value, json};
 use torg_domain::DomainError;
 use torg_domain::history::Actor;
 use torg_domain::invoice::{BillingError, BillingSettings, FieldProblem, Invoice};
+use torg_domain::invoice::{INVOICE_FIELDS, REFUND_FIELDS, SHIPMENT_FIELDS};
 use torg_domain::key::ApiKey;
 use torg_store::StoreError;
 
@@ -61,6 +62,12 @@ fn under_l3(path: &str) -> Vec<String> {
 
 const BILLING: Access = Access::Scope("billing");
 
+/// The list language over `fields`, as one declared field (its filters, sorting and paging).
+fn listing(fields: &'static [torg_domain::listing::FieldSpec]) -> Field {
+    Field::new("fields", Kind::Listing(fields))
+        .about("Filters `field=v`, `field[_op]=v`; `_order[field]`; `pageSize`, `page`.")
+}
+
 fn routes() -> Vec<Route> {
     vec![
         Route::get("/v3/security/api/auth/auth", Access::ScopeIfKeyed("billing"), orders::auth_check).doc(
@@ -68,101 +75,94 @@ fn routes() -> Vec<Route> {
             "billing_auth_check",
             "Check the bearer token: the key's user id",
         ),
-        Route::post("/v3/billing/api/order/order", BILLING, orders::create).idempotent().doc(
-            "billing",
-            "create_payment_order",
-            "Create a payment order (invoice)",
-        ),
-        Route::get("/v3/billing/api/order/order/{id}", BILLING, orders::get).doc(
-            "billing",
-            "get_payment_order",
-            "One payment order",
-        ),
-        Route::put("/v3/billing/api/order/order/{id}", BILLING, orders::update).doc(
-            "billing",
-            "update_payment_order",
-            "Change an unpaid payment order",
-        ),
-        Route::delete("/v3/billing/api/order/order/{id}", BILLING, orders::cancel).doc(
-            "billing",
-            "cancel_payment_order",
-            "Cancel an unpaid payment order",
-        ),
-        Route::get("/v3/filter/api/order/order", BILLING, orders::list).doc(
-            "billing",
-            "list_payment_orders",
-            "Payment orders: filters, sorting, paging",
-        ),
-        Route::put("/v3/billing/api/order/{id}/status", BILLING, orders::set_status).doc(
-            "billing",
-            "set_payment_order_status",
-            "Set the status of a non-processable payment order",
-        ),
-        Route::get("/v3/billing/api/order/order/{id}/refund-basket-item", BILLING, refunds::basket).doc(
-            "billing",
-            "list_refundable_items",
-            "Basket items of a paid order with what is left to refund",
-        ),
-        Route::post("/v3/billing/api/order/refund-order", BILLING, refunds::create).idempotent().doc(
-            "billing",
-            "create_refund_order",
-            "Refund a paid order, whole or by items",
-        ),
-        Route::get("/v3/filter/api/order/refund-order", BILLING, refunds::list).doc(
-            "billing",
-            "list_refund_orders",
-            "Refunds: filters, sorting, paging",
-        ),
-        Route::post("/v3/billing/api/order/correction-order", BILLING, orders::create_correction).idempotent().doc(
-            "billing",
-            "create_correction_order",
-            "A correction order: the fee withheld from a draft refund, which it then carries out",
-        ),
-        Route::post("/v3/billing/api/order/shipment", BILLING, shipments::create).idempotent().doc(
-            "billing",
-            "create_shipment",
-            "Ship lines of an order (the last shipment captures a hold)",
-        ),
-        Route::get("/v3/billing/api/order/shipment", BILLING, shipments::list_of_order).doc(
-            "billing",
-            "list_order_shipments",
-            "The shipments of one order (orderId)",
-        ),
-        Route::get("/v3/filter/api/order/shipment", BILLING, shipments::list).doc(
-            "billing",
-            "list_shipments",
-            "Shipments: filters, sorting, paging",
-        ),
-        Route::put("/v3/billing/api/order/order-merchant-move", BILLING, orders::merchant_move).doc(
-            "billing",
-            "move_payment_order",
-            "Hand an order to another merchant of the key",
-        ),
-        Route::post("/v3/payment/api/invoice/confirm", BILLING, orders::confirm).doc(
-            "billing",
-            "confirm_invoice_payment",
-            "A partner's signed confirmation of payment from a guarantee fund (test mode): the money is held",
-        ),
-        Route::get("/v3/filter/api/counterparty-detail", BILLING, orders::counterparty).doc(
-            "billing",
-            "get_counterparty_detail",
-            "Companies torg knows by INN (vatNumber)",
-        ),
-        Route::get("/v3/gate/rpc", Access::Scope("billing"), gate::rpc).doc(
-            "billing",
-            "notification_gate",
-            "WebSocket gate (JSON-RPC 2.0): onOrderStatusChange for every status change, getStatus",
-        ),
+        Route::post("/v3/billing/api/order/order", BILLING, orders::create)
+            .idempotent()
+            .doc("billing", "create_payment_order", "Create a payment order (invoice)")
+            .fields(orders::CREATE_FIELDS)
+            .answers(&[Field::object("data").about("The payment order.")]),
+        Route::get("/v3/billing/api/order/order/{id}", BILLING, orders::get)
+            .doc("billing", "get_payment_order", "One payment order")
+            .answers(&[Field::object("data").about("The payment order.")]),
+        Route::put("/v3/billing/api/order/order/{id}", BILLING, orders::update)
+            .doc("billing", "update_payment_order", "Change an unpaid payment order")
+            .fields(orders::UPDATE_FIELDS)
+            .answers(&[Field::object("data").about("The payment order.")]),
+        Route::delete("/v3/billing/api/order/order/{id}", BILLING, orders::cancel)
+            .doc("billing", "cancel_payment_order", "Cancel an unpaid payment order")
+            .answers(&[Field::object("data").about("The payment order.")]),
+        Route::get("/v3/filter/api/order/order", BILLING, orders::list)
+            .doc("billing", "list_payment_orders", "Payment orders: filters, sorting, paging")
+            .fields(&[listing(INVOICE_FIELDS)])
+            .answers(&[Field::list("data"), Field::object("metaData")]),
+        Route::put("/v3/billing/api/order/{id}/status", BILLING, orders::set_status)
+            .doc("billing", "set_payment_order_status", "Set the status of a non-processable payment order")
+            .fields(orders::STATUS_FIELDS)
+            .answers(&[Field::object("data").about("The payment order.")]),
+        Route::get("/v3/billing/api/order/order/{id}/refund-basket-item", BILLING, refunds::basket)
+            .doc("billing", "list_refundable_items", "Basket items of a paid order with what is left to refund")
+            .answers(&[Field::list("data").about("Basket lines with `availableAmount`.")]),
+        Route::post("/v3/billing/api/order/refund-order", BILLING, refunds::create)
+            .idempotent()
+            .doc("billing", "create_refund_order", "Refund a paid order, whole or by items")
+            .fields(refunds::CREATE_FIELDS)
+            .answers(&[Field::object("data").about("The refund.")]),
+        Route::get("/v3/filter/api/order/refund-order", BILLING, refunds::list)
+            .doc("billing", "list_refund_orders", "Refunds: filters, sorting, paging")
+            .fields(&[listing(REFUND_FIELDS)])
+            .answers(&[Field::list("data"), Field::object("metaData")]),
+        Route::post("/v3/billing/api/order/correction-order", BILLING, orders::create_correction)
+            .idempotent()
+            .doc(
+                "billing",
+                "create_correction_order",
+                "A correction order: the fee withheld from a draft refund, which it then carries out",
+            )
+            .fields(orders::CREATE_FIELDS)
+            .answers(&[Field::object("data").about("The payment order.")]),
+        Route::post("/v3/billing/api/order/shipment", BILLING, shipments::create)
+            .idempotent()
+            .doc("billing", "create_shipment", "Ship lines of an order (the last shipment captures a hold)")
+            .fields(shipments::CREATE_FIELDS)
+            .answers(&[Field::object("data").about("The shipment.")]),
+        Route::get("/v3/billing/api/order/shipment", BILLING, shipments::list_of_order)
+            .doc("billing", "list_order_shipments", "The shipments of one order (orderId)")
+            .fields(&[Field::text("orderId").required(), listing(SHIPMENT_FIELDS)])
+            .answers(&[Field::list("data"), Field::object("metaData")]),
+        Route::get("/v3/filter/api/order/shipment", BILLING, shipments::list)
+            .doc("billing", "list_shipments", "Shipments: filters, sorting, paging")
+            .fields(&[listing(SHIPMENT_FIELDS)])
+            .answers(&[Field::list("data"), Field::object("metaData")]),
+        Route::put("/v3/billing/api/order/order-merchant-move", BILLING, orders::merchant_move)
+            .doc("billing", "move_payment_order", "Hand an order to another merchant of the key")
+            .fields(orders::MOVE_FIELDS)
+            .answers(&[Field::object("data").about("The payment order.")]),
+        Route::post("/v3/payment/api/invoice/confirm", BILLING, orders::confirm)
+            .doc(
+                "billing",
+                "confirm_invoice_payment",
+                "A partner's signed confirmation of payment from a guarantee fund (test mode): the money is held",
+            )
+            .fields(orders::CONFIRM_FIELDS)
+            .answers(&[Field::object("data").about("The payment order.")]),
+        Route::get("/v3/filter/api/counterparty-detail", BILLING, orders::counterparty)
+            .doc("billing", "get_counterparty_detail", "Companies torg knows by INN (vatNumber)")
+            .fields(&[Field::text("vatNumber").required().about("The INN to look up.")])
+            .answers(&[Field::list("data")]),
+        Route::get("/v3/gate/rpc", Access::Scope("billing"), gate::rpc)
+            .doc(
+                "billing",
+                "notification_gate",
+                "WebSocket gate (JSON-RPC 2.0): onOrderStatusChange for every status change, getStatus",
+            )
+            .fields(&[Field::text("token").about("The key, for clients that cannot send headers on a WebSocket.")]),
         Route::get("/pay/{container}", Access::Public, page::show).doc(
             "billing",
             "show_payment_page",
             "The hosted payment page of an invoice (test mode)",
         ),
-        Route::post("/pay/{container}", Access::Public, page::pay).doc(
-            "billing",
-            "pay_on_payment_page",
-            "Pay an invoice on the hosted page (test mode)",
-        ),
+        Route::post("/pay/{container}", Access::Public, page::pay)
+            .doc("billing", "pay_on_payment_page", "Pay an invoice on the hosted page (test mode)")
+            .fields(&[Field::one_of("mode", &["pay", "hold"]).about("`hold`: pay on shipment (the money is held).")]),
     ]
 }
 

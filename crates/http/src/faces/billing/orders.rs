@@ -3,6 +3,7 @@
 
 use super::{Billing, BillingErr, BillingResult, data, page, render};
 use crate::AppState;
+use crate::kit::Field;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use rust_decimal::Decimal;
@@ -19,35 +20,59 @@ use torg_store::{OrderLookup, Store};
 
 /// Members a create request may carry (docs/billing.md); anything else is refused, as Invoicebox rejects contract
 /// violations.
-const CREATE_FIELDS: &[&str] = &[
-    "description",
-    "merchantId",
-    "merchantOrderId",
-    "merchantOrderIdVisible",
-    "amount",
-    "vatAmount",
-    "currencyId",
-    "languageId",
-    "expirationDate",
-    "basketItems",
-    "metaData",
-    "customer",
-    "notificationUrl",
-    "successUrl",
-    "failUrl",
-    "returnUrl",
-    "invoiceSetting",
-    "orderSetting",
-    "parentId",
-    "orderContainerId",
-    "shopId",
-    "userAccountId",
-    "processable",
+pub(super) const CREATE_FIELDS: &[Field] = &[
+    Field::text("description"),
+    Field::text("merchantId").required(),
+    Field::text("merchantOrderId").required(),
+    Field::text("merchantOrderIdVisible"),
+    Field::number("amount").required(),
+    Field::number("vatAmount").required(),
+    Field::text("currencyId").required(),
+    Field::text("languageId"),
+    Field::text("expirationDate").required().about("RFC 3339 date-time."),
+    Field::list("basketItems").required(),
+    Field::object("metaData"),
+    Field::object("customer"),
+    Field::text("notificationUrl"),
+    Field::text("successUrl"),
+    Field::text("failUrl"),
+    Field::text("returnUrl"),
+    Field::object("invoiceSetting"),
+    Field::object("orderSetting"),
+    Field::text("parentId"),
+    Field::text("orderContainerId"),
+    Field::text("shopId"),
+    Field::text("userAccountId"),
+    Field::flag("processable"),
 ];
 
 /// Members an update may carry (UpdateOrderRequest).
-const UPDATE_FIELDS: &[&str] =
-    &["description", "amount", "vatAmount", "expirationDate", "basketItems", "metaData", "customer", "shopId"];
+pub(super) const UPDATE_FIELDS: &[Field] = &[
+    Field::text("description"),
+    Field::number("amount"),
+    Field::number("vatAmount"),
+    Field::text("expirationDate").about("RFC 3339 date-time."),
+    Field::list("basketItems"),
+    Field::object("metaData"),
+    Field::object("customer"),
+    Field::text("shopId"),
+];
+
+/// What a status change takes.
+pub(super) const STATUS_FIELDS: &[Field] =
+    &[Field::one_of("status", &["created", "completed", "canceled", "cancelled", "expired"])
+        .required()
+        .about("The new status.")];
+
+/// What a move to another merchant takes.
+pub(super) const MOVE_FIELDS: &[Field] = &[Field::text("merchantId").required(), Field::text("orderId").required()];
+
+/// What a confirmation takes: the order as `orderId` or `invoiceId`.
+pub(super) const CONFIRM_FIELDS: &[Field] = &[
+    Field::text("orderId").about("The order; `invoiceId` names it too."),
+    Field::text("invoiceId"),
+    Field::text("partnerOperationId").required(),
+];
 
 /// Members kept in columns rather than in the invoice's document.
 const COLUMN_FIELDS: &[&str] = &[
@@ -64,8 +89,9 @@ const COLUMN_FIELDS: &[&str] = &[
     "orderContainerId",
 ];
 
-fn unknown_fields(body: &Map<String, Value>, allowed: &[&str]) -> Result<(), BillingErr> {
-    match body.keys().find(|k| !allowed.contains(&k.as_str())) {
+/// Refuses a member the route does not declare: the route's declaration is the list of what it takes.
+pub(super) fn unknown_fields(body: &Map<String, Value>, allowed: &[Field]) -> Result<(), BillingErr> {
+    match body.keys().find(|k| !allowed.iter().any(|f| f.name == k.as_str())) {
         Some(k) => Err(BillingError::validation(k, "unknown_field", format!("Unknown field '{k}'.")).into()),
         None => Ok(()),
     }
@@ -333,7 +359,7 @@ pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>, billi
 /// `PUT /v3/billing/api/order/{id}/status`: the merchant sets the status of a non-processable order.
 pub async fn set_status(State(state): State<AppState>, Path(id): Path<String>, billing: Billing) -> BillingResult {
     billing.invoice(&state, &id).await?;
-    unknown_fields(&billing.input.body, &["status"])?;
+    unknown_fields(&billing.input.body, STATUS_FIELDS)?;
     let to = match billing.input.body.get("status").and_then(Value::as_str) {
         Some(s) => InvoiceStatus::parse(s).filter(|s| *s != InvoiceStatus::Hold).ok_or_else(|| {
             BillingError::validation(
@@ -385,7 +411,7 @@ pub async fn create_correction(State(state): State<AppState>, billing: Billing) 
 pub async fn merchant_move(State(state): State<AppState>, billing: Billing) -> BillingResult {
     billing.key()?;
     let body = billing.input.body.clone();
-    unknown_fields(&body, &["merchantId", "orderId"])?;
+    unknown_fields(&body, MOVE_FIELDS)?;
     let merchant_id = text_at(&body, "merchantId", "merchantId", 36)?;
     let order_id = text_at(&body, "orderId", "orderId", 36)?;
     // Both merchants' signing rules apply, and one signature must satisfy them: it is checked once,
@@ -413,7 +439,7 @@ pub async fn merchant_move(State(state): State<AppState>, billing: Billing) -> B
 pub async fn confirm(State(state): State<AppState>, billing: Billing) -> BillingResult {
     billing.key()?;
     let body = billing.input.body.clone();
-    unknown_fields(&body, &["orderId", "invoiceId", "partnerOperationId"])?;
+    unknown_fields(&body, CONFIRM_FIELDS)?;
     let key = if body.contains_key("orderId") { "orderId" } else { "invoiceId" };
     let id = text_at(&body, key, key, 36)?;
     let operation = text_at(&body, "partnerOperationId", "partnerOperationId", 36)?;
@@ -442,8 +468,7 @@ pub async fn confirm(State(state): State<AppState>, billing: Billing) -> Billing
 pub async fn counterparty(State(state): State<AppState>, billing: Billing) -> BillingResult {
     billing.key()?;
     billing.list_sites(&state).await?;
-    let pairs = crate::params::pairs(billing.raw_query.as_bytes());
-    let vat = pairs.iter().find(|(k, _)| k == "vatNumber").map(|(_, v)| v.trim().to_string()).unwrap_or_default();
+    let vat = billing.input.query_param("vatNumber").and_then(Value::as_str).unwrap_or_default().trim().to_string();
     if vat.is_empty() {
         return Err(BillingError::validation("vatNumber", "required", "vatNumber (the INN) is required.").into());
     }

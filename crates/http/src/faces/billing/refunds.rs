@@ -2,6 +2,7 @@
 
 use super::{Billing, BillingErr, BillingResult, data, page, render};
 use crate::AppState;
+use crate::kit::Field;
 use axum::extract::{Path, State};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -10,8 +11,16 @@ use torg_domain::invoice::{
     text_at,
 };
 
-const CREATE_FIELDS: &[&str] =
-    &["parentId", "merchantOrderId", "amount", "vatAmount", "basketItems", "description", "status"];
+/// What a refund takes (anything else is refused).
+pub(super) const CREATE_FIELDS: &[Field] = &[
+    Field::text("parentId").required().about("The paid order."),
+    Field::text("merchantOrderId").required(),
+    Field::number("amount").required(),
+    Field::number("vatAmount").required(),
+    Field::list("basketItems"),
+    Field::text("description"),
+    Field::one_of("status", &["draft", "created", "completed"]),
+];
 
 /// `GET /v3/billing/api/order/order/{id}/refund-basket-item`: the basket with `availableAmount`.
 pub async fn basket(State(state): State<AppState>, Path(id): Path<String>, billing: Billing) -> BillingResult {
@@ -35,9 +44,7 @@ pub async fn basket(State(state): State<AppState>, Path(id): Path<String>, billi
 pub async fn create(State(state): State<AppState>, billing: Billing) -> BillingResult {
     billing.key()?;
     let body = billing.input.body.clone();
-    if let Some(k) = body.keys().find(|k| !CREATE_FIELDS.contains(&k.as_str())) {
-        return Err(BillingError::validation(k, "unknown_field", format!("Unknown field '{k}'.")).into());
-    }
+    super::orders::unknown_fields(&body, CREATE_FIELDS)?;
     let parent_id = text_at(&body, "parentId", "parentId", 36)?;
     let (inv, _) = billing.invoice(&state, &parent_id).await.map_err(|e| match e.code.as_str() {
         "not_found" => {

@@ -3,6 +3,7 @@
 
 use super::{Billing, BillingErr, BillingResult, data, page, render};
 use crate::AppState;
+use crate::kit::{Field, Kind};
 use axum::extract::State;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
@@ -10,7 +11,14 @@ use torg_domain::invoice::{
     BillingError, SHIPMENT_FIELDS, Shipment, check_line, check_lines_left, optional_text, text_at,
 };
 
-const CREATE_FIELDS: &[&str] = &["orderId", "documentNumber", "documentDate", "basketItems", "final"];
+/// What a shipment takes (anything else is refused).
+pub(super) const CREATE_FIELDS: &[Field] = &[
+    Field::text("orderId").required(),
+    Field::text("documentNumber"),
+    Field::new("documentDate", Kind::Date),
+    Field::list("basketItems").required(),
+    Field::flag("final"),
+];
 
 /// `documentDate`: a calendar date, `YYYY-MM-DD`.
 fn document_date(body: &Map<String, Value>) -> Result<Option<String>, BillingError> {
@@ -28,9 +36,7 @@ fn document_date(body: &Map<String, Value>) -> Result<Option<String>, BillingErr
 pub async fn create(State(state): State<AppState>, billing: Billing) -> BillingResult {
     billing.key()?;
     let body = billing.input.body.clone();
-    if let Some(k) = body.keys().find(|k| !CREATE_FIELDS.contains(&k.as_str())) {
-        return Err(BillingError::validation(k, "unknown_field", format!("Unknown field '{k}'.")).into());
-    }
+    super::orders::unknown_fields(&body, CREATE_FIELDS)?;
     let order_id = text_at(&body, "orderId", "orderId", 36)?;
     let (inv, _) = billing.invoice(&state, &order_id).await.map_err(|e| match e.code.as_str() {
         "not_found" => BillingError::validation("orderId", "wrong_value", "The order to ship does not exist.").into(),
@@ -98,8 +104,7 @@ pub async fn list(State(state): State<AppState>, billing: Billing) -> BillingRes
 
 /// `GET /v3/billing/api/order/shipment?orderId=`: the shipments of one order (`orderId` required).
 pub async fn list_of_order(state: State<AppState>, billing: Billing) -> BillingResult {
-    let pairs = crate::params::pairs(billing.raw_query.as_bytes());
-    if !pairs.iter().any(|(k, v)| k == "orderId" && !v.trim().is_empty()) {
+    if billing.input.query_param("orderId").and_then(Value::as_str).is_none_or(|v| v.trim().is_empty()) {
         return Err(BillingErr::from(BillingError::validation("orderId", "required", "orderId is required.")));
     }
     list(state, billing).await

@@ -7,7 +7,7 @@ use super::references::{check_code, entry_json, take_bool, take_i64};
 use super::scope::{REFERENCE_READ, REFERENCE_WRITE};
 use super::{Crm, CrmError, CrmResult, ok};
 use crate::AppState;
-use crate::kit::Route;
+use crate::kit::{Field, Route};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
@@ -26,31 +26,25 @@ pub fn routes() -> Vec<Route> {
             "list_currencies",
             "Currencies, as a list",
         ),
-        Route::post("/api/v5/reference/currencies/create", REFERENCE_WRITE, create_currency).idempotent().doc(
-            "reference",
-            "create_currency",
-            "Add a currency",
-        ),
-        Route::post("/api/v5/reference/currencies/{id}/edit", REFERENCE_WRITE, edit_currency).doc(
-            "reference",
-            "edit_currency",
-            "Change a currency, by id",
-        ),
+        Route::post("/api/v5/reference/currencies/create", REFERENCE_WRITE, create_currency)
+            .idempotent()
+            .doc("reference", "create_currency", "Add a currency")
+            .fields(&[Field::json_object("currency").required()]),
+        Route::post("/api/v5/reference/currencies/{id}/edit", REFERENCE_WRITE, edit_currency)
+            .doc("reference", "edit_currency", "Change a currency, by id")
+            .fields(&[Field::json_object("currency").required()]),
         Route::get("/api/v5/reference/couriers", REFERENCE_READ, couriers).doc(
             "reference",
             "list_couriers",
             "Couriers, as a list",
         ),
-        Route::post("/api/v5/reference/couriers/create", REFERENCE_WRITE, create_courier).idempotent().doc(
-            "reference",
-            "create_courier",
-            "Add a courier",
-        ),
-        Route::post("/api/v5/reference/couriers/{id}/edit", REFERENCE_WRITE, edit_courier).doc(
-            "reference",
-            "edit_courier",
-            "Change a courier, by id",
-        ),
+        Route::post("/api/v5/reference/couriers/create", REFERENCE_WRITE, create_courier)
+            .idempotent()
+            .doc("reference", "create_courier", "Add a courier")
+            .fields(&[Field::json_object("courier").required()]),
+        Route::post("/api/v5/reference/couriers/{id}/edit", REFERENCE_WRITE, edit_courier)
+            .doc("reference", "edit_courier", "Change a courier, by id")
+            .fields(&[Field::json_object("courier").required()]),
         Route::get("/api/v5/reference/mg-channels", REFERENCE_READ, mg_channels).doc(
             "reference",
             "list_mg_channels",
@@ -61,11 +55,9 @@ pub fn routes() -> Vec<Route> {
             "list_subscriptions",
             "Subscription categories per channel",
         ),
-        Route::post("/api/v5/reference/subscriptions/{channel}/{code}/edit", REFERENCE_WRITE, edit_subscription).doc(
-            "reference",
-            "edit_subscription",
-            "Create or update a subscription category of a channel",
-        ),
+        Route::post("/api/v5/reference/subscriptions/{channel}/{code}/edit", REFERENCE_WRITE, edit_subscription)
+            .doc("reference", "edit_subscription", "Create or update a subscription category of a channel")
+            .fields(&[Field::json_object("subscription").required()]),
     ]
 }
 

@@ -5,7 +5,7 @@ use super::field_error as invalid;
 use super::scope::{CUSTOMER_WRITE, ORDER_WRITE};
 use super::{Crm, CrmError, CrmResult, ok};
 use crate::AppState;
-use crate::kit::Route;
+use crate::kit::{BY, Field, Route, SITE};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
@@ -16,26 +16,26 @@ use torg_store::{CustomerLookup, OrderLookup};
 /// The group's routes.
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::post("/api/v5/orders/combine", ORDER_WRITE, combine_orders).doc(
-            "orders",
-            "combine_orders",
-            "Combine an order into another (technique merge, ours, summ or theirs)",
-        ),
-        Route::post("/api/v5/orders/links/create", ORDER_WRITE, link_orders).doc(
-            "orders",
-            "create_order_link",
-            "Link two or more orders with a comment",
-        ),
-        Route::post("/api/v5/customers/combine", CUSTOMER_WRITE, combine_customers).doc(
-            "customers",
-            "combine_customers",
-            "Combine customers into one",
-        ),
-        Route::post("/api/v5/customers/{externalId}/subscriptions", CUSTOMER_WRITE, subscriptions).doc(
-            "customers",
-            "set_customer_subscriptions",
-            "Subscribe a customer to categories of channels, or unsubscribe",
-        ),
+        Route::post("/api/v5/orders/combine", ORDER_WRITE, combine_orders)
+            .doc("orders", "combine_orders", "Combine an order into another (technique merge, ours, summ or theirs)")
+            .fields(&[
+                Field::text("technique"),
+                Field::json_object("order").required(),
+                Field::json_object("resultOrder").required(),
+            ]),
+        Route::post("/api/v5/orders/links/create", ORDER_WRITE, link_orders)
+            .doc("orders", "create_order_link", "Link two or more orders with a comment")
+            .fields(&[Field::json_object("link").required(), SITE]),
+        Route::post("/api/v5/customers/combine", CUSTOMER_WRITE, combine_customers)
+            .doc("customers", "combine_customers", "Combine customers into one")
+            .fields(&[Field::json_object("resultCustomer").required(), Field::json_list("customers").required()]),
+        Route::post("/api/v5/customers/{externalId}/subscriptions", CUSTOMER_WRITE, subscriptions)
+            .doc(
+                "customers",
+                "set_customer_subscriptions",
+                "Subscribe a customer to categories of channels, or unsubscribe",
+            )
+            .fields(&[Field::json_list("subscriptions").required(), SITE, BY]),
     ]
 }
 

@@ -6,7 +6,7 @@ use super::customers::{absent_flag, absent_value, contragent, history_filter, id
 use super::scope::{CUSTOMER_READ, CUSTOMER_WRITE};
 use super::{Crm, CrmError, CrmResult, FilterReader, ok, pagination, render, upload_answer};
 use crate::AppState;
-use crate::kit::Route;
+use crate::kit::{BY, Field, Kind, PAGING, Route, SITE};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use rust_decimal::Decimal;
@@ -18,92 +18,174 @@ use torg_store::{ContactView, CorporateFilter, CorporateView, MemberFilter, Task
 /// Most corporate customers one upload takes.
 const UPLOAD_CAP: usize = 50;
 
-/// The keys of the list's filter: every key of the official clients' `CorporateCustomersFilter` (Go)
-/// and `CustomerCorporateFilter` (PHP); any other is refused, as RetailCRM's filter form refuses it.
-const FILTER_KEYS: &str = "ids externalIds contactIds name city region email notes minOrdersCount maxOrdersCount \
-    minAverageSumm maxAverageSumm minTotalSumm maxTotalSumm minCostSumm maxCostSumm classSegment vip bad \
-    attachments tasksCounts discountCardNumber contragentName contragentInn contragentKpp contragentBik \
-    contragentCorrAccount contragentBankAccount contragentTypes sites managers managerGroups dateFrom dateTo \
-    firstOrderFrom firstOrderTo lastOrderFrom lastOrderTo customFields companyName";
+/// The `filter[…]` keys of `GET /api/v5/customers-corporate` and what each holds.
+pub(super) const LIST_FILTER: &[(&str, Kind)] = &[
+    ("sites", Kind::Texts),
+    ("minCostSumm", Kind::Number),
+    ("maxCostSumm", Kind::Number),
+    ("name", Kind::Text),
+    ("companyName", Kind::Text),
+    ("ids", Kind::Integers),
+    ("externalIds", Kind::Texts),
+    ("city", Kind::Text),
+    ("region", Kind::Text),
+    ("email", Kind::Text),
+    ("notes", Kind::Text),
+    ("managers", Kind::Integers),
+    ("managerGroups", Kind::Texts),
+    ("contactIds", Kind::Integers),
+    ("dateFrom", Kind::DateTime),
+    ("dateTo", Kind::DateTime),
+    ("vip", Kind::Boolean),
+    ("bad", Kind::Boolean),
+    ("discountCardNumber", Kind::Text),
+    ("minOrdersCount", Kind::Integer),
+    ("maxOrdersCount", Kind::Integer),
+    ("minTotalSumm", Kind::Number),
+    ("maxTotalSumm", Kind::Number),
+    ("minAverageSumm", Kind::Number),
+    ("maxAverageSumm", Kind::Number),
+    ("firstOrderFrom", Kind::DateTime),
+    ("firstOrderTo", Kind::DateTime),
+    ("lastOrderFrom", Kind::DateTime),
+    ("lastOrderTo", Kind::DateTime),
+    ("customFields", Kind::Object),
+    ("classSegment", Kind::Text),
+    ("attachments", Kind::Text),
+    ("tasksCounts", Kind::Integer),
+    ("contragentName", Kind::Text),
+    ("contragentTypes", Kind::Texts),
+    ("contragentInn", Kind::Text),
+    ("contragentKpp", Kind::Text),
+    ("contragentBik", Kind::Text),
+    ("contragentCorrAccount", Kind::Text),
+    ("contragentBankAccount", Kind::Text),
+];
+
+/// The `filter[…]` keys of `GET /api/v5/customers-corporate/history` and what each holds.
+pub(super) const HISTORY_FILTER: &[(&str, Kind)] = &[
+    ("contactIds", Kind::Integers),
+    ("sinceId", Kind::Integer),
+    ("startDate", Kind::DateTime),
+    ("endDate", Kind::DateTime),
+    ("customerId", Kind::Integer),
+    ("customerExternalId", Kind::Text),
+];
+
+/// The `filter[…]` keys of `GET /api/v5/customers-corporate/{externalId}/addresses` and what each holds.
+pub(super) const ADDRESSES_FILTER: &[(&str, Kind)] = &[
+    ("ids", Kind::Integers),
+    ("externalIds", Kind::Texts),
+    ("name", Kind::Text),
+    ("city", Kind::Text),
+    ("region", Kind::Text),
+];
+
+/// The `filter[…]` keys of `GET /api/v5/customers-corporate/{externalId}/companies` and what each holds.
+pub(super) const COMPANIES_FILTER: &[(&str, Kind)] = &[
+    ("ids", Kind::Integers),
+    ("externalIds", Kind::Texts),
+    ("name", Kind::Text),
+    ("city", Kind::Text),
+    ("region", Kind::Text),
+];
+
+/// The `filter[…]` keys of `GET /api/v5/customers-corporate/{externalId}/contacts` and what each holds.
+pub(super) const CONTACTS_FILTER: &[(&str, Kind)] = &[
+    ("ids", Kind::Integers),
+    ("externalIds", Kind::Texts),
+    ("name", Kind::Text),
+    ("city", Kind::Text),
+    ("region", Kind::Text),
+];
 
 /// The group's routes; static segments (`history`, `notes`, `combine`) win over `{externalId}`.
 pub fn routes() -> Vec<Route> {
     const TAG: &str = "customers-corporate";
     vec![
-        Route::get("/api/v5/customers-corporate", CUSTOMER_READ, list).doc(
-            TAG,
-            "list_corporate_customers",
-            "Corporate customers, filtered and paged",
-        ),
-        Route::post("/api/v5/customers-corporate/create", CUSTOMER_WRITE, create).idempotent().doc(
-            TAG,
-            "create_corporate_customer",
-            "Create a corporate customer with its addresses, companies and contacts",
-        ),
-        Route::post("/api/v5/customers-corporate/upload", CUSTOMER_WRITE, upload).idempotent().doc(
-            TAG,
-            "upload_corporate_customers",
-            "Create up to 50 corporate customers",
-        ),
-        Route::post("/api/v5/customers-corporate/fix-external-ids", CUSTOMER_WRITE, fix_external_ids).doc(
-            TAG,
-            "fix_corporate_customer_external_ids",
-            "Set corporate customers' external ids",
-        ),
-        Route::get("/api/v5/customers-corporate/history", CUSTOMER_READ, history).doc(
-            TAG,
-            "list_corporate_customer_history",
-            "Corporate customer changes since an id or date",
-        ),
-        Route::post("/api/v5/customers-corporate/combine", CUSTOMER_WRITE, combine).doc(
-            TAG,
-            "combine_corporate_customers",
-            "Combine corporate customers into one",
-        ),
-        Route::get("/api/v5/customers-corporate/{externalId}", CUSTOMER_READ, get).doc(
-            TAG,
-            "get_corporate_customer",
-            "One corporate customer by externalId or id (`by`)",
-        ),
-        Route::post("/api/v5/customers-corporate/{externalId}/edit", CUSTOMER_WRITE, edit).doc(
-            TAG,
-            "edit_corporate_customer",
-            "Change a corporate customer's given fields",
-        ),
-        Route::get("/api/v5/customers-corporate/{externalId}/addresses", CUSTOMER_READ, addresses).doc(
-            TAG,
-            "list_corporate_customer_addresses",
-            "A corporate customer's addresses",
-        ),
-        Route::post("/api/v5/customers-corporate/{externalId}/addresses/create", CUSTOMER_WRITE, address_create)
+        Route::get("/api/v5/customers-corporate", CUSTOMER_READ, list)
+            .doc(TAG, "list_corporate_customers", "Corporate customers, filtered and paged")
+            .answers(&[Field::object("pagination").required(), Field::list("customersCorporate").required()])
+            .fields(&[Field::filter(LIST_FILTER), PAGING[0], PAGING[1]]),
+        Route::post("/api/v5/customers-corporate/create", CUSTOMER_WRITE, create)
             .idempotent()
-            .doc(TAG, "create_corporate_customer_address", "Add an address to a corporate customer"),
-        Route::post("/api/v5/customers-corporate/{externalId}/addresses/{entity}/edit", CUSTOMER_WRITE, address_edit)
-            .doc(TAG, "edit_corporate_customer_address", "Change an address of a corporate customer (`entityBy`)"),
-        Route::get("/api/v5/customers-corporate/{externalId}/companies", CUSTOMER_READ, companies).doc(
-            TAG,
-            "list_corporate_customer_companies",
-            "A corporate customer's companies",
-        ),
-        Route::post("/api/v5/customers-corporate/{externalId}/companies/create", CUSTOMER_WRITE, company_create)
-            .idempotent()
-            .doc(TAG, "create_corporate_customer_company", "Add a company to a corporate customer"),
-        Route::post("/api/v5/customers-corporate/{externalId}/companies/{entity}/edit", CUSTOMER_WRITE, company_edit)
-            .doc(TAG, "edit_corporate_customer_company", "Change a company of a corporate customer (`entityBy`)"),
-        Route::get("/api/v5/customers-corporate/{externalId}/contacts", CUSTOMER_READ, contacts).doc(
-            TAG,
-            "list_corporate_customer_contacts",
-            "A corporate customer's contact persons",
-        ),
-        Route::post("/api/v5/customers-corporate/{externalId}/contacts/create", CUSTOMER_WRITE, contact_create)
-            .idempotent()
-            .doc(TAG, "create_corporate_customer_contact", "Make a customer a contact person of a corporate customer"),
-        Route::post("/api/v5/customers-corporate/{externalId}/contacts/{entity}/edit", CUSTOMER_WRITE, contact_edit)
             .doc(
                 TAG,
-                "edit_corporate_customer_contact",
-                "Change a contact person of a corporate customer (`entityBy`)",
-            ),
+                "create_corporate_customer",
+                "Create a corporate customer with its addresses, companies and contacts",
+            )
+            .answers(&[Field::int("id").required()])
+            .fields(&[Field::json_object("customerCorporate").required(), SITE]),
+        Route::post("/api/v5/customers-corporate/upload", CUSTOMER_WRITE, upload)
+            .idempotent()
+            .doc(TAG, "upload_corporate_customers", "Create up to 50 corporate customers")
+            .fields(&[Field::json_list("customersCorporate").required(), SITE]),
+        Route::post("/api/v5/customers-corporate/fix-external-ids", CUSTOMER_WRITE, fix_external_ids)
+            .doc(TAG, "fix_corporate_customer_external_ids", "Set corporate customers' external ids")
+            .fields(&[Field::json_list("customersCorporate").required()]),
+        Route::get("/api/v5/customers-corporate/history", CUSTOMER_READ, history)
+            .doc(TAG, "list_corporate_customer_history", "Corporate customer changes since an id or date")
+            .answers(&[
+                Field::new("generatedAt", Kind::DateTime).required(),
+                Field::list("history").required(),
+                Field::object("pagination").required(),
+            ])
+            .fields(&[Field::filter(HISTORY_FILTER), PAGING[0], PAGING[1]]),
+        Route::post("/api/v5/customers-corporate/combine", CUSTOMER_WRITE, combine)
+            .doc(TAG, "combine_corporate_customers", "Combine corporate customers into one")
+            .fields(&[Field::json_object("resultCustomer").required(), Field::json_list("customers").required()]),
+        Route::get("/api/v5/customers-corporate/{externalId}", CUSTOMER_READ, get)
+            .doc(TAG, "get_corporate_customer", "One corporate customer by externalId or id (`by`)")
+            .answers(&[Field::object("customerCorporate").required()])
+            .fields(&[SITE, BY]),
+        Route::post("/api/v5/customers-corporate/{externalId}/edit", CUSTOMER_WRITE, edit)
+            .doc(TAG, "edit_corporate_customer", "Change a corporate customer's given fields")
+            .answers(&[Field::int("id").required()])
+            .fields(&[
+                Field::json_object("customerCorporate").about("The changes; `customersCorporate` is read too."),
+                Field::json_object("customersCorporate"),
+                SITE,
+                BY,
+            ]),
+        Route::get("/api/v5/customers-corporate/{externalId}/addresses", CUSTOMER_READ, addresses)
+            .doc(TAG, "list_corporate_customer_addresses", "A corporate customer's addresses")
+            .answers(&[Field::list("addresses").required(), Field::object("pagination").required()])
+            .fields(&[Field::filter(ADDRESSES_FILTER), PAGING[0], PAGING[1], SITE, BY]),
+        Route::post("/api/v5/customers-corporate/{externalId}/addresses/create", CUSTOMER_WRITE, address_create)
+            .idempotent()
+            .doc(TAG, "create_corporate_customer_address", "Add an address to a corporate customer")
+            .answers(&[Field::int("id").required()])
+            .fields(&[Field::json_object("address").required(), SITE, BY]),
+        Route::post("/api/v5/customers-corporate/{externalId}/addresses/{entity}/edit", CUSTOMER_WRITE, address_edit)
+            .doc(TAG, "edit_corporate_customer_address", "Change an address of a corporate customer (`entityBy`)")
+            .answers(&[Field::int("id").required()])
+            .fields(&[Field::json_object("address").required(), Field::text("entityBy"), SITE, BY]),
+        Route::get("/api/v5/customers-corporate/{externalId}/companies", CUSTOMER_READ, companies)
+            .doc(TAG, "list_corporate_customer_companies", "A corporate customer's companies")
+            .answers(&[Field::list("companies").required(), Field::object("pagination").required()])
+            .fields(&[Field::filter(COMPANIES_FILTER), PAGING[0], PAGING[1], SITE, BY]),
+        Route::post("/api/v5/customers-corporate/{externalId}/companies/create", CUSTOMER_WRITE, company_create)
+            .idempotent()
+            .doc(TAG, "create_corporate_customer_company", "Add a company to a corporate customer")
+            .answers(&[Field::int("id").required()])
+            .fields(&[Field::json_object("company").required(), SITE, BY]),
+        Route::post("/api/v5/customers-corporate/{externalId}/companies/{entity}/edit", CUSTOMER_WRITE, company_edit)
+            .doc(TAG, "edit_corporate_customer_company", "Change a company of a corporate customer (`entityBy`)")
+            .answers(&[Field::int("id").required()])
+            .fields(&[Field::json_object("company").required(), Field::text("entityBy"), SITE, BY]),
+        Route::get("/api/v5/customers-corporate/{externalId}/contacts", CUSTOMER_READ, contacts)
+            .doc(TAG, "list_corporate_customer_contacts", "A corporate customer's contact persons")
+            .answers(&[Field::list("contacts").required(), Field::object("pagination").required()])
+            .fields(&[Field::filter(CONTACTS_FILTER), PAGING[0], PAGING[1], SITE, BY]),
+        Route::post("/api/v5/customers-corporate/{externalId}/contacts/create", CUSTOMER_WRITE, contact_create)
+            .idempotent()
+            .doc(TAG, "create_corporate_customer_contact", "Make a customer a contact person of a corporate customer")
+            .answers(&[Field::int("id").required()])
+            .fields(&[Field::json_object("contact").required(), SITE, BY]),
+        Route::post("/api/v5/customers-corporate/{externalId}/contacts/{entity}/edit", CUSTOMER_WRITE, contact_edit)
+            .doc(TAG, "edit_corporate_customer_contact", "Change a contact person of a corporate customer (`entityBy`)")
+            .answers(&[Field::int("id").required()])
+            .fields(&[Field::json_object("contact").required(), Field::text("entityBy"), SITE, BY]),
     ]
 }
 
@@ -111,9 +193,9 @@ pub fn routes() -> Vec<Route> {
 async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let page = crm.default_page()?;
     let filter = crm.filter()?;
-    super::customers::reject_extra_keys(&filter, FILTER_KEYS)?;
+    super::customers::reject_extra_keys(&filter, LIST_FILTER)?;
     let zone = &state.config.zone;
-    let mut r = FilterReader::new(&filter, zone);
+    let mut r = FilterReader::new(&filter, zone).noting(&crm.input);
     let wanted = r.texts("sites");
     if wanted.iter().any(|s| !crm.sites.contains(s)) {
         return Err(CrmError::access_denied());
@@ -226,7 +308,7 @@ async fn edit(State(state): State<AppState>, Path(uid): Path<String>, crm: Crm) 
 async fn history(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let (f, page) = history_filter(&crm, &state, "customerId", "customerExternalId")?;
     let filter = crm.filter()?;
-    let mut r = FilterReader::new(&filter, &state.config.zone);
+    let mut r = FilterReader::new(&filter, &state.config.zone).noting(&crm.input);
     let contacts = r.ints("contactIds");
     r.finish()?;
     let (records, total) = state.store.corporate_history(&f, &contacts, page).await?;
@@ -297,7 +379,7 @@ fn entity_ref(crm: &Crm, entity: &str) -> Result<EntityRef, CrmError> {
 /// what applies to it).
 fn member_filter(crm: &Crm, state: &AppState) -> Result<MemberFilter, CrmError> {
     let filter = crm.filter()?;
-    let mut r = FilterReader::new(&filter, &state.config.zone);
+    let mut r = FilterReader::new(&filter, &state.config.zone).noting(&crm.input);
     let f = MemberFilter {
         ids: r.ints("ids"),
         external_ids: r.texts("externalIds"),

@@ -5,7 +5,7 @@ use super::scope::{COST_READ, COST_WRITE};
 use super::tasks::lookup_site;
 use super::{Crm, CrmError, CrmResult, FilterReader, ok, pagination};
 use crate::AppState;
-use crate::kit::Route;
+use crate::kit::{Field, Kind, PAGING, Route, SITE};
 use crate::params::{as_i64, as_list};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -21,29 +21,56 @@ const UPLOAD_CAP: usize = 50;
 /// Most ids one `costs/delete` takes.
 const DELETE_CAP: usize = 250;
 
+/// The `filter[…]` keys of `GET /api/v5/costs` and what each holds.
+pub(super) const LIST_FILTER: &[(&str, Kind)] = &[
+    ("sites", Kind::Texts),
+    ("costGroups", Kind::Texts),
+    ("ids", Kind::Integers),
+    ("orderIds", Kind::Integers),
+    ("orderExternalIds", Kind::Texts),
+    ("orderNumber", Kind::Text),
+    ("costItems", Kind::Texts),
+    ("users", Kind::Integers),
+    ("createdBy", Kind::Integers),
+    ("dateFrom", Kind::DateTime),
+    ("dateTo", Kind::DateTime),
+    ("createdAtFrom", Kind::DateTime),
+    ("createdAtTo", Kind::DateTime),
+    ("minSumm", Kind::Number),
+    ("maxSumm", Kind::Number),
+    ("comment", Kind::Text),
+];
+
 /// Routes of the group; `/costs/create`, `/costs/delete` and `/costs/upload` are matched before
 /// `/costs/{id}` (static segments win).
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::get("/api/v5/costs", COST_READ, list).doc("costs", "list_costs", "Costs, filtered and paged"),
-        Route::post("/api/v5/costs/create", COST_WRITE, create).idempotent().doc(
-            "costs",
-            "create_cost",
-            "Record a cost",
-        ),
-        Route::post("/api/v5/costs/delete", COST_WRITE, delete_many).doc("costs", "delete_costs", "Delete costs by id"),
-        Route::post("/api/v5/costs/upload", COST_WRITE, upload).idempotent().doc(
-            "costs",
-            "upload_costs",
-            "Record up to 50 costs",
-        ),
-        Route::get("/api/v5/costs/{id}", COST_READ, get).doc("costs", "get_cost", "One cost by id"),
+        Route::get("/api/v5/costs", COST_READ, list)
+            .doc("costs", "list_costs", "Costs, filtered and paged")
+            .answers(&[Field::object("pagination").required(), Field::list("costs").required()])
+            .fields(&[Field::filter(LIST_FILTER), PAGING[0], PAGING[1]]),
+        Route::post("/api/v5/costs/create", COST_WRITE, create)
+            .idempotent()
+            .doc("costs", "create_cost", "Record a cost")
+            .answers(&[Field::int("id").required()])
+            .fields(&[SITE, Field::json_object("cost").required()]),
+        Route::post("/api/v5/costs/delete", COST_WRITE, delete_many)
+            .doc("costs", "delete_costs", "Delete costs by id")
+            .answers(&[Field::int("count").required(), Field::list("notRemovedIds").required()])
+            .fields(&[Field::json_list("ids").required()]),
+        Route::post("/api/v5/costs/upload", COST_WRITE, upload)
+            .idempotent()
+            .doc("costs", "upload_costs", "Record up to 50 costs")
+            .answers(&[Field::list("uploadedCosts").required()])
+            .fields(&[Field::json_list("costs").required(), SITE]),
+        Route::get("/api/v5/costs/{id}", COST_READ, get)
+            .doc("costs", "get_cost", "One cost by id")
+            .answers(&[Field::object("cost").required()]),
         Route::post("/api/v5/costs/{id}/delete", COST_WRITE, delete).doc("costs", "delete_cost", "Delete a cost"),
-        Route::post("/api/v5/costs/{id}/edit", COST_WRITE, edit).doc(
-            "costs",
-            "edit_cost",
-            "Change a cost's given fields",
-        ),
+        Route::post("/api/v5/costs/{id}/edit", COST_WRITE, edit)
+            .doc("costs", "edit_cost", "Change a cost's given fields")
+            .answers(&[Field::int("id").required()])
+            .fields(&[SITE, Field::json_object("cost").required()]),
     ]
 }
 
@@ -112,7 +139,7 @@ async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let page = crm.default_page()?;
     let filter = unwrap_singles(crm.filter()?);
     let zone = &state.config.zone;
-    let mut r = FilterReader::new(&filter, zone);
+    let mut r = FilterReader::new(&filter, zone).noting(&crm.input);
     let sites = r.texts("sites");
     if sites.iter().any(|s| !crm.sites.contains(s)) {
         return Err(CrmError::access_denied());

@@ -5,7 +5,7 @@
 use super::scope::{CUSTOM_FIELDS_READ, CUSTOM_FIELDS_WRITE};
 use super::{Crm, CrmError, CrmResult, FilterReader, ok, pagination};
 use crate::AppState;
-use crate::kit::Route;
+use crate::kit::{Field, Kind, PAGING, Route};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
@@ -13,47 +13,55 @@ use torg_domain::FieldErrors;
 use torg_domain::custom_field::{CustomField, Dictionary, ENTITIES, Element, FieldType};
 use torg_domain::page::Pagination;
 
+/// The `filter[…]` keys of `GET /api/v5/custom-fields` and what each holds.
+pub(super) const LIST_FILTER: &[(&str, Kind)] = &[
+    ("name", Kind::Text),
+    ("code", Kind::Text),
+    ("entity", Kind::Text),
+    ("inFilter", Kind::Boolean),
+    ("type", Kind::Text),
+    ("viewMode", Kind::Text),
+    ("displayArea", Kind::Text),
+];
+
+/// The `filter[…]` keys of `GET /api/v5/custom-fields/dictionaries` and what each holds.
+pub(super) const LIST_DICTIONARIES_FILTER: &[(&str, Kind)] = &[("name", Kind::Text), ("code", Kind::Text)];
+
 /// The group's routes.
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::get("/api/v5/custom-fields", CUSTOM_FIELDS_READ, list).doc(
-            "custom-fields",
-            "list_custom_fields",
-            "Custom field definitions, filtered and paged",
-        ),
-        Route::get("/api/v5/custom-fields/dictionaries", CUSTOM_FIELDS_READ, list_dictionaries).doc(
-            "custom-fields",
-            "list_custom_dictionaries",
-            "Dictionaries of custom fields, filtered and paged",
-        ),
+        Route::get("/api/v5/custom-fields", CUSTOM_FIELDS_READ, list)
+            .doc("custom-fields", "list_custom_fields", "Custom field definitions, filtered and paged")
+            .answers(&[Field::object("pagination").required(), Field::new("customFields", Kind::Any).required()])
+            .fields(&[Field::filter(LIST_FILTER), PAGING[0], PAGING[1]]),
+        Route::get("/api/v5/custom-fields/dictionaries", CUSTOM_FIELDS_READ, list_dictionaries)
+            .doc("custom-fields", "list_custom_dictionaries", "Dictionaries of custom fields, filtered and paged")
+            .answers(&[Field::object("pagination").required(), Field::new("customDictionaries", Kind::Any).required()])
+            .fields(&[Field::filter(LIST_DICTIONARIES_FILTER), PAGING[0], PAGING[1]]),
         Route::post("/api/v5/custom-fields/dictionaries/create", CUSTOM_FIELDS_WRITE, create_dictionary)
             .idempotent()
-            .doc("custom-fields", "create_custom_dictionary", "Create a dictionary"),
-        Route::get("/api/v5/custom-fields/dictionaries/{code}", CUSTOM_FIELDS_READ, get_dictionary).doc(
-            "custom-fields",
-            "get_custom_dictionary",
-            "One dictionary",
-        ),
-        Route::post("/api/v5/custom-fields/dictionaries/{code}/edit", CUSTOM_FIELDS_WRITE, edit_dictionary).doc(
-            "custom-fields",
-            "edit_custom_dictionary",
-            "Change a dictionary's name and elements",
-        ),
-        Route::post("/api/v5/custom-fields/{entity}/create", CUSTOM_FIELDS_WRITE, create).idempotent().doc(
-            "custom-fields",
-            "create_custom_field",
-            "Define a custom field of orders or customers",
-        ),
-        Route::get("/api/v5/custom-fields/{entity}/{code}", CUSTOM_FIELDS_READ, get).doc(
-            "custom-fields",
-            "get_custom_field",
-            "One custom field definition",
-        ),
-        Route::post("/api/v5/custom-fields/{entity}/{code}/edit", CUSTOM_FIELDS_WRITE, edit).doc(
-            "custom-fields",
-            "edit_custom_field",
-            "Change a custom field definition",
-        ),
+            .doc("custom-fields", "create_custom_dictionary", "Create a dictionary")
+            .answers(&[Field::new("code", Kind::Any).required()])
+            .fields(&[Field::json_object("customDictionary").required()]),
+        Route::get("/api/v5/custom-fields/dictionaries/{code}", CUSTOM_FIELDS_READ, get_dictionary)
+            .doc("custom-fields", "get_custom_dictionary", "One dictionary")
+            .answers(&[Field::new("customDictionary", Kind::Any).required()]),
+        Route::post("/api/v5/custom-fields/dictionaries/{code}/edit", CUSTOM_FIELDS_WRITE, edit_dictionary)
+            .doc("custom-fields", "edit_custom_dictionary", "Change a dictionary's name and elements")
+            .answers(&[Field::new("code", Kind::Any).required()])
+            .fields(&[Field::json_object("customDictionary").required()]),
+        Route::post("/api/v5/custom-fields/{entity}/create", CUSTOM_FIELDS_WRITE, create)
+            .idempotent()
+            .doc("custom-fields", "create_custom_field", "Define a custom field of orders or customers")
+            .answers(&[Field::new("code", Kind::Any).required()])
+            .fields(&[Field::json_object("customField").required()]),
+        Route::get("/api/v5/custom-fields/{entity}/{code}", CUSTOM_FIELDS_READ, get)
+            .doc("custom-fields", "get_custom_field", "One custom field definition")
+            .answers(&[Field::new("customField", Kind::Any).required()]),
+        Route::post("/api/v5/custom-fields/{entity}/{code}/edit", CUSTOM_FIELDS_WRITE, edit)
+            .doc("custom-fields", "edit_custom_field", "Change a custom field definition")
+            .answers(&[Field::new("code", Kind::Any).required()])
+            .fields(&[Field::json_object("customField").required()]),
     ]
 }
 
@@ -99,7 +107,7 @@ fn one_or_many(r: &FilterReader<'_>, key: &str) -> Vec<String> {
 /// `GET /api/v5/custom-fields`.
 async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let filter = crm.filter()?;
-    let mut r = FilterReader::new(&filter, &state.config.zone);
+    let mut r = FilterReader::new(&filter, &state.config.zone).noting(&crm.input);
     let name = r.text("name").map(|n| n.to_lowercase());
     let code = r.text("code");
     let entity = r.text("entity");
@@ -276,7 +284,7 @@ async fn edit(State(state): State<AppState>, Path((entity, code)): Path<(String,
 /// `GET /api/v5/custom-fields/dictionaries`.
 async fn list_dictionaries(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let filter = crm.filter()?;
-    let r = FilterReader::new(&filter, &state.config.zone);
+    let r = FilterReader::new(&filter, &state.config.zone).noting(&crm.input);
     let name = r.text("name").map(|n| n.to_lowercase());
     let code = r.text("code");
     r.finish()?;

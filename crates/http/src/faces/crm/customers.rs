@@ -2,6 +2,8 @@
 
 use super::{Crm, CrmError, CrmResult, FilterReader, answer, ok, pagination, render, upload_answer};
 use crate::AppState;
+use crate::input::Input;
+use crate::kit::Kind;
 use crate::params::{as_bool, as_list, is_none_literal};
 use crate::reshape::Object;
 use axum::extract::{Path, State};
@@ -15,23 +17,85 @@ use torg_store::{
 /// Most customers one upload takes.
 const UPLOAD_CAP: usize = 50;
 
-/// The keys of the customer list's filter: every key of the official clients' `CustomersFilter` (Go)
-/// and `CustomerFilter` (PHP). Any other key is refused, as RetailCRM's filter form refuses it.
-const FILTER_KEYS: &str = "ids externalIds city region name email notes minOrdersCount maxOrdersCount minAverageSumm \
-    maxAverageSumm minTotalSumm maxTotalSumm minCostSumm maxCostSumm classSegment vip bad attachments \
-    online emailMarketingUnsubscribed sex segment discountCardNumber contragentName contragentInn \
-    contragentKpp contragentBik contragentCorrAccount contragentBankAccount contragentTypes sites \
-    managers managerGroups dateFrom dateTo firstWebVisitFrom firstWebVisitTo lastWebVisitFrom \
-    lastWebVisitTo firstOrderFrom firstOrderTo lastOrderFrom lastOrderTo browserId commentary sourceName \
-    mediumName campaignName keywordName adContentName mgCustomerId customFields isContact countries \
-    tasksCounts mgChannels tags attachedTags subscriptions";
+/// The `filter[…]` keys of `GET /api/v5/customers` and what each holds.
+pub(super) const LIST_FILTER: &[(&str, Kind)] = &[
+    ("sites", Kind::Texts),
+    ("segment", Kind::Text),
+    ("tags", Kind::Texts),
+    ("attachedTags", Kind::Texts),
+    ("mgChannels", Kind::Integers),
+    ("ids", Kind::Integers),
+    ("externalIds", Kind::Texts),
+    ("name", Kind::Text),
+    ("email", Kind::Text),
+    ("city", Kind::Text),
+    ("region", Kind::Text),
+    ("managers", Kind::Integers),
+    ("dateFrom", Kind::DateTime),
+    ("dateTo", Kind::DateTime),
+    ("vip", Kind::Boolean),
+    ("bad", Kind::Boolean),
+    ("sex", Kind::Text),
+    ("minOrdersCount", Kind::Integer),
+    ("maxOrdersCount", Kind::Integer),
+    ("minTotalSumm", Kind::Number),
+    ("maxTotalSumm", Kind::Number),
+    ("notes", Kind::Text),
+    ("minAverageSumm", Kind::Number),
+    ("maxAverageSumm", Kind::Number),
+    ("countries", Kind::Texts),
+    ("emailMarketingUnsubscribed", Kind::Boolean),
+    ("attachments", Kind::Boolean),
+    ("discountCardNumber", Kind::Text),
+    ("managerGroups", Kind::Texts),
+    ("firstOrderFrom", Kind::DateTime),
+    ("firstOrderTo", Kind::DateTime),
+    ("lastOrderFrom", Kind::DateTime),
+    ("lastOrderTo", Kind::DateTime),
+    ("browserId", Kind::Text),
+    ("commentary", Kind::Text),
+    ("mgCustomerId", Kind::Text),
+    ("isContact", Kind::Boolean),
+    ("customFields", Kind::Object),
+    ("classSegment", Kind::Text),
+    ("online", Kind::Text),
+    ("firstWebVisitFrom", Kind::Text),
+    ("lastWebVisitFrom", Kind::Text),
+    ("tasksCounts", Kind::Integer),
+    ("minCostSumm", Kind::Number),
+    ("contragentName", Kind::Text),
+    ("contragentTypes", Kind::Texts),
+    ("contragentInn", Kind::Text),
+    ("contragentKpp", Kind::Text),
+    ("contragentBik", Kind::Text),
+    ("contragentCorrAccount", Kind::Text),
+    ("contragentBankAccount", Kind::Text),
+    ("sourceName", Kind::Text),
+    ("mediumName", Kind::Text),
+    ("campaignName", Kind::Text),
+    ("keywordName", Kind::Text),
+    ("adContentName", Kind::Text),
+    ("maxCostSumm", Kind::Number),
+    ("firstWebVisitTo", Kind::Text),
+    ("lastWebVisitTo", Kind::Text),
+    ("subscriptions", Kind::Text),
+];
+
+/// The `filter[…]` keys of `GET /api/v5/customers/history` and what each holds.
+pub(super) const HISTORY_FILTER: &[(&str, Kind)] = &[
+    ("sinceId", Kind::Integer),
+    ("startDate", Kind::DateTime),
+    ("endDate", Kind::DateTime),
+    ("customerId", Kind::Integer),
+    ("customerExternalId", Kind::Text),
+];
 
 /// `GET /api/v5/customers`.
 pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let page = crm.default_page()?;
     let filter = crm.filter()?;
     let zone = &state.config.zone;
-    let (mut f, segment) = read_filter(&filter, &crm.sites, zone)?;
+    let (mut f, segment) = read_filter(&filter, &crm.sites, zone, Some(&crm.input))?;
     if let Some(code) = segment {
         match segment_filter(&state, &code, &crm.sites).await? {
             Some(inner) => f.within.push(inner),
@@ -60,7 +124,7 @@ pub(super) fn stored_filter(
     sites: &[String],
     zone: &torg_domain::time::Zone,
 ) -> CustomerFilter {
-    match read_filter(&as_query(&segment.filter), sites, zone) {
+    match read_filter(&as_query(&segment.filter), sites, zone, None) {
         Ok((f, _)) => f,
         Err(e) => {
             tracing::warn!(segment = %segment.code, error = ?e, "segment filter refused");
@@ -72,7 +136,7 @@ pub(super) fn stored_filter(
 /// Checks a segment's filter as the customer list would read it; the message on refusal.
 pub fn check_segment_filter(filter: &Map<String, Value>) -> Result<(), String> {
     let zone = torg_domain::time::Zone(jiff::tz::TimeZone::UTC);
-    match read_filter(&as_query(filter), &[], &zone) {
+    match read_filter(&as_query(filter), &[], &zone, None) {
         Ok(_) => Ok(()),
         Err(e) if e.is_access_denied() => Ok(()),
         Err(e) => Err(e.describe()),
@@ -99,9 +163,13 @@ fn read_filter(
     filter: &Map<String, Value>,
     allowed: &[String],
     zone: &torg_domain::time::Zone,
+    input: Option<&Input>,
 ) -> Result<(CustomerFilter, Option<String>), CrmError> {
-    reject_extra_keys(filter, FILTER_KEYS)?;
+    reject_extra_keys(filter, LIST_FILTER)?;
     let mut r = FilterReader::new(filter, zone);
+    if let Some(input) = input {
+        r = r.noting(input);
+    }
     let wanted = r.texts("sites");
     if wanted.iter().any(|s| !allowed.contains(s)) {
         return Err(CrmError::access_denied());
@@ -168,8 +236,8 @@ fn read_filter(
 /// Refuses keys a list's filter form does not have (`known`, separated by white space), as RetailCRM's
 /// forms do (Symfony forms without extra fields): 400 `Errors in the input parameters`, the form's own
 /// message under `filter` and one per key under `filter[key]`.
-pub(super) fn reject_extra_keys(filter: &Map<String, Value>, known: &str) -> Result<(), CrmError> {
-    let extra: Vec<&String> = filter.keys().filter(|k| !known.split_whitespace().any(|n| n == k.as_str())).collect();
+pub(super) fn reject_extra_keys(filter: &Map<String, Value>, known: &[(&str, Kind)]) -> Result<(), CrmError> {
+    let extra: Vec<&String> = filter.keys().filter(|k| !known.iter().any(|(n, _)| n == k)).collect();
     if extra.is_empty() {
         return Ok(());
     }
@@ -362,7 +430,7 @@ pub(super) fn history_filter(
 ) -> Result<(HistoryFilter, PageRequest), CrmError> {
     let page = crm.default_page()?;
     let filter = crm.filter()?;
-    let mut r = FilterReader::new(&filter, &state.config.zone);
+    let mut r = FilterReader::new(&filter, &state.config.zone).noting(&crm.input);
     let f = HistoryFilter {
         since_id: r.int("sinceId"),
         start: r.date_from("startDate"),

@@ -7,7 +7,7 @@ use super::scope::{DELIVERY_READ, DELIVERY_WRITE, ORDER_WRITE};
 use super::tasks::lookup_site;
 use super::{Crm, CrmError, CrmResult, FilterReader, field_error, ok, pagination};
 use crate::AppState;
-use crate::kit::Route;
+use crate::kit::{BY, Field, Kind, PAGING, Route, SITE};
 use crate::params::as_bool;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -19,50 +19,57 @@ use torg_store::{Shipment, ShipmentFilter};
 /// Most delivery types one calculation asks about, and most status updates one request carries.
 const CAP: usize = 100;
 
+/// The `filter[…]` keys of `GET /api/v5/delivery/shipments` and what each holds.
+pub(super) const LIST_FILTER: &[(&str, Kind)] = &[
+    ("ids", Kind::Integers),
+    ("externalId", Kind::Text),
+    ("orderNumber", Kind::Text),
+    ("stores", Kind::Texts),
+    ("managers", Kind::Integers),
+    ("deliveryTypes", Kind::Texts),
+    ("statuses", Kind::Texts),
+    ("dateFrom", Kind::DateTime),
+    ("dateTo", Kind::DateTime),
+];
+
 /// Routes of the group. The Python client edits a shipment at `delivery/shipment/{id}/edit`
 /// (singular), the Go and PHP clients at `delivery/shipments/{id}/edit`: both answer.
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::post("/api/v5/delivery/calculate", DELIVERY_READ, calculate).doc(
-            "delivery",
-            "calculate_delivery",
-            "Delivery costs of the given delivery types",
-        ),
-        Route::post("/api/v5/delivery/generic/{code}/tracking", DELIVERY_WRITE, tracking).doc(
-            "delivery",
-            "update_delivery_tracking",
-            "A delivery service's status updates of orders it carries",
-        ),
-        Route::get("/api/v5/delivery/shipments", DELIVERY_READ, list).doc(
-            "delivery",
-            "list_delivery_shipments",
-            "Shipments, filtered and paged",
-        ),
-        Route::post("/api/v5/delivery/shipments/create", DELIVERY_WRITE, create).idempotent().doc(
-            "delivery",
-            "create_delivery_shipment",
-            "Create a shipment of orders",
-        ),
-        Route::get("/api/v5/delivery/shipments/{id}", DELIVERY_READ, get).doc(
-            "delivery",
-            "get_delivery_shipment",
-            "One shipment",
-        ),
-        Route::post("/api/v5/delivery/shipments/{id}/edit", DELIVERY_WRITE, edit).doc(
-            "delivery",
-            "edit_delivery_shipment",
-            "Change a shipment's given fields",
-        ),
-        Route::post("/api/v5/delivery/shipment/{id}/edit", DELIVERY_WRITE, edit).doc(
-            "delivery",
-            "edit_delivery_shipment_singular",
-            "Change a shipment's given fields (the Python client's path)",
-        ),
-        Route::post("/api/v5/orders/{externalId}/delivery/cancel", ORDER_WRITE, cancel).doc(
-            "orders",
-            "cancel_order_delivery",
-            "Cancel an order's delivery",
-        ),
+        Route::post("/api/v5/delivery/calculate", DELIVERY_READ, calculate)
+            .doc("delivery", "calculate_delivery", "Delivery costs of the given delivery types")
+            .answers(&[Field::new("calculations", Kind::Any).required()])
+            .fields(&[Field::json_object("order").required(), Field::json_list("deliveryTypeCodes")]),
+        Route::post("/api/v5/delivery/generic/{code}/tracking", DELIVERY_WRITE, tracking)
+            .doc("delivery", "update_delivery_tracking", "A delivery service's status updates of orders it carries")
+            .fields(&[Field::json_list("statusUpdate").required()]),
+        Route::get("/api/v5/delivery/shipments", DELIVERY_READ, list)
+            .doc("delivery", "list_delivery_shipments", "Shipments, filtered and paged")
+            .answers(&[Field::object("pagination").required(), Field::new("deliveryShipments", Kind::Any).required()])
+            .fields(&[Field::filter(LIST_FILTER), PAGING[0], PAGING[1]]),
+        Route::post("/api/v5/delivery/shipments/create", DELIVERY_WRITE, create)
+            .idempotent()
+            .doc("delivery", "create_delivery_shipment", "Create a shipment of orders")
+            .answers(&[Field::int("id").required(), Field::new("status", Kind::Any).required()])
+            .fields(&[SITE, Field::text("deliveryType"), Field::json_object("deliveryShipment").required()]),
+        Route::get("/api/v5/delivery/shipments/{id}", DELIVERY_READ, get)
+            .doc("delivery", "get_delivery_shipment", "One shipment")
+            .answers(&[Field::new("deliveryShipment", Kind::Any).required()]),
+        Route::post("/api/v5/delivery/shipments/{id}/edit", DELIVERY_WRITE, edit)
+            .doc("delivery", "edit_delivery_shipment", "Change a shipment's given fields")
+            .answers(&[Field::int("id").required(), Field::new("status", Kind::Any).required()])
+            .fields(&[SITE, Field::text("deliveryType"), Field::json_object("deliveryShipment").required()]),
+        Route::post("/api/v5/delivery/shipment/{id}/edit", DELIVERY_WRITE, edit)
+            .doc(
+                "delivery",
+                "edit_delivery_shipment_singular",
+                "Change a shipment's given fields (the Python client's path)",
+            )
+            .answers(&[Field::int("id").required(), Field::new("status", Kind::Any).required()])
+            .fields(&[SITE, Field::text("deliveryType"), Field::json_object("deliveryShipment").required()]),
+        Route::post("/api/v5/orders/{externalId}/delivery/cancel", ORDER_WRITE, cancel)
+            .doc("orders", "cancel_order_delivery", "Cancel an order's delivery")
+            .fields(&[Field::flag("force"), SITE, BY]),
     ]
 }
 
@@ -200,7 +207,7 @@ async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let page = crm.default_page()?;
     let filter = crm.filter()?;
     let zone = &state.config.zone;
-    let mut r = FilterReader::new(&filter, zone);
+    let mut r = FilterReader::new(&filter, zone).noting(&crm.input);
     let date = |key: &str| match r.text(key) {
         Some(d) if torg_domain::time::parse_date(&d).is_some() => Ok(Some(d)),
         Some(_) => {

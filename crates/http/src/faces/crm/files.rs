@@ -7,7 +7,7 @@ use super::scope::{FILE_READ, FILE_WRITE};
 use super::tasks::lookup_site;
 use super::{Crm, CrmError, CrmResult, FilterReader, field_error, ok, pagination};
 use crate::AppState;
-use crate::kit::Route;
+use crate::kit::{Field, Kind, PAGING, Route, SITE};
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -18,16 +18,33 @@ use torg_domain::file::{AttachRef, FilePatch, check_filename, media_type};
 use torg_domain::time::Zone;
 use torg_store::{FileFilter, NewFile, StoreError, StoredFile};
 
+/// The `filter[…]` keys of `GET /api/v5/files` and what each holds.
+pub(super) const LIST_FILTER: &[(&str, Kind)] = &[
+    ("ids", Kind::Integers),
+    ("orderIds", Kind::Integers),
+    ("orderExternalIds", Kind::Texts),
+    ("customerIds", Kind::Integers),
+    ("customerExternalIds", Kind::Texts),
+    ("createdAtFrom", Kind::DateTime),
+    ("createdAtTo", Kind::DateTime),
+    ("sizeFrom", Kind::Integer),
+    ("sizeTo", Kind::Integer),
+    ("type", Kind::Texts),
+    ("filename", Kind::Text),
+    ("isAttached", Kind::Boolean),
+    ("sites", Kind::Texts),
+];
+
 /// Routes of the group.
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::get("/api/v5/files", FILE_READ, list).doc("files", "list_files", "Files, filtered and paged"),
+        Route::get("/api/v5/files", FILE_READ, list).doc("files", "list_files", "Files, filtered and paged").answers(&[Field::object("pagination").required(), Field::new("files", Kind::Any).required()]).fields(&[Field::filter(LIST_FILTER), PAGING[0], PAGING[1]]),
         Route::post("/api/v5/files/upload", FILE_WRITE, upload).idempotent().doc(
             "files",
             "upload_file",
             "Upload a file (the body is the file)",
-        ),
-        Route::get("/api/v5/files/{id}", FILE_READ, get).doc("files", "get_file", "One file's description"),
+        ).answers(&[Field::new("file", Kind::Any).required()]).fields(&[SITE, Field::text("file").about("The file: a multipart part (its filename kept) or the form field's text; a body of another type is the file itself.")]),
+        Route::get("/api/v5/files/{id}", FILE_READ, get).doc("files", "get_file", "One file's description").answers(&[Field::new("file", Kind::Any).required()]),
         Route::get("/api/v5/files/{id}/download", FILE_READ, download).doc(
             "files",
             "download_file",
@@ -37,7 +54,7 @@ pub fn routes() -> Vec<Route> {
             "files",
             "edit_file",
             "Rename a file or change what it is attached to",
-        ),
+        ).answers(&[Field::new("file", Kind::Any).required()]).fields(&[Field::json_object("file").required(), SITE]),
         Route::post("/api/v5/files/{id}/delete", FILE_WRITE, delete).doc("files", "delete_file", "Delete a file"),
     ]
 }
@@ -84,7 +101,7 @@ async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let page = crm.default_page()?;
     let filter = crm.filter()?;
     let zone = &state.config.zone;
-    let mut r = FilterReader::new(&filter, zone);
+    let mut r = FilterReader::new(&filter, zone).noting(&crm.input);
     let f = FileFilter {
         ids: r.ints("ids"),
         order_ids: r.ints("orderIds"),

@@ -7,7 +7,7 @@ use super::member_text as text;
 use super::scope::{CUSTOMER_READ, CUSTOMER_WRITE};
 use super::{Crm, CrmError, CrmResult, ok};
 use crate::AppState;
-use crate::kit::Route;
+use crate::kit::{BY, Field, Route};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use rust_decimal::Decimal;
@@ -19,38 +19,30 @@ use torg_store::{CartInput, CartLine, CustomerLookup, OfferRef, OrderLookup};
 pub fn routes() -> Vec<Route> {
     const BASE: &str = "/api/v5/customer-interaction/{site}";
     vec![
-        Route::get(format!("{BASE}/cart/{{customerId}}"), CUSTOMER_READ, get_cart).doc(
-            "customer-interaction",
-            "get_cart",
-            "A customer's cart in the shop",
-        ),
-        Route::post(format!("{BASE}/cart/set"), CUSTOMER_WRITE, set_cart).doc(
-            "customer-interaction",
-            "set_cart",
-            "Replace a customer's cart",
-        ),
-        Route::post(format!("{BASE}/cart/clear"), CUSTOMER_WRITE, clear_cart).doc(
-            "customer-interaction",
-            "clear_cart",
-            "Clear a customer's cart (emptied, or turned into an order)",
-        ),
-        Route::get(format!("{BASE}/favorites/{{customerId}}"), CUSTOMER_READ, favorites).doc(
-            "customer-interaction",
-            "get_favorites",
-            "A customer's favourite offers",
-        ),
-        Route::post(format!("{BASE}/favorites/{{customerId}}/add"), CUSTOMER_WRITE, add_favorite).doc(
-            "customer-interaction",
-            "add_favorite",
-            "Add an offer to a customer's favourites",
-        ),
-        Route::post(format!("{BASE}/favorites/{{customerId}}/remove"), CUSTOMER_WRITE, remove_favorite).doc(
-            "customer-interaction",
-            "remove_favorite",
-            "Remove an offer from a customer's favourites",
-        ),
+        Route::get(format!("{BASE}/cart/{{customerId}}"), CUSTOMER_READ, get_cart)
+            .doc("customer-interaction", "get_cart", "A customer's cart in the shop")
+            .fields(&[SITE_BY, BY])
+            .answers(&[Field::object("cart")]),
+        Route::post(format!("{BASE}/cart/set"), CUSTOMER_WRITE, set_cart)
+            .doc("customer-interaction", "set_cart", "Replace a customer's cart")
+            .fields(&[SITE_BY, Field::json_object("cart").required()]),
+        Route::post(format!("{BASE}/cart/clear"), CUSTOMER_WRITE, clear_cart)
+            .doc("customer-interaction", "clear_cart", "Clear a customer's cart (emptied, or turned into an order)")
+            .fields(&[SITE_BY, Field::json_object("cart").required()]),
+        Route::get(format!("{BASE}/favorites/{{customerId}}"), CUSTOMER_READ, favorites)
+            .doc("customer-interaction", "get_favorites", "A customer's favourite offers")
+            .fields(&[SITE_BY, BY]),
+        Route::post(format!("{BASE}/favorites/{{customerId}}/add"), CUSTOMER_WRITE, add_favorite)
+            .doc("customer-interaction", "add_favorite", "Add an offer to a customer's favourites")
+            .fields(&[SITE_BY, BY, Field::json_object("favorite").required()]),
+        Route::post(format!("{BASE}/favorites/{{customerId}}/remove"), CUSTOMER_WRITE, remove_favorite)
+            .doc("customer-interaction", "remove_favorite", "Remove an offer from a customer's favourites")
+            .fields(&[SITE_BY, BY, Field::json_object("favorite").required()]),
     ]
 }
+
+/// What the path's `{site}` is.
+const SITE_BY: Field = Field::one_of("siteBy", &["code", "id"]).about("What the path's site is.");
 
 /// The site of the path (`siteBy=code|id`), which the key must reach.
 fn site(crm: &Crm, path_site: &str) -> Result<String, CrmError> {

@@ -5,7 +5,7 @@
 use super::scope::{LOYALTY_READ, LOYALTY_WRITE, ORDER_WRITE};
 use super::{Crm, CrmError, CrmResult, FilterReader, field_error, ok, pagination};
 use crate::AppState;
-use crate::kit::Route;
+use crate::kit::{Field, Kind, PAGING, Route, SITE};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use rust_decimal::Decimal;
@@ -15,84 +15,120 @@ use torg_domain::order::{CustomerRef, Order, OrderItem, item_from_doc};
 use torg_domain::time::Zone;
 use torg_store::{AccountFilter, BonusStatus, LoyaltyFilter, LoyaltyQuote, OrderLookup};
 
+/// The `filter[…]` keys of `GET /api/v5/loyalty/loyalties` and what each holds.
+pub(super) const LOYALTIES_FILTER: &[(&str, Kind)] =
+    &[("active", Kind::Boolean), ("blocked", Kind::Boolean), ("ids", Kind::Integers), ("sites", Kind::Texts)];
+
+/// The `filter[…]` keys of `GET /api/v5/loyalty/accounts` and what each holds.
+pub(super) const ACCOUNTS_FILTER: &[(&str, Kind)] = &[
+    ("status", Kind::Text),
+    ("ids", Kind::Integers),
+    ("id", Kind::Integer),
+    ("sites", Kind::Texts),
+    ("loyalties", Kind::Integers),
+    ("customerId", Kind::Integer),
+    ("customerExternalId", Kind::Text),
+    ("customer", Kind::Text),
+    ("phoneNumber", Kind::Text),
+    ("cardNumber", Kind::Text),
+    ("level", Kind::Integer),
+    ("minOrdersSum", Kind::Number),
+    ("maxOrdersSum", Kind::Number),
+    ("minAmount", Kind::Number),
+    ("maxAmount", Kind::Number),
+    ("createdAtFrom", Kind::DateTime),
+    ("createdAtTo", Kind::DateTime),
+    ("burnDateFrom", Kind::DateTime),
+    ("burnDateTo", Kind::DateTime),
+    ("customFields", Kind::Texts),
+];
+
+/// The `filter[…]` keys of `GET /api/v5/loyalty/account/{id}/bonus/operations` and what each holds.
+pub(super) const ACCOUNT_OPERATIONS_FILTER: &[(&str, Kind)] =
+    &[("createdAtFrom", Kind::DateTime), ("createdAtTo", Kind::DateTime)];
+
+/// The `filter[…]` keys of `GET /api/v5/loyalty/account/{id}/bonus/{status}/details` and what each holds.
+pub(super) const DETAILS_FILTER: &[(&str, Kind)] = &[("date", Kind::DateTime)];
+
+/// The `filter[…]` keys of `GET /api/v5/loyalty/bonus/operations` and what each holds.
+pub(super) const OPERATIONS_FILTER: &[(&str, Kind)] = &[("loyalties", Kind::Integers)];
+
 /// Routes of the group (static segments win over `{id}`).
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::get("/api/v5/loyalty/loyalties", LOYALTY_READ, loyalties).doc(
-            "loyalty",
-            "list_loyalties",
-            "Loyalty programmes, filtered and paged",
-        ),
-        Route::get("/api/v5/loyalty/loyalties/{id}", LOYALTY_READ, loyalty).doc(
-            "loyalty",
-            "get_loyalty",
-            "One loyalty programme with its levels",
-        ),
-        Route::get("/api/v5/loyalty/accounts", LOYALTY_READ, accounts).doc(
-            "loyalty",
-            "list_loyalty_accounts",
-            "Loyalty accounts, filtered and paged",
-        ),
-        Route::post("/api/v5/loyalty/account/create", LOYALTY_WRITE, create_account).idempotent().doc(
-            "loyalty",
-            "create_loyalty_account",
-            "Enrol a customer in the site's loyalty programme",
-        ),
-        Route::get("/api/v5/loyalty/account/{id}", LOYALTY_READ, account).doc(
-            "loyalty",
-            "get_loyalty_account",
-            "One loyalty account with its balance and level",
-        ),
-        Route::post("/api/v5/loyalty/account/{id}/edit", LOYALTY_WRITE, edit_account).doc(
-            "loyalty",
-            "edit_loyalty_account",
-            "Change a loyalty account's phone, card or custom fields",
-        ),
-        Route::post("/api/v5/loyalty/account/{id}/activate", LOYALTY_WRITE, activate_account).doc(
-            "loyalty",
-            "activate_loyalty_account",
-            "Activate a loyalty account",
-        ),
-        Route::post("/api/v5/loyalty/account/{id}/bonus/charge", LOYALTY_WRITE, charge).doc(
-            "loyalty",
-            "charge_bonuses",
-            "Charge bonuses from an account by hand",
-        ),
-        Route::post("/api/v5/loyalty/account/{id}/bonus/credit", LOYALTY_WRITE, credit).doc(
-            "loyalty",
-            "credit_bonuses",
-            "Credit bonuses to an account by hand",
-        ),
-        Route::get("/api/v5/loyalty/account/{id}/bonus/operations", LOYALTY_READ, account_operations).doc(
-            "loyalty",
-            "list_account_bonus_operations",
-            "Bonus operations of one account, paged",
-        ),
-        Route::get("/api/v5/loyalty/account/{id}/bonus/{status}/details", LOYALTY_READ, details).doc(
-            "loyalty",
-            "list_bonus_details",
-            "Bonuses waiting for activation or about to expire, by date",
-        ),
-        Route::get("/api/v5/loyalty/bonus/operations", LOYALTY_READ, operations).doc(
-            "loyalty",
-            "list_bonus_operations",
-            "Bonus operations of every account, by cursor",
-        ),
-        Route::post("/api/v5/loyalty/calculate", LOYALTY_READ, calculate).doc(
-            "loyalty",
-            "calculate_loyalty",
-            "What an order may spend in bonuses and would earn",
-        ),
-        Route::post("/api/v5/orders/loyalty/apply", ORDER_WRITE, apply).doc(
-            "orders",
-            "apply_order_bonuses",
-            "Spend bonuses on an order",
-        ),
-        Route::post("/api/v5/orders/loyalty/cancel-bonus-operations", ORDER_WRITE, cancel).doc(
-            "orders",
-            "cancel_order_bonus_operations",
-            "Cancel an order's bonus operations",
-        ),
+        Route::get("/api/v5/loyalty/loyalties", LOYALTY_READ, loyalties)
+            .doc("loyalty", "list_loyalties", "Loyalty programmes, filtered and paged")
+            .answers(&[Field::object("pagination").required(), Field::new("loyalties", Kind::Any).required()])
+            .fields(&[Field::filter(LOYALTIES_FILTER), PAGING[0], PAGING[1]]),
+        Route::get("/api/v5/loyalty/loyalties/{id}", LOYALTY_READ, loyalty)
+            .doc("loyalty", "get_loyalty", "One loyalty programme with its levels")
+            .answers(&[Field::new("loyalty", Kind::Any).required()]),
+        Route::get("/api/v5/loyalty/accounts", LOYALTY_READ, accounts)
+            .doc("loyalty", "list_loyalty_accounts", "Loyalty accounts, filtered and paged")
+            .answers(&[Field::object("pagination").required(), Field::new("loyaltyAccounts", Kind::Any).required()])
+            .fields(&[Field::filter(ACCOUNTS_FILTER), PAGING[0], PAGING[1]]),
+        Route::post("/api/v5/loyalty/account/create", LOYALTY_WRITE, create_account)
+            .idempotent()
+            .doc("loyalty", "create_loyalty_account", "Enrol a customer in the site's loyalty programme")
+            .answers(&[
+                Field::new("site", Kind::Any).required(),
+                Field::new("loyaltyAccount", Kind::Any).required(),
+                Field::new("warnings", Kind::Any).required(),
+            ])
+            .fields(&[SITE, Field::json_object("loyaltyAccount").required()]),
+        Route::get("/api/v5/loyalty/account/{id}", LOYALTY_READ, account)
+            .doc("loyalty", "get_loyalty_account", "One loyalty account with its balance and level")
+            .answers(&[Field::new("loyaltyAccount", Kind::Any).required()]),
+        Route::post("/api/v5/loyalty/account/{id}/edit", LOYALTY_WRITE, edit_account)
+            .doc("loyalty", "edit_loyalty_account", "Change a loyalty account's phone, card or custom fields")
+            .answers(&[Field::new("loyaltyAccount", Kind::Any).required()])
+            .fields(&[Field::json_object("loyaltyAccount").required()]),
+        Route::post("/api/v5/loyalty/account/{id}/activate", LOYALTY_WRITE, activate_account)
+            .doc("loyalty", "activate_loyalty_account", "Activate a loyalty account")
+            .answers(&[Field::new("loyaltyAccount", Kind::Any).required()]),
+        Route::post("/api/v5/loyalty/account/{id}/bonus/charge", LOYALTY_WRITE, charge)
+            .doc("loyalty", "charge_bonuses", "Charge bonuses from an account by hand")
+            .fields(&[Field::number("amount").required(), Field::text("comment")]),
+        Route::post("/api/v5/loyalty/account/{id}/bonus/credit", LOYALTY_WRITE, credit)
+            .doc("loyalty", "credit_bonuses", "Credit bonuses to an account by hand")
+            .answers(&[Field::new("loyaltyBonus", Kind::Any).required()])
+            .fields(&[
+                Field::number("amount").required(),
+                Field::text("comment"),
+                Field::new("activationDate", Kind::Date),
+                Field::new("expireDate", Kind::Date),
+            ]),
+        Route::get("/api/v5/loyalty/account/{id}/bonus/operations", LOYALTY_READ, account_operations)
+            .doc("loyalty", "list_account_bonus_operations", "Bonus operations of one account, paged")
+            .answers(&[Field::object("pagination").required(), Field::new("bonusOperations", Kind::Any).required()])
+            .fields(&[Field::filter(ACCOUNT_OPERATIONS_FILTER), PAGING[0], PAGING[1]]),
+        Route::get("/api/v5/loyalty/account/{id}/bonus/{status}/details", LOYALTY_READ, details)
+            .doc("loyalty", "list_bonus_details", "Bonuses waiting for activation or about to expire, by date")
+            .answers(&[
+                Field::object("pagination").required(),
+                Field::new("statistic", Kind::Any).required(),
+                Field::new("bonuses", Kind::Any).required(),
+            ])
+            .fields(&[Field::filter(DETAILS_FILTER), PAGING[0], PAGING[1]]),
+        Route::get("/api/v5/loyalty/bonus/operations", LOYALTY_READ, operations)
+            .doc("loyalty", "list_bonus_operations", "Bonus operations of every account, by cursor")
+            .answers(&[Field::object("pagination").required(), Field::new("bonusOperations", Kind::Any).required()])
+            .fields(&[Field::filter(OPERATIONS_FILTER), Field::text("cursor"), PAGING[0], PAGING[1]]),
+        Route::post("/api/v5/loyalty/calculate", LOYALTY_READ, calculate)
+            .doc("loyalty", "calculate_loyalty", "What an order may spend in bonuses and would earn")
+            .answers(&[
+                Field::object("order").required(),
+                Field::new("calculations", Kind::Any).required(),
+                Field::new("loyalty", Kind::Any).required(),
+            ])
+            .fields(&[Field::json_object("order").required(), SITE, Field::number("bonuses")]),
+        Route::post("/api/v5/orders/loyalty/apply", ORDER_WRITE, apply)
+            .doc("orders", "apply_order_bonuses", "Spend bonuses on an order")
+            .answers(&[Field::object("order").required()])
+            .fields(&[Field::json_object("order").required(), SITE, Field::number("bonuses")]),
+        Route::post("/api/v5/orders/loyalty/cancel-bonus-operations", ORDER_WRITE, cancel)
+            .doc("orders", "cancel_order_bonus_operations", "Cancel an order's bonus operations")
+            .fields(&[Field::json_object("order").required(), SITE]),
     ]
 }
 
@@ -199,9 +235,9 @@ fn path_id(uid: &str) -> Result<i64, CrmError> {
 async fn loyalties(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let page = crm.default_page()?;
     let filter = crm.filter()?;
-    super::customers::reject_extra_keys(&filter, "active blocked ids sites")?;
+    super::customers::reject_extra_keys(&filter, LOYALTIES_FILTER)?;
     let zone = &state.config.zone;
-    let mut r = FilterReader::new(&filter, zone);
+    let mut r = FilterReader::new(&filter, zone).noting(&crm.input);
     let f = LoyaltyFilter {
         ids: r.ints("ids"),
         sites: r.texts("sites"),
@@ -223,18 +259,13 @@ async fn loyalty(State(state): State<AppState>, Path(uid): Path<String>, crm: Cr
     }
 }
 
-/// The keys of the account list's filter (Go's `LoyaltyAccountAPIFilter`).
-const ACCOUNT_FILTER_KEYS: &str = "id status customer minOrdersSum maxOrdersSum minAmount maxAmount phoneNumber \
-    cardNumber ids loyalties sites level createdAtFrom createdAtTo burnDateFrom burnDateTo customFields customerId \
-    customerExternalId";
-
 /// `GET /api/v5/loyalty/accounts`: oldest first.
 async fn accounts(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let page = crm.default_page()?;
     let filter = crm.filter()?;
-    super::customers::reject_extra_keys(&filter, ACCOUNT_FILTER_KEYS)?;
+    super::customers::reject_extra_keys(&filter, ACCOUNTS_FILTER)?;
     let zone = &state.config.zone;
-    let mut r = FilterReader::new(&filter, zone);
+    let mut r = FilterReader::new(&filter, zone).noting(&crm.input);
     let active = match r.text("status").as_deref() {
         None => None,
         Some("activated") => Some(true),
@@ -400,9 +431,9 @@ async fn account_operations(State(state): State<AppState>, Path(uid): Path<Strin
     let id = path_id(&uid)?;
     let page = crm.default_page()?;
     let filter = crm.filter()?;
-    super::customers::reject_extra_keys(&filter, "createdAtFrom createdAtTo")?;
+    super::customers::reject_extra_keys(&filter, ACCOUNT_OPERATIONS_FILTER)?;
     let zone = &state.config.zone;
-    let mut r = FilterReader::new(&filter, zone);
+    let mut r = FilterReader::new(&filter, zone).noting(&crm.input);
     let created = (r.date_from("createdAtFrom"), r.date_to("createdAtTo"));
     r.finish()?;
     let Some((ops, meta)) = state.store.account_operations(id, created, &crm.sites, page).await? else {
@@ -428,9 +459,9 @@ async fn details(State(state): State<AppState>, Path((uid, status)): Path<(Strin
     };
     let page = crm.default_page()?;
     let filter = crm.filter()?;
-    super::customers::reject_extra_keys(&filter, "date")?;
+    super::customers::reject_extra_keys(&filter, DETAILS_FILTER)?;
     let zone = &state.config.zone;
-    let mut r = FilterReader::new(&filter, zone);
+    let mut r = FilterReader::new(&filter, zone).noting(&crm.input);
     let until = r.date_to("date");
     r.finish()?;
     let Some((list, total, meta)) = state.store.bonus_details(id, status, until, &crm.sites, page).await? else {
@@ -449,9 +480,9 @@ async fn details(State(state): State<AppState>, Path((uid, status)): Path<(Strin
 async fn operations(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let limit = crm.default_page()?.limit;
     let filter = crm.filter()?;
-    super::customers::reject_extra_keys(&filter, "loyalties")?;
+    super::customers::reject_extra_keys(&filter, OPERATIONS_FILTER)?;
     let zone = &state.config.zone;
-    let mut r = FilterReader::new(&filter, zone);
+    let mut r = FilterReader::new(&filter, zone).noting(&crm.input);
     let loyalties = r.ints("loyalties");
     r.finish()?;
     let after = match crm.input.text("cursor") {

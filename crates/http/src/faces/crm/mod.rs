@@ -41,7 +41,10 @@ use crate::AppState;
 use crate::envelope::Envelope;
 use crate::input::Input;
 use crate::json_response;
-use crate::kit::{Access, Admitted, Denied, Face, Gate, KeySource, OwnerRule, Prefix, Route, Security, no_aliases};
+use crate::kit::{
+    Access, Admitted, BY, Denied, Face, Field, Gate, KeySource, Kind, OwnerRule, PAGING, Prefix, Route, SITE, Security,
+    no_aliases, paging,
+};
 use crate::params::{as_bool, as_i64, as_list, is_none_literal};
 use crate::ratelimit::Class;
 use axum::body::Body;
@@ -52,7 +55,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use torg_domain::history::Actor;
 use torg_domain::key::ApiKey;
-use torg_domain::page::{LIMITS, PageRequest, Pagination};
+use torg_domain::page::{LIMITS, PageRequest, Pagination, STORE_LIMITS};
 use torg_domain::{DomainError, FieldErrors};
 use torg_store::StoreError;
 
@@ -114,187 +117,183 @@ pub(crate) mod scope {
 
 fn routes() -> Vec<Route> {
     use scope::*;
-    let mut routes =
-        vec![
-            Route::get("/api/api-versions", Access::AnyKey, meta::api_versions).doc(
-                "meta",
-                "list_api_versions",
-                "API versions available",
-            ),
-            Route::get("/api/credentials", Access::AnyKey, meta::credentials).doc(
-                "meta",
-                "get_credentials",
-                "Scopes and sites of the key",
-            ),
-            Route::get("/api/system-info", Access::AnyKey, meta::system_info).doc(
-                "meta",
-                "get_system_info",
-                "System version and URLs",
-            ),
-            Route::get("/api/v5/customers", CUSTOMER_READ, customers::list).doc(
-                "customers",
-                "list_customers",
-                "Customers, filtered and paged",
-            ),
-            Route::post("/api/v5/customers/create", CUSTOMER_WRITE, customers::create).idempotent().doc(
-                "customers",
-                "create_customer",
-                "Create a customer",
-            ),
-            Route::post("/api/v5/customers/upload", CUSTOMER_WRITE, customers::upload).idempotent().doc(
-                "customers",
-                "upload_customers",
-                "Create up to 50 customers",
-            ),
-            Route::post("/api/v5/customers/fix-external-ids", CUSTOMER_WRITE, customers::fix_external_ids).doc(
-                "customers",
-                "fix_customer_external_ids",
-                "Set customers' external ids",
-            ),
-            Route::get("/api/v5/customers/history", CUSTOMER_READ, customers::history).doc(
-                "customers",
-                "list_customer_history",
-                "Customer changes since an id or date",
-            ),
-            Route::get("/api/v5/customers/{externalId}", CUSTOMER_READ, customers::get).doc(
-                "customers",
-                "get_customer",
-                "One customer by externalId or id (`by`)",
-            ),
-            Route::post("/api/v5/customers/{externalId}/edit", CUSTOMER_WRITE, customers::edit).doc(
-                "customers",
-                "edit_customer",
-                "Change a customer's given fields",
-            ),
-            Route::get("/api/v5/orders", ORDER_READ, orders::list).doc(
-                "orders",
-                "list_orders",
-                "Orders, filtered and paged",
-            ),
-            Route::post("/api/v5/orders/create", ORDER_WRITE, orders::create).idempotent().doc(
-                "orders",
-                "create_order",
-                "Create an order",
-            ),
-            Route::post("/api/v5/orders/upload", ORDER_WRITE, orders::upload).idempotent().doc(
-                "orders",
-                "upload_orders",
-                "Create up to 50 orders",
-            ),
-            Route::post("/api/v5/orders/payments/create", ORDER_WRITE, payments::create).idempotent().doc(
-                "orders",
-                "create_payment",
-                "Add a payment to an order",
-            ),
-            Route::post("/api/v5/orders/payments/{id}/edit", ORDER_WRITE, payments::edit).doc(
-                "orders",
-                "edit_payment",
-                "Change a payment",
-            ),
-            Route::post("/api/v5/orders/payments/{id}/delete", ORDER_WRITE, payments::delete).doc(
-                "orders",
-                "delete_payment",
-                "Delete a payment",
-            ),
-            Route::post("/api/v5/payment/check", PAYMENTS_WRITE, payment_api::check).doc(
-                "payments",
-                "check_payment_invoice",
-                "Ask whether an invoice can be paid with a sum",
-            ),
-            Route::post("/api/v5/payment/create-invoice", PAYMENTS_WRITE, payment_api::create_invoice)
-                .idempotent()
-                .doc("payments", "create_payment_invoice", "Issue an invoice for a payment and get its link"),
-            Route::post("/api/v5/payment/update-invoice", PAYMENTS_WRITE, payment_api::update_invoice).doc(
-                "payments",
-                "update_payment_invoice",
-                "Change a payment's invoice or move its status",
-            ),
-            Route::post("/api/v5/payment/invoice/import", PAYMENTS_WRITE, payment_api::import).idempotent().doc(
-                "payments",
-                "import_payment_invoice",
-                "Record an invoice made outside torg for a payment",
-            ),
-            Route::get("/api/v5/payment/invoice/{uuid}", PAYMENTS_READ, payment_api::get).doc(
-                "payments",
-                "get_payment_invoice",
-                "Get a payment's invoice",
-            ),
-            Route::post("/api/v5/orders/fix-external-ids", ORDER_WRITE, orders::fix_external_ids).doc(
-                "orders",
-                "fix_order_external_ids",
-                "Set orders' external ids",
-            ),
-            Route::get("/api/v5/orders/statuses", ORDER_READ, orders::statuses).doc(
-                "orders",
-                "list_order_statuses",
-                "Statuses of orders by ids",
-            ),
-            Route::get("/api/v5/orders/history", ORDER_READ, orders::history).doc(
-                "orders",
-                "list_order_history",
-                "Order changes since an id or date",
-            ),
-            Route::get("/api/v5/orders/{externalId}", ORDER_READ, orders::get).doc(
-                "orders",
-                "get_order",
-                "One order by externalId or id (`by`)",
-            ),
-            Route::post("/api/v5/orders/{externalId}/edit", ORDER_WRITE, orders::edit).doc(
-                "orders",
-                "edit_order",
-                "Change an order's given fields",
-            ),
-            Route::get("/api/v5/store/inventories", STORE_READ, store::inventories).doc(
-                "store",
-                "list_inventories",
-                "Offers' free stock, per store with details=1",
-            ),
-            Route::post("/api/v5/store/inventories/upload", STORE_WRITE, store::upload_inventories).doc(
-                "store",
-                "upload_inventories",
-                "Set stock of up to 250 offers per store",
-            ),
-            Route::post("/api/v5/store/prices/upload", STORE_WRITE, store::upload_prices).doc(
-                "store",
-                "upload_prices",
-                "Set prices of up to 250 offers by price type",
-            ),
-            Route::get("/api/v5/store/products", STORE_READ, store::products).doc(
-                "store",
-                "list_products",
-                "Products with offers, filtered and paged",
-            ),
-            Route::get("/api/v5/store/offers", STORE_READ, store::offers).doc(
-                "store",
-                "list_offers",
-                "Offers, filtered and paged",
-            ),
-            Route::post("/api/v5/store/products/batch/create", STORE_WRITE, store::batch_create).idempotent().doc(
-                "store",
-                "create_products",
-                "Create up to 250 products with offers",
-            ),
-            Route::post("/api/v5/store/products/batch/edit", STORE_WRITE, store::batch_edit).doc(
-                "store",
-                "edit_products",
-                "Change given fields of up to 250 products",
-            ),
-            Route::post("/api/v5/telephony/calls/upload", TELEPHONY_WRITE, telephony::upload_calls).doc(
-                "telephony",
-                "upload_calls",
-                "Store calls made or received",
-            ),
-            Route::post("/api/v5/telephony/call/event", TELEPHONY_WRITE, telephony::call_event).doc(
-                "telephony",
-                "create_call_event",
-                "A call rings, is answered or hangs up",
-            ),
-            Route::get("/api/v5/telephony/manager", TELEPHONY_READ, telephony::manager).doc(
-                "telephony",
-                "get_responsible_manager",
-                "Customer and manager for a phone",
-            ),
-        ];
+    let mut routes = vec![
+        Route::get("/api/api-versions", Access::AnyKey, meta::api_versions)
+            .doc("meta", "list_api_versions", "API versions available")
+            .answers(&[Field::new("versions", Kind::Any).required()]),
+        Route::get("/api/credentials", Access::AnyKey, meta::credentials)
+            .doc("meta", "get_credentials", "Scopes and sites of the key")
+            .answers(&[
+                Field::new("credentials", Kind::Any).required(),
+                Field::new("scopes", Kind::Any).required(),
+                Field::new("siteAccess", Kind::Any).required(),
+                Field::new("sitesAvailable", Kind::Any).required(),
+            ]),
+        Route::get("/api/system-info", Access::AnyKey, meta::system_info)
+            .doc("meta", "get_system_info", "System version and URLs")
+            .answers(&[
+                Field::new("systemVersion", Kind::Any).required(),
+                Field::new("publicUrl", Kind::Any).required(),
+                Field::new("technicalUrl", Kind::Any).required(),
+            ]),
+        Route::get("/api/v5/customers", CUSTOMER_READ, customers::list)
+            .doc("customers", "list_customers", "Customers, filtered and paged")
+            .answers(&[Field::object("pagination").required(), Field::list("customers").required()])
+            .fields(&[Field::filter(customers::LIST_FILTER), PAGING[0], PAGING[1]]),
+        Route::post("/api/v5/customers/create", CUSTOMER_WRITE, customers::create)
+            .idempotent()
+            .doc("customers", "create_customer", "Create a customer")
+            .answers(&[Field::int("id").required()])
+            .fields(&[Field::json_object("customer").required(), SITE]),
+        Route::post("/api/v5/customers/upload", CUSTOMER_WRITE, customers::upload)
+            .idempotent()
+            .doc("customers", "upload_customers", "Create up to 50 customers")
+            .fields(&[Field::json_list("customers").required(), SITE]),
+        Route::post("/api/v5/customers/fix-external-ids", CUSTOMER_WRITE, customers::fix_external_ids)
+            .doc("customers", "fix_customer_external_ids", "Set customers' external ids")
+            .fields(&[Field::json_list("customers").required()]),
+        Route::get("/api/v5/customers/history", CUSTOMER_READ, customers::history)
+            .doc("customers", "list_customer_history", "Customer changes since an id or date")
+            .answers(&[
+                Field::new("generatedAt", Kind::DateTime).required(),
+                Field::list("history").required(),
+                Field::object("pagination").required(),
+            ])
+            .fields(&[Field::filter(customers::HISTORY_FILTER), PAGING[0], PAGING[1]]),
+        Route::get("/api/v5/customers/{externalId}", CUSTOMER_READ, customers::get)
+            .doc("customers", "get_customer", "One customer by externalId or id (`by`)")
+            .answers(&[Field::object("customer").required()])
+            .fields(&[SITE, BY]),
+        Route::post("/api/v5/customers/{externalId}/edit", CUSTOMER_WRITE, customers::edit)
+            .doc("customers", "edit_customer", "Change a customer's given fields")
+            .answers(&[Field::int("id").required()])
+            .fields(&[Field::json_object("customer").required(), SITE, BY]),
+        Route::get("/api/v5/orders", ORDER_READ, orders::list)
+            .doc("orders", "list_orders", "Orders, filtered and paged")
+            .answers(&[Field::object("pagination").required(), Field::list("orders").required()])
+            .fields(&[Field::filter(orders::LIST_FILTER), PAGING[0], PAGING[1]]),
+        Route::post("/api/v5/orders/create", ORDER_WRITE, orders::create)
+            .idempotent()
+            .doc("orders", "create_order", "Create an order")
+            .answers(&[Field::int("id").required(), Field::object("order").required()])
+            .fields(&[Field::json_object("order").required(), SITE]),
+        Route::post("/api/v5/orders/upload", ORDER_WRITE, orders::upload)
+            .idempotent()
+            .doc("orders", "upload_orders", "Create up to 50 orders")
+            .fields(&[Field::json_list("orders").required(), SITE]),
+        Route::post("/api/v5/orders/payments/create", ORDER_WRITE, payments::create)
+            .idempotent()
+            .doc("orders", "create_payment", "Add a payment to an order")
+            .answers(&[Field::int("id").required()])
+            .fields(&[Field::json_object("payment").required(), SITE]),
+        Route::post("/api/v5/orders/payments/{id}/edit", ORDER_WRITE, payments::edit)
+            .doc("orders", "edit_payment", "Change a payment")
+            .answers(&[Field::int("id").required()])
+            .fields(&[Field::json_object("payment").required(), BY]),
+        Route::post("/api/v5/orders/payments/{id}/delete", ORDER_WRITE, payments::delete)
+            .doc("orders", "delete_payment", "Delete a payment")
+            .fields(&[BY]),
+        Route::post("/api/v5/payment/check", PAYMENTS_WRITE, payment_api::check)
+            .doc("payments", "check_payment_invoice", "Ask whether an invoice can be paid with a sum")
+            .answers(&[Field::new("result", Kind::Any).required()])
+            .fields(&[Field::json_object("check").required()]),
+        Route::post("/api/v5/payment/create-invoice", PAYMENTS_WRITE, payment_api::create_invoice)
+            .idempotent()
+            .doc("payments", "create_payment_invoice", "Issue an invoice for a payment and get its link")
+            .answers(&[Field::new("result", Kind::Any).required()])
+            .fields(&[Field::json_object("createInvoice").required()]),
+        Route::post("/api/v5/payment/update-invoice", PAYMENTS_WRITE, payment_api::update_invoice)
+            .doc("payments", "update_payment_invoice", "Change a payment's invoice or move its status")
+            .fields(&[Field::json_object("updateInvoice").required()]),
+        Route::post("/api/v5/payment/invoice/import", PAYMENTS_WRITE, payment_api::import)
+            .idempotent()
+            .doc("payments", "import_payment_invoice", "Record an invoice made outside torg for a payment")
+            .answers(&[Field::new("invoice", Kind::Any).required()])
+            .fields(&[Field::json_object("invoice").required()]),
+        Route::get("/api/v5/payment/invoice/{uuid}", PAYMENTS_READ, payment_api::get)
+            .doc("payments", "get_payment_invoice", "Get a payment's invoice")
+            .answers(&[Field::new("invoice", Kind::Any).required()]),
+        Route::post("/api/v5/orders/fix-external-ids", ORDER_WRITE, orders::fix_external_ids)
+            .doc("orders", "fix_order_external_ids", "Set orders' external ids")
+            .fields(&[Field::json_list("orders").required()]),
+        Route::get("/api/v5/orders/statuses", ORDER_READ, orders::statuses)
+            .doc("orders", "list_order_statuses", "Statuses of orders by ids")
+            .answers(&[Field::list("orders").required()])
+            .fields(&[Field::new("ids", Kind::Integers), Field::new("externalIds", Kind::Texts)]),
+        Route::get("/api/v5/orders/history", ORDER_READ, orders::history)
+            .doc("orders", "list_order_history", "Order changes since an id or date")
+            .answers(&[
+                Field::new("generatedAt", Kind::DateTime).required(),
+                Field::list("history").required(),
+                Field::object("pagination").required(),
+            ])
+            .fields(&[Field::filter(orders::HISTORY_FILTER), PAGING[0], PAGING[1]]),
+        Route::get("/api/v5/orders/{externalId}", ORDER_READ, orders::get)
+            .doc("orders", "get_order", "One order by externalId or id (`by`)")
+            .answers(&[Field::object("order").required()])
+            .fields(&[SITE, BY]),
+        Route::post("/api/v5/orders/{externalId}/edit", ORDER_WRITE, orders::edit)
+            .doc("orders", "edit_order", "Change an order's given fields")
+            .answers(&[Field::int("id").required(), Field::object("order").required()])
+            .fields(&[Field::json_object("order").required(), SITE, BY]),
+        Route::get("/api/v5/store/inventories", STORE_READ, store::inventories)
+            .doc("store", "list_inventories", "Offers' free stock, per store with details=1")
+            .answers(&[Field::object("pagination").required(), Field::new("offers", Kind::Any).required()])
+            .fields(&[Field::filter(store::INVENTORIES_FILTER)])
+            .fields(&paging(STORE_LIMITS)),
+        Route::post("/api/v5/store/inventories/upload", STORE_WRITE, store::upload_inventories)
+            .doc("store", "upload_inventories", "Set stock of up to 250 offers per store")
+            .answers(&[
+                Field::new("processedOffersCount", Kind::Any).required(),
+                Field::new("notFoundOffers", Kind::Any).required(),
+            ])
+            .fields(&[SITE, Field::json_list("offers").required()]),
+        Route::post("/api/v5/store/prices/upload", STORE_WRITE, store::upload_prices)
+            .doc("store", "upload_prices", "Set prices of up to 250 offers by price type")
+            .answers(&[
+                Field::new("processedOffersCount", Kind::Any).required(),
+                Field::new("notFoundOffers", Kind::Any).required(),
+            ])
+            .fields(&[Field::json_list("prices").required()]),
+        Route::get("/api/v5/store/products", STORE_READ, store::products)
+            .doc("store", "list_products", "Products with offers, filtered and paged")
+            .answers(&[Field::object("pagination").required(), Field::new("products", Kind::Any).required()])
+            .fields(&[Field::filter(store::PRODUCTS_FILTER)])
+            .fields(&paging(STORE_LIMITS)),
+        Route::get("/api/v5/store/offers", STORE_READ, store::offers)
+            .doc("store", "list_offers", "Offers, filtered and paged")
+            .answers(&[Field::object("pagination").required(), Field::new("offers", Kind::Any).required()])
+            .fields(&[Field::filter(store::OFFERS_FILTER)])
+            .fields(&paging(STORE_LIMITS)),
+        Route::post("/api/v5/store/products/batch/create", STORE_WRITE, store::batch_create)
+            .idempotent()
+            .doc("store", "create_products", "Create up to 250 products with offers")
+            .answers(&[
+                Field::new("processedProductsCount", Kind::Any).required(),
+                Field::new("addedProducts", Kind::Any).required(),
+            ])
+            .fields(&[Field::json_list("products").required()]),
+        Route::post("/api/v5/store/products/batch/edit", STORE_WRITE, store::batch_edit)
+            .doc("store", "edit_products", "Change given fields of up to 250 products")
+            .answers(&[
+                Field::new("processedProductsCount", Kind::Any).required(),
+                Field::new("notFoundProducts", Kind::Any).required(),
+            ])
+            .fields(&[Field::json_list("products").required()]),
+        Route::post("/api/v5/telephony/calls/upload", TELEPHONY_WRITE, telephony::upload_calls)
+            .doc("telephony", "upload_calls", "Store calls made or received")
+            .answers(&[
+                Field::new("processedCallsCount", Kind::Any).required(),
+                Field::new("duplicateCalls", Kind::Any).required(),
+            ])
+            .fields(&[Field::json_list("calls").required()]),
+        Route::post("/api/v5/telephony/call/event", TELEPHONY_WRITE, telephony::call_event)
+            .doc("telephony", "create_call_event", "A call rings, is answered or hangs up")
+            .fields(&[Field::json_object("event").required()]),
+        Route::get("/api/v5/telephony/manager", TELEPHONY_READ, telephony::manager)
+            .doc("telephony", "get_responsible_manager", "Customer and manager for a phone")
+            .fields(&[Field::text("phone").required()]),
+    ];
     routes.extend(references::routes());
     routes.extend(packs::routes());
     routes.extend(product_groups::routes());
@@ -701,15 +700,35 @@ pub struct FilterReader<'a> {
     map: &'a Map<String, Value>,
     zone: &'a torg_domain::time::Zone,
     errors: FieldErrors,
+    input: Option<&'a Input>,
+    plain: bool,
 }
 
 impl<'a> FilterReader<'a> {
     /// Reads `map` with dates in `zone`.
     pub fn new(map: &'a Map<String, Value>, zone: &'a torg_domain::time::Zone) -> Self {
-        FilterReader { map, zone, errors: FieldErrors::new() }
+        FilterReader { map, zone, errors: FieldErrors::new(), input: None, plain: false }
+    }
+
+    /// Notes each key read as `filter[key]` of `input`'s route (`crate::fields`).
+    pub fn noting(mut self, input: &'a Input) -> Self {
+        self.input = Some(input);
+        self
+    }
+
+    /// Notes each key read as a parameter of `input`'s own (a reader over the query itself).
+    pub fn noting_plain(mut self, input: &'a Input) -> Self {
+        self.input = Some(input);
+        self.plain = true;
+        self
     }
 
     fn get(&self, key: &str) -> Option<&'a Value> {
+        match self.input {
+            Some(input) if self.plain => input.note(key),
+            Some(input) => input.note(&format!("filter[{key}]")),
+            None => {}
+        }
         self.map.get(key).filter(|v| !is_none_literal(v))
     }
 

@@ -5,7 +5,7 @@
 use super::scope::{INTEGRATION_READ, INTEGRATION_WRITE};
 use super::{Crm, CrmError, CrmResult, ok};
 use crate::AppState;
-use crate::kit::Route;
+use crate::kit::{Field, Kind, Route};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
@@ -16,21 +16,16 @@ use torg_domain::reference::{ReferenceEntry, ReferenceKind};
 /// The group's routes.
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::get("/api/v5/integration-modules/{code}", INTEGRATION_READ, get).doc(
-            "integration",
-            "get_integration_module",
-            "A registered integration module",
-        ),
-        Route::post("/api/v5/integration-modules/{code}/edit", INTEGRATION_WRITE, edit).doc(
-            "integration",
-            "edit_integration_module",
-            "Register an integration module or change its configuration",
-        ),
-        Route::post("/api/v5/integration-modules/{code}/update-scopes", INTEGRATION_WRITE, update_scopes).doc(
-            "integration",
-            "update_integration_module_scopes",
-            "Give a module a key with the scopes it requires",
-        ),
+        Route::get("/api/v5/integration-modules/{code}", INTEGRATION_READ, get)
+            .doc("integration", "get_integration_module", "A registered integration module")
+            .answers(&[Field::new("integrationModule", Kind::Any).required()]),
+        Route::post("/api/v5/integration-modules/{code}/edit", INTEGRATION_WRITE, edit)
+            .doc("integration", "edit_integration_module", "Register an integration module or change its configuration")
+            .fields(&[Field::json_object("integrationModule").required()]),
+        Route::post("/api/v5/integration-modules/{code}/update-scopes", INTEGRATION_WRITE, update_scopes)
+            .doc("integration", "update_integration_module_scopes", "Give a module a key with the scopes it requires")
+            .answers(&[Field::new("apiKey", Kind::Any).required()])
+            .fields(&[Field::json_object("requires").required()]),
     ]
 }
 

@@ -5,40 +5,60 @@ use super::field_error as invalid;
 use super::scope::{CUSTOMER_READ, CUSTOMER_WRITE};
 use super::{Crm, CrmError, CrmResult, FilterReader, ok, pagination};
 use crate::AppState;
-use crate::kit::Route;
+use crate::kit::{Field, Kind, PAGING, Route, SITE};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 use torg_store::{CustomerLookup, NoteFilter, NoteOwner};
 
+/// The `filter[…]` keys of `GET /api/v5/customers/notes` and what each holds.
+pub(super) const LIST_FILTER: &[(&str, Kind)] = &[
+    ("ids", Kind::Integers),
+    ("customerIds", Kind::Integers),
+    ("customerExternalIds", Kind::Texts),
+    ("managerIds", Kind::Integers),
+    ("text", Kind::Text),
+    ("createdAtFrom", Kind::DateTime),
+    ("createdAtTo", Kind::DateTime),
+];
+
+/// The `filter[…]` keys of `GET /api/v5/customers-corporate/notes` and what each holds.
+pub(super) const LIST_CORPORATE_FILTER: &[(&str, Kind)] = &[
+    ("ids", Kind::Integers),
+    ("customerIds", Kind::Integers),
+    ("customerExternalIds", Kind::Texts),
+    ("managerIds", Kind::Integers),
+    ("text", Kind::Text),
+    ("createdAtFrom", Kind::DateTime),
+    ("createdAtTo", Kind::DateTime),
+];
+
 /// The group's routes.
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::get("/api/v5/customers/notes", CUSTOMER_READ, list).doc(
-            "customers",
-            "list_customer_notes",
-            "Notes about customers, filtered and paged",
-        ),
-        Route::post("/api/v5/customers/notes/create", CUSTOMER_WRITE, create).idempotent().doc(
-            "customers",
-            "create_customer_note",
-            "Write a note about a customer",
-        ),
+        Route::get("/api/v5/customers/notes", CUSTOMER_READ, list)
+            .doc("customers", "list_customer_notes", "Notes about customers, filtered and paged")
+            .fields(&[Field::filter(LIST_FILTER), PAGING[0], PAGING[1]]),
+        Route::post("/api/v5/customers/notes/create", CUSTOMER_WRITE, create)
+            .idempotent()
+            .doc("customers", "create_customer_note", "Write a note about a customer")
+            .fields(&[Field::json_object("note").required(), SITE]),
         Route::post("/api/v5/customers/notes/{id}/delete", CUSTOMER_WRITE, delete).doc(
             "customers",
             "delete_customer_note",
             "Delete a note",
         ),
-        Route::get("/api/v5/customers-corporate/notes", CUSTOMER_READ, list_corporate).doc(
-            "customers-corporate",
-            "list_corporate_customer_notes",
-            "Notes about corporate customers, filtered and paged",
-        ),
-        Route::post("/api/v5/customers-corporate/notes/create", CUSTOMER_WRITE, create_corporate).idempotent().doc(
-            "customers-corporate",
-            "create_corporate_customer_note",
-            "Write a note about a corporate customer",
-        ),
+        Route::get("/api/v5/customers-corporate/notes", CUSTOMER_READ, list_corporate)
+            .doc(
+                "customers-corporate",
+                "list_corporate_customer_notes",
+                "Notes about corporate customers, filtered and paged",
+            )
+            .fields(&[Field::filter(LIST_CORPORATE_FILTER), PAGING[0], PAGING[1]]),
+        Route::post("/api/v5/customers-corporate/notes/create", CUSTOMER_WRITE, create_corporate)
+            .idempotent()
+            .doc("customers-corporate", "create_corporate_customer_note", "Write a note about a corporate customer")
+            .fields(&[Field::json_object("note").required(), SITE]),
         Route::post("/api/v5/customers-corporate/notes/{id}/delete", CUSTOMER_WRITE, delete_corporate).doc(
             "customers-corporate",
             "delete_corporate_customer_note",
@@ -90,7 +110,7 @@ async fn list_of(owner: NoteOwner, State(state): State<AppState>, crm: Crm) -> C
     let page = crm.default_page()?;
     let filter = crm.filter()?;
     let zone = &state.config.zone;
-    let mut r = FilterReader::new(&filter, zone);
+    let mut r = FilterReader::new(&filter, zone).noting(&crm.input);
     let f = NoteFilter {
         ids: r.ints("ids"),
         customer_ids: r.ints("customerIds"),

@@ -6,6 +6,7 @@ use super::customers::{
 };
 use super::{Crm, CrmError, CrmResult, FilterReader, answer, ok, pagination, render, upload_answer};
 use crate::AppState;
+use crate::kit::Kind;
 use crate::reshape::{Object, Reshaped};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -47,30 +48,123 @@ impl Shown {
     }
 }
 
-/// The keys of the order list's filter: every key of the official clients' `OrdersFilter` (Go) and
-/// `OrderFilter` (PHP), and `statuses` (torg's own spelling of `extendedStatus`). Any other key is
-/// refused, as RetailCRM's filter form refuses it.
-const FILTER_KEYS: &str = "ids externalIds numbers customer customerId customerExternalId countries city region index metro \
-    email deliveryTimeFrom deliveryTimeTo minPrepaySumm maxPrepaySumm minPrice maxPrice product vip bad \
-    attachments expired call online shipped uploadedToExtStoreSys receiptFiscalDocumentAttribute \
-    receiptStatus receiptOperation receiptOrderStatus deliveryStates minDeliveryCost maxDeliveryCost \
-    minDeliveryNetCost maxDeliveryNetCost managerComment customerComment minMarginSumm maxMarginSumm \
-    minPurchaseSumm maxPurchaseSumm minCostSumm maxCostSumm trackNumber deliveryExternalId \
-    contragentName contragentInn contragentKpp contragentBik contragentCorrAccount contragentBankAccount \
-    contragentTypes tasksCounts customerType companyName orderTypes paymentStatuses paymentTypes \
-    deliveryTypes deliveryServices orderMethods shipmentStores couriers managers managerGroups \
-    mgChannels sites createdAtFrom createdAtTo paidAtFrom paidAtTo fullPaidAtFrom fullPaidAtTo \
-    deliveryDateFrom deliveryDateTo statusUpdatedAtFrom statusUpdatedAtTo dpdParcelDateFrom \
-    dpdParcelDateTo firstWebVisitFrom firstWebVisitTo lastWebVisitFrom lastWebVisitTo firstOrderFrom \
-    firstOrderTo lastOrderFrom lastOrderTo shipmentDateFrom shipmentDateTo extendedStatus statuses \
-    sourceName mediumName campaignName keywordName adContentName customFields";
+/// The `filter[…]` keys of `GET /api/v5/orders` and what each holds.
+pub(super) const LIST_FILTER: &[(&str, Kind)] = &[
+    ("sites", Kind::Texts),
+    ("extendedStatus", Kind::Texts),
+    ("statuses", Kind::Texts),
+    ("deliveryStates", Kind::Texts),
+    ("mgChannels", Kind::Integers),
+    ("ids", Kind::Integers),
+    ("externalIds", Kind::Texts),
+    ("numbers", Kind::Texts),
+    ("customer", Kind::Text),
+    ("customerId", Kind::Integer),
+    ("customerExternalId", Kind::Text),
+    ("email", Kind::Text),
+    ("createdAtFrom", Kind::DateTime),
+    ("createdAtTo", Kind::DateTime),
+    ("statusUpdatedAtFrom", Kind::DateTime),
+    ("statusUpdatedAtTo", Kind::DateTime),
+    ("orderTypes", Kind::Texts),
+    ("orderMethods", Kind::Texts),
+    ("deliveryTypes", Kind::Texts),
+    ("shipmentStores", Kind::Texts),
+    ("paymentStatuses", Kind::Texts),
+    ("paymentTypes", Kind::Texts),
+    ("managers", Kind::Integers),
+    ("minPrice", Kind::Number),
+    ("maxPrice", Kind::Number),
+    ("minPrepaySumm", Kind::Number),
+    ("maxPrepaySumm", Kind::Number),
+    ("minDeliveryCost", Kind::Number),
+    ("maxDeliveryCost", Kind::Number),
+    ("minPurchaseSumm", Kind::Number),
+    ("maxPurchaseSumm", Kind::Number),
+    ("product", Kind::Text),
+    ("managerComment", Kind::Text),
+    ("customerComment", Kind::Text),
+    ("trackNumber", Kind::Text),
+    ("city", Kind::Text),
+    ("shipped", Kind::Boolean),
+    ("attachments", Kind::Boolean),
+    ("countries", Kind::Texts),
+    ("region", Kind::Text),
+    ("index", Kind::Text),
+    ("metro", Kind::Text),
+    ("vip", Kind::Boolean),
+    ("bad", Kind::Boolean),
+    ("call", Kind::Boolean),
+    ("expired", Kind::Boolean),
+    ("uploadedToExtStoreSys", Kind::Boolean),
+    ("minDeliveryNetCost", Kind::Number),
+    ("maxDeliveryNetCost", Kind::Number),
+    ("minMarginSumm", Kind::Number),
+    ("maxMarginSumm", Kind::Number),
+    ("deliveryExternalId", Kind::Text),
+    ("deliveryServices", Kind::Texts),
+    ("couriers", Kind::Integers),
+    ("managerGroups", Kind::Texts),
+    ("paidAtFrom", Kind::DateTime),
+    ("paidAtTo", Kind::DateTime),
+    ("fullPaidAtFrom", Kind::DateTime),
+    ("fullPaidAtTo", Kind::DateTime),
+    ("firstOrderFrom", Kind::DateTime),
+    ("firstOrderTo", Kind::DateTime),
+    ("lastOrderFrom", Kind::DateTime),
+    ("lastOrderTo", Kind::DateTime),
+    ("companyName", Kind::Text),
+    ("customFields", Kind::Object),
+    ("online", Kind::Text),
+    ("firstWebVisitFrom", Kind::Text),
+    ("lastWebVisitFrom", Kind::Text),
+    ("dpdParcelDateFrom", Kind::Text),
+    ("receiptFiscalDocumentAttribute", Kind::Text),
+    ("receiptStatus", Kind::Text),
+    ("receiptOperation", Kind::Text),
+    ("receiptOrderStatus", Kind::Text),
+    ("tasksCounts", Kind::Integer),
+    ("minCostSumm", Kind::Number),
+    ("deliveryTimeFrom", Kind::Text),
+    ("deliveryTimeTo", Kind::Text),
+    ("deliveryDateFrom", Kind::Text),
+    ("deliveryDateTo", Kind::Text),
+    ("shipmentDateFrom", Kind::Text),
+    ("shipmentDateTo", Kind::Text),
+    ("contragentName", Kind::Text),
+    ("contragentTypes", Kind::Texts),
+    ("contragentInn", Kind::Text),
+    ("contragentKpp", Kind::Text),
+    ("contragentBik", Kind::Text),
+    ("contragentCorrAccount", Kind::Text),
+    ("contragentBankAccount", Kind::Text),
+    ("sourceName", Kind::Text),
+    ("mediumName", Kind::Text),
+    ("campaignName", Kind::Text),
+    ("keywordName", Kind::Text),
+    ("adContentName", Kind::Text),
+    ("customerType", Kind::Text),
+    ("maxCostSumm", Kind::Number),
+    ("dpdParcelDateTo", Kind::Text),
+    ("firstWebVisitTo", Kind::Text),
+    ("lastWebVisitTo", Kind::Text),
+];
+
+/// The `filter[…]` keys of `GET /api/v5/orders/history` and what each holds.
+pub(super) const HISTORY_FILTER: &[(&str, Kind)] = &[
+    ("sinceId", Kind::Integer),
+    ("startDate", Kind::DateTime),
+    ("endDate", Kind::DateTime),
+    ("orderId", Kind::Integer),
+    ("orderExternalId", Kind::Text),
+];
 
 /// `GET /api/v5/orders`.
 pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let page = crm.default_page()?;
     let filter = crm.filter()?;
-    reject_extra_keys(&filter, FILTER_KEYS)?;
-    let mut r = FilterReader::new(&filter, &state.config.zone);
+    reject_extra_keys(&filter, LIST_FILTER)?;
+    let mut r = FilterReader::new(&filter, &state.config.zone).noting(&crm.input);
     let wanted = r.texts("sites");
     if wanted.iter().any(|s| !crm.sites.contains(s)) {
         return Err(CrmError::access_denied());
@@ -298,7 +392,7 @@ pub async fn fix_external_ids(State(state): State<AppState>, crm: Crm) -> CrmRes
 
 /// `GET /api/v5/orders/statuses?ids[]=…&externalIds[]=…`.
 pub async fn statuses(State(state): State<AppState>, crm: Crm) -> CrmResult {
-    let r = FilterReader::new(&crm.input.query, &state.config.zone);
+    let r = FilterReader::new(&crm.input.query, &state.config.zone).noting_plain(&crm.input);
     let mut reader = r;
     let ids = reader.ints("ids");
     let external_ids = reader.texts("externalIds");

@@ -6,7 +6,7 @@ use super::customers::history_filter;
 use super::scope::{ORDER_READ, ORDER_WRITE};
 use super::{Crm, CrmError, CrmResult, FilterReader, ok, pagination, render};
 use crate::AppState;
-use crate::kit::Route;
+use crate::kit::{Field, Kind, PAGING, Route};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
@@ -14,26 +14,57 @@ use torg_domain::pack::{Pack, PackPatch};
 use torg_domain::{DomainError, FieldErrors};
 use torg_store::{PackFilter, StoreError};
 
+/// The `filter[…]` keys of `GET /api/v5/orders/packs` and what each holds.
+pub(super) const LIST_FILTER: &[(&str, Kind)] = &[
+    ("ids", Kind::Integers),
+    ("stores", Kind::Texts),
+    ("itemId", Kind::Integer),
+    ("offerXmlId", Kind::Text),
+    ("offerExternalId", Kind::Text),
+    ("orderId", Kind::Integer),
+    ("orderExternalId", Kind::Text),
+    ("invoiceNumber", Kind::Text),
+    ("deliveryNoteNumber", Kind::Text),
+    ("shipmentDateFrom", Kind::Text),
+    ("shipmentDateTo", Kind::Text),
+];
+
+/// The `filter[…]` keys of `GET /api/v5/orders/packs/history` and what each holds.
+pub(super) const HISTORY_FILTER: &[(&str, Kind)] = &[
+    ("sinceId", Kind::Integer),
+    ("startDate", Kind::DateTime),
+    ("endDate", Kind::DateTime),
+    ("orderId", Kind::Integer),
+    ("orderExternalId", Kind::Text),
+];
+
 /// Routes of the group; `/orders/packs…` is matched before `/orders/{externalId}` (static segments win).
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::get("/api/v5/orders/packs", ORDER_READ, list).doc("packs", "list_packs", "Packs, filtered and paged"),
-        Route::post("/api/v5/orders/packs/create", ORDER_WRITE, create).idempotent().doc(
-            "packs",
-            "create_pack",
-            "Pack part of an order line from a store's stock",
-        ),
-        Route::get("/api/v5/orders/packs/history", ORDER_READ, history).doc(
-            "packs",
-            "list_pack_history",
-            "Pack changes since an id or date",
-        ),
-        Route::get("/api/v5/orders/packs/{id}", ORDER_READ, get).doc("packs", "get_pack", "One pack by id"),
-        Route::post("/api/v5/orders/packs/{id}/edit", ORDER_WRITE, edit).doc(
-            "packs",
-            "edit_pack",
-            "Change a pack's given fields",
-        ),
+        Route::get("/api/v5/orders/packs", ORDER_READ, list)
+            .doc("packs", "list_packs", "Packs, filtered and paged")
+            .answers(&[Field::object("pagination").required(), Field::list("packs").required()])
+            .fields(&[Field::filter(LIST_FILTER), PAGING[0], PAGING[1]]),
+        Route::post("/api/v5/orders/packs/create", ORDER_WRITE, create)
+            .idempotent()
+            .doc("packs", "create_pack", "Pack part of an order line from a store's stock")
+            .answers(&[Field::int("id").required()])
+            .fields(&[Field::json_object("pack").required()]),
+        Route::get("/api/v5/orders/packs/history", ORDER_READ, history)
+            .doc("packs", "list_pack_history", "Pack changes since an id or date")
+            .answers(&[
+                Field::new("generatedAt", Kind::DateTime).required(),
+                Field::list("history").required(),
+                Field::object("pagination").required(),
+            ])
+            .fields(&[Field::filter(HISTORY_FILTER), PAGING[0], PAGING[1]]),
+        Route::get("/api/v5/orders/packs/{id}", ORDER_READ, get)
+            .doc("packs", "get_pack", "One pack by id")
+            .answers(&[Field::object("pack").required()]),
+        Route::post("/api/v5/orders/packs/{id}/edit", ORDER_WRITE, edit)
+            .doc("packs", "edit_pack", "Change a pack's given fields")
+            .answers(&[Field::int("id").required()])
+            .fields(&[Field::json_object("pack").required()]),
         Route::post("/api/v5/orders/packs/{id}/delete", ORDER_WRITE, delete).doc(
             "packs",
             "delete_pack",
@@ -130,7 +161,7 @@ fn shipment_date(r: &mut FilterReader<'_>, key: &str, end: bool) -> Option<Strin
 pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let page = crm.default_page()?;
     let filter = crm.filter()?;
-    let mut r = FilterReader::new(&filter, &state.config.zone);
+    let mut r = FilterReader::new(&filter, &state.config.zone).noting(&crm.input);
     let f = PackFilter {
         sites: crm.sites.clone(),
         ids: r.ints("ids"),

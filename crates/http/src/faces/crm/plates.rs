@@ -6,7 +6,7 @@
 use super::scope::ORDER_READ;
 use super::{Crm, CrmError};
 use crate::AppState;
-use crate::kit::Route;
+use crate::kit::{BY, Route, SITE};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -17,11 +17,11 @@ use torg_store::OrderLookup;
 
 /// The group's routes.
 pub fn routes() -> Vec<Route> {
-    vec![Route::get("/api/v5/orders/{externalId}/plates/{plateId}/print", ORDER_READ, print).doc(
-        "orders",
-        "print_order_plate",
-        "An order's print form (1: invoice, 2: packing list), as an HTML file",
-    )]
+    vec![
+        Route::get("/api/v5/orders/{externalId}/plates/{plateId}/print", ORDER_READ, print)
+            .doc("orders", "print_order_plate", "An order's print form (1: invoice, 2: packing list), as an HTML file")
+            .fields(&[SITE, BY]),
+    ]
 }
 
 /// One line as the form prints it.

@@ -4,7 +4,7 @@
 use super::scope::{STORE_READ, STORE_WRITE};
 use super::{Crm, CrmError, CrmResult, FilterReader, ok, pagination};
 use crate::AppState;
-use crate::kit::Route;
+use crate::kit::{BY, Field, Kind, Route, SITE, paging};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
@@ -20,34 +20,54 @@ const SHORT: usize = 255;
 /// Longest description.
 const LONG: usize = 65_535;
 
+/// The `filter[…]` keys of `GET /api/v5/store/product-groups` and what each holds.
+pub(super) const LIST_FILTER: &[(&str, Kind)] = &[
+    ("sites", Kind::Texts),
+    ("ids", Kind::Integers),
+    ("active", Kind::Boolean),
+    ("parentGroupId", Kind::Integer),
+    ("minLevel", Kind::Integer),
+    ("maxLevel", Kind::Integer),
+];
+
+/// The `filter[…]` keys of `GET /api/v5/store/products/properties` and what each holds.
+pub(super) const PROPERTIES_FILTER: &[(&str, Kind)] =
+    &[("sites", Kind::Texts), ("groups", Kind::Integers), ("name", Kind::Text), ("code", Kind::Text)];
+
+/// The `filter[…]` keys of `GET /api/v5/store/products/properties/values` and what each holds.
+pub(super) const PROPERTY_VALUES_FILTER: &[(&str, Kind)] =
+    &[("sites", Kind::Texts), ("groups", Kind::Integers), ("propertyName", Kind::Text), ("propertyCode", Kind::Text)];
+
 /// Routes of the group.
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::get("/api/v5/store/product-groups", STORE_READ, list).doc(
-            "store",
-            "list_product_groups",
-            "Product groups, filtered and paged",
-        ),
-        Route::post("/api/v5/store/product-groups/create", STORE_WRITE, create).idempotent().doc(
-            "store",
-            "create_product_group",
-            "Create a product group",
-        ),
-        Route::post("/api/v5/store/product-groups/{externalId}/edit", STORE_WRITE, edit).doc(
-            "store",
-            "edit_product_group",
-            "Change a product group's given fields, by externalId or id (`by`)",
-        ),
-        Route::get("/api/v5/store/products/properties", STORE_READ, properties).doc(
-            "store",
-            "list_product_properties",
-            "Properties the offers carry",
-        ),
-        Route::get("/api/v5/store/products/properties/values", STORE_READ, property_values).doc(
-            "store",
-            "list_product_property_values",
-            "Values of the offers' properties, with offer counts",
-        ),
+        Route::get("/api/v5/store/product-groups", STORE_READ, list)
+            .doc("store", "list_product_groups", "Product groups, filtered and paged")
+            .answers(&[Field::object("pagination").required(), Field::new("productGroup", Kind::Any).required()])
+            .fields(&[Field::filter(LIST_FILTER)])
+            .fields(&paging(STORE_LIMITS)),
+        Route::post("/api/v5/store/product-groups/create", STORE_WRITE, create)
+            .idempotent()
+            .doc("store", "create_product_group", "Create a product group")
+            .answers(&[Field::int("id").required()])
+            .fields(&[Field::json_object("productGroup").required(), SITE]),
+        Route::post("/api/v5/store/product-groups/{externalId}/edit", STORE_WRITE, edit)
+            .doc("store", "edit_product_group", "Change a product group's given fields, by externalId or id (`by`)")
+            .answers(&[Field::int("id").required()])
+            .fields(&[SITE, Field::json_object("productGroup").required(), BY]),
+        Route::get("/api/v5/store/products/properties", STORE_READ, properties)
+            .doc("store", "list_product_properties", "Properties the offers carry")
+            .answers(&[Field::object("pagination").required(), Field::new("properties", Kind::Any).required()])
+            .fields(&[Field::filter(PROPERTIES_FILTER)])
+            .fields(&paging(STORE_LIMITS)),
+        Route::get("/api/v5/store/products/properties/values", STORE_READ, property_values)
+            .doc("store", "list_product_property_values", "Values of the offers' properties, with offer counts")
+            .answers(&[
+                Field::object("pagination").required(),
+                Field::new("productPropertyValues", Kind::Any).required(),
+            ])
+            .fields(&[Field::filter(PROPERTY_VALUES_FILTER)])
+            .fields(&paging(STORE_LIMITS)),
     ]
 }
 
@@ -179,7 +199,7 @@ fn group_error(e: StoreError) -> CrmError {
 pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let page = crm.page(STORE_LIMITS)?;
     let filter = crm.filter()?;
-    let mut r = FilterReader::new(&filter, &state.config.zone);
+    let mut r = FilterReader::new(&filter, &state.config.zone).noting(&crm.input);
     let wanted = r.texts("sites");
     if wanted.iter().any(|s| !crm.sites.contains(s)) {
         return Err(CrmError::access_denied());
@@ -250,7 +270,7 @@ fn property(p: &ProductProperty, sites: &[String]) -> Value {
 /// below them) on the sites named or reached.
 fn property_filter(crm: &Crm, state: &AppState, code: &str, name: &str) -> Result<PropertyFilter, CrmError> {
     let filter = crm.filter()?;
-    let mut r = FilterReader::new(&filter, &state.config.zone);
+    let mut r = FilterReader::new(&filter, &state.config.zone).noting(&crm.input);
     let wanted = r.texts("sites");
     if wanted.iter().any(|s| !crm.sites.contains(s)) {
         return Err(CrmError::access_denied());

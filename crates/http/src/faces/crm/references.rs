@@ -3,7 +3,7 @@
 
 use super::{Crm, CrmError, CrmResult, ok};
 use crate::AppState;
-use crate::kit::{Access, Route};
+use crate::kit::{Access, Field, Kind, Route};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
@@ -74,26 +74,18 @@ const WRITE: Access = Access::Scope("reference_write");
 /// Routes of the books.
 pub fn routes() -> Vec<Route> {
     let mut routes = vec![
-        Route::get("/api/v5/reference/sites", READ, list_sites).doc(
-            "reference",
-            "list_sites",
-            "Sites (stores fronts), keyed by code",
-        ),
-        Route::post("/api/v5/reference/sites/{code}/edit", WRITE, edit_site).doc(
-            "reference",
-            "edit_site",
-            "Create or update a site",
-        ),
-        Route::get("/api/v5/reference/stores", READ, list_stores).doc(
-            "reference",
-            "list_stores",
-            "Stores (warehouses), as a list",
-        ),
-        Route::post("/api/v5/reference/stores/{code}/edit", WRITE, edit_store).doc(
-            "reference",
-            "edit_store",
-            "Create or update a store",
-        ),
+        Route::get("/api/v5/reference/sites", READ, list_sites)
+            .doc("reference", "list_sites", "Sites (stores fronts), keyed by code")
+            .answers(&[Field::new("sites", Kind::Any).required()]),
+        Route::post("/api/v5/reference/sites/{code}/edit", WRITE, edit_site)
+            .doc("reference", "edit_site", "Create or update a site")
+            .fields(&[Field::json_object("site").required()]),
+        Route::get("/api/v5/reference/stores", READ, list_stores)
+            .doc("reference", "list_stores", "Stores (warehouses), as a list")
+            .answers(&[Field::new("stores", Kind::Any).required()]),
+        Route::post("/api/v5/reference/stores/{code}/edit", WRITE, edit_store)
+            .doc("reference", "edit_store", "Create or update a store")
+            .fields(&[Field::json_object("store").required()]),
     ];
     for b in BOOKS {
         let kind = b.kind;
@@ -103,7 +95,8 @@ pub fn routes() -> Vec<Route> {
             Route::get(format!("/api/v5/reference/{}", b.path), READ, move |state: State<AppState>, crm: Crm| {
                 list(state, crm, kind)
             })
-            .doc("reference", format!("list_{op}"), format!("{}, {shape}", b.title)),
+            .doc("reference", format!("list_{op}"), format!("{}, {shape}", b.title))
+            .answers(&[Field::new(b.member, if b.listed { Kind::List } else { Kind::Object }).required()]),
         );
         if kind != ReferenceKind::StatusGroup {
             routes.push(
@@ -112,11 +105,11 @@ pub fn routes() -> Vec<Route> {
                     WRITE,
                     move |state: State<AppState>, path: Path<String>, crm: Crm| edit(state, path, crm, kind),
                 )
-                .doc(
-                    "reference",
-                    format!("edit_{}", snake(b.field)),
-                    format!("Create or update: {}", b.title),
-                ),
+                .doc("reference", format!("edit_{}", snake(b.field)), format!("Create or update: {}", b.title))
+                .fields(&match edit_fields(kind) {
+                    [] => vec![Field::json_object(b.field).required()],
+                    both => both.iter().map(|n| Field::json_object(n).about("One of the two names.")).collect(),
+                }),
             );
         }
     }
@@ -216,14 +209,22 @@ pub(super) fn take_i64(m: &mut Map<String, Value>, key: &str, default: i64) -> i
     m.remove(key).as_ref().and_then(crate::params::as_i64).unwrap_or(default)
 }
 
+/// The names an edit reads its entry from where there are two (the Python client sends `priceTypes` for
+/// price types and `units` for units; both are accepted); none means the book's own field.
+fn edit_fields(kind: ReferenceKind) -> &'static [&'static str] {
+    match kind {
+        ReferenceKind::PriceType => &["priceType", "priceTypes"],
+        ReferenceKind::Unit => &["unit", "units"],
+        _ => &[],
+    }
+}
+
 async fn edit(State(state): State<AppState>, Path(code): Path<String>, crm: Crm, kind: ReferenceKind) -> CrmResult {
     check_code(&code)?;
     let b = book(kind);
-    // The Python client sends `priceTypes` for price types and `units` for units; accept both.
-    let fields: &[&str] = match kind {
-        ReferenceKind::PriceType => &["priceType", "priceTypes"],
-        ReferenceKind::Unit => &["unit", "units"],
-        _ => std::slice::from_ref(&b.field),
+    let fields = match edit_fields(kind) {
+        [] => std::slice::from_ref(&b.field),
+        both => both,
     };
     let mut m = edit_entity(&crm, fields, &code, kind == ReferenceKind::LegalEntity)?;
     if kind == ReferenceKind::CostItem {

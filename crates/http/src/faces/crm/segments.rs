@@ -4,20 +4,33 @@
 use super::scope::SEGMENTS_READ;
 use super::{Crm, CrmResult, FilterReader, ok, pagination};
 use crate::AppState;
-use crate::kit::Route;
+use crate::kit::{Field, Kind, PAGING, Route};
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 use torg_domain::page::PageRequest;
 use torg_store::SegmentFilter;
 
+/// The `filter[…]` keys of `GET /api/v5/segments` and what each holds.
+pub(super) const LIST_FILTER: &[(&str, Kind)] = &[
+    ("ids", Kind::Integers),
+    ("active", Kind::Boolean),
+    ("name", Kind::Text),
+    ("type", Kind::Text),
+    ("minCustomersCount", Kind::Integer),
+    ("maxCustomersCount", Kind::Integer),
+    ("dateFrom", Kind::DateTime),
+    ("dateTo", Kind::DateTime),
+];
+
 /// Routes of the group.
 pub fn routes() -> Vec<Route> {
-    vec![Route::get("/api/v5/segments", SEGMENTS_READ, list).doc(
-        "segments",
-        "list_segments",
-        "Customer segments with their customer counts, filtered and paged",
-    )]
+    vec![
+        Route::get("/api/v5/segments", SEGMENTS_READ, list)
+            .doc("segments", "list_segments", "Customer segments with their customer counts, filtered and paged")
+            .answers(&[Field::object("pagination").required(), Field::new("segments", Kind::Any).required()])
+            .fields(&[Field::filter(LIST_FILTER), PAGING[0], PAGING[1]]),
+    ]
 }
 
 /// `GET /api/v5/segments`: by id. The customer counts are those of the customers the key sees; the
@@ -25,12 +38,9 @@ pub fn routes() -> Vec<Route> {
 async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let page = crm.default_page()?;
     let filter = crm.filter()?;
-    super::customers::reject_extra_keys(
-        &filter,
-        "ids active name type minCustomersCount maxCustomersCount dateFrom dateTo",
-    )?;
+    super::customers::reject_extra_keys(&filter, LIST_FILTER)?;
     let zone = &state.config.zone;
-    let mut r = FilterReader::new(&filter, zone);
+    let mut r = FilterReader::new(&filter, zone).noting(&crm.input);
     let dynamic = match r.text("type").as_deref() {
         None => None,
         Some("dynamic") => Some(true),

@@ -3,6 +3,7 @@
 
 use super::{Crm, CrmError, CrmResult, FilterReader, ok, pagination};
 use crate::AppState;
+use crate::kit::Kind;
 use axum::extract::State;
 use axum::http::StatusCode;
 use rust_decimal::Decimal;
@@ -16,6 +17,54 @@ use torg_store::{InventoryFilter, OfferFilter, ProductFilter, StoreOffer, StoreP
 
 /// Most entries one upload or batch takes.
 const BATCH_CAP: usize = 250;
+
+/// The `filter[…]` keys of `GET /api/v5/store/inventories` and what each holds.
+pub(super) const INVENTORIES_FILTER: &[(&str, Kind)] = &[
+    ("ids", Kind::Integers),
+    ("offerExternalId", Kind::Texts),
+    ("offerXmlId", Kind::Texts),
+    ("offerArticle", Kind::Texts),
+    ("productExternalId", Kind::Texts),
+    ("productArticle", Kind::Texts),
+    ("offerActive", Kind::Boolean),
+    ("productActive", Kind::Boolean),
+    ("details", Kind::Boolean),
+    ("sites", Kind::Texts),
+];
+
+/// The `filter[…]` keys of `GET /api/v5/store/products` and what each holds.
+pub(super) const PRODUCTS_FILTER: &[(&str, Kind)] = &[
+    ("ids", Kind::Integers),
+    ("offerIds", Kind::Integers),
+    ("externalId", Kind::Texts),
+    ("offerExternalId", Kind::Texts),
+    ("offerXmlId", Kind::Texts),
+    ("name", Kind::Text),
+    ("article", Kind::Text),
+    ("minPrice", Kind::Number),
+    ("maxPrice", Kind::Number),
+    ("active", Kind::Boolean),
+    ("sinceId", Kind::Integer),
+    ("groupExternalId", Kind::Texts),
+    ("sites", Kind::Texts),
+    ("groups", Kind::Texts),
+    ("properties", Kind::Object),
+];
+
+/// The `filter[…]` keys of `GET /api/v5/store/offers` and what each holds.
+pub(super) const OFFERS_FILTER: &[(&str, Kind)] = &[
+    ("ids", Kind::Integers),
+    ("externalIds", Kind::Texts),
+    ("xmlIds", Kind::Texts),
+    ("name", Kind::Text),
+    ("active", Kind::Boolean),
+    ("minPrice", Kind::Number),
+    ("maxPrice", Kind::Number),
+    ("sinceId", Kind::Integer),
+    ("sites", Kind::Texts),
+    ("groups", Kind::Texts),
+    ("properties", Kind::Object),
+];
 
 /// Sets `key` when there is a value.
 fn put<T: Into<Value>>(m: &mut Map<String, Value>, key: &str, v: Option<T>) {
@@ -206,7 +255,7 @@ fn given_ids(doc: &Map<String, Value>) -> Value {
 pub async fn inventories(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let page = crm.page(STORE_LIMITS)?;
     let filter = crm.filter()?;
-    let mut r = FilterReader::new(&filter, &state.config.zone);
+    let mut r = FilterReader::new(&filter, &state.config.zone).noting(&crm.input);
     check_sites(&crm, &r)?;
     let f = InventoryFilter {
         ids: r.ints("ids"),
@@ -295,7 +344,7 @@ pub async fn upload_prices(State(state): State<AppState>, crm: Crm) -> CrmResult
 pub async fn products(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let page = crm.page(STORE_LIMITS)?;
     let filter = crm.filter()?;
-    let mut r = FilterReader::new(&filter, &state.config.zone);
+    let mut r = FilterReader::new(&filter, &state.config.zone).noting(&crm.input);
     let sites = check_sites(&crm, &r)?;
     let f = ProductFilter {
         ids: r.ints("ids"),
@@ -324,7 +373,7 @@ pub async fn products(State(state): State<AppState>, crm: Crm) -> CrmResult {
 pub async fn offers(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let page = crm.page(STORE_LIMITS)?;
     let filter = crm.filter()?;
-    let mut r = FilterReader::new(&filter, &state.config.zone);
+    let mut r = FilterReader::new(&filter, &state.config.zone).noting(&crm.input);
     let sites = check_sites(&crm, &r)?;
     let f = OfferFilter {
         ids: r.ints("ids"),

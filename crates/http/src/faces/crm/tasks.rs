@@ -5,7 +5,7 @@
 use super::scope::{TASK_READ, TASK_WRITE};
 use super::{Crm, CrmError, CrmResult, FilterReader, ok, pagination, render};
 use crate::AppState;
-use crate::kit::Route;
+use crate::kit::{Field, Kind, PAGING, Route, SITE};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
@@ -14,31 +14,63 @@ use torg_domain::task::{Task, TaskPatch, parse_due};
 use torg_domain::time::Zone;
 use torg_store::{StoreError, TaskFilter, TaskHistoryFilter};
 
+/// The `filter[…]` keys of `GET /api/v5/tasks` and what each holds.
+pub(super) const LIST_FILTER: &[(&str, Kind)] = &[
+    ("ids", Kind::Integers),
+    ("performers", Kind::Integers),
+    ("creators", Kind::Integers),
+    ("text", Kind::Text),
+    ("orderNumber", Kind::Text),
+    ("customer", Kind::Text),
+    ("createdAtFrom", Kind::DateTime),
+    ("createdAtTo", Kind::DateTime),
+    ("completedAtFrom", Kind::DateTime),
+    ("completedAtTo", Kind::DateTime),
+    ("status", Kind::Text),
+    ("performerType", Kind::Text),
+    ("dateFrom", Kind::Text),
+    ("dateTo", Kind::Text),
+];
+
+/// The `filter[…]` keys of `GET /api/v5/tasks/history` and what each holds.
+pub(super) const HISTORY_FILTER: &[(&str, Kind)] = &[
+    ("taskIds", Kind::Integers),
+    ("taskId", Kind::Integer),
+    ("sinceId", Kind::Integer),
+    ("startDate", Kind::DateTime),
+    ("endDate", Kind::DateTime),
+];
+
 /// Routes of the group; `/tasks/history` is matched before `/tasks/{id}` (static segments win).
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::get("/api/v5/tasks", TASK_READ, list).doc("tasks", "list_tasks", "Tasks, filtered and paged"),
-        Route::post("/api/v5/tasks/create", TASK_WRITE, create).idempotent().doc(
-            "tasks",
-            "create_task",
-            "Create a task for a user or a user group",
-        ),
-        Route::get("/api/v5/tasks/history", TASK_READ, history).doc(
-            "tasks",
-            "list_task_history",
-            "Task changes since an id or date",
-        ),
-        Route::get("/api/v5/tasks/{id}", TASK_READ, get).doc("tasks", "get_task", "One task by id"),
-        Route::post("/api/v5/tasks/{id}/edit", TASK_WRITE, edit).doc(
-            "tasks",
-            "edit_task",
-            "Change a task's given fields",
-        ),
-        Route::get("/api/v5/tasks/{id}/comments", TASK_READ, comments).doc(
-            "tasks",
-            "list_task_comments",
-            "Comments on a task, newest first",
-        ),
+        Route::get("/api/v5/tasks", TASK_READ, list)
+            .doc("tasks", "list_tasks", "Tasks, filtered and paged")
+            .answers(&[Field::object("pagination").required(), Field::list("tasks").required()])
+            .fields(&[Field::filter(LIST_FILTER), PAGING[0], PAGING[1]]),
+        Route::post("/api/v5/tasks/create", TASK_WRITE, create)
+            .idempotent()
+            .doc("tasks", "create_task", "Create a task for a user or a user group")
+            .answers(&[Field::int("id").required()])
+            .fields(&[SITE, Field::json_object("task").required()]),
+        Route::get("/api/v5/tasks/history", TASK_READ, history)
+            .doc("tasks", "list_task_history", "Task changes since an id or date")
+            .answers(&[
+                Field::new("generatedAt", Kind::DateTime).required(),
+                Field::list("history").required(),
+                Field::object("pagination").required(),
+            ])
+            .fields(&[Field::filter(HISTORY_FILTER), PAGING[0], PAGING[1]]),
+        Route::get("/api/v5/tasks/{id}", TASK_READ, get)
+            .doc("tasks", "get_task", "One task by id")
+            .answers(&[Field::object("task").required()]),
+        Route::post("/api/v5/tasks/{id}/edit", TASK_WRITE, edit)
+            .doc("tasks", "edit_task", "Change a task's given fields")
+            .fields(&[SITE, Field::json_object("task").required()]),
+        Route::get("/api/v5/tasks/{id}/comments", TASK_READ, comments)
+            .doc("tasks", "list_task_comments", "Comments on a task, newest first")
+            .answers(&[Field::object("pagination").required(), Field::list("comments").required()])
+            .fields(&[PAGING[0], PAGING[1]]),
     ]
 }
 
@@ -145,7 +177,7 @@ async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let page = crm.default_page()?;
     let filter = crm.filter()?;
     let zone = &state.config.zone;
-    let mut r = FilterReader::new(&filter, zone);
+    let mut r = FilterReader::new(&filter, zone).noting(&crm.input);
     let complete = choice(&r, "status", &["completed", "performing"])?.map(|s| s == "completed");
     let performer_type = choice(&r, "performerType", torg_domain::task::PERFORMER_TYPES)?;
     let f = TaskFilter {
@@ -205,7 +237,7 @@ async fn history(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let page = crm.default_page()?;
     let filter = crm.filter()?;
     let zone = &state.config.zone;
-    let mut r = FilterReader::new(&filter, zone);
+    let mut r = FilterReader::new(&filter, zone).noting(&crm.input);
     let mut task_ids = r.ints("taskIds");
     task_ids.extend(r.int("taskId"));
     let f = TaskHistoryFilter {

@@ -4,7 +4,7 @@
 use super::scope::{USER_READ, USER_WRITE};
 use super::{Crm, CrmError, CrmResult, FilterReader, ok, pagination};
 use crate::AppState;
-use crate::kit::Route;
+use crate::kit::{Field, Kind, PAGING, Route};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -12,17 +12,38 @@ use std::collections::BTreeMap;
 use torg_domain::telephony::{User, UserGroup};
 use torg_store::UserFilter;
 
+/// The `filter[…]` keys of `GET /api/v5/users` and what each holds.
+pub(super) const LIST_FILTER: &[(&str, Kind)] = &[
+    ("status", Kind::Text),
+    ("email", Kind::Text),
+    ("online", Kind::Boolean),
+    ("active", Kind::Boolean),
+    ("isManager", Kind::Boolean),
+    ("isAdmin", Kind::Boolean),
+    ("createdAtFrom", Kind::DateTime),
+    ("createdAtTo", Kind::DateTime),
+    ("groups", Kind::Texts),
+];
+
 /// The group's routes.
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::get("/api/v5/users", USER_READ, list).doc("users", "list_users", "Users, filtered and paged"),
-        Route::get("/api/v5/users/{id}", USER_READ, get).doc("users", "get_user", "One user"),
-        Route::post("/api/v5/users/{id}/status", USER_WRITE, set_status).doc(
-            "users",
-            "set_user_status",
-            "Set a user's status (free, busy, dinner, break)",
-        ),
-        Route::get("/api/v5/user-groups", USER_READ, groups).doc("users", "list_user_groups", "User groups, paged"),
+        Route::get("/api/v5/users", USER_READ, list)
+            .doc("users", "list_users", "Users, filtered and paged")
+            .answers(&[Field::object("pagination").required(), Field::new("users", Kind::Any).required()])
+            .fields(&[Field::filter(LIST_FILTER), PAGING[0], PAGING[1]]),
+        Route::get("/api/v5/users/{id}", USER_READ, get).doc("users", "get_user", "One user").answers(&[Field::new(
+            "user",
+            Kind::Any,
+        )
+        .required()]),
+        Route::post("/api/v5/users/{id}/status", USER_WRITE, set_status)
+            .doc("users", "set_user_status", "Set a user's status (free, busy, dinner, break)")
+            .fields(&[Field::text("status").required().about("`free`, `busy`, `dinner` or `break` in RetailCRM.")]),
+        Route::get("/api/v5/user-groups", USER_READ, groups)
+            .doc("users", "list_user_groups", "User groups, paged")
+            .answers(&[Field::object("pagination").required(), Field::new("groups", Kind::Any).required()])
+            .fields(&[PAGING[0], PAGING[1]]),
     ]
 }
 
@@ -81,7 +102,7 @@ async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let page = crm.default_page()?;
     let filter = crm.filter()?;
     let zone = &state.config.zone;
-    let mut r = FilterReader::new(&filter, zone);
+    let mut r = FilterReader::new(&filter, zone).noting(&crm.input);
     let status = r.text("status");
     if let Some(s) = status.as_deref().filter(|s| !torg_domain::telephony::USER_STATUSES.contains(s)) {
         return Err(CrmError::parameter(

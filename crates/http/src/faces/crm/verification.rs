@@ -7,7 +7,7 @@
 use super::scope::{VERIFICATION_READ, VERIFICATION_WRITE};
 use super::{Crm, CrmError, CrmResult, field_error, member_text, ok};
 use crate::AppState;
-use crate::kit::Route;
+use crate::kit::{Field, Kind, Route};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
@@ -18,21 +18,17 @@ use torg_store::Confirmation;
 /// Routes of the group.
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::post("/api/v5/verification/sms/send", VERIFICATION_WRITE, send).doc(
-            "verification",
-            "send_sms_verification",
-            "Send a confirmation code by SMS",
-        ),
-        Route::post("/api/v5/verification/sms/confirm", VERIFICATION_WRITE, confirm).doc(
-            "verification",
-            "confirm_sms_verification",
-            "Confirm a code sent by SMS",
-        ),
-        Route::get("/api/v5/verification/sms/{checkId}/status", VERIFICATION_READ, status).doc(
-            "verification",
-            "get_sms_verification_status",
-            "The state of an SMS check",
-        ),
+        Route::post("/api/v5/verification/sms/send", VERIFICATION_WRITE, send)
+            .doc("verification", "send_sms_verification", "Send a confirmation code by SMS")
+            .answers(&[Field::new("verification", Kind::Any).required()])
+            .fields(&[Field::json_object("verification").required()]),
+        Route::post("/api/v5/verification/sms/confirm", VERIFICATION_WRITE, confirm)
+            .doc("verification", "confirm_sms_verification", "Confirm a code sent by SMS")
+            .answers(&[Field::new("verification", Kind::Any).required()])
+            .fields(&[Field::json_object("verification").required()]),
+        Route::get("/api/v5/verification/sms/{checkId}/status", VERIFICATION_READ, status)
+            .doc("verification", "get_sms_verification_status", "The state of an SMS check")
+            .answers(&[Field::new("verification", Kind::Any).required()]),
     ]
 }
 

@@ -9,7 +9,7 @@ use super::member_text as text;
 use super::scope::{ANALYTICS_WRITE, NOTIFICATION_WRITE};
 use super::{Crm, CrmError, CrmResult, ok};
 use crate::AppState;
-use crate::kit::Route;
+use crate::kit::{Field, Route, SITE};
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
@@ -19,26 +19,18 @@ use torg_store::{CustomerLookup, OrderLookup, Visit};
 /// The group's routes.
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::post("/api/v5/web-analytics/client-ids/upload", ANALYTICS_WRITE, client_ids).doc(
-            "web-analytics",
-            "upload_client_ids",
-            "Attach web analytics client ids to orders and customers",
-        ),
-        Route::post("/api/v5/web-analytics/sources/upload", ANALYTICS_WRITE, sources).doc(
-            "web-analytics",
-            "upload_sources",
-            "Set the traffic source of orders and customers",
-        ),
-        Route::post("/api/v5/web-analytics/visits/upload", ANALYTICS_WRITE, visits).doc(
-            "web-analytics",
-            "upload_visits",
-            "Store site visits by client id",
-        ),
-        Route::post("/api/v5/notifications/send", NOTIFICATION_WRITE, send_notification).doc(
-            "notifications",
-            "send_notification",
-            "Notify users and user groups",
-        ),
+        Route::post("/api/v5/web-analytics/client-ids/upload", ANALYTICS_WRITE, client_ids)
+            .doc("web-analytics", "upload_client_ids", "Attach web analytics client ids to orders and customers")
+            .fields(&[Field::json_list("clientIds").required(), SITE]),
+        Route::post("/api/v5/web-analytics/sources/upload", ANALYTICS_WRITE, sources)
+            .doc("web-analytics", "upload_sources", "Set the traffic source of orders and customers")
+            .fields(&[Field::json_list("sources").required(), SITE]),
+        Route::post("/api/v5/web-analytics/visits/upload", ANALYTICS_WRITE, visits)
+            .doc("web-analytics", "upload_visits", "Store site visits by client id")
+            .fields(&[Field::json_list("visits").required(), SITE]),
+        Route::post("/api/v5/notifications/send", NOTIFICATION_WRITE, send_notification)
+            .doc("notifications", "send_notification", "Notify users and user groups")
+            .fields(&[Field::json_object("notification").required()]),
     ]
 }
 

@@ -7,8 +7,8 @@ use serde_json::{Map, Value, json};
 use torg_domain::catalogue::{normalize_brand, normalize_number};
 use torg_store::Cross;
 
-const FIELDS: &[&str] = &["article", "brand", "cross_article", "cross_brand"];
-const FILTERS: &[&str] = FIELDS;
+pub(super) const FIELDS: &[&str] = &["article", "brand", "cross_article", "cross_brand"];
+pub(super) const FILTERS: &[&str] = FIELDS;
 
 fn render(c: &Cross) -> Value {
     json!({ "article": c.article, "brand": c.brand, "cross_article": c.cross_article, "cross_brand": c.cross_brand })

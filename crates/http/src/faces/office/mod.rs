@@ -20,7 +20,9 @@ pub mod xml;
 
 use crate::AppState;
 use crate::envelope::Envelope as FaceEnvelope;
-use crate::kit::{self, Access, Denied, Face, Gate, KeySource, OwnerRule, Prefix, Route, Security, no_aliases};
+use crate::kit::{
+    self, Access, Denied, Face, Field, Gate, KeySource, Kind, OwnerRule, Prefix, Route, Security, no_aliases,
+};
 use crate::ratelimit::Class;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
@@ -75,13 +77,41 @@ const CALLS: &[(&str, &str, &str)] = &[
 fn routes() -> Vec<Route> {
     let mut routes = vec![Route::any("/restapi/office/{call}", OFFICE, dispatch).idempotent()];
     for (resource, action, summary) in CALLS {
-        routes.push(Route::documented("POST", format!("/restapi/office/{resource}.{action}.{{type}}"), OFFICE).doc(
-            "office",
-            format!("office_{action}_{resource}"),
-            *summary,
-        ));
+        let fields = Resource::parse(resource).map(|r| call_fields(r, action)).unwrap_or_default();
+        routes.push(
+            Route::documented("POST", format!("/restapi/office/{resource}.{action}.{{type}}"), OFFICE)
+                .doc("office", format!("office_{action}_{resource}"), *summary)
+                .fields(&fields),
+        );
     }
     routes
+}
+
+/// What a call reads, from the same lists its handler accepts rows and filters by: `hash`, then a
+/// filter and paging for `get` and `list`, rows for the writes.
+fn call_fields(resource: Resource, action: &str) -> Vec<Field> {
+    let (fields, filters) = match resource {
+        Resource::Warehouses => (warehouses::FIELDS, warehouses::FIELDS),
+        Resource::Remains => (remains::FIELDS, remains::FIELDS),
+        Resource::Products => (products::FIELDS, products::FILTERS),
+        Resource::Crosses => (crosses::FIELDS, crosses::FILTERS),
+        Resource::Orders => (orders::FIELDS, orders::FILTERS),
+    };
+    let mut out = vec![Field::text("hash").required().about("The API key.")];
+    let paging = [Field::int("limit"), Field::int("page").about("From 1.")];
+    match action {
+        "get" => {
+            out.push(Field::new("filter", Kind::Members(filters)).required().about("Values (or lists) per field."));
+            out.extend(paging);
+        }
+        "list" => out.extend(paging),
+        _ => out.push(
+            Field::new("data", Kind::Rows(fields))
+                .required()
+                .about("The rows (also accepted under the resource's name)."),
+        ),
+    }
+    out
 }
 
 /// What an office resource is.

@@ -11,8 +11,8 @@ use torg_domain::order::Order;
 use torg_domain::reference::ReferenceKind;
 use torg_store::{OfficeOrderFilter, OrderLookup};
 
-const FIELDS: &[&str] = &["id", "number", "status", "track_numbers"];
-const FILTERS: &[&str] = &["id", "number", "status", "warehouse"];
+pub(super) const FIELDS: &[&str] = &["id", "number", "status", "track_numbers"];
+pub(super) const FILTERS: &[&str] = &["id", "number", "status", "warehouse"];
 
 /// Most tracking numbers on one order, and the longest one.
 const MAX_TRACKS: usize = 20;

@@ -7,8 +7,8 @@ use super::{CallResult, Ctx, Done, Failed};
 use serde_json::{Map, Value, json};
 use torg_store::{OfficeProduct, RowOutcome};
 
-const FIELDS: &[&str] = &["id", "article", "brand", "name", "description"];
-const FILTERS: &[&str] = FIELDS;
+pub(super) const FIELDS: &[&str] = &["id", "article", "brand", "name", "description"];
+pub(super) const FILTERS: &[&str] = FIELDS;
 
 fn render(p: &OfficeProduct) -> Value {
     json!({

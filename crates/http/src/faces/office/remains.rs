@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use torg_domain::catalogue::Availability;
 use torg_store::{Remain, RemainInput, RowOutcome};
 
-const FIELDS: &[&str] =
+pub(super) const FIELDS: &[&str] =
     &["article", "brand", "name", "warehouse", "quantity", "reserved", "price", "min_qty", "period_min", "period_max"];
 
 /// Filters the database applies; the other fields are matched on the rows it returns.

@@ -5,7 +5,7 @@ use super::{CallResult, Ctx, Done, Failed};
 use serde_json::{Map, Value, json};
 use torg_store::{OfficeWarehouse, RowOutcome, WarehouseInput};
 
-const FIELDS: &[&str] = &["id", "code", "name", "contacts", "address", "period_min", "period_max"];
+pub(super) const FIELDS: &[&str] = &["id", "code", "name", "contacts", "address", "period_min", "period_max"];
 
 /// A warehouse row.
 fn render(w: &OfficeWarehouse) -> Value {

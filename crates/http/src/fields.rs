@@ -1,0 +1,279 @@
+//! What each route reads and answers, declared beside the route (`Route::fields`, `Route::answers`): the
+//! OpenAPI document describes every operation's parameters and bodies from these declarations, and
+//! the readers every face goes through ([`crate::input::Input`], the CRM's `FilterReader`, the parts
+//! face's fields) note each name a handler reads so that a test server refuses to stay quiet about a
+//! name its route does not declare ([`Undeclared`]). The billing and office faces go further: their
+//! handlers refuse members outside the same declarations, so the two cannot differ.
+
+use std::collections::BTreeSet;
+use std::sync::{Mutex, OnceLock};
+use torg_domain::listing::FieldSpec;
+
+/// Where a declared field travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// The query string.
+    Query,
+    /// The body (a form, multipart form or JSON object; the office's XML too).
+    Body,
+    /// A header.
+    Header,
+}
+
+/// Whether a JSON-in-form field holds an object or a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// A JSON object.
+    Object,
+    /// A JSON list (of objects, for the uploads).
+    List,
+}
+
+/// What a declared field holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind {
+    /// Text.
+    Text,
+    /// A whole number (digits in a form).
+    Integer,
+    /// A decimal number.
+    Number,
+    /// A flag: `1`/`0`, `true`/`false`.
+    Boolean,
+    /// A date, `Y-m-d`.
+    Date,
+    /// A date with a time, `Y-m-d H:i:s` (a bare `Y-m-d` is read too).
+    DateTime,
+    /// One of these words.
+    OneOf(&'static [&'static str]),
+    /// A page size, one of these.
+    Limit(&'static [u32]),
+    /// A page number, from 1.
+    Page,
+    /// A list of texts (`name[]=a&name[]=b`).
+    Texts,
+    /// A list of whole numbers (`name[]=1&name[]=2`).
+    Integers,
+    /// An object of members (`name[key]=v` in a form, an object in JSON).
+    Object,
+    /// A list of members of any type (JSON bodies).
+    List,
+    /// JSON text in a form field (`order={…}`); in a JSON body the value itself.
+    Json(Shape),
+    /// The CRM's `filter[key]=…` with the keys a list accepts and what each holds.
+    Filter(&'static [(&'static str, Kind)]),
+    /// A list of rows, each an object of these members (the office's `data`).
+    Rows(&'static [&'static str]),
+    /// An object of these members, each a value or a list of values (the office's `filter`).
+    Members(&'static [&'static str]),
+    /// The billing face's list language over these fields (`field[_op]=`, `_order[field]=`).
+    Listing(&'static [FieldSpec]),
+    /// Anything.
+    Any,
+}
+
+/// One field a route reads (or one member an answer carries).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Field {
+    /// Wire name.
+    pub name: &'static str,
+    /// What it holds.
+    pub kind: Kind,
+    /// Where it travels; none means the verb's place (the query for `GET` and `DELETE`, else the body).
+    pub place: Option<Place>,
+    /// Whether the request is refused without it.
+    pub required: bool,
+    /// A line for the document; empty when the name says it all.
+    pub about: &'static str,
+}
+
+impl Field {
+    /// A field of `kind`, optional, in the verb's place.
+    pub const fn new(name: &'static str, kind: Kind) -> Field {
+        Field { name, kind, place: None, required: false, about: "" }
+    }
+
+    /// A text field.
+    pub const fn text(name: &'static str) -> Field {
+        Field::new(name, Kind::Text)
+    }
+
+    /// A whole-number field.
+    pub const fn int(name: &'static str) -> Field {
+        Field::new(name, Kind::Integer)
+    }
+
+    /// A decimal field.
+    pub const fn number(name: &'static str) -> Field {
+        Field::new(name, Kind::Number)
+    }
+
+    /// A flag.
+    pub const fn flag(name: &'static str) -> Field {
+        Field::new(name, Kind::Boolean)
+    }
+
+    /// One of `values`.
+    pub const fn one_of(name: &'static str, values: &'static [&'static str]) -> Field {
+        Field::new(name, Kind::OneOf(values))
+    }
+
+    /// A form field whose text is a JSON object.
+    pub const fn json_object(name: &'static str) -> Field {
+        Field::new(name, Kind::Json(Shape::Object))
+    }
+
+    /// A form field whose text is a JSON list.
+    pub const fn json_list(name: &'static str) -> Field {
+        Field::new(name, Kind::Json(Shape::List))
+    }
+
+    /// A bracketed object (`name[key]=v`) or a JSON body's object member.
+    pub const fn object(name: &'static str) -> Field {
+        Field::new(name, Kind::Object)
+    }
+
+    /// A JSON body's list member.
+    pub const fn list(name: &'static str) -> Field {
+        Field::new(name, Kind::List)
+    }
+
+    /// The CRM's `filter` with its keys.
+    pub const fn filter(keys: &'static [(&'static str, Kind)]) -> Field {
+        Field::new("filter", Kind::Filter(keys))
+    }
+
+    /// Refused when absent.
+    pub const fn required(mut self) -> Field {
+        self.required = true;
+        self
+    }
+
+    /// Read from the query string whatever the verb.
+    pub const fn in_query(mut self) -> Field {
+        self.place = Some(Place::Query);
+        self
+    }
+
+    /// A header.
+    pub const fn in_header(mut self) -> Field {
+        self.place = Some(Place::Header);
+        self
+    }
+
+    /// With a line for the document.
+    pub const fn about(mut self, about: &'static str) -> Field {
+        self.about = about;
+        self
+    }
+
+    /// Where the field travels on a route of `method`.
+    pub fn place_on(&self, method: &str) -> Place {
+        self.place.unwrap_or(if matches!(method, "GET" | "DELETE") { Place::Query } else { Place::Body })
+    }
+}
+
+/// A CRM list's `limit`, one of `limits`, and `page`.
+pub const fn paging(limits: &'static [u32]) -> [Field; 2] {
+    [
+        Field::new("limit", Kind::Limit(limits)).about("Page size."),
+        Field::new("page", Kind::Page).about("Page number, from 1."),
+    ]
+}
+
+/// The CRM lists' `limit` (20, 50 or 100) and `page`.
+pub const PAGING: [Field; 2] = paging(torg_domain::page::LIMITS);
+
+/// The CRM's `site`: where a write goes or external ids are looked up.
+pub const SITE: Field = Field::text("site").about("Site code; needed when the key reaches several sites.");
+
+/// The CRM's `by`: what an `{externalId}` path segment is.
+pub const BY: Field = Field::one_of("by", &["externalId", "id"]).about("What the path's identifier is.");
+
+/// One declared route, as the checks look it up.
+#[derive(Debug)]
+pub struct Declared {
+    /// Verb.
+    pub method: &'static str,
+    /// Path.
+    pub path: String,
+    /// What it reads.
+    pub fields: Vec<Field>,
+}
+
+/// Every route's declaration, in [`crate::kit::all_routes`] order (the gate names a route by its place
+/// in this list).
+pub fn declared() -> &'static [Declared] {
+    static ALL: OnceLock<Vec<Declared>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        crate::kit::all_routes()
+            .into_iter()
+            .map(|(_, r)| Declared { method: r.method, path: r.path, fields: r.fields })
+            .collect()
+    })
+}
+
+/// The names handlers read that their routes do not declare, kept when the server checks (the test
+/// harness turns `HttpConfig::check_fields` on and fails a test that leaves any here).
+#[derive(Debug, Default)]
+pub struct Undeclared(Mutex<BTreeSet<String>>);
+
+impl Undeclared {
+    /// Notes that the handler of `route` read `name` (`filter[key]` for a filter key).
+    pub fn note(&self, route: usize, name: &str) {
+        let Some(d) = declared().get(route) else { return };
+        if !declares(&d.fields, name) {
+            let mut found = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            found.insert(format!("{} {} reads `{name}`", d.method, d.path));
+        }
+    }
+
+    /// What was noted so far, emptied.
+    pub fn take(&self) -> Vec<String> {
+        let mut found = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        std::mem::take(&mut *found).into_iter().collect()
+    }
+}
+
+/// Whether `fields` declare `name`, a filter key written `filter[key]`.
+pub fn declares(fields: &[Field], name: &str) -> bool {
+    if let Some(key) = name.strip_prefix("filter[").and_then(|k| k.strip_suffix(']')) {
+        return fields.iter().any(|f| match f.kind {
+            Kind::Filter(keys) => keys.iter().any(|(k, _)| *k == key),
+            _ => false,
+        });
+    }
+    fields.iter().any(|f| f.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_keys_and_plain_names_are_told_apart() {
+        let fields = [Field::filter(&[("ids", Kind::Integers)]), Field::text("site")];
+        assert!(declares(&fields, "site"));
+        assert!(declares(&fields, "filter[ids]"));
+        assert!(!declares(&fields, "filter[numbers]"));
+        assert!(!declares(&fields, "by"));
+        assert_eq!(Field::text("x").place_on("GET"), Place::Query);
+        assert_eq!(Field::text("x").place_on("POST"), Place::Body);
+        assert_eq!(Field::text("x").in_query().place_on("POST"), Place::Query);
+    }
+
+    #[test]
+    fn a_read_the_route_does_not_declare_is_noted() {
+        let routes = declared();
+        let at = routes.iter().position(|d| d.path == "/api/v5/orders" && d.method == "GET").expect("orders list");
+        let log = Undeclared::default();
+        log.note(at, "limit");
+        log.note(at, "filter[numbers]");
+        assert!(log.take().is_empty(), "declared names are not noted");
+        log.note(at, "undeclaredThing");
+        log.note(at, "filter[nope]");
+        let found = log.take();
+        assert_eq!(found, ["GET /api/v5/orders reads `filter[nope]`", "GET /api/v5/orders reads `undeclaredThing`"]);
+        assert!(log.take().is_empty());
+    }
+}
