@@ -852,7 +852,8 @@ impl Store {
             .push(" GROUP BY order_id");
         let credited: Vec<(i64, i64)> = q.query_as().fetch_all(&mut *conn).await?;
         out.extend(credited.into_iter().map(|(id, units)| (id, from_units(units))));
-        let books = self.books().await?;
+        // On the held connection: waiting for a second one from the pool could starve it under load.
+        let books = self.books_in(conn).await?;
         let pending: Vec<&Order> = orders
             .iter()
             .filter(|o| !out.contains_key(&o.id) && o.customer_id.is_some() && !o.is_test)

@@ -1091,13 +1091,10 @@ impl Store {
         Ok(out)
     }
 
-    /// A page of whole orders, newest first, and the size of the filtered set.
-    async fn order_page(
-        &self,
-        conn: &mut crate::db::Conn,
-        f: &OrderFilter,
-        page: PageRequest,
-    ) -> StoreResult<(Vec<Order>, u64)> {
+    /// The WHERE clause of an order list. Built before a list takes its snapshot connection: it may
+    /// read the books, and a request that held one pooled connection while waiting for another
+    /// could starve the pool under load.
+    async fn order_where(&self, f: &OrderFilter) -> StoreResult<Sql> {
         let mut wh = Sql::new(" WHERE o.site IN ");
         wh.bind_list(f.sites.iter().cloned().map(Arg::Text));
         if !f.ids.is_empty() {
@@ -1198,8 +1195,19 @@ impl Store {
         }
         push_custom_field_conditions(&mut wh, "order_custom_fields", "order_id", "o.id", &f.custom_fields);
         self.push_more_conditions(&mut wh, f).await?;
+        Ok(wh)
+    }
+
+    /// A page of whole orders, newest first, and the size of the filtered set, on one connection.
+    async fn order_page(
+        &self,
+        conn: &mut crate::db::Conn,
+        f: &OrderFilter,
+        wh: &Sql,
+        page: PageRequest,
+    ) -> StoreResult<(Vec<Order>, u64)> {
         let sites_only = *f == OrderFilter { sites: f.sites.clone(), ..OrderFilter::default() };
-        let total = self.list_total(&mut *conn, Counted::Orders, sites_only, &f.sites, "orders o", &wh).await?;
+        let total = self.list_total(&mut *conn, Counted::Orders, sites_only, &f.sites, "orders o", wh).await?;
         // The page's ids are found first (a sort over narrow rows), and its rows read in the same
         // statement.
         let mut q =
@@ -1215,14 +1223,16 @@ impl Store {
 
     /// A page of whole orders, newest first, and the size of the filtered set.
     pub async fn list_orders(&self, f: &OrderFilter, page: PageRequest) -> StoreResult<(Vec<Order>, u64)> {
-        self.order_page(&mut self.reader().snapshot().await?, f, page).await
+        let wh = self.order_where(f).await?;
+        self.order_page(&mut self.reader().snapshot().await?, f, &wh, page).await
     }
 
     /// A page of orders as [`list_orders`](Store::list_orders) finds it, with what showing them takes,
     /// all read from one state of the database.
     pub async fn list_shown_orders(&self, f: &OrderFilter, page: PageRequest) -> StoreResult<(ShownOrders, u64)> {
+        let wh = self.order_where(f).await?;
         let mut conn = self.reader().snapshot().await?;
-        let (orders, total) = self.order_page(&mut conn, f, page).await?;
+        let (orders, total) = self.order_page(&mut conn, f, &wh, page).await?;
         Ok((self.shown(&mut conn, orders).await?, total))
     }
 
