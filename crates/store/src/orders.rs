@@ -1251,6 +1251,12 @@ impl Store {
         }
     }
 
+    /// Orders already in hand (just written, say) with what showing them takes, read from one state
+    /// of the database.
+    pub async fn show_orders(&self, orders: Vec<Order>) -> StoreResult<ShownOrders> {
+        self.shown(&mut self.reader().snapshot().await?, orders).await
+    }
+
     /// Orders with their customers and contact persons, corporate customers and companies.
     async fn shown(&self, conn: &mut crate::db::Conn, orders: Vec<Order>) -> StoreResult<ShownOrders> {
         let people: Vec<i64> = orders.iter().flat_map(|o| o.customer_id.into_iter().chain(o.contact_id)).collect();

@@ -33,10 +33,7 @@ impl Shown {
 
     /// Orders just written, with their customers and parties read for them.
     async fn of(state: &AppState, crm: &Crm, orders: Vec<Order>) -> Result<Shown, CrmError> {
-        let ids: Vec<i64> = orders.iter().flat_map(|o| o.customer_id.into_iter().chain(o.contact_id)).collect();
-        let customers = state.store.order_customers(&ids).await?;
-        let parties = state.store.order_parties(&orders).await?;
-        Ok(Shown::new(ShownOrders { orders, customers, parties }, crm))
+        Ok(Shown::new(state.store.show_orders(orders).await?, crm))
     }
 
     fn order<'a>(&'a self, o: &'a Order, zone: &'a Zone) -> Reshaped<'a, Order> {
