@@ -168,11 +168,16 @@ impl<M: SerializeMap> SerializeStruct for Members<'_, '_, M> {
     }
 }
 
+/// The refusal of a base that is not an object.
+fn not_an_object_error<E: serde::ser::Error>() -> E {
+    E::custom("only an object can be reshaped")
+}
+
 /// What the base may not be: anything but an object.
 macro_rules! not_an_object {
     ($($name:ident($($arg:ty),*)),* $(,)?) => {
         $(fn $name(self, $(_: $arg),*) -> Result<S::Ok, S::Error> {
-            Err(S::Error::custom("only an object can be reshaped"))
+            Err(not_an_object_error::<S::Error>())
         })*
     };
 }
@@ -234,19 +239,19 @@ impl<'r, 'a, S: Serializer> Serializer for Outer<'r, 'a, S> {
         _: &'static str,
         _: &V,
     ) -> Result<S::Ok, S::Error> {
-        Err(S::Error::custom("only an object can be reshaped"))
+        Err(not_an_object_error::<S::Error>())
     }
 
     fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, S::Error> {
-        Err(S::Error::custom("only an object can be reshaped"))
+        Err(not_an_object_error::<S::Error>())
     }
 
     fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, S::Error> {
-        Err(S::Error::custom("only an object can be reshaped"))
+        Err(not_an_object_error::<S::Error>())
     }
 
     fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeTupleStruct, S::Error> {
-        Err(S::Error::custom("only an object can be reshaped"))
+        Err(not_an_object_error::<S::Error>())
     }
 
     fn serialize_tuple_variant(
@@ -256,7 +261,7 @@ impl<'r, 'a, S: Serializer> Serializer for Outer<'r, 'a, S> {
         _: &'static str,
         _: usize,
     ) -> Result<Self::SerializeTupleVariant, S::Error> {
-        Err(S::Error::custom("only an object can be reshaped"))
+        Err(not_an_object_error::<S::Error>())
     }
 
     fn serialize_struct_variant(
@@ -266,7 +271,7 @@ impl<'r, 'a, S: Serializer> Serializer for Outer<'r, 'a, S> {
         _: &'static str,
         _: usize,
     ) -> Result<Self::SerializeStructVariant, S::Error> {
-        Err(S::Error::custom("only an object can be reshaped"))
+        Err(not_an_object_error::<S::Error>())
     }
 }
 
