@@ -116,7 +116,7 @@ pub struct CorporateAddress {
 }
 
 /// Text members of an address and their longest lengths.
-const ADDRESS_TEXT: &[(&str, usize)] = &[
+pub const ADDRESS_TEXT: &[(&str, usize)] = &[
     ("externalId", 255),
     ("name", 255),
     ("index", 255),

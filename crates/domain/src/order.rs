@@ -357,7 +357,7 @@ const READ_ONLY: &[&str] = &[
 ];
 
 /// The string fields of an order and their longest length.
-const STRING_FIELDS: &[(&str, usize)] = &[
+pub const STRING_FIELDS: &[(&str, usize)] = &[
     ("externalId", 255),
     ("status", 255),
     ("statusComment", 1000),

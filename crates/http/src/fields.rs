@@ -20,13 +20,19 @@ pub enum Place {
     Header,
 }
 
-/// Whether a JSON-in-form field holds an object or a list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The members a JSON entity is known to carry, each with what it holds (an [`Kind::Entity`] or
+/// [`Kind::Entities`] has members of its own). Others may be sent: RetailCRM ignores members it does
+/// not know, and so does torg, so a schema built from these stays open (`additionalProperties`).
+pub type Members = &'static [(&'static str, Kind)];
+
+/// Whether a JSON-in-form field holds an object or a list (of objects), with the members known of
+/// that object (none: an object of any members).
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Shape {
     /// A JSON object.
-    Object,
+    Object(Members),
     /// A JSON list (of objects, for the uploads).
-    List,
+    List(Members),
 }
 
 /// What a declared field holds.
@@ -56,6 +62,10 @@ pub enum Kind {
     Integers,
     /// An object of members (`name[key]=v` in a form, an object in JSON).
     Object,
+    /// A JSON object with these members known (others allowed).
+    Entity(Members),
+    /// A JSON list of objects with these members known (others allowed).
+    Entities(Members),
     /// A list of members of any type (JSON bodies).
     List,
     /// JSON text in a form field (`order={…}`); in a JSON body the value itself.
@@ -120,12 +130,22 @@ impl Field {
 
     /// A form field whose text is a JSON object.
     pub const fn json_object(name: &'static str) -> Field {
-        Field::new(name, Kind::Json(Shape::Object))
+        Field::new(name, Kind::Json(Shape::Object(&[])))
     }
 
     /// A form field whose text is a JSON list.
     pub const fn json_list(name: &'static str) -> Field {
-        Field::new(name, Kind::Json(Shape::List))
+        Field::new(name, Kind::Json(Shape::List(&[])))
+    }
+
+    /// A form field whose text is a JSON object with these members known.
+    pub const fn entity(name: &'static str, members: Members) -> Field {
+        Field::new(name, Kind::Json(Shape::Object(members)))
+    }
+
+    /// A form field whose text is a JSON list of objects with these members known.
+    pub const fn entities(name: &'static str, members: Members) -> Field {
+        Field::new(name, Kind::Json(Shape::List(members)))
     }
 
     /// A bracketed object (`name[key]=v`) or a JSON body's object member.

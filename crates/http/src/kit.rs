@@ -10,7 +10,7 @@
 
 use crate::AppState;
 use crate::envelope::Envelope;
-pub use crate::fields::{BY, Field, Kind, PAGING, Place, SITE, Shape, paging};
+pub use crate::fields::{BY, Field, Kind, Members, PAGING, Place, SITE, Shape, paging};
 use crate::input::Input;
 use crate::ratelimit::Class;
 use axum::Router;

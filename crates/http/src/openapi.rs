@@ -240,10 +240,12 @@ fn schema_of(kind: Kind, form: bool) -> Schema {
         Kind::Page => obj(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).maximum(Some(u32::MAX))),
         Kind::Object => obj(ObjectBuilder::new().schema_type(Type::Object)),
         Kind::List => array(Schema::Object(any_value().build())),
+        Kind::Entity(known) => entity(known),
+        Kind::Entities(known) => array(entity(known)),
         Kind::Json(shape) => {
             let inner = match shape {
-                Shape::Object => obj(ObjectBuilder::new().schema_type(Type::Object)),
-                Shape::List => array(Schema::Object(ObjectBuilder::new().schema_type(Type::Object).build())),
+                Shape::Object(known) => entity(known),
+                Shape::List(known) => array(entity(known)),
             };
             if form { obj(text().content_media_type("application/json").content_schema(Some(inner))) } else { inner }
         }
@@ -260,6 +262,16 @@ fn schema_of(kind: Kind, form: bool) -> Schema {
         Kind::Members(names) => obj(members(names, true)),
         Kind::Listing(_) | Kind::Any => obj(any_value()),
     }
+}
+
+/// A JSON entity with its known members, each as JSON carries it; open to others (RetailCRM ignores
+/// members it does not know, and a client may send them).
+fn entity(known: &[(&str, Kind)]) -> Schema {
+    let mut b = ObjectBuilder::new().schema_type(Type::Object);
+    for (name, kind) in known {
+        b = b.property(*name, schema_of(*kind, false));
+    }
+    Schema::Object(b.build())
 }
 
 /// The schema of a field: its kind's, and a required text is not empty (an empty one is absent).

@@ -36,23 +36,25 @@ fn error_of(b: &Value, field: &str) -> String {
     b["errors"][field].as_str().unwrap_or_else(|| panic!("no error at {field}: {b}")).to_string()
 }
 
+/// A corporate customer with two addresses, a company with its legal details and a contact (the
+/// customer `anna`); `crm_meta` checks the document describes each of its members.
+pub(crate) fn acme(anna: i64) -> Value {
+    json!({
+        "externalId": "acme", "nickName": "Акме", "vip": true, "discountCardNumber": "D-1",
+        "addresses": [{"externalId": "hq", "name": "Офис", "city": "Тверь", "countryIso": "RU", "text": "ул. Мира, 1"},
+                      {"externalId": "wh", "name": "Склад", "city": "Клин", "isMain": true}],
+        "companies": [{"externalId": "acme-llc", "name": "ООО Акме", "address": {"externalId": "hq"},
+                       "contragent": {"contragentType": "legal-entity", "legalName": "ООО «Акме»",
+                                      "INN": "7707083893", "KPP": "773601001"}}],
+        "customerContacts": [{"customer": {"id": anna}, "isMain": true,
+                              "companies": [{"company": {"externalId": "acme-llc"}}]}],
+    })
+}
+
 both!(corporate_customers_are_created_read_edited_and_listed, |app: TestApp| async move {
     let anna = customer(&app, "cc-anna", "Анна", "anna@acme.example").await;
     let boris = customer(&app, "cc-boris", "Борис", "boris@acme.example").await;
-    let acme = create_id(
-        &app,
-        json!({
-            "externalId": "acme", "nickName": "Акме", "vip": true, "discountCardNumber": "D-1",
-            "addresses": [{"externalId": "hq", "name": "Офис", "city": "Тверь", "countryIso": "RU", "text": "ул. Мира, 1"},
-                          {"externalId": "wh", "name": "Склад", "city": "Клин", "isMain": true}],
-            "companies": [{"externalId": "acme-llc", "name": "ООО Акме", "address": {"externalId": "hq"},
-                           "contragent": {"contragentType": "legal-entity", "legalName": "ООО «Акме»",
-                                          "INN": "7707083893", "KPP": "773601001"}}],
-            "customerContacts": [{"customer": {"id": anna}, "isMain": true,
-                                  "companies": [{"company": {"externalId": "acme-llc"}}]}],
-        }),
-    )
-    .await;
+    let acme = create_id(&app, acme(anna)).await;
     let globex = create_id(&app, json!({"externalId": "globex", "nickName": "Globex", "bad": true})).await;
 
     let (s, b) = app.get("/api/v5/customers-corporate/acme?site=default").await;

@@ -234,23 +234,24 @@ both!(edit_is_a_partial_update, |app: TestApp| async move {
     assert_eq!(b["pagination"]["totalCount"], 1);
 });
 
+/// The filter tests' customer `a`, with phones, an address, a manager, flags and custom fields;
+/// `crm_meta` checks the document describes each of its members.
+pub(crate) fn anna(manager: i64) -> Value {
+    json!({
+        "externalId": "a", "firstName": "Анна", "lastName": "Иванова",
+        "email": "anna@example.com", "phones": [{"number": "+7 (912) 345-67-89"}],
+        "address": {"city": "Москва", "region": "Московская область"},
+        "managerId": manager, "vip": true, "sex": "female",
+        "customFields": {"nps": 9, "segment": "gold"}
+    })
+}
+
 /// Customers for the filter tests: (ids of a, b, c, d, managers m1, m2).
 async fn filter_fixture(app: &TestApp) -> (i64, i64, i64, i64, i64, i64) {
     app.add_site("shop-b").await;
     let m1 = manager(app, "Olga").await;
     let m2 = manager(app, "Ivan").await;
-    let a = create(
-        app,
-        "default",
-        json!({
-            "externalId": "a", "firstName": "Анна", "lastName": "Иванова",
-            "email": "anna@example.com", "phones": [{"number": "+7 (912) 345-67-89"}],
-            "address": {"city": "Москва", "region": "Московская область"},
-            "managerId": m1, "vip": true, "sex": "female",
-            "customFields": {"nps": 9, "segment": "gold"}
-        }),
-    )
-    .await;
+    let a = create(app, "default", anna(m1)).await;
     let b = create(
         app,
         "default",

@@ -130,6 +130,27 @@ fn operations_have_their_own_fields_and_answers(doc: &Value) {
     let answer = &create["responses"]["200"]["content"]["application/json"]["schema"]["allOf"][1];
     assert_eq!(answer["properties"]["id"]["type"], "integer");
     assert!(answer["properties"]["order"].is_object());
+    // A create answers 201 with the same members; every CRM create names what it answers (the new
+    // entity's id, mostly), but linking orders, which answers `success` alone.
+    let created = &create["responses"]["201"]["content"]["application/json"]["schema"]["allOf"];
+    assert_eq!(created[0]["$ref"], "#/components/schemas/CrmSuccess");
+    assert_eq!(created[1]["properties"]["id"]["type"], "integer");
+    assert_eq!(created[1]["properties"]["order"]["type"], "object");
+    for (face, route) in torg_http::kit::all_routes() {
+        if face.name != "crm" || !route.path.ends_with("/create") || route.path == "/api/v5/orders/links/create" {
+            continue;
+        }
+        let members = &op(&route.path, "post")["responses"]["201"]["content"]["application/json"]["schema"]["allOf"][1];
+        assert!(members["properties"].as_object().is_some_and(|m| !m.is_empty()), "{}: {members}", route.path);
+    }
+    let upload = op("/api/v5/orders/upload", "post");
+    let uploaded = &upload["responses"]["200"]["content"]["application/json"]["schema"]["allOf"][1]["properties"];
+    assert_eq!(uploaded["uploadedOrders"]["items"]["properties"]["id"]["type"], "integer");
+    assert_eq!(uploaded["failedOrders"]["items"]["properties"]["externalId"]["type"], "string");
+    assert_eq!(uploaded["orders"]["type"], "array");
+    let upload = op("/api/v5/customers-corporate/upload", "post");
+    let uploaded = &upload["responses"]["200"]["content"]["application/json"]["schema"]["allOf"][1]["properties"];
+    assert_eq!(uploaded["uploadedCustomers"]["items"]["properties"]["externalId"]["type"], "string");
     // `by` on a path with an external id.
     let by = op("/api/v5/customers/{externalId}", "get");
     let by = by["parameters"].as_array().unwrap().iter().find(|p| p["name"] == "by").cloned().unwrap();
@@ -153,4 +174,105 @@ fn operations_have_their_own_fields_and_answers(doc: &Value) {
     // Parts: the search's query and the order's signed row.
     let search = op("/v1/search/", "get");
     assert!(search["parameters"].as_array().unwrap().iter().any(|p| p["name"] == "q" && p["required"] == true));
+}
+
+/// The contentSchema of JSON-in-form field `field` of `POST path` in the form body, and its schema in
+/// the JSON body (the same).
+fn entity_schema(doc: &Value, path: &str, field: &str) -> Value {
+    let body = &doc["paths"][path]["post"]["requestBody"]["content"];
+    let form = &body["application/x-www-form-urlencoded"]["schema"]["properties"][field];
+    assert_eq!(form["contentMediaType"], "application/json", "{path} {field}");
+    assert_eq!(body["multipart/form-data"]["schema"]["properties"][field], *form, "{path} {field}");
+    assert_eq!(body["application/json"]["schema"]["properties"][field], form["contentSchema"], "{path} {field}");
+    form["contentSchema"].clone()
+}
+
+/// The members of `value` (at `at`) that `schema` does not describe, or describes with another JSON
+/// type: nested objects and lists are followed while the schema names their members (an object
+/// described without members, such as `customFields`, takes any).
+fn undescribed(value: &Value, schema: &Value, at: &str, out: &mut Vec<String>) {
+    let fits = match schema["type"].as_str() {
+        None => true,
+        Some("string") => value.is_string(),
+        Some("integer") => value.is_i64() || value.is_u64(),
+        Some("number") => value.is_number(),
+        Some("boolean") => value.is_boolean(),
+        Some("object") => value.is_object(),
+        Some("array") => value.is_array(),
+        Some(other) => panic!("{at}: type {other}"),
+    };
+    let in_enum = schema["enum"].as_array().is_none_or(|values| values.contains(value));
+    if !fits || !in_enum {
+        out.push(format!("{at}: {value} is not {schema}"));
+        return;
+    }
+    match value {
+        Value::Object(members) if schema["properties"].is_object() => {
+            assert_ne!(schema["additionalProperties"], false, "{at}: a CRM entity stays open to other members");
+            for (name, v) in members {
+                let path = if at.is_empty() { name.clone() } else { format!("{at}.{name}") };
+                match schema["properties"].get(name) {
+                    Some(s) => undescribed(v, s, &path, out),
+                    None => out.push(format!("{path} is not described")),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                undescribed(v, &schema["items"], &format!("{at}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// CRM writes describe their entities member by member (nested objects and lists too), so a client
+/// generator can build them: every member of the suite's real creates is described with its type.
+#[tokio::test]
+async fn crm_write_entities_are_described_by_member() {
+    let app = spawn(Backend::Sqlite).await;
+    let (s, doc) = app.get_raw("/openapi.json").await;
+    assert_eq!(s, 200);
+    let order = entity_schema(&doc, "/api/v5/orders/create", "order");
+    assert_eq!(order["type"], "object");
+    for name in ["externalId", "items", "customer", "delivery", "payments", "customFields", "contragent"] {
+        assert!(order["properties"][name].is_object(), "order.{name}: {order}");
+    }
+    assert_eq!(
+        order["properties"]["items"]["items"]["properties"]["offer"]["properties"]["externalId"]["type"],
+        "string"
+    );
+    assert_eq!(order["properties"]["items"]["items"]["properties"]["quantity"]["type"], "number");
+    assert_eq!(order["properties"]["delivery"]["properties"]["address"]["properties"]["city"]["type"], "string");
+    assert_eq!(order["properties"]["payments"]["items"]["properties"]["amount"]["type"], "number");
+    assert_eq!(entity_schema(&doc, "/api/v5/orders/{externalId}/edit", "order"), order);
+    let upload = entity_schema(&doc, "/api/v5/orders/upload", "orders");
+    assert_eq!((upload["type"].as_str(), &upload["items"]), (Some("array"), &order));
+
+    let customer = entity_schema(&doc, "/api/v5/customers/create", "customer");
+    let corporate = entity_schema(&doc, "/api/v5/customers-corporate/create", "customerCorporate");
+    for (path, field, name) in [
+        ("/api/v5/tasks/create", "task", "performerId"),
+        ("/api/v5/costs/create", "cost", "costItem"),
+        ("/api/v5/orders/packs/create", "pack", "itemId"),
+        ("/api/v5/customers/notes/create", "note", "text"),
+        ("/api/v5/orders/payments/create", "payment", "order"),
+    ] {
+        let schema = entity_schema(&doc, path, field);
+        assert!(schema["properties"][name].is_object(), "{path} {field}.{name}: {schema}");
+    }
+
+    // The suite's real creates, member by member.
+    let mut missing = Vec::new();
+    undescribed(&crate::crm_orders::first_order(), &order, "order", &mut missing);
+    undescribed(&crate::crm_customers::anna(1), &customer, "customer", &mut missing);
+    undescribed(&crate::crm_corporate::acme(1), &corporate, "customerCorporate", &mut missing);
+    assert!(missing.is_empty(), "members of real creates the document does not describe:\n{}", missing.join("\n"));
+
+    // A member the document does not list is still taken (RetailCRM ignores what it does not know).
+    app.add_offer("sku-1", "10.50").await;
+    let mut given = crate::crm_orders::first_order();
+    given["notInTheDocument"] = json!({"any": 1});
+    let (s, b) = app.post("/api/v5/orders/create", &[("order", &given.to_string()), ("site", "default")]).await;
+    assert_eq!(s, 201, "{b}");
 }

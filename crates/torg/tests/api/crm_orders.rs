@@ -19,14 +19,20 @@ async fn list(app: &TestApp, query: &str) -> Vec<String> {
     ext
 }
 
-both!(create_with_lines_customer_and_number, |app: TestApp| async move {
-    let offer = app.add_offer("sku-1", "10.50").await;
-    let o = create(&app, json!({
+/// An order with lines (one naming the offer `sku-1`), contact fields, a delivery and custom fields;
+/// `crm_meta` checks the document describes each of its members.
+pub(crate) fn first_order() -> Value {
+    json!({
         "externalId": "o-1", "firstName": "Ann", "lastName": "Lee", "email": "Ann@Example.com", "phone": "+7 900 111-22-33",
         "items": [{"offer": {"externalId": "sku-1"}, "quantity": 2}, {"productName": "Gift wrap", "initialPrice": 5, "quantity": 1, "discountManualPercent": 10}],
         "delivery": {"code": "courier", "cost": 300, "address": {"city": "Казань", "street": "Баумана"}},
         "customFields": {"nps": 7}, "managerComment": "first order"
-    })).await;
+    })
+}
+
+both!(create_with_lines_customer_and_number, |app: TestApp| async move {
+    let offer = app.add_offer("sku-1", "10.50").await;
+    let o = create(&app, first_order()).await;
     assert_eq!(o["number"], format!("{}A", o["id"]));
     assert_eq!(o["status"], "new");
     assert_eq!(o["orderType"], "eshop-individual");

@@ -29,6 +29,7 @@ pub fn routes() -> Vec<Route> {
         Route::post("/api/v5/reference/currencies/create", REFERENCE_WRITE, create_currency)
             .idempotent()
             .doc("reference", "create_currency", "Add a currency")
+            .answers(&[Field::int("id").required()])
             .fields(&[Field::json_object("currency").required()]),
         Route::post("/api/v5/reference/currencies/{id}/edit", REFERENCE_WRITE, edit_currency)
             .doc("reference", "edit_currency", "Change a currency, by id")
@@ -41,6 +42,7 @@ pub fn routes() -> Vec<Route> {
         Route::post("/api/v5/reference/couriers/create", REFERENCE_WRITE, create_courier)
             .idempotent()
             .doc("reference", "create_courier", "Add a courier")
+            .answers(&[Field::int("id").required()])
             .fields(&[Field::json_object("courier").required()]),
         Route::post("/api/v5/reference/couriers/{id}/edit", REFERENCE_WRITE, edit_courier)
             .doc("reference", "edit_courier", "Change a courier, by id")

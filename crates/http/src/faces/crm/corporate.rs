@@ -115,14 +115,15 @@ pub fn routes() -> Vec<Route> {
                 "Create a corporate customer with its addresses, companies and contacts",
             )
             .answers(&[Field::int("id").required()])
-            .fields(&[Field::json_object("customerCorporate").required(), SITE]),
+            .fields(&[Field::entity("customerCorporate", super::entities::CORPORATE).required(), SITE]),
         Route::post("/api/v5/customers-corporate/upload", CUSTOMER_WRITE, upload)
             .idempotent()
             .doc(TAG, "upload_corporate_customers", "Create up to 50 corporate customers")
-            .fields(&[Field::json_list("customersCorporate").required(), SITE]),
+            .answers(&super::UPLOADED_CUSTOMERS)
+            .fields(&[Field::entities("customersCorporate", super::entities::CORPORATE).required(), SITE]),
         Route::post("/api/v5/customers-corporate/fix-external-ids", CUSTOMER_WRITE, fix_external_ids)
             .doc(TAG, "fix_corporate_customer_external_ids", "Set corporate customers' external ids")
-            .fields(&[Field::json_list("customersCorporate").required()]),
+            .fields(&[Field::entities("customersCorporate", super::entities::ID_PAIR).required()]),
         Route::get("/api/v5/customers-corporate/history", CUSTOMER_READ, history)
             .doc(TAG, "list_corporate_customer_history", "Corporate customer changes since an id or date")
             .answers(&[
@@ -142,8 +143,9 @@ pub fn routes() -> Vec<Route> {
             .doc(TAG, "edit_corporate_customer", "Change a corporate customer's given fields")
             .answers(&[Field::int("id").required()])
             .fields(&[
-                Field::json_object("customerCorporate").about("The changes; `customersCorporate` is read too."),
-                Field::json_object("customersCorporate"),
+                Field::entity("customerCorporate", super::entities::CORPORATE)
+                    .about("The changes; `customersCorporate` is read too."),
+                Field::entity("customersCorporate", super::entities::CORPORATE),
                 SITE,
                 BY,
             ]),
@@ -155,11 +157,16 @@ pub fn routes() -> Vec<Route> {
             .idempotent()
             .doc(TAG, "create_corporate_customer_address", "Add an address to a corporate customer")
             .answers(&[Field::int("id").required()])
-            .fields(&[Field::json_object("address").required(), SITE, BY]),
+            .fields(&[Field::entity("address", super::entities::CORPORATE_ADDRESS).required(), SITE, BY]),
         Route::post("/api/v5/customers-corporate/{externalId}/addresses/{entity}/edit", CUSTOMER_WRITE, address_edit)
             .doc(TAG, "edit_corporate_customer_address", "Change an address of a corporate customer (`entityBy`)")
             .answers(&[Field::int("id").required()])
-            .fields(&[Field::json_object("address").required(), Field::text("entityBy"), SITE, BY]),
+            .fields(&[
+                Field::entity("address", super::entities::CORPORATE_ADDRESS).required(),
+                Field::text("entityBy"),
+                SITE,
+                BY,
+            ]),
         Route::get("/api/v5/customers-corporate/{externalId}/companies", CUSTOMER_READ, companies)
             .doc(TAG, "list_corporate_customer_companies", "A corporate customer's companies")
             .answers(&[Field::list("companies").required(), Field::object("pagination").required()])
@@ -168,11 +175,16 @@ pub fn routes() -> Vec<Route> {
             .idempotent()
             .doc(TAG, "create_corporate_customer_company", "Add a company to a corporate customer")
             .answers(&[Field::int("id").required()])
-            .fields(&[Field::json_object("company").required(), SITE, BY]),
+            .fields(&[Field::entity("company", super::entities::COMPANY).required(), SITE, BY]),
         Route::post("/api/v5/customers-corporate/{externalId}/companies/{entity}/edit", CUSTOMER_WRITE, company_edit)
             .doc(TAG, "edit_corporate_customer_company", "Change a company of a corporate customer (`entityBy`)")
             .answers(&[Field::int("id").required()])
-            .fields(&[Field::json_object("company").required(), Field::text("entityBy"), SITE, BY]),
+            .fields(&[
+                Field::entity("company", super::entities::COMPANY).required(),
+                Field::text("entityBy"),
+                SITE,
+                BY,
+            ]),
         Route::get("/api/v5/customers-corporate/{externalId}/contacts", CUSTOMER_READ, contacts)
             .doc(TAG, "list_corporate_customer_contacts", "A corporate customer's contact persons")
             .answers(&[Field::list("contacts").required(), Field::object("pagination").required()])
@@ -181,11 +193,16 @@ pub fn routes() -> Vec<Route> {
             .idempotent()
             .doc(TAG, "create_corporate_customer_contact", "Make a customer a contact person of a corporate customer")
             .answers(&[Field::int("id").required()])
-            .fields(&[Field::json_object("contact").required(), SITE, BY]),
+            .fields(&[Field::entity("contact", super::entities::CONTACT).required(), SITE, BY]),
         Route::post("/api/v5/customers-corporate/{externalId}/contacts/{entity}/edit", CUSTOMER_WRITE, contact_edit)
             .doc(TAG, "edit_corporate_customer_contact", "Change a contact person of a corporate customer (`entityBy`)")
             .answers(&[Field::int("id").required()])
-            .fields(&[Field::json_object("contact").required(), Field::text("entityBy"), SITE, BY]),
+            .fields(&[
+                Field::entity("contact", super::entities::CONTACT).required(),
+                Field::text("entityBy"),
+                SITE,
+                BY,
+            ]),
     ]
 }
 

@@ -53,7 +53,7 @@ pub fn routes() -> Vec<Route> {
             .idempotent()
             .doc("costs", "create_cost", "Record a cost")
             .answers(&[Field::int("id").required()])
-            .fields(&[SITE, Field::json_object("cost").required()]),
+            .fields(&[SITE, Field::entity("cost", super::entities::COST).required()]),
         Route::post("/api/v5/costs/delete", COST_WRITE, delete_many)
             .doc("costs", "delete_costs", "Delete costs by id")
             .answers(&[Field::int("count").required(), Field::list("notRemovedIds").required()])
@@ -62,7 +62,7 @@ pub fn routes() -> Vec<Route> {
             .idempotent()
             .doc("costs", "upload_costs", "Record up to 50 costs")
             .answers(&[Field::list("uploadedCosts").required()])
-            .fields(&[Field::json_list("costs").required(), SITE]),
+            .fields(&[Field::entities("costs", super::entities::COST).required(), SITE]),
         Route::get("/api/v5/costs/{id}", COST_READ, get)
             .doc("costs", "get_cost", "One cost by id")
             .answers(&[Field::object("cost").required()]),
@@ -70,7 +70,7 @@ pub fn routes() -> Vec<Route> {
         Route::post("/api/v5/costs/{id}/edit", COST_WRITE, edit)
             .doc("costs", "edit_cost", "Change a cost's given fields")
             .answers(&[Field::int("id").required()])
-            .fields(&[SITE, Field::json_object("cost").required()]),
+            .fields(&[SITE, Field::entity("cost", super::entities::COST).required()]),
     ]
 }
 

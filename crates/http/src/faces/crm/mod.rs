@@ -11,6 +11,7 @@ mod costs;
 mod custom_fields;
 mod customers;
 mod delivery;
+mod entities;
 mod files;
 mod interaction;
 mod loyalty;
@@ -115,6 +116,20 @@ pub(crate) mod scope {
     pub const PAYMENTS_WRITE: Access = Scope("payments_write");
 }
 
+/// What an upload of customers (individual or corporate) answers: each created one's `id` and
+/// `externalId`, and those that were refused (with a 460).
+pub(crate) const UPLOADED_CUSTOMERS: [Field; 2] = [
+    Field::new("uploadedCustomers", Kind::Entities(entities::ID_PAIR)).required(),
+    Field::new("failedCustomers", Kind::Entities(&[("externalId", Kind::Text)])).required(),
+];
+
+/// What an upload of orders answers: as [`UPLOADED_CUSTOMERS`], and the created orders whole.
+const UPLOADED_ORDERS: [Field; 3] = [
+    Field::new("uploadedOrders", Kind::Entities(entities::ID_PAIR)).required(),
+    Field::new("failedOrders", Kind::Entities(&[("externalId", Kind::Text)])).required(),
+    Field::list("orders").required(),
+];
+
 fn routes() -> Vec<Route> {
     use scope::*;
     let mut routes = vec![
@@ -144,14 +159,15 @@ fn routes() -> Vec<Route> {
             .idempotent()
             .doc("customers", "create_customer", "Create a customer")
             .answers(&[Field::int("id").required()])
-            .fields(&[Field::json_object("customer").required(), SITE]),
+            .fields(&[Field::entity("customer", entities::CUSTOMER).required(), SITE]),
         Route::post("/api/v5/customers/upload", CUSTOMER_WRITE, customers::upload)
             .idempotent()
             .doc("customers", "upload_customers", "Create up to 50 customers")
-            .fields(&[Field::json_list("customers").required(), SITE]),
+            .answers(&UPLOADED_CUSTOMERS)
+            .fields(&[Field::entities("customers", entities::CUSTOMER).required(), SITE]),
         Route::post("/api/v5/customers/fix-external-ids", CUSTOMER_WRITE, customers::fix_external_ids)
             .doc("customers", "fix_customer_external_ids", "Set customers' external ids")
-            .fields(&[Field::json_list("customers").required()]),
+            .fields(&[Field::entities("customers", entities::ID_PAIR).required()]),
         Route::get("/api/v5/customers/history", CUSTOMER_READ, customers::history)
             .doc("customers", "list_customer_history", "Customer changes since an id or date")
             .answers(&[
@@ -167,7 +183,7 @@ fn routes() -> Vec<Route> {
         Route::post("/api/v5/customers/{externalId}/edit", CUSTOMER_WRITE, customers::edit)
             .doc("customers", "edit_customer", "Change a customer's given fields")
             .answers(&[Field::int("id").required()])
-            .fields(&[Field::json_object("customer").required(), SITE, BY]),
+            .fields(&[Field::entity("customer", entities::CUSTOMER).required(), SITE, BY]),
         Route::get("/api/v5/orders", ORDER_READ, orders::list)
             .doc("orders", "list_orders", "Orders, filtered and paged")
             .answers(&[Field::object("pagination").required(), Field::list("orders").required()])
@@ -176,20 +192,21 @@ fn routes() -> Vec<Route> {
             .idempotent()
             .doc("orders", "create_order", "Create an order")
             .answers(&[Field::int("id").required(), Field::object("order").required()])
-            .fields(&[Field::json_object("order").required(), SITE]),
+            .fields(&[Field::entity("order", entities::ORDER).required(), SITE]),
         Route::post("/api/v5/orders/upload", ORDER_WRITE, orders::upload)
             .idempotent()
             .doc("orders", "upload_orders", "Create up to 50 orders")
-            .fields(&[Field::json_list("orders").required(), SITE]),
+            .answers(&UPLOADED_ORDERS)
+            .fields(&[Field::entities("orders", entities::ORDER).required(), SITE]),
         Route::post("/api/v5/orders/payments/create", ORDER_WRITE, payments::create)
             .idempotent()
             .doc("orders", "create_payment", "Add a payment to an order")
             .answers(&[Field::int("id").required()])
-            .fields(&[Field::json_object("payment").required(), SITE]),
+            .fields(&[Field::entity("payment", entities::PAYMENT).required(), SITE]),
         Route::post("/api/v5/orders/payments/{id}/edit", ORDER_WRITE, payments::edit)
             .doc("orders", "edit_payment", "Change a payment")
             .answers(&[Field::int("id").required()])
-            .fields(&[Field::json_object("payment").required(), BY]),
+            .fields(&[Field::entity("payment", entities::PAYMENT).required(), BY]),
         Route::post("/api/v5/orders/payments/{id}/delete", ORDER_WRITE, payments::delete)
             .doc("orders", "delete_payment", "Delete a payment")
             .fields(&[BY]),
@@ -215,7 +232,7 @@ fn routes() -> Vec<Route> {
             .answers(&[Field::new("invoice", Kind::Any).required()]),
         Route::post("/api/v5/orders/fix-external-ids", ORDER_WRITE, orders::fix_external_ids)
             .doc("orders", "fix_order_external_ids", "Set orders' external ids")
-            .fields(&[Field::json_list("orders").required()]),
+            .fields(&[Field::entities("orders", entities::ID_PAIR).required()]),
         Route::get("/api/v5/orders/statuses", ORDER_READ, orders::statuses)
             .doc("orders", "list_order_statuses", "Statuses of orders by ids")
             .answers(&[Field::list("orders").required()])
@@ -235,7 +252,7 @@ fn routes() -> Vec<Route> {
         Route::post("/api/v5/orders/{externalId}/edit", ORDER_WRITE, orders::edit)
             .doc("orders", "edit_order", "Change an order's given fields")
             .answers(&[Field::int("id").required(), Field::object("order").required()])
-            .fields(&[Field::json_object("order").required(), SITE, BY]),
+            .fields(&[Field::entity("order", entities::ORDER).required(), SITE, BY]),
         Route::get("/api/v5/store/inventories", STORE_READ, store::inventories)
             .doc("store", "list_inventories", "Offers' free stock, per store with details=1")
             .answers(&[Field::object("pagination").required(), Field::new("offers", Kind::Any).required()])

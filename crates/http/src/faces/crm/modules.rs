@@ -21,6 +21,7 @@ pub fn routes() -> Vec<Route> {
             .answers(&[Field::new("integrationModule", Kind::Any).required()]),
         Route::post("/api/v5/integration-modules/{code}/edit", INTEGRATION_WRITE, edit)
             .doc("integration", "edit_integration_module", "Register an integration module or change its configuration")
+            .answers(&[Field::new("info", Kind::Any).required()])
             .fields(&[Field::json_object("integrationModule").required()]),
         Route::post("/api/v5/integration-modules/{code}/update-scopes", INTEGRATION_WRITE, update_scopes)
             .doc("integration", "update_integration_module_scopes", "Give a module a key with the scopes it requires")

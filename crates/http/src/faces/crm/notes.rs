@@ -42,7 +42,8 @@ pub fn routes() -> Vec<Route> {
         Route::post("/api/v5/customers/notes/create", CUSTOMER_WRITE, create)
             .idempotent()
             .doc("customers", "create_customer_note", "Write a note about a customer")
-            .fields(&[Field::json_object("note").required(), SITE]),
+            .answers(&[Field::int("id").required()])
+            .fields(&[Field::entity("note", super::entities::NOTE).required(), SITE]),
         Route::post("/api/v5/customers/notes/{id}/delete", CUSTOMER_WRITE, delete).doc(
             "customers",
             "delete_customer_note",
@@ -58,7 +59,8 @@ pub fn routes() -> Vec<Route> {
         Route::post("/api/v5/customers-corporate/notes/create", CUSTOMER_WRITE, create_corporate)
             .idempotent()
             .doc("customers-corporate", "create_corporate_customer_note", "Write a note about a corporate customer")
-            .fields(&[Field::json_object("note").required(), SITE]),
+            .answers(&[Field::int("id").required()])
+            .fields(&[Field::entity("note", super::entities::NOTE).required(), SITE]),
         Route::post("/api/v5/customers-corporate/notes/{id}/delete", CUSTOMER_WRITE, delete_corporate).doc(
             "customers-corporate",
             "delete_corporate_customer_note",

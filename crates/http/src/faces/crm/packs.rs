@@ -49,7 +49,7 @@ pub fn routes() -> Vec<Route> {
             .idempotent()
             .doc("packs", "create_pack", "Pack part of an order line from a store's stock")
             .answers(&[Field::int("id").required()])
-            .fields(&[Field::json_object("pack").required()]),
+            .fields(&[Field::entity("pack", super::entities::PACK).required()]),
         Route::get("/api/v5/orders/packs/history", ORDER_READ, history)
             .doc("packs", "list_pack_history", "Pack changes since an id or date")
             .answers(&[
@@ -64,7 +64,7 @@ pub fn routes() -> Vec<Route> {
         Route::post("/api/v5/orders/packs/{id}/edit", ORDER_WRITE, edit)
             .doc("packs", "edit_pack", "Change a pack's given fields")
             .answers(&[Field::int("id").required()])
-            .fields(&[Field::json_object("pack").required()]),
+            .fields(&[Field::entity("pack", super::entities::PACK).required()]),
         Route::post("/api/v5/orders/packs/{id}/delete", ORDER_WRITE, delete).doc(
             "packs",
             "delete_pack",

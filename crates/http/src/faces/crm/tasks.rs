@@ -52,7 +52,7 @@ pub fn routes() -> Vec<Route> {
             .idempotent()
             .doc("tasks", "create_task", "Create a task for a user or a user group")
             .answers(&[Field::int("id").required()])
-            .fields(&[SITE, Field::json_object("task").required()]),
+            .fields(&[SITE, Field::entity("task", super::entities::TASK).required()]),
         Route::get("/api/v5/tasks/history", TASK_READ, history)
             .doc("tasks", "list_task_history", "Task changes since an id or date")
             .answers(&[
@@ -66,7 +66,7 @@ pub fn routes() -> Vec<Route> {
             .answers(&[Field::object("task").required()]),
         Route::post("/api/v5/tasks/{id}/edit", TASK_WRITE, edit)
             .doc("tasks", "edit_task", "Change a task's given fields")
-            .fields(&[SITE, Field::json_object("task").required()]),
+            .fields(&[SITE, Field::entity("task", super::entities::TASK).required()]),
         Route::get("/api/v5/tasks/{id}/comments", TASK_READ, comments)
             .doc("tasks", "list_task_comments", "Comments on a task, newest first")
             .answers(&[Field::object("pagination").required(), Field::list("comments").required()])
