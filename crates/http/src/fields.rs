@@ -213,6 +213,8 @@ pub const BY: Field = Field::one_of("by", &["externalId", "id"]).about("What the
 /// One declared route, as the checks look it up.
 #[derive(Debug)]
 pub struct Declared {
+    /// The face's name.
+    pub face: &'static str,
     /// Verb.
     pub method: &'static str,
     /// Path.
@@ -228,31 +230,120 @@ pub fn declared() -> &'static [Declared] {
     ALL.get_or_init(|| {
         crate::kit::all_routes()
             .into_iter()
-            .map(|(_, r)| Declared { method: r.method, path: r.path, fields: r.fields })
+            .map(|(f, r)| Declared { face: f.name, method: r.method, path: r.path, fields: r.fields })
             .collect()
     })
 }
 
-/// The names handlers read that their routes do not declare, kept when the server checks (the test
-/// harness turns `HttpConfig::check_fields` on and fails a test that leaves any here).
+/// What handlers read, kept when the server checks (`HttpConfig::check_fields`): the names their
+/// routes do not declare (the test harness fails a test that leaves any here), and every name read
+/// and every route admitted, which the harness writes out so that a later step can find declarations
+/// no handler reads any more ([`unread`]).
 #[derive(Debug, Default)]
-pub struct Undeclared(Mutex<BTreeSet<String>>);
+pub struct Undeclared {
+    undeclared: Mutex<BTreeSet<String>>,
+    read: Mutex<BTreeSet<(usize, String)>>,
+    reached: Mutex<BTreeSet<usize>>,
+}
+
+fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 impl Undeclared {
     /// Notes that the handler of `route` read `name` (`filter[key]` for a filter key).
     pub fn note(&self, route: usize, name: &str) {
         let Some(d) = declared().get(route) else { return };
         if !declares(&d.fields, name) {
-            let mut found = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            found.insert(format!("{} {} reads `{name}`", d.method, d.path));
+            locked(&self.undeclared).insert(format!("{} {} reads `{name}`", d.method, d.path));
         }
+        locked(&self.read).insert((route, name.to_string()));
+    }
+
+    /// Notes that the gate let a request of `route` through to its handler.
+    pub fn reached(&self, route: usize) {
+        locked(&self.reached).insert(route);
     }
 
     /// What was noted so far, emptied.
     pub fn take(&self) -> Vec<String> {
-        let mut found = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        std::mem::take(&mut *found).into_iter().collect()
+        std::mem::take(&mut *locked(&self.undeclared)).into_iter().collect()
     }
+
+    /// The routes reached and the names read so far, as lines of [`Reads`], emptied.
+    pub fn take_reads(&self) -> Vec<String> {
+        let reached = std::mem::take(&mut *locked(&self.reached));
+        let read = std::mem::take(&mut *locked(&self.read));
+        let route = |i: usize| declared().get(i).map(|d| format!("{} {}", d.method, d.path));
+        let mut out: Vec<String> =
+            reached.into_iter().filter_map(|i| Some(format!("reached\t{}", route(i)?))).collect();
+        out.extend(read.into_iter().filter_map(|(i, name)| Some(format!("read\t{}\t{name}", route(i)?))));
+        out
+    }
+}
+
+/// Routes reached and names read, merged from the lines [`Undeclared::take_reads`] wrote (of many
+/// servers, in many processes).
+#[derive(Debug, Default)]
+pub struct Reads {
+    /// `METHOD /path` of each route whose handler ran.
+    pub reached: BTreeSet<String>,
+    /// (`METHOD /path`, name) of each name read.
+    pub read: BTreeSet<(String, String)>,
+}
+
+impl Reads {
+    /// Adds the lines of one file.
+    pub fn add(&mut self, text: &str) {
+        for line in text.lines() {
+            match line.split('\t').collect::<Vec<_>>().as_slice() {
+                ["reached", route] => {
+                    self.reached.insert((*route).to_string());
+                }
+                ["read", route, name] => {
+                    self.read.insert(((*route).to_string(), (*name).to_string()));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The names a declaration stands for, as readers note them: a filter's keys as `filter[key]`,
+/// anything else by its name.
+fn declared_names(field: &Field) -> Vec<String> {
+    match field.kind {
+        Kind::Filter(keys) => keys.iter().map(|(k, _)| format!("filter[{k}]")).collect(),
+        _ => vec![field.name.to_string()],
+    }
+}
+
+/// Whether the readers note reads of `field` of route `d`. The billing face's handlers take their
+/// JSON body whole and refuse any member outside the same declaration (`unknown_fields`), and its
+/// lists read the list language themselves: the declaration there is the handler's own list, so
+/// those are not judged by reads.
+fn noted(d: &Declared, field: &Field) -> bool {
+    !(d.face == "billing" && (matches!(field.kind, Kind::Listing(_)) || field.place_on(d.method) == Place::Body))
+}
+
+/// The declarations no handler read, as `METHOD /path declares `name``: of each route `reads` shows
+/// reached (a route the runs never reached says nothing either way), each declared name the readers
+/// note and none read, unless `allowed` lists it as (`METHOD /path`, name).
+pub fn unread(reads: &Reads, allowed: &[(&str, &str)]) -> Vec<String> {
+    let mut out = Vec::new();
+    for d in declared() {
+        let route = format!("{} {}", d.method, d.path);
+        if !reads.reached.contains(&route) {
+            continue;
+        }
+        for name in d.fields.iter().filter(|f| noted(d, f)).flat_map(declared_names) {
+            let read = reads.read.contains(&(route.clone(), name.clone()));
+            if !read && !allowed.iter().any(|(r, n)| *r == route && *n == name) {
+                out.push(format!("{route} declares `{name}`"));
+            }
+        }
+    }
+    out
 }
 
 /// Whether `fields` declare `name`, a filter key written `filter[key]`.
@@ -295,5 +386,37 @@ mod tests {
         let found = log.take();
         assert_eq!(found, ["GET /api/v5/orders reads `filter[nope]`", "GET /api/v5/orders reads `undeclaredThing`"]);
         assert!(log.take().is_empty());
+    }
+
+    #[test]
+    fn a_declaration_no_handler_reads_is_found_on_routes_reached() {
+        let routes = declared();
+        let at = |method: &str, path: &str| {
+            routes.iter().position(|d| d.path == path && d.method == method).expect("a route")
+        };
+        let statuses = at("GET", "/api/v5/orders/statuses");
+        let log = Undeclared::default();
+        log.reached(statuses);
+        log.note(statuses, "ids");
+        log.note(statuses, "ids");
+        log.note(at("GET", "/api/v5/orders"), "limit");
+        let lines = log.take_reads();
+        assert!(log.take_reads().is_empty(), "taken once");
+        let mut reads = Reads::default();
+        reads.add(&lines.join("\n"));
+        assert!(reads.read.contains(&("GET /api/v5/orders".to_string(), "limit".to_string())));
+        // The orders list was not reached: nothing is said of it. The statuses' `externalIds` is unread.
+        assert_eq!(unread(&reads, &[]), ["GET /api/v5/orders/statuses declares `externalIds`"]);
+        assert!(unread(&reads, &[("GET /api/v5/orders/statuses", "externalIds")]).is_empty());
+        // A filter's keys are each a declaration.
+        reads.add("reached\tGET /api/v5/orders\nread\tGET /api/v5/orders\tfilter");
+        let found = unread(&reads, &[("GET /api/v5/orders/statuses", "externalIds")]);
+        assert!(found.contains(&"GET /api/v5/orders declares `filter[numbers]`".to_string()), "{found:?}");
+        assert!(found.contains(&"GET /api/v5/orders declares `page`".to_string()), "{found:?}");
+        assert!(!found.iter().any(|f| f.contains("`limit`")), "{found:?}");
+        // The billing face's bodies are its handlers' own lists (`unknown_fields`): not judged by reads.
+        reads.add("reached\tPOST /v3/billing/api/order/order");
+        let found = unread(&reads, &[("GET /api/v5/orders/statuses", "externalIds")]);
+        assert!(!found.iter().any(|f| f.contains("billing")), "{found:?}");
     }
 }

@@ -355,8 +355,21 @@ impl Gate {
 
     /// Checks `key` (as found in the request) for this route: none is needed on a public route
     /// (and none is looked at); otherwise it must exist, be live, allow `ip`, hold the scope and act
-    /// for the face's kind of owner.
+    /// for the face's kind of owner. A checking server notes the route as reached when it admits.
     pub async fn admit(
+        &self,
+        state: &AppState,
+        key: Option<&str>,
+        ip: std::net::IpAddr,
+    ) -> Result<Option<Admitted>, Denied> {
+        let admitted = self.check(state, key, ip).await;
+        if let (Ok(_), Some(log)) = (&admitted, &state.undeclared) {
+            log.reached(self.route);
+        }
+        admitted
+    }
+
+    async fn check(
         &self,
         state: &AppState,
         key: Option<&str>,

@@ -45,6 +45,9 @@ pub struct TestApp {
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// Numbers the files of what each server's handlers read (`TORG_FIELDS_READ`).
+static READS: AtomicU32 = AtomicU32::new(0);
+
 /// A reqwest client builder; the TLS provider reqwest is built to expect is installed first.
 pub fn http() -> reqwest::ClientBuilder {
     torg_http::install_tls_provider();
@@ -159,6 +162,17 @@ impl Drop for TestApp {
         // Every request of the test has been answered: a name read but not declared fails it, so the
         // OpenAPI document (built from the declarations) cannot fall behind the handlers.
         let found = self.undeclared.as_ref().map(|log| log.take()).unwrap_or_default();
+        // What the handlers did read goes to a file of this server's own when `TORG_FIELDS_READ`
+        // names a folder: `fields_read` merges the suite's files and names declarations nobody read.
+        if let (Some(log), Some(dir)) = (&self.undeclared, std::env::var_os(crate::fields_read::DIR)) {
+            let name = format!("{}-{}.txt", std::process::id(), READS.fetch_add(1, Ordering::SeqCst));
+            let lines = log.take_reads();
+            if let Err(e) = std::fs::write(std::path::Path::new(&dir).join(name), lines.join("\n"))
+                && !std::thread::panicking()
+            {
+                panic!("writing what the handlers read to {}: {e}", dir.to_string_lossy());
+            }
+        }
         if !found.is_empty() && !std::thread::panicking() {
             panic!("handlers read parameters their routes do not declare (`Route::fields`):\n{}", found.join("\n"));
         }

@@ -36,6 +36,7 @@ mod crm_store;
 mod crm_tasks_costs;
 mod crm_telephony;
 mod durability;
+mod fields_read;
 mod idempotency;
 mod import;
 mod office;

@@ -202,6 +202,8 @@ async fn upload(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let raw = !["multipart/form-data", "application/x-www-form-urlencoded", "application/json"]
         .iter()
         .any(|t| content_type.starts_with(t));
+    // Whichever way it comes, the handler reads the file.
+    crm.input.note("file");
     let mut up = if content_type.starts_with("multipart/form-data") {
         let given = crm.input.header("content-type").unwrap_or("");
         let boundary = crate::params::boundary(given).ok_or_else(|| CrmError::missing("file"))?;
