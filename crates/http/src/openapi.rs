@@ -67,7 +67,7 @@ fn envelopes() -> Vec<(&'static str, Schema)> {
                 .required("success")
                 .property("errorMsg", text())
                 .required("errorMsg")
-                .property("errors", ObjectBuilder::new().description(Some("Messages per field, or a list")))),
+                .property("errors", any_value().description(Some("Messages per field, or a list")))),
         ),
         (
             "BillingError",

@@ -119,14 +119,17 @@ pub(crate) mod scope {
 /// What an upload of customers (individual or corporate) answers: each created one's `id` and
 /// `externalId`, and those that were refused (with a 460).
 pub(crate) const UPLOADED_CUSTOMERS: [Field; 2] = [
-    Field::new("uploadedCustomers", Kind::Entities(entities::ID_PAIR)).required(),
-    Field::new("failedCustomers", Kind::Entities(&[("externalId", Kind::Text)])).required(),
+    Field::new("uploadedCustomers", Kind::Entities(UPLOADED)).required(),
+    Field::new("failedCustomers", Kind::Entities(&[("externalId", Kind::Any)])).required(),
 ];
+
+/// An uploaded entity: its id, and its external id (`null` when it was given none).
+const UPLOADED: crate::kit::Members = &[("id", Kind::Integer), ("externalId", Kind::Any)];
 
 /// What an upload of orders answers: as [`UPLOADED_CUSTOMERS`], and the created orders whole.
 const UPLOADED_ORDERS: [Field; 3] = [
-    Field::new("uploadedOrders", Kind::Entities(entities::ID_PAIR)).required(),
-    Field::new("failedOrders", Kind::Entities(&[("externalId", Kind::Text)])).required(),
+    Field::new("uploadedOrders", Kind::Entities(UPLOADED)).required(),
+    Field::new("failedOrders", Kind::Entities(&[("externalId", Kind::Any)])).required(),
     Field::list("orders").required(),
 ];
 
