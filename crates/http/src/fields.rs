@@ -33,6 +33,8 @@ pub enum Shape {
     Object(Members),
     /// A JSON list (of objects, for the uploads).
     List(Members),
+    /// A JSON list of whole numbers (ids).
+    Ids,
 }
 
 /// What a declared field holds.
@@ -136,6 +138,11 @@ impl Field {
     /// A form field whose text is a JSON list.
     pub const fn json_list(name: &'static str) -> Field {
         Field::new(name, Kind::Json(Shape::List(&[])))
+    }
+
+    /// A form field whose text is a JSON list of whole numbers (`ids=[1,2]`).
+    pub const fn json_ids(name: &'static str) -> Field {
+        Field::new(name, Kind::Json(Shape::Ids))
     }
 
     /// A form field whose text is a JSON object with these members known.

@@ -246,6 +246,7 @@ fn schema_of(kind: Kind, form: bool) -> Schema {
             let inner = match shape {
                 Shape::Object(known) => entity(known),
                 Shape::List(known) => array(entity(known)),
+                Shape::Ids => schema_of(Kind::Integers, false),
             };
             if form { obj(text().content_media_type("application/json").content_schema(Some(inner))) } else { inner }
         }

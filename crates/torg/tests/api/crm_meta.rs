@@ -143,6 +143,10 @@ fn operations_have_their_own_fields_and_answers(doc: &Value) {
         let members = &op(&route.path, "post")["responses"]["201"]["content"]["application/json"]["schema"]["allOf"][1];
         assert!(members["properties"].as_object().is_some_and(|m| !m.is_empty()), "{}: {members}", route.path);
     }
+    // A JSON list of ids is a list of whole numbers.
+    let delete = op("/api/v5/costs/delete", "post");
+    let ids = &delete["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]["properties"]["ids"];
+    assert_eq!(ids["contentSchema"]["items"]["type"], "integer", "{ids}");
     let upload = op("/api/v5/orders/upload", "post");
     let uploaded = &upload["responses"]["200"]["content"]["application/json"]["schema"]["allOf"][1]["properties"];
     assert_eq!(uploaded["uploadedOrders"]["items"]["properties"]["id"]["type"], "integer");

@@ -57,7 +57,7 @@ pub fn routes() -> Vec<Route> {
         Route::post("/api/v5/costs/delete", COST_WRITE, delete_many)
             .doc("costs", "delete_costs", "Delete costs by id")
             .answers(&[Field::int("count").required(), Field::list("notRemovedIds").required()])
-            .fields(&[Field::json_list("ids").required()]),
+            .fields(&[Field::json_ids("ids").required()]),
         Route::post("/api/v5/costs/upload", COST_WRITE, upload)
             .idempotent()
             .doc("costs", "upload_costs", "Record up to 50 costs")
