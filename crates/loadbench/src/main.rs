@@ -17,6 +17,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod bare;
+mod crm;
 mod raw;
 mod search;
 mod seed;
@@ -99,6 +100,25 @@ enum Command {
         #[arg(long, default_value_t = 5_000)]
         queries: usize,
     },
+    /// Time the CRM's order reads one at a time in this process (store, then router), next to a bare
+    /// router called the same way.
+    Crm {
+        /// Database URL of a `seed`ed database.
+        #[arg(long)]
+        database: String,
+        /// A key with every scope (the last line `seed` printed).
+        #[arg(long)]
+        key: String,
+        /// How many orders the seed made.
+        #[arg(long, default_value_t = 100_000)]
+        orders: i64,
+        /// How many requests of each kind to time.
+        #[arg(long, default_value_t = 2_000)]
+        requests: usize,
+        /// Run only the stages whose name contains this (and bare), e.g. `router list`.
+        #[arg(long)]
+        only: Option<String>,
+    },
     /// Search (in process, through the router) for random parts and write signed rows with exact stock
     /// as the form bodies of parts orders (`_=…&order_qty=1`), one a line, for `wrk/parts-order.lua`.
     PartsTokens {
@@ -158,6 +178,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Search { catalogue: c, queries } => search::measure(&c.database, &c.key, c.offers, queries).await,
+        Command::Crm { database, key, orders, requests, only } => {
+            crm::measure(&database, &key, orders, requests, only.as_deref()).await
+        }
         Command::PartsTokens { catalogue: c, count, out } => {
             search::parts_tokens(&c.database, &c.key, c.offers, count, &out).await
         }
