@@ -44,6 +44,7 @@ mod office_seeds;
 mod office_xml;
 mod ops;
 mod parts;
+mod pools;
 mod python_client;
 mod rate_limits;
 mod seeds;
