@@ -43,7 +43,7 @@ pub fn routes() -> Vec<Route> {
             "files",
             "upload_file",
             "Upload a file (the body is the file)",
-        ).answers(&[Field::new("file", Kind::Any).required()]).fields(&[SITE, Field::text("file").about("The file: a multipart part (its filename kept) or the form field's text; a body of another type is the file itself.")]),
+        ).answers(&[Field::new("file", Kind::Any).required()]).fields(&[SITE, Field::text("file").about("The file: a multipart part (its filename kept) or the form field's text; a body of another type is the file itself."), Field::text("filename").in_query().about("The file's name when the body is the file itself (else the Content-Disposition header's filename).")]),
         Route::get("/api/v5/files/{id}", FILE_READ, get).doc("files", "get_file", "One file's description").answers(&[Field::new("file", Kind::Any).required()]),
         Route::get("/api/v5/files/{id}/download", FILE_READ, download).doc(
             "files",
@@ -218,8 +218,7 @@ async fn upload(State(state): State<AppState>, crm: Crm) -> CrmResult {
             Some(content_type.clone()).filter(|t| !t.is_empty() && !t.starts_with("application/octet-stream"));
         let filename = crm
             .input
-            .query
-            .get("filename")
+            .query_param("filename")
             .and_then(Value::as_str)
             .map(str::to_owned)
             .or_else(|| crm.input.header("content-disposition").and_then(disposition_name));
