@@ -205,11 +205,12 @@ fn not_an_object_error<E: serde::ser::Error>() -> E {
     E::custom("only an object can be reshaped")
 }
 
-/// What the base may not be: anything but an object.
-macro_rules! not_an_object {
-    ($($name:ident($($arg:ty),*)),* $(,)?) => {
-        $(fn $name(self, $(_: $arg),*) -> Result<S::Ok, S::Error> {
-            Err(not_an_object_error::<S::Error>())
+/// `Serializer` methods that refuse what they are given with `$err` (the serializers here each accept
+/// a few shapes and refuse the rest).
+macro_rules! refuse {
+    ($err:expr; $($name:ident($($arg:ty),*) -> $ok:ty),* $(,)?) => {
+        $(fn $name(self, $(_: $arg),*) -> Result<$ok, Self::Error> {
+            Err($err)
         })*
     };
 }
@@ -235,25 +236,30 @@ impl<'r, 'a, S: Serializer> Serializer for Outer<'r, 'a, S> {
         self.serialize_map(None)
     }
 
-    not_an_object!(
-        serialize_bool(bool),
-        serialize_i8(i8),
-        serialize_i16(i16),
-        serialize_i32(i32),
-        serialize_i64(i64),
-        serialize_u8(u8),
-        serialize_u16(u16),
-        serialize_u32(u32),
-        serialize_u64(u64),
-        serialize_f32(f32),
-        serialize_f64(f64),
-        serialize_char(char),
-        serialize_str(&str),
-        serialize_bytes(&[u8]),
-        serialize_none(),
-        serialize_unit(),
-        serialize_unit_struct(&'static str),
-        serialize_unit_variant(&'static str, u32, &'static str),
+    refuse!(not_an_object_error();
+        serialize_bool(bool) -> S::Ok,
+        serialize_i8(i8) -> S::Ok,
+        serialize_i16(i16) -> S::Ok,
+        serialize_i32(i32) -> S::Ok,
+        serialize_i64(i64) -> S::Ok,
+        serialize_u8(u8) -> S::Ok,
+        serialize_u16(u16) -> S::Ok,
+        serialize_u32(u32) -> S::Ok,
+        serialize_u64(u64) -> S::Ok,
+        serialize_f32(f32) -> S::Ok,
+        serialize_f64(f64) -> S::Ok,
+        serialize_char(char) -> S::Ok,
+        serialize_str(&str) -> S::Ok,
+        serialize_bytes(&[u8]) -> S::Ok,
+        serialize_none() -> S::Ok,
+        serialize_unit() -> S::Ok,
+        serialize_unit_struct(&'static str) -> S::Ok,
+        serialize_unit_variant(&'static str, u32, &'static str) -> S::Ok,
+        serialize_seq(Option<usize>) -> Self::SerializeSeq,
+        serialize_tuple(usize) -> Self::SerializeTuple,
+        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct,
+        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant,
+        serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant,
     );
 
     fn serialize_some<V: Serialize + ?Sized>(self, value: &V) -> Result<S::Ok, S::Error> {
@@ -271,38 +277,6 @@ impl<'r, 'a, S: Serializer> Serializer for Outer<'r, 'a, S> {
         _: &'static str,
         _: &V,
     ) -> Result<S::Ok, S::Error> {
-        Err(not_an_object_error::<S::Error>())
-    }
-
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, S::Error> {
-        Err(not_an_object_error::<S::Error>())
-    }
-
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, S::Error> {
-        Err(not_an_object_error::<S::Error>())
-    }
-
-    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeTupleStruct, S::Error> {
-        Err(not_an_object_error::<S::Error>())
-    }
-
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, S::Error> {
-        Err(not_an_object_error::<S::Error>())
-    }
-
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, S::Error> {
         Err(not_an_object_error::<S::Error>())
     }
 }
@@ -335,15 +309,6 @@ macro_rules! integer_names {
         $(fn $name(self, v: $ty) -> Result<(), NotAName> {
             use std::fmt::Write as _;
             write!(self.0, "{v}").map_err(|_| NotAName)
-        })*
-    };
-}
-
-/// What cannot be a member name.
-macro_rules! not_names {
-    ($($name:ident($($arg:ty),*)),* $(,)?) => {
-        $(fn $name(self, $(_: $arg),*) -> Result<(), NotAName> {
-            Err(NotAName)
         })*
     };
 }
@@ -388,14 +353,21 @@ impl Serializer for MemberName<'_> {
         serialize_u64(u64),
     );
 
-    not_names!(
-        serialize_bool(bool),
-        serialize_f32(f32),
-        serialize_f64(f64),
-        serialize_bytes(&[u8]),
-        serialize_none(),
-        serialize_unit(),
-        serialize_unit_struct(&'static str),
+    refuse!(NotAName;
+        serialize_bool(bool) -> (),
+        serialize_f32(f32) -> (),
+        serialize_f64(f64) -> (),
+        serialize_bytes(&[u8]) -> (),
+        serialize_none() -> (),
+        serialize_unit() -> (),
+        serialize_unit_struct(&'static str) -> (),
+        serialize_seq(Option<usize>) -> Self::SerializeSeq,
+        serialize_tuple(usize) -> Self::SerializeTuple,
+        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct,
+        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant,
+        serialize_map(Option<usize>) -> Self::SerializeMap,
+        serialize_struct(&'static str, usize) -> Self::SerializeStruct,
+        serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant,
     );
 
     fn serialize_some<V: Serialize + ?Sized>(self, _: &V) -> Result<(), NotAName> {
@@ -409,46 +381,6 @@ impl Serializer for MemberName<'_> {
         _: &'static str,
         _: &V,
     ) -> Result<(), NotAName> {
-        Err(NotAName)
-    }
-
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, NotAName> {
-        Err(NotAName)
-    }
-
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, NotAName> {
-        Err(NotAName)
-    }
-
-    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeTupleStruct, NotAName> {
-        Err(NotAName)
-    }
-
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, NotAName> {
-        Err(NotAName)
-    }
-
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, NotAName> {
-        Err(NotAName)
-    }
-
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, NotAName> {
-        Err(NotAName)
-    }
-
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, NotAName> {
         Err(NotAName)
     }
 }
