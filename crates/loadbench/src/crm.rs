@@ -68,7 +68,7 @@ pub async fn measure(
     let sites: Vec<String> = store.list_sites().await?.into_iter().map(|s| s.code).collect();
     let mut rng = StdRng::seed_from_u64(9);
     let ids: Vec<i64> = (0..requests).map(|_| rng.random_range(1..=orders)).collect();
-    let all = OrderFilter { sites: sites.clone(), ..OrderFilter::default() };
+    let all = OrderFilter { sites, ..OrderFilter::default() };
     let page = PageRequest { limit: 20, page: 1 };
 
     let bare =
@@ -83,55 +83,68 @@ pub async fn measure(
 
     for warm in [true, false] {
         let n = if warm { requests.min(500) } else { requests };
-        let mut s = Stage::new("bare router");
-        for _ in 0..n {
-            let t = Instant::now();
-            s.bytes += call(&bare, "/", key).await?;
-            s.times.push(t.elapsed());
+        let ids = &ids[..n];
+        let baseline = timed("bare router", ids, async |_| call(&bare, "/", key).await).await?;
+        let bare_mean = baseline.mean();
+        let mut out = vec![baseline];
+        if wanted("store show_order") {
+            out.push(
+                timed("store show_order", ids, async |id| {
+                    let shown = store.show_order(&OrderLookup::Id(id)).await?;
+                    anyhow::ensure!(shown.is_some(), "order {id} not found: is the database seeded with {orders}?");
+                    Ok(0)
+                })
+                .await?,
+            );
         }
-        let bare_mean = s.mean();
-        let mut out = vec![s];
-
-        let mut s = Stage::new("store show_order");
-        for id in ids[..n].iter().filter(|_| wanted(s.name)) {
-            let t = Instant::now();
-            let shown = store.show_order(&OrderLookup::Id(*id)).await?;
-            s.times.push(t.elapsed());
-            anyhow::ensure!(shown.is_some(), "order {id} not found: is the database seeded with {orders}?");
+        if wanted("store list page") {
+            out.push(
+                timed("store list page", ids, async |_| {
+                    let (shown, _) = store.list_shown_orders(&all, page).await?;
+                    anyhow::ensure!(shown.orders.len() == 20, "the list page has {} orders", shown.orders.len());
+                    Ok(0)
+                })
+                .await?,
+            );
         }
-        out.push(s);
-        let mut s = Stage::new("store list page");
-        for _ in (0..n).filter(|_| wanted(s.name)) {
-            let t = Instant::now();
-            let (shown, _) = store.list_shown_orders(&all, page).await?;
-            s.times.push(t.elapsed());
-            anyhow::ensure!(shown.orders.len() == 20, "the list page has {} orders", shown.orders.len());
-        }
-        out.push(s);
-
         let lists = [
             ("router order by id", None),
-            ("router list", Some("/api/v5/orders?limit=20".to_string())),
-            ("router list filtered", Some(filtered.clone())),
+            ("router list", Some("/api/v5/orders?limit=20")),
+            ("router list filtered", Some(filtered.as_str())),
         ];
-        for (name, path) in lists {
-            let mut s = Stage::new(name);
-            for id in ids[..n].iter().filter(|_| wanted(name)) {
-                let uri = path.clone().unwrap_or_else(|| format!("/api/v5/orders/{id}?by=id"));
-                let t = Instant::now();
-                s.bytes += call(&app, &uri, key).await?;
-                s.times.push(t.elapsed());
-            }
-            out.push(s);
+        for (name, path) in lists.into_iter().filter(|(name, _)| wanted(name)) {
+            out.push(
+                timed(name, ids, async |id| {
+                    let uri = path.map_or_else(|| format!("/api/v5/orders/{id}?by=id"), str::to_owned);
+                    call(&app, &uri, key).await
+                })
+                .await?,
+            );
         }
         if !warm {
             println!("one request at a time in this process; {n} of each; % of bare = bare's mean time / the stage's");
-            for s in out.iter_mut().filter(|s| !s.times.is_empty()) {
+            for s in &mut out {
                 s.report(bare_mean);
             }
         }
     }
     Ok(())
+}
+
+/// Runs `one` for each of `ids` (a random order each time), timing each call; `one` answers the
+/// bytes it got back.
+async fn timed(
+    name: &'static str,
+    ids: &[i64],
+    mut one: impl AsyncFnMut(i64) -> anyhow::Result<usize>,
+) -> anyhow::Result<Stage> {
+    let mut stage = Stage::new(name);
+    for &id in ids {
+        let started = Instant::now();
+        stage.bytes += one(id).await?;
+        stage.times.push(started.elapsed());
+    }
+    Ok(stage)
 }
 
 /// One GET through `app` with the key; the answer's length. Anything but 200 is an error.
