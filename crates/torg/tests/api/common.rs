@@ -86,11 +86,17 @@ pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempD
 
 /// Starts torg with rate limits off.
 pub async fn spawn(backend: Backend) -> TestApp {
+    spawn_tuned(backend, |_| {}).await
+}
+
+/// Starts torg with rate limits off and then `configure`'s changes.
+pub async fn spawn_tuned(backend: Backend, configure: impl FnOnce(&mut HttpConfig)) -> TestApp {
     spawn_with(backend, |c| {
         c.rate_per_second = 0;
         c.telephony_rate_per_second = 0;
         c.billing_per_key = 0;
         c.billing_per_ip = 0;
+        configure(c);
     })
     .await
 }
@@ -313,22 +319,26 @@ impl TestApp {
     }
 }
 
-/// Declares a test that runs on SQLite and on PostgreSQL: `both!(name, |app| async move { … });`
+/// Declares a test that runs on SQLite and on PostgreSQL: `both!(name, |app| async move { … });`, or
+/// with more of the server's configuration changed: `both!(name, |config| …, |app| async move { … });`.
 macro_rules! both {
     ($name:ident, $body:expr) => {
+        $crate::common::both!($name, |_: &mut torg_http::HttpConfig| {}, $body);
+    };
+    ($name:ident, $configure:expr, $body:expr) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let app = crate::common::spawn(crate::common::Backend::Sqlite).await;
+                let app = crate::common::spawn_tuned(crate::common::Backend::Sqlite, $configure).await;
                 ($body)(app).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let app = crate::common::spawn(crate::common::Backend::Postgres).await;
+                let app = crate::common::spawn_tuned(crate::common::Backend::Postgres, $configure).await;
                 ($body)(app).await;
             }
         }

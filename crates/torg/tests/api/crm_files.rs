@@ -3,7 +3,7 @@
 //! attachments to orders and customers, the filters, edit and delete, and what a key limited to a site
 //! sees.
 
-use crate::common::{Reply, TestApp, both, spawn_with};
+use crate::common::{Reply, TestApp, both};
 use serde_json::{Value, json};
 
 /// POSTs `body` as the raw file.
@@ -204,20 +204,12 @@ both!(upload_download_edit_delete, |app: TestApp| async move {
     assert_eq!(app.post(&format!("/api/v5/files/{raw_id}/delete"), &[]).await.0, 404);
 });
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_size_limit_holds() {
-    for backend in [crate::common::Backend::Sqlite, crate::common::Backend::Postgres] {
-        let app = spawn_with(backend, |c| {
-            c.rate_per_second = 0;
-            c.file_limit = 10;
-        })
-        .await;
-        let (s, _) = upload_raw(&app, "?filename=a.txt", "text/plain", b"0123456789").await;
-        assert_eq!(s, 200);
-        let (s, b) = upload_raw(&app, "?filename=b.txt", "text/plain", b"0123456789X").await;
-        assert_eq!(s, 400, "{b}");
-        assert!(b["errors"]["file"].as_str().unwrap().contains("too large"), "{b}");
-        let (s, b) = app.get("/api/v5/files").await;
-        assert_eq!((s.as_u16(), b["pagination"]["totalCount"].as_i64()), (200, Some(1)));
-    }
-}
+both!(the_size_limit_holds, |c: &mut torg_http::HttpConfig| c.file_limit = 10, |app: TestApp| async move {
+    let (s, _) = upload_raw(&app, "?filename=a.txt", "text/plain", b"0123456789").await;
+    assert_eq!(s, 200);
+    let (s, b) = upload_raw(&app, "?filename=b.txt", "text/plain", b"0123456789X").await;
+    assert_eq!(s, 400, "{b}");
+    assert!(b["errors"]["file"].as_str().unwrap().contains("too large"), "{b}");
+    let (s, b) = app.get("/api/v5/files").await;
+    assert_eq!((s.as_u16(), b["pagination"]["totalCount"].as_i64()), (200, Some(1)));
+});

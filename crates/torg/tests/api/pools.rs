@@ -4,18 +4,14 @@
 //! under load every PostgreSQL connection was held by a request waiting for another, and the pool
 //! starved until its acquire timeout turned the wait into a 500 (the benchmark's filtered list stalled).
 
-use crate::common::{Backend, spawn_with};
+use crate::common::{TestApp, both};
 use futures::future::join_all;
 use serde_json::json;
 
 /// Four times the larger pool (PostgreSQL's 16 connections; SQLite has 8 readers).
 const AT_ONCE: usize = 64;
 
-async fn run(backend: Backend) {
-    let app = spawn_with(backend, |c| {
-        c.rate_per_second = 0;
-    })
-    .await;
+both!(more_requests_than_connections, |app: TestApp| async move {
     let mut ids = Vec::new();
     for i in 0..6 {
         let order = json!({"externalId": format!("p-{i}"), "firstName": format!("Buyer {i}"),
@@ -59,14 +55,4 @@ async fn run(backend: Backend) {
     assert!(read.iter().all(|(s, _)| *s == 200), "{read:?}");
     let (_, b) = app.get("/api/v5/orders?limit=20").await;
     assert_eq!(b["pagination"]["totalCount"], 6 + AT_ONCE / 4);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite() {
-    run(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres() {
-    run(Backend::Postgres).await;
-}
+});
