@@ -835,7 +835,10 @@ impl Store {
     /// orders in a programme: what its live `credit_for_order` credited; else, while it is not
     /// cancelled, what its total would earn at its customer's level now (an activated account in its
     /// site's running programme), as `loyalty/calculate` says. Orders in no programme are absent.
-    /// Three statements and one per site, whatever the number of orders.
+    ///
+    /// Every order read pays for this, so its statements are few whatever the number of orders or
+    /// sites: the credits, then the running programmes of the orders' sites in one statement; only
+    /// where a programme runs, the books (is the order cancelled?), its levels and the accounts.
     pub(crate) async fn order_credits(
         &self,
         conn: &mut crate::db::Conn,
@@ -852,25 +855,34 @@ impl Store {
             .push(" GROUP BY order_id");
         let credited: Vec<(i64, i64)> = q.query_as().fetch_all(&mut *conn).await?;
         out.extend(credited.into_iter().map(|(id, units)| (id, from_units(units))));
-        // On the held connection: waiting for a second one from the pool could starve it under load.
-        let books = self.books_in(conn).await?;
-        let pending: Vec<&Order> = orders
-            .iter()
-            .filter(|o| !out.contains_key(&o.id) && o.customer_id.is_some() && !o.is_test)
-            .filter(|o| !books.is_cancelled(&o.status))
-            .collect();
+        let pending: Vec<&Order> =
+            orders.iter().filter(|o| !out.contains_key(&o.id) && o.customer_id.is_some() && !o.is_test).collect();
         if pending.is_empty() {
             return Ok(out);
         }
-        let mut programmes: HashMap<&str, Loyalty> = HashMap::new();
-        for o in pending.iter().copied() {
-            if !programmes.contains_key(o.site.as_str())
-                && let Some(l) = self.site_loyalty_in(conn, &o.site).await?
-            {
-                programmes.insert(&o.site, l);
+        let mut sites: Vec<&str> = pending.iter().map(|o| o.site.as_str()).collect();
+        sites.sort_unstable();
+        sites.dedup();
+        // The running programme of a site is its newest active, unblocked one.
+        let mut q = Sql::new("SELECT site, MAX(id) FROM loyalties WHERE active = 1 AND blocked = 0 AND site IN ");
+        q.bind_list(sites.iter().map(|s| Arg::Text((*s).to_owned()))).push(" GROUP BY site");
+        let running: Vec<(String, i64)> = q.query_as().fetch_all(&mut *conn).await?;
+        if running.is_empty() {
+            return Ok(out);
+        }
+        // On the held connection: waiting for a second one from the pool could starve it under load.
+        let books = self.books_in(conn).await?;
+        let mut programmes: HashMap<String, Loyalty> = HashMap::new();
+        for (site, id) in running {
+            if let Some(l) = self.loyalty_in(conn, id).await? {
+                programmes.insert(site, l);
             }
         }
-        if programmes.is_empty() {
+        let pending: Vec<&Order> = pending
+            .into_iter()
+            .filter(|o| programmes.contains_key(&o.site) && !books.is_cancelled(&o.status))
+            .collect();
+        if pending.is_empty() {
             return Ok(out);
         }
         let mut q = Sql::new(
@@ -881,7 +893,7 @@ impl Store {
             .bind_list(pending.iter().filter_map(|o| o.customer_id).map(Arg::Int));
         let accounts: Vec<(i64, i64, i64)> = q.query_as().fetch_all(conn).await?;
         for o in pending {
-            let Some(l) = programmes.get(o.site.as_str()) else { continue };
+            let Some(l) = programmes.get(&o.site) else { continue };
             let account = accounts.iter().find(|(lid, cid, _)| *lid == l.id && Some(*cid) == o.customer_id);
             if let Some((_, _, orders_sum)) = account {
                 out.insert(o.id, l.credit_for(from_units(*orders_sum), o.total_summ().max(Decimal::ZERO)));

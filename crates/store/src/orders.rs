@@ -1006,14 +1006,23 @@ impl Store {
         }
         let at: HashMap<i64, usize> = orders.iter().enumerate().map(|(i, o)| (o.id, i)).collect();
         let ids = || orders.iter().map(|o| Arg::Int(o.id)).collect::<Vec<_>>();
-        let mut q = Sql::new("SELECT order_id, doc, id FROM order_items WHERE order_id IN ");
-        q.bind_list(ids()).push(" ORDER BY order_id, position, id");
-        let items = q.query().fetch_all(&mut *conn).await?;
+        // Lines and payments in one statement (one round trip less for every order read, which on
+        // PostgreSQL is most of its cost): `part` 0 rows are lines, 1 rows payments, each branch
+        // leaving the other's columns empty.
         let mut q = Sql::new(
-            "SELECT id, order_id, external_id, type, status, amount, paid_at, comment FROM payments WHERE order_id IN ",
+            "SELECT order_id, CAST(0 AS BIGINT) AS part, position AS at, id, doc, NULL AS external_id, NULL AS type, \
+             NULL AS status, NULL AS amount, NULL AS paid_at, NULL AS comment FROM order_items WHERE order_id IN ",
         );
-        q.bind_list(ids()).push(" ORDER BY id");
-        let payments = q.query().fetch_all(&mut *conn).await?;
+        q.bind_list(ids())
+            .push(
+                " UNION ALL SELECT order_id, 1, 0, id, NULL, external_id, type, status, amount, paid_at, comment \
+                 FROM payments WHERE order_id IN ",
+            )
+            .bind_list(ids())
+            .push(" ORDER BY order_id, part, at, id");
+        let rows = q.query().fetch_all(&mut *conn).await?;
+        let (items, payments): (Vec<_>, Vec<_>) =
+            rows.iter().partition(|r| r.try_get::<i64, _>("part").is_ok_and(|p| p == 0));
         for r in items {
             let order_id: i64 = r.try_get("order_id")?;
             let mut item: OrderItem = serde_json::from_str(&r.try_get::<String, _>("doc")?).unwrap_or_default();
