@@ -154,19 +154,31 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 /// How many PostgreSQL connections one server keeps at most.
 const POSTGRES_CONNECTIONS: u32 = 16;
 
+/// The `mmap_mb` option of a SQLite URL's query string (`sqlite:torg.db?mmap_mb=1024`), in bytes: how
+/// much of the file each connection reads through a memory map (0, the default: none).
+fn sqlite_mmap_bytes(options: &str) -> StoreResult<u64> {
+    let Some((_, value)) = options.split('&').filter_map(|o| o.split_once('=')).find(|(k, _)| *k == "mmap_mb") else {
+        return Ok(0);
+    };
+    value.parse::<u64>().ok().and_then(|mb| mb.checked_mul(1 << 20)).ok_or_else(|| {
+        StoreError::Config(format!("mmap_mb in the database URL must be a number of MiB, not '{value}'"))
+    })
+}
+
 impl Store {
     /// Connects to `url` (`sqlite:PATH`, `sqlite::memory:`, `postgres://…`), creating a SQLite file if
-    /// needed. Does not migrate.
+    /// needed. Does not migrate. A SQLite URL may end in `?mmap_mb=N` to read the file through a
+    /// memory map of up to N MiB per connection.
     pub async fn connect(url: &str) -> StoreResult<Store> {
         if let Some(rest) = url.strip_prefix("sqlite:") {
             let rest = rest.trim_start_matches("//");
-            // Connection options in a query string (`?mode=rwc`) were sqlx's; the file is always
-            // opened read-write and created when missing.
-            let path = rest.split('?').next().unwrap_or_default();
+            // The file is always opened read-write and created when missing; of the query string
+            // (`?mode=rwc` was sqlx's) only `mmap_mb` is read.
+            let (path, options) = rest.split_once('?').unwrap_or((rest, ""));
             let path =
                 if path.is_empty() || path == ":memory:" { SqlitePath::Memory } else { SqlitePath::File(path.into()) };
             let files_dir = files::files_dir(&path);
-            let sqlite = db::SqliteDb::open(path)?;
+            let sqlite = db::SqliteDb::open_mapped(path, sqlite_mmap_bytes(options)?)?;
             Ok(Store {
                 backend: Backend::Sqlite,
                 db: Db::Sqlite(sqlite),
@@ -308,6 +320,15 @@ mod tests {
     fn redacts_passwords() {
         assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(super::redact("sqlite:torg.db"), "sqlite:torg.db");
+    }
+
+    #[test]
+    fn a_sqlite_url_may_ask_for_a_memory_map() {
+        assert_eq!(super::sqlite_mmap_bytes("").unwrap(), 0);
+        assert_eq!(super::sqlite_mmap_bytes("mode=rwc").unwrap(), 0);
+        assert_eq!(super::sqlite_mmap_bytes("mode=rwc&mmap_mb=256").unwrap(), 256 << 20);
+        let e = super::sqlite_mmap_bytes("mmap_mb=lots").unwrap_err().to_string();
+        assert!(e.contains("mmap_mb") && e.contains("lots"), "{e}");
     }
 }
 
