@@ -35,6 +35,8 @@ pub enum Shape {
     List(Members),
     /// A JSON list of whole numbers (ids).
     Ids,
+    /// A JSON list of texts (codes).
+    Texts,
 }
 
 /// What a declared field holds.
@@ -130,14 +132,15 @@ impl Field {
         Field::new(name, Kind::OneOf(values))
     }
 
-    /// A form field whose text is a JSON object.
+    /// A form field whose text is a JSON object of which torg reads no member (a CRM write's
+    /// entities are described by member: [`Field::entity`]).
     pub const fn json_object(name: &'static str) -> Field {
         Field::new(name, Kind::Json(Shape::Object(&[])))
     }
 
-    /// A form field whose text is a JSON list.
-    pub const fn json_list(name: &'static str) -> Field {
-        Field::new(name, Kind::Json(Shape::List(&[])))
+    /// A form field whose text is a JSON list of texts (`codes=["a","b"]`).
+    pub const fn json_texts(name: &'static str) -> Field {
+        Field::new(name, Kind::Json(Shape::Texts))
     }
 
     /// A form field whose text is a JSON list of whole numbers (`ids=[1,2]`).
