@@ -159,6 +159,19 @@ pub fn decimal_of(v: &Value) -> Option<Decimal> {
     }
 }
 
+/// A JSON object's members as the checks below read them: a map, or a reader that notes each member
+/// read (the billing face's request body, so that a declared member no handler reads is found).
+pub trait Doc {
+    /// The member `key`, if given.
+    fn member(&self, key: &str) -> Option<&Value>;
+}
+
+impl Doc for Map<String, Value> {
+    fn member(&self, key: &str) -> Option<&Value> {
+        self.get(key)
+    }
+}
+
 /// Rounds to kopecks, half away from zero.
 pub fn round2(d: Decimal) -> Decimal {
     d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
@@ -170,8 +183,8 @@ pub fn money_value(d: Decimal) -> Value {
     text.parse::<serde_json::Number>().map(Value::Number).unwrap_or(Value::Null)
 }
 
-fn amount_at(doc: &Map<String, Value>, key: &str, path: &str, positive: bool) -> Result<Decimal, BillingError> {
-    match doc.get(key) {
+fn amount_at(doc: &impl Doc, key: &str, path: &str, positive: bool) -> Result<Decimal, BillingError> {
+    match doc.member(key) {
         None | Some(Value::Null) => Err(BillingError::validation(path, "required", format!("{path} is required."))),
         Some(v) => match decimal_of(v) {
             Some(d) if d > crate::money::max_amount() => {
@@ -189,7 +202,7 @@ fn amount_at(doc: &Map<String, Value>, key: &str, path: &str, positive: bool) ->
 }
 
 /// A required string of at most `max` characters.
-pub fn text_at(doc: &Map<String, Value>, key: &str, path: &str, max: usize) -> Result<String, BillingError> {
+pub fn text_at(doc: &impl Doc, key: &str, path: &str, max: usize) -> Result<String, BillingError> {
     match optional_text(doc, key, path, max)? {
         Some(s) if !s.is_empty() => Ok(s),
         _ => Err(BillingError::validation(path, "required", format!("{path} is required."))),
@@ -197,13 +210,8 @@ pub fn text_at(doc: &Map<String, Value>, key: &str, path: &str, max: usize) -> R
 }
 
 /// An optional string of at most `max` characters (numbers are taken as their text).
-pub fn optional_text(
-    doc: &Map<String, Value>,
-    key: &str,
-    path: &str,
-    max: usize,
-) -> Result<Option<String>, BillingError> {
-    let s = match doc.get(key) {
+pub fn optional_text(doc: &impl Doc, key: &str, path: &str, max: usize) -> Result<Option<String>, BillingError> {
+    let s = match doc.member(key) {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
@@ -349,9 +357,9 @@ pub struct CheckedInvoice {
 }
 
 /// Reads `expirationDate`; it must lie in the future.
-pub fn check_expiration(doc: &Map<String, Value>, now: i64) -> Result<i64, BillingError> {
+pub fn check_expiration(doc: &impl Doc, now: i64) -> Result<i64, BillingError> {
     let wrong = |m: &str| BillingError::field("wrong_expiration_date", m, "expirationDate", "wrong_value");
-    match doc.get("expirationDate") {
+    match doc.member("expirationDate") {
         None | Some(Value::Null) => Err(BillingError::field(
             "wrong_expiration_date",
             "expirationDate is required.",
@@ -368,8 +376,8 @@ pub fn check_expiration(doc: &Map<String, Value>, now: i64) -> Result<i64, Billi
 }
 
 /// Reads `currencyId`.
-pub fn check_currency(doc: &Map<String, Value>) -> Result<String, BillingError> {
-    match doc.get("currencyId").and_then(Value::as_str) {
+pub fn check_currency(doc: &impl Doc) -> Result<String, BillingError> {
+    match doc.member("currencyId").and_then(Value::as_str) {
         Some(c) if CURRENCIES.contains(&c) => Ok(c.to_string()),
         Some(c) => Err(BillingError::field(
             "wrong_currency",
@@ -382,8 +390,8 @@ pub fn check_currency(doc: &Map<String, Value>) -> Result<String, BillingError> 
 }
 
 /// Reads `languageId` (default `ru`).
-pub fn check_language(doc: &Map<String, Value>) -> Result<String, BillingError> {
-    match doc.get("languageId") {
+pub fn check_language(doc: &impl Doc) -> Result<String, BillingError> {
+    match doc.member("languageId") {
         None | Some(Value::Null) => Ok("ru".into()),
         Some(Value::String(l)) if LANGUAGES.contains(&l.as_str()) => Ok(l.clone()),
         Some(other) => Err(BillingError::field(
@@ -398,7 +406,7 @@ pub fn check_language(doc: &Map<String, Value>) -> Result<String, BillingError> 
 /// Checks a create request's rules that need no stored data (A.6 order: dates, currency, language,
 /// basket lines, then totals). `basket` is the request's or, when it gave none, one built from the
 /// linked torg order.
-pub fn check_create(doc: &Map<String, Value>, basket: &Value, now: i64) -> Result<CheckedInvoice, BillingError> {
+pub fn check_create(doc: &impl Doc, basket: &Value, now: i64) -> Result<CheckedInvoice, BillingError> {
     text_at(doc, "description", "description", 1000)?;
     text_at(doc, "merchantOrderId", "merchantOrderId", 256)?;
     let amount = amount_at(doc, "amount", "amount", false)?;
@@ -422,11 +430,11 @@ pub fn check_create(doc: &Map<String, Value>, basket: &Value, now: i64) -> Resul
         ));
     }
     for k in ["customer", "metaData", "invoiceSetting", "orderSetting"] {
-        if doc.get(k).is_some_and(|v| !v.is_object() && !v.is_null()) {
+        if doc.member(k).is_some_and(|v| !v.is_object() && !v.is_null()) {
             return Err(BillingError::validation(k, "wrong_type", format!("{k} must be an object.")));
         }
     }
-    if doc.get("processable").is_some_and(|v| !v.is_boolean() && !v.is_null()) {
+    if doc.member("processable").is_some_and(|v| !v.is_boolean() && !v.is_null()) {
         return Err(BillingError::validation("processable", "wrong_type", "processable must be true or false."));
     }
     let expires_at = check_expiration(doc, now)?;

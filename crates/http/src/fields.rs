@@ -3,7 +3,7 @@
 //! the readers every face goes through ([`crate::input::Input`], the CRM's `FilterReader`, the parts
 //! face's fields) note each name a handler reads so that a test server refuses to stay quiet about a
 //! name its route does not declare ([`Undeclared`]). The billing and office faces go further: their
-//! handlers refuse members outside the same declarations, so the two cannot differ.
+//! handlers refuse members outside the same declarations.
 
 use std::collections::BTreeSet;
 use std::sync::{Mutex, OnceLock};
@@ -35,6 +35,8 @@ pub enum Shape {
     List(Members),
     /// A JSON list of whole numbers (ids).
     Ids,
+    /// A JSON list of texts (codes).
+    Texts,
 }
 
 /// What a declared field holds.
@@ -130,14 +132,15 @@ impl Field {
         Field::new(name, Kind::OneOf(values))
     }
 
-    /// A form field whose text is a JSON object.
+    /// A form field whose text is a JSON object of which torg reads no member (a CRM write's
+    /// entities are described by member: [`Field::entity`]).
     pub const fn json_object(name: &'static str) -> Field {
         Field::new(name, Kind::Json(Shape::Object(&[])))
     }
 
-    /// A form field whose text is a JSON list.
-    pub const fn json_list(name: &'static str) -> Field {
-        Field::new(name, Kind::Json(Shape::List(&[])))
+    /// A form field whose text is a JSON list of texts (`codes=["a","b"]`).
+    pub const fn json_texts(name: &'static str) -> Field {
+        Field::new(name, Kind::Json(Shape::Texts))
     }
 
     /// A form field whose text is a JSON list of whole numbers (`ids=[1,2]`).
@@ -325,12 +328,12 @@ fn declared_names(field: &Field) -> Vec<String> {
     }
 }
 
-/// Whether the readers note reads of `field` of route `d`. The billing face's handlers take their
-/// JSON body whole and refuse any member outside the same declaration (`unknown_fields`), and its
-/// lists read the list language themselves: the declaration there is the handler's own list, so
-/// those are not judged by reads.
+/// Whether the readers note reads of `field` of route `d`. The billing face's lists read the list
+/// language themselves: the declaration there is the handler's own list, so it is not judged by
+/// reads. Its bodies are: members outside the declaration are refused (`unknown_fields`), and the
+/// handlers read the others through `billing::JsonBody`, which notes each.
 fn noted(d: &Declared, field: &Field) -> bool {
-    !(d.face == "billing" && (matches!(field.kind, Kind::Listing(_)) || field.place_on(d.method) == Place::Body))
+    !(d.face == "billing" && matches!(field.kind, Kind::Listing(_)))
 }
 
 /// The declarations no handler read, as `METHOD /path declares `name``: of each route `reads` shows
@@ -421,9 +424,13 @@ mod tests {
         assert!(found.contains(&"GET /api/v5/orders declares `filter[numbers]`".to_string()), "{found:?}");
         assert!(found.contains(&"GET /api/v5/orders declares `page`".to_string()), "{found:?}");
         assert!(!found.iter().any(|f| f.contains("`limit`")), "{found:?}");
-        // The billing face's bodies are its handlers' own lists (`unknown_fields`): not judged by reads.
-        reads.add("reached\tPOST /v3/billing/api/order/order");
+        // The billing face's body members are judged like any other declaration; its list language
+        // is the handler's own list, not judged by reads.
+        reads.add("reached\tPOST /v3/billing/api/order/order\nreached\tGET /v3/filter/api/order/order");
+        reads.add("read\tPOST /v3/billing/api/order/order\tmerchantId");
         let found = unread(&reads, &[("GET /api/v5/orders/statuses", "externalIds")]);
-        assert!(!found.iter().any(|f| f.contains("billing")), "{found:?}");
+        assert!(found.contains(&"POST /v3/billing/api/order/order declares `shopId`".to_string()), "{found:?}");
+        assert!(!found.iter().any(|f| f.contains("`merchantId`")), "{found:?}");
+        assert!(!found.iter().any(|f| f.contains("/v3/filter/")), "{found:?}");
     }
 }

@@ -247,6 +247,7 @@ fn schema_of(kind: Kind, form: bool) -> Schema {
                 Shape::Object(known) => entity(known),
                 Shape::List(known) => array(entity(known)),
                 Shape::Ids => schema_of(Kind::Integers, false),
+                Shape::Texts => schema_of(Kind::Texts, false),
             };
             if form { obj(text().content_media_type("application/json").content_schema(Some(inner))) } else { inner }
         }

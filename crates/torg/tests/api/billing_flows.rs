@@ -205,8 +205,10 @@ both!(merchant_move_and_signed_confirmation, |app: TestApp| async move {
         (&b["data"]["status"], &b["data"]["partnerOperationId"]),
         (&json!("hold"), &confirm["partnerOperationId"])
     );
-    // The same operation again is answered as done; another one is refused.
-    let (s, b) = signed(&app, "POST", "/v3/payment/api/invoice/confirm", Some(&confirm), SIGNING_KEY).await;
+    // The same operation again (naming the order as `invoiceId`) is answered as done; another one is
+    // refused.
+    let again = json!({"invoiceId": id, "partnerOperationId": confirm["partnerOperationId"]});
+    let (s, b) = signed(&app, "POST", "/v3/payment/api/invoice/confirm", Some(&again), SIGNING_KEY).await;
     assert_eq!((s.as_u16(), b["data"]["status"].clone()), (200, json!("hold")), "{b}");
     let other = json!({"orderId": id, "partnerOperationId": "other-op"});
     let (s, b) = signed(&app, "POST", "/v3/payment/api/invoice/confirm", Some(&other), SIGNING_KEY).await;

@@ -9,12 +9,17 @@ async fn post(app: &TestApp, path: &str, field: &str, doc: Value) -> (u16, Value
     (s.as_u16(), b)
 }
 
-async fn define_colours(app: &TestApp) {
-    let dict = json!({"code": "colours", "name": "Colours", "elements": [
-        {"code": "red", "name": "Red", "ordering": 20}, {"code": "green", "name": "Green", "ordering": 10}]});
-    let (s, b) = post(app, "/api/v5/custom-fields/dictionaries/create", "customDictionary", dict).await;
-    assert_eq!((s, b), (201, json!({"success": true, "code": "colours"})));
-    for (entity, field) in [
+/// The dictionary `colours`, as `custom-fields/dictionaries/create` takes it; `crm_meta` checks the
+/// document describes each of its members.
+pub(crate) fn colours() -> Value {
+    json!({"code": "colours", "name": "Colours", "elements": [
+        {"code": "red", "name": "Red", "ordering": 20}, {"code": "green", "name": "Green", "ordering": 10}]})
+}
+
+/// Custom fields of orders and customers (one with a flag given as text, which torg reads too), as
+/// `custom-fields/{entity}/create` takes them; `crm_meta` checks the document describes their members.
+pub(crate) fn colour_fields() -> [(&'static str, Value); 4] {
+    [
         ("order", json!({"code": "colour", "name": "Colour", "type": "dictionary", "dictionary": "colours"})),
         (
             "order",
@@ -25,7 +30,19 @@ async fn define_colours(app: &TestApp) {
             "customer",
             json!({"code": "tags2", "name": "Tags", "type": "multiselect_dictionary", "dictionary": "colours"}),
         ),
-    ] {
+    ]
+}
+
+/// A unit of measure, as `reference/units/{code}/edit` takes it; `crm_meta` checks the document
+/// describes each of its members.
+pub(crate) fn box_unit() -> Value {
+    json!({"name": "Коробка", "sym": "кор."})
+}
+
+async fn define_colours(app: &TestApp) {
+    let (s, b) = post(app, "/api/v5/custom-fields/dictionaries/create", "customDictionary", colours()).await;
+    assert_eq!((s, b), (201, json!({"success": true, "code": "colours"})));
+    for (entity, field) in colour_fields() {
         let code = field["code"].clone();
         let (s, b) = post(app, &format!("/api/v5/custom-fields/{entity}/create"), "customField", field).await;
         assert_eq!((s, b), (201, json!({"success": true, "code": code})));
@@ -341,8 +358,7 @@ both!(books_kept_by_id_or_as_lists, |app: TestApp| async move {
 
     let (_, b) = app.get("/api/v5/reference/units").await;
     assert_eq!(b["units"]["pc"]["sym"], "шт.", "units keyed by code: {b}");
-    let (s, _) =
-        post(&app, "/api/v5/reference/units/box/edit", "units", json!({"name": "Коробка", "sym": "кор."})).await;
+    let (s, _) = post(&app, "/api/v5/reference/units/box/edit", "units", box_unit()).await;
     assert_eq!(s, 201, "the Python client's `units` field");
     let (_, b) = app.get("/api/v5/reference/units").await;
     assert_eq!(b["units"]["box"]["name"], "Коробка");

@@ -5,11 +5,24 @@
 use crate::common::{Reply, TestApp, both};
 use serde_json::{Value, json};
 
+/// The delivery integration `torg-post` as a module registers it; `crm_meta` checks the document
+/// describes each of its members.
+pub(crate) fn delivery_module_doc() -> Value {
+    json!({"code": "torg-post", "integrationCode": "torg-post", "name": "Torg Post",
+        "baseUrl": "https://post.example/", "integrations": {"delivery": {
+            "statusList": [{"code": "delivering", "name": "В пути"}, {"code": "delivered", "name": "Вручено"}]}}})
+}
+
+/// Status updates of the delivery `number`: a track number, a history, a cost and the service's data;
+/// `crm_meta` checks the document describes each of their members.
+pub(crate) fn status_updates(number: &str) -> Value {
+    json!([{"deliveryId": number, "trackNumber": "RB7", "cost": 250,
+            "history": [{"code": "delivered"}], "extraData": {"pickup": "P1"}}])
+}
+
 /// Registers the delivery integration `torg-post` (its delivery type has the same code).
 async fn delivery_module(app: &TestApp) {
-    let module = json!({"code": "torg-post", "integrationCode": "torg-post", "name": "Torg Post",
-        "baseUrl": "https://post.example/", "integrations": {"delivery": {
-            "statusList": [{"code": "delivering", "name": "В пути"}, {"code": "delivered", "name": "Вручено"}]}}});
+    let module = delivery_module_doc();
     let (s, b) =
         app.post("/api/v5/integration-modules/torg-post/edit", &[("integrationModule", &module.to_string())]).await;
     assert_eq!(s, 201, "{b}");
@@ -75,9 +88,7 @@ both!(tracking_changes_the_order, |app: TestApp| async move {
     assert_eq!(o["delivery"]["data"]["trackNumber"], "RA123");
 
     // A second number is added; the status moves on; the history names both changes.
-    let updates = json!([{"deliveryId": number, "trackNumber": "RB7", "cost": 250,
-                          "history": [{"code": "delivered"}], "extraData": {"pickup": "P1"}}]);
-    assert_eq!(track(&app, "torg-post", updates).await.0, 200);
+    assert_eq!(track(&app, "torg-post", status_updates(&number)).await.0, 200);
     let o = get_order(&app, "t-1").await;
     assert_eq!(o["delivery"]["data"]["trackNumber"], "RA123,RB7");
     assert_eq!(o["delivery"]["data"]["status"], "delivered");

@@ -26,9 +26,15 @@ async fn customer(app: &TestApp, ext: &str, vip: bool) -> i64 {
     b["id"].as_i64().unwrap()
 }
 
+/// A loyalty account of customer `ext`, as `loyalty/account/create` takes it; `crm_meta` checks the
+/// document describes each of its members.
+pub(crate) fn account_doc(ext: &str) -> Value {
+    json!({"customer": {"externalId": ext}, "phoneNumber": "+7 900 000-00-01"})
+}
+
 /// An active account of customer `ext`; its id.
 async fn active_account(app: &TestApp, ext: &str) -> i64 {
-    let doc = json!({"customer": {"externalId": ext}, "phoneNumber": "+7 900 000-00-01"}).to_string();
+    let doc = account_doc(ext).to_string();
     let (s, b) = app.post("/api/v5/loyalty/account/create", &[("site", "default"), ("loyaltyAccount", &doc)]).await;
     assert_eq!(s, 201, "{b}");
     let id = b["loyaltyAccount"]["id"].as_i64().unwrap();

@@ -156,10 +156,16 @@ both!(packs_create_read_edit_delete_against_stock, |app: TestApp| async move {
     assert_eq!(s, 403);
 });
 
+/// The store `north`, as `reference/stores/{code}/edit` takes it; `crm_meta` checks the document
+/// describes each of its members.
+pub(crate) fn north_store() -> Value {
+    json!({"code": "north", "name": "North"})
+}
+
 both!(pack_filters_history_and_sites, |app: TestApp| async move {
     stocked_offer(&app, "pf-1", 50).await;
     stocked_offer(&app, "pf-2", 50).await;
-    let north = json!({"code": "north", "name": "North"}).to_string();
+    let north = north_store().to_string();
     let (s, b) = app.post("/api/v5/reference/stores/north/edit", &[("store", &north)]).await;
     assert!(s.is_success(), "{b}");
     let (s, b) = app

@@ -26,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use torg_domain::DomainError;
 use torg_domain::history::Actor;
-use torg_domain::invoice::{BillingError, BillingSettings, FieldProblem, Invoice};
+use torg_domain::invoice::{BillingError, BillingSettings, Doc, FieldProblem, Invoice};
 use torg_domain::invoice::{INVOICE_FIELDS, REFUND_FIELDS, SHIPMENT_FIELDS};
 use torg_domain::key::ApiKey;
 use torg_store::StoreError;
@@ -278,6 +278,17 @@ pub struct Billing {
     pub sites: Vec<String>,
 }
 
+/// The JSON body as the handlers read it: each member read is noted like any other parameter
+/// (`Input::body_param`), so that a member a route declares and no handler reads any more is found
+/// (`fields::unread`). Members outside the declaration are refused first (`unknown_fields`).
+pub struct JsonBody<'a>(&'a Input);
+
+impl Doc for JsonBody<'_> {
+    fn member(&self, key: &str) -> Option<&Value> {
+        self.0.body_param(key)
+    }
+}
+
 /// Whether an `Accept` header admits JSON.
 fn accepts_json(accept: &str) -> bool {
     accept.split(',').map(|p| p.split(';').next().unwrap_or("").trim().to_ascii_lowercase()).any(|m| {
@@ -347,6 +358,11 @@ fn check_headers(input: &Input) -> Result<(), BillingErr> {
 }
 
 impl Billing {
+    /// The JSON body, read member by member.
+    pub fn body(&self) -> JsonBody<'_> {
+        JsonBody(&self.input)
+    }
+
     /// The key; every route but the auth check has one.
     pub fn key(&self) -> Result<&ApiKey, BillingErr> {
         self.key.as_ref().ok_or_else(BillingErr::unauthorized)

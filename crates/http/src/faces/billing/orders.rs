@@ -11,8 +11,8 @@ use serde_json::{Map, Value, json};
 use sha1::{Digest, Sha1};
 use torg_domain::history::Actor;
 use torg_domain::invoice::{
-    BillingError, BillingSettings, FieldProblem, INVOICE_FIELDS, Invoice, InvoiceStatus, check_basket, check_create,
-    check_expiration, money_value, optional_text, round2, text_at,
+    BillingError, BillingSettings, Doc, FieldProblem, INVOICE_FIELDS, Invoice, InvoiceStatus, check_basket,
+    check_create, check_expiration, money_value, optional_text, round2, text_at,
 };
 use torg_domain::order::Order;
 use torg_domain::time::Zone;
@@ -74,20 +74,33 @@ pub(super) const CONFIRM_FIELDS: &[Field] = &[
     Field::text("partnerOperationId").required(),
 ];
 
-/// Members kept in columns rather than in the invoice's document.
-const COLUMN_FIELDS: &[&str] = &[
-    "merchantId",
-    "merchantOrderId",
-    "amount",
-    "vatAmount",
-    "currencyId",
-    "languageId",
-    "expirationDate",
-    "description",
-    "notificationUrl",
-    "processable",
-    "orderContainerId",
+/// Members of a create kept in the invoice's document as given (and shown back); the others are
+/// read into columns.
+const KEPT: &[&str] = &[
+    "merchantOrderIdVisible",
+    "metaData",
+    "customer",
+    "successUrl",
+    "failUrl",
+    "returnUrl",
+    "invoiceSetting",
+    "orderSetting",
+    "parentId",
+    "shopId",
+    "userAccountId",
 ];
+
+/// A create body with members filled in over it (the basket of the linked torg order).
+struct Filled<'a, D: Doc> {
+    over: Map<String, Value>,
+    body: &'a D,
+}
+
+impl<D: Doc> Doc for Filled<'_, D> {
+    fn member(&self, key: &str) -> Option<&Value> {
+        self.over.get(key).or_else(|| self.body.member(key))
+    }
+}
 
 /// Refuses a member the route does not declare: the route's declaration is the list of what it takes.
 pub(super) fn unknown_fields(body: &Map<String, Value>, allowed: &[Field]) -> Result<(), BillingErr> {
@@ -183,7 +196,7 @@ async fn linked_order(store: &Store, site: &str, merchant_order_id: &str) -> Res
 async fn create_invoice(
     store: &Store,
     settings: &BillingSettings,
-    body: Map<String, Value>,
+    body: &impl Doc,
     (actor, zone): (Actor, &Zone),
     now: i64,
 ) -> Result<Invoice, BillingErr> {
@@ -195,12 +208,13 @@ async fn create_invoice(
 async fn build_invoice(
     store: &Store,
     settings: &BillingSettings,
-    mut body: Map<String, Value>,
+    given: &impl Doc,
     now: i64,
 ) -> Result<Invoice, BillingErr> {
-    let merchant_order_id = text_at(&body, "merchantOrderId", "merchantOrderId", 256)?;
+    let merchant_order_id = text_at(given, "merchantOrderId", "merchantOrderId", 256)?;
     let order = linked_order(store, &settings.site, &merchant_order_id).await?;
-    if body.get("basketItems").is_none_or(Value::is_null) {
+    let mut over = Map::new();
+    if given.member("basketItems").is_none_or(Value::is_null) {
         let Some(o) = &order else {
             return Err(BillingError::validation(
                 "basketItems",
@@ -213,17 +227,25 @@ async fn build_invoice(
         let sum = |k: &str| -> Decimal {
             lines.iter().filter_map(|l| l.get(k).and_then(torg_domain::invoice::decimal_of)).sum()
         };
-        body.entry("amount").or_insert_with(|| money_value(sum("totalAmount")));
-        body.entry("vatAmount").or_insert_with(|| money_value(sum("totalVatAmount")));
-        body.insert("basketItems".into(), Value::Array(lines));
+        for (key, total) in [("amount", "totalAmount"), ("vatAmount", "totalVatAmount")] {
+            if given.member(key).is_none() {
+                over.insert(key.into(), money_value(sum(total)));
+            }
+        }
+        over.insert("basketItems".into(), Value::Array(lines));
     }
-    let basket = body.get("basketItems").cloned().unwrap_or(Value::Null);
+    let body = Filled { over, body: given };
+    let basket = body.member("basketItems").cloned().unwrap_or(Value::Null);
     let checked = check_create(&body, &basket, now)?;
     let description = text_at(&body, "description", "description", 1000)?;
     let notification_url = optional_text(&body, "notificationUrl", "notificationUrl", 1000)?;
-    let processable = body.get("processable").and_then(Value::as_bool).unwrap_or(true);
-    let mut doc: Map<String, Value> =
-        body.into_iter().filter(|(k, v)| !COLUMN_FIELDS.contains(&k.as_str()) && !v.is_null()).collect();
+    let processable = body.member("processable").and_then(Value::as_bool).unwrap_or(true);
+    // A given container is ignored: every invoice gets its own (docs/billing.md).
+    let _ = body.member("orderContainerId");
+    let mut doc: Map<String, Value> = KEPT
+        .iter()
+        .filter_map(|k| body.member(k).filter(|v| !v.is_null()).map(|v| ((*k).to_string(), v.clone())))
+        .collect();
     doc.insert(
         "basketItems".into(),
         Value::Array(checked.lines.iter().map(|l| Value::Object(l.doc.clone())).collect()),
@@ -269,7 +291,7 @@ pub async fn issue_for_order(
         "expirationDate": render::datetime(expires_at),
     });
     let body = body.as_object().cloned().unwrap_or_default();
-    create_invoice(store, settings, body, (Actor::Code, zone), torg_domain::time::now())
+    create_invoice(store, settings, &body, (Actor::Code, zone), torg_domain::time::now())
         .await
         .map_err(|e| format!("{e:?}"))
 }
@@ -277,12 +299,12 @@ pub async fn issue_for_order(
 /// `POST /v3/billing/api/order/order`.
 pub async fn create(State(state): State<AppState>, billing: Billing) -> BillingResult {
     billing.key()?;
-    let body = billing.input.body.clone();
-    unknown_fields(&body, CREATE_FIELDS)?;
+    unknown_fields(&billing.input.body, CREATE_FIELDS)?;
+    let body = billing.body();
     let merchant_id = text_at(&body, "merchantId", "merchantId", 36)?;
     let settings = billing.merchant(&state, &merchant_id).await?;
     let by = (billing.actor(), &state.config.zone);
-    let inv = create_invoice(&state.store, &settings, body, by, torg_domain::time::now()).await?;
+    let inv = create_invoice(&state.store, &settings, &body, by, torg_domain::time::now()).await?;
     data(render::invoice(&inv, &state.config.public_url, None))
 }
 
@@ -295,39 +317,39 @@ pub async fn get(State(state): State<AppState>, Path(id): Path<String>, billing:
 /// `PUT /v3/billing/api/order/order/{id}`: only before payment.
 pub async fn update(State(state): State<AppState>, Path(id): Path<String>, billing: Billing) -> BillingResult {
     billing.invoice(&state, &id).await?;
-    let body = billing.input.body.clone();
-    unknown_fields(&body, UPDATE_FIELDS)?;
+    unknown_fields(&billing.input.body, UPDATE_FIELDS)?;
+    let body = billing.body();
     let now = torg_domain::time::now();
     let inv = state
         .store
         .update_invoice(&id, billing.actor(), &state.config.zone, |old| {
             let mut new = old.clone();
-            if body.contains_key("expirationDate") {
+            if body.member("expirationDate").is_some() {
                 new.expires_at = check_expiration(&body, now)?;
             }
-            if body.contains_key("description") {
+            if body.member("description").is_some() {
                 new.description = text_at(&body, "description", "description", 1000)?;
             }
-            let amount = match body.get("amount") {
+            let amount = match body.member("amount") {
                 Some(v) => torg_domain::invoice::decimal_of(v).filter(|d| *d >= Decimal::ZERO).ok_or_else(|| {
                     BillingError::validation("amount", "wrong_value", "amount must be a number, 0 or more.")
                 })?,
                 None => old.amount,
             };
-            let vat = match body.get("vatAmount") {
+            let vat = match body.member("vatAmount") {
                 Some(v) => torg_domain::invoice::decimal_of(v).filter(|d| *d >= Decimal::ZERO).ok_or_else(|| {
                     BillingError::validation("vatAmount", "wrong_value", "vatAmount must be a number, 0 or more.")
                 })?,
                 None => old.vat_amount,
             };
-            let basket = body.get("basketItems").cloned().unwrap_or_else(|| json!(old.basket()));
+            let basket = body.member("basketItems").cloned().unwrap_or_else(|| json!(old.basket()));
             let lines = check_basket(&basket, amount, vat, "basketItems")?;
             new.amount = amount;
             new.vat_amount = vat;
             new.doc
                 .insert("basketItems".into(), Value::Array(lines.into_iter().map(|l| Value::Object(l.doc)).collect()));
             for k in ["metaData", "customer", "shopId"] {
-                match body.get(k) {
+                match body.member(k) {
                     Some(Value::Null) => {
                         new.doc.remove(k);
                     }
@@ -360,7 +382,7 @@ pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>, billi
 pub async fn set_status(State(state): State<AppState>, Path(id): Path<String>, billing: Billing) -> BillingResult {
     billing.invoice(&state, &id).await?;
     unknown_fields(&billing.input.body, STATUS_FIELDS)?;
-    let to = match billing.input.body.get("status").and_then(Value::as_str) {
+    let to = match billing.body().member("status").and_then(Value::as_str) {
         Some(s) => InvoiceStatus::parse(s).filter(|s| *s != InvoiceStatus::Hold).ok_or_else(|| {
             BillingError::validation(
                 "status",
@@ -388,12 +410,12 @@ pub async fn list(State(state): State<AppState>, billing: Billing) -> BillingRes
 /// (`parentId`), as an order of its own; the refund is recomputed and carried out.
 pub async fn create_correction(State(state): State<AppState>, billing: Billing) -> BillingResult {
     billing.key()?;
-    let body = billing.input.body.clone();
-    unknown_fields(&body, CREATE_FIELDS)?;
+    unknown_fields(&billing.input.body, CREATE_FIELDS)?;
+    let body = billing.body();
     let merchant_id = text_at(&body, "merchantId", "merchantId", 36)?;
     let settings = billing.merchant(&state, &merchant_id).await?;
     text_at(&body, "parentId", "parentId", 36)?;
-    if body.get("basketItems").is_none_or(Value::is_null) {
+    if body.member("basketItems").is_none_or(Value::is_null) {
         return Err(BillingError::validation(
             "basketItems",
             "required",
@@ -401,7 +423,7 @@ pub async fn create_correction(State(state): State<AppState>, billing: Billing) 
         )
         .into());
     }
-    let inv = build_invoice(&state.store, &settings, body, torg_domain::time::now()).await?;
+    let inv = build_invoice(&state.store, &settings, &body, torg_domain::time::now()).await?;
     let (correction, _) = state.store.create_correction(&inv, billing.actor()).await?;
     data(render::invoice(&correction, &state.config.public_url, None))
 }
@@ -410,8 +432,8 @@ pub async fn create_correction(State(state): State<AppState>, billing: Billing) 
 /// reaches.
 pub async fn merchant_move(State(state): State<AppState>, billing: Billing) -> BillingResult {
     billing.key()?;
-    let body = billing.input.body.clone();
-    unknown_fields(&body, MOVE_FIELDS)?;
+    unknown_fields(&billing.input.body, MOVE_FIELDS)?;
+    let body = billing.body();
     let merchant_id = text_at(&body, "merchantId", "merchantId", 36)?;
     let order_id = text_at(&body, "orderId", "orderId", 36)?;
     // Both merchants' signing rules apply, and one signature must satisfy them: it is checked once,
@@ -438,9 +460,9 @@ pub async fn merchant_move(State(state): State<AppState>, billing: Billing) -> B
 /// mode only.
 pub async fn confirm(State(state): State<AppState>, billing: Billing) -> BillingResult {
     billing.key()?;
-    let body = billing.input.body.clone();
-    unknown_fields(&body, CONFIRM_FIELDS)?;
-    let key = if body.contains_key("orderId") { "orderId" } else { "invoiceId" };
+    unknown_fields(&billing.input.body, CONFIRM_FIELDS)?;
+    let body = billing.body();
+    let key = if body.member("orderId").is_some() { "orderId" } else { "invoiceId" };
     let id = text_at(&body, key, key, 36)?;
     let operation = text_at(&body, "partnerOperationId", "partnerOperationId", 36)?;
     let (inv, settings) = billing.invoice(&state, &id).await?;

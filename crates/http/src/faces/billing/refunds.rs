@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use torg_domain::invoice::{
-    BillingError, InvoiceStatus, REFUND_FIELDS, Refund, check_basket, check_refund_lines, decimal_of, money_value,
+    BillingError, Doc, InvoiceStatus, REFUND_FIELDS, Refund, check_basket, check_refund_lines, decimal_of, money_value,
     text_at,
 };
 
@@ -43,8 +43,8 @@ pub async fn basket(State(state): State<AppState>, Path(id): Path<String>, billi
 /// a draft.
 pub async fn create(State(state): State<AppState>, billing: Billing) -> BillingResult {
     billing.key()?;
-    let body = billing.input.body.clone();
-    super::orders::unknown_fields(&body, CREATE_FIELDS)?;
+    super::orders::unknown_fields(&billing.input.body, CREATE_FIELDS)?;
+    let body = billing.body();
     let parent_id = text_at(&body, "parentId", "parentId", 36)?;
     let (inv, _) = billing.invoice(&state, &parent_id).await.map_err(|e| match e.code.as_str() {
         "not_found" => {
@@ -55,7 +55,7 @@ pub async fn create(State(state): State<AppState>, billing: Billing) -> BillingR
     let merchant_order_id = text_at(&body, "merchantOrderId", "merchantOrderId", 100)?;
     let description = text_at(&body, "description", "description", 1000)?;
     let amount_of = |k: &str| -> Result<Decimal, BillingErr> {
-        match body.get(k).and_then(decimal_of) {
+        match body.member(k).and_then(decimal_of) {
             Some(d) if d >= Decimal::ZERO => Ok(d),
             Some(_) => Err(BillingError::validation(k, "wrong_value", format!("{k} must be 0 or more.")).into()),
             None => Err(BillingError::validation(k, "required", format!("{k} is required (a number).")).into()),
@@ -63,7 +63,7 @@ pub async fn create(State(state): State<AppState>, billing: Billing) -> BillingR
     };
     let amount = amount_of("amount")?;
     let vat_amount = amount_of("vatAmount")?;
-    let status = match body.get("status").and_then(Value::as_str) {
+    let status = match body.member("status").and_then(Value::as_str) {
         None => "completed",
         Some("draft") => "draft",
         Some("created" | "completed") => "completed",
@@ -76,7 +76,7 @@ pub async fn create(State(state): State<AppState>, billing: Billing) -> BillingR
             .into());
         }
     };
-    let lines = check_basket(body.get("basketItems").unwrap_or(&Value::Null), amount, vat_amount, "basketItems")?;
+    let lines = check_basket(body.member("basketItems").unwrap_or(&Value::Null), amount, vat_amount, "basketItems")?;
     let refund = Refund {
         id: uuid::Uuid::new_v4().to_string(),
         parent_id: inv.id.clone(),

@@ -6,9 +6,9 @@ use crate::AppState;
 use crate::kit::{Field, Kind};
 use axum::extract::State;
 use rust_decimal::Decimal;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use torg_domain::invoice::{
-    BillingError, SHIPMENT_FIELDS, Shipment, check_line, check_lines_left, optional_text, text_at,
+    BillingError, Doc, SHIPMENT_FIELDS, Shipment, check_line, check_lines_left, optional_text, text_at,
 };
 
 /// What a shipment takes (anything else is refused).
@@ -21,8 +21,8 @@ pub(super) const CREATE_FIELDS: &[Field] = &[
 ];
 
 /// `documentDate`: a calendar date, `YYYY-MM-DD`.
-fn document_date(body: &Map<String, Value>) -> Result<Option<String>, BillingError> {
-    match body.get("documentDate") {
+fn document_date(body: &impl Doc) -> Result<Option<String>, BillingError> {
+    match body.member("documentDate") {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.parse::<jiff::civil::Date>().is_ok() && s.len() == 10 => Ok(Some(s.clone())),
         Some(_) => {
@@ -35,8 +35,8 @@ fn document_date(body: &Map<String, Value>) -> Result<Option<String>, BillingErr
 /// left of each line.
 pub async fn create(State(state): State<AppState>, billing: Billing) -> BillingResult {
     billing.key()?;
-    let body = billing.input.body.clone();
-    super::orders::unknown_fields(&body, CREATE_FIELDS)?;
+    super::orders::unknown_fields(&billing.input.body, CREATE_FIELDS)?;
+    let body = billing.body();
     let order_id = text_at(&body, "orderId", "orderId", 36)?;
     let (inv, _) = billing.invoice(&state, &order_id).await.map_err(|e| match e.code.as_str() {
         "not_found" => BillingError::validation("orderId", "wrong_value", "The order to ship does not exist.").into(),
@@ -44,12 +44,12 @@ pub async fn create(State(state): State<AppState>, billing: Billing) -> BillingR
     })?;
     let document_number = optional_text(&body, "documentNumber", "documentNumber", 36)?;
     let document_date = document_date(&body)?;
-    let is_final = match body.get("final") {
+    let is_final = match body.member("final") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
         Some(_) => return Err(BillingError::validation("final", "wrong_type", "final must be true or false.").into()),
     };
-    let raw = match body.get("basketItems") {
+    let raw = match body.member("basketItems") {
         Some(Value::Array(a)) if !a.is_empty() => a.clone(),
         Some(Value::Array(_)) => {
             return Err(BillingError::validation("basketItems", "required", "basketItems may not be empty.").into());

@@ -2,6 +2,7 @@
 //! currencies and couriers (created, then edited by id), messenger channels (the MG transports that
 //! integration modules register) and subscription categories (edited by channel and code).
 
+use super::entities;
 use super::field_error as invalid;
 use super::references::{check_code, entry_json, take_bool, take_i64};
 use super::scope::{REFERENCE_READ, REFERENCE_WRITE};
@@ -30,10 +31,10 @@ pub fn routes() -> Vec<Route> {
             .idempotent()
             .doc("reference", "create_currency", "Add a currency")
             .answers(&[Field::int("id").required()])
-            .fields(&[Field::json_object("currency").required()]),
+            .fields(&[Field::entity("currency", entities::CURRENCY).required()]),
         Route::post("/api/v5/reference/currencies/{id}/edit", REFERENCE_WRITE, edit_currency)
             .doc("reference", "edit_currency", "Change a currency, by id")
-            .fields(&[Field::json_object("currency").required()]),
+            .fields(&[Field::entity("currency", entities::CURRENCY).required()]),
         Route::get("/api/v5/reference/couriers", REFERENCE_READ, couriers).doc(
             "reference",
             "list_couriers",
@@ -43,10 +44,10 @@ pub fn routes() -> Vec<Route> {
             .idempotent()
             .doc("reference", "create_courier", "Add a courier")
             .answers(&[Field::int("id").required()])
-            .fields(&[Field::json_object("courier").required()]),
+            .fields(&[Field::entity("courier", entities::COURIER).required()]),
         Route::post("/api/v5/reference/couriers/{id}/edit", REFERENCE_WRITE, edit_courier)
             .doc("reference", "edit_courier", "Change a courier, by id")
-            .fields(&[Field::json_object("courier").required()]),
+            .fields(&[Field::entity("courier", entities::COURIER).required()]),
         Route::get("/api/v5/reference/mg-channels", REFERENCE_READ, mg_channels).doc(
             "reference",
             "list_mg_channels",
@@ -59,7 +60,7 @@ pub fn routes() -> Vec<Route> {
         ),
         Route::post("/api/v5/reference/subscriptions/{channel}/{code}/edit", REFERENCE_WRITE, edit_subscription)
             .doc("reference", "edit_subscription", "Create or update a subscription category of a channel")
-            .fields(&[Field::json_object("subscription").required()]),
+            .fields(&[Field::entity("subscription", entities::SUBSCRIPTION_CATEGORY).required()]),
     ]
 }
 
@@ -286,7 +287,7 @@ async fn subscriptions(crm: Crm) -> CrmResult {
 }
 
 /// The channels subscription categories belong to.
-const CHANNELS: &[&str] = &["email", "sms", "waba", "telegram", "viber", "whatsapp", "vk", "push"];
+pub(super) const CHANNELS: &[&str] = &["email", "sms", "waba", "telegram", "viber", "whatsapp", "vk", "push"];
 
 /// `POST /api/v5/reference/subscriptions/{channel}/{code}/edit`.
 async fn edit_subscription(

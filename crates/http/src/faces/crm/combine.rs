@@ -1,6 +1,7 @@
 //! Combining duplicates (`orders/combine`, `customers/combine`), linking orders (`orders/links/create`)
 //! and a customer's subscriptions (`customers/{externalId}/subscriptions`).
 
+use super::entities;
 use super::field_error as invalid;
 use super::scope::{CUSTOMER_WRITE, ORDER_WRITE};
 use super::{Crm, CrmError, CrmResult, ok};
@@ -20,22 +21,25 @@ pub fn routes() -> Vec<Route> {
             .doc("orders", "combine_orders", "Combine an order into another (technique merge, ours, summ or theirs)")
             .fields(&[
                 Field::text("technique"),
-                Field::json_object("order").required(),
-                Field::json_object("resultOrder").required(),
+                Field::entity("order", entities::ID).required(),
+                Field::entity("resultOrder", entities::ID).required(),
             ]),
         Route::post("/api/v5/orders/links/create", ORDER_WRITE, link_orders)
             .doc("orders", "create_order_link", "Link two or more orders with a comment")
-            .fields(&[Field::json_object("link").required(), SITE]),
+            .fields(&[Field::entity("link", entities::ORDER_LINK).required(), SITE]),
         Route::post("/api/v5/customers/combine", CUSTOMER_WRITE, combine_customers)
             .doc("customers", "combine_customers", "Combine customers into one")
-            .fields(&[Field::json_object("resultCustomer").required(), Field::json_list("customers").required()]),
+            .fields(&[
+                Field::entity("resultCustomer", entities::ID).required(),
+                Field::entities("customers", entities::ID).required(),
+            ]),
         Route::post("/api/v5/customers/{externalId}/subscriptions", CUSTOMER_WRITE, subscriptions)
             .doc(
                 "customers",
                 "set_customer_subscriptions",
                 "Subscribe a customer to categories of channels, or unsubscribe",
             )
-            .fields(&[Field::json_list("subscriptions").required(), SITE, BY]),
+            .fields(&[Field::entities("subscriptions", entities::SUBSCRIPTION).required(), SITE, BY]),
     ]
 }
 

@@ -3,6 +3,7 @@
 //! The decisions where RetailCRM's behaviour is not public are in `docs/crm.md`.
 
 use super::customers::{absent_flag, absent_value, contragent, history_filter, id_pairs, lookup, tasks_counts};
+use super::entities;
 use super::scope::{CUSTOMER_READ, CUSTOMER_WRITE};
 use super::{Crm, CrmError, CrmResult, FilterReader, ok, pagination, render, upload_answer};
 use crate::AppState;
@@ -134,7 +135,10 @@ pub fn routes() -> Vec<Route> {
             .fields(&[Field::filter(HISTORY_FILTER), PAGING[0], PAGING[1]]),
         Route::post("/api/v5/customers-corporate/combine", CUSTOMER_WRITE, combine)
             .doc(TAG, "combine_corporate_customers", "Combine corporate customers into one")
-            .fields(&[Field::json_object("resultCustomer").required(), Field::json_list("customers").required()]),
+            .fields(&[
+                Field::entity("resultCustomer", entities::ID).required(),
+                Field::entities("customers", entities::ID).required(),
+            ]),
         Route::get("/api/v5/customers-corporate/{externalId}", CUSTOMER_READ, get)
             .doc(TAG, "get_corporate_customer", "One corporate customer by externalId or id (`by`)")
             .answers(&[Field::object("customerCorporate").required()])

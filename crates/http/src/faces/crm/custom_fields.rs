@@ -2,6 +2,7 @@
 //! live with the cached books; values on orders and customers are checked against them on every write
 //! (see `torg_domain::custom_field`).
 
+use super::entities;
 use super::scope::{CUSTOM_FIELDS_READ, CUSTOM_FIELDS_WRITE};
 use super::{Crm, CrmError, CrmResult, FilterReader, ok, pagination};
 use crate::AppState;
@@ -42,26 +43,26 @@ pub fn routes() -> Vec<Route> {
             .idempotent()
             .doc("custom-fields", "create_custom_dictionary", "Create a dictionary")
             .answers(&[Field::new("code", Kind::Any).required()])
-            .fields(&[Field::json_object("customDictionary").required()]),
+            .fields(&[Field::entity("customDictionary", entities::CUSTOM_DICTIONARY).required()]),
         Route::get("/api/v5/custom-fields/dictionaries/{code}", CUSTOM_FIELDS_READ, get_dictionary)
             .doc("custom-fields", "get_custom_dictionary", "One dictionary")
             .answers(&[Field::new("customDictionary", Kind::Any).required()]),
         Route::post("/api/v5/custom-fields/dictionaries/{code}/edit", CUSTOM_FIELDS_WRITE, edit_dictionary)
             .doc("custom-fields", "edit_custom_dictionary", "Change a dictionary's name and elements")
             .answers(&[Field::new("code", Kind::Any).required()])
-            .fields(&[Field::json_object("customDictionary").required()]),
+            .fields(&[Field::entity("customDictionary", entities::CUSTOM_DICTIONARY).required()]),
         Route::post("/api/v5/custom-fields/{entity}/create", CUSTOM_FIELDS_WRITE, create)
             .idempotent()
             .doc("custom-fields", "create_custom_field", "Define a custom field of orders or customers")
             .answers(&[Field::new("code", Kind::Any).required()])
-            .fields(&[Field::json_object("customField").required()]),
+            .fields(&[Field::entity("customField", entities::CUSTOM_FIELD).required()]),
         Route::get("/api/v5/custom-fields/{entity}/{code}", CUSTOM_FIELDS_READ, get)
             .doc("custom-fields", "get_custom_field", "One custom field definition")
             .answers(&[Field::new("customField", Kind::Any).required()]),
         Route::post("/api/v5/custom-fields/{entity}/{code}/edit", CUSTOM_FIELDS_WRITE, edit)
             .doc("custom-fields", "edit_custom_field", "Change a custom field definition")
             .answers(&[Field::new("code", Kind::Any).required()])
-            .fields(&[Field::json_object("customField").required()]),
+            .fields(&[Field::entity("customField", entities::CUSTOM_FIELD).required()]),
     ]
 }
 

@@ -3,6 +3,7 @@
 //! delivery (`orders/{externalId}/delivery/cancel`). See `docs/crm.md` for what torg decides where
 //! RetailCRM asks a delivery service.
 
+use super::entities;
 use super::scope::{DELIVERY_READ, DELIVERY_WRITE, ORDER_WRITE};
 use super::tasks::lookup_site;
 use super::{Crm, CrmError, CrmResult, FilterReader, field_error, ok, pagination};
@@ -39,10 +40,10 @@ pub fn routes() -> Vec<Route> {
         Route::post("/api/v5/delivery/calculate", DELIVERY_READ, calculate)
             .doc("delivery", "calculate_delivery", "Delivery costs of the given delivery types")
             .answers(&[Field::new("calculations", Kind::Any).required()])
-            .fields(&[Field::json_object("order").required(), Field::json_list("deliveryTypeCodes")]),
+            .fields(&[Field::json_object("order").required(), Field::json_texts("deliveryTypeCodes").required()]),
         Route::post("/api/v5/delivery/generic/{code}/tracking", DELIVERY_WRITE, tracking)
             .doc("delivery", "update_delivery_tracking", "A delivery service's status updates of orders it carries")
-            .fields(&[Field::json_list("statusUpdate").required()]),
+            .fields(&[Field::entities("statusUpdate", entities::STATUS_UPDATE).required()]),
         Route::get("/api/v5/delivery/shipments", DELIVERY_READ, list)
             .doc("delivery", "list_delivery_shipments", "Shipments, filtered and paged")
             .answers(&[Field::object("pagination").required(), Field::new("deliveryShipments", Kind::Any).required()])
@@ -51,14 +52,22 @@ pub fn routes() -> Vec<Route> {
             .idempotent()
             .doc("delivery", "create_delivery_shipment", "Create a shipment of orders")
             .answers(&[Field::int("id").required(), Field::new("status", Kind::Any).required()])
-            .fields(&[SITE, Field::text("deliveryType"), Field::json_object("deliveryShipment").required()]),
+            .fields(&[
+                SITE,
+                Field::text("deliveryType"),
+                Field::entity("deliveryShipment", entities::SHIPMENT).required(),
+            ]),
         Route::get("/api/v5/delivery/shipments/{id}", DELIVERY_READ, get)
             .doc("delivery", "get_delivery_shipment", "One shipment")
             .answers(&[Field::new("deliveryShipment", Kind::Any).required()]),
         Route::post("/api/v5/delivery/shipments/{id}/edit", DELIVERY_WRITE, edit)
             .doc("delivery", "edit_delivery_shipment", "Change a shipment's given fields")
             .answers(&[Field::int("id").required(), Field::new("status", Kind::Any).required()])
-            .fields(&[SITE, Field::text("deliveryType"), Field::json_object("deliveryShipment").required()]),
+            .fields(&[
+                SITE,
+                Field::text("deliveryType"),
+                Field::entity("deliveryShipment", entities::SHIPMENT).required(),
+            ]),
         Route::post("/api/v5/delivery/shipment/{id}/edit", DELIVERY_WRITE, edit)
             .doc(
                 "delivery",
@@ -66,7 +75,11 @@ pub fn routes() -> Vec<Route> {
                 "Change a shipment's given fields (the Python client's path)",
             )
             .answers(&[Field::int("id").required(), Field::new("status", Kind::Any).required()])
-            .fields(&[SITE, Field::text("deliveryType"), Field::json_object("deliveryShipment").required()]),
+            .fields(&[
+                SITE,
+                Field::text("deliveryType"),
+                Field::entity("deliveryShipment", entities::SHIPMENT).required(),
+            ]),
         Route::post("/api/v5/orders/{externalId}/delivery/cancel", ORDER_WRITE, cancel)
             .doc("orders", "cancel_order_delivery", "Cancel an order's delivery")
             .fields(&[Field::flag("force"), SITE, BY]),

@@ -3,6 +3,7 @@
 //! named `file` (PHP, HTML forms), or the Python client's form field `file` holding JSON (see
 //! `docs/crm.md`).
 
+use super::entities;
 use super::scope::{FILE_READ, FILE_WRITE};
 use super::tasks::lookup_site;
 use super::{Crm, CrmError, CrmResult, FilterReader, field_error, ok, pagination};
@@ -54,7 +55,7 @@ pub fn routes() -> Vec<Route> {
             "files",
             "edit_file",
             "Rename a file or change what it is attached to",
-        ).answers(&[Field::new("file", Kind::Any).required()]).fields(&[Field::json_object("file").required(), SITE]),
+        ).answers(&[Field::new("file", Kind::Any).required()]).fields(&[Field::entity("file", entities::FILE).required(), SITE]),
         Route::post("/api/v5/files/{id}/delete", FILE_WRITE, delete).doc("files", "delete_file", "Delete a file"),
     ]
 }

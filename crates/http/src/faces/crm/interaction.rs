@@ -2,6 +2,7 @@
 //! (set, read, cleared) and the customer's favourite offers. The site is named by code, or by id with
 //! `siteBy=id`; the customer by external id on that site, or by id with `by=id`.
 
+use super::entities;
 use super::field_error as invalid;
 use super::member_text as text;
 use super::scope::{CUSTOMER_READ, CUSTOMER_WRITE};
@@ -25,19 +26,19 @@ pub fn routes() -> Vec<Route> {
             .answers(&[Field::object("cart")]),
         Route::post(format!("{BASE}/cart/set"), CUSTOMER_WRITE, set_cart)
             .doc("customer-interaction", "set_cart", "Replace a customer's cart")
-            .fields(&[SITE_BY, Field::json_object("cart").required()]),
+            .fields(&[SITE_BY, Field::entity("cart", entities::CART).required()]),
         Route::post(format!("{BASE}/cart/clear"), CUSTOMER_WRITE, clear_cart)
             .doc("customer-interaction", "clear_cart", "Clear a customer's cart (emptied, or turned into an order)")
-            .fields(&[SITE_BY, Field::json_object("cart").required()]),
+            .fields(&[SITE_BY, Field::entity("cart", entities::CART_CLEARED).required()]),
         Route::get(format!("{BASE}/favorites/{{customerId}}"), CUSTOMER_READ, favorites)
             .doc("customer-interaction", "get_favorites", "A customer's favourite offers")
             .fields(&[SITE_BY, BY]),
         Route::post(format!("{BASE}/favorites/{{customerId}}/add"), CUSTOMER_WRITE, add_favorite)
             .doc("customer-interaction", "add_favorite", "Add an offer to a customer's favourites")
-            .fields(&[SITE_BY, BY, Field::json_object("favorite").required()]),
+            .fields(&[SITE_BY, BY, Field::entity("favorite", entities::FAVORITE).required()]),
         Route::post(format!("{BASE}/favorites/{{customerId}}/remove"), CUSTOMER_WRITE, remove_favorite)
             .doc("customer-interaction", "remove_favorite", "Remove an offer from a customer's favourites")
-            .fields(&[SITE_BY, BY, Field::json_object("favorite").required()]),
+            .fields(&[SITE_BY, BY, Field::entity("favorite", entities::FAVORITE).required()]),
     ]
 }
 

@@ -2,6 +2,7 @@
 //! operations and details, what an order may spend and earn, and bonuses spent on orders. Programmes
 //! are defined outside the API (CLI, demo data), as RetailCRM defines them in its UI; see `docs/crm.md`.
 
+use super::entities;
 use super::scope::{LOYALTY_READ, LOYALTY_WRITE, ORDER_WRITE};
 use super::{Crm, CrmError, CrmResult, FilterReader, field_error, ok, pagination};
 use crate::AppState;
@@ -75,14 +76,14 @@ pub fn routes() -> Vec<Route> {
                 Field::new("loyaltyAccount", Kind::Any).required(),
                 Field::new("warnings", Kind::Any).required(),
             ])
-            .fields(&[SITE, Field::json_object("loyaltyAccount").required()]),
+            .fields(&[SITE, Field::entity("loyaltyAccount", entities::LOYALTY_ACCOUNT).required()]),
         Route::get("/api/v5/loyalty/account/{id}", LOYALTY_READ, account)
             .doc("loyalty", "get_loyalty_account", "One loyalty account with its balance and level")
             .answers(&[Field::new("loyaltyAccount", Kind::Any).required()]),
         Route::post("/api/v5/loyalty/account/{id}/edit", LOYALTY_WRITE, edit_account)
             .doc("loyalty", "edit_loyalty_account", "Change a loyalty account's phone, card or custom fields")
             .answers(&[Field::new("loyaltyAccount", Kind::Any).required()])
-            .fields(&[Field::json_object("loyaltyAccount").required()]),
+            .fields(&[Field::entity("loyaltyAccount", entities::LOYALTY_ACCOUNT).required()]),
         Route::post("/api/v5/loyalty/account/{id}/activate", LOYALTY_WRITE, activate_account)
             .doc("loyalty", "activate_loyalty_account", "Activate a loyalty account")
             .answers(&[Field::new("loyaltyAccount", Kind::Any).required()]),
@@ -121,14 +122,14 @@ pub fn routes() -> Vec<Route> {
                 Field::new("calculations", Kind::Any).required(),
                 Field::new("loyalty", Kind::Any).required(),
             ])
-            .fields(&[Field::json_object("order").required(), SITE, Field::number("bonuses")]),
+            .fields(&[Field::entity("order", entities::ORDER).required(), SITE, Field::number("bonuses")]),
         Route::post("/api/v5/orders/loyalty/apply", ORDER_WRITE, apply)
             .doc("orders", "apply_order_bonuses", "Spend bonuses on an order")
             .answers(&[Field::object("order").required()])
-            .fields(&[Field::json_object("order").required(), SITE, Field::number("bonuses")]),
+            .fields(&[Field::entity("order", entities::ORDER_REF).required(), SITE, Field::number("bonuses")]),
         Route::post("/api/v5/orders/loyalty/cancel-bonus-operations", ORDER_WRITE, cancel)
             .doc("orders", "cancel_order_bonus_operations", "Cancel an order's bonus operations")
-            .fields(&[Field::json_object("order").required(), SITE]),
+            .fields(&[Field::entity("order", entities::ORDER_REF).required(), SITE]),
     ]
 }
 

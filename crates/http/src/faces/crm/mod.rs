@@ -216,20 +216,20 @@ fn routes() -> Vec<Route> {
         Route::post("/api/v5/payment/check", PAYMENTS_WRITE, payment_api::check)
             .doc("payments", "check_payment_invoice", "Ask whether an invoice can be paid with a sum")
             .answers(&[Field::new("result", Kind::Any).required()])
-            .fields(&[Field::json_object("check").required()]),
+            .fields(&[Field::entity("check", entities::INVOICE_CHECK).required()]),
         Route::post("/api/v5/payment/create-invoice", PAYMENTS_WRITE, payment_api::create_invoice)
             .idempotent()
             .doc("payments", "create_payment_invoice", "Issue an invoice for a payment and get its link")
             .answers(&[Field::new("result", Kind::Any).required()])
-            .fields(&[Field::json_object("createInvoice").required()]),
+            .fields(&[Field::entity("createInvoice", entities::INVOICE_CREATE).required()]),
         Route::post("/api/v5/payment/update-invoice", PAYMENTS_WRITE, payment_api::update_invoice)
             .doc("payments", "update_payment_invoice", "Change a payment's invoice or move its status")
-            .fields(&[Field::json_object("updateInvoice").required()]),
+            .fields(&[Field::entity("updateInvoice", entities::INVOICE_UPDATE).required()]),
         Route::post("/api/v5/payment/invoice/import", PAYMENTS_WRITE, payment_api::import)
             .idempotent()
             .doc("payments", "import_payment_invoice", "Record an invoice made outside torg for a payment")
             .answers(&[Field::new("invoice", Kind::Any).required()])
-            .fields(&[Field::json_object("invoice").required()]),
+            .fields(&[Field::entity("invoice", entities::INVOICE_IMPORT).required()]),
         Route::get("/api/v5/payment/invoice/{uuid}", PAYMENTS_READ, payment_api::get)
             .doc("payments", "get_payment_invoice", "Get a payment's invoice")
             .answers(&[Field::new("invoice", Kind::Any).required()]),
@@ -267,14 +267,14 @@ fn routes() -> Vec<Route> {
                 Field::new("processedOffersCount", Kind::Any).required(),
                 Field::new("notFoundOffers", Kind::Any).required(),
             ])
-            .fields(&[SITE, Field::json_list("offers").required()]),
+            .fields(&[SITE, Field::entities("offers", entities::OFFER_STOCK).required()]),
         Route::post("/api/v5/store/prices/upload", STORE_WRITE, store::upload_prices)
             .doc("store", "upload_prices", "Set prices of up to 250 offers by price type")
             .answers(&[
                 Field::new("processedOffersCount", Kind::Any).required(),
                 Field::new("notFoundOffers", Kind::Any).required(),
             ])
-            .fields(&[Field::json_list("prices").required()]),
+            .fields(&[Field::entities("prices", entities::OFFER_PRICES).required()]),
         Route::get("/api/v5/store/products", STORE_READ, store::products)
             .doc("store", "list_products", "Products with offers, filtered and paged")
             .answers(&[Field::object("pagination").required(), Field::new("products", Kind::Any).required()])
@@ -292,24 +292,24 @@ fn routes() -> Vec<Route> {
                 Field::new("processedProductsCount", Kind::Any).required(),
                 Field::new("addedProducts", Kind::Any).required(),
             ])
-            .fields(&[Field::json_list("products").required()]),
+            .fields(&[Field::entities("products", entities::NEW_PRODUCT).required()]),
         Route::post("/api/v5/store/products/batch/edit", STORE_WRITE, store::batch_edit)
             .doc("store", "edit_products", "Change given fields of up to 250 products")
             .answers(&[
                 Field::new("processedProductsCount", Kind::Any).required(),
                 Field::new("notFoundProducts", Kind::Any).required(),
             ])
-            .fields(&[Field::json_list("products").required()]),
+            .fields(&[Field::entities("products", entities::PRODUCT_EDIT).required()]),
         Route::post("/api/v5/telephony/calls/upload", TELEPHONY_WRITE, telephony::upload_calls)
             .doc("telephony", "upload_calls", "Store calls made or received")
             .answers(&[
                 Field::new("processedCallsCount", Kind::Any).required(),
                 Field::new("duplicateCalls", Kind::Any).required(),
             ])
-            .fields(&[Field::json_list("calls").required()]),
+            .fields(&[Field::entities("calls", entities::CALL).required()]),
         Route::post("/api/v5/telephony/call/event", TELEPHONY_WRITE, telephony::call_event)
             .doc("telephony", "create_call_event", "A call rings, is answered or hangs up")
-            .fields(&[Field::json_object("event").required()]),
+            .fields(&[Field::entity("event", entities::CALL_EVENT).required()]),
         Route::get("/api/v5/telephony/manager", TELEPHONY_READ, telephony::manager)
             .doc("telephony", "get_responsible_manager", "Customer and manager for a phone")
             .fields(&[Field::text("phone").required()]),

@@ -2,6 +2,7 @@
 //! (`edit`), reads its registration back, and asks for the scopes it needs, which gives it a key of
 //! its own (`update-scopes`, RetailCRM's "simple connection").
 
+use super::entities;
 use super::scope::{INTEGRATION_READ, INTEGRATION_WRITE};
 use super::{Crm, CrmError, CrmResult, ok};
 use crate::AppState;
@@ -22,11 +23,11 @@ pub fn routes() -> Vec<Route> {
         Route::post("/api/v5/integration-modules/{code}/edit", INTEGRATION_WRITE, edit)
             .doc("integration", "edit_integration_module", "Register an integration module or change its configuration")
             .answers(&[Field::new("info", Kind::Any).required()])
-            .fields(&[Field::json_object("integrationModule").required()]),
+            .fields(&[Field::entity("integrationModule", entities::INTEGRATION_MODULE).required()]),
         Route::post("/api/v5/integration-modules/{code}/update-scopes", INTEGRATION_WRITE, update_scopes)
             .doc("integration", "update_integration_module_scopes", "Give a module a key with the scopes it requires")
             .answers(&[Field::new("apiKey", Kind::Any).required()])
-            .fields(&[Field::json_object("requires").required()]),
+            .fields(&[Field::entity("requires", entities::REQUIRES).required()]),
     ]
 }
 

@@ -31,7 +31,7 @@ fn crm_status(s: InvoiceStatus) -> &'static str {
 }
 
 /// The billing status a RetailCRM invoice status names (`pending` is the created invoice).
-fn billing_status(field: &str, s: &str) -> Result<InvoiceStatus, CrmError> {
+pub(super) fn billing_status(field: &str, s: &str) -> Result<InvoiceStatus, CrmError> {
     match s {
         "pending" => Ok(InvoiceStatus::Created),
         "waitingForCapture" => Ok(InvoiceStatus::Hold),

@@ -1,6 +1,7 @@
 //! Product groups (`store/product-groups`: list, create, edit) and the product properties the
 //! catalogue's offers carry (`store/products/properties`, `…/properties/values`).
 
+use super::entities;
 use super::scope::{STORE_READ, STORE_WRITE};
 use super::{Crm, CrmError, CrmResult, FilterReader, ok, pagination};
 use crate::AppState;
@@ -50,11 +51,11 @@ pub fn routes() -> Vec<Route> {
             .idempotent()
             .doc("store", "create_product_group", "Create a product group")
             .answers(&[Field::int("id").required()])
-            .fields(&[Field::json_object("productGroup").required(), SITE]),
+            .fields(&[Field::entity("productGroup", entities::PRODUCT_GROUP).required(), SITE]),
         Route::post("/api/v5/store/product-groups/{externalId}/edit", STORE_WRITE, edit)
             .doc("store", "edit_product_group", "Change a product group's given fields, by externalId or id (`by`)")
             .answers(&[Field::int("id").required()])
-            .fields(&[SITE, Field::json_object("productGroup").required(), BY]),
+            .fields(&[SITE, Field::entity("productGroup", entities::PRODUCT_GROUP).required(), BY]),
         Route::get("/api/v5/store/products/properties", STORE_READ, properties)
             .doc("store", "list_product_properties", "Properties the offers carry")
             .answers(&[Field::object("pagination").required(), Field::new("properties", Kind::Any).required()])

@@ -1,6 +1,7 @@
 //! Reference books: listed in RetailCRM's shapes (maps keyed by code; arrays for stores and price
 //! types) and upserted by `/{code}/edit` (201 created, 200 updated).
 
+use super::entities;
 use super::{Crm, CrmError, CrmResult, ok};
 use crate::AppState;
 use crate::kit::{Access, Field, Kind, Route};
@@ -50,6 +51,10 @@ const BOOKS: &[Book] = &[
     book_of(K::DeliveryService, "delivery-services", "deliveryServices", "deliveryService", false, "Delivery services"),
 ];
 
+/// The types a store may have.
+pub(super) const STORE_TYPES: &[&str] =
+    &["store-type-online", "store-type-retail", "store-type-supplier", "store-type-warehouse"];
+
 /// `priceType` → `price_type`, for operation ids.
 fn snake(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 4);
@@ -79,13 +84,13 @@ pub fn routes() -> Vec<Route> {
             .answers(&[Field::new("sites", Kind::Any).required()]),
         Route::post("/api/v5/reference/sites/{code}/edit", WRITE, edit_site)
             .doc("reference", "edit_site", "Create or update a site")
-            .fields(&[Field::json_object("site").required()]),
+            .fields(&[Field::entity("site", entities::SITE_ENTRY).required()]),
         Route::get("/api/v5/reference/stores", READ, list_stores)
             .doc("reference", "list_stores", "Stores (warehouses), as a list")
             .answers(&[Field::new("stores", Kind::Any).required()]),
         Route::post("/api/v5/reference/stores/{code}/edit", WRITE, edit_store)
             .doc("reference", "edit_store", "Create or update a store")
-            .fields(&[Field::json_object("store").required()]),
+            .fields(&[Field::entity("store", entities::STORE_ENTRY).required()]),
     ];
     for b in BOOKS {
         let kind = b.kind;
@@ -107,8 +112,11 @@ pub fn routes() -> Vec<Route> {
                 )
                 .doc("reference", format!("edit_{}", snake(b.field)), format!("Create or update: {}", b.title))
                 .fields(&match edit_fields(kind) {
-                    [] => vec![Field::json_object(b.field).required()],
-                    both => both.iter().map(|n| Field::json_object(n).about("One of the two names.")).collect(),
+                    [] => vec![Field::entity(b.field, entities::book(kind)).required()],
+                    both => both
+                        .iter()
+                        .map(|n| Field::entity(n, entities::book(kind)).about("One of the two names."))
+                        .collect(),
                 }),
             );
         }
@@ -337,10 +345,9 @@ async fn edit_store(State(state): State<AppState>, Path(code): Path<String>, crm
     m.remove("code");
     let name = m.remove("name").and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     let active = take_bool(&mut m, "active", true);
-    let types = ["store-type-online", "store-type-retail", "store-type-supplier", "store-type-warehouse"];
-    if let Some(t) = m.get("type").and_then(Value::as_str).filter(|t| !types.contains(t)) {
+    if let Some(t) = m.get("type").and_then(Value::as_str).filter(|t| !STORE_TYPES.contains(t)) {
         return Err(CrmError::entity(
-            [("store.type".to_string(), format!("Store type '{t}' is not one of: {}.", types.join(", ")))].into(),
+            [("store.type".to_string(), format!("Store type '{t}' is not one of: {}.", STORE_TYPES.join(", ")))].into(),
         ));
     }
     let w = Warehouse { id: 0, code, name, active, distributor: None, attrs: m };

@@ -4,6 +4,7 @@
 //!
 //! [`SmsSender`]: crate::sms::SmsSender
 
+use super::entities;
 use super::scope::{VERIFICATION_READ, VERIFICATION_WRITE};
 use super::{Crm, CrmError, CrmResult, field_error, member_text, ok};
 use crate::AppState;
@@ -21,11 +22,11 @@ pub fn routes() -> Vec<Route> {
         Route::post("/api/v5/verification/sms/send", VERIFICATION_WRITE, send)
             .doc("verification", "send_sms_verification", "Send a confirmation code by SMS")
             .answers(&[Field::new("verification", Kind::Any).required()])
-            .fields(&[Field::json_object("verification").required()]),
+            .fields(&[Field::entity("verification", entities::SMS_SEND).required()]),
         Route::post("/api/v5/verification/sms/confirm", VERIFICATION_WRITE, confirm)
             .doc("verification", "confirm_sms_verification", "Confirm a code sent by SMS")
             .answers(&[Field::new("verification", Kind::Any).required()])
-            .fields(&[Field::json_object("verification").required()]),
+            .fields(&[Field::entity("verification", entities::SMS_CONFIRM).required()]),
         Route::get("/api/v5/verification/sms/{checkId}/status", VERIFICATION_READ, status)
             .doc("verification", "get_sms_verification_status", "The state of an SMS check")
             .answers(&[Field::new("verification", Kind::Any).required()]),

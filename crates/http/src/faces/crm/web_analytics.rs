@@ -5,6 +5,7 @@
 //! in its history, and in the lists' source filters. Visits are kept per client id. An entry that
 //! names nothing torg knows comes back in `failed_…`, the rest are stored (201).
 
+use super::entities;
 use super::member_text as text;
 use super::scope::{ANALYTICS_WRITE, NOTIFICATION_WRITE};
 use super::{Crm, CrmError, CrmResult, ok};
@@ -21,16 +22,16 @@ pub fn routes() -> Vec<Route> {
     vec![
         Route::post("/api/v5/web-analytics/client-ids/upload", ANALYTICS_WRITE, client_ids)
             .doc("web-analytics", "upload_client_ids", "Attach web analytics client ids to orders and customers")
-            .fields(&[Field::json_list("clientIds").required(), SITE]),
+            .fields(&[Field::entities("clientIds", entities::CLIENT_ID).required(), SITE]),
         Route::post("/api/v5/web-analytics/sources/upload", ANALYTICS_WRITE, sources)
             .doc("web-analytics", "upload_sources", "Set the traffic source of orders and customers")
-            .fields(&[Field::json_list("sources").required(), SITE]),
+            .fields(&[Field::entities("sources", entities::WEB_SOURCE).required(), SITE]),
         Route::post("/api/v5/web-analytics/visits/upload", ANALYTICS_WRITE, visits)
             .doc("web-analytics", "upload_visits", "Store site visits by client id")
-            .fields(&[Field::json_list("visits").required(), SITE]),
+            .fields(&[Field::entities("visits", entities::VISIT).required(), SITE]),
         Route::post("/api/v5/notifications/send", NOTIFICATION_WRITE, send_notification)
             .doc("notifications", "send_notification", "Notify users and user groups")
-            .fields(&[Field::json_object("notification").required()]),
+            .fields(&[Field::entity("notification", entities::NOTIFICATION).required()]),
     ]
 }
 
