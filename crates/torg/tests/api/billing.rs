@@ -301,3 +301,33 @@ both!(cli_sets_billing_settings_and_pays, |app: TestApp| async move {
         .unwrap();
     assert!(!bad.status.success());
 });
+
+both!(a_create_keeps_the_members_it_stores_as_given, |app: TestApp| async move {
+    // Each member a create keeps in the invoice's document (rather than in a column) is shown back as
+    // given, by the create's answer and by a later read: a member the create stopped keeping fails here.
+    merchant(&app, None).await;
+    let kept = json!({
+        "merchantOrderIdVisible": "Заказ № 7",
+        "metaData": {"source": "tests", "n": 7},
+        "successUrl": "https://shop.example/ok",
+        "failUrl": "https://shop.example/fail",
+        "returnUrl": "https://shop.example/back",
+        "invoiceSetting": {"invoiceMetaData": {"k": "v"}},
+        "orderSetting": {"refundable": true},
+        "shopId": "9b2c4a1e-5d6f-4a8b-9c0d-1e2f3a4b5c6d",
+        "userAccountId": "2f1e0d9c-8b7a-4c6d-9e5f-4a3b2c1d0e9f",
+    });
+    let mut body = invoice_body("kept-1", &[line("A", "10", 1)]);
+    for (k, v) in kept.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let created = create(&app, &body).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let (s, read) = call(&app, "GET", &format!("/v3/filter/api/order/order?id={id}"), None).await;
+    assert_eq!(s, 200, "{read}");
+    for (k, v) in kept.as_object().unwrap() {
+        assert_eq!(&created[k], v, "{k} in the create's answer: {created}");
+        assert_eq!(&read["data"][0][k], v, "{k} read back: {read}");
+    }
+    assert_eq!(read["data"][0]["customer"], body["customer"]);
+});
