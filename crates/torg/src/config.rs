@@ -92,7 +92,9 @@ pub const SETTINGS: &[Setting] = &[
         Some("--database"),
         Some("TORG_DATABASE_URL"),
         "sqlite:torg.db",
-        "Database: `sqlite:PATH` (created on first run) or `postgres://user:password@host/db`.",
+        "Database: `sqlite:PATH` (created on first run) or `postgres://user:password@host/db`. \
+         `sqlite:PATH?mmap_mb=N` reads the file through a memory map of up to N MiB per connection (off by \
+         default; see below).",
     ),
     setting(
         Some("listen"),
