@@ -203,6 +203,14 @@ fn account_query(now: i64) -> Sql {
     q
 }
 
+/// The running programme of each of `sites` that has one, as (site, programme id): a site's newest
+/// active, unblocked programme.
+async fn running_loyalties(conn: &mut db::Conn, sites: &[&str]) -> StoreResult<Vec<(String, i64)>> {
+    let mut q = Sql::new("SELECT site, MAX(id) FROM loyalties WHERE active = 1 AND blocked = 0 AND site IN ");
+    q.bind_list(sites.iter().map(|s| Arg::Text((*s).to_owned()))).push(" GROUP BY site");
+    Ok(q.query_as().fetch_all(conn).await?)
+}
+
 impl Store {
     /// Stores a new programme for a site that exists, running from now.
     pub async fn define_loyalty(&self, d: &LoyaltyDefinition) -> StoreResult<Loyalty> {
@@ -267,14 +275,8 @@ impl Store {
 
     /// The running programme of a site (the newest, if several were defined).
     async fn site_loyalty_in(&self, conn: &mut db::Conn, site: &str) -> StoreResult<Option<Loyalty>> {
-        let row: Option<(i64,)> = db::query_as(
-            "SELECT id FROM loyalties WHERE site = $1 AND active = 1 AND blocked = 0 ORDER BY id DESC LIMIT 1",
-        )
-        .bind(site)
-        .fetch_optional(&mut *conn)
-        .await?;
-        match row {
-            Some((id,)) => self.loyalty_in(conn, id).await,
+        match running_loyalties(conn, &[site]).await?.first() {
+            Some(&(_, id)) => self.loyalty_in(conn, id).await,
             None => Ok(None),
         }
     }
@@ -863,10 +865,7 @@ impl Store {
         let mut sites: Vec<&str> = pending.iter().map(|o| o.site.as_str()).collect();
         sites.sort_unstable();
         sites.dedup();
-        // The running programme of a site is its newest active, unblocked one.
-        let mut q = Sql::new("SELECT site, MAX(id) FROM loyalties WHERE active = 1 AND blocked = 0 AND site IN ");
-        q.bind_list(sites.iter().map(|s| Arg::Text((*s).to_owned()))).push(" GROUP BY site");
-        let running: Vec<(String, i64)> = q.query_as().fetch_all(&mut *conn).await?;
+        let running = running_loyalties(conn, &sites).await?;
         if running.is_empty() {
             return Ok(out);
         }
