@@ -330,8 +330,8 @@ fn declared_names(field: &Field) -> Vec<String> {
 
 /// Whether the readers note reads of `field` of route `d`. The billing face's lists read the list
 /// language themselves: the declaration there is the handler's own list, so it is not judged by
-/// reads. Its bodies are: members outside the declaration are refused (`unknown_fields`), and the
-/// handlers read the others through `billing::JsonBody`, which notes each.
+/// reads. Its bodies are: members outside the declaration are refused (`billing::Billing::body_of`),
+/// and the handlers read the others through `billing::JsonBody`, which notes each.
 fn noted(d: &Declared, field: &Field) -> bool {
     !(d.face == "billing" && matches!(field.kind, Kind::Listing(_)))
 }

@@ -280,7 +280,7 @@ pub struct Billing {
 
 /// The JSON body as the handlers read it: each member read is noted like any other parameter
 /// (`Input::body_param`), so that a member a route declares and no handler reads any more is found
-/// (`fields::unread`). Members outside the declaration are refused first (`unknown_fields`).
+/// (`fields::unread`). Members outside the declaration are refused first ([`Billing::body_of`]).
 pub struct JsonBody<'a>(&'a Input);
 
 impl Doc for JsonBody<'_> {
@@ -358,9 +358,13 @@ fn check_headers(input: &Input) -> Result<(), BillingErr> {
 }
 
 impl Billing {
-    /// The JSON body, read member by member.
-    pub fn body(&self) -> JsonBody<'_> {
-        JsonBody(&self.input)
+    /// The JSON body, read member by member, once it holds no member outside `allowed` (the route's
+    /// declaration, which is the list of what it takes).
+    pub fn body_of(&self, allowed: &[Field]) -> Result<JsonBody<'_>, BillingErr> {
+        match self.input.body.keys().find(|k| !allowed.iter().any(|f| f.name == k.as_str())) {
+            Some(k) => Err(BillingError::validation(k, "unknown_field", format!("Unknown field '{k}'.")).into()),
+            None => Ok(JsonBody(&self.input)),
+        }
     }
 
     /// The key; every route but the auth check has one.

@@ -102,14 +102,6 @@ impl<D: Doc> Doc for Filled<'_, D> {
     }
 }
 
-/// Refuses a member the route does not declare: the route's declaration is the list of what it takes.
-pub(super) fn unknown_fields(body: &Map<String, Value>, allowed: &[Field]) -> Result<(), BillingErr> {
-    match body.keys().find(|k| !allowed.iter().any(|f| f.name == k.as_str())) {
-        Some(k) => Err(BillingError::validation(k, "unknown_field", format!("Unknown field '{k}'.")).into()),
-        None => Ok(()),
-    }
-}
-
 fn new_uuid() -> String {
     uuid::Uuid::new_v4().to_string()
 }
@@ -299,8 +291,7 @@ pub async fn issue_for_order(
 /// `POST /v3/billing/api/order/order`.
 pub async fn create(State(state): State<AppState>, billing: Billing) -> BillingResult {
     billing.key()?;
-    unknown_fields(&billing.input.body, CREATE_FIELDS)?;
-    let body = billing.body();
+    let body = billing.body_of(CREATE_FIELDS)?;
     let merchant_id = text_at(&body, "merchantId", "merchantId", 36)?;
     let settings = billing.merchant(&state, &merchant_id).await?;
     let by = (billing.actor(), &state.config.zone);
@@ -317,8 +308,7 @@ pub async fn get(State(state): State<AppState>, Path(id): Path<String>, billing:
 /// `PUT /v3/billing/api/order/order/{id}`: only before payment.
 pub async fn update(State(state): State<AppState>, Path(id): Path<String>, billing: Billing) -> BillingResult {
     billing.invoice(&state, &id).await?;
-    unknown_fields(&billing.input.body, UPDATE_FIELDS)?;
-    let body = billing.body();
+    let body = billing.body_of(UPDATE_FIELDS)?;
     let now = torg_domain::time::now();
     let inv = state
         .store
@@ -381,8 +371,7 @@ pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>, billi
 /// `PUT /v3/billing/api/order/{id}/status`: the merchant sets the status of a non-processable order.
 pub async fn set_status(State(state): State<AppState>, Path(id): Path<String>, billing: Billing) -> BillingResult {
     billing.invoice(&state, &id).await?;
-    unknown_fields(&billing.input.body, STATUS_FIELDS)?;
-    let to = match billing.body().member("status").and_then(Value::as_str) {
+    let to = match billing.body_of(STATUS_FIELDS)?.member("status").and_then(Value::as_str) {
         Some(s) => InvoiceStatus::parse(s).filter(|s| *s != InvoiceStatus::Hold).ok_or_else(|| {
             BillingError::validation(
                 "status",
@@ -410,8 +399,7 @@ pub async fn list(State(state): State<AppState>, billing: Billing) -> BillingRes
 /// (`parentId`), as an order of its own; the refund is recomputed and carried out.
 pub async fn create_correction(State(state): State<AppState>, billing: Billing) -> BillingResult {
     billing.key()?;
-    unknown_fields(&billing.input.body, CREATE_FIELDS)?;
-    let body = billing.body();
+    let body = billing.body_of(CREATE_FIELDS)?;
     let merchant_id = text_at(&body, "merchantId", "merchantId", 36)?;
     let settings = billing.merchant(&state, &merchant_id).await?;
     text_at(&body, "parentId", "parentId", 36)?;
@@ -432,8 +420,7 @@ pub async fn create_correction(State(state): State<AppState>, billing: Billing) 
 /// reaches.
 pub async fn merchant_move(State(state): State<AppState>, billing: Billing) -> BillingResult {
     billing.key()?;
-    unknown_fields(&billing.input.body, MOVE_FIELDS)?;
-    let body = billing.body();
+    let body = billing.body_of(MOVE_FIELDS)?;
     let merchant_id = text_at(&body, "merchantId", "merchantId", 36)?;
     let order_id = text_at(&body, "orderId", "orderId", 36)?;
     // Both merchants' signing rules apply, and one signature must satisfy them: it is checked once,
@@ -460,8 +447,7 @@ pub async fn merchant_move(State(state): State<AppState>, billing: Billing) -> B
 /// mode only.
 pub async fn confirm(State(state): State<AppState>, billing: Billing) -> BillingResult {
     billing.key()?;
-    unknown_fields(&billing.input.body, CONFIRM_FIELDS)?;
-    let body = billing.body();
+    let body = billing.body_of(CONFIRM_FIELDS)?;
     let key = if body.member("orderId").is_some() { "orderId" } else { "invoiceId" };
     let id = text_at(&body, key, key, 36)?;
     let operation = text_at(&body, "partnerOperationId", "partnerOperationId", 36)?;

@@ -43,8 +43,7 @@ pub async fn basket(State(state): State<AppState>, Path(id): Path<String>, billi
 /// a draft.
 pub async fn create(State(state): State<AppState>, billing: Billing) -> BillingResult {
     billing.key()?;
-    super::orders::unknown_fields(&billing.input.body, CREATE_FIELDS)?;
-    let body = billing.body();
+    let body = billing.body_of(CREATE_FIELDS)?;
     let parent_id = text_at(&body, "parentId", "parentId", 36)?;
     let (inv, _) = billing.invoice(&state, &parent_id).await.map_err(|e| match e.code.as_str() {
         "not_found" => {

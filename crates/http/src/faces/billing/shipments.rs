@@ -35,8 +35,7 @@ fn document_date(body: &impl Doc) -> Result<Option<String>, BillingError> {
 /// left of each line.
 pub async fn create(State(state): State<AppState>, billing: Billing) -> BillingResult {
     billing.key()?;
-    super::orders::unknown_fields(&billing.input.body, CREATE_FIELDS)?;
-    let body = billing.body();
+    let body = billing.body_of(CREATE_FIELDS)?;
     let order_id = text_at(&body, "orderId", "orderId", 36)?;
     let (inv, _) = billing.invoice(&state, &order_id).await.map_err(|e| match e.code.as_str() {
         "not_found" => BillingError::validation("orderId", "wrong_value", "The order to ship does not exist.").into(),
