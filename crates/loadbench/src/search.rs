@@ -238,8 +238,9 @@ pub fn rss(pid: u32) -> anyhow::Result<()> {
             .unwrap_or(0.0)
             / 1024.0
     };
-    // SQLite reads a file through a memory map: the mapped pages it touched count in the resident set
-    // (as file pages, which the kernel shares and reclaims), so the process's own memory is shown apart.
+    // SQLite asked for a memory map (`?mmap_mb=N`) reads the file through it: the mapped pages it touched
+    // count in the resident set (as file pages, which the kernel shares and reclaims), so the process's
+    // own memory is shown apart.
     println!(
         "rss {:.0} MB (own {:.0} MB, mapped file {:.0} MB), peak {:.0} MB",
         field("VmRSS:"),

@@ -20,6 +20,10 @@ use torg_store::{Shipment, ShipmentFilter};
 /// Most delivery types one calculation asks about, and most status updates one request carries.
 const CAP: usize = 100;
 
+/// What a shipment's create and edits take (the edit under both its paths).
+const SHIPMENT_FIELDS: [Field; 3] =
+    [SITE, Field::text("deliveryType"), Field::entity("deliveryShipment", entities::SHIPMENT).required()];
+
 /// The `filter[…]` keys of `GET /api/v5/delivery/shipments` and what each holds.
 pub(super) const LIST_FILTER: &[(&str, Kind)] = &[
     ("ids", Kind::Integers),
@@ -52,22 +56,14 @@ pub fn routes() -> Vec<Route> {
             .idempotent()
             .doc("delivery", "create_delivery_shipment", "Create a shipment of orders")
             .answers(&[Field::int("id").required(), Field::new("status", Kind::Any).required()])
-            .fields(&[
-                SITE,
-                Field::text("deliveryType"),
-                Field::entity("deliveryShipment", entities::SHIPMENT).required(),
-            ]),
+            .fields(&SHIPMENT_FIELDS),
         Route::get("/api/v5/delivery/shipments/{id}", DELIVERY_READ, get)
             .doc("delivery", "get_delivery_shipment", "One shipment")
             .answers(&[Field::new("deliveryShipment", Kind::Any).required()]),
         Route::post("/api/v5/delivery/shipments/{id}/edit", DELIVERY_WRITE, edit)
             .doc("delivery", "edit_delivery_shipment", "Change a shipment's given fields")
             .answers(&[Field::int("id").required(), Field::new("status", Kind::Any).required()])
-            .fields(&[
-                SITE,
-                Field::text("deliveryType"),
-                Field::entity("deliveryShipment", entities::SHIPMENT).required(),
-            ]),
+            .fields(&SHIPMENT_FIELDS),
         Route::post("/api/v5/delivery/shipment/{id}/edit", DELIVERY_WRITE, edit)
             .doc(
                 "delivery",
@@ -75,11 +71,7 @@ pub fn routes() -> Vec<Route> {
                 "Change a shipment's given fields (the Python client's path)",
             )
             .answers(&[Field::int("id").required(), Field::new("status", Kind::Any).required()])
-            .fields(&[
-                SITE,
-                Field::text("deliveryType"),
-                Field::entity("deliveryShipment", entities::SHIPMENT).required(),
-            ]),
+            .fields(&SHIPMENT_FIELDS),
         Route::post("/api/v5/orders/{externalId}/delivery/cancel", ORDER_WRITE, cancel)
             .doc("orders", "cancel_order_delivery", "Cancel an order's delivery")
             .fields(&[Field::flag("force"), SITE, BY]),
