@@ -652,8 +652,12 @@ impl Order {
 
 /// The number an order gets when the client gives none: its id and a letter, as RetailCRM does (`1042A`).
 pub fn default_number(id: i64) -> String {
-    format!("{id}A")
+    format!("{id}{DEFAULT_NUMBER_SUFFIX}")
 }
+
+/// What follows the id in an order number the client did not give (the store writes it in the
+/// statement that allocates the id).
+pub const DEFAULT_NUMBER_SUFFIX: &str = "A";
 
 fn decimal_of(v: &Value) -> Option<Decimal> {
     match v {

@@ -96,6 +96,38 @@ async fn load(exec: &mut db::Conn) -> StoreResult<Books> {
     Ok(Books::new(sites, warehouses, entries).with_custom_fields(fields, dictionaries))
 }
 
+/// A held connection the books are read on: a plain one, or a write transaction, which keeps what it
+/// read for its later statements (its own writes never touch the books, and a change committed by
+/// another meanwhile is seen by the next transaction).
+pub(crate) trait HeldForBooks: Send {
+    /// The connection to read on.
+    fn conn(&mut self) -> &mut db::Conn;
+    /// The books read earlier on it, if it keeps them.
+    fn kept_books(&self) -> Option<Arc<Books>> {
+        None
+    }
+    /// Keeps the books just read, if it keeps them.
+    fn keep_books(&mut self, _books: &Arc<Books>) {}
+}
+
+impl HeldForBooks for db::Conn {
+    fn conn(&mut self) -> &mut db::Conn {
+        self
+    }
+}
+
+impl HeldForBooks for db::Tx {
+    fn conn(&mut self) -> &mut db::Conn {
+        self
+    }
+    fn kept_books(&self) -> Option<Arc<Books>> {
+        self.kept::<Books>()
+    }
+    fn keep_books(&mut self, books: &Arc<Books>) {
+        self.keep(books.clone());
+    }
+}
+
 impl Store {
     /// The books as they are now: one statement when the cached copy is current.
     pub async fn books(&self) -> StoreResult<Arc<Books>> {
@@ -103,10 +135,17 @@ impl Store {
         self.books_in(&mut conn).await
     }
 
-    /// The books as a held connection (a write transaction's, say) sees them.
-    pub(crate) async fn books_in(&self, conn: &mut db::Conn) -> StoreResult<Arc<Books>> {
+    /// The books as a held connection (a write transaction's, say) sees them; a transaction reads them
+    /// once and keeps them.
+    pub(crate) async fn books_in<C: HeldForBooks>(&self, on: &mut C) -> StoreResult<Arc<Books>> {
+        if let Some(books) = on.kept_books() {
+            return Ok(books);
+        }
+        let conn = on.conn();
         let generation: i64 = db::query_scalar(READ_GENERATION).fetch_one(Exec::Conn(conn)).await?;
-        self.books_at(generation, conn).await
+        let books = self.books_at(generation, conn).await?;
+        on.keep_books(&books);
+        Ok(books)
     }
 
     /// The books of `generation` (a number read with the key check): the cached copy, or loaded afresh.

@@ -62,7 +62,7 @@ impl Store {
         new.items = combine_items(&old.items, &from.items, technique);
         new.payments.extend(from.payments.iter().cloned());
         // The source goes first: its stock is released before the result's lines reserve theirs.
-        self.sync_reservations(&mut tx, source, &[]).await?;
+        self.sync_reservations(&mut tx, source, &[], false).await?;
         db::query("UPDATE payments SET order_id = $1 WHERE order_id = $2")
             .bind(result)
             .bind(source)
@@ -94,7 +94,7 @@ impl Store {
         let mut items = std::mem::take(&mut new.items);
         self.write_items(&mut tx, result, &old.items, &mut items, now).await?;
         new.items = items;
-        self.sync_reservations(&mut tx, result, &books.wanted_reservations(&new)).await?;
+        self.sync_reservations(&mut tx, result, &books.wanted_reservations(&new), false).await?;
         let changes = diff_orders(&old, &new);
         self.write_order_row(&mut tx, &new, &books.paid_statuses(), now, false).await?;
         self.write_order_changes(&mut tx, result, &new, &changes, actor, now).await?;

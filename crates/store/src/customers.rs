@@ -212,11 +212,37 @@ pub(crate) async fn replace_custom_fields(
     fields: &Map<String, Value>,
 ) -> StoreResult<()> {
     crate::db::query(format!("DELETE FROM {table} WHERE {owner} = $1")).bind(id).execute(&mut **tx).await?;
-    let insert = format!("INSERT INTO {table} ({owner}, code, value_text, value_num) VALUES ($1, $2, $3, $4)");
-    for (code, value) in fields {
-        let (text, num) = custom_value_columns(value);
-        crate::db::query(insert.clone()).bind(id).bind(code).bind(text).bind(num).execute(&mut **tx).await?;
+    insert_custom_fields(tx, table, owner, id, fields).await
+}
+
+/// Writes the searchable copies of a new owner's custom fields, all in one statement.
+pub(crate) async fn insert_custom_fields(
+    tx: &mut Tx,
+    table: &str,
+    owner: &str,
+    id: i64,
+    fields: &Map<String, Value>,
+) -> StoreResult<()> {
+    if fields.is_empty() {
+        return Ok(());
     }
+    let mut sql = format!("INSERT INTO {table} ({owner}, code, value_text, value_num) VALUES ");
+    let mut q = Vec::with_capacity(fields.len() * 4);
+    for (n, (code, value)) in fields.iter().enumerate() {
+        use crate::db::Encode as _;
+        let (text, num) = custom_value_columns(value);
+        let at = n * 4;
+        sql.push_str(&format!(
+            "{}(${}, ${}, ${}, ${})",
+            if n == 0 { "" } else { ", " },
+            at + 1,
+            at + 2,
+            at + 3,
+            at + 4
+        ));
+        q.extend([id.encode(), code.as_str().encode(), text.encode(), num.encode()]);
+    }
+    crate::db::Query::with_args(sql, q).execute(&mut **tx).await?;
     Ok(())
 }
 
@@ -245,7 +271,7 @@ impl Store {
         .fetch_one(&mut **tx)
         .await
         .map_err(|e| unique_as_invalid(e, "externalId", "Customer with this externalId already exists."))?;
-        replace_custom_fields(tx, "customer_custom_fields", "customer_id", id, &c.custom_fields).await?;
+        insert_custom_fields(tx, "customer_custom_fields", "customer_id", id, &c.custom_fields).await?;
         self.write_customer_facets(tx, id, c, true).await?;
         Ok(id)
     }

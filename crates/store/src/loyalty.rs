@@ -205,6 +205,41 @@ fn account_query(now: i64) -> Sql {
 
 /// The running programme of each of `sites` that has one, as (site, programme id): a site's newest
 /// active, unblocked programme.
+/// Two columns an order read adds (the order's alias is `o`) so that showing the orders needs no
+/// statement of its own for their loyalty credits unless a programme runs: what the order was credited
+/// (`credited`, NULL if nothing) and its site's running programme (`running_loyalty`, NULL if none),
+/// the same as [`Store::order_credits`] and [`running_loyalties`] would read.
+pub(crate) static CREDIT_HINT_COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "(SELECT CAST(SUM(b.amount) AS BIGINT) FROM bonus_operations b WHERE b.order_id = o.id AND b.type = '{}' \
+         AND b.reversed_by IS NULL) AS credited, \
+         (SELECT MAX(l.id) FROM loyalties l WHERE l.site = o.site AND l.active = 1 AND l.blocked = 0) AS running_loyalty",
+        op::CREDIT_FOR_ORDER
+    )
+});
+
+/// What the columns of [`CREDIT_HINT_COLUMNS`] said of a set of orders.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct CreditHints {
+    /// What each order credited (orders with no credit are absent).
+    credited: HashMap<i64, Decimal>,
+    /// Each site's running programme (sites with none are absent).
+    running: HashMap<String, i64>,
+}
+
+impl CreditHints {
+    /// Takes the hint columns of an order's row.
+    pub(crate) fn add(&mut self, order_id: i64, site: &str, r: &db::Row) -> StoreResult<()> {
+        if let Some(units) = r.try_get::<Option<i64>, _>("credited")? {
+            self.credited.insert(order_id, from_units(units));
+        }
+        if let Some(id) = r.try_get::<Option<i64>, _>("running_loyalty")? {
+            self.running.insert(site.to_owned(), id);
+        }
+        Ok(())
+    }
+}
+
 async fn running_loyalties(conn: &mut db::Conn, sites: &[&str]) -> StoreResult<Vec<(String, i64)>> {
     let mut q = Sql::new("SELECT site, MAX(id) FROM loyalties WHERE active = 1 AND blocked = 0 AND site IN ");
     q.bind_list(sites.iter().map(|s| Arg::Text((*s).to_owned()))).push(" GROUP BY site");
@@ -841,22 +876,29 @@ impl Store {
     /// Every order read pays for this, so its statements are few whatever the number of orders or
     /// sites: the credits, then the running programmes of the orders' sites in one statement; only
     /// where a programme runs, the books (is the order cancelled?), its levels and the accounts.
+    /// Where the orders were read with [`CREDIT_HINT_COLUMNS`], `hints` holds what those said, and the
+    /// first two statements are not needed.
     pub(crate) async fn order_credits(
         &self,
         conn: &mut crate::db::Conn,
         orders: &[Order],
+        hints: Option<&CreditHints>,
     ) -> StoreResult<HashMap<i64, Decimal>> {
         let mut out = HashMap::new();
         if orders.is_empty() {
             return Ok(out);
         }
-        let mut q = Sql::new("SELECT order_id, CAST(SUM(amount) AS BIGINT) FROM bonus_operations WHERE type = ");
-        q.bind(Arg::Text(op::CREDIT_FOR_ORDER.into()))
-            .push(" AND reversed_by IS NULL AND order_id IN ")
-            .bind_list(orders.iter().map(|o| Arg::Int(o.id)))
-            .push(" GROUP BY order_id");
-        let credited: Vec<(i64, i64)> = q.query_as().fetch_all(&mut *conn).await?;
-        out.extend(credited.into_iter().map(|(id, units)| (id, from_units(units))));
+        if let Some(h) = hints {
+            out.extend(h.credited.iter().map(|(id, sum)| (*id, *sum)));
+        } else {
+            let mut q = Sql::new("SELECT order_id, CAST(SUM(amount) AS BIGINT) FROM bonus_operations WHERE type = ");
+            q.bind(Arg::Text(op::CREDIT_FOR_ORDER.into()))
+                .push(" AND reversed_by IS NULL AND order_id IN ")
+                .bind_list(orders.iter().map(|o| Arg::Int(o.id)))
+                .push(" GROUP BY order_id");
+            let credited: Vec<(i64, i64)> = q.query_as().fetch_all(&mut *conn).await?;
+            out.extend(credited.into_iter().map(|(id, units)| (id, from_units(units))));
+        }
         let pending: Vec<&Order> =
             orders.iter().filter(|o| !out.contains_key(&o.id) && o.customer_id.is_some() && !o.is_test).collect();
         if pending.is_empty() {
@@ -865,7 +907,15 @@ impl Store {
         let mut sites: Vec<&str> = pending.iter().map(|o| o.site.as_str()).collect();
         sites.sort_unstable();
         sites.dedup();
-        let running = running_loyalties(conn, &sites).await?;
+        let running = match hints {
+            Some(h) => h
+                .running
+                .iter()
+                .filter(|(site, _)| sites.contains(&site.as_str()))
+                .map(|(s, id)| (s.clone(), *id))
+                .collect(),
+            None => running_loyalties(conn, &sites).await?,
+        };
         if running.is_empty() {
             return Ok(out);
         }

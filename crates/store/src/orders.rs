@@ -10,12 +10,13 @@ use crate::{Store, StoreError, StoreResult, Tx, flag};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::LazyLock;
 use torg_domain::customer::{Customer, Phone};
 use torg_domain::history::{Actor, Change, HistoryRecord, diff_orders};
 use torg_domain::money::{from_units, to_units};
 use torg_domain::order::{
-    CustomerRef, ItemInput, OfferRef, OfferSnapshot, Order, OrderInput, OrderItem, default_number, item_from_doc,
+    CustomerRef, DEFAULT_NUMBER_SUFFIX, ItemInput, OfferRef, OfferSnapshot, Order, OrderInput, OrderItem,
+    default_number, item_from_doc,
 };
 use torg_domain::page::PageRequest;
 use torg_domain::patch::phone_digits;
@@ -229,6 +230,59 @@ pub struct OrderStatusRow {
 const ORDER_COLUMNS: &str =
     "o.id, o.number, o.site, o.customer_id, o.created_at, o.status_updated_at, o.is_test, o.from_api, o.doc";
 
+/// The columns of orders read to be shown: [`ORDER_COLUMNS`], the hints for their loyalty credits,
+/// and their customers (joined as `c`, see [`SHOWN_FROM`]), so that showing an order takes no
+/// statements of its own for either.
+static SHOWN_COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{ORDER_COLUMNS}, {}, c.site AS customer_site, c.created_at AS customer_created_at, c.doc AS customer_doc",
+        *crate::loyalty::CREDIT_HINT_COLUMNS
+    )
+});
+/// The tables [`SHOWN_COLUMNS`] reads.
+const SHOWN_FROM: &str = "orders o LEFT JOIN customers c ON c.id = o.customer_id";
+
+/// What a read of orders to be shown brought besides the orders.
+#[derive(Debug, Default)]
+struct Prefetched {
+    credits: crate::loyalty::CreditHints,
+    customers: HashMap<i64, Customer>,
+}
+
+impl Prefetched {
+    /// An order from a row of [`SHOWN_COLUMNS`], keeping what else the row said.
+    fn order(&mut self, r: &crate::db::Row) -> StoreResult<Order> {
+        let o = order_from_row(r)?;
+        self.credits.add(o.id, &o.site, r)?;
+        if let Some(id) = o.customer_id
+            && let Some(doc) = r.try_get::<Option<String>, _>("customer_doc")?
+        {
+            let mut c: Customer = serde_json::from_str(&doc).unwrap_or_default();
+            c.id = id;
+            c.site = r.try_get("customer_site")?;
+            c.created_at = r.try_get("customer_created_at")?;
+            self.customers.insert(id, c);
+        }
+        Ok(o)
+    }
+}
+
+/// The INSERT of a new order on `backend`: `$1` is the number or NULL for the default one (the
+/// allocated id and the suffix in `$37`), the rest as the UPDATE of [`Store::write_order_row`] binds them.
+fn insert_order_sql(backend: crate::Backend) -> String {
+    format!(
+        "INSERT INTO orders (id, number, site, external_id, status, customer_id, email, phones, search, order_type,
+         order_method, delivery_type, shipment_store, manager_id, payment_status, payment_type, summ, total_summ,
+         prepay_sum, purchase_summ, delivery_cost, track_numbers, city, region, manager_comment, customer_comment,
+         is_test, from_api, shipment_date, delivery_date, created_at, updated_at, status_updated_at, doc, corporate_id,
+         company_id, contact_id)
+         SELECT n.id, COALESCE($1, CAST(n.id AS TEXT) || $37), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+         $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36
+         FROM (SELECT {} AS id) n RETURNING id",
+        crate::sql::next_id(backend, "orders")
+    )
+}
+
 /// An order from a row of [`ORDER_COLUMNS`], without its lines and payments.
 fn order_from_row(r: &crate::db::Row) -> StoreResult<Order> {
     let doc: String = r.try_get("doc")?;
@@ -300,51 +354,70 @@ pub struct ShownOrders {
     pub parties: crate::OrderParties,
 }
 
+/// An offer a line names: its snapshot, price and purchase price.
+type FoundOffer = (OfferSnapshot, Decimal, Option<Decimal>);
+
 impl Store {
-    async fn find_offer(
-        &self,
-        tx: &mut Tx,
-        r: &OfferRef,
-    ) -> StoreResult<Option<(OfferSnapshot, Decimal, Option<Decimal>)>> {
-        let (sql, arg): (&'static str, Arg) = match r {
-            OfferRef::Id(i) => (
-                "SELECT id, external_id, xml_id, name, article, price, purchase_price FROM offers WHERE id = $1",
-                Arg::Int(*i),
+    /// The offers these references name, found in one statement (a create's lines are one round trip,
+    /// however many): at each reference's position, what it matched.
+    async fn find_offers(&self, tx: &mut Tx, refs: &[&OfferRef]) -> StoreResult<Vec<Option<FoundOffer>>> {
+        if refs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let of_kind = |pick: fn(&OfferRef) -> Option<Arg>| refs.iter().filter_map(|r| pick(r)).collect::<Vec<_>>();
+        let by = [
+            ("id", of_kind(|r| if let OfferRef::Id(i) = r { Some(Arg::Int(*i)) } else { None })),
+            (
+                "external_id",
+                of_kind(|r| if let OfferRef::ExternalId(e) = r { Some(Arg::Text(e.clone())) } else { None }),
             ),
-            OfferRef::ExternalId(s) => (
-                "SELECT id, external_id, xml_id, name, article, price, purchase_price FROM offers WHERE external_id = $1",
-                Arg::Text(s.clone()),
-            ),
-            OfferRef::XmlId(s) => (
-                "SELECT id, external_id, xml_id, name, article, price, purchase_price FROM offers WHERE xml_id = $1",
-                Arg::Text(s.clone()),
-            ),
-        };
-        let q = match arg {
-            Arg::Int(i) => crate::db::query(sql).bind(i),
-            Arg::Text(s) => crate::db::query(sql).bind(s),
-        };
-        let row = q.fetch_optional(&mut **tx).await?;
-        row.map(|r| {
-            Ok((
-                OfferSnapshot {
-                    id: r.try_get("id")?,
-                    external_id: r.try_get("external_id")?,
-                    xml_id: r.try_get("xml_id")?,
-                    name: r.try_get("name")?,
-                    article: r.try_get("article")?,
-                },
-                from_units(r.try_get("price")?),
-                r.try_get::<Option<i64>, _>("purchase_price")?.map(from_units),
-            ))
-        })
-        .transpose()
+            ("xml_id", of_kind(|r| if let OfferRef::XmlId(x) = r { Some(Arg::Text(x.clone())) } else { None })),
+        ];
+        let mut q = Sql::new("SELECT id, external_id, xml_id, name, article, price, purchase_price FROM offers WHERE ");
+        for (n, (column, args)) in by.into_iter().filter(|(_, args)| !args.is_empty()).enumerate() {
+            q.push(if n == 0 { "" } else { " OR " }).push(column).push(" IN ").bind_list(args);
+        }
+        let found = q
+            .query()
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    OfferSnapshot {
+                        id: r.try_get("id")?,
+                        external_id: r.try_get("external_id")?,
+                        xml_id: r.try_get("xml_id")?,
+                        name: r.try_get("name")?,
+                        article: r.try_get("article")?,
+                    },
+                    from_units(r.try_get("price")?),
+                    r.try_get::<Option<i64>, _>("purchase_price")?.map(from_units),
+                ))
+            })
+            .collect::<StoreResult<Vec<FoundOffer>>>()?;
+        Ok(refs
+            .iter()
+            .map(|r| {
+                found
+                    .iter()
+                    .find(|(o, _, _)| match r {
+                        OfferRef::Id(i) => o.id == *i,
+                        OfferRef::ExternalId(e) => o.external_id.as_ref() == Some(e),
+                        OfferRef::XmlId(x) => o.xml_id.as_ref() == Some(x),
+                    })
+                    .cloned()
+            })
+            .collect())
     }
 
     /// Builds the new line list from the client's: existing lines by id are updated, offers resolved.
     async fn build_items(&self, tx: &mut Tx, old: &[OrderItem], inputs: &[ItemInput]) -> StoreResult<Vec<OrderItem>> {
         let mut errors = FieldErrors::new();
         let mut items = Vec::with_capacity(inputs.len());
+        let wanted: Vec<&OfferRef> =
+            inputs.iter().filter(|i| i.id.is_none()).filter_map(|i| i.offer.as_ref()).collect();
+        let mut found = self.find_offers(tx, &wanted).await?.into_iter();
         for input in inputs {
             let i = input.index;
             let base = match input.id {
@@ -358,7 +431,7 @@ impl Store {
                 None => {
                     let mut base = OrderItem::default();
                     if let Some(r) = &input.offer {
-                        match self.find_offer(tx, r).await? {
+                        match found.next().flatten() {
                             Some((snapshot, price, purchase)) => {
                                 base.product_name = snapshot.name.clone();
                                 base.initial_price = price;
@@ -397,6 +470,7 @@ impl Store {
         actor: Actor,
         now: i64,
     ) -> StoreResult<()> {
+        let mut known: Option<Customer> = None;
         if let Some(r) = given {
             let lookup = match r {
                 CustomerRef::Id(id) => CustomerLookup::Id(*id),
@@ -431,20 +505,22 @@ impl Store {
                         .await?;
                 }
             }
-            let mut found: Option<(i64,)> = None;
+            // The buyer's document comes with its id: one round trip for finding and reading it.
+            let mut found: Option<(i64, String)> = None;
             if let Some(email) = o.email.as_deref().filter(|e| !e.is_empty()) {
-                found =
-                    crate::db::query_as("SELECT id FROM customers WHERE site = $1 AND email = $2 ORDER BY id LIMIT 1")
-                        .bind(&o.site)
-                        .bind(email.to_lowercase())
-                        .fetch_optional(&mut **tx)
-                        .await?;
+                found = crate::db::query_as(
+                    "SELECT id, doc FROM customers WHERE site = $1 AND email = $2 ORDER BY id LIMIT 1",
+                )
+                .bind(&o.site)
+                .bind(email.to_lowercase())
+                .fetch_optional(&mut **tx)
+                .await?;
             }
             if found.is_none()
                 && let Some(digits) = o.phone.as_deref().map(phone_digits).filter(|d| d.len() >= 5)
             {
                 found = crate::db::query_as(
-                    "SELECT id FROM customers WHERE site = $1 AND (' ' || phones || ' ') LIKE $2 ORDER BY id LIMIT 1",
+                    "SELECT id, doc FROM customers WHERE site = $1 AND (' ' || phones || ' ') LIKE $2 ORDER BY id LIMIT 1",
                 )
                 .bind(&o.site)
                 .bind(format!("% {digits} %"))
@@ -452,7 +528,10 @@ impl Store {
                 .await?;
             }
             o.customer_id = match found {
-                Some((id,)) => Some(id),
+                Some((id, doc)) => {
+                    known = Some(serde_json::from_str(&doc).unwrap_or_default());
+                    Some(id)
+                }
                 None => {
                     let c = Customer {
                         site: o.site.clone(),
@@ -464,23 +543,32 @@ impl Store {
                         manager_id: o.manager_id,
                         ..Customer::default()
                     };
-                    Some(self.create_customer_in(tx, c, actor, now).await?.id)
+                    let created = self.create_customer_in(tx, c, actor, now).await?;
+                    let id = created.id;
+                    known = Some(created);
+                    Some(id)
                 }
             };
         }
         if let Some(id) = o.customer_id {
-            let row: (String, String) = crate::db::query_as("SELECT site, doc FROM customers WHERE id = $1")
-                .bind(id)
-                .fetch_one(&mut **tx)
-                .await?;
-            if row.0 != o.site {
-                return Err(DomainError::invalid(
-                    "customer",
-                    format!("Customer with id {id} belongs to another site."),
-                )
-                .into());
-            }
-            let c: Customer = serde_json::from_str(&row.1).unwrap_or_default();
+            let c = match known {
+                // Found on the order's site, or made there just now.
+                Some(c) => c,
+                None => {
+                    let row: (String, String) = crate::db::query_as("SELECT site, doc FROM customers WHERE id = $1")
+                        .bind(id)
+                        .fetch_one(&mut **tx)
+                        .await?;
+                    if row.0 != o.site {
+                        return Err(DomainError::invalid(
+                            "customer",
+                            format!("Customer with id {id} belongs to another site."),
+                        )
+                        .into());
+                    }
+                    serde_json::from_str(&row.1).unwrap_or_default()
+                }
+            };
             fill(&mut o.first_name, &c.first_name);
             fill(&mut o.last_name, &c.last_name);
             fill(&mut o.patronymic, &c.patronymic);
@@ -507,13 +595,17 @@ impl Store {
             }
             None => o,
         };
-        let sql = if insert {
-            "INSERT INTO orders (number, site, external_id, status, customer_id, email, phones, search, order_type, order_method,
-             delivery_type, shipment_store, manager_id, payment_status, payment_type, summ, total_summ, prepay_sum, purchase_summ,
-             delivery_cost, track_numbers, city, region, manager_comment, customer_comment, is_test, from_api, shipment_date,
-             delivery_date, created_at, updated_at, status_updated_at, doc, corporate_id, company_id, contact_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
-             $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36) RETURNING id"
+        // A new order's id is allocated in its INSERT, so a number the client did not give (made of
+        // the id) is written with the row rather than by an UPDATE after it.
+        static INSERT: [LazyLock<String>; 2] = [
+            LazyLock::new(|| insert_order_sql(crate::Backend::Sqlite)),
+            LazyLock::new(|| insert_order_sql(crate::Backend::Postgres)),
+        ];
+        let sql: &str = if insert {
+            match self.backend() {
+                crate::Backend::Sqlite => &INSERT[0],
+                crate::Backend::Postgres => &INSERT[1],
+            }
         } else {
             "UPDATE orders SET number = $1, site = $2, external_id = $3, status = $4, customer_id = $5, email = $6, phones = $7,
              search = $8, order_type = $9, order_method = $10, delivery_type = $11, shipment_store = $12, manager_id = $13,
@@ -538,14 +630,8 @@ impl Store {
         let last_payment = o.payments.last();
         let address = |k: &str| o.delivery.address.get(k).and_then(Value::as_str).map(str::to_owned);
         let track = o.track_numbers();
-        let number = if o.number.is_empty() {
-            // A placeholder until the id is known, unique to this write: a shared one would make
-            // concurrent creates on PostgreSQL wait on each other's unique-index entry until commit.
-            static PROVISIONAL: AtomicU64 = AtomicU64::new(0);
-            format!("~{now}-{}-{}", std::process::id(), PROVISIONAL.fetch_add(1, Ordering::Relaxed))
-        } else {
-            o.number.clone()
-        };
+        // Empty on an insert: the statement makes the default number of the id it allocates.
+        let number = Some(o.number.clone()).filter(|n| !n.is_empty());
         let mut q = crate::db::query(sql)
             .bind(number)
             .bind(&o.site)
@@ -584,6 +670,9 @@ impl Store {
             q = q.bind(o.id);
         }
         q = q.bind(o.corporate_id).bind(o.company_id).bind(o.contact_id);
+        if insert {
+            q = q.bind(DEFAULT_NUMBER_SUFFIX);
+        }
         let row = q.fetch_one(&mut **tx).await.map_err(|e| match &e {
             d if d.is_unique_violation() && d.message().contains("number") => {
                 StoreError::Domain(DomainError::invalid("number", "Order with this number already exists."))
@@ -614,34 +703,46 @@ impl Store {
         for gone in old.iter().filter(|o| !items.iter().any(|n| n.id == o.id)) {
             crate::db::query("DELETE FROM order_items WHERE id = $1").bind(gone.id).execute(&mut **tx).await?;
         }
+        // New lines go in one statement (a create's three lines are one round trip); each comes back
+        // with its position, which is unique within the order, to match it with its id.
+        let mut insert_sql = String::from(
+            "INSERT INTO order_items (order_id, position, offer_id, product_name, quantity, initial_price, status, warehouse, doc) VALUES ",
+        );
+        let mut insert: Vec<crate::db::Value> = Vec::new();
+        let mut fresh = 0;
         for (pos, item) in items.iter_mut().enumerate() {
             if item.attrs.get("createdAt").is_none() {
                 item.attrs.insert("createdAt".into(), json!(now));
             }
             let doc = serde_json::to_string(&*item).unwrap_or_default();
-            let offer_id = item.offer.as_ref().map(|o| o.id);
+            let position = i64::try_from(pos).unwrap_or(0);
             if item.id == 0 {
-                item.id = crate::db::query_scalar(
-                    "INSERT INTO order_items (order_id, position, offer_id, product_name, quantity, initial_price, status, warehouse, doc)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-                )
-                .bind(order_id)
-                .bind(i64::try_from(pos).unwrap_or(0))
-                .bind(offer_id)
-                .bind(item_search(item))
-                .bind(to_units(item.quantity))
-                .bind(to_units(item.initial_price))
-                .bind(&item.status)
-                .bind(&item.warehouse)
-                .bind(doc)
-                .fetch_one(&mut **tx)
-                .await?;
+                const COLUMNS: usize = 9;
+                insert_sql.push_str(if fresh == 0 { "(" } else { ", (" });
+                for c in 1..=COLUMNS {
+                    insert_sql.push_str(if c == 1 { "$" } else { ", $" });
+                    insert_sql.push_str(&(fresh * COLUMNS + c).to_string());
+                }
+                insert_sql.push(')');
+                use crate::db::Encode as _;
+                insert.extend([
+                    order_id.encode(),
+                    position.encode(),
+                    item.offer.as_ref().map(|o| o.id).encode(),
+                    item_search(item).encode(),
+                    to_units(item.quantity).encode(),
+                    to_units(item.initial_price).encode(),
+                    item.status.as_str().encode(),
+                    item.warehouse.as_deref().encode(),
+                    doc.encode(),
+                ]);
+                fresh += 1;
             } else if old.iter().find(|o| o.id == item.id) != Some(item) {
                 crate::db::query(
                     "UPDATE order_items SET position = $1, product_name = $2, quantity = $3, initial_price = $4, status = $5,
                      warehouse = $6, doc = $7 WHERE id = $8",
                 )
-                .bind(i64::try_from(pos).unwrap_or(0))
+                .bind(position)
                 .bind(item_search(item))
                 .bind(to_units(item.quantity))
                 .bind(to_units(item.initial_price))
@@ -651,6 +752,15 @@ impl Store {
                 .bind(item.id)
                 .execute(&mut **tx)
                 .await?;
+            }
+        }
+        if fresh > 0 {
+            insert_sql.push_str(" RETURNING id, position");
+            for r in crate::db::Query::with_args(insert_sql, insert).fetch_all(&mut **tx).await? {
+                let (id, position): (i64, i64) = (r.try_get("id")?, r.try_get("position")?);
+                if let Some(item) = usize::try_from(position).ok().and_then(|p| items.get_mut(p)) {
+                    item.id = id;
+                }
             }
         }
         Ok(())
@@ -758,19 +868,13 @@ impl Store {
         o.id = self.write_order_row(tx, &o, &paid, now, true).await?;
         if o.number.is_empty() {
             o.number = default_number(o.id);
-            crate::db::query("UPDATE orders SET number = $1 WHERE id = $2")
-                .bind(&o.number)
-                .bind(o.id)
-                .execute(&mut **tx)
-                .await
-                .map_err(|e| unique_as_invalid(e, "number", "Order with this number already exists."))?;
         }
         let mut items = std::mem::take(&mut o.items);
         self.write_items(tx, o.id, &[], &mut items, now).await?;
         o.items = items;
-        self.sync_reservations(tx, o.id, &books.wanted_reservations(&o)).await?;
+        self.sync_reservations(tx, o.id, &books.wanted_reservations(&o), true).await?;
         self.insert_payments(tx, o.id, &mut o, now).await?;
-        replace_custom_fields(tx, "order_custom_fields", "order_id", o.id, &o.custom_fields).await?;
+        crate::customers::insert_custom_fields(tx, "order_custom_fields", "order_id", o.id, &o.custom_fields).await?;
         let snapshot = o.snapshot();
         self.write_history(
             tx,
@@ -928,7 +1032,7 @@ impl Store {
         let mut items = std::mem::take(&mut new.items);
         self.write_items(tx, id, &old.items, &mut items, now).await?;
         new.items = items;
-        self.sync_reservations(tx, id, &books.wanted_reservations(&new)).await?;
+        self.sync_reservations(tx, id, &books.wanted_reservations(&new), false).await?;
         self.insert_payments(tx, id, &mut new, now).await?;
         let changes = diff_orders(&old, &new);
         if !changes.is_empty() {
@@ -985,14 +1089,30 @@ impl Store {
 
     /// Loads whole orders (lines and payments included) by id, in the order given.
     pub(crate) async fn load_orders(&self, conn: &mut crate::db::Conn, ids: &[i64]) -> StoreResult<Vec<Order>> {
+        self.load_orders_with(conn, ids, None).await
+    }
+
+    /// [`load_orders`](Store::load_orders), keeping in `pre` (when given) what showing them takes.
+    async fn load_orders_with(
+        &self,
+        conn: &mut crate::db::Conn,
+        ids: &[i64],
+        mut pre: Option<&mut Prefetched>,
+    ) -> StoreResult<Vec<Order>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut q = Sql::new(&format!("SELECT {ORDER_COLUMNS} FROM orders o WHERE o.id IN "));
+        let mut q = match pre {
+            Some(_) => Sql::new(&format!("SELECT {} FROM {SHOWN_FROM} WHERE o.id IN ", *SHOWN_COLUMNS)),
+            None => Sql::new(&format!("SELECT {ORDER_COLUMNS} FROM orders o WHERE o.id IN ")),
+        };
         q.bind_list(ids.iter().copied().map(Arg::Int));
         let mut orders: HashMap<i64, Order> = HashMap::with_capacity(ids.len());
         for r in &q.query().fetch_all(&mut *conn).await? {
-            let o = order_from_row(r)?;
+            let o = match pre.as_deref_mut() {
+                Some(p) => p.order(r)?,
+                None => order_from_row(r)?,
+            };
             orders.insert(o.id, o);
         }
         let orders = ids.iter().filter_map(|id| orders.remove(id)).collect();
@@ -1214,26 +1334,39 @@ impl Store {
         f: &OrderFilter,
         wh: &Sql,
         page: PageRequest,
+        mut pre: Option<&mut Prefetched>,
     ) -> StoreResult<(Vec<Order>, u64)> {
         let sites_only = *f == OrderFilter { sites: f.sites.clone(), ..OrderFilter::default() };
         let total = self.list_total(&mut *conn, Counted::Orders, sites_only, &f.sites, "orders o", wh).await?;
         // The page's ids are found first (a sort over narrow rows), and its rows read in the same
         // statement.
-        let mut q =
-            wh.with_prefix(&format!("SELECT {ORDER_COLUMNS} FROM orders o WHERE o.id IN (SELECT o.id FROM orders o"));
+        let select = match pre {
+            Some(_) => format!("SELECT {} FROM {SHOWN_FROM}", *SHOWN_COLUMNS),
+            None => format!("SELECT {ORDER_COLUMNS} FROM orders o"),
+        };
+        let mut q = wh.with_prefix(&format!("{select} WHERE o.id IN (SELECT o.id FROM orders o"));
         q.push(" ORDER BY o.created_at DESC, o.id DESC LIMIT ")
             .bind(Arg::Int(i64::from(page.limit)))
             .push(" OFFSET ")
             .bind(Arg::Int(i64::try_from(page.offset()).unwrap_or(i64::MAX)))
             .push(") ORDER BY o.created_at DESC, o.id DESC");
-        let orders = q.query().fetch_all(&mut *conn).await?.iter().map(order_from_row).collect::<StoreResult<_>>()?;
+        let orders = q
+            .query()
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| match pre.as_deref_mut() {
+                Some(p) => p.order(r),
+                None => order_from_row(r),
+            })
+            .collect::<StoreResult<_>>()?;
         Ok((self.with_lines(conn, orders).await?, total))
     }
 
     /// A page of whole orders, newest first, and the size of the filtered set.
     pub async fn list_orders(&self, f: &OrderFilter, page: PageRequest) -> StoreResult<(Vec<Order>, u64)> {
         let wh = self.order_where(f).await?;
-        self.order_page(&mut self.reader().snapshot().await?, f, &wh, page).await
+        self.order_page(&mut self.reader().snapshot().await?, f, &wh, page, None).await
     }
 
     /// A page of orders as [`list_orders`](Store::list_orders) finds it, with what showing them takes,
@@ -1241,8 +1374,9 @@ impl Store {
     pub async fn list_shown_orders(&self, f: &OrderFilter, page: PageRequest) -> StoreResult<(ShownOrders, u64)> {
         let wh = self.order_where(f).await?;
         let mut conn = self.reader().snapshot().await?;
-        let (orders, total) = self.order_page(&mut conn, f, &wh, page).await?;
-        Ok((self.shown(&mut conn, orders).await?, total))
+        let mut pre = Prefetched::default();
+        let (orders, total) = self.order_page(&mut conn, f, &wh, page, Some(&mut pre)).await?;
+        Ok((self.shown(&mut conn, orders, Some(pre)).await?, total))
     }
 
     /// One whole order with what showing it takes, read from one state of the database.
@@ -1250,11 +1384,12 @@ impl Store {
         let mut conn = self.reader().snapshot().await?;
         match self.order_id(&mut conn, lookup, false).await? {
             Some(id) => {
-                let orders = self.load_orders(&mut conn, &[id]).await?;
+                let mut pre = Prefetched::default();
+                let orders = self.load_orders_with(&mut conn, &[id], Some(&mut pre)).await?;
                 if orders.is_empty() {
                     return Ok(None);
                 }
-                Ok(Some(self.shown(&mut conn, orders).await?))
+                Ok(Some(self.shown(&mut conn, orders, Some(pre)).await?))
             }
             None => Ok(None),
         }
@@ -1263,14 +1398,28 @@ impl Store {
     /// Orders already in hand (just written, say) with what showing them takes, read from one state
     /// of the database.
     pub async fn show_orders(&self, orders: Vec<Order>) -> StoreResult<ShownOrders> {
-        self.shown(&mut self.reader().snapshot().await?, orders).await
+        self.shown(&mut self.reader().snapshot().await?, orders, None).await
     }
 
     /// Orders with their customers and contact persons, corporate customers and companies.
-    async fn shown(&self, conn: &mut crate::db::Conn, orders: Vec<Order>) -> StoreResult<ShownOrders> {
-        let people: Vec<i64> = orders.iter().flat_map(|o| o.customer_id.into_iter().chain(o.contact_id)).collect();
-        let customers = self.customers_by_id(conn, &people).await?;
-        let parties = self.order_parties_on(conn, &orders).await?;
+    /// `pre` is what reading them brought, when they were read to be shown.
+    async fn shown(
+        &self,
+        conn: &mut crate::db::Conn,
+        orders: Vec<Order>,
+        pre: Option<Prefetched>,
+    ) -> StoreResult<ShownOrders> {
+        let (mut customers, hints) = match pre {
+            Some(p) => (p.customers, Some(p.credits)),
+            None => (HashMap::new(), None),
+        };
+        let people: Vec<i64> = orders
+            .iter()
+            .flat_map(|o| o.customer_id.into_iter().chain(o.contact_id))
+            .filter(|id| !customers.contains_key(id))
+            .collect();
+        customers.extend(self.customers_by_id(conn, &people).await?);
+        let parties = self.order_parties_on(conn, &orders, hints.as_ref()).await?;
         Ok(ShownOrders { orders, customers, parties })
     }
 

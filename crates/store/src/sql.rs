@@ -104,6 +104,20 @@ pub(crate) fn any_of(q: &mut Sql, column: &str, values: Vec<Arg>) {
     }
 }
 
+/// An expression for the id the next row of `table` gets, for a statement that needs it before the row
+/// exists (an order's default number is made of it). PostgreSQL takes it from the identity's
+/// sequence; SQLite (`AUTOINCREMENT`, one writer at a time) computes what it would assign itself:
+/// one past the larger of the highest id ever handed out and the highest id present.
+pub(crate) fn next_id(backend: crate::Backend, table: &str) -> String {
+    match backend {
+        crate::Backend::Postgres => format!("nextval(pg_get_serial_sequence('{table}', 'id'))"),
+        crate::Backend::Sqlite => format!(
+            "MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0), \
+             COALESCE((SELECT MAX(id) FROM {table}), 0)) + 1"
+        ),
+    }
+}
+
 /// ` LIMIT … OFFSET …` of a list page; the limit is at least 1.
 pub(crate) fn page(q: &mut Sql, limit: u32, offset: u64) {
     q.push(" LIMIT ")

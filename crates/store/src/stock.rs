@@ -300,6 +300,7 @@ impl Store {
         tx: &mut Tx,
         order_id: i64,
         wanted: &[(i64, i64, i64)],
+        fresh: bool,
     ) -> StoreResult<()> {
         let mut merged: Vec<(i64, i64, i64)> = Vec::new();
         for &(o, w, q) in wanted {
@@ -308,11 +309,18 @@ impl Store {
                 None => merged.push((o, w, q)),
             }
         }
-        let current: Vec<(i64, i64, i64)> =
+        // A new order holds nothing yet: nothing to read or release.
+        if fresh && merged.is_empty() {
+            return Ok(());
+        }
+        let current: Vec<(i64, i64, i64)> = if fresh {
+            Vec::new()
+        } else {
             crate::db::query_as("SELECT offer_id, warehouse_id, quantity FROM reservations WHERE order_id = $1")
                 .bind(order_id)
                 .fetch_all(&mut **tx)
-                .await?;
+                .await?
+        };
         // Releases first, so a line moved between warehouses never needs both at once.
         for &(o, w, q) in &current {
             let want = merged.iter().find(|(mo, mw, _)| *mo == o && *mw == w).map_or(0, |m| m.2);
@@ -366,7 +374,9 @@ impl Store {
             }
             held.push((o, w, want));
         }
-        crate::db::query("DELETE FROM reservations WHERE order_id = $1").bind(order_id).execute(&mut **tx).await?;
+        if !fresh {
+            crate::db::query("DELETE FROM reservations WHERE order_id = $1").bind(order_id).execute(&mut **tx).await?;
+        }
         for &(o, w, q) in held.iter().filter(|m| m.2 > 0) {
             crate::db::query(
                 "INSERT INTO reservations (order_id, offer_id, warehouse_id, quantity) VALUES ($1, $2, $3, $4)",

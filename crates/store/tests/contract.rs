@@ -971,6 +971,39 @@ async fn concurrent_creates_all_succeed(db: &TestDb) {
     store.close().await;
 }
 
+contract!(order_ids_are_never_reused);
+/// A new order's id, and the default number made of it, are allocated by the statement that inserts
+/// the order: one past every id handed out before, also after the newest order's row was removed, and
+/// a number the client gives is kept.
+async fn order_ids_are_never_reused(db: &TestDb) {
+    let store = db.open().await;
+    let a = create_order(&store, DEFAULT_SITE, json!({"externalId": "n-1"})).await;
+    let b = create_order(&store, DEFAULT_SITE, json!({"externalId": "n-2", "number": "N-2"})).await;
+    assert_eq!((a.number.as_str(), b.id, b.number.as_str()), (format!("{}A", a.id).as_str(), a.id + 1, "N-2"));
+    let mut tx = store.begin().await.unwrap();
+    for sql in ["DELETE FROM order_history WHERE order_id = $1", "DELETE FROM orders WHERE id = $1"] {
+        db::query(sql).bind(b.id).execute(&mut *tx).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    tx.commit().await.unwrap();
+    let c = create_order(&store, DEFAULT_SITE, json!({"externalId": "n-3"})).await;
+    assert_eq!((c.id, c.number.clone()), (b.id + 1, format!("{}A", b.id + 1)), "the removed order's id came back");
+    let stored = store.get_order(&OrderLookup::Number(c.number.clone())).await.unwrap().expect("stored by its number");
+    assert_eq!(stored.external_id.as_deref(), Some("n-3"));
+    // A client's number that is some later order's default: that order is refused, whole.
+    let d = create_order(&store, DEFAULT_SITE, json!({"externalId": "n-4", "number": format!("{}A", c.id + 2)})).await;
+    let clash = store.create_order(DEFAULT_SITE, &doc(json!({"externalId": "n-5"})), ACTOR, &zone()).await;
+    assert_eq!(invalid(clash).get("number").map(String::as_str), Some("Order with this number already exists."));
+    assert!(
+        store
+            .get_order(&OrderLookup::ExternalId { site: DEFAULT_SITE.into(), external_id: "n-5".into() })
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(d.number, format!("{}A", c.id + 2));
+    store.close().await;
+}
+
 contract!(concurrent_creates_on_two_instances_all_succeed);
 /// Two instances writing at once (two writers on one SQLite file, two pools on one PostgreSQL database)
 /// both succeed, and each sees the other's rows in its totals.

@@ -130,20 +130,21 @@ impl Store {
 
     /// The corporate customers and companies a page of orders names, in two queries.
     pub async fn order_parties(&self, orders: &[Order]) -> StoreResult<OrderParties> {
-        self.order_parties_on(&mut self.reader().acquire().await?, orders).await
+        self.order_parties_on(&mut self.reader().acquire().await?, orders, None).await
     }
 
     pub(crate) async fn order_parties_on(
         &self,
         conn: &mut crate::db::Conn,
         orders: &[Order],
+        hints: Option<&crate::loyalty::CreditHints>,
     ) -> StoreResult<OrderParties> {
         let corporate_ids: Vec<i64> = orders.iter().filter_map(|o| o.corporate_id).collect();
         let company_ids: Vec<i64> = orders.iter().filter_map(|o| o.company_id).collect();
         Ok(OrderParties {
             corporates: self.corporate_refs(conn, &corporate_ids).await?,
             companies: self.companies_by_id(conn, &company_ids).await?,
-            bonuses_credit: self.order_credits(conn, orders).await?,
+            bonuses_credit: self.order_credits(conn, orders, hints).await?,
         })
     }
 }
