@@ -253,8 +253,14 @@ impl Prefetched {
     /// An order from a row of [`SHOWN_COLUMNS`], keeping what else the row said.
     fn order(&mut self, r: &crate::db::Row) -> StoreResult<Order> {
         let o = order_from_row(r)?;
-        self.credits.add(o.id, &o.site, r)?;
-        if let Some(id) = o.customer_id
+        self.keep(o.id, &o.site, o.customer_id, r)?;
+        Ok(o)
+    }
+
+    /// Keeps what a row of [`SHOWN_COLUMNS`] (or of [`SHOWN_EXTRAS`]) says besides the order.
+    fn keep(&mut self, order_id: i64, site: &str, customer_id: Option<i64>, r: &crate::db::Row) -> StoreResult<()> {
+        self.credits.add(order_id, site, r)?;
+        if let Some(id) = customer_id
             && let Some(doc) = r.try_get::<Option<String>, _>("customer_doc")?
         {
             let mut c: Customer = serde_json::from_str(&doc).unwrap_or_default();
@@ -263,9 +269,17 @@ impl Prefetched {
             c.created_at = r.try_get("customer_created_at")?;
             self.customers.insert(id, c);
         }
-        Ok(o)
+        Ok(())
     }
 }
+
+/// [`SHOWN_COLUMNS`] without the order's own: for orders already in hand.
+static SHOWN_EXTRAS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "o.id, o.customer_id, {}, c.site AS customer_site, c.created_at AS customer_created_at, c.doc AS customer_doc",
+        *crate::loyalty::CREDIT_HINT_COLUMNS
+    )
+});
 
 /// The INSERT of a new order on `backend`: `$1` is the number or NULL for the default one (the
 /// allocated id and the suffix in `$37`), the rest as the UPDATE of [`Store::write_order_row`] binds them.
@@ -1398,7 +1412,22 @@ impl Store {
     /// Orders already in hand (just written, say) with what showing them takes, read from one state
     /// of the database.
     pub async fn show_orders(&self, orders: Vec<Order>) -> StoreResult<ShownOrders> {
-        self.shown(&mut self.reader().snapshot().await?, orders, None).await
+        let mut conn = self.reader().snapshot().await?;
+        if orders.is_empty() {
+            return self.shown(&mut conn, orders, None).await;
+        }
+        // What showing them takes in one statement, as a read of them to be shown brings it.
+        let mut q = Sql::new(&format!("SELECT {} FROM {SHOWN_FROM} WHERE o.id IN ", *SHOWN_EXTRAS));
+        q.bind_list(orders.iter().map(|o| Arg::Int(o.id)));
+        let mut pre = Prefetched::default();
+        for r in q.query().fetch_all(&mut conn).await? {
+            let id: i64 = r.try_get("id")?;
+            // The stored customer is the one joined; an order in hand naming another is left to `shown`.
+            let Some(o) = orders.iter().find(|o| o.id == id) else { continue };
+            let stored: Option<i64> = r.try_get("customer_id")?;
+            pre.keep(id, &o.site, stored.filter(|c| Some(*c) == o.customer_id), &r)?;
+        }
+        self.shown(&mut conn, orders, Some(pre)).await
     }
 
     /// Orders with their customers and contact persons, corporate customers and companies.
