@@ -10,7 +10,7 @@ mod members;
 mod orders;
 mod payers;
 
-use crate::customers::{CustomerLookup, UploadOutcome, replace_custom_fields, unique_as_invalid};
+use crate::customers::{CustomerLookup, UploadOutcome, unique_as_invalid, write_custom_fields};
 use crate::facets::{self, ContragentFilter, Owner};
 use crate::history::HistoryFilter;
 use crate::sql::{Arg, Sql, any_of, contains_pattern, text_args};
@@ -298,7 +298,7 @@ impl Store {
             .map_err(|e| unique_as_invalid(e, "externalId", exists))?;
             c.id
         };
-        replace_custom_fields(tx, "corporate_custom_fields", "corporate_id", id, &c.custom_fields).await?;
+        write_custom_fields(tx, ("corporate_custom_fields", "corporate_id"), id, &c.custom_fields, false).await?;
         Ok(id)
     }
 

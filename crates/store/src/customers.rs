@@ -204,42 +204,29 @@ pub(crate) fn custom_value_columns(v: &Value) -> (Option<String>, Option<i64>) {
     (text, num.map(to_units))
 }
 
-pub(crate) async fn replace_custom_fields(
+/// Writes the searchable copies of an owner's custom fields, all in one statement; `fresh` for a new
+/// owner, which has none to replace.
+pub(crate) async fn write_custom_fields(
     tx: &mut Tx,
-    table: &str,
-    owner: &str,
+    (table, owner): (&str, &str),
     id: i64,
     fields: &Map<String, Value>,
+    fresh: bool,
 ) -> StoreResult<()> {
-    crate::db::query(format!("DELETE FROM {table} WHERE {owner} = $1")).bind(id).execute(&mut **tx).await?;
-    insert_custom_fields(tx, table, owner, id, fields).await
-}
-
-/// Writes the searchable copies of a new owner's custom fields, all in one statement.
-pub(crate) async fn insert_custom_fields(
-    tx: &mut Tx,
-    table: &str,
-    owner: &str,
-    id: i64,
-    fields: &Map<String, Value>,
-) -> StoreResult<()> {
+    if !fresh {
+        crate::db::query(format!("DELETE FROM {table} WHERE {owner} = $1")).bind(id).execute(&mut **tx).await?;
+    }
     if fields.is_empty() {
         return Ok(());
     }
-    let mut sql = format!("INSERT INTO {table} ({owner}, code, value_text, value_num) VALUES ");
+    let sql = format!(
+        "INSERT INTO {table} ({owner}, code, value_text, value_num) VALUES {}",
+        crate::sql::values_rows(fields.len(), 4)
+    );
     let mut q = Vec::with_capacity(fields.len() * 4);
-    for (n, (code, value)) in fields.iter().enumerate() {
+    for (code, value) in fields {
         use crate::db::Encode as _;
         let (text, num) = custom_value_columns(value);
-        let at = n * 4;
-        sql.push_str(&format!(
-            "{}(${}, ${}, ${}, ${})",
-            if n == 0 { "" } else { ", " },
-            at + 1,
-            at + 2,
-            at + 3,
-            at + 4
-        ));
         q.extend([id.encode(), code.as_str().encode(), text.encode(), num.encode()]);
     }
     crate::db::Query::with_args(sql, q).execute(&mut **tx).await?;
@@ -271,7 +258,7 @@ impl Store {
         .fetch_one(&mut **tx)
         .await
         .map_err(|e| unique_as_invalid(e, "externalId", "Customer with this externalId already exists."))?;
-        insert_custom_fields(tx, "customer_custom_fields", "customer_id", id, &c.custom_fields).await?;
+        write_custom_fields(tx, ("customer_custom_fields", "customer_id"), id, &c.custom_fields, true).await?;
         self.write_customer_facets(tx, id, c, true).await?;
         Ok(id)
     }
@@ -307,7 +294,7 @@ impl Store {
         .execute(&mut **tx)
         .await
         .map_err(|e| unique_as_invalid(e, "externalId", "Customer with this externalId already exists."))?;
-        replace_custom_fields(tx, "customer_custom_fields", "customer_id", c.id, &c.custom_fields).await?;
+        write_custom_fields(tx, ("customer_custom_fields", "customer_id"), c.id, &c.custom_fields, false).await?;
         self.write_customer_facets(tx, c.id, c, false).await
     }
 

@@ -305,14 +305,10 @@ impl Store {
             return Ok(());
         }
         // One statement for all of them: an order carries a handful.
-        let mut sql = format!("INSERT INTO {table} ({column}, name, value, num) VALUES ");
-        for i in 0..facets.len() {
-            let n = i * 4;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4));
-        }
+        let sql = format!(
+            "INSERT INTO {table} ({column}, name, value, num) VALUES {}",
+            crate::sql::values_rows(facets.len(), 4)
+        );
         let mut q = crate::db::query(sql);
         for (name, value, num) in facets {
             q = q.bind(id).bind(*name).bind(value.as_str()).bind(*num);

@@ -90,21 +90,11 @@ impl Store {
         }
         const COLUMNS: usize = 13;
         let mut sql = format!(
-            "INSERT INTO {} ({}, created_at, source, api_key_id, user_id, created, deleted, field, old_value, new_value, entity, item, seq) VALUES ",
+            "INSERT INTO {} ({}, created_at, source, api_key_id, user_id, created, deleted, field, old_value, new_value, entity, item, seq) VALUES {}",
             kind.table(),
-            kind.id_column()
+            kind.id_column(),
+            crate::sql::values_rows(records.len(), COLUMNS)
         );
-        for i in 0..records.len() {
-            sql.push_str(if i == 0 { "(" } else { ", (" });
-            for c in 1..=COLUMNS {
-                if c > 1 {
-                    sql.push_str(", ");
-                }
-                sql.push('$');
-                sql.push_str(&(i * COLUMNS + c).to_string());
-            }
-            sql.push(')');
-        }
         let first_seq = match self.backend() {
             Backend::Sqlite => {
                 let last: i64 = crate::db::query_scalar(format!("SELECT COALESCE(MAX(seq), 0) FROM {}", kind.table()))

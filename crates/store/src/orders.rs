@@ -3,7 +3,7 @@
 //! public status, one stocked position — are the submodules, each on top of these.
 
 use crate::counts::Counted;
-use crate::customers::{CustomerLookup, UploadOutcome, replace_custom_fields, unique_as_invalid};
+use crate::customers::{CustomerLookup, UploadOutcome, unique_as_invalid, write_custom_fields};
 use crate::history::{Entity, HistoryFilter, NewRecord};
 use crate::sql::{Arg, Sql, contains_pattern};
 use crate::{Store, StoreError, StoreResult, Tx, flag};
@@ -719,9 +719,6 @@ impl Store {
         }
         // New lines go in one statement (a create's three lines are one round trip); each comes back
         // with its position, which is unique within the order, to match it with its id.
-        let mut insert_sql = String::from(
-            "INSERT INTO order_items (order_id, position, offer_id, product_name, quantity, initial_price, status, warehouse, doc) VALUES ",
-        );
         let mut insert: Vec<crate::db::Value> = Vec::new();
         let mut fresh = 0;
         for (pos, item) in items.iter_mut().enumerate() {
@@ -731,13 +728,6 @@ impl Store {
             let doc = serde_json::to_string(&*item).unwrap_or_default();
             let position = i64::try_from(pos).unwrap_or(0);
             if item.id == 0 {
-                const COLUMNS: usize = 9;
-                insert_sql.push_str(if fresh == 0 { "(" } else { ", (" });
-                for c in 1..=COLUMNS {
-                    insert_sql.push_str(if c == 1 { "$" } else { ", $" });
-                    insert_sql.push_str(&(fresh * COLUMNS + c).to_string());
-                }
-                insert_sql.push(')');
                 use crate::db::Encode as _;
                 insert.extend([
                     order_id.encode(),
@@ -769,7 +759,11 @@ impl Store {
             }
         }
         if fresh > 0 {
-            insert_sql.push_str(" RETURNING id, position");
+            let insert_sql = format!(
+                "INSERT INTO order_items (order_id, position, offer_id, product_name, quantity, initial_price, status, \
+                 warehouse, doc) VALUES {} RETURNING id, position",
+                crate::sql::values_rows(fresh, 9)
+            );
             for r in crate::db::Query::with_args(insert_sql, insert).fetch_all(&mut **tx).await? {
                 let (id, position): (i64, i64) = (r.try_get("id")?, r.try_get("position")?);
                 if let Some(item) = usize::try_from(position).ok().and_then(|p| items.get_mut(p)) {
@@ -888,7 +882,7 @@ impl Store {
         o.items = items;
         self.sync_reservations(tx, o.id, &books.wanted_reservations(&o), true).await?;
         self.insert_payments(tx, o.id, &mut o, now).await?;
-        crate::customers::insert_custom_fields(tx, "order_custom_fields", "order_id", o.id, &o.custom_fields).await?;
+        write_custom_fields(tx, ("order_custom_fields", "order_id"), o.id, &o.custom_fields, true).await?;
         let snapshot = o.snapshot();
         self.write_history(
             tx,
@@ -1051,7 +1045,7 @@ impl Store {
         let changes = diff_orders(&old, &new);
         if !changes.is_empty() {
             self.write_order_row(tx, &new, &books.paid_statuses(), now, false).await?;
-            replace_custom_fields(tx, "order_custom_fields", "order_id", id, &new.custom_fields).await?;
+            write_custom_fields(tx, ("order_custom_fields", "order_id"), id, &new.custom_fields, false).await?;
             self.write_order_changes(tx, id, &new, &changes, actor, now).await?;
         }
         Ok(new)

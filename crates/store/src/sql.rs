@@ -104,6 +104,21 @@ pub(crate) fn any_of(q: &mut Sql, column: &str, values: Vec<Arg>) {
     }
 }
 
+/// `($1, …, $c), ($c+1, …, $2c), …`: the placeholders of a multi-row `VALUES` of `rows` rows of
+/// `columns` values each, bound row by row.
+pub(crate) fn values_rows(rows: usize, columns: usize) -> String {
+    let mut out = String::with_capacity(rows * columns * 5);
+    for r in 0..rows {
+        out.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 1..=columns {
+            out.push_str(if c == 1 { "$" } else { ", $" });
+            out.push_str(&(r * columns + c).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
 /// An expression for the id the next row of `table` gets, for a statement that needs it before the row
 /// exists (an order's default number is made of it). PostgreSQL takes it from the identity's
 /// sequence; SQLite (`AUTOINCREMENT`, one writer at a time) computes what it would assign itself:
@@ -124,4 +139,16 @@ pub(crate) fn page(q: &mut Sql, limit: u32, offset: u64) {
         .bind(Arg::Int(i64::from(limit.max(1))))
         .push(" OFFSET ")
         .bind(Arg::Int(i64::try_from(offset).unwrap_or(i64::MAX)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_row_values_number_their_placeholders_row_by_row() {
+        assert_eq!(values_rows(1, 2), "($1, $2)");
+        assert_eq!(values_rows(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(values_rows(0, 3), "");
+    }
 }
