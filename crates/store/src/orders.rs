@@ -233,12 +233,10 @@ const ORDER_COLUMNS: &str =
 /// The columns of orders read to be shown: [`ORDER_COLUMNS`], the hints for their loyalty credits,
 /// and their customers (joined as `c`, see [`SHOWN_FROM`]), so that showing an order takes no
 /// statements of its own for either.
-static SHOWN_COLUMNS: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "{ORDER_COLUMNS}, {}, c.site AS customer_site, c.created_at AS customer_created_at, c.doc AS customer_doc",
-        *crate::loyalty::CREDIT_HINT_COLUMNS
-    )
-});
+static SHOWN_COLUMNS: LazyLock<String> =
+    LazyLock::new(|| format!("{ORDER_COLUMNS}, {}, {SHOWN_CUSTOMER}", *crate::loyalty::CREDIT_HINT_COLUMNS));
+/// The joined customer's columns of [`SHOWN_COLUMNS`] and [`SHOWN_EXTRAS`].
+const SHOWN_CUSTOMER: &str = "c.site AS customer_site, c.created_at AS customer_created_at, c.doc AS customer_doc";
 /// The tables [`SHOWN_COLUMNS`] reads.
 const SHOWN_FROM: &str = "orders o LEFT JOIN customers c ON c.id = o.customer_id";
 
@@ -263,23 +261,43 @@ impl Prefetched {
         if let Some(id) = customer_id
             && let Some(doc) = r.try_get::<Option<String>, _>("customer_doc")?
         {
-            let mut c: Customer = serde_json::from_str(&doc).unwrap_or_default();
-            c.id = id;
-            c.site = r.try_get("customer_site")?;
-            c.created_at = r.try_get("customer_created_at")?;
-            self.customers.insert(id, c);
+            self.customers
+                .insert(id, customer_of(id, r.try_get("customer_site")?, r.try_get("customer_created_at")?, &doc));
         }
         Ok(())
     }
 }
 
+/// A customer as an order shows it: its stored document with the columns kept beside it.
+fn customer_of(id: i64, site: String, created_at: i64, doc: &str) -> Customer {
+    let mut c: Customer = serde_json::from_str(doc).unwrap_or_default();
+    c.id = id;
+    c.site = site;
+    c.created_at = created_at;
+    c
+}
+
+/// The start of a statement reading orders (`SELECT … FROM …`, alias `o`): with what showing them
+/// takes when they are read for that.
+fn order_select(shown: bool) -> String {
+    if shown {
+        format!("SELECT {} FROM {SHOWN_FROM}", *SHOWN_COLUMNS)
+    } else {
+        format!("SELECT {ORDER_COLUMNS} FROM orders o")
+    }
+}
+
+/// An order from a row of [`order_select`], keeping in `pre` what else the row said.
+fn order_of(pre: &mut Option<&mut Prefetched>, r: &crate::db::Row) -> StoreResult<Order> {
+    match pre.as_deref_mut() {
+        Some(p) => p.order(r),
+        None => order_from_row(r),
+    }
+}
+
 /// [`SHOWN_COLUMNS`] without the order's own: for orders already in hand.
-static SHOWN_EXTRAS: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "o.id, o.customer_id, {}, c.site AS customer_site, c.created_at AS customer_created_at, c.doc AS customer_doc",
-        *crate::loyalty::CREDIT_HINT_COLUMNS
-    )
-});
+static SHOWN_EXTRAS: LazyLock<String> =
+    LazyLock::new(|| format!("o.id, o.customer_id, {}, {SHOWN_CUSTOMER}", *crate::loyalty::CREDIT_HINT_COLUMNS));
 
 /// The INSERT of a new order on `backend`: `$1` is the number or NULL for the default one (the
 /// allocated id and the suffix in `$37`), the rest as the UPDATE of [`Store::write_order_row`] binds them.
@@ -1110,17 +1128,11 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut q = match pre {
-            Some(_) => Sql::new(&format!("SELECT {} FROM {SHOWN_FROM} WHERE o.id IN ", *SHOWN_COLUMNS)),
-            None => Sql::new(&format!("SELECT {ORDER_COLUMNS} FROM orders o WHERE o.id IN ")),
-        };
+        let mut q = Sql::new(&format!("{} WHERE o.id IN ", order_select(pre.is_some())));
         q.bind_list(ids.iter().copied().map(Arg::Int));
         let mut orders: HashMap<i64, Order> = HashMap::with_capacity(ids.len());
         for r in &q.query().fetch_all(&mut *conn).await? {
-            let o = match pre.as_deref_mut() {
-                Some(p) => p.order(r)?,
-                None => order_from_row(r)?,
-            };
+            let o = order_of(&mut pre, r)?;
             orders.insert(o.id, o);
         }
         let orders = ids.iter().filter_map(|id| orders.remove(id)).collect();
@@ -1194,10 +1206,12 @@ impl Store {
         q.bind_list(ids.into_iter().map(Arg::Int));
         let mut out = HashMap::new();
         for r in q.query().fetch_all(conn).await? {
-            let mut c: Customer = serde_json::from_str(&r.try_get::<String, _>("doc")?).unwrap_or_default();
-            c.id = r.try_get("id")?;
-            c.site = r.try_get("site")?;
-            c.created_at = r.try_get("created_at")?;
+            let c = customer_of(
+                r.try_get("id")?,
+                r.try_get("site")?,
+                r.try_get("created_at")?,
+                &r.try_get::<String, _>("doc")?,
+            );
             out.insert(c.id, c);
         }
         Ok(out)
@@ -1348,26 +1362,15 @@ impl Store {
         let total = self.list_total(&mut *conn, Counted::Orders, sites_only, &f.sites, "orders o", wh).await?;
         // The page's ids are found first (a sort over narrow rows), and its rows read in the same
         // statement.
-        let select = match pre {
-            Some(_) => format!("SELECT {} FROM {SHOWN_FROM}", *SHOWN_COLUMNS),
-            None => format!("SELECT {ORDER_COLUMNS} FROM orders o"),
-        };
-        let mut q = wh.with_prefix(&format!("{select} WHERE o.id IN (SELECT o.id FROM orders o"));
+        let mut q =
+            wh.with_prefix(&format!("{} WHERE o.id IN (SELECT o.id FROM orders o", order_select(pre.is_some())));
         q.push(" ORDER BY o.created_at DESC, o.id DESC LIMIT ")
             .bind(Arg::Int(i64::from(page.limit)))
             .push(" OFFSET ")
             .bind(Arg::Int(i64::try_from(page.offset()).unwrap_or(i64::MAX)))
             .push(") ORDER BY o.created_at DESC, o.id DESC");
-        let orders = q
-            .query()
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|r| match pre.as_deref_mut() {
-                Some(p) => p.order(r),
-                None => order_from_row(r),
-            })
-            .collect::<StoreResult<_>>()?;
+        let orders =
+            q.query().fetch_all(&mut *conn).await?.iter().map(|r| order_of(&mut pre, r)).collect::<StoreResult<_>>()?;
         Ok((self.with_lines(conn, orders).await?, total))
     }
 
