@@ -15,6 +15,17 @@ use torg_domain::time::Zone;
 /// The member of an invoice's document naming the CRM payment it was issued for.
 pub const CRM_PAYMENT_MEMBER: &str = "crmPaymentId";
 
+/// What [`Store::issue_payment_invoice`] came to.
+#[derive(Debug)]
+pub enum IssuedInvoice {
+    /// The new invoice.
+    Issued(Invoice),
+    /// The payment's invoice still waiting to be paid, issued before.
+    Pending(Invoice),
+    /// The invoice that paid (or holds money for) the payment.
+    Paid(Invoice),
+}
+
 /// The merchant order id prefix of the invoices of payment `id`.
 fn prefix(payment_id: i64) -> String {
     format!("crm-payment-{payment_id}-")
@@ -50,27 +61,54 @@ impl Store {
         Ok(out)
     }
 
-    /// The merchant order id the next invoice of payment `id` gets. An issued invoice is numbered after
-    /// the payment's closed (cancelled, expired) invoices only, so concurrent requests for one payment
-    /// pick the same id and the unique merchant order id lets one of them through; an imported one
-    /// (`issued` false) after all of them.
-    pub async fn next_payment_invoice_ref(&self, payment_id: i64, issued: bool) -> StoreResult<String> {
-        let like = format!("{}%", prefix(payment_id));
-        let (n,): (i64,) = if issued {
-            crate::db::query_as(
-                "SELECT CAST(COUNT(*) AS BIGINT) FROM invoices WHERE merchant_order_id LIKE $1 AND status IN ($2, $3)",
-            )
-            .bind(like)
-            .bind(InvoiceStatus::Canceled.as_str())
-            .bind(InvoiceStatus::Expired.as_str())
-            .fetch_one(self.reader())
-            .await?
-        } else {
+    /// Issues `inv` for CRM payment `payment_id`, its merchant order id numbered after the payment's
+    /// closed invoices, unless the payment has an invoice still pending (that one is the answer) or
+    /// paid or held (refused). One transaction looks and writes, the payment's row locked on
+    /// PostgreSQL (SQLite has one writer), so concurrent requests for one payment share one invoice;
+    /// and the answer is committed, so it can be read back at once.
+    pub async fn issue_payment_invoice(&self, mut inv: Invoice, payment_id: i64) -> StoreResult<IssuedInvoice> {
+        self.expire_due(torg_domain::time::now()).await?;
+        let mut tx = self.begin().await?;
+        if self.backend() == crate::Backend::Postgres {
+            crate::db::query("SELECT id FROM payments WHERE id = $1 FOR UPDATE")
+                .bind(payment_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let issued: Vec<(String, String)> =
+            crate::db::query_as("SELECT id, status FROM invoices WHERE merchant_order_id LIKE $1 ORDER BY seq DESC")
+                .bind(format!("{}%", prefix(payment_id)))
+                .fetch_all(&mut *tx)
+                .await?;
+        let mut closed = 0;
+        for (id, status) in &issued {
+            let status = InvoiceStatus::parse(status).unwrap_or(InvoiceStatus::Canceled);
+            if matches!(status, InvoiceStatus::Canceled | InvoiceStatus::Expired) {
+                closed += 1;
+                continue;
+            }
+            let found = self.invoice_in(&mut tx, id).await?.ok_or_else(|| DomainError::NotFound("invoice".into()))?;
+            tx.commit().await?;
+            return Ok(if status == InvoiceStatus::Created {
+                IssuedInvoice::Pending(found)
+            } else {
+                IssuedInvoice::Paid(found)
+            });
+        }
+        inv.merchant_order_id = format!("{}{}", prefix(payment_id), closed + 1);
+        self.insert_invoice_in(&mut tx, &inv).await?;
+        tx.commit().await?;
+        Ok(IssuedInvoice::Issued(inv))
+    }
+
+    /// The merchant order id an invoice of payment `id` brought from elsewhere gets: numbered after
+    /// all of the payment's invoices.
+    pub async fn next_payment_invoice_ref(&self, payment_id: i64) -> StoreResult<String> {
+        let (n,): (i64,) =
             crate::db::query_as("SELECT CAST(COUNT(*) AS BIGINT) FROM invoices WHERE merchant_order_id LIKE $1")
-                .bind(like)
+                .bind(format!("{}%", prefix(payment_id)))
                 .fetch_one(self.reader())
-                .await?
-        };
+                .await?;
         Ok(format!("{}{}", prefix(payment_id), n + 1))
     }
 

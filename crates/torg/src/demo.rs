@@ -346,7 +346,7 @@ async fn payment_invoice(store: &Store, zone: &Zone) -> anyhow::Result<()> {
     let sites = vec![o.site.clone()];
     let id = store.create_payment(&order, &doc, Actor::Code, &sites, zone).await?;
     let Some((o, p)) = store.order_of_payment(id, &sites).await? else { return Ok(()) };
-    torg_http::faces::crm::issue_for_payment(store, &settings, &o, &p, None, zone).await?;
+    torg_http::faces::crm::issue_for_payment(store, &settings, &o, &p, None).await?;
     Ok(())
 }
 

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use torg_domain::invoice::{Invoice, InvoiceStatus, decimal_of, money_value, round2};
-use torg_store::{CRM_PAYMENT_MEMBER, StoreError};
+use torg_store::{CRM_PAYMENT_MEMBER, IssuedInvoice, StoreError};
 
 /// How long an invoice issued for a payment stays payable (RetailCRM leaves it to the module).
 const INVOICE_LIFETIME_SECS: i64 = 3 * 24 * 3600;
@@ -136,15 +136,15 @@ async fn invoice_of(state: &AppState, crm: &Crm, uuid: &str) -> Result<Invoice, 
 }
 
 /// Issues a billing invoice for a CRM payment of `order` on the merchant of `settings`: the payment's
-/// amount, one basket line, payable for [`INVOICE_LIFETIME_SECS`] (also used by the demo data).
+/// amount, one basket line, payable for [`INVOICE_LIFETIME_SECS`] (also used by the demo data); or
+/// finds the payment's pending or paid invoice instead (see [`torg_store::Store::issue_payment_invoice`]).
 pub async fn issue_for_payment(
     store: &torg_store::Store,
     settings: &torg_domain::invoice::BillingSettings,
     order: &torg_domain::order::Order,
     payment: &torg_domain::order::Payment,
     return_url: Option<String>,
-    zone: &torg_domain::time::Zone,
-) -> Result<Invoice, StoreError> {
+) -> Result<IssuedInvoice, StoreError> {
     let now = torg_domain::time::now();
     let mut extra = Map::new();
     extra.insert(CRM_PAYMENT_MEMBER.into(), json!(payment.id));
@@ -160,7 +160,8 @@ pub async fn issue_for_payment(
         container_id: uuid::Uuid::new_v4().to_string(),
         site: settings.site.clone(),
         merchant_id: settings.merchant_id.clone(),
-        merchant_order_id: store.next_payment_invoice_ref(payment.id, true).await?,
+        // Numbered by the store, in the transaction that checks the payment's other invoices.
+        merchant_order_id: String::new(),
         order_id: Some(order.id),
         status: InvoiceStatus::Created,
         amount: round2(payment.amount),
@@ -175,8 +176,8 @@ pub async fn issue_for_payment(
         paid_at: None,
         doc: extra,
     };
-    // Such an invoice has no payer, so no order edit follows (the actor is never recorded).
-    store.create_invoice(&inv, torg_domain::history::Actor::Code, zone).await
+    // Such an invoice has no payer, so no order edit follows (as `create_invoice` makes for one).
+    store.issue_payment_invoice(inv, payment.id).await
 }
 
 /// `POST /api/v5/payment/create-invoice`: `createInvoice` `{paymentId, returnUrl}` issues a billing
@@ -201,12 +202,7 @@ pub async fn create_invoice(State(state): State<AppState>, crm: Crm) -> CrmResul
                     json!({"result": {"link": payment_url(&state.config.public_url, &inv), "invoiceUuid": inv.id}}),
                 );
             }
-            InvoiceStatus::Completed | InvoiceStatus::Hold => {
-                return Err(CrmError::new(
-                    StatusCode::BAD_REQUEST,
-                    format!("Payment {payment_id} is already paid by invoice {}.", inv.id),
-                ));
-            }
+            InvoiceStatus::Completed | InvoiceStatus::Hold => return Err(already_paid(payment_id, &inv)),
             InvoiceStatus::Canceled | InvoiceStatus::Expired => {}
         }
     }
@@ -219,19 +215,17 @@ pub async fn create_invoice(State(state): State<AppState>, crm: Crm) -> CrmResul
             format!("Site {} takes no payments: it has no billing merchant (torg billing set).", order.site),
         )
     })?;
-    let inv = match issue_for_payment(&state.store, &settings, &order, &payment, return_url, &state.config.zone).await {
-        Ok(inv) => inv,
-        // A concurrent call for the same payment took the merchant order id first: its invoice is the answer.
-        Err(StoreError::Billing(e)) => state
-            .store
-            .payment_invoices(payment_id)
-            .await?
-            .into_iter()
-            .find(|i| i.status == InvoiceStatus::Created)
-            .ok_or_else(|| CrmError::new(StatusCode::BAD_REQUEST, e.message))?,
-        Err(e) => return Err(e.into()),
+    // A concurrent call may have issued (or its payer paid) one since the look above.
+    let inv = match issue_for_payment(&state.store, &settings, &order, &payment, return_url).await? {
+        IssuedInvoice::Issued(inv) | IssuedInvoice::Pending(inv) => inv,
+        IssuedInvoice::Paid(inv) => return Err(already_paid(payment_id, &inv)),
     };
     ok(StatusCode::OK, json!({"result": {"link": payment_url(&state.config.public_url, &inv), "invoiceUuid": inv.id}}))
+}
+
+/// The refusal of an invoice for a payment that `inv` paid (or holds money for).
+fn already_paid(payment_id: i64, inv: &Invoice) -> CrmError {
+    CrmError::new(StatusCode::BAD_REQUEST, format!("Payment {payment_id} is already paid by invoice {}.", inv.id))
 }
 
 /// `POST /api/v5/payment/check`: `check` `{invoiceUuid, amount, currency}` asks whether the invoice
@@ -498,7 +492,7 @@ pub async fn import(State(state): State<AppState>, crm: Crm) -> CrmResult {
         container_id: uuid::Uuid::new_v4().to_string(),
         site: settings.site.clone(),
         merchant_id: settings.merchant_id.clone(),
-        merchant_order_id: state.store.next_payment_invoice_ref(payment_id, false).await?,
+        merchant_order_id: state.store.next_payment_invoice_ref(payment_id).await?,
         order_id: Some(order.id),
         status: InvoiceStatus::Created,
         amount,
