@@ -1189,8 +1189,8 @@ impl Db {
     pub async fn begin(&self) -> DbResult<Tx> {
         let started = std::time::Instant::now();
         let tx = match self {
-            Db::Sqlite(s) => Tx::new(Conn::Sqlite(SqliteConn::Writer(s.begin().await?)), None),
-            Db::Postgres(p) => Tx::new(Conn::PgTx(p.begin().await?), Some(p.clone())),
+            Db::Sqlite(s) => Tx::new(Conn::Sqlite(SqliteConn::Writer(s.begin().await?))),
+            Db::Postgres(p) => Tx::new(Conn::PgTx(p.begin().await?)),
         };
         observe(self.engine(), "begin", started);
         Ok(tx)
@@ -1320,12 +1320,14 @@ impl Conn {
     }
 }
 
+/// What a transaction does once committed; see [`Tx::after_commit`].
+pub type AfterCommit = Box<dyn FnOnce() + Send + Sync>;
+
 /// An open write transaction; dropped without [`Tx::commit`], it rolls back.
 pub struct Tx {
     conn: Conn,
-    /// Statements to run once this transaction has committed (PostgreSQL).
-    after_commit: Vec<Query>,
-    pool: Option<PgPool>,
+    /// What to do once this transaction has committed (e.g. wake the history numberer).
+    after_commit: Vec<AfterCommit>,
     /// What the store has read once in this transaction and keeps for its remaining statements (the
     /// books: a create asks for them three times).
     memo: Option<Arc<dyn std::any::Any + Send + Sync>>,
@@ -1344,8 +1346,8 @@ impl DerefMut for Tx {
 }
 
 impl Tx {
-    fn new(conn: Conn, pool: Option<PgPool>) -> Tx {
-        Tx { conn, after_commit: Vec::new(), pool, memo: None }
+    fn new(conn: Conn) -> Tx {
+        Tx { conn, after_commit: Vec::new(), memo: None }
     }
 
     /// The value kept with [`Tx::keep`], if it is a `T`.
@@ -1358,7 +1360,7 @@ impl Tx {
         self.memo = Some(value);
     }
 
-    /// Makes the transaction's writes durable and visible, then runs the batches registered with
+    /// Makes the transaction's writes durable and visible, then runs what was registered with
     /// [`Tx::after_commit`].
     pub async fn commit(self) -> DbResult<()> {
         let (started, engine) = (std::time::Instant::now(), self.conn.engine());
@@ -1369,24 +1371,20 @@ impl Tx {
 
     async fn commit_unobserved(self) -> DbResult<()> {
         match self.conn {
-            Conn::Sqlite(SqliteConn::Writer(w)) => w.commit().await,
-            Conn::PgTx(t) => {
-                t.commit().await?;
-                if let Some(pool) = &self.pool {
-                    for q in &self.after_commit {
-                        pg_query(q)?.execute(pool).await?;
-                    }
-                }
-                Ok(())
-            }
-            Conn::Sqlite(SqliteConn::Reader(_)) | Conn::Pg(_) => Ok(()),
+            Conn::Sqlite(SqliteConn::Writer(w)) => w.commit().await?,
+            Conn::PgTx(t) => t.commit().await?,
+            Conn::Sqlite(SqliteConn::Reader(_)) | Conn::Pg(_) => {}
         }
+        for then in self.after_commit {
+            then();
+        }
+        Ok(())
     }
 
-    /// Registers a statement to run on PostgreSQL, in a transaction of its own, once this transaction
-    /// has committed; [`Tx::commit`] returns after it.
-    pub fn after_commit(&mut self, q: Query) {
-        self.after_commit.push(q);
+    /// Registers what to do once this transaction has committed (nothing, if it rolls back); it runs
+    /// before [`Tx::commit`] returns, so it must not wait.
+    pub fn after_commit(&mut self, then: AfterCommit) {
+        self.after_commit.push(then);
     }
 
     /// Undoes the transaction's writes.

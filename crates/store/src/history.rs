@@ -7,12 +7,56 @@ use std::str::FromStr;
 use torg_domain::history::{Actor, Change, HistoryRecord};
 use torg_domain::page::PageRequest;
 
-/// PostgreSQL: numbers the committed records queued in `history_pending` (migration 0008's
-/// `torg_number_history`), in id order after the highest number given so far, under an advisory lock
-/// held only by that call. Run after each commit that wrote history, with that commit's record ids: a
-/// call finding them numbered by another writer's call returns at once. A reader sees a whole
-/// numbering at once, so never N+1 before N.
-const NUMBER_HISTORY: &str = "SELECT torg_number_history($1, $2)";
+/// PostgreSQL: numbers every committed record queued in `history_pending` (orders', customers' and
+/// packs'), in id order after the highest number given so far, in one transaction (migration 0021's
+/// `torg_number_queued`). Returns at once, without a lock, when nothing is queued.
+const NUMBER_QUEUED: &str = "SELECT torg_number_queued()";
+
+/// How long the numberer waits after a failed pass before it tries again.
+const NUMBERER_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// PostgreSQL's history numberer: a task of this instance that numbers the queued records whenever
+/// a writer has committed some. A writer wakes it and goes on; the wake-ups that come while a pass
+/// runs make one more pass, so under load each pass (one transaction, one flush) numbers the records
+/// of every commit since the last. Ended when the last handle to the store is dropped.
+pub(crate) struct Numberer {
+    wake: std::sync::Arc<tokio::sync::Notify>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Numberer {
+    /// Starts the task on the current runtime.
+    pub(crate) fn start(pool: sqlx::postgres::PgPool) -> Numberer {
+        let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+        let woken = wake.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                woken.notified().await;
+                if pool.is_closed() {
+                    return;
+                }
+                if let Err(e) = sqlx::query(NUMBER_QUEUED).execute(&pool).await {
+                    // The records stay queued: the next pass, or the next history read, numbers them.
+                    tracing::warn!("numbering history failed: {e}");
+                    tokio::time::sleep(NUMBERER_RETRY).await;
+                    woken.notify_one();
+                }
+            }
+        });
+        Numberer { wake, task }
+    }
+
+    /// Asks for a pass; never waits.
+    pub(crate) fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
+
+impl Drop for Numberer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
 
 /// Which entity's history a call is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,7 +121,7 @@ impl Store {
     ///
     /// Each record's public number (`seq`) follows commit order. SQLite has one writer, so a record is
     /// numbered as it is written. On PostgreSQL concurrent transactions commit in any order, so records
-    /// are written unnumbered and [`NUMBER_HISTORY`] numbers every committed one right after the commit.
+    /// are written unnumbered and the commit wakes the [`Numberer`].
     pub(crate) async fn write_history(
         &self,
         tx: &mut Tx,
@@ -89,7 +133,7 @@ impl Store {
             return Ok(());
         }
         const COLUMNS: usize = 13;
-        let mut sql = format!(
+        let sql = format!(
             "INSERT INTO {} ({}, created_at, source, api_key_id, user_id, created, deleted, field, old_value, new_value, entity, item, seq) VALUES {}",
             kind.table(),
             kind.id_column(),
@@ -102,10 +146,7 @@ impl Store {
                     .await?;
                 Some(last + 1)
             }
-            Backend::Postgres => {
-                sql.push_str(" RETURNING id");
-                None
-            }
+            Backend::Postgres => None,
         };
         let mut q = crate::db::query(sql);
         for (i, r) in records.iter().enumerate() {
@@ -128,25 +169,25 @@ impl Store {
                 .bind(r.change.and_then(|c| c.item.as_ref()).map(Value::to_string))
                 .bind(first_seq.map(|f| f + i64::try_from(i).unwrap_or(0)));
         }
-        if first_seq.is_some() {
-            q.execute(&mut **tx).await?;
-        } else {
-            let ids: Vec<i64> = q.fetch_all(&mut **tx).await?.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
-            let ids = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-            let (orders, customers) = match kind {
-                Entity::Order => (ids, String::new()),
-                Entity::Customer => (String::new(), ids),
-            };
-            tx.after_commit(crate::db::query(NUMBER_HISTORY).bind(orders).bind(customers));
-        }
+        q.execute(&mut **tx).await?;
+        self.number_after_commit(tx);
         Ok(())
     }
 
-    /// Numbers history records left unnumbered (PostgreSQL: a writer that died between its commit and
-    /// the numbering); run when the store opens.
+    /// Has the history records `tx` wrote numbered once it commits (PostgreSQL; SQLite numbers them
+    /// as they are written).
+    pub(crate) fn number_after_commit(&self, tx: &mut Tx) {
+        if let Some(numberer) = self.numberer() {
+            tx.after_commit(Box::new(move || numberer.wake()));
+        }
+    }
+
+    /// Numbers every committed history record still unnumbered (PostgreSQL), before a history read
+    /// (so a change is there as soon as its write answered, on whichever instance) and when the store
+    /// opens (records of a writer that stopped before its numberer's pass).
     pub(crate) async fn number_history(&self) -> StoreResult<()> {
         if self.backend() == Backend::Postgres {
-            crate::db::query(NUMBER_HISTORY).bind(None::<String>).bind(None::<String>).execute(self.reader()).await?;
+            crate::db::query(NUMBER_QUEUED).execute(self.reader()).await?;
         }
         Ok(())
     }
@@ -158,6 +199,7 @@ impl Store {
         filter: &HistoryFilter,
         page: PageRequest,
     ) -> StoreResult<(Vec<HistoryRecord>, u64)> {
+        self.number_history().await?;
         let mut wh = Sql::new(" WHERE h.seq IS NOT NULL");
         if let Some(id) = filter.since_id {
             wh.push(" AND h.seq > ").bind(Arg::Int(id));

@@ -77,6 +77,7 @@ pub use orders::{
 pub use outbox::{OutboxCounts, OutboxEvent, now_ms};
 pub use packs::PackFilter;
 pub use payment_invoices::CRM_PAYMENT_MEMBER;
+pub use payment_invoices::IssuedInvoice;
 pub use payments::PaymentLookup;
 pub use product_groups::{
     GroupRef, ProductGroup, ProductGroupFilter, ProductGroupLookup, ProductGroupPatch, ProductProperty, PropertyFilter,
@@ -137,6 +138,8 @@ pub struct Store {
     books: std::sync::Arc<book_cache::BookCache>,
     /// Where SQLite keeps uploaded files' bytes (PostgreSQL keeps them in the database).
     files_dir: Option<std::sync::Arc<std::path::PathBuf>>,
+    /// Numbers history records after their commits (PostgreSQL).
+    numberer: Option<std::sync::Arc<history::Numberer>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -184,6 +187,7 @@ impl Store {
                 db: Db::Sqlite(sqlite),
                 books: Default::default(),
                 files_dir: Some(std::sync::Arc::new(files_dir)),
+                numberer: None,
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = sqlx::postgres::PgPoolOptions::new()
@@ -192,7 +196,14 @@ impl Store {
                 .connect(url)
                 .await
                 .map_err(db::DbError::from)?;
-            Ok(Store { backend: Backend::Postgres, db: Db::Postgres(pool), books: Default::default(), files_dir: None })
+            let numberer = Some(std::sync::Arc::new(history::Numberer::start(pool.clone())));
+            Ok(Store {
+                backend: Backend::Postgres,
+                db: Db::Postgres(pool),
+                books: Default::default(),
+                files_dir: None,
+                numberer,
+            })
         } else {
             Err(StoreError::Config(format!(
                 "unsupported database URL '{}': use sqlite:PATH or postgres://…",
@@ -250,6 +261,11 @@ impl Store {
     /// The in-process copy of the books.
     pub(crate) fn book_cache(&self) -> &book_cache::BookCache {
         &self.books
+    }
+
+    /// The history numberer (PostgreSQL).
+    pub(crate) fn numberer(&self) -> Option<std::sync::Arc<history::Numberer>> {
+        self.numberer.clone()
     }
 
     /// The reading side of the database.

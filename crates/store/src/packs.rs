@@ -437,7 +437,6 @@ impl Store {
             Actor::User(u) => u,
             _ => None,
         };
-        let mut ids = Vec::with_capacity(records.len());
         for (created, deleted, change) in records {
             let seq: Option<i64> = match self.backend() {
                 Backend::Sqlite => Some(
@@ -447,10 +446,9 @@ impl Store {
                 ),
                 Backend::Postgres => None,
             };
-            let id: i64 = crate::db::query_scalar(
+            crate::db::query(
                 "INSERT INTO pack_history (pack_id, order_id, created_at, source, api_key_id, user_id, created, deleted,
-                 field, old_value, new_value, entity, seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-                 RETURNING id",
+                 field, old_value, new_value, entity, seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             )
             .bind(pack.id)
             .bind(pack.order_id)
@@ -465,19 +463,17 @@ impl Store {
             .bind(change.new_value.to_string())
             .bind(&entity)
             .bind(seq)
-            .fetch_one(&mut **tx)
+            .execute(&mut **tx)
             .await?;
-            ids.push(id.to_string());
         }
-        if self.backend() == Backend::Postgres && !ids.is_empty() {
-            tx.after_commit(crate::db::query("SELECT torg_number_pack_history($1)").bind(ids.join(",")));
-        }
+        self.number_after_commit(tx);
         Ok(())
     }
 
     /// A page of pack history in number order. The filter's entity is the order (`orderId`,
     /// `orderExternalId`); its sites are the orders' sites.
     pub async fn pack_history(&self, f: &HistoryFilter, page: PageRequest) -> StoreResult<(Vec<HistoryRecord>, u64)> {
+        self.number_history().await?;
         let mut wh = Sql::new(" WHERE h.seq IS NOT NULL");
         if let Some(id) = f.since_id {
             wh.push(" AND h.seq > ").bind(Arg::Int(id));

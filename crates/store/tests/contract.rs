@@ -971,6 +971,69 @@ async fn concurrent_creates_all_succeed(db: &TestDb) {
     store.close().await;
 }
 
+contract!(history_is_numbered_without_a_reader);
+/// Concurrent writers' history records are numbered 1, 2, 3… with no history read to prompt it (on
+/// PostgreSQL each commit wakes the store's numberer; SQLite numbers as it writes), one number per
+/// record.
+async fn history_is_numbered_without_a_reader(db: &TestDb) {
+    let store = db.open().await;
+    let creates = (0..CONCURRENT).map(|i| {
+        let store = store.clone();
+        async move {
+            let d = doc(json!({"externalId": format!("h-{i}"), "email": format!("h{i}@example.com")}));
+            store.create_order(DEFAULT_SITE, &d, ACTOR, &zone()).await.unwrap_or_else(|e| panic!("create {i}: {e}"))
+        }
+    });
+    futures::future::join_all(creates).await;
+    let mut numbers = Vec::new();
+    for _ in 0..200 {
+        let mut tx = store.begin().await.unwrap();
+        let rows: Vec<(Option<i64>,)> =
+            db::query_as("SELECT seq FROM order_history ORDER BY seq").fetch_all(&mut *tx).await.unwrap();
+        tx.rollback().await.unwrap();
+        numbers = rows.into_iter().map(|(s,)| s).collect();
+        if numbers.iter().all(Option::is_some) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let expected: Vec<Option<i64>> = (1..=i64::try_from(CONCURRENT).unwrap()).map(Some).collect();
+    assert_eq!(numbers, expected, "every record numbered, once, with no gap");
+    store.close().await;
+}
+
+contract!(a_history_read_numbers_what_another_instance_committed);
+/// A record another instance committed but has not numbered yet (PostgreSQL: it stopped before its
+/// numberer's pass) is numbered by the next history read, after every number given before, so a
+/// client paging by `sinceId` finds it.
+async fn a_history_read_numbers_what_another_instance_committed(db: &TestDb) {
+    let store = db.open().await;
+    let order = create_order(&store, DEFAULT_SITE, json!({"externalId": "late-1"})).await;
+    let (before, _) = store.order_history(&HistoryFilter::default(), page()).await.unwrap();
+    let last = before.iter().map(|r| r.id).max().expect("the create's record");
+    // What the other instance wrote: a record without a number (SQLite's one writer numbers it).
+    let seq = match db.backend {
+        Backend::Sqlite => Some(last + 1),
+        Backend::Postgres => None,
+    };
+    let mut tx = store.begin().await.unwrap();
+    db::query(
+        "INSERT INTO order_history (order_id, created_at, source, created, deleted, field, old_value, new_value, entity, seq)
+         VALUES ($1, 0, 'api', 0, 0, 'status', '\"new\"', '\"complete\"', '{}', $2)",
+    )
+    .bind(order.id)
+    .bind(seq)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let since = HistoryFilter { since_id: Some(last), ..Default::default() };
+    let (after, total) = store.order_history(&since, page()).await.unwrap();
+    let found: Vec<(i64, Option<&str>)> = after.iter().map(|r| (r.id, r.field.as_deref())).collect();
+    assert_eq!((found, total), (vec![(last + 1, Some("status"))], 1));
+    store.close().await;
+}
+
 contract!(order_ids_are_never_reused);
 /// A new order's id, and the default number made of it, are allocated by the statement that inserts
 /// the order: one past every id handed out before, also after the newest order's row was removed, and
