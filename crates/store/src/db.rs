@@ -72,7 +72,8 @@ impl DbError {
         }
     }
 
-    fn decode(column: impl ToString, message: impl Into<String>) -> DbError {
+    /// A value of `column` that could not be read as what it should hold.
+    pub(crate) fn decode(column: impl ToString, message: impl Into<String>) -> DbError {
         DbError::Decode { column: column.to_string(), message: message.into() }
     }
 }
