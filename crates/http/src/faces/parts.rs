@@ -196,9 +196,10 @@ async fn search(State(state): State<AppState>, parts: Parts) -> PartsResult {
     let q = parts.input.query_param("q").and_then(Value::as_str).unwrap_or("").to_string();
     let rows = state.store.search_parts(&q).await?;
     let now = torg_domain::time::now();
-    let objects: Vec<Value> = rows
+    let objects: Vec<SearchRow> = rows
         .iter()
         .map(|row| {
+            let qty = row.shown.display();
             let offered = Offered {
                 offer_id: row.offer_id,
                 warehouse_id: row.warehouse_id,
@@ -206,28 +207,55 @@ async fn search(State(state): State<AppState>, parts: Parts) -> PartsResult {
                 period_min: row.period_min,
                 period_max: row.period_max,
                 min_qty: row.min_qty,
-                qty: row.shown.display(),
+                qty: qty.clone(),
                 key_id: parts.key.id,
                 issued_at: now,
             };
-            json!({
-                "_": offered.seal(&state.secret),
-                "code": row.article,
-                "desc": row.description,
-                "is_cross": row.is_cross,
-                "maker": row.brand,
-                "min_qty": row.min_qty,
-                "name": row.name,
-                "period_max": row.period_max,
-                "period_min": row.period_min,
-                "price": money(row.price),
-                "qty": row.shown.display(),
-                "source": row.warehouse,
-                "stat": row.probability,
-            })
+            SearchRow {
+                token: offered.seal(&state.secret),
+                code: &row.article,
+                desc: &row.description,
+                is_cross: row.is_cross,
+                maker: &row.brand,
+                min_qty: row.min_qty,
+                name: &row.name,
+                period_max: row.period_max,
+                period_min: row.period_min,
+                price: money(row.price),
+                qty,
+                source: &row.warehouse,
+                stat: row.probability,
+            }
         })
         .collect();
-    Ok(json_response(StatusCode::OK, &json!({ "objects": objects })))
+    Ok(json_response(StatusCode::OK, &SearchAnswer { objects }))
+}
+
+/// The search's answer, `{"objects": […]}`.
+#[derive(serde::Serialize)]
+struct SearchAnswer<'a> {
+    objects: Vec<SearchRow<'a>>,
+}
+
+/// One row of a search answer, written straight to the wire (the busiest answer of the face: no
+/// `Value` tree is built for it). Members in the supplier's order.
+#[derive(serde::Serialize)]
+struct SearchRow<'a> {
+    /// The signed position a buyer orders back (`_`).
+    #[serde(rename = "_")]
+    token: String,
+    code: &'a str,
+    desc: &'a str,
+    is_cross: bool,
+    maker: &'a str,
+    min_qty: i64,
+    name: &'a str,
+    period_max: i64,
+    period_min: i64,
+    price: String,
+    qty: String,
+    source: &'a str,
+    stat: Option<i64>,
 }
 
 /// Reads a whole number given as a JSON number or a string.
