@@ -13,6 +13,7 @@ CREATE FUNCTION torg_number_queued() RETURNS BIGINT LANGUAGE plpgsql AS $$
 DECLARE
     numbered BIGINT := 0;
     n BIGINT;
+    history TEXT;
 BEGIN
     -- Nothing committed waits (the usual case for a history read): no lock, no write, no flush.
     IF NOT EXISTS (SELECT 1 FROM history_pending) THEN
@@ -20,23 +21,17 @@ BEGIN
     END IF;
     PERFORM pg_advisory_xact_lock(7426001);
     PERFORM pg_advisory_xact_lock(7426005);
-    WITH done AS (DELETE FROM history_pending WHERE kind = 'order_history' RETURNING id),
-    numbers AS (SELECT id, (SELECT COALESCE(MAX(seq), 0) FROM order_history) + row_number() OVER (ORDER BY id) AS seq
-                FROM done)
-    UPDATE order_history h SET seq = numbers.seq FROM numbers WHERE h.id = numbers.id;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    numbered := numbered + n;
-    WITH done AS (DELETE FROM history_pending WHERE kind = 'customer_history' RETURNING id),
-    numbers AS (SELECT id, (SELECT COALESCE(MAX(seq), 0) FROM customer_history) + row_number() OVER (ORDER BY id) AS seq
-                FROM done)
-    UPDATE customer_history h SET seq = numbers.seq FROM numbers WHERE h.id = numbers.id;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    numbered := numbered + n;
-    WITH done AS (DELETE FROM history_pending WHERE kind = 'pack_history' RETURNING id),
-    numbers AS (SELECT id, (SELECT COALESCE(MAX(seq), 0) FROM pack_history) + row_number() OVER (ORDER BY id) AS seq
-                FROM done)
-    UPDATE pack_history h SET seq = numbers.seq FROM numbers WHERE h.id = numbers.id;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    RETURN numbered + n;
+    -- The queue's `kind` is the history table's name (the trigger's TG_TABLE_NAME).
+    FOREACH history IN ARRAY ARRAY['order_history', 'customer_history', 'pack_history'] LOOP
+        EXECUTE format(
+            'WITH done AS (DELETE FROM history_pending WHERE kind = %L RETURNING id),
+             numbers AS (SELECT id, (SELECT COALESCE(MAX(seq), 0) FROM %I) + row_number() OVER (ORDER BY id) AS seq
+                         FROM done)
+             UPDATE %I h SET seq = numbers.seq FROM numbers WHERE h.id = numbers.id',
+            history, history, history);
+        GET DIAGNOSTICS n = ROW_COUNT;
+        numbered := numbered + n;
+    END LOOP;
+    RETURN numbered;
 END
 $$;
