@@ -37,7 +37,7 @@ pub struct RefundLine {
     pub available: Decimal,
 }
 
-const INVOICE_COLUMNS: &str = "id, container_id, site, merchant_id, merchant_order_id, order_id, status, amount, vat_amount, \
+pub(crate) const INVOICE_COLUMNS: &str = "id, container_id, site, merchant_id, merchant_order_id, order_id, status, amount, vat_amount, \
      currency, language, description, processable, notification_url, created_at, expires_at, paid_at, doc";
 
 const REFUND_COLUMNS: &str = "id, parent_id, site, merchant_id, merchant_order_id, status, amount, vat_amount, currency, \
@@ -95,7 +95,7 @@ pub(crate) fn basket_totals(inv: &Invoice) -> Vec<(serde_json::Map<String, Value
         .collect()
 }
 
-fn invoice_from_row(r: &crate::db::Row) -> StoreResult<Invoice> {
+pub(crate) fn invoice_from_row(r: &crate::db::Row) -> StoreResult<Invoice> {
     let status: String = r.try_get("status")?;
     Ok(Invoice {
         id: r.try_get("id")?,

@@ -26,6 +26,16 @@ pub enum IssuedInvoice {
     Paid(Invoice),
 }
 
+/// How an invoice of a payment stands: pending, or paid or held; `None` once closed (cancelled,
+/// expired), when the payment may have another.
+fn in_force(inv: Invoice) -> Option<IssuedInvoice> {
+    match inv.status {
+        InvoiceStatus::Created => Some(IssuedInvoice::Pending(inv)),
+        InvoiceStatus::Completed | InvoiceStatus::Hold => Some(IssuedInvoice::Paid(inv)),
+        InvoiceStatus::Canceled | InvoiceStatus::Expired => None,
+    }
+}
+
 /// The merchant order id prefix of the invoices of payment `id`.
 fn prefix(payment_id: i64) -> String {
     format!("crm-payment-{payment_id}-")
@@ -61,6 +71,12 @@ impl Store {
         Ok(out)
     }
 
+    /// The newest invoice of payment `id` still in force (pending, or paid or held), if any: what
+    /// [`Store::issue_payment_invoice`] would answer instead of issuing one, read without writing.
+    pub async fn payment_invoice_in_force(&self, payment_id: i64) -> StoreResult<Option<IssuedInvoice>> {
+        Ok(self.payment_invoices(payment_id).await?.into_iter().find_map(in_force))
+    }
+
     /// Issues `inv` for CRM payment `payment_id`, its merchant order id numbered after the payment's
     /// closed invoices, unless the payment has an invoice still pending (that one is the answer) or
     /// paid or held (refused). One transaction looks and writes, the payment's row locked on
@@ -75,25 +91,22 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let issued: Vec<(String, String)> =
-            crate::db::query_as("SELECT id, status FROM invoices WHERE merchant_order_id LIKE $1 ORDER BY seq DESC")
-                .bind(format!("{}%", prefix(payment_id)))
-                .fetch_all(&mut *tx)
-                .await?;
+        let rows = crate::db::query(format!(
+            "SELECT {} FROM invoices WHERE merchant_order_id LIKE $1 ORDER BY seq DESC",
+            crate::invoices::INVOICE_COLUMNS
+        ))
+        .bind(format!("{}%", prefix(payment_id)))
+        .fetch_all(&mut *tx)
+        .await?;
         let mut closed = 0;
-        for (id, status) in &issued {
-            let status = InvoiceStatus::parse(status).unwrap_or(InvoiceStatus::Canceled);
-            if matches!(status, InvoiceStatus::Canceled | InvoiceStatus::Expired) {
-                closed += 1;
-                continue;
+        for row in &rows {
+            match in_force(crate::invoices::invoice_from_row(row)?) {
+                Some(standing) => {
+                    tx.commit().await?;
+                    return Ok(standing);
+                }
+                None => closed += 1,
             }
-            let found = self.invoice_in(&mut tx, id).await?.ok_or_else(|| DomainError::NotFound("invoice".into()))?;
-            tx.commit().await?;
-            return Ok(if status == InvoiceStatus::Created {
-                IssuedInvoice::Pending(found)
-            } else {
-                IssuedInvoice::Paid(found)
-            });
         }
         inv.merchant_order_id = format!("{}{}", prefix(payment_id), closed + 1);
         self.insert_invoice_in(&mut tx, &inv).await?;

@@ -194,38 +194,32 @@ pub async fn create_invoice(State(state): State<AppState>, crm: Crm) -> CrmResul
         .order_of_payment(payment_id, &crm.sites)
         .await?
         .ok_or_else(|| CrmError::new(StatusCode::NOT_FOUND, "Payment not found"))?;
-    for inv in state.store.payment_invoices(payment_id).await? {
-        match inv.status {
-            InvoiceStatus::Created => {
-                return ok(
-                    StatusCode::OK,
-                    json!({"result": {"link": payment_url(&state.config.public_url, &inv), "invoiceUuid": inv.id}}),
-                );
+    let standing = match state.store.payment_invoice_in_force(payment_id).await? {
+        Some(standing) => standing,
+        None => {
+            if payment.amount <= Decimal::ZERO {
+                return Err(field_error("createInvoice.paymentId", "The payment's amount must be more than 0."));
             }
-            InvoiceStatus::Completed | InvoiceStatus::Hold => return Err(already_paid(payment_id, &inv)),
-            InvoiceStatus::Canceled | InvoiceStatus::Expired => {}
+            let settings = state.store.billing_settings(&order.site).await?.ok_or_else(|| {
+                CrmError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("Site {} takes no payments: it has no billing merchant (torg billing set).", order.site),
+                )
+            })?;
+            // A concurrent call may have issued (or its payer paid) one since the look above.
+            issue_for_payment(&state.store, &settings, &order, &payment, return_url).await?
         }
-    }
-    if payment.amount <= Decimal::ZERO {
-        return Err(field_error("createInvoice.paymentId", "The payment's amount must be more than 0."));
-    }
-    let settings = state.store.billing_settings(&order.site).await?.ok_or_else(|| {
-        CrmError::new(
-            StatusCode::BAD_REQUEST,
-            format!("Site {} takes no payments: it has no billing merchant (torg billing set).", order.site),
-        )
-    })?;
-    // A concurrent call may have issued (or its payer paid) one since the look above.
-    let inv = match issue_for_payment(&state.store, &settings, &order, &payment, return_url).await? {
-        IssuedInvoice::Issued(inv) | IssuedInvoice::Pending(inv) => inv,
-        IssuedInvoice::Paid(inv) => return Err(already_paid(payment_id, &inv)),
     };
-    ok(StatusCode::OK, json!({"result": {"link": payment_url(&state.config.public_url, &inv), "invoiceUuid": inv.id}}))
-}
-
-/// The refusal of an invoice for a payment that `inv` paid (or holds money for).
-fn already_paid(payment_id: i64, inv: &Invoice) -> CrmError {
-    CrmError::new(StatusCode::BAD_REQUEST, format!("Payment {payment_id} is already paid by invoice {}.", inv.id))
+    match standing {
+        IssuedInvoice::Issued(inv) | IssuedInvoice::Pending(inv) => ok(
+            StatusCode::OK,
+            json!({"result": {"link": payment_url(&state.config.public_url, &inv), "invoiceUuid": inv.id}}),
+        ),
+        IssuedInvoice::Paid(inv) => Err(CrmError::new(
+            StatusCode::BAD_REQUEST,
+            format!("Payment {payment_id} is already paid by invoice {}.", inv.id),
+        )),
+    }
 }
 
 /// `POST /api/v5/payment/check`: `check` `{invoiceUuid, amount, currency}` asks whether the invoice
