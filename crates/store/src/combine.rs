@@ -92,7 +92,7 @@ impl Store {
         self.note_combined(&mut tx, "order", &from.site, source, from.external_id.as_deref(), result, now).await?;
 
         let mut items = std::mem::take(&mut new.items);
-        self.write_items(&mut tx, result, &old.items, &mut items, now).await?;
+        self.write_items(&mut tx, result, &old.items, &mut items, now, &[]).await?;
         new.items = items;
         self.sync_reservations(&mut tx, result, &books.wanted_reservations(&new), false).await?;
         let changes = diff_orders(&old, &new);

@@ -229,7 +229,7 @@ pub(crate) async fn write_custom_fields(
         let (text, num) = custom_value_columns(value);
         q.extend([id.encode(), code.as_str().encode(), text.encode(), num.encode()]);
     }
-    crate::db::Query::with_args(sql, q).execute(&mut **tx).await?;
+    crate::db::Query::with_args(sql, q).execute_later(tx).await?;
     Ok(())
 }
 

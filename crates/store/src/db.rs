@@ -461,6 +461,22 @@ impl Query {
         }
     }
 
+    /// Runs the write inside `tx` without waiting for it here: on PostgreSQL it is queued and sent
+    /// with the writes queued after it, as one statement, before the transaction's next statement
+    /// or its commit (a round trip each saved); on SQLite, where a statement is a function call, it
+    /// runs at once. For writes that cannot fail on what a client sent (its errors surface at that
+    /// next statement or the commit) and whose rows nothing reads before then; writes queued
+    /// together see the database as it was before all of them.
+    pub async fn execute_later(self, tx: &mut Tx) -> DbResult<()> {
+        match &mut tx.conn {
+            Conn::PgTx(t) => {
+                t.later.push(self);
+                Ok(())
+            }
+            c => c.run_execute(&self).await.map(|_| ()),
+        }
+    }
+
     /// Every row.
     pub async fn fetch_all<'e>(self, exec: impl Into<Exec<'e>>) -> DbResult<Vec<Row>> {
         match exec.into() {
@@ -673,7 +689,7 @@ impl Drop for PooledReader {
             // A reader left inside a read transaction (a snapshot, or a failed statement) would pin
             // an old state of the database: it is ended, and the reader kept only if that worked.
             if !c.is_autocommit() {
-                let _ = c.execute_batch("ROLLBACK");
+                let _ = run_cached(&c, "ROLLBACK");
             }
             if c.is_autocommit() {
                 self.db.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(c);
@@ -686,7 +702,17 @@ impl Drop for PooledReader {
 const MAX_GROUP: usize = 64;
 
 /// The savepoint each logical transaction runs in, inside the group's physical transaction.
-const SAVEPOINT: &str = "torg_tx";
+const BEGIN_SAVEPOINT: &str = "SAVEPOINT torg_tx";
+/// Keeps a transaction's work in the group.
+const RELEASE_SAVEPOINT: &str = "RELEASE torg_tx";
+/// Undoes a transaction's work, leaving the group's.
+const ROLLBACK_TO_SAVEPOINT: &str = "ROLLBACK TO torg_tx";
+
+/// Runs a statement that takes no values through the connection's statement cache: transaction
+/// control runs several times per request, and `execute_batch` would compile it every time.
+fn run_cached(conn: &rusqlite::Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
 
 /// The writer connection and the group commit in progress on it.
 ///
@@ -739,7 +765,7 @@ impl WriterGuard {
             // SQLite rolled the whole transaction back itself (an I/O error, a full disk).
             Err("SQLite rolled the transaction back".to_owned())
         } else {
-            match self.state.conn.execute_batch("COMMIT") {
+            match run_cached(&self.state.conn, "COMMIT") {
                 Ok(()) => Ok(()),
                 Err(e) => {
                     let _ = self.state.conn.execute_batch("ROLLBACK");
@@ -762,14 +788,15 @@ impl WriterGuard {
         if self.state.conn.is_autocommit() {
             return Ok(());
         }
-        self.state.conn.execute_batch(&format!("ROLLBACK TO {SAVEPOINT}; RELEASE {SAVEPOINT}"))
+        run_cached(&self.state.conn, ROLLBACK_TO_SAVEPOINT)
+            .and_then(|()| run_cached(&self.state.conn, RELEASE_SAVEPOINT))
     }
 
     /// Makes this guard's transaction durable: at once when nobody waits for the writer, else with
     /// the group when its last member commits.
     async fn commit(mut self) -> DbResult<()> {
         self.in_tx = false;
-        if let Err(e) = self.state.conn.execute_batch(&format!("RELEASE {SAVEPOINT}")) {
+        if let Err(e) = run_cached(&self.state.conn, RELEASE_SAVEPOINT) {
             let _ = self.roll_back_savepoint();
             return Err(e.into());
         }
@@ -866,7 +893,7 @@ impl SqliteDb {
             w.state.conn.execute_batch("BEGIN IMMEDIATE")?;
             w.state.open = true;
         }
-        w.state.conn.execute_batch(&format!("SAVEPOINT {SAVEPOINT}"))?;
+        run_cached(&w.state.conn, BEGIN_SAVEPOINT)?;
         w.in_tx = true;
         Ok(w)
     }
@@ -1180,7 +1207,7 @@ impl Db {
         if let Conn::Sqlite(SqliteConn::Reader(r)) = &conn
             && let Some(c) = &r.conn
         {
-            c.execute_batch("BEGIN")?;
+            run_cached(c, "BEGIN")?;
         }
         Ok(conn)
     }
@@ -1191,7 +1218,7 @@ impl Db {
         let started = std::time::Instant::now();
         let tx = match self {
             Db::Sqlite(s) => Tx::new(Conn::Sqlite(SqliteConn::Writer(s.begin().await?))),
-            Db::Postgres(p) => Tx::new(Conn::PgTx(p.begin().await?)),
+            Db::Postgres(p) => Tx::new(Conn::PgTx(PgTx { tx: p.begin().await?, later: Vec::new() })),
         };
         observe(self.engine(), "begin", started);
         Ok(tx)
@@ -1269,7 +1296,71 @@ pub enum Conn {
     /// A PostgreSQL connection from the pool.
     Pg(sqlx::pool::PoolConnection<Postgres>),
     /// A PostgreSQL transaction.
-    PgTx(sqlx::Transaction<'static, Postgres>),
+    PgTx(PgTx),
+}
+
+/// A PostgreSQL transaction and the writes queued with [`Query::execute_later`].
+pub struct PgTx {
+    tx: sqlx::Transaction<'static, Postgres>,
+    /// Sent before the transaction's next statement or its commit, as one statement.
+    later: Vec<Query>,
+}
+
+impl PgTx {
+    /// Sends the queued writes: one as it is, several as one statement of data-modifying `WITH`
+    /// queries (PostgreSQL runs each exactly once, whether or not the outer query reads it).
+    async fn flush(&mut self) -> DbResult<()> {
+        let q = match self.later.len() {
+            0 => return Ok(()),
+            1 => self.later.remove(0),
+            _ => combined(std::mem::take(&mut self.later)),
+        };
+        pg_query(&q)?.execute(&mut *self.tx).await?;
+        Ok(())
+    }
+}
+
+/// Several writes as one statement: `WITH w0 AS (…), w1 AS (…) SELECT 1`, each one's placeholders
+/// renumbered after those of the writes before it.
+fn combined(writes: Vec<Query>) -> Query {
+    let mut sql = String::from("WITH ");
+    let mut args = Vec::new();
+    for (i, w) in writes.into_iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("w{i} AS ("));
+        renumbered(&w.sql, args.len(), &mut sql);
+        sql.push(')');
+        args.extend(w.args);
+    }
+    sql.push_str(" SELECT 1");
+    Query::with_args(sql, args)
+}
+
+/// Appends `sql` to `out` with every placeholder `$n` outside quoted text written as `$(n + by)`.
+/// Hand-written: no crate renumbers placeholders, and the statements queued are the store's own.
+fn renumbered(sql: &str, by: usize, out: &mut String) {
+    let mut chars = sql.char_indices().peekable();
+    let mut quote: Option<char> = None;
+    while let Some((_, c)) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '$') if chars.peek().is_some_and(|(_, d)| d.is_ascii_digit()) => {
+                let mut n = 0usize;
+                while let Some(&(_, d)) = chars.peek() {
+                    let Some(v) = d.to_digit(10) else { break };
+                    n = n * 10 + v as usize;
+                    chars.next();
+                }
+                out.push_str(&format!("${}", n + by));
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
 }
 
 impl Conn {
@@ -1297,8 +1388,14 @@ impl Conn {
             Conn::Sqlite(s) => return sqlite_rows(s.conn(), q, limit),
             Conn::Pg(c) if limit == 1 => pg_query(q)?.fetch_optional(&mut **c).await?.into_iter().collect(),
             Conn::Pg(c) => pg_query(q)?.fetch_all(&mut **c).await?,
-            Conn::PgTx(t) if limit == 1 => pg_query(q)?.fetch_optional(&mut **t).await?.into_iter().collect(),
-            Conn::PgTx(t) => pg_query(q)?.fetch_all(&mut **t).await?,
+            Conn::PgTx(t) => {
+                t.flush().await?;
+                if limit == 1 {
+                    pg_query(q)?.fetch_optional(&mut *t.tx).await?.into_iter().collect()
+                } else {
+                    pg_query(q)?.fetch_all(&mut *t.tx).await?
+                }
+            }
         };
         pg_rows(rows)
     }
@@ -1315,7 +1412,10 @@ impl Conn {
         let done = match self {
             Conn::Sqlite(s) => return sqlite_execute(s.conn(), q),
             Conn::Pg(c) => pg_query(q)?.execute(&mut **c).await?,
-            Conn::PgTx(t) => pg_query(q)?.execute(&mut **t).await?,
+            Conn::PgTx(t) => {
+                t.flush().await?;
+                pg_query(q)?.execute(&mut *t.tx).await?
+            }
         };
         Ok(Done { rows: done.rows_affected() })
     }
@@ -1373,7 +1473,10 @@ impl Tx {
     async fn commit_unobserved(self) -> DbResult<()> {
         match self.conn {
             Conn::Sqlite(SqliteConn::Writer(w)) => w.commit().await?,
-            Conn::PgTx(t) => t.commit().await?,
+            Conn::PgTx(mut t) => {
+                t.flush().await?;
+                t.tx.commit().await?
+            }
             Conn::Sqlite(SqliteConn::Reader(_)) | Conn::Pg(_) => {}
         }
         for then in self.after_commit {
@@ -1392,7 +1495,7 @@ impl Tx {
     pub async fn rollback(self) -> DbResult<()> {
         match self.conn {
             Conn::Sqlite(SqliteConn::Writer(mut w)) => Ok(w.roll_back_savepoint()?),
-            Conn::PgTx(t) => Ok(t.rollback().await?),
+            Conn::PgTx(t) => Ok(t.tx.rollback().await?),
             Conn::Sqlite(SqliteConn::Reader(_)) | Conn::Pg(_) => Ok(()),
         }
     }
@@ -1402,7 +1505,8 @@ impl Tx {
         match &mut self.conn {
             Conn::Sqlite(s) => Ok(s.conn().execute_batch(sql)?),
             Conn::PgTx(t) => {
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())).execute(&mut **t).await?;
+                t.flush().await?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())).execute(&mut *t.tx).await?;
                 Ok(())
             }
             Conn::Pg(c) => {
@@ -1416,6 +1520,22 @@ impl Tx {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writes_sent_later_are_combined_with_their_placeholders_renumbered() {
+        let q = combined(vec![
+            query("INSERT INTO a (x, y) VALUES ($1, $2)").bind(1).bind(2),
+            query("INSERT INTO b (x, t) VALUES ($2, '$1 is ''kept''') , ($1, \"$3\")").bind(3).bind(4),
+            query("INSERT INTO c (x) VALUES ($1)").bind(5),
+        ]);
+        assert_eq!(
+            q.sql,
+            "WITH w0 AS (INSERT INTO a (x, y) VALUES ($1, $2)), \
+             w1 AS (INSERT INTO b (x, t) VALUES ($4, '$1 is ''kept''') , ($3, \"$3\")), \
+             w2 AS (INSERT INTO c (x) VALUES ($5)) SELECT 1"
+        );
+        assert_eq!(q.args.len(), 5);
+    }
 
     #[tokio::test]
     async fn sqlite_binds_by_number_and_decodes_tuples() {

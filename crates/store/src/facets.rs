@@ -313,7 +313,7 @@ impl Store {
         for (name, value, num) in facets {
             q = q.bind(id).bind(*name).bind(value.as_str()).bind(*num);
         }
-        q.execute(&mut **tx).await?;
+        q.execute_later(tx).await?;
         Ok(())
     }
 

@@ -169,7 +169,7 @@ impl Store {
                 .bind(r.change.and_then(|c| c.item.as_ref()).map(Value::to_string))
                 .bind(first_seq.map(|f| f + i64::try_from(i).unwrap_or(0)));
         }
-        q.execute(&mut **tx).await?;
+        q.execute_later(tx).await?;
         self.number_after_commit(tx);
         Ok(())
     }

@@ -341,7 +341,16 @@ static SHOWN_EXTRAS: LazyLock<String> =
 
 /// The INSERT of a new order on `backend`: `$1` is the number or NULL for the default one (the
 /// allocated id and the suffix in `$37`), the rest as the UPDATE of [`Store::write_order_row`] binds them.
+/// On PostgreSQL it also draws the ids of the order's new lines (`$38` of them) and payments (`$39`)
+/// from their sequences, so that those rows can be written with the ones after them in one statement
+/// ([`crate::db::Query::execute_later`]) instead of each in a round trip that returns its id.
 fn insert_order_sql(backend: crate::Backend) -> String {
+    let drawn = match backend {
+        crate::Backend::Postgres => {
+            format!(", {} AS line_ids, {} AS payment_ids", draw_ids("order_items", 38), draw_ids("payments", 39))
+        }
+        crate::Backend::Sqlite => String::new(),
+    };
     format!(
         "INSERT INTO orders (id, number, site, external_id, status, customer_id, email, phones, search, order_type,
          order_method, delivery_type, shipment_store, manager_id, payment_status, payment_type, summ, total_summ,
@@ -350,9 +359,41 @@ fn insert_order_sql(backend: crate::Backend) -> String {
          company_id, contact_id)
          SELECT n.id, COALESCE($1, CAST(n.id AS TEXT) || $37), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
          $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36
-         FROM (SELECT {} AS id) n RETURNING id",
+         FROM (SELECT {} AS id) n RETURNING id{drawn}",
         crate::sql::next_id(backend, "orders")
     )
+}
+
+/// PostgreSQL: `count` (placeholder `$n`) new ids of `table`, comma-separated, in the order drawn.
+fn draw_ids(table: &str, n: usize) -> String {
+    format!(
+        "array_to_string(ARRAY(SELECT {} FROM generate_series(CAST(1 AS BIGINT), CAST(${n} AS BIGINT)) g ORDER BY g), ',')",
+        crate::sql::next_id(crate::Backend::Postgres, table)
+    )
+}
+
+/// The ids [`insert_order_sql`] drew, as numbers.
+fn drawn_ids(row: &crate::db::Row, column: &str) -> StoreResult<Vec<i64>> {
+    let text: String = row.try_get(column)?;
+    let mut ids = text
+        .split(',')
+        .filter(|t| !t.is_empty())
+        .map(|t| t.parse::<i64>().map_err(|e| crate::db::DbError::decode(column, e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Concurrent writers draw from one sequence, so the ids are sorted to follow the lines' order.
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+/// What writing an order's row gave: its id and, for a new order on PostgreSQL, the ids drawn for
+/// its new lines and payments (empty otherwise: each is then written at once, returning its id).
+pub(crate) struct OrderRow {
+    /// The order's id.
+    pub(crate) id: i64,
+    /// Ids for the new lines, in their order.
+    pub(crate) line_ids: Vec<i64>,
+    /// Ids for the new payments, in their order.
+    pub(crate) payment_ids: Vec<i64>,
 }
 
 /// An order from a row of [`ORDER_COLUMNS`], without its lines and payments.
@@ -657,7 +698,7 @@ impl Store {
         paid: &[String],
         now: i64,
         insert: bool,
-    ) -> StoreResult<i64> {
+    ) -> StoreResult<OrderRow> {
         // A cancelled order spends no bonuses: what it spent is given back below, so its sum is whole again.
         let cleared;
         let o = match self.cleared_of_bonuses(tx, o).await? {
@@ -742,8 +783,17 @@ impl Store {
             q = q.bind(o.id);
         }
         q = q.bind(o.corporate_id).bind(o.company_id).bind(o.contact_id);
+        let drawn = insert && self.backend() == crate::Backend::Postgres;
         if insert {
             q = q.bind(DEFAULT_NUMBER_SUFFIX);
+        }
+        if drawn {
+            let new = |n: usize| i64::try_from(n).unwrap_or(0);
+            q = q.bind(new(o.items.iter().filter(|i| i.id == 0).count())).bind(new(o
+                .payments
+                .iter()
+                .filter(|p| p.id == 0)
+                .count()));
         }
         let row = q.fetch_one(&mut **tx).await.map_err(|e| match &e {
             d if d.is_unique_violation() && d.message().contains("number") => {
@@ -752,6 +802,8 @@ impl Store {
             _ => unique_as_invalid(e, "externalId", "Order with this externalId already exists."),
         })?;
         let id: i64 = row.try_get("id")?;
+        let (line_ids, payment_ids) =
+            if drawn { (drawn_ids(&row, "line_ids")?, drawn_ids(&row, "payment_ids")?) } else { Default::default() };
         let doc = match serde_json::to_value(o) {
             Ok(Value::Object(m)) => m,
             _ => Map::new(),
@@ -760,10 +812,12 @@ impl Store {
         // Every write of an order passes here, so bonuses follow payment and cancellation whichever face
         // made the change.
         self.settle_order_loyalty(tx, o, id, paid, now).await?;
-        Ok(id)
+        Ok(OrderRow { id, line_ids, payment_ids })
     }
 
-    /// Writes the line list: updates kept lines, deletes dropped ones, inserts new ones (assigning ids).
+    /// Writes the line list: updates kept lines, deletes dropped ones, inserts new ones (assigning ids:
+    /// `drawn` when it has one for each new line, written later in the transaction; otherwise each
+    /// returned by the insert).
     pub(crate) async fn write_items(
         &self,
         tx: &mut Tx,
@@ -771,7 +825,9 @@ impl Store {
         old: &[OrderItem],
         items: &mut [OrderItem],
         now: i64,
+        drawn: &[i64],
     ) -> StoreResult<()> {
+        let drawn = Some(drawn).filter(|d| !d.is_empty() && d.len() == items.iter().filter(|i| i.id == 0).count());
         for gone in old.iter().filter(|o| !items.iter().any(|n| n.id == o.id)) {
             crate::db::query("DELETE FROM order_items WHERE id = $1").bind(gone.id).execute(&mut **tx).await?;
         }
@@ -787,6 +843,10 @@ impl Store {
             let position = i64::try_from(pos).unwrap_or(0);
             if item.id == 0 {
                 use crate::db::Encode as _;
+                if let Some(ids) = drawn {
+                    item.id = ids[fresh];
+                    insert.push(item.id.encode());
+                }
                 insert.extend([
                     order_id.encode(),
                     position.encode(),
@@ -816,7 +876,14 @@ impl Store {
                 .await?;
             }
         }
-        if fresh > 0 {
+        if drawn.is_some() && fresh > 0 {
+            let sql = format!(
+                "INSERT INTO order_items (id, order_id, position, offer_id, product_name, quantity, initial_price, \
+                 status, warehouse, doc) VALUES {}",
+                crate::sql::values_rows(fresh, 10)
+            );
+            crate::db::Query::with_args(sql, insert).execute_later(tx).await?;
+        } else if fresh > 0 {
             let insert_sql = format!(
                 "INSERT INTO order_items (order_id, position, offer_id, product_name, quantity, initial_price, status, \
                  warehouse, doc) VALUES {} RETURNING id, position",
@@ -870,7 +937,7 @@ impl Store {
                 .await?;
             }
         }
-        self.insert_payments(tx, old.id, &mut new, now).await?;
+        self.insert_payments(tx, old.id, &mut new, now, &[]).await?;
         let changes = diff_orders(old, &new);
         if !changes.is_empty() {
             self.write_order_row(tx, &new, &books.paid_statuses(), now, false).await?;
@@ -879,7 +946,38 @@ impl Store {
         Ok(new)
     }
 
-    async fn insert_payments(&self, tx: &mut Tx, order_id: i64, o: &mut Order, now: i64) -> StoreResult<()> {
+    /// Inserts the order's new payments: with the ids in `drawn` when it has one for each, written
+    /// later in the transaction; otherwise each returning its id.
+    async fn insert_payments(
+        &self,
+        tx: &mut Tx,
+        order_id: i64,
+        o: &mut Order,
+        now: i64,
+        drawn: &[i64],
+    ) -> StoreResult<()> {
+        let new = o.payments.iter().filter(|p| p.id == 0).count();
+        if new > 0 && drawn.len() == new {
+            for (p, &id) in o.payments.iter_mut().filter(|p| p.id == 0).zip(drawn) {
+                p.id = id;
+                crate::db::query(
+                    "INSERT INTO payments (id, order_id, external_id, type, status, amount, paid_at, comment, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(id)
+                .bind(order_id)
+                .bind(&p.external_id)
+                .bind(&p.kind)
+                .bind(&p.status)
+                .bind(to_units(p.amount))
+                .bind(p.paid_at)
+                .bind(&p.comment)
+                .bind(now)
+                .execute_later(tx)
+                .await?;
+            }
+            return Ok(());
+        }
         for p in o.payments.iter_mut().filter(|p| p.id == 0) {
             p.id = crate::db::query_scalar(
                 "INSERT INTO payments (order_id, external_id, type, status, amount, paid_at, comment, created_at)
@@ -931,15 +1029,16 @@ impl Store {
             self.resolve_customer(tx, &mut o, input.customer.as_ref(), actor, now).await?;
         }
         let paid = books.paid_statuses();
-        o.id = self.write_order_row(tx, &o, &paid, now, true).await?;
+        let row = self.write_order_row(tx, &o, &paid, now, true).await?;
+        o.id = row.id;
         if o.number.is_empty() {
             o.number = default_number(o.id);
         }
         let mut items = std::mem::take(&mut o.items);
-        self.write_items(tx, o.id, &[], &mut items, now).await?;
+        self.write_items(tx, o.id, &[], &mut items, now, &row.line_ids).await?;
         o.items = items;
         self.sync_reservations(tx, o.id, &books.wanted_reservations(&o), true).await?;
-        self.insert_payments(tx, o.id, &mut o, now).await?;
+        self.insert_payments(tx, o.id, &mut o, now, &row.payment_ids).await?;
         write_custom_fields(tx, ("order_custom_fields", "order_id"), o.id, &o.custom_fields, true).await?;
         let snapshot = o.snapshot();
         self.write_history(
@@ -1096,10 +1195,10 @@ impl Store {
             new.status_updated_at = now;
         }
         let mut items = std::mem::take(&mut new.items);
-        self.write_items(tx, id, &old.items, &mut items, now).await?;
+        self.write_items(tx, id, &old.items, &mut items, now, &[]).await?;
         new.items = items;
         self.sync_reservations(tx, id, &books.wanted_reservations(&new), false).await?;
-        self.insert_payments(tx, id, &mut new, now).await?;
+        self.insert_payments(tx, id, &mut new, now, &[]).await?;
         let changes = diff_orders(&old, &new);
         if !changes.is_empty() {
             self.write_order_row(tx, &new, &books.paid_statuses(), now, false).await?;

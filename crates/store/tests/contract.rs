@@ -776,6 +776,53 @@ async fn a_key_revoked_on_another_instance_is_refused_at_once(db: &TestDb) {
 // ---------------------------------------------------------------------------------------------------------
 // 5. Rollback
 
+contract!(writes_sent_later_are_in_place_for_the_next_statement_and_the_commit);
+/// Writes queued with `execute_later` (sent together on PostgreSQL) are seen by the transaction's next
+/// statement and kept by its commit; dropped with the transaction, they leave nothing; one that fails
+/// fails the commit, and the transaction's other writes go with it.
+async fn writes_sent_later_are_in_place_for_the_next_statement_and_the_commit(db: &TestDb) {
+    let store = db.open().await;
+    let mut tx = store.begin().await.unwrap();
+    tx.execute_batch("CREATE TABLE later_t (id BIGINT PRIMARY KEY, t TEXT)").await.unwrap();
+    tx.commit().await.unwrap();
+    let insert = "INSERT INTO later_t (t, id) VALUES ($2, $1)";
+    let mut tx = store.begin().await.unwrap();
+    db::query(insert).bind(1_i64).bind("'$1' и \"$2\"").execute_later(&mut tx).await.unwrap();
+    db::query(insert).bind(2_i64).bind("b").execute_later(&mut tx).await.unwrap();
+    let seen: i64 = db::query_scalar("SELECT COUNT(*) FROM later_t").fetch_one(&mut *tx).await.unwrap();
+    assert_eq!(seen, 2, "the next statement sees what was queued before it");
+    db::query(insert).bind(3_i64).bind("c").execute_later(&mut tx).await.unwrap();
+    db::query("INSERT INTO later_t (id, t) VALUES ($1, $2), ($3, $4)")
+        .bind(4_i64)
+        .bind("d")
+        .bind(5_i64)
+        .bind("e")
+        .execute_later(&mut tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(scalar(&store, "SELECT COUNT(*) FROM later_t").await, 5);
+    let mut tx = store.begin().await.unwrap();
+    let text: String = db::query_scalar("SELECT t FROM later_t WHERE id = 1").fetch_one(&mut *tx).await.unwrap();
+    drop(tx);
+    assert_eq!(text, "'$1' и \"$2\"", "values are bound, not spliced");
+    let mut tx = store.begin().await.unwrap();
+    db::query(insert).bind(6_i64).bind("dropped").execute_later(&mut tx).await.unwrap();
+    drop(tx);
+    let mut tx = store.begin().await.unwrap();
+    db::query(insert).bind(7_i64).bind("rolled back").execute(&mut *tx).await.unwrap();
+    // SQLite runs it at once, PostgreSQL at the commit.
+    let e = match db::query(insert).bind(1_i64).bind("a second id 1").execute_later(&mut tx).await {
+        Err(e) => {
+            drop(tx);
+            e
+        }
+        Ok(()) => tx.commit().await.unwrap_err(),
+    };
+    assert!(e.is_unique_violation(), "{e}");
+    assert_eq!(scalar(&store, "SELECT COUNT(*) FROM later_t").await, 5, "nothing of the failed or dropped ones stays");
+}
+
 contract!(a_failed_write_leaves_nothing);
 /// A write that fails (before or after it has written rows) leaves nothing behind: no order, no
 /// customer, no history, no counter change; a transaction dropped without commit rolls back; and the
