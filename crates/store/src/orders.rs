@@ -385,6 +385,11 @@ fn drawn_ids(row: &crate::db::Row, column: &str) -> StoreResult<Vec<i64>> {
     Ok(ids)
 }
 
+/// A payment's own values bound in their order: external id, type, status, amount, paid at, comment.
+fn payment_values(q: crate::db::Query, p: &torg_domain::order::Payment) -> crate::db::Query {
+    q.bind(&p.external_id).bind(&p.kind).bind(&p.status).bind(to_units(p.amount)).bind(p.paid_at).bind(&p.comment)
+}
+
 /// What writing an order's row gave: its id and, for a new order on PostgreSQL, the ids drawn for
 /// its new lines and payments (empty otherwise: each is then written at once, returning its id).
 pub(crate) struct OrderRow {
@@ -922,19 +927,11 @@ impl Store {
         }
         for p in new.payments.iter().filter(|p| p.id != 0) {
             if old.payments.iter().find(|o| o.id == p.id) != Some(p) {
-                crate::db::query(
+                let q = crate::db::query(
                     "UPDATE payments SET external_id = $1, type = $2, status = $3, amount = $4, paid_at = $5, comment = $6
                      WHERE id = $7",
-                )
-                .bind(&p.external_id)
-                .bind(&p.kind)
-                .bind(&p.status)
-                .bind(to_units(p.amount))
-                .bind(p.paid_at)
-                .bind(&p.comment)
-                .bind(p.id)
-                .execute(&mut **tx)
-                .await?;
+                );
+                payment_values(q, p).bind(p.id).execute(&mut **tx).await?;
             }
         }
         self.insert_payments(tx, old.id, &mut new, now, &[]).await?;
@@ -957,42 +954,25 @@ impl Store {
         drawn: &[i64],
     ) -> StoreResult<()> {
         let new = o.payments.iter().filter(|p| p.id == 0).count();
-        if new > 0 && drawn.len() == new {
-            for (p, &id) in o.payments.iter_mut().filter(|p| p.id == 0).zip(drawn) {
-                p.id = id;
-                crate::db::query(
-                    "INSERT INTO payments (id, order_id, external_id, type, status, amount, paid_at, comment, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
-                .bind(id)
-                .bind(order_id)
-                .bind(&p.external_id)
-                .bind(&p.kind)
-                .bind(&p.status)
-                .bind(to_units(p.amount))
-                .bind(p.paid_at)
-                .bind(&p.comment)
-                .bind(now)
-                .execute_later(tx)
-                .await?;
+        let drawn = Some(drawn).filter(|d| new > 0 && d.len() == new);
+        // With a drawn id the id is the last value; without, the statement returns the one it took.
+        let (id_column, id_value, returning) = match drawn {
+            Some(_) => ("id, ", "$9, ", ""),
+            None => ("", "", " RETURNING id"),
+        };
+        let sql = format!(
+            "INSERT INTO payments ({id_column}order_id, external_id, type, status, amount, paid_at, comment, created_at)
+             VALUES ({id_value}$1, $2, $3, $4, $5, $6, $7, $8){returning}"
+        );
+        for (k, p) in o.payments.iter_mut().filter(|p| p.id == 0).enumerate() {
+            let q = payment_values(crate::db::query(sql.clone()).bind(order_id), p).bind(now);
+            match drawn {
+                Some(ids) => {
+                    p.id = ids[k];
+                    q.bind(p.id).execute_later(tx).await?;
+                }
+                None => p.id = q.fetch_one(&mut **tx).await?.try_get(0)?,
             }
-            return Ok(());
-        }
-        for p in o.payments.iter_mut().filter(|p| p.id == 0) {
-            p.id = crate::db::query_scalar(
-                "INSERT INTO payments (order_id, external_id, type, status, amount, paid_at, comment, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-            )
-            .bind(order_id)
-            .bind(&p.external_id)
-            .bind(&p.kind)
-            .bind(&p.status)
-            .bind(to_units(p.amount))
-            .bind(p.paid_at)
-            .bind(&p.comment)
-            .bind(now)
-            .fetch_one(&mut **tx)
-            .await?;
         }
         Ok(())
     }
