@@ -39,6 +39,11 @@ pub enum DbError {
     /// The group commit this write was part of failed (SQLite), so the write is not durable.
     #[error("the commit this write was grouped with failed: {0}")]
     Group(String),
+    /// Writes queued with [`Query::execute_later`] failed when they were sent (PostgreSQL). Kept apart
+    /// from the error of the statement that sent them, so a caller that turns its own statement's
+    /// constraint error into a client's field message never takes this one for it.
+    #[error("writes queued in this transaction failed: {0}")]
+    Queued(Box<DbError>),
     /// A column could not be read as the type asked for.
     #[error("column {column}: {message}")]
     Decode {
@@ -1315,7 +1320,7 @@ impl PgTx {
             1 => self.later.remove(0),
             _ => combined(std::mem::take(&mut self.later)),
         };
-        pg_query(&q)?.execute(&mut *self.tx).await?;
+        pg_query(&q)?.execute(&mut *self.tx).await.map_err(|e| DbError::Queued(Box::new(e.into())))?;
         Ok(())
     }
 }
