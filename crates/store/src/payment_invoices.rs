@@ -41,6 +41,18 @@ fn prefix(payment_id: i64) -> String {
     format!("crm-payment-{payment_id}-")
 }
 
+/// The invoices issued for payment `id`, newest first, read whole in one statement.
+async fn invoices_of_payment<'e>(exec: impl Into<crate::db::Exec<'e>>, payment_id: i64) -> StoreResult<Vec<Invoice>> {
+    let rows = crate::db::query(format!(
+        "SELECT {} FROM invoices WHERE merchant_order_id LIKE $1 ORDER BY seq DESC",
+        crate::invoices::INVOICE_COLUMNS
+    ))
+    .bind(format!("{}%", prefix(payment_id)))
+    .fetch_all(exec)
+    .await?;
+    rows.iter().map(crate::invoices::invoice_from_row).collect()
+}
+
 impl Store {
     /// The order holding payment `id`, if it is on one of `sites`, and the payment.
     pub async fn order_of_payment(&self, payment_id: i64, sites: &[String]) -> StoreResult<Option<(Order, Payment)>> {
@@ -57,18 +69,10 @@ impl Store {
         Ok(payment.map(|p| (order, p)))
     }
 
-    /// The invoices issued for payment `id`, newest first.
+    /// The invoices issued for payment `id`, newest first (unpaid ones past their date expired first).
     pub async fn payment_invoices(&self, payment_id: i64) -> StoreResult<Vec<Invoice>> {
-        let ids: Vec<(String,)> =
-            crate::db::query_as("SELECT id FROM invoices WHERE merchant_order_id LIKE $1 ORDER BY seq DESC")
-                .bind(format!("{}%", prefix(payment_id)))
-                .fetch_all(self.reader())
-                .await?;
-        let mut out = Vec::with_capacity(ids.len());
-        for (id,) in ids {
-            out.extend(self.get_invoice(&id).await?);
-        }
-        Ok(out)
+        self.expire_due(torg_domain::time::now()).await?;
+        invoices_of_payment(self.reader(), payment_id).await
     }
 
     /// The newest invoice of payment `id` still in force (pending, or paid or held), if any: what
@@ -91,16 +95,9 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let rows = crate::db::query(format!(
-            "SELECT {} FROM invoices WHERE merchant_order_id LIKE $1 ORDER BY seq DESC",
-            crate::invoices::INVOICE_COLUMNS
-        ))
-        .bind(format!("{}%", prefix(payment_id)))
-        .fetch_all(&mut *tx)
-        .await?;
         let mut closed = 0;
-        for row in &rows {
-            match in_force(crate::invoices::invoice_from_row(row)?) {
+        for issued in invoices_of_payment(&mut *tx, payment_id).await? {
+            match in_force(issued) {
                 Some(standing) => {
                     tx.commit().await?;
                     return Ok(standing);
