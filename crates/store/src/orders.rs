@@ -380,9 +380,15 @@ fn drawn_ids(row: &crate::db::Row, column: &str) -> StoreResult<Vec<i64>> {
         .filter(|t| !t.is_empty())
         .map(|t| t.parse::<i64>().map_err(|e| crate::db::DbError::decode(column, e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
-    // Concurrent writers draw from one sequence, so the ids are sorted to follow the lines' order.
+    // Ascending, as when each row's own insert took its id: a later line has the larger id.
     ids.sort_unstable();
     Ok(ids)
+}
+
+/// `drawn` when it holds one id for each of `new` new rows (and there are some): the ids to write
+/// them with; otherwise `None`, and each row's insert returns its id.
+fn drawn_for(drawn: &[i64], new: usize) -> Option<&[i64]> {
+    Some(drawn).filter(|d| new > 0 && d.len() == new)
 }
 
 /// A payment's own values bound in their order: external id, type, status, amount, paid at, comment.
@@ -793,12 +799,9 @@ impl Store {
             q = q.bind(DEFAULT_NUMBER_SUFFIX);
         }
         if drawn {
-            let new = |n: usize| i64::try_from(n).unwrap_or(0);
-            q = q.bind(new(o.items.iter().filter(|i| i.id == 0).count())).bind(new(o
-                .payments
-                .iter()
-                .filter(|p| p.id == 0)
-                .count()));
+            let new_lines = o.items.iter().filter(|i| i.id == 0).count();
+            let new_payments = o.payments.iter().filter(|p| p.id == 0).count();
+            q = q.bind(i64::try_from(new_lines).unwrap_or(0)).bind(i64::try_from(new_payments).unwrap_or(0));
         }
         let row = q.fetch_one(&mut **tx).await.map_err(|e| match &e {
             d if d.is_unique_violation() && d.message().contains("number") => {
@@ -832,7 +835,7 @@ impl Store {
         now: i64,
         drawn: &[i64],
     ) -> StoreResult<()> {
-        let drawn = Some(drawn).filter(|d| !d.is_empty() && d.len() == items.iter().filter(|i| i.id == 0).count());
+        let drawn = drawn_for(drawn, items.iter().filter(|i| i.id == 0).count());
         for gone in old.iter().filter(|o| !items.iter().any(|n| n.id == o.id)) {
             crate::db::query("DELETE FROM order_items WHERE id = $1").bind(gone.id).execute(&mut **tx).await?;
         }
@@ -881,20 +884,22 @@ impl Store {
                 .await?;
             }
         }
-        if drawn.is_some() && fresh > 0 {
-            let sql = format!(
-                "INSERT INTO order_items (id, order_id, position, offer_id, product_name, quantity, initial_price, \
-                 status, warehouse, doc) VALUES {}",
-                crate::sql::values_rows(fresh, 10)
-            );
-            crate::db::Query::with_args(sql, insert).execute_later(tx).await?;
-        } else if fresh > 0 {
-            let insert_sql = format!(
-                "INSERT INTO order_items (order_id, position, offer_id, product_name, quantity, initial_price, status, \
-                 warehouse, doc) VALUES {} RETURNING id, position",
-                crate::sql::values_rows(fresh, 9)
-            );
-            for r in crate::db::Query::with_args(insert_sql, insert).fetch_all(&mut **tx).await? {
+        if fresh == 0 {
+            return Ok(());
+        }
+        // With drawn ids each row starts with its id; without, the statement returns the ids it took.
+        let (id_column, columns, returning) =
+            if drawn.is_some() { ("id, ", 10, "") } else { ("", 9, " RETURNING id, position") };
+        let sql = format!(
+            "INSERT INTO order_items ({id_column}order_id, position, offer_id, product_name, quantity, initial_price, \
+             status, warehouse, doc) VALUES {}{returning}",
+            crate::sql::values_rows(fresh, columns)
+        );
+        let insert = crate::db::Query::with_args(sql, insert);
+        if drawn.is_some() {
+            insert.execute_later(tx).await?;
+        } else {
+            for r in insert.fetch_all(&mut **tx).await? {
                 let (id, position): (i64, i64) = (r.try_get("id")?, r.try_get("position")?);
                 if let Some(item) = usize::try_from(position).ok().and_then(|p| items.get_mut(p)) {
                     item.id = id;
@@ -954,7 +959,7 @@ impl Store {
         drawn: &[i64],
     ) -> StoreResult<()> {
         let new = o.payments.iter().filter(|p| p.id == 0).count();
-        let drawn = Some(drawn).filter(|d| new > 0 && d.len() == new);
+        let drawn = drawn_for(drawn, new);
         // With a drawn id the id is the last value; without, the statement returns the one it took.
         let (id_column, id_value, returning) = match drawn {
             Some(_) => ("id, ", "$9, ", ""),
