@@ -365,6 +365,29 @@ impl Store {
         Ok(row.map(|r| r.0))
     }
 
+    /// The id, site and stored document of the customer a lookup names.
+    pub(crate) async fn customer_doc_in(
+        &self,
+        tx: &mut Tx,
+        lookup: &CustomerLookup,
+    ) -> StoreResult<Option<(i64, String, String)>> {
+        Ok(match lookup {
+            CustomerLookup::Id(id) => {
+                crate::db::query_as("SELECT id, site, doc FROM customers WHERE id = $1")
+                    .bind(*id)
+                    .fetch_optional(&mut **tx)
+                    .await?
+            }
+            CustomerLookup::ExternalId { site, external_id } => {
+                crate::db::query_as("SELECT id, site, doc FROM customers WHERE site = $1 AND external_id = $2")
+                    .bind(site)
+                    .bind(external_id)
+                    .fetch_optional(&mut **tx)
+                    .await?
+            }
+        })
+    }
+
     async fn load_customer_in(&self, tx: &mut Tx, id: i64) -> StoreResult<Customer> {
         let row = crate::db::query(format!("{SELECT} WHERE c.id = $1")).bind(id).fetch_one(&mut **tx).await?;
         Ok(customer_from_row(&row)?.0)

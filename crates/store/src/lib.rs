@@ -140,6 +140,8 @@ pub struct Store {
     files_dir: Option<std::sync::Arc<std::path::PathBuf>>,
     /// Numbers history records after their commits (PostgreSQL).
     numberer: Option<std::sync::Arc<history::Numberer>>,
+    /// The books a request read with its key check, for [`Store::seeing`].
+    seen: Option<std::sync::Arc<torg_domain::books::Books>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -188,6 +190,7 @@ impl Store {
                 books: Default::default(),
                 files_dir: Some(std::sync::Arc::new(files_dir)),
                 numberer: None,
+                seen: None,
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = sqlx::postgres::PgPoolOptions::new()
@@ -203,6 +206,7 @@ impl Store {
                 books: Default::default(),
                 files_dir: None,
                 numberer,
+                seen: None,
             })
         } else {
             Err(StoreError::Config(format!(
@@ -255,7 +259,24 @@ impl Store {
     /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so a
     /// transaction that reads before writing can never fail to upgrade.
     pub async fn begin(&self) -> StoreResult<Tx> {
-        Ok(self.db.begin().await?)
+        let mut tx = self.db.begin().await?;
+        if let (Backend::Postgres, Some(books)) = (self.backend, &self.seen) {
+            tx.keep(books.clone());
+        }
+        Ok(tx)
+    }
+
+    /// This store as a request sees it that read `books` with its key check: on PostgreSQL its write
+    /// transactions check against them instead of reading the books' generation once more.
+    ///
+    /// That saves a round trip and gives up nothing there: under READ COMMITTED a generation read
+    /// inside the transaction does not hold off a change of the books committed before this
+    /// transaction's commit either, so the books of a moment earlier are as good. On SQLite the writer
+    /// holds the database, the read is a function call, and the books a transaction checks against stay
+    /// those of its commit. Meant for a request's order writes; a request that changes the books
+    /// itself keeps the plain store.
+    pub fn seeing(&self, books: &std::sync::Arc<torg_domain::books::Books>) -> Store {
+        Store { seen: Some(books.clone()), ..self.clone() }
     }
 
     /// The in-process copy of the books.

@@ -602,7 +602,8 @@ impl Store {
                     CustomerLookup::ExternalId { site: o.site.clone(), external_id: e.clone() }
                 }
             };
-            let Some(id) = self.customer_id_in(tx, &lookup).await? else {
+            // The buyer's site and document come with its id: one round trip for finding and reading it.
+            let Some((id, site, doc)) = self.customer_doc_in(tx, &lookup).await? else {
                 let (field, message) = match r {
                     CustomerRef::Id(id) => ("customer.id", format!("Customer with id={id} not found.")),
                     CustomerRef::ExternalId(e) => {
@@ -611,6 +612,10 @@ impl Store {
                 };
                 return Err(DomainError::Unresolved(FieldErrors::from([(field.to_string(), message)])).into());
             };
+            if site != o.site {
+                return Err(another_site(id));
+            }
+            known = Some(serde_json::from_str(&doc).unwrap_or_default());
             o.customer_id = Some(id);
         } else if o.customer_id.is_none() {
             if self.backend() == crate::Backend::Postgres {
@@ -684,11 +689,7 @@ impl Store {
                         .fetch_one(&mut **tx)
                         .await?;
                     if row.0 != o.site {
-                        return Err(DomainError::invalid(
-                            "customer",
-                            format!("Customer with id {id} belongs to another site."),
-                        )
-                        .into());
+                        return Err(another_site(id));
                     }
                     serde_json::from_str(&row.1).unwrap_or_default()
                 }
@@ -1019,10 +1020,12 @@ impl Store {
         if o.number.is_empty() {
             o.number = default_number(o.id);
         }
+        // Stock is reserved before the lines are written: its statements wait for their answers,
+        // while the lines, the reservations and the rest are sent together (on PostgreSQL) at commit.
+        self.sync_reservations(tx, o.id, &books.wanted_reservations(&o), true).await?;
         let mut items = std::mem::take(&mut o.items);
         self.write_items(tx, o.id, &[], &mut items, now, &row.line_ids).await?;
         o.items = items;
-        self.sync_reservations(tx, o.id, &books.wanted_reservations(&o), true).await?;
         self.insert_payments(tx, o.id, &mut o, now, &row.payment_ids).await?;
         write_custom_fields(tx, ("order_custom_fields", "order_id"), o.id, &o.custom_fields, true).await?;
         let snapshot = o.snapshot();
@@ -1672,4 +1675,9 @@ pub(crate) fn fill(target: &mut Option<String>, from: &Option<String>) {
 /// What later history records keep of the order.
 pub(crate) fn order_stub(o: &Order) -> Value {
     json!({ "id": o.id, "externalId": o.external_id, "number": o.number, "managerId": o.manager_id, "site": o.site, "status": o.status })
+}
+
+/// The error for an order naming a buyer of another site.
+fn another_site(id: i64) -> StoreError {
+    DomainError::invalid("customer", format!("Customer with id {id} belongs to another site.")).into()
 }

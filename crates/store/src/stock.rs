@@ -335,17 +335,6 @@ impl Store {
         }
         let mut held = Vec::with_capacity(merged.len());
         for &(o, w, want) in &merged {
-            let stock: Option<(i64, i64, Option<String>)> = crate::db::query_as(
-                "SELECT available, reserved, reported FROM stock WHERE offer_id = $1 AND warehouse_id = $2",
-            )
-            .bind(o)
-            .bind(w)
-            .fetch_optional(&mut **tx)
-            .await?;
-            // A line whose offer has no stock row at that warehouse is a back-order: nothing to hold.
-            if stock.is_none() {
-                continue;
-            }
             let have = current.iter().find(|(co, cw, _)| *co == o && *cw == w).map_or(0, |c| c.2);
             if want > have {
                 let extra = want - have;
@@ -363,7 +352,9 @@ impl Store {
                 .await?
                 .rows_affected();
                 if done == 0 {
-                    let (available, reserved, _) = stock.unwrap_or_default();
+                    // Read only when the reservation failed, to tell why: no stock row at that
+                    // warehouse is a back-order (nothing to hold), a row is too little stock.
+                    let Some((available, reserved)) = stock_in(tx, o, w).await? else { continue };
                     let left = (available - reserved).max(0);
                     return Err(DomainError::invalid(
                         "quantity",
@@ -371,6 +362,9 @@ impl Store {
                     )
                     .into());
                 }
+            } else if stock_in(tx, o, w).await?.is_none() {
+                // A line whose offer has no stock row at that warehouse is a back-order: nothing to hold.
+                continue;
             }
             held.push((o, w, want));
         }
@@ -385,11 +379,20 @@ impl Store {
             .bind(o)
             .bind(w)
             .bind(q)
-            .execute(&mut **tx)
+            .execute_later(tx)
             .await?;
         }
         Ok(())
     }
+}
+
+/// The available and reserved units of an offer at a warehouse, if it has a stock row there.
+async fn stock_in(tx: &mut Tx, offer: i64, warehouse: i64) -> StoreResult<Option<(i64, i64)>> {
+    Ok(crate::db::query_as("SELECT available, reserved FROM stock WHERE offer_id = $1 AND warehouse_id = $2")
+        .bind(offer)
+        .bind(warehouse)
+        .fetch_optional(&mut **tx)
+        .await?)
 }
 
 /// Takes the stock at `warehouse` (of one offer, or all) off sale: rows nothing reserves go, and

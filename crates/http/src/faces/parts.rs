@@ -9,7 +9,7 @@ use crate::AppState;
 use crate::envelope::Envelope;
 use crate::input::Input;
 use crate::json_response;
-use crate::kit::{Access, Denied, Face, Field, Gate, KeySource, OwnerRule, Prefix, Route, Security};
+use crate::kit::{Access, Admitted, Denied, Face, Field, Gate, KeySource, OwnerRule, Prefix, Route, Security};
 use crate::params::as_i64;
 use crate::ratelimit::Class;
 use axum::body::Body;
@@ -18,6 +18,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
+use torg_domain::books::Books;
 use torg_domain::catalogue::{Availability, check_order_qty, parts_status_display};
 use torg_domain::customer::Customer;
 use torg_domain::history::Actor;
@@ -136,6 +137,8 @@ pub struct Parts {
     key: ApiKey,
     customer_id: i64,
     input: Input,
+    /// Sites, warehouses and reference books as of this request's key check.
+    books: std::sync::Arc<torg_domain::books::Books>,
 }
 
 impl Parts {
@@ -167,9 +170,9 @@ impl FromRequest<AppState> for Parts {
         };
         let gate = gate.map_err(denied)?;
         let admitted = gate.admit(state, gate.key_in(&input).as_deref(), input.ip).await.map_err(denied)?;
-        let Some(key) = admitted.map(|a| a.key) else { return Err(denied(Denied::Undeclared)) };
+        let Some(Admitted { key, books, .. }) = admitted else { return Err(denied(Denied::Undeclared)) };
         let Some(KeyOwner::Customer(customer_id)) = key.owner else { return Err(denied(Denied::Owner)) };
-        Ok(Parts { key, customer_id, input })
+        Ok(Parts { key, customer_id, input, books })
     }
 }
 
@@ -327,6 +330,7 @@ async fn create(State(state): State<AppState>, parts: Parts) -> PartsResult {
     let (customer, site) = parts.customer(&state).await?;
     let order = state
         .store
+        .seeing(&parts.books)
         .place_parts_order(
             &PartsOrder {
                 site,
@@ -345,22 +349,20 @@ async fn create(State(state): State<AppState>, parts: Parts) -> PartsResult {
             &state.config.zone,
         )
         .await?;
-    let codes = status_codes(&state).await?;
+    let codes = status_codes(&parts.books);
     Ok(json_response(StatusCode::CREATED, &render(&order, &codes, &state.config.zone)))
 }
 
 /// Status code → parts-face number, from the status reference.
-async fn status_codes(state: &AppState) -> Result<Vec<(String, i64)>, PartsError> {
-    Ok(state
-        .store
-        .list_refs(ReferenceKind::Status)
-        .await?
-        .into_iter()
+fn status_codes(books: &Books) -> Vec<(String, i64)> {
+    books
+        .refs(ReferenceKind::Status)
+        .iter()
         .map(|s| {
             let n = s.attrs.get("partsCode").and_then(Value::as_i64).unwrap_or(3);
-            (s.code, n)
+            (s.code.clone(), n)
         })
-        .collect())
+        .collect()
 }
 
 fn iso(zone: &torg_domain::time::Zone, secs: i64) -> String {
@@ -402,7 +404,7 @@ async fn list(State(state): State<AppState>, parts: Parts) -> PartsResult {
         return Err(PartsError::field("page", "page must be 1 or more."));
     }
     let filter = OrderFilter {
-        sites: state.store.books().await?.site_codes(),
+        sites: parts.books.site_codes(),
         // A key ordering for a corporate customer sees all of its orders, whoever placed them.
         customer_id: if parts.key.corporate_id.is_some() { None } else { Some(parts.customer_id) },
         corporate_id: parts.key.corporate_id,
@@ -418,7 +420,7 @@ async fn list(State(state): State<AppState>, parts: Parts) -> PartsResult {
         .store
         .list_orders(&filter, PageRequest { limit: 100, page: u32::try_from(page).unwrap_or(u32::MAX) })
         .await?;
-    let codes = status_codes(&state).await?;
+    let codes = status_codes(&parts.books);
     let objects: Vec<Value> = orders.iter().map(|o| render(o, &codes, &state.config.zone)).collect();
     Ok(json_response(StatusCode::OK, &json!({ "objects": objects })))
 }
@@ -440,14 +442,14 @@ async fn own_order(state: &AppState, parts: &Parts, id: &str) -> Result<Order, P
 /// `GET /v1/order/<id>/`.
 async fn one(State(state): State<AppState>, Path(id): Path<String>, parts: Parts) -> PartsResult {
     let order = own_order(&state, &parts, &id).await?;
-    let codes = status_codes(&state).await?;
+    let codes = status_codes(&parts.books);
     Ok(json_response(StatusCode::OK, &render(&order, &codes, &state.config.zone)))
 }
 
 /// `GET /v1/order/<id>/history/`: the order's history records, told as sentences.
 async fn history(State(state): State<AppState>, Path(id): Path<String>, parts: Parts) -> PartsResult {
     let order = own_order(&state, &parts, &id).await?;
-    let codes = status_codes(&state).await?;
+    let codes = status_codes(&parts.books);
     let statuses = state.store.list_refs(ReferenceKind::Status).await?;
     let name_of = |v: &Value| {
         let code = v.get("code").and_then(Value::as_str).unwrap_or("");

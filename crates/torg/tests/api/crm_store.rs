@@ -552,9 +552,43 @@ both!(uploaded_stock_is_what_orders_reserve, |app: TestApp| async move {
     let (s, b) = app.post("/api/v5/orders/create", &[("order", &order("r-2", 10)), ("site", "default")]).await;
     assert_eq!(s, 400, "{b}");
     assert_eq!(b["success"], false);
+    assert_eq!(b["errors"], json!({"quantity": "Not enough stock: 2 left, 10 more wanted."}), "{b}");
     assert_eq!(free(&app, "sku-r").await.0, 2);
     let (_, b) = app.get("/api/v5/orders?filter[externalIds][]=r-2").await;
     assert_eq!(b["orders"], json!([]));
+    // Raising a line's quantity past what is free is refused too, and the line keeps what it held.
+    let (s, b) = app
+        .post(
+            "/api/v5/orders/r-1/edit",
+            &[("order", r#"{"items": [{"offer": {"externalId": "sku-r"}, "quantity": 6}]}"#), ("site", "default")],
+        )
+        .await;
+    assert_eq!(s, 400, "{b}");
+    assert_eq!(b["errors"], json!({"quantity": "Not enough stock: 2 left, 3 more wanted."}), "{b}");
+    assert_eq!(free(&app, "sku-r").await.0, 2);
+    // An offer without stock at the warehouse is a back-order: taken, nothing held.
+    created(&app, json!([{"externalId": "sku-b", "name": "Ремень", "article": "CT1029", "manufacturer": "Contitech", "price": 900}])).await;
+    let (s, b) = app
+        .post(
+            "/api/v5/orders/create",
+            &[
+                (
+                    "order",
+                    &json!({"externalId": "r-b", "firstName": "Ann", "shipmentStore": "main",
+                                  "items": [{"offer": {"externalId": "sku-b"}, "quantity": 4},
+                                            {"offer": {"externalId": "sku-r"}, "quantity": 1}]})
+                    .to_string(),
+                ),
+                ("site", "default"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(free(&app, "sku-r").await.0, 1);
+    let (s, b) =
+        app.post("/api/v5/orders/r-b/edit", &[("order", r#"{"status": "cancel-other"}"#), ("site", "default")]).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(free(&app, "sku-r").await.0, 2);
 
     // Cancelling the order frees its stock.
     let (s, b) =

@@ -322,7 +322,7 @@ fn time_of_day(r: &mut FilterReader<'_>, key: &str) -> Option<String> {
 pub async fn create(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let doc = crm.json_object("order")?;
     let site = crm.site()?;
-    let order = state.store.create_order(&site, &doc, crm.actor(), &state.config.zone).await?;
+    let order = state.store.seeing(&crm.books).create_order(&site, &doc, crm.actor(), &state.config.zone).await?;
     let (id, shown) = (order.id, Shown::of(&state, &crm, vec![order]).await?);
     answer(StatusCode::CREATED, Object::new().with("id", id).with("order", shown.orders(&state.config.zone).pop()))
 }
@@ -359,7 +359,8 @@ pub async fn get(State(state): State<AppState>, Path(uid): Path<String>, crm: Cr
 pub async fn edit(State(state): State<AppState>, Path(uid): Path<String>, crm: Crm) -> CrmResult {
     let doc = crm.json_object("order")?;
     let lookup = lookup(&crm, &uid)?;
-    let order = state.store.edit_order(&lookup, &doc, crm.actor(), &crm.sites, &state.config.zone).await?;
+    let order =
+        state.store.seeing(&crm.books).edit_order(&lookup, &doc, crm.actor(), &crm.sites, &state.config.zone).await?;
     let (id, shown) = (order.id, Shown::of(&state, &crm, vec![order]).await?);
     answer(StatusCode::OK, Object::new().with("id", id).with("order", shown.orders(&state.config.zone).pop()))
 }
@@ -368,7 +369,7 @@ pub async fn edit(State(state): State<AppState>, Path(uid): Path<String>, crm: C
 pub async fn upload(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let docs = crm.json_list("orders", UPLOAD_CAP)?;
     let site = crm.site()?;
-    let out = state.store.upload_orders(&site, &docs, crm.actor(), &state.config.zone).await?;
+    let out = state.store.seeing(&crm.books).upload_orders(&site, &docs, crm.actor(), &state.config.zone).await?;
     let mut created = Vec::with_capacity(out.uploaded.len());
     for (id, _) in &out.uploaded {
         if let Some(o) = state.store.get_order(&OrderLookup::Id(*id)).await? {
