@@ -109,6 +109,22 @@ impl Books {
         self.refs(ReferenceKind::Status).iter().find(|e| e.code == status).and_then(|e| e.attr_str("group"))
     }
 
+    /// The statuses `codes` name, sorted and once each: a status code stands for itself, a status
+    /// group's code for every status of the group (a code that is both stands for both).
+    pub fn expand_statuses(&self, codes: &[String]) -> Vec<String> {
+        let statuses = self.refs(ReferenceKind::Status);
+        let mut out: Vec<String> = Vec::new();
+        for code in codes {
+            if statuses.iter().any(|s| &s.code == code) {
+                out.push(code.clone());
+            }
+            out.extend(statuses.iter().filter(|s| s.attr_str("group") == Some(code.as_str())).map(|s| s.code.clone()));
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// The payment statuses that mean the money arrived (`paymentComplete`).
     pub fn paid_statuses(&self) -> Vec<String> {
         self.refs(ReferenceKind::PaymentStatus)
@@ -223,6 +239,23 @@ mod tests {
             status: "new".into(),
             ..OrderItem::default()
         }
+    }
+
+    #[test]
+    fn status_groups_expand_to_their_statuses() {
+        let b = books();
+        let codes = |c: &[&str]| b.expand_statuses(&c.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(codes(&["complete", "no-call"]), ["complete", "no-call"], "statuses stand for themselves");
+        assert_eq!(
+            codes(&["delivery", "new"]),
+            ["at-pickup-point", "delivering", "new", "send-to-delivery"],
+            "a group stands for its statuses, sorted"
+        );
+        // `assembling` is a status and its group: both, once.
+        let assembling = codes(&["assembling", "assembling"]);
+        assert_eq!(assembling.len(), 6, "{assembling:?}");
+        assert!(assembling.contains(&"at-branch".to_string()) && assembling.contains(&"assembling".to_string()));
+        assert!(codes(&["no-such"]).is_empty(), "an unknown code stands for nothing");
     }
 
     #[test]

@@ -129,8 +129,12 @@ impl HeldForBooks for db::Tx {
 }
 
 impl Store {
-    /// The books as they are now: one statement when the cached copy is current.
+    /// The books as they are now: one statement when the cached copy is current, none for a
+    /// request's view of the store ([`Store::seeing`]), which reads the books of its key check.
     pub async fn books(&self) -> StoreResult<Arc<Books>> {
+        if let Some(seen) = self.seen_books() {
+            return Ok(seen);
+        }
         let mut conn = self.reader().acquire().await?;
         self.books_in(&mut conn).await
     }

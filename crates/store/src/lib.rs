@@ -266,17 +266,23 @@ impl Store {
         Ok(tx)
     }
 
-    /// This store as a request sees it that read `books` with its key check: on PostgreSQL its write
-    /// transactions check against them instead of reading the books' generation once more.
+    /// This store as a request sees it that read `books` with its key check: its reads of the books
+    /// (a list's status groups, say) take those, and on PostgreSQL its write transactions check
+    /// against them instead of reading the books' generation once more.
     ///
-    /// That saves a round trip and gives up nothing there: under READ COMMITTED a generation read
-    /// inside the transaction does not hold off a change of the books committed before this
-    /// transaction's commit either, so the books of a moment earlier are as good. On SQLite the writer
-    /// holds the database, the read is a function call, and the books a transaction checks against stay
-    /// those of its commit. Meant for a request's order writes; a request that changes the books
+    /// That saves a round trip and gives up nothing: under READ COMMITTED a generation read inside
+    /// the transaction does not hold off a change of the books committed before this transaction's
+    /// commit either, so the books of a moment earlier are as good. On SQLite the writer holds the
+    /// database, the read is a function call, and the books a transaction checks against stay those
+    /// of its commit. Meant for a request's order reads and writes; a request that changes the books
     /// itself keeps the plain store.
     pub fn seeing(&self, books: &std::sync::Arc<torg_domain::books::Books>) -> Store {
         Store { seen: Some(books.clone()), ..self.clone() }
+    }
+
+    /// The books of the request this view is for, if it is one.
+    pub(crate) fn seen_books(&self) -> Option<std::sync::Arc<torg_domain::books::Books>> {
+        self.seen.clone()
     }
 
     /// The in-process copy of the books.

@@ -20,7 +20,6 @@ use torg_domain::order::{
 };
 use torg_domain::page::PageRequest;
 use torg_domain::patch::phone_digits;
-use torg_domain::reference::ReferenceKind;
 use torg_domain::time::Zone;
 use torg_domain::{DomainError, FieldErrors};
 
@@ -1354,22 +1353,6 @@ impl Store {
         }
     }
 
-    /// Expands status-group codes in `codes` into their statuses.
-    pub async fn expand_statuses(&self, codes: &[String]) -> StoreResult<Vec<String>> {
-        let books = self.books().await?;
-        let statuses = books.refs(ReferenceKind::Status);
-        let mut out: Vec<String> = Vec::new();
-        for code in codes {
-            if statuses.iter().any(|s| &s.code == code) {
-                out.push(code.clone());
-            }
-            out.extend(statuses.iter().filter(|s| s.attr_str("group") == Some(code.as_str())).map(|s| s.code.clone()));
-        }
-        out.sort();
-        out.dedup();
-        Ok(out)
-    }
-
     /// The WHERE clause of an order list. Built before a list takes its snapshot connection: it may
     /// read the books, and a request that held one pooled connection while waiting for another
     /// could starve the pool under load.
@@ -1415,7 +1398,7 @@ impl Store {
             }
         }
         if !f.extended_status.is_empty() {
-            let statuses = self.expand_statuses(&f.extended_status).await?;
+            let statuses = self.books().await?.expand_statuses(&f.extended_status);
             if statuses.is_empty() {
                 wh.push(" AND 1 = 0");
             } else {

@@ -256,7 +256,7 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
         nothing,
     };
     r.finish()?;
-    let (orders, total) = state.store.list_shown_orders(&f, page).await?;
+    let (orders, total) = state.store.seeing(&crm.books).list_shown_orders(&f, page).await?;
     let shown = Shown::new(orders, &crm);
     answer(
         StatusCode::OK,
