@@ -346,23 +346,9 @@ impl Store {
         Ok(c)
     }
 
+    /// The id of the customer a lookup names.
     pub(crate) async fn customer_id_in(&self, tx: &mut Tx, lookup: &CustomerLookup) -> StoreResult<Option<i64>> {
-        let row: Option<(i64,)> = match lookup {
-            CustomerLookup::Id(id) => {
-                crate::db::query_as("SELECT id FROM customers WHERE id = $1")
-                    .bind(*id)
-                    .fetch_optional(&mut **tx)
-                    .await?
-            }
-            CustomerLookup::ExternalId { site, external_id } => {
-                crate::db::query_as("SELECT id FROM customers WHERE site = $1 AND external_id = $2")
-                    .bind(site)
-                    .bind(external_id)
-                    .fetch_optional(&mut **tx)
-                    .await?
-            }
-        };
-        Ok(row.map(|r| r.0))
+        Ok(customer_by::<(i64,)>(tx, "id", lookup).await?.map(|r| r.0))
     }
 
     /// The id, site and stored document of the customer a lookup names.
@@ -371,21 +357,7 @@ impl Store {
         tx: &mut Tx,
         lookup: &CustomerLookup,
     ) -> StoreResult<Option<(i64, String, String)>> {
-        Ok(match lookup {
-            CustomerLookup::Id(id) => {
-                crate::db::query_as("SELECT id, site, doc FROM customers WHERE id = $1")
-                    .bind(*id)
-                    .fetch_optional(&mut **tx)
-                    .await?
-            }
-            CustomerLookup::ExternalId { site, external_id } => {
-                crate::db::query_as("SELECT id, site, doc FROM customers WHERE site = $1 AND external_id = $2")
-                    .bind(site)
-                    .bind(external_id)
-                    .fetch_optional(&mut **tx)
-                    .await?
-            }
-        })
+        customer_by(tx, "id, site, doc", lookup).await
     }
 
     async fn load_customer_in(&self, tx: &mut Tx, id: i64) -> StoreResult<Customer> {
@@ -708,4 +680,27 @@ fn push_customer_conditions(wh: &mut Sql, f: &CustomerFilter) {
         push_customer_conditions(wh, inner);
         wh.push(")");
     }
+}
+
+/// The `columns` of the customer a lookup names, read in the write transaction.
+async fn customer_by<T: crate::db::FromRow>(
+    tx: &mut Tx,
+    columns: &str,
+    lookup: &CustomerLookup,
+) -> StoreResult<Option<T>> {
+    Ok(match lookup {
+        CustomerLookup::Id(id) => {
+            crate::db::query_as(format!("SELECT {columns} FROM customers WHERE id = $1"))
+                .bind(*id)
+                .fetch_optional(&mut **tx)
+                .await?
+        }
+        CustomerLookup::ExternalId { site, external_id } => {
+            crate::db::query_as(format!("SELECT {columns} FROM customers WHERE site = $1 AND external_id = $2"))
+                .bind(site)
+                .bind(external_id)
+                .fetch_optional(&mut **tx)
+                .await?
+        }
+    })
 }
