@@ -895,7 +895,7 @@ impl SqliteDb {
     async fn begin(&self) -> DbResult<WriterGuard> {
         let mut w = self.writer().await;
         if !w.state.open {
-            w.state.conn.execute_batch("BEGIN IMMEDIATE")?;
+            run_cached(&w.state.conn, "BEGIN IMMEDIATE")?;
             w.state.open = true;
         }
         run_cached(&w.state.conn, BEGIN_SAVEPOINT)?;

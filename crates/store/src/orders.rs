@@ -594,6 +594,8 @@ impl Store {
         now: i64,
     ) -> StoreResult<()> {
         let mut known: Option<Customer> = None;
+        // The site and stored document of a buyer the order names, read with its id.
+        let mut named: Option<(String, String)> = None;
         if let Some(r) = given {
             let lookup = match r {
                 CustomerRef::Id(id) => CustomerLookup::Id(*id),
@@ -611,10 +613,7 @@ impl Store {
                 };
                 return Err(DomainError::Unresolved(FieldErrors::from([(field.to_string(), message)])).into());
             };
-            if site != o.site {
-                return Err(another_site(id));
-            }
-            known = Some(serde_json::from_str(&doc).unwrap_or_default());
+            named = Some((site, doc));
             o.customer_id = Some(id);
         } else if o.customer_id.is_none() {
             if self.backend() == crate::Backend::Postgres {
@@ -683,14 +682,23 @@ impl Store {
                 // Found on the order's site, or made there just now.
                 Some(c) => c,
                 None => {
-                    let row: (String, String) = crate::db::query_as("SELECT site, doc FROM customers WHERE id = $1")
-                        .bind(id)
-                        .fetch_one(&mut **tx)
-                        .await?;
-                    if row.0 != o.site {
-                        return Err(another_site(id));
+                    let (site, doc) = match named {
+                        Some(row) => row,
+                        None => {
+                            crate::db::query_as("SELECT site, doc FROM customers WHERE id = $1")
+                                .bind(id)
+                                .fetch_one(&mut **tx)
+                                .await?
+                        }
+                    };
+                    if site != o.site {
+                        return Err(DomainError::invalid(
+                            "customer",
+                            format!("Customer with id {id} belongs to another site."),
+                        )
+                        .into());
                     }
-                    serde_json::from_str(&row.1).unwrap_or_default()
+                    serde_json::from_str(&doc).unwrap_or_default()
                 }
             };
             fill(&mut o.first_name, &c.first_name);
@@ -1658,9 +1666,4 @@ pub(crate) fn fill(target: &mut Option<String>, from: &Option<String>) {
 /// What later history records keep of the order.
 pub(crate) fn order_stub(o: &Order) -> Value {
     json!({ "id": o.id, "externalId": o.external_id, "number": o.number, "managerId": o.manager_id, "site": o.site, "status": o.status })
-}
-
-/// The error for an order naming a buyer of another site.
-fn another_site(id: i64) -> StoreError {
-    DomainError::invalid("customer", format!("Customer with id {id} belongs to another site.")).into()
 }

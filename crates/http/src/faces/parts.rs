@@ -138,7 +138,7 @@ pub struct Parts {
     customer_id: i64,
     input: Input,
     /// Sites, warehouses and reference books as of this request's key check.
-    books: std::sync::Arc<torg_domain::books::Books>,
+    books: std::sync::Arc<Books>,
 }
 
 impl Parts {
@@ -450,7 +450,7 @@ async fn one(State(state): State<AppState>, Path(id): Path<String>, parts: Parts
 async fn history(State(state): State<AppState>, Path(id): Path<String>, parts: Parts) -> PartsResult {
     let order = own_order(&state, &parts, &id).await?;
     let codes = status_codes(&parts.books);
-    let statuses = state.store.list_refs(ReferenceKind::Status).await?;
+    let statuses = parts.books.refs(ReferenceKind::Status);
     let name_of = |v: &Value| {
         let code = v.get("code").and_then(Value::as_str).unwrap_or("");
         statuses.iter().find(|s| s.code == code).map_or(code.to_string(), |s| s.name.clone())

@@ -76,6 +76,31 @@ both!(create_with_lines_customer_and_number, |app: TestApp| async move {
     let o3 = create(&app, json!({"externalId": "o-3", "customer": {"externalId": "c-9"}})).await;
     assert_eq!(o3["customer"]["externalId"], "c-9");
     assert_eq!(o3["firstName"], "Bob");
+
+    // A customer of another site is refused by id, and is not found by its external id on this one.
+    app.add_site("other").await;
+    let (s, b) = app
+        .post(
+            "/api/v5/customers/create",
+            &[("customer", r#"{"externalId":"c-10","firstName":"Eve"}"#), ("site", "other")],
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let other = b["id"].as_i64().unwrap();
+    let (s, b) = app
+        .post(
+            "/api/v5/orders/create",
+            &[("order", &json!({"customer": {"id": other}}).to_string()), ("site", "default")],
+        )
+        .await;
+    assert_eq!(s, 400, "{b}");
+    assert_eq!(b["errors"]["customer"], format!("Customer with id {other} belongs to another site."), "{b}");
+    let (s, b) = app
+        .post("/api/v5/orders/create", &[("order", r#"{"customer": {"externalId": "c-10"}}"#), ("site", "default")])
+        .await;
+    assert_eq!(s, 400, "{b}");
+    assert_eq!(b["errors"]["customer.externalId"], "Customer with externalId=c-10 not found.", "{b}");
+    assert_eq!(list(&app, "").await, vec!["o-1", "o-2", "o-3"]);
 });
 
 both!(get_and_edit, |app: TestApp| async move {
