@@ -21,6 +21,9 @@ pub enum DomainError {
     /// be loaded; details per field.
     #[error("unresolved references: {0:?}")]
     Unresolved(FieldErrors),
+    /// Stored stock refused the write; each face words it in its dialect.
+    #[error("{0}")]
+    Refused(crate::stock::Refusal),
 }
 
 impl DomainError {
@@ -29,5 +32,15 @@ impl DomainError {
         let mut errors = FieldErrors::new();
         errors.insert(field.into(), message.into());
         DomainError::Invalid(errors)
+    }
+
+    /// The error as per-field messages in the domain's own wording (a batch's per-item results).
+    pub fn into_fields(self) -> FieldErrors {
+        match self {
+            DomainError::Invalid(f) | DomainError::Unresolved(f) => f,
+            DomainError::NotFound(what) => FieldErrors::from([(what.clone(), format!("{what} not found."))]),
+            DomainError::MissingParameter(p) => FieldErrors::from([(p.clone(), format!("Parameter '{p}' is missing"))]),
+            DomainError::Refused(r) => r.fields(),
+        }
     }
 }

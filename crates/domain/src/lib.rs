@@ -27,6 +27,7 @@ pub mod patch;
 pub mod product;
 pub mod reference;
 pub mod signature;
+pub mod stock;
 pub mod task;
 pub mod telephony;
 pub mod time;

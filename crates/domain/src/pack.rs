@@ -233,9 +233,31 @@ impl Pack {
     }
 }
 
+/// Whole units that changing a group of packs (one order, offer and warehouse) from `packed` to
+/// `packed - removed + added` (1/10,000 units each) takes from free stock: packs up to the `held`
+/// whole units the order has reserved there take from its reservation, beyond it from free stock,
+/// and stock counts whole units only.
+pub fn stock_needed(packed: i64, removed: i64, added: i64, held: i64) -> i64 {
+    let beyond = |units: i64| (units / 10_000 - held).max(0);
+    beyond(packed - removed + added) - beyond(packed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packs_take_free_stock_only_beyond_the_reservation() {
+        // Three units reserved: packing 2 then 1 more takes nothing free; a fourth takes one.
+        assert_eq!(stock_needed(0, 0, 20_000, 3), 0);
+        assert_eq!(stock_needed(20_000, 0, 10_000, 3), 0);
+        assert_eq!(stock_needed(30_000, 0, 10_000, 3), 1);
+        // Nothing reserved: whole units count, a fraction takes none until it makes a unit.
+        assert_eq!(stock_needed(0, 0, 35_000, 0), 3);
+        assert_eq!(stock_needed(0, 0, 9_999, 0), 0);
+        // Moving 2 of 5 packed units to a smaller pack frees stock: nothing more is needed.
+        assert_eq!(stock_needed(50_000, 20_000, 10_000, 0), -1);
+    }
 
     fn map(v: Value) -> Map<String, Value> {
         v.as_object().cloned().unwrap()

@@ -137,7 +137,7 @@ impl UploadOutcome {
                 let ext = input
                     .get("externalId")
                     .and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_i64().map(|i| i.to_string())));
-                self.failed.push((ext, domain_messages(e)));
+                self.failed.push((ext, e.into_fields()));
             }
             Err(other) => return Err(other),
         }
@@ -585,15 +585,6 @@ pub(crate) fn customer_snapshot(c: &Customer) -> Value {
 /// What later history records keep of the customer.
 fn customer_stub(c: &Customer) -> Value {
     json!({ "id": c.id, "externalId": c.external_id, "site": c.site })
-}
-
-/// A domain error as per-field messages, for batch results.
-pub(crate) fn domain_messages(e: DomainError) -> FieldErrors {
-    match e {
-        DomainError::Invalid(f) | DomainError::Unresolved(f) => f,
-        DomainError::NotFound(what) => FieldErrors::from([(what.clone(), format!("{what} not found."))]),
-        DomainError::MissingParameter(p) => FieldErrors::from([(p.clone(), format!("Parameter '{p}' is missing"))]),
-    }
 }
 
 /// A unique-constraint violation as a message on `field`; any other error as is.

@@ -18,6 +18,7 @@ use torg_domain::money::{from_units, to_units};
 use torg_domain::order::{OfferSnapshot, OrderItem};
 use torg_domain::pack::{Pack, PackPatch};
 use torg_domain::page::PageRequest;
+use torg_domain::stock::StockRow;
 
 /// Filters of the pack list; empty lists and `None` do not filter.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -101,11 +102,6 @@ fn invalid(field: &str, message: String) -> crate::StoreError {
 
 fn not_found() -> crate::StoreError {
     DomainError::NotFound("pack".into()).into()
-}
-
-/// Whole units in `units` (1/10,000 each): what stock counts.
-fn whole(units: i64) -> i64 {
-    units / 10_000
 }
 
 impl Store {
@@ -225,8 +221,7 @@ impl Store {
         .bind(warehouse)
         .fetch_one(&mut **tx)
         .await?;
-        let beyond = |packed: i64| (whole(packed) - held).max(0);
-        let need = beyond(sum - removed + added) - beyond(sum);
+        let need = torg_domain::pack::stock_needed(sum, removed, added, held);
         if need <= 0 {
             return Ok(());
         }
@@ -237,20 +232,9 @@ impl Store {
         .bind(warehouse)
         .fetch_optional(&mut **tx)
         .await?;
-        let left = match stock {
-            // Stock reported as `<N`, `>N` or `Есть` is not counted exactly: taken without a check,
-            // as reservations take it.
-            Some((_, _, Some(_))) => return Ok(()),
-            Some((available, reserved, None)) => available - reserved,
-            None => 0,
-        };
-        if left < need {
-            return Err(invalid(
-                "quantity",
-                format!("Not enough stock at store '{code}': {} left, {need} more wanted.", left.max(0)),
-            ));
-        }
-        Ok(())
+        let row =
+            stock.map(|(available, reserved, reported)| StockRow { available, reserved, exact: reported.is_none() });
+        torg_domain::stock::take(row, need, code).map_err(|r| DomainError::Refused(r).into())
     }
 
     /// Loads packs by id inside a write.
@@ -511,14 +495,5 @@ impl Store {
         let records =
             rows.iter().map(|r| crate::history::record_from_row(r, true, None)).collect::<StoreResult<Vec<_>>>()?;
         Ok((records, u64::try_from(total).unwrap_or(0)))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn whole_units_floor() {
-        assert_eq!(super::whole(35_000), 3);
-        assert_eq!(super::whole(9_999), 0);
     }
 }

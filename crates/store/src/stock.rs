@@ -13,6 +13,7 @@ use rust_decimal::Decimal;
 use torg_domain::DomainError;
 use torg_domain::catalogue::{Availability, normalize_number};
 use torg_domain::money::{from_units, to_units};
+use torg_domain::stock::{self, Refusal};
 
 /// Stock of one part at one of the distributor's warehouses.
 #[derive(Debug, Clone, PartialEq)]
@@ -355,12 +356,8 @@ impl Store {
                     // Read only when the reservation failed, to tell why: no stock row at that
                     // warehouse is a back-order (nothing to hold), a row is too little stock.
                     let Some((available, reserved)) = stock_in(tx, o, w).await? else { continue };
-                    let left = (available - reserved).max(0);
-                    return Err(DomainError::invalid(
-                        "quantity",
-                        format!("Not enough stock: {left} left, {extra} more wanted."),
-                    )
-                    .into());
+                    let row = stock::StockRow { available, reserved, exact: true };
+                    return Err(DomainError::Refused(Refusal::short(row, extra)).into());
                 }
             } else if stock_in(tx, o, w).await?.is_none() {
                 // A line whose offer has no stock row at that warehouse is a back-order: nothing to hold.

@@ -28,6 +28,7 @@ use torg_domain::order::Order;
 use torg_domain::page::PageRequest;
 use torg_domain::reference::ReferenceKind;
 use torg_domain::signature::Offered;
+use torg_domain::stock::Refusal;
 use torg_store::{HistoryFilter, OrderFilter, OrderLookup, PartsOrder, StoreError};
 
 /// The face: the key in `api_key`, owned by the buyer it acts for.
@@ -120,6 +121,15 @@ impl From<StoreError> for PartsError {
                 PartsError(StatusCode::BAD_REQUEST, json!({ "error": message, "fields": fields }))
             }
             StoreError::Domain(torg_domain::DomainError::NotFound(_)) => PartsError::not_found(),
+            // The row the buyer ordered from is refused under the fields the parts dialect names:
+            // the sealed row (`_`) or the quantity (`order_qty`), also when another buyer took the
+            // stock between the check and the reservation.
+            StoreError::Domain(torg_domain::DomainError::Refused(r)) => match r {
+                Refusal::Unoffered => PartsError::field("_", "This position is no longer offered; search again."),
+                Refusal::Short { left, .. } => {
+                    PartsError::field("order_qty", &format!("Only {left} left at this warehouse."))
+                }
+            },
             StoreError::Domain(other) => PartsError(StatusCode::BAD_REQUEST, json!({ "error": other.to_string() })),
             other => {
                 tracing::error!(error = %other, "store failed");

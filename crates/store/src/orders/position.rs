@@ -8,6 +8,7 @@ use serde_json::json;
 use torg_domain::DomainError;
 use torg_domain::history::Actor;
 use torg_domain::order::Order;
+use torg_domain::stock::Refusal;
 use torg_domain::time::Zone;
 
 /// A position a buyer orders.
@@ -44,12 +45,12 @@ impl Store {
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
         let Some(row) = self.part_row_in(&mut tx, p.offer_id, p.warehouse_id).await? else {
-            return Err(DomainError::invalid("_", "This position is no longer offered; search again.").into());
+            return Err(DomainError::Refused(Refusal::Unoffered).into());
         };
         if let Some(free) = row.free
             && p.quantity > free
         {
-            return Err(DomainError::invalid("order_qty", format!("Only {free} left at this warehouse.")).into());
+            return Err(DomainError::Refused(Refusal::Short { left: free, wanted: p.quantity, store: None }).into());
         }
         let mut doc = json!({
             "customer": {"id": p.customer_id},

@@ -224,7 +224,10 @@ impl From<StoreError> for BillingErr {
         match e {
             StoreError::Billing(b) => b.into(),
             StoreError::Domain(DomainError::NotFound(_)) => BillingErr::not_found(),
-            StoreError::Domain(DomainError::Invalid(f) | DomainError::Unresolved(f)) => {
+            StoreError::Domain(
+                e @ (DomainError::Invalid(_) | DomainError::Unresolved(_) | DomainError::Refused(_)),
+            ) => {
+                let f = e.into_fields();
                 let message = f.values().next().cloned().unwrap_or_else(|| "Invalid request.".into());
                 let fields =
                     f.into_iter().map(|(name, message)| FieldProblem { name, code: "wrong_value", message }).collect();

@@ -447,6 +447,7 @@ impl From<DomainError> for CrmError {
     fn from(e: DomainError) -> Self {
         match e {
             DomainError::Invalid(f) => CrmError::entity(f),
+            DomainError::Refused(r) => CrmError::entity(r.fields()),
             DomainError::NotFound(_) => CrmError::not_found(),
             DomainError::MissingParameter(p) => CrmError::missing(&p),
             // RetailCRM words this one for orders, the only entity whose references are resolved so.

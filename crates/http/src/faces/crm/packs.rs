@@ -132,6 +132,7 @@ fn pack(p: &Pack, in_history: bool) -> Value {
 fn pack_error(e: StoreError) -> CrmError {
     match e {
         StoreError::Domain(DomainError::Invalid(f)) => CrmError::entity(prefixed(f)),
+        StoreError::Domain(DomainError::Refused(r)) => CrmError::entity(prefixed(r.fields())),
         other => other.into(),
     }
 }

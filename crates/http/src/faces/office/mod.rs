@@ -188,11 +188,16 @@ impl From<String> for Failed {
     }
 }
 
+/// Per-field messages as the office shows them: "`field`: message", joined by "; ".
+fn fields_text(fields: torg_domain::FieldErrors) -> String {
+    fields.iter().map(|(f, m)| format!("`{f}`: {m}")).collect::<Vec<_>>().join("; ")
+}
+
 impl From<StoreError> for Failed {
     fn from(e: StoreError) -> Failed {
         match e {
-            StoreError::Domain(torg_domain::DomainError::Invalid(fields)) => {
-                Failed::invalid(fields.iter().map(|(f, m)| format!("`{f}`: {m}")).collect::<Vec<_>>().join("; "))
+            StoreError::Domain(e @ (torg_domain::DomainError::Invalid(_) | torg_domain::DomainError::Refused(_))) => {
+                Failed::invalid(fields_text(e.into_fields()))
             }
             StoreError::Domain(other) => Failed::invalid(other.to_string()),
             other => {

@@ -158,8 +158,8 @@ pub(super) async fn run(ctx: &Ctx<'_>) -> CallResult {
                     // Each order is its own write: a rule one order breaks is that order's message.
                     Err(torg_store::StoreError::Domain(e)) => {
                         let why = match e {
-                            torg_domain::DomainError::Invalid(f) => {
-                                f.iter().map(|(k, m)| format!("`{k}`: {m}")).collect::<Vec<_>>().join("; ")
+                            torg_domain::DomainError::Invalid(_) | torg_domain::DomainError::Refused(_) => {
+                                super::fields_text(e.into_fields())
                             }
                             other => other.to_string(),
                         };
