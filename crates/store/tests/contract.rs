@@ -1052,6 +1052,54 @@ async fn history_is_numbered_without_a_reader(db: &TestDb) {
     store.close().await;
 }
 
+/// PostgreSQL: the numberer vacuums its queue once it has numbered 2,000 records, so a pass never
+/// steps over more deleted queue rows than that (autovacuum is off in this machine's CI configuration
+/// and visits a table about once a minute where it is on), and the records are numbered all the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_numberer_vacuums_its_queue_postgres() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let store = db.open().await;
+    let order = create_order(&store, DEFAULT_SITE, json!({"externalId": "queue-1"})).await;
+    let vacuums = || async {
+        let mut tx = store.begin().await.unwrap();
+        let (n,): (i64,) =
+            db::query_as("SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'history_pending'")
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap();
+        tx.rollback().await.unwrap();
+        n
+    };
+    let before = vacuums().await;
+    // What many writers left queued: 2,100 records committed unnumbered; the next write wakes the numberer.
+    let mut tx = store.begin().await.unwrap();
+    db::query(
+        "INSERT INTO order_history (order_id, created_at, source, created, deleted, field, entity)
+         SELECT $1, 0, 'api', 0, 0, 'status', '{}' FROM generate_series(1, 2100)",
+    )
+    .bind(order.id)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    create_order(&store, DEFAULT_SITE, json!({"externalId": "queue-2"})).await;
+    let mut after = before;
+    for _ in 0..200 {
+        after = vacuums().await;
+        if after > before {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(after > before, "the queue was vacuumed after 2,102 records ({before} vacuums before, {after} after)");
+    let mut tx = store.begin().await.unwrap();
+    let (numbered, highest): (i64, Option<i64>) =
+        db::query_as("SELECT COUNT(seq), MAX(seq) FROM order_history").fetch_one(&mut *tx).await.unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!((numbered, highest), (2102, Some(2102)), "every record numbered once, with no gap");
+    store.close().await;
+}
+
 contract!(a_history_read_numbers_what_another_instance_committed);
 /// A record another instance committed but has not numbered yet (PostgreSQL: it stopped before its
 /// numberer's pass) is numbered by the next history read, after every number given before, so a
