@@ -371,10 +371,68 @@ fn check_number(doc: &Map<String, Value>, field: &str, errors: &mut FieldErrors)
     }
 }
 
+/// A list of objects given as a member of a document (`addresses`, `companies`, `customerContacts`):
+/// an array, or an object whose values are the items (a form's `companies[0][id]=…`); none when absent.
+pub fn list_member(input: &Map<String, Value>, key: &str) -> Result<Vec<Map<String, Value>>, DomainError> {
+    let items = match input.get(key) {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(a)) => a.clone(),
+        Some(Value::Object(m)) => m.values().cloned().collect(),
+        Some(_) => return Err(DomainError::invalid(key, "This value should be a list.")),
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| match v {
+            Value::Object(m) => Ok(m),
+            _ => Err(DomainError::invalid(format!("{key}[{i}]"), "This value should be an object.")),
+        })
+        .collect()
+}
+
+/// A contact's `isMain` flag, if given; `path` prefixes the field's name in an error.
+pub fn contact_is_main(input: &Map<String, Value>, path: &str) -> Result<Option<bool>, DomainError> {
+    match input.get("isMain") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(_) => Err(DomainError::invalid(format!("{path}isMain"), "This value should be of type bool.")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn members_are_lists_of_objects_in_either_form() {
+        let listed = map(json!({"companies": [{"id": 1}, {"id": 2}]}));
+        assert_eq!(list_member(&listed, "companies").unwrap().len(), 2);
+        let indexed = map(json!({"companies": {"0": {"id": 1}}}));
+        assert_eq!(list_member(&indexed, "companies").unwrap(), vec![map(json!({"id": 1}))]);
+        assert_eq!(
+            list_member(&map(json!({"companies": null})), "companies").unwrap(),
+            Vec::<Map<String, Value>>::new()
+        );
+        assert_eq!(
+            list_member(&map(json!({"companies": "x"})), "companies"),
+            Err(DomainError::invalid("companies", "This value should be a list."))
+        );
+        assert_eq!(
+            list_member(&map(json!({"addresses": [{}, 5]})), "addresses"),
+            Err(DomainError::invalid("addresses[1]", "This value should be an object."))
+        );
+    }
+
+    #[test]
+    fn a_contacts_main_flag_is_a_bool_when_given() {
+        assert_eq!(contact_is_main(&map(json!({"isMain": true})), ""), Ok(Some(true)));
+        assert_eq!(contact_is_main(&map(json!({})), ""), Ok(None));
+        assert_eq!(
+            contact_is_main(&map(json!({"isMain": "yes"})), "customerContacts[0]."),
+            Err(DomainError::invalid("customerContacts[0].isMain", "This value should be of type bool."))
+        );
+    }
 
     fn map(v: Value) -> Map<String, Value> {
         v.as_object().cloned().unwrap_or_default()

@@ -19,7 +19,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use torg_domain::DomainError;
-use torg_domain::corporate::{Company, CorporateAddress, CorporateContact, CorporateCustomer};
+use torg_domain::corporate::{Company, CorporateAddress, CorporateContact, CorporateCustomer, list_member};
 use torg_domain::customer::CustomerStats;
 use torg_domain::history::{Actor, Change, HistoryRecord, diff_docs};
 use torg_domain::money::{from_units, to_units};
@@ -354,13 +354,13 @@ impl Store {
         let created = CorporateRecord { created: true, deleted: false, change: None, item: None };
         self.write_corporate_history(tx, c.id, &snapshot, actor, now, &[created]).await?;
         let stub = corporate_stub(&c);
-        for (i, a) in members::list_member(input, "addresses")?.iter().enumerate() {
+        for (i, a) in list_member(input, "addresses")?.iter().enumerate() {
             self.add_address_in(tx, c.id, &stub, a, &format!("addresses[{i}]."), actor, now).await?;
         }
-        for (i, m) in members::list_member(input, "companies")?.iter().enumerate() {
+        for (i, m) in list_member(input, "companies")?.iter().enumerate() {
             self.add_company_in(tx, c.id, &stub, m, &format!("companies[{i}]."), actor, now).await?;
         }
-        for (i, m) in members::list_member(input, "customerContacts")?.iter().enumerate() {
+        for (i, m) in list_member(input, "customerContacts")?.iter().enumerate() {
             self.add_contact_in(tx, c.id, site, &stub, m, &format!("customerContacts[{i}]."), actor, now).await?;
         }
         self.refresh_corporate_search(tx, c.id).await?;

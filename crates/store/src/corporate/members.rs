@@ -9,7 +9,7 @@ use crate::{Store, StoreError, StoreResult, Tx, db, flag};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use torg_domain::DomainError;
-use torg_domain::corporate::{Company, CorporateAddress, CorporateContact, EntityRef};
+use torg_domain::corporate::{Company, CorporateAddress, CorporateContact, EntityRef, contact_is_main, list_member};
 use torg_domain::history::{Actor, Change, diff_docs};
 use torg_domain::page::PageRequest;
 
@@ -39,24 +39,6 @@ pub struct ContactView {
     pub site: String,
     /// (id, external id, name) of each company the contact acts for.
     pub companies: Vec<(i64, Option<String>, String)>,
-}
-
-/// A list of objects given as a member of a document (`addresses`, `companies`, `customerContacts`).
-pub(crate) fn list_member(input: &Map<String, Value>, key: &str) -> StoreResult<Vec<Map<String, Value>>> {
-    let items = match input.get(key) {
-        None | Some(Value::Null) => return Ok(Vec::new()),
-        Some(Value::Array(a)) => a.clone(),
-        Some(Value::Object(m)) => m.values().cloned().collect(),
-        Some(_) => return Err(DomainError::invalid(key, "This value should be a list.").into()),
-    };
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| match v {
-            Value::Object(m) => Ok(m),
-            _ => Err(DomainError::invalid(format!("{key}[{i}]"), "This value should be an object.").into()),
-        })
-        .collect()
 }
 
 /// Makes the lowest member of `corporate_id` in `table` main when none is.
@@ -588,14 +570,6 @@ impl Store {
         }
     }
 
-    fn contact_flags(input: &Map<String, Value>, path: &str) -> StoreResult<Option<bool>> {
-        match input.get("isMain") {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(_) => Err(DomainError::invalid(format!("{path}isMain"), "This value should be of type bool.").into()),
-        }
-    }
-
     /// Adds a contact to corporate customer `corporate_id` (on `site`) inside a write.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn add_contact_in(
@@ -609,7 +583,7 @@ impl Store {
         actor: Actor,
         now: i64,
     ) -> StoreResult<i64> {
-        let is_main = Self::contact_flags(input, path)?.unwrap_or(false);
+        let is_main = contact_is_main(input, path)?.unwrap_or(false);
         let customer_id = self.contact_customer(tx, input, site, path).await?;
         let companies = self.contact_companies(tx, corporate_id, &list_member(input, "companies")?, path).await?;
         let id: i64 = db::query_scalar(
@@ -692,7 +666,7 @@ impl Store {
             companies: serde_json::from_str(&companies).unwrap_or_default(),
         };
         let mut new = old.clone();
-        if let Some(m) = Self::contact_flags(input, "")? {
+        if let Some(m) = contact_is_main(input, "")? {
             new.is_main = m;
         }
         if input.contains_key("companies") {
