@@ -188,18 +188,21 @@ impl From<String> for Failed {
     }
 }
 
-/// Per-field messages as the office shows them: "`field`: message", joined by "; ".
-fn fields_text(fields: torg_domain::FieldErrors) -> String {
-    fields.iter().map(|(f, m)| format!("`{f}`: {m}")).collect::<Vec<_>>().join("; ")
+/// A broken rule as the office words it: per-field messages as "`field`: message" joined by "; ",
+/// any other rule by its own message.
+fn domain_text(e: torg_domain::DomainError) -> String {
+    match e {
+        torg_domain::DomainError::Invalid(_) | torg_domain::DomainError::Refused(_) => {
+            e.into_fields().iter().map(|(f, m)| format!("`{f}`: {m}")).collect::<Vec<_>>().join("; ")
+        }
+        other => other.to_string(),
+    }
 }
 
 impl From<StoreError> for Failed {
     fn from(e: StoreError) -> Failed {
         match e {
-            StoreError::Domain(e @ (torg_domain::DomainError::Invalid(_) | torg_domain::DomainError::Refused(_))) => {
-                Failed::invalid(fields_text(e.into_fields()))
-            }
-            StoreError::Domain(other) => Failed::invalid(other.to_string()),
+            StoreError::Domain(e) => Failed::invalid(domain_text(e)),
             other => {
                 tracing::error!(error = %other, "office store call failed");
                 Failed(StatusCode::INTERNAL_SERVER_ERROR, vec!["Внутренняя ошибка сервера.".into()])

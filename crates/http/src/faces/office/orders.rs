@@ -157,13 +157,7 @@ pub(super) async fn run(ctx: &Ctx<'_>) -> CallResult {
                     Ok(None) => done.messages.push(format!("Заказ `{}` не найден!", u.name)),
                     // Each order is its own write: a rule one order breaks is that order's message.
                     Err(torg_store::StoreError::Domain(e)) => {
-                        let why = match e {
-                            torg_domain::DomainError::Invalid(_) | torg_domain::DomainError::Refused(_) => {
-                                super::fields_text(e.into_fields())
-                            }
-                            other => other.to_string(),
-                        };
-                        done.messages.push(format!("Заказ `{}` не изменён: {why}", u.name));
+                        done.messages.push(format!("Заказ `{}` не изменён: {}", u.name, super::domain_text(e)));
                     }
                     Err(e) => return Err(Failed::from(e)),
                 }
