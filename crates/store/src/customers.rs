@@ -510,10 +510,8 @@ impl Store {
             .list_total(&mut conn, crate::counts::Counted::Customers, sites_only, &f.sites, "customers c", &wh)
             .await?;
         let mut list = wh.with_prefix(SELECT);
-        list.push(" ORDER BY c.id LIMIT ")
-            .bind(Arg::Int(i64::from(page.limit)))
-            .push(" OFFSET ")
-            .bind(Arg::Int(i64::try_from(page.offset()).unwrap_or(i64::MAX)));
+        list.push(" ORDER BY c.id");
+        crate::sql::limit_offset(&mut list, i64::from(page.limit), page.offset());
         let rows = list.query().fetch_all(&mut conn).await?;
         let customers = rows.iter().map(customer_from_row).collect::<StoreResult<Vec<_>>>()?;
         Ok((customers, total))

@@ -585,6 +585,12 @@ fn sqlite_open(path: &SqlitePath, cache_kib: u32, mmap_bytes: u64) -> DbResult<r
         // system call and a copy per page (a quarter of an order read's time in SQLite, by profile).
         conn.execute_batch(&format!("PRAGMA mmap_size = {mmap_bytes};"))?;
     }
+    // Plans never depend on the values bound: SQLite otherwise plans a statement whose LIKE pattern
+    // is a bound value with that value, and compiles the statement again each time it is bound anew
+    // (the LIKE optimisation it enables needs a prefix pattern on a NOCASE index, which torg's
+    // `contains` patterns never are). Without `ANALYZE` statistics nothing else in a plan depends on
+    // a value, so this removes only the recompiling.
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     // The store's statements are few and fixed, but list filters make variants; keep plenty.
     conn.set_prepared_statement_cache_capacity(256);
     Ok(conn)
@@ -1565,6 +1571,35 @@ mod tests {
         assert_eq!(row.try_get::<String, _>("b").unwrap(), "x");
         assert!(row.try_get::<i64, _>("b").is_err());
         assert!(matches!(query("SELECT a FROM t WHERE a = 0").fetch_one(&db).await, Err(DbError::RowNotFound)));
+    }
+
+    #[test]
+    fn sqlite_statements_are_compiled_once_whatever_they_are_bound_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = sqlite_open(&SqlitePath::File(dir.path().join("t.db")), 1_000, 0).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+             INSERT INTO t (name) VALUES ('anna'), ('boris'), ('vera');",
+        )
+        .unwrap();
+        // A LIKE pattern and a LIMIT bound as values: SQLite would plan with the values bound at
+        // the first run and compile the statement again for each new binding.
+        let runs: [(&str, [rusqlite::types::Value; 3]); 2] = [
+            (
+                "SELECT id FROM t WHERE name LIKE ?1 ORDER BY id",
+                ["%a%".to_owned().into(), "%o%".to_owned().into(), "v%".to_owned().into()],
+            ),
+            ("SELECT id FROM t ORDER BY id LIMIT ?1", [2_i64.into(), 1_i64.into(), 3_i64.into()]),
+        ];
+        for (sql, values) in runs {
+            for value in values {
+                let mut stmt = conn.prepare_cached(sql).unwrap();
+                let mut rows = stmt.query([value]).unwrap();
+                while rows.next().unwrap().is_some() {}
+            }
+            let stmt = conn.prepare_cached(sql).unwrap();
+            assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0, "{sql} was compiled again");
+        }
     }
 
     #[tokio::test]

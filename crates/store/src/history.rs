@@ -273,10 +273,8 @@ impl Store {
             "SELECT h.seq AS id, h.created_at, h.source, h.api_key_id, h.user_id, h.created, h.deleted, h.field, h.old_value, h.new_value, h.entity, h.item FROM {} h",
             kind.table()
         ));
-        list.push(" ORDER BY h.seq LIMIT ")
-            .bind(Arg::Int(i64::from(page.limit)))
-            .push(" OFFSET ")
-            .bind(Arg::Int(i64::try_from(page.offset()).unwrap_or(i64::MAX)));
+        list.push(" ORDER BY h.seq");
+        crate::sql::limit_offset(&mut list, i64::from(page.limit), page.offset());
         let rows = list.query().fetch_all(self.reader()).await?;
         let records = rows.iter().map(|r| record_from_row(r, true, Some("item"))).collect::<StoreResult<Vec<_>>>()?;
         Ok((records, u64::try_from(total).unwrap_or(0)))

@@ -798,7 +798,7 @@ impl Store {
         q.push(" WHERE b.id > ").bind(Arg::Int(after));
         q.push(" AND b.loyalty_id IN (SELECT id FROM loyalties WHERE site IN ").bind_list(text_args(sites)).push(")");
         any_of(&mut q, "b.loyalty_id", loyalties.iter().copied().map(Arg::Int).collect());
-        q.push(" ORDER BY b.id LIMIT ").bind(Arg::Int(i64::from(limit) + 1));
+        q.push(&format!(" ORDER BY b.id LIMIT {}", i64::from(limit) + 1));
         let rows = q.query().fetch_all(self.reader()).await?;
         let mut ops = rows.iter().map(operation_from_row).collect::<StoreResult<Vec<_>>>()?;
         let more = ops.len() > limit as usize;

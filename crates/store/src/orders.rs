@@ -1484,11 +1484,9 @@ impl Store {
         let nested = self.backend() == crate::Backend::Postgres;
         let mut q = wh
             .with_prefix(&format!("{} WHERE o.id IN (SELECT o.id FROM orders o", order_select(pre.is_some(), nested)));
-        q.push(" ORDER BY o.created_at DESC, o.id DESC LIMIT ")
-            .bind(Arg::Int(i64::from(page.limit)))
-            .push(" OFFSET ")
-            .bind(Arg::Int(i64::try_from(page.offset()).unwrap_or(i64::MAX)))
-            .push(") ORDER BY o.created_at DESC, o.id DESC");
+        q.push(" ORDER BY o.created_at DESC, o.id DESC");
+        crate::sql::limit_offset(&mut q, i64::from(page.limit), page.offset());
+        q.push(") ORDER BY o.created_at DESC, o.id DESC");
         let orders = q
             .query()
             .fetch_all(&mut *conn)

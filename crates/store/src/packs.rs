@@ -397,10 +397,8 @@ impl Store {
         let total: i64 =
             wh.with_prefix(&format!("SELECT COUNT(*) {from}")).query_as::<(i64,)>().fetch_one(self.reader()).await?.0;
         let mut list = wh.with_prefix(PACK_SELECT);
-        list.push(" ORDER BY p.id LIMIT ")
-            .bind(Arg::Int(i64::from(page.limit)))
-            .push(" OFFSET ")
-            .bind(Arg::Int(i64::try_from(page.offset()).unwrap_or(i64::MAX)));
+        list.push(" ORDER BY p.id");
+        crate::sql::limit_offset(&mut list, i64::from(page.limit), page.offset());
         let rows = list.query().fetch_all(self.reader()).await?;
         let packs = rows.iter().map(pack_from_row).collect::<StoreResult<Vec<_>>>()?;
         Ok((packs, u64::try_from(total).unwrap_or(0)))
@@ -487,10 +485,8 @@ impl Store {
             "SELECT h.seq AS id, h.created_at, h.source, h.api_key_id, h.user_id, h.created, h.deleted, h.field,
              h.old_value, h.new_value, h.entity FROM pack_history h",
         );
-        list.push(" ORDER BY h.seq LIMIT ")
-            .bind(Arg::Int(i64::from(page.limit)))
-            .push(" OFFSET ")
-            .bind(Arg::Int(i64::try_from(page.offset()).unwrap_or(i64::MAX)));
+        list.push(" ORDER BY h.seq");
+        crate::sql::limit_offset(&mut list, i64::from(page.limit), page.offset());
         let rows = list.query().fetch_all(self.reader()).await?;
         let records =
             rows.iter().map(|r| crate::history::record_from_row(r, true, None)).collect::<StoreResult<Vec<_>>>()?;

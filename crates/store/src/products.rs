@@ -225,10 +225,7 @@ fn product_from_row(r: ProductRow) -> Product {
 }
 
 fn page_args(list: &mut Sql, page: PageRequest) {
-    list.push(" LIMIT ")
-        .bind(Arg::Int(i64::from(page.limit)))
-        .push(" OFFSET ")
-        .bind(Arg::Int(i64::try_from(page.offset()).unwrap_or(i64::MAX)));
+    crate::sql::limit_offset(list, i64::from(page.limit), page.offset());
 }
 
 fn texts(wh: &mut Sql, column: &str, values: &[String]) {

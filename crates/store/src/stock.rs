@@ -269,10 +269,8 @@ impl Store {
         let (total,): (i64,) =
             wh.with_prefix("SELECT COUNT(*) FROM offers o").query_as().fetch_one(self.reader()).await?;
         let mut list = wh.with_prefix("SELECT o.id, o.external_id, o.xml_id FROM offers o");
-        list.push(" ORDER BY o.id LIMIT ")
-            .bind(Arg::Int(i64::from(limit)))
-            .push(" OFFSET ")
-            .bind(Arg::Int(i64::try_from(offset).unwrap_or(i64::MAX)));
+        list.push(" ORDER BY o.id");
+        crate::sql::limit_offset(&mut list, i64::from(limit), offset);
         let offers: Vec<(i64, Option<String>, Option<String>)> = list.query_as().fetch_all(self.reader()).await?;
         let mut out: Vec<Inventory> = offers
             .into_iter()

@@ -209,13 +209,11 @@ impl Store {
     /// A page of user groups, by id.
     pub async fn list_user_groups(&self, page: PageRequest) -> StoreResult<(Vec<UserGroup>, Pagination)> {
         let total: i64 = db::query_scalar("SELECT COUNT(*) FROM user_groups").fetch_one(self.reader()).await?;
-        let rows = db::query(
-            "SELECT id, code, name, is_manager, is_delivery_men, attrs FROM user_groups ORDER BY id LIMIT $1 OFFSET $2",
-        )
-        .bind(i64::from(page.limit))
-        .bind(page.offset() as i64)
-        .fetch_all(self.reader())
-        .await?;
+        let mut list = crate::sql::Sql::new(
+            "SELECT id, code, name, is_manager, is_delivery_men, attrs FROM user_groups ORDER BY id",
+        );
+        crate::sql::limit_offset(&mut list, i64::from(page.limit), page.offset());
+        let rows = list.query().fetch_all(self.reader()).await?;
         let groups = rows.iter().map(group_from_row).collect::<StoreResult<Vec<_>>>()?;
         Ok((groups, page.meta(total.max(0) as u64)))
     }
