@@ -40,7 +40,27 @@ pub struct TestApp {
     /// Parameters handlers read that their routes do not declare; the test fails on any.
     undeclared: Option<std::sync::Arc<torg_http::fields::Undeclared>>,
     _dir: Option<tempfile::TempDir>,
-    pg: Option<(String, String)>,
+    pg: Option<PgDatabase>,
+}
+
+/// A PostgreSQL database made for one test, dropped when this is (passed or failed, whoever still
+/// holds a connection to it).
+pub struct PgDatabase {
+    admin: String,
+    name: String,
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        // Drop runs outside async: clean up on a thread of its own with its own runtime.
+        let _ = std::thread::spawn(move || {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                let _ = rt.block_on(torg_store::testing::drop_postgres_database(&admin, &name));
+            }
+        })
+        .join();
+    }
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -61,7 +81,7 @@ pub fn postgres_admin_url() -> String {
 }
 
 /// A fresh database URL for `backend`, with what must be cleaned up afterwards.
-pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempDir>, Option<(String, String)>) {
+pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempDir>, Option<PgDatabase>) {
     match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");
@@ -79,7 +99,7 @@ pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempD
             let url = torg_store::testing::create_postgres_database(&admin, &name)
                 .await
                 .expect("create a test database on TORG_TEST_POSTGRES_URL");
-            (url, None, Some((admin, name)))
+            (url, None, Some(PgDatabase { admin, name }))
         }
     }
 }
@@ -156,15 +176,7 @@ impl Drop for TestApp {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        if let Some((admin, name)) = self.pg.take() {
-            // Drop runs outside async: clean up on a thread of its own with its own runtime.
-            let _ = std::thread::spawn(move || {
-                if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                    let _ = rt.block_on(torg_store::testing::drop_postgres_database(&admin, &name));
-                }
-            })
-            .join();
-        }
+        drop(self.pg.take());
         // Every request of the test has been answered: a name read but not declared fails it, so the
         // OpenAPI document (built from the declarations) cannot fall behind the handlers.
         let found = self.undeclared.as_ref().map(|log| log.take()).unwrap_or_default();

@@ -341,9 +341,7 @@ async fn kill_under_load(backend: Backend) {
     assert!(invoices >= acked.paid.len());
     drop(server);
     drop(dir);
-    if let Some((admin, name)) = pg {
-        torg_store::testing::drop_postgres_database(&admin, &name).await.unwrap();
-    }
+    drop(pg);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

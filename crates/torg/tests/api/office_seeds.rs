@@ -87,9 +87,7 @@ async fn run(backend: Backend) {
         assert_eq!(rows[1]["address"], "Курск");
     }
     drop(demo);
-    if let Some((admin, name)) = pg {
-        torg_store::testing::drop_postgres_database(&admin, &name).await.unwrap();
-    }
+    drop(pg);
 }
 
 #[tokio::test]

@@ -82,9 +82,7 @@ async fn run_seed_examples(backend: Backend) {
     assert_eq!(b["order"]["firstName"], "Tom");
     assert_eq!(b["order"]["site"], "simple-site");
     drop(demo);
-    if let Some((admin, name)) = pg {
-        torg_store::testing::drop_postgres_database(&admin, &name).await.unwrap();
-    }
+    drop(pg);
 }
 
 #[tokio::test]

@@ -196,7 +196,5 @@ async fn two_instances_share_one_postgres_and_redis() {
     one.stop().await;
     two.stop().await;
     drop(store);
-    if let Some((admin, name)) = pg {
-        torg_store::testing::drop_postgres_database(&admin, &name).await.unwrap();
-    }
+    drop(pg);
 }
