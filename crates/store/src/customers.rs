@@ -511,7 +511,7 @@ impl Store {
             .await?;
         let mut list = wh.with_prefix(SELECT);
         list.push(" ORDER BY c.id");
-        crate::sql::limit_offset(&mut list, i64::from(page.limit), page.offset());
+        crate::sql::page(&mut list, page.limit, page.offset());
         let rows = list.query().fetch_all(&mut conn).await?;
         let customers = rows.iter().map(customer_from_row).collect::<StoreResult<Vec<_>>>()?;
         Ok((customers, total))

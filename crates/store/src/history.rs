@@ -274,7 +274,7 @@ impl Store {
             kind.table()
         ));
         list.push(" ORDER BY h.seq");
-        crate::sql::limit_offset(&mut list, i64::from(page.limit), page.offset());
+        crate::sql::page(&mut list, page.limit, page.offset());
         let rows = list.query().fetch_all(self.reader()).await?;
         let records = rows.iter().map(|r| record_from_row(r, true, Some("item"))).collect::<StoreResult<Vec<_>>>()?;
         Ok((records, u64::try_from(total).unwrap_or(0)))

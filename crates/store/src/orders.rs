@@ -1485,7 +1485,7 @@ impl Store {
         let mut q = wh
             .with_prefix(&format!("{} WHERE o.id IN (SELECT o.id FROM orders o", order_select(pre.is_some(), nested)));
         q.push(" ORDER BY o.created_at DESC, o.id DESC");
-        crate::sql::limit_offset(&mut q, i64::from(page.limit), page.offset());
+        crate::sql::page(&mut q, page.limit, page.offset());
         q.push(") ORDER BY o.created_at DESC, o.id DESC");
         let orders = q
             .query()

@@ -398,7 +398,7 @@ impl Store {
             wh.with_prefix(&format!("SELECT COUNT(*) {from}")).query_as::<(i64,)>().fetch_one(self.reader()).await?.0;
         let mut list = wh.with_prefix(PACK_SELECT);
         list.push(" ORDER BY p.id");
-        crate::sql::limit_offset(&mut list, i64::from(page.limit), page.offset());
+        crate::sql::page(&mut list, page.limit, page.offset());
         let rows = list.query().fetch_all(self.reader()).await?;
         let packs = rows.iter().map(pack_from_row).collect::<StoreResult<Vec<_>>>()?;
         Ok((packs, u64::try_from(total).unwrap_or(0)))
@@ -486,7 +486,7 @@ impl Store {
              h.old_value, h.new_value, h.entity FROM pack_history h",
         );
         list.push(" ORDER BY h.seq");
-        crate::sql::limit_offset(&mut list, i64::from(page.limit), page.offset());
+        crate::sql::page(&mut list, page.limit, page.offset());
         let rows = list.query().fetch_all(self.reader()).await?;
         let records =
             rows.iter().map(|r| crate::history::record_from_row(r, true, None)).collect::<StoreResult<Vec<_>>>()?;

@@ -219,7 +219,7 @@ impl Store {
             wh.with_prefix("SELECT COUNT(*) FROM product_groups g").query_as().fetch_one(self.reader()).await?;
         let mut list = wh.with_prefix(GROUP_SELECT);
         list.push(" ORDER BY g.id");
-        crate::sql::limit_offset(&mut list, i64::from(page.limit), page.offset());
+        crate::sql::page(&mut list, page.limit, page.offset());
         let rows: Vec<GroupRow> = list.query_as().fetch_all(self.reader()).await?;
         Ok((rows.into_iter().map(group_from_row).collect(), u64::try_from(total).unwrap_or(0)))
     }

@@ -224,10 +224,6 @@ fn product_from_row(r: ProductRow) -> Product {
     }
 }
 
-fn page_args(list: &mut Sql, page: PageRequest) {
-    crate::sql::limit_offset(list, i64::from(page.limit), page.offset());
-}
-
 fn texts(wh: &mut Sql, column: &str, values: &[String]) {
     if !values.is_empty() {
         wh.push(&format!(" AND {column} IN ")).bind_list(values.iter().cloned().map(Arg::Text));
@@ -423,7 +419,7 @@ impl Store {
             wh.with_prefix(&format!("SELECT COUNT(*){OFFERS_FROM}")).query_as().fetch_one(self.reader()).await?;
         let mut list = wh.with_prefix(&format!("{OFFER_COLUMNS}{OFFERS_FROM}"));
         list.push(" ORDER BY o.id");
-        page_args(&mut list, page);
+        crate::sql::page(&mut list, page.limit, page.offset());
         let rows: Vec<OfferRow> = list.query_as().fetch_all(self.reader()).await?;
         let mut offers: Vec<StoreOffer> = rows.into_iter().map(offer_from_row).collect();
         self.fill_offers(&mut offers).await?;
@@ -544,7 +540,7 @@ impl Store {
             wh.with_prefix("SELECT COUNT(*) FROM products p").query_as().fetch_one(self.reader()).await?;
         let mut list = wh.with_prefix(PRODUCT_COLUMNS);
         list.push(" ORDER BY p.id");
-        page_args(&mut list, page);
+        crate::sql::page(&mut list, page.limit, page.offset());
         let rows: Vec<ProductRow> = list.query_as().fetch_all(self.reader()).await?;
         let mut products: Vec<StoreProduct> = rows
             .into_iter()

@@ -133,20 +133,16 @@ pub(crate) fn next_id(backend: crate::Backend, table: &str) -> String {
     }
 }
 
-/// ` LIMIT … OFFSET …` of a list page; the limit is at least 1.
+/// ` LIMIT n OFFSET m` of a list page (the limit at least 1), the numbers written into the statement
+/// rather than bound to it. A bound LIMIT costs a plan on every run on both engines: SQLite (3.51)
+/// plans with the bound limit's value and so compiles the statement again whenever it is bound anew
+/// (a tenth of an order list page's time, by profile), and PostgreSQL's generic plan assumes an
+/// unknown LIMIT or OFFSET fetches a tenth of the table, so its plan cache keeps planning the
+/// statement afresh for every run (half a millisecond for an order list page). Written in, a page
+/// size and offset make one statement each, planned once per connection; they are integers, so
+/// nothing a client sends reaches the SQL text.
 pub(crate) fn page(q: &mut Sql, limit: u32, offset: u64) {
-    limit_offset(q, i64::from(limit.max(1)), offset);
-}
-
-/// ` LIMIT n OFFSET m`, the numbers written into the statement rather than bound to it. A bound
-/// LIMIT costs a plan on every run on both engines: SQLite (3.51) plans with the bound limit's value
-/// and so compiles the statement again whenever it is bound anew (a tenth of an order list page's time,
-/// by profile), and PostgreSQL's generic plan assumes an unknown LIMIT or OFFSET fetches a tenth of the
-/// table, so its plan cache keeps planning the statement afresh for every run (half a millisecond for
-/// an order list page). Written in, a page size and offset make one statement each, planned once per
-/// connection; they are integers, so nothing a client sends reaches the SQL text.
-pub(crate) fn limit_offset(q: &mut Sql, limit: i64, offset: u64) {
-    q.push(&format!(" LIMIT {limit} OFFSET {}", i64::try_from(offset).unwrap_or(i64::MAX)));
+    q.push(&format!(" LIMIT {} OFFSET {}", limit.max(1), i64::try_from(offset).unwrap_or(i64::MAX)));
 }
 
 #[cfg(test)]
@@ -160,7 +156,7 @@ mod tests {
         page(&mut q, 0, 40);
         assert_eq!(q.text, "SELECT id FROM t WHERE site = $1 LIMIT 1 OFFSET 40");
         assert_eq!(q.args.len(), 1, "only the filter's value is bound");
-        limit_offset(&mut q, 21, u64::MAX);
+        page(&mut q, 21, u64::MAX);
         assert!(q.text.ends_with(&format!(" LIMIT 21 OFFSET {}", i64::MAX)));
     }
 

@@ -270,7 +270,7 @@ impl Store {
             wh.with_prefix("SELECT COUNT(*) FROM offers o").query_as().fetch_one(self.reader()).await?;
         let mut list = wh.with_prefix("SELECT o.id, o.external_id, o.xml_id FROM offers o");
         list.push(" ORDER BY o.id");
-        crate::sql::limit_offset(&mut list, i64::from(limit), offset);
+        crate::sql::page(&mut list, limit, offset);
         let offers: Vec<(i64, Option<String>, Option<String>)> = list.query_as().fetch_all(self.reader()).await?;
         let mut out: Vec<Inventory> = offers
             .into_iter()

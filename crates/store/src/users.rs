@@ -212,7 +212,7 @@ impl Store {
         let mut list = crate::sql::Sql::new(
             "SELECT id, code, name, is_manager, is_delivery_men, attrs FROM user_groups ORDER BY id",
         );
-        crate::sql::limit_offset(&mut list, i64::from(page.limit), page.offset());
+        crate::sql::page(&mut list, page.limit, page.offset());
         let rows = list.query().fetch_all(self.reader()).await?;
         let groups = rows.iter().map(group_from_row).collect::<StoreResult<Vec<_>>>()?;
         Ok((groups, page.meta(total.max(0) as u64)))
