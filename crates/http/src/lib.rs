@@ -122,11 +122,38 @@ pub fn install_tls_provider() {
     });
 }
 
+thread_local! {
+    /// The buffer each thread writes JSON answers into, kept at the largest size it needed. A page
+    /// of orders is ≈ 50 kB: grown from a small buffer it was reallocated six times, each time onto
+    /// fresh pages (≈ 4 % of a list page's time); copying the finished answer out once is cheaper.
+    static ANSWER: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(ANSWER_START));
+}
+
+/// What a thread's answer buffer starts at.
+const ANSWER_START: usize = 64 * 1024;
+/// A thread's answer buffer grown past this (an export, say) is not kept.
+const ANSWER_KEEP: usize = 1024 * 1024;
+
+/// `body` written as JSON into a buffer of its exact size.
+fn answer_bytes(body: &(impl serde::Serialize + ?Sized)) -> serde_json::Result<bytes::Bytes> {
+    ANSWER.with(|cell| {
+        // Taken already only if a `Serialize` writes an answer of its own; it gets a buffer of its own.
+        let Ok(mut buf) = cell.try_borrow_mut() else {
+            return serde_json::to_vec(body).map(bytes::Bytes::from);
+        };
+        buf.clear();
+        let written = serde_json::to_writer(&mut *buf, body).map(|()| bytes::Bytes::copy_from_slice(&buf));
+        if buf.capacity() > ANSWER_KEEP {
+            *buf = Vec::with_capacity(ANSWER_START);
+        }
+        written
+    })
+}
+
 /// A response with a JSON body and status.
 pub fn json_response(status: StatusCode, body: &(impl serde::Serialize + ?Sized)) -> Response {
-    let mut bytes = Vec::with_capacity(1024);
-    match serde_json::to_writer(&mut bytes, body) {
-        Ok(()) => {
+    match answer_bytes(body) {
+        Ok(bytes) => {
             (status, [(axum::http::header::CONTENT_TYPE, "application/json; charset=utf-8")], bytes).into_response()
         }
         // Only a reshaped answer can fail (a member that is not an object): a bug, answered as one.
@@ -140,5 +167,32 @@ pub fn json_response(status: StatusCode, body: &(impl serde::Serialize + ?Sized)
             )
                 .into_response()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writes an answer of its own while it is itself being written.
+    struct Nested;
+
+    impl serde::Serialize for Nested {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let inner = answer_bytes(&serde_json::json!({"inner": [1, 2, 3]})).map_err(serde::ser::Error::custom)?;
+            s.serialize_str(std::str::from_utf8(&inner).map_err(serde::ser::Error::custom)?)
+        }
+    }
+
+    #[test]
+    fn answers_written_one_after_another_are_each_whole() {
+        let big = serde_json::json!({"rows": vec!["строка"; 200_000]});
+        let small = serde_json::json!({"success": true});
+        for body in [&big, &small, &big, &small] {
+            assert_eq!(answer_bytes(body).unwrap(), serde_json::to_vec(body).unwrap());
+        }
+        // The 2.6 MB answer's buffer was not kept.
+        ANSWER.with(|b| assert!(b.borrow().capacity() <= ANSWER_KEEP));
+        assert_eq!(&answer_bytes(&Nested).unwrap()[..], br#""{\"inner\":[1,2,3]}""#);
     }
 }

@@ -155,6 +155,24 @@ fn shared(doc: &Map<String, Value>, out: &mut Vec<Facet>) {
     }
 }
 
+/// The members of an order document besides `delivery` that [`order_facets`] reads.
+const ORDER_FACET_MEMBERS: [&str; 6] =
+    ["countryIso", "call", "expired", "uploadedToExternalStoreSystem", "contragent", "source"];
+
+/// The facets of an order, as [`order_facets`] finds them in its document: only the members they
+/// come from are put in a document (every write of an order serialised all of it, lines included,
+/// for these few).
+pub(crate) fn facets_of_order(o: &torg_domain::order::Order) -> Vec<Facet> {
+    let mut doc = Map::new();
+    for key in ORDER_FACET_MEMBERS {
+        if let Some(v) = o.attrs.get(key) {
+            doc.insert(key.to_owned(), v.clone());
+        }
+    }
+    doc.insert("delivery".to_owned(), serde_json::to_value(&o.delivery).unwrap_or_default());
+    order_facets(&doc)
+}
+
 /// The facets of an order document (an [`Order`](torg_domain::order::Order) serialised).
 pub(crate) fn order_facets(doc: &Map<String, Value>) -> Vec<Facet> {
     let mut out = Vec::new();
@@ -527,6 +545,27 @@ mod tests {
         assert!(has("contragent_name", "ооо ромашка") && has("contragent_inn", "7701"));
         assert!(has("source_source", "google") && !f.iter().any(|(a, _, _)| *a == "source_medium"));
         assert!(f.contains(&("delivery_net_cost", String::new(), Some(1_505_000))));
+    }
+
+    /// The facets written with an order are those its whole document gives (the back-fill's way).
+    #[test]
+    fn an_orders_facets_are_those_of_its_document() {
+        let doc = map(json!({
+            "number": "1A", "site": "shop", "status": "new", "countryIso": "RU", "call": true,
+            "uploadedToExternalStoreSystem": true, "expired": true,
+            "delivery": {"code": "courier", "netCost": 150.5, "address": {"index": "420000", "metro": "Кремлёвская"},
+                "service": {"code": "CDEK"}, "time": {"from": "9:00", "to": "18:00"},
+                "data": {"courierId": 7, "externalId": "D-1", "status": "sent"}},
+            "contragent": {"contragentType": "legal-entity", "legalName": "ООО Ромашка", "INN": "7701", "KPP": "1",
+                "BIK": "2", "corrAccount": "3", "bankAccount": "4"},
+            "source": {"source": "Google", "medium": "cpc", "campaign": "c", "keyword": "k", "content": "x"}
+        }));
+        let order: torg_domain::order::Order = serde_json::from_value(Value::Object(doc)).unwrap();
+        let whole = order_facets(&map(serde_json::to_value(&order).unwrap()));
+        assert_eq!(whole.len(), 25, "every facet is set: {whole:?}");
+        assert_eq!(facets_of_order(&order), whole);
+        let bare = torg_domain::order::Order::default();
+        assert_eq!(facets_of_order(&bare), order_facets(&map(serde_json::to_value(&bare).unwrap())));
     }
 
     #[test]

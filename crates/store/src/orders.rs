@@ -820,11 +820,7 @@ impl Store {
         let id: i64 = row.try_get("id")?;
         let (line_ids, payment_ids) =
             if drawn { (drawn_ids(&row, "line_ids")?, drawn_ids(&row, "payment_ids")?) } else { Default::default() };
-        let doc = match serde_json::to_value(o) {
-            Ok(Value::Object(m)) => m,
-            _ => Map::new(),
-        };
-        self.write_facets(tx, crate::facets::Owner::Order, id, &crate::facets::order_facets(&doc), insert).await?;
+        self.write_facets(tx, crate::facets::Owner::Order, id, &crate::facets::facets_of_order(o), insert).await?;
         // Every write of an order passes here, so bonuses follow payment and cancellation whichever face
         // made the change.
         self.settle_order_loyalty(tx, o, id, paid, now).await?;
@@ -1281,21 +1277,32 @@ impl Store {
         }
         let at: HashMap<i64, usize> = orders.iter().enumerate().map(|(i, o)| (o.id, i)).collect();
         let ids = || orders.iter().map(|o| Arg::Int(o.id)).collect::<Vec<_>>();
-        // Lines and payments in one statement (one round trip less for every order read, which on
-        // PostgreSQL is most of its cost): `part` 0 rows are lines, 1 rows payments, each branch
-        // leaving the other's columns empty.
-        let mut q = Sql::new(
-            "SELECT order_id, CAST(0 AS BIGINT) AS part, position AS at, id, doc, NULL AS external_id, NULL AS type, \
-             NULL AS status, NULL AS amount, NULL AS paid_at, NULL AS comment FROM order_items WHERE order_id IN ",
-        );
-        q.bind_list(ids())
-            .push(
-                " UNION ALL SELECT order_id, 1, 0, id, NULL, external_id, type, status, amount, paid_at, comment \
-                 FROM payments WHERE order_id IN ",
-            )
-            .bind_list(ids())
-            .push(" ORDER BY order_id, part, at, id");
-        let rows = q.query().fetch_all(&mut *conn).await?;
+        const LINES: &str = "SELECT order_id, CAST(0 AS BIGINT) AS part, position AS at, id, doc, NULL AS external_id, \
+             NULL AS type, NULL AS status, NULL AS amount, NULL AS paid_at, NULL AS comment FROM order_items WHERE order_id IN ";
+        const PAYMENTS: &str = "SELECT order_id, 1 AS part, 0 AS at, id, NULL AS doc, external_id, type, status, amount, \
+             paid_at, comment FROM payments WHERE order_id IN ";
+        let rows = match self.backend() {
+            // Lines and payments in one statement (one round trip less for every order read, which on
+            // PostgreSQL is most of its cost): `part` 0 rows are lines, 1 rows payments, each branch
+            // leaving the other's columns empty.
+            crate::Backend::Postgres => {
+                let mut q = Sql::new(LINES);
+                q.bind_list(ids()).push(" UNION ALL ").push(PAYMENTS).bind_list(ids());
+                q.push(" ORDER BY order_id, part, at, id").query().fetch_all(&mut *conn).await?
+            }
+            // SQLite has no round trip to save, but sorted the union's two halves in temporary
+            // b-trees (a third of an order read's statements' time): each half is read in order
+            // from its index instead (`order_items (order_id, position)`, `payments (order_id)`).
+            crate::Backend::Sqlite => {
+                let mut lines = Sql::new(LINES);
+                lines.bind_list(ids()).push(" ORDER BY order_id, position, id");
+                let mut rows = lines.query().fetch_all(&mut *conn).await?;
+                let mut payments = Sql::new(PAYMENTS);
+                payments.bind_list(ids()).push(" ORDER BY order_id, id");
+                rows.extend(payments.query().fetch_all(&mut *conn).await?);
+                rows
+            }
+        };
         let (items, payments): (Vec<_>, Vec<_>) =
             rows.iter().partition(|r| r.try_get::<i64, _>("part").is_ok_and(|p| p == 0));
         for r in items {
