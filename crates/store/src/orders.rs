@@ -1291,8 +1291,9 @@ impl Store {
                 q.push(" ORDER BY order_id, part, at, id").query().fetch_all(&mut *conn).await?
             }
             // SQLite has no round trip to save, but sorted the union's two halves in temporary
-            // b-trees (a third of an order read's statements' time): each half is read in order
-            // from its index instead (`order_items (order_id, position)`, `payments (order_id)`).
+            // b-trees (the statement took longer than the order's row with its customer): each half
+            // is read in order from its index instead (`order_items (order_id, position)`,
+            // `payments (order_id)`, whose entries end with the row id).
             crate::Backend::Sqlite => {
                 let mut lines = Sql::new(LINES);
                 lines.bind_list(ids()).push(" ORDER BY order_id, position, id");

@@ -1452,3 +1452,53 @@ async fn counterparties_are_found_by_inn(db: &TestDb) {
     assert!(store.counterparty_by_vat("  ").await.expect("lookup").is_empty());
     store.close().await;
 }
+
+contract!(lines_and_payments_are_read_in_their_order);
+/// An order's lines come back in the order the client last gave them (not their ids'), and its
+/// payments in the order they were added, read alone or in a page, on both engines (SQLite reads
+/// each in order from its index, PostgreSQL sorts their union).
+async fn lines_and_payments_are_read_in_their_order(db: &TestDb) {
+    let store = db.open().await;
+    let line = |name: &str| json!({"productName": name, "initialPrice": 10, "quantity": 1});
+    let o = create_order(
+        &store,
+        DEFAULT_SITE,
+        json!({"externalId": "ordered-1", "email": "ordered@example.com", "items": [line("A"), line("B")],
+               "payments": [{"type": "cash", "amount": 5}, {"type": "bank-card", "amount": 15}]}),
+    )
+    .await;
+    let (a, b) = (o.items[0].id, o.items[1].id);
+    // B first, a new line C after it, A last: ids A < B < C, positions B, C, A.
+    store
+        .edit_order(
+            &OrderLookup::Id(o.id),
+            &doc(json!({"items": [{"id": b, "quantity": 2}, line("C"), {"id": a, "quantity": 3}]})),
+            ACTOR,
+            &strings(&[DEFAULT_SITE]),
+            &zone(),
+        )
+        .await
+        .unwrap();
+    let names = |o: &Order| o.items.iter().map(|i| i.product_name.clone().unwrap_or_default()).collect::<Vec<_>>();
+    let kinds = |o: &Order| o.payments.iter().map(|p| p.kind.clone()).collect::<Vec<_>>();
+    let alone = store.get_order(&OrderLookup::Id(o.id)).await.unwrap().expect("order");
+    assert_eq!(names(&alone), ["B", "C", "A"]);
+    assert_eq!(alone.items.iter().map(|i| i.id).filter(|id| [a, b].contains(id)).collect::<Vec<_>>(), [b, a]);
+    assert_eq!(kinds(&alone), ["cash", "bank-card"]);
+    // A second order between, so the page's statement reads lines of several orders at once.
+    create_order(&store, DEFAULT_SITE, json!({"externalId": "ordered-2", "items": [line("Z"), line("Y")]})).await;
+    let (shown, _) = store
+        .list_shown_orders(&OrderFilter { sites: strings(&[DEFAULT_SITE]), ..OrderFilter::default() }, page())
+        .await
+        .unwrap();
+    let listed: Vec<(String, Vec<String>, Vec<String>)> =
+        shown.orders.iter().map(|o| (o.external_id.clone().unwrap_or_default(), names(o), kinds(o))).collect();
+    assert_eq!(
+        listed,
+        [
+            ("ordered-2".to_owned(), strings(&["Z", "Y"]), vec![]),
+            ("ordered-1".to_owned(), strings(&["B", "C", "A"]), strings(&["cash", "bank-card"])),
+        ]
+    );
+    store.close().await;
+}
