@@ -1281,14 +1281,15 @@ impl Store {
              NULL AS type, NULL AS status, NULL AS amount, NULL AS paid_at, NULL AS comment FROM order_items WHERE order_id IN ";
         const PAYMENTS: &str = "SELECT order_id, 1 AS part, 0 AS at, id, NULL AS doc, external_id, type, status, amount, \
              paid_at, comment FROM payments WHERE order_id IN ";
-        let rows = match self.backend() {
+        let (items, payments) = match self.backend() {
             // Lines and payments in one statement (one round trip less for every order read, which on
             // PostgreSQL is most of its cost): `part` 0 rows are lines, 1 rows payments, each branch
             // leaving the other's columns empty.
             crate::Backend::Postgres => {
                 let mut q = Sql::new(LINES);
                 q.bind_list(ids()).push(" UNION ALL ").push(PAYMENTS).bind_list(ids());
-                q.push(" ORDER BY order_id, part, at, id").query().fetch_all(&mut *conn).await?
+                let rows = q.push(" ORDER BY order_id, part, at, id").query().fetch_all(&mut *conn).await?;
+                rows.into_iter().partition(|r| r.try_get::<i64, _>("part").is_ok_and(|p| p == 0))
             }
             // SQLite has no round trip to save, but sorted the union's two halves in temporary
             // b-trees (the statement took longer than the order's row with its customer): each half
@@ -1297,15 +1298,11 @@ impl Store {
             crate::Backend::Sqlite => {
                 let mut lines = Sql::new(LINES);
                 lines.bind_list(ids()).push(" ORDER BY order_id, position, id");
-                let mut rows = lines.query().fetch_all(&mut *conn).await?;
                 let mut payments = Sql::new(PAYMENTS);
                 payments.bind_list(ids()).push(" ORDER BY order_id, id");
-                rows.extend(payments.query().fetch_all(&mut *conn).await?);
-                rows
+                (lines.query().fetch_all(&mut *conn).await?, payments.query().fetch_all(&mut *conn).await?)
             }
         };
-        let (items, payments): (Vec<_>, Vec<_>) =
-            rows.iter().partition(|r| r.try_get::<i64, _>("part").is_ok_and(|p| p == 0));
         for r in items {
             let order_id: i64 = r.try_get("order_id")?;
             let mut item: OrderItem = serde_json::from_str(&r.try_get::<String, _>("doc")?).unwrap_or_default();
