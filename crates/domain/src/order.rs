@@ -110,17 +110,21 @@ pub struct OrderItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub product_name: Option<String>,
     /// Unit price before discounts.
+    #[serde(serialize_with = "crate::money::exact")]
     pub initial_price: Decimal,
     /// Unit purchase price.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "crate::money::exact_opt")]
     pub purchase_price: Option<Decimal>,
     /// Quantity.
+    #[serde(serialize_with = "crate::money::exact")]
     pub quantity: Decimal,
     /// Line status (product-status code).
     pub status: String,
     /// Discount per unit, as an amount.
+    #[serde(serialize_with = "crate::money::exact")]
     pub discount_manual_amount: Decimal,
     /// Discount per unit, in percent.
+    #[serde(serialize_with = "crate::money::exact")]
     pub discount_manual_percent: Decimal,
     /// VAT rate (`none`, `0`, `10`, `20`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -181,6 +185,7 @@ pub struct Payment {
     /// Payment status code.
     pub status: String,
     /// Amount.
+    #[serde(serialize_with = "crate::money::exact")]
     pub amount: Decimal,
     /// When it was paid (Unix seconds).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -198,10 +203,10 @@ pub struct Delivery {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// Price charged to the buyer.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "crate::money::exact_opt")]
     pub cost: Option<Decimal>,
     /// What delivery costs the seller.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "crate::money::exact_opt")]
     pub net_cost: Option<Decimal>,
     /// Date, `Y-m-d`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -286,11 +291,13 @@ pub struct Order {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_comment: Option<String>,
     /// Order-level discount amount.
+    #[serde(serialize_with = "crate::money::exact")]
     pub discount_manual_amount: Decimal,
     /// Order-level discount percent.
+    #[serde(serialize_with = "crate::money::exact")]
     pub discount_manual_percent: Decimal,
     /// Bonuses spent on the order (`orders/loyalty/apply`); they lower its sum, one bonus a unit of money.
-    #[serde(skip_serializing_if = "Decimal::is_zero")]
+    #[serde(skip_serializing_if = "Decimal::is_zero", serialize_with = "crate::money::exact")]
     pub bonuses_charge_total: Decimal,
     /// The loyalty account the order's bonuses move on.
     #[serde(skip_serializing_if = "Option::is_none")]

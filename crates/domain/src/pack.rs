@@ -34,9 +34,10 @@ pub struct Pack {
     /// Warehouse code the quantity is taken from.
     pub store: String,
     /// Quantity packed.
+    #[serde(serialize_with = "crate::money::exact")]
     pub quantity: Decimal,
     /// Unit purchase price.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "crate::money::exact_opt")]
     pub purchase_price: Option<Decimal>,
     /// Shipment date, `Y-m-d` (a calendar date: no zone applies).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -6,6 +6,7 @@ use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use torg_domain::customer::{Customer, CustomerStats};
 use torg_domain::history::HistoryRecord;
+use torg_domain::money::Exact;
 use torg_domain::order::{Order, OrderItem};
 use torg_domain::time::Zone;
 
@@ -63,10 +64,10 @@ pub fn customer<'a>(c: &'a Customer, stats: Option<&'a CustomerStats>, zone: &'a
         };
         shown = shown
             .set("ordersCount", s.orders_count)
-            .set("totalSumm", s.total_summ)
-            .set("averageSumm", avg)
-            .set("marginSumm", s.margin_summ)
-            .set("costSumm", s.cost_summ)
+            .set("totalSumm", Exact(s.total_summ))
+            .set("averageSumm", Exact(avg))
+            .set("marginSumm", Exact(s.margin_summ))
+            .set("costSumm", Exact(s.cost_summ))
             .set("isContact", s.is_contact);
     }
     // Read-only members the official clients' Customer types carry. torg keeps no segments or discount
@@ -129,10 +130,10 @@ pub fn order<'a>(
         .set("site", &o.site)
         .set("createdAt", zone.datetime(o.created_at))
         .set("statusUpdatedAt", zone.datetime(o.status_updated_at))
-        .set("summ", o.summ())
-        .set("totalSumm", o.total_summ())
-        .set("prepaySum", o.prepay_sum(paid))
-        .set("purchaseSumm", o.purchase_summ())
+        .set("summ", Exact(o.summ()))
+        .set("totalSumm", Exact(o.total_summ()))
+        .set("prepaySum", Exact(o.prepay_sum(paid)))
+        .set("purchaseSumm", Exact(o.purchase_summ()))
         .set("fromApi", o.from_api);
     if o.is_test {
         shown = shown.set("isTest", true);
