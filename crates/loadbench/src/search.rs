@@ -211,7 +211,9 @@ pub async fn parts_tokens(database: &str, key: &str, offers: u64, count: usize, 
         let answer: serde_json::Value = serde_json::from_slice(&body)?;
         for row in answer.get("objects").and_then(serde_json::Value::as_array).into_iter().flatten() {
             let qty = row.get("qty").and_then(|q| q.as_str().map(str::to_owned).or_else(|| Some(q.to_string())));
-            let Some(qty) = qty.and_then(|q| q.trim().parse::<u64>().ok()).filter(|q| *q >= ORDER_ROW_MIN_STOCK) else { continue };
+            let Some(qty) = qty.and_then(|q| q.trim().parse::<u64>().ok()).filter(|q| *q >= ORDER_ROW_MIN_STOCK) else {
+                continue;
+            };
             let Some(token) = row.get("_").and_then(serde_json::Value::as_str) else { continue };
             if bodies.len() < count && seen.insert(token.to_owned()) {
                 let encoded: String = token

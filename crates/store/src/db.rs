@@ -317,6 +317,26 @@ impl Row {
         T::decode(self.values[at].clone()).map_err(|m| DbError::decode(index.describe(), m))
     }
 
+    /// The text of column `index`, borrowed: a stored document is parsed from the row itself rather
+    /// than from the copy [`Row::try_get`] makes.
+    pub fn text<I: ColumnIndex>(&self, index: I) -> DbResult<&str> {
+        self.text_at(&index)?.ok_or_else(|| DbError::decode(index.describe(), "expected text, found NULL"))
+    }
+
+    /// The text of column `index`, borrowed, or `None` for NULL.
+    pub fn opt_text<I: ColumnIndex>(&self, index: I) -> DbResult<Option<&str>> {
+        self.text_at(&index)
+    }
+
+    fn text_at<I: ColumnIndex>(&self, index: &I) -> DbResult<Option<&str>> {
+        let at = index.position(&self.columns).ok_or_else(|| DbError::decode(index.describe(), "no such column"))?;
+        match &self.values[at] {
+            Value::Text(s) => Ok(Some(s)),
+            Value::Null(_) => Ok(None),
+            other => Err(DbError::decode(index.describe(), format!("expected text, found {other:?}"))),
+        }
+    }
+
     /// How many columns the row has.
     pub fn len(&self) -> usize {
         self.values.len()
@@ -1546,6 +1566,18 @@ mod tests {
              w2 AS (INSERT INTO c (x) VALUES ($5)) SELECT 1"
         );
         assert_eq!(q.args.len(), 5);
+    }
+
+    #[tokio::test]
+    async fn text_is_borrowed_from_the_row_and_null_is_told_apart() {
+        let db = Db::Sqlite(SqliteDb::open(SqlitePath::Memory).unwrap());
+        let row: Row = query("SELECT '{\"a\":1}' AS doc, NULL AS gone, 7 AS n").fetch_one(&db).await.unwrap();
+        assert_eq!(row.text("doc").unwrap(), r#"{"a":1}"#);
+        assert_eq!(row.opt_text("doc").unwrap(), Some(r#"{"a":1}"#));
+        assert_eq!(row.opt_text("gone").unwrap(), None);
+        assert!(row.text("gone").unwrap_err().to_string().contains("gone"));
+        assert!(row.text("n").unwrap_err().to_string().contains("expected text"));
+        assert!(row.text("missing").unwrap_err().to_string().contains("no such column"));
     }
 
     #[tokio::test]

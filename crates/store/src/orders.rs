@@ -258,10 +258,10 @@ impl Prefetched {
     fn keep(&mut self, order_id: i64, site: &str, customer_id: Option<i64>, r: &crate::db::Row) -> StoreResult<()> {
         self.credits.add(order_id, site, r)?;
         if let Some(id) = customer_id
-            && let Some(doc) = r.try_get::<Option<String>, _>("customer_doc")?
+            && let Some(doc) = r.opt_text("customer_doc")?
         {
             self.customers
-                .insert(id, customer_of(id, r.try_get("customer_site")?, r.try_get("customer_created_at")?, &doc));
+                .insert(id, customer_of(id, r.try_get("customer_site")?, r.try_get("customer_created_at")?, doc));
         }
         Ok(())
     }
@@ -408,8 +408,7 @@ pub(crate) struct OrderRow {
 
 /// An order from a row of [`ORDER_COLUMNS`], without its lines and payments.
 fn order_from_row(r: &crate::db::Row) -> StoreResult<Order> {
-    let doc: String = r.try_get("doc")?;
-    let mut o: Order = serde_json::from_str(&doc).unwrap_or_default();
+    let mut o: Order = serde_json::from_str(r.text("doc")?).unwrap_or_default();
     o.id = r.try_get("id")?;
     o.number = r.try_get("number")?;
     o.site = r.try_get("site")?;
@@ -1305,7 +1304,7 @@ impl Store {
         };
         for r in items {
             let order_id: i64 = r.try_get("order_id")?;
-            let mut item: OrderItem = serde_json::from_str(&r.try_get::<String, _>("doc")?).unwrap_or_default();
+            let mut item: OrderItem = serde_json::from_str(r.text("doc")?).unwrap_or_default();
             item.id = r.try_get("id")?;
             if let Some(&i) = at.get(&order_id) {
                 orders[i].items.push(item);
@@ -1346,12 +1345,7 @@ impl Store {
         q.bind_list(ids.into_iter().map(Arg::Int));
         let mut out = HashMap::new();
         for r in q.query().fetch_all(conn).await? {
-            let c = customer_of(
-                r.try_get("id")?,
-                r.try_get("site")?,
-                r.try_get("created_at")?,
-                &r.try_get::<String, _>("doc")?,
-            );
+            let c = customer_of(r.try_get("id")?, r.try_get("site")?, r.try_get("created_at")?, r.text("doc")?);
             out.insert(c.id, c);
         }
         Ok(out)
