@@ -187,14 +187,15 @@ async fn search_via(app: &axum::Router, key: &str, number: &str) -> anyhow::Resu
     Ok(axum::body::to_bytes(resp.into_body(), usize::MAX).await?)
 }
 
-/// Writes `count` parts-order bodies (`_=<token>&order_qty=1`) for rows with an exact stock of
-/// [`ORDER_ROW_MIN_STOCK`] or more, found by searching random part numbers through the router (so the tokens are signed with the
-/// database's own secret, as a running server signs them); prints how many units those rows hold.
 /// The least stock of a row the parts orders take units from: 15 s of orders at 8,800/s take about 26
 /// units from each of 5,000 rows, and a row that ran out would answer "not enough stock" (rightly, but
 /// then the run measures refusals, not orders).
 const ORDER_ROW_MIN_STOCK: u64 = 40;
 
+/// Writes `count` parts-order bodies (`_=<token>&order_qty=1`) for rows with an exact stock of
+/// [`ORDER_ROW_MIN_STOCK`] or more, found by searching random part numbers through the router (so the
+/// tokens are signed with the database's own secret, as a running server signs them); prints how many
+/// units those rows hold.
 pub async fn parts_tokens(database: &str, key: &str, offers: u64, count: usize, out: &Path) -> anyhow::Result<()> {
     let store = Store::open(database).await.context("open the database")?;
     let app = router(store).await?;

@@ -313,8 +313,13 @@ impl ColumnIndex for usize {
 impl Row {
     /// The column `index` read as `T`.
     pub fn try_get<T: Decode, I: ColumnIndex>(&self, index: I) -> DbResult<T> {
+        T::decode(self.value(&index)?.clone()).map_err(|m| DbError::decode(index.describe(), m))
+    }
+
+    /// The value of column `index`.
+    fn value<I: ColumnIndex>(&self, index: &I) -> DbResult<&Value> {
         let at = index.position(&self.columns).ok_or_else(|| DbError::decode(index.describe(), "no such column"))?;
-        T::decode(self.values[at].clone()).map_err(|m| DbError::decode(index.describe(), m))
+        Ok(&self.values[at])
     }
 
     /// The text of column `index`, borrowed: a stored document is parsed from the row itself rather
@@ -329,8 +334,7 @@ impl Row {
     }
 
     fn text_at<I: ColumnIndex>(&self, index: &I) -> DbResult<Option<&str>> {
-        let at = index.position(&self.columns).ok_or_else(|| DbError::decode(index.describe(), "no such column"))?;
-        match &self.values[at] {
+        match self.value(index)? {
             Value::Text(s) => Ok(Some(s)),
             Value::Null(_) => Ok(None),
             other => Err(DbError::decode(index.describe(), format!("expected text, found {other:?}"))),
