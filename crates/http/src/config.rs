@@ -27,6 +27,8 @@ pub struct HttpConfig {
     pub billing_window_secs: u32,
     /// Largest file `files/upload` keeps, in bytes (the body limit caps it too).
     pub file_limit: usize,
+    /// Memory for orders kept rendered as the CRM face shows them, in bytes; 0 keeps none.
+    pub shown_cache_bytes: usize,
     /// Note every parameter a handler reads that its route does not declare (`crate::fields`); the test
     /// harness turns it on, a deployment has no use for it.
     pub check_fields: bool,
@@ -46,6 +48,7 @@ impl Default for HttpConfig {
             billing_per_ip: 500,
             billing_window_secs: 30,
             file_limit: 5 * 1024 * 1024,
+            shown_cache_bytes: 64 * 1024 * 1024,
             check_fields: false,
         }
     }

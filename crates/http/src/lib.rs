@@ -49,6 +49,8 @@ pub struct AppState {
     pub sms: Arc<dyn sms::SmsSender>,
     /// Names handlers read that their routes do not declare, when `check_fields` is on.
     pub undeclared: Option<Arc<fields::Undeclared>>,
+    /// Orders kept as the CRM face shows them.
+    pub shown_orders: Arc<faces::crm::shown_cache::ShownCache>,
 }
 
 impl AppState {
@@ -60,6 +62,7 @@ impl AppState {
             rand::rng().sample_iter(rand::distr::Alphanumeric).take(48).map(char::from).collect()
         };
         let undeclared = config.check_fields.then(Arc::default);
+        let shown_orders = Arc::new(faces::crm::shown_cache::ShownCache::new(config.shown_cache_bytes));
         let secret = store.meta_init("parts_secret", &fresh).await.map_err(|e| e.to_string())?;
         Ok(AppState {
             store,
@@ -68,6 +71,7 @@ impl AppState {
             secret: Arc::new(secret.into_bytes()),
             sms: Arc::new(sms::LogSender),
             undeclared,
+            shown_orders,
         })
     }
 }

@@ -71,8 +71,8 @@ pub use loyalty::{AccountFilter, BonusStatus, LoyaltyFilter, LoyaltyQuote};
 pub use modules::Module;
 pub use notes::{Note, NoteFilter, NoteOwner};
 pub use orders::{
-    CustomFieldCondition, NumberRange, OfficeOrderFilter, OrderFilter, OrderLookup, OrderStatusRow, PartsOrder,
-    ShownOrders, TrackView,
+    CustomFieldCondition, Held, NumberRange, OfficeOrderFilter, OrderFilter, OrderLookup, OrderStamp, OrderStatusRow,
+    PartsOrder, ShownOrders, StampedOrders, TrackView,
 };
 pub use outbox::{OutboxCounts, OutboxEvent, now_ms};
 pub use packs::PackFilter;

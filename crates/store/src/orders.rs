@@ -26,10 +26,12 @@ use torg_domain::{DomainError, FieldErrors};
 mod distributor;
 mod list_filters;
 mod position;
+mod stamps;
 mod track;
 
 pub use distributor::OfficeOrderFilter;
 pub use position::PartsOrder;
+pub use stamps::{Held, OrderStamp, StampedOrders};
 pub use track::TrackView;
 
 /// How a request names an order.
@@ -232,8 +234,9 @@ const ORDER_COLUMNS: &str =
 /// The columns of orders read to be shown: [`ORDER_COLUMNS`], the hints for their loyalty credits,
 /// and their customers (joined as `c`, see [`SHOWN_FROM`]), so that showing an order takes no
 /// statements of its own for either.
-static SHOWN_COLUMNS: LazyLock<String> =
-    LazyLock::new(|| format!("{ORDER_COLUMNS}, {}, {SHOWN_CUSTOMER}", *crate::loyalty::CREDIT_HINT_COLUMNS));
+static SHOWN_COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    format!("{ORDER_COLUMNS}, {}, {SHOWN_CUSTOMER}, {}", *crate::loyalty::CREDIT_HINT_COLUMNS, stamps::STAMP_ONLY)
+});
 /// The joined customer's columns of [`SHOWN_COLUMNS`] and [`SHOWN_EXTRAS`].
 const SHOWN_CUSTOMER: &str = "c.site AS customer_site, c.created_at AS customer_created_at, c.doc AS customer_doc";
 /// The tables [`SHOWN_COLUMNS`] reads.
@@ -244,6 +247,8 @@ const SHOWN_FROM: &str = "orders o LEFT JOIN customers c ON c.id = o.customer_id
 struct Prefetched {
     credits: crate::loyalty::CreditHints,
     customers: HashMap<i64, Customer>,
+    /// The orders' stamps (none: not to be kept).
+    stamps: HashMap<i64, Option<OrderStamp>>,
 }
 
 impl Prefetched {
@@ -251,6 +256,8 @@ impl Prefetched {
     fn order(&mut self, r: &crate::db::Row) -> StoreResult<Order> {
         let o = order_from_row(r)?;
         self.keep(o.id, &o.site, o.customer_id, r)?;
+        let (id, stamp) = stamps::stamp_of(r)?;
+        self.stamps.insert(id, stamp);
         Ok(o)
     }
 
@@ -286,6 +293,16 @@ fn order_select(shown: bool, nested: bool) -> String {
     } else {
         format!("SELECT {ORDER_COLUMNS}{nested} FROM orders o")
     }
+}
+
+/// `select` (`SELECT … FROM …`, orders as `o`) of a page of the orders `wh` finds, newest first. The
+/// page's ids are found first (a sort over narrow rows), and its rows read in the same statement.
+fn page_of(wh: &Sql, select: &str, page: PageRequest) -> Sql {
+    let mut q = wh.with_prefix(&format!("{select} WHERE o.id IN (SELECT o.id FROM orders o"));
+    q.push(" ORDER BY o.created_at DESC, o.id DESC");
+    crate::sql::page(&mut q, page.limit, page.offset());
+    q.push(") ORDER BY o.created_at DESC, o.id DESC");
+    q
 }
 
 /// PostgreSQL: an order's lines and payments as two JSON arrays in its own row, so orders are read in
@@ -1467,6 +1484,12 @@ impl Store {
         Ok(wh)
     }
 
+    /// The size of the filtered set of orders: the sites' counters when only sites filter it.
+    async fn order_total(&self, conn: &mut crate::db::Conn, f: &OrderFilter, wh: &Sql) -> StoreResult<u64> {
+        let sites_only = *f == OrderFilter { sites: f.sites.clone(), ..OrderFilter::default() };
+        self.list_total(conn, Counted::Orders, sites_only, &f.sites, "orders o", wh).await
+    }
+
     /// A page of whole orders, newest first, and the size of the filtered set, on one connection.
     async fn order_page(
         &self,
@@ -1476,16 +1499,9 @@ impl Store {
         page: PageRequest,
         mut pre: Option<&mut Prefetched>,
     ) -> StoreResult<(Vec<Order>, u64)> {
-        let sites_only = *f == OrderFilter { sites: f.sites.clone(), ..OrderFilter::default() };
-        let total = self.list_total(&mut *conn, Counted::Orders, sites_only, &f.sites, "orders o", wh).await?;
-        // The page's ids are found first (a sort over narrow rows), and its rows read in the same
-        // statement.
+        let total = self.order_total(&mut *conn, f, wh).await?;
         let nested = self.backend() == crate::Backend::Postgres;
-        let mut q = wh
-            .with_prefix(&format!("{} WHERE o.id IN (SELECT o.id FROM orders o", order_select(pre.is_some(), nested)));
-        q.push(" ORDER BY o.created_at DESC, o.id DESC");
-        crate::sql::page(&mut q, page.limit, page.offset());
-        q.push(") ORDER BY o.created_at DESC, o.id DESC");
+        let q = page_of(wh, &order_select(pre.is_some(), nested), page);
         let orders = q
             .query()
             .fetch_all(&mut *conn)

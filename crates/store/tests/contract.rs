@@ -1502,3 +1502,77 @@ async fn lines_and_payments_are_read_in_their_order(db: &TestDb) {
     );
     store.close().await;
 }
+
+/// Takes `new` as the order's stamp after `what`, which must have moved it.
+fn moved(what: &str, stamp: &mut torg_store::OrderStamp, new: torg_store::OrderStamp) {
+    assert_ne!(new, *stamp, "{what} gives a new stamp");
+    *stamp = new;
+}
+
+/// The stamp an order is shown at now, read with nothing held.
+async fn stamp_now(store: &Store, id: i64) -> torg_store::OrderStamp {
+    let stamped = store.show_stamped_order(&OrderLookup::Id(id), &|_| None).await.unwrap().expect("order");
+    assert_eq!(stamped.shown.orders.len(), 1, "nothing held: the order is read whole");
+    stamped.stamps[0].1.expect("a stamped order")
+}
+
+/// Whether a reader holding the order at `stamp` is sent it whole again.
+async fn read_again(store: &Store, id: i64, stamp: torg_store::OrderStamp) -> bool {
+    let held = move |held_id: i64| (held_id == id).then_some(stamp);
+    let stamped = store.show_stamped_order(&OrderLookup::Id(id), &held).await.unwrap().expect("order");
+    assert_eq!(stamped.stamps.len(), 1);
+    !stamped.shown.orders.is_empty()
+}
+
+/// Orders shown through stamps: one held at its current stamp is only named, by id and in a list;
+/// every change to its row, lines, payments or customer, made by another instance, gives it a new
+/// stamp, and a reader holding an older one gets it whole again.
+async fn stamps_follow_every_change_to_a_shown_order(db: &TestDb) {
+    let store = db.open().await;
+    let other = db.open().await;
+    let sites = strings(&[DEFAULT_SITE]);
+    let line = |name: &str| json!({"productName": name, "initialPrice": 10, "quantity": 1});
+    let o = create_order(
+        &store,
+        DEFAULT_SITE,
+        json!({"externalId": "st-1", "firstName": "Ann", "email": "ann@example.com", "items": [line("A")]}),
+    )
+    .await;
+    let customer = o.customer_id.expect("the order made a customer");
+    let mut stamp = stamp_now(&store, o.id).await;
+    assert!(!read_again(&store, o.id, stamp).await, "held at its current stamp, the order is not read");
+    let all = OrderFilter { sites: sites.clone(), ..OrderFilter::default() };
+    let held = move |id: i64| (id == o.id).then_some(stamp);
+    let (listed, total) = store.list_stamped_orders(&all, page(), &held).await.unwrap();
+    assert_eq!((listed.stamps.clone(), total), (vec![(o.id, Some(stamp))], 1));
+    assert!(listed.shown.orders.is_empty(), "a list names a held order without reading it");
+    let (listed, _) = store.list_stamped_orders(&all, page(), &|_| None).await.unwrap();
+    assert_eq!(listed.shown.orders.iter().map(|o| o.id).collect::<Vec<_>>(), [o.id]);
+    assert!(listed.shown.customers.contains_key(&customer), "read whole with its customer");
+
+    let payment = doc(json!({"type": "cash", "status": "paid", "amount": 5}));
+    let lookup = OrderLookup::Id(o.id);
+    let payment_id = other.create_payment(&lookup, &payment, ACTOR, &sites, &zone()).await.unwrap();
+    let by_id = torg_store::PaymentLookup::Id(payment_id);
+    moved("a payment added", &mut stamp, stamp_now(&store, o.id).await);
+    other.edit_payment(&by_id, &doc(json!({"amount": 7})), ACTOR, &sites, &zone()).await.unwrap();
+    moved("a payment changed", &mut stamp, stamp_now(&store, o.id).await);
+    other.delete_payment(&by_id, ACTOR, &sites).await.unwrap();
+    moved("a payment deleted", &mut stamp, stamp_now(&store, o.id).await);
+    other.edit_order(&lookup, &doc(json!({"managerComment": "call first"})), ACTOR, &sites, &zone()).await.unwrap();
+    moved("the order's own change", &mut stamp, stamp_now(&store, o.id).await);
+    let with_line = doc(json!({"items": [{"id": o.items[0].id, "quantity": 1}, line("B")]}));
+    other.edit_order(&lookup, &with_line, ACTOR, &sites, &zone()).await.unwrap();
+    moved("a line added", &mut stamp, stamp_now(&store, o.id).await);
+    let customer_lookup = torg_store::CustomerLookup::Id(customer);
+    other.edit_customer(&customer_lookup, &doc(json!({"firstName": "Anna"})), ACTOR, &sites).await.unwrap();
+    let before = stamp;
+    moved("its customer's change", &mut stamp, stamp_now(&store, o.id).await);
+    assert!(read_again(&store, o.id, before).await, "a reader holding the old stamp reads it whole");
+    assert!(!read_again(&store, o.id, stamp).await);
+    let shown = store.show_order(&lookup).await.unwrap().expect("order");
+    assert_eq!(shown.customers[&customer].first_name.as_deref(), Some("Anna"));
+    other.close().await;
+    store.close().await;
+}
+contract!(stamps_follow_every_change_to_a_shown_order);

@@ -35,6 +35,8 @@ pub struct FileConfig {
     pub body_limit: Option<usize>,
     /// Largest uploaded file (CRM `files/upload`) in bytes.
     pub file_limit: Option<usize>,
+    /// Memory for orders kept as the CRM face shows them, in bytes; 0 keeps none.
+    pub shown_cache_bytes: Option<usize>,
     /// URL clients reach this server at.
     pub public_url: Option<String>,
     /// Address of the Prometheus `/metrics` listener; none serves no metrics.
@@ -165,6 +167,13 @@ pub const SETTINGS: &[Setting] = &[
         "Largest file the CRM face's `files/upload` keeps, in bytes; SQLite keeps files in `<database>.files/`.",
     ),
     setting(
+        Some("shown_cache_bytes"),
+        None,
+        None,
+        "67108864",
+        "Memory for orders kept as the CRM face shows them (checked against the database on every read), in bytes; 0 keeps none.",
+    ),
+    setting(
         Some("public_url"),
         None,
         None,
@@ -225,6 +234,9 @@ impl FileConfig {
         if let Some(b) = self.file_limit {
             c.file_limit = b;
         }
+        if let Some(b) = self.shown_cache_bytes {
+            c.shown_cache_bytes = b;
+        }
         c.public_url = self.public_url.clone().unwrap_or_else(|| format!("http://{listen}"));
         Ok(c)
     }
@@ -277,6 +289,7 @@ mod tests {
         assert_eq!(default_of("billing_window_secs"), d.billing_window_secs.to_string());
         assert_eq!(default_of("body_limit"), d.body_limit.to_string());
         assert_eq!(default_of("file_limit"), d.file_limit.to_string());
+        assert_eq!(default_of("shown_cache_bytes"), d.shown_cache_bytes.to_string());
         assert_eq!(Some(default_of("time_zone")), d.zone.0.iana_name());
         assert_eq!(default_of("shutdown_grace_secs"), DEFAULT_SHUTDOWN_GRACE_SECS.to_string());
     }
@@ -293,7 +306,7 @@ mod tests {
     fn every_key_of_a_file_reaches_the_settings() {
         let file: FileConfig = toml::from_str(
             "time_zone = \"Asia/Novosibirsk\"\nrate_per_second = 3\ntelephony_rate_per_second = 4\nbilling_per_key = 5\n\
-             billing_per_ip = 6\nbilling_window_secs = 7\nbody_limit = 8\nfile_limit = 9\npublic_url = \"https://torg.example\"\n",
+             billing_per_ip = 6\nbilling_window_secs = 7\nbody_limit = 8\nfile_limit = 9\nshown_cache_bytes = 10\npublic_url = \"https://torg.example\"\n",
         )
         .expect("a valid file");
         let c = file.http("127.0.0.1:1").expect("settings");
@@ -308,6 +321,7 @@ mod tests {
             (3, 4, 5, 6, 7)
         );
         assert_eq!((c.body_limit, c.file_limit, c.public_url.as_str()), (8, 9, "https://torg.example"));
+        assert_eq!(c.shown_cache_bytes, 10);
         assert_eq!(c.zone.0.iana_name(), Some("Asia/Novosibirsk"));
         assert!(toml::from_str::<FileConfig>("billing_per_ipp = 1").is_err(), "unknown keys are refused");
     }

@@ -48,6 +48,7 @@ mod pools;
 mod python_client;
 mod rate_limits;
 mod seeds;
+mod shown_cache;
 mod track;
 mod track_browser;
 mod two_instances;

@@ -29,6 +29,7 @@ mod references;
 mod render;
 mod segments;
 mod settings;
+pub mod shown_cache;
 mod store;
 mod tasks;
 mod telephony;

@@ -4,17 +4,21 @@ use super::customers::{
     absent_dates, absent_flag, absent_value, contragent, history_filter, id_pairs, reject_extra_keys, source,
     tasks_counts,
 };
+use super::shown_cache::{Kept, ShownCache, Under};
 use super::{Crm, CrmError, CrmResult, FilterReader, answer, ok, pagination, render, upload_answer};
 use crate::AppState;
 use crate::kit::Kind;
 use crate::reshape::{Object, Reshaped};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use torg_domain::delivery::DeliveryState;
 use torg_domain::order::Order;
 use torg_domain::time::Zone;
-use torg_store::{NumberRange, OrderFilter, OrderLookup, ShownOrders};
+use torg_store::{NumberRange, OrderFilter, OrderLookup, OrderStamp, ShownOrders, StampedOrders};
 
 /// Most orders one upload takes.
 const UPLOAD_CAP: usize = 50;
@@ -42,6 +46,54 @@ impl Shown {
 
     fn orders<'a>(&'a self, zone: &'a Zone) -> Vec<Reshaped<'a, Order>> {
         self.all.orders.iter().map(|o| self.order(o, zone)).collect()
+    }
+}
+
+/// A read of orders through the orders the face keeps shown ([`ShownCache`]): the store is told
+/// which it holds (and at what stamp), and reads whole only the others.
+struct Through<'c> {
+    cache: &'c ShownCache,
+    under: Under,
+    /// What the store was told is held: these are shown as kept when their stamp is still current.
+    hits: Mutex<HashMap<i64, Arc<Kept>>>,
+}
+
+impl<'c> Through<'c> {
+    fn new(state: &'c AppState, crm: &Crm) -> Through<'c> {
+        let cache = &*state.shown_orders;
+        Through { cache, under: cache.under(&crm.books.paid_statuses()), hits: Mutex::default() }
+    }
+
+    /// The stamp at which order `id` is held (what the store's `held` asks).
+    fn held(&self, id: i64) -> Option<OrderStamp> {
+        let kept = self.cache.kept(id, &self.under)?;
+        let stamp = kept.stamp();
+        self.hits.lock().unwrap_or_else(PoisonError::into_inner).insert(id, kept);
+        stamp
+    }
+
+    /// The stamped orders as shown, in the store's order: the ones read whole rendered now (and
+    /// kept), the rest as kept.
+    fn shown(self, stamped: StampedOrders, crm: &Crm, zone: &Zone) -> Result<Vec<Arc<Kept>>, CrmError> {
+        let fresh = Shown::new(stamped.shown, crm);
+        let mut rendered = HashMap::with_capacity(fresh.all.orders.len());
+        for o in &fresh.all.orders {
+            let json = serde_json::value::to_raw_value(&fresh.order(o, zone)).map_err(CrmError::internal)?;
+            rendered.insert(o.id, (o.site.as_str(), json));
+        }
+        let hits = self.hits.into_inner().unwrap_or_else(PoisonError::into_inner);
+        stamped
+            .stamps
+            .into_iter()
+            .map(|(id, stamp)| match rendered.remove(&id) {
+                Some((site, json)) => Ok(self.cache.keep(id, stamp, &self.under, site, json)),
+                None => hits
+                    .get(&id)
+                    .filter(|k| stamp.is_some() && k.stamp() == stamp)
+                    .cloned()
+                    .ok_or_else(|| CrmError::internal(format!("order {id} was neither kept nor read"))),
+            })
+            .collect()
     }
 }
 
@@ -256,12 +308,12 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
         nothing,
     };
     r.finish()?;
-    let (orders, total) = state.store.seeing(&crm.books).list_shown_orders(&f, page).await?;
-    let shown = Shown::new(orders, &crm);
-    answer(
-        StatusCode::OK,
-        Object::new().with("pagination", pagination(page.meta(total))).with("orders", shown.orders(&state.config.zone)),
-    )
+    let through = Through::new(&state, &crm);
+    let held = |id| through.held(id);
+    let (stamped, total) = state.store.seeing(&crm.books).list_stamped_orders(&f, page, &held).await?;
+    let orders = through.shown(stamped, &crm, &state.config.zone)?;
+    let orders: Vec<&RawValue> = orders.iter().map(|k| k.json()).collect();
+    answer(StatusCode::OK, Object::new().with("pagination", pagination(page.meta(total))).with("orders", orders))
 }
 
 /// `customerType`: orders for individual customers (`customer`) or corporate ones (`customer_corporate`).
@@ -346,10 +398,15 @@ fn lookup_parts(lookup: &OrderLookup) -> (Option<i64>, Option<(String, String)>)
 /// `GET /api/v5/orders/{externalId}`.
 pub async fn get(State(state): State<AppState>, Path(uid): Path<String>, crm: Crm) -> CrmResult {
     let lookup = lookup(&crm, &uid)?;
-    match state.store.show_order(&lookup).await? {
-        Some(all) if all.orders.iter().all(|o| crm.sites.contains(&o.site)) => {
-            let shown = Shown::new(all, &crm);
-            answer(StatusCode::OK, Object::new().with("order", shown.orders(&state.config.zone).pop()))
+    let through = Through::new(&state, &crm);
+    let held = |id| through.held(id);
+    let shown = match state.store.show_stamped_order(&lookup, &held).await? {
+        Some(stamped) => through.shown(stamped, &crm, &state.config.zone)?,
+        None => Vec::new(),
+    };
+    match shown.first() {
+        Some(order) if crm.sites.iter().any(|s| s == order.site()) => {
+            answer(StatusCode::OK, Object::new().with("order", order.json()))
         }
         _ => Err(super::not_found_or_combined(&state, "order", &lookup_parts(&lookup)).await),
     }

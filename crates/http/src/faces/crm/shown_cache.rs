@@ -1,0 +1,120 @@
+//! Orders kept as the CRM shows them, between requests.
+//!
+//! Showing an order reads its row, lines, payments and customer and writes a few kilobytes of JSON:
+//! most of an order read's time, and twenty times over for a page of a list. Integrations read the
+//! same orders again and again (a list's first page, an order polled by id), so the face keeps each
+//! order it has shown, rendered, with the store's stamp of what it read ([`torg_store::OrderStamp`]).
+//! A read asks the store for the current stamps (one narrow statement) and shows a kept order only
+//! when its stamp is still the current one; the stamps move with every write to what an order shows,
+//! by any writer, so an answer is never older than the database it was read from.
+//!
+//! The rest of what a rendering reads is fixed per server (the time zone) or per set of books (which
+//! payment statuses count as paid): a kept order also remembers the latter and is shown only to a
+//! request whose books say the same.
+
+use quick_cache::Weighter;
+use quick_cache::sync::Cache;
+use serde_json::value::RawValue;
+use std::sync::{Arc, Mutex, PoisonError};
+use torg_store::OrderStamp;
+
+/// One order as it was shown.
+#[derive(Debug)]
+pub struct Kept {
+    /// None for an order that is shown but not kept.
+    stamp: Option<OrderStamp>,
+    paid: Arc<[String]>,
+    site: Box<str>,
+    json: Box<RawValue>,
+}
+
+impl Kept {
+    /// The order's JSON, as it was written into an answer.
+    pub fn json(&self) -> &RawValue {
+        &self.json
+    }
+
+    /// The order's site (for a key's site access).
+    pub fn site(&self) -> &str {
+        &self.site
+    }
+
+    /// The stamp it was shown at (none: not kept).
+    pub fn stamp(&self) -> Option<OrderStamp> {
+        self.stamp
+    }
+}
+
+/// Weighs a kept order by its JSON (the rest is small and the same for every entry).
+#[derive(Debug, Clone)]
+struct ByLength;
+
+impl Weighter<i64, Arc<Kept>> for ByLength {
+    fn weight(&self, _: &i64, kept: &Arc<Kept>) -> u64 {
+        kept.json.get().len() as u64 + 64
+    }
+}
+
+/// The kept orders, by id, within a memory budget (least recently and least often shown go first).
+pub struct ShownCache {
+    orders: Option<Cache<i64, Arc<Kept>, ByLength>>,
+    /// The paid statuses the last request came with, shared by the entries made under them.
+    paid: Mutex<Arc<[String]>>,
+}
+
+impl std::fmt::Debug for ShownCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShownCache").field("orders", &self.orders.as_ref().map(|c| c.len())).finish()
+    }
+}
+
+/// What a request has to say to the cache: its books' paid statuses.
+#[derive(Debug, Clone)]
+pub struct Under {
+    paid: Arc<[String]>,
+}
+
+impl ShownCache {
+    /// A cache of about `bytes` of JSON; 0 keeps nothing.
+    pub fn new(bytes: usize) -> ShownCache {
+        // About 2.5 kB per order; the estimate only sizes the table up front.
+        let orders = (bytes > 0).then(|| Cache::with_weighter(bytes / 2500 + 1, bytes as u64, ByLength));
+        ShownCache { orders, paid: Mutex::new(Arc::from(Vec::new())) }
+    }
+
+    /// Whether the cache keeps anything.
+    pub fn on(&self) -> bool {
+        self.orders.is_some()
+    }
+
+    /// What a request whose books count `paid` as paid reads and keeps under.
+    pub fn under(&self, paid: &[String]) -> Under {
+        let mut current = self.paid.lock().unwrap_or_else(PoisonError::into_inner);
+        if **current != *paid {
+            *current = Arc::from(paid.to_vec());
+        }
+        Under { paid: current.clone() }
+    }
+
+    /// The order kept under `id`, if it was shown with these books.
+    pub fn kept(&self, id: i64, under: &Under) -> Option<Arc<Kept>> {
+        let kept = self.orders.as_ref()?.get(&id)?;
+        (Arc::ptr_eq(&kept.paid, &under.paid) || kept.paid == under.paid).then_some(kept)
+    }
+
+    /// `json` as order `id` of `site` shown at `stamp` with these books, kept when it has a stamp.
+    pub fn keep(
+        &self,
+        id: i64,
+        stamp: Option<OrderStamp>,
+        under: &Under,
+        site: &str,
+        json: Box<RawValue>,
+    ) -> Arc<Kept> {
+        let kept = Arc::new(Kept { stamp, paid: under.paid.clone(), site: site.into(), json });
+        if let (Some(orders), Some(_)) = (&self.orders, stamp) {
+            orders.insert(id, kept.clone());
+        }
+        kept
+    }
+}

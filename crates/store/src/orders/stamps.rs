@@ -1,0 +1,125 @@
+//! Stamps of shown orders: for a caller that keeps the orders it has shown, whether it may show them
+//! again unchanged, read in one narrow statement instead of the orders with their lines, payments and
+//! customers. The revisions behind a stamp are moved by triggers (migration `shown_revisions`), so a
+//! change made by any writer, on any instance, gives a new stamp on the next read.
+
+use super::OrderFilter;
+use super::{Prefetched, SHOWN_FROM};
+use crate::db::{Conn, Row};
+use crate::sql::{Arg, Sql};
+use crate::{Store, StoreResult, flag};
+use std::sync::LazyLock;
+use torg_domain::page::PageRequest;
+
+/// What showing an order reads, as revisions: the order's (its row, lines and payments), its
+/// customer's and the bonuses it credited. Two reads of an order with equal stamps show it alike
+/// (with the same books). An order whose showing reads more than this covers (a corporate customer's,
+/// or one whose loyalty credit is worked out when it is read) has no stamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderStamp {
+    order: i64,
+    customer: Option<i64>,
+    credited: Option<i64>,
+}
+
+/// Orders to be shown, each with its stamp, and the ones the caller did not hold, read whole.
+#[derive(Debug, Default)]
+pub struct StampedOrders {
+    /// Every order found, in the order asked for, with its stamp (none: not to be kept).
+    pub stamps: Vec<(i64, Option<OrderStamp>)>,
+    /// The orders the caller did not hold at their current stamp, with what showing them takes.
+    pub shown: super::ShownOrders,
+}
+
+/// The columns a stamp is made of, as [`stamp_of`] reads them (also part of `SHOWN_COLUMNS`).
+pub(super) const STAMP_ONLY: &str = "o.rev, o.corporate_id, c.rev AS customer_rev";
+
+/// The columns of the narrow read: the order's id and what its stamp is made of.
+static STAMP_COLUMNS: LazyLock<String> =
+    LazyLock::new(|| format!("o.id, o.customer_id, o.is_test, {STAMP_ONLY}, {}", *crate::loyalty::CREDIT_HINT_COLUMNS));
+
+/// The id and stamp of an order from a row holding [`STAMP_COLUMNS`].
+pub(super) fn stamp_of(r: &Row) -> StoreResult<(i64, Option<OrderStamp>)> {
+    let id: i64 = r.try_get("id")?;
+    let corporate: Option<i64> = r.try_get("corporate_id")?;
+    let customer: Option<i64> = r.try_get("customer_id")?;
+    let credited: Option<i64> = r.try_get("credited")?;
+    let running: Option<i64> = r.try_get("running_loyalty")?;
+    // What `order_credits` works out at read time (no credit yet, a customer, not a test, a programme
+    // running on the site) depends on the customer's account and the programme: not stamped.
+    let live_credit = credited.is_none() && customer.is_some() && !flag(r.try_get("is_test")?) && running.is_some();
+    if corporate.is_some() || live_credit {
+        return Ok((id, None));
+    }
+    let stamp = OrderStamp { order: r.try_get("rev")?, customer: r.try_get("customer_rev")?, credited };
+    Ok((id, Some(stamp)))
+}
+
+/// The stamp at which a caller holds an order shown, if it holds it.
+pub type Held<'a> = dyn Fn(i64) -> Option<OrderStamp> + Send + Sync + 'a;
+
+impl Store {
+    /// A page of orders as [`list_shown_orders`](Store::list_shown_orders) finds it, and the size of
+    /// the filtered set, all from one state of the database. The orders `held` holds at their current
+    /// stamps are only named; the others are read whole.
+    pub async fn list_stamped_orders(
+        &self,
+        f: &OrderFilter,
+        page: PageRequest,
+        held: &Held<'_>,
+    ) -> StoreResult<(StampedOrders, u64)> {
+        let wh = self.order_where(f).await?;
+        let mut conn = self.reader().snapshot().await?;
+        let total = self.order_total(&mut conn, f, &wh).await?;
+        let q = super::page_of(&wh, &format!("SELECT {} FROM {SHOWN_FROM}", *STAMP_COLUMNS), page);
+        let stamps = q.query().fetch_all(&mut conn).await?.iter().map(stamp_of).collect::<StoreResult<_>>()?;
+        Ok((self.stamped(&mut conn, stamps, held).await?, total))
+    }
+
+    /// One order as [`show_order`](Store::show_order) finds it, read whole unless `held` holds it at
+    /// its current stamp.
+    pub async fn show_stamped_order(
+        &self,
+        lookup: &super::OrderLookup,
+        held: &Held<'_>,
+    ) -> StoreResult<Option<StampedOrders>> {
+        let mut conn = self.reader().snapshot().await?;
+        let Some(id) = self.order_id(&mut conn, lookup, false).await? else { return Ok(None) };
+        let out = if held(id).is_some() {
+            // Held: the narrow read tells whether it is still as held.
+            let mut q = Sql::new(&format!("SELECT {} FROM {SHOWN_FROM} WHERE o.id = ", *STAMP_COLUMNS));
+            q.bind(Arg::Int(id));
+            match q.query().fetch_optional(&mut conn).await? {
+                Some(r) => self.stamped(&mut conn, vec![stamp_of(&r)?], held).await?,
+                None => return Ok(None),
+            }
+        } else {
+            // Not held: read whole at once, its stamp with it.
+            let mut pre = Prefetched::default();
+            let orders = self.load_orders_with(&mut conn, &[id], Some(&mut pre)).await?;
+            if orders.is_empty() {
+                return Ok(None);
+            }
+            let stamps = vec![(id, pre.stamps.remove(&id).flatten())];
+            StampedOrders { stamps, shown: self.shown(&mut conn, orders, Some(pre)).await? }
+        };
+        Ok(Some(out))
+    }
+
+    /// `stamps` with the orders among them that `held` does not hold at those stamps read whole.
+    async fn stamped(
+        &self,
+        conn: &mut Conn,
+        stamps: Vec<(i64, Option<OrderStamp>)>,
+        held: &Held<'_>,
+    ) -> StoreResult<StampedOrders> {
+        let unknown: Vec<i64> =
+            stamps.iter().filter(|(id, s)| s.is_none() || held(*id) != *s).map(|(id, _)| *id).collect();
+        if unknown.is_empty() {
+            return Ok(StampedOrders { stamps, shown: super::ShownOrders::default() });
+        }
+        let mut pre = Prefetched::default();
+        let orders = self.load_orders_with(conn, &unknown, Some(&mut pre)).await?;
+        Ok(StampedOrders { stamps, shown: self.shown(conn, orders, Some(pre)).await? })
+    }
+}
