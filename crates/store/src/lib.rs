@@ -375,11 +375,17 @@ mod tests {
     }
 }
 
-/// Fresh databases for tests: each test gets its own, so tests run side by side.
+/// For tests: fresh databases (each test gets its own, so tests run side by side) and stamps.
 pub mod testing {
     use super::StoreResult;
     use crate::db::DbError;
     use sqlx::{Connection, Executor, PgConnection};
+
+    /// A stamp of an order at revision `rev` with no customer and no credit: for tests of what keeps
+    /// orders by their stamps.
+    pub fn order_stamp(rev: i64) -> crate::OrderStamp {
+        crate::OrderStamp::of_revision(rev)
+    }
 
     /// Creates database `name` on the server of `admin_url` and returns the URL of the new database.
     pub async fn create_postgres_database(admin_url: &str, name: &str) -> StoreResult<String> {

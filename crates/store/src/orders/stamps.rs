@@ -22,6 +22,13 @@ pub struct OrderStamp {
     credited: Option<i64>,
 }
 
+impl OrderStamp {
+    /// A stamp of an order at revision `rev` with no customer and no credit (`testing::order_stamp`).
+    pub(crate) fn of_revision(rev: i64) -> OrderStamp {
+        OrderStamp { order: rev, customer: None, credited: None }
+    }
+}
+
 /// Orders to be shown, each with its stamp, and the ones the caller did not hold, read whole.
 #[derive(Debug, Default)]
 pub struct StampedOrders {
