@@ -127,6 +127,18 @@ impl Store {
         }
         let mut pre = Prefetched::default();
         let orders = self.load_orders_with(conn, &unknown, Some(&mut pre)).await?;
+        // On PostgreSQL each statement sees the database as it is then, so an order may have changed
+        // or gone since the narrow read: one read whole goes with the stamp read beside it (in the same
+        // row), and one gone is left out.
+        let read = std::mem::take(&mut pre.stamps);
+        let stamps = stamps
+            .into_iter()
+            .filter_map(|(id, stamp)| match read.get(&id) {
+                Some(fresh) => Some((id, *fresh)),
+                None if unknown.contains(&id) => None,
+                None => Some((id, stamp)),
+            })
+            .collect();
         Ok(StampedOrders { stamps, shown: self.shown(conn, orders, Some(pre)).await? })
     }
 }
