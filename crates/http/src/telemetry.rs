@@ -64,6 +64,15 @@ fn describe() {
         "Webhook delivery attempts by outcome (delivered, retry, given_up)."
     );
     describe_counter!("torg_import_rows_total", "Rows of bulk imports by kind and outcome (loaded, rejected).");
+    describe_counter!(
+        "torg_shown_orders_total",
+        "Orders the CRM face answered, by outcome: kept (its kept JSON, the stamp unchanged) or read (read whole)."
+    );
+    describe_gauge!("torg_shown_cache_orders", "Orders the CRM face keeps as it showed them.");
+    describe_gauge!(
+        "torg_shown_cache_bytes",
+        "What the kept orders weigh against shown_cache_bytes, in bytes: their JSON and each entry's own cost."
+    );
 }
 
 /// Reads the state gauges, then renders every metric as Prometheus text.
@@ -76,6 +85,11 @@ async fn scrape(State((state, handle)): State<(AppState, PrometheusHandle)>) -> 
         metrics::gauge!("torg_db_writer_busy").set(if pool.writer_busy { 1.0 } else { 0.0 });
         metrics::gauge!("torg_db_writer_waiting").set(pool.waiting as f64);
     }
+    let shown = state.shown_orders.stats();
+    metrics::counter!("torg_shown_orders_total", "outcome" => "kept").absolute(shown.kept);
+    metrics::counter!("torg_shown_orders_total", "outcome" => "read").absolute(shown.read);
+    metrics::gauge!("torg_shown_cache_orders").set(shown.orders as f64);
+    metrics::gauge!("torg_shown_cache_bytes").set(shown.bytes as f64);
     match state.store.outbox_counts().await {
         Ok(c) => {
             for (which, n) in [("pending", c.pending), ("delivered", c.delivered), ("given_up", c.given_up)] {

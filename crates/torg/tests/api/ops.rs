@@ -230,6 +230,12 @@ async fn metrics_logs_and_request_ids(backend: Backend) {
     assert!(total(&samples, "torg_db_connections", &[("engine", engine), ("state", "max")]) > 0.0);
     assert_eq!(total(&samples, "torg_outbox_events", &[("state", "pending")]), 0.0);
     assert!(samples.iter().any(|(n, l, _)| n == "torg_outbox_events" && l["state"] == "given_up"));
+    // No orders yet: both lists answered none, kept or read.
+    assert_eq!(total(&samples, "torg_shown_orders_total", &[("outcome", "read")]), 0.0);
+    assert_eq!(total(&samples, "torg_shown_orders_total", &[("outcome", "kept")]), 0.0);
+    assert_eq!(total(&samples, "torg_shown_cache_bytes", &[]), 0.0);
+    assert!(samples.iter().any(|(n, _, _)| n == "torg_shown_cache_orders"));
+    assert!(samples.iter().any(|(n, l, _)| n == "torg_shown_orders_total" && l["outcome"] == "kept"));
     assert!(!samples.iter().any(|(_, l, _)| l.values().any(|v| v.contains("secret.person"))), "no paths as labels");
 
     server.signal("TERM");

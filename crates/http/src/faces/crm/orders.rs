@@ -82,6 +82,7 @@ impl<'c> Through<'c> {
             rendered.insert(o.id, (o.site.as_str(), json));
         }
         let hits = self.hits.into_inner().unwrap_or_else(PoisonError::into_inner);
+        self.cache.note(stamped.stamps.len().saturating_sub(rendered.len()), rendered.len());
         stamped
             .stamps
             .into_iter()

@@ -15,6 +15,7 @@
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 use serde_json::value::RawValue;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use torg_store::OrderStamp;
 
@@ -64,6 +65,22 @@ pub struct ShownCache {
     orders: Option<Cache<i64, Arc<Kept>, ByLength>>,
     /// The paid statuses the last request came with, shared by the entries made under them.
     paid: Mutex<Arc<[String]>>,
+    /// Orders answered as kept, and read whole, since start (for `/metrics`).
+    answered_kept: AtomicU64,
+    answered_read: AtomicU64,
+}
+
+/// What the cache has done and holds, for `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShownStats {
+    /// Orders answered as kept, since start.
+    pub kept: u64,
+    /// Orders read whole to be answered, since start.
+    pub read: u64,
+    /// Orders kept now.
+    pub orders: u64,
+    /// Their weight: their JSON and what each entry costs besides, in bytes.
+    pub bytes: u64,
 }
 
 impl std::fmt::Debug for ShownCache {
@@ -83,7 +100,29 @@ impl ShownCache {
     pub fn new(bytes: usize) -> ShownCache {
         // About 2.5 kB per order; the estimate only sizes the table up front.
         let orders = (bytes > 0).then(|| Cache::with_weighter(bytes / 2500 + 1, bytes as u64, ByLength));
-        ShownCache { orders, paid: Mutex::new(Arc::from(Vec::new())) }
+        ShownCache {
+            orders,
+            paid: Mutex::new(Arc::from(Vec::new())),
+            answered_kept: AtomicU64::new(0),
+            answered_read: AtomicU64::new(0),
+        }
+    }
+
+    /// Notes an answer of `kept` orders as kept and `read` read whole.
+    pub fn note(&self, kept: usize, read: usize) {
+        self.answered_kept.fetch_add(kept as u64, Ordering::Relaxed);
+        self.answered_read.fetch_add(read as u64, Ordering::Relaxed);
+    }
+
+    /// What the cache has done and holds.
+    pub fn stats(&self) -> ShownStats {
+        let (orders, bytes) = self.orders.as_ref().map_or((0, 0), |c| (c.len() as u64, c.weight()));
+        ShownStats {
+            kept: self.answered_kept.load(Ordering::Relaxed),
+            read: self.answered_read.load(Ordering::Relaxed),
+            orders,
+            bytes,
+        }
     }
 
     /// Whether the cache keeps anything.
@@ -176,5 +215,11 @@ mod tests {
         }
         let kept = (0..1000).filter(|id| cache.kept(*id, &under).is_some()).count();
         assert!(kept > 0 && kept <= 64 * 1024 / 1000, "{kept} orders of 1 kB kept in 64 kB");
+        let stats = cache.stats();
+        assert_eq!(stats.orders, kept as u64);
+        assert_eq!(stats.bytes, kept as u64 * (1002 + ENTRY_BYTES));
+        cache.note(3, 2);
+        cache.note(1, 0);
+        assert_eq!((cache.stats().kept, cache.stats().read), (4, 2));
     }
 }
