@@ -92,25 +92,20 @@ impl Store {
     ) -> StoreResult<Option<StampedOrders>> {
         let mut conn = self.reader().snapshot().await?;
         let Some(id) = self.order_id(&mut conn, lookup, false).await? else { return Ok(None) };
-        let out = if held(id).is_some() {
+        let stamps = if held(id).is_some() {
             // Held: the narrow read tells whether it is still as held.
             let mut q = Sql::new(&format!("SELECT {} FROM {SHOWN_FROM} WHERE o.id = ", *STAMP_COLUMNS));
             q.bind(Arg::Int(id));
             match q.query().fetch_optional(&mut conn).await? {
-                Some(r) => self.stamped(&mut conn, vec![stamp_of(&r)?], held).await?,
+                Some(r) => vec![stamp_of(&r)?],
                 None => return Ok(None),
             }
         } else {
-            // Not held: read whole at once, its stamp with it.
-            let mut pre = Prefetched::default();
-            let orders = self.load_orders_with(&mut conn, &[id], Some(&mut pre)).await?;
-            if orders.is_empty() {
-                return Ok(None);
-            }
-            let stamps = vec![(id, pre.stamps.remove(&id).flatten())];
-            StampedOrders { stamps, shown: self.shown(&mut conn, orders, Some(pre)).await? }
+            // Not held: no stamp yet, so it is read whole at once, its stamp with it.
+            vec![(id, None)]
         };
-        Ok(Some(out))
+        let out = self.stamped(&mut conn, stamps, held).await?;
+        Ok((!out.stamps.is_empty()).then_some(out))
     }
 
     /// `stamps` with the orders among them that `held` does not hold at those stamps read whole.

@@ -27,12 +27,12 @@ const UPLOAD_CAP: usize = 50;
 /// and the statuses that count a payment as paid.
 struct Shown {
     all: ShownOrders,
-    paid: Vec<String>,
+    paid: Arc<[String]>,
 }
 
 impl Shown {
     fn new(all: ShownOrders, crm: &Crm) -> Shown {
-        Shown { all, paid: crm.books.paid_statuses() }
+        Shown { all, paid: crm.books.paid_statuses().into() }
     }
 
     /// Orders just written, with their customers and parties read for them.
@@ -74,8 +74,9 @@ impl<'c> Through<'c> {
 
     /// The stamped orders as shown, in the store's order: the ones read whole rendered now (and
     /// kept), the rest as kept.
-    fn shown(self, stamped: StampedOrders, crm: &Crm, zone: &Zone) -> Result<Vec<Arc<Kept>>, CrmError> {
-        let fresh = Shown::new(stamped.shown, crm);
+    fn shown(self, stamped: StampedOrders, zone: &Zone) -> Result<Vec<Arc<Kept>>, CrmError> {
+        // Rendered with the paid statuses the cache was asked under, not worked out again.
+        let fresh = Shown { all: stamped.shown, paid: self.under.paid().clone() };
         let mut rendered = HashMap::with_capacity(fresh.all.orders.len());
         for o in &fresh.all.orders {
             let json = serde_json::value::to_raw_value(&fresh.order(o, zone)).map_err(CrmError::internal)?;
@@ -312,7 +313,7 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let through = Through::new(&state, &crm);
     let held = |id| through.held(id);
     let (stamped, total) = state.store.seeing(&crm.books).list_stamped_orders(&f, page, &held).await?;
-    let orders = through.shown(stamped, &crm, &state.config.zone)?;
+    let orders = through.shown(stamped, &state.config.zone)?;
     let orders: Vec<&RawValue> = orders.iter().map(|k| k.json()).collect();
     answer(StatusCode::OK, Object::new().with("pagination", pagination(page.meta(total))).with("orders", orders))
 }
@@ -402,7 +403,7 @@ pub async fn get(State(state): State<AppState>, Path(uid): Path<String>, crm: Cr
     let through = Through::new(&state, &crm);
     let held = |id| through.held(id);
     let shown = match state.store.show_stamped_order(&lookup, &held).await? {
-        Some(stamped) => through.shown(stamped, &crm, &state.config.zone)?,
+        Some(stamped) => through.shown(stamped, &state.config.zone)?,
         None => Vec::new(),
     };
     match shown.first() {

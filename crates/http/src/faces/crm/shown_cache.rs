@@ -95,6 +95,13 @@ pub struct Under {
     paid: Arc<[String]>,
 }
 
+impl Under {
+    /// The payment statuses the request's books count as paid (what its orders are rendered with).
+    pub fn paid(&self) -> &Arc<[String]> {
+        &self.paid
+    }
+}
+
 impl ShownCache {
     /// A cache of about `bytes` of JSON; 0 keeps nothing.
     pub fn new(bytes: usize) -> ShownCache {
@@ -123,11 +130,6 @@ impl ShownCache {
             orders,
             bytes,
         }
-    }
-
-    /// Whether the cache keeps anything.
-    pub fn on(&self) -> bool {
-        self.orders.is_some()
     }
 
     /// What a request whose books count `paid` as paid reads and keeps under.
@@ -200,7 +202,7 @@ mod tests {
         assert_eq!(shown.json().get(), "{}");
         assert!(cache.kept(7, &under).is_none());
         let off = ShownCache::new(0);
-        assert!(!off.on());
+        assert_eq!((off.stats().orders, off.stats().bytes), (0, 0));
         off.keep(7, Some(torg_store::testing::order_stamp(1)), &under, "default", json("{}"));
         assert!(off.kept(7, &off.under(&[])).is_none());
     }
