@@ -91,6 +91,14 @@ impl Input {
         }
     }
 
+    /// Notes that the handler reads the filter key `key` (`filter[key]`); the name is only made when
+    /// a test server collects them (made per key of every list request, it was a tenth of a kept list's time).
+    pub fn note_filter(&self, key: &str) {
+        if let Some((log, route)) = &self.check {
+            log.note(*route, &format!("filter[{key}]"));
+        }
+    }
+
     /// A parameter from the body, else the query.
     pub fn param(&self, name: &str) -> Option<&Value> {
         self.note(name);

@@ -321,6 +321,8 @@ pub struct Admitted {
     pub books: Arc<Books>,
     /// Existing sites the key reaches.
     pub sites: Vec<String>,
+    /// The generation of what pages of orders are read from, as the key check read it.
+    pub shown: torg_store::ShownGeneration,
 }
 
 /// Why the gate refused; each face words it in its own envelope.
@@ -382,7 +384,7 @@ impl Gate {
             Access::Scope(s) | Access::ScopeIfKeyed(s) => Some(s),
         };
         let Some(plain) = key else { return Err(Denied::Missing) };
-        let (key, books) = match state.store.authenticate(plain).await {
+        let (key, books, shown) = match state.store.authenticate(plain).await {
             Ok(Some(found)) => found,
             Ok(None) => return Err(Denied::Wrong),
             Err(e) => return Err(Denied::Failed(e)),
@@ -403,7 +405,7 @@ impl Gate {
         }
         let sites = key.reachable_sites(books.sites().iter().map(|s| s.code.as_str()));
         crate::observe::note_caller(&key.name);
-        Ok(Some(Admitted { key, books, sites }))
+        Ok(Some(Admitted { key, books, sites, shown }))
     }
 }
 

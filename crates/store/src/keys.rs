@@ -7,6 +7,11 @@ use torg_domain::DomainError;
 use torg_domain::books::Books;
 use torg_domain::key::{ApiKey, KeyOwner, SiteAccess, hash_key};
 
+/// The generation of what pages of orders are read from, as a request's key check read it: for that
+/// request's reads of orders ([`Store::as_of`]). Any write to those tables, by anyone, moves it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShownGeneration(pub(crate) i64);
+
 /// What a new key is made of; the plain key itself is made by the caller and shown once.
 #[derive(Debug, Clone)]
 pub struct NewKey {
@@ -71,20 +76,27 @@ impl Store {
     /// The active key with this plain value, and the books as they are now: one statement when the
     /// cached books are current, so a request's key check, site access and reference lookups cost one
     /// read, and a key revoked anywhere is refused on the next request.
-    pub async fn authenticate(&self, plain: &str) -> StoreResult<Option<(ApiKey, Arc<Books>)>> {
-        static SQL: LazyLock<String> = LazyLock::new(|| {
-            format!(
-                "SELECT {COLUMNS}, {GENERATION} AS books_generation FROM api_keys \
-                 WHERE key_hash = $1 AND revoked_at IS NULL"
-            )
+    ///
+    /// The same statement reads the generation of what pages of orders are read from, for the
+    /// request's reads of orders ([`Store::as_of`]).
+    pub async fn authenticate(&self, plain: &str) -> StoreResult<Option<(ApiKey, Arc<Books>, ShownGeneration)>> {
+        static SQL: LazyLock<[String; 2]> = LazyLock::new(|| {
+            [crate::Backend::Sqlite, crate::Backend::Postgres].map(|backend| {
+                format!(
+                    "SELECT {COLUMNS}, {GENERATION} AS books_generation, ({}) AS shown_generation FROM api_keys \
+                     WHERE key_hash = $1 AND revoked_at IS NULL",
+                    crate::orders::shown_generation_sql(backend)
+                )
+            })
         });
+        let sql = &SQL[usize::from(self.backend() == crate::Backend::Postgres)];
         let mut conn = self.reader().acquire().await?;
-        let Some(row) = crate::db::query(SQL.as_str()).bind(hash_key(plain)).fetch_optional(&mut conn).await? else {
+        let Some(row) = crate::db::query(sql.as_str()).bind(hash_key(plain)).fetch_optional(&mut conn).await? else {
             return Ok(None);
         };
         let key = key_from_row(&row)?;
         let books = self.books_at(row.try_get("books_generation")?, &mut conn).await?;
-        Ok(Some((key, books)))
+        Ok(Some((key, books, ShownGeneration(row.try_get("shown_generation")?))))
     }
 
     /// Every key, revoked ones included, oldest first.

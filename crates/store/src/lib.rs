@@ -66,7 +66,7 @@ pub use idempotency::{Claim, StoredAnswer};
 pub use import::CatalogueImport;
 pub use interaction::{Cart, CartInput, CartLine, Favorite, OfferRef};
 pub use invoices::{BillingSettingsPatch, INVOICE_STATUS_TOPIC, REFUND_STATUS_TOPIC, RefundLine};
-pub use keys::NewKey;
+pub use keys::{NewKey, ShownGeneration};
 pub use loyalty::{AccountFilter, BonusStatus, LoyaltyFilter, LoyaltyQuote};
 pub use modules::Module;
 pub use notes::{Note, NoteFilter, NoteOwner};
@@ -142,6 +142,10 @@ pub struct Store {
     numberer: Option<std::sync::Arc<history::Numberer>>,
     /// The books a request read with its key check, for [`Store::seeing`].
     seen: Option<std::sync::Arc<torg_domain::books::Books>>,
+    /// Pages of orders kept by the generation they were read at.
+    kept_pages: std::sync::Arc<orders::KeptPages>,
+    /// The generation a request's key check read, for [`Store::as_of`].
+    shown_at: Option<ShownGeneration>,
 }
 
 impl std::fmt::Debug for Store {
@@ -191,6 +195,8 @@ impl Store {
                 files_dir: Some(std::sync::Arc::new(files_dir)),
                 numberer: None,
                 seen: None,
+                kept_pages: Default::default(),
+                shown_at: None,
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = sqlx::postgres::PgPoolOptions::new()
@@ -207,6 +213,8 @@ impl Store {
                 files_dir: None,
                 numberer,
                 seen: None,
+                kept_pages: Default::default(),
+                shown_at: None,
             })
         } else {
             Err(StoreError::Config(format!(
@@ -278,6 +286,19 @@ impl Store {
     /// itself keeps the plain store.
     pub fn seeing(&self, books: &std::sync::Arc<torg_domain::books::Books>) -> Store {
         Store { seen: Some(books.clone()), ..self.clone() }
+    }
+
+    /// This store as a request sees it whose key check read `generation`: its reads of orders take
+    /// pages and orders kept at that generation as they are, without reading the database again
+    /// (nothing they are read from was written since), and keep what they read under it. Meant for
+    /// a request that reads orders before writing anything: its own write would not be seen.
+    pub fn as_of(&self, generation: ShownGeneration) -> Store {
+        Store { shown_at: Some(generation), ..self.clone() }
+    }
+
+    /// The generation this view's request read with its key check, if it is one.
+    pub(crate) fn shown_at(&self) -> Option<i64> {
+        self.shown_at.map(|g| g.0)
     }
 
     /// The books of the request this view is for, if it is one.

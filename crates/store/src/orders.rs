@@ -24,12 +24,14 @@ use torg_domain::time::Zone;
 use torg_domain::{DomainError, FieldErrors};
 
 mod distributor;
+mod kept_pages;
 mod list_filters;
 mod position;
 mod stamps;
 mod track;
 
 pub use distributor::OfficeOrderFilter;
+pub(crate) use kept_pages::{KeptPages, shown_generation_sql};
 pub use position::PartsOrder;
 pub use stamps::{Held, OrderStamp, StampedOrders};
 pub use track::TrackView;

@@ -60,6 +60,19 @@ impl Sql {
         self
     }
 
+    /// The statement and its values as one text, equal for two `Sql`s only when both are.
+    pub fn key(&self) -> String {
+        let mut key = self.text.clone();
+        for a in &self.args {
+            // Texts are preceded by their length, so no value can pass for two.
+            match a {
+                Arg::Int(i) => key.push_str(&format!("\u{1}i{i}")),
+                Arg::Text(t) => key.push_str(&format!("\u{1}t{}:{t}", t.len())),
+            }
+        }
+        key
+    }
+
     /// A query with every value bound.
     pub fn query(&self) -> Query {
         Query::with_args(self.text.clone(), self.args.iter().map(Arg::value).collect())

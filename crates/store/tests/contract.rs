@@ -244,6 +244,14 @@ fn entry_named<'a>(entries: &'a [ReferenceEntry], code: &str) -> &'a ReferenceEn
     entries.iter().find(|e| e.code == code).unwrap_or_else(|| panic!("no entry '{code}'"))
 }
 
+/// Runs one read statement, made at run time, in a transaction of its own.
+async fn scalar_of(store: &Store, sql: String) -> i64 {
+    let mut tx = store.begin().await.unwrap();
+    let n: i64 = db::query_scalar(sql.clone()).fetch_one(&mut *tx).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    tx.rollback().await.unwrap();
+    n
+}
+
 /// Runs one read statement in a transaction of its own (the public way to reach `torg_store::db`).
 async fn scalar(store: &Store, sql: &'static str) -> i64 {
     let mut tx = store.begin().await.unwrap();
@@ -626,7 +634,7 @@ async fn book_changes_reach_another_instance(db: &TestDb) {
     // Warm A's cache by every route.
     assert_eq!(site_names(&a.list_sites().await.unwrap()), vec![(DEFAULT_SITE.into(), "Основной магазин".into())]);
     assert!(a.list_refs(ReferenceKind::DeliveryType).await.unwrap().iter().all(|e| e.code != "drone"));
-    let (_, books) = a.authenticate(key).await.unwrap().expect("key valid");
+    let (_, books, _) = a.authenticate(key).await.unwrap().expect("key valid");
     assert_eq!(books.site_codes(), vec![DEFAULT_SITE]);
     assert_eq!(a.books().await.unwrap().warehouse_id("north"), None);
     let refused =
@@ -638,12 +646,12 @@ async fn book_changes_reach_another_instance(db: &TestDb) {
     renamed.name = "Renamed by B".into();
     assert!(!b.upsert_site(&renamed).await.unwrap());
     assert_eq!(site_names(&a.list_sites().await.unwrap()), vec![(DEFAULT_SITE.into(), "Renamed by B".into())]);
-    let (_, books) = a.authenticate(key).await.unwrap().expect("key valid");
+    let (_, books, _) = a.authenticate(key).await.unwrap().expect("key valid");
     assert_eq!(site_names(books.sites()), vec![(DEFAULT_SITE.into(), "Renamed by B".into())]);
 
     // A site added through B: seen by authenticate first (the generation rides on the key check).
     assert!(b.upsert_site(&site(SECOND_SITE, "Second", 2)).await.unwrap());
-    let (_, books) = a.authenticate(key).await.unwrap().expect("key valid");
+    let (_, books, _) = a.authenticate(key).await.unwrap().expect("key valid");
     assert_eq!(books.site_codes(), vec![DEFAULT_SITE, SECOND_SITE]);
     assert_eq!(a.books().await.unwrap().site_codes(), vec![DEFAULT_SITE, SECOND_SITE]);
     let o = create_order(&a, SECOND_SITE, json!({"email": "second@example.com"})).await;
@@ -727,7 +735,7 @@ async fn book_changes_reach_another_instance(db: &TestDb) {
     db::query("UPDATE sites SET name = 'Never' WHERE code = $1").bind(DEFAULT_SITE).execute(&mut *tx).await.unwrap();
     drop(tx);
     assert_eq!(a.list_sites().await.unwrap()[0].name, "Renamed by B");
-    let (_, books) = a.authenticate(key).await.unwrap().expect("key valid");
+    let (_, books, _) = a.authenticate(key).await.unwrap().expect("key valid");
     assert_eq!(books.sites()[0].name, "Renamed by B");
     a.close().await;
     b.close().await;
@@ -745,7 +753,7 @@ async fn a_key_revoked_on_another_instance_is_refused_at_once(db: &TestDb) {
     assert_ne!(key.id, kept.id);
     assert_eq!(key.revoked_at, None);
 
-    let (found, _) = a.authenticate(plain).await.unwrap().expect("a new key authenticates");
+    let (found, _, _) = a.authenticate(plain).await.unwrap().expect("a new key authenticates");
     assert_eq!((found.id, found.name.as_str(), found.sites.clone()), (key.id, "to-revoke", SiteAccess::Full));
     assert_eq!(a.find_key(plain).await.unwrap().map(|k| k.id), Some(key.id));
     assert!(a.authenticate("contract-key-unknown").await.unwrap().is_none());
@@ -754,7 +762,7 @@ async fn a_key_revoked_on_another_instance_is_refused_at_once(db: &TestDb) {
     assert!(a.authenticate(plain).await.unwrap().is_none(), "revoked on B, refused on A at once");
     assert!(a.find_key(plain).await.unwrap().is_none());
     assert_eq!(b.revoke_key("to-revoke").await.unwrap(), 0, "revoking twice revokes nothing");
-    let (still, _) = a.authenticate(other).await.unwrap().expect("the other key is untouched");
+    let (still, _, _) = a.authenticate(other).await.unwrap().expect("the other key is untouched");
     assert_eq!(still.id, kept.id);
 
     // By id, too.
@@ -1576,3 +1584,168 @@ async fn stamps_follow_every_change_to_a_shown_order(db: &TestDb) {
     store.close().await;
 }
 contract!(stamps_follow_every_change_to_a_shown_order);
+
+/// A page of orders as a reader holding nothing gets it: its orders with their stamps, and the count.
+async fn page_now(store: &Store, f: &OrderFilter) -> (Vec<(i64, Option<torg_store::OrderStamp>)>, u64) {
+    let (stamped, total) = store.list_stamped_orders(f, page(), &|_| None).await.unwrap();
+    (stamped.stamps, total)
+}
+
+/// The ids of a page of orders and the count.
+async fn ids_now(store: &Store, f: &OrderFilter) -> (Vec<i64>, u64) {
+    let (stamps, total) = page_now(store, f).await;
+    (stamps.into_iter().map(|(id, _)| id).collect(), total)
+}
+
+/// Pages of orders are kept by the generation of what they are read from: read again with nothing
+/// written, a page is the same; every write another instance makes to what a page reads (a new order,
+/// an order's fields, its lines, its payments, its customer) is in the next page this one reads.
+async fn kept_pages_follow_every_write_of_another_instance(db: &TestDb) {
+    let store = db.open().await;
+    let other = db.open().await;
+    let sites = strings(&[DEFAULT_SITE]);
+    let line = |name: &str| json!({"productName": name, "initialPrice": 10, "quantity": 1});
+    let all = OrderFilter { sites: sites.clone(), ..OrderFilter::default() };
+    let beta = OrderFilter { product: Some("beta".into()), ..all.clone() };
+    let paid = OrderFilter { payment_statuses: strings(&["paid"]), ..all.clone() };
+    let urgent = OrderFilter { manager_comment: Some("urgent".into()), ..all.clone() };
+    let o1 = create_order(&store, DEFAULT_SITE, json!({"firstName": "Ann", "items": [line("Alpha")]})).await;
+    for f in [&all, &beta, &paid, &urgent] {
+        page_now(&store, f).await;
+    }
+    assert_eq!(ids_now(&store, &all).await, (vec![o1.id], 1));
+    assert_eq!(page_now(&store, &all).await, page_now(&store, &all).await, "nothing written: the same page");
+
+    let o2 = create_order(&other, DEFAULT_SITE, json!({"firstName": "Bob", "items": [line("Alpha")]})).await;
+    assert_eq!(ids_now(&store, &all).await, (vec![o2.id, o1.id], 2), "a new order");
+
+    let with_beta = doc(json!({"items": [{"id": o1.items[0].id, "quantity": 1}, line("Beta")]}));
+    other.edit_order(&OrderLookup::Id(o1.id), &with_beta, ACTOR, &sites, &zone()).await.unwrap();
+    assert_eq!(ids_now(&store, &beta).await, (vec![o1.id], 1), "a line added");
+
+    let payment = doc(json!({"type": "cash", "status": "paid", "amount": 5}));
+    let payment_id = other.create_payment(&OrderLookup::Id(o2.id), &payment, ACTOR, &sites, &zone()).await.unwrap();
+    assert_eq!(ids_now(&store, &paid).await, (vec![o2.id], 1), "a payment added");
+    other.delete_payment(&torg_store::PaymentLookup::Id(payment_id), ACTOR, &sites).await.unwrap();
+    assert_eq!(ids_now(&store, &paid).await, (vec![], 0), "a payment deleted");
+
+    let comment = doc(json!({"managerComment": "urgent: call first"}));
+    other.edit_order(&OrderLookup::Id(o2.id), &comment, ACTOR, &sites, &zone()).await.unwrap();
+    assert_eq!(ids_now(&store, &urgent).await, (vec![o2.id], 1), "an order's own field");
+
+    let before = page_now(&store, &all).await;
+    let customer = torg_store::CustomerLookup::Id(o1.customer_id.expect("the order made a customer"));
+    other.edit_customer(&customer, &doc(json!({"firstName": "Anna"})), ACTOR, &sites).await.unwrap();
+    let after = page_now(&store, &all).await;
+    assert_eq!(after.0[0], before.0[0], "the other order is as it was");
+    assert_ne!(after.0[1], before.0[1], "a customer's change is in its order's stamp");
+    other.close().await;
+    store.close().await;
+}
+contract!(kept_pages_follow_every_write_of_another_instance);
+
+/// The tables a page of orders is read from (the filters, the count, the stamps): each moves the
+/// generation kept pages are checked by on every kind of write (migration `shown_generation`), and a
+/// write to one of them moves it in the writing transaction.
+async fn every_table_a_page_reads_moves_the_generation(db: &TestDb) {
+    const READ: [&str; 11] = [
+        "orders",
+        "customers",
+        "order_items",
+        "payments",
+        "order_facets",
+        "costs",
+        "corporate_customers",
+        "file_attachments",
+        "order_custom_fields",
+        "bonus_operations",
+        "loyalties",
+    ];
+    let store = db.open().await;
+    for table in READ {
+        let sql = match db.backend {
+            Backend::Sqlite => format!(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = '{table}' \
+                 AND name IN ('{table}_gen_insert', '{table}_gen_update', '{table}_gen_delete') \
+                 AND sql LIKE '%UPDATE shown_generation SET gen = gen + 1%'"
+            ),
+            Backend::Postgres => format!(
+                "SELECT COUNT(*) FROM information_schema.triggers WHERE event_object_table = '{table}' \
+                 AND action_statement LIKE '%torg_shown_generation()%'"
+            ),
+        };
+        assert_eq!(scalar_of(&store, sql).await, 3, "{table}: a trigger for insert, update and delete");
+    }
+    let o = create_order(
+        &store,
+        DEFAULT_SITE,
+        json!({"firstName": "Ann", "items": [{"productName": "A", "initialPrice": 10, "quantity": 1}]}),
+    )
+    .await;
+    assert!(o.customer_id.is_some());
+    let generation = match db.backend {
+        Backend::Sqlite => "SELECT gen FROM shown_generation",
+        Backend::Postgres => "SELECT CAST(SUM(gen) AS BIGINT) FROM shown_generation",
+    };
+    for table in ["orders", "customers", "order_items"] {
+        let mut tx = store.begin().await.unwrap();
+        let before: i64 = db::query_scalar(generation).fetch_one(&mut *tx).await.unwrap();
+        db::query(format!("UPDATE {table} SET id = id WHERE id = (SELECT MIN(id) FROM {table})"))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let after: i64 = db::query_scalar(generation).fetch_one(&mut *tx).await.unwrap();
+        assert!(after > before, "{table}: a write moves the generation ({before} → {after})");
+        tx.rollback().await.unwrap();
+    }
+    store.close().await;
+}
+contract!(every_table_a_page_reads_moves_the_generation);
+
+/// A request's view of the store (`as_of` the generation its key check read) takes a page and an
+/// order kept at that generation without reading them again; a key check after another instance's
+/// write reads a new generation, and a view made with it reads the change.
+async fn a_requests_view_reads_again_once_the_generation_moves(db: &TestDb) {
+    let store = db.open().await;
+    let other = db.open().await;
+    let plain = "contract-key-generation-0123456789abcdef";
+    store.create_key(new_key(plain, "reader", SiteAccess::Full)).await.unwrap();
+    let sites = strings(&[DEFAULT_SITE]);
+    let all = OrderFilter { sites: sites.clone(), ..OrderFilter::default() };
+    let line = json!({"productName": "A", "initialPrice": 10, "quantity": 1});
+    let o1 = create_order(&store, DEFAULT_SITE, json!({"firstName": "Ann", "items": [line.clone()]})).await;
+    let checked = |store: &Store| {
+        let store = store.clone();
+        async move { store.authenticate(plain).await.unwrap().expect("key").2 }
+    };
+    let g1 = checked(&store).await;
+    assert_eq!(checked(&store).await, g1, "nothing written, the same generation");
+    let view = store.as_of(g1);
+    let (listed, total) = view.list_stamped_orders(&all, page(), &|_| None).await.unwrap();
+    assert_eq!((listed.shown.orders.len(), total), (1, 1), "nothing held: read whole");
+    let stamp = listed.stamps[0].1.expect("stamped");
+    let held = move |id: i64| (id == o1.id).then_some(stamp);
+    let (listed, total) = view.list_stamped_orders(&all, page(), &held).await.unwrap();
+    assert_eq!((listed.stamps, total, listed.shown.orders.len()), (vec![(o1.id, Some(stamp))], 1, 0));
+    let by_id = view.show_stamped_order(&OrderLookup::Id(o1.id), &held).await.unwrap().expect("order");
+    assert_eq!((by_id.stamps, by_id.shown.orders.len()), (vec![(o1.id, Some(stamp))], 0));
+
+    let o2 = create_order(&other, DEFAULT_SITE, json!({"firstName": "Bob", "items": [line]})).await;
+    other
+        .edit_order(&OrderLookup::Id(o1.id), &doc(json!({"managerComment": "x"})), ACTOR, &sites, &zone())
+        .await
+        .unwrap();
+    let g2 = checked(&store).await;
+    assert_ne!(g2, g1, "another instance's writes move the generation");
+    let view = store.as_of(g2);
+    let (listed, total) = view.list_stamped_orders(&all, page(), &held).await.unwrap();
+    assert_eq!(total, 2);
+    assert_eq!(listed.stamps.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [o2.id, o1.id]);
+    assert_ne!(listed.stamps[1].1, Some(stamp), "the edited order has a new stamp");
+    assert_eq!(listed.shown.orders.len(), 2, "both read whole: one new, one changed");
+    let by_id = view.show_stamped_order(&OrderLookup::Id(o1.id), &held).await.unwrap().expect("order");
+    assert_eq!(by_id.shown.orders[0].manager_comment.as_deref(), Some("x"), "by id, the change is read");
+    other.close().await;
+    store.close().await;
+}
+contract!(a_requests_view_reads_again_once_the_generation_moves);

@@ -4,6 +4,7 @@
 //! change made by any writer, on any instance, gives a new stamp on the next read.
 
 use super::OrderFilter;
+use super::kept_pages::all_held;
 use super::{Prefetched, SHOWN_FROM};
 use crate::db::{Conn, Row};
 use crate::sql::{Arg, Sql};
@@ -68,7 +69,8 @@ pub type Held<'a> = dyn Fn(i64) -> Option<OrderStamp> + Send + Sync + 'a;
 impl Store {
     /// A page of orders as [`list_shown_orders`](Store::list_shown_orders) finds it, and the size of
     /// the filtered set, all from one state of the database. The orders `held` holds at their current
-    /// stamps are only named; the others are read whole.
+    /// stamps are only named; the others are read whole. A page read before at the current generation
+    /// (nothing it is read from written since) is taken as kept, without counting or reading it again.
     pub async fn list_stamped_orders(
         &self,
         f: &OrderFilter,
@@ -76,20 +78,50 @@ impl Store {
         held: &Held<'_>,
     ) -> StoreResult<(StampedOrders, u64)> {
         let wh = self.order_where(f).await?;
+        let key = format!("page {} {}", page.limit, page.page) + &wh.key();
+        if let Some(kept) = self.shown_at().and_then(|g| self.kept_pages.at(&key, g))
+            && all_held(&kept.stamps, held)
+        {
+            // Kept at the generation the key check read, and every order held as it was: nothing to read.
+            return Ok((
+                StampedOrders { stamps: kept.stamps.clone(), shown: super::ShownOrders::default() },
+                kept.total,
+            ));
+        }
         let mut conn = self.reader().snapshot().await?;
+        // Read before the page (in the same state of the database on SQLite): a page newer than its
+        // generation is only ever read again, never taken for a later state.
+        let generation = match self.shown_at() {
+            Some(g) => g,
+            None => super::kept_pages::generation(self.backend, &mut conn).await?,
+        };
+        if let Some(kept) = self.kept_pages.at(&key, generation) {
+            // Nothing a page is read from has changed since it was kept: the same orders at the same
+            // stamps, and the same count.
+            return Ok((self.stamped(&mut conn, kept.stamps.clone(), held).await?, kept.total));
+        }
         let total = self.order_total(&mut conn, f, &wh).await?;
         let q = super::page_of(&wh, &format!("SELECT {} FROM {SHOWN_FROM}", *STAMP_COLUMNS), page);
-        let stamps = q.query().fetch_all(&mut conn).await?.iter().map(stamp_of).collect::<StoreResult<_>>()?;
+        let stamps: Vec<_> = q.query().fetch_all(&mut conn).await?.iter().map(stamp_of).collect::<StoreResult<_>>()?;
+        self.kept_pages.keep(key, super::kept_pages::KeptPage { generation, total, stamps: stamps.clone() });
         Ok((self.stamped(&mut conn, stamps, held).await?, total))
     }
 
     /// One order as [`show_order`](Store::show_order) finds it, read whole unless `held` holds it at
-    /// its current stamp.
+    /// its current stamp. A request's view ([`Store::as_of`]) keeps the order's id and stamp under the
+    /// generation its key check read, and takes them as they are while that generation lasts.
     pub async fn show_stamped_order(
         &self,
         lookup: &super::OrderLookup,
         held: &Held<'_>,
     ) -> StoreResult<Option<StampedOrders>> {
+        let key = format!("order {lookup:?}");
+        let generation = self.shown_at();
+        if let Some(kept) = generation.and_then(|g| self.kept_pages.at(&key, g))
+            && all_held(&kept.stamps, held)
+        {
+            return Ok(Some(StampedOrders { stamps: kept.stamps.clone(), shown: super::ShownOrders::default() }));
+        }
         let mut conn = self.reader().snapshot().await?;
         let Some(id) = self.order_id(&mut conn, lookup, false).await? else { return Ok(None) };
         let stamps = if held(id).is_some() {
@@ -105,6 +137,11 @@ impl Store {
             vec![(id, None)]
         };
         let out = self.stamped(&mut conn, stamps, held).await?;
+        if let (Some(generation), [(_, Some(_))]) = (generation, out.stamps.as_slice()) {
+            // The generation was read before the order: kept under it, the order is at least as new.
+            let page = super::kept_pages::KeptPage { generation, total: 1, stamps: out.stamps.clone() };
+            self.kept_pages.keep(key, page);
+        }
         Ok((!out.stamps.is_empty()).then_some(out))
     }
 

@@ -117,5 +117,25 @@ both!(every_change_from_another_instance_is_in_the_next_answer, |app: TestApp| a
     let path = format!("/api/v5/orders/payments/{pid}/delete");
     post_ok(&app, &other.base, &path, &[]).await;
     assert_eq!(shown(&app, &by_id).await["payments"], json!({}));
+
+    // A page and its count are kept too: an order another instance creates is in the next one,
+    // filtered or not.
+    let bob = "/api/v5/orders?filter%5Bcustomer%5D=Bob";
+    for _ in 0..2 {
+        assert_eq!(app.get("/api/v5/orders").await.1["pagination"]["totalCount"], 1);
+        assert_eq!(app.get(bob).await.1["pagination"]["totalCount"], 0);
+    }
+    let second = json!({"externalId": "w-2", "firstName": "Bob", "items": [{"productName": "Belt", "quantity": 1}]});
+    post_ok(&app, &other.base, "/api/v5/orders/create", &[("order", &second.to_string())]).await;
+    let (_, all) = app.get("/api/v5/orders").await;
+    assert_eq!(
+        (all["pagination"]["totalCount"].clone(), all["orders"][0]["externalId"].clone()),
+        (json!(2), json!("w-2"))
+    );
+    let (_, filtered) = app.get(bob).await;
+    assert_eq!(
+        (filtered["pagination"]["totalCount"].clone(), filtered["orders"][0]["externalId"].clone()),
+        (json!(1), json!("w-2"))
+    );
     other.stop().await;
 });

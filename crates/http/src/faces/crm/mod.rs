@@ -488,6 +488,8 @@ pub struct Crm {
     pub sites: Vec<String>,
     /// Sites, warehouses and reference books as of this request.
     pub books: std::sync::Arc<torg_domain::books::Books>,
+    /// The generation of what pages of orders are read from, as the key check read it.
+    pub shown: torg_store::ShownGeneration,
 }
 
 impl FromRequest<AppState> for Crm {
@@ -507,8 +509,8 @@ impl FromRequest<AppState> for Crm {
         };
         let gate = gate.map_err(refuse)?;
         let admitted = gate.admit(state, gate.key_in(&input).as_deref(), input.ip).await.map_err(refuse)?;
-        let Some(Admitted { key, books, sites }) = admitted else { return Err(refuse(Denied::Undeclared)) };
-        Ok(Crm { key, input, sites, books })
+        let Some(Admitted { key, books, sites, shown }) = admitted else { return Err(refuse(Denied::Undeclared)) };
+        Ok(Crm { key, input, sites, books, shown })
     }
 }
 
@@ -748,7 +750,7 @@ impl<'a> FilterReader<'a> {
     fn get(&self, key: &str) -> Option<&'a Value> {
         match self.input {
             Some(input) if self.plain => input.note(key),
-            Some(input) => input.note(&format!("filter[{key}]")),
+            Some(input) => input.note_filter(key),
             None => {}
         }
         self.map.get(key).filter(|v| !is_none_literal(v))

@@ -312,7 +312,7 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     r.finish()?;
     let through = Through::new(&state, &crm);
     let held = |id| through.held(id);
-    let (stamped, total) = state.store.seeing(&crm.books).list_stamped_orders(&f, page, &held).await?;
+    let (stamped, total) = state.store.seeing(&crm.books).as_of(crm.shown).list_stamped_orders(&f, page, &held).await?;
     let orders = through.shown(stamped, &state.config.zone)?;
     let orders: Vec<&RawValue> = orders.iter().map(|k| k.json()).collect();
     answer(StatusCode::OK, Object::new().with("pagination", pagination(page.meta(total))).with("orders", orders))
@@ -402,7 +402,7 @@ pub async fn get(State(state): State<AppState>, Path(uid): Path<String>, crm: Cr
     let lookup = lookup(&crm, &uid)?;
     let through = Through::new(&state, &crm);
     let held = |id| through.held(id);
-    let shown = match state.store.show_stamped_order(&lookup, &held).await? {
+    let shown = match state.store.as_of(crm.shown).show_stamped_order(&lookup, &held).await? {
         Some(stamped) => through.shown(stamped, &state.config.zone)?,
         None => Vec::new(),
     };
