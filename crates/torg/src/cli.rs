@@ -221,12 +221,15 @@ fn database_defaulted(matches: &ArgMatches) -> bool {
 /// Lines are written by a thread of their own, so a request's log line costs its thread a formatted
 /// line handed over, not a `write(2)` under stderr's lock (2 % of an order read's time under load, by
 /// profile). The hand-over is lossless: when the writer falls behind, loggers wait rather than drop
-/// lines. The returned guard flushes what is left when dropped.
+/// lines. The thread writes through a buffer that it flushes each time it has taken every line
+/// waiting: one line alone is written at once, lines that arrive together (a server under load) in
+/// one `write(2)` (one each cost ≈ 5 % of the CPU of an order read under wrk, by profile). The
+/// returned guard flushes what is left when dropped.
 fn init_tracing(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
         .thread_name("torg-log")
-        .finish(std::io::stderr());
+        .finish(std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr()));
     let filter = tracing_subscriber::EnvFilter::try_from_env("TORG_LOG").unwrap_or_else(|_| "info,sqlx=warn".into());
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
     let _ = match format {
