@@ -30,25 +30,15 @@ BEGIN
 END
 $$;
 
-CREATE TRIGGER orders_gen AFTER INSERT OR UPDATE OR DELETE ON orders
-    FOR EACH STATEMENT EXECUTE FUNCTION torg_shown_generation();
-CREATE TRIGGER customers_gen AFTER INSERT OR UPDATE OR DELETE ON customers
-    FOR EACH STATEMENT EXECUTE FUNCTION torg_shown_generation();
-CREATE TRIGGER order_items_gen AFTER INSERT OR UPDATE OR DELETE ON order_items
-    FOR EACH STATEMENT EXECUTE FUNCTION torg_shown_generation();
-CREATE TRIGGER payments_gen AFTER INSERT OR UPDATE OR DELETE ON payments
-    FOR EACH STATEMENT EXECUTE FUNCTION torg_shown_generation();
-CREATE TRIGGER order_facets_gen AFTER INSERT OR UPDATE OR DELETE ON order_facets
-    FOR EACH STATEMENT EXECUTE FUNCTION torg_shown_generation();
-CREATE TRIGGER costs_gen AFTER INSERT OR UPDATE OR DELETE ON costs
-    FOR EACH STATEMENT EXECUTE FUNCTION torg_shown_generation();
-CREATE TRIGGER corporate_customers_gen AFTER INSERT OR UPDATE OR DELETE ON corporate_customers
-    FOR EACH STATEMENT EXECUTE FUNCTION torg_shown_generation();
-CREATE TRIGGER file_attachments_gen AFTER INSERT OR UPDATE OR DELETE ON file_attachments
-    FOR EACH STATEMENT EXECUTE FUNCTION torg_shown_generation();
-CREATE TRIGGER order_custom_fields_gen AFTER INSERT OR UPDATE OR DELETE ON order_custom_fields
-    FOR EACH STATEMENT EXECUTE FUNCTION torg_shown_generation();
-CREATE TRIGGER bonus_operations_gen AFTER INSERT OR UPDATE OR DELETE ON bonus_operations
-    FOR EACH STATEMENT EXECUTE FUNCTION torg_shown_generation();
-CREATE TRIGGER loyalties_gen AFTER INSERT OR UPDATE OR DELETE ON loyalties
-    FOR EACH STATEMENT EXECUTE FUNCTION torg_shown_generation();
+DO $$
+DECLARE
+    t TEXT;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['orders', 'customers', 'order_items', 'payments', 'order_facets', 'costs',
+                             'corporate_customers', 'file_attachments', 'order_custom_fields',
+                             'bonus_operations', 'loyalties'] LOOP
+        EXECUTE format('CREATE TRIGGER %I AFTER INSERT OR UPDATE OR DELETE ON %I '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION torg_shown_generation()', t || '_gen', t);
+    END LOOP;
+END
+$$;
