@@ -69,6 +69,12 @@ fn describe() {
         "Orders the CRM face answered, by outcome: kept (its kept JSON, the stamp unchanged) or read (read whole)."
     );
     describe_gauge!("torg_shown_cache_orders", "Orders the CRM face keeps as it showed them.");
+    describe_counter!(
+        "torg_kept_pages_total",
+        "Pages of orders and orders by id the store looked up by generation, by outcome: kept (no count or page statement) or read."
+    );
+    describe_gauge!("torg_kept_pages", "Pages of orders and orders by id the store keeps by generation.");
+    describe_gauge!("torg_kept_pages_bytes", "What the kept pages weigh against their 16 MB, in bytes.");
     describe_gauge!(
         "torg_shown_cache_bytes",
         "What the kept orders weigh against shown_cache_bytes, in bytes: their JSON and each entry's own cost."
@@ -90,6 +96,11 @@ async fn scrape(State((state, handle)): State<(AppState, PrometheusHandle)>) -> 
     metrics::counter!("torg_shown_orders_total", "outcome" => "read").absolute(shown.read);
     metrics::gauge!("torg_shown_cache_orders").set(shown.orders as f64);
     metrics::gauge!("torg_shown_cache_bytes").set(shown.bytes as f64);
+    let pages = state.store.kept_page_stats();
+    metrics::counter!("torg_kept_pages_total", "outcome" => "kept").absolute(pages.kept);
+    metrics::counter!("torg_kept_pages_total", "outcome" => "read").absolute(pages.read);
+    metrics::gauge!("torg_kept_pages").set(pages.pages as f64);
+    metrics::gauge!("torg_kept_pages_bytes").set(pages.bytes as f64);
     match state.store.outbox_counts().await {
         Ok(c) => {
             for (which, n) in [("pending", c.pending), ("delivered", c.delivered), ("given_up", c.given_up)] {

@@ -71,8 +71,8 @@ pub use loyalty::{AccountFilter, BonusStatus, LoyaltyFilter, LoyaltyQuote};
 pub use modules::Module;
 pub use notes::{Note, NoteFilter, NoteOwner};
 pub use orders::{
-    CustomFieldCondition, Held, NumberRange, OfficeOrderFilter, OrderFilter, OrderLookup, OrderStamp, OrderStatusRow,
-    PartsOrder, ShownOrders, StampedOrders, TrackView,
+    CustomFieldCondition, Held, KeptPageStats, NumberRange, OfficeOrderFilter, OrderFilter, OrderLookup, OrderStamp,
+    OrderStatusRow, PartsOrder, ShownOrders, StampedOrders, TrackView,
 };
 pub use outbox::{OutboxCounts, OutboxEvent, now_ms};
 pub use packs::PackFilter;
@@ -294,6 +294,11 @@ impl Store {
     /// a request that reads orders before writing anything: its own write would not be seen.
     pub fn as_of(&self, generation: ShownGeneration) -> Store {
         Store { shown_at: Some(generation), ..self.clone() }
+    }
+
+    /// What the pages of orders kept by generation have done and hold (`/metrics`).
+    pub fn kept_page_stats(&self) -> KeptPageStats {
+        self.kept_pages.stats()
     }
 
     /// The generation this view's request read with its key check, if it is one.

@@ -31,6 +31,7 @@ mod stamps;
 mod track;
 
 pub use distributor::OfficeOrderFilter;
+pub use kept_pages::KeptPageStats;
 pub(crate) use kept_pages::{KeptPages, shown_generation_sql};
 pub use position::PartsOrder;
 pub use stamps::{Held, OrderStamp, StampedOrders};

@@ -8,12 +8,13 @@ use super::stamps::OrderStamp;
 use crate::db::Conn;
 use crate::{Backend, StoreResult};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A page as read at a generation.
 #[derive(Debug)]
 pub(super) struct KeptPage {
-    /// The generation read before the page, in the same state of the database (SQLite) or before it
-    /// (PostgreSQL, where a page newer than its generation is only ever read again, never trusted stale).
+    /// The generation read before the page: by the request's key check, or first in the page's own
+    /// read. A page newer than its generation is only ever read again, never taken for a later state.
     pub generation: i64,
     /// How many orders the filter matched.
     pub total: u64,
@@ -42,25 +43,57 @@ const KEPT_PAGES_BYTES: u64 = 16 << 20;
 /// The pages of orders a store has read, by their statement and page.
 pub(crate) struct KeptPages {
     pages: quick_cache::sync::Cache<String, Arc<KeptPage>, Weigh>,
+    /// Reads answered from a kept page, since start.
+    kept: AtomicU64,
+    /// Reads that found no page kept at their generation, since start.
+    read: AtomicU64,
 }
 
 impl Default for KeptPages {
     fn default() -> Self {
         KeptPages {
             pages: quick_cache::sync::Cache::with_weighter(KEPT_PAGES_BYTES as usize / 512, KEPT_PAGES_BYTES, Weigh),
+            kept: AtomicU64::new(0),
+            read: AtomicU64::new(0),
         }
     }
 }
 
+/// What the kept pages have done and hold (`/metrics`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeptPageStats {
+    /// Pages and orders by id answered as kept, since start.
+    pub kept: u64,
+    /// Pages and orders by id read because none was kept at their generation, since start.
+    pub read: u64,
+    /// Pages and orders by id kept now.
+    pub pages: u64,
+    /// Their weight against the budget, in bytes.
+    pub bytes: u64,
+}
+
 impl KeptPages {
-    /// The page kept under `key` at `generation`, if any.
+    /// The page kept under `key` at `generation`, if any; counted as kept or read.
     pub(super) fn at(&self, key: &str, generation: i64) -> Option<Arc<KeptPage>> {
-        self.pages.get(key).filter(|p| p.generation == generation)
+        let page = self.pages.get(key).filter(|p| p.generation == generation);
+        let outcome = if page.is_some() { &self.kept } else { &self.read };
+        outcome.fetch_add(1, Ordering::Relaxed);
+        page
     }
 
     /// Keeps `page` under `key`.
     pub(super) fn keep(&self, key: String, page: KeptPage) {
         self.pages.insert(key, Arc::new(page));
+    }
+
+    /// What they have done and hold.
+    pub(crate) fn stats(&self) -> KeptPageStats {
+        KeptPageStats {
+            kept: self.kept.load(Ordering::Relaxed),
+            read: self.read.load(Ordering::Relaxed),
+            pages: self.pages.len() as u64,
+            bytes: self.pages.weight(),
+        }
     }
 }
 
@@ -102,6 +135,9 @@ mod tests {
         kept.keep("a".into(), page(8, 2));
         assert_eq!(kept.at("a", 8).map(|p| p.total), Some(2));
         assert!(kept.at("a", 7).is_none());
+        let stats = kept.stats();
+        assert_eq!((stats.kept, stats.read, stats.pages), (2, 3, 1));
+        assert!(stats.bytes > 0);
     }
 
     #[test]

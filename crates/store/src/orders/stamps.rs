@@ -79,7 +79,9 @@ impl Store {
     ) -> StoreResult<(StampedOrders, u64)> {
         let wh = self.order_where(f).await?;
         let key = format!("page {} {}", page.limit, page.page) + &wh.key();
-        if let Some(kept) = self.shown_at().and_then(|g| self.kept_pages.at(&key, g))
+        let known = self.shown_at();
+        let kept = known.and_then(|g| self.kept_pages.at(&key, g));
+        if let Some(kept) = &kept
             && all_held(&kept.stamps, held)
         {
             // Kept at the generation the key check read, and every order held as it was: nothing to read.
@@ -91,11 +93,14 @@ impl Store {
         let mut conn = self.reader().snapshot().await?;
         // Read before the page (in the same state of the database on SQLite): a page newer than its
         // generation is only ever read again, never taken for a later state.
-        let generation = match self.shown_at() {
-            Some(g) => g,
-            None => super::kept_pages::generation(self.backend, &mut conn).await?,
+        let (generation, kept) = match known {
+            Some(g) => (g, kept),
+            None => {
+                let g = super::kept_pages::generation(self.backend, &mut conn).await?;
+                (g, self.kept_pages.at(&key, g))
+            }
         };
-        if let Some(kept) = self.kept_pages.at(&key, generation) {
+        if let Some(kept) = kept {
             // Nothing a page is read from has changed since it was kept: the same orders at the same
             // stamps, and the same count.
             return Ok((self.stamped(&mut conn, kept.stamps.clone(), held).await?, kept.total));
