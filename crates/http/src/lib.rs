@@ -150,6 +150,8 @@ thread_local! {
 const ANSWER_START: usize = 64 * 1024;
 /// A thread's answer buffer grown past this (an export, say) is not kept.
 const ANSWER_KEEP: usize = 1024 * 1024;
+/// Answers of this size or more leave in the buffer they were written into.
+const ANSWER_HANDED: usize = 16 * 1024;
 
 /// `body` written as JSON into a buffer of its exact size.
 fn answer_bytes(body: &(impl serde::Serialize + ?Sized)) -> serde_json::Result<bytes::Bytes> {
@@ -159,11 +161,18 @@ fn answer_bytes(body: &(impl serde::Serialize + ?Sized)) -> serde_json::Result<b
             return serde_json::to_vec(body).map(bytes::Bytes::from);
         };
         buf.clear();
-        let written = serde_json::to_writer(&mut *buf, body).map(|()| bytes::Bytes::copy_from_slice(&buf));
+        serde_json::to_writer(&mut *buf, body)?;
+        if buf.len() >= ANSWER_HANDED {
+            // A large answer (a page of orders) leaves in the buffer it was written into, and the
+            // thread takes a fresh one: one copy of it less, where a new block costs no more.
+            let fresh = Vec::with_capacity(ANSWER_START.max(buf.len()).min(ANSWER_KEEP));
+            return Ok(bytes::Bytes::from(std::mem::replace(&mut *buf, fresh)));
+        }
+        let written = bytes::Bytes::copy_from_slice(&buf);
         if buf.capacity() > ANSWER_KEEP {
             *buf = Vec::with_capacity(ANSWER_START);
         }
-        written
+        Ok(written)
     })
 }
 
