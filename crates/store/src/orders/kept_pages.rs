@@ -112,11 +112,6 @@ pub(super) async fn generation(backend: Backend, conn: &mut Conn) -> StoreResult
     Ok(generation)
 }
 
-/// Whether `held` holds every one of `stamps` at its stamp (none of them stampless).
-pub(super) fn all_held(stamps: &[(i64, Option<OrderStamp>)], held: &super::Held<'_>) -> bool {
-    stamps.iter().all(|(id, stamp)| stamp.is_some() && held(*id) == *stamp)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,6 @@
 //! change made by any writer, on any instance, gives a new stamp on the next read.
 
 use super::OrderFilter;
-use super::kept_pages::all_held;
 use super::{Prefetched, SHOWN_FROM};
 use crate::db::{Conn, Row};
 use crate::sql::{Arg, Sql};
@@ -66,6 +65,23 @@ pub(super) fn stamp_of(r: &Row) -> StoreResult<(i64, Option<OrderStamp>)> {
 /// The stamp at which a caller holds an order shown, if it holds it.
 pub type Held<'a> = dyn Fn(i64) -> Option<OrderStamp> + Send + Sync + 'a;
 
+/// Whether `held` holds order `id` at `stamp`: the order need not be read (a stampless one always is).
+fn is_held(held: &Held<'_>, id: i64, stamp: Option<OrderStamp>) -> bool {
+    stamp.is_some() && held(id) == stamp
+}
+
+/// Whether `held` holds every one of `stamps`.
+fn all_held(stamps: &[(i64, Option<OrderStamp>)], held: &Held<'_>) -> bool {
+    stamps.iter().all(|(id, stamp)| is_held(held, *id, *stamp))
+}
+
+impl StampedOrders {
+    /// `stamps`, every one held: nothing read.
+    fn named(stamps: Vec<(i64, Option<OrderStamp>)>) -> StampedOrders {
+        StampedOrders { stamps, shown: super::ShownOrders::default() }
+    }
+}
+
 impl Store {
     /// A page of orders as [`list_shown_orders`](Store::list_shown_orders) finds it, and the size of
     /// the filtered set, all from one state of the database. The orders `held` holds at their current
@@ -85,10 +101,7 @@ impl Store {
             && all_held(&kept.stamps, held)
         {
             // Kept at the generation the key check read, and every order held as it was: nothing to read.
-            return Ok((
-                StampedOrders { stamps: kept.stamps.clone(), shown: super::ShownOrders::default() },
-                kept.total,
-            ));
+            return Ok((StampedOrders::named(kept.stamps.clone()), kept.total));
         }
         let mut conn = self.reader().snapshot().await?;
         // Read before the page (in the same state of the database on SQLite): a page newer than its
@@ -125,7 +138,7 @@ impl Store {
         if let Some(kept) = generation.and_then(|g| self.kept_pages.at(&key, g))
             && all_held(&kept.stamps, held)
         {
-            return Ok(Some(StampedOrders { stamps: kept.stamps.clone(), shown: super::ShownOrders::default() }));
+            return Ok(Some(StampedOrders::named(kept.stamps.clone())));
         }
         let mut conn = self.reader().snapshot().await?;
         let Some(id) = self.order_id(&mut conn, lookup, false).await? else { return Ok(None) };
@@ -157,10 +170,9 @@ impl Store {
         stamps: Vec<(i64, Option<OrderStamp>)>,
         held: &Held<'_>,
     ) -> StoreResult<StampedOrders> {
-        let unknown: Vec<i64> =
-            stamps.iter().filter(|(id, s)| s.is_none() || held(*id) != *s).map(|(id, _)| *id).collect();
+        let unknown: Vec<i64> = stamps.iter().filter(|(id, s)| !is_held(held, *id, *s)).map(|(id, _)| *id).collect();
         if unknown.is_empty() {
-            return Ok(StampedOrders { stamps, shown: super::ShownOrders::default() });
+            return Ok(StampedOrders::named(stamps));
         }
         let mut pre = Prefetched::default();
         let orders = self.load_orders_with(conn, &unknown, Some(&mut pre)).await?;
