@@ -4,8 +4,9 @@
 //! most of an order read's time, and twenty times over for a page of a list. Integrations read the
 //! same orders again and again (a list's first page, an order polled by id), so the face keeps each
 //! order it has shown, rendered, with the store's stamp of what it read ([`torg_store::OrderStamp`]).
-//! A read asks the store for the current stamps (one narrow statement) and shows a kept order only
-//! when its stamp is still the current one; the stamps move with every write to what an order shows,
+//! A read asks the store for the current stamps (one narrow statement, or none when the store kept
+//! the page or order at the generation the key check read) and shows a kept order only when its
+//! stamp is still the current one; the stamps move with every write to what an order shows,
 //! by any writer, so an answer is never older than the database it was read from.
 //!
 //! The rest of what a rendering reads is fixed per server (the time zone) or per set of books (which
