@@ -316,7 +316,7 @@ pub struct Gate {
 #[derive(Debug, Clone)]
 pub struct Admitted {
     /// The key.
-    pub key: ApiKey,
+    pub key: Arc<ApiKey>,
     /// Sites, warehouses and reference books as of this request.
     pub books: Arc<Books>,
     /// Existing sites the key reaches.

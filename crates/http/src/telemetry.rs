@@ -75,6 +75,10 @@ fn describe() {
     );
     describe_gauge!("torg_kept_pages", "Pages of orders and orders by id the store keeps by generation.");
     describe_gauge!("torg_kept_pages_bytes", "What the kept pages weigh against their 16 MB, in bytes.");
+    describe_counter!(
+        "torg_key_checks_total",
+        "API key checks by outcome: kept (SQLite: nothing committed since the same key's last check, no statement) or read."
+    );
     describe_gauge!(
         "torg_shown_cache_bytes",
         "What the kept orders weigh against shown_cache_bytes, in bytes: their JSON and each entry's own cost."
@@ -101,6 +105,9 @@ async fn scrape(State((state, handle)): State<(AppState, PrometheusHandle)>) -> 
     metrics::counter!("torg_kept_pages_total", "outcome" => "read").absolute(pages.read);
     metrics::gauge!("torg_kept_pages").set(pages.pages as f64);
     metrics::gauge!("torg_kept_pages_bytes").set(pages.bytes as f64);
+    let keys = state.store.key_check_stats();
+    metrics::counter!("torg_key_checks_total", "outcome" => "kept").absolute(keys.kept);
+    metrics::counter!("torg_key_checks_total", "outcome" => "read").absolute(keys.read);
     match state.store.outbox_counts().await {
         Ok(c) => {
             for (which, n) in [("pending", c.pending), ("delivered", c.delivered), ("given_up", c.given_up)] {

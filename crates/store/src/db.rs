@@ -651,6 +651,8 @@ pub struct SqliteDb {
     stats: Arc<GroupStats>,
     /// Copies the write-ahead log back into the file (files only); stopped when the database is dropped.
     _checkpointer: Option<Checkpointer>,
+    /// The shared-memory file whose header every commit rewrites (files only).
+    last_commit: Option<crate::last_commit::LastCommit>,
 }
 
 /// How often the checkpointer copies the write-ahead log into the database file. SQLite's own
@@ -885,21 +887,23 @@ impl SqliteDb {
         // A savepoint's sub-journal (each grouped transaction runs in one) is kept in memory rather
         // than in a temporary file: written to disk, it was a fifth of a create's time, in `pwrite(2)`.
         writer.execute_batch("PRAGMA temp_store = MEMORY;")?;
-        let checkpointer = match &path {
+        let (checkpointer, last_commit) = match &path {
             SqlitePath::File(file) => {
                 // The writer no longer copies the log back into the file at the commit that fills it
                 // (a tenth of a create's time, with an fsync, while every writer waits):
                 // a thread of its own does it.
                 writer.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
-                Some(Checkpointer::start(file.clone())?)
+                // Opened once the writer has the database in WAL mode, which makes the file.
+                (Some(Checkpointer::start(file.clone())?), crate::last_commit::LastCommit::open(file))
             }
-            SqlitePath::Memory => None,
+            SqlitePath::Memory => (None, None),
         };
         let stats = Arc::new(GroupStats::default());
         Ok(Arc::new(SqliteDb {
             path,
             mmap_bytes,
             _checkpointer: checkpointer,
+            last_commit,
             writer: Arc::new(tokio::sync::Mutex::new(WriterState {
                 conn: writer,
                 open: false,
@@ -1230,6 +1234,15 @@ impl Db {
             Db::Sqlite(s) => Conn::Sqlite(s.reader().await?),
             Db::Postgres(p) => Conn::Pg(p.acquire().await?),
         })
+    }
+
+    /// The mark of the database's last commit, read without a transaction (SQLite files only):
+    /// while it stays the same, nothing has been committed, by any connection or process.
+    pub(crate) fn last_commit(&self) -> Option<crate::last_commit::CommitMark> {
+        match self {
+            Db::Sqlite(s) => s.last_commit.as_ref().and_then(crate::last_commit::LastCommit::mark),
+            Db::Postgres(_) => None,
+        }
     }
 
     /// A connection for several reads that see one state of the database. On SQLite it is a reader

@@ -75,11 +75,12 @@ impl Store {
 
     /// The active key with this plain value, and the books as they are now: one statement when the
     /// cached books are current, so a request's key check, site access and reference lookups cost one
-    /// read, and a key revoked anywhere is refused on the next request.
+    /// read, and a key revoked anywhere is refused on the next request. On SQLite a key checked since
+    /// the database's last commit is answered as then, with no statement (`key_checks`).
     ///
     /// The same statement reads the generation of what pages of orders are read from, for the
     /// request's reads of orders ([`Store::as_of`]).
-    pub async fn authenticate(&self, plain: &str) -> StoreResult<Option<(ApiKey, Arc<Books>, ShownGeneration)>> {
+    pub async fn authenticate(&self, plain: &str) -> StoreResult<Option<(Arc<ApiKey>, Arc<Books>, ShownGeneration)>> {
         static SQL: LazyLock<[String; 2]> = LazyLock::new(|| {
             [crate::Backend::Sqlite, crate::Backend::Postgres].map(|backend| {
                 format!(
@@ -89,14 +90,22 @@ impl Store {
                 )
             })
         });
+        let hash = hash_key(plain);
+        // Read before the statement: a commit between the two is then a mark this check is not kept at.
+        let mark = self.db.last_commit();
+        if let Some(kept) = self.key_checks.at(mark, &hash) {
+            return Ok(Some(kept));
+        }
         let sql = &SQL[usize::from(self.backend() == crate::Backend::Postgres)];
         let mut conn = self.reader().acquire().await?;
-        let Some(row) = crate::db::query(sql.as_str()).bind(hash_key(plain)).fetch_optional(&mut conn).await? else {
+        let Some(row) = crate::db::query(sql.as_str()).bind(&hash).fetch_optional(&mut conn).await? else {
             return Ok(None);
         };
-        let key = key_from_row(&row)?;
+        let key = Arc::new(key_from_row(&row)?);
         let books = self.books_at(row.try_get("books_generation")?, &mut conn).await?;
-        Ok(Some((key, books, ShownGeneration(row.try_get("shown_generation")?))))
+        let check = (key, books, ShownGeneration(row.try_get("shown_generation")?));
+        self.key_checks.keep(mark, hash, &check);
+        Ok(Some(check))
     }
 
     /// Every key, revoked ones included, oldest first.

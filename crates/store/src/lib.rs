@@ -28,7 +28,9 @@ mod idempotency;
 mod import;
 mod interaction;
 mod invoices;
+mod key_checks;
 mod keys;
+mod last_commit;
 mod loyalty;
 mod modules;
 mod notes;
@@ -66,7 +68,9 @@ pub use idempotency::{Claim, StoredAnswer};
 pub use import::CatalogueImport;
 pub use interaction::{Cart, CartInput, CartLine, Favorite, OfferRef};
 pub use invoices::{BillingSettingsPatch, INVOICE_STATUS_TOPIC, REFUND_STATUS_TOPIC, RefundLine};
+pub use key_checks::KeyCheckStats;
 pub use keys::{NewKey, ShownGeneration};
+pub use last_commit::CommitMark;
 pub use loyalty::{AccountFilter, BonusStatus, LoyaltyFilter, LoyaltyQuote};
 pub use modules::Module;
 pub use notes::{Note, NoteFilter, NoteOwner};
@@ -146,6 +150,8 @@ pub struct Store {
     kept_pages: std::sync::Arc<orders::KeptPages>,
     /// The generation a request's key check read, for [`Store::as_of`].
     shown_at: Option<ShownGeneration>,
+    /// Key checks kept while nothing has been committed (SQLite).
+    key_checks: std::sync::Arc<key_checks::KeptKeyChecks>,
 }
 
 impl std::fmt::Debug for Store {
@@ -197,6 +203,7 @@ impl Store {
                 seen: None,
                 kept_pages: Default::default(),
                 shown_at: None,
+                key_checks: Default::default(),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = sqlx::postgres::PgPoolOptions::new()
@@ -215,6 +222,7 @@ impl Store {
                 seen: None,
                 kept_pages: Default::default(),
                 shown_at: None,
+                key_checks: Default::default(),
             })
         } else {
             Err(StoreError::Config(format!(
@@ -299,6 +307,11 @@ impl Store {
     /// What the pages of orders kept by generation have done and hold (`/metrics`).
     pub fn kept_page_stats(&self) -> KeptPageStats {
         self.kept_pages.stats()
+    }
+
+    /// How many key checks were answered as kept and how many read the database (`/metrics`).
+    pub fn key_check_stats(&self) -> KeyCheckStats {
+        self.key_checks.stats()
     }
 
     /// The generation this view's request read with its key check, if it is one.

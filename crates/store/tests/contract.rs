@@ -781,6 +781,68 @@ async fn a_key_revoked_on_another_instance_is_refused_at_once(db: &TestDb) {
     b.close().await;
 }
 
+contract!(a_key_check_is_kept_until_anything_is_committed_by_anyone);
+/// On SQLite a key checked again with nothing committed since is answered as it was, without a
+/// statement; a commit by another instance, to the keys or to any other table, or by a connection
+/// that is not torg's at all, makes the next check read, and it sees the change. PostgreSQL reads
+/// every check.
+async fn a_key_check_is_kept_until_anything_is_committed_by_anyone(db: &TestDb) {
+    let a = db.open().await;
+    let b = db.open().await;
+    let plain = "contract-key-kept-0123456789abcdef";
+    let key = a.create_key(new_key(plain, "kept", SiteAccess::Full)).await.unwrap();
+    let start = a.key_check_stats();
+    let counted = |a: &Store| {
+        let now = a.key_check_stats();
+        (now.kept - start.kept, now.read - start.read)
+    };
+    let sqlite = db.backend == Backend::Sqlite;
+    let (first, books, generation) = a.authenticate(plain).await.unwrap().expect("key");
+    let (again, books_again, generation_again) = a.authenticate(plain).await.unwrap().expect("key");
+    assert_eq!((first.id, generation), (again.id, generation_again));
+    assert!(std::sync::Arc::ptr_eq(&books, &books_again));
+    assert_eq!(counted(&a), if sqlite { (1, 1) } else { (0, 2) });
+    assert!(a.authenticate("contract-key-unknown").await.unwrap().is_none());
+    assert!(a.authenticate("contract-key-unknown").await.unwrap().is_none());
+    assert_eq!(counted(&a), if sqlite { (1, 3) } else { (0, 4) }, "an unknown key is read every time");
+
+    // A commit on B that touches no key and no order: A's next check reads, and finds the same.
+    let mut tx = b.begin().await.unwrap();
+    db::query("INSERT INTO meta (key, value) VALUES ('contract-kept-check', 'x')").execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    let (after, _, _) = a.authenticate(plain).await.unwrap().expect("key");
+    assert_eq!(after.id, key.id);
+    assert_eq!(counted(&a), if sqlite { (1, 4) } else { (0, 5) });
+    assert!(a.authenticate(plain).await.unwrap().is_some());
+    assert_eq!(counted(&a), if sqlite { (2, 4) } else { (0, 6) }, "kept again from the new mark");
+
+    // An order created on B: the check reads a new generation of the orders' tables.
+    let line = json!({"productName": "A", "initialPrice": 10, "quantity": 1});
+    create_order(&b, DEFAULT_SITE, json!({"firstName": "Ann", "items": [line]})).await;
+    let (_, _, moved) = a.authenticate(plain).await.unwrap().expect("key");
+    assert_ne!(moved, generation, "the order moved the generation the check returns");
+
+    // Written by a connection that is not a store's (SQLite: another program on the file).
+    if let Some(path) = &db.sqlite_path {
+        let outside = rusqlite::Connection::open(path).unwrap();
+        outside.execute("UPDATE api_keys SET name = 'renamed outside' WHERE id = ?1", [key.id]).unwrap();
+        drop(outside);
+    } else {
+        let mut tx = b.begin().await.unwrap();
+        db::query("UPDATE api_keys SET name = 'renamed outside' WHERE id = $1")
+            .bind(key.id)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    assert_eq!(a.authenticate(plain).await.unwrap().expect("key").0.name, "renamed outside");
+    assert_eq!(b.revoke_key(&key.id.to_string()).await.unwrap(), 1);
+    assert!(a.authenticate(plain).await.unwrap().is_none(), "revoked on B: refused on A's next check");
+    a.close().await;
+    b.close().await;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // 5. Rollback
 

@@ -144,7 +144,7 @@ type PartsResult = Result<Response, PartsError>;
 /// An authenticated buyer. The customer record itself is read only by the calls that need it
 /// ([`Parts::customer`]): a search needs the key alone.
 pub struct Parts {
-    key: ApiKey,
+    key: std::sync::Arc<ApiKey>,
     customer_id: i64,
     input: Input,
     /// Sites, warehouses and reference books as of this request's key check.

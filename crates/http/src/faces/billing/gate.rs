@@ -73,13 +73,13 @@ struct InFlight {
 /// One listener's connection.
 struct Session {
     state: AppState,
-    key: ApiKey,
+    key: std::sync::Arc<ApiKey>,
     sites: Vec<String>,
     cursor: i64,
     in_flight: Option<InFlight>,
 }
 
-async fn session(state: AppState, key: ApiKey, sites: Vec<String>, mut socket: WebSocket) {
+async fn session(state: AppState, key: std::sync::Arc<ApiKey>, sites: Vec<String>, mut socket: WebSocket) {
     let cursor = match state.store.gate_cursor(key.id).await {
         Ok(Some(c)) => c,
         Ok(None) => {

@@ -272,7 +272,7 @@ pub fn page(items: Vec<Value>, total: u64, q: &torg_domain::listing::ListQuery) 
 /// An authenticated billing request.
 pub struct Billing {
     /// The caller's key (none only on the auth check without a token).
-    pub key: Option<ApiKey>,
+    pub key: Option<std::sync::Arc<ApiKey>>,
     /// Parameters and the raw body.
     pub input: Input,
     /// The raw query string.
@@ -372,7 +372,7 @@ impl Billing {
 
     /// The key; every route but the auth check has one.
     pub fn key(&self) -> Result<&ApiKey, BillingErr> {
-        self.key.as_ref().ok_or_else(BillingErr::unauthorized)
+        self.key.as_deref().ok_or_else(BillingErr::unauthorized)
     }
 
     /// Who history records name.

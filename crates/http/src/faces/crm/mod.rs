@@ -481,7 +481,7 @@ pub fn ok(status: StatusCode, body: Value) -> CrmResult {
 /// An authenticated CRM request: the key, its parameters, and the route's scope already checked.
 pub struct Crm {
     /// The caller's key.
-    pub key: ApiKey,
+    pub key: std::sync::Arc<ApiKey>,
     /// Parameters.
     pub input: Input,
     /// Sites that exist and the key reaches.

@@ -159,7 +159,7 @@ impl Resource {
 /// An authenticated office call.
 pub(crate) struct Ctx<'a> {
     state: &'a AppState,
-    key: ApiKey,
+    key: std::sync::Arc<ApiKey>,
     distributor: String,
     tree: Map<String, Value>,
     action: &'static str,
@@ -306,7 +306,7 @@ async fn authenticate(
     gate: Result<Gate, Denied>,
     hash: Option<&str>,
     ip: std::net::IpAddr,
-) -> Result<(ApiKey, String), Failed> {
+) -> Result<(std::sync::Arc<ApiKey>, String), Failed> {
     let refuse = |e: Denied| match e {
         Denied::Failed(e) => Failed::from(e),
         other => {
