@@ -412,11 +412,39 @@ async fn an_older_database_is_taken_forward(db: &TestDb) {
         .await
         .unwrap();
     }
+    // And a part in stock, with two units of seven reserved (migration 0025 rebuilds SQLite's stock).
+    let id = |sql: &'static str| db::query_scalar::<i64>(sql);
+    let warehouse =
+        id("INSERT INTO warehouses (code, name, created_at) VALUES ('old-wh', 'Old warehouse', 1) RETURNING id")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+    let product = id("INSERT INTO products (article, brand, name, active, created_at, article_norm, brand_norm)
+                      VALUES ('OLD-PART-1', 'Oldbrand', 'Old part', 1, 1, 'OLDPART1', 'OLDBRAND') RETURNING id")
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    let offer = db::query_scalar::<i64>(
+        "INSERT INTO offers (product_id, name, price, active) VALUES ($1, 'Old part', 1234500, 1) RETURNING id",
+    )
+    .bind(product)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    db::query("INSERT INTO stock (offer_id, warehouse_id, available, reserved, updated_at) VALUES ($1, $2, 7, 2, 1)")
+        .bind(offer)
+        .bind(warehouse)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     handle.close().await;
     drop(handle);
 
     let store = db.open().await;
+    let found = store.search_parts("old-part-1").await.unwrap();
+    let found: Vec<_> = found.iter().map(|r| (r.offer_id, r.warehouse.as_str(), r.free, r.price.to_string())).collect();
+    assert_eq!(found, vec![(offer, "old-wh", Some(5), "123.45".to_string())], "the stock row came through");
     assert_eq!(
         site_names(&store.list_sites().await.unwrap()),
         vec![("old-shop".into(), "Old shop".into())],
