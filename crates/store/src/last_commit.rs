@@ -38,7 +38,9 @@ pub(crate) struct LastCommit {
 impl LastCommit {
     /// The shared-memory file beside `database`, if the database is in WAL mode and has one.
     pub(crate) fn open(database: &Path) -> Option<LastCommit> {
-        let mut name = database.as_os_str().to_owned();
+        // SQLite names the file after the database's real path, a symbolic link followed; a file
+        // beside the link would be another's, whose header never moves.
+        let mut name = std::fs::canonicalize(database).ok()?.into_os_string();
         name.push("-shm");
         File::open(name).ok().map(|shm| LastCommit { shm })
     }
@@ -98,6 +100,7 @@ mod tests {
         let mut bytes = first.to_vec();
         bytes.extend_from_slice(second);
         bytes.resize(32 * 1024, 0);
+        std::fs::write(&db, b"").unwrap();
         std::fs::write(dir.path().join("t.db-shm"), bytes).unwrap();
         let watch = LastCommit::open(&db).unwrap();
         (dir, watch)
@@ -124,9 +127,26 @@ mod tests {
         let uninit = header([3_007_000, 0, 42, 0, 815, 9_000, 9, 1, 5, 6]);
         assert_eq!(shm(&uninit, &uninit).1.mark(), None, "not initialised");
         let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("t.db"), b"").unwrap();
         std::fs::write(dir.path().join("t.db-shm"), [0_u8; 3]).unwrap();
         assert_eq!(LastCommit::open(&dir.path().join("t.db")).unwrap().mark(), None, "a file cut short");
         assert!(LastCommit::open(&dir.path().join("none.db")).is_none());
+    }
+
+    #[test]
+    fn a_database_behind_a_link_is_watched_where_sqlite_keeps_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.db");
+        let link = dir.path().join("link.db");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let conn = rusqlite::Connection::open(&link).unwrap();
+        conn.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER);").unwrap();
+        // A file left beside the link: not SQLite's.
+        std::fs::write(dir.path().join("link.db-shm"), [0_u8; 32 * 1024]).unwrap();
+        let watch = LastCommit::open(&link).unwrap();
+        let before = watch.mark().expect("SQLite's file has a mark");
+        conn.execute("INSERT INTO t (x) VALUES (1)", []).unwrap();
+        assert_ne!(watch.mark(), Some(before));
     }
 
     #[test]
