@@ -7,7 +7,6 @@
 use crate::keys::ShownGeneration;
 use crate::last_commit::CommitMark;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use torg_domain::books::Books;
 use torg_domain::key::ApiKey;
@@ -30,10 +29,8 @@ struct AtMark {
 #[derive(Default)]
 pub(crate) struct KeptKeyChecks {
     held: Mutex<AtMark>,
-    /// Checks answered as kept, since start.
-    kept: AtomicU64,
-    /// Checks that read the database, since start.
-    read: AtomicU64,
+    /// Checks answered as kept, and checks that read the database.
+    outcomes: crate::Outcomes,
 }
 
 /// How many key checks were answered as kept and how many read the database (`/metrics`).
@@ -48,13 +45,10 @@ pub struct KeyCheckStats {
 impl KeptKeyChecks {
     /// The check of the key with this hash kept at `mark`, if any; counted as kept or read.
     pub(crate) fn at(&self, mark: Option<CommitMark>, hash: &str) -> Option<KeyCheck> {
-        let found = mark.and_then(|mark| {
+        self.outcomes.count(mark.and_then(|mark| {
             let held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
             if held.mark == Some(mark) { held.checks.get(hash).cloned() } else { None }
-        });
-        let outcome = if found.is_some() { &self.kept } else { &self.read };
-        outcome.fetch_add(1, Ordering::Relaxed);
-        found
+        }))
     }
 
     /// Keeps a check read after the mark was `mark`: the checks kept at an earlier mark go.
@@ -72,6 +66,6 @@ impl KeptKeyChecks {
 
     /// What the kept checks have done.
     pub(crate) fn stats(&self) -> KeyCheckStats {
-        KeyCheckStats { kept: self.kept.load(Ordering::Relaxed), read: self.read.load(Ordering::Relaxed) }
+        KeyCheckStats { kept: self.outcomes.kept(), read: self.outcomes.read() }
     }
 }

@@ -27,7 +27,7 @@ const CHECKED: usize = 40;
 
 /// The WAL index header of the last commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CommitMark([u8; HEADER]);
+pub(crate) struct CommitMark([u8; HEADER]);
 
 /// A database's shared-memory file, open for reading its header.
 #[derive(Debug)]

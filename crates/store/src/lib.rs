@@ -36,6 +36,7 @@ mod modules;
 mod notes;
 mod orders;
 mod outbox;
+mod outcomes;
 mod packs;
 mod payment_invoices;
 mod payments;
@@ -70,7 +71,6 @@ pub use interaction::{Cart, CartInput, CartLine, Favorite, OfferRef};
 pub use invoices::{BillingSettingsPatch, INVOICE_STATUS_TOPIC, REFUND_STATUS_TOPIC, RefundLine};
 pub use key_checks::KeyCheckStats;
 pub use keys::{NewKey, ShownGeneration};
-pub use last_commit::CommitMark;
 pub use loyalty::{AccountFilter, BonusStatus, LoyaltyFilter, LoyaltyQuote};
 pub use modules::Module;
 pub use notes::{Note, NoteFilter, NoteOwner};
@@ -79,6 +79,7 @@ pub use orders::{
     OrderStatusRow, PartsOrder, ShownOrders, StampedOrders, TrackView,
 };
 pub use outbox::{OutboxCounts, OutboxEvent, now_ms};
+pub use outcomes::Outcomes;
 pub use packs::PackFilter;
 pub use payment_invoices::CRM_PAYMENT_MEMBER;
 pub use payment_invoices::IssuedInvoice;

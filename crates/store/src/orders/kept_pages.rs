@@ -8,7 +8,6 @@ use super::stamps::OrderStamp;
 use crate::db::Conn;
 use crate::{Backend, StoreResult};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A page as read at a generation.
 #[derive(Debug)]
@@ -43,18 +42,15 @@ const KEPT_PAGES_BYTES: u64 = 16 << 20;
 /// The pages of orders a store has read, by their statement and page.
 pub(crate) struct KeptPages {
     pages: quick_cache::sync::Cache<String, Arc<KeptPage>, Weigh>,
-    /// Reads answered from a kept page, since start.
-    kept: AtomicU64,
-    /// Reads that found no page kept at their generation, since start.
-    read: AtomicU64,
+    /// Reads answered from a kept page, and reads that found none kept at their generation.
+    outcomes: crate::Outcomes,
 }
 
 impl Default for KeptPages {
     fn default() -> Self {
         KeptPages {
             pages: quick_cache::sync::Cache::with_weighter(KEPT_PAGES_BYTES as usize / 512, KEPT_PAGES_BYTES, Weigh),
-            kept: AtomicU64::new(0),
-            read: AtomicU64::new(0),
+            outcomes: crate::Outcomes::default(),
         }
     }
 }
@@ -75,10 +71,7 @@ pub struct KeptPageStats {
 impl KeptPages {
     /// The page kept under `key` at `generation`, if any; counted as kept or read.
     pub(super) fn at(&self, key: &str, generation: i64) -> Option<Arc<KeptPage>> {
-        let page = self.pages.get(key).filter(|p| p.generation == generation);
-        let outcome = if page.is_some() { &self.kept } else { &self.read };
-        outcome.fetch_add(1, Ordering::Relaxed);
-        page
+        self.outcomes.count(self.pages.get(key).filter(|p| p.generation == generation))
     }
 
     /// Keeps `page` under `key`.
@@ -89,8 +82,8 @@ impl KeptPages {
     /// What they have done and hold.
     pub(crate) fn stats(&self) -> KeptPageStats {
         KeptPageStats {
-            kept: self.kept.load(Ordering::Relaxed),
-            read: self.read.load(Ordering::Relaxed),
+            kept: self.outcomes.kept(),
+            read: self.outcomes.read(),
             pages: self.pages.len() as u64,
             bytes: self.pages.weight(),
         }

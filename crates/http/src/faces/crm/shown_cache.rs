@@ -16,7 +16,6 @@
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 use serde_json::value::RawValue;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use torg_store::OrderStamp;
 
@@ -67,8 +66,7 @@ pub struct ShownCache {
     /// The paid statuses the last request came with, shared by the entries made under them.
     paid: Mutex<Arc<[String]>>,
     /// Orders answered as kept, and read whole, since start (for `/metrics`).
-    answered_kept: AtomicU64,
-    answered_read: AtomicU64,
+    answered: torg_store::Outcomes,
 }
 
 /// What the cache has done and holds, for `/metrics`.
@@ -108,29 +106,18 @@ impl ShownCache {
     pub fn new(bytes: usize) -> ShownCache {
         // About 2.5 kB per order; the estimate only sizes the table up front.
         let orders = (bytes > 0).then(|| Cache::with_weighter(bytes / 2500 + 1, bytes as u64, ByLength));
-        ShownCache {
-            orders,
-            paid: Mutex::new(Arc::from(Vec::new())),
-            answered_kept: AtomicU64::new(0),
-            answered_read: AtomicU64::new(0),
-        }
+        ShownCache { orders, paid: Mutex::new(Arc::from(Vec::new())), answered: torg_store::Outcomes::default() }
     }
 
     /// Notes an answer of `kept` orders as kept and `read` read whole.
     pub fn note(&self, kept: usize, read: usize) {
-        self.answered_kept.fetch_add(kept as u64, Ordering::Relaxed);
-        self.answered_read.fetch_add(read as u64, Ordering::Relaxed);
+        self.answered.add(kept as u64, read as u64);
     }
 
     /// What the cache has done and holds.
     pub fn stats(&self) -> ShownStats {
         let (orders, bytes) = self.orders.as_ref().map_or((0, 0), |c| (c.len() as u64, c.weight()));
-        ShownStats {
-            kept: self.answered_kept.load(Ordering::Relaxed),
-            read: self.answered_read.load(Ordering::Relaxed),
-            orders,
-            bytes,
-        }
+        ShownStats { kept: self.answered.kept(), read: self.answered.read(), orders, bytes }
     }
 
     /// What a request whose books count `paid` as paid reads and keeps under.
