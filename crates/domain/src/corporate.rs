@@ -6,6 +6,8 @@
 //! is laid under the given fields, the result is checked, then typed.
 
 use crate::error::{DomainError, FieldErrors};
+use crate::invoice::BillingError;
+use crate::order::CustomerRef;
 use crate::patch;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -399,6 +401,207 @@ pub fn contact_is_main(input: &Map<String, Value>, path: &str) -> Result<Option<
     }
 }
 
+// ---- member paths ----
+//
+// A member written with its corporate customer is named in errors by its place in the document
+// (`addresses[0].city`); one written on its own, by its fields alone (path `""`).
+
+/// The prefix of the fields of address `index` of a corporate customer's document.
+pub fn address_at(index: usize) -> String {
+    format!("addresses[{index}].")
+}
+
+/// The prefix of the fields of company `index` of a corporate customer's document.
+pub fn company_at(index: usize) -> String {
+    format!("companies[{index}].")
+}
+
+/// The prefix of the fields of contact `index` of a corporate customer's document.
+pub fn contact_at(index: usize) -> String {
+    format!("customerContacts[{index}].")
+}
+
+/// Errors of a member's fields (its custom fields, say) under its `path`; none is no refusal.
+pub fn check_fields_at(path: &str, errors: FieldErrors) -> Result<(), DomainError> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    Err(DomainError::Invalid(errors.into_iter().map(|(k, v)| (format!("{path}{k}"), v)).collect()))
+}
+
+// ---- refusals ----
+
+/// Where a corporate customer's manager (a user that is not there) is refused.
+pub const MANAGER_AT: &str = "managerId";
+
+/// Another corporate customer of the site already has the external id a write gives.
+pub fn external_id_taken() -> DomainError {
+    DomainError::invalid("externalId", "Corporate customer with this externalId already exists.")
+}
+
+/// Entry `index` of a batch (`customersCorporate[i].id`) names corporate customer `id`, which is not
+/// there (or not the caller's).
+pub fn unknown_id_at(index: usize, id: i64) -> DomainError {
+    DomainError::invalid(
+        format!("customersCorporate[{index}].id"),
+        format!("Corporate customer with id {id} not found."),
+    )
+}
+
+/// Another address of the corporate customer already has the external id the one at `path` gives.
+pub fn address_external_id_taken(path: &str) -> DomainError {
+    DomainError::invalid(format!("{path}externalId"), "Address with this externalId already exists.")
+}
+
+/// Another company of the corporate customer already has the external id the one at `path` gives.
+pub fn company_external_id_taken(path: &str) -> DomainError {
+    DomainError::invalid(format!("{path}externalId"), "Company with this externalId already exists.")
+}
+
+/// The customer the contact at `path` names is already a contact of the corporate customer.
+pub fn contact_taken(path: &str) -> DomainError {
+    DomainError::invalid(format!("{path}customer"), "The customer is already a contact of this corporate customer.")
+}
+
+fn ref_missing(field: String) -> DomainError {
+    DomainError::invalid(field, "Set one of the following fields: id, externalId")
+}
+
+/// The address a company at `path` names (`address: {id | externalId}`): none when not given, `Some(None)`
+/// when cleared (null); an object naming neither, or anything else, is refused.
+pub fn company_address_ref(input: &Map<String, Value>, path: &str) -> Result<Option<Option<EntityRef>>, DomainError> {
+    match input.get("address") {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(Value::Object(m)) => match EntityRef::of(m) {
+            Some(r) => Ok(Some(Some(r))),
+            None => Err(ref_missing(format!("{path}address"))),
+        },
+        Some(_) => Err(DomainError::invalid(format!("{path}address"), "This value should be an object.")),
+    }
+}
+
+/// The address the company at `path` names is not one of the corporate customer's.
+pub fn unknown_address(path: &str, r: &EntityRef) -> DomainError {
+    DomainError::invalid(format!("{path}address"), format!("Address with {} not found.", r.describe()))
+}
+
+/// Company `index` of the contact at `path`: `{id | externalId}` or `{company: {id | externalId}}`.
+pub fn contact_company_ref(m: &Map<String, Value>, path: &str, index: usize) -> Result<EntityRef, DomainError> {
+    let named = match m.get("company") {
+        Some(Value::Object(c)) => EntityRef::of(c),
+        _ => EntityRef::of(m),
+    };
+    named.ok_or_else(|| ref_missing(format!("{path}companies[{index}]")))
+}
+
+/// Company `index` of the contact at `path` is not one of the corporate customer's.
+pub fn unknown_contact_company(path: &str, index: usize, r: &EntityRef) -> DomainError {
+    DomainError::invalid(format!("{path}companies[{index}]"), format!("Company with {} not found.", r.describe()))
+}
+
+/// The individual customer the contact at `path` names (`customer: {id | externalId, site?}`), and the
+/// site it names for an external id, if any; required.
+pub fn contact_customer_ref<'a>(
+    input: &'a Map<String, Value>,
+    path: &str,
+) -> Result<(EntityRef, Option<&'a str>), DomainError> {
+    let Some(Value::Object(m)) = input.get("customer") else {
+        return Err(DomainError::invalid(format!("{path}customer"), "This value should not be blank."));
+    };
+    let r = EntityRef::of(m).ok_or_else(|| ref_missing(format!("{path}customer")))?;
+    Ok((r, m.get("site").and_then(Value::as_str)))
+}
+
+/// The individual customer the contact at `path` names is not there.
+pub fn unknown_contact_customer(path: &str, r: &EntityRef) -> DomainError {
+    DomainError::invalid(format!("{path}customer"), format!("Customer with {} not found.", r.describe()))
+}
+
+// ---- an order's corporate parties ----
+
+/// `id=…` or `externalId=…` of an order's reference, as messages name it.
+fn describe_order_ref(r: &CustomerRef) -> String {
+    match r {
+        CustomerRef::Id(id) => format!("id={id}"),
+        CustomerRef::ExternalId(e) => format!("externalId={e}"),
+    }
+}
+
+/// The corporate customer an order names is not there (or not on the order's site).
+pub fn unknown_order_corporate(r: &CustomerRef) -> DomainError {
+    let field = if matches!(r, CustomerRef::Id(_)) { "customer.id" } else { "customer.externalId" };
+    let message = format!("Corporate customer with {} not found.", describe_order_ref(r));
+    DomainError::Unresolved(FieldErrors::from([(field.to_string(), message)]))
+}
+
+/// The corporate customer of an order that names a contact person (`names_contact`) or a company: only
+/// an order for a corporate customer has them.
+pub fn order_corporate_id(corporate_id: Option<i64>, names_contact: bool) -> Result<i64, DomainError> {
+    corporate_id.ok_or_else(|| {
+        DomainError::invalid(
+            if names_contact { "contact" } else { "company" },
+            "Only an order for a corporate customer has a contact person and a company.",
+        )
+    })
+}
+
+/// The contact person an order names is not one of its corporate customer's.
+pub fn not_a_contact(r: &CustomerRef) -> DomainError {
+    DomainError::invalid(
+        "contact",
+        format!("Customer with {} is not a contact person of the corporate customer.", describe_order_ref(r)),
+    )
+}
+
+/// The company an order names is not one of its corporate customer's.
+pub fn unknown_order_company(r: &CustomerRef) -> DomainError {
+    DomainError::invalid("company", format!("Company with {} not found.", describe_order_ref(r)))
+}
+
+// ---- legal payers ----
+
+/// A company of the order's site with a legal payer's taxpayer number (INN), one the payer may be.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PayerCompany {
+    /// The company's internal id.
+    pub id: i64,
+    /// Its corporate customer's internal id.
+    pub corporate_id: i64,
+    /// Whether it still buys.
+    pub active: bool,
+    /// Whether it is its corporate customer's main company.
+    pub is_main: bool,
+    /// Its `contragent.KPP`, if any.
+    pub kpp: Option<String>,
+}
+
+/// The company a legal payer (`inn`, `kpp`) of order `order_number` is, among `candidates` oldest first:
+/// an order already corporate customer `current`'s keeps it, and is refused when none of its companies
+/// has the INN (the payer is not its buyer); then the KPP named, an active one, the main one, the
+/// oldest. None when no company has the INN.
+pub fn pick_payer_company(
+    mut candidates: Vec<PayerCompany>,
+    current: Option<i64>,
+    kpp: Option<&str>,
+    order_number: &str,
+    inn: &str,
+) -> Result<Option<PayerCompany>, BillingError> {
+    if let Some(current) = current {
+        candidates.retain(|c| c.corporate_id == current);
+        if candidates.is_empty() {
+            return Err(BillingError::validation(
+                "customer.vatNumber",
+                "wrong_value",
+                format!("Order {order_number} belongs to a corporate customer none of whose companies has INN {inn}."),
+            ));
+        }
+    }
+    // Ids grow with age, and `sort_by_key` is stable: among equals the oldest stays first.
+    candidates.sort_by_key(|c| (kpp.is_none() || c.kpp.as_deref() != kpp, !c.active, !c.is_main));
+    Ok(candidates.into_iter().next())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -471,5 +674,171 @@ mod tests {
         let a = CorporateAddress::default().patched(&map(json!({"city": "Тверь", "countryIso": "RU"})), "").unwrap();
         assert_eq!(a.part_lower("city").as_deref(), Some("тверь"));
         assert!(CorporateAddress::default().patched(&map(json!({"countryIso": "Russia"})), "").is_err());
+    }
+
+    #[test]
+    fn member_paths_prefix_their_fields() {
+        assert_eq!(
+            (address_at(0), company_at(1), contact_at(2)),
+            ("addresses[0].".to_string(), "companies[1].".to_string(), "customerContacts[2].".to_string())
+        );
+        assert_eq!(check_fields_at("companies[0].", FieldErrors::new()), Ok(()));
+        let errors = FieldErrors::from([("customFields.x".to_string(), "Bad.".to_string())]);
+        assert_eq!(
+            check_fields_at("companies[0].", errors.clone()),
+            Err(DomainError::invalid("companies[0].customFields.x", "Bad."))
+        );
+        assert_eq!(check_fields_at("", errors), Err(DomainError::invalid("customFields.x", "Bad.")));
+    }
+
+    #[test]
+    fn taken_external_ids_and_unknown_ids_are_worded() {
+        assert_eq!(MANAGER_AT, "managerId");
+        assert_eq!(
+            external_id_taken(),
+            DomainError::invalid("externalId", "Corporate customer with this externalId already exists.")
+        );
+        assert_eq!(
+            unknown_id_at(3, 9),
+            DomainError::invalid("customersCorporate[3].id", "Corporate customer with id 9 not found.")
+        );
+        assert_eq!(
+            address_external_id_taken("addresses[1]."),
+            DomainError::invalid("addresses[1].externalId", "Address with this externalId already exists.")
+        );
+        assert_eq!(
+            address_external_id_taken(""),
+            DomainError::invalid("externalId", "Address with this externalId already exists.")
+        );
+        assert_eq!(
+            company_external_id_taken("companies[0]."),
+            DomainError::invalid("companies[0].externalId", "Company with this externalId already exists.")
+        );
+        assert_eq!(
+            contact_taken("customerContacts[0]."),
+            DomainError::invalid(
+                "customerContacts[0].customer",
+                "The customer is already a contact of this corporate customer."
+            )
+        );
+    }
+
+    #[test]
+    fn a_companys_address_is_named_by_id_or_external_id() {
+        assert_eq!(company_address_ref(&map(json!({})), ""), Ok(None));
+        assert_eq!(company_address_ref(&map(json!({"address": null})), ""), Ok(Some(None)));
+        assert_eq!(
+            company_address_ref(&map(json!({"address": {"externalId": "a1"}})), ""),
+            Ok(Some(Some(EntityRef::ExternalId("a1".into()))))
+        );
+        assert_eq!(
+            company_address_ref(&map(json!({"address": {}})), "companies[0]."),
+            Err(DomainError::invalid("companies[0].address", "Set one of the following fields: id, externalId"))
+        );
+        assert_eq!(
+            company_address_ref(&map(json!({"address": 5})), ""),
+            Err(DomainError::invalid("address", "This value should be an object."))
+        );
+        assert_eq!(
+            unknown_address("companies[1].", &EntityRef::Id(4)),
+            DomainError::invalid("companies[1].address", "Address with id=4 not found.")
+        );
+    }
+
+    #[test]
+    fn a_contact_names_its_customer_and_companies() {
+        assert_eq!(
+            contact_customer_ref(&map(json!({"customer": {"externalId": "c1", "site": "s2"}})), ""),
+            Ok((EntityRef::ExternalId("c1".into()), Some("s2")))
+        );
+        assert_eq!(contact_customer_ref(&map(json!({"customer": {"id": 7}})), ""), Ok((EntityRef::Id(7), None)));
+        assert_eq!(
+            contact_customer_ref(&map(json!({})), "customerContacts[0]."),
+            Err(DomainError::invalid("customerContacts[0].customer", "This value should not be blank."))
+        );
+        assert_eq!(
+            contact_customer_ref(&map(json!({"customer": {}})), ""),
+            Err(DomainError::invalid("customer", "Set one of the following fields: id, externalId"))
+        );
+        assert_eq!(
+            unknown_contact_customer("", &EntityRef::ExternalId("c9".into())),
+            DomainError::invalid("customer", "Customer with externalId=c9 not found.")
+        );
+        assert_eq!(contact_company_ref(&map(json!({"id": 3})), "", 0), Ok(EntityRef::Id(3)));
+        assert_eq!(contact_company_ref(&map(json!({"company": {"id": 4}, "id": 3})), "", 0), Ok(EntityRef::Id(4)));
+        assert_eq!(
+            contact_company_ref(&map(json!({"company": {}})), "customerContacts[1].", 2),
+            Err(DomainError::invalid(
+                "customerContacts[1].companies[2]",
+                "Set one of the following fields: id, externalId"
+            ))
+        );
+        assert_eq!(
+            unknown_contact_company("", 1, &EntityRef::Id(8)),
+            DomainError::invalid("companies[1]", "Company with id=8 not found.")
+        );
+    }
+
+    #[test]
+    fn an_orders_corporate_parties_are_refused_in_the_orders_words() {
+        assert_eq!(
+            unknown_order_corporate(&CustomerRef::Id(5)),
+            DomainError::Unresolved(FieldErrors::from([(
+                "customer.id".into(),
+                "Corporate customer with id=5 not found.".into()
+            )]))
+        );
+        assert_eq!(
+            unknown_order_corporate(&CustomerRef::ExternalId("k1".into())),
+            DomainError::Unresolved(FieldErrors::from([(
+                "customer.externalId".into(),
+                "Corporate customer with externalId=k1 not found.".into()
+            )]))
+        );
+        assert_eq!(order_corporate_id(Some(4), true), Ok(4));
+        let only = "Only an order for a corporate customer has a contact person and a company.";
+        assert_eq!(order_corporate_id(None, true), Err(DomainError::invalid("contact", only)));
+        assert_eq!(order_corporate_id(None, false), Err(DomainError::invalid("company", only)));
+        assert_eq!(
+            not_a_contact(&CustomerRef::ExternalId("c1".into())),
+            DomainError::invalid(
+                "contact",
+                "Customer with externalId=c1 is not a contact person of the corporate customer."
+            )
+        );
+        assert_eq!(
+            unknown_order_company(&CustomerRef::Id(2)),
+            DomainError::invalid("company", "Company with id=2 not found.")
+        );
+    }
+
+    #[test]
+    fn a_legal_payer_is_the_best_company_of_its_inn() {
+        let company = |id, corporate_id, active, is_main, kpp: Option<&str>| PayerCompany {
+            id,
+            corporate_id,
+            active,
+            is_main,
+            kpp: kpp.map(str::to_owned),
+        };
+        let all = vec![
+            company(1, 10, false, true, None),
+            company(2, 20, true, false, Some("111")),
+            company(3, 20, true, true, Some("222")),
+        ];
+        let pick = |current, kpp| pick_payer_company(all.clone(), current, kpp, "7A", "7707083893");
+        assert_eq!(pick(None, None).unwrap().map(|c| c.id), Some(3));
+        assert_eq!(pick(None, Some("111")).unwrap().map(|c| c.id), Some(2));
+        assert_eq!(pick(Some(10), Some("111")).unwrap().map(|c| c.id), Some(1));
+        assert_eq!(pick_payer_company(Vec::new(), None, None, "7A", "1").unwrap(), None);
+        let refused = pick(Some(30), None).unwrap_err();
+        assert_eq!(
+            refused,
+            BillingError::validation(
+                "customer.vatNumber",
+                "wrong_value",
+                "Order 7A belongs to a corporate customer none of whose companies has INN 7707083893."
+            )
+        );
     }
 }

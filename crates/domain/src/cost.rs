@@ -1,8 +1,10 @@
 //! Costs: money spent on a cost item (reference book `cost_item`) over a period, optionally of an order
 //! or a user, on one site or more (RetailCRM's `costs`).
 
-use crate::error::FieldErrors;
+use crate::books::Books;
+use crate::error::{DomainError, FieldErrors};
 use crate::money::max_amount;
+use crate::reference::ReferenceKind;
 use crate::task::{OrderLink, OrderRef, SHORT, id_member, order_member, text_member};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
@@ -225,6 +227,49 @@ impl Cost {
     }
 }
 
+// ---- refusals ----
+
+/// The member a single cost document comes in, the prefix of its error paths (`cost.summ`).
+pub const DOCUMENT: &str = "cost";
+/// Where a cost's order reference is refused.
+pub const ORDER_AT: &str = "cost.order";
+/// Where a cost's user is refused.
+pub const USER_AT: &str = "cost.userId";
+const SITES_AT: &str = "cost.sites";
+const COST_ITEM_AT: &str = "cost.costItem";
+
+/// Every site a cost is put on must be one the caller reaches (`reachable`); the first that is not is
+/// refused.
+pub fn check_sites(given: &[String], reachable: &[String]) -> Result<(), DomainError> {
+    match given.iter().find(|s| !reachable.contains(s)) {
+        Some(code) => Err(DomainError::invalid(SITES_AT, format!("Site '{code}' not found."))),
+        None => Ok(()),
+    }
+}
+
+/// A cost is on one site at least.
+pub fn check_has_site(sites: &[String]) -> Result<(), DomainError> {
+    if sites.is_empty() {
+        return Err(DomainError::invalid(SITES_AT, "This value should not be blank."));
+    }
+    Ok(())
+}
+
+/// A cost's item must be in the books and apply to what the cost is of (an order, a user).
+pub fn check_item(cost: &Cost, books: &Books) -> Result<(), DomainError> {
+    let item = books.refs(ReferenceKind::CostItem).iter().find(|e| e.code == cost.cost_item);
+    let Some(item) = item else {
+        return Err(DomainError::invalid(COST_ITEM_AT, format!("Cost item '{}' not found.", cost.cost_item)));
+    };
+    if cost.order.is_some() && !item.attr_bool("appliesToOrders") {
+        return Err(DomainError::invalid(ORDER_AT, format!("Cost item '{}' does not apply to orders.", item.code)));
+    }
+    if cost.user_id.is_some() && !item.attr_bool("appliesToUsers") {
+        return Err(DomainError::invalid(USER_AT, format!("Cost item '{}' does not apply to users.", item.code)));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,5 +314,77 @@ mod tests {
         assert!(c.patched(&p, "cost").unwrap_err().contains_key("cost.dateTo"));
         let p = CostPatch { summ: Some(Decimal::TEN), ..CostPatch::default() };
         assert_eq!(c.patched(&p, "cost").unwrap().summ, Decimal::TEN);
+    }
+
+    fn invalid(e: DomainError) -> FieldErrors {
+        match e {
+            DomainError::Invalid(f) => f,
+            other => panic!("not invalid: {other:?}"),
+        }
+    }
+
+    fn one(field: &str, message: &str) -> FieldErrors {
+        FieldErrors::from([(field.to_string(), message.to_string())])
+    }
+
+    #[test]
+    fn a_cost_is_on_reachable_sites_and_on_one_at_least() {
+        let reach = vec!["a".to_string(), "b".to_string()];
+        assert_eq!(check_sites(&["b".into(), "a".into()], &reach), Ok(()));
+        assert_eq!(
+            invalid(check_sites(&["a".into(), "x".into(), "y".into()], &reach).unwrap_err()),
+            one("cost.sites", "Site 'x' not found.")
+        );
+        assert_eq!(check_has_site(&reach), Ok(()));
+        assert_eq!(invalid(check_has_site(&[]).unwrap_err()), one("cost.sites", "This value should not be blank."));
+    }
+
+    #[test]
+    fn a_cost_item_must_exist_and_apply() {
+        let entry = |code: &str, attrs: Value| crate::reference::ReferenceEntry {
+            id: 1,
+            code: code.into(),
+            name: code.into(),
+            active: true,
+            ordering: 1,
+            attrs: map(attrs),
+        };
+        let books = Books::new(
+            Vec::new(),
+            Vec::new(),
+            [
+                (ReferenceKind::CostItem, entry("ads", json!({}))),
+                (ReferenceKind::CostItem, entry("ship", json!({"appliesToOrders": true, "appliesToUsers": true}))),
+            ],
+        );
+        let link = OrderLink { id: 1, number: "1A".into(), external_id: None, site: "a".into() };
+        let of_order = Cost { cost_item: "ads".into(), order: Some(link.clone()), ..Cost::default() };
+        let of_user = Cost { cost_item: "ads".into(), user_id: Some(3), ..Cost::default() };
+        assert_eq!(check_item(&Cost { cost_item: "ads".into(), ..Cost::default() }, &books), Ok(()));
+        assert_eq!(
+            check_item(
+                &Cost { cost_item: "ship".into(), order: Some(link), user_id: Some(3), ..Cost::default() },
+                &books
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            invalid(check_item(&Cost { cost_item: "none".into(), ..Cost::default() }, &books).unwrap_err()),
+            one("cost.costItem", "Cost item 'none' not found.")
+        );
+        assert_eq!(
+            invalid(check_item(&of_order, &books).unwrap_err()),
+            one("cost.order", "Cost item 'ads' does not apply to orders.")
+        );
+        assert_eq!(
+            invalid(check_item(&of_user, &books).unwrap_err()),
+            one("cost.userId", "Cost item 'ads' does not apply to users.")
+        );
+    }
+
+    #[test]
+    fn a_cost_names_its_fields_under_its_document() {
+        assert_eq!((DOCUMENT, ORDER_AT, USER_AT), ("cost", "cost.order", "cost.userId"));
+        assert!(CostPatch::default().check_new(DOCUMENT).unwrap_err().contains_key("cost.summ"));
     }
 }

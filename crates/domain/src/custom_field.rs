@@ -1,7 +1,7 @@
 //! Custom fields: definitions per entity (orders, customers), the dictionaries their choices come
 //! from, and the check a value passes before it is stored on an order or a customer.
 
-use crate::FieldErrors;
+use crate::{DomainError, FieldErrors};
 use serde_json::{Map, Value};
 
 /// What a custom field holds.
@@ -224,6 +224,20 @@ pub fn check_values(
     }
 }
 
+/// The refusal of a new custom field whose code its entity already has.
+pub fn field_code_taken(code: &str) -> DomainError {
+    code_taken("Custom field", code)
+}
+
+/// The refusal of a new dictionary whose code is already taken.
+pub fn dictionary_code_taken(code: &str) -> DomainError {
+    code_taken("Dictionary", code)
+}
+
+fn code_taken(what: &str, code: &str) -> DomainError {
+    DomainError::invalid("code", format!("{what} with code '{code}' already exists."))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,5 +305,17 @@ mod tests {
         check_values("order", &fields, &[], &mut values, &mut errors);
         assert_eq!(errors.get("customFields.f").map(String::as_str), Some("This value should be of type integer."));
         assert_eq!(values["other"], json!("free"));
+    }
+
+    #[test]
+    fn words_a_taken_code() {
+        assert_eq!(
+            field_code_taken("vip"),
+            DomainError::invalid("code", "Custom field with code 'vip' already exists.")
+        );
+        assert_eq!(
+            dictionary_code_taken("colors"),
+            DomainError::invalid("code", "Dictionary with code 'colors' already exists.")
+        );
     }
 }

@@ -122,6 +122,21 @@ impl Customer {
     }
 }
 
+// ---- refusals ----
+
+/// Where a customer's manager (a user that is not there) is refused.
+pub const MANAGER_AT: &str = "managerId";
+
+/// Another customer of the site already has the external id a write gives.
+pub fn external_id_taken() -> DomainError {
+    DomainError::invalid("externalId", "Customer with this externalId already exists.")
+}
+
+/// Entry `index` of a batch (`customers[i].id`) names customer `id`, which is not there (or not the caller's).
+pub fn unknown_id_at(index: usize, id: i64) -> DomainError {
+    DomainError::invalid(format!("customers[{index}].id"), format!("Customer with id {id} not found."))
+}
+
 /// What a customer has ordered, derived from their orders.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct CustomerStats {
@@ -135,4 +150,19 @@ pub struct CustomerStats {
     pub cost_summ: rust_decimal::Decimal,
     /// Whether they are a contact person of a corporate customer.
     pub is_contact: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_name_their_field() {
+        assert_eq!(
+            external_id_taken(),
+            DomainError::invalid("externalId", "Customer with this externalId already exists.")
+        );
+        assert_eq!(MANAGER_AT, "managerId");
+        assert_eq!(unknown_id_at(2, 17), DomainError::invalid("customers[2].id", "Customer with id 17 not found."));
+    }
 }

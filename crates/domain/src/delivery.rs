@@ -1,8 +1,11 @@
 //! Delivery integration: shipments (orders handed to a delivery service on a date) and the status
 //! updates a delivery service sends about the orders it carries.
 
-use crate::FieldErrors;
+use crate::books::Books;
+use crate::order::Order;
+use crate::reference::ReferenceKind;
 use crate::task::{OrderRef, id_member, order_member, text_member};
+use crate::{DomainError, FieldErrors};
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
@@ -206,6 +209,109 @@ impl ShipmentPatch {
     }
 }
 
+/// The integration that carries delivery type `code`, if one does.
+pub fn integration_of<'b>(books: &'b Books, code: &str) -> Option<&'b str> {
+    books
+        .refs(ReferenceKind::DeliveryType)
+        .iter()
+        .find(|e| e.code == code)
+        .and_then(|e| e.attrs.get("integrationCode"))
+        .and_then(Value::as_str)
+}
+
+// ---- refusals of a shipment write ----
+
+/// Where a shipment's manager is refused.
+pub const SHIPMENT_MANAGER_AT: &str = "deliveryShipment.managerId";
+
+/// Where a shipment's `i`th order reference is refused.
+pub fn shipment_order_at(i: usize) -> String {
+    format!("{P}.orders[{i}]")
+}
+
+/// Refuses a shipment's delivery type that is not in the books.
+pub fn check_shipment_type(books: &Books, delivery_type: &str) -> Result<(), DomainError> {
+    if books.refs(ReferenceKind::DeliveryType).iter().any(|e| e.code == delivery_type) {
+        return Ok(());
+    }
+    Err(DomainError::invalid(format!("{P}.deliveryType"), format!("Delivery type '{delivery_type}' not found.")))
+}
+
+/// Refuses an integration `code` other than the `carrier` of the shipment's delivery type (a type
+/// no integration carries takes any).
+pub fn check_shipment_carrier(delivery_type: &str, carrier: Option<&str>, code: &str) -> Result<(), DomainError> {
+    match carrier {
+        Some(c) if c != code => Err(DomainError::invalid(
+            format!("{P}.integrationCode"),
+            format!("Delivery type '{delivery_type}' is carried by integration '{c}'."),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses a shipment's store that is not a warehouse in the books; no store passes.
+pub fn check_shipment_store(books: &Books, store: Option<&str>) -> Result<(), DomainError> {
+    match store {
+        Some(code) if books.warehouse_id(code).is_none() => {
+            Err(DomainError::invalid(format!("{P}.store"), format!("Store '{code}' not found.")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Refuses the shipment's `i`th order, number `number`, when its delivery type (`order_type`) is not
+/// the shipment's.
+pub fn check_shipment_order(
+    i: usize,
+    number: &str,
+    delivery_type: &str,
+    order_type: Option<&str>,
+) -> Result<(), DomainError> {
+    if order_type == Some(delivery_type) {
+        return Ok(());
+    }
+    Err(DomainError::invalid(
+        shipment_order_at(i),
+        format!(
+            "Order {number} is not delivered by '{delivery_type}' (its delivery type: {}).",
+            order_type.unwrap_or("none")
+        ),
+    ))
+}
+
+// ---- refusals of status updates and cancels ----
+
+/// The refusal of status update `i`, whose delivery id names no order on the caller's sites.
+pub fn unknown_tracked_order(i: usize, delivery_id: &str) -> DomainError {
+    DomainError::invalid(format!("statusUpdate[{i}].deliveryId"), format!("Order with number {delivery_id} not found."))
+}
+
+/// Refuses status update `i` about `order` unless integration `code` carries the order's delivery.
+pub fn check_tracking_carrier(books: &Books, i: usize, order: &Order, code: &str) -> Result<(), DomainError> {
+    if order.delivery.code.as_deref().and_then(|t| integration_of(books, t)) == Some(code) {
+        return Ok(());
+    }
+    Err(DomainError::invalid(
+        format!("statusUpdate[{i}].deliveryId"),
+        format!("The delivery of order {} is not carried by '{code}'.", order.number),
+    ))
+}
+
+/// Refuses cancelling `order`'s delivery when no integration carries it or it is cancelled already,
+/// unless `force`d (torg asks no service, so nothing else can refuse).
+pub fn check_cancellable(books: &Books, order: &Order, force: bool) -> Result<(), DomainError> {
+    if force {
+        return Ok(());
+    }
+    if order.delivery.code.as_deref().and_then(|t| integration_of(books, t)).is_none() {
+        return Err(DomainError::invalid("delivery", "The order's delivery is not carried by a delivery integration."));
+    }
+    if order.delivery.data.get("status").and_then(Value::as_str) == Some(CANCELLED) {
+        return Err(DomainError::invalid("delivery", "The order's delivery is already cancelled."));
+    }
+    Ok(())
+}
+
 /// One entry of a delivery's status history.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatusInfo {
@@ -402,5 +508,111 @@ mod tests {
         let e = parse_status_updates(bad.as_array().unwrap()).unwrap_err();
         assert!(e.contains_key("statusUpdate[0].deliveryId") && e.contains_key("statusUpdate[1].history[0].updatedAt"));
         assert!(e.contains_key("statusUpdate[2]"));
+    }
+
+    fn books() -> Books {
+        let ty = |code: &str, attrs: Value| crate::reference::ReferenceEntry {
+            id: 0,
+            code: code.into(),
+            name: code.into(),
+            active: true,
+            ordering: 1,
+            attrs: attrs.as_object().cloned().unwrap(),
+        };
+        Books::new(
+            Vec::new(),
+            vec![("main".into(), 1)],
+            [
+                (ReferenceKind::DeliveryType, ty("courier", json!({}))),
+                (ReferenceKind::DeliveryType, ty("cdek", json!({"integrationCode": "cdek-app"}))),
+            ],
+        )
+    }
+
+    #[test]
+    fn a_shipment_is_checked_against_the_books() {
+        let b = books();
+        assert_eq!(integration_of(&b, "cdek"), Some("cdek-app"));
+        assert_eq!(integration_of(&b, "courier"), None);
+        assert_eq!(check_shipment_type(&b, "cdek"), Ok(()));
+        assert_eq!(
+            check_shipment_type(&b, "drone"),
+            Err(DomainError::invalid("deliveryShipment.deliveryType", "Delivery type 'drone' not found."))
+        );
+        assert_eq!(check_shipment_carrier("cdek", Some("cdek-app"), "cdek-app"), Ok(()));
+        assert_eq!(check_shipment_carrier("courier", None, "any"), Ok(()));
+        assert_eq!(
+            check_shipment_carrier("cdek", Some("cdek-app"), "boxberry"),
+            Err(DomainError::invalid(
+                "deliveryShipment.integrationCode",
+                "Delivery type 'cdek' is carried by integration 'cdek-app'."
+            ))
+        );
+        assert_eq!(check_shipment_store(&b, Some("main")), Ok(()));
+        assert_eq!(check_shipment_store(&b, None), Ok(()));
+        assert_eq!(
+            check_shipment_store(&b, Some("north")),
+            Err(DomainError::invalid("deliveryShipment.store", "Store 'north' not found."))
+        );
+        assert_eq!(SHIPMENT_MANAGER_AT, "deliveryShipment.managerId");
+        assert_eq!(shipment_order_at(2), "deliveryShipment.orders[2]");
+    }
+
+    #[test]
+    fn a_shipment_holds_orders_of_its_delivery_type() {
+        assert_eq!(check_shipment_order(0, "7A", "cdek", Some("cdek")), Ok(()));
+        assert_eq!(
+            check_shipment_order(1, "7A", "cdek", Some("courier")),
+            Err(DomainError::invalid(
+                "deliveryShipment.orders[1]",
+                "Order 7A is not delivered by 'cdek' (its delivery type: courier)."
+            ))
+        );
+        assert_eq!(
+            check_shipment_order(0, "8", "cdek", None),
+            Err(DomainError::invalid(
+                "deliveryShipment.orders[0]",
+                "Order 8 is not delivered by 'cdek' (its delivery type: none)."
+            ))
+        );
+    }
+
+    fn order(delivery_type: Option<&str>, status: Option<&str>) -> Order {
+        let mut o = Order { number: "7A".into(), ..Order::default() };
+        o.delivery.code = delivery_type.map(str::to_owned);
+        if let Some(s) = status {
+            o.delivery.data.insert("status".into(), json!(s));
+        }
+        o
+    }
+
+    #[test]
+    fn a_status_update_is_about_an_order_its_integration_carries() {
+        let b = books();
+        assert_eq!(
+            unknown_tracked_order(3, "7A"),
+            DomainError::invalid("statusUpdate[3].deliveryId", "Order with number 7A not found.")
+        );
+        assert_eq!(check_tracking_carrier(&b, 0, &order(Some("cdek"), None), "cdek-app"), Ok(()));
+        let refused = Err(DomainError::invalid(
+            "statusUpdate[1].deliveryId",
+            "The delivery of order 7A is not carried by 'cdek-app'.",
+        ));
+        assert_eq!(check_tracking_carrier(&b, 1, &order(Some("courier"), None), "cdek-app"), refused);
+        assert_eq!(check_tracking_carrier(&b, 1, &order(None, None), "cdek-app"), refused);
+    }
+
+    #[test]
+    fn a_delivery_is_cancelled_once_unless_forced() {
+        let b = books();
+        let not_carried =
+            Err(DomainError::invalid("delivery", "The order's delivery is not carried by a delivery integration."));
+        let cancelled = Err(DomainError::invalid("delivery", "The order's delivery is already cancelled."));
+        assert_eq!(check_cancellable(&b, &order(Some("cdek"), Some("delivering")), false), Ok(()));
+        assert_eq!(check_cancellable(&b, &order(Some("courier"), None), false), not_carried);
+        // Not carried is told before cancelled already.
+        assert_eq!(check_cancellable(&b, &order(Some("courier"), Some(CANCELLED)), false), not_carried);
+        assert_eq!(check_cancellable(&b, &order(Some("cdek"), Some(CANCELLED)), false), cancelled);
+        assert_eq!(check_cancellable(&b, &order(Some("courier"), Some(CANCELLED)), true), Ok(()));
     }
 }

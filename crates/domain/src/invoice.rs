@@ -1,6 +1,7 @@
 //! Invoices (payment orders) and refunds: amounts, VAT and basket rules of docs/billing.md's error codes checked with
 //! decimal arithmetic, statuses and their transitions, and the A.7 notification signature.
 
+use crate::DomainError;
 use crate::listing::{FieldKind, FieldSpec};
 use hmac::{Hmac, KeyInit, Mac};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -574,6 +575,221 @@ pub fn check_lines_left(lines: &[BasketLine], available: &[(String, Decimal)], w
     Ok(())
 }
 
+// ---- refusals of stored invoices, refunds and shipments ----
+
+/// The refusal of a `merchantOrderId` the merchant already used (for an invoice or a refund).
+pub fn merchant_order_id_taken(id: &str) -> BillingError {
+    BillingError::field(
+        "merchant_order_id_duplicate",
+        format!("merchantOrderId '{id}' is already used by this merchant."),
+        "merchantOrderId",
+        "wrong_value",
+    )
+}
+
+/// The refusal of a merchant UUID that another site's billing settings hold.
+pub fn merchant_id_taken() -> DomainError {
+    DomainError::invalid("merchant_id", "Another site already has this merchant id.")
+}
+
+/// Checks that an invoice may be changed: only a created one may.
+pub fn check_changeable(inv: &Invoice) -> Result<(), BillingError> {
+    if inv.status == InvoiceStatus::Created {
+        return Ok(());
+    }
+    Err(BillingError::wrong_status(format!(
+        "Invoice {} is {}; only a created invoice can be changed.",
+        inv.id,
+        inv.status.as_str()
+    )))
+}
+
+/// Vets moving `inv` to `to`; `Ok(false)` when there is nothing to write (the merchant repeats the status).
+pub fn check_status_change(inv: &Invoice, to: InvoiceStatus, by_merchant: bool) -> Result<bool, BillingError> {
+    // The merchant sets any status, but only of an invoice the payment service does not move itself.
+    if by_merchant {
+        if inv.processable {
+            return Err(BillingError::wrong_status(
+                "Only a non-processable invoice (processable: false) takes its status from the merchant.",
+            ));
+        }
+        return Ok(inv.status != to);
+    }
+    if !inv.status.can_become(to) {
+        return Err(BillingError::wrong_status(format!(
+            "Invoice {} is {}; it cannot become {}.",
+            inv.id,
+            inv.status.as_str(),
+            to.as_str()
+        )));
+    }
+    Ok(true)
+}
+
+/// Whether moving from `from` to `to` releases a hold (see [`check_release`]).
+pub fn releases_hold(from: InvoiceStatus, to: InvoiceStatus) -> bool {
+    from == InvoiceStatus::Hold && to == InvoiceStatus::Canceled
+}
+
+/// Checks that a hold may be released, given how many `shipments` it has: once goods left, only a final
+/// shipment ends it.
+pub fn check_release(inv: &Invoice, shipments: i64) -> Result<(), BillingError> {
+    if shipments > 0 {
+        return Err(BillingError::wrong_status(format!(
+            "Invoice {} has shipments; its hold ends with a final shipment, not a cancel.",
+            inv.id
+        )));
+    }
+    Ok(())
+}
+
+/// Whether a partner's hold confirmation repeats the one that held (or paid) `inv`: answered as it is.
+pub fn repeats_hold(inv: &Invoice, partner_operation_id: Option<&str>) -> bool {
+    partner_operation_id.is_some()
+        && inv.doc.get("partnerOperationId").and_then(Value::as_str) == partner_operation_id
+        && inv.status.is_paid()
+}
+
+/// Checks that an invoice's money may be held: only a created invoice's.
+pub fn check_holdable(inv: &Invoice) -> Result<(), BillingError> {
+    if inv.status.can_become(InvoiceStatus::Hold) {
+        return Ok(());
+    }
+    Err(BillingError::wrong_status(format!(
+        "Invoice {} is {}; only a created invoice can be paid.",
+        inv.id,
+        inv.status.as_str()
+    )))
+}
+
+/// Checks that an invoice may move to another site: one paying a torg order stays with the order's site,
+/// where its payments live.
+pub fn check_movable(inv: &Invoice) -> Result<(), DomainError> {
+    match inv.order_id {
+        Some(order_id) => Err(DomainError::invalid(
+            "orderId",
+            format!("The invoice pays torg order {order_id} of site {}; it cannot leave that site.", inv.site),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The invoice a refund on `site` refunds, `found` by its id: another site's invoice is as good as none.
+pub fn refund_parent(found: Option<Invoice>, site: &str) -> Result<Invoice, DomainError> {
+    found
+        .filter(|inv| inv.site == site)
+        .ok_or_else(|| DomainError::invalid("parentId", "The invoice to refund does not exist."))
+}
+
+/// Checks that an invoice may be refunded: only a paid (completed) one.
+pub fn check_refundable(inv: &Invoice) -> Result<(), BillingError> {
+    if inv.status == InvoiceStatus::Completed {
+        return Ok(());
+    }
+    Err(BillingError::wrong_status(format!(
+        "Invoice {} is {}; only a paid (completed) invoice can be refunded.",
+        inv.id,
+        inv.status.as_str()
+    )))
+}
+
+/// The refund a correction order on `site` corrects, `found` by its id: another site's is as good as none.
+pub fn corrected_refund(found: Option<Refund>, site: &str) -> Result<Refund, DomainError> {
+    found
+        .filter(|r| r.site == site)
+        .ok_or_else(|| DomainError::invalid("parentId", "The refund to correct does not exist."))
+}
+
+/// Checks a correction order against the refund it corrects: a draft refund, an amount within the
+/// refund's, the refund's currency.
+pub fn check_correction(correction: &Invoice, refund: &Refund) -> Result<(), BillingError> {
+    if refund.status != "draft" {
+        return Err(BillingError::wrong_status(format!(
+            "Refund {} is {}; only a draft refund takes a correction order.",
+            refund.id, refund.status
+        )));
+    }
+    if correction.amount > refund.amount {
+        return Err(BillingError::field(
+            "wrong_total_amount",
+            format!(
+                "The correction order ({}) exceeds the refund ({}).",
+                correction.amount.normalize(),
+                refund.amount.normalize()
+            ),
+            "amount",
+            "wrong_value",
+        ));
+    }
+    if correction.currency != refund.currency {
+        return Err(BillingError::field(
+            "wrong_currency",
+            format!("The refund is in {}; its correction order must be too.", refund.currency),
+            "currencyId",
+            "wrong_value",
+        ));
+    }
+    Ok(())
+}
+
+/// The invoice a shipment on `site` ships, `found` by its id: another site's invoice is as good as none.
+pub fn shipped_invoice(found: Option<Invoice>, site: &str) -> Result<Invoice, DomainError> {
+    found
+        .filter(|inv| inv.site == site)
+        .ok_or_else(|| DomainError::invalid("orderId", "The order to ship does not exist."))
+}
+
+/// Checks that an invoice may be shipped: a created, held or paid one.
+pub fn check_shippable(inv: &Invoice) -> Result<(), BillingError> {
+    if matches!(inv.status, InvoiceStatus::Created | InvoiceStatus::Hold | InvoiceStatus::Completed) {
+        return Ok(());
+    }
+    Err(BillingError::wrong_status(format!(
+        "Invoice {} is {}; only a created, held or paid invoice can be shipped.",
+        inv.id,
+        inv.status.as_str()
+    )))
+}
+
+/// Checks that an invoice is still open to shipping, given its count of `finals` (final shipments) and
+/// what is `left` to ship of each line.
+pub fn check_open_to_ship(
+    inv: &Invoice,
+    finals: i64,
+    left: impl IntoIterator<Item = Decimal>,
+) -> Result<(), BillingError> {
+    if finals > 0 || left.into_iter().all(|l| l <= Decimal::ZERO) {
+        return Err(BillingError::wrong_status(format!(
+            "Invoice {} is shipped in full, or closed by a final shipment.",
+            inv.id
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a shipment's `amount` against the `left_total` of the invoice still to ship.
+pub fn check_ship_total(amount: Decimal, left_total: Decimal) -> Result<(), BillingError> {
+    if amount > left_total {
+        return Err(BillingError::field(
+            "wrong_total_amount",
+            format!("Only {} of the order is left to ship.", left_total.normalize()),
+            "basketItems",
+            "wrong_value",
+        ));
+    }
+    Ok(())
+}
+
+/// The comment of the payment a paid invoice adds to its torg order.
+pub fn paid_comment(inv: &Invoice) -> String {
+    format!("Invoice {} paid", inv.id)
+}
+
+/// The comment of the `returned` payment a refund adds to the refunded invoice's torg order.
+pub fn refund_comment(refund: &Refund, parent: &Invoice) -> String {
+    format!("Refund {} of invoice {}", refund.merchant_order_id, parent.id)
+}
+
 /// What invoice lists can be filtered and sorted by.
 pub const INVOICE_FIELDS: &[FieldSpec] = &[
     FieldSpec { name: "id", kind: FieldKind::Text },
@@ -784,5 +1000,228 @@ mod tests {
         d.remove("description");
         let e = check_create(&d, &basket, now).unwrap_err();
         assert_eq!((e.code, e.fields[0].name.as_str()), ("validation", "description"));
+    }
+
+    fn stored(status: InvoiceStatus) -> Invoice {
+        Invoice {
+            id: "inv-1".into(),
+            container_id: "c-1".into(),
+            site: "shop".into(),
+            merchant_id: "m-1".into(),
+            merchant_order_id: "1".into(),
+            order_id: None,
+            status,
+            amount: amount("100"),
+            vat_amount: amount("0"),
+            currency: "RUB".into(),
+            language: "ru".into(),
+            description: "d".into(),
+            processable: true,
+            notification_url: None,
+            created_at: 0,
+            expires_at: 10,
+            paid_at: None,
+            doc: Map::new(),
+        }
+    }
+
+    fn refund(status: &str) -> Refund {
+        Refund {
+            id: "ref-1".into(),
+            parent_id: "inv-1".into(),
+            site: "shop".into(),
+            merchant_id: "m-1".into(),
+            merchant_order_id: "r1".into(),
+            status: status.into(),
+            amount: amount("50.50"),
+            vat_amount: amount("0"),
+            currency: "RUB".into(),
+            description: "d".into(),
+            created_at: 0,
+            doc: Map::new(),
+        }
+    }
+
+    fn invalid(e: DomainError) -> Vec<(String, String)> {
+        match e {
+            DomainError::Invalid(f) => f.into_iter().collect(),
+            other => panic!("not Invalid: {other:?}"),
+        }
+    }
+
+    fn one(field: &str, message: &str) -> Vec<(String, String)> {
+        vec![(field.to_string(), message.to_string())]
+    }
+
+    fn status_refusal(e: BillingError) -> String {
+        assert_eq!((e.code, e.fields.len()), ("wrong_order_status", 0));
+        e.message
+    }
+
+    #[test]
+    fn taken_ids_wording() {
+        let e = merchant_order_id_taken("42");
+        assert_eq!(e.code, "merchant_order_id_duplicate");
+        assert_eq!(e.message, "merchantOrderId '42' is already used by this merchant.");
+        assert_eq!(
+            e.fields,
+            vec![FieldProblem {
+                name: "merchantOrderId".into(),
+                code: "wrong_value",
+                message: "merchantOrderId '42' is already used by this merchant.".into(),
+            }]
+        );
+        assert_eq!(invalid(merchant_id_taken()), one("merchant_id", "Another site already has this merchant id."));
+    }
+
+    #[test]
+    fn only_a_created_invoice_changes() {
+        assert!(check_changeable(&stored(InvoiceStatus::Created)).is_ok());
+        assert_eq!(
+            status_refusal(check_changeable(&stored(InvoiceStatus::Completed)).unwrap_err()),
+            "Invoice inv-1 is completed; only a created invoice can be changed."
+        );
+    }
+
+    #[test]
+    fn status_changes() {
+        let created = stored(InvoiceStatus::Created);
+        assert_eq!(check_status_change(&created, InvoiceStatus::Completed, false), Ok(true));
+        assert_eq!(
+            status_refusal(
+                check_status_change(&stored(InvoiceStatus::Expired), InvoiceStatus::Completed, false).unwrap_err()
+            ),
+            "Invoice inv-1 is expired; it cannot become completed."
+        );
+        // The merchant moves only a non-processable invoice, and repeating its status writes nothing.
+        assert_eq!(
+            status_refusal(check_status_change(&created, InvoiceStatus::Completed, true).unwrap_err()),
+            "Only a non-processable invoice (processable: false) takes its status from the merchant."
+        );
+        let mut manual = stored(InvoiceStatus::Expired);
+        manual.processable = false;
+        assert_eq!(check_status_change(&manual, InvoiceStatus::Completed, true), Ok(true));
+        assert_eq!(check_status_change(&manual, InvoiceStatus::Expired, true), Ok(false));
+    }
+
+    #[test]
+    fn releasing_a_hold() {
+        assert!(releases_hold(InvoiceStatus::Hold, InvoiceStatus::Canceled));
+        assert!(!releases_hold(InvoiceStatus::Hold, InvoiceStatus::Completed));
+        assert!(!releases_hold(InvoiceStatus::Created, InvoiceStatus::Canceled));
+        let held = stored(InvoiceStatus::Hold);
+        assert!(check_release(&held, 0).is_ok());
+        assert_eq!(
+            status_refusal(check_release(&held, 2).unwrap_err()),
+            "Invoice inv-1 has shipments; its hold ends with a final shipment, not a cancel."
+        );
+    }
+
+    #[test]
+    fn holding() {
+        assert!(check_holdable(&stored(InvoiceStatus::Created)).is_ok());
+        assert_eq!(
+            status_refusal(check_holdable(&stored(InvoiceStatus::Canceled)).unwrap_err()),
+            "Invoice inv-1 is canceled; only a created invoice can be paid."
+        );
+        let mut held = stored(InvoiceStatus::Hold);
+        held.doc.insert("partnerOperationId".into(), json!("op-1"));
+        assert!(repeats_hold(&held, Some("op-1")));
+        assert!(!repeats_hold(&held, Some("op-2")));
+        assert!(!repeats_hold(&held, None));
+        let mut unpaid = held.clone();
+        unpaid.status = InvoiceStatus::Created;
+        assert!(!repeats_hold(&unpaid, Some("op-1")));
+    }
+
+    #[test]
+    fn moving_to_another_site() {
+        let mut inv = stored(InvoiceStatus::Created);
+        assert!(check_movable(&inv).is_ok());
+        inv.order_id = Some(7);
+        assert_eq!(
+            invalid(check_movable(&inv).unwrap_err()),
+            one("orderId", "The invoice pays torg order 7 of site shop; it cannot leave that site.")
+        );
+    }
+
+    #[test]
+    fn refunding() {
+        let paid = stored(InvoiceStatus::Completed);
+        assert_eq!(refund_parent(Some(paid.clone()), "shop"), Ok(paid.clone()));
+        let missing = one("parentId", "The invoice to refund does not exist.");
+        assert_eq!(invalid(refund_parent(None, "shop").unwrap_err()), missing);
+        assert_eq!(invalid(refund_parent(Some(paid.clone()), "other").unwrap_err()), missing);
+        assert!(check_refundable(&paid).is_ok());
+        assert_eq!(
+            status_refusal(check_refundable(&stored(InvoiceStatus::Hold)).unwrap_err()),
+            "Invoice inv-1 is hold; only a paid (completed) invoice can be refunded."
+        );
+    }
+
+    #[test]
+    fn correction_orders() {
+        let draft = refund("draft");
+        assert_eq!(corrected_refund(Some(draft.clone()), "shop"), Ok(draft.clone()));
+        let missing = one("parentId", "The refund to correct does not exist.");
+        assert_eq!(invalid(corrected_refund(None, "shop").unwrap_err()), missing);
+        assert_eq!(invalid(corrected_refund(Some(draft.clone()), "other").unwrap_err()), missing);
+
+        let mut c = stored(InvoiceStatus::Created);
+        c.amount = amount("10.00");
+        assert!(check_correction(&c, &draft).is_ok());
+        assert_eq!(
+            status_refusal(check_correction(&c, &refund("completed")).unwrap_err()),
+            "Refund ref-1 is completed; only a draft refund takes a correction order."
+        );
+        c.amount = amount("60.00");
+        let e = check_correction(&c, &draft).unwrap_err();
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            ("wrong_total_amount", "The correction order (60) exceeds the refund (50.5).")
+        );
+        assert_eq!((e.fields[0].name.as_str(), e.fields[0].code), ("amount", "wrong_value"));
+        c.amount = amount("10");
+        c.currency = "EUR".into();
+        let e = check_correction(&c, &draft).unwrap_err();
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            ("wrong_currency", "The refund is in RUB; its correction order must be too.")
+        );
+        assert_eq!((e.fields[0].name.as_str(), e.fields[0].code), ("currencyId", "wrong_value"));
+    }
+
+    #[test]
+    fn shipping() {
+        let inv = stored(InvoiceStatus::Hold);
+        assert_eq!(shipped_invoice(Some(inv.clone()), "shop"), Ok(inv.clone()));
+        let missing = one("orderId", "The order to ship does not exist.");
+        assert_eq!(invalid(shipped_invoice(None, "shop").unwrap_err()), missing);
+        assert_eq!(invalid(shipped_invoice(Some(inv.clone()), "other").unwrap_err()), missing);
+
+        for s in [InvoiceStatus::Created, InvoiceStatus::Hold, InvoiceStatus::Completed] {
+            assert!(check_shippable(&stored(s)).is_ok());
+        }
+        assert_eq!(
+            status_refusal(check_shippable(&stored(InvoiceStatus::Expired)).unwrap_err()),
+            "Invoice inv-1 is expired; only a created, held or paid invoice can be shipped."
+        );
+
+        let closed = "Invoice inv-1 is shipped in full, or closed by a final shipment.";
+        assert!(check_open_to_ship(&inv, 0, [amount("0"), amount("5")]).is_ok());
+        assert_eq!(status_refusal(check_open_to_ship(&inv, 1, [amount("5")]).unwrap_err()), closed);
+        assert_eq!(status_refusal(check_open_to_ship(&inv, 0, [amount("0"), amount("0")]).unwrap_err()), closed);
+
+        assert!(check_ship_total(amount("5"), amount("5")).is_ok());
+        let e = check_ship_total(amount("6"), amount("5.00")).unwrap_err();
+        assert_eq!((e.code, e.message.as_str()), ("wrong_total_amount", "Only 5 of the order is left to ship."));
+        assert_eq!((e.fields[0].name.as_str(), e.fields[0].code), ("basketItems", "wrong_value"));
+    }
+
+    #[test]
+    fn payment_comments() {
+        let inv = stored(InvoiceStatus::Completed);
+        assert_eq!(paid_comment(&inv), "Invoice inv-1 paid");
+        assert_eq!(refund_comment(&refund("completed"), &inv), "Refund r1 of invoice inv-1");
     }
 }

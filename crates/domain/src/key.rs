@@ -1,5 +1,6 @@
 //! API keys: who may call, with which scopes, on which sites, from which addresses.
 
+use crate::DomainError;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
@@ -136,6 +137,38 @@ pub fn validate_scope(scope: &str) -> Result<(), String> {
     }
 }
 
+// ---- refusals ----
+
+/// The refusal of a key id or name that names no active buyer's key.
+pub fn no_buyer_key(id_or_name: &str) -> DomainError {
+    DomainError::invalid("key", format!("No buyer's key '{id_or_name}'."))
+}
+
+/// The refusal of a corporate customer's external id unknown on the key buyer's site.
+pub fn unknown_corporate(external_id: &str) -> DomainError {
+    DomainError::invalid("corporate", format!("Corporate customer '{external_id}' does not exist."))
+}
+
+/// The refusal of a corporate customer that the key's buyer is no contact person of.
+pub fn not_a_contact(external_id: &str) -> DomainError {
+    DomainError::invalid("corporate", format!("The key's buyer is not a contact person of '{external_id}'."))
+}
+
+/// The refusal of a site code that names no site: a key's sites, or a site given billing settings.
+pub fn unknown_site(code: &str) -> DomainError {
+    DomainError::invalid("site", format!("Site '{code}' does not exist."))
+}
+
+/// The refusal of a customer external id, as a key's owner, that names no customer.
+pub fn unknown_customer(external_id: &str) -> DomainError {
+    DomainError::invalid("customer", format!("Customer '{external_id}' does not exist."))
+}
+
+/// The refusal of a plain key that another stored key already is.
+pub fn key_taken() -> DomainError {
+    DomainError::invalid("key", "This key already exists.")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,5 +197,20 @@ mod tests {
         assert!(key(SiteAccess::Full, vec![]).allows_ip("1.1.1.1".parse().unwrap()));
         assert!(k.has_scope("order_read") && !k.has_scope("order_write"));
         assert_eq!(hash_key("x").len(), 64);
+    }
+
+    #[test]
+    fn refusals_wording() {
+        let only = |e: DomainError| match e {
+            DomainError::Invalid(f) => f.into_iter().collect::<Vec<_>>(),
+            other => panic!("not Invalid: {other:?}"),
+        };
+        let one = |k: &str, m: &str| vec![(k.to_string(), m.to_string())];
+        assert_eq!(only(no_buyer_key("7")), one("key", "No buyer's key '7'."));
+        assert_eq!(only(unknown_corporate("acme")), one("corporate", "Corporate customer 'acme' does not exist."));
+        assert_eq!(only(not_a_contact("acme")), one("corporate", "The key's buyer is not a contact person of 'acme'."));
+        assert_eq!(only(unknown_site("north")), one("site", "Site 'north' does not exist."));
+        assert_eq!(only(unknown_customer("c-1")), one("customer", "Customer 'c-1' does not exist."));
+        assert_eq!(only(key_taken()), one("key", "This key already exists."));
     }
 }

@@ -31,5 +31,6 @@ pub mod stock;
 pub mod task;
 pub mod telephony;
 pub mod time;
+pub mod user;
 
 pub use error::{DomainError, FieldErrors};

@@ -6,8 +6,10 @@
 //! programme's currency. RetailCRM configures programmes in its UI; torg takes them as a JSON document
 //! (CLI `torg define loyalty`, demo data), which [`LoyaltyDefinition::from_json`] reads.
 
-use crate::FieldErrors;
+use crate::books::Books;
 use crate::money::max_amount;
+use crate::order::Order;
+use crate::{DomainError, FieldErrors};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -228,6 +230,105 @@ impl LoyaltyAccount {
     }
 }
 
+// ---- refusals ----
+
+/// A programme defined for a site that does not exist.
+pub fn unknown_site(code: &str) -> DomainError {
+    DomainError::invalid("site", format!("Site '{code}' not found."))
+}
+
+/// Enrolment on a site that runs no programme.
+pub fn no_programme_on(site: &str) -> DomainError {
+    DomainError::invalid("site", format!("No active loyalty program on site '{site}'."))
+}
+
+/// Enrolment of a customer the site does not have.
+pub fn unknown_enrolled_customer() -> DomainError {
+    DomainError::invalid("loyaltyAccount.customer", "Customer not found.")
+}
+
+/// Enrolment of a customer who already has account `account_id` in the site's programme.
+pub fn already_enrolled(account_id: i64) -> DomainError {
+    DomainError::invalid(
+        "loyaltyAccount.customer",
+        format!("The customer already takes part in the loyalty program (account {account_id})."),
+    )
+}
+
+/// Bonuses credited by hand must become spendable (`activation`) before they expire (`expiry`).
+pub fn check_credit_life(activation: i64, expiry: Option<i64>) -> Result<(), DomainError> {
+    if expiry.is_some_and(|u| u <= activation) {
+        return Err(DomainError::invalid("expireDate", "The expiry date should be after the activation date."));
+    }
+    Ok(())
+}
+
+/// Bonuses move by hand only on an activated account.
+pub fn check_account_active(account: &LoyaltyAccount) -> Result<(), DomainError> {
+    if !account.active {
+        return Err(DomainError::invalid("loyaltyAccount", "The loyalty account is not activated."));
+    }
+    Ok(())
+}
+
+/// Bonuses move by hand only while the programme runs and is not blocked.
+pub fn check_programme_running(loyalty: &Loyalty) -> Result<(), DomainError> {
+    if !loyalty.active || loyalty.blocked {
+        return Err(DomainError::invalid("loyalty", "The loyalty program is not active."));
+    }
+    Ok(())
+}
+
+/// A charge by hand spends no more than the account's live balance.
+pub fn check_charge(account: &LoyaltyAccount, amount: Decimal) -> Result<(), DomainError> {
+    if amount > account.amount {
+        return Err(DomainError::invalid("amount", format!("Not enough bonuses: {} available.", account.amount)));
+    }
+    Ok(())
+}
+
+/// An order whose bonuses are asked for that does not exist.
+pub fn unknown_order() -> DomainError {
+    DomainError::invalid("order", "Order not found.")
+}
+
+/// An order on none of the caller's `sites` is refused as if it did not exist.
+pub fn check_order_reach(order: &Order, sites: &[String]) -> Result<(), DomainError> {
+    if sites.contains(&order.site) { Ok(()) } else { Err(unknown_order()) }
+}
+
+/// The customer whose bonuses an order may spend: none while it is cancelled or has no customer.
+pub fn spending_customer(order: &Order, books: &Books) -> Result<i64, DomainError> {
+    if books.is_cancelled(&order.status) {
+        return Err(DomainError::invalid("order.status", "The order is cancelled."));
+    }
+    order.customer_id.ok_or_else(|| DomainError::invalid("order.customer", "The order has no customer."))
+}
+
+/// A quote asked for a customer the site does not have.
+pub fn unknown_order_customer() -> DomainError {
+    DomainError::invalid("order.customer", "Customer not found.")
+}
+
+/// The customer's account in the site's programme (`found`, if any), which an order may spend or
+/// quote bonuses from only once activated.
+pub fn active_account(found: Option<(LoyaltyAccount, Loyalty)>) -> Result<(LoyaltyAccount, Loyalty), DomainError> {
+    found.filter(|(a, _)| a.active).ok_or_else(|| {
+        DomainError::invalid("order.customer", "The customer has no active loyalty account on this site.")
+    })
+}
+
+/// An order may spend no more than `max_charge` bonuses.
+pub fn check_order_charge(bonuses: Decimal, max_charge: Decimal) -> Result<(), DomainError> {
+    if bonuses > max_charge {
+        return Err(DomainError::invalid(
+            "bonuses",
+            format!("At most {max_charge} bonuses can be spent on this order."),
+        ));
+    }
+    Ok(())
+}
+
 /// The members of `loyaltyAccount` an edit may change (create takes `customer` too).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AccountPatch {
@@ -437,6 +538,23 @@ pub const SMS_MAX_ATTEMPTS: i64 = 5;
 /// What a check may confirm (RetailCRM's action types).
 pub const SMS_ACTIONS: &[&str] = &["verify_customer", "verify_privilege"];
 
+impl SmsCheck {
+    /// Whether the check takes no more codes at `now`: confirmed already, expired, or out of tries.
+    pub fn is_closed(&self, now: i64) -> bool {
+        self.verified_at.is_some() || self.expired_at <= now || self.attempts >= SMS_MAX_ATTEMPTS
+    }
+
+    /// Whether `given` is the code that was `sent` (a buyer's stray spaces forgiven).
+    pub fn is_right_code(sent: &str, given: &str) -> bool {
+        sent == given.trim()
+    }
+
+    /// The tries left after one more wrong code.
+    pub fn tries_left_after_wrong(&self) -> i64 {
+        SMS_MAX_ATTEMPTS - self.attempts - 1
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -494,5 +612,120 @@ mod tests {
         assert_eq!(parse_bonuses(Some(&json!("10.5")), "amount"), Ok(Some(Decimal::new(105, 1))));
         assert!(parse_bonuses(Some(&json!("-1")), "amount").is_err());
         assert!(parse_bonuses(Some(&json!("abc")), "amount").is_err());
+    }
+
+    fn invalid(e: DomainError) -> FieldErrors {
+        match e {
+            DomainError::Invalid(f) => f,
+            other => panic!("not invalid: {other:?}"),
+        }
+    }
+
+    fn one(field: &str, message: &str) -> FieldErrors {
+        FieldErrors::from([(field.to_string(), message.to_string())])
+    }
+
+    #[test]
+    fn enrolment_refusals_are_worded() {
+        assert_eq!(invalid(unknown_site("shop")), one("site", "Site 'shop' not found."));
+        assert_eq!(invalid(no_programme_on("shop")), one("site", "No active loyalty program on site 'shop'."));
+        assert_eq!(invalid(unknown_enrolled_customer()), one("loyaltyAccount.customer", "Customer not found."));
+        assert_eq!(
+            invalid(already_enrolled(12)),
+            one("loyaltyAccount.customer", "The customer already takes part in the loyalty program (account 12).")
+        );
+    }
+
+    #[test]
+    fn a_credit_expires_after_it_activates() {
+        assert_eq!(check_credit_life(100, None), Ok(()));
+        assert_eq!(check_credit_life(100, Some(101)), Ok(()));
+        for expiry in [100, 99] {
+            assert_eq!(
+                invalid(check_credit_life(100, Some(expiry)).unwrap_err()),
+                one("expireDate", "The expiry date should be after the activation date.")
+            );
+        }
+    }
+
+    #[test]
+    fn bonuses_move_on_an_activated_account_of_a_running_programme() {
+        let active = LoyaltyAccount { active: true, amount: Decimal::from(50), ..LoyaltyAccount::default() };
+        assert_eq!(check_account_active(&active), Ok(()));
+        assert_eq!(
+            invalid(check_account_active(&LoyaltyAccount::default()).unwrap_err()),
+            one("loyaltyAccount", "The loyalty account is not activated.")
+        );
+        let running = Loyalty { active: true, ..Loyalty::default() };
+        assert_eq!(check_programme_running(&running), Ok(()));
+        for stopped in [Loyalty { active: false, ..Loyalty::default() }, Loyalty { blocked: true, ..running }] {
+            assert_eq!(
+                invalid(check_programme_running(&stopped).unwrap_err()),
+                one("loyalty", "The loyalty program is not active.")
+            );
+        }
+        assert_eq!(check_charge(&active, Decimal::from(50)), Ok(()));
+        assert_eq!(
+            invalid(check_charge(&active, Decimal::new(5001, 2)).unwrap_err()),
+            one("amount", "Not enough bonuses: 50 available.")
+        );
+    }
+
+    #[test]
+    fn an_order_spends_bonuses_within_reach_and_limits() {
+        let order = Order { site: "shop".into(), status: "new".into(), customer_id: Some(4), ..Order::default() };
+        let sites = vec!["shop".to_string()];
+        assert_eq!(check_order_reach(&order, &sites), Ok(()));
+        assert_eq!(
+            invalid(check_order_reach(&order, &["other".into()]).unwrap_err()),
+            one("order", "Order not found.")
+        );
+        assert_eq!(invalid(unknown_order()), one("order", "Order not found."));
+
+        let statuses = crate::reference::defaults(crate::reference::ReferenceKind::Status)
+            .into_iter()
+            .map(|e| (crate::reference::ReferenceKind::Status, e));
+        let books = Books::new(Vec::new(), Vec::new(), statuses);
+        assert_eq!(spending_customer(&order, &books), Ok(4));
+        let cancelled = Order { status: "no-call".into(), customer_id: None, ..order.clone() };
+        assert_eq!(
+            invalid(spending_customer(&cancelled, &books).unwrap_err()),
+            one("order.status", "The order is cancelled.")
+        );
+        let anonymous = Order { customer_id: None, ..order };
+        assert_eq!(
+            invalid(spending_customer(&anonymous, &books).unwrap_err()),
+            one("order.customer", "The order has no customer.")
+        );
+
+        assert_eq!(invalid(unknown_order_customer()), one("order.customer", "Customer not found."));
+        let account = LoyaltyAccount { id: 3, active: true, ..LoyaltyAccount::default() };
+        let found = active_account(Some((account.clone(), Loyalty::default()))).expect("active");
+        assert_eq!(found.0.id, 3);
+        let waiting = LoyaltyAccount { active: false, ..account };
+        for found in [None, Some((waiting, Loyalty::default()))] {
+            assert_eq!(
+                invalid(active_account(found).unwrap_err()),
+                one("order.customer", "The customer has no active loyalty account on this site.")
+            );
+        }
+
+        assert_eq!(check_order_charge(Decimal::from(20), Decimal::from(20)), Ok(()));
+        assert_eq!(
+            invalid(check_order_charge(Decimal::from(21), Decimal::new(205, 1)).unwrap_err()),
+            one("bonuses", "At most 20.5 bonuses can be spent on this order.")
+        );
+    }
+
+    #[test]
+    fn an_sms_check_closes_when_confirmed_expired_or_out_of_tries() {
+        let open = SmsCheck { expired_at: 100, attempts: 1, ..SmsCheck::default() };
+        assert!(!open.is_closed(99));
+        assert_eq!(open.tries_left_after_wrong(), SMS_MAX_ATTEMPTS - 2);
+        assert!(open.is_closed(100));
+        assert!(SmsCheck { verified_at: Some(5), ..open.clone() }.is_closed(0));
+        assert!(SmsCheck { attempts: SMS_MAX_ATTEMPTS, ..open.clone() }.is_closed(0));
+        assert!(SmsCheck::is_right_code("1234", " 1234 "));
+        assert!(!SmsCheck::is_right_code("1234", "1235"));
     }
 }

@@ -759,6 +759,80 @@ pub fn item_from_doc(base: &OrderItem, doc: &Map<String, Value>, index: usize) -
     Ok(item)
 }
 
+// ---- refusals: what an order's write names and the store cannot find, or finds taken ----
+
+/// A line named by id that the order does not have (`items[i].id`).
+pub fn unknown_item(index: usize, id: i64) -> (String, String) {
+    (format!("items[{index}].id"), format!("Order item with id {id} not found."))
+}
+
+/// A new line's offer that the catalogue does not have (`items[i].offer.id|externalId|xmlId`).
+pub fn unknown_offer(index: usize, offer: &OfferRef) -> (String, String) {
+    let (field, value) = offer.describe();
+    (format!("items[{index}].offer.{field}"), format!("Offer with {field} {value} not found."))
+}
+
+/// The order's customer, named by id or external id, does not exist: the payload cannot be loaded.
+pub fn unknown_customer(customer: &CustomerRef) -> DomainError {
+    let (field, message) = match customer {
+        CustomerRef::Id(id) => ("customer.id", format!("Customer with id={id} not found.")),
+        CustomerRef::ExternalId(e) => ("customer.externalId", format!("Customer with externalId={e} not found.")),
+    };
+    DomainError::Unresolved(FieldErrors::from([(field.to_string(), message)]))
+}
+
+/// An order belongs to one site, and so does the customer it names.
+pub fn check_customer_site(customer_id: i64, customer_site: &str, order_site: &str) -> Result<(), DomainError> {
+    if customer_site == order_site {
+        return Ok(());
+    }
+    Err(DomainError::invalid("customer", format!("Customer with id {customer_id} belongs to another site.")))
+}
+
+/// Another order has this number.
+pub fn number_taken() -> DomainError {
+    DomainError::invalid("number", "Order with this number already exists.")
+}
+
+/// Another order has this external id.
+pub fn external_id_taken() -> DomainError {
+    DomainError::invalid("externalId", "Order with this externalId already exists.")
+}
+
+/// Packed units have left the warehouse: a line cannot shrink below them. `packed` is each line's
+/// packed quantity in money units (line id, units), as the packs keep it.
+pub fn check_packed(items: &[OrderItem], packed: &[(i64, i64)], errors: &mut FieldErrors) {
+    for (i, item) in items.iter().enumerate() {
+        let packed_units = packed.iter().find(|(line, _)| *line == item.id).map(|(_, units)| *units);
+        if let Some(units) = packed_units.filter(|units| crate::money::to_units(item.quantity) < *units) {
+            errors.insert(
+                format!("items[{i}].quantity"),
+                format!("The quantity cannot be less than the packed {}.", crate::money::from_units(units).normalize()),
+            );
+        }
+    }
+}
+
+/// One of the orders of a batch of external ids (`orders[i].id`) is not there, or not on the key's sites.
+pub fn unknown_in_batch(index: usize, id: i64) -> DomainError {
+    DomainError::invalid(format!("orders[{index}].id"), format!("Order with id {id} not found."))
+}
+
+/// The order a payment is added to is not there, or not on the key's sites.
+pub fn unknown_payment_order() -> DomainError {
+    DomainError::invalid("payment.order", "Order not found.")
+}
+
+/// A cart line's offer is not in the catalogue (`cart.items[i].offer`).
+pub fn unknown_cart_offer(index: usize) -> (String, String) {
+    (format!("cart.items[{index}].offer"), "Offer not found.".into())
+}
+
+/// A favourite's offer is not in the catalogue.
+pub fn unknown_favorite_offer() -> DomainError {
+    DomainError::invalid("favorite.offer", "Offer not found.")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -818,5 +892,61 @@ mod tests {
         let mut o = Order::default();
         o.set_track_numbers(&["A1".into(), "B2".into()]);
         assert_eq!(o.track_numbers(), vec!["A1", "B2"]);
+    }
+
+    #[test]
+    fn refusals_name_the_field_and_the_value() {
+        assert_eq!(unknown_item(2, 9), ("items[2].id".into(), "Order item with id 9 not found.".into()));
+        assert_eq!(
+            unknown_offer(0, &OfferRef::XmlId("x-1".into())),
+            ("items[0].offer.xmlId".into(), "Offer with xmlId x-1 not found.".into())
+        );
+        assert_eq!(
+            unknown_customer(&CustomerRef::Id(7)),
+            DomainError::Unresolved(FieldErrors::from([(
+                "customer.id".into(),
+                "Customer with id=7 not found.".into()
+            )]))
+        );
+        assert_eq!(
+            unknown_customer(&CustomerRef::ExternalId("c-1".into())),
+            DomainError::Unresolved(FieldErrors::from([(
+                "customer.externalId".into(),
+                "Customer with externalId=c-1 not found.".into()
+            )]))
+        );
+        assert_eq!(number_taken(), DomainError::invalid("number", "Order with this number already exists."));
+        assert_eq!(
+            external_id_taken(),
+            DomainError::invalid("externalId", "Order with this externalId already exists.")
+        );
+        assert_eq!(unknown_in_batch(1, 5), DomainError::invalid("orders[1].id", "Order with id 5 not found."));
+        assert_eq!(unknown_payment_order(), DomainError::invalid("payment.order", "Order not found."));
+        assert_eq!(unknown_cart_offer(3), ("cart.items[3].offer".into(), "Offer not found.".into()));
+        assert_eq!(unknown_favorite_offer(), DomainError::invalid("favorite.offer", "Offer not found."));
+    }
+
+    #[test]
+    fn a_customer_of_another_site_is_refused() {
+        assert_eq!(check_customer_site(4, "shop", "shop"), Ok(()));
+        assert_eq!(
+            check_customer_site(4, "other", "shop"),
+            Err(DomainError::invalid("customer", "Customer with id 4 belongs to another site."))
+        );
+    }
+
+    #[test]
+    fn a_line_cannot_shrink_below_what_is_packed() {
+        let line = |id, q: &str| OrderItem { id, quantity: q.parse().unwrap(), ..Default::default() };
+        let items = [line(1, "2"), line(2, "1.5"), line(3, "5")];
+        // Line 1 has 3 packed, line 2 exactly its 1.5, line 3 nothing.
+        let packed =
+            [(1, crate::money::to_units("3".parse().unwrap())), (2, crate::money::to_units("1.5".parse().unwrap()))];
+        let mut errors = FieldErrors::new();
+        check_packed(&items, &packed, &mut errors);
+        assert_eq!(
+            errors,
+            FieldErrors::from([("items[0].quantity".into(), "The quantity cannot be less than the packed 3.".into())])
+        );
     }
 }

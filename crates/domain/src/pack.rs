@@ -2,9 +2,9 @@
 //! `orders/packs`). A line may be packed in several packs, from several warehouses, but never beyond
 //! its quantity; the store keeps that rule and the stock the packs take.
 
-use crate::error::FieldErrors;
+use crate::error::{DomainError, FieldErrors};
 use crate::history::Change;
-use crate::money::max_amount;
+use crate::money::{from_units, max_amount};
 use crate::order::OfferSnapshot;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -168,6 +168,14 @@ impl PackPatch {
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
+
+    /// The line and quantity a new pack gives; either missing is refused (as a blank line).
+    pub fn line_and_quantity(&self) -> Result<(i64, Decimal), DomainError> {
+        match (self.item_id, self.quantity) {
+            (Some(item_id), Some(quantity)) => Ok((item_id, quantity)),
+            _ => Err(DomainError::invalid("itemId", "This value should not be blank.")),
+        }
+    }
 }
 
 impl Pack {
@@ -243,6 +251,48 @@ pub fn stock_needed(packed: i64, removed: i64, added: i64, held: i64) -> i64 {
     beyond(packed - removed + added) - beyond(packed)
 }
 
+// ---- refusals ----
+
+/// The refusal of an order line id that names no line on the caller's sites.
+pub fn unknown_item(item_id: i64) -> DomainError {
+    DomainError::invalid("itemId", format!("Order item with id {item_id} not found."))
+}
+
+/// The refusal of a warehouse code that names no warehouse.
+pub fn unknown_store(code: &str) -> DomainError {
+    DomainError::invalid("store", format!("Store '{code}' does not exist."))
+}
+
+/// The warehouse a new pack takes from: the one given, else its line's; neither is refused.
+pub fn store_of(given: Option<&str>, line: Option<&str>) -> Result<String, DomainError> {
+    given.or(line).map(str::to_owned).ok_or_else(|| DomainError::invalid("store", "This value should not be blank."))
+}
+
+/// Refuses an edit that would move a pack to another order line.
+pub fn check_same_item(old: &Pack, p: &PackPatch) -> Result<(), DomainError> {
+    if p.item_id.is_some_and(|i| i != old.item_id) {
+        return Err(DomainError::invalid("itemId", "A pack stays with its order item."));
+    }
+    Ok(())
+}
+
+/// Refuses a pack of `wanted` (1/10,000 units) when, with the line's `others` packs, it would hold
+/// more than the line's `quantity`.
+pub fn check_line_quantity(quantity: i64, others: i64, wanted: i64) -> Result<(), DomainError> {
+    if others + wanted > quantity {
+        let left = from_units((quantity - others).max(0));
+        return Err(DomainError::invalid(
+            "quantity",
+            format!(
+                "The order item's packs may hold at most its quantity {}: {left} left to pack, {} wanted.",
+                from_units(quantity),
+                from_units(wanted)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,5 +350,55 @@ mod tests {
         assert_eq!(fields, vec!["store", "invoiceNumber"]);
         assert_eq!(changes[0].old_value, json!({"code": "main"}));
         assert_eq!(Pack::from_snapshot(&new.snapshot()), Some(new));
+    }
+
+    #[test]
+    fn words_the_refusals_of_a_pack_write() {
+        let blank = DomainError::invalid("itemId", "This value should not be blank.");
+        let p = PackPatch { item_id: Some(7), quantity: Some(Decimal::ONE), ..PackPatch::default() };
+        assert_eq!(p.line_and_quantity(), Ok((7, Decimal::ONE)));
+        assert_eq!(PackPatch { quantity: None, ..p.clone() }.line_and_quantity(), Err(blank.clone()));
+        assert_eq!(PackPatch { item_id: None, ..p }.line_and_quantity(), Err(blank));
+        assert_eq!(unknown_item(12), DomainError::invalid("itemId", "Order item with id 12 not found."));
+        assert_eq!(unknown_store("north"), DomainError::invalid("store", "Store 'north' does not exist."));
+    }
+
+    #[test]
+    fn a_new_pack_takes_the_given_store_else_its_lines() {
+        assert_eq!(store_of(Some("north"), Some("main")), Ok("north".to_string()));
+        assert_eq!(store_of(None, Some("main")), Ok("main".to_string()));
+        assert_eq!(store_of(None, None), Err(DomainError::invalid("store", "This value should not be blank.")));
+    }
+
+    #[test]
+    fn a_pack_stays_with_its_line() {
+        let old = Pack { id: 1, item_id: 5, ..Pack::default() };
+        assert_eq!(check_same_item(&old, &PackPatch::default()), Ok(()));
+        assert_eq!(check_same_item(&old, &PackPatch { item_id: Some(5), ..PackPatch::default() }), Ok(()));
+        assert_eq!(
+            check_same_item(&old, &PackPatch { item_id: Some(6), ..PackPatch::default() }),
+            Err(DomainError::invalid("itemId", "A pack stays with its order item."))
+        );
+    }
+
+    #[test]
+    fn a_lines_packs_hold_at_most_its_quantity() {
+        // A line of 3, packed 2: one more fits, 1.5 does not.
+        assert_eq!(check_line_quantity(30_000, 20_000, 10_000), Ok(()));
+        assert_eq!(
+            check_line_quantity(30_000, 20_000, 15_000),
+            Err(DomainError::invalid(
+                "quantity",
+                "The order item's packs may hold at most its quantity 3: 1 left to pack, 1.5 wanted."
+            ))
+        );
+        // Packed beyond the line (it was made smaller): nothing is left, not a negative amount.
+        assert_eq!(
+            check_line_quantity(10_000, 20_000, 10_000),
+            Err(DomainError::invalid(
+                "quantity",
+                "The order item's packs may hold at most its quantity 1: 0 left to pack, 1 wanted."
+            ))
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! batch create or edit, and the entries of stock and price uploads. Everything here is checked field by
 //! field, so a message names the exact path (`products[3].offers[0].price`).
 
-use crate::error::FieldErrors;
+use crate::error::{DomainError, FieldErrors};
 use crate::money::max_amount;
 use crate::order::OfferRef;
 use rust_decimal::Decimal;
@@ -632,6 +632,140 @@ impl PriceUpload {
     }
 }
 
+// ---- refusals: what a catalogue write names and the store cannot find, or finds taken ----
+
+impl ProductGroupRef {
+    /// How a message names the group: `id 5`, `externalId 'g-1'`.
+    pub fn describe(&self) -> String {
+        match self {
+            ProductGroupRef::Id(id) => format!("id {id}"),
+            ProductGroupRef::ExternalId(e) => format!("externalId '{e}'"),
+        }
+    }
+
+    /// The field a group's parent was named by: `parentId` or `parentExternalId`.
+    fn parent_field(&self) -> &'static str {
+        match self {
+            ProductGroupRef::Id(_) => "parentId",
+            ProductGroupRef::ExternalId(_) => "parentExternalId",
+        }
+    }
+}
+
+/// The path of the `index`th product of a batch (`products[3]`), which its messages start with.
+pub fn batch_path(index: usize) -> String {
+    format!("products[{index}]")
+}
+
+/// The path of a product's `index`th offer; an offer made from the product itself has the product's.
+pub fn offer_path(product: &str, implicit: bool, index: usize) -> String {
+    if implicit { product.to_string() } else { format!("{product}.offers[{index}]") }
+}
+
+/// Every store an inventories upload names must exist; `known` tells whether a store code does.
+pub fn check_upload_stores(entries: &[StockUpload], known: impl Fn(&str) -> bool) -> Result<(), DomainError> {
+    let mut errors = FieldErrors::new();
+    for (i, e) in entries.iter().enumerate() {
+        for (j, s) in e.stores.iter().enumerate() {
+            if !known(&s.code) {
+                errors.insert(format!("offers[{i}].stores[{j}].code"), format!("Store '{}' does not exist.", s.code));
+            }
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(DomainError::Invalid(errors)) }
+}
+
+/// Every price type a price upload names must exist; `known` tells whether a type code does.
+pub fn check_upload_price_types(entries: &[PriceUpload], known: impl Fn(&str) -> bool) -> Result<(), DomainError> {
+    let mut errors = FieldErrors::new();
+    for (i, e) in entries.iter().enumerate() {
+        for (j, p) in e.prices.iter().enumerate() {
+            if !known(&p.code) {
+                errors.insert(
+                    format!("prices[{i}].prices[{j}].code"),
+                    format!("Price type '{}' does not exist.", p.code),
+                );
+            }
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(DomainError::Invalid(errors)) }
+}
+
+/// Another product of a batch write has this external id (`{path}.externalId`).
+pub fn external_id_taken_at(path: &str) -> (String, String) {
+    (format!("{path}.externalId"), "Product with this externalId already exists.".into())
+}
+
+/// Product `other` has this brand and part number already (`{path}.article`).
+pub fn article_taken_at(path: &str, other: i64) -> (String, String) {
+    (format!("{path}.article"), format!("Product {other} already has this manufacturer and article."))
+}
+
+/// A group a product names is not on the caller's sites (`{path}.groups[k]`).
+pub fn unknown_group_at(path: &str, index: usize, group: &ProductGroupRef) -> (String, String) {
+    (format!("{path}.groups[{index}]"), format!("Product group with {} not found.", group.describe()))
+}
+
+/// A group named by external id is on more than one of the caller's sites (`{path}.groups[k]`).
+pub fn ambiguous_group_at(path: &str, index: usize, group: &ProductGroupRef) -> (String, String) {
+    (
+        format!("{path}.groups[{index}]"),
+        format!("Product groups with {} are on several sites: give the id.", group.describe()),
+    )
+}
+
+/// An offer's unit is not in the units book (`{offer path}.unit`).
+pub fn unknown_unit_at(offer: &str, code: &str) -> (String, String) {
+    (format!("{offer}.unit"), format!("Unit '{code}' does not exist."))
+}
+
+/// Another offer (stored, or earlier in the same product) has this external id (`{offer path}.externalId`).
+pub fn offer_external_id_taken_at(offer: &str) -> (String, String) {
+    (format!("{offer}.externalId"), "Offer with this externalId already exists.".into())
+}
+
+/// Another offer (stored, or earlier in the same product) has this XML id (`{offer path}.xmlId`).
+pub fn offer_xml_id_taken_at(offer: &str) -> (String, String) {
+    (format!("{offer}.xmlId"), "Offer with this xmlId already exists.".into())
+}
+
+/// Another product has this external id (a single product's write).
+pub fn external_id_taken() -> DomainError {
+    DomainError::invalid("externalId", "Product with this externalId already exists.")
+}
+
+/// Another offer has this external id (a single offer's write).
+pub fn offer_external_id_taken() -> DomainError {
+    DomainError::invalid("externalId", "Offer with this externalId already exists.")
+}
+
+/// A product group has a name.
+pub fn check_group_name(name: &str) -> Result<(), DomainError> {
+    if name.is_empty() { Err(DomainError::invalid("name", "This value should not be blank.")) } else { Ok(()) }
+}
+
+/// Another group on the site has this external id.
+pub fn group_external_id_taken() -> DomainError {
+    DomainError::invalid("externalId", "Product group with this externalId already exists.")
+}
+
+/// The parent a group names is not on the group's site.
+pub fn unknown_parent_group(parent: &ProductGroupRef, site: &str) -> DomainError {
+    DomainError::invalid(
+        parent.parent_field(),
+        format!("Product group with {} not found on site '{site}'.", parent.describe()),
+    )
+}
+
+/// A group cannot sit under itself or under one of its own descendants; `ancestors` are the ids from
+/// the named parent up to the top.
+pub fn check_group_parent(group: i64, parent: &ProductGroupRef, ancestors: &[i64]) -> Result<(), DomainError> {
+    if group != 0 && ancestors.contains(&group) {
+        return Err(DomainError::invalid(parent.parent_field(), "A product group cannot be placed under itself."));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -700,5 +834,109 @@ mod tests {
         .unwrap();
         assert_eq!(p.prices[1].price, None);
         assert!(PriceUpload::from_doc(&map(json!({"id": 3, "prices": [{"code": "base"}]})), "prices[0]").is_err());
+    }
+
+    #[test]
+    fn catalogue_refusals_name_the_field() {
+        let path = batch_path(2);
+        assert_eq!(path, "products[2]");
+        assert_eq!(offer_path(&path, true, 0), "products[2]");
+        assert_eq!(offer_path(&path, false, 1), "products[2].offers[1]");
+        assert_eq!(
+            external_id_taken_at(&path),
+            ("products[2].externalId".into(), "Product with this externalId already exists.".into())
+        );
+        assert_eq!(
+            article_taken_at(&path, 17),
+            ("products[2].article".into(), "Product 17 already has this manufacturer and article.".into())
+        );
+        let by_ext = ProductGroupRef::ExternalId("g-1".into());
+        assert_eq!(
+            unknown_group_at(&path, 0, &ProductGroupRef::Id(5)),
+            ("products[2].groups[0]".into(), "Product group with id 5 not found.".into())
+        );
+        assert_eq!(
+            ambiguous_group_at(&path, 1, &by_ext),
+            (
+                "products[2].groups[1]".into(),
+                "Product groups with externalId 'g-1' are on several sites: give the id.".into()
+            )
+        );
+        assert_eq!(
+            unknown_unit_at("products[2].offers[0]", "kg"),
+            ("products[2].offers[0].unit".into(), "Unit 'kg' does not exist.".into())
+        );
+        assert_eq!(
+            offer_external_id_taken_at("p"),
+            ("p.externalId".into(), "Offer with this externalId already exists.".into())
+        );
+        assert_eq!(offer_xml_id_taken_at("p"), ("p.xmlId".into(), "Offer with this xmlId already exists.".into()));
+        assert_eq!(
+            external_id_taken(),
+            DomainError::invalid("externalId", "Product with this externalId already exists.")
+        );
+        assert_eq!(
+            offer_external_id_taken(),
+            DomainError::invalid("externalId", "Offer with this externalId already exists.")
+        );
+    }
+
+    #[test]
+    fn uploads_name_every_unknown_store_and_price_type() {
+        let stock = |codes: &[&str]| StockUpload {
+            offer: OfferRef::Id(1),
+            stores: codes
+                .iter()
+                .map(|c| StoreStock { code: (*c).into(), available: 1, purchase_price: None })
+                .collect(),
+        };
+        let known = |c: &str| c == "main";
+        assert_eq!(check_upload_stores(&[stock(&["main"])], known), Ok(()));
+        let Err(DomainError::Invalid(f)) = check_upload_stores(&[stock(&["main"]), stock(&["x", "main", "y"])], known)
+        else {
+            panic!("unknown stores pass")
+        };
+        assert_eq!(
+            f,
+            FieldErrors::from([
+                ("offers[1].stores[0].code".into(), "Store 'x' does not exist.".into()),
+                ("offers[1].stores[2].code".into(), "Store 'y' does not exist.".into()),
+            ])
+        );
+        let prices = PriceUpload {
+            offer: OfferRef::Id(1),
+            site: None,
+            prices: vec![
+                PriceChange { code: "base".into(), price: None },
+                PriceChange { code: "vip".into(), price: None },
+            ],
+        };
+        assert_eq!(check_upload_price_types(std::slice::from_ref(&prices), |c| c != "nope"), Ok(()));
+        assert_eq!(
+            check_upload_price_types(&[prices], |c| c == "base"),
+            Err(DomainError::invalid("prices[0].prices[1].code", "Price type 'vip' does not exist."))
+        );
+    }
+
+    #[test]
+    fn a_group_needs_a_name_a_parent_on_its_site_and_no_loop() {
+        assert_eq!(check_group_name("Filters"), Ok(()));
+        assert_eq!(check_group_name(""), Err(DomainError::invalid("name", "This value should not be blank.")));
+        assert_eq!(
+            group_external_id_taken(),
+            DomainError::invalid("externalId", "Product group with this externalId already exists.")
+        );
+        assert_eq!(
+            unknown_parent_group(&ProductGroupRef::ExternalId("top".into()), "shop"),
+            DomainError::invalid("parentExternalId", "Product group with externalId 'top' not found on site 'shop'.")
+        );
+        let parent = ProductGroupRef::Id(3);
+        assert_eq!(check_group_parent(7, &parent, &[3, 2, 1]), Ok(()));
+        // A new group (id 0) has no descendants.
+        assert_eq!(check_group_parent(0, &parent, &[3, 0]), Ok(()));
+        assert_eq!(
+            check_group_parent(2, &parent, &[3, 2, 1]),
+            Err(DomainError::invalid("parentId", "A product group cannot be placed under itself."))
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! point at. Every entry has a code, a name, an active flag and an order; the rest of its attributes are
 //! kept as given, since only faces read them.
 
+use crate::DomainError;
 use serde_json::{Map, Value, json};
 
 /// The kinds of reference book. Sites and stores are books too but live in their own tables, since
@@ -121,6 +122,11 @@ impl ReferenceEntry {
     pub fn attr_bool(&self, name: &str) -> bool {
         self.attrs.get(name).and_then(Value::as_bool).unwrap_or(false)
     }
+}
+
+/// The refusal of an entry whose code its book already has.
+pub fn code_taken(code: &str) -> DomainError {
+    DomainError::invalid("code", format!("'{code}' already exists."))
 }
 
 /// A site (a store front): where orders and customers belong.
@@ -320,5 +326,15 @@ pub fn defaults(kind: ReferenceKind) -> Vec<ReferenceEntry> {
             vec![entry("cdek", "СДЭК", 1, json!({})), entry("russian-post", "Почта России", 2, json!({}))]
         }
         ReferenceKind::Courier | ReferenceKind::LegalEntity | ReferenceKind::Subscription => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_a_taken_code() {
+        assert_eq!(code_taken("new"), DomainError::invalid("code", "'new' already exists."));
     }
 }

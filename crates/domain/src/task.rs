@@ -1,7 +1,7 @@
 //! Tasks: something for a user (or a user group) to do, by a time, optionally about one order or one
 //! customer (RetailCRM's `tasks`). Also the order and customer references that tasks and costs share.
 
-use crate::error::FieldErrors;
+use crate::error::{DomainError, FieldErrors};
 use crate::history::Change;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -440,6 +440,80 @@ impl Task {
     }
 }
 
+// ---- refusals ----
+
+/// Where a task's performer (a user or a user group) is refused.
+pub const PERFORMER_AT: &str = "task.performerId";
+/// Where a task's order reference is refused.
+pub const ORDER_AT: &str = "task.order";
+/// Where a task's customer reference is refused.
+pub const CUSTOMER_AT: &str = "task.customer";
+
+/// How a refusal names an order reference: `id=5`, `number=7A`, `externalId=e1`.
+fn order_named(r: &OrderRef) -> String {
+    match r {
+        OrderRef::Id(id) => format!("id={id}"),
+        OrderRef::Number(n) => format!("number={n}"),
+        OrderRef::ExternalId(e) => format!("externalId={e}"),
+    }
+}
+
+/// How a refusal names a customer reference: `id=5`, `externalId=c1`.
+fn customer_named(r: &CustomerRef) -> String {
+    match r {
+        CustomerRef::Id(id) => format!("id={id}"),
+        CustomerRef::ExternalId(e) => format!("externalId={e}"),
+    }
+}
+
+/// The one order `r` names among those `found` on the caller's sites; none, or several (an external
+/// id on more than one site), is refused under `field`.
+pub fn one_order(field: &str, r: &OrderRef, mut found: Vec<OrderLink>) -> Result<OrderLink, DomainError> {
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => Err(DomainError::invalid(field, format!("Order with {} not found.", order_named(r)))),
+        _ => Err(DomainError::invalid(
+            field,
+            format!("Orders with {} are on several sites: give the site.", order_named(r)),
+        )),
+    }
+}
+
+/// The one customer `r` names among those `found` on the caller's sites; none, or several (an
+/// external id on more than one site), is refused under `field`.
+pub fn one_customer(field: &str, r: &CustomerRef, mut found: Vec<CustomerLink>) -> Result<CustomerLink, DomainError> {
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => Err(DomainError::invalid(field, format!("Customer with {} not found.", customer_named(r)))),
+        _ => Err(DomainError::invalid(
+            field,
+            format!("Customers with {} are on several sites: give the site.", customer_named(r)),
+        )),
+    }
+}
+
+/// The refusal of a performer group id that names no user group.
+pub fn unknown_group(id: i64) -> DomainError {
+    DomainError::invalid(PERFORMER_AT, format!("User group with id {id} not found."))
+}
+
+/// Refuses a phone site the caller does not reach (`sites`); no phone site passes.
+pub fn check_phone_site(site: Option<&str>, sites: &[String]) -> Result<(), DomainError> {
+    match site.filter(|c| !sites.iter().any(|x| x == c)) {
+        Some(code) => Err(DomainError::invalid("task.phoneSite", format!("Site '{code}' not found."))),
+        None => Ok(()),
+    }
+}
+
+/// A comment's text, trimmed; blank is refused.
+pub fn comment_text(text: &str) -> Result<&str, DomainError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(DomainError::invalid("comment.text", "This value should not be blank."));
+    }
+    Ok(text)
+}
+
 /// An order in a history value: `{id, number, externalId}`.
 fn order_value(o: Option<&OrderLink>) -> Value {
     o.map_or(Value::Null, |o| json!({ "id": o.id, "number": o.number, "externalId": o.external_id }))
@@ -496,5 +570,55 @@ mod tests {
         assert_eq!(fields, vec!["text", "complete", "order"]);
         assert_eq!(new.site(), Some("default"));
         assert_eq!(Task::from_snapshot(&new.snapshot()), Some(new));
+    }
+
+    fn invalid(field: &str, message: &str) -> DomainError {
+        DomainError::invalid(field, message)
+    }
+
+    #[test]
+    fn a_reference_names_one_order() {
+        let link = |id: i64, site: &str| OrderLink { id, number: "7A".into(), external_id: None, site: site.into() };
+        let r = OrderRef::ExternalId("e1".into());
+        assert_eq!(one_order(ORDER_AT, &r, vec![link(3, "a")]), Ok(link(3, "a")));
+        assert_eq!(one_order(ORDER_AT, &r, vec![]), Err(invalid("task.order", "Order with externalId=e1 not found.")));
+        assert_eq!(
+            one_order("cost.order", &r, vec![link(3, "a"), link(4, "b")]),
+            Err(invalid("cost.order", "Orders with externalId=e1 are on several sites: give the site."))
+        );
+        assert_eq!(
+            one_order(ORDER_AT, &OrderRef::Id(5), vec![]),
+            Err(invalid("task.order", "Order with id=5 not found."))
+        );
+        assert_eq!(
+            one_order(ORDER_AT, &OrderRef::Number("7A".into()), vec![]),
+            Err(invalid("task.order", "Order with number=7A not found."))
+        );
+    }
+
+    #[test]
+    fn a_reference_names_one_customer() {
+        let link = |id: i64| CustomerLink { id, external_id: Some("c1".into()), site: "a".into() };
+        let r = CustomerRef::ExternalId("c1".into());
+        assert_eq!(one_customer(CUSTOMER_AT, &r, vec![link(2)]), Ok(link(2)));
+        assert_eq!(
+            one_customer(CUSTOMER_AT, &CustomerRef::Id(9), vec![]),
+            Err(invalid("task.customer", "Customer with id=9 not found."))
+        );
+        assert_eq!(
+            one_customer(CUSTOMER_AT, &r, vec![link(2), link(3)]),
+            Err(invalid("task.customer", "Customers with externalId=c1 are on several sites: give the site."))
+        );
+    }
+
+    #[test]
+    fn words_the_refusals_of_a_task_write() {
+        assert_eq!(unknown_group(4), invalid("task.performerId", "User group with id 4 not found."));
+        let sites = vec!["a".to_string(), "b".to_string()];
+        assert_eq!(check_phone_site(Some("b"), &sites), Ok(()));
+        assert_eq!(check_phone_site(None, &sites), Ok(()));
+        assert_eq!(check_phone_site(Some("c"), &sites), Err(invalid("task.phoneSite", "Site 'c' not found.")));
+        assert_eq!(comment_text("  Called back "), Ok("Called back"));
+        assert_eq!(comment_text(" \n "), Err(invalid("comment.text", "This value should not be blank.")));
     }
 }

@@ -8,10 +8,9 @@ use crate::history::{Entity, NewRecord};
 use crate::orders::order_stub;
 use crate::{Store, StoreResult, Tx};
 use serde_json::json;
-use torg_domain::combine::{Technique, combine_items};
+use torg_domain::combine::{self, Technique, combine_items};
 use torg_domain::history::{Actor, diff_orders};
 use torg_domain::order::Order;
-use torg_domain::{DomainError, FieldErrors};
 
 /// What a lookup of a combined entity finds: the entity it went into.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,10 +19,6 @@ pub struct CombinedTo {
     pub id: i64,
     /// Its external id.
     pub external_id: Option<String>,
-}
-
-fn invalid(field: &str, message: String) -> crate::StoreError {
-    DomainError::Invalid(FieldErrors::from([(field.to_string(), message)])).into()
 }
 
 impl Store {
@@ -39,24 +34,15 @@ impl Store {
         actor: Actor,
         allowed_sites: &[String],
     ) -> StoreResult<Order> {
-        if source == result {
-            return Err(invalid("resultOrder.id", "An order cannot be combined with itself.".into()));
-        }
+        combine::check_orders_distinct(source, result)?;
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
         let mut found = self.load_orders(&mut tx, &[source, result]).await?;
         found.retain(|o| allowed_sites.contains(&o.site));
-        let Some(from) = found.iter().find(|o| o.id == source).cloned() else {
-            return Err(invalid("order.id", format!("Order with id={source} not found.")));
-        };
-        let Some(old) = found.iter().find(|o| o.id == result).cloned() else {
-            return Err(invalid("resultOrder.id", format!("Order with id={result} not found.")));
-        };
+        let (from, old) = combine::pick_orders(&found, source, result)?;
         let packs: i64 =
             db::query_scalar("SELECT COUNT(*) FROM packs WHERE order_id = $1").bind(source).fetch_one(&mut *tx).await?;
-        if packs > 0 {
-            return Err(invalid("order.id", "An order with packs cannot be combined: delete its packs first.".into()));
-        }
+        combine::check_no_packs(packs)?;
         let books = self.books_in(&mut tx).await?;
         let mut new = old.clone();
         new.items = combine_items(&old.items, &from.items, technique);
@@ -120,9 +106,7 @@ impl Store {
         actor: Actor,
         allowed_sites: &[String],
     ) -> StoreResult<()> {
-        if sources.contains(&result) {
-            return Err(invalid("resultCustomer.id", "A customer cannot be combined with itself.".into()));
-        }
+        combine::check_customers_distinct(sources, result)?;
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
         let rows: Vec<(i64, String, Option<String>)> = {
@@ -131,14 +115,10 @@ impl Store {
             q.query_as().fetch_all(&mut *tx).await?
         };
         let visible = |id: i64| rows.iter().find(|(i, site, _)| *i == id && allowed_sites.contains(site));
-        let Some((_, _, result_external)) = visible(result).cloned() else {
-            return Err(invalid("resultCustomer.id", format!("Customer with id={result} not found.")));
-        };
-        for (i, id) in sources.iter().enumerate() {
-            if visible(*id).is_none() {
-                return Err(invalid(&format!("customers[{i}].id"), format!("Customer with id={id} not found.")));
-            }
-        }
+        let visible_ids: Vec<i64> =
+            rows.iter().filter(|(_, site, _)| allowed_sites.contains(site)).map(|(id, _, _)| *id).collect();
+        combine::check_customers_found(sources, result, &visible_ids)?;
+        let (_, _, result_external) = visible(result).cloned().unwrap_or_default();
         for &id in sources {
             let (_, site, external) = visible(id).cloned().unwrap_or_default();
             for sql in [
@@ -263,11 +243,8 @@ impl Store {
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
         let orders = self.load_orders(&mut tx, ids).await?;
-        for (i, id) in ids.iter().enumerate() {
-            if !orders.iter().any(|o| o.id == *id && allowed_sites.contains(&o.site)) {
-                return Err(invalid(&format!("orders[{i}]"), format!("Order with id={id} not found.")));
-            }
-        }
+        let visible: Vec<i64> = orders.iter().filter(|o| allowed_sites.contains(&o.site)).map(|o| o.id).collect();
+        combine::check_linked_found(ids, &visible)?;
         let books = self.books_in(&mut tx).await?;
         for o in &orders {
             let mut new = o.clone();

@@ -10,7 +10,7 @@ mod members;
 mod orders;
 mod payers;
 
-use crate::customers::{CustomerLookup, UploadOutcome, unique_as_invalid, write_custom_fields};
+use crate::customers::{CustomerLookup, UploadOutcome, write_custom_fields};
 use crate::facets::{self, ContragentFilter, Owner};
 use crate::history::HistoryFilter;
 use crate::sql::{Arg, Sql, any_of, contains_pattern, text_args};
@@ -19,7 +19,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use torg_domain::DomainError;
-use torg_domain::corporate::{Company, CorporateAddress, CorporateContact, CorporateCustomer, list_member};
+use torg_domain::corporate::{self, Company, CorporateAddress, CorporateContact, CorporateCustomer, list_member};
 use torg_domain::customer::CustomerStats;
 use torg_domain::history::{Actor, Change, HistoryRecord, diff_docs};
 use torg_domain::money::{from_units, to_units};
@@ -253,7 +253,7 @@ impl Store {
             return Err(DomainError::Invalid(errors).into());
         }
         if let Some(m) = c.manager_id {
-            self.check_user_in(tx, m, "managerId").await?;
+            self.check_user_in(tx, m, corporate::MANAGER_AT).await?;
         }
         Ok(())
     }
@@ -262,7 +262,6 @@ impl Store {
     async fn write_corporate_row(&self, tx: &mut Tx, c: &CorporateCustomer, now: i64) -> StoreResult<i64> {
         let doc = serde_json::to_string(c).unwrap_or_default();
         let card = c.attrs.get("discountCardNumber").and_then(Value::as_str).map(str::to_owned);
-        let exists = "Corporate customer with this externalId already exists.";
         let id = if c.id == 0 {
             db::query_scalar(
                 "INSERT INTO corporate_customers (site, external_id, manager_id, vip, bad, discount_card, created_at,
@@ -279,7 +278,7 @@ impl Store {
             .bind(doc)
             .fetch_one(&mut **tx)
             .await
-            .map_err(|e| unique_as_invalid(e, "externalId", exists))?
+            .map_err(|e| StoreError::unique_as(e, corporate::external_id_taken))?
         } else {
             db::query(
                 "UPDATE corporate_customers SET external_id = $1, manager_id = $2, vip = $3, bad = $4, discount_card = $5,
@@ -295,7 +294,7 @@ impl Store {
             .bind(c.id)
             .execute(&mut **tx)
             .await
-            .map_err(|e| unique_as_invalid(e, "externalId", exists))?;
+            .map_err(|e| StoreError::unique_as(e, corporate::external_id_taken))?;
             c.id
         };
         write_custom_fields(tx, ("corporate_custom_fields", "corporate_id"), id, &c.custom_fields, false).await?;
@@ -355,13 +354,13 @@ impl Store {
         self.write_corporate_history(tx, c.id, &snapshot, actor, now, &[created]).await?;
         let stub = corporate_stub(&c);
         for (i, a) in list_member(input, "addresses")?.iter().enumerate() {
-            self.add_address_in(tx, c.id, &stub, a, &format!("addresses[{i}]."), actor, now).await?;
+            self.add_address_in(tx, c.id, &stub, a, &corporate::address_at(i), actor, now).await?;
         }
         for (i, m) in list_member(input, "companies")?.iter().enumerate() {
-            self.add_company_in(tx, c.id, &stub, m, &format!("companies[{i}]."), actor, now).await?;
+            self.add_company_in(tx, c.id, &stub, m, &corporate::company_at(i), actor, now).await?;
         }
         for (i, m) in list_member(input, "customerContacts")?.iter().enumerate() {
-            self.add_contact_in(tx, c.id, site, &stub, m, &format!("customerContacts[{i}]."), actor, now).await?;
+            self.add_contact_in(tx, c.id, site, &stub, m, &corporate::contact_at(i), actor, now).await?;
         }
         self.refresh_corporate_search(tx, c.id).await?;
         Ok(c)
@@ -447,11 +446,7 @@ impl Store {
         self.corporate_write_lock(&mut tx).await?;
         for (i, (id, ext)) in pairs.iter().enumerate() {
             let Ok(id) = self.corporate_id_in(&mut tx, &CustomerLookup::Id(*id), sites).await else {
-                return Err(DomainError::invalid(
-                    format!("customersCorporate[{i}].id"),
-                    format!("Corporate customer with id {id} not found."),
-                )
-                .into());
+                return Err(corporate::unknown_id_at(i, *id).into());
             };
             let old = self.load_corporate_in(&mut tx, id).await?;
             let mut new = old.clone();
@@ -664,25 +659,16 @@ impl Store {
         actor: Actor,
         sites: &[String],
     ) -> StoreResult<()> {
-        let invalid = |field: String, id: i64| -> StoreError {
-            DomainError::invalid(field, format!("Corporate customer with id={id} not found.")).into()
-        };
-        if sources.contains(&result) {
-            return Err(DomainError::invalid(
-                "resultCustomer.id",
-                "A corporate customer cannot be combined with itself.",
-            )
-            .into());
-        }
+        torg_domain::combine::check_corporates_distinct(sources, result)?;
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
         self.corporate_write_lock(&mut tx).await?;
         let Ok(result) = self.corporate_id_in(&mut tx, &CustomerLookup::Id(result), sites).await else {
-            return Err(invalid("resultCustomer.id".into(), result));
+            return Err(torg_domain::combine::unknown_result_corporate(result).into());
         };
         for (i, id) in sources.iter().enumerate() {
             if self.corporate_id_in(&mut tx, &CustomerLookup::Id(*id), sites).await.is_err() {
-                return Err(invalid(format!("customers[{i}].id"), *id));
+                return Err(torg_domain::combine::unknown_source_corporate(i, *id).into());
             }
         }
         let into = self.load_corporate_in(&mut tx, result).await?;

@@ -8,11 +8,10 @@ use crate::{Backend, Store, StoreResult, Tx, json_map};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use torg_domain::DomainError;
-use torg_domain::cost::{Cost, CostPatch};
+use torg_domain::cost::{self, Cost, CostPatch};
 use torg_domain::history::Actor;
 use torg_domain::money::{from_units, to_units};
 use torg_domain::page::{PageRequest, Pagination};
-use torg_domain::reference::ReferenceKind;
 
 /// Which costs a list shows; empty lists and `None` do not filter.
 #[derive(Debug, Clone, Default)]
@@ -79,10 +78,6 @@ fn visible(q: &mut Sql, sites: &[String]) {
     q.push(" AND c.id IN (SELECT cost_id FROM cost_sites WHERE site IN ").bind_list(text_args(sites)).push(")");
 }
 
-fn invalid(field: &str, message: String) -> crate::StoreError {
-    DomainError::invalid(field, message).into()
-}
-
 fn not_found() -> crate::StoreError {
     DomainError::NotFound("cost".into()).into()
 }
@@ -129,20 +124,18 @@ impl Store {
         site: Option<&str>,
         sites: &[String],
     ) -> StoreResult<Cost> {
-        let mut new = old.patched(p, "cost").map_err(DomainError::Invalid)?;
+        let mut new = old.patched(p, cost::DOCUMENT).map_err(DomainError::Invalid)?;
         match &p.order {
-            Some(Some(r)) => new.order = Some(self.order_link_in(tx, r, site, sites, "cost.order").await?),
+            Some(Some(r)) => new.order = Some(self.order_link_in(tx, r, site, sites, cost::ORDER_AT).await?),
             Some(None) => new.order = None,
             None => {}
         }
         if let Some(u) = new.user_id.filter(|_| p.user_id.is_some()) {
-            self.check_user_in(tx, u, "cost.userId").await?;
+            self.check_user_in(tx, u, cost::USER_AT).await?;
         }
         match &p.sites {
             Some(given) => {
-                if let Some(code) = given.iter().find(|s| !sites.contains(s)) {
-                    return Err(invalid("cost.sites", format!("Site '{code}' not found.")));
-                }
+                cost::check_sites(given, sites)?;
                 new.sites.clone_from(given);
             }
             // An order given without sites: the cost is on the order's site.
@@ -158,20 +151,9 @@ impl Store {
             None => {}
         }
         new.sites.sort();
-        if new.sites.is_empty() {
-            return Err(invalid("cost.sites", "This value should not be blank.".into()));
-        }
+        cost::check_has_site(&new.sites)?;
         let books = self.books_in(tx).await?;
-        let item = books.refs(ReferenceKind::CostItem).iter().find(|e| e.code == new.cost_item);
-        let Some(item) = item else {
-            return Err(invalid("cost.costItem", format!("Cost item '{}' not found.", new.cost_item)));
-        };
-        if new.order.is_some() && !item.attr_bool("appliesToOrders") {
-            return Err(invalid("cost.order", format!("Cost item '{}' does not apply to orders.", item.code)));
-        }
-        if new.user_id.is_some() && !item.attr_bool("appliesToUsers") {
-            return Err(invalid("cost.userId", format!("Cost item '{}' does not apply to users.", item.code)));
-        }
+        cost::check_item(&new, &books)?;
         Ok(new)
     }
 
@@ -241,7 +223,7 @@ impl Store {
         actor: Actor,
         sites: &[String],
     ) -> StoreResult<Cost> {
-        patch.check_new("cost").map_err(DomainError::Invalid)?;
+        patch.check_new(cost::DOCUMENT).map_err(DomainError::Invalid)?;
         let now = torg_domain::time::now();
         let created_by = match actor {
             Actor::User(u) => u,

@@ -5,8 +5,7 @@
 use crate::db::{self, Row};
 use crate::{Store, StoreError, StoreResult, json_map};
 use serde_json::{Value, json};
-use torg_domain::DomainError;
-use torg_domain::custom_field::{CustomField, Dictionary, Element, FieldType};
+use torg_domain::custom_field::{self, CustomField, Dictionary, Element, FieldType};
 
 pub(crate) fn field_from_row(r: &Row) -> StoreResult<CustomField> {
     let kind: String = r.try_get("type")?;
@@ -42,10 +41,6 @@ fn elements_text(d: &Dictionary) -> String {
         .to_string()
 }
 
-fn already(what: &str, code: &str) -> StoreError {
-    DomainError::invalid("code", format!("{what} with code '{code}' already exists.")).into()
-}
-
 impl Store {
     /// Adds a custom field definition; its code must be new for its entity.
     pub async fn create_custom_field(&self, f: &CustomField) -> StoreResult<()> {
@@ -62,7 +57,7 @@ impl Store {
         .bind(crate::json_text(&f.attrs))
         .execute(&mut *tx)
         .await
-        .map_err(|e| if e.is_unique_violation() { already("Custom field", &f.code) } else { e.into() })?;
+        .map_err(|e| StoreError::unique_as(e, || custom_field::field_code_taken(&f.code)))?;
         tx.commit().await?;
         Ok(())
     }
@@ -94,7 +89,7 @@ impl Store {
             .bind(elements_text(d))
             .execute(&mut *tx)
             .await
-            .map_err(|e| if e.is_unique_violation() { already("Dictionary", &d.code) } else { e.into() })?;
+            .map_err(|e| StoreError::unique_as(e, || custom_field::dictionary_code_taken(&d.code)))?;
         tx.commit().await?;
         Ok(())
     }

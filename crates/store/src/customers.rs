@@ -257,7 +257,7 @@ impl Store {
         .bind(serde_json::to_string(c).unwrap_or_default())
         .fetch_one(&mut **tx)
         .await
-        .map_err(|e| unique_as_invalid(e, "externalId", "Customer with this externalId already exists."))?;
+        .map_err(|e| StoreError::unique_as(e, torg_domain::customer::external_id_taken))?;
         write_custom_fields(tx, ("customer_custom_fields", "customer_id"), id, &c.custom_fields, true).await?;
         self.write_customer_facets(tx, id, c, true).await?;
         Ok(id)
@@ -293,7 +293,7 @@ impl Store {
         .bind(c.id)
         .execute(&mut **tx)
         .await
-        .map_err(|e| unique_as_invalid(e, "externalId", "Customer with this externalId already exists."))?;
+        .map_err(|e| StoreError::unique_as(e, torg_domain::customer::external_id_taken))?;
         write_custom_fields(tx, ("customer_custom_fields", "customer_id"), c.id, &c.custom_fields, false).await?;
         self.write_customer_facets(tx, c.id, c, false).await
     }
@@ -307,7 +307,7 @@ impl Store {
             return Err(DomainError::Invalid(errors).into());
         }
         if let Some(m) = c.manager_id {
-            self.check_user_in(tx, m, "managerId").await?;
+            self.check_user_in(tx, m, torg_domain::customer::MANAGER_AT).await?;
         }
         Ok(())
     }
@@ -458,20 +458,10 @@ impl Store {
         for (i, (id, ext)) in pairs.iter().enumerate() {
             let old = match self.customer_id_in(&mut tx, &CustomerLookup::Id(*id)).await? {
                 Some(_) => self.load_customer_in(&mut tx, *id).await?,
-                None => {
-                    return Err(DomainError::invalid(
-                        format!("customers[{i}].id"),
-                        format!("Customer with id {id} not found."),
-                    )
-                    .into());
-                }
+                None => return Err(torg_domain::customer::unknown_id_at(i, *id).into()),
             };
             if !allowed_sites.contains(&old.site) {
-                return Err(DomainError::invalid(
-                    format!("customers[{i}].id"),
-                    format!("Customer with id {id} not found."),
-                )
-                .into());
+                return Err(torg_domain::customer::unknown_id_at(i, *id).into());
             }
             let mut new = old.clone();
             new.external_id = Some(ext.clone());
@@ -583,14 +573,6 @@ pub(crate) fn customer_snapshot(c: &Customer) -> Value {
 /// What later history records keep of the customer.
 fn customer_stub(c: &Customer) -> Value {
     json!({ "id": c.id, "externalId": c.external_id, "site": c.site })
-}
-
-/// A unique-constraint violation as a message on `field`; any other error as is.
-pub(crate) fn unique_as_invalid(e: crate::db::DbError, field: &str, message: &str) -> StoreError {
-    match e {
-        d if d.is_unique_violation() => StoreError::Domain(DomainError::invalid(field, message)),
-        other => other.into(),
-    }
 }
 
 /// The conditions of a customer list filter on `c` (a `customers` row), appended to `wh`.

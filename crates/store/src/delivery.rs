@@ -12,12 +12,10 @@ use crate::sql::{Arg, Sql, any_of, text_args};
 use crate::{Backend, Store, StoreResult, Tx, json_map};
 use serde_json::{Map, Value, json};
 use torg_domain::DomainError;
-use torg_domain::books::Books;
-use torg_domain::delivery::{CANCELLED, NEW_SHIPMENT_STATUS, ShipmentPatch, TrackingUpdate};
+use torg_domain::delivery::{self, CANCELLED, NEW_SHIPMENT_STATUS, ShipmentPatch, TrackingUpdate};
 use torg_domain::history::Actor;
 use torg_domain::order::Order;
 use torg_domain::page::{PageRequest, Pagination};
-use torg_domain::reference::ReferenceKind;
 use torg_domain::task::OrderLink;
 use torg_domain::time::Zone;
 
@@ -79,20 +77,6 @@ const SELECT: &str = "SELECT id, external_id, integration_code, delivery_type, s
 FROM delivery_shipments s";
 
 type ShipmentRow = (i64, Option<String>, Option<String>, String, Option<String>, Option<i64>, String, String, String);
-
-fn invalid(field: impl Into<String>, message: impl Into<String>) -> crate::StoreError {
-    DomainError::invalid(field, message).into()
-}
-
-/// The integration that carries delivery type `code`, if one does.
-fn integration_of<'b>(books: &'b Books, code: &str) -> Option<&'b str> {
-    books
-        .refs(ReferenceKind::DeliveryType)
-        .iter()
-        .find(|e| e.code == code)
-        .and_then(|e| e.attrs.get("integrationCode"))
-        .and_then(Value::as_str)
-}
 
 impl Store {
     /// Rows to shipments with their orders on `sites`.
@@ -188,25 +172,11 @@ impl Store {
             s.extra_data.clone_from(v);
         }
         let books = self.books_in(tx).await?;
-        if !books.refs(ReferenceKind::DeliveryType).iter().any(|e| e.code == s.delivery_type) {
-            return Err(invalid(
-                "deliveryShipment.deliveryType",
-                format!("Delivery type '{}' not found.", s.delivery_type),
-            ));
-        }
-        let carrier = integration_of(&books, &s.delivery_type).map(str::to_owned);
+        delivery::check_shipment_type(&books, &s.delivery_type)?;
+        let carrier = delivery::integration_of(&books, &s.delivery_type).map(str::to_owned);
         match &p.integration_code {
             Some(Some(code)) => {
-                if carrier.as_deref().is_some_and(|c| c != code) {
-                    return Err(invalid(
-                        "deliveryShipment.integrationCode",
-                        format!(
-                            "Delivery type '{}' is carried by integration '{}'.",
-                            s.delivery_type,
-                            carrier.unwrap_or_default()
-                        ),
-                    ));
-                }
+                delivery::check_shipment_carrier(&s.delivery_type, carrier.as_deref(), code)?;
                 s.integration_code = Some(code.clone());
             }
             Some(None) => s.integration_code = carrier,
@@ -216,36 +186,21 @@ impl Store {
                 }
             }
         }
-        if let Some(store) = &s.store
-            && books.warehouse_id(store).is_none()
-        {
-            return Err(invalid("deliveryShipment.store", format!("Store '{store}' not found.")));
-        }
+        delivery::check_shipment_store(&books, s.store.as_deref())?;
         if let Some(m) = s.manager_id {
-            self.check_user_in(tx, m, "deliveryShipment.managerId").await?;
+            self.check_user_in(tx, m, delivery::SHIPMENT_MANAGER_AT).await?;
         }
         let orders = match &p.orders {
             None => None,
             Some(refs) => {
                 let mut ids = Vec::with_capacity(refs.len());
                 for (i, r) in refs.iter().enumerate() {
-                    let field = format!("deliveryShipment.orders[{i}]");
-                    let link = self.order_link_in(tx, r, site, sites, &field).await?;
+                    let link = self.order_link_in(tx, r, site, sites, &delivery::shipment_order_at(i)).await?;
                     let ty: Option<String> = db::query_scalar("SELECT delivery_type FROM orders WHERE id = $1")
                         .bind(link.id)
                         .fetch_one(&mut **tx)
                         .await?;
-                    if ty.as_deref() != Some(s.delivery_type.as_str()) {
-                        return Err(invalid(
-                            field,
-                            format!(
-                                "Order {} is not delivered by '{}' (its delivery type: {}).",
-                                link.number,
-                                s.delivery_type,
-                                ty.as_deref().unwrap_or("none")
-                            ),
-                        ));
-                    }
+                    delivery::check_shipment_order(i, &link.number, &s.delivery_type, ty.as_deref())?;
                     if !ids.contains(&link.id) {
                         ids.push(link.id);
                     }
@@ -455,18 +410,11 @@ impl Store {
         let books = self.books_in(&mut tx).await?;
         let mut out = Vec::with_capacity(updates.len());
         for (i, u) in updates.iter().enumerate() {
-            let field = format!("statusUpdate[{i}].deliveryId");
             let lookup = OrderLookup::Number(u.delivery_id.clone());
             let Some(order) = self.delivery_order_in(&mut tx, &lookup, sites).await? else {
-                return Err(invalid(field, format!("Order with number {} not found.", u.delivery_id)));
+                return Err(delivery::unknown_tracked_order(i, &u.delivery_id).into());
             };
-            let carrier = order.delivery.code.as_deref().and_then(|t| integration_of(&books, t));
-            if carrier != Some(code) {
-                return Err(invalid(
-                    field,
-                    format!("The delivery of order {} is not carried by '{code}'.", order.number),
-                ));
-            }
+            delivery::check_tracking_carrier(&books, i, &order, code)?;
             let mut with = order.clone();
             if let Some(t) = &u.track_number {
                 let mut numbers = with.track_numbers();
@@ -519,13 +467,7 @@ impl Store {
             return Err(DomainError::NotFound("order".into()).into());
         };
         let books = self.books_in(&mut tx).await?;
-        let carried = order.delivery.code.as_deref().and_then(|t| integration_of(&books, t)).is_some();
-        if !carried && !force {
-            return Err(invalid("delivery", "The order's delivery is not carried by a delivery integration."));
-        }
-        if order.delivery.data.get("status").and_then(Value::as_str) == Some(CANCELLED) && !force {
-            return Err(invalid("delivery", "The order's delivery is already cancelled."));
-        }
+        delivery::check_cancellable(&books, &order, force)?;
         let mut with = order.clone();
         with.delivery.data.insert("status".into(), json!(CANCELLED));
         with.delivery.data.insert("statusDate".into(), json!(zone.datetime(now)));

@@ -108,9 +108,7 @@ impl Store {
                 Some(id) => lines.push(json!({
                     "offer": id, "quantity": to_units(line.quantity), "price": to_units(line.price),
                 })),
-                None => {
-                    errors.insert(format!("cart.items[{i}].offer"), "Offer not found.".into());
-                }
+                None => errors.extend([torg_domain::order::unknown_cart_offer(i)]),
             }
         }
         if !errors.is_empty() {
@@ -213,7 +211,7 @@ impl Store {
     pub async fn change_favorite(&self, customer_id: i64, offer: &OfferRef, add: bool) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         let Some(offer_id) = self.offer_by_ref(&mut *tx, offer).await? else {
-            return Err(DomainError::invalid("favorite.offer", "Offer not found.").into());
+            return Err(torg_domain::order::unknown_favorite_offer().into());
         };
         if add {
             db::query(

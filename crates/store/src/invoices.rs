@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use torg_domain::DomainError;
 use torg_domain::history::Actor;
-use torg_domain::invoice::{BillingError, BillingSettings, Invoice, InvoiceStatus, Refund};
+use torg_domain::invoice::{self, BillingError, BillingSettings, Invoice, InvoiceStatus, Refund};
 use torg_domain::listing::{Condition, FieldKind, ListQuery, Op, Operand};
 use torg_domain::money::{from_units, to_units};
 use torg_domain::time::Zone;
@@ -285,7 +285,7 @@ impl Store {
         let exists: Option<(i64,)> =
             crate::db::query_as("SELECT id FROM sites WHERE code = $1").bind(site).fetch_optional(&mut *tx).await?;
         if exists.is_none() {
-            return Err(DomainError::invalid("site", format!("Site '{site}' does not exist.")).into());
+            return Err(torg_domain::key::unknown_site(site).into());
         }
         let row = crate::db::query("SELECT * FROM billing_settings WHERE site = $1")
             .bind(site)
@@ -330,13 +330,7 @@ impl Store {
             .bind(site)
             .execute(&mut *tx)
             .await
-            .map_err(|e| match e {
-                d if d.is_unique_violation() => StoreError::Domain(DomainError::invalid(
-                    "merchant_id",
-                    "Another site already has this merchant id.",
-                )),
-                other => other.into(),
-            })?;
+            .map_err(|e| StoreError::unique_as(e, invoice::merchant_id_taken))?;
         tx.commit().await?;
         Ok(s)
     }
@@ -360,7 +354,7 @@ impl Store {
                 .fetch_optional(&mut **tx)
                 .await?;
         if dup.is_some() {
-            return Err(duplicate_merchant_order_id(&inv.merchant_order_id).into());
+            return Err(invoice::merchant_order_id_taken(&inv.merchant_order_id).into());
         }
         crate::db::query(
             "INSERT INTO invoices (id, container_id, site, merchant_id, merchant_order_id, order_id, status, amount, vat_amount,
@@ -390,7 +384,7 @@ impl Store {
         .await
         .map_err(|e| match e {
             d if d.is_unique_violation() => {
-                StoreError::Billing(duplicate_merchant_order_id(&inv.merchant_order_id))
+                StoreError::Billing(invoice::merchant_order_id_taken(&inv.merchant_order_id))
             }
             other => other.into(),
         })?;
@@ -513,13 +507,7 @@ impl Store {
         self.expire_due(torg_domain::time::now()).await?;
         let mut tx = self.begin().await?;
         let old = self.invoice_in(&mut tx, id).await?.ok_or_else(|| DomainError::NotFound("invoice".into()))?;
-        if old.status != InvoiceStatus::Created {
-            return Err(BillingError::wrong_status(format!(
-                "Invoice {id} is {}; only a created invoice can be changed.",
-                old.status.as_str()
-            ))
-            .into());
-        }
+        invoice::check_changeable(&old)?;
         let new = change(&old)?;
         crate::db::query(
             "UPDATE invoices SET amount = $1, vat_amount = $2, description = $3, expires_at = $4, updated_at = $5, doc = $6
@@ -558,36 +546,16 @@ impl Store {
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
         let mut inv = self.invoice_in(&mut tx, id).await?.ok_or_else(|| DomainError::NotFound("invoice".into()))?;
-        if by_merchant {
-            if inv.processable {
-                return Err(BillingError::wrong_status(
-                    "Only a non-processable invoice (processable: false) takes its status from the merchant.",
-                )
-                .into());
-            }
-            if inv.status == to {
-                return Ok(inv);
-            }
-        } else if !inv.status.can_become(to) {
-            return Err(BillingError::wrong_status(format!(
-                "Invoice {id} is {}; it cannot become {}.",
-                inv.status.as_str(),
-                to.as_str()
-            ))
-            .into());
+        if !invoice::check_status_change(&inv, to, by_merchant)? {
+            return Ok(inv);
         }
-        if inv.status == InvoiceStatus::Hold && to == InvoiceStatus::Canceled {
+        if invoice::releases_hold(inv.status, to) {
             let (shipped,): (i64,) =
                 crate::db::query_as("SELECT CAST(COUNT(*) AS BIGINT) FROM invoice_shipments WHERE invoice_id = $1")
                     .bind(id)
                     .fetch_one(&mut *tx)
                     .await?;
-            if shipped > 0 {
-                return Err(BillingError::wrong_status(format!(
-                    "Invoice {id} has shipments; its hold ends with a final shipment, not a cancel."
-                ))
-                .into());
-            }
+            invoice::check_release(&inv, shipped)?;
             inv.paid_at = None;
         }
         let amount = inv.amount;
@@ -609,18 +577,10 @@ impl Store {
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
         let mut inv = self.invoice_in(&mut tx, id).await?.ok_or_else(|| DomainError::NotFound("invoice".into()))?;
-        let same_operation = partner_operation_id.is_some()
-            && inv.doc.get("partnerOperationId").and_then(Value::as_str) == partner_operation_id;
-        if same_operation && inv.status.is_paid() {
+        if invoice::repeats_hold(&inv, partner_operation_id) {
             return Ok(inv);
         }
-        if !inv.status.can_become(InvoiceStatus::Hold) {
-            return Err(BillingError::wrong_status(format!(
-                "Invoice {id} is {}; only a created invoice can be paid.",
-                inv.status.as_str()
-            ))
-            .into());
-        }
+        invoice::check_holdable(&inv)?;
         if let Some(op) = partner_operation_id {
             inv.doc.insert("partnerOperationId".into(), json!(op));
         }
@@ -659,7 +619,7 @@ impl Store {
                     "amount": paid,
                     "paidAt": zone.datetime(now),
                     "externalId": inv.id,
-                    "comment": format!("Invoice {} paid", inv.id),
+                    "comment": invoice::paid_comment(inv),
                 }]});
                 let doc = doc.as_object().cloned().unwrap_or_default();
                 let sites = vec![inv.site.clone()];
@@ -704,13 +664,7 @@ impl Store {
         if inv.site == to.site {
             return Ok(inv);
         }
-        if let Some(order_id) = inv.order_id {
-            return Err(DomainError::invalid(
-                "orderId",
-                format!("The invoice pays torg order {order_id} of site {}; it cannot leave that site.", inv.site),
-            )
-            .into());
-        }
+        invoice::check_movable(&inv)?;
         let dup: Option<(String,)> =
             crate::db::query_as("SELECT id FROM invoices WHERE merchant_id = $1 AND merchant_order_id = $2")
                 .bind(&to.merchant_id)
@@ -718,7 +672,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
         if dup.is_some() {
-            return Err(duplicate_merchant_order_id(&inv.merchant_order_id).into());
+            return Err(invoice::merchant_order_id_taken(&inv.merchant_order_id).into());
         }
         let now = torg_domain::time::now();
         for table in ["invoices", "invoice_refunds", "invoice_shipments"] {
@@ -817,21 +771,8 @@ impl Store {
         check: impl FnOnce(&Invoice, &[RefundLine]) -> Result<(), BillingError>,
     ) -> StoreResult<Refund> {
         let mut tx = self.begin().await?;
-        let parent = self
-            .invoice_in(&mut tx, &refund.parent_id)
-            .await?
-            .ok_or_else(|| DomainError::invalid("parentId", "The invoice to refund does not exist."))?;
-        if parent.site != refund.site {
-            return Err(DomainError::invalid("parentId", "The invoice to refund does not exist.").into());
-        }
-        if parent.status != InvoiceStatus::Completed {
-            return Err(BillingError::wrong_status(format!(
-                "Invoice {} is {}; only a paid (completed) invoice can be refunded.",
-                parent.id,
-                parent.status.as_str()
-            ))
-            .into());
-        }
+        let parent = invoice::refund_parent(self.invoice_in(&mut tx, &refund.parent_id).await?, &refund.site)?;
+        invoice::check_refundable(&parent)?;
         let dup: Option<(String,)> =
             crate::db::query_as("SELECT id FROM invoice_refunds WHERE merchant_id = $1 AND merchant_order_id = $2")
                 .bind(&parent.merchant_id)
@@ -839,7 +780,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
         if dup.is_some() {
-            return Err(duplicate_merchant_order_id(&refund.merchant_order_id).into());
+            return Err(invoice::merchant_order_id_taken(&refund.merchant_order_id).into());
         }
         let lines = self.refund_lines_in(&mut tx, &parent).await?;
         check(&parent, &lines)?;
@@ -866,7 +807,7 @@ impl Store {
         .await
         .map_err(|e| match e {
             d if d.is_unique_violation() => {
-                StoreError::Billing(duplicate_merchant_order_id(&r.merchant_order_id))
+                StoreError::Billing(invoice::merchant_order_id_taken(&r.merchant_order_id))
             }
             other => other.into(),
         })?;
@@ -887,46 +828,14 @@ impl Store {
     /// carried out, its money leaving the linked torg order's payment. Both changes are announced.
     pub async fn create_correction(&self, inv: &Invoice, actor: Actor) -> StoreResult<(Invoice, Refund)> {
         let refund_id = inv.doc.get("parentId").and_then(Value::as_str).unwrap_or_default().to_string();
-        let missing = || DomainError::invalid("parentId", "The refund to correct does not exist.");
         let mut tx = self.begin().await?;
         let row =
             crate::db::query(format!("SELECT {REFUND_COLUMNS} FROM invoice_refunds WHERE id = $1{}", self.row_lock()))
                 .bind(&refund_id)
                 .fetch_optional(&mut *tx)
                 .await?;
-        let mut r = row.as_ref().map(refund_from_row).transpose()?.ok_or_else(missing)?;
-        if r.site != inv.site {
-            return Err(missing().into());
-        }
-        if r.status != "draft" {
-            return Err(BillingError::wrong_status(format!(
-                "Refund {} is {}; only a draft refund takes a correction order.",
-                r.id, r.status
-            ))
-            .into());
-        }
-        if inv.amount > r.amount {
-            return Err(BillingError::field(
-                "wrong_total_amount",
-                format!(
-                    "The correction order ({}) exceeds the refund ({}).",
-                    inv.amount.normalize(),
-                    r.amount.normalize()
-                ),
-                "amount",
-                "wrong_value",
-            )
-            .into());
-        }
-        if inv.currency != r.currency {
-            return Err(BillingError::field(
-                "wrong_currency",
-                format!("The refund is in {}; its correction order must be too.", r.currency),
-                "currencyId",
-                "wrong_value",
-            )
-            .into());
-        }
+        let mut r = invoice::corrected_refund(row.as_ref().map(refund_from_row).transpose()?, &inv.site)?;
+        invoice::check_correction(inv, &r)?;
         let mut c = inv.clone();
         c.status = InvoiceStatus::Completed;
         c.paid_at = Some(c.created_at);
@@ -985,19 +894,10 @@ impl Store {
             status: "returned".into(),
             amount: r.amount,
             paid_at: Some(r.created_at),
-            comment: Some(format!("Refund {} of invoice {}", r.merchant_order_id, parent.id)),
+            comment: Some(invoice::refund_comment(r, parent)),
         };
         payments.push(returned);
         self.save_payments_in(tx, &old, payments, actor, r.created_at).await?;
         Ok(())
     }
-}
-
-fn duplicate_merchant_order_id(id: &str) -> BillingError {
-    BillingError::field(
-        "merchant_order_id_duplicate",
-        format!("merchantOrderId '{id}' is already used by this merchant."),
-        "merchantOrderId",
-        "wrong_value",
-    )
 }

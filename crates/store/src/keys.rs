@@ -3,7 +3,6 @@
 use crate::book_cache::GENERATION;
 use crate::{Store, StoreError, StoreResult};
 use std::sync::{Arc, LazyLock};
-use torg_domain::DomainError;
 use torg_domain::books::Books;
 use torg_domain::key::{ApiKey, KeyOwner, SiteAccess, hash_key};
 
@@ -129,7 +128,7 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let Some((key_id, Some(customer_id))) = key else {
-            return Err(DomainError::invalid("key", format!("No buyer's key '{id_or_name}'.")).into());
+            return Err(torg_domain::key::no_buyer_key(id_or_name).into());
         };
         let corporate = match corporate_external_id {
             None => None,
@@ -142,13 +141,7 @@ impl Store {
                 .bind(customer_id)
                 .fetch_optional(&mut *tx)
                 .await?;
-                let Some((corporate,)) = found else {
-                    return Err(DomainError::invalid(
-                        "corporate",
-                        format!("Corporate customer '{ext}' does not exist."),
-                    )
-                    .into());
-                };
+                let Some((corporate,)) = found else { return Err(torg_domain::key::unknown_corporate(ext).into()) };
                 let contact: Option<(i64,)> = crate::db::query_as(
                     "SELECT id FROM corporate_contacts WHERE corporate_id = $1 AND customer_id = $2",
                 )
@@ -157,11 +150,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
                 if contact.is_none() {
-                    return Err(DomainError::invalid(
-                        "corporate",
-                        format!("The key's buyer is not a contact person of '{ext}'."),
-                    )
-                    .into());
+                    return Err(torg_domain::key::not_a_contact(ext).into());
                 }
                 Some(corporate)
             }
@@ -201,7 +190,7 @@ pub(crate) async fn create_key_in(tx: &mut crate::Tx, new: NewKey) -> StoreResul
                 .fetch_optional(&mut **tx)
                 .await?;
             if found.is_none() {
-                return Err(DomainError::invalid("site", format!("Site '{code}' does not exist.")).into());
+                return Err(torg_domain::key::unknown_site(code).into());
             }
         }
     }
@@ -215,9 +204,7 @@ pub(crate) async fn create_key_in(tx: &mut crate::Tx, new: NewKey) -> StoreResul
                     .await?;
             match row {
                 Some((id, _)) => Some(id),
-                None => {
-                    return Err(DomainError::invalid("customer", format!("Customer '{ext}' does not exist.")).into());
-                }
+                None => return Err(torg_domain::key::unknown_customer(ext).into()),
             }
         }
     };
@@ -242,12 +229,7 @@ pub(crate) async fn create_key_in(tx: &mut crate::Tx, new: NewKey) -> StoreResul
         .bind(now)
         .fetch_one(&mut **tx)
         .await
-        .map_err(|e| match e {
-            d if d.is_unique_violation() => {
-                StoreError::Domain(DomainError::invalid("key", "This key already exists."))
-            }
-            other => other.into(),
-        })?;
+        .map_err(|e| StoreError::unique_as(e, torg_domain::key::key_taken))?;
     let row =
         crate::db::query(format!("SELECT {COLUMNS} FROM api_keys WHERE id = $1")).bind(id).fetch_one(&mut **tx).await?;
     key_from_row(&row)

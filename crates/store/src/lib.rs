@@ -53,6 +53,8 @@ mod users;
 mod verification;
 mod warehouses;
 mod web;
+#[cfg(test)]
+mod wording_guard;
 
 pub use batch::RowOutcome;
 pub use brands::AliasReport;
@@ -134,6 +136,15 @@ pub enum StoreError {
 
 /// Result of store operations.
 pub type StoreResult<T> = Result<T, StoreError>;
+
+impl StoreError {
+    /// A unique-constraint violation as the domain's `refusal` (an external id taken, say); any other
+    /// database error as is. The refusal's wording is the domain's: the store only knows which
+    /// constraint a write broke.
+    pub(crate) fn unique_as(e: db::DbError, refusal: impl FnOnce() -> DomainError) -> StoreError {
+        if e.is_unique_violation() { StoreError::Domain(refusal()) } else { e.into() }
+    }
+}
 
 /// The persistent state of torg.
 #[derive(Clone)]

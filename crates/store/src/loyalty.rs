@@ -15,7 +15,9 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 use torg_domain::DomainError;
 use torg_domain::history::{Actor, diff_orders};
-use torg_domain::loyalty::{AccountPatch, BonusOperation, Level, Loyalty, LoyaltyAccount, LoyaltyDefinition, op};
+use torg_domain::loyalty::{
+    self as rules, AccountPatch, BonusOperation, Level, Loyalty, LoyaltyAccount, LoyaltyDefinition, op,
+};
 use torg_domain::money::{from_units, to_units};
 use torg_domain::order::{CustomerRef, Order, OrderLoyaltyAccount};
 use torg_domain::page::{PageRequest, Pagination};
@@ -136,10 +138,6 @@ fn balance_sql(q: &mut Sql, now: i64) {
         .push("))");
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> crate::StoreError {
-    DomainError::invalid(field, message).into()
-}
-
 fn not_found(what: &str) -> crate::StoreError {
     DomainError::NotFound(what.into()).into()
 }
@@ -254,7 +252,7 @@ impl Store {
         let site: Option<(i64,)> =
             db::query_as("SELECT id FROM sites WHERE code = $1").bind(&d.site).fetch_optional(&mut *tx).await?;
         if site.is_none() {
-            return Err(invalid("site", format!("Site '{}' not found.", d.site)));
+            return Err(rules::unknown_site(&d.site).into());
         }
         let id: i64 = db::query_scalar(
             "INSERT INTO loyalties (site, name, currency, active, blocked, expiry_days, max_charge_percent, created_at,
@@ -406,10 +404,7 @@ impl Store {
     ) -> StoreResult<(LoyaltyAccount, Loyalty)> {
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
-        let loyalty = self
-            .site_loyalty_in(&mut tx, site)
-            .await?
-            .ok_or_else(|| invalid("site", format!("No active loyalty program on site '{site}'.")))?;
+        let loyalty = self.site_loyalty_in(&mut tx, site).await?.ok_or_else(|| rules::no_programme_on(site))?;
         let found: Option<(i64,)> = match customer {
             CustomerRef::Id(id) => {
                 db::query_as("SELECT id FROM customers WHERE id = $1 AND site = $2")
@@ -426,9 +421,7 @@ impl Store {
                     .await?
             }
         };
-        let Some((customer_id,)) = found else {
-            return Err(invalid("loyaltyAccount.customer", "Customer not found."));
-        };
+        let Some((customer_id,)) = found else { return Err(rules::unknown_enrolled_customer().into()) };
         let taken: Option<(i64,)> =
             db::query_as("SELECT id FROM loyalty_accounts WHERE loyalty_id = $1 AND customer_id = $2")
                 .bind(loyalty.id)
@@ -436,10 +429,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
         if let Some((other,)) = taken {
-            return Err(invalid(
-                "loyaltyAccount.customer",
-                format!("The customer already takes part in the loyalty program (account {other})."),
-            ));
+            return Err(rules::already_enrolled(other).into());
         }
         let mut account = LoyaltyAccount { site: site.to_string(), ..LoyaltyAccount::default() };
         patch.apply(&mut account);
@@ -680,9 +670,7 @@ impl Store {
         let loyalty = self.usable_loyalty(&mut tx, &account).await?;
         let from = activation.unwrap_or(now);
         let until = expire.or_else(|| loyalty.expiry_from(from));
-        if until.is_some_and(|u| u <= from) {
-            return Err(invalid("expireDate", "The expiry date should be after the activation date."));
-        }
+        rules::check_credit_life(from, until)?;
         let op_id = self
             .insert_operation(
                 &mut tx,
@@ -713,13 +701,9 @@ impl Store {
 
     /// The account's programme, if operations may run on it; the account must be active.
     async fn usable_loyalty(&self, tx: &mut Tx, account: &LoyaltyAccount) -> StoreResult<Loyalty> {
-        if !account.active {
-            return Err(invalid("loyaltyAccount", "The loyalty account is not activated."));
-        }
+        rules::check_account_active(account)?;
         let loyalty = self.loyalty_in(tx, account.loyalty_id).await?.ok_or_else(|| not_found("loyalty"))?;
-        if !loyalty.active || loyalty.blocked {
-            return Err(invalid("loyalty", "The loyalty program is not active."));
-        }
+        rules::check_programme_running(&loyalty)?;
         Ok(loyalty)
     }
 
@@ -735,9 +719,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let account = self.account_for_update(&mut tx, id, sites, now).await?;
         self.usable_loyalty(&mut tx, &account).await?;
-        if amount > account.amount {
-            return Err(invalid("amount", format!("Not enough bonuses: {} available.", account.amount)));
-        }
+        rules::check_charge(&account, amount)?;
         self.consume(&mut tx, id, amount, now).await?;
         self.insert_operation(
             &mut tx,
@@ -977,12 +959,9 @@ impl Store {
                     .await?
             }
         };
-        let Some((customer_id,)) = found else { return Err(invalid("order.customer", "Customer not found.")) };
-        let (account, loyalty) = self
-            .customer_account_in(&mut conn, site, customer_id, now)
-            .await?
-            .filter(|(a, _)| a.active)
-            .ok_or_else(|| invalid("order.customer", "The customer has no active loyalty account on this site."))?;
+        let Some((customer_id,)) = found else { return Err(rules::unknown_order_customer().into()) };
+        let (account, loyalty) =
+            rules::active_account(self.customer_account_in(&mut conn, site, customer_id, now).await?)?;
         quote(loyalty, account, summ, bonuses)
     }
 
@@ -999,15 +978,9 @@ impl Store {
         let mut tx = self.begin().await?;
         let old = self.order_for_loyalty(&mut tx, lookup, sites).await?;
         let books = self.books_in(&mut tx).await?;
-        if books.is_cancelled(&old.status) {
-            return Err(invalid("order.status", "The order is cancelled."));
-        }
-        let customer_id = old.customer_id.ok_or_else(|| invalid("order.customer", "The order has no customer."))?;
-        let (account, loyalty) = self
-            .customer_account_in(&mut tx, &old.site, customer_id, now)
-            .await?
-            .filter(|(a, _)| a.active)
-            .ok_or_else(|| invalid("order.customer", "The customer has no active loyalty account on this site."))?;
+        let customer_id = rules::spending_customer(&old, &books)?;
+        let (account, loyalty) =
+            rules::active_account(self.customer_account_in(&mut tx, &old.site, customer_id, now).await?)?;
         if self.backend() == Backend::Postgres {
             db::query("SELECT id FROM loyalty_accounts WHERE id = $1 FOR UPDATE")
                 .bind(account.id)
@@ -1084,11 +1057,9 @@ impl Store {
     }
 
     async fn order_for_loyalty(&self, tx: &mut Tx, lookup: &OrderLookup, sites: &[String]) -> StoreResult<Order> {
-        let id = self.order_id_in(tx, lookup).await?.ok_or_else(|| invalid("order", "Order not found."))?;
-        let order = self.load_orders(tx, &[id]).await?.pop().ok_or_else(|| invalid("order", "Order not found."))?;
-        if !sites.contains(&order.site) {
-            return Err(invalid("order", "Order not found."));
-        }
+        let id = self.order_id_in(tx, lookup).await?.ok_or_else(rules::unknown_order)?;
+        let order = self.load_orders(tx, &[id]).await?.pop().ok_or_else(rules::unknown_order)?;
+        rules::check_order_reach(&order, sites)?;
         Ok(order)
     }
 
@@ -1238,9 +1209,7 @@ impl Store {
 /// The quote for an order of `summ` asking for `bonuses`.
 fn quote(loyalty: Loyalty, account: LoyaltyAccount, summ: Decimal, bonuses: Decimal) -> StoreResult<LoyaltyQuote> {
     let max_charge = loyalty.max_charge(summ, account.amount);
-    if bonuses > max_charge {
-        return Err(invalid("bonuses", format!("At most {max_charge} bonuses can be spent on this order.")));
-    }
+    rules::check_order_charge(bonuses, max_charge)?;
     let credit = loyalty.credit_for(account.orders_sum, summ - bonuses);
     Ok(LoyaltyQuote { loyalty, account, max_charge, charge: bonuses, credit, summ })
 }

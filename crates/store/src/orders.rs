@@ -3,7 +3,7 @@
 //! public status, one stocked position — are the submodules, each on top of these.
 
 use crate::counts::Counted;
-use crate::customers::{CustomerLookup, UploadOutcome, unique_as_invalid, write_custom_fields};
+use crate::customers::{CustomerLookup, UploadOutcome, write_custom_fields};
 use crate::history::{Entity, HistoryFilter, NewRecord};
 use crate::sql::{Arg, Sql, contains_pattern};
 use crate::{Store, StoreError, StoreResult, Tx, flag};
@@ -566,7 +566,7 @@ impl Store {
                 Some(id) => match old.iter().find(|o| o.id == id) {
                     Some(existing) => existing.clone(),
                     None => {
-                        errors.insert(format!("items[{i}].id"), format!("Order item with id {id} not found."));
+                        errors.extend([torg_domain::order::unknown_item(i, id)]);
                         continue;
                     }
                 },
@@ -581,11 +581,7 @@ impl Store {
                                 base.offer = Some(snapshot);
                             }
                             None => {
-                                let (field, value) = r.describe();
-                                errors.insert(
-                                    format!("items[{i}].offer.{field}"),
-                                    format!("Offer with {field} {value} not found."),
-                                );
+                                errors.extend([torg_domain::order::unknown_offer(i, r)]);
                                 continue;
                             }
                         }
@@ -624,13 +620,7 @@ impl Store {
             };
             // The buyer's site and document come with its id: one round trip for finding and reading it.
             let Some((id, site, doc)) = self.customer_doc_in(tx, &lookup).await? else {
-                let (field, message) = match r {
-                    CustomerRef::Id(id) => ("customer.id", format!("Customer with id={id} not found.")),
-                    CustomerRef::ExternalId(e) => {
-                        ("customer.externalId", format!("Customer with externalId={e} not found."))
-                    }
-                };
-                return Err(DomainError::Unresolved(FieldErrors::from([(field.to_string(), message)])).into());
+                return Err(torg_domain::order::unknown_customer(r).into());
             };
             named = Some((site, doc));
             o.customer_id = Some(id);
@@ -710,13 +700,7 @@ impl Store {
                                 .await?
                         }
                     };
-                    if site != o.site {
-                        return Err(DomainError::invalid(
-                            "customer",
-                            format!("Customer with id {id} belongs to another site."),
-                        )
-                        .into());
-                    }
+                    torg_domain::order::check_customer_site(id, &site, &o.site)?;
                     serde_json::from_str(&doc).unwrap_or_default()
                 }
             };
@@ -832,9 +816,9 @@ impl Store {
         }
         let row = q.fetch_one(&mut **tx).await.map_err(|e| match &e {
             d if d.is_unique_violation() && d.message().contains("number") => {
-                StoreError::Domain(DomainError::invalid("number", "Order with this number already exists."))
+                StoreError::Domain(torg_domain::order::number_taken())
             }
-            _ => unique_as_invalid(e, "externalId", "Order with this externalId already exists."),
+            _ => StoreError::unique_as(e, torg_domain::order::external_id_taken),
         })?;
         let id: i64 = row.try_get("id")?;
         let (line_ids, payment_ids) =
@@ -1181,15 +1165,7 @@ impl Store {
             .bind(id)
             .fetch_all(&mut **tx)
             .await?;
-            for (i, item) in new.items.iter().enumerate() {
-                let packed_units = packed.iter().find(|(line, _)| *line == item.id).map(|(_, units)| *units);
-                if let Some(units) = packed_units.filter(|units| to_units(item.quantity) < *units) {
-                    errors.insert(
-                        format!("items[{i}].quantity"),
-                        format!("The quantity cannot be less than the packed {}.", from_units(units).normalize()),
-                    );
-                }
-            }
+            torg_domain::order::check_packed(&new.items, &packed, &mut errors);
         }
         if !errors.is_empty() {
             return Err(DomainError::Invalid(errors).into());
@@ -1230,9 +1206,7 @@ impl Store {
         for (i, (id, ext)) in pairs.iter().enumerate() {
             let Some(old) = self.load_orders(&mut tx, &[*id]).await?.pop().filter(|o| allowed_sites.contains(&o.site))
             else {
-                return Err(
-                    DomainError::invalid(format!("orders[{i}].id"), format!("Order with id {id} not found.")).into()
-                );
+                return Err(torg_domain::order::unknown_in_batch(i, *id).into());
             };
             let mut new = old.clone();
             new.external_id = Some(ext.clone());
@@ -1643,7 +1617,7 @@ impl Store {
         .bind(offer.name.to_lowercase())
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| unique_as_invalid(e, "externalId", "Product with this externalId already exists."))?;
+        .map_err(|e| StoreError::unique_as(e, torg_domain::product::external_id_taken))?;
         let id: i64 = crate::db::query_scalar(
             "INSERT INTO offers (product_id, external_id, xml_id, name, article, price, purchase_price, active,
              name_lower, name_lower_of) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $4) RETURNING id",
@@ -1659,7 +1633,7 @@ impl Store {
         .bind(offer.name.to_lowercase())
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| unique_as_invalid(e, "externalId", "Offer with this externalId already exists."))?;
+        .map_err(|e| StoreError::unique_as(e, torg_domain::product::offer_external_id_taken))?;
         tx.commit().await?;
         Ok(id)
     }

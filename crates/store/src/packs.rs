@@ -96,10 +96,6 @@ struct Line {
     purchase_price: Option<Decimal>,
 }
 
-fn invalid(field: &str, message: String) -> crate::StoreError {
-    DomainError::invalid(field, message).into()
-}
-
 fn not_found() -> crate::StoreError {
     DomainError::NotFound("pack".into()).into()
 }
@@ -149,7 +145,7 @@ impl Store {
             .bind(code)
             .fetch_optional(&mut **tx)
             .await?;
-        id.ok_or_else(|| invalid("store", format!("Store '{code}' does not exist.")))
+        Ok(id.ok_or_else(|| torg_domain::pack::unknown_store(code))?)
     }
 
     /// Refuses `q` (1/10,000 units) for a pack of the line (other than pack `except`) when the line's
@@ -169,18 +165,7 @@ impl Store {
         .bind(except)
         .fetch_one(&mut **tx)
         .await?;
-        if others + q > line.quantity {
-            let left = from_units((line.quantity - others).max(0));
-            return Err(invalid(
-                "quantity",
-                format!(
-                    "The order item's packs may hold at most its quantity {}: {left} left to pack, {} wanted.",
-                    from_units(line.quantity),
-                    from_units(q)
-                ),
-            ));
-        }
-        Ok(())
+        Ok(torg_domain::pack::check_line_quantity(line.quantity, others, q)?)
     }
 
     /// Refuses a change of the group (order, offer, warehouse) from its packed sum to that sum
@@ -247,17 +232,13 @@ impl Store {
     /// Creates a pack of one order line on one of `sites`.
     pub async fn create_pack(&self, patch: &PackPatch, actor: Actor, sites: &[String]) -> StoreResult<Pack> {
         patch.check_new().map_err(DomainError::Invalid)?;
-        let (Some(item_id), Some(quantity)) = (patch.item_id, patch.quantity) else {
-            return Err(DomainError::invalid("itemId", "This value should not be blank.").into());
-        };
+        let (item_id, quantity) = patch.line_and_quantity()?;
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
         let Some(line) = self.pack_line_in(&mut tx, item_id, sites).await? else {
-            return Err(invalid("itemId", format!("Order item with id {item_id} not found.")));
+            return Err(torg_domain::pack::unknown_item(item_id).into());
         };
-        let Some(code) = patch.store.clone().or_else(|| line.store.clone()) else {
-            return Err(invalid("store", "This value should not be blank.".into()));
-        };
+        let code = torg_domain::pack::store_of(patch.store.as_deref(), line.store.as_deref())?;
         let warehouse = self.pack_warehouse_in(&mut tx, &code).await?;
         let q = to_units(quantity);
         self.check_line_quantity(&mut tx, item_id, &line, 0, q).await?;
@@ -310,9 +291,7 @@ impl Store {
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
         let (old, line) = self.pack_for_write(&mut tx, id, sites).await?;
-        if patch.item_id.is_some_and(|i| i != old.item_id) {
-            return Err(invalid("itemId", "A pack stays with its order item.".into()));
-        }
+        torg_domain::pack::check_same_item(&old, patch)?;
         let new = old.patched(patch);
         let changes = old.changes(&new);
         if changes.is_empty() {

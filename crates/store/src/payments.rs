@@ -40,7 +40,7 @@ impl Store {
         p.id = 0;
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
-        let not_found = || DomainError::invalid("payment.order", "Order not found.");
+        let not_found = torg_domain::order::unknown_payment_order;
         let id = self.order_id_in(&mut tx, order).await?.ok_or_else(not_found)?;
         let old = self.load_orders(&mut tx, &[id]).await?.pop().ok_or_else(not_found)?;
         if !allowed_sites.contains(&old.site) {

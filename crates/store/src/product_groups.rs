@@ -36,14 +36,8 @@ pub struct ProductGroup {
     pub level: i64,
 }
 
-/// How a write names a group's parent (on the group's own site).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum GroupRef {
-    /// By internal id.
-    Id(i64),
-    /// By external id.
-    ExternalId(String),
-}
+/// How a write names a group's parent (on the group's own site): the domain's way of naming a group.
+pub use torg_domain::product::ProductGroupRef as GroupRef;
 
 /// The fields a create or edit gives: `None` leaves a field as it is, `Some(None)` clears it.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -158,10 +152,6 @@ fn group_from_row(r: GroupRow) -> ProductGroup {
     }
 }
 
-fn invalid(field: &str, message: String) -> crate::StoreError {
-    DomainError::invalid(field, message).into()
-}
-
 /// One offer's properties: code → (name, value).
 type Properties = BTreeMap<String, (Option<String>, String)>;
 
@@ -249,16 +239,14 @@ impl Store {
         if let Some(name) = &patch.name {
             g.name = name.clone();
         }
-        if g.name.is_empty() {
-            return Err(invalid("name", "This value should not be blank.".into()));
-        }
+        torg_domain::product::check_group_name(&g.name)?;
         if let Some(ext) = &patch.external_id {
             g.external_id = ext.clone();
         }
         if let Some(ext) = &g.external_id
             && self.group_id_in(tx, &g.site, ext).await?.is_some_and(|other| other != g.id)
         {
-            return Err(invalid("externalId", "Product group with this externalId already exists.".into()));
+            return Err(torg_domain::product::group_external_id_taken().into());
         }
         if let Some(d) = &patch.description {
             g.description = d.clone();
@@ -276,32 +264,28 @@ impl Store {
                 g.parent_external_id = None;
             }
             Some(Some(r)) => {
-                let (field, id) = match r {
-                    GroupRef::Id(id) => ("parentId", Some(*id)),
-                    GroupRef::ExternalId(e) => ("parentExternalId", self.group_id_in(tx, &g.site, e).await?),
+                let id = match r {
+                    GroupRef::Id(id) => Some(*id),
+                    GroupRef::ExternalId(e) => self.group_id_in(tx, &g.site, e).await?,
                 };
                 let parent = match id {
                     Some(id) => self.group_in(tx, id).await?.filter(|p| p.site == g.site),
                     None => None,
                 };
                 let Some(parent) = parent else {
-                    let named = match r {
-                        GroupRef::Id(id) => format!("id {id}"),
-                        GroupRef::ExternalId(e) => format!("externalId '{e}'"),
-                    };
-                    return Err(invalid(field, format!("Product group with {named} not found on site '{}'.", g.site)));
+                    return Err(torg_domain::product::unknown_parent_group(r, &g.site).into());
                 };
-                // A group cannot sit under itself or under one of its own descendants.
+                // The parent's line up to the top, for the domain's check that the group is not in it.
+                let mut ancestors = Vec::new();
                 let mut up = Some(parent.clone());
                 while let Some(a) = up {
-                    if g.id != 0 && a.id == g.id {
-                        return Err(invalid(field, "A product group cannot be placed under itself.".into()));
-                    }
+                    ancestors.push(a.id);
                     up = match a.parent_id {
                         Some(p) => self.group_in(tx, p).await?,
                         None => None,
                     };
                 }
+                torg_domain::product::check_group_parent(g.id, r, &ancestors)?;
                 g.parent_id = Some(parent.id);
                 g.parent_external_id = parent.external_id.clone();
                 g.level = parent.level + 1;
@@ -334,9 +318,7 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| {
-            crate::customers::unique_as_invalid(e, "externalId", "Product group with this externalId already exists.")
-        })?;
+        .map_err(|e| crate::StoreError::unique_as(e, torg_domain::product::group_external_id_taken))?;
         tx.commit().await?;
         Ok(id)
     }
@@ -378,9 +360,7 @@ impl Store {
         .bind(g.id)
         .execute(&mut *tx)
         .await
-        .map_err(|e| {
-            crate::customers::unique_as_invalid(e, "externalId", "Product group with this externalId already exists.")
-        })?;
+        .map_err(|e| crate::StoreError::unique_as(e, torg_domain::product::group_external_id_taken))?;
         if g.level != old.level {
             // Depths below follow, level by level (trees are shallow).
             let mut parents = vec![g.id];

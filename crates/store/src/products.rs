@@ -318,6 +318,9 @@ async fn base_price_type_in(tx: &mut Tx) -> StoreResult<Option<String>> {
         .map(|t| t.0))
 }
 
+/// The domain's refusal of a field at a path (the field's key and message).
+type FieldRefusal = fn(&str) -> (String, String);
+
 fn invalid(errors: FieldErrors) -> crate::StoreError {
     DomainError::Invalid(errors).into()
 }
@@ -600,18 +603,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let warehouses: HashMap<String, i64> =
             crate::db::query_as("SELECT code, id FROM warehouses").fetch_all(&mut *tx).await?.into_iter().collect();
-        let mut errors = FieldErrors::new();
-        for (i, e) in entries.iter().enumerate() {
-            for (j, s) in e.stores.iter().enumerate() {
-                if !warehouses.contains_key(&s.code) {
-                    errors
-                        .insert(format!("offers[{i}].stores[{j}].code"), format!("Store '{}' does not exist.", s.code));
-                }
-            }
-        }
-        if !errors.is_empty() {
-            return Err(invalid(errors));
-        }
+        torg_domain::product::check_upload_stores(entries, |code| warehouses.contains_key(code))?;
         let now = torg_domain::time::now();
         let mut out = BatchOutcome::default();
         for (i, e) in entries.iter().enumerate() {
@@ -661,20 +653,7 @@ impl Store {
                 .iter()
                 .any(|(c, attrs)| c == code && json_map(attrs).get("default").and_then(Value::as_bool) == Some(true))
         };
-        let mut errors = FieldErrors::new();
-        for (i, e) in entries.iter().enumerate() {
-            for (j, p) in e.prices.iter().enumerate() {
-                if !types.iter().any(|(c, _)| *c == p.code) {
-                    errors.insert(
-                        format!("prices[{i}].prices[{j}].code"),
-                        format!("Price type '{}' does not exist.", p.code),
-                    );
-                }
-            }
-        }
-        if !errors.is_empty() {
-            return Err(invalid(errors));
-        }
+        torg_domain::product::check_upload_price_types(entries, |code| types.iter().any(|(c, _)| c == code))?;
         let mut out = BatchOutcome::default();
         for (i, e) in entries.iter().enumerate() {
             let Some(offer) = Store::offer_id_in(&mut tx, &e.offer).await? else {
@@ -731,7 +710,7 @@ impl Store {
                     .fetch_optional(&mut **tx)
                     .await?;
             if other.is_some() {
-                errors.insert(format!("{path}.externalId"), "Product with this externalId already exists.".into());
+                errors.extend([torg_domain::product::external_id_taken_at(path)]);
             }
         }
         let aliases = crate::brands::brand_aliases_in(tx).await?;
@@ -745,10 +724,7 @@ impl Store {
                     .fetch_optional(&mut **tx)
                     .await?;
             if let Some((id,)) = other {
-                errors.insert(
-                    format!("{path}.article"),
-                    format!("Product {id} already has this manufacturer and article."),
-                );
+                errors.extend([torg_domain::product::article_taken_at(path, id)]);
             }
         }
         Ok((article_norm, brand_norm))
@@ -767,15 +743,9 @@ impl Store {
         for (k, r) in refs.iter().enumerate() {
             let mut q = Sql::new("SELECT id FROM product_groups WHERE site IN ");
             q.bind_list(sites.iter().cloned().map(Arg::Text));
-            let named = match r {
-                ProductGroupRef::Id(id) => {
-                    q.push(" AND id = ").bind(Arg::Int(*id));
-                    format!("id {id}")
-                }
-                ProductGroupRef::ExternalId(e) => {
-                    q.push(" AND external_id = ").bind(Arg::Text(e.clone()));
-                    format!("externalId '{e}'")
-                }
+            match r {
+                ProductGroupRef::Id(id) => q.push(" AND id = ").bind(Arg::Int(*id)),
+                ProductGroupRef::ExternalId(e) => q.push(" AND external_id = ").bind(Arg::Text(e.clone())),
             };
             let found: Vec<(i64,)> = q.query_as().fetch_all(&mut **tx).await?;
             match found.as_slice() {
@@ -784,15 +754,8 @@ impl Store {
                         out.push(*id);
                     }
                 }
-                [] => {
-                    errors.insert(format!("{path}.groups[{k}]"), format!("Product group with {named} not found."));
-                }
-                _ => {
-                    errors.insert(
-                        format!("{path}.groups[{k}]"),
-                        format!("Product groups with {named} are on several sites: give the id."),
-                    );
-                }
+                [] => errors.extend([torg_domain::product::unknown_group_at(path, k, r)]),
+                _ => errors.extend([torg_domain::product::ambiguous_group_at(path, k, r)]),
             }
         }
         Ok(out)
@@ -827,7 +790,7 @@ impl Store {
         let mut errors = FieldErrors::new();
         let mut added = Vec::with_capacity(batch.len());
         for (i, new) in batch.iter().enumerate() {
-            let path = format!("products[{i}]");
+            let path = torg_domain::product::batch_path(i);
             let before = errors.len();
             let p = &new.product;
             let (article_norm, brand_norm) = Store::product_clashes(&mut tx, p, &path, &mut errors).await?;
@@ -836,15 +799,17 @@ impl Store {
                 None => Vec::new(),
             };
             for (j, o) in new.offers.iter().enumerate() {
-                let at = if new.implicit_offer { path.clone() } else { format!("{path}.offers[{j}]") };
+                let at = torg_domain::product::offer_path(&path, new.implicit_offer, j);
                 if let Some(code) = o.attrs.get("unit").and_then(Value::as_str)
                     && !units.iter().any(|u| u.0 == code)
                 {
-                    errors.insert(format!("{at}.unit"), format!("Unit '{code}' does not exist."));
+                    errors.extend([torg_domain::product::unknown_unit_at(&at, code)]);
                 }
-                for (column, field, value) in
-                    [("external_id", "externalId", &o.external_id), ("xml_id", "xmlId", &o.xml_id)]
-                {
+                let taken: [(&str, &Option<String>, FieldRefusal); 2] = [
+                    ("external_id", &o.external_id, torg_domain::product::offer_external_id_taken_at),
+                    ("xml_id", &o.xml_id, torg_domain::product::offer_xml_id_taken_at),
+                ];
+                for (column, value, refusal) in taken {
                     let Some(value) = value else { continue };
                     let sql = format!("SELECT id FROM offers WHERE {column} = $1");
                     let other: Option<(i64,)> = crate::db::query_as(sql).bind(value).fetch_optional(&mut *tx).await?;
@@ -853,9 +818,8 @@ impl Store {
                         _ => e.xml_id.as_ref() == Some(value),
                     });
                     if other.is_some() || seen {
-                        errors
-                            .entry(format!("{at}.{field}"))
-                            .or_insert_with(|| format!("Offer with this {field} already exists."));
+                        let (field, message) = refusal(&at);
+                        errors.entry(field).or_insert(message);
                     }
                 }
             }
@@ -934,7 +898,7 @@ impl Store {
         let mut errors = FieldErrors::new();
         let mut out = BatchOutcome::default();
         for (i, (r, doc)) in batch.iter().enumerate() {
-            let path = format!("products[{i}]");
+            let path = torg_domain::product::batch_path(i);
             let mut q = Sql::new(PRODUCT_COLUMNS);
             let by_id = match r {
                 ProductRef::Id(id) => {

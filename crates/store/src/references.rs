@@ -2,8 +2,8 @@
 //! warehouse is seeded here with the books, since a fresh database needs one; warehouses themselves
 //! are in `warehouses.rs`.
 
-use crate::{Store, StoreResult, Tx, json_text};
-use torg_domain::reference::{ReferenceEntry, ReferenceKind, Site, defaults};
+use crate::{Store, StoreError, StoreResult, Tx, json_text};
+use torg_domain::reference::{self, ReferenceEntry, ReferenceKind, Site, defaults};
 
 impl Store {
     /// Fills empty reference books with their defaults and makes sure one site and one warehouse exist.
@@ -78,7 +78,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
         if taken.is_some() {
-            return Err(torg_domain::DomainError::invalid("code", format!("'{}' already exists.", entry.code)).into());
+            return Err(reference::code_taken(&entry.code).into());
         }
         upsert_ref(&mut tx, kind, entry).await?;
         let id: i64 = crate::db::query_scalar("SELECT id FROM reference_entries WHERE kind = $1 AND code = $2")
@@ -105,13 +105,7 @@ impl Store {
         .bind(entry.id)
         .execute(&mut *tx)
         .await
-        .map_err(|e| {
-            if e.is_unique_violation() {
-                torg_domain::DomainError::invalid("code", format!("'{}' already exists.", entry.code)).into()
-            } else {
-                crate::StoreError::from(e)
-            }
-        })?;
+        .map_err(|e| StoreError::unique_as(e, || reference::code_taken(&entry.code)))?;
         tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }

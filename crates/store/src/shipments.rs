@@ -7,9 +7,8 @@ use crate::invoices::{RefundLine, basket_totals, line_totals, lines_left};
 use crate::{Store, StoreResult, Tx, json_map};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
-use torg_domain::DomainError;
 use torg_domain::history::Actor;
-use torg_domain::invoice::{BillingError, Invoice, InvoiceStatus, Shipment, money_value};
+use torg_domain::invoice::{self, BillingError, Invoice, InvoiceStatus, Shipment, money_value};
 use torg_domain::listing::ListQuery;
 use torg_domain::money::{from_units, to_units};
 use torg_domain::time::Zone;
@@ -73,19 +72,8 @@ impl Store {
     ) -> StoreResult<(Shipment, Invoice)> {
         let now = shipment.created_at;
         let mut tx = self.begin().await?;
-        let missing = || DomainError::invalid("orderId", "The order to ship does not exist.");
-        let mut inv = self.invoice_in(&mut tx, &shipment.invoice_id).await?.ok_or_else(missing)?;
-        if inv.site != shipment.site {
-            return Err(missing().into());
-        }
-        if !matches!(inv.status, InvoiceStatus::Created | InvoiceStatus::Hold | InvoiceStatus::Completed) {
-            return Err(BillingError::wrong_status(format!(
-                "Invoice {} is {}; only a created, held or paid invoice can be shipped.",
-                inv.id,
-                inv.status.as_str()
-            ))
-            .into());
-        }
+        let mut inv = invoice::shipped_invoice(self.invoice_in(&mut tx, &shipment.invoice_id).await?, &shipment.site)?;
+        invoice::check_shippable(&inv)?;
         let (finals,): (i64,) = crate::db::query_as(
             "SELECT CAST(COUNT(*) AS BIGINT) FROM invoice_shipments WHERE invoice_id = $1 AND is_final = 1",
         )
@@ -93,24 +81,10 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let left = self.shipment_lines_in(&mut tx, &inv).await?;
-        if finals > 0 || left.iter().all(|l| l.available <= Decimal::ZERO) {
-            return Err(BillingError::wrong_status(format!(
-                "Invoice {} is shipped in full, or closed by a final shipment.",
-                inv.id
-            ))
-            .into());
-        }
+        invoice::check_open_to_ship(&inv, finals, left.iter().map(|l| l.available))?;
         check(&inv, &left)?;
         let left_total: Decimal = left.iter().map(|l| l.available).sum();
-        if shipment.amount > left_total {
-            return Err(BillingError::field(
-                "wrong_total_amount",
-                format!("Only {} of the order is left to ship.", left_total.normalize()),
-                "basketItems",
-                "wrong_value",
-            )
-            .into());
-        }
+        invoice::check_ship_total(shipment.amount, left_total)?;
         let (id,): (i64,) = crate::db::query_as(
             "INSERT INTO invoice_shipments (invoice_id, site, merchant_id, document_number, document_date, is_final,
              amount, vat_amount, created_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use torg_domain::DomainError;
 use torg_domain::history::{Actor, Change, HistoryRecord};
 use torg_domain::page::{PageRequest, Pagination};
-use torg_domain::task::{CustomerLink, CustomerRef, OrderLink, OrderRef, Task, TaskComment, TaskPatch};
+use torg_domain::task::{self, CustomerLink, CustomerRef, OrderLink, OrderRef, Task, TaskComment, TaskPatch};
 
 /// Serialises task writes on PostgreSQL (released with the transaction).
 const TASK_LOCK: &str = "SELECT pg_advisory_xact_lock(7426014)";
@@ -145,10 +145,6 @@ fn visible(q: &mut Sql, sites: &[String]) {
     q.push(" AND (t.site IS NULL OR t.site IN ").bind_list(text_args(sites)).push(")");
 }
 
-fn invalid(field: &str, message: String) -> crate::StoreError {
-    DomainError::invalid(field, message).into()
-}
-
 fn not_found() -> crate::StoreError {
     DomainError::NotFound("task".into()).into()
 }
@@ -176,7 +172,7 @@ impl Store {
     }
 
     /// The order `r` names, on one of `sites` (and on `site`, when given, for an external id).
-    /// Not found is an error under `field`.
+    /// Not found, or found on several sites, is refused under `field`.
     pub(crate) async fn order_link_in(
         &self,
         tx: &mut Tx,
@@ -185,16 +181,16 @@ impl Store {
         sites: &[String],
         field: &str,
     ) -> StoreResult<OrderLink> {
-        let (mut q, named) = match r {
+        let mut q = match r {
             OrderRef::Id(id) => {
                 let mut q = Sql::new("SELECT id, number, external_id, site FROM orders WHERE id = ");
                 q.bind(Arg::Int(*id));
-                (q, format!("id={id}"))
+                q
             }
             OrderRef::Number(n) => {
                 let mut q = Sql::new("SELECT id, number, external_id, site FROM orders WHERE number = ");
                 q.bind(Arg::Text(n.clone()));
-                (q, format!("number={n}"))
+                q
             }
             OrderRef::ExternalId(e) => {
                 let mut q = Sql::new("SELECT id, number, external_id, site FROM orders WHERE external_id = ");
@@ -202,22 +198,20 @@ impl Store {
                 if let Some(s) = site {
                     q.push(" AND site = ").bind(Arg::Text(s.to_string()));
                 }
-                (q, format!("externalId={e}"))
+                q
             }
         };
         q.push(" AND site IN ").bind_list(text_args(sites)).push(" ORDER BY id");
         let rows: Vec<(i64, String, Option<String>, String)> = q.query_as().fetch_all(&mut **tx).await?;
-        match rows.as_slice() {
-            [(id, number, external_id, site)] => {
-                Ok(OrderLink { id: *id, number: number.clone(), external_id: external_id.clone(), site: site.clone() })
-            }
-            [] => Err(invalid(field, format!("Order with {named} not found."))),
-            _ => Err(invalid(field, format!("Orders with {named} are on several sites: give the site."))),
-        }
+        let found = rows
+            .into_iter()
+            .map(|(id, number, external_id, site)| OrderLink { id, number, external_id, site })
+            .collect();
+        Ok(task::one_order(field, r, found)?)
     }
 
     /// The customer `r` names, on one of `sites` (and on `site`, when given, for an external id); not
-    /// found is an error under `field`.
+    /// found, or found on several sites, is refused under `field`.
     pub(crate) async fn customer_link_in(
         &self,
         tx: &mut Tx,
@@ -227,28 +221,21 @@ impl Store {
         field: &str,
     ) -> StoreResult<CustomerLink> {
         let mut q = Sql::new("SELECT id, external_id, site FROM customers WHERE ");
-        let named = match r {
+        match r {
             CustomerRef::Id(id) => {
                 q.push("id = ").bind(Arg::Int(*id));
-                format!("id={id}")
             }
             CustomerRef::ExternalId(e) => {
                 q.push("external_id = ").bind(Arg::Text(e.clone()));
                 if let Some(s) = site {
                     q.push(" AND site = ").bind(Arg::Text(s.to_string()));
                 }
-                format!("externalId={e}")
             }
-        };
+        }
         q.push(" AND site IN ").bind_list(text_args(sites)).push(" ORDER BY id");
         let rows: Vec<(i64, Option<String>, String)> = q.query_as().fetch_all(&mut **tx).await?;
-        match rows.as_slice() {
-            [(id, external_id, site)] => {
-                Ok(CustomerLink { id: *id, external_id: external_id.clone(), site: site.clone() })
-            }
-            [] => Err(invalid(field, format!("Customer with {named} not found."))),
-            _ => Err(invalid(field, format!("Customers with {named} are on several sites: give the site."))),
-        }
+        let found = rows.into_iter().map(|(id, external_id, site)| CustomerLink { id, external_id, site }).collect();
+        Ok(task::one_customer(field, r, found)?)
     }
 
     /// The task `id` inside a write, if a key reaching `sites` sees it.
@@ -299,18 +286,15 @@ impl Store {
                     .fetch_optional(&mut **tx)
                     .await?;
                 if found.is_none() {
-                    return Err(invalid(
-                        "task.performerId",
-                        format!("User group with id {} not found.", new.performer),
-                    ));
+                    return Err(task::unknown_group(new.performer).into());
                 }
             } else {
-                self.check_user_in(tx, new.performer, "task.performerId").await?;
+                self.check_user_in(tx, new.performer, task::PERFORMER_AT).await?;
             }
         }
         match &p.order {
             Some(Some(r)) => {
-                new.order = Some(self.order_link_in(tx, r, site, sites, "task.order").await?);
+                new.order = Some(self.order_link_in(tx, r, site, sites, task::ORDER_AT).await?);
                 new.customer = None;
             }
             Some(None) => new.order = None,
@@ -318,7 +302,7 @@ impl Store {
         }
         match &p.customer {
             Some(Some(r)) => {
-                new.customer = Some(self.customer_link_in(tx, r, site, sites, "task.customer").await?);
+                new.customer = Some(self.customer_link_in(tx, r, site, sites, task::CUSTOMER_AT).await?);
                 new.order = None;
             }
             Some(None) => new.customer = None,
@@ -328,9 +312,7 @@ impl Store {
             new.phone.clone_from(ph);
         }
         if let Some(s) = &p.phone_site {
-            if let Some(code) = s.as_deref().filter(|c| !sites.iter().any(|x| x == c)) {
-                return Err(invalid("task.phoneSite", format!("Site '{code}' not found.")));
-            }
+            task::check_phone_site(s.as_deref(), sites)?;
             new.phone_site.clone_from(s);
         }
         Ok(new)
@@ -549,10 +531,7 @@ impl Store {
         text: &str,
         sites: &[String],
     ) -> StoreResult<TaskComment> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(invalid("comment.text", "This value should not be blank.".into()));
-        }
+        let text = task::comment_text(text)?;
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
         self.task_write_lock(&mut tx).await?;

@@ -4,9 +4,9 @@ use crate::db::{self, Row};
 use crate::sql::{Arg, Sql};
 use crate::{Store, StoreResult, flag, json_map, json_text};
 use std::collections::BTreeMap;
-use torg_domain::DomainError;
 use torg_domain::page::{PageRequest, Pagination};
-use torg_domain::telephony::{USER_STATUSES, User, UserGroup};
+use torg_domain::telephony::{User, UserGroup};
+use torg_domain::user;
 
 const COLUMNS: &str = "id, first_name, last_name, patronymic, email, code, active, phone, position, status, online, is_admin, is_manager, created_at";
 
@@ -143,20 +143,14 @@ impl Store {
         let found: Option<i64> =
             db::query_scalar("SELECT id FROM users WHERE id = $1").bind(id).fetch_optional(&mut **tx).await?;
         if found.is_none() {
-            return Err(DomainError::invalid(field, format!("User with id {id} not found.")).into());
+            return Err(user::unknown_at(field, id).into());
         }
         Ok(())
     }
 
     /// Sets a user's status; false when there is no such user.
     pub async fn set_user_status(&self, id: i64, status: &str) -> StoreResult<bool> {
-        if !USER_STATUSES.contains(&status) {
-            return Err(DomainError::invalid(
-                "status",
-                format!("The value you selected is not a valid choice. Allowed: {}.", USER_STATUSES.join(", ")),
-            )
-            .into());
-        }
+        user::check_status(status)?;
         let mut tx = self.begin().await?;
         let done =
             db::query("UPDATE users SET status = $1 WHERE id = $2").bind(status).bind(id).execute(&mut *tx).await?;
@@ -193,9 +187,7 @@ impl Store {
                 .bind(code)
                 .fetch_optional(&mut *tx)
                 .await?;
-            let Some(group) = group else {
-                return Err(DomainError::invalid("groups", format!("User group '{code}' does not exist.")).into());
-            };
+            let Some(group) = group else { return Err(user::unknown_group(code).into()) };
             db::query("INSERT INTO user_group_members (user_id, group_id) VALUES ($1, $2)")
                 .bind(id)
                 .bind(group)

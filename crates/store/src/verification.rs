@@ -4,7 +4,7 @@
 
 use crate::{Store, StoreResult, db};
 use torg_domain::DomainError;
-use torg_domain::loyalty::{SMS_CODE_TTL, SMS_MAX_ATTEMPTS, SmsCheck};
+use torg_domain::loyalty::{SMS_CODE_TTL, SmsCheck};
 
 /// How a confirmation went.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,16 +94,16 @@ impl Store {
         let Some(row) = row else { return Err(DomainError::NotFound("verification".into()).into()) };
         let mut check = check_from_row(&row)?;
         let sent: String = row.try_get("code")?;
-        if check.verified_at.is_some() || check.expired_at <= now || check.attempts >= SMS_MAX_ATTEMPTS {
+        if check.is_closed(now) {
             return Ok(Confirmation::Closed(check));
         }
-        if sent != code.trim() {
+        if !SmsCheck::is_right_code(&sent, code) {
             db::query("UPDATE sms_verifications SET attempts = attempts + 1 WHERE check_id = $1")
                 .bind(check_id)
                 .execute(&mut tx)
                 .await?;
             tx.commit().await?;
-            return Ok(Confirmation::WrongCode(SMS_MAX_ATTEMPTS - check.attempts - 1));
+            return Ok(Confirmation::WrongCode(check.tries_left_after_wrong()));
         }
         db::query("UPDATE sms_verifications SET verified_at = $1 WHERE check_id = $2")
             .bind(now)

@@ -4,7 +4,7 @@ use crate::db;
 use crate::sql::{Arg, Sql};
 use crate::{Store, StoreResult, json_text};
 use serde_json::{Map, Value};
-use torg_domain::DomainError;
+use torg_domain::user;
 
 /// A visit to store.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,7 +89,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let mut users: Vec<i64> = Vec::new();
         for (i, id) in user_ids.iter().enumerate() {
-            self.check_user_in(&mut tx, *id, &format!("notification.userIds[{i}]")).await?;
+            self.check_user_in(&mut tx, *id, &user::recipient_at(i)).await?;
             users.push(*id);
         }
         for (i, code) in groups.iter().enumerate() {
@@ -97,13 +97,7 @@ impl Store {
                 .bind(code)
                 .fetch_optional(&mut *tx)
                 .await?;
-            let Some(group) = group else {
-                return Err(DomainError::invalid(
-                    format!("notification.userGroups[{i}]"),
-                    format!("User group '{code}' does not exist."),
-                )
-                .into());
-            };
+            let Some(group) = group else { return Err(user::unknown_recipient_group(i, code).into()) };
             let members: Vec<(i64,)> = db::query_as("SELECT user_id FROM user_group_members WHERE group_id = $1")
                 .bind(group)
                 .fetch_all(&mut *tx)

@@ -3,13 +3,15 @@
 //! customer carrying the member in its `item`.
 
 use super::{CorporateRecord, contact_stub, corporate_stub, not_found};
-use crate::customers::{CustomerLookup, unique_as_invalid};
+use crate::customers::CustomerLookup;
 use crate::sql::{Arg, Sql, any_of, contains_pattern, text_args};
 use crate::{Store, StoreError, StoreResult, Tx, db, flag};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use torg_domain::DomainError;
-use torg_domain::corporate::{Company, CorporateAddress, CorporateContact, EntityRef, contact_is_main, list_member};
+use torg_domain::corporate::{
+    self, Company, CorporateAddress, CorporateContact, EntityRef, contact_is_main, list_member,
+};
 use torg_domain::history::{Actor, Change, diff_docs};
 use torg_domain::page::PageRequest;
 
@@ -161,9 +163,7 @@ impl Store {
         .bind(json!(a).to_string())
         .fetch_one(&mut **tx)
         .await
-        .map_err(|e| {
-            unique_as_invalid(e, &format!("{path}externalId"), "Address with this externalId already exists.")
-        })?;
+        .map_err(|e| StoreError::unique_as(e, || corporate::address_external_id_taken(path)))?;
         take_main(tx, "corporate_addresses", corporate_id, a.id, a.is_main).await?;
         let record = member_added("address", address_stub(&a));
         self.write_corporate_history(tx, corporate_id, stub, actor, now, &[record]).await?;
@@ -233,7 +233,7 @@ impl Store {
         .bind(old.id)
         .execute(&mut *tx)
         .await
-        .map_err(|e| unique_as_invalid(e, "externalId", "Address with this externalId already exists."))?;
+        .map_err(|e| StoreError::unique_as(e, || corporate::address_external_id_taken("")))?;
         take_main(&mut tx, "corporate_addresses", corporate, old.id, new.is_main && !old.is_main).await?;
         new.is_main = is_main_now(&mut tx, "corporate_addresses", old.id).await?;
         let stub = corporate_stub(&self.load_corporate_in(&mut tx, corporate).await?);
@@ -300,27 +300,14 @@ impl Store {
         input: &Map<String, Value>,
         path: &str,
     ) -> StoreResult<Option<Option<i64>>> {
-        match input.get("address") {
-            None => Ok(None),
-            Some(Value::Null) => Ok(Some(None)),
-            Some(Value::Object(m)) => {
-                let Some(r) = EntityRef::of(m) else {
-                    return Err(DomainError::invalid(
-                        format!("{path}address"),
-                        "Set one of the following fields: id, externalId",
-                    )
-                    .into());
-                };
-                match self.address_in(tx, corporate_id, &r).await? {
-                    Some(a) => Ok(Some(Some(a.id))),
-                    None => Err(DomainError::invalid(
-                        format!("{path}address"),
-                        format!("Address with {} not found.", r.describe()),
-                    )
-                    .into()),
-                }
-            }
-            Some(_) => Err(DomainError::invalid(format!("{path}address"), "This value should be an object.").into()),
+        let r = match corporate::company_address_ref(input, path)? {
+            None => return Ok(None),
+            Some(None) => return Ok(Some(None)),
+            Some(Some(r)) => r,
+        };
+        match self.address_in(tx, corporate_id, &r).await? {
+            Some(a) => Ok(Some(Some(a.id))),
+            None => Err(corporate::unknown_address(path, &r).into()),
         }
     }
 
@@ -328,10 +315,7 @@ impl Store {
         let books = self.books_in(tx).await?;
         let mut errors = torg_domain::FieldErrors::new();
         books.check_custom_fields("company", &mut c.custom_fields, &mut errors);
-        if errors.is_empty() {
-            return Ok(());
-        }
-        Err(DomainError::Invalid(errors.into_iter().map(|(k, v)| (format!("{path}{k}"), v)).collect()).into())
+        Ok(corporate::check_fields_at(path, errors)?)
     }
 
     /// Adds a company to corporate customer `corporate_id` inside a write; `path` prefixes error names.
@@ -367,7 +351,7 @@ impl Store {
         .bind(json!(c).to_string())
         .fetch_one(&mut **tx)
         .await
-        .map_err(|e| unique_as_invalid(e, &format!("{path}externalId"), "Company with this externalId already exists."))?;
+        .map_err(|e| StoreError::unique_as(e, || corporate::company_external_id_taken(path)))?;
         take_main(tx, "corporate_companies", corporate_id, c.id, c.is_main).await?;
         let record = member_added("company", company_stub(&c));
         self.write_corporate_history(tx, corporate_id, stub, actor, now, &[record]).await?;
@@ -441,7 +425,7 @@ impl Store {
         .bind(old.id)
         .execute(&mut *tx)
         .await
-        .map_err(|e| unique_as_invalid(e, "externalId", "Company with this externalId already exists."))?;
+        .map_err(|e| StoreError::unique_as(e, || corporate::company_external_id_taken("")))?;
         take_main(&mut tx, "corporate_companies", corporate, old.id, new.is_main && !old.is_main).await?;
         new.is_main = is_main_now(&mut tx, "corporate_companies", old.id).await?;
         let stub = corporate_stub(&self.load_corporate_in(&mut tx, corporate).await?);
@@ -523,20 +507,11 @@ impl Store {
     ) -> StoreResult<Vec<i64>> {
         let mut out = Vec::new();
         for (i, m) in list.iter().enumerate() {
-            let named = match m.get("company") {
-                Some(Value::Object(c)) => EntityRef::of(c),
-                _ => EntityRef::of(m),
-            };
-            let field = format!("{path}companies[{i}]");
-            let Some(r) = named else {
-                return Err(DomainError::invalid(field, "Set one of the following fields: id, externalId").into());
-            };
+            let r = corporate::contact_company_ref(m, path, i)?;
             match self.company_in(tx, corporate_id, &r).await? {
                 Some(c) if !out.contains(&c.id) => out.push(c.id),
                 Some(_) => {}
-                None => {
-                    return Err(DomainError::invalid(field, format!("Company with {} not found.", r.describe())).into());
-                }
+                None => return Err(corporate::unknown_contact_company(path, i, &r).into()),
             }
         }
         Ok(out)
@@ -550,23 +525,16 @@ impl Store {
         site: &str,
         path: &str,
     ) -> StoreResult<i64> {
-        let field = format!("{path}customer");
-        let Some(Value::Object(m)) = input.get("customer") else {
-            return Err(DomainError::invalid(field, "This value should not be blank.").into());
-        };
-        let Some(r) = EntityRef::of(m) else {
-            return Err(DomainError::invalid(field, "Set one of the following fields: id, externalId").into());
-        };
+        let (r, named_site) = corporate::contact_customer_ref(input, path)?;
         let lookup = match &r {
             EntityRef::Id(id) => CustomerLookup::Id(*id),
             EntityRef::ExternalId(e) => {
-                let site = m.get("site").and_then(Value::as_str).unwrap_or(site);
-                CustomerLookup::ExternalId { site: site.into(), external_id: e.clone() }
+                CustomerLookup::ExternalId { site: named_site.unwrap_or(site).into(), external_id: e.clone() }
             }
         };
         match self.customer_id_in(tx, &lookup).await? {
             Some(id) => Ok(id),
-            None => Err(DomainError::invalid(field, format!("Customer with {} not found.", r.describe())).into()),
+            None => Err(corporate::unknown_contact_customer(path, &r).into()),
         }
     }
 
@@ -596,13 +564,7 @@ impl Store {
         .bind(json!(companies).to_string())
         .fetch_one(&mut **tx)
         .await
-        .map_err(|e| {
-            unique_as_invalid(
-                e,
-                &format!("{path}customer"),
-                "The customer is already a contact of this corporate customer.",
-            )
-        })?;
+        .map_err(|e| StoreError::unique_as(e, || corporate::contact_taken(path)))?;
         take_main(tx, "corporate_contacts", corporate_id, id, is_main).await?;
         let contact = CorporateContact { id, customer_id, is_main, companies };
         let record = member_added("customer_contact", contact_stub(&contact));

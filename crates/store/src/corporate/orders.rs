@@ -4,12 +4,11 @@
 use crate::customers::CustomerLookup;
 use crate::orders::fill;
 use crate::sql::{Arg, Sql};
-use crate::{Store, StoreError, StoreResult, Tx, db};
+use crate::{Store, StoreResult, Tx, db};
 use std::collections::HashMap;
-use torg_domain::corporate::Company;
+use torg_domain::corporate::{self, Company};
 use torg_domain::customer::Customer;
 use torg_domain::order::{CustomerRef, Order};
-use torg_domain::{DomainError, FieldErrors};
 
 /// What orders show beside themselves: the corporate customers and companies they name, and the
 /// bonuses they earn.
@@ -21,13 +20,6 @@ pub struct OrderParties {
     pub companies: HashMap<i64, Company>,
     /// The bonuses each order in a loyalty programme earned or will earn, by order id.
     pub bonuses_credit: HashMap<i64, rust_decimal::Decimal>,
-}
-
-fn describe(r: &CustomerRef) -> String {
-    match r {
-        CustomerRef::Id(id) => format!("id={id}"),
-        CustomerRef::ExternalId(e) => format!("externalId={e}"),
-    }
 }
 
 impl Store {
@@ -50,9 +42,7 @@ impl Store {
                 }
             };
             let Ok(id) = self.corporate_id_in(tx, &lookup, std::slice::from_ref(&o.site)).await else {
-                let message = format!("Corporate customer with {} not found.", describe(r));
-                let field = if matches!(r, CustomerRef::Id(_)) { "customer.id" } else { "customer.externalId" };
-                return Err(DomainError::Unresolved(FieldErrors::from([(field.to_string(), message)])).into());
+                return Err(corporate::unknown_order_corporate(r).into());
             };
             if o.corporate_id != Some(id) {
                 (o.company_id, o.contact_id) = (None, None);
@@ -60,14 +50,7 @@ impl Store {
             o.corporate_id = Some(id);
             o.customer_id = None;
         }
-        let Some(corporate_id) = o.corporate_id else {
-            let field = if contact.is_some() { "contact" } else { "company" };
-            return Err(DomainError::invalid(
-                field,
-                "Only an order for a corporate customer has a contact person and a company.",
-            )
-            .into());
-        };
+        let corporate_id = corporate::order_corporate_id(o.corporate_id, contact.is_some())?;
         if let Some(r) = contact {
             let mut q = Sql::new(
                 "SELECT cu.id FROM corporate_contacts cc JOIN customers cu ON cu.id = cc.customer_id WHERE cc.corporate_id = ",
@@ -78,12 +61,7 @@ impl Store {
                 CustomerRef::ExternalId(e) => q.push(" AND cu.external_id = ").bind(Arg::Text(e.clone())),
             };
             let found: Option<(i64,)> = q.query_as().fetch_optional(&mut **tx).await?;
-            let Some((id,)) = found else {
-                return Err(invalid(
-                    "contact",
-                    format!("Customer with {} is not a contact person of the corporate customer.", describe(r)),
-                ));
-            };
+            let Some((id,)) = found else { return Err(corporate::not_a_contact(r).into()) };
             o.contact_id = Some(id);
         }
         if let Some(r) = company {
@@ -94,9 +72,7 @@ impl Store {
                 CustomerRef::ExternalId(e) => q.push(" AND external_id = ").bind(Arg::Text(e.clone())),
             };
             let found: Option<(i64,)> = q.query_as().fetch_optional(&mut **tx).await?;
-            let Some((id,)) = found else {
-                return Err(invalid("company", format!("Company with {} not found.", describe(r))));
-            };
+            let Some((id,)) = found else { return Err(corporate::unknown_order_company(r).into()) };
             o.company_id = Some(id);
         }
         if o.contact_id.is_none() {
@@ -147,8 +123,4 @@ impl Store {
             bonuses_credit: self.order_credits(conn, orders, hints).await?,
         })
     }
-}
-
-fn invalid(field: &str, message: String) -> StoreError {
-    DomainError::invalid(field, message).into()
 }

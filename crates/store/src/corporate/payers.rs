@@ -4,12 +4,10 @@
 use crate::orders::OrderLookup;
 use crate::{Store, StoreResult, Tx, db, json_map};
 use serde_json::{Map, Value, json};
+use torg_domain::corporate::{PayerCompany, pick_payer_company};
 use torg_domain::history::Actor;
-use torg_domain::invoice::{BillingError, Invoice};
+use torg_domain::invoice::Invoice;
 use torg_domain::time::Zone;
-
-/// A company that may be the payer: (company id, corporate customer id, active, main, KPP).
-type Candidate = (i64, i64, bool, bool, Option<String>);
 
 /// `customer.type: legal` with a `vatNumber`: the payer's INN and KPP (`taxRegistrationReasonCode`).
 fn legal_payer(inv: &Invoice) -> Option<(String, Option<String>)> {
@@ -47,34 +45,19 @@ impl Store {
         .bind(&order.site)
         .fetch_all(&mut **tx)
         .await?;
-        let mut candidates: Vec<Candidate> = rows
+        let candidates: Vec<PayerCompany> = rows
             .into_iter()
-            .map(|(id, corporate, active, main, doc)| {
+            .map(|(id, corporate_id, active, main, doc)| {
                 let kpp = json_map(&doc)
                     .get("contragent")
                     .and_then(|c| c.get("KPP"))
                     .and_then(Value::as_str)
                     .map(str::to_owned);
-                (id, corporate, active != 0, main != 0, kpp)
+                PayerCompany { id, corporate_id, active: active != 0, is_main: main != 0, kpp }
             })
             .collect();
-        if let Some(current) = order.corporate_id {
-            candidates.retain(|c| c.1 == current);
-            if candidates.is_empty() {
-                return Err(BillingError::validation(
-                    "customer.vatNumber",
-                    "wrong_value",
-                    format!(
-                        "Order {} belongs to a corporate customer none of whose companies has INN {inn}.",
-                        order.number
-                    ),
-                )
-                .into());
-            }
-        }
-        // The KPP named, then active, main, oldest (ids grow with age; `sort_by_key` keeps that order).
-        candidates.sort_by_key(|c| (kpp.is_none() || c.4 != kpp, !c.2, !c.3));
-        let Some(&(company, corporate, ..)) = candidates.first() else { return Ok(()) };
+        let picked = pick_payer_company(candidates, order.corporate_id, kpp.as_deref(), &order.number, &inn)?;
+        let Some(PayerCompany { id: company, corporate_id: corporate, .. }) = picked else { return Ok(()) };
         if order.corporate_id == Some(corporate) && order.company_id == Some(company) {
             return Ok(());
         }
