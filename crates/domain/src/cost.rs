@@ -316,16 +316,7 @@ mod tests {
         assert_eq!(c.patched(&p, "cost").unwrap().summ, Decimal::TEN);
     }
 
-    fn invalid(e: DomainError) -> FieldErrors {
-        match e {
-            DomainError::Invalid(f) => f,
-            other => panic!("not invalid: {other:?}"),
-        }
-    }
-
-    fn one(field: &str, message: &str) -> FieldErrors {
-        FieldErrors::from([(field.to_string(), message.to_string())])
-    }
+    use crate::error::testing::{invalid, one};
 
     #[test]
     fn a_cost_is_on_reachable_sites_and_on_one_at_least() {

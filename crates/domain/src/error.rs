@@ -44,3 +44,22 @@ impl DomainError {
         }
     }
 }
+
+/// Helpers for the domain's tests of refusals.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{DomainError, FieldErrors};
+
+    /// The fields of an `Invalid` refusal; any other error fails the test.
+    pub(crate) fn invalid(e: DomainError) -> FieldErrors {
+        match e {
+            DomainError::Invalid(f) => f,
+            other => panic!("not invalid: {other:?}"),
+        }
+    }
+
+    /// One field's message, as a refusal names it.
+    pub(crate) fn one(field: &str, message: &str) -> FieldErrors {
+        FieldErrors::from([(field.to_string(), message.to_string())])
+    }
+}

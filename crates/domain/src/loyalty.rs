@@ -614,16 +614,7 @@ mod tests {
         assert!(parse_bonuses(Some(&json!("abc")), "amount").is_err());
     }
 
-    fn invalid(e: DomainError) -> FieldErrors {
-        match e {
-            DomainError::Invalid(f) => f,
-            other => panic!("not invalid: {other:?}"),
-        }
-    }
-
-    fn one(field: &str, message: &str) -> FieldErrors {
-        FieldErrors::from([(field.to_string(), message.to_string())])
-    }
+    use crate::error::testing::{invalid, one};
 
     #[test]
     fn enrolment_refusals_are_worded() {

@@ -42,18 +42,8 @@ pub fn unknown_recipient_group(i: usize, code: &str) -> DomainError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::FieldErrors;
 
-    fn fields(e: DomainError) -> FieldErrors {
-        match e {
-            DomainError::Invalid(f) => f,
-            other => panic!("not invalid: {other:?}"),
-        }
-    }
-
-    fn one(field: &str, message: &str) -> FieldErrors {
-        FieldErrors::from([(field.to_string(), message.to_string())])
-    }
+    use crate::error::testing::{invalid as fields, one};
 
     #[test]
     fn unknown_users_and_groups_are_named_by_their_field() {
