@@ -68,7 +68,11 @@ fn describe() {
         "torg_shown_orders_total",
         "Orders the CRM face answered, by outcome: kept (its kept JSON, the stamp unchanged) or read (read whole)."
     );
-    describe_gauge!("torg_shown_cache_orders", "Orders the CRM face keeps as it showed them.");
+    describe_gauge!("torg_shown_cache_orders", "Orders the CRM face keeps as it showed them, rendered or packed.");
+    describe_gauge!(
+        "torg_shown_cache_packed",
+        "Of the orders the CRM face keeps, the ones pushed out of the rendered quarter of shown_cache_bytes and kept packed."
+    );
     describe_counter!(
         "torg_kept_pages_total",
         "Pages of orders and orders by id the store looked up by generation, by outcome: kept (no count or page statement) or read."
@@ -99,6 +103,7 @@ async fn scrape(State((state, handle)): State<(AppState, PrometheusHandle)>) -> 
     metrics::counter!("torg_shown_orders_total", "outcome" => "kept").absolute(shown.kept);
     metrics::counter!("torg_shown_orders_total", "outcome" => "read").absolute(shown.read);
     metrics::gauge!("torg_shown_cache_orders").set(shown.orders as f64);
+    metrics::gauge!("torg_shown_cache_packed").set(shown.packed as f64);
     metrics::gauge!("torg_shown_cache_bytes").set(shown.bytes as f64);
     let pages = state.store.kept_page_stats();
     metrics::counter!("torg_kept_pages_total", "outcome" => "kept").absolute(pages.kept);

@@ -235,6 +235,7 @@ async fn metrics_logs_and_request_ids(backend: Backend) {
     assert_eq!(total(&samples, "torg_shown_orders_total", &[("outcome", "kept")]), 0.0);
     assert_eq!(total(&samples, "torg_shown_cache_bytes", &[]), 0.0);
     assert!(samples.iter().any(|(n, _, _)| n == "torg_shown_cache_orders"));
+    assert!(samples.iter().any(|(n, _, _)| n == "torg_shown_cache_packed"));
     assert!(samples.iter().any(|(n, l, _)| n == "torg_shown_orders_total" && l["outcome"] == "kept"));
     // The two lists asked the same page with nothing written between them: read, then kept.
     assert_eq!(total(&samples, "torg_kept_pages_total", &[("outcome", "read")]), 1.0);

@@ -12,11 +12,17 @@
 //! The rest of what a rendering reads is fixed per server (the time zone) or per set of books (which
 //! payment statuses count as paid): a kept order also remembers the latter and is shown only to a
 //! request whose books say the same.
+//!
+//! A quarter of the budget keeps orders rendered; an order they push out is kept packed (LZ4 against
+//! a dictionary of orders shown earlier, a fraction of its size) and unpacked when asked for again,
+//! which costs a few microseconds where reading and rendering it again costs ten times that. A
+//! client reading any of many orders by id (one integration polling each order it knows) finds most
+//! of them kept instead of a quarter.
 
-use quick_cache::Weighter;
 use quick_cache::sync::Cache;
+use quick_cache::{DefaultHashBuilder, Lifecycle, Weighter};
 use serde_json::value::RawValue;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use torg_store::OrderStamp;
 
 /// One order as it was shown.
@@ -46,6 +52,16 @@ impl Kept {
     }
 }
 
+/// One order pushed out of the rendered ones, its JSON packed.
+#[derive(Debug)]
+struct PackedOrder {
+    stamp: OrderStamp,
+    paid: Arc<[String]>,
+    site: Box<str>,
+    /// LZ4 against the packed orders' dictionary, the JSON's length first.
+    bytes: Box<[u8]>,
+}
+
 /// Weighs a kept order by its JSON and what keeping it costs besides (the entry, the `Kept` and its
 /// site: about the same for every order).
 #[derive(Debug, Clone)]
@@ -60,9 +76,106 @@ impl Weighter<i64, Arc<Kept>> for ByLength {
     }
 }
 
-/// The kept orders, by id, within a memory budget (least recently and least often shown go first).
+impl Weighter<i64, Arc<PackedOrder>> for ByLength {
+    fn weight(&self, _: &i64, packed: &Arc<PackedOrder>) -> u64 {
+        packed.bytes.len() as u64 + ENTRY_BYTES
+    }
+}
+
+/// Hands the orders the rendered cache pushes out to the request that pushed them, which packs them
+/// once the cache's lock is released.
+#[derive(Debug, Clone, Default)]
+struct Spill;
+
+impl Lifecycle<i64, Arc<Kept>> for Spill {
+    type RequestState = Vec<(i64, Arc<Kept>)>;
+
+    fn on_evict(&self, pushed: &mut Self::RequestState, id: i64, kept: Arc<Kept>) {
+        pushed.push((id, kept));
+    }
+}
+
+/// How much of the budget holds orders rendered (the rest holds them packed): a page of a list is
+/// answered from rendered orders without unpacking twenty, and a read of any one order of many
+/// finds it packed rather than reads it again.
+const RENDERED_SHARE: u64 = 4;
+
+/// How many bytes of orders shown earlier the packed orders are compressed against. Orders repeat
+/// their members' names and most of their values (statuses, sites, delivery and payment codes), so
+/// with a few of them as a dictionary an order packs to a fraction of what it packs to alone.
+const DICTIONARY_BYTES: usize = 32 * 1024;
+
+/// The orders pushed out of the rendered ones, packed; the dictionary is set once, from the orders
+/// rendered when the first is packed, and every packed order needs the same one.
+struct Packed {
+    orders: Cache<i64, Arc<PackedOrder>, ByLength>,
+    dictionary: OnceLock<Box<[u8]>>,
+}
+
+impl Packed {
+    /// Packs `kept` under `id`; an order shown but not kept (no stamp) is not, and one still packed
+    /// as it is (it was unpacked to be shown again) is not packed twice.
+    fn keep(&self, id: i64, kept: &Kept, rendered: &Rendered) {
+        let Some(stamp) = kept.stamp else { return };
+        if self.orders.peek(&id).is_some_and(|p| p.stamp == stamp && Arc::ptr_eq(&p.paid, &kept.paid)) {
+            return;
+        }
+        let dictionary = self.dictionary.get_or_init(|| {
+            let mut d = kept.json.get().as_bytes().to_vec();
+            for (_, k) in rendered.iter() {
+                if d.len() + k.json.get().len() > DICTIONARY_BYTES {
+                    break;
+                }
+                d.extend_from_slice(k.json.get().as_bytes());
+            }
+            d.into_boxed_slice()
+        });
+        let bytes = lz4_flex::block::compress_prepend_size_with_dict(kept.json.get().as_bytes(), dictionary);
+        let packed = PackedOrder { stamp, paid: kept.paid.clone(), site: kept.site.clone(), bytes: bytes.into() };
+        self.orders.insert(id, Arc::new(packed));
+    }
+
+    /// Puts `kept` among the rendered orders under `id` and packs what that pushes out. The showing
+    /// it replaces may be reported as pushed out too; it is out of date and is not packed.
+    fn put(&self, rendered: &Rendered, id: i64, kept: &Arc<Kept>) {
+        let mut pushed = Vec::new();
+        rendered.insert_with_lifecycle(id, kept.clone(), &mut pushed);
+        for (pushed_id, old) in pushed {
+            if pushed_id != id || Arc::ptr_eq(&old, kept) {
+                self.keep(pushed_id, &old, rendered);
+            }
+        }
+    }
+
+    /// The order packed under `id` as shown, if it was shown with these books; a packed order that
+    /// does not unpack to JSON (it always should) is dropped and counts as not kept.
+    fn kept(&self, id: i64, under: &Under) -> Option<Arc<Kept>> {
+        let packed = self.orders.get(&id)?;
+        if !(Arc::ptr_eq(&packed.paid, &under.paid) || packed.paid == under.paid) {
+            return None;
+        }
+        let json = self
+            .dictionary
+            .get()
+            .and_then(|d| lz4_flex::block::decompress_size_prepended_with_dict(&packed.bytes, d).ok())
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .and_then(|text| RawValue::from_string(text).ok());
+        let Some(json) = json else {
+            self.orders.remove(&id);
+            return None;
+        };
+        Some(Arc::new(Kept { stamp: Some(packed.stamp), paid: packed.paid.clone(), site: packed.site.clone(), json }))
+    }
+}
+
+/// The rendered orders: the ones they push out are packed.
+type Rendered = Cache<i64, Arc<Kept>, ByLength, DefaultHashBuilder, Spill>;
+
+/// The kept orders, by id, within a memory budget (least recently and least often shown go first):
+/// a quarter of it rendered, the rest packed.
 pub struct ShownCache {
-    orders: Option<Cache<i64, Arc<Kept>, ByLength>>,
+    orders: Option<Rendered>,
+    packed: Option<Packed>,
     /// The paid statuses the last request came with, shared by the entries made under them.
     paid: Mutex<Arc<[String]>>,
     /// Orders answered as kept, and read whole, since start (for `/metrics`).
@@ -76,9 +189,11 @@ pub struct ShownStats {
     pub kept: u64,
     /// Orders read whole to be answered, since start.
     pub read: u64,
-    /// Orders kept now.
+    /// Orders kept now, rendered and packed (one unpacked to be shown again counts in both).
     pub orders: u64,
-    /// Their weight: their JSON and what each entry costs besides, in bytes.
+    /// Of those, the ones kept packed.
+    pub packed: u64,
+    /// Their weight: their JSON (packed or not) and what each entry costs besides, in bytes.
     pub bytes: u64,
 }
 
@@ -104,9 +219,22 @@ impl Under {
 impl ShownCache {
     /// A cache of about `bytes` of JSON; 0 keeps nothing.
     pub fn new(bytes: usize) -> ShownCache {
-        // About 2.5 kB per order; the estimate only sizes the table up front.
-        let orders = (bytes > 0).then(|| Cache::with_weighter(bytes / 2500 + 1, bytes as u64, ByLength));
-        ShownCache { orders, paid: Mutex::new(Arc::from(Vec::new())), answered: torg_store::Outcomes::default() }
+        let bytes = bytes as u64;
+        let rendered = bytes / RENDERED_SHARE;
+        // About 2.5 kB per order rendered, 0.5 kB packed; the estimates only size the tables up front.
+        let orders = (bytes > 0).then(|| {
+            Cache::with((rendered / 2500 + 1) as usize, rendered, ByLength, DefaultHashBuilder::default(), Spill)
+        });
+        let packed = (bytes > 0).then(|| Packed {
+            orders: Cache::with_weighter(((bytes - rendered) / 500 + 1) as usize, bytes - rendered, ByLength),
+            dictionary: OnceLock::new(),
+        });
+        ShownCache {
+            orders,
+            packed,
+            paid: Mutex::new(Arc::from(Vec::new())),
+            answered: torg_store::Outcomes::default(),
+        }
     }
 
     /// Notes an answer of `kept` orders as kept and `read` read whole.
@@ -116,8 +244,16 @@ impl ShownCache {
 
     /// What the cache has done and holds.
     pub fn stats(&self) -> ShownStats {
-        let (orders, bytes) = self.orders.as_ref().map_or((0, 0), |c| (c.len() as u64, c.weight()));
-        ShownStats { kept: self.answered.kept(), read: self.answered.read(), orders, bytes }
+        let (rendered, rendered_bytes) = self.orders.as_ref().map_or((0, 0), |c| (c.len() as u64, c.weight()));
+        let (packed, packed_bytes) =
+            self.packed.as_ref().map_or((0, 0), |p| (p.orders.len() as u64, p.orders.weight()));
+        ShownStats {
+            kept: self.answered.kept(),
+            read: self.answered.read(),
+            orders: rendered + packed,
+            packed,
+            bytes: rendered_bytes + packed_bytes,
+        }
     }
 
     /// What a request whose books count `paid` as paid reads and keeps under.
@@ -129,10 +265,18 @@ impl ShownCache {
         Under { paid: current.clone() }
     }
 
-    /// The order kept under `id`, if it was shown with these books.
+    /// The order kept under `id`, rendered or packed, if it was shown with these books. A packed one
+    /// goes back among the rendered ones, so an order asked for often (a list's page, polled) is not
+    /// unpacked each time; its packed copy stays, so pushing it out again packs nothing.
     pub fn kept(&self, id: i64, under: &Under) -> Option<Arc<Kept>> {
-        let kept = self.orders.as_ref()?.get(&id)?;
-        (Arc::ptr_eq(&kept.paid, &under.paid) || kept.paid == under.paid).then_some(kept)
+        let orders = self.orders.as_ref()?;
+        if let Some(kept) = orders.get(&id) {
+            return (Arc::ptr_eq(&kept.paid, &under.paid) || kept.paid == under.paid).then_some(kept);
+        }
+        let packed = self.packed.as_ref()?;
+        let kept = packed.kept(id, under)?;
+        packed.put(orders, id, &kept);
+        Some(kept)
     }
 
     /// `json` as order `id` of `site` shown at `stamp` with these books, kept when it has a stamp.
@@ -144,7 +288,8 @@ impl ShownCache {
         site: &str,
         json: Box<RawValue>,
     ) -> Arc<Kept> {
-        let Some(orders) = self.orders.as_ref().filter(|_| stamp.is_some()) else {
+        let (Some(orders), Some(packed)) = (self.orders.as_ref().filter(|_| stamp.is_some()), self.packed.as_ref())
+        else {
             return Arc::new(Kept { stamp, paid: under.paid.clone(), site: site.into(), json });
         };
         // serde_json writes the text into a buffer that grew by doubling, and mimalloc keeps a block
@@ -152,7 +297,9 @@ impl ShownCache {
         // as much again as its budget). A clone is allocated at the text's length.
         let json = json.clone();
         let kept = Arc::new(Kept { stamp, paid: under.paid.clone(), site: site.into(), json });
-        orders.insert(id, kept.clone());
+        // A packed copy of an earlier showing is out of date now.
+        packed.orders.remove(&id);
+        packed.put(orders, id, &kept);
         kept
     }
 }
@@ -199,17 +346,60 @@ mod tests {
     fn the_budget_bounds_what_is_kept() {
         let cache = ShownCache::new(64 * 1024);
         let under = cache.under(&[]);
-        let body = format!("\"{}\"", "x".repeat(1000));
+        let body = |id: i64| format!("\"{id:04}{}\"", "x".repeat(996));
         for id in 0..1000 {
-            cache.keep(id, Some(torg_store::testing::order_stamp(id)), &under, "default", json(&body));
+            cache.keep(id, Some(torg_store::testing::order_stamp(id)), &under, "default", json(&body(id)));
         }
-        let kept = (0..1000).filter(|id| cache.kept(*id, &under).is_some()).count();
-        assert!(kept > 0 && kept <= 64 * 1024 / 1000, "{kept} orders of 1 kB kept in 64 kB");
         let stats = cache.stats();
-        assert_eq!(stats.orders, kept as u64);
-        assert_eq!(stats.bytes, kept as u64 * (1002 + ENTRY_BYTES));
+        let (rendered, packed) = (cache.orders.as_ref().unwrap(), cache.packed.as_ref().unwrap());
+        let in_rendered = (0..1000).filter(|id| rendered.peek(id).is_some()).count() as u64;
+        let in_packed = (0..1000).filter(|id| packed.orders.peek(id).is_some()).count() as u64;
+        assert_eq!((stats.orders, stats.packed), (in_rendered + in_packed, in_packed));
+        // A quarter of 64 kB holds at most 16 rendered orders of 1 kB; packed, they take a fraction.
+        assert!(in_rendered <= 16, "{stats:?}");
+        let kept = (0..1000).filter(|id| cache.kept(*id, &under).is_some()).count();
+        assert!(in_packed > 16 && kept > 64, "{kept} kept, {stats:?}");
+        assert!(stats.bytes <= 64 * 1024 + 2 * 1162, "{stats:?}");
         cache.note(3, 2);
         cache.note(1, 0);
         assert_eq!((cache.stats().kept, cache.stats().read), (4, 2));
+    }
+
+    #[test]
+    fn an_order_pushed_out_is_kept_packed_as_it_was_shown() {
+        let cache = ShownCache::new(64 * 1024);
+        let under = cache.under(&paid(&["paid"]));
+        let order = |id: i64| {
+            format!(
+                r#"{{"id":{id},"number":"{id}A","status":"new","site":"shop","items":[{{"quantity":{id},"offer":{{"name":"Фильтр {id}"}}}}],"x":"{}"}}"#,
+                "y".repeat(900)
+            )
+        };
+        let stamp = |id: i64| torg_store::testing::order_stamp(id + 10);
+        for id in 0..200 {
+            cache.keep(id, Some(stamp(id)), &under, "shop", json(&order(id)));
+        }
+        let (rendered, packed) = (cache.orders.as_ref().unwrap(), cache.packed.as_ref().unwrap());
+        let packed_only: Vec<i64> =
+            (0..200).filter(|id| rendered.peek(id).is_none() && packed.orders.peek(id).is_some()).collect();
+        assert!(packed_only.len() > 16, "{} packed, {:?}", packed_only.len(), cache.stats());
+        // Unpacked as shown, without moving anything.
+        for id in &packed_only {
+            let kept = packed.kept(*id, &under).expect("unpacks");
+            assert_eq!(kept.json().get(), order(*id), "order {id} as shown");
+            assert_eq!((kept.stamp(), kept.site()), (Some(stamp(*id)), "shop"));
+        }
+        // Not shown to a request whose books count other statuses as paid.
+        let id = packed_only[0];
+        assert!(cache.kept(id, &cache.under(&paid(&["prepaid"]))).is_none());
+        // Asked for again: back among the rendered, its packed copy kept.
+        let under = cache.under(&paid(&["paid"]));
+        assert_eq!(cache.kept(id, &under).map(|k| k.json().get().to_owned()), Some(order(id)));
+        assert!(rendered.peek(&id).is_some() && packed.orders.peek(&id).is_some());
+        // Shown again at a later stamp: the packed copy of the earlier showing goes.
+        let later = torg_store::testing::order_stamp(999);
+        cache.keep(id, Some(later), &under, "shop", json(r#"{"id":0}"#));
+        assert!(packed.orders.peek(&id).is_none_or(|p| p.stamp == later));
+        assert_eq!(cache.kept(id, &under).map(|k| k.stamp()), Some(Some(later)));
     }
 }
