@@ -71,7 +71,7 @@ fn describe() {
     describe_gauge!("torg_shown_cache_orders", "Orders the CRM face keeps as it showed them, rendered or packed.");
     describe_gauge!(
         "torg_shown_cache_packed",
-        "Of the orders the CRM face keeps, the ones pushed out of the rendered quarter of shown_cache_bytes and kept packed."
+        "Of the orders the CRM face keeps, the ones pushed out of the rendered eighth of shown_cache_bytes and kept packed."
     );
     describe_counter!(
         "torg_kept_pages_total",

@@ -171,7 +171,7 @@ pub const SETTINGS: &[Setting] = &[
         None,
         None,
         "67108864",
-        "Memory for orders kept as the CRM face shows them (checked against the database on every read; a quarter rendered, the rest packed), in bytes; 0 keeps none.",
+        "Memory for orders kept as the CRM face shows them (checked against the database on every read; an eighth rendered, the rest packed), in bytes; 0 keeps none.",
     ),
     setting(
         Some("public_url"),
