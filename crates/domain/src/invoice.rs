@@ -592,16 +592,17 @@ pub fn merchant_id_taken() -> DomainError {
     DomainError::invalid("merchant_id", "Another site already has this merchant id.")
 }
 
-/// Checks that an invoice may be changed: only a created one may.
-pub fn check_changeable(inv: &Invoice) -> Result<(), BillingError> {
-    if inv.status == InvoiceStatus::Created {
+/// Refuses `inv` in its status (`wrong_order_status`, "Invoice X is S; `rule`.") unless `allowed`.
+fn allowed_only_if(inv: &Invoice, allowed: bool, rule: &str) -> Result<(), BillingError> {
+    if allowed {
         return Ok(());
     }
-    Err(BillingError::wrong_status(format!(
-        "Invoice {} is {}; only a created invoice can be changed.",
-        inv.id,
-        inv.status.as_str()
-    )))
+    Err(BillingError::wrong_status(format!("Invoice {} is {}; {rule}.", inv.id, inv.status.as_str())))
+}
+
+/// Checks that an invoice may be changed: only a created one may.
+pub fn check_changeable(inv: &Invoice) -> Result<(), BillingError> {
+    allowed_only_if(inv, inv.status == InvoiceStatus::Created, "only a created invoice can be changed")
 }
 
 /// Vets moving `inv` to `to`; `Ok(false)` when there is nothing to write (the merchant repeats the status).
@@ -652,14 +653,7 @@ pub fn repeats_hold(inv: &Invoice, partner_operation_id: Option<&str>) -> bool {
 
 /// Checks that an invoice's money may be held: only a created invoice's.
 pub fn check_holdable(inv: &Invoice) -> Result<(), BillingError> {
-    if inv.status.can_become(InvoiceStatus::Hold) {
-        return Ok(());
-    }
-    Err(BillingError::wrong_status(format!(
-        "Invoice {} is {}; only a created invoice can be paid.",
-        inv.id,
-        inv.status.as_str()
-    )))
+    allowed_only_if(inv, inv.status.can_become(InvoiceStatus::Hold), "only a created invoice can be paid")
 }
 
 /// Checks that an invoice may move to another site: one paying a torg order stays with the order's site,
@@ -683,14 +677,7 @@ pub fn refund_parent(found: Option<Invoice>, site: &str) -> Result<Invoice, Doma
 
 /// Checks that an invoice may be refunded: only a paid (completed) one.
 pub fn check_refundable(inv: &Invoice) -> Result<(), BillingError> {
-    if inv.status == InvoiceStatus::Completed {
-        return Ok(());
-    }
-    Err(BillingError::wrong_status(format!(
-        "Invoice {} is {}; only a paid (completed) invoice can be refunded.",
-        inv.id,
-        inv.status.as_str()
-    )))
+    allowed_only_if(inv, inv.status == InvoiceStatus::Completed, "only a paid (completed) invoice can be refunded")
 }
 
 /// The refund a correction order on `site` corrects, `found` by its id: another site's is as good as none.
@@ -741,14 +728,11 @@ pub fn shipped_invoice(found: Option<Invoice>, site: &str) -> Result<Invoice, Do
 
 /// Checks that an invoice may be shipped: a created, held or paid one.
 pub fn check_shippable(inv: &Invoice) -> Result<(), BillingError> {
-    if matches!(inv.status, InvoiceStatus::Created | InvoiceStatus::Hold | InvoiceStatus::Completed) {
-        return Ok(());
-    }
-    Err(BillingError::wrong_status(format!(
-        "Invoice {} is {}; only a created, held or paid invoice can be shipped.",
-        inv.id,
-        inv.status.as_str()
-    )))
+    allowed_only_if(
+        inv,
+        matches!(inv.status, InvoiceStatus::Created | InvoiceStatus::Hold | InvoiceStatus::Completed),
+        "only a created, held or paid invoice can be shipped",
+    )
 }
 
 /// Checks that an invoice is still open to shipping, given its count of `finals` (final shipments) and

@@ -154,7 +154,7 @@ impl Packed {
     /// does not unpack to JSON (it always should) is dropped and counts as not kept.
     fn kept(&self, id: i64, under: &Under) -> Option<Arc<Kept>> {
         let packed = self.orders.get(&id)?;
-        if !(Arc::ptr_eq(&packed.paid, &under.paid) || packed.paid == under.paid) {
+        if !under.counts_paid(&packed.paid) {
             return None;
         }
         let json = self
@@ -217,6 +217,11 @@ impl Under {
     pub fn paid(&self) -> &Arc<[String]> {
         &self.paid
     }
+
+    /// Whether an order shown with `paid` as the paid statuses may be shown to this request.
+    fn counts_paid(&self, paid: &Arc<[String]>) -> bool {
+        Arc::ptr_eq(paid, &self.paid) || *paid == self.paid
+    }
 }
 
 impl ShownCache {
@@ -274,7 +279,7 @@ impl ShownCache {
     pub fn kept(&self, id: i64, under: &Under) -> Option<Arc<Kept>> {
         let orders = self.orders.as_ref()?;
         if let Some(kept) = orders.get(&id) {
-            return (Arc::ptr_eq(&kept.paid, &under.paid) || kept.paid == under.paid).then_some(kept);
+            return under.counts_paid(&kept.paid).then_some(kept);
         }
         let packed = self.packed.as_ref()?;
         let kept = packed.kept(id, under)?;
