@@ -20,6 +20,9 @@ const BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
+/// How often the metrics listener drains the recorder's histogram samples when nobody scrapes.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Installs the Prometheus recorder for this process (once; later calls return the same handle) and
 /// describes torg's metrics.
 pub fn install() -> PrometheusHandle {
@@ -138,5 +141,19 @@ pub async fn serve(
     handle: PrometheusHandle,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state, handle)).with_graceful_shutdown(shutdown).await
+    // Histogram samples wait in the recorder until something drains them. A scrape does, but nothing
+    // promises a scrape (Prometheus down or not yet pointed here), and undrained they grow by a sample
+    // per request: the listener drains them itself every few seconds.
+    let upkeep = handle.clone();
+    let drain = tokio::spawn(async move {
+        let mut every = tokio::time::interval(UPKEEP_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            every.tick().await;
+            upkeep.run_upkeep();
+        }
+    });
+    let served = axum::serve(listener, router(state, handle)).with_graceful_shutdown(shutdown).await;
+    drain.abort();
+    served
 }

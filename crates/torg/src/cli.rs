@@ -218,18 +218,16 @@ fn database_defaulted(matches: &ArgMatches) -> bool {
 /// Logs to stderr in `format`, filtered by `TORG_LOG`. Colour codes only reach a terminal: in a file,
 /// a pipe or the journal they would be noise.
 ///
-/// Lines are written by a thread of their own, so a request's log line costs its thread a formatted
-/// line handed over, not a `write(2)` under stderr's lock (2 % of an order read's time under load, by
-/// profile). The hand-over is lossless: when the writer falls behind, loggers wait rather than drop
-/// lines. The thread writes through a buffer that it flushes each time it has taken every line
-/// waiting: one line alone is written at once, lines that arrive together (a server under load) in
-/// one `write(2)` (one each cost ≈ 5 % of the CPU of an order read under wrk, by profile). The
-/// returned guard flushes what is left when dropped.
-fn init_tracing(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .thread_name("torg-log")
-        .finish(std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr()));
+/// Lines are written by a thread of their own ([`crate::log_writer`]), so a request's log line costs
+/// its thread a formatted line appended to a buffer, not a `write(2)` under stderr's lock nor a
+/// wake-up of the writing thread: the writer takes every line waiting every 20 ms and writes them in
+/// one `write(2)`. Nothing is dropped; the returned guard writes out what is left when dropped. Where
+/// no thread can be started, lines are written to stderr by the thread that logs them.
+fn init_tracing(format: LogFormat) -> Option<crate::log_writer::PacedGuard> {
+    let (writer, guard) = match crate::log_writer::paced(std::io::stderr(), "torg-log") {
+        Ok((writer, guard)) => (tracing_subscriber::fmt::writer::BoxMakeWriter::new(writer), Some(guard)),
+        Err(_) => (tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::io::stderr), None),
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("TORG_LOG").unwrap_or_else(|_| "info,sqlx=warn".into());
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
     let _ = match format {

@@ -9,4 +9,5 @@ pub mod demo_catalogue;
 pub mod demo_office;
 pub mod import;
 pub mod keys;
+pub mod log_writer;
 pub mod users;
