@@ -154,14 +154,19 @@ const ANSWER_KEEP: usize = 1024 * 1024;
 const ANSWER_HANDED: usize = 16 * 1024;
 
 /// `body` written as JSON into a buffer of its exact size.
-fn answer_bytes(body: &(impl serde::Serialize + ?Sized)) -> serde_json::Result<bytes::Bytes> {
+fn answer_bytes(body: &(impl reshape::Json + ?Sized)) -> serde_json::Result<bytes::Bytes> {
     ANSWER.with(|cell| {
         // Taken already only if a `Serialize` writes an answer of its own; it gets a buffer of its own.
         let Ok(mut buf) = cell.try_borrow_mut() else {
-            return serde_json::to_vec(body).map(bytes::Bytes::from);
+            let mut own = Vec::new();
+            body.write_json(&mut own)?;
+            return Ok(bytes::Bytes::from(own));
         };
         buf.clear();
-        serde_json::to_writer(&mut *buf, body)?;
+        if let Err(e) = body.write_json(&mut buf) {
+            buf.clear();
+            return Err(e);
+        }
         if buf.len() >= ANSWER_HANDED {
             // A large answer (a page of orders) leaves in the buffer it was written into, and the
             // thread takes a fresh one: one copy of it less, where a new block costs no more.
@@ -177,7 +182,7 @@ fn answer_bytes(body: &(impl serde::Serialize + ?Sized)) -> serde_json::Result<b
 }
 
 /// A response with a JSON body and status.
-pub fn json_response(status: StatusCode, body: &(impl serde::Serialize + ?Sized)) -> Response {
+pub fn json_response(status: StatusCode, body: &(impl reshape::Json + ?Sized)) -> Response {
     match answer_bytes(body) {
         Ok(bytes) => {
             (status, [(axum::http::header::CONTENT_TYPE, "application/json; charset=utf-8")], bytes).into_response()

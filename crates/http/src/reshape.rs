@@ -26,11 +26,80 @@ pub type Shown<'a> = Box<dyn Json + 'a>;
 pub trait Json {
     /// The value as JSON text.
     fn raw(&self) -> serde_json::Result<Box<serde_json::value::RawValue>>;
+
+    /// Writes the value as JSON text at the end of `out`: an answer's members go straight into the
+    /// answer's buffer, not first into texts of their own.
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()>;
 }
 
 impl<T: Serialize + ?Sized> Json for T {
     fn raw(&self) -> serde_json::Result<Box<serde_json::value::RawValue>> {
         serde_json::value::to_raw_value(self)
+    }
+
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        serde_json::to_writer(out, self)
+    }
+}
+
+/// JSON text this server wrote itself (an order as it was shown), written out as it is. It is not
+/// parsed again on its way out: serde_json's `RawValue` would check every byte of text that was
+/// checked when it was written.
+#[derive(Debug, Clone, Copy)]
+pub struct RawText<'a>(pub &'a [u8]);
+
+impl Json for RawText<'_> {
+    fn raw(&self) -> serde_json::Result<Box<serde_json::value::RawValue>> {
+        let text = std::str::from_utf8(self.0).map_err(serde::de::Error::custom)?;
+        serde_json::value::RawValue::from_string(text.to_owned())
+    }
+
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        out.extend_from_slice(self.0);
+        Ok(())
+    }
+}
+
+/// Values written as one JSON array, each by its own type (a page of orders as they were shown, an
+/// order line's prices).
+#[derive(Debug, Clone)]
+pub struct Array<T>(pub Vec<T>);
+
+impl<T> Default for Array<T> {
+    fn default() -> Self {
+        Array(Vec::new())
+    }
+}
+
+/// An [`Array`] written by serde (when it is itself a member of something serde writes).
+struct ArraySer<'a, T>(&'a [T]);
+
+impl<T: Json> Serialize for ArraySer<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for item in self.0 {
+            seq.serialize_element(item as &dyn Json)?;
+        }
+        seq.end()
+    }
+}
+
+impl<T: Json> Json for Array<T> {
+    fn raw(&self) -> serde_json::Result<Box<serde_json::value::RawValue>> {
+        serde_json::value::to_raw_value(&ArraySer(&self.0))
+    }
+
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        out.push(b'[');
+        for (i, item) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            item.write_json(out)?;
+        }
+        out.push(b']');
+        Ok(())
     }
 }
 
@@ -76,12 +145,12 @@ impl<'a, T: Serialize + ?Sized> Reshaped<'a, T> {
     }
 
     /// Sets `key` to `value` (in place, or added at the end).
-    pub fn set(self, key: &'a str, value: impl Serialize + 'a) -> Self {
+    pub fn set(self, key: &'a str, value: impl Json + 'a) -> Self {
         self.push(key, Edit::Set(Box::new(value)))
     }
 
     /// Sets `key` to `value` unless the base has it.
-    pub fn or_set(self, key: &'a str, value: impl Serialize + 'a) -> Self {
+    pub fn or_set(self, key: &'a str, value: impl Json + 'a) -> Self {
         self.push(key, Edit::Default(Box::new(value)))
     }
 
@@ -395,7 +464,7 @@ impl<'a> Object<'a> {
     }
 
     /// Adds a member.
-    pub fn with(mut self, key: &'a str, value: impl Serialize + 'a) -> Self {
+    pub fn with(mut self, key: &'a str, value: impl Json + 'a) -> Self {
         self.0.push((Cow::Borrowed(key), Box::new(value)));
         self
     }
@@ -407,13 +476,40 @@ impl Default for Object<'_> {
     }
 }
 
-impl Serialize for Object<'_> {
+/// An [`Object`] written by serde (when it is itself a member of something serde writes).
+struct ObjectSer<'o, 'a>(&'o Object<'a>);
+
+impl Serialize for ObjectSer<'_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (k, v) in &self.0 {
+        let mut map = serializer.serialize_map(Some(self.0.0.len()))?;
+        for (k, v) in &self.0.0 {
             map.serialize_entry(k, v.as_ref())?;
         }
         map.end()
+    }
+}
+
+impl Json for Object<'_> {
+    fn raw(&self) -> serde_json::Result<Box<serde_json::value::RawValue>> {
+        serde_json::value::to_raw_value(&ObjectSer(self))
+    }
+
+    /// The members one after another into `out`, each written by its own type: the same text serde
+    /// writes for the object, without a text of its own per member.
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        out.push(b'{');
+        for (i, (k, v)) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            serde_json::to_writer(&mut *out, k.as_ref())?;
+            out.push(b':');
+            // The member's own `write_json`: `Box<dyn Json>` is itself `Serialize` (through `raw`),
+            // and the box's blanket `write_json` would make a text of the member first.
+            v.as_ref().write_json(out)?;
+        }
+        out.push(b'}');
+        Ok(())
     }
 }
 
@@ -480,9 +576,50 @@ mod tests {
         assert!(serde_json::to_string(&Reshaped::new(&[1])).is_err());
     }
 
+    fn written(value: &dyn Json) -> String {
+        let mut out = Vec::new();
+        value.write_json(&mut out).expect("written");
+        String::from_utf8(out).expect("UTF-8")
+    }
+
     #[test]
     fn an_object_writes_its_members_in_order() {
-        let text = serde_json::to_string(&Object::new().with("success", true).with("id", 3).with("b", "x"));
-        assert_eq!(text.unwrap_or_default(), r#"{"success":true,"id":3,"b":"x"}"#);
+        let object = Object::new().with("success", true).with("id", 3).with("b", "x");
+        assert_eq!(written(&object), r#"{"success":true,"id":3,"b":"x"}"#);
+        assert_eq!(object.raw().expect("raw").get(), written(&object), "as a member of something serde writes");
+    }
+
+    #[test]
+    fn an_object_is_written_as_serde_writes_its_members() {
+        let shown = [br#"{"id":1,"name":"\u0416"}"#.as_slice(), br#"{"id":2}"#];
+        let inner = Object::new().with("a\"b", vec![1, 2]).with("none", None::<i64>);
+        let t = thing();
+        let object = Object::new()
+            .with("success", true)
+            .with("key \"quoted\" \u{1}", "value \n")
+            .with("orders", Array(shown.iter().map(|t| RawText(t)).collect()))
+            .with("empty", Array::<RawText>::default())
+            .with("prices", Array(vec![Object::new().with("price", 5)]))
+            .with("inner", inner)
+            .with("reshaped", Reshaped::new(&t).remove("gone"));
+        let text = written(&object);
+        let by_serde = json!({
+            "success": true,
+            "key \"quoted\" \u{1}": "value \n",
+            "orders": [{"id": 1, "name": "Ж"}, {"id": 2}],
+            "empty": [],
+            "prices": [{"price": 5}],
+            "inner": {"a\"b": [1, 2], "none": null},
+            "reshaped": {"id": 1, "name": "x", "tags": ["a"], "createdAt": 5},
+        });
+        assert_eq!(serde_json::from_str::<Value>(&text).expect("JSON"), by_serde);
+        assert_eq!(object.raw().expect("raw").get(), text);
+        assert!(text.contains(r#""key \"quoted\" \u0001":"value \n""#), "keys escaped as serde escapes them: {text}");
+        assert!(text.contains(r#"[{"id":1,"name":"\u0416"},{"id":2}]"#), "shown text as it was: {text}");
+        assert!(RawText(b"{").raw().is_err(), "text that is not JSON is refused where it is checked");
+        // Written as it is, not parsed again: only text that was checked when it was written is
+        // handed over as a RawText, so even text that is not JSON goes out untouched.
+        let unchecked = Object::new().with("a", RawText(b"{")).with("b", Array(vec![RawText(b"[")]));
+        assert_eq!(written(&unchecked), r#"{"a":{,"b":[[]}"#);
     }
 }

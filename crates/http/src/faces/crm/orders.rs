@@ -8,10 +8,9 @@ use super::shown_cache::{Kept, ShownCache, Under};
 use super::{Crm, CrmError, CrmResult, FilterReader, answer, ok, pagination, render, upload_answer};
 use crate::AppState;
 use crate::kit::Kind;
-use crate::reshape::{Object, Reshaped};
+use crate::reshape::{Array, Object, Reshaped};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -79,7 +78,7 @@ impl<'c> Through<'c> {
         let fresh = Shown { all: stamped.shown, paid: self.under.paid().clone() };
         let mut rendered = HashMap::with_capacity(fresh.all.orders.len());
         for o in &fresh.all.orders {
-            let json = serde_json::value::to_raw_value(&fresh.order(o, zone)).map_err(CrmError::internal)?;
+            let json = serde_json::to_vec(&fresh.order(o, zone)).map_err(CrmError::internal)?;
             rendered.insert(o.id, (o.site.as_str(), json));
         }
         let hits = self.hits.into_inner().unwrap_or_else(PoisonError::into_inner);
@@ -314,7 +313,7 @@ pub async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let held = |id| through.held(id);
     let (stamped, total) = state.store.seeing(&crm.books).as_of(crm.shown).list_stamped_orders(&f, page, &held).await?;
     let orders = through.shown(stamped, &state.config.zone)?;
-    let orders: Vec<&RawValue> = orders.iter().map(|k| k.json()).collect();
+    let orders = Array(orders.iter().map(|k| k.json()).collect());
     answer(StatusCode::OK, Object::new().with("pagination", pagination(page.meta(total))).with("orders", orders))
 }
 

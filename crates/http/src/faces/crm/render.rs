@@ -1,7 +1,7 @@
 //! Domain entities in RetailCRM's JSON: dates as `Y-m-d H:i:s` in the configured zone, payments keyed
 //! by id, customers nested in orders, history records with `apiKey.current` for the reading key.
 
-use crate::reshape::{Object, Reshaped, Shown};
+use crate::reshape::{Array, Object, Reshaped, Shown};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use torg_domain::customer::{Customer, CustomerStats};
@@ -105,7 +105,7 @@ fn item<'a>(i: &'a OrderItem, zone: &'a Zone) -> Reshaped<'a, OrderItem> {
     }
     shown
         .set("discountTotal", i.unit_discount())
-        .set("prices", [Object::new().with("price", i.unit_price()).with("quantity", i.quantity)])
+        .set("prices", Array(vec![Object::new().with("price", i.unit_price()).with("quantity", i.quantity)]))
 }
 
 /// An order as RetailCRM shows it; `customers` holds the customers (and contact persons) of the orders

@@ -19,9 +19,9 @@
 //! client reading any of many orders by id (one integration polling each order it knows) finds
 //! nearly all of them kept where, rendered, a quarter would fit.
 
+use crate::reshape::RawText;
 use quick_cache::sync::Cache;
 use quick_cache::{DefaultHashBuilder, Lifecycle, Weighter};
-use serde_json::value::RawValue;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use torg_store::OrderStamp;
 
@@ -32,13 +32,14 @@ pub struct Kept {
     stamp: Option<OrderStamp>,
     paid: Arc<[String]>,
     site: Box<str>,
-    json: Box<RawValue>,
+    /// The JSON text as it was written, neither parsed nor checked again when it is shown.
+    json: Box<[u8]>,
 }
 
 impl Kept {
     /// The order's JSON, as it was written into an answer.
-    pub fn json(&self) -> &RawValue {
-        &self.json
+    pub fn json(&self) -> RawText<'_> {
+        RawText(&self.json)
     }
 
     /// The order's site (for a key's site access).
@@ -72,7 +73,7 @@ const ENTRY_BYTES: u64 = 160;
 
 impl Weighter<i64, Arc<Kept>> for ByLength {
     fn weight(&self, _: &i64, kept: &Arc<Kept>) -> u64 {
-        kept.json.get().len() as u64 + ENTRY_BYTES
+        kept.json.len() as u64 + ENTRY_BYTES
     }
 }
 
@@ -124,16 +125,16 @@ impl Packed {
             return;
         }
         let dictionary = self.dictionary.get_or_init(|| {
-            let mut d = kept.json.get().as_bytes().to_vec();
+            let mut d = kept.json.to_vec();
             for (_, k) in rendered.iter() {
-                if d.len() + k.json.get().len() > DICTIONARY_BYTES {
+                if d.len() + k.json.len() > DICTIONARY_BYTES {
                     break;
                 }
-                d.extend_from_slice(k.json.get().as_bytes());
+                d.extend_from_slice(&k.json);
             }
             d.into_boxed_slice()
         });
-        let bytes = lz4_flex::block::compress_prepend_size_with_dict(kept.json.get().as_bytes(), dictionary);
+        let bytes = lz4_flex::block::compress_prepend_size_with_dict(&kept.json, dictionary);
         let packed = PackedOrder { stamp, paid: kept.paid.clone(), site: kept.site.clone(), bytes: bytes.into() };
         self.orders.insert(id, Arc::new(packed));
     }
@@ -151,7 +152,9 @@ impl Packed {
     }
 
     /// The order packed under `id` as shown, if it was shown with these books; a packed order that
-    /// does not unpack to JSON (it always should) is dropped and counts as not kept.
+    /// does not unpack (it always should) is dropped and counts as not kept. What unpacks is the text
+    /// that was packed, byte for byte (LZ4 is lossless, its block checked against its length), so it
+    /// is not checked as JSON again.
     fn kept(&self, id: i64, under: &Under) -> Option<Arc<Kept>> {
         let packed = self.orders.get(&id)?;
         if !under.counts_paid(&packed.paid) {
@@ -161,8 +164,7 @@ impl Packed {
             .dictionary
             .get()
             .and_then(|d| lz4_flex::block::decompress_size_prepended_with_dict(&packed.bytes, d).ok())
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-            .and_then(|text| RawValue::from_string(text).ok());
+            .map(Vec::into_boxed_slice);
         let Some(json) = json else {
             self.orders.remove(&id);
             return None;
@@ -287,23 +289,17 @@ impl ShownCache {
         Some(kept)
     }
 
-    /// `json` as order `id` of `site` shown at `stamp` with these books, kept when it has a stamp.
-    pub fn keep(
-        &self,
-        id: i64,
-        stamp: Option<OrderStamp>,
-        under: &Under,
-        site: &str,
-        json: Box<RawValue>,
-    ) -> Arc<Kept> {
+    /// `json` (JSON text, as serde_json wrote it) as order `id` of `site` shown at `stamp` with these
+    /// books, kept when it has a stamp.
+    pub fn keep(&self, id: i64, stamp: Option<OrderStamp>, under: &Under, site: &str, json: Vec<u8>) -> Arc<Kept> {
         let (Some(orders), Some(packed)) = (self.orders.as_ref().filter(|_| stamp.is_some()), self.packed.as_ref())
         else {
-            return Arc::new(Kept { stamp, paid: under.paid.clone(), site: site.into(), json });
+            return Arc::new(Kept { stamp, paid: under.paid.clone(), site: site.into(), json: json.into() });
         };
         // serde_json writes the text into a buffer that grew by doubling, and mimalloc keeps a block
         // that shrinks by less than half, so a 2.6 kB order held a 4 kB block (a full cache took half
-        // as much again as its budget). A clone is allocated at the text's length.
-        let json = json.clone();
+        // as much again as its budget). A copy is allocated at the text's length.
+        let json = Box::<[u8]>::from(json.as_slice());
         let kept = Arc::new(Kept { stamp, paid: under.paid.clone(), site: site.into(), json });
         // A packed copy of an earlier showing is out of date now.
         packed.orders.remove(&id);
@@ -316,8 +312,13 @@ impl ShownCache {
 mod tests {
     use super::*;
 
-    fn json(text: &str) -> Box<RawValue> {
-        RawValue::from_string(text.to_owned()).expect("JSON")
+    fn json(text: &str) -> Vec<u8> {
+        text.as_bytes().to_vec()
+    }
+
+    /// The text a kept order is shown as.
+    fn text(kept: &Kept) -> &str {
+        std::str::from_utf8(kept.json().0).expect("UTF-8")
     }
 
     fn paid(codes: &[&str]) -> Vec<String> {
@@ -331,7 +332,7 @@ mod tests {
         let under = cache.under(&paid(&["paid"]));
         cache.keep(7, Some(stamp), &under, "default", json(r#"{"id":7}"#));
         let kept = cache.kept(7, &under).expect("kept");
-        assert_eq!((kept.stamp(), kept.site(), kept.json().get()), (Some(stamp), "default", r#"{"id":7}"#));
+        assert_eq!((kept.stamp(), kept.site(), text(&kept)), (Some(stamp), "default", r#"{"id":7}"#));
         assert!(cache.kept(7, &cache.under(&paid(&["paid", "prepaid"]))).is_none(), "other paid statuses");
         assert!(cache.kept(7, &cache.under(&paid(&["paid"]))).is_some(), "the same statuses again");
         assert!(cache.kept(8, &under).is_none());
@@ -342,7 +343,7 @@ mod tests {
         let cache = ShownCache::new(1 << 20);
         let under = cache.under(&[]);
         let shown = cache.keep(7, None, &under, "default", json("{}"));
-        assert_eq!(shown.json().get(), "{}");
+        assert_eq!(text(&shown), "{}");
         assert!(cache.kept(7, &under).is_none());
         let off = ShownCache::new(0);
         assert_eq!((off.stats().orders, off.stats().bytes), (0, 0));
@@ -394,7 +395,7 @@ mod tests {
         // Unpacked as shown, without moving anything.
         for id in &packed_only {
             let kept = packed.kept(*id, &under).expect("unpacks");
-            assert_eq!(kept.json().get(), order(*id), "order {id} as shown");
+            assert_eq!(text(&kept), order(*id), "order {id} as shown");
             assert_eq!((kept.stamp(), kept.site()), (Some(stamp(*id)), "shop"));
         }
         // Not shown to a request whose books count other statuses as paid.
@@ -402,7 +403,7 @@ mod tests {
         assert!(cache.kept(id, &cache.under(&paid(&["prepaid"]))).is_none());
         // Asked for again: back among the rendered, its packed copy kept.
         let under = cache.under(&paid(&["paid"]));
-        assert_eq!(cache.kept(id, &under).map(|k| k.json().get().to_owned()), Some(order(id)));
+        assert_eq!(cache.kept(id, &under).map(|k| text(&k).to_owned()), Some(order(id)));
         assert!(rendered.peek(&id).is_some() && packed.orders.peek(&id).is_some());
         // Shown again at a later stamp: the packed copy of the earlier showing goes.
         let later = torg_store::testing::order_stamp(999);
