@@ -153,8 +153,7 @@ impl Packed {
 
     /// The order packed under `id` as shown, if it was shown with these books; a packed order that
     /// does not unpack (it always should) is dropped and counts as not kept. What unpacks is the text
-    /// that was packed, byte for byte (LZ4 is lossless, its block checked against its length), so it
-    /// is not checked as JSON again.
+    /// that was packed, byte for byte (LZ4 is lossless), so it is not checked as JSON again.
     fn kept(&self, id: i64, under: &Under) -> Option<Arc<Kept>> {
         let packed = self.orders.get(&id)?;
         if !under.counts_paid(&packed.paid) {
