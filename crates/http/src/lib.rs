@@ -163,10 +163,7 @@ fn answer_bytes(body: &(impl reshape::Json + ?Sized)) -> serde_json::Result<byte
             return Ok(bytes::Bytes::from(own));
         };
         buf.clear();
-        if let Err(e) = body.write_json(&mut buf) {
-            buf.clear();
-            return Err(e);
-        }
+        body.write_json(&mut buf)?;
         if buf.len() >= ANSWER_HANDED {
             // A large answer (a page of orders) leaves in the buffer it was written into, and the
             // thread takes a fresh one: one copy of it less, where a new block costs no more.

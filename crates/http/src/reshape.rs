@@ -91,16 +91,26 @@ impl<T: Json> Json for Array<T> {
     }
 
     fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        out.push(b'[');
-        for (i, item) in self.0.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            item.write_json(out)?;
-        }
-        out.push(b']');
-        Ok(())
+        write_list(out, (b'[', b']'), &self.0, |out, item| item.write_json(out))
     }
+}
+
+/// Writes `items` between `open` and `close`, separated by commas, each by `each`.
+fn write_list<I>(
+    out: &mut Vec<u8>,
+    (open, close): (u8, u8),
+    items: impl IntoIterator<Item = I>,
+    mut each: impl FnMut(&mut Vec<u8>, I) -> serde_json::Result<()>,
+) -> serde_json::Result<()> {
+    out.push(open);
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        each(out, item)?;
+    }
+    out.push(close);
+    Ok(())
 }
 
 impl Serialize for dyn Json + '_ {
@@ -497,19 +507,13 @@ impl Json for Object<'_> {
     /// The members one after another into `out`, each written by its own type: the same text serde
     /// writes for the object, without a text of its own per member.
     fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        out.push(b'{');
-        for (i, (k, v)) in self.0.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
+        write_list(out, (b'{', b'}'), &self.0, |out, (k, v)| {
             serde_json::to_writer(&mut *out, k.as_ref())?;
             out.push(b':');
             // The member's own `write_json`: `Box<dyn Json>` is itself `Serialize` (through `raw`),
             // and the box's blanket `write_json` would make a text of the member first.
-            v.as_ref().write_json(out)?;
-        }
-        out.push(b'}');
-        Ok(())
+            v.as_ref().write_json(out)
+        })
     }
 }
 

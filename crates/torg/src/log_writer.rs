@@ -45,7 +45,7 @@ impl Shared {
     }
 }
 
-/// The writer the log's subscriber writes through (`MakeWriter`): cheap to clone, one per line.
+/// The writer the log's subscriber writes through (`MakeWriter`, lent by reference for each line).
 #[derive(Clone)]
 pub struct PacedWriter {
     shared: Arc<Shared>,
@@ -89,14 +89,17 @@ fn write_out(shared: &Shared, mut out: impl Write) {
     }
 }
 
-impl Write for PacedWriter {
+impl Write for &PacedWriter {
     fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
         let mut waiting = self.shared.lock();
         while waiting.lines.len() >= MOST_WAITING && !waiting.closing {
             waiting = self.shared.room.wait(waiting).unwrap_or_else(PoisonError::into_inner);
         }
+        let before = waiting.lines.len();
         waiting.lines.extend_from_slice(line);
-        if waiting.lines.len() >= WRITE_AT {
+        // Once, as the buffer passes the mark: the lines after it until the writer takes them need
+        // no wake-up call of their own.
+        if before < WRITE_AT && waiting.lines.len() >= WRITE_AT {
             self.shared.wake.notify_one();
         }
         Ok(line.len())
@@ -108,10 +111,11 @@ impl Write for PacedWriter {
 }
 
 impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for PacedWriter {
-    type Writer = PacedWriter;
+    type Writer = &'a PacedWriter;
 
+    /// The writer itself, lent: no count of its shared state moved per line.
     fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
+        self
     }
 }
 
@@ -153,13 +157,13 @@ mod tests {
     fn lines_are_written_on_the_writers_turn_and_the_rest_when_the_guard_goes() {
         let seen = Seen::default();
         let (writer, guard) = paced(seen.clone(), "log-test").unwrap();
-        writer.clone().write_all(b"one\n").unwrap();
+        (&writer).write_all(b"one\n").unwrap();
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while seen.text().is_empty() && std::time::Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(5));
         }
         assert_eq!(seen.text(), "one\n", "written within a turn, without a flush or a guard dropped");
-        writer.clone().write_all(b"two\n").unwrap();
+        (&writer).write_all(b"two\n").unwrap();
         drop(guard);
         assert_eq!(seen.text(), "one\ntwo\n");
     }
@@ -170,10 +174,10 @@ mod tests {
         let (writer, guard) = paced(seen.clone(), "log-test").unwrap();
         let threads: Vec<_> = (0..4)
             .map(|t| {
-                let mut w = writer.clone();
+                let w = writer.clone();
                 std::thread::spawn(move || {
                     for i in 0..20_000 {
-                        w.write_all(format!("thread {t} line {i:05} {}\n", "x".repeat(100)).as_bytes()).unwrap();
+                        (&w).write_all(format!("thread {t} line {i:05} {}\n", "x".repeat(100)).as_bytes()).unwrap();
                     }
                 })
             })
