@@ -14,6 +14,9 @@ pub struct Books {
     sites: Vec<Site>,
     warehouses: Vec<(String, i64)>,
     refs: Vec<Vec<ReferenceEntry>>,
+    /// The group of each status, in the order of the status book: read for every list filtered by
+    /// status, where looking it up in each entry's attributes hashed the key once per status.
+    status_groups: Vec<Option<String>>,
     custom_fields: Vec<CustomField>,
     dictionaries: Vec<Dictionary>,
 }
@@ -34,7 +37,9 @@ impl Books {
         for (kind, e) in entries {
             refs[slot(kind)].push(e);
         }
-        Books { sites, warehouses, refs, custom_fields: Vec::new(), dictionaries: Vec::new() }
+        let status_groups =
+            refs[slot(ReferenceKind::Status)].iter().map(|e| e.attr_str("group").map(str::to_owned)).collect();
+        Books { sites, warehouses, refs, status_groups, custom_fields: Vec::new(), dictionaries: Vec::new() }
     }
 
     /// The same books with custom field definitions and their dictionaries.
@@ -118,7 +123,13 @@ impl Books {
             if statuses.iter().any(|s| &s.code == code) {
                 out.push(code.clone());
             }
-            out.extend(statuses.iter().filter(|s| s.attr_str("group") == Some(code.as_str())).map(|s| s.code.clone()));
+            out.extend(
+                statuses
+                    .iter()
+                    .zip(&self.status_groups)
+                    .filter(|(_, group)| group.as_deref() == Some(code.as_str()))
+                    .map(|(s, _)| s.code.clone()),
+            );
         }
         out.sort();
         out.dedup();

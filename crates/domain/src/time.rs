@@ -61,7 +61,11 @@ impl Zone {
 
     fn parse(&self, text: &str, time_of_date: civil::Time) -> Option<UnixSeconds> {
         let text = text.trim();
-        let civil = if let Ok(dt) = civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", text) {
+        // Only a text with a colon can hold a time of day: a bare date skips the attempt, whose error
+        // (built with its message) cost more than the date's own parse.
+        let civil = if let Some(dt) =
+            text.contains(':').then(|| civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", text).ok()).flatten()
+        {
             dt
         } else {
             civil::Date::strptime("%Y-%m-%d", text).ok()?.to_datetime(time_of_date)
@@ -109,6 +113,10 @@ mod tests {
         assert_eq!(z.date(t), "2014-03-21");
         assert_eq!(z.parse_end("2014-03-21").unwrap() - z.parse_start("2014-03-21").unwrap(), 86_399);
         assert!(z.parse_start("2014-13-01").is_none());
+        // A time that is not one, or text after a date, is no date either.
+        assert!(z.parse_start("2014-03-21 25:00:00").is_none());
+        assert!(z.parse_start("2014-03-21 noon").is_none());
+        assert!(z.parse_end("2014-03-21 05:14").is_none());
     }
 
     #[test]

@@ -719,6 +719,9 @@ pub fn pagination(p: Pagination) -> Value {
     json!({ "limit": p.limit, "totalCount": p.total_count, "currentPage": p.current_page, "totalPageCount": p.total_page_count })
 }
 
+/// Filters of at most this many keys are searched member by member rather than by hash.
+const SCANNED_FILTER: usize = 8;
+
 /// Reads filter values leniently: lists, single values and the Python client's literals.
 pub struct FilterReader<'a> {
     map: &'a Map<String, Value>,
@@ -753,7 +756,14 @@ impl<'a> FilterReader<'a> {
             Some(input) => input.note_filter(key),
             None => {}
         }
-        self.map.get(key).filter(|v| !is_none_literal(v))
+        // A list reads some eighty keys of a filter that holds a few: comparing with each member is
+        // cheaper than hashing the key (SipHash, in serde_json's map) eighty times.
+        let found = if self.map.len() <= SCANNED_FILTER {
+            self.map.iter().find_map(|(k, v)| (k == key).then_some(v))
+        } else {
+            self.map.get(key)
+        };
+        found.filter(|v| !is_none_literal(v))
     }
 
     /// A text value.

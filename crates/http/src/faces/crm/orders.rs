@@ -53,8 +53,10 @@ impl Shown {
 struct Through<'c> {
     cache: &'c ShownCache,
     under: Under,
-    /// What the store was told is held: these are shown as kept when their stamp is still current.
-    hits: Mutex<HashMap<i64, Arc<Kept>>>,
+    /// What the store was told is held: these are shown as kept when their stamp is still current
+    /// (an id may be asked for more than once). A list, not a map: a page is at most a hundred, and
+    /// hashing each id was a visible part of a kept page's time.
+    hits: Mutex<Vec<(i64, Arc<Kept>)>>,
 }
 
 impl<'c> Through<'c> {
@@ -67,7 +69,7 @@ impl<'c> Through<'c> {
     fn held(&self, id: i64) -> Option<OrderStamp> {
         let kept = self.cache.kept(id, &self.under)?;
         let stamp = kept.stamp();
-        self.hits.lock().unwrap_or_else(PoisonError::into_inner).insert(id, kept);
+        self.hits.lock().unwrap_or_else(PoisonError::into_inner).push((id, kept));
         stamp
     }
 
@@ -81,16 +83,21 @@ impl<'c> Through<'c> {
             let json = serde_json::to_vec(&fresh.order(o, zone)).map_err(CrmError::internal)?;
             rendered.insert(o.id, (o.site.as_str(), json));
         }
-        let hits = self.hits.into_inner().unwrap_or_else(PoisonError::into_inner);
+        // In id order, to be found by halving: a page holds up to a hundred.
+        let mut hits = self.hits.into_inner().unwrap_or_else(PoisonError::into_inner);
+        hits.sort_by_key(|(id, _)| *id);
         self.cache.note(stamped.stamps.len().saturating_sub(rendered.len()), rendered.len());
         stamped
             .stamps
             .into_iter()
-            .map(|(id, stamp)| match rendered.remove(&id) {
+            // A page served wholly as kept rendered nothing: no id is hashed to find that out.
+            .map(|(id, stamp)| match if rendered.is_empty() { None } else { rendered.remove(&id) } {
                 Some((site, json)) => Ok(self.cache.keep(id, stamp, &self.under, site, json)),
-                None => hits
-                    .get(&id)
-                    .filter(|k| stamp.is_some() && k.stamp() == stamp)
+                None => hits[hits.partition_point(|(held, _)| *held < id)..]
+                    .iter()
+                    .take_while(|(held, _)| *held == id)
+                    .map(|(_, k)| k)
+                    .find(|k| stamp.is_some() && k.stamp() == stamp)
                     .cloned()
                     .ok_or_else(|| CrmError::internal(format!("order {id} was neither kept nor read"))),
             })
