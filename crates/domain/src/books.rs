@@ -14,8 +14,9 @@ pub struct Books {
     sites: Vec<Site>,
     warehouses: Vec<(String, i64)>,
     refs: Vec<Vec<ReferenceEntry>>,
-    /// The group of each status, in the order of the status book: read for every list filtered by
-    /// status, where looking it up in each entry's attributes hashed the key once per status.
+    /// The group of each status, in the order of the status book (see `statuses_with_groups`): read
+    /// for every list filtered by status, where looking it up in each entry's attributes hashed the
+    /// key once per status.
     status_groups: Vec<Option<String>>,
     custom_fields: Vec<CustomField>,
     dictionaries: Vec<Dictionary>,
@@ -104,30 +105,32 @@ impl Books {
         self.refs(kind).iter().any(|e| e.code == code)
     }
 
+    /// Every status with its group, in the order of the status book.
+    fn statuses_with_groups(&self) -> impl Iterator<Item = (&ReferenceEntry, Option<&str>)> {
+        self.refs(ReferenceKind::Status).iter().zip(self.status_groups.iter().map(Option::as_deref))
+    }
+
     /// Whether a status belongs to the `cancel` group (a cancelled order holds no stock).
     pub fn is_cancelled(&self, status: &str) -> bool {
-        self.refs(ReferenceKind::Status).iter().any(|e| e.code == status && e.attr_str("group") == Some("cancel"))
+        self.statuses_with_groups().any(|(e, group)| e.code == status && group == Some("cancel"))
     }
 
     /// The status group of a status.
     pub fn status_group(&self, status: &str) -> Option<&str> {
-        self.refs(ReferenceKind::Status).iter().find(|e| e.code == status).and_then(|e| e.attr_str("group"))
+        self.statuses_with_groups().find(|(e, _)| e.code == status).and_then(|(_, group)| group)
     }
 
     /// The statuses `codes` name, sorted and once each: a status code stands for itself, a status
     /// group's code for every status of the group (a code that is both stands for both).
     pub fn expand_statuses(&self, codes: &[String]) -> Vec<String> {
-        let statuses = self.refs(ReferenceKind::Status);
         let mut out: Vec<String> = Vec::new();
         for code in codes {
-            if statuses.iter().any(|s| &s.code == code) {
+            if self.has(ReferenceKind::Status, code) {
                 out.push(code.clone());
             }
             out.extend(
-                statuses
-                    .iter()
-                    .zip(&self.status_groups)
-                    .filter(|(_, group)| group.as_deref() == Some(code.as_str()))
+                self.statuses_with_groups()
+                    .filter(|(_, group)| *group == Some(code.as_str()))
                     .map(|(s, _)| s.code.clone()),
             );
         }

@@ -90,16 +90,19 @@ impl<'c> Through<'c> {
         stamped
             .stamps
             .into_iter()
-            // A page served wholly as kept rendered nothing: no id is hashed to find that out.
-            .map(|(id, stamp)| match if rendered.is_empty() { None } else { rendered.remove(&id) } {
-                Some((site, json)) => Ok(self.cache.keep(id, stamp, &self.under, site, json)),
-                None => hits[hits.partition_point(|(held, _)| *held < id)..]
-                    .iter()
-                    .take_while(|(held, _)| *held == id)
-                    .map(|(_, k)| k)
-                    .find(|k| stamp.is_some() && k.stamp() == stamp)
-                    .cloned()
-                    .ok_or_else(|| CrmError::internal(format!("order {id} was neither kept nor read"))),
+            .map(|(id, stamp)| {
+                // A page served wholly as kept rendered nothing: no id is hashed to find that out.
+                let read = if rendered.is_empty() { None } else { rendered.remove(&id) };
+                match read {
+                    Some((site, json)) => Ok(self.cache.keep(id, stamp, &self.under, site, json)),
+                    None => hits[hits.partition_point(|(held, _)| *held < id)..]
+                        .iter()
+                        .take_while(|(held, _)| *held == id)
+                        .map(|(_, k)| k)
+                        .find(|k| stamp.is_some() && k.stamp() == stamp)
+                        .cloned()
+                        .ok_or_else(|| CrmError::internal(format!("order {id} was neither kept nor read"))),
+                }
             })
             .collect()
     }
