@@ -116,6 +116,7 @@ async fn scrape(State((state, handle)): State<(AppState, PrometheusHandle)>) -> 
     let keys = state.store.key_check_stats();
     metrics::counter!("torg_key_checks_total", "outcome" => "kept").absolute(keys.kept);
     metrics::counter!("torg_key_checks_total", "outcome" => "read").absolute(keys.read);
+    metrics::counter!("torg_key_check_rounds_total").absolute(keys.rounds);
     match state.store.outbox_counts().await {
         Ok(c) => {
             for (which, n) in [("pending", c.pending), ("delivered", c.delivered), ("given_up", c.given_up)] {

@@ -153,6 +153,16 @@ impl Store {
     }
 
     /// The books of `generation` (a number read with the key check): the cached copy, or loaded afresh.
+    /// The books at `generation`: the cached copy when it is that one, else read on a connection of
+    /// its own.
+    pub(crate) async fn books_now(&self, generation: i64) -> StoreResult<Arc<Books>> {
+        if let Some(b) = self.book_cache().get(generation) {
+            return Ok(b);
+        }
+        let mut conn = self.reader().acquire().await?;
+        self.books_at(generation, &mut conn).await
+    }
+
     pub(crate) async fn books_at(&self, generation: i64, conn: &mut db::Conn) -> StoreResult<Arc<Books>> {
         if let Some(b) = self.book_cache().get(generation) {
             return Ok(b);

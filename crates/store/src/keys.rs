@@ -1,6 +1,8 @@
 //! API keys: stored by hash, looked up on every request.
 
 use crate::book_cache::GENERATION;
+use crate::key_checks::Mark;
+use crate::key_rounds::KEYS_GENERATION;
 use crate::{Store, StoreError, StoreResult};
 use std::sync::{Arc, LazyLock};
 use torg_domain::books::Books;
@@ -75,27 +77,42 @@ impl Store {
     /// The active key with this plain value, and the books as they are now: one statement when the
     /// cached books are current, so a request's key check, site access and reference lookups cost one
     /// read, and a key revoked anywhere is refused on the next request. On SQLite a key checked since
-    /// the database's last commit is answered as then, with no statement (`key_checks`).
+    /// the database's last commit is answered as then, with no statement (`key_checks`); on
+    /// PostgreSQL the requests in flight share one statement (`key_rounds`), and a key is read again
+    /// only when the keys have changed since it was.
     ///
     /// The same statement reads the generation of what pages of orders are read from, for the
     /// request's reads of orders ([`Store::as_of`]).
     pub async fn authenticate(&self, plain: &str) -> StoreResult<Option<(Arc<ApiKey>, Arc<Books>, ShownGeneration)>> {
         static SQL: LazyLock<[String; 2]> = LazyLock::new(|| {
-            [crate::Backend::Sqlite, crate::Backend::Postgres].map(|backend| {
+            [(crate::Backend::Sqlite, "NULL"), (crate::Backend::Postgres, KEYS_GENERATION)].map(|(backend, keys)| {
                 format!(
-                    "SELECT {COLUMNS}, {GENERATION} AS books_generation, ({}) AS shown_generation FROM api_keys \
-                     WHERE key_hash = $1 AND revoked_at IS NULL",
+                    "SELECT {COLUMNS}, {GENERATION} AS books_generation, ({}) AS shown_generation, \
+                     {keys} AS keys_generation FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
                     crate::orders::shown_generation_sql(backend)
                 )
             })
         });
         let hash = hash_key(plain);
-        // Read before the statement: a commit between the two is then a mark this check is not kept at.
-        let mark = self.db.last_commit();
-        if let Some(kept) = self.key_checks.at(mark, &hash) {
-            return Ok(Some(kept));
-        }
-        let sql = &SQL[usize::from(self.backend() == crate::Backend::Postgres)];
+        let postgres = self.backend() == crate::Backend::Postgres;
+        let mark = if postgres {
+            let round = self.key_rounds.join(self).await;
+            let kept = self.key_checks.at(round.map(|round| Mark::Keys(round.keys)), &hash);
+            if let (Some(round), Some((key, _, _))) = (round, kept) {
+                let books = self.books_now(round.books).await?;
+                return Ok(Some((key, books, ShownGeneration(round.shown))));
+            }
+            None
+        } else {
+            // Read before the statement: a commit between the two is then a mark this check is not
+            // kept at.
+            let mark = self.db.last_commit().map(Mark::Commit);
+            if let Some(kept) = self.key_checks.at(mark, &hash) {
+                return Ok(Some(kept));
+            }
+            mark
+        };
+        let sql = &SQL[usize::from(postgres)];
         let mut conn = self.reader().acquire().await?;
         let Some(row) = crate::db::query(sql.as_str()).bind(&hash).fetch_optional(&mut conn).await? else {
             return Ok(None);
@@ -103,6 +120,8 @@ impl Store {
         let key = Arc::new(key_from_row(&row)?);
         let books = self.books_at(row.try_get("books_generation")?, &mut conn).await?;
         let check = (key, books, ShownGeneration(row.try_get("shown_generation")?));
+        // On PostgreSQL the key is kept at the keys' generation this statement read with it.
+        let mark = if postgres { Some(Mark::Keys(row.try_get("keys_generation")?)) } else { mark };
         self.key_checks.keep(mark, hash, &check);
         Ok(Some(check))
     }

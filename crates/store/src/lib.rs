@@ -29,6 +29,7 @@ mod import;
 mod interaction;
 mod invoices;
 mod key_checks;
+mod key_rounds;
 mod keys;
 mod last_commit;
 mod loyalty;
@@ -162,8 +163,11 @@ pub struct Store {
     kept_pages: std::sync::Arc<orders::KeptPages>,
     /// The generation a request's key check read, for [`Store::as_of`].
     shown_at: Option<ShownGeneration>,
-    /// Key checks kept while nothing has been committed (SQLite).
+    /// Key checks kept while nothing has been committed (SQLite) or the keys are unchanged
+    /// (PostgreSQL).
     key_checks: std::sync::Arc<key_checks::KeptKeyChecks>,
+    /// Rounds of key checks shared by the requests in flight (PostgreSQL).
+    key_rounds: std::sync::Arc<key_rounds::KeyRounds>,
 }
 
 impl std::fmt::Debug for Store {
@@ -216,6 +220,7 @@ impl Store {
                 kept_pages: Default::default(),
                 shown_at: None,
                 key_checks: Default::default(),
+                key_rounds: Default::default(),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = sqlx::postgres::PgPoolOptions::new()
@@ -235,6 +240,7 @@ impl Store {
                 kept_pages: Default::default(),
                 shown_at: None,
                 key_checks: Default::default(),
+                key_rounds: Default::default(),
             })
         } else {
             Err(StoreError::Config(format!(
@@ -321,9 +327,10 @@ impl Store {
         self.kept_pages.stats()
     }
 
-    /// How many key checks were answered as kept and how many read the database (`/metrics`).
+    /// How many key checks were answered as kept, how many read the database, and in how many
+    /// shared rounds (`/metrics`).
     pub fn key_check_stats(&self) -> KeyCheckStats {
-        self.key_checks.stats()
+        self.key_checks.stats(self.key_rounds.sent())
     }
 
     /// The generation this view's request read with its key check, if it is one.
