@@ -182,6 +182,9 @@ pub type Tx = db::Tx;
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// How long a PostgreSQL connection may lie idle before it is checked again when handed out.
+const POSTGRES_IDLE_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// How many PostgreSQL connections one server keeps at most.
 const POSTGRES_CONNECTIONS: u32 = 16;
 
@@ -226,6 +229,18 @@ impl Store {
             let pool = sqlx::postgres::PgPoolOptions::new()
                 .max_connections(POSTGRES_CONNECTIONS)
                 .acquire_timeout(std::time::Duration::from_secs(30))
+                // sqlx asks the server whether a connection lives before every hand-out: a round trip
+                // more for each statement a request runs. Only a connection idle for a while is asked
+                // (one that failed since is closed by sqlx when it is given back).
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for >= POSTGRES_IDLE_CHECK {
+                            sqlx::Connection::ping(conn).await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .connect(url)
                 .await
                 .map_err(db::DbError::from)?;
