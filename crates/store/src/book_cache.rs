@@ -152,9 +152,8 @@ impl Store {
         Ok(books)
     }
 
-    /// The books of `generation` (a number read with the key check): the cached copy, or loaded afresh.
     /// The books at `generation`: the cached copy when it is that one, else read on a connection of
-    /// its own.
+    /// its own (only then is one taken).
     pub(crate) async fn books_now(&self, generation: i64) -> StoreResult<Arc<Books>> {
         if let Some(b) = self.book_cache().get(generation) {
             return Ok(b);
@@ -163,6 +162,7 @@ impl Store {
         self.books_at(generation, &mut conn).await
     }
 
+    /// The books of `generation` (a number read with the key check): the cached copy, or loaded afresh.
     pub(crate) async fn books_at(&self, generation: i64, conn: &mut db::Conn) -> StoreResult<Arc<Books>> {
         if let Some(b) = self.book_cache().get(generation) {
             return Ok(b);

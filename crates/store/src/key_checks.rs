@@ -47,7 +47,8 @@ pub(crate) struct KeptKeyChecks {
 /// How many key checks were answered as kept and how many read the database (`/metrics`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyCheckStats {
-    /// Checks answered without a statement, since start.
+    /// Checks answered without reading the key's row (on PostgreSQL, from a shared round), since
+    /// start.
     pub kept: u64,
     /// Checks that read the database, since start.
     pub read: u64,

@@ -1,7 +1,7 @@
 //! API keys: stored by hash, looked up on every request.
 
 use crate::book_cache::GENERATION;
-use crate::key_checks::Mark;
+use crate::key_checks::{KeyCheck, Mark};
 use crate::key_rounds::KEYS_GENERATION;
 use crate::{Store, StoreError, StoreResult};
 use std::sync::{Arc, LazyLock};
@@ -95,23 +95,13 @@ impl Store {
         });
         let hash = hash_key(plain);
         let postgres = self.backend() == crate::Backend::Postgres;
-        let mark = if postgres {
-            let round = self.key_rounds.join(self).await;
-            let kept = self.key_checks.at(round.map(|round| Mark::Keys(round.keys)), &hash);
-            if let (Some(round), Some((key, _, _))) = (round, kept) {
-                let books = self.books_now(round.books).await?;
-                return Ok(Some((key, books, ShownGeneration(round.shown))));
-            }
-            None
-        } else {
-            // Read before the statement: a commit between the two is then a mark this check is not
-            // kept at.
-            let mark = self.db.last_commit().map(Mark::Commit);
-            if let Some(kept) = self.key_checks.at(mark, &hash) {
-                return Ok(Some(kept));
-            }
-            mark
-        };
+        // SQLite: read before the statement, so a commit between the two is a mark this check is
+        // not kept at.
+        let commit = self.db.last_commit().map(Mark::Commit);
+        let kept = if postgres { self.kept_in_round(&hash).await? } else { self.key_checks.at(commit, &hash) };
+        if let Some(kept) = kept {
+            return Ok(Some(kept));
+        }
         let sql = &SQL[usize::from(postgres)];
         let mut conn = self.reader().acquire().await?;
         let Some(row) = crate::db::query(sql.as_str()).bind(&hash).fetch_optional(&mut conn).await? else {
@@ -121,9 +111,19 @@ impl Store {
         let books = self.books_at(row.try_get("books_generation")?, &mut conn).await?;
         let check = (key, books, ShownGeneration(row.try_get("shown_generation")?));
         // On PostgreSQL the key is kept at the keys' generation this statement read with it.
-        let mark = if postgres { Some(Mark::Keys(row.try_get("keys_generation")?)) } else { mark };
+        let mark = if postgres { Some(Mark::Keys(row.try_get("keys_generation")?)) } else { commit };
         self.key_checks.keep(mark, hash, &check);
         Ok(Some(check))
+    }
+
+    /// On PostgreSQL, the check of the key with this hash from the next shared round, when the key
+    /// was read at the keys' generation the round found: the books and the orders' generation are
+    /// the round's.
+    async fn kept_in_round(&self, hash: &str) -> StoreResult<Option<KeyCheck>> {
+        let round = self.key_rounds.join(self).await;
+        let kept = self.key_checks.at(round.map(|round| Mark::Keys(round.keys)), hash);
+        let (Some(round), Some((key, _, _))) = (round, kept) else { return Ok(None) };
+        Ok(Some((key, self.books_now(round.books).await?, ShownGeneration(round.shown))))
     }
 
     /// Every key, revoked ones included, oldest first.
