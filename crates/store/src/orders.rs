@@ -358,6 +358,26 @@ fn order_of(pre: &mut Option<&mut Prefetched>, r: &crate::db::Row, nested: bool)
 static SHOWN_EXTRAS: LazyLock<String> =
     LazyLock::new(|| format!("o.id, o.customer_id, {}, {SHOWN_CUSTOMER}", *crate::loyalty::CREDIT_HINT_COLUMNS));
 
+/// What showing orders in hand takes, in one statement, as a read of them to be shown brings it.
+fn shown_extras(orders: &[Order]) -> Sql {
+    let mut q = Sql::new(&format!("SELECT {} FROM {SHOWN_FROM} WHERE o.id IN ", *SHOWN_EXTRAS));
+    q.bind_list(orders.iter().map(|o| Arg::Int(o.id)));
+    q
+}
+
+/// What the rows of [`shown_extras`] say of `orders`.
+fn prefetched(orders: &[Order], rows: &[crate::db::Row]) -> StoreResult<Prefetched> {
+    let mut pre = Prefetched::default();
+    for r in rows {
+        let id: i64 = r.try_get("id")?;
+        // The stored customer is the one joined; an order in hand naming another is left to `shown`.
+        let Some(o) = orders.iter().find(|o| o.id == id) else { continue };
+        let stored: Option<i64> = r.try_get("customer_id")?;
+        pre.keep(id, &o.site, stored.filter(|c| Some(*c) == o.customer_id), r)?;
+    }
+    Ok(pre)
+}
+
 /// The INSERT of a new order on `backend`: `$1` is the number or NULL for the default one (the
 /// allocated id and the suffix in `$37`), the rest as the UPDATE of [`Store::write_order_row`] binds them.
 /// On PostgreSQL it also draws the ids of the order's new lines (`$38` of them) and payments (`$39`)
@@ -625,9 +645,13 @@ impl Store {
             named = Some((site, doc));
             o.customer_id = Some(id);
         } else if o.customer_id.is_none() {
-            if self.backend() == crate::Backend::Postgres {
+            let mut found = self.customer_by_contact(tx, o).await?;
+            if found.is_none() && self.backend() == crate::Backend::Postgres {
                 // Concurrent orders by one new buyer would each find no customer and each create one:
-                // transactions attaching by the same e-mail (or phone) on a site take turns.
+                // transactions that are about to create a buyer with the same e-mail (or phone) on a
+                // site take turns, and each looks again once it holds the lock (a new statement sees
+                // what the one before it committed). A returning buyer is found without the lock: one
+                // round trip less for most orders.
                 let contact = o
                     .email
                     .as_deref()
@@ -639,29 +663,8 @@ impl Store {
                         .bind(format!("{}\n{contact}", o.site))
                         .execute(&mut **tx)
                         .await?;
+                    found = self.customer_by_contact(tx, o).await?;
                 }
-            }
-            // The buyer's document comes with its id: one round trip for finding and reading it.
-            let mut found: Option<(i64, String)> = None;
-            if let Some(email) = o.email.as_deref().filter(|e| !e.is_empty()) {
-                found = crate::db::query_as(
-                    "SELECT id, doc FROM customers WHERE site = $1 AND email = $2 ORDER BY id LIMIT 1",
-                )
-                .bind(&o.site)
-                .bind(email.to_lowercase())
-                .fetch_optional(&mut **tx)
-                .await?;
-            }
-            if found.is_none()
-                && let Some(digits) = o.phone.as_deref().map(phone_digits).filter(|d| d.len() >= 5)
-            {
-                found = crate::db::query_as(
-                    "SELECT id, doc FROM customers WHERE site = $1 AND (' ' || phones || ' ') LIKE $2 ORDER BY id LIMIT 1",
-                )
-                .bind(&o.site)
-                .bind(format!("% {digits} %"))
-                .fetch_optional(&mut **tx)
-                .await?;
             }
             o.customer_id = match found {
                 Some((id, doc)) => {
@@ -711,6 +714,32 @@ impl Store {
             fill(&mut o.phone, &c.phones.first().map(|p| p.number.clone()));
         }
         Ok(())
+    }
+
+    /// The buyer an order's e-mail (or else phone) names on its site, with its stored document.
+    async fn customer_by_contact(&self, tx: &mut Tx, o: &Order) -> StoreResult<Option<(i64, String)>> {
+        // The buyer's document comes with its id: one round trip for finding and reading it.
+        let mut found: Option<(i64, String)> = None;
+        if let Some(email) = o.email.as_deref().filter(|e| !e.is_empty()) {
+            found =
+                crate::db::query_as("SELECT id, doc FROM customers WHERE site = $1 AND email = $2 ORDER BY id LIMIT 1")
+                    .bind(&o.site)
+                    .bind(email.to_lowercase())
+                    .fetch_optional(&mut **tx)
+                    .await?;
+        }
+        if found.is_none()
+            && let Some(digits) = o.phone.as_deref().map(phone_digits).filter(|d| d.len() >= 5)
+        {
+            found = crate::db::query_as(
+                "SELECT id, doc FROM customers WHERE site = $1 AND (' ' || phones || ' ') LIKE $2 ORDER BY id LIMIT 1",
+            )
+            .bind(&o.site)
+            .bind(format!("% {digits} %"))
+            .fetch_optional(&mut **tx)
+            .await?;
+        }
+        Ok(found)
     }
 
     pub(crate) async fn write_order_row(
@@ -1528,18 +1557,39 @@ impl Store {
         if orders.is_empty() {
             return self.shown(&mut conn, orders, None).await;
         }
-        // What showing them takes in one statement, as a read of them to be shown brings it.
-        let mut q = Sql::new(&format!("SELECT {} FROM {SHOWN_FROM} WHERE o.id IN ", *SHOWN_EXTRAS));
-        q.bind_list(orders.iter().map(|o| Arg::Int(o.id)));
-        let mut pre = Prefetched::default();
-        for r in q.query().fetch_all(&mut conn).await? {
-            let id: i64 = r.try_get("id")?;
-            // The stored customer is the one joined; an order in hand naming another is left to `shown`.
-            let Some(o) = orders.iter().find(|o| o.id == id) else { continue };
-            let stored: Option<i64> = r.try_get("customer_id")?;
-            pre.keep(id, &o.site, stored.filter(|c| Some(*c) == o.customer_id), &r)?;
-        }
+        let rows = shown_extras(&orders).query().fetch_all(&mut conn).await?;
+        let pre = prefetched(&orders, &rows)?;
         self.shown(&mut conn, orders, Some(pre)).await
+    }
+
+    /// Creates an order on `site` from a client's document, with what showing it takes (as
+    /// [`Store::show_orders`] reads it). On PostgreSQL that read goes with the transaction's last
+    /// writes, as one statement (a round trip less per create); on SQLite it is made on a reader after
+    /// the commit, so that the one writer is not held for it.
+    pub async fn create_shown_order(
+        &self,
+        site: &str,
+        doc: &Map<String, Value>,
+        actor: Actor,
+        zone: &Zone,
+    ) -> StoreResult<ShownOrders> {
+        let base = Order { site: site.into(), ..Order::default() };
+        let input = base.apply(doc, zone)?;
+        let now = torg_domain::time::now();
+        let mut tx = self.begin().await?;
+        let order = self.create_order_in(&mut tx, input, actor, now).await?;
+        if self.backend() == crate::Backend::Sqlite {
+            tx.commit().await?;
+            return self.show_orders(vec![order]).await;
+        }
+        let orders = vec![order];
+        // The read need not see the writes queued with it: what it reads (the order's row, its buyer,
+        // credits and the site's programme) was written by statements already sent.
+        let rows = shown_extras(&orders).query().fetch_all_beside_queued(&mut tx).await?;
+        let pre = prefetched(&orders, &rows)?;
+        let shown = self.shown(&mut tx, orders, Some(pre)).await?;
+        tx.commit().await?;
+        Ok(shown)
     }
 
     /// Orders with their customers and contact persons, corporate customers and companies.

@@ -1351,26 +1351,60 @@ async fn concurrent_creates_on_two_instances_all_succeed(db: &TestDb) {
 }
 
 contract!(concurrent_orders_by_one_new_email_share_one_customer);
-/// Orders by the same new e-mail attach to one customer (the first creates it, the rest find it by
-/// e-mail), also when they arrive at once.
+/// Orders by the same new e-mail (or, without one, the same new phone) attach to one customer (the
+/// first creates it, the rest find it), also when they arrive at once; on PostgreSQL a buyer is looked
+/// up without a lock first, so this is what shows that the lock and the second look still hold.
 async fn concurrent_orders_by_one_new_email_share_one_customer(db: &TestDb) {
     let store = db.open().await;
-    let tasks: Vec<_> = (0..CONCURRENT)
-        .map(|i| {
-            let store = store.clone();
-            tokio::spawn(async move {
-                let d = doc(json!({"externalId": format!("same-{i}"), "email": "same@example.com"}));
-                store.create_order(DEFAULT_SITE, &d, ACTOR, &zone()).await
+    for (round, contact) in
+        [json!({"email": "same@example.com"}), json!({"phone": "+7 (916) 555-01-02"})].into_iter().enumerate()
+    {
+        let tasks: Vec<_> = (0..CONCURRENT)
+            .map(|i| {
+                let (store, contact) = (store.clone(), contact.clone());
+                tokio::spawn(async move {
+                    let mut d = doc(contact);
+                    d.insert("externalId".into(), json!(format!("same-{round}-{i}")));
+                    store.create_order(DEFAULT_SITE, &d, ACTOR, &zone()).await
+                })
             })
-        })
-        .collect();
-    let mut customers = HashSet::new();
-    for t in tasks {
-        customers.insert(t.await.expect("task").unwrap_or_else(|e| panic!("create: {e}")).customer_id);
+            .collect();
+        let mut customers = HashSet::new();
+        for t in tasks {
+            customers.insert(t.await.expect("task").unwrap_or_else(|e| panic!("create: {e}")).customer_id);
+        }
+        let made = u64::try_from(round + 1).unwrap();
+        assert_eq!(orders_on(&store, &[DEFAULT_SITE]).await, CONCURRENT as u64 * made);
+        assert_eq!(customers_on(&store, &[DEFAULT_SITE]).await, made, "customers made for one contact: {contact}");
+        assert_eq!(customers.len(), 1, "customer ids the orders by {contact} got: {customers:?}");
     }
-    assert_eq!(orders_on(&store, &[DEFAULT_SITE]).await, CONCURRENT as u64);
-    assert_eq!(customers_on(&store, &[DEFAULT_SITE]).await, 1, "customers made for one e-mail");
-    assert_eq!(customers.len(), 1, "customer ids the orders got: {customers:?}");
+    store.close().await;
+}
+
+contract!(a_created_order_comes_with_what_a_read_after_it_shows);
+/// `create_shown_order` (on PostgreSQL its read goes with the transaction's last writes) answers the
+/// order with the buyer and parties a read after the commit finds, for a returning and a new buyer.
+async fn a_created_order_comes_with_what_a_read_after_it_shows(db: &TestDb) {
+    let store = db.open().await;
+    let first = doc(json!({"externalId": "shown-0", "email": "shown@example.com", "firstName": "Анна"}));
+    store.create_order(DEFAULT_SITE, &first, ACTOR, &zone()).await.unwrap();
+    for (ext, email) in [("shown-1", "shown@example.com"), ("shown-2", "new-buyer@example.com")] {
+        let d =
+            doc(json!({"externalId": ext, "email": email, "items": [{"productName": "Фильтр", "initialPrice": 520}],
+                           "payments": [{"type": "cash", "amount": 520}]}));
+        let shown = store.create_shown_order(DEFAULT_SITE, &d, ACTOR, &zone()).await.unwrap();
+        assert_eq!(shown.orders.len(), 1);
+        let order = shown.orders[0].clone();
+        let stored = store.get_order(&OrderLookup::Id(order.id)).await.unwrap().expect("the order is committed");
+        assert_eq!((stored.external_id.as_deref(), stored.items.len(), stored.payments.len()), (Some(ext), 1, 1));
+        let after = store.show_orders(vec![order.clone()]).await.unwrap();
+        let buyer = order.customer_id.expect("a buyer attached by e-mail");
+        assert_eq!(shown.customers.get(&buyer), after.customers.get(&buyer), "the buyer of {ext}");
+        assert_eq!(shown.customers.get(&buyer).and_then(|c| c.email.as_deref()), Some(email));
+        assert_eq!(shown.parties.bonuses_credit, after.parties.bonuses_credit);
+        assert_eq!(shown.parties.corporates, after.parties.corporates);
+    }
+    assert_eq!(customers_on(&store, &[DEFAULT_SITE]).await, 2, "the returning buyer was found, the new one made");
     store.close().await;
 }
 

@@ -385,8 +385,9 @@ fn time_of_day(r: &mut FilterReader<'_>, key: &str) -> Option<String> {
 pub async fn create(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let doc = crm.json_object("order")?;
     let site = crm.site()?;
-    let order = state.store.seeing(&crm.books).create_order(&site, &doc, crm.actor(), &state.config.zone).await?;
-    let (id, shown) = (order.id, Shown::of(&state, &crm, vec![order]).await?);
+    let all = state.store.seeing(&crm.books).create_shown_order(&site, &doc, crm.actor(), &state.config.zone).await?;
+    let id = all.orders.first().map_or(0, |o| o.id);
+    let shown = Shown::new(all, &crm);
     answer(StatusCode::CREATED, Object::new().with("id", id).with("order", shown.orders(&state.config.zone).pop()))
 }
 
