@@ -6,6 +6,7 @@ use crate::batch::RowOutcome;
 use crate::sql::{Arg, Sql, any_of, norm_args, page, text_args};
 use crate::{Store, StoreResult, Tx, flag};
 use rust_decimal::Decimal;
+use std::sync::LazyLock;
 use torg_domain::catalogue::{Availability, Display, normalize_number};
 use torg_domain::money::from_units;
 
@@ -203,23 +204,42 @@ impl Store {
         Ok(out)
     }
 
-    /// One offer at one warehouse, read inside a write (to check an order against the current state).
+    /// One offer at one warehouse, read inside a write (to check an order against the current state),
+    /// with the offer as an order's line takes it (so that the order does not read it again).
     pub(crate) async fn part_row_in(
         &self,
         tx: &mut Tx,
         offer_id: i64,
         warehouse_id: i64,
-    ) -> StoreResult<Option<PartRow>> {
-        let sql = SEARCH
-            .split("UNION ALL")
-            .next()
-            .unwrap_or(SEARCH)
-            .replace("WHERE p.article_norm = $1 AND p.active = 1", "WHERE o.id = $1 AND w.id = $2");
-        let row = crate::db::query(sql).bind(offer_id).bind(warehouse_id).fetch_optional(&mut **tx).await?;
-        match row {
-            Some(r) => part_row(&r, true),
-            None => Ok(None),
-        }
+    ) -> StoreResult<Option<(PartRow, crate::orders::FoundOffer)>> {
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            // The search's own rows (before its analogues), for one offer at one warehouse, with the
+            // offer's columns as `find_offers` reads them.
+            SEARCH
+                .split("UNION ALL")
+                .next()
+                .unwrap_or(SEARCH)
+                .replace(
+                    "FROM products p",
+                    ", o.external_id AS offer_external_id, o.xml_id AS offer_xml_id, o.name AS offer_name,
+       o.article AS offer_article, o.price AS offer_price, o.purchase_price AS offer_purchase_price
+FROM products p",
+                )
+                .replace("WHERE p.article_norm = $1 AND p.active = 1", "WHERE o.id = $1 AND w.id = $2")
+        });
+        const OFFER: [&str; 7] = [
+            "offer_id",
+            "offer_external_id",
+            "offer_xml_id",
+            "offer_name",
+            "offer_article",
+            "offer_price",
+            "offer_purchase_price",
+        ];
+        let row = crate::db::query(SQL.as_str()).bind(offer_id).bind(warehouse_id).fetch_optional(&mut **tx).await?;
+        let Some(r) = row else { return Ok(None) };
+        let Some(part) = part_row(&r, true)? else { return Ok(None) };
+        Ok(Some((part, crate::orders::found_offer(&r, &OFFER)?)))
     }
 
     /// Loads catalogue rows in one transaction: products by brand and number (updated in place), one

@@ -517,12 +517,53 @@ pub struct ShownOrders {
 }
 
 /// An offer a line names: its snapshot, price and purchase price.
-type FoundOffer = (OfferSnapshot, Decimal, Option<Decimal>);
+pub(crate) type FoundOffer = (OfferSnapshot, Decimal, Option<Decimal>);
+
+/// The columns an offer is read from, as [`Store::find_offers`] names them.
+const OFFER_COLUMNS: [&str; 7] = ["id", "external_id", "xml_id", "name", "article", "price", "purchase_price"];
+
+/// An offer read from the columns named by `cols` (id, external id, XML id, name, article, price and
+/// purchase price, in this order: [`OFFER_COLUMNS`] or another statement's names for them).
+pub(crate) fn found_offer(r: &crate::db::Row, cols: &[&str; 7]) -> StoreResult<FoundOffer> {
+    let [id, external_id, xml_id, name, article, price, purchase_price] = *cols;
+    Ok((
+        OfferSnapshot {
+            id: r.try_get(id)?,
+            external_id: r.try_get(external_id)?,
+            xml_id: r.try_get(xml_id)?,
+            name: r.try_get(name)?,
+            article: r.try_get(article)?,
+        },
+        from_units(r.try_get(price)?),
+        r.try_get::<Option<i64>, _>(purchase_price)?.map(from_units),
+    ))
+}
 
 impl Store {
     /// The offers these references name, found in one statement (a create's lines are one round trip,
     /// however many): at each reference's position, what it matched.
-    async fn find_offers(&self, tx: &mut Tx, refs: &[&OfferRef]) -> StoreResult<Vec<Option<FoundOffer>>> {
+    /// The offers `refs` name, in their order (`None` for one not found); those in `known` (read
+    /// earlier in the same transaction) are not read again.
+    async fn find_offers(
+        &self,
+        tx: &mut Tx,
+        refs: &[&OfferRef],
+        known: &[FoundOffer],
+    ) -> StoreResult<Vec<Option<FoundOffer>>> {
+        let names = |r: &OfferRef, o: &OfferSnapshot| match r {
+            OfferRef::Id(i) => o.id == *i,
+            OfferRef::ExternalId(e) => o.external_id.as_ref() == Some(e),
+            OfferRef::XmlId(x) => o.xml_id.as_ref() == Some(x),
+        };
+        let refs_left: Vec<&OfferRef> =
+            refs.iter().copied().filter(|r| !known.iter().any(|(o, _, _)| names(r, o))).collect();
+        let mut found = known.to_vec();
+        found.extend(self.read_offers(tx, &refs_left).await?);
+        Ok(refs.iter().map(|r| found.iter().find(|(o, _, _)| names(r, o)).cloned()).collect())
+    }
+
+    /// The offers `refs` name, as read now (in no particular order).
+    async fn read_offers(&self, tx: &mut Tx, refs: &[&OfferRef]) -> StoreResult<Vec<FoundOffer>> {
         if refs.is_empty() {
             return Ok(Vec::new());
         }
@@ -539,47 +580,22 @@ impl Store {
         for (n, (column, args)) in by.into_iter().filter(|(_, args)| !args.is_empty()).enumerate() {
             q.push(if n == 0 { "" } else { " OR " }).push(column).push(" IN ").bind_list(args);
         }
-        let found = q
-            .query()
-            .fetch_all(&mut **tx)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok((
-                    OfferSnapshot {
-                        id: r.try_get("id")?,
-                        external_id: r.try_get("external_id")?,
-                        xml_id: r.try_get("xml_id")?,
-                        name: r.try_get("name")?,
-                        article: r.try_get("article")?,
-                    },
-                    from_units(r.try_get("price")?),
-                    r.try_get::<Option<i64>, _>("purchase_price")?.map(from_units),
-                ))
-            })
-            .collect::<StoreResult<Vec<FoundOffer>>>()?;
-        Ok(refs
-            .iter()
-            .map(|r| {
-                found
-                    .iter()
-                    .find(|(o, _, _)| match r {
-                        OfferRef::Id(i) => o.id == *i,
-                        OfferRef::ExternalId(e) => o.external_id.as_ref() == Some(e),
-                        OfferRef::XmlId(x) => o.xml_id.as_ref() == Some(x),
-                    })
-                    .cloned()
-            })
-            .collect())
+        q.query().fetch_all(&mut **tx).await?.iter().map(|r| found_offer(r, &OFFER_COLUMNS)).collect()
     }
 
     /// Builds the new line list from the client's: existing lines by id are updated, offers resolved.
-    async fn build_items(&self, tx: &mut Tx, old: &[OrderItem], inputs: &[ItemInput]) -> StoreResult<Vec<OrderItem>> {
+    async fn build_items(
+        &self,
+        tx: &mut Tx,
+        old: &[OrderItem],
+        inputs: &[ItemInput],
+        known: &[FoundOffer],
+    ) -> StoreResult<Vec<OrderItem>> {
         let mut errors = FieldErrors::new();
         let mut items = Vec::with_capacity(inputs.len());
         let wanted: Vec<&OfferRef> =
             inputs.iter().filter(|i| i.id.is_none()).filter_map(|i| i.offer.as_ref()).collect();
-        let mut found = self.find_offers(tx, &wanted).await?.into_iter();
+        let mut found = self.find_offers(tx, &wanted, known).await?.into_iter();
         for input in inputs {
             let i = input.index;
             let base = match input.id {
@@ -1018,13 +1034,15 @@ impl Store {
         Ok(())
     }
 
-    /// Creates an order inside `tx` from a parsed document; the order's site must be set.
+    /// Creates an order inside `tx` from a parsed document; the order's site must be set. `known` are
+    /// offers already read in `tx`, which its lines' offers are not read again for.
     pub(crate) async fn create_order_in(
         &self,
         tx: &mut Tx,
         mut input: OrderInput,
         actor: Actor,
         now: i64,
+        known: &[FoundOffer],
     ) -> StoreResult<Order> {
         let books = self.books_in(tx).await?;
         let mut o = input.order;
@@ -1036,7 +1054,7 @@ impl Store {
             o.number = n;
         }
         o.items = match &input.items {
-            Some(list) => self.build_items(tx, &[], list).await?,
+            Some(list) => self.build_items(tx, &[], list, known).await?,
             None => Vec::new(),
         };
         let mut errors = FieldErrors::new();
@@ -1086,7 +1104,7 @@ impl Store {
         let input = base.apply(doc, zone)?;
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
-        let order = self.create_order_in(&mut tx, input, actor, now).await?;
+        let order = self.create_order_in(&mut tx, input, actor, now, &[]).await?;
         tx.commit().await?;
         Ok(order)
     }
@@ -1173,7 +1191,7 @@ impl Store {
         let mut input = old.apply(doc, zone)?;
         let mut new = input.order.clone();
         if let Some(list) = &input.items {
-            new.items = self.build_items(tx, &old.items, list).await?;
+            new.items = self.build_items(tx, &old.items, list, &[]).await?;
         }
         if let Some(n) = input.number.take() {
             new.number = n;
@@ -1577,7 +1595,7 @@ impl Store {
         let input = base.apply(doc, zone)?;
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
-        let order = self.create_order_in(&mut tx, input, actor, now).await?;
+        let order = self.create_order_in(&mut tx, input, actor, now, &[]).await?;
         if self.backend() == crate::Backend::Sqlite {
             tx.commit().await?;
             return self.show_orders(vec![order]).await;

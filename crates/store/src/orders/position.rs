@@ -44,7 +44,7 @@ impl Store {
     pub async fn place_parts_order(&self, p: &PartsOrder, actor: Actor, zone: &Zone) -> StoreResult<Order> {
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
-        let Some(row) = self.part_row_in(&mut tx, p.offer_id, p.warehouse_id).await? else {
+        let Some((row, offer)) = self.part_row_in(&mut tx, p.offer_id, p.warehouse_id).await? else {
             return Err(DomainError::Refused(Refusal::Unoffered).into());
         };
         if let Some(free) = row.free
@@ -77,7 +77,7 @@ impl Store {
         let base = Order { site: p.site.clone(), is_test: p.test, ..Order::default() };
         let doc = doc.as_object().cloned().unwrap_or_default();
         let input = base.apply(&doc, zone)?;
-        let order = self.create_order_in(&mut tx, input, actor, now).await?;
+        let order = self.create_order_in(&mut tx, input, actor, now, &[offer]).await?;
         tx.commit().await?;
         Ok(order)
     }
