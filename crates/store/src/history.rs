@@ -26,10 +26,18 @@ const VACUUM_QUEUE_AFTER: i64 = 2_000;
 /// How long the numberer waits after a failed pass before it tries again.
 const NUMBERER_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// The least time from one pass's start to the next's. A pass costs about the same for one record as
+/// for thirty (a lock, a transaction and its flush), and under creates the numberer passed after
+/// every few commits: about 140 passes a second at 1,200 creates/s, 5 % of PostgreSQL's time. Nothing
+/// waits for a pass (a history read numbers what is queued first, on any instance), so passes are
+/// spaced: alone, a commit is numbered at once; under load, a pass takes what 20 ms of commits queued.
+const NUMBERER_PACE: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// PostgreSQL's history numberer: a task of this instance that numbers the queued records whenever
 /// a writer has committed some. A writer wakes it and goes on; the wake-ups that come while a pass
-/// runs make one more pass, so under load each pass (one transaction, one flush) numbers the records
-/// of every commit since the last. Ended when the last handle to the store is dropped.
+/// runs make one more pass, at least [`NUMBERER_PACE`] after the last began, so under load each pass
+/// (one transaction, one flush) numbers the records of every commit since the last. Ended when the
+/// last handle to the store is dropped.
 pub(crate) struct Numberer {
     wake: std::sync::Arc<tokio::sync::Notify>,
     task: tokio::task::JoinHandle<()>,
@@ -47,7 +55,12 @@ impl Numberer {
                 if pool.is_closed() {
                     return;
                 }
-                match sqlx::query_scalar::<_, i64>(NUMBER_QUEUED).fetch_one(&pool).await {
+                // Wake-ups while this pass runs or the pace holds are kept (one permit): they make the
+                // next pass, once the pace allows it.
+                let next = tokio::time::Instant::now() + NUMBERER_PACE;
+                let pass = sqlx::query_scalar::<_, i64>(NUMBER_QUEUED).fetch_one(&pool).await;
+                tokio::time::sleep_until(next).await;
+                match pass {
                     Ok(numbered) => {
                         since_vacuum += numbered;
                         if since_vacuum >= VACUUM_QUEUE_AFTER {
