@@ -58,6 +58,20 @@ pub enum SiteAccess {
     Selective(Vec<String>),
 }
 
+impl SiteAccess {
+    /// The site an order a key's buyer places goes to: the buyer's own when the key reaches it,
+    /// otherwise the first the key names (a key limited to sites that do not include the buyer's
+    /// orders into its own).
+    pub fn order_site(&self, buyer_site: &str) -> String {
+        match self {
+            SiteAccess::Selective(sites) if !sites.is_empty() && !sites.iter().any(|s| s == buyer_site) => {
+                sites[0].clone()
+            }
+            _ => buyer_site.to_owned(),
+        }
+    }
+}
+
 /// Who a key acts for, beyond its scopes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum KeyOwner {
@@ -197,6 +211,14 @@ mod tests {
         assert!(key(SiteAccess::Full, vec![]).allows_ip("1.1.1.1".parse().unwrap()));
         assert!(k.has_scope("order_read") && !k.has_scope("order_write"));
         assert_eq!(hash_key("x").len(), 64);
+    }
+
+    #[test]
+    fn a_buyers_order_goes_to_their_site_unless_the_key_names_others() {
+        assert_eq!(SiteAccess::Full.order_site("b"), "b");
+        assert_eq!(SiteAccess::Selective(vec![]).order_site("b"), "b");
+        assert_eq!(SiteAccess::Selective(vec!["a".into(), "b".into()]).order_site("b"), "b");
+        assert_eq!(SiteAccess::Selective(vec!["c".into(), "a".into()]).order_site("b"), "c");
     }
 
     #[test]

@@ -519,6 +519,15 @@ pub struct ShownOrders {
 /// An offer a line names: its snapshot, price and purchase price.
 pub(crate) type FoundOffer = (OfferSnapshot, Decimal, Option<Decimal>);
 
+/// What a transaction has already read that creating an order in it would read again.
+#[derive(Debug, Default)]
+pub(crate) struct Known {
+    /// Offers the lines may name.
+    pub(crate) offers: Vec<FoundOffer>,
+    /// The buyer the order names by id, as `customer_doc_in` reads it: id, site and stored document.
+    pub(crate) customer: Option<(i64, String, String)>,
+}
+
 /// The columns an offer is read from, as [`Store::find_offers`] names them.
 const OFFER_COLUMNS: [&str; 7] = ["id", "external_id", "xml_id", "name", "article", "price", "purchase_price"];
 
@@ -636,11 +645,13 @@ impl Store {
 
     /// Finds the order's customer, or attaches one by e-mail or phone, or creates one from the contact
     /// fields; fills the order's contact fields from the customer where they are empty.
+    /// `read` is the buyer as already read in `tx` (id, site, document), used when `given` names it.
     async fn resolve_customer(
         &self,
         tx: &mut Tx,
         o: &mut Order,
         given: Option<&CustomerRef>,
+        read: Option<&(i64, String, String)>,
         actor: Actor,
         now: i64,
     ) -> StoreResult<()> {
@@ -654,8 +665,13 @@ impl Store {
                     CustomerLookup::ExternalId { site: o.site.clone(), external_id: e.clone() }
                 }
             };
-            // The buyer's site and document come with its id: one round trip for finding and reading it.
-            let Some((id, site, doc)) = self.customer_doc_in(tx, &lookup).await? else {
+            // The buyer's site and document come with its id: one round trip for finding and reading it
+            // (none when the transaction read it already).
+            let found = match (r, read) {
+                (CustomerRef::Id(id), Some(row)) if row.0 == *id => Some(row.clone()),
+                _ => self.customer_doc_in(tx, &lookup).await?,
+            };
+            let Some((id, site, doc)) = found else {
                 return Err(torg_domain::order::unknown_customer(r).into());
             };
             named = Some((site, doc));
@@ -1034,15 +1050,15 @@ impl Store {
         Ok(())
     }
 
-    /// Creates an order inside `tx` from a parsed document; the order's site must be set. `known` are
-    /// offers already read in `tx`, which its lines' offers are not read again for.
+    /// Creates an order inside `tx` from a parsed document; the order's site must be set. What `known`
+    /// holds was read earlier in `tx` and is not read again.
     pub(crate) async fn create_order_in(
         &self,
         tx: &mut Tx,
         mut input: OrderInput,
         actor: Actor,
         now: i64,
-        known: &[FoundOffer],
+        known: &Known,
     ) -> StoreResult<Order> {
         let books = self.books_in(tx).await?;
         let mut o = input.order;
@@ -1054,7 +1070,7 @@ impl Store {
             o.number = n;
         }
         o.items = match &input.items {
-            Some(list) => self.build_items(tx, &[], list, known).await?,
+            Some(list) => self.build_items(tx, &[], list, &known.offers).await?,
             None => Vec::new(),
         };
         let mut errors = FieldErrors::new();
@@ -1065,7 +1081,7 @@ impl Store {
         if input.corporate.is_some() || input.contact.is_some() || input.company.is_some() {
             self.resolve_order_corporate(tx, &mut o, [&input.corporate, &input.contact, &input.company]).await?;
         } else {
-            self.resolve_customer(tx, &mut o, input.customer.as_ref(), actor, now).await?;
+            self.resolve_customer(tx, &mut o, input.customer.as_ref(), known.customer.as_ref(), actor, now).await?;
         }
         let paid = books.paid_statuses();
         let row = self.write_order_row(tx, &o, &paid, now, true).await?;
@@ -1104,7 +1120,7 @@ impl Store {
         let input = base.apply(doc, zone)?;
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
-        let order = self.create_order_in(&mut tx, input, actor, now, &[]).await?;
+        let order = self.create_order_in(&mut tx, input, actor, now, &Known::default()).await?;
         tx.commit().await?;
         Ok(order)
     }
@@ -1220,7 +1236,7 @@ impl Store {
         if input.customer.is_some() {
             new.customer_id = None;
             (new.corporate_id, new.company_id, new.contact_id) = (None, None, None);
-            self.resolve_customer(tx, &mut new, input.customer.as_ref(), actor, now).await?;
+            self.resolve_customer(tx, &mut new, input.customer.as_ref(), None, actor, now).await?;
         } else if input.corporate.is_some() || input.contact.is_some() || input.company.is_some() {
             self.resolve_order_corporate(tx, &mut new, [&input.corporate, &input.contact, &input.company]).await?;
         }
@@ -1595,7 +1611,7 @@ impl Store {
         let input = base.apply(doc, zone)?;
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
-        let order = self.create_order_in(&mut tx, input, actor, now, &[]).await?;
+        let order = self.create_order_in(&mut tx, input, actor, now, &Known::default()).await?;
         if self.backend() == crate::Backend::Sqlite {
             tx.commit().await?;
             return self.show_orders(vec![order]).await;

@@ -4,6 +4,7 @@
 
 use crate::demo::DEMO_DISTRIBUTOR;
 use torg_domain::history::Actor;
+use torg_domain::key::SiteAccess;
 use torg_domain::time::Zone;
 use torg_store::{CustomerLookup, OrderLookup, PartsOrder, Store, WarehouseInput};
 
@@ -37,7 +38,7 @@ pub async fn load(store: &Store, zone: &Zone) -> anyhow::Result<Option<String>> 
         .place_parts_order(
             &PartsOrder {
                 corporate_id: None,
-                site: buyer.site.clone(),
+                sites: SiteAccess::Full,
                 customer_id: buyer.id,
                 offer_id: row.offer_id,
                 warehouse_id: row.warehouse_id,
@@ -52,6 +53,7 @@ pub async fn load(store: &Store, zone: &Zone) -> anyhow::Result<Option<String>> 
             zone,
         )
         .await?;
+    let Some(order) = order else { return Ok(None) };
     let tracks = ["RA123456785RU".to_string(), "CDEK-10424242".to_string()];
     store
         .update_distributor_order(

@@ -22,7 +22,7 @@ use torg_domain::books::Books;
 use torg_domain::catalogue::{Availability, check_order_qty, parts_status_display};
 use torg_domain::customer::Customer;
 use torg_domain::history::Actor;
-use torg_domain::key::{ApiKey, KeyOwner, SiteAccess};
+use torg_domain::key::{ApiKey, KeyOwner};
 use torg_domain::money::{from_units, to_units};
 use torg_domain::order::Order;
 use torg_domain::page::PageRequest;
@@ -160,10 +160,7 @@ impl Parts {
         let Some(customer) = state.store.order_customers(&[self.customer_id]).await?.remove(&self.customer_id) else {
             return Err(PartsError::unauthorized());
         };
-        let site = match &self.key.sites {
-            SiteAccess::Selective(sites) if !sites.is_empty() && !sites.contains(&customer.site) => sites[0].clone(),
-            _ => customer.site.clone(),
-        };
+        let site = self.key.sites.order_site(&customer.site);
         Ok((customer, site))
     }
 }
@@ -337,14 +334,13 @@ async fn create(State(state): State<AppState>, parts: Parts) -> PartsResult {
         Some(_) => return Err(PartsError::field("client_comment", "client_comment must be a string.")),
     };
     let test = parts.input.query_param("test").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("on"));
-    let (customer, site) = parts.customer(&state).await?;
     let order = state
         .store
         .seeing(&parts.books)
         .place_parts_order(
             &PartsOrder {
-                site,
-                customer_id: customer.id,
+                sites: parts.key.sites.clone(),
+                customer_id: parts.customer_id,
                 corporate_id: parts.key.corporate_id,
                 offer_id: offered.offer_id,
                 warehouse_id: offered.warehouse_id,
@@ -358,7 +354,9 @@ async fn create(State(state): State<AppState>, parts: Parts) -> PartsResult {
             Actor::Api(parts.key.id),
             &state.config.zone,
         )
-        .await?;
+        .await?
+        // The key's buyer is gone: the key no longer stands for anyone.
+        .ok_or_else(PartsError::unauthorized)?;
     let codes = status_codes(&parts.books);
     Ok(json_response(StatusCode::CREATED, &render(&order, &codes, &state.config.zone)))
 }

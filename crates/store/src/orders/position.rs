@@ -2,11 +2,13 @@
 //! the stock of the moment and reserved in the same transaction that creates the order, so two buyers
 //! cannot both take the last units.
 
-use crate::{Store, StoreResult};
+use crate::orders::Known;
+use crate::{CustomerLookup, Store, StoreResult};
 use rust_decimal::Decimal;
 use serde_json::json;
 use torg_domain::DomainError;
 use torg_domain::history::Actor;
+use torg_domain::key::SiteAccess;
 use torg_domain::order::Order;
 use torg_domain::stock::Refusal;
 use torg_domain::time::Zone;
@@ -14,8 +16,9 @@ use torg_domain::time::Zone;
 /// A position a buyer orders.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PartsOrder {
-    /// The site the order goes to.
-    pub site: String,
+    /// The sites the buyer's key reaches: the order goes to the buyer's site or, when the key does not
+    /// reach it, to the first the key names ([`SiteAccess::order_site`]).
+    pub sites: SiteAccess,
     /// The buyer (customer id).
     pub customer_id: i64,
     /// The corporate customer the buyer orders for (its contact person), if any.
@@ -40,10 +43,15 @@ pub struct PartsOrder {
 
 impl Store {
     /// Places a parts order: the offer must still be at the warehouse with enough stock; the order
-    /// keeps the signed price; stock is reserved unless it is a test order.
-    pub async fn place_parts_order(&self, p: &PartsOrder, actor: Actor, zone: &Zone) -> StoreResult<Order> {
+    /// keeps the signed price; stock is reserved unless it is a test order. `None` when the buyer is
+    /// gone. The buyer and the offer are read once, inside the order's transaction.
+    pub async fn place_parts_order(&self, p: &PartsOrder, actor: Actor, zone: &Zone) -> StoreResult<Option<Order>> {
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
+        let Some(buyer) = self.customer_doc_in(&mut tx, &CustomerLookup::Id(p.customer_id)).await? else {
+            return Ok(None);
+        };
+        let site = p.sites.order_site(&buyer.1);
         let Some((row, offer)) = self.part_row_in(&mut tx, p.offer_id, p.warehouse_id).await? else {
             return Err(DomainError::Refused(Refusal::Unoffered).into());
         };
@@ -74,11 +82,12 @@ impl Store {
             doc["customer"] = json!({"type": "customer_corporate", "id": corporate});
             doc["contact"] = json!({"id": p.customer_id});
         }
-        let base = Order { site: p.site.clone(), is_test: p.test, ..Order::default() };
+        let base = Order { site, is_test: p.test, ..Order::default() };
         let doc = doc.as_object().cloned().unwrap_or_default();
         let input = base.apply(&doc, zone)?;
-        let order = self.create_order_in(&mut tx, input, actor, now, &[offer]).await?;
+        let known = Known { offers: vec![offer], customer: Some(buyer) };
+        let order = self.create_order_in(&mut tx, input, actor, now, &known).await?;
         tx.commit().await?;
-        Ok(order)
+        Ok(Some(order))
     }
 }

@@ -442,3 +442,46 @@ both!(a_key_can_order_for_a_corporate_customer, |app: TestApp| async move {
     let (_, b) = get(&app, &format!("/v1/order/?api_key={colleague}")).await;
     assert_eq!(b["objects"], json!([]));
 });
+
+both!(an_order_goes_to_the_buyers_site_and_a_key_whose_buyer_is_gone_is_refused, |app: TestApp| async move {
+    catalogue(&app).await;
+    buyer(&app, "b8").await;
+    let outlet = app.add_site("outlet").await;
+    // A second key of the same buyer, limited to two sites, the buyer's second: the order goes to the
+    // buyer's own.
+    let mut limited = NewKey {
+        plain: "b8-outlet".into(),
+        name: "b8-outlet".into(),
+        scopes: vec!["parts".into()],
+        sites: torg_domain::key::SiteAccess::Selective(vec![outlet, "default".into()]),
+        allowed_ips: Vec::new(),
+        customer_external_id: Some("b8".into()),
+        distributor: None,
+    };
+    app.store.create_key(limited.clone()).await.unwrap();
+    let row = search(&app, "b8-outlet", "OC47").await.into_iter().find(|r| r["is_cross"] == false).expect("a row");
+    let (s, order) = post(&app, "/v1/order/?api_key=b8-outlet", &ordered(&row, 1)).await;
+    assert_eq!(s, 201, "{order}");
+    let (_, b) = app.get(&format!("/api/v5/orders/{}?by=id", order["id"])).await;
+    assert_eq!(b["order"]["site"], "default", "{b}");
+    assert_eq!(b["order"]["customer"]["externalId"], "b8", "{b}");
+
+    // A key pointing at a buyer that no longer exists stands for nobody: the order is refused as
+    // unauthorized, and nothing is written.
+    limited.plain = "b8-gone".into();
+    limited.name = "b8-gone".into();
+    app.store.create_key(limited).await.unwrap();
+    let row = search(&app, "b8-gone", "OC47").await.into_iter().find(|r| r["is_cross"] == false).expect("a row");
+    let mut tx = app.store.begin().await.unwrap();
+    torg_store::db::query("UPDATE api_keys SET customer_id = $1 WHERE name = $2")
+        .bind(987_654_i64)
+        .bind("b8-gone")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let (s, b) = post(&app, "/v1/order/?api_key=b8-gone", &ordered(&row, 1)).await;
+    assert_eq!((s, b), (401, json!({"error": "Unauthorized."})));
+    let (_, b) = app.get("/api/v5/orders?limit=100").await;
+    assert_eq!(b["pagination"]["totalCount"], 1, "only the first order: {b}");
+});
