@@ -1116,13 +1116,25 @@ impl Store {
         actor: Actor,
         zone: &Zone,
     ) -> StoreResult<Order> {
+        let (tx, order) = self.create_uncommitted(site, doc, actor, zone).await?;
+        tx.commit().await?;
+        Ok(order)
+    }
+
+    /// An order created from a client's document in a transaction left open for the caller to commit.
+    async fn create_uncommitted(
+        &self,
+        site: &str,
+        doc: &Map<String, Value>,
+        actor: Actor,
+        zone: &Zone,
+    ) -> StoreResult<(Tx, Order)> {
         let base = Order { site: site.into(), ..Order::default() };
         let input = base.apply(doc, zone)?;
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
         let order = self.create_order_in(&mut tx, input, actor, now, &Known::default()).await?;
-        tx.commit().await?;
-        Ok(order)
+        Ok((tx, order))
     }
 
     /// Creates many orders, each in its own transaction.
@@ -1607,11 +1619,7 @@ impl Store {
         actor: Actor,
         zone: &Zone,
     ) -> StoreResult<ShownOrders> {
-        let base = Order { site: site.into(), ..Order::default() };
-        let input = base.apply(doc, zone)?;
-        let now = torg_domain::time::now();
-        let mut tx = self.begin().await?;
-        let order = self.create_order_in(&mut tx, input, actor, now, &Known::default()).await?;
+        let (mut tx, order) = self.create_uncommitted(site, doc, actor, zone).await?;
         if self.backend() == crate::Backend::Sqlite {
             tx.commit().await?;
             return self.show_orders(vec![order]).await;
