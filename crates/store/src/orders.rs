@@ -549,8 +549,6 @@ pub(crate) fn found_offer(r: &crate::db::Row, cols: &[&str; 7]) -> StoreResult<F
 }
 
 impl Store {
-    /// The offers these references name, found in one statement (a create's lines are one round trip,
-    /// however many): at each reference's position, what it matched.
     /// The offers `refs` name, in their order (`None` for one not found); those in `known` (read
     /// earlier in the same transaction) are not read again.
     async fn find_offers(
@@ -571,7 +569,8 @@ impl Store {
         Ok(refs.iter().map(|r| found.iter().find(|(o, _, _)| names(r, o)).cloned()).collect())
     }
 
-    /// The offers `refs` name, as read now (in no particular order).
+    /// The offers `refs` name, found in one statement (a create's lines are one round trip, however
+    /// many), in no particular order.
     async fn read_offers(&self, tx: &mut Tx, refs: &[&OfferRef]) -> StoreResult<Vec<FoundOffer>> {
         if refs.is_empty() {
             return Ok(Vec::new());
