@@ -236,7 +236,12 @@ FROM products p",
             "offer_price",
             "offer_purchase_price",
         ];
-        let row = crate::db::query(SQL.as_str()).bind(offer_id).bind(warehouse_id).fetch_optional(&mut **tx).await?;
+        let row = crate::db::query(SQL.as_str())
+            .plain_read()
+            .bind(offer_id)
+            .bind(warehouse_id)
+            .fetch_optional(&mut **tx)
+            .await?;
         let Some(r) = row else { return Ok(None) };
         let Some(part) = part_row(&r, true)? else { return Ok(None) };
         Ok(Some((part, crate::orders::found_offer(&r, &OFFER)?)))

@@ -662,12 +662,14 @@ async fn customer_by<T: crate::db::FromRow>(
     Ok(match lookup {
         CustomerLookup::Id(id) => {
             crate::db::query_as(format!("SELECT {columns} FROM customers WHERE id = $1"))
+                .plain_read()
                 .bind(*id)
                 .fetch_optional(&mut **tx)
                 .await?
         }
         CustomerLookup::ExternalId { site, external_id } => {
             crate::db::query_as(format!("SELECT {columns} FROM customers WHERE site = $1 AND external_id = $2"))
+                .plain_read()
                 .bind(site)
                 .bind(external_id)
                 .fetch_optional(&mut **tx)

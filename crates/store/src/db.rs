@@ -44,6 +44,10 @@ pub enum DbError {
     /// constraint error into a client's field message never takes this one for it.
     #[error("writes queued in this transaction failed: {0}")]
     Queued(Box<DbError>),
+    /// Writes queued with [`Query::execute_later`] failed on a constraint one of them answers for
+    /// itself ([`Query::refused_as`]): the domain's refusal it reads as, whichever statement sent it.
+    #[error("{0}")]
+    Refused(Box<torg_domain::DomainError>),
     /// A column could not be read as the type asked for.
     #[error("column {column}: {message}")]
     Decode {
@@ -64,6 +68,14 @@ impl DbError {
             }
             DbError::Postgres(sqlx::Error::Database(d)) => d.is_unique_violation(),
             _ => false,
+        }
+    }
+
+    /// The table the engine names in its error (PostgreSQL names it for a broken constraint).
+    pub fn table(&self) -> Option<&str> {
+        match self {
+            DbError::Postgres(sqlx::Error::Database(d)) => d.table(),
+            _ => None,
         }
     }
 
@@ -414,7 +426,14 @@ impl Done {
 pub struct Query {
     sql: Cow<'static, str>,
     args: Vec<Value>,
+    /// Takes no lock and writes nothing ([`Query::plain_read`]).
+    plain: bool,
+    /// What a queued write's own constraint error reads as ([`Query::refused_as`]).
+    refusal: Option<Refusal>,
 }
+
+/// The domain's refusal a write's constraint error reads as, if it is one the write answers for.
+pub type Refusal = fn(&DbError) -> Option<torg_domain::DomainError>;
 
 /// A statement whose rows are decoded as `T`.
 #[derive(Debug, Clone)]
@@ -432,7 +451,7 @@ pub struct QueryScalar<T> {
 
 /// A statement returning [`Row`]s.
 pub fn query(sql: impl Into<Cow<'static, str>>) -> Query {
-    Query { sql: sql.into(), args: Vec::new() }
+    Query { sql: sql.into(), args: Vec::new(), plain: false, refusal: None }
 }
 
 /// A statement returning rows decoded as `T` (a tuple of columns).
@@ -479,7 +498,28 @@ impl Query {
 
     /// A query with these values bound in order.
     pub(crate) fn with_args(sql: impl Into<Cow<'static, str>>, args: Vec<Value>) -> Query {
-        Query { sql: sql.into(), args }
+        Query { sql: sql.into(), args, plain: false, refusal: None }
+    }
+
+    /// Marks a read that takes no lock, calls nothing that writes and need not see the transaction's
+    /// queued writes: inside a PostgreSQL transaction that has sent nothing else yet, it runs before
+    /// the transaction's `BEGIN` (which is then sent with the first statement that needs it, or never:
+    /// see [`Tx::commit`]). Under READ COMMITTED each statement sees what was committed before it
+    /// either way, so the read sees what it would have seen inside.
+    #[must_use]
+    pub fn plain_read(mut self) -> Self {
+        self.plain = true;
+        self
+    }
+
+    /// For a write queued with [`Query::execute_later`] that a client's values can break (an external
+    /// id another row holds): when the statement that sends the queued writes fails on an error
+    /// `refusal` recognises as this write's, the error is that refusal ([`DbError::Refused`]) rather
+    /// than [`DbError::Queued`].
+    #[must_use]
+    pub fn refused_as(mut self, refusal: Refusal) -> Self {
+        self.refusal = Some(refusal);
+        self
     }
 
     /// Runs the statement; returns how many rows it changed.
@@ -502,29 +542,10 @@ impl Query {
                 t.later.push(self);
                 Ok(())
             }
-            c => c.run_execute(&self).await.map(|_| ()),
-        }
-    }
-
-    /// Every row of a read inside `tx` that need not see the writes queued with
-    /// [`Query::execute_later`]: on PostgreSQL it is sent with them as one statement (the writes as
-    /// data-modifying `WITH` queries before it; it sees the database as it was before them), a round
-    /// trip saved; on SQLite, and with nothing queued, it runs as [`Query::fetch_all`]. The read must
-    /// be a plain `SELECT` (no `WITH` of its own).
-    pub async fn fetch_all_beside_queued(self, tx: &mut Tx) -> DbResult<Vec<Row>> {
-        match &mut tx.conn {
-            Conn::PgTx(t) if !t.later.is_empty() => {
-                let started = std::time::Instant::now();
-                let q = combined(std::mem::take(&mut t.later), Some(self));
-                let rows = pg_query(&q)?
-                    .fetch_all(&mut *t.tx)
-                    .await
-                    .map_err(|e| DbError::Queued(Box::new(e.into())))
-                    .and_then(pg_rows);
-                observe("postgres", "fetch", started);
-                rows
-            }
-            c => c.run_rows(&self, usize::MAX).await,
+            c => match c.run_execute(&self).await {
+                Err(e) => Err(self.refusal.and_then(|r| r(&e)).map_or(e, |d| DbError::Refused(Box::new(d)))),
+                Ok(_) => Ok(()),
+            },
         }
     }
 
@@ -559,6 +580,13 @@ impl<T: FromRow> QueryAs<T> {
         self
     }
 
+    /// See [`Query::plain_read`].
+    #[must_use]
+    pub fn plain_read(mut self) -> Self {
+        self.inner = self.inner.plain_read();
+        self
+    }
+
     /// Every row.
     pub async fn fetch_all<'e>(self, exec: impl Into<Exec<'e>>) -> DbResult<Vec<T>> {
         self.inner.fetch_all(exec).await?.into_iter().map(T::from_row).collect()
@@ -580,6 +608,13 @@ impl<T: Decode> QueryScalar<T> {
     #[must_use]
     pub fn bind(mut self, v: impl Encode) -> Self {
         self.inner = self.inner.bind(v);
+        self
+    }
+
+    /// See [`Query::plain_read`].
+    #[must_use]
+    pub fn plain_read(mut self) -> Self {
+        self.inner = self.inner.plain_read();
         self
     }
 
@@ -1288,7 +1323,9 @@ impl Db {
         let started = std::time::Instant::now();
         let tx = match self {
             Db::Sqlite(s) => Tx::new(Conn::Sqlite(SqliteConn::Writer(s.begin().await?))),
-            Db::Postgres(p) => Tx::new(Conn::PgTx(PgTx { tx: p.begin().await?, later: Vec::new() })),
+            Db::Postgres(p) => {
+                Tx::new(Conn::PgTx(PgTx { conn: PgTxConn::Idle(p.acquire().await?), later: Vec::new() }))
+            }
         };
         observe(self.engine(), "begin", started);
         Ok(tx)
@@ -1369,24 +1406,122 @@ pub enum Conn {
     PgTx(PgTx),
 }
 
-/// A PostgreSQL transaction and the writes queued with [`Query::execute_later`].
+/// A PostgreSQL transaction and the writes queued with [`Query::execute_later`]. Its `BEGIN` is sent
+/// with the first statement that needs it: reads marked [`Query::plain_read`] run before it, and a
+/// transaction whose writes were all queued sends them at its commit as one statement on its own,
+/// which PostgreSQL runs as a transaction by itself (`BEGIN` and `COMMIT` are two round trips saved).
 pub struct PgTx {
-    tx: sqlx::Transaction<'static, Postgres>,
+    conn: PgTxConn,
     /// Sent before the transaction's next statement or its commit, as one statement.
     later: Vec<Query>,
 }
 
+/// Where a [`PgTx`] stands.
+enum PgTxConn {
+    /// Nothing that needs the transaction has been sent: no `BEGIN` yet.
+    Idle(sqlx::pool::PoolConnection<Postgres>),
+    /// `BEGIN` sent.
+    Open(sqlx::Transaction<'static, Postgres>),
+    /// A `BEGIN` that failed; the connection is gone with it.
+    Broken,
+}
+
 impl PgTx {
+    /// The connection, the transaction begun on it first if it was not.
+    async fn open(&mut self) -> DbResult<&mut sqlx::PgConnection> {
+        if matches!(self.conn, PgTxConn::Idle(_)) {
+            let PgTxConn::Idle(c) = std::mem::replace(&mut self.conn, PgTxConn::Broken) else {
+                return Err(broken_transaction());
+            };
+            // What `Pool::begin` does with the connection it acquires (sqlx keeps the function public
+            // but out of its documentation): the transaction then rolls back when dropped, as one
+            // begun by the pool does.
+            self.conn = PgTxConn::Open(sqlx::Transaction::begin(c, None).await?);
+        }
+        self.current()
+    }
+
+    /// The connection as it stands, begun or not.
+    fn current(&mut self) -> DbResult<&mut sqlx::PgConnection> {
+        match &mut self.conn {
+            PgTxConn::Idle(c) => Ok(&mut **c),
+            PgTxConn::Open(t) => Ok(&mut **t),
+            PgTxConn::Broken => Err(broken_transaction()),
+        }
+    }
+
+    /// The queued writes as one statement (with `read` as its final `SELECT`), and their refusals.
+    fn take_later(&mut self, read: Option<Query>) -> (Query, Vec<Refusal>) {
+        let mut later = std::mem::take(&mut self.later);
+        let refusals = later.iter().filter_map(|q| q.refusal).collect();
+        let q = match (later.len(), read) {
+            (1, None) => later.remove(0),
+            (_, read) => combined(later, read),
+        };
+        (q, refusals)
+    }
+
     /// Sends the queued writes: one as it is, several as one statement of data-modifying `WITH`
     /// queries (PostgreSQL runs each exactly once, whether or not the outer query reads it).
     async fn flush(&mut self) -> DbResult<()> {
-        let q = match self.later.len() {
-            0 => return Ok(()),
-            1 => self.later.remove(0),
-            _ => combined(std::mem::take(&mut self.later), None),
-        };
-        pg_query(&q)?.execute(&mut *self.tx).await.map_err(|e| DbError::Queued(Box::new(e.into())))?;
+        if self.later.is_empty() {
+            return Ok(());
+        }
+        let (q, refusals) = self.take_later(None);
+        let conn = self.open().await?;
+        pg_query(&q)?.execute(conn).await.map_err(|e| queued_error(e, &refusals))?;
         Ok(())
+    }
+
+    /// Commits: the queued writes and `read` as one statement, then `COMMIT`; or, when nothing has
+    /// begun the transaction, that one statement alone, which commits by itself.
+    async fn commit(mut self, read: Option<Query>) -> DbResult<Vec<Row>> {
+        match self.conn {
+            PgTxConn::Idle(_) => {
+                let q = match read {
+                    None if self.later.is_empty() => return Ok(Vec::new()),
+                    Some(r) if self.later.is_empty() => (r, Vec::new()),
+                    read => self.take_later(read),
+                };
+                let (q, refusals) = q;
+                let conn = self.current()?;
+                pg_query(&q)?.fetch_all(conn).await.map_err(|e| queued_error(e, &refusals)).and_then(pg_rows)
+            }
+            PgTxConn::Open(_) => {
+                let rows = match read {
+                    Some(r) if !self.later.is_empty() => {
+                        let (q, refusals) = self.take_later(Some(r));
+                        let conn = self.current()?;
+                        pg_query(&q)?.fetch_all(conn).await.map_err(|e| queued_error(e, &refusals)).and_then(pg_rows)?
+                    }
+                    Some(r) => pg_rows(pg_query(&r)?.fetch_all(self.current()?).await?)?,
+                    None => {
+                        self.flush().await?;
+                        Vec::new()
+                    }
+                };
+                if let PgTxConn::Open(t) = self.conn {
+                    t.commit().await?;
+                }
+                Ok(rows)
+            }
+            PgTxConn::Broken => Err(broken_transaction()),
+        }
+    }
+}
+
+/// What a transaction whose `BEGIN` failed answers from then on.
+fn broken_transaction() -> DbError {
+    DbError::Postgres(sqlx::Error::Protocol("the transaction could not begin".into()))
+}
+
+/// The error of the statement that sent queued writes: the refusal one of them answers for
+/// ([`Query::refused_as`]), or else [`DbError::Queued`].
+fn queued_error(e: sqlx::Error, refusals: &[Refusal]) -> DbError {
+    let inner = DbError::from(e);
+    match refusals.iter().find_map(|r| r(&inner)) {
+        Some(d) => DbError::Refused(Box::new(d)),
+        None => DbError::Queued(Box::new(inner)),
     }
 }
 
@@ -1466,11 +1601,15 @@ impl Conn {
             Conn::Pg(c) if limit == 1 => pg_query(q)?.fetch_optional(&mut **c).await?.into_iter().collect(),
             Conn::Pg(c) => pg_query(q)?.fetch_all(&mut **c).await?,
             Conn::PgTx(t) => {
-                t.flush().await?;
+                if !(q.plain && t.later.is_empty()) {
+                    t.flush().await?;
+                    t.open().await?;
+                }
+                let conn = t.current()?;
                 if limit == 1 {
-                    pg_query(q)?.fetch_optional(&mut *t.tx).await?.into_iter().collect()
+                    pg_query(q)?.fetch_optional(conn).await?.into_iter().collect()
                 } else {
-                    pg_query(q)?.fetch_all(&mut *t.tx).await?
+                    pg_query(q)?.fetch_all(conn).await?
                 }
             }
         };
@@ -1491,7 +1630,7 @@ impl Conn {
             Conn::Pg(c) => pg_query(q)?.execute(&mut **c).await?,
             Conn::PgTx(t) => {
                 t.flush().await?;
-                pg_query(q)?.execute(&mut *t.tx).await?
+                pg_query(q)?.execute(t.open().await?).await?
             }
         };
         Ok(Done { rows: done.rows_affected() })
@@ -1542,24 +1681,47 @@ impl Tx {
     /// [`Tx::after_commit`].
     pub async fn commit(self) -> DbResult<()> {
         let (started, engine) = (std::time::Instant::now(), self.conn.engine());
-        let done = self.commit_unobserved().await;
+        let done = self.commit_unobserved(None).await.map(|_| ());
         observe(engine, "commit", started);
         done
     }
 
-    async fn commit_unobserved(self) -> DbResult<()> {
-        match self.conn {
-            Conn::Sqlite(SqliteConn::Writer(w)) => w.commit().await?,
-            Conn::PgTx(mut t) => {
-                t.flush().await?;
-                t.tx.commit().await?
+    async fn commit_unobserved(self, read: Option<Query>) -> DbResult<Vec<Row>> {
+        let rows = match self.conn {
+            Conn::PgTx(t) => t.commit(read).await?,
+            mut c => {
+                let rows = match read {
+                    Some(r) => c.rows_unobserved(&r, usize::MAX).await?,
+                    None => Vec::new(),
+                };
+                if let Conn::Sqlite(SqliteConn::Writer(w)) = c {
+                    w.commit().await?;
+                }
+                rows
             }
-            Conn::Sqlite(SqliteConn::Reader(_)) | Conn::Pg(_) => {}
-        }
+        };
         for then in self.after_commit {
             then();
         }
-        Ok(())
+        Ok(rows)
+    }
+
+    /// Commits with a read that need not see the writes queued with [`Query::execute_later`]: on
+    /// PostgreSQL it is sent with them as one statement (the writes as data-modifying `WITH` queries
+    /// before it; it sees the database as it was before them), a round trip saved, and when nothing
+    /// began the transaction that statement is all the commit sends. On SQLite the read runs on the
+    /// writer just before the commit. The read must be a plain `SELECT` (no `WITH` of its own).
+    pub async fn commit_beside(self, read: Query) -> DbResult<Vec<Row>> {
+        let (started, engine) = (std::time::Instant::now(), self.conn.engine());
+        let rows = self.commit_unobserved(Some(read)).await;
+        observe(engine, "commit", started);
+        rows
+    }
+
+    /// Whether this is a PostgreSQL transaction that has sent nothing needing `BEGIN` yet, so that
+    /// writes queued now can still go, with its commit, as one statement that commits by itself.
+    pub fn not_begun(&self) -> bool {
+        matches!(&self.conn, Conn::PgTx(PgTx { conn: PgTxConn::Idle(_), .. }))
     }
 
     /// Registers what to do once this transaction has committed (nothing, if it rolls back); it runs
@@ -1572,7 +1734,8 @@ impl Tx {
     pub async fn rollback(self) -> DbResult<()> {
         match self.conn {
             Conn::Sqlite(SqliteConn::Writer(mut w)) => Ok(w.roll_back_savepoint()?),
-            Conn::PgTx(t) => Ok(t.tx.rollback().await?),
+            Conn::PgTx(PgTx { conn: PgTxConn::Open(t), .. }) => Ok(t.rollback().await?),
+            Conn::PgTx(_) => Ok(()),
             Conn::Sqlite(SqliteConn::Reader(_)) | Conn::Pg(_) => Ok(()),
         }
     }
@@ -1583,7 +1746,7 @@ impl Tx {
             Conn::Sqlite(s) => Ok(s.conn().execute_batch(sql)?),
             Conn::PgTx(t) => {
                 t.flush().await?;
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())).execute(&mut *t.tx).await?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())).execute(t.open().await?).await?;
                 Ok(())
             }
             Conn::Pg(c) => {

@@ -123,7 +123,7 @@ pub enum StoreError {
     Domain(#[from] DomainError),
     /// The database failed.
     #[error("database error: {0}")]
-    Database(#[from] db::DbError),
+    Database(db::DbError),
     /// The database URL or its options are wrong.
     #[error("{0}")]
     Config(String),
@@ -133,6 +133,17 @@ pub enum StoreError {
     /// A billing rule that needs stored data was broken (duplicate merchantOrderId, wrong status).
     #[error(transparent)]
     Billing(#[from] torg_domain::invoice::BillingError),
+}
+
+impl From<db::DbError> for StoreError {
+    /// A refusal a queued write answers for (`Query::refused_as`) is the domain's; the rest are the
+    /// database's.
+    fn from(e: db::DbError) -> StoreError {
+        match e {
+            db::DbError::Refused(d) => StoreError::Domain(*d),
+            e => StoreError::Database(e),
+        }
+    }
 }
 
 /// Result of store operations.

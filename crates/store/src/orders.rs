@@ -365,6 +365,22 @@ fn shown_extras(orders: &[Order]) -> Sql {
     q
 }
 
+/// [`shown_extras`] of orders just written, from the orders in hand rather than their rows: on
+/// PostgreSQL the read goes in the statement that writes them, which does not see its own writes.
+fn shown_extras_in_hand(orders: &[Order]) -> Sql {
+    let mut q = Sql::new(&format!("SELECT {} FROM (VALUES ", *SHOWN_EXTRAS));
+    for (i, o) in orders.iter().enumerate() {
+        q.push(if i == 0 { "(CAST(" } else { ", (CAST(" }).bind(Arg::Int(o.id)).push(" AS BIGINT), ");
+        match o.customer_id {
+            Some(c) => q.push("CAST(").bind(Arg::Int(c)).push(" AS BIGINT), "),
+            None => q.push("CAST(NULL AS BIGINT), "),
+        };
+        q.push("CAST(").bind(Arg::Text(o.site.clone())).push(" AS TEXT))");
+    }
+    q.push(") AS o (id, customer_id, site) LEFT JOIN customers c ON c.id = o.customer_id");
+    q
+}
+
 /// What the rows of [`shown_extras`] say of `orders`.
 fn prefetched(orders: &[Order], rows: &[crate::db::Row]) -> StoreResult<Prefetched> {
     let mut pre = Prefetched::default();
@@ -382,13 +398,21 @@ fn prefetched(orders: &[Order], rows: &[crate::db::Row]) -> StoreResult<Prefetch
 /// allocated id and the suffix in `$37`), the rest as the UPDATE of [`Store::write_order_row`] binds them.
 /// On PostgreSQL it also draws the ids of the order's new lines (`$38` of them) and payments (`$39`)
 /// from their sequences, so that those rows can be written with the ones after them in one statement
-/// ([`crate::db::Query::execute_later`]) instead of each in a round trip that returns its id.
-fn insert_order_sql(backend: crate::Backend) -> String {
-    let drawn = match backend {
-        crate::Backend::Postgres => {
-            format!(", {} AS line_ids, {} AS payment_ids", draw_ids("order_items", 38), draw_ids("payments", 39))
-        }
-        crate::Backend::Sqlite => String::new(),
+/// ([`crate::db::Query::execute_later`]) instead of each in a round trip that returns its id. `drawn_before`
+/// (PostgreSQL): the order's id was drawn before (`$38`) and nothing is returned, for an INSERT queued
+/// with the order's other writes ([`RowWrite::InsertLater`]).
+fn insert_order_sql(backend: crate::Backend, drawn_before: bool) -> String {
+    let (id, returning) = match (backend, drawn_before) {
+        (crate::Backend::Postgres, true) => ("CAST($38 AS BIGINT)".to_owned(), String::new()),
+        (crate::Backend::Postgres, false) => (
+            crate::sql::next_id(backend, "orders"),
+            format!(
+                " RETURNING id, {} AS line_ids, {} AS payment_ids",
+                draw_ids("order_items", 38),
+                draw_ids("payments", 39)
+            ),
+        ),
+        (crate::Backend::Sqlite, _) => (crate::sql::next_id(backend, "orders"), " RETURNING id".to_owned()),
     };
     format!(
         "INSERT INTO orders (id, number, site, external_id, status, customer_id, email, phones, search, order_type,
@@ -398,9 +422,35 @@ fn insert_order_sql(backend: crate::Backend) -> String {
          company_id, contact_id)
          SELECT n.id, COALESCE($1, CAST(n.id AS TEXT) || $37), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
          $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36
-         FROM (SELECT {} AS id) n RETURNING id{drawn}",
-        crate::sql::next_id(backend, "orders")
+         FROM (SELECT {id} AS id) n{returning}"
     )
+}
+
+/// How [`Store::write_order_row`] writes an order's row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RowWrite {
+    /// The row exists: an UPDATE.
+    Update,
+    /// A new row, inserted at once (its id and its lines' and payments' ids come back with it).
+    Insert,
+    /// A new row whose transaction has sent nothing that began it and will send nothing before its
+    /// commit: on PostgreSQL the ids are drawn by a read and the INSERT is queued with the order's
+    /// other writes, so the whole write is one statement with no `BEGIN` or `COMMIT` (on SQLite, as
+    /// `Insert`).
+    InsertLater,
+}
+
+/// The refusal a broken constraint of the order's own row reads as: its number or its external id
+/// taken by another order.
+fn order_row_refusal(e: &crate::db::DbError) -> Option<torg_domain::DomainError> {
+    if !e.is_unique_violation() || e.table().is_some_and(|t| t != "orders") {
+        return None;
+    }
+    Some(if e.message().contains("number") {
+        torg_domain::order::number_taken()
+    } else {
+        torg_domain::order::external_id_taken()
+    })
 }
 
 /// PostgreSQL: `count` (placeholder `$n`) new ids of `table`, comma-separated, in the order drawn.
@@ -588,7 +638,7 @@ impl Store {
         for (n, (column, args)) in by.into_iter().filter(|(_, args)| !args.is_empty()).enumerate() {
             q.push(if n == 0 { "" } else { " OR " }).push(column).push(" IN ").bind_list(args);
         }
-        q.query().fetch_all(&mut **tx).await?.iter().map(|r| found_offer(r, &OFFER_COLUMNS)).collect()
+        q.query().plain_read().fetch_all(&mut **tx).await?.iter().map(|r| found_offer(r, &OFFER_COLUMNS)).collect()
     }
 
     /// Builds the new line list from the client's: existing lines by id are updated, offers resolved.
@@ -729,6 +779,7 @@ impl Store {
                         Some(row) => row,
                         None => {
                             crate::db::query_as("SELECT site, doc FROM customers WHERE id = $1")
+                                .plain_read()
                                 .bind(id)
                                 .fetch_one(&mut **tx)
                                 .await?
@@ -754,6 +805,7 @@ impl Store {
         if let Some(email) = o.email.as_deref().filter(|e| !e.is_empty()) {
             found =
                 crate::db::query_as("SELECT id, doc FROM customers WHERE site = $1 AND email = $2 ORDER BY id LIMIT 1")
+                    .plain_read()
                     .bind(&o.site)
                     .bind(email.to_lowercase())
                     .fetch_optional(&mut **tx)
@@ -765,6 +817,7 @@ impl Store {
             found = crate::db::query_as(
                 "SELECT id, doc FROM customers WHERE site = $1 AND (' ' || phones || ' ') LIKE $2 ORDER BY id LIMIT 1",
             )
+            .plain_read()
             .bind(&o.site)
             .bind(format!("% {digits} %"))
             .fetch_optional(&mut **tx)
@@ -779,8 +832,9 @@ impl Store {
         o: &Order,
         paid: &[String],
         now: i64,
-        insert: bool,
+        how: RowWrite,
     ) -> StoreResult<OrderRow> {
+        let insert = how != RowWrite::Update;
         // A cancelled order spends no bonuses: what it spent is given back below, so its sum is whole again.
         let cleared;
         let o = match self.cleared_of_bonuses(tx, o).await? {
@@ -792,14 +846,16 @@ impl Store {
         };
         // A new order's id is allocated in its INSERT, so a number the client did not give (made of
         // the id) is written with the row rather than by an UPDATE after it.
-        static INSERT: [LazyLock<String>; 2] = [
-            LazyLock::new(|| insert_order_sql(crate::Backend::Sqlite)),
-            LazyLock::new(|| insert_order_sql(crate::Backend::Postgres)),
+        static INSERT: [LazyLock<String>; 3] = [
+            LazyLock::new(|| insert_order_sql(crate::Backend::Sqlite, false)),
+            LazyLock::new(|| insert_order_sql(crate::Backend::Postgres, false)),
+            LazyLock::new(|| insert_order_sql(crate::Backend::Postgres, true)),
         ];
         let sql: &str = if insert {
-            match self.backend() {
-                crate::Backend::Sqlite => &INSERT[0],
-                crate::Backend::Postgres => &INSERT[1],
+            match (self.backend(), how) {
+                (crate::Backend::Sqlite, _) => &INSERT[0],
+                (crate::Backend::Postgres, RowWrite::InsertLater) => &INSERT[2],
+                (crate::Backend::Postgres, _) => &INSERT[1],
             }
         } else {
             "UPDATE orders SET number = $1, site = $2, external_id = $3, status = $4, customer_id = $5, email = $6, phones = $7,
@@ -869,20 +925,44 @@ impl Store {
         if insert {
             q = q.bind(DEFAULT_NUMBER_SUFFIX);
         }
-        if drawn {
-            let new_lines = o.items.iter().filter(|i| i.id == 0).count();
-            let new_payments = o.payments.iter().filter(|p| p.id == 0).count();
-            q = q.bind(i64::try_from(new_lines).unwrap_or(0)).bind(i64::try_from(new_payments).unwrap_or(0));
-        }
-        let row = q.fetch_one(&mut **tx).await.map_err(|e| match &e {
-            d if d.is_unique_violation() && d.message().contains("number") => {
-                StoreError::Domain(torg_domain::order::number_taken())
+        let new_lines = i64::try_from(o.items.iter().filter(|i| i.id == 0).count()).unwrap_or(0);
+        let new_payments = i64::try_from(o.payments.iter().filter(|p| p.id == 0).count()).unwrap_or(0);
+        let (id, line_ids, payment_ids) = if drawn && how == RowWrite::InsertLater {
+            // The ids first (a read outside the transaction: sequences are not transactional anyway),
+            // then the row queued with the order's other writes.
+            static DRAW: LazyLock<String> = LazyLock::new(|| {
+                format!(
+                    "SELECT {} AS id, {} AS line_ids, {} AS payment_ids",
+                    crate::sql::next_id(crate::Backend::Postgres, "orders"),
+                    draw_ids("order_items", 1),
+                    draw_ids("payments", 2)
+                )
+            });
+            let ids = crate::db::query(DRAW.as_str())
+                .plain_read()
+                .bind(new_lines)
+                .bind(new_payments)
+                .fetch_one(&mut **tx)
+                .await?;
+            let id: i64 = ids.try_get("id")?;
+            q.bind(id).refused_as(order_row_refusal).execute_later(tx).await?;
+            (id, drawn_ids(&ids, "line_ids")?, drawn_ids(&ids, "payment_ids")?)
+        } else {
+            if drawn {
+                q = q.bind(new_lines).bind(new_payments);
             }
-            _ => StoreError::unique_as(e, torg_domain::order::external_id_taken),
-        })?;
-        let id: i64 = row.try_get("id")?;
-        let (line_ids, payment_ids) =
-            if drawn { (drawn_ids(&row, "line_ids")?, drawn_ids(&row, "payment_ids")?) } else { Default::default() };
+            let row = q
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(|e| order_row_refusal(&e).map_or_else(|| StoreError::from(e), StoreError::Domain))?;
+            let id: i64 = row.try_get("id")?;
+            let (line_ids, payment_ids) = if drawn {
+                (drawn_ids(&row, "line_ids")?, drawn_ids(&row, "payment_ids")?)
+            } else {
+                Default::default()
+            };
+            (id, line_ids, payment_ids)
+        };
         self.write_facets(tx, crate::facets::Owner::Order, id, &crate::facets::facets_of_order(o), insert).await?;
         // Every write of an order passes here, so bonuses follow payment and cancellation whichever face
         // made the change.
@@ -1009,7 +1089,7 @@ impl Store {
         self.insert_payments(tx, old.id, &mut new, now, &[]).await?;
         let changes = diff_orders(old, &new);
         if !changes.is_empty() {
-            self.write_order_row(tx, &new, &books.paid_statuses(), now, false).await?;
+            self.write_order_row(tx, &new, &books.paid_statuses(), now, RowWrite::Update).await?;
             self.write_order_changes(tx, old.id, &new, &changes, actor, now).await?;
         }
         Ok(new)
@@ -1083,14 +1163,18 @@ impl Store {
             self.resolve_customer(tx, &mut o, input.customer.as_ref(), known.customer.as_ref(), actor, now).await?;
         }
         let paid = books.paid_statuses();
-        let row = self.write_order_row(tx, &o, &paid, now, true).await?;
+        let reservations = books.wanted_reservations(&o);
+        // Reserving stock waits for its answers; with none to reserve and nothing sent that began the
+        // transaction, the row goes with the order's other writes (PostgreSQL: one statement in all).
+        let how = if reservations.is_empty() && tx.not_begun() { RowWrite::InsertLater } else { RowWrite::Insert };
+        let row = self.write_order_row(tx, &o, &paid, now, how).await?;
         o.id = row.id;
         if o.number.is_empty() {
             o.number = default_number(o.id);
         }
         // Stock is reserved before the lines are written: its statements wait for their answers,
         // while the lines, the reservations and the rest are sent together (on PostgreSQL) at commit.
-        self.sync_reservations(tx, o.id, &books.wanted_reservations(&o), true).await?;
+        self.sync_reservations(tx, o.id, &reservations, true).await?;
         let mut items = std::mem::take(&mut o.items);
         self.write_items(tx, o.id, &[], &mut items, now, &row.line_ids).await?;
         o.items = items;
@@ -1261,7 +1345,7 @@ impl Store {
         self.insert_payments(tx, id, &mut new, now, &[]).await?;
         let changes = diff_orders(&old, &new);
         if !changes.is_empty() {
-            self.write_order_row(tx, &new, &books.paid_statuses(), now, false).await?;
+            self.write_order_row(tx, &new, &books.paid_statuses(), now, RowWrite::Update).await?;
             write_custom_fields(tx, ("order_custom_fields", "order_id"), id, &new.custom_fields, false).await?;
             self.write_order_changes(tx, id, &new, &changes, actor, now).await?;
         }
@@ -1285,7 +1369,7 @@ impl Store {
             let mut new = old.clone();
             new.external_id = Some(ext.clone());
             let books = self.books_in(&mut tx).await?;
-            self.write_order_row(&mut tx, &new, &books.paid_statuses(), now, false).await?;
+            self.write_order_row(&mut tx, &new, &books.paid_statuses(), now, RowWrite::Update).await?;
             self.write_order_changes(&mut tx, *id, &new, &diff_orders(&old, &new), actor, now).await?;
         }
         tx.commit().await?;
@@ -1609,8 +1693,9 @@ impl Store {
 
     /// Creates an order on `site` from a client's document, with what showing it takes (as
     /// [`Store::show_orders`] reads it). On PostgreSQL that read goes with the transaction's last
-    /// writes, as one statement (a round trip less per create); on SQLite it is made on a reader after
-    /// the commit, so that the one writer is not held for it.
+    /// writes, as one statement (a round trip less per create; with the order's row queued among those
+    /// writes, that statement is the whole commit); on SQLite it is made on a reader after the commit,
+    /// so that the one writer is not held for it.
     pub async fn create_shown_order(
         &self,
         site: &str,
@@ -1618,19 +1703,18 @@ impl Store {
         actor: Actor,
         zone: &Zone,
     ) -> StoreResult<ShownOrders> {
-        let (mut tx, order) = self.create_uncommitted(site, doc, actor, zone).await?;
+        let (tx, order) = self.create_uncommitted(site, doc, actor, zone).await?;
         if self.backend() == crate::Backend::Sqlite {
             tx.commit().await?;
             return self.show_orders(vec![order]).await;
         }
         let orders = vec![order];
-        // The read need not see the writes queued with it: what it reads (the order's row, its buyer,
-        // credits and the site's programme) was written by statements already sent.
-        let rows = shown_extras(&orders).query().fetch_all_beside_queued(&mut tx).await?;
+        // The read need not see the writes sent with it: the order comes from hand, and what it reads
+        // (its buyer, credits and the site's programme) was written by statements already sent.
+        let rows = tx.commit_beside(shown_extras_in_hand(&orders).query()).await?;
         let pre = prefetched(&orders, &rows)?;
-        let shown = self.shown(&mut tx, orders, Some(pre)).await?;
-        tx.commit().await?;
-        Ok(shown)
+        let mut conn = self.reader().acquire().await?;
+        self.shown(&mut conn, orders, Some(pre)).await
     }
 
     /// Orders with their customers and contact persons, corporate customers and companies.

@@ -981,6 +981,89 @@ async fn writes_sent_later_are_in_place_for_the_next_statement_and_the_commit(db
     assert_eq!(scalar(&store, "SELECT COUNT(*) FROM later_t").await, 5, "nothing of the failed or dropped ones stays");
 }
 
+contract!(writes_all_queued_go_with_the_commit_as_one_statement);
+/// A transaction that reads only plain reads and queues its writes sends nothing that begins it: its
+/// commit sends the writes as one statement (PostgreSQL), all of them or none. A failed one answers
+/// with the refusal the write that broke it declared, or as the queued writes' failure; a plain read
+/// after a statement that began the transaction runs inside it, and a dropped one leaves nothing.
+async fn writes_all_queued_go_with_the_commit_as_one_statement(db: &TestDb) {
+    let store = db.open().await;
+    let mut tx = store.begin().await.unwrap();
+    tx.execute_batch("CREATE TABLE once_t (id BIGINT PRIMARY KEY, t TEXT)").await.unwrap();
+    tx.commit().await.unwrap();
+    let insert = "INSERT INTO once_t (id, t) VALUES ($1, $2)";
+    let count = "SELECT COUNT(*) FROM once_t";
+    // PostgreSQL: statements of one transaction share its start time; two that each run as a
+    // transaction of their own do not.
+    let started = "SELECT CAST(transaction_timestamp() AS TEXT)";
+    let pg = db.backend == Backend::Postgres;
+    let refusal: db::Refusal = |e| e.is_unique_violation().then(torg_domain::order::external_id_taken);
+
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.not_begun() == pg, "only a PostgreSQL transaction waits to begin");
+    let seen: i64 = db::query_scalar(count).plain_read().fetch_one(&mut *tx).await.unwrap();
+    assert_eq!(seen, 0);
+    if pg {
+        let a: String = db::query_scalar(started).plain_read().fetch_one(&mut *tx).await.unwrap();
+        let b: String = db::query_scalar(started).plain_read().fetch_one(&mut *tx).await.unwrap();
+        assert_ne!(a, b, "plain reads before anything else run before BEGIN, each on its own");
+        assert!(tx.not_begun());
+    }
+    db::query(insert).bind(1_i64).bind("a").execute_later(&mut tx).await.unwrap();
+    db::query(insert).bind(2_i64).bind("b").refused_as(refusal).execute_later(&mut tx).await.unwrap();
+    assert!(tx.not_begun() == pg, "queued writes begin nothing");
+    let rows = tx.commit_beside(db::query("SELECT COUNT(*) AS n FROM once_t")).await.unwrap();
+    let n: i64 = rows[0].try_get("n").unwrap();
+    // PostgreSQL reads beside the writes, as the database was before them; SQLite after them.
+    assert_eq!(n, if pg { 0 } else { 2 });
+    assert_eq!(scalar(&store, "SELECT COUNT(*) FROM once_t").await, 2, "both committed");
+
+    // One statement, so all or none: the second write breaks the table's key.
+    let mut tx = store.begin().await.unwrap();
+    db::query(insert).bind(3_i64).bind("c").execute_later(&mut tx).await.unwrap();
+    match db::query(insert).bind(1_i64).bind("again").refused_as(refusal).execute_later(&mut tx).await {
+        Err(e) => {
+            drop(tx);
+            assert!(matches!(e, DbError::Refused(_)), "SQLite runs it at once, refused: {e}");
+        }
+        Ok(()) => match tx.commit().await.unwrap_err() {
+            DbError::Refused(d) => assert_eq!(d.to_string(), torg_domain::order::external_id_taken().to_string()),
+            other => panic!("not the write's own refusal: {other}"),
+        },
+    }
+    let mut tx = store.begin().await.unwrap();
+    db::query(insert).bind(4_i64).bind("d").execute_later(&mut tx).await.unwrap();
+    match db::query(insert).bind(2_i64).bind("again").execute_later(&mut tx).await {
+        Err(e) => {
+            drop(tx);
+            assert!(e.is_unique_violation(), "{e}");
+        }
+        Ok(()) => match tx.commit().await.unwrap_err() {
+            DbError::Queued(inner) => assert!(inner.is_unique_violation(), "{inner}"),
+            other => panic!("not reported as the queued writes' failure: {other}"),
+        },
+    }
+    assert_eq!(scalar(&store, "SELECT COUNT(*) FROM once_t").await, 2, "nothing of the failed ones stays");
+
+    // A statement that needs the transaction begins it; plain reads after it run inside it.
+    let mut tx = store.begin().await.unwrap();
+    db::query(insert).bind(5_i64).bind("e").execute(&mut *tx).await.unwrap();
+    assert!(!tx.not_begun());
+    let seen: i64 = db::query_scalar(count).plain_read().fetch_one(&mut *tx).await.unwrap();
+    assert_eq!(seen, 3, "the read sees the transaction's own write");
+    if pg {
+        let a: String = db::query_scalar(started).plain_read().fetch_one(&mut *tx).await.unwrap();
+        let b: String = db::query_scalar(started).fetch_one(&mut *tx).await.unwrap();
+        assert_eq!(a, b, "inside the transaction begun before them");
+    }
+    db::query(insert).bind(6_i64).bind("f").execute_later(&mut tx).await.unwrap();
+    drop(tx);
+    let mut tx = store.begin().await.unwrap();
+    db::query(insert).bind(7_i64).bind("g").execute_later(&mut tx).await.unwrap();
+    drop(tx);
+    assert_eq!(scalar(&store, "SELECT COUNT(*) FROM once_t").await, 2, "dropped transactions leave nothing");
+}
+
 contract!(a_failed_write_leaves_nothing);
 /// A write that fails (before or after it has written rows) leaves nothing behind: no order, no
 /// customer, no history, no counter change; a transaction dropped without commit rolls back; and the
