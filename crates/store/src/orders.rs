@@ -844,8 +844,9 @@ impl Store {
             }
             None => o,
         };
-        // A new order's id is allocated in its INSERT, so a number the client did not give (made of
-        // the id) is written with the row rather than by an UPDATE after it.
+        // A new order's id is allocated in its INSERT (or, for a row queued, drawn just before it), so
+        // a number the client did not give (made of the id) is written with the row rather than by an
+        // UPDATE after it.
         static INSERT: [LazyLock<String>; 3] = [
             LazyLock::new(|| insert_order_sql(crate::Backend::Sqlite, false)),
             LazyLock::new(|| insert_order_sql(crate::Backend::Postgres, false)),
