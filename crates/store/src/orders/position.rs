@@ -44,7 +44,8 @@ pub struct PartsOrder {
 impl Store {
     /// Places a parts order: the offer must still be at the warehouse with enough stock; the order
     /// keeps the signed price; stock is reserved unless it is a test order. `None` when the buyer is
-    /// gone. The buyer and the offer are read once, inside the order's transaction.
+    /// gone. The buyer and the offer are read once, by the order's transaction (as plain reads, before
+    /// its `BEGIN` on PostgreSQL: the stock is held by the conditional `UPDATE`, not by this read).
     pub async fn place_parts_order(&self, p: &PartsOrder, actor: Actor, zone: &Zone) -> StoreResult<Option<Order>> {
         let now = torg_domain::time::now();
         let mut tx = self.begin().await?;
