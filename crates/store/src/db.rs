@@ -1467,46 +1467,33 @@ impl PgTx {
         if self.later.is_empty() {
             return Ok(());
         }
-        let (q, refusals) = self.take_later(None);
-        let conn = self.open().await?;
-        pg_query(&q)?.execute(conn).await.map_err(|e| queued_error(e, &refusals))?;
-        Ok(())
+        self.open().await?;
+        self.send_queued(None).await.map(drop)
+    }
+
+    /// Sends the queued writes with `read` as their final `SELECT`, as one statement on the connection
+    /// as it stands; a failure reads as the refusal one of the writes declared.
+    async fn send_queued(&mut self, read: Option<Query>) -> DbResult<Vec<Row>> {
+        let (q, refusals) = self.take_later(read);
+        let conn = self.current()?;
+        pg_query(&q)?.fetch_all(conn).await.map_err(|e| queued_error(e, &refusals)).and_then(pg_rows)
     }
 
     /// Commits: the queued writes and `read` as one statement, then `COMMIT`; or, when nothing has
     /// begun the transaction, that one statement alone, which commits by itself.
     async fn commit(mut self, read: Option<Query>) -> DbResult<Vec<Row>> {
-        match self.conn {
-            PgTxConn::Idle(_) => {
-                let q = match read {
-                    None if self.later.is_empty() => return Ok(Vec::new()),
-                    Some(r) if self.later.is_empty() => (r, Vec::new()),
-                    read => self.take_later(read),
-                };
-                let (q, refusals) = q;
-                let conn = self.current()?;
-                pg_query(&q)?.fetch_all(conn).await.map_err(|e| queued_error(e, &refusals)).and_then(pg_rows)
-            }
-            PgTxConn::Open(_) => {
-                let rows = match read {
-                    Some(r) if !self.later.is_empty() => {
-                        let (q, refusals) = self.take_later(Some(r));
-                        let conn = self.current()?;
-                        pg_query(&q)?.fetch_all(conn).await.map_err(|e| queued_error(e, &refusals)).and_then(pg_rows)?
-                    }
-                    Some(r) => pg_rows(pg_query(&r)?.fetch_all(self.current()?).await?)?,
-                    None => {
-                        self.flush().await?;
-                        Vec::new()
-                    }
-                };
-                if let PgTxConn::Open(t) = self.conn {
-                    t.commit().await?;
-                }
-                Ok(rows)
-            }
-            PgTxConn::Broken => Err(broken_transaction()),
+        if matches!(self.conn, PgTxConn::Broken) {
+            return Err(broken_transaction());
         }
+        let rows = match read {
+            None if self.later.is_empty() => Vec::new(),
+            Some(r) if self.later.is_empty() => pg_rows(pg_query(&r)?.fetch_all(self.current()?).await?)?,
+            read => self.send_queued(read).await?,
+        };
+        if let PgTxConn::Open(t) = self.conn {
+            t.commit().await?;
+        }
+        Ok(rows)
     }
 }
 

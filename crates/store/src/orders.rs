@@ -24,6 +24,7 @@ use torg_domain::time::Zone;
 use torg_domain::{DomainError, FieldErrors};
 
 mod distributor;
+mod first_read;
 mod kept_pages;
 mod list_filters;
 mod position;
@@ -31,6 +32,7 @@ mod stamps;
 mod track;
 
 pub use distributor::OfficeOrderFilter;
+use first_read::{BuyerByEmail, FirstRead};
 pub use kept_pages::KeptPageStats;
 pub(crate) use kept_pages::{KeptPages, shown_generation_sql};
 pub use position::PartsOrder;
@@ -408,8 +410,8 @@ fn insert_order_sql(backend: crate::Backend, drawn_before: bool) -> String {
             crate::sql::next_id(backend, "orders"),
             format!(
                 " RETURNING id, {} AS line_ids, {} AS payment_ids",
-                draw_ids("order_items", 38),
-                draw_ids("payments", 39)
+                draw_ids("order_items", "$38"),
+                draw_ids("payments", "$39")
             ),
         ),
         (crate::Backend::Sqlite, _) => (crate::sql::next_id(backend, "orders"), " RETURNING id".to_owned()),
@@ -426,18 +428,21 @@ fn insert_order_sql(backend: crate::Backend, drawn_before: bool) -> String {
     )
 }
 
-/// How [`Store::write_order_row`] writes an order's row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How [`Store::write_order_row`] writes an order's row. A new row's ids (PostgreSQL) may have been
+/// drawn before, by the create's first read (`Store::first_read`); they are used when there is one
+/// for each new line and payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum RowWrite {
     /// The row exists: an UPDATE.
     Update,
-    /// A new row, inserted at once (its id and its lines' and payments' ids come back with it).
-    Insert,
+    /// A new row, inserted at once (with the ids drawn before; or its id and its lines' and
+    /// payments' ids come back with it).
+    Insert(Option<OrderRow>),
     /// A new row whose transaction has sent nothing that began it and will send nothing before its
-    /// commit: on PostgreSQL the ids are drawn by a read and the INSERT is queued with the order's
-    /// other writes, so the whole write is one statement with no `BEGIN` or `COMMIT` (on SQLite, as
-    /// `Insert`).
-    InsertLater,
+    /// commit: on PostgreSQL the ids are those drawn before or drawn now by a read, and the INSERT is
+    /// queued with the order's other writes, so the whole write is one statement with no `BEGIN` or
+    /// `COMMIT` (on SQLite, as `Insert`).
+    InsertLater(Option<OrderRow>),
 }
 
 /// The refusal a broken constraint of the order's own row reads as: its number or its external id
@@ -453,10 +458,11 @@ fn order_row_refusal(e: &crate::db::DbError) -> Option<torg_domain::DomainError>
     })
 }
 
-/// PostgreSQL: `count` (placeholder `$n`) new ids of `table`, comma-separated, in the order drawn.
-fn draw_ids(table: &str, n: usize) -> String {
+/// PostgreSQL: `count` (a placeholder's text, e.g. `$38`) new ids of `table`, comma-separated, in the
+/// order drawn.
+fn draw_ids(table: &str, count: &str) -> String {
     format!(
-        "array_to_string(ARRAY(SELECT {} FROM generate_series(CAST(1 AS BIGINT), CAST(${n} AS BIGINT)) g ORDER BY g), ',')",
+        "array_to_string(ARRAY(SELECT {} FROM generate_series(CAST(1 AS BIGINT), CAST({count} AS BIGINT)) g ORDER BY g), ',')",
         crate::sql::next_id(crate::Backend::Postgres, table)
     )
 }
@@ -480,6 +486,41 @@ fn drawn_for(drawn: &[i64], new: usize) -> Option<&[i64]> {
     Some(drawn).filter(|d| new > 0 && d.len() == new)
 }
 
+/// The ids a statement drew for an order (its own in column `id`, its lines' and payments' in
+/// `line_ids` and `payment_ids`).
+fn drawn_row(row: &crate::db::Row, id: &str) -> StoreResult<OrderRow> {
+    Ok(OrderRow {
+        id: row.try_get(id)?,
+        line_ids: drawn_ids(row, "line_ids")?,
+        payment_ids: drawn_ids(row, "payment_ids")?,
+    })
+}
+
+/// A count of rows as the statements that draw ids bind it.
+fn count_arg(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// PostgreSQL: an order's id and ids for its `lines` new lines and `payments` new payments, drawn by a
+/// plain read.
+async fn draw_order_ids(tx: &mut Tx, lines: usize, payments: usize) -> StoreResult<OrderRow> {
+    static DRAW: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {} AS id, {} AS line_ids, {} AS payment_ids",
+            crate::sql::next_id(crate::Backend::Postgres, "orders"),
+            draw_ids("order_items", "$1"),
+            draw_ids("payments", "$2")
+        )
+    });
+    let row = crate::db::query(DRAW.as_str())
+        .plain_read()
+        .bind(count_arg(lines))
+        .bind(count_arg(payments))
+        .fetch_one(&mut **tx)
+        .await?;
+    drawn_row(&row, "id")
+}
+
 /// A payment's own values bound in their order: external id, type, status, amount, paid at, comment.
 fn payment_values(q: crate::db::Query, p: &torg_domain::order::Payment) -> crate::db::Query {
     q.bind(&p.external_id).bind(&p.kind).bind(&p.status).bind(to_units(p.amount)).bind(p.paid_at).bind(&p.comment)
@@ -487,6 +528,7 @@ fn payment_values(q: crate::db::Query, p: &torg_domain::order::Payment) -> crate
 
 /// What writing an order's row gave: its id and, for a new order on PostgreSQL, the ids drawn for
 /// its new lines and payments (empty otherwise: each is then written at once, returning its id).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct OrderRow {
     /// The order's id.
     pub(crate) id: i64,
@@ -578,6 +620,43 @@ pub(crate) struct Known {
     pub(crate) customer: Option<(i64, String, String)>,
 }
 
+/// What a transaction has read already of an order's buyer, so that finding it reads nothing again.
+#[derive(Debug, Default, Clone, Copy)]
+struct BuyerRead<'a> {
+    /// The buyer the order names by id, as `customer_doc_in` reads it: id, site and stored document.
+    named: Option<&'a (i64, String, String)>,
+    /// The look-up by the order's e-mail.
+    by_email: Option<&'a BuyerByEmail>,
+}
+
+/// Whether `r` names the offer `o`.
+fn offer_named(r: &OfferRef, o: &OfferSnapshot) -> bool {
+    match r {
+        OfferRef::Id(i) => o.id == *i,
+        OfferRef::ExternalId(e) => o.external_id.as_ref() == Some(e),
+        OfferRef::XmlId(x) => o.xml_id.as_ref() == Some(x),
+    }
+}
+
+/// The references of `refs` that name none of the offers in `known`.
+fn offers_left<'a>(refs: impl Iterator<Item = &'a OfferRef>, known: &[FoundOffer]) -> Vec<&'a OfferRef> {
+    refs.filter(|r| !known.iter().any(|(o, _, _)| offer_named(r, o))).collect()
+}
+
+/// Appends the condition that an offer (of the table named `alias`, e.g. `f.`, or `""`) is one of
+/// those `refs` name (which must not be empty), its values bound.
+fn offers_named(q: &mut Sql, alias: &str, refs: &[&OfferRef]) {
+    let of_kind = |pick: fn(&OfferRef) -> Option<Arg>| refs.iter().filter_map(|r| pick(r)).collect::<Vec<_>>();
+    let by = [
+        ("id", of_kind(|r| if let OfferRef::Id(i) = r { Some(Arg::Int(*i)) } else { None })),
+        ("external_id", of_kind(|r| if let OfferRef::ExternalId(e) = r { Some(Arg::Text(e.clone())) } else { None })),
+        ("xml_id", of_kind(|r| if let OfferRef::XmlId(x) = r { Some(Arg::Text(x.clone())) } else { None })),
+    ];
+    for (n, (column, args)) in by.into_iter().filter(|(_, args)| !args.is_empty()).enumerate() {
+        q.push(if n == 0 { "" } else { " OR " }).push(alias).push(column).push(" IN ").bind_list(args);
+    }
+}
+
 /// The columns an offer is read from, as [`Store::find_offers`] names them.
 const OFFER_COLUMNS: [&str; 7] = ["id", "external_id", "xml_id", "name", "article", "price", "purchase_price"];
 
@@ -607,16 +686,10 @@ impl Store {
         refs: &[&OfferRef],
         known: &[FoundOffer],
     ) -> StoreResult<Vec<Option<FoundOffer>>> {
-        let names = |r: &OfferRef, o: &OfferSnapshot| match r {
-            OfferRef::Id(i) => o.id == *i,
-            OfferRef::ExternalId(e) => o.external_id.as_ref() == Some(e),
-            OfferRef::XmlId(x) => o.xml_id.as_ref() == Some(x),
-        };
-        let refs_left: Vec<&OfferRef> =
-            refs.iter().copied().filter(|r| !known.iter().any(|(o, _, _)| names(r, o))).collect();
+        let refs_left = offers_left(refs.iter().copied(), known);
         let mut found = known.to_vec();
         found.extend(self.read_offers(tx, &refs_left).await?);
-        Ok(refs.iter().map(|r| found.iter().find(|(o, _, _)| names(r, o)).cloned()).collect())
+        Ok(refs.iter().map(|r| found.iter().find(|(o, _, _)| offer_named(r, o)).cloned()).collect())
     }
 
     /// The offers `refs` name, found in one statement (a create's lines are one round trip, however
@@ -625,19 +698,8 @@ impl Store {
         if refs.is_empty() {
             return Ok(Vec::new());
         }
-        let of_kind = |pick: fn(&OfferRef) -> Option<Arg>| refs.iter().filter_map(|r| pick(r)).collect::<Vec<_>>();
-        let by = [
-            ("id", of_kind(|r| if let OfferRef::Id(i) = r { Some(Arg::Int(*i)) } else { None })),
-            (
-                "external_id",
-                of_kind(|r| if let OfferRef::ExternalId(e) = r { Some(Arg::Text(e.clone())) } else { None }),
-            ),
-            ("xml_id", of_kind(|r| if let OfferRef::XmlId(x) = r { Some(Arg::Text(x.clone())) } else { None })),
-        ];
         let mut q = Sql::new("SELECT id, external_id, xml_id, name, article, price, purchase_price FROM offers WHERE ");
-        for (n, (column, args)) in by.into_iter().filter(|(_, args)| !args.is_empty()).enumerate() {
-            q.push(if n == 0 { "" } else { " OR " }).push(column).push(" IN ").bind_list(args);
-        }
+        offers_named(&mut q, "", refs);
         q.query().plain_read().fetch_all(&mut **tx).await?.iter().map(|r| found_offer(r, &OFFER_COLUMNS)).collect()
     }
 
@@ -694,13 +756,13 @@ impl Store {
 
     /// Finds the order's customer, or attaches one by e-mail or phone, or creates one from the contact
     /// fields; fills the order's contact fields from the customer where they are empty.
-    /// `read` is the buyer as already read in `tx` (id, site, document), used when `given` names it.
+    /// `read` is what `tx` has read of the buyer already, used where finding the buyer would read it.
     async fn resolve_customer(
         &self,
         tx: &mut Tx,
         o: &mut Order,
         given: Option<&CustomerRef>,
-        read: Option<&(i64, String, String)>,
+        read: BuyerRead<'_>,
         actor: Actor,
         now: i64,
     ) -> StoreResult<()> {
@@ -716,7 +778,7 @@ impl Store {
             };
             // The buyer's site and document come with its id: one round trip for finding and reading it
             // (none when the transaction read it already).
-            let found = match (r, read) {
+            let found = match (r, read.named) {
                 (CustomerRef::Id(id), Some(row)) if row.0 == *id => Some(row.clone()),
                 _ => self.customer_doc_in(tx, &lookup).await?,
             };
@@ -726,7 +788,7 @@ impl Store {
             named = Some((site, doc));
             o.customer_id = Some(id);
         } else if o.customer_id.is_none() {
-            let mut found = self.customer_by_contact(tx, o).await?;
+            let mut found = self.customer_by_contact(tx, o, read.by_email).await?;
             if found.is_none() && self.backend() == crate::Backend::Postgres {
                 // Concurrent orders by one new buyer would each find no customer and each create one:
                 // transactions that are about to create a buyer with the same e-mail (or phone) on a
@@ -744,7 +806,7 @@ impl Store {
                         .bind(format!("{}\n{contact}", o.site))
                         .execute(&mut **tx)
                         .await?;
-                    found = self.customer_by_contact(tx, o).await?;
+                    found = self.customer_by_contact(tx, o, None).await?;
                 }
             }
             o.customer_id = match found {
@@ -799,17 +861,29 @@ impl Store {
     }
 
     /// The buyer an order's e-mail (or else phone) names on its site, with its stored document.
-    async fn customer_by_contact(&self, tx: &mut Tx, o: &Order) -> StoreResult<Option<(i64, String)>> {
+    /// `by_email`: the e-mail's look-up as made already in `tx` (used when it is this one).
+    async fn customer_by_contact(
+        &self,
+        tx: &mut Tx,
+        o: &Order,
+        by_email: Option<&BuyerByEmail>,
+    ) -> StoreResult<Option<(i64, String)>> {
         // The buyer's document comes with its id: one round trip for finding and reading it.
         let mut found: Option<(i64, String)> = None;
-        if let Some(email) = o.email.as_deref().filter(|e| !e.is_empty()) {
-            found =
-                crate::db::query_as("SELECT id, doc FROM customers WHERE site = $1 AND email = $2 ORDER BY id LIMIT 1")
+        if let Some(email) = o.email.as_deref().filter(|e| !e.is_empty()).map(str::to_lowercase) {
+            found = match by_email.and_then(|b| b.answer(&o.site, &email)) {
+                Some(made) => made,
+                None => {
+                    crate::db::query_as(
+                        "SELECT id, doc FROM customers WHERE site = $1 AND email = $2 ORDER BY id LIMIT 1",
+                    )
                     .plain_read()
                     .bind(&o.site)
-                    .bind(email.to_lowercase())
+                    .bind(email)
                     .fetch_optional(&mut **tx)
-                    .await?;
+                    .await?
+                }
+            };
         }
         if found.is_none()
             && let Some(digits) = o.phone.as_deref().map(phone_digits).filter(|d| d.len() >= 5)
@@ -844,19 +918,35 @@ impl Store {
             }
             None => o,
         };
-        // A new order's id is allocated in its INSERT (or, for a row queued, drawn just before it), so
-        // a number the client did not give (made of the id) is written with the row rather than by an
-        // UPDATE after it.
+        // A new order's id is allocated in its INSERT (or drawn before it), so a number the client did
+        // not give (made of the id) is written with the row rather than by an UPDATE after it.
         static INSERT: [LazyLock<String>; 3] = [
             LazyLock::new(|| insert_order_sql(crate::Backend::Sqlite, false)),
             LazyLock::new(|| insert_order_sql(crate::Backend::Postgres, false)),
             LazyLock::new(|| insert_order_sql(crate::Backend::Postgres, true)),
         ];
+        let pg = self.backend() == crate::Backend::Postgres;
+        let new_lines = o.items.iter().filter(|i| i.id == 0).count();
+        let new_payments = o.payments.iter().filter(|p| p.id == 0).count();
+        let (before, later) = match how {
+            RowWrite::Update => (None, false),
+            RowWrite::Insert(d) => (d, false),
+            RowWrite::InsertLater(d) => (d, true),
+        };
+        // PostgreSQL: ids drawn before (by the create's first read; or now, for a row queued: a read
+        // outside the transaction, as sequences are not transactional anyway) go into the INSERT;
+        // otherwise the INSERT draws them and returns them.
+        let drawn = match before.filter(|d| pg && d.line_ids.len() == new_lines && d.payment_ids.len() == new_payments)
+        {
+            Some(d) => Some(d),
+            None if pg && later => Some(draw_order_ids(tx, new_lines, new_payments).await?),
+            None => None,
+        };
         let sql: &str = if insert {
-            match (self.backend(), how) {
+            match (self.backend(), &drawn) {
                 (crate::Backend::Sqlite, _) => &INSERT[0],
-                (crate::Backend::Postgres, RowWrite::InsertLater) => &INSERT[2],
-                (crate::Backend::Postgres, _) => &INSERT[1],
+                (crate::Backend::Postgres, Some(_)) => &INSERT[2],
+                (crate::Backend::Postgres, None) => &INSERT[1],
             }
         } else {
             "UPDATE orders SET number = $1, site = $2, external_id = $3, status = $4, customer_id = $5, email = $6, phones = $7,
@@ -922,47 +1012,34 @@ impl Store {
             q = q.bind(o.id);
         }
         q = q.bind(o.corporate_id).bind(o.company_id).bind(o.contact_id);
-        let drawn = insert && self.backend() == crate::Backend::Postgres;
         if insert {
             q = q.bind(DEFAULT_NUMBER_SUFFIX);
         }
-        let new_lines = i64::try_from(o.items.iter().filter(|i| i.id == 0).count()).unwrap_or(0);
-        let new_payments = i64::try_from(o.payments.iter().filter(|p| p.id == 0).count()).unwrap_or(0);
-        let (id, line_ids, payment_ids) = if drawn && how == RowWrite::InsertLater {
-            // The ids first (a read outside the transaction: sequences are not transactional anyway),
-            // then the row queued with the order's other writes.
-            static DRAW: LazyLock<String> = LazyLock::new(|| {
-                format!(
-                    "SELECT {} AS id, {} AS line_ids, {} AS payment_ids",
-                    crate::sql::next_id(crate::Backend::Postgres, "orders"),
-                    draw_ids("order_items", 1),
-                    draw_ids("payments", 2)
-                )
-            });
-            let ids = crate::db::query(DRAW.as_str())
-                .plain_read()
-                .bind(new_lines)
-                .bind(new_payments)
-                .fetch_one(&mut **tx)
-                .await?;
-            let id: i64 = ids.try_get("id")?;
-            q.bind(id).refused_as(order_row_refusal).execute_later(tx).await?;
-            (id, drawn_ids(&ids, "line_ids")?, drawn_ids(&ids, "payment_ids")?)
-        } else {
-            if drawn {
-                q = q.bind(new_lines).bind(new_payments);
+        let refused =
+            |e: crate::db::DbError| order_row_refusal(&e).map_or_else(|| StoreError::from(e), StoreError::Domain);
+        let (id, line_ids, payment_ids) = match drawn {
+            Some(ids) => {
+                let q = q.bind(ids.id);
+                if later {
+                    q.refused_as(order_row_refusal).execute_later(tx).await?;
+                } else {
+                    q.execute(&mut **tx).await.map_err(refused)?;
+                }
+                (ids.id, ids.line_ids, ids.payment_ids)
             }
-            let row = q
-                .fetch_one(&mut **tx)
-                .await
-                .map_err(|e| order_row_refusal(&e).map_or_else(|| StoreError::from(e), StoreError::Domain))?;
-            let id: i64 = row.try_get("id")?;
-            let (line_ids, payment_ids) = if drawn {
-                (drawn_ids(&row, "line_ids")?, drawn_ids(&row, "payment_ids")?)
-            } else {
-                Default::default()
-            };
-            (id, line_ids, payment_ids)
+            None => {
+                let returns_ids = insert && pg;
+                if returns_ids {
+                    q = q.bind(count_arg(new_lines)).bind(count_arg(new_payments));
+                }
+                let row = q.fetch_one(&mut **tx).await.map_err(refused)?;
+                if returns_ids {
+                    let r = drawn_row(&row, "id")?;
+                    (r.id, r.line_ids, r.payment_ids)
+                } else {
+                    (row.try_get("id")?, Vec::new(), Vec::new())
+                }
+            }
         };
         self.write_facets(tx, crate::facets::Owner::Order, id, &crate::facets::facets_of_order(o), insert).await?;
         // Every write of an order passes here, so bonuses follow payment and cancellation whichever face
@@ -1141,6 +1218,9 @@ impl Store {
         known: &Known,
     ) -> StoreResult<Order> {
         let books = self.books_in(tx).await?;
+        let FirstRead { offers, buyer, ids } = self.first_read(tx, &input, &known.offers).await?;
+        let offers: std::borrow::Cow<[FoundOffer]> =
+            if offers.is_empty() { (&known.offers[..]).into() } else { [&known.offers[..], &offers].concat().into() };
         let mut o = input.order;
         o.created_at = input.created_at.unwrap_or(now);
         o.status_updated_at = o.created_at;
@@ -1150,7 +1230,7 @@ impl Store {
             o.number = n;
         }
         o.items = match &input.items {
-            Some(list) => self.build_items(tx, &[], list, &known.offers).await?,
+            Some(list) => self.build_items(tx, &[], list, &offers).await?,
             None => Vec::new(),
         };
         let mut errors = FieldErrors::new();
@@ -1161,13 +1241,15 @@ impl Store {
         if input.corporate.is_some() || input.contact.is_some() || input.company.is_some() {
             self.resolve_order_corporate(tx, &mut o, [&input.corporate, &input.contact, &input.company]).await?;
         } else {
-            self.resolve_customer(tx, &mut o, input.customer.as_ref(), known.customer.as_ref(), actor, now).await?;
+            let read = BuyerRead { named: known.customer.as_ref(), by_email: buyer.as_ref() };
+            self.resolve_customer(tx, &mut o, input.customer.as_ref(), read, actor, now).await?;
         }
         let paid = books.paid_statuses();
         let reservations = books.wanted_reservations(&o);
         // Reserving stock waits for its answers; with none to reserve and nothing sent that began the
         // transaction, the row goes with the order's other writes (PostgreSQL: one statement in all).
-        let how = if reservations.is_empty() && tx.not_begun() { RowWrite::InsertLater } else { RowWrite::Insert };
+        let how =
+            if reservations.is_empty() && tx.not_begun() { RowWrite::InsertLater(ids) } else { RowWrite::Insert(ids) };
         let row = self.write_order_row(tx, &o, &paid, now, how).await?;
         o.id = row.id;
         if o.number.is_empty() {
@@ -1332,7 +1414,7 @@ impl Store {
         if input.customer.is_some() {
             new.customer_id = None;
             (new.corporate_id, new.company_id, new.contact_id) = (None, None, None);
-            self.resolve_customer(tx, &mut new, input.customer.as_ref(), None, actor, now).await?;
+            self.resolve_customer(tx, &mut new, input.customer.as_ref(), BuyerRead::default(), actor, now).await?;
         } else if input.corporate.is_some() || input.contact.is_some() || input.company.is_some() {
             self.resolve_order_corporate(tx, &mut new, [&input.corporate, &input.contact, &input.company]).await?;
         }

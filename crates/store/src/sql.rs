@@ -35,10 +35,15 @@ impl Sql {
 
     /// Appends a placeholder bound to `arg`.
     pub fn bind(&mut self, arg: Arg) -> &mut Self {
+        let p = self.placeholder(arg);
+        self.push(&p)
+    }
+
+    /// Binds `arg` to the next placeholder and returns that placeholder's text without appending it,
+    /// for text that names it inside a fragment written elsewhere.
+    pub fn placeholder(&mut self, arg: Arg) -> String {
         self.args.push(arg);
-        self.text.push('$');
-        self.text.push_str(&self.args.len().to_string());
-        self
+        format!("${}", self.args.len())
     }
 
     /// Appends `(p1, p2, …)` bound to `args`. An empty list becomes an empty sub-query, which `IN`

@@ -1491,6 +1491,110 @@ async fn a_created_order_comes_with_what_a_read_after_it_shows(db: &TestDb) {
     store.close().await;
 }
 
+contract!(a_create_finds_its_offers_buyer_and_ids_as_separate_reads_would);
+/// What a create reads first (on PostgreSQL in one statement with its ids: the offers by id, external
+/// and XML id, the buyer by e-mail) finds what each read alone found: a returning buyer by e-mail in
+/// any case on the order's site only, else by phone, else a new one; a named customer whatever the
+/// e-mail; ids that grow line by line and payment by payment; a taken external id refused whether
+/// the row waits for the commit (a returning buyer) or is written at once (a new buyer).
+async fn a_create_finds_its_offers_buyer_and_ids_as_separate_reads_would(db: &TestDb) {
+    let store = db.open().await;
+    assert!(store.upsert_site(&site(SECOND_SITE, "Second", 2)).await.unwrap());
+    let offer = |ext: &str, xml: &str, price: i64| torg_domain::catalogue::Offer {
+        external_id: Some(ext.into()),
+        xml_id: Some(xml.into()),
+        name: format!("Part {ext}"),
+        price: price.into(),
+        active: true,
+        ..Default::default()
+    };
+    let a = store.create_offer(&offer("fr-a", "x-a", 100)).await.unwrap();
+    let b = store.create_offer(&offer("fr-b", "x-b", 250)).await.unwrap();
+    let c = store.create_offer(&offer("fr-c", "x-c", 40)).await.unwrap();
+    let here = create_order(
+        &store,
+        DEFAULT_SITE,
+        json!({"externalId": "fr-0", "email": "back@example.com", "phone": "+7 916 555-77-88", "firstName": "Вера"}),
+    )
+    .await;
+    let there = create_order(&store, SECOND_SITE, json!({"externalId": "fr-1", "email": "away@example.com"})).await;
+    let returning = here.customer_id.expect("a buyer made");
+
+    let lines = json!([{"offer": {"xmlId": "x-c"}, "quantity": 1}, {"offer": {"id": b}, "quantity": 2},
+                       {"offer": {"externalId": "fr-a"}, "quantity": 3}]);
+    let payments = json!([{"type": "cash", "amount": 100}, {"type": "bank-card", "amount": 540}]);
+    let o = create_order(
+        &store,
+        DEFAULT_SITE,
+        json!({"externalId": "fr-2", "email": "Back@Example.COM", "items": lines, "payments": payments}),
+    )
+    .await;
+    assert_eq!(o.customer_id, Some(returning), "the returning buyer, by e-mail in another case");
+    assert_eq!(o.first_name.as_deref(), Some("Вера"), "filled from the buyer");
+    let offers: Vec<_> = o.items.iter().map(|i| i.offer.as_ref().map(|f| f.id)).collect();
+    assert_eq!(offers, [Some(c), Some(b), Some(a)], "each line its offer, in the client's order");
+    let prices: Vec<_> = o.items.iter().map(|i| i.initial_price.normalize().to_string()).collect();
+    assert_eq!(prices, ["40", "250", "100"]);
+    let ids = |v: Vec<i64>| v.windows(2).all(|w| w[0] < w[1]) && v.iter().all(|i| *i > 0);
+    assert!(ids(o.items.iter().map(|i| i.id).collect()), "line ids grow: {:?}", o.items);
+    assert!(ids(o.payments.iter().map(|p| p.id).collect()), "payment ids grow: {:?}", o.payments);
+    assert!(o.id > there.id, "a later order has a larger id");
+    let stored = store.get_order(&OrderLookup::Id(o.id)).await.unwrap().expect("committed");
+    assert_eq!((stored.number.as_str(), stored.items.len(), stored.payments.len()), (o.number.as_str(), 3, 2));
+    assert_eq!(stored.items.iter().map(|i| i.id).collect::<Vec<_>>(), o.items.iter().map(|i| i.id).collect::<Vec<_>>());
+
+    // No buyer by this e-mail: the phone finds the returning one.
+    let by_phone = create_order(
+        &store,
+        DEFAULT_SITE,
+        json!({"externalId": "fr-3", "email": "unknown@example.com", "phone": "+7 (916) 555-77-88",
+               "items": [{"offer": {"externalId": "fr-b"}}]}),
+    )
+    .await;
+    assert_eq!(by_phone.customer_id, Some(returning), "found by phone when the e-mail finds nobody");
+    // The e-mail of a buyer on another site: a new buyer here, not the other site's.
+    let new = create_order(
+        &store,
+        DEFAULT_SITE,
+        json!({"externalId": "fr-4", "email": "away@example.com", "items": [{"offer": {"id": a}}],
+               "payments": [{"type": "cash", "amount": 100}]}),
+    )
+    .await;
+    assert!(new.customer_id.is_some_and(|id| id != returning && Some(id) != there.customer_id), "{new:?}");
+    assert_eq!((new.items.len(), new.payments.len()), (1, 1));
+    assert!(new.items[0].id > o.items[2].id && new.payments[0].id > o.payments[1].id);
+    // A named customer wins over the e-mail.
+    let named = create_order(
+        &store,
+        DEFAULT_SITE,
+        json!({"externalId": "fr-5", "email": "back@example.com", "customer": {"id": new.customer_id},
+               "items": [{"offer": {"xmlId": "x-a"}}]}),
+    )
+    .await;
+    assert_eq!(named.customer_id, new.customer_id);
+
+    // A taken external id, with the row queued (a returning buyer) and written at once (a new one).
+    for email in ["back@example.com", "brand-new@example.com"] {
+        let r = store
+            .create_order(
+                DEFAULT_SITE,
+                &doc(json!({"externalId": "fr-2", "email": email, "items": [{"offer": {"id": c}}]})),
+                ACTOR,
+                &zone(),
+            )
+            .await;
+        match r {
+            Err(StoreError::Domain(d)) => {
+                assert_eq!(d.to_string(), torg_domain::order::external_id_taken().to_string(), "{email}")
+            }
+            other => panic!("{email}: expected the external id refused, got {other:?}"),
+        }
+    }
+    assert_eq!(orders_on(&store, &[DEFAULT_SITE]).await, 5, "nothing of the refused ones");
+    assert_eq!(customers_on(&store, &[DEFAULT_SITE]).await, 2, "the refused new buyer was not kept");
+    store.close().await;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // 7. The query layer
 
