@@ -501,17 +501,21 @@ fn count_arg(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
+/// PostgreSQL: a `SELECT` of one row drawing an order's id (`id`) and ids for as many new lines
+/// (`line_ids`) and payments (`payment_ids`) as the placeholders `lines` and `payments` say.
+fn select_order_ids(lines: &str, payments: &str) -> String {
+    format!(
+        "SELECT {} AS id, {} AS line_ids, {} AS payment_ids",
+        crate::sql::next_id(crate::Backend::Postgres, "orders"),
+        draw_ids("order_items", lines),
+        draw_ids("payments", payments)
+    )
+}
+
 /// PostgreSQL: an order's id and ids for its `lines` new lines and `payments` new payments, drawn by a
 /// plain read.
 async fn draw_order_ids(tx: &mut Tx, lines: usize, payments: usize) -> StoreResult<OrderRow> {
-    static DRAW: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "SELECT {} AS id, {} AS line_ids, {} AS payment_ids",
-            crate::sql::next_id(crate::Backend::Postgres, "orders"),
-            draw_ids("order_items", "$1"),
-            draw_ids("payments", "$2")
-        )
-    });
+    static DRAW: LazyLock<String> = LazyLock::new(|| select_order_ids("$1", "$2"));
     let row = crate::db::query(DRAW.as_str())
         .plain_read()
         .bind(count_arg(lines))

@@ -2,7 +2,7 @@
 //! e-mail, and the ids of its row, lines and payments — in one statement, where each was a round
 //! trip of its own (on SQLite a statement is a function call, and each is read where it is needed).
 
-use super::{FoundOffer, OFFER_COLUMNS, OrderRow, draw_ids, drawn_row, found_offer, offers_left, offers_named};
+use super::{FoundOffer, OFFER_COLUMNS, OrderRow, drawn_row, found_offer, offers_left, offers_named, select_order_ids};
 use crate::sql::{Arg, Sql};
 use crate::{Store, StoreResult, Tx};
 use torg_domain::order::OrderInput;
@@ -70,12 +70,10 @@ impl Store {
         );
         // The ids' CTE is materialized: drawn once, whatever the joins after it make of its row.
         q.push(&format!(
-            "WITH ids AS MATERIALIZED (SELECT {} AS id, {} AS line_ids, {} AS payment_ids)
+            "WITH ids AS MATERIALIZED ({})
              SELECT ids.id AS order_id, ids.line_ids, ids.payment_ids, b.id AS buyer_id, b.doc AS buyer_doc,
              f.id, f.external_id, f.xml_id, f.name, f.article, f.price, f.purchase_price FROM ids",
-            crate::sql::next_id(crate::Backend::Postgres, "orders"),
-            draw_ids("order_items", &lines),
-            draw_ids("payments", &payments),
+            select_order_ids(&lines, &payments)
         ));
         // Left joins: the one row of ids comes back whether or not a buyer or an offer is found.
         match &email {
