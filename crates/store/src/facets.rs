@@ -11,6 +11,7 @@ use crate::{Store, StoreResult, Tx};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 use torg_domain::money::to_units;
+use torg_domain::patch::phone_digits;
 
 /// Conditions on a buyer's legal details (`contragent`), shared by the order and customer lists.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -257,6 +258,17 @@ pub(crate) fn customer_facets(doc: &Map<String, Value>) -> Vec<Facet> {
             }
         }
     }
+    // Each phone once, as its digits: how an order's phone or a call finds its buyer, by index.
+    if let Some(Value::Array(phones)) = doc.get("phones") {
+        let mut seen: Vec<String> = Vec::new();
+        for p in phones {
+            let digits = at_value(p, &["number"]).and_then(Value::as_str).map(phone_digits).unwrap_or_default();
+            if !digits.is_empty() && !seen.contains(&digits) {
+                seen.push(digits.clone());
+                out.push(("phone", digits, None));
+            }
+        }
+    }
     shared(doc, &mut out);
     out
 }
@@ -338,11 +350,21 @@ impl Store {
     /// Facets of every order and customer, and the lower-cased copies of note texts, for rows written
     /// before the writers kept them; runs once after migrations.
     pub(crate) async fn refresh_facets(&self) -> StoreResult<()> {
+        self.refresh_facets_of(&[Owner::Order, Owner::Customer]).await?;
+        self.refresh_note_copies().await
+    }
+
+    /// Rewrites the facets of every order or customer from its document, in batches; for a facet the
+    /// writers began to keep after rows were written.
+    pub(crate) async fn refresh_facets_of(&self, owners: &[Owner]) -> StoreResult<()> {
         const BATCH: i64 = 500;
-        for (owner, select) in [
-            (Owner::Order, "SELECT id, doc FROM orders WHERE id > $1 ORDER BY id LIMIT $2"),
-            (Owner::Customer, "SELECT id, doc FROM customers WHERE id > $1 ORDER BY id LIMIT $2"),
-        ] {
+        for &owner in owners {
+            let select = match owner {
+                Owner::Order => "SELECT id, doc FROM orders WHERE id > $1 ORDER BY id LIMIT $2",
+                Owner::Customer => "SELECT id, doc FROM customers WHERE id > $1 ORDER BY id LIMIT $2",
+                // Written with their facets since the table came (migration 0018).
+                Owner::Corporate => continue,
+            };
             let mut after = 0;
             loop {
                 let rows: Vec<(i64, String)> =
@@ -354,7 +376,6 @@ impl Store {
                     let facets = match owner {
                         Owner::Order => order_facets(&doc),
                         Owner::Customer => customer_facets(&doc),
-                        // Written with their facets since the table came (migration 0018); not listed above.
                         Owner::Corporate => continue,
                     };
                     self.write_facets(&mut tx, owner, *id, &facets, false).await?;
@@ -363,6 +384,11 @@ impl Store {
                 after = last;
             }
         }
+        Ok(())
+    }
+
+    /// The lower-cased copies of note texts written before the writers kept them.
+    async fn refresh_note_copies(&self) -> StoreResult<()> {
         let notes: Vec<(i64, String)> =
             crate::db::query_as("SELECT id, text FROM customer_notes WHERE text_lower IS NULL")
                 .fetch_all(self.reader())
@@ -579,5 +605,14 @@ mod tests {
         assert!(f.contains(&("email_unsubscribed", "1".into(), None)));
         assert!(f.contains(&("subscription", "email/news".into(), Some(0))));
         assert!(f.contains(&("country", "kz".into(), None)) && f.contains(&("discount_card", "dc-1".into(), None)));
+    }
+
+    #[test]
+    fn customer_facets_keep_each_phone_once_as_digits() {
+        let f = customer_facets(&map(json!({
+            "phones": [{"number": "+7 (495) 123-45-67"}, {"number": "74951234567"}, {"number": "8-800"}, {"number": "—"}]
+        })));
+        let phones: Vec<&str> = f.iter().filter(|(n, _, _)| *n == "phone").map(|(_, v, _)| v.as_str()).collect();
+        assert_eq!(phones, ["74951234567", "8800"]);
     }
 }

@@ -307,6 +307,12 @@ impl Store {
             self.refresh_facets().await?;
             self.meta_init("list_facets", "1").await?;
             self.meta_init("delivery_status_facets", "1").await?;
+            self.meta_init("phone_facets", "1").await?;
+        }
+        // Customers' phones as facets came later still: the buyer and caller look-ups read them by index.
+        if self.meta("phone_facets").await?.is_none() {
+            self.refresh_facets_of(&[facets::Owner::Customer]).await?;
+            self.meta_init("phone_facets", "1").await?;
         }
         Ok(())
     }

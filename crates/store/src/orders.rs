@@ -892,12 +892,14 @@ impl Store {
         if found.is_none()
             && let Some(digits) = o.phone.as_deref().map(phone_digits).filter(|d| d.len() >= 5)
         {
+            // By the phone facets' index: matching the digits inside `customers.phones` read every row.
             found = crate::db::query_as(
-                "SELECT id, doc FROM customers WHERE site = $1 AND (' ' || phones || ' ') LIKE $2 ORDER BY id LIMIT 1",
+                "SELECT c.id, c.doc FROM customer_facets f JOIN customers c ON c.id = f.customer_id
+                 WHERE f.name = 'phone' AND f.value = $2 AND c.site = $1 ORDER BY c.id LIMIT 1",
             )
             .plain_read()
             .bind(&o.site)
-            .bind(format!("% {digits} %"))
+            .bind(digits)
             .fetch_optional(&mut **tx)
             .await?;
         }

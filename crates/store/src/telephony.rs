@@ -112,11 +112,13 @@ impl Store {
         if digits.len() < 3 {
             return Ok(ManagerMatch { customer: None, manager: None });
         }
-        let candidates: Vec<(i64, String)> =
-            crate::db::query_as("SELECT id, site FROM customers WHERE (' ' || phones || ' ') LIKE $1 ORDER BY id")
-                .bind(format!("% {digits} %"))
-                .fetch_all(self.reader())
-                .await?;
+        let candidates: Vec<(i64, String)> = crate::db::query_as(
+            "SELECT c.id, c.site FROM customer_facets f JOIN customers c ON c.id = f.customer_id
+                 WHERE f.name = 'phone' AND f.value = $1 ORDER BY c.id",
+        )
+        .bind(digits)
+        .fetch_all(self.reader())
+        .await?;
         let Some((id, _)) = candidates.into_iter().find(|(_, site)| allowed_sites.contains(site)) else {
             return Ok(ManagerMatch { customer: None, manager: None });
         };

@@ -388,12 +388,18 @@ async fn an_older_database_is_taken_forward(db: &TestDb) {
         .await
         .unwrap();
     let mut customer_ids = Vec::new();
-    for email in ["a@old.example", "b@old.example"] {
+    for (email, phones, doc) in [
+        ("a@old.example", "", "{}"),
+        ("b@old.example", "74951234567", r#"{"phones":[{"number":"+7 (495) 123-45-67"}]}"#),
+    ] {
         let id: i64 = db::query_scalar(
-            "INSERT INTO customers (site, email, created_at, updated_at, doc) VALUES ($1, $2, 100, 100, '{}') RETURNING id",
+            "INSERT INTO customers (site, email, phones, created_at, updated_at, doc) VALUES ($1, $2, $3, 100, 100, $4)
+             RETURNING id",
         )
         .bind("old-shop")
         .bind(email)
+        .bind(phones)
+        .bind(doc)
         .fetch_one(&mut *tx)
         .await
         .unwrap();
@@ -466,13 +472,31 @@ async fn an_older_database_is_taken_forward(db: &TestDb) {
     let o = create_order(&store, "old-shop", json!({"externalId": "new-1", "email": "a@old.example"})).await;
     assert_eq!(o.customer_id, Some(customer_ids[0]));
     create_order(&store, "old-shop", json!({"externalId": "new-2", "email": "c@old.example"})).await;
-    assert_eq!(orders_on(&store, &["old-shop"]).await, 5);
-    assert_eq!(customers_on(&store, &["old-shop"]).await, 3);
+    // An old buyer's phone, written before phones were facets, finds it.
+    let o = create_order(&store, "old-shop", json!({"externalId": "new-3", "phone": "8 495 123 45 67"})).await;
+    assert!(o.customer_id.is_some_and(|c| !customer_ids.contains(&c)), "other digits make a new buyer");
+    let o = create_order(&store, "old-shop", json!({"externalId": "new-4", "phone": "+7 (495) 123-45-67"})).await;
+    assert_eq!(o.customer_id, Some(customer_ids[1]));
+    assert_eq!(orders_on(&store, &["old-shop"]).await, 7);
+    assert_eq!(customers_on(&store, &["old-shop"]).await, 4);
     // Opening once more does not count the old rows twice.
     store.close().await;
     let store = db.open().await;
-    assert_eq!(orders_on(&store, &["old-shop"]).await, 5);
-    assert_eq!(customers_on(&store, &["old-shop"]).await, 3);
+    assert_eq!(orders_on(&store, &["old-shop"]).await, 7);
+    assert_eq!(customers_on(&store, &["old-shop"]).await, 4);
+    store.close().await;
+    // A database whose other facets are kept but whose phones are not (a torg of the last version):
+    // its customers' phone facets are written on the next open.
+    let handle = db.open().await;
+    let mut tx = handle.begin().await.unwrap();
+    db::query("DELETE FROM customer_facets WHERE name = 'phone'").execute(&mut *tx).await.unwrap();
+    db::query("DELETE FROM meta WHERE key = 'phone_facets'").execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(handle.manager_for_phone("74951234567", &strings(&["old-shop"])).await.unwrap().customer, None);
+    handle.close().await;
+    let store = db.open().await;
+    let found = store.manager_for_phone("+7 495 123-45-67", &strings(&["old-shop"])).await.unwrap();
+    assert_eq!(found.customer.map(|c| c.0.id), Some(customer_ids[1]));
     store.close().await;
 }
 
@@ -1488,6 +1512,40 @@ async fn a_created_order_comes_with_what_a_read_after_it_shows(db: &TestDb) {
         assert_eq!(shown.parties.corporates, after.parties.corporates);
     }
     assert_eq!(customers_on(&store, &[DEFAULT_SITE]).await, 2, "the returning buyer was found, the new one made");
+    store.close().await;
+}
+
+contract!(a_buyer_is_found_by_any_of_its_phones_as_they_are_now);
+/// An order's phone finds the buyer having that number among its phones, written in any way, on the
+/// order's site only; a phone taken off a customer no longer finds it, and a call's number finds the
+/// customer the same way within the sites allowed.
+async fn a_buyer_is_found_by_any_of_its_phones_as_they_are_now(db: &TestDb) {
+    let store = db.open().await;
+    assert!(store.upsert_site(&site(SECOND_SITE, "Second", 2)).await.unwrap());
+    let phones = json!([{"number": "+7 (495) 111-22-33"}, {"number": "8 912 000-11-22"}]);
+    let c =
+        store.create_customer(DEFAULT_SITE, &doc(json!({"firstName": "Two", "phones": phones})), ACTOR).await.unwrap();
+    let other =
+        store.create_customer(SECOND_SITE, &doc(json!({"phones": [{"number": "89120001122"}]})), ACTOR).await.unwrap();
+    let o = create_order(&store, DEFAULT_SITE, json!({"externalId": "ph-1", "phone": "89120001122"})).await;
+    assert_eq!(o.customer_id, Some(c.id), "the second phone, other separators");
+    let o = create_order(&store, SECOND_SITE, json!({"externalId": "ph-2", "phone": "8 (912) 000-11-22"})).await;
+    assert_eq!(o.customer_id, Some(other.id), "only the order's site");
+    let o = create_order(&store, DEFAULT_SITE, json!({"externalId": "ph-3", "phone": "74951112233"})).await;
+    assert_eq!(o.customer_id, Some(c.id));
+    let o = create_order(&store, DEFAULT_SITE, json!({"externalId": "ph-4", "phone": "7495111223"})).await;
+    assert_ne!(o.customer_id, Some(c.id), "a part of a number is not the number");
+
+    let sites = strings(&[DEFAULT_SITE, SECOND_SITE]);
+    let lookup = torg_store::CustomerLookup::Id(c.id);
+    let only_first = json!({"phones": [{"number": "+7 (495) 111-22-33"}]});
+    store.edit_customer(&lookup, &doc(only_first), ACTOR, &sites).await.unwrap();
+    let o = create_order(&store, DEFAULT_SITE, json!({"externalId": "ph-5", "phone": "89120001122"})).await;
+    assert_ne!(o.customer_id, Some(c.id), "a phone taken off finds the customer no more");
+    let called = store.manager_for_phone("+7 495 111 22 33", &sites).await.unwrap();
+    assert_eq!(called.customer.map(|x| x.0.id), Some(c.id));
+    let called = store.manager_for_phone("8 912 000 11 22", &strings(&[SECOND_SITE])).await.unwrap();
+    assert_eq!(called.customer.map(|x| x.0.id), Some(other.id), "the one on an allowed site");
     store.close().await;
 }
 
