@@ -58,6 +58,12 @@ pub struct SubscriptionCondition {
     pub subscribed: bool,
 }
 
+/// Customers by one of their phones, as `SELECT c.… FROM {CUSTOMERS_BY_PHONE} AND f.value = <digits>`:
+/// through the index of the phone facets, where matching the digits inside `customers.phones` read
+/// every customer.
+pub(crate) const CUSTOMERS_BY_PHONE: &str =
+    "customer_facets f JOIN customers c ON c.id = f.customer_id WHERE f.name = 'phone'";
+
 /// Whose facets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Owner {

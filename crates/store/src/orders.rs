@@ -31,8 +31,9 @@ mod position;
 mod stamps;
 mod track;
 
+use crate::facets::CUSTOMERS_BY_PHONE;
 pub use distributor::OfficeOrderFilter;
-use first_read::{BuyerByEmail, FirstRead};
+use first_read::{BuyerByContact, FirstRead};
 pub use kept_pages::KeptPageStats;
 pub(crate) use kept_pages::{KeptPages, shown_generation_sql};
 pub use position::PartsOrder;
@@ -629,8 +630,16 @@ pub(crate) struct Known {
 struct BuyerRead<'a> {
     /// The buyer the order names by id, as `customer_doc_in` reads it: id, site and stored document.
     named: Option<&'a (i64, String, String)>,
-    /// The look-up by the order's e-mail.
-    by_email: Option<&'a BuyerByEmail>,
+    /// The look-up by the order's e-mail or phone.
+    by_contact: Option<&'a BuyerByContact>,
+}
+
+/// The contacts an order's buyer is looked up by: its e-mail in lower case, and its phone's digits
+/// when there are enough of them to name one person (five).
+fn contact_keys(o: &Order) -> (Option<String>, Option<String>) {
+    let email = o.email.as_deref().filter(|e| !e.is_empty()).map(str::to_lowercase);
+    let phone = o.phone.as_deref().map(phone_digits).filter(|d| d.len() >= 5);
+    (email, phone)
 }
 
 /// Whether `r` names the offer `o`.
@@ -792,20 +801,15 @@ impl Store {
             named = Some((site, doc));
             o.customer_id = Some(id);
         } else if o.customer_id.is_none() {
-            let mut found = self.customer_by_contact(tx, o, read.by_email).await?;
+            let mut found = self.customer_by_contact(tx, o, read.by_contact).await?;
             if found.is_none() && self.backend() == crate::Backend::Postgres {
                 // Concurrent orders by one new buyer would each find no customer and each create one:
                 // transactions that are about to create a buyer with the same e-mail (or phone) on a
                 // site take turns, and each looks again once it holds the lock (a new statement sees
                 // what the one before it committed). A returning buyer is found without the lock: one
                 // round trip less for most orders.
-                let contact = o
-                    .email
-                    .as_deref()
-                    .filter(|e| !e.is_empty())
-                    .map(str::to_lowercase)
-                    .or_else(|| o.phone.as_deref().map(phone_digits).filter(|d| d.len() >= 5));
-                if let Some(contact) = contact {
+                let (email, phone) = contact_keys(o);
+                if let Some(contact) = email.or(phone) {
                     crate::db::query("SELECT pg_advisory_xact_lock(7426004, hashtext($1))")
                         .bind(format!("{}\n{contact}", o.site))
                         .execute(&mut **tx)
@@ -865,38 +869,34 @@ impl Store {
     }
 
     /// The buyer an order's e-mail (or else phone) names on its site, with its stored document.
-    /// `by_email`: the e-mail's look-up as made already in `tx` (used when it is this one).
+    /// `made`: the look-up as made already in `tx` (used when it is this one).
     async fn customer_by_contact(
         &self,
         tx: &mut Tx,
         o: &Order,
-        by_email: Option<&BuyerByEmail>,
+        made: Option<&BuyerByContact>,
     ) -> StoreResult<Option<(i64, String)>> {
+        let (email, phone) = contact_keys(o);
+        if let Some(found) = made.and_then(|b| b.answer(&o.site, email.as_deref(), phone.as_deref())) {
+            return Ok(found);
+        }
         // The buyer's document comes with its id: one round trip for finding and reading it.
         let mut found: Option<(i64, String)> = None;
-        if let Some(email) = o.email.as_deref().filter(|e| !e.is_empty()).map(str::to_lowercase) {
-            found = match by_email.and_then(|b| b.answer(&o.site, &email)) {
-                Some(made) => made,
-                None => {
-                    crate::db::query_as(
-                        "SELECT id, doc FROM customers WHERE site = $1 AND email = $2 ORDER BY id LIMIT 1",
-                    )
+        if let Some(email) = email {
+            found =
+                crate::db::query_as("SELECT id, doc FROM customers WHERE site = $1 AND email = $2 ORDER BY id LIMIT 1")
                     .plain_read()
                     .bind(&o.site)
                     .bind(email)
                     .fetch_optional(&mut **tx)
-                    .await?
-                }
-            };
+                    .await?;
         }
         if found.is_none()
-            && let Some(digits) = o.phone.as_deref().map(phone_digits).filter(|d| d.len() >= 5)
+            && let Some(digits) = phone
         {
-            // By the phone facets' index: matching the digits inside `customers.phones` read every row.
-            found = crate::db::query_as(
-                "SELECT c.id, c.doc FROM customer_facets f JOIN customers c ON c.id = f.customer_id
-                 WHERE f.name = 'phone' AND f.value = $2 AND c.site = $1 ORDER BY c.id LIMIT 1",
-            )
+            found = crate::db::query_as(format!(
+                "SELECT c.id, c.doc FROM {CUSTOMERS_BY_PHONE} AND f.value = $2 AND c.site = $1 ORDER BY c.id LIMIT 1"
+            ))
             .plain_read()
             .bind(&o.site)
             .bind(digits)
@@ -1247,7 +1247,7 @@ impl Store {
         if input.corporate.is_some() || input.contact.is_some() || input.company.is_some() {
             self.resolve_order_corporate(tx, &mut o, [&input.corporate, &input.contact, &input.company]).await?;
         } else {
-            let read = BuyerRead { named: known.customer.as_ref(), by_email: buyer.as_ref() };
+            let read = BuyerRead { named: known.customer.as_ref(), by_contact: buyer.as_ref() };
             self.resolve_customer(tx, &mut o, input.customer.as_ref(), read, actor, now).await?;
         }
         let paid = books.paid_statuses();

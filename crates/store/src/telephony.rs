@@ -112,10 +112,10 @@ impl Store {
         if digits.len() < 3 {
             return Ok(ManagerMatch { customer: None, manager: None });
         }
-        let candidates: Vec<(i64, String)> = crate::db::query_as(
-            "SELECT c.id, c.site FROM customer_facets f JOIN customers c ON c.id = f.customer_id
-                 WHERE f.name = 'phone' AND f.value = $1 ORDER BY c.id",
-        )
+        let candidates: Vec<(i64, String)> = crate::db::query_as(format!(
+            "SELECT c.id, c.site FROM {} AND f.value = $1 ORDER BY c.id",
+            crate::facets::CUSTOMERS_BY_PHONE
+        ))
         .bind(digits)
         .fetch_all(self.reader())
         .await?;

@@ -1551,10 +1551,11 @@ async fn a_buyer_is_found_by_any_of_its_phones_as_they_are_now(db: &TestDb) {
 
 contract!(a_create_finds_its_offers_buyer_and_ids_as_separate_reads_would);
 /// What a create reads first (on PostgreSQL in one statement with its ids: the offers by id, external
-/// and XML id, the buyer by e-mail) finds what each read alone found: a returning buyer by e-mail in
-/// any case on the order's site only, else by phone, else a new one; a named customer whatever the
-/// e-mail; ids that grow line by line and payment by payment; a taken external id refused whether
-/// the row waits for the commit (a returning buyer) or is written at once (a new buyer).
+/// and XML id, the buyer by e-mail or phone) finds what each read alone found: a returning buyer by
+/// e-mail in any case on the order's site only, else by phone (or by a phone alone), else a new one;
+/// a named customer whatever the e-mail; ids that grow line by line and payment by payment; a taken
+/// external id refused whether the row waits for the commit (a returning buyer) or is written at
+/// once (a new buyer).
 async fn a_create_finds_its_offers_buyer_and_ids_as_separate_reads_would(db: &TestDb) {
     let store = db.open().await;
     assert!(store.upsert_site(&site(SECOND_SITE, "Second", 2)).await.unwrap());
@@ -1610,6 +1611,20 @@ async fn a_create_finds_its_offers_buyer_and_ids_as_separate_reads_would(db: &Te
     )
     .await;
     assert_eq!(by_phone.customer_id, Some(returning), "found by phone when the e-mail finds nobody");
+    // A phone alone, with and without lines to read beside it; not the buyer with that phone on
+    // another site.
+    for (n, items) in [(6, json!([{"offer": {"xmlId": "x-b"}}])), (7, json!([]))] {
+        let phone_only = create_order(
+            &store,
+            DEFAULT_SITE,
+            json!({"externalId": format!("fr-{n}"), "phone": "7 (916) 5557788", "items": items}),
+        )
+        .await;
+        assert_eq!(phone_only.customer_id, Some(returning), "found by its phone alone");
+        assert_eq!(phone_only.first_name.as_deref(), Some("Вера"));
+    }
+    let elsewhere = create_order(&store, SECOND_SITE, json!({"externalId": "fr-8", "phone": "+7 916 555 77 88"})).await;
+    assert!(elsewhere.customer_id.is_some_and(|c| c != returning), "a buyer of its own on the other site");
     // The e-mail of a buyer on another site: a new buyer here, not the other site's.
     let new = create_order(
         &store,
@@ -1648,7 +1663,7 @@ async fn a_create_finds_its_offers_buyer_and_ids_as_separate_reads_would(db: &Te
             other => panic!("{email}: expected the external id refused, got {other:?}"),
         }
     }
-    assert_eq!(orders_on(&store, &[DEFAULT_SITE]).await, 5, "nothing of the refused ones");
+    assert_eq!(orders_on(&store, &[DEFAULT_SITE]).await, 7, "nothing of the refused ones");
     assert_eq!(customers_on(&store, &[DEFAULT_SITE]).await, 2, "the refused new buyer was not kept");
     store.close().await;
 }
