@@ -41,13 +41,34 @@ fn prefix(payment_id: i64) -> String {
     format!("crm-payment-{payment_id}-")
 }
 
+/// `invoices` rows whose merchant order id begins with `$1` (bound as [`prefix`]), up to `$2` (as
+/// [`past_prefix`]): a range over the `invoices_merchant_order` index in byte order, where `LIKE`
+/// read every invoice.
+fn of_payment(backend: crate::Backend) -> &'static str {
+    match backend {
+        crate::Backend::Sqlite => "merchant_order_id >= $1 AND merchant_order_id < $2",
+        crate::Backend::Postgres => "merchant_order_id COLLATE \"C\" >= $1 AND merchant_order_id COLLATE \"C\" < $2",
+    }
+}
+
+/// The first text past every text that begins with [`prefix`] in byte order (its final `-` as `.`).
+fn past_prefix(payment_id: i64) -> String {
+    format!("crm-payment-{payment_id}.")
+}
+
 /// The invoices issued for payment `id`, newest first, read whole in one statement.
-async fn invoices_of_payment<'e>(exec: impl Into<crate::db::Exec<'e>>, payment_id: i64) -> StoreResult<Vec<Invoice>> {
+async fn invoices_of_payment<'e>(
+    backend: crate::Backend,
+    exec: impl Into<crate::db::Exec<'e>>,
+    payment_id: i64,
+) -> StoreResult<Vec<Invoice>> {
     let rows = crate::db::query(format!(
-        "SELECT {} FROM invoices WHERE merchant_order_id LIKE $1 ORDER BY seq DESC",
-        crate::invoices::INVOICE_COLUMNS
+        "SELECT {} FROM invoices WHERE {} ORDER BY seq DESC",
+        crate::invoices::INVOICE_COLUMNS,
+        of_payment(backend)
     ))
-    .bind(format!("{}%", prefix(payment_id)))
+    .bind(prefix(payment_id))
+    .bind(past_prefix(payment_id))
     .fetch_all(exec)
     .await?;
     rows.iter().map(crate::invoices::invoice_from_row).collect()
@@ -72,7 +93,7 @@ impl Store {
     /// The invoices issued for payment `id`, newest first (unpaid ones past their date expired first).
     pub async fn payment_invoices(&self, payment_id: i64) -> StoreResult<Vec<Invoice>> {
         self.expire_due(torg_domain::time::now()).await?;
-        invoices_of_payment(self.reader(), payment_id).await
+        invoices_of_payment(self.backend(), self.reader(), payment_id).await
     }
 
     /// The newest invoice of payment `id` still in force (pending, or paid or held), if any: what
@@ -96,7 +117,7 @@ impl Store {
                 .await?;
         }
         let mut closed = 0;
-        for issued in invoices_of_payment(&mut *tx, payment_id).await? {
+        for issued in invoices_of_payment(self.backend(), &mut *tx, payment_id).await? {
             match in_force(issued) {
                 Some(standing) => {
                     tx.commit().await?;
@@ -114,11 +135,14 @@ impl Store {
     /// The merchant order id an invoice of payment `id` brought from elsewhere gets: numbered after
     /// all of the payment's invoices.
     pub async fn next_payment_invoice_ref(&self, payment_id: i64) -> StoreResult<String> {
-        let (n,): (i64,) =
-            crate::db::query_as("SELECT CAST(COUNT(*) AS BIGINT) FROM invoices WHERE merchant_order_id LIKE $1")
-                .bind(format!("{}%", prefix(payment_id)))
-                .fetch_one(self.reader())
-                .await?;
+        let (n,): (i64,) = crate::db::query_as(format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM invoices WHERE {}",
+            of_payment(self.backend())
+        ))
+        .bind(prefix(payment_id))
+        .bind(past_prefix(payment_id))
+        .fetch_one(self.reader())
+        .await?;
         Ok(format!("{}{}", prefix(payment_id), n + 1))
     }
 
@@ -174,4 +198,30 @@ impl Store {
 /// The CRM payment an invoice was issued for, if any.
 pub(crate) fn crm_payment_of(inv: &Invoice) -> Option<i64> {
     inv.doc.get(CRM_PAYMENT_MEMBER).and_then(Value::as_i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The range holds the merchant order ids of its payment's invoices and no other payment's, in
+    /// byte order (as SQLite's BINARY and PostgreSQL's "C" compare).
+    #[test]
+    fn a_payments_range_holds_its_invoices_only() {
+        let ids = [1_i64, 5, 50, 55, 5_000, 51];
+        for p in ids {
+            let (lo, hi) = (prefix(p), past_prefix(p));
+            for q in ids {
+                for n in [1, 2, 10, 999] {
+                    let id = format!("{}{n}", prefix(q));
+                    let inside = lo.as_bytes() <= id.as_bytes() && id.as_bytes() < hi.as_bytes();
+                    assert_eq!(inside, p == q, "{id} in the range of payment {p}");
+                }
+            }
+            for other in ["crm-payment-", "crm-payment-5", "crm-payment-5.", "crm-payment-5-", "shop-42"] {
+                let inside = lo.as_bytes() <= other.as_bytes() && other.as_bytes() < hi.as_bytes();
+                assert_eq!(inside, other.starts_with(&lo), "{other} for payment {p}");
+            }
+        }
+    }
 }
