@@ -263,6 +263,46 @@ async fn scalar(store: &Store, sql: &'static str) -> i64 {
 // ---------------------------------------------------------------------------------------------------------
 // 1. Migrations
 
+contract!(every_foreign_key_leads_an_index);
+/// Every foreign key's referencing column leads an index (or is the row's key): without one, deleting
+/// or re-keying the row it refers to reads the whole referencing table (merging customers read every
+/// order). The migrations to come must keep it so.
+async fn every_foreign_key_leads_an_index(db: &TestDb) {
+    let store = db.open().await;
+    let sql = match db.backend {
+        Backend::Sqlite => {
+            "SELECT m.name || '.' || f.\"from\" FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f
+             WHERE m.type = 'table'
+             AND NOT EXISTS (SELECT 1 FROM pragma_index_list(m.name) il JOIN pragma_index_info(il.name) ii
+                             WHERE ii.seqno = 0 AND ii.name = f.\"from\")
+             AND NOT EXISTS (SELECT 1 FROM pragma_table_info(m.name) t WHERE t.pk = 1 AND t.name = f.\"from\")
+             ORDER BY 1"
+        }
+        Backend::Postgres => {
+            "SELECT CAST(c.conrelid::regclass AS TEXT) || '.' || a.attname FROM pg_constraint c
+             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+             WHERE c.contype = 'f'
+             AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.conrelid AND i.indkey[0] = c.conkey[1])
+             ORDER BY 1"
+        }
+    };
+    let mut tx = store.begin().await.unwrap();
+    let keys: Vec<String> = db::query_scalar(sql).fetch_all(&mut *tx).await.unwrap();
+    let all: i64 = db::query_scalar(match db.backend {
+        Backend::Sqlite => {
+            "SELECT COUNT(*) FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f WHERE m.type = 'table'"
+        }
+        Backend::Postgres => "SELECT COUNT(*) FROM pg_constraint WHERE contype = 'f'",
+    })
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.rollback().await.unwrap();
+    assert!(all > 20, "the foreign keys are read: {all}");
+    assert!(keys.is_empty(), "foreign keys without an index on their column: {keys:?}");
+    store.close().await;
+}
+
 contract!(migrations_are_idempotent_and_data_survives_reopening);
 /// Opening an up-to-date database again (and migrating it again) changes nothing: data written before
 /// is there, the seeded books are not seeded twice, edits to them are kept, every migration is recorded
