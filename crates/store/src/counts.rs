@@ -1,15 +1,22 @@
 //! Exact row counts without scans: the `row_counts` table that triggers keep in the writing transaction
-//! (migration 0007), summed over the sites a list is filtered by. A list filtered by anything more
-//! counts its matches with the filter's own indexes.
+//! (migration 0007; the catalogue's since SQLite 0028, PostgreSQL 0030), summed over the sites a list
+//! is filtered by. A list filtered by anything more counts its matches with the filter's own indexes.
 
 use crate::sql::{Arg, Sql};
 use crate::{Store, StoreResult};
+
+/// The WHERE clause a list starts from, before any condition.
+pub(crate) const UNFILTERED: &str = " WHERE 1 = 1";
 
 /// What the counters count.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Counted {
     Orders,
     Customers,
+    /// The catalogue's products (one counter for every site, site '').
+    Products,
+    /// The catalogue's offers (one counter for every site, site '').
+    Offers,
 }
 
 impl Counted {
@@ -17,6 +24,8 @@ impl Counted {
         match self {
             Counted::Orders => "orders",
             Counted::Customers => "customers",
+            Counted::Products => "products",
+            Counted::Offers => "offers",
         }
     }
 }
@@ -37,6 +46,23 @@ impl Store {
             return self.site_count(conn, what, sites).await;
         }
         let (n,): (i64,) = wh.with_prefix(&format!("SELECT COUNT(*) FROM {from}")).query_as().fetch_one(conn).await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// The exact size of a catalogue list (`what` is products or offers) whose WHERE clause `wh`
+    /// begins ` WHERE 1 = 1`: from the counter when it adds no condition, else `SELECT COUNT(*)
+    /// {from}{wh}`.
+    pub(crate) async fn catalogue_total(&self, what: Counted, from: &str, wh: &Sql) -> StoreResult<u64> {
+        let n: i64 = if wh.text == UNFILTERED {
+            crate::db::query_scalar("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM row_counts WHERE entity = $1")
+                .bind(what.entity())
+                .fetch_one(self.reader())
+                .await?
+        } else {
+            let (n,): (i64,) =
+                wh.with_prefix(&format!("SELECT COUNT(*){from}")).query_as().fetch_one(self.reader()).await?;
+            n
+        };
         Ok(u64::try_from(n).unwrap_or(0))
     }
 

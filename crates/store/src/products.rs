@@ -5,6 +5,7 @@
 //! inventories upload sets is what an order can reserve, and what inventories report is the free stock
 //! (`available - reserved`). Every write is one transaction: a batch that fails anywhere leaves nothing.
 
+use crate::counts::{Counted, UNFILTERED};
 use crate::sql::{Arg, Sql, contains_pattern};
 use crate::{Store, StoreResult, Tx, flag, json_map};
 use rust_decimal::Decimal;
@@ -418,15 +419,14 @@ impl Store {
 
     /// Offers matching `wh` (over `offers o JOIN products p`), by id, one page, with the filtered count.
     async fn offer_page(&self, wh: &Sql, page: PageRequest) -> StoreResult<(Vec<StoreOffer>, u64)> {
-        let (total,): (i64,) =
-            wh.with_prefix(&format!("SELECT COUNT(*){OFFERS_FROM}")).query_as().fetch_one(self.reader()).await?;
+        let total = self.catalogue_total(Counted::Offers, OFFERS_FROM, wh).await?;
         let mut list = wh.with_prefix(&format!("{OFFER_COLUMNS}{OFFERS_FROM}"));
         list.push(" ORDER BY o.id");
         crate::sql::page(&mut list, page.limit, page.offset());
         let rows: Vec<OfferRow> = list.query_as().fetch_all(self.reader()).await?;
         let mut offers: Vec<StoreOffer> = rows.into_iter().map(offer_from_row).collect();
         self.fill_offers(&mut offers).await?;
-        Ok((offers, u64::try_from(total).unwrap_or(0)))
+        Ok((offers, total))
     }
 
     /// A page of inventories: offers with their free stock per store.
@@ -435,7 +435,7 @@ impl Store {
         f: &InventoryFilter,
         page: PageRequest,
     ) -> StoreResult<(Vec<StoreOffer>, u64)> {
-        let mut wh = Sql::new(" WHERE 1 = 1");
+        let mut wh = Sql::new(UNFILTERED);
         ints(&mut wh, "o.id", &f.ids);
         texts(&mut wh, "o.external_id", &f.external_ids);
         texts(&mut wh, "o.xml_id", &f.xml_ids);
@@ -453,7 +453,7 @@ impl Store {
         f: &OfferFilter,
         page: PageRequest,
     ) -> StoreResult<(Vec<(StoreOffer, Product)>, u64)> {
-        let mut wh = Sql::new(" WHERE 1 = 1");
+        let mut wh = Sql::new(UNFILTERED);
         ints(&mut wh, "o.id", &f.ids);
         texts(&mut wh, "o.external_id", &f.external_ids);
         texts(&mut wh, "o.xml_id", &f.xml_ids);
@@ -495,7 +495,7 @@ impl Store {
 
     /// A page of products with their offers, stock and prices.
     pub async fn store_products(&self, f: &ProductFilter, page: PageRequest) -> StoreResult<(Vec<StoreProduct>, u64)> {
-        let mut wh = Sql::new(" WHERE 1 = 1");
+        let mut wh = Sql::new(UNFILTERED);
         ints(&mut wh, "p.id", &f.ids);
         texts(&mut wh, "p.external_id", &f.external_ids);
         if !f.offer_ids.is_empty() {
@@ -539,8 +539,7 @@ impl Store {
             let (_, products) = self.with_properties(&f.properties).await?;
             ids_in(&mut wh, "p.id", &products);
         }
-        let (total,): (i64,) =
-            wh.with_prefix("SELECT COUNT(*) FROM products p").query_as().fetch_one(self.reader()).await?;
+        let total = self.catalogue_total(Counted::Products, " FROM products p", &wh).await?;
         let mut list = wh.with_prefix(PRODUCT_COLUMNS);
         list.push(" ORDER BY p.id");
         crate::sql::page(&mut list, page.limit, page.offset());
@@ -579,7 +578,7 @@ impl Store {
                 }
             }
         }
-        Ok((products, u64::try_from(total).unwrap_or(0)))
+        Ok((products, total))
     }
 
     /// The offer an upload entry names, inside the write.

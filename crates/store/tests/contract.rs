@@ -497,6 +497,9 @@ async fn an_older_database_is_taken_forward(db: &TestDb) {
         "no default site is seeded next to an existing one"
     );
     assert_eq!(orders_on(&store, &["old-shop"]).await, 3, "counters start from the rows already there");
+    let products = store.store_products(&torg_store::ProductFilter::default(), page()).await.unwrap().1;
+    let offers = store.store_offers(&torg_store::OfferFilter::default(), page()).await.unwrap().1;
+    assert_eq!((products, offers), (1, 1), "the catalogue's counters too");
     assert_eq!(customers_on(&store, &["old-shop"]).await, 2);
     let (listed, _) = store
         .list_orders(&OrderFilter { sites: strings(&["old-shop"]), ..OrderFilter::default() }, page())
@@ -1552,6 +1555,66 @@ async fn a_created_order_comes_with_what_a_read_after_it_shows(db: &TestDb) {
         assert_eq!(shown.parties.corporates, after.parties.corporates);
     }
     assert_eq!(customers_on(&store, &[DEFAULT_SITE]).await, 2, "the returning buyer was found, the new one made");
+    store.close().await;
+}
+
+contract!(catalogue_lists_count_from_the_counters_when_unfiltered);
+/// The product and offer lists' totalCount is exact however the catalogue was written (one offer at a
+/// time, a catalogue import's batches); unfiltered it comes from the counters, which the writing
+/// transaction keeps, and filtered from the filter's own count.
+async fn catalogue_lists_count_from_the_counters_when_unfiltered(db: &TestDb) {
+    use torg_domain::catalogue::Availability;
+    use torg_store::{CatalogueRow, OfferFilter, ProductFilter};
+    let store = db.open().await;
+    let totals = async |store: &Store| {
+        let products = store.store_products(&ProductFilter::default(), page()).await.unwrap().1;
+        let offers = store.store_offers(&OfferFilter::default(), page()).await.unwrap().1;
+        (products, offers)
+    };
+    assert_eq!(totals(&store).await, (0, 0));
+    let row = |article: &str| CatalogueRow {
+        article: article.into(),
+        brand: "Knecht".into(),
+        name: format!("Filter {article}"),
+        description: None,
+        warehouse: "main".into(),
+        quantity: Availability::Exact(3),
+        price: 120.into(),
+        min_qty: 1,
+        period_min: None,
+        period_max: None,
+    };
+    store.load_catalogue(&[row("OC 47"), row("OC 90"), row("LX 1")]).await.unwrap();
+    let single = torg_domain::catalogue::Offer {
+        external_id: Some("single".into()),
+        name: "Single".into(),
+        price: 10.into(),
+        active: true,
+        ..Default::default()
+    };
+    let id = store.create_offer(&single).await.unwrap();
+    let counted = (
+        u64::try_from(scalar(&store, "SELECT COUNT(*) FROM products").await).unwrap(),
+        u64::try_from(scalar(&store, "SELECT COUNT(*) FROM offers").await).unwrap(),
+    );
+    assert!(counted.0 >= 4 && counted.1 >= 4, "{counted:?}");
+    assert_eq!(totals(&store).await, counted);
+    // Loading the same rows again adds nothing.
+    store.load_catalogue(&[row("OC 47")]).await.unwrap();
+    assert_eq!(totals(&store).await, counted);
+    // Filtered: the filter's own count.
+    let by_id = OfferFilter { ids: vec![id], ..OfferFilter::default() };
+    assert_eq!(store.store_offers(&by_id, page()).await.unwrap().1, 1);
+    let by_offer = ProductFilter { offer_ids: vec![id], ..ProductFilter::default() };
+    assert_eq!(store.store_products(&by_offer, page()).await.unwrap().1, 1);
+    // The unfiltered total is the counters' (moved by hand here, and back).
+    let mut tx = store.begin().await.unwrap();
+    db::query("UPDATE row_counts SET n = n + 1000 WHERE entity IN ('products', 'offers') AND site = '' AND shard = 0")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(totals(&store).await, (counted.0 + 1000, counted.1 + 1000));
     store.close().await;
 }
 
