@@ -96,6 +96,9 @@ impl Owner {
 /// One facet: name, lower-cased text, and a number where a filter asks for a range.
 pub(crate) type Facet = (&'static str, String, Option<i64>);
 
+/// What reads an entity's facets out of its stored document.
+type FacetsOf = fn(&Map<String, Value>) -> Vec<Facet>;
+
 /// Text of a scalar, trimmed and lower-cased; empty is none.
 fn text(v: Option<&Value>) -> Option<String> {
     match v? {
@@ -365,9 +368,11 @@ impl Store {
     pub(crate) async fn refresh_facets_of(&self, owners: &[Owner]) -> StoreResult<()> {
         const BATCH: i64 = 500;
         for &owner in owners {
-            let select = match owner {
-                Owner::Order => "SELECT id, doc FROM orders WHERE id > $1 ORDER BY id LIMIT $2",
-                Owner::Customer => "SELECT id, doc FROM customers WHERE id > $1 ORDER BY id LIMIT $2",
+            let (select, facets_of): (&str, FacetsOf) = match owner {
+                Owner::Order => ("SELECT id, doc FROM orders WHERE id > $1 ORDER BY id LIMIT $2", order_facets),
+                Owner::Customer => {
+                    ("SELECT id, doc FROM customers WHERE id > $1 ORDER BY id LIMIT $2", customer_facets)
+                }
                 // Written with their facets since the table came (migration 0018).
                 Owner::Corporate => continue,
             };
@@ -379,12 +384,7 @@ impl Store {
                 let mut tx = self.begin().await?;
                 for (id, doc) in &rows {
                     let doc = crate::json_map(doc);
-                    let facets = match owner {
-                        Owner::Order => order_facets(&doc),
-                        Owner::Customer => customer_facets(&doc),
-                        Owner::Corporate => continue,
-                    };
-                    self.write_facets(&mut tx, owner, *id, &facets, false).await?;
+                    self.write_facets(&mut tx, owner, *id, &facets_of(&doc), false).await?;
                 }
                 tx.commit().await?;
                 after = last;

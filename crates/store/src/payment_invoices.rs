@@ -51,9 +51,13 @@ fn of_payment(backend: crate::Backend) -> &'static str {
     }
 }
 
-/// The first text past every text that begins with [`prefix`] in byte order (its final `-` as `.`).
+/// The first text past every text that begins with [`prefix`] in byte order: the prefix with its
+/// final `-` as `.`, the next byte.
 fn past_prefix(payment_id: i64) -> String {
-    format!("crm-payment-{payment_id}.")
+    let mut past = prefix(payment_id);
+    past.pop();
+    past.push('.');
+    past
 }
 
 /// The invoices issued for payment `id`, newest first, read whole in one statement.
