@@ -31,11 +31,11 @@ impl Counted {
 }
 
 impl Store {
-    /// The exact size of a filtered list: from the counters when the filter is the sites alone, else
-    /// `SELECT COUNT(*) FROM {from}` with the filter's WHERE clause `wh`.
-    pub(crate) async fn list_total(
+    /// The exact size of a filtered list: from the counters when the filter is the sites alone (the
+    /// catalogue's: site `''`), else `SELECT COUNT(*) FROM {from}` with the filter's WHERE clause `wh`.
+    pub(crate) async fn list_total<'e>(
         &self,
-        conn: &mut crate::db::Conn,
+        exec: impl Into<crate::db::Exec<'e>>,
         what: Counted,
         sites_only: bool,
         sites: &[String],
@@ -43,37 +43,31 @@ impl Store {
         wh: &Sql,
     ) -> StoreResult<u64> {
         if sites_only {
-            return self.site_count(conn, what, sites).await;
+            return self.site_count(exec, what, sites).await;
         }
-        let (n,): (i64,) = wh.with_prefix(&format!("SELECT COUNT(*) FROM {from}")).query_as().fetch_one(conn).await?;
+        let (n,): (i64,) = wh.with_prefix(&format!("SELECT COUNT(*) FROM {from}")).query_as().fetch_one(exec).await?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    /// The exact size of a catalogue list (`what` is products or offers) whose WHERE clause `wh`
-    /// begins ` WHERE 1 = 1`: from the counter when it adds no condition, else `SELECT COUNT(*)
-    /// {from}{wh}`.
+    /// The exact size of a catalogue list (`what` is products or offers, shared by every site) whose
+    /// WHERE clause `wh` starts as [`UNFILTERED`]: the counter when `wh` adds no condition.
     pub(crate) async fn catalogue_total(&self, what: Counted, from: &str, wh: &Sql) -> StoreResult<u64> {
-        let n: i64 = if wh.text == UNFILTERED {
-            crate::db::query_scalar("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM row_counts WHERE entity = $1")
-                .bind(what.entity())
-                .fetch_one(self.reader())
-                .await?
-        } else {
-            let (n,): (i64,) =
-                wh.with_prefix(&format!("SELECT COUNT(*){from}")).query_as().fetch_one(self.reader()).await?;
-            n
-        };
-        Ok(u64::try_from(n).unwrap_or(0))
+        self.list_total(self.reader(), what, wh.text == UNFILTERED, &[String::new()], from, wh).await
     }
 
     /// How many rows of `what` belong to these sites.
-    async fn site_count(&self, conn: &mut crate::db::Conn, what: Counted, sites: &[String]) -> StoreResult<u64> {
+    async fn site_count<'e>(
+        &self,
+        exec: impl Into<crate::db::Exec<'e>>,
+        what: Counted,
+        sites: &[String],
+    ) -> StoreResult<u64> {
         if sites.is_empty() {
             return Ok(0);
         }
         let mut q = Sql::new("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM row_counts WHERE entity = ");
         q.bind(Arg::Text(what.entity().into())).push(" AND site IN ").bind_list(sites.iter().cloned().map(Arg::Text));
-        let (n,): (i64,) = q.query_as().fetch_one(conn).await?;
+        let (n,): (i64,) = q.query_as().fetch_one(exec).await?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 }

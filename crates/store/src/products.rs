@@ -178,7 +178,8 @@ pub struct BatchOutcome {
 type OfferRow = (i64, i64, Option<String>, Option<String>, String, Option<String>, i64, Option<i64>, i64, String);
 type ProductRow = (i64, Option<String>, Option<String>, Option<String>, String, Option<String>, i64, String);
 
-const OFFERS_FROM: &str = " FROM offers o JOIN products p ON p.id = o.product_id";
+/// The offer lists' tables: each offer with its product.
+const OFFERS_JOINED: &str = "offers o JOIN products p ON p.id = o.product_id";
 const OFFER_COLUMNS: &str = "SELECT o.id, o.product_id, o.external_id, o.xml_id, o.name, o.article, o.price, \
     o.purchase_price, o.active, o.attrs";
 const PRODUCT_COLUMNS: &str =
@@ -419,8 +420,8 @@ impl Store {
 
     /// Offers matching `wh` (over `offers o JOIN products p`), by id, one page, with the filtered count.
     async fn offer_page(&self, wh: &Sql, page: PageRequest) -> StoreResult<(Vec<StoreOffer>, u64)> {
-        let total = self.catalogue_total(Counted::Offers, OFFERS_FROM, wh).await?;
-        let mut list = wh.with_prefix(&format!("{OFFER_COLUMNS}{OFFERS_FROM}"));
+        let total = self.catalogue_total(Counted::Offers, OFFERS_JOINED, wh).await?;
+        let mut list = wh.with_prefix(&format!("{OFFER_COLUMNS} FROM {OFFERS_JOINED}"));
         list.push(" ORDER BY o.id");
         crate::sql::page(&mut list, page.limit, page.offset());
         let rows: Vec<OfferRow> = list.query_as().fetch_all(self.reader()).await?;
@@ -539,7 +540,7 @@ impl Store {
             let (_, products) = self.with_properties(&f.properties).await?;
             ids_in(&mut wh, "p.id", &products);
         }
-        let total = self.catalogue_total(Counted::Products, " FROM products p", &wh).await?;
+        let total = self.catalogue_total(Counted::Products, "products p", &wh).await?;
         let mut list = wh.with_prefix(PRODUCT_COLUMNS);
         list.push(" ORDER BY p.id");
         crate::sql::page(&mut list, page.limit, page.offset());
@@ -566,7 +567,7 @@ impl Store {
             }
         }
         if !products.is_empty() {
-            let mut q = Sql::new(&format!("{OFFER_COLUMNS}{OFFERS_FROM} WHERE o.product_id IN "));
+            let mut q = Sql::new(&format!("{OFFER_COLUMNS} FROM {OFFERS_JOINED} WHERE o.product_id IN "));
             q.bind_list(products.iter().map(|p| Arg::Int(p.product.id))).push(" ORDER BY o.id");
             let rows: Vec<OfferRow> = q.query_as().fetch_all(self.reader()).await?;
             let mut offers: Vec<StoreOffer> = rows.into_iter().map(offer_from_row).collect();
