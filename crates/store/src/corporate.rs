@@ -618,7 +618,10 @@ impl Store {
             wh.push(" AND h.corporate_id = ").bind(Arg::Int(id));
         }
         if let Some(ext) = &filter.entity_external_id {
-            wh.push(" AND (h.corporate_id IN (SELECT id FROM corporate_customers WHERE external_id = ")
+            // External ids are unique per site: the look-up is the index's (site, external_id).
+            wh.push(" AND (h.corporate_id IN (SELECT id FROM corporate_customers WHERE site IN ")
+                .bind_list(text_args(&filter.sites))
+                .push(" AND external_id = ")
                 .bind(Arg::Text(ext.clone()))
                 .push(
                     ") OR h.corporate_id IN (SELECT old_id FROM combined_entities WHERE entity = 'customer_corporate'

@@ -301,7 +301,11 @@ impl Store {
                 .push(")");
         }
         if !f.order_external_ids.is_empty() {
-            wh.push(" AND f.id IN (SELECT a.file_id FROM file_attachments a JOIN orders o ON o.id = a.order_id WHERE o.external_id IN ")
+            // External ids are unique per site: an order is looked up by the index's (site,
+            // external_id) on the key's sites (one elsewhere is not the key's to name).
+            wh.push(" AND f.id IN (SELECT a.file_id FROM file_attachments a JOIN orders o ON o.id = a.order_id WHERE o.site IN ")
+                .bind_list(text_args(sites))
+                .push(" AND o.external_id IN ")
                 .bind_list(text_args(&f.order_external_ids))
                 .push(")");
         }
@@ -312,8 +316,10 @@ impl Store {
         }
         if !f.customer_external_ids.is_empty() {
             wh.push(
-                " AND f.id IN (SELECT a.file_id FROM file_attachments a JOIN customers c ON c.id = a.customer_id WHERE c.external_id IN ",
+                " AND f.id IN (SELECT a.file_id FROM file_attachments a JOIN customers c ON c.id = a.customer_id WHERE c.site IN ",
             )
+            .bind_list(text_args(sites))
+            .push(" AND c.external_id IN ")
             .bind_list(text_args(&f.customer_external_ids))
             .push(")");
         }

@@ -256,7 +256,13 @@ impl Store {
             };
             // An entity combined into another is gone from its table; its history stays findable.
             let column = kind.id_column();
-            wh.push(&format!(" AND (h.{column} IN (SELECT id FROM {parent} WHERE external_id = "))
+            wh.push(&format!(" AND (h.{column} IN (SELECT id FROM {parent} WHERE "));
+            // External ids are unique per site: with the sites named, the look-up is the index's
+            // (site, external_id) instead of a read of every entry of that index.
+            if !filter.sites.is_empty() {
+                wh.push("site IN ").bind_list(filter.sites.iter().cloned().map(Arg::Text)).push(" AND ");
+            }
+            wh.push("external_id = ")
                 .bind(Arg::Text(ext.clone()))
                 .push(&format!(
                     ") OR h.{column} IN (SELECT old_id FROM combined_entities WHERE entity = '{}' AND old_external_id = ",

@@ -449,9 +449,12 @@ impl Store {
             wh.push(" AND h.order_id = ").bind(Arg::Int(id));
         }
         if let Some(ext) = &f.entity_external_id {
-            wh.push(" AND h.order_id IN (SELECT id FROM orders WHERE external_id = ")
-                .bind(Arg::Text(ext.clone()))
-                .push(")");
+            wh.push(" AND h.order_id IN (SELECT id FROM orders WHERE ");
+            // External ids are unique per site: with the sites named, the look-up is the index's.
+            if !f.sites.is_empty() {
+                wh.push("site IN ").bind_list(f.sites.iter().cloned().map(Arg::Text)).push(" AND ");
+            }
+            wh.push("external_id = ").bind(Arg::Text(ext.clone())).push(")");
         }
         if !f.sites.is_empty() {
             wh.push(" AND h.order_id IN (SELECT id FROM orders WHERE site IN ")
