@@ -496,6 +496,11 @@ impl Query {
         self
     }
 
+    /// The statement's text.
+    pub(crate) fn sql(&self) -> &str {
+        &self.sql
+    }
+
     /// A query with these values bound in order.
     pub(crate) fn with_args(sql: impl Into<Cow<'static, str>>, args: Vec<Value>) -> Query {
         Query { sql: sql.into(), args, plain: false, refusal: None }
@@ -1131,7 +1136,7 @@ impl SqliteConn {
 }
 
 /// Binds `q`'s values to `stmt`: `$n` and `?n` by their number, anonymous `?` by position.
-fn sqlite_bind(stmt: &mut rusqlite::Statement<'_>, q: &Query) -> DbResult<()> {
+pub(crate) fn sqlite_bind(stmt: &mut rusqlite::Statement<'_>, q: &Query) -> DbResult<()> {
     for index in 1..=stmt.parameter_count() {
         let n = match stmt.parameter_name(index) {
             None => index,
@@ -1165,6 +1170,7 @@ fn sqlite_value(v: rusqlite::types::ValueRef<'_>) -> Value {
 
 /// Runs `q` on `conn`, returning at most `limit` rows.
 fn sqlite_rows(conn: &rusqlite::Connection, q: &Query, limit: usize) -> DbResult<Vec<Row>> {
+    crate::plan_audit::note(conn, q);
     let mut stmt = conn.prepare_cached(&q.sql)?;
     sqlite_bind(&mut stmt, q)?;
     let columns: Arc<[String]> = stmt.column_names().into_iter().map(str::to_owned).collect();
@@ -1186,6 +1192,7 @@ fn sqlite_rows(conn: &rusqlite::Connection, q: &Query, limit: usize) -> DbResult
 
 /// Runs `q` on `conn` to its end; returns the rows it changed.
 fn sqlite_execute(conn: &rusqlite::Connection, q: &Query) -> DbResult<Done> {
+    crate::plan_audit::note(conn, q);
     let mut stmt = conn.prepare_cached(&q.sql)?;
     sqlite_bind(&mut stmt, q)?;
     // Stepping through (rather than `raw_execute`) also runs statements that return rows (`RETURNING`).

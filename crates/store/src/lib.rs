@@ -41,6 +41,7 @@ mod outcomes;
 mod packs;
 mod payment_invoices;
 mod payments;
+pub mod plan_audit;
 mod product_groups;
 mod products;
 mod references;

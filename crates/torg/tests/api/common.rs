@@ -139,6 +139,7 @@ pub async fn full_key(store: &Store, plain: &str, name: &str) {
 
 /// Starts torg with the settings `configure` makes.
 pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut HttpConfig)) -> TestApp {
+    crate::plans_seen::turn_on();
     let (url, dir, pg) = fresh_database(backend).await;
     let store = Store::open(&url).await.expect("open store");
     let key = "test-key-all-scopes-0123456789abcdef".to_string();

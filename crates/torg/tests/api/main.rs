@@ -44,6 +44,7 @@ mod office_seeds;
 mod office_xml;
 mod ops;
 mod parts;
+mod plans_seen;
 mod pools;
 mod python_client;
 mod rate_limits;
