@@ -1,5 +1,6 @@
 //! Exact row counts without scans: the `row_counts` table that triggers keep in the writing transaction
-//! (migration 0007; the catalogue's since SQLite 0028, PostgreSQL 0030), summed over the sites a list
+//! (migration 0007; the catalogue's since SQLite 0028, PostgreSQL 0030; the billing lists' since SQLite
+//! 0030, PostgreSQL 0032), summed over the sites a list
 //! is filtered by. A list filtered by anything more counts its matches with the filter's own indexes.
 
 use crate::sql::{Arg, Sql};
@@ -17,6 +18,12 @@ pub(crate) enum Counted {
     Products,
     /// The catalogue's offers (one counter for every site, site '').
     Offers,
+    /// Invoicebox's invoices (its payment orders).
+    Invoices,
+    /// Refunds of invoices.
+    Refunds,
+    /// Shipments of invoices.
+    Shipments,
 }
 
 impl Counted {
@@ -26,6 +33,9 @@ impl Counted {
             Counted::Customers => "customers",
             Counted::Products => "products",
             Counted::Offers => "offers",
+            Counted::Invoices => "invoices",
+            Counted::Refunds => "invoice_refunds",
+            Counted::Shipments => "invoice_shipments",
         }
     }
 }

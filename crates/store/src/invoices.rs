@@ -435,6 +435,7 @@ impl Store {
         self.expire_due(torg_domain::time::now()).await?;
         self.list_rows(
             "invoices",
+            crate::counts::Counted::Invoices,
             INVOICE_COLUMNS,
             torg_domain::invoice::INVOICE_FIELDS,
             sites,
@@ -449,6 +450,7 @@ impl Store {
     pub async fn list_refunds(&self, sites: &[String], q: &ListQuery) -> StoreResult<(Vec<Refund>, u64)> {
         self.list_rows(
             "invoice_refunds",
+            crate::counts::Counted::Refunds,
             REFUND_COLUMNS,
             torg_domain::invoice::REFUND_FIELDS,
             sites,
@@ -472,6 +474,7 @@ impl Store {
     pub(crate) async fn list_rows<T>(
         &self,
         table: &str,
+        counted: crate::counts::Counted,
         columns: &str,
         fields: &[torg_domain::listing::FieldSpec],
         sites: &[String],
@@ -485,14 +488,13 @@ impl Store {
         let mut wh = Sql::new(" WHERE site IN ");
         wh.bind_list(sites.iter().cloned().map(Arg::Text));
         push_conditions(&mut wh, &q.conditions);
-        let (total,): (i64,) =
-            wh.with_prefix(&format!("SELECT COUNT(*) FROM {table}")).query_as().fetch_one(self.reader()).await?;
+        let total = self.list_total(self.reader(), counted, q.conditions.is_empty(), sites, table, &wh).await?;
         let mut page = wh.with_prefix(&format!("SELECT {columns} FROM {table}"));
         page.push(&self.order_by(q, fields, key));
         page.push(&format!(" LIMIT {} OFFSET {}", q.page_size, q.offset()));
         let rows = page.query().fetch_all(self.reader()).await?;
         let items = rows.iter().map(read).collect::<StoreResult<Vec<_>>>()?;
-        Ok((items, u64::try_from(total).unwrap_or(0)))
+        Ok((items, total))
     }
 
     /// Changes an unpaid invoice with `change`; anything else is `wrong_order_status`. A changed `customer`

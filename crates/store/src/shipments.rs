@@ -159,6 +159,7 @@ impl Store {
     pub async fn list_invoice_shipments(&self, sites: &[String], q: &ListQuery) -> StoreResult<(Vec<Shipment>, u64)> {
         self.list_rows(
             "invoice_shipments",
+            crate::counts::Counted::Shipments,
             SHIPMENT_COLUMNS,
             torg_domain::invoice::SHIPMENT_FIELDS,
             sites,

@@ -458,6 +458,21 @@ async fn an_older_database_is_taken_forward(db: &TestDb) {
         .await
         .unwrap();
     }
+    // Two invoices of the billing face (counted since SQLite 0030, PostgreSQL 0032).
+    for n in 1..=2 {
+        db::query(
+            "INSERT INTO invoices (id, container_id, site, merchant_id, merchant_order_id, status, amount,
+             vat_amount, currency, language, description, created_at, expires_at, updated_at, doc)
+             VALUES ($1, $2, 'old-shop', 'old-merchant', $3, 'created', 10000, 0, 'RUB', 'ru', 'Old', 1,
+             4102444800, 1, '{}')",
+        )
+        .bind(format!("00000000-0000-0000-0000-00000000000{n}"))
+        .bind(format!("00000000-0000-0000-0000-00000000010{n}"))
+        .bind(format!("old-{n}"))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
     // And a part in stock, with two units of seven reserved (migration 0025 rebuilds SQLite's stock).
     let id = |sql: &'static str| db::query_scalar::<i64>(sql);
     let warehouse =
@@ -500,6 +515,9 @@ async fn an_older_database_is_taken_forward(db: &TestDb) {
     let products = store.store_products(&torg_store::ProductFilter::default(), page()).await.unwrap().1;
     let offers = store.store_offers(&torg_store::OfferFilter::default(), page()).await.unwrap().1;
     assert_eq!((products, offers), (1, 1), "the catalogue's counters too");
+    let unfiltered = torg_domain::listing::ListQuery { conditions: vec![], sort: vec![], page: 1, page_size: 30 };
+    let (invoices, total) = store.list_invoices(&strings(&["old-shop"]), &unfiltered).await.unwrap();
+    assert_eq!((invoices.len(), total), (2, 2), "the billing lists' counters too");
     assert_eq!(customers_on(&store, &["old-shop"]).await, 2);
     let (listed, _) = store
         .list_orders(&OrderFilter { sites: strings(&["old-shop"]), ..OrderFilter::default() }, page())

@@ -232,6 +232,9 @@ both!(invoice_life_update_cancel_status_refunds, |app: TestApp| async move {
     assert_eq!((s.as_u16(), b["error"]["code"].clone()), (422, json!("merchant_order_id_duplicate")));
     let (_, b) = call(&app, "GET", &format!("/v3/filter/api/order/refund-order?parentId={id}"), None).await;
     assert_eq!(b["metaData"]["totalCount"], 1);
+    // Unfiltered, the total is the site's counter.
+    let (_, b) = call(&app, "GET", "/v3/filter/api/order/refund-order", None).await;
+    assert_eq!(b["metaData"]["totalCount"], 1, "{b}");
     assert_eq!(b["data"][0]["merchantOrderId"], "r-1");
     // Paid orders cannot be changed or cancelled.
     let (s, b) = call(&app, "DELETE", &format!("/v3/billing/api/order/order/{id}"), None).await;

@@ -363,3 +363,36 @@ both!(list_language_agrees_with_in_memory_evaluation, |app: TestApp| async move 
         panic!("{e}");
     }
 });
+
+both!(unfiltered_lists_count_from_the_counters, |app: TestApp| async move {
+    merchant(&app, None).await;
+    let total = |path: &'static str| {
+        let app = &app;
+        async move {
+            let (s, b) = call(app, "GET", path, None).await;
+            assert_eq!(s, 200, "{path}: {b}");
+            b["metaData"]["totalCount"].as_u64().expect("totalCount")
+        }
+    };
+    let all = "/v3/filter/api/order/order";
+    let filtered = "/v3/filter/api/order/order?description=Counted";
+    let before = total(all).await;
+    for i in 0..3 {
+        let mut body = invoice_body(&format!("counted-{i}"), &[line("A", "10", 1)]);
+        body["description"] = json!(if i == 0 { "Counted" } else { "Other" });
+        create(&app, &body).await;
+    }
+    assert_eq!((total(all).await, total(filtered).await), (before + 3, 1));
+    // The unfiltered total is the counters' (moved by hand here), the filtered one a count of rows.
+    let mut tx = app.store.begin().await.unwrap();
+    // (A shard of its own: PostgreSQL spreads a site's count over shards by the writing connection.)
+    torg_store::db::query(
+        "INSERT INTO row_counts (entity, site, shard, n) \
+         SELECT entity, site, 99, 1000 FROM row_counts WHERE entity = 'invoices' AND n > 0 LIMIT 1",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!((total(all).await, total(filtered).await), (before + 1003, 1));
+});

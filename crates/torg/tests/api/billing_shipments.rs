@@ -304,4 +304,7 @@ both!(racing_shipments_never_exceed_the_order, |app: TestApp| async move {
     assert!(results.iter().all(|(s, _)| s.as_u16() == 200 || s.as_u16() == 422), "{results:?}");
     let (_, b) = call(&app, "GET", &format!("/v3/filter/api/order/shipment?orderId={id}"), None).await;
     assert_eq!(b["metaData"]["totalCount"], 3, "{b}");
+    // Unfiltered, the total is the site's counter: the same three.
+    let (_, b) = call(&app, "GET", "/v3/filter/api/order/shipment", None).await;
+    assert_eq!(b["metaData"]["totalCount"], 3, "{b}");
 });
