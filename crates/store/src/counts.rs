@@ -1,6 +1,6 @@
 //! Exact row counts without scans: the `row_counts` table that triggers keep in the writing transaction
 //! (migration 0007; the catalogue's since SQLite 0028, PostgreSQL 0030; the billing lists' since SQLite
-//! 0030, PostgreSQL 0032), summed over the sites a list
+//! 0030, PostgreSQL 0032; tasks' and files' since SQLite 0031, PostgreSQL 0033), summed over the sites a list
 //! is filtered by. A list filtered by anything more counts its matches with the filter's own indexes.
 
 use crate::sql::{Arg, Sql};
@@ -24,6 +24,10 @@ pub(crate) enum Counted {
     Refunds,
     /// Shipments of invoices.
     Shipments,
+    /// The CRM's tasks (those of no site under site '').
+    Tasks,
+    /// The CRM's files (those of no site under site '').
+    Files,
 }
 
 impl Counted {
@@ -36,6 +40,8 @@ impl Counted {
             Counted::Invoices => "invoices",
             Counted::Refunds => "invoice_refunds",
             Counted::Shipments => "invoice_shipments",
+            Counted::Tasks => "tasks",
+            Counted::Files => "files",
         }
     }
 }
@@ -63,6 +69,21 @@ impl Store {
     /// WHERE clause `wh` starts as [`UNFILTERED`]: the counter when `wh` adds no condition.
     pub(crate) async fn catalogue_total(&self, what: Counted, from: &str, wh: &Sql) -> StoreResult<u64> {
         self.list_total(self.reader(), what, wh.text == UNFILTERED, &[String::new()], from, wh).await
+    }
+
+    /// The exact size of a list of rows a key sees when they are on its `sites` or on none (tasks,
+    /// files), whose WHERE clause `wh` was `visible_only` long once it held the sites' condition:
+    /// the counters of those sites and of site `''` when `wh` adds nothing after it.
+    pub(crate) async fn visible_total(
+        &self,
+        what: Counted,
+        sites: &[String],
+        visible_only: usize,
+        from: &str,
+        wh: &Sql,
+    ) -> StoreResult<u64> {
+        let counted: Vec<String> = sites.iter().cloned().chain([String::new()]).collect();
+        self.list_total(self.reader(), what, wh.text.len() == visible_only, &counted, from, wh).await
     }
 
     /// How many rows of `what` belong to these sites.

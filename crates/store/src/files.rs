@@ -292,6 +292,7 @@ impl Store {
     ) -> StoreResult<(Vec<StoredFile>, Pagination)> {
         let mut wh = Sql::new(" WHERE 1 = 1");
         visible(&mut wh, sites);
+        let visible_only = wh.text.len();
         any_of(&mut wh, "f.id", f.ids.iter().copied().map(Arg::Int).collect());
         any_of(&mut wh, "f.type", text_args(&f.types));
         any_of(&mut wh, "f.site", text_args(&f.sites));
@@ -349,14 +350,13 @@ impl Store {
             }
             None => {}
         }
-        let (total,): (i64,) =
-            wh.with_prefix("SELECT COUNT(*) FROM files f").query_as().fetch_one(self.reader()).await?;
+        let total = self.visible_total(crate::counts::Counted::Files, sites, visible_only, "files f", &wh).await?;
         let mut select = wh.with_prefix(SELECT);
         select.push(" ORDER BY f.id DESC");
         crate::sql::page(&mut select, page.limit, page.offset());
         let rows: Vec<FileRow> = select.query_as().fetch_all(self.reader()).await?;
         let files = self.with_attachments(self.reader().into(), rows).await?;
-        Ok((files, page.meta(total.max(0) as u64)))
+        Ok((files, page.meta(total)))
     }
 
     /// Renames a file and/or replaces its attachments.

@@ -473,6 +473,7 @@ impl Store {
     ) -> StoreResult<(Vec<Task>, Pagination)> {
         let mut wh = Sql::new(" WHERE 1 = 1");
         visible(&mut wh, sites);
+        let visible_only = wh.text.len();
         any_of(&mut wh, "t.id", f.ids.iter().copied().map(Arg::Int).collect());
         any_of(&mut wh, "t.performer_id", f.performers.iter().copied().map(Arg::Int).collect());
         any_of(&mut wh, "t.creator_id", f.creators.iter().copied().map(Arg::Int).collect());
@@ -511,14 +512,13 @@ impl Store {
                 wh.push(" AND ").push(column).bind(Arg::Int(v));
             }
         }
-        let (total,): (i64,) =
-            wh.with_prefix("SELECT COUNT(*) FROM tasks t").query_as().fetch_one(self.reader()).await?;
+        let total = self.visible_total(crate::counts::Counted::Tasks, sites, visible_only, "tasks t", &wh).await?;
         let mut select = wh.with_prefix(SELECT);
         select.push(" ORDER BY t.id DESC");
         crate::sql::page(&mut select, page.limit, page.offset());
         let rows = select.query().fetch_all(self.reader()).await?;
         let tasks = rows.iter().map(task_from_row).collect::<StoreResult<Vec<_>>>()?;
-        Ok((tasks, page.meta(total.max(0) as u64)))
+        Ok((tasks, page.meta(total)))
     }
 
     /// Adds a comment to task `task_id` (seen by a key reaching `sites`), with its history record.

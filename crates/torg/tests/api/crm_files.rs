@@ -184,6 +184,7 @@ both!(upload_download_edit_delete, |app: TestApp| async move {
     let (_, b) = app.get_as(&limited, "/api/v5/files").await;
     let seen: Vec<i64> = b["files"].as_array().unwrap().iter().map(|f| f["id"].as_i64().unwrap()).collect();
     assert_eq!(seen, vec![b64_id, raw_id]);
+    assert_eq!(b["pagination"]["totalCount"], 2, "the files of no site only: {b}");
     assert_eq!(app.get_as(&limited, &format!("/api/v5/files/{note_id}")).await.0, 404);
     assert_eq!(app.post_as(&limited, &format!("/api/v5/files/{note_id}/delete"), &[]).await.0, 404);
     let reader = app.key_with(&["file_read"], &[]).await;
@@ -193,6 +194,7 @@ both!(upload_download_edit_delete, |app: TestApp| async move {
     let (s, b) = app.post(&format!("/api/v5/files/{raw_id}/delete"), &[]).await;
     assert_eq!((s.as_u16(), &b), (200, &json!({"success": true})));
     assert_eq!(app.get(&format!("/api/v5/files/{raw_id}")).await.0, 404);
+    assert_eq!(app.get("/api/v5/files").await.1["pagination"]["totalCount"], 3, "one fewer");
     let r = app
         .client
         .get(format!("{}/api/v5/files/{raw_id}/download", app.base))
@@ -212,4 +214,29 @@ both!(the_size_limit_holds, |c: &mut torg_http::HttpConfig| c.file_limit = 10, |
     assert!(b["errors"]["file"].as_str().unwrap().contains("too large"), "{b}");
     let (s, b) = app.get("/api/v5/files").await;
     assert_eq!((s.as_u16(), b["pagination"]["totalCount"].as_i64()), (200, Some(1)));
+});
+
+both!(unfiltered_file_lists_count_from_the_counters, |app: TestApp| async move {
+    for name in ["count.pdf", "other.txt"] {
+        let (s, b) = upload_raw(&app, &format!("?filename={name}"), "application/octet-stream", b"bytes").await;
+        assert_eq!(s, 200, "{b}");
+    }
+    let total = |query: &'static str| {
+        let app = &app;
+        async move {
+            let (s, b) = app.get(query).await;
+            assert_eq!(s, 200, "{query}: {b}");
+            b["pagination"]["totalCount"].as_u64().expect("totalCount")
+        }
+    };
+    let (all, filtered) = ("/api/v5/files", "/api/v5/files?filter[filename]=count");
+    assert_eq!((total(all).await, total(filtered).await), (2, 1));
+    // The unfiltered total is the counters' (of the key's sites and of no site), moved by hand here.
+    let mut tx = app.store.begin().await.unwrap();
+    torg_store::db::query("INSERT INTO row_counts (entity, site, shard, n) VALUES ('files', '', 99, 1000)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!((total(all).await, total(filtered).await), (1002, 1));
 });
