@@ -31,7 +31,8 @@ pub(crate) enum Counted {
 }
 
 impl Counted {
-    fn entity(self) -> &'static str {
+    /// The counted table, which is also its entity in `row_counts`.
+    pub(crate) fn entity(self) -> &'static str {
         match self {
             Counted::Orders => "orders",
             Counted::Customers => "customers",

@@ -434,7 +434,6 @@ impl Store {
     pub async fn list_invoices(&self, sites: &[String], q: &ListQuery) -> StoreResult<(Vec<Invoice>, u64)> {
         self.expire_due(torg_domain::time::now()).await?;
         self.list_rows(
-            "invoices",
             crate::counts::Counted::Invoices,
             INVOICE_COLUMNS,
             torg_domain::invoice::INVOICE_FIELDS,
@@ -449,7 +448,6 @@ impl Store {
     /// A page of the refunds of `sites` matching `q`, and the size of the filtered set.
     pub async fn list_refunds(&self, sites: &[String], q: &ListQuery) -> StoreResult<(Vec<Refund>, u64)> {
         self.list_rows(
-            "invoice_refunds",
             crate::counts::Counted::Refunds,
             REFUND_COLUMNS,
             torg_domain::invoice::REFUND_FIELDS,
@@ -473,7 +471,6 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn list_rows<T>(
         &self,
-        table: &str,
         counted: crate::counts::Counted,
         columns: &str,
         fields: &[torg_domain::listing::FieldSpec],
@@ -485,6 +482,7 @@ impl Store {
         if sites.is_empty() {
             return Ok((Vec::new(), 0));
         }
+        let table = counted.entity();
         let mut wh = Sql::new(" WHERE site IN ");
         wh.bind_list(sites.iter().cloned().map(Arg::Text));
         push_conditions(&mut wh, &q.conditions);

@@ -158,7 +158,6 @@ impl Store {
     /// A page of the shipments of `sites` matching `q`, and the size of the filtered set.
     pub async fn list_invoice_shipments(&self, sites: &[String], q: &ListQuery) -> StoreResult<(Vec<Shipment>, u64)> {
         self.list_rows(
-            "invoice_shipments",
             crate::counts::Counted::Shipments,
             SHIPMENT_COLUMNS,
             torg_domain::invoice::SHIPMENT_FIELDS,

@@ -2,7 +2,7 @@
 //! array spellings, every operator), sorts and pages over invoices of varied data, on both backends.
 
 use crate::billing_support::{MERCHANT, call, create, invoice_body, line, merchant};
-use crate::common::{TestApp, both};
+use crate::common::{TestApp, add_to_counter, both};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use rust_decimal::Decimal;
@@ -384,15 +384,6 @@ both!(unfiltered_lists_count_from_the_counters, |app: TestApp| async move {
     }
     assert_eq!((total(all).await, total(filtered).await), (before + 3, 1));
     // The unfiltered total is the counters' (moved by hand here), the filtered one a count of rows.
-    let mut tx = app.store.begin().await.unwrap();
-    // (A shard of its own: PostgreSQL spreads a site's count over shards by the writing connection.)
-    torg_store::db::query(
-        "INSERT INTO row_counts (entity, site, shard, n) \
-         SELECT entity, site, 99, 1000 FROM row_counts WHERE entity = 'invoices' AND n > 0 LIMIT 1",
-    )
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    add_to_counter(&app, "invoices", "default", 1000).await;
     assert_eq!((total(all).await, total(filtered).await), (before + 1003, 1));
 });

@@ -198,6 +198,20 @@ impl Drop for TestApp {
     }
 }
 
+/// Adds `n` to the row counters of `entity` on `site`, on a shard of its own (PostgreSQL spreads a
+/// site's count over shards by the writing connection): a total that moves with it is the counters'.
+pub async fn add_to_counter(app: &TestApp, entity: &str, site: &str, n: i64) {
+    let mut tx = app.store.begin().await.expect("a transaction");
+    torg_store::db::query("INSERT INTO row_counts (entity, site, shard, n) VALUES ($1, $2, 99, $3)")
+        .bind(entity.to_owned())
+        .bind(site.to_owned())
+        .bind(n)
+        .execute(&mut *tx)
+        .await
+        .expect("a counter moved");
+    tx.commit().await.expect("commit");
+}
+
 /// A response: status and JSON body (the test fails if the body is not JSON).
 pub type Reply = (StatusCode, Value);
 
@@ -210,6 +224,13 @@ async fn reply(r: reqwest::Response) -> Reply {
 }
 
 impl TestApp {
+    /// The `pagination.totalCount` of a CRM list at `path_and_query` (the test fails unless 200).
+    pub async fn total_count(&self, path_and_query: &str) -> u64 {
+        let (s, b) = self.get(path_and_query).await;
+        assert_eq!(s, 200, "{path_and_query}: {b}");
+        b["pagination"]["totalCount"].as_u64().expect("totalCount")
+    }
+
     /// GET with the test key in `X-API-KEY`.
     pub async fn get(&self, path_and_query: &str) -> Reply {
         self.get_as(&self.key.clone(), path_and_query).await

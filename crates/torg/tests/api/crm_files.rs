@@ -3,7 +3,7 @@
 //! attachments to orders and customers, the filters, edit and delete, and what a key limited to a site
 //! sees.
 
-use crate::common::{Reply, TestApp, both};
+use crate::common::{Reply, TestApp, add_to_counter, both};
 use serde_json::{Value, json};
 
 /// POSTs `body` as the raw file.
@@ -221,22 +221,9 @@ both!(unfiltered_file_lists_count_from_the_counters, |app: TestApp| async move {
         let (s, b) = upload_raw(&app, &format!("?filename={name}"), "application/octet-stream", b"bytes").await;
         assert_eq!(s, 200, "{b}");
     }
-    let total = |query: &'static str| {
-        let app = &app;
-        async move {
-            let (s, b) = app.get(query).await;
-            assert_eq!(s, 200, "{query}: {b}");
-            b["pagination"]["totalCount"].as_u64().expect("totalCount")
-        }
-    };
     let (all, filtered) = ("/api/v5/files", "/api/v5/files?filter[filename]=count");
-    assert_eq!((total(all).await, total(filtered).await), (2, 1));
+    assert_eq!((app.total_count(all).await, app.total_count(filtered).await), (2, 1));
     // The unfiltered total is the counters' (of the key's sites and of no site), moved by hand here.
-    let mut tx = app.store.begin().await.unwrap();
-    torg_store::db::query("INSERT INTO row_counts (entity, site, shard, n) VALUES ('files', '', 99, 1000)")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    assert_eq!((total(all).await, total(filtered).await), (1002, 1));
+    add_to_counter(&app, "files", "", 1000).await;
+    assert_eq!((app.total_count(all).await, app.total_count(filtered).await), (1002, 1));
 });

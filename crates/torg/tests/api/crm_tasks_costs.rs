@@ -2,7 +2,7 @@
 //! RetailCRM's clients, every filter, history and comments, deletes and uploads, the errors, and what
 //! keys limited to a site or a scope see.
 
-use crate::common::{Reply, TestApp, both};
+use crate::common::{Reply, TestApp, add_to_counter, both};
 use serde_json::{Value, json};
 use torg_domain::history::Actor;
 use torg_domain::telephony::{User, UserGroup};
@@ -770,22 +770,9 @@ both!(unfiltered_task_lists_count_from_the_counters, |app: TestApp| async move {
     order(&app, "cnt-o1", "Ann", "default").await;
     task_id(&app, json!({"text": "Of no site", "performerId": mira})).await;
     task_id(&app, json!({"text": "About the order", "performerId": mira, "order": {"externalId": "cnt-o1"}})).await;
-    let total = |query: &'static str| {
-        let app = &app;
-        async move {
-            let (s, b) = app.get(query).await;
-            assert_eq!(s, 200, "{query}: {b}");
-            b["pagination"]["totalCount"].as_u64().expect("totalCount")
-        }
-    };
     let (all, filtered) = ("/api/v5/tasks", "/api/v5/tasks?filter[text]=order");
-    assert_eq!((total(all).await, total(filtered).await), (2, 1));
+    assert_eq!((app.total_count(all).await, app.total_count(filtered).await), (2, 1));
     // The unfiltered total is the counters' (of the key's sites and of no site), moved by hand here.
-    let mut tx = app.store.begin().await.unwrap();
-    torg_store::db::query("INSERT INTO row_counts (entity, site, shard, n) VALUES ('tasks', '', 99, 1000)")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    assert_eq!((total(all).await, total(filtered).await), (1002, 1));
+    add_to_counter(&app, "tasks", "", 1000).await;
+    assert_eq!((app.total_count(all).await, app.total_count(filtered).await), (1002, 1));
 });
