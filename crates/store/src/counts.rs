@@ -1,7 +1,7 @@
 //! Exact row counts without scans: the `row_counts` table that triggers keep in the writing transaction
 //! (migration 0007; the catalogue's since SQLite 0028, PostgreSQL 0030; the billing lists' since SQLite
-//! 0030, PostgreSQL 0032; tasks' and files' since SQLite 0031, PostgreSQL 0033), summed over the sites a list
-//! is filtered by. A list filtered by anything more counts its matches with the filter's own indexes.
+//! 0030, PostgreSQL 0032; tasks' and files' since SQLite 0031, PostgreSQL 0033; loyalty accounts' and delivery
+//! shipments' since SQLite 0032, PostgreSQL 0034), summed over the sites a list is filtered by. A list filtered by anything more counts its matches with the filter's own indexes.
 
 use crate::sql::{Arg, Sql};
 use crate::{Store, StoreResult};
@@ -28,6 +28,10 @@ pub(crate) enum Counted {
     Tasks,
     /// The CRM's files (those of no site under site '').
     Files,
+    /// The CRM's loyalty accounts.
+    LoyaltyAccounts,
+    /// The CRM's delivery shipments (of no site: one counter, site '').
+    DeliveryShipments,
 }
 
 impl Counted {
@@ -43,6 +47,8 @@ impl Counted {
             Counted::Shipments => "invoice_shipments",
             Counted::Tasks => "tasks",
             Counted::Files => "files",
+            Counted::LoyaltyAccounts => "loyalty_accounts",
+            Counted::DeliveryShipments => "delivery_shipments",
         }
     }
 }
@@ -66,9 +72,10 @@ impl Store {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    /// The exact size of a catalogue list (`what` is products or offers, shared by every site) whose
-    /// WHERE clause `wh` starts as [`UNFILTERED`]: the counter when `wh` adds no condition.
-    pub(crate) async fn catalogue_total(&self, what: Counted, from: &str, wh: &Sql) -> StoreResult<u64> {
+    /// The exact size of a list of rows of no site (`what` is products, offers or delivery shipments,
+    /// counted under site `''`) whose WHERE clause `wh` starts as [`UNFILTERED`]: the counter when `wh`
+    /// adds no condition.
+    pub(crate) async fn unsited_total(&self, what: Counted, from: &str, wh: &Sql) -> StoreResult<u64> {
         self.list_total(self.reader(), what, wh.text == UNFILTERED, &[String::new()], from, wh).await
     }
 
@@ -88,7 +95,7 @@ impl Store {
     }
 
     /// How many rows of `what` belong to these sites.
-    async fn site_count<'e>(
+    pub(crate) async fn site_count<'e>(
         &self,
         exec: impl Into<crate::db::Exec<'e>>,
         what: Counted,

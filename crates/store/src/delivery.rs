@@ -6,6 +6,7 @@
 //! same order edit as everywhere else, so the order's history records who changed them, and the
 //! office face and `/track` show them.
 
+use crate::counts::{Counted, UNFILTERED};
 use crate::db;
 use crate::orders::OrderLookup;
 use crate::sql::{Arg, Sql, any_of, text_args};
@@ -337,7 +338,7 @@ impl Store {
         sites: &[String],
         page: PageRequest,
     ) -> StoreResult<(Vec<Shipment>, Pagination)> {
-        let mut wh = Sql::new(" WHERE 1 = 1");
+        let mut wh = Sql::new(UNFILTERED);
         any_of(&mut wh, "s.id", f.ids.iter().copied().map(Arg::Int).collect());
         any_of(&mut wh, "s.store", text_args(&f.stores));
         any_of(&mut wh, "s.manager_id", f.managers.iter().copied().map(Arg::Int).collect());
@@ -362,14 +363,13 @@ impl Store {
         if let Some(d) = &f.date_to {
             wh.push(" AND s.date <= ").bind(Arg::Text(d.clone()));
         }
-        let (total,): (i64,) =
-            wh.with_prefix("SELECT COUNT(*) FROM delivery_shipments s").query_as().fetch_one(self.reader()).await?;
+        let total = self.unsited_total(Counted::DeliveryShipments, "delivery_shipments s", &wh).await?;
         let mut select = wh.with_prefix(SELECT);
         select.push(" ORDER BY s.id DESC");
         crate::sql::page(&mut select, page.limit, page.offset());
         let rows: Vec<ShipmentRow> = select.query_as().fetch_all(self.reader()).await?;
         let shipments = self.with_orders(self.reader().into(), rows, sites).await?;
-        Ok((shipments, page.meta(total.max(0) as u64)))
+        Ok((shipments, page.meta(total)))
     }
 
     /// The order a delivery is, inside a write, row locked on PostgreSQL; `None` when it is not on

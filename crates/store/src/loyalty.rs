@@ -6,6 +6,7 @@
 //! expired lot simply stops counting. Every write is one transaction; on PostgreSQL the account's row is
 //! locked so two charges never spend the same bonuses.
 
+use crate::counts::Counted;
 use crate::db;
 use crate::orders::OrderLookup;
 use crate::sql::{Arg, Sql, any_of, text_args};
@@ -504,6 +505,7 @@ impl Store {
         let now = torg_domain::time::now();
         let mut wh = account_query(now);
         wh.push(" AND a.site IN ").bind_list(text_args(sites));
+        let sites_only = wh.text.len();
         any_of(&mut wh, "a.id", f.ids.iter().copied().map(Arg::Int).collect());
         any_of(&mut wh, "a.loyalty_id", f.loyalties.iter().copied().map(Arg::Int).collect());
         any_of(&mut wh, "a.site", text_args(&f.sites));
@@ -578,14 +580,19 @@ impl Store {
                 .collect();
             (page_rows, total)
         } else {
-            let mut count = wh.with_prefix("SELECT COUNT(*) FROM (");
-            count.push(") t");
-            let (total,): (i64,) = count.query_as().fetch_one(self.reader()).await?;
+            let total = if wh.text.len() == sites_only {
+                self.site_count(self.reader(), Counted::LoyaltyAccounts, sites).await?
+            } else {
+                let mut count = wh.with_prefix("SELECT COUNT(*) FROM (");
+                count.push(") t");
+                let (n,): (i64,) = count.query_as().fetch_one(self.reader()).await?;
+                u64::try_from(n).unwrap_or(0)
+            };
             let mut q = wh.clone();
             q.push(" ORDER BY a.id");
             crate::sql::page(&mut q, page.limit, page.offset());
             let rows = q.query().fetch_all(self.reader()).await?;
-            (rows.iter().map(account_from_row).collect::<StoreResult<Vec<_>>>()?, u64::try_from(total).unwrap_or(0))
+            (rows.iter().map(account_from_row).collect::<StoreResult<Vec<_>>>()?, total)
         };
         Ok((rows, page.meta(total)))
     }

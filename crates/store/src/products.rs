@@ -420,7 +420,7 @@ impl Store {
 
     /// Offers matching `wh` (over `offers o JOIN products p`), by id, one page, with the filtered count.
     async fn offer_page(&self, wh: &Sql, page: PageRequest) -> StoreResult<(Vec<StoreOffer>, u64)> {
-        let total = self.catalogue_total(Counted::Offers, OFFERS_JOINED, wh).await?;
+        let total = self.unsited_total(Counted::Offers, OFFERS_JOINED, wh).await?;
         let mut list = wh.with_prefix(&format!("{OFFER_COLUMNS} FROM {OFFERS_JOINED}"));
         list.push(" ORDER BY o.id");
         crate::sql::page(&mut list, page.limit, page.offset());
@@ -540,7 +540,7 @@ impl Store {
             let (_, products) = self.with_properties(&f.properties).await?;
             ids_in(&mut wh, "p.id", &products);
         }
-        let total = self.catalogue_total(Counted::Products, "products p", &wh).await?;
+        let total = self.unsited_total(Counted::Products, "products p", &wh).await?;
         let mut list = wh.with_prefix(PRODUCT_COLUMNS);
         list.push(" ORDER BY p.id");
         crate::sql::page(&mut list, page.limit, page.offset());

@@ -395,17 +395,13 @@ async fn migrations_are_idempotent_and_data_survives_reopening(db: &TestDb) {
 /// The migration that added the counters and the books generation.
 const COUNTERS_MIGRATION: i64 = 7;
 
-contract!(an_older_database_is_taken_forward);
-/// A database written by a torg from before the row counters (schema at migration 6, rows in it) is
-/// brought up to date by `Store::open`: the counters start from the rows already there, and go on
-/// counting from there.
-async fn an_older_database_is_taken_forward(db: &TestDb) {
+/// A database of `db` taken to the migrations before `first_left_out`, opened without a `Store`.
+async fn older_database(db: &TestDb, first_left_out: i64) -> db::Db {
     let all = sqlx::migrate::Migrator::new(db.migrations_dir()).await.expect("read the migrations");
-    let older = sqlx::migrate::Migrator::with_migrations(
-        all.iter().filter(|m| m.version < COUNTERS_MIGRATION).cloned().collect(),
-    );
-    assert_eq!(older.iter().count(), usize::try_from(COUNTERS_MIGRATION - 1).unwrap());
-    let handle = match db.backend {
+    let older =
+        sqlx::migrate::Migrator::with_migrations(all.iter().filter(|m| m.version < first_left_out).cloned().collect());
+    assert_eq!(older.iter().count(), usize::try_from(first_left_out - 1).unwrap());
+    match db.backend {
         Backend::Sqlite => {
             let path = db.sqlite_path.clone().unwrap();
             let sqlite = db::SqliteDb::open(db::SqlitePath::File(path)).unwrap();
@@ -417,7 +413,96 @@ async fn an_older_database_is_taken_forward(db: &TestDb) {
             older.run(&pool).await.expect("migrate to the older schema");
             db::Db::Postgres(pool)
         }
+    }
+}
+
+contract!(loyalty_accounts_and_shipments_are_counted_from_the_rows_there);
+/// A database from before the loyalty accounts' and delivery shipments' counters (SQLite 0032,
+/// PostgreSQL 0034) has them counted from its rows when it is taken forward, and counted on after.
+async fn loyalty_accounts_and_shipments_are_counted_from_the_rows_there(db: &TestDb) {
+    let handle = older_database(db, if db.backend == Backend::Sqlite { 32 } else { 34 }).await;
+    let mut tx = handle.begin().await.unwrap();
+    let loyalty: i64 = db::query_scalar(
+        "INSERT INTO loyalties (site, name, currency, max_charge_percent, created_at)
+         VALUES ($1, 'Club', 'RUB', 0, 1) RETURNING id",
+    )
+    .bind(DEFAULT_SITE)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    for n in 1..=3 {
+        let customer: i64 = db::query_scalar(
+            "INSERT INTO customers (site, email, phones, created_at, updated_at, doc) VALUES ($1, $2, '', 1, 1, '{}')
+             RETURNING id",
+        )
+        .bind(DEFAULT_SITE)
+        .bind(format!("loyal{n}@old.example"))
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        db::query("INSERT INTO loyalty_accounts (loyalty_id, customer_id, site, created_at) VALUES ($1, $2, $3, 1)")
+            .bind(loyalty)
+            .bind(customer)
+            .bind(DEFAULT_SITE)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    for _ in 0..2 {
+        db::query(
+            "INSERT INTO delivery_shipments (delivery_type, status, date, doc, created_at, updated_at)
+             VALUES ('courier', 'new', '2030-01-01', '{}', 1, 1)",
+        )
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    handle.close().await;
+    drop(handle);
+
+    let store = db.open().await;
+    let sites = strings(&[DEFAULT_SITE]);
+    let page = PageRequest { limit: 20, page: 1 };
+    let accounts = |store: &Store| {
+        let (store, sites) = (store.clone(), sites.clone());
+        async move {
+            let (rows, meta) = store.list_loyalty_accounts(&Default::default(), &sites, page).await.unwrap();
+            (rows.len(), meta.total_count)
+        }
     };
+    let shipments = |store: &Store| {
+        let (store, sites) = (store.clone(), sites.clone());
+        async move {
+            let (rows, meta) = store.list_shipments(&Default::default(), &sites, page).await.unwrap();
+            (rows.len(), meta.total_count)
+        }
+    };
+    assert_eq!((accounts(&store).await, shipments(&store).await), ((3, 3), (2, 2)));
+    let mut tx = store.begin().await.unwrap();
+    db::query(
+        "INSERT INTO delivery_shipments (delivery_type, status, date, doc, created_at, updated_at)
+         VALUES ('courier', 'new', '2030-01-02', '{}', 2, 2)",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    db::query("DELETE FROM loyalty_accounts WHERE id = (SELECT MIN(id) FROM loyalty_accounts)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!((accounts(&store).await, shipments(&store).await), ((2, 2), (3, 3)));
+    store.close().await;
+}
+
+contract!(an_older_database_is_taken_forward);
+/// A database written by a torg from before the row counters (schema at migration 6, rows in it) is
+/// brought up to date by `Store::open`: the counters start from the rows already there, and go on
+/// counting from there.
+async fn an_older_database_is_taken_forward(db: &TestDb) {
+    let all = sqlx::migrate::Migrator::new(db.migrations_dir()).await.expect("read the migrations");
+    let handle = older_database(db, COUNTERS_MIGRATION).await;
     // What an older torg left: its own site, two customers, three orders, one of them a customer's.
     let mut tx = handle.begin().await.unwrap();
     db::query("INSERT INTO sites (code, name, url, ordering, attrs, created_at) VALUES ($1, $2, $3, 1, '{}', 1)")
@@ -716,6 +801,66 @@ async fn row_counters_are_exact(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(total, 1);
+    store.close().await;
+}
+
+contract!(a_writer_counts_on_its_own_shard);
+/// The counters' triggers put a writer's rows on a shard of its own: on PostgreSQL its backend's
+/// process id modulo 64 (two writers on one shard queue on its row until the first commits; migration
+/// 0033 once brought back 16 unnoticed), on SQLite's single writer shard 0. Both kinds of trigger:
+/// the row trigger (tasks, by site) and the statement trigger (delivery shipments, of no site).
+async fn a_writer_counts_on_its_own_shard(db: &TestDb) {
+    let store = db.open().await;
+    let mut tx = store.begin().await.unwrap();
+    let shard: i64 = match store.backend() {
+        torg_store::Backend::Postgres => {
+            db::query_scalar::<i64>("SELECT CAST(pg_backend_pid() AS BIGINT)").fetch_one(&mut *tx).await.unwrap() % 64
+        }
+        torg_store::Backend::Sqlite => 0,
+    };
+    db::query("INSERT INTO tasks (text, created_at, updated_at, performer_id, site) VALUES ('shard', 0, 0, 1, $1)")
+        .bind(DEFAULT_SITE)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    db::query(
+        "INSERT INTO delivery_shipments (delivery_type, status, date, doc, created_at, updated_at)
+         VALUES ('courier', 'new', '2030-01-01', '{}', 0, 0)",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    let counted: Vec<(String, String, i64)> = db::query_as(
+        "SELECT entity, site, CAST(n AS BIGINT) FROM row_counts WHERE shard = $1
+         AND entity IN ('tasks', 'delivery_shipments') ORDER BY entity",
+    )
+    .bind(shard)
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!(
+        counted,
+        [("delivery_shipments".to_owned(), String::new(), 1), ("tasks".to_owned(), DEFAULT_SITE.to_owned(), 1)],
+        "shard {shard}"
+    );
+    if store.backend() == torg_store::Backend::Postgres {
+        // A process id modulo 16 is the same modulo 64 a quarter of the time: every function that
+        // picks a shard by process id is read too, so that a redefinition cannot slip by.
+        let mut tx = store.begin().await.unwrap();
+        let picks: Vec<(String, String)> = db::query_as(
+            "SELECT proname::text, prosrc FROM pg_proc WHERE prosrc LIKE '%pg_backend_pid()%' ORDER BY proname",
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+        tx.rollback().await.unwrap();
+        assert!(picks.len() >= 3, "{picks:?}");
+        for (name, source) in &picks {
+            let spread: String = source.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(spread.contains("pg_backend_pid() % 64"), "{name} picks its shard otherwise: {spread}");
+        }
+    }
     store.close().await;
 }
 

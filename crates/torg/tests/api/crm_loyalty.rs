@@ -3,7 +3,7 @@
 //! spending bonuses, earning them when paid and giving them back when cancelled, segments counting and
 //! filtering customers, SMS checks, and the errors.
 
-use crate::common::{TestApp, both};
+use crate::common::{TestApp, add_to_counter, both};
 use serde_json::{Value, json};
 use torg_domain::loyalty::{LoyaltyDefinition, SegmentDefinition};
 
@@ -587,4 +587,21 @@ both!(odd_input_never_fails_the_server, |app: TestApp| async move {
     }
     let (_, b) = app.get(&format!("/api/v5/loyalty/account/{id}")).await;
     assert!(b["loyaltyAccount"]["amount"].is_number(), "{b}");
+});
+
+both!(unfiltered_account_lists_count_from_the_counters, |app: TestApp| async move {
+    programme(&app).await;
+    customer(&app, "count-1", false).await;
+    customer(&app, "count-2", false).await;
+    active_account(&app, "count-1").await;
+    let doc = account_doc("count-2").to_string();
+    let (s, b) = app.post("/api/v5/loyalty/account/create", &[("site", "default"), ("loyaltyAccount", &doc)]).await;
+    assert_eq!(s, 201, "{b}");
+    let (all, filtered) = ("/api/v5/loyalty/accounts", "/api/v5/loyalty/accounts?filter[status]=activated");
+    assert_eq!((app.total_count(all).await, app.total_count(filtered).await), (2, 1));
+    // The unfiltered total is the counters' (of the key's sites), moved by hand here; another site's
+    // counter is not the key's.
+    add_to_counter(&app, "loyalty_accounts", "default", 1000).await;
+    add_to_counter(&app, "loyalty_accounts", "elsewhere", 50).await;
+    assert_eq!((app.total_count(all).await, app.total_count(filtered).await), (1002, 1));
 });

@@ -59,8 +59,7 @@ const WHOLE_BY_DESIGN: &[(&str, &str, &str)] = &[
     // The faces' list filters: a filter on a column without an index (or with an operator no index
     // answers: `not in`, a prefix of a name) reads the key's sites' rows of that entity, as the
     // vendor's own service would. An unfiltered page reads its rows in key order and stops at the
-    // page's end; its total comes from counters, except for delivery shipments and loyalty accounts,
-    // whose totals still count their rows.
+    // page's end; its total comes from counters.
     (
         "tasks",
         "FROM task_history h WHERE h.task_id IN (SELECT t.id FROM tasks t",
