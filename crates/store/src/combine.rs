@@ -97,8 +97,9 @@ impl Store {
         Ok(new)
     }
 
-    /// Combines `sources` into customer `result` in one transaction: their orders, notes and the keys
-    /// they own move to the result, and they are deleted. All must be on `allowed_sites`.
+    /// Combines `sources` into customer `result` in one transaction: their orders (as buyer and as
+    /// contact person), notes, tasks, files, keys, places as a corporate customer's contact and loyalty
+    /// accounts move to the result, and they are deleted. All must be on `allowed_sites`.
     pub async fn combine_customers(
         &self,
         sources: &[i64],
@@ -127,6 +128,28 @@ impl Store {
                 "UPDATE api_keys SET customer_id = $1 WHERE customer_id = $2",
                 "UPDATE tasks SET customer_id = $1, site = (SELECT site FROM customers WHERE id = $1) WHERE customer_id = $2",
                 "UPDATE file_attachments SET customer_id = $1 WHERE customer_id = $2",
+                "UPDATE orders SET contact_id = $1 WHERE contact_id = $2",
+                // A corporate customer's contact person: the result takes the source's place, or
+                // keeps its own where it was a contact already (and is the main one if either was).
+                "UPDATE corporate_contacts SET is_main = 1 WHERE customer_id = $1 AND corporate_id IN
+                 (SELECT corporate_id FROM corporate_contacts WHERE customer_id = $2 AND is_main = 1)",
+                "DELETE FROM corporate_contacts WHERE customer_id = $2 AND corporate_id IN
+                 (SELECT corporate_id FROM corporate_contacts WHERE customer_id = $1)",
+                "UPDATE corporate_contacts SET customer_id = $1 WHERE customer_id = $2",
+                // Loyalty accounts: one a customer and programme. Where the result has one in the
+                // source's programme, the source's bonuses (credits, charges, the lots they left) and
+                // paid sum join it and the source's account goes; elsewhere the account moves whole.
+                "UPDATE bonus_operations SET account_id = (SELECT r.id FROM loyalty_accounts r
+                 JOIN loyalty_accounts s ON s.loyalty_id = r.loyalty_id
+                 WHERE s.id = bonus_operations.account_id AND r.customer_id = $1)
+                 WHERE account_id IN (SELECT s.id FROM loyalty_accounts s WHERE s.customer_id = $2
+                 AND s.loyalty_id IN (SELECT loyalty_id FROM loyalty_accounts WHERE customer_id = $1))",
+                "UPDATE loyalty_accounts SET orders_sum = orders_sum + (SELECT COALESCE(SUM(s.orders_sum), 0)
+                 FROM loyalty_accounts s WHERE s.customer_id = $2 AND s.loyalty_id = loyalty_accounts.loyalty_id)
+                 WHERE customer_id = $1",
+                "DELETE FROM loyalty_accounts WHERE customer_id = $2 AND loyalty_id IN
+                 (SELECT loyalty_id FROM loyalty_accounts WHERE customer_id = $1)",
+                "UPDATE loyalty_accounts SET customer_id = $1 WHERE customer_id = $2",
             ] {
                 db::query(sql).bind(result).bind(id).execute(&mut *tx).await?;
             }

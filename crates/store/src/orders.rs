@@ -234,8 +234,8 @@ pub struct OrderStatusRow {
     pub group: Option<String>,
 }
 
-const ORDER_COLUMNS: &str =
-    "o.id, o.number, o.site, o.customer_id, o.created_at, o.status_updated_at, o.is_test, o.from_api, o.doc";
+const ORDER_COLUMNS: &str = "o.id, o.number, o.site, o.customer_id, o.contact_id, o.created_at, o.status_updated_at, \
+     o.is_test, o.from_api, o.doc";
 
 /// The columns of orders read to be shown: [`ORDER_COLUMNS`], the hints for their loyalty credits,
 /// and their customers (joined as `c`, see [`SHOWN_FROM`]), so that showing an order takes no
@@ -550,6 +550,8 @@ fn order_from_row(r: &crate::db::Row) -> StoreResult<Order> {
     o.number = r.try_get("number")?;
     o.site = r.try_get("site")?;
     o.customer_id = r.try_get("customer_id")?;
+    // The column, not the document: combining customers moves a contact person by its column.
+    o.contact_id = r.try_get("contact_id")?;
     o.created_at = r.try_get("created_at")?;
     o.status_updated_at = r.try_get("status_updated_at")?;
     o.is_test = flag(r.try_get("is_test")?);

@@ -220,3 +220,76 @@ both!(orders_links_and_customer_subscriptions, |app: TestApp| async move {
     let (_, c) = app.get("/api/v5/customers/sub-1").await;
     assert_eq!(c["customer"]["customerSubscriptions"].as_array().unwrap().len(), 1, "read-only through an edit");
 });
+
+both!(customers_combine_moves_loyalty_accounts_and_contact_roles, |app: TestApp| async move {
+    let def = torg_domain::loyalty::LoyaltyDefinition::from_json(&json!({
+        "site": "default", "name": "Club", "currency": "RUB", "expiryDays": 30, "maxChargePercent": 50,
+        "levels": [{"name": "Basic", "sum": 0, "percent": 5}]
+    }))
+    .expect("a valid programme");
+    app.store.define_loyalty(&def).await.expect("a programme");
+    let mut ids = Vec::new();
+    for ext in ["k-keep", "k-dup1", "k-dup2"] {
+        let doc = json!({"externalId": ext, "firstName": ext}).to_string();
+        let (s, b) = app.post("/api/v5/customers/create", &[("customer", &doc)]).await;
+        assert_eq!(s, 201, "{b}");
+        ids.push(b["id"].as_i64().unwrap());
+    }
+    // Accounts of the result and of the first duplicate (merged), and of the second (moved).
+    let mut accounts = Vec::new();
+    for (ext, bonus) in [("k-keep", "100"), ("k-dup1", "30"), ("k-dup2", "7")] {
+        let doc = json!({"customer": {"externalId": ext}, "cardNumber": format!("card-{ext}")}).to_string();
+        let (s, b) = app.post("/api/v5/loyalty/account/create", &[("site", "default"), ("loyaltyAccount", &doc)]).await;
+        assert_eq!(s, 201, "{b}");
+        let id = b["loyaltyAccount"]["id"].as_i64().unwrap();
+        assert_eq!(app.post(&format!("/api/v5/loyalty/account/{id}/activate"), &[]).await.0, 200);
+        let (s, b) = app.post(&format!("/api/v5/loyalty/account/{id}/bonus/credit"), &[("amount", bonus)]).await;
+        assert_eq!(s, 200, "{b}");
+        accounts.push(id);
+    }
+    // The first duplicate is the main contact person of a corporate customer, and its orders' contact.
+    let doc = json!({"externalId": "k-corp", "nickName": "Corp"}).to_string();
+    let (s, b) =
+        app.post("/api/v5/customers-corporate/create", &[("customerCorporate", &doc), ("site", "default")]).await;
+    assert_eq!(s, 201, "{b}");
+    let contact = json!({"customer": {"id": ids[1]}, "isMain": true}).to_string();
+    let (s, b) = app
+        .post("/api/v5/customers-corporate/k-corp/contacts/create", &[("contact", &contact), ("site", "default")])
+        .await;
+    assert_eq!(s, 201, "{b}");
+    order(
+        &app,
+        json!({"externalId": "k-o1", "customer": {"type": "customer_corporate", "externalId": "k-corp"},
+               "contact": {"id": ids[1]}}),
+    )
+    .await;
+
+    let customers = json!([{"id": ids[1]}, {"id": ids[2]}]).to_string();
+    let result = json!({"id": ids[0]}).to_string();
+    let (s, b) = app.post("/api/v5/customers/combine", &[("customers", &customers), ("resultCustomer", &result)]).await;
+    assert_eq!((s.as_u16(), b), (200, json!({"success": true})));
+
+    let (s, b) = app.get(&format!("/api/v5/loyalty/accounts?filter[customerId]={}", ids[0])).await;
+    assert_eq!(s, 200, "{b}");
+    let mut held: Vec<(i64, i64)> = b["loyaltyAccounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["id"].as_i64().unwrap(), a["amount"].as_i64().unwrap()))
+        .collect();
+    held.sort_unstable();
+    // One programme, so one account: the result's, holding all three credits.
+    assert_eq!(held, [(accounts[0], 137)], "{b}");
+    assert_eq!(app.get(&format!("/api/v5/loyalty/account/{}", accounts[1])).await.0, 404);
+    assert_eq!(app.total_count("/api/v5/loyalty/accounts").await, 1, "the counters follow");
+    let (_, b) = app.get("/api/v5/customers-corporate/k-corp/contacts?site=default").await;
+    let contacts: Vec<(i64, bool)> = b["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["customer"]["id"].as_i64().unwrap(), c["isMain"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(contacts, [(ids[0], true)], "{b}");
+    let (_, b) = app.get("/api/v5/orders/k-o1").await;
+    assert_eq!(b["order"]["contact"]["id"].as_i64(), Some(ids[0]), "{b}");
+});
