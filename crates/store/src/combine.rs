@@ -47,6 +47,9 @@ impl Store {
         let mut new = old.clone();
         new.items = combine_items(&old.items, &from.items, technique);
         new.payments.extend(from.payments.iter().cloned());
+        // Bonuses the source spent pay for the combined order; its bonus operations (what it spent
+        // and earned, on whichever account) now name the result.
+        new.bonuses_charge_total += from.bonuses_charge_total;
         // The source goes first: its stock is released before the result's lines reserve theirs.
         self.sync_reservations(&mut tx, source, &[], false).await?;
         db::query("UPDATE payments SET order_id = $1 WHERE order_id = $2")
@@ -63,6 +66,7 @@ impl Store {
         for sql in [
             "UPDATE tasks SET order_id = $1, site = (SELECT site FROM orders WHERE id = $1) WHERE order_id = $2",
             "UPDATE costs SET order_id = $1 WHERE order_id = $2",
+            "UPDATE bonus_operations SET order_id = $1 WHERE order_id = $2",
             // Files attached to it and its place in shipments (migration 0020) likewise.
             "UPDATE file_attachments SET order_id = $1 WHERE order_id = $2",
             "DELETE FROM delivery_shipment_orders WHERE order_id = $2

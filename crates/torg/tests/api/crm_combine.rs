@@ -293,3 +293,59 @@ both!(customers_combine_moves_loyalty_accounts_and_contact_roles, |app: TestApp|
     let (_, b) = app.get("/api/v5/orders/k-o1").await;
     assert_eq!(b["order"]["contact"]["id"].as_i64(), Some(ids[0]), "{b}");
 });
+
+both!(orders_combine_with_bonuses_spent_and_earned, |app: TestApp| async move {
+    let def = torg_domain::loyalty::LoyaltyDefinition::from_json(&json!({
+        "site": "default", "name": "Club", "currency": "RUB", "expiryDays": 30, "maxChargePercent": 50,
+        "levels": [{"name": "Basic", "sum": 0, "percent": 10}]
+    }))
+    .expect("a valid programme");
+    app.store.define_loyalty(&def).await.expect("a programme");
+    let doc = json!({"externalId": "b-buyer", "firstName": "B"}).to_string();
+    assert_eq!(app.post("/api/v5/customers/create", &[("customer", &doc)]).await.0, 201);
+    let doc = json!({"customer": {"externalId": "b-buyer"}}).to_string();
+    let (s, b) = app.post("/api/v5/loyalty/account/create", &[("site", "default"), ("loyaltyAccount", &doc)]).await;
+    assert_eq!(s, 201, "{b}");
+    let account = b["loyaltyAccount"]["id"].as_i64().unwrap();
+    assert_eq!(app.post(&format!("/api/v5/loyalty/account/{account}/activate"), &[]).await.0, 200);
+    let (s, b) = app.post(&format!("/api/v5/loyalty/account/{account}/bonus/credit"), &[("amount", "300")]).await;
+    assert_eq!(s, 200, "{b}");
+    let mut ids = Vec::new();
+    for ext in ["b-src", "b-res"] {
+        let o = order(
+            &app,
+            json!({"externalId": ext, "customer": {"externalId": "b-buyer"},
+                   "items": [{"productName": "Filter", "initialPrice": 1000, "quantity": 1}]}),
+        )
+        .await;
+        ids.push(o["id"].as_i64().unwrap());
+    }
+    // The source spends 200 bonuses and is paid in full, earning 10 % of what was paid.
+    let o = json!({"externalId": "b-src"}).to_string();
+    let (s, b) =
+        app.post("/api/v5/orders/loyalty/apply", &[("site", "default"), ("order", &o), ("bonuses", "200")]).await;
+    assert_eq!(s, 200, "{b}");
+    let pay = json!({"order": {"externalId": "b-src"}, "type": "cash", "status": "paid", "amount": 800});
+    let (s, b) =
+        app.post("/api/v5/orders/payments/create", &[("payment", &pay.to_string()), ("site", "default")]).await;
+    assert_eq!(s, 201, "{b}");
+    let (_, b) = app.get(&format!("/api/v5/loyalty/account/{account}")).await;
+    assert_eq!(b["loyaltyAccount"]["amount"], json!(180), "300 - 200 + 80: {b}");
+
+    let (s, b) = combine(&app, None, ids[0], ids[1]).await;
+    assert_eq!(s, 200, "{b}");
+    let (_, b) = app.get("/api/v5/orders/b-res").await;
+    let o = &b["order"];
+    // The default technique keeps the result's lines (1000); the source's spent bonuses come along.
+    assert_eq!((o["bonusesChargeTotal"].clone(), o["totalSumm"].clone()), (json!(200), json!(800)), "{o}");
+    let (_, b) = app.get(&format!("/api/v5/loyalty/account/{account}")).await;
+    assert_eq!(b["loyaltyAccount"]["amount"], json!(180), "no bonus is lost or made: {b}");
+    let (_, b) = app.get(&format!("/api/v5/loyalty/bonus/operations?filter[loyalties][]=1")).await;
+    let named: Vec<Value> = b["bonusOperations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|op| op["order"]["id"].as_i64().map(Value::from))
+        .collect();
+    assert!(!named.is_empty() && named.iter().all(|id| *id == json!(ids[1])), "the operations name the result: {b}");
+});
