@@ -340,7 +340,7 @@ both!(orders_combine_with_bonuses_spent_and_earned, |app: TestApp| async move {
     assert_eq!((o["bonusesChargeTotal"].clone(), o["totalSumm"].clone()), (json!(200), json!(800)), "{o}");
     let (_, b) = app.get(&format!("/api/v5/loyalty/account/{account}")).await;
     assert_eq!(b["loyaltyAccount"]["amount"], json!(180), "no bonus is lost or made: {b}");
-    let (_, b) = app.get(&format!("/api/v5/loyalty/bonus/operations?filter[loyalties][]=1")).await;
+    let (_, b) = app.get("/api/v5/loyalty/bonus/operations?filter[loyalties][]=1").await;
     let named: Vec<Value> = b["bonusOperations"]
         .as_array()
         .unwrap()
