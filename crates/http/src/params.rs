@@ -126,10 +126,15 @@ pub fn as_list(v: &Value) -> Vec<Value> {
 #[derive(Default)]
 struct Branch {
     entries: Vec<(String, Node)>,
-    // Keeps lookups O(1) so thousands of `a[]=` pairs stay linear.
-    index: HashMap<String, usize>,
+    /// Built once a branch holds [`INDEXED_FROM`] keys, so thousands of `a[]=` pairs stay linear; a
+    /// request's few parameters are found by comparing (a hash map per branch, with its random keys
+    /// and SipHash, was most of a filtered list's query parse).
+    index: Option<HashMap<String, usize>>,
     next: u64,
 }
+
+/// How many keys a branch holds before it indexes them.
+const INDEXED_FROM: usize = 16;
 
 enum Node {
     Leaf(String),
@@ -139,15 +144,30 @@ enum Node {
 impl Branch {
     /// The slot for `key`, created empty at the end if missing so updates keep PHP's key order.
     fn slot(&mut self, key: String) -> &mut Node {
-        let pos = match self.index.get(&key) {
-            Some(&pos) => pos,
+        let found = match &self.index {
+            Some(index) => index.get(&key).copied(),
+            None => self.entries.iter().position(|(k, _)| *k == key),
+        };
+        let pos = match found {
+            Some(pos) => pos,
             None => {
                 // PHP bumps the next free index past any explicit integer key.
                 if let Some(n) = canonical_index(&key) {
                     self.next = self.next.max(n.saturating_add(1));
                 }
                 let pos = self.entries.len();
-                self.index.insert(key.clone(), pos);
+                match &mut self.index {
+                    Some(index) => {
+                        index.insert(key.clone(), pos);
+                    }
+                    None if pos + 1 >= INDEXED_FROM => {
+                        let mut index: HashMap<String, usize> =
+                            self.entries.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect();
+                        index.insert(key.clone(), pos);
+                        self.index = Some(index);
+                    }
+                    None => {}
+                }
                 self.entries.push((key, Node::Leaf(String::new())));
                 pos
             }
@@ -390,6 +410,22 @@ mod tests {
     fn insertion_order_is_kept_and_overrides_keep_their_place() {
         assert_eq!(keys(&q("z=1&a=2&m=3")), ["z", "a", "m"]);
         assert_eq!(keys(&q("a=1&b=2&a=3")), ["a", "b"]);
+    }
+
+    #[test]
+    fn a_branch_indexed_past_its_first_keys_finds_them_all() {
+        // Keys before and after the branch starts indexing, each set twice: the later value wins in
+        // the first value's place.
+        let names: Vec<String> = (0..40).map(|i| format!("k{i}")).collect();
+        let first: Vec<String> = names.iter().map(|n| format!("f[{n}]=1")).collect();
+        let again: Vec<String> = names.iter().rev().map(|n| format!("f[{n}]=2")).collect();
+        let v = q(&[first, again].concat().join("&"));
+        assert_eq!(keys(&v["f"]), names.iter().map(String::as_str).collect::<Vec<_>>());
+        assert!(v["f"].as_object().unwrap().values().all(|x| x == "2"));
+        let pushed: Vec<String> = (0..40).map(|i| format!("a[]={i}")).collect();
+        let v = q(&(pushed.join("&") + "&a[3]=x"));
+        assert_eq!(v["a"].as_array().map(Vec::len), Some(40));
+        assert_eq!((&v["a"][3], &v["a"][39]), (&json!("x"), &json!("39")));
     }
 
     #[test]

@@ -1644,7 +1644,7 @@ impl Store {
             ("o.status_updated_at", f.status_updated_to, "<="),
         ] {
             if let Some(t) = v {
-                wh.push(&format!(" AND {col} {op} ")).bind(Arg::Int(t));
+                wh.push(" AND ").push(col).push(" ").push(op).push(" ").bind(Arg::Int(t));
             }
         }
         if !f.extended_status.is_empty() {
@@ -1662,7 +1662,7 @@ impl Store {
             ("o.shipment_store", &f.shipment_stores),
         ] {
             if !list.is_empty() {
-                wh.push(&format!(" AND {col} IN ")).bind_list(list.iter().cloned().map(Arg::Text));
+                wh.push(" AND ").push(col).push(" IN ").bind_list(list.iter().cloned().map(Arg::Text));
             }
         }
         for (col, list) in [("status", &f.payment_statuses), ("type", &f.payment_types)] {
