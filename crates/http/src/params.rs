@@ -156,19 +156,13 @@ impl Branch {
                     self.next = self.next.max(n.saturating_add(1));
                 }
                 let pos = self.entries.len();
-                match &mut self.index {
-                    Some(index) => {
-                        index.insert(key.clone(), pos);
-                    }
-                    None if pos + 1 >= INDEXED_FROM => {
-                        let mut index: HashMap<String, usize> =
-                            self.entries.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect();
-                        index.insert(key.clone(), pos);
-                        self.index = Some(index);
-                    }
-                    None => {}
+                if let Some(index) = &mut self.index {
+                    index.insert(key.clone(), pos);
                 }
                 self.entries.push((key, Node::Leaf(String::new())));
+                if self.index.is_none() && self.entries.len() >= INDEXED_FROM {
+                    self.index = Some(self.entries.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect());
+                }
                 pos
             }
         };

@@ -37,8 +37,7 @@ impl Sql {
     /// text made for each was a visible part of a kept page's time).
     pub fn bind(&mut self, arg: Arg) -> &mut Self {
         self.args.push(arg);
-        self.text.push('$');
-        push_int(&mut self.text, self.args.len() as i64);
+        push_placeholder(&mut self.text, self.args.len());
         self
     }
 
@@ -46,7 +45,9 @@ impl Sql {
     /// for text that names it inside a fragment written elsewhere.
     pub fn placeholder(&mut self, arg: Arg) -> String {
         self.args.push(arg);
-        format!("${}", self.args.len())
+        let mut p = String::with_capacity(4);
+        push_placeholder(&mut p, self.args.len());
+        p
     }
 
     /// Appends `(p1, p2, …)` bound to `args`. An empty list becomes an empty sub-query, which `IN`
@@ -107,6 +108,12 @@ fn push_int(out: &mut String, n: i64) {
     out.push_str(itoa::Buffer::new().format(n));
 }
 
+/// Appends the placeholder `$n`.
+fn push_placeholder(out: &mut String, n: usize) {
+    out.push('$');
+    out.push_str(itoa::Buffer::new().format(n));
+}
+
 impl Arg {
     fn value(&self) -> Value {
         match self {
@@ -147,8 +154,10 @@ pub(crate) fn values_rows(rows: usize, columns: usize) -> String {
     for r in 0..rows {
         out.push_str(if r == 0 { "(" } else { ", (" });
         for c in 1..=columns {
-            out.push_str(if c == 1 { "$" } else { ", $" });
-            out.push_str(&(r * columns + c).to_string());
+            if c > 1 {
+                out.push_str(", ");
+            }
+            push_placeholder(&mut out, r * columns + c);
         }
         out.push(')');
     }
