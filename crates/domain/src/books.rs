@@ -7,6 +7,8 @@ use crate::FieldErrors;
 use crate::custom_field::{CustomField, Dictionary};
 use crate::order::Order;
 use crate::reference::{ReferenceEntry, ReferenceKind, Site};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Sites, warehouses and reference books as one snapshot.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -18,6 +20,11 @@ pub struct Books {
     /// for every list filtered by status, where looking it up in each entry's attributes hashed the
     /// key once per status.
     status_groups: Vec<Option<String>>,
+    /// What each status or status group code stands for in a filter, sorted, by code (see
+    /// `expand_statuses`): worked out once here, not for every list filtered by status.
+    expansions: Vec<(String, Vec<String>)>,
+    /// The paid statuses (see `paid_statuses`), shared: every order shown carries them.
+    paid: Arc<[String]>,
     custom_fields: Vec<CustomField>,
     dictionaries: Vec<Dictionary>,
 }
@@ -38,9 +45,24 @@ impl Books {
         for (kind, e) in entries {
             refs[slot(kind)].push(e);
         }
-        let status_groups =
+        let status_groups: Vec<Option<String>> =
             refs[slot(ReferenceKind::Status)].iter().map(|e| e.attr_str("group").map(str::to_owned)).collect();
-        Books { sites, warehouses, refs, status_groups, custom_fields: Vec::new(), dictionaries: Vec::new() }
+        let expansions = expansions(&refs[slot(ReferenceKind::Status)], &status_groups);
+        let paid = refs[slot(ReferenceKind::PaymentStatus)]
+            .iter()
+            .filter(|e| e.attr_bool("paymentComplete"))
+            .map(|e| e.code.clone())
+            .collect();
+        Books {
+            sites,
+            warehouses,
+            refs,
+            status_groups,
+            expansions,
+            paid,
+            custom_fields: Vec::new(),
+            dictionaries: Vec::new(),
+        }
     }
 
     /// The same books with custom field definitions and their dictionaries.
@@ -123,29 +145,29 @@ impl Books {
     /// The statuses `codes` name, sorted and once each: a status code stands for itself, a status
     /// group's code for every status of the group (a code that is both stands for both).
     pub fn expand_statuses(&self, codes: &[String]) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for code in codes {
-            if self.has(ReferenceKind::Status, code) {
-                out.push(code.clone());
+        let of = |code: &String| {
+            let i = self.expansions.binary_search_by(|(c, _)| c.as_str().cmp(code)).ok()?;
+            self.expansions.get(i).map(|(_, statuses)| statuses)
+        };
+        match codes {
+            [one] => of(one).cloned().unwrap_or_default(),
+            _ => {
+                let mut out: Vec<String> = codes.iter().filter_map(of).flatten().cloned().collect();
+                out.sort();
+                out.dedup();
+                out
             }
-            out.extend(
-                self.statuses_with_groups()
-                    .filter(|(_, group)| *group == Some(code.as_str()))
-                    .map(|(s, _)| s.code.clone()),
-            );
         }
-        out.sort();
-        out.dedup();
-        out
     }
 
     /// The payment statuses that mean the money arrived (`paymentComplete`).
     pub fn paid_statuses(&self) -> Vec<String> {
-        self.refs(ReferenceKind::PaymentStatus)
-            .iter()
-            .filter(|e| e.attr_bool("paymentComplete"))
-            .map(|e| e.code.clone())
-            .collect()
+        self.paid.to_vec()
+    }
+
+    /// The same paid statuses, shared by every reader of these books.
+    pub fn paid(&self) -> &Arc<[String]> {
+        &self.paid
     }
 
     /// The stock an order holds: (offer, warehouse id, quantity) per line with an offer, from the line's
@@ -225,6 +247,25 @@ impl Books {
     }
 }
 
+/// Each status and status group code with the statuses it stands for, sorted and once each, by code.
+fn expansions(statuses: &[ReferenceEntry], groups: &[Option<String>]) -> Vec<(String, Vec<String>)> {
+    let mut by_code: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (status, group) in statuses.iter().zip(groups) {
+        by_code.entry(&status.code).or_default().push(status.code.clone());
+        if let Some(group) = group {
+            by_code.entry(group).or_default().push(status.code.clone());
+        }
+    }
+    by_code
+        .into_iter()
+        .map(|(code, mut of)| {
+            of.sort();
+            of.dedup();
+            (code.to_owned(), of)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,6 +311,8 @@ mod tests {
         assert_eq!(assembling.len(), 6, "{assembling:?}");
         assert!(assembling.contains(&"at-branch".to_string()) && assembling.contains(&"assembling".to_string()));
         assert!(codes(&["no-such"]).is_empty(), "an unknown code stands for nothing");
+        assert_eq!(codes(&["delivery"]), ["at-pickup-point", "delivering", "send-to-delivery"], "one group alone");
+        assert_eq!(codes(&["new"]), ["new"], "one status alone");
     }
 
     #[test]

@@ -70,7 +70,9 @@ impl Zone {
         } else {
             civil::Date::strptime("%Y-%m-%d", text).ok()?.to_datetime(time_of_date)
         };
-        civil.to_zoned(self.0.clone()).ok().map(|z| z.timestamp().as_second())
+        // As `to_zoned` would (its `compatible` choice in a gap or a fold), without the zone's copy:
+        // the count it shares was a visible cost with every request of a filtered list cloning it.
+        self.0.to_ambiguous_timestamp(civil).compatible().ok().map(|t| t.as_second())
     }
 }
 
@@ -117,6 +119,16 @@ mod tests {
         assert!(z.parse_start("2014-03-21 25:00:00").is_none());
         assert!(z.parse_start("2014-03-21 noon").is_none());
         assert!(z.parse_end("2014-03-21 05:14").is_none());
+    }
+
+    #[test]
+    fn a_time_in_a_gap_or_a_fold_is_read_as_a_zoned_time_reads_it() {
+        let z = Zone::named("Europe/Berlin").unwrap();
+        for text in ["2024-03-31 02:30:00", "2024-10-27 02:30:00", "2024-06-01 12:00:00"] {
+            let civil = civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", text).unwrap();
+            let zoned = civil.to_zoned(z.0.clone()).unwrap().timestamp().as_second();
+            assert_eq!(z.parse_start(text), Some(zoned), "{text}");
+        }
     }
 
     #[test]

@@ -69,10 +69,13 @@ impl Sql {
         self
     }
 
-    /// The statement and its values as one text, equal for two `Sql`s only when both are.
-    pub fn key(&self) -> String {
+    /// The texts of `head`, then the statement and its values, as one text in one allocation: equal
+    /// for two `Sql`s (after the same head) only when both are.
+    pub fn key_after(&self, head: &[&str]) -> String {
         let args: usize = self.args.iter().map(|a| if let Arg::Text(t) = a { t.len() + 24 } else { 24 }).sum();
-        let mut key = String::with_capacity(self.text.len() + args);
+        let head_len: usize = head.iter().map(|h| h.len()).sum();
+        let mut key = String::with_capacity(head_len + self.text.len() + args);
+        head.iter().for_each(|h| key.push_str(h));
         key.push_str(&self.text);
         for a in &self.args {
             // Texts are preceded by their length, so no value can pass for two.
@@ -210,10 +213,11 @@ mod tests {
         let mut q = Sql::new("SELECT id FROM t WHERE a = ");
         q.bind(Arg::Int(-7)).push(" AND b IN ").bind_list([Arg::Text("x:y".into()), Arg::Int(12)]);
         assert_eq!(q.text, "SELECT id FROM t WHERE a = $1 AND b IN ($2, $3)");
-        assert_eq!(q.key(), "SELECT id FROM t WHERE a = $1 AND b IN ($2, $3)\u{1}i-7\u{1}t3:x:y\u{1}i12");
+        assert_eq!(q.key_after(&[]), "SELECT id FROM t WHERE a = $1 AND b IN ($2, $3)\u{1}i-7\u{1}t3:x:y\u{1}i12");
         let mut other = Sql::new("SELECT id FROM t WHERE a = ");
         other.bind(Arg::Int(-7)).push(" AND b IN ").bind_list([Arg::Text("x".into()), Arg::Text("y:".into())]);
-        assert_ne!(q.key(), other.key(), "a text's length keeps two values from passing for one");
+        assert_ne!(q.key_after(&[]), other.key_after(&[]), "a text's length keeps two values from passing for one");
+        assert_eq!(q.key_after(&["page ", "20"]), format!("page 20{}", q.key_after(&[])));
     }
 
     #[test]

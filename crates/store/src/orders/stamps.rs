@@ -94,7 +94,8 @@ impl Store {
         held: &Held<'_>,
     ) -> StoreResult<(StampedOrders, u64)> {
         let wh = self.order_where(f).await?;
-        let key = format!("page {} {}", page.limit, page.page) + &wh.key();
+        let (mut limit, mut number) = (itoa::Buffer::new(), itoa::Buffer::new());
+        let key = wh.key_after(&["page ", limit.format(page.limit), " ", number.format(page.page), " "]);
         let known = self.shown_at();
         let kept = known.and_then(|g| self.kept_pages.at(&key, g));
         if let Some(kept) = &kept

@@ -137,7 +137,7 @@ fn unwrap_singles(mut filter: Map<String, Value>) -> Map<String, Value> {
 /// `GET /api/v5/costs`: newest first.
 async fn list(State(state): State<AppState>, crm: Crm) -> CrmResult {
     let page = crm.default_page()?;
-    let filter = unwrap_singles(crm.filter()?);
+    let filter = unwrap_singles(crm.filter()?.into_owned());
     let zone = &state.config.zone;
     let mut r = FilterReader::new(&filter, zone).noting(&crm.input);
     let sites = r.texts("sites");

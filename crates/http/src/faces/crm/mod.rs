@@ -55,6 +55,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
+use std::borrow::Cow;
 use torg_domain::history::Actor;
 use torg_domain::key::ApiKey;
 use torg_domain::page::{LIMITS, PageRequest, Pagination, STORE_LIMITS};
@@ -534,11 +535,12 @@ impl Crm {
     }
 
     /// The `filter` parameter as an object (absent or `None` is empty).
-    pub fn filter(&self) -> Result<Map<String, Value>, CrmError> {
+    pub fn filter(&self) -> Result<Cow<'_, Map<String, Value>>, CrmError> {
         match self.input.param("filter") {
-            None => Ok(Map::new()),
-            Some(v) if is_none_literal(v) => Ok(Map::new()),
-            Some(Value::Object(m)) => Ok(m.clone()),
+            None => Ok(Cow::Owned(Map::new())),
+            Some(v) if is_none_literal(v) => Ok(Cow::Owned(Map::new())),
+            // Borrowed: a copy of the filter was a visible part of a kept list page's time.
+            Some(Value::Object(m)) => Ok(Cow::Borrowed(m)),
             Some(_) => Err(CrmError::parameter("filter", "This value should be of type array.")),
         }
     }
@@ -714,9 +716,25 @@ pub fn member_text(m: &Map<String, Value>, key: &str) -> Option<String> {
     }
 }
 
-/// The `pagination` member.
-pub fn pagination(p: Pagination) -> Value {
-    json!({ "limit": p.limit, "totalCount": p.total_count, "currentPage": p.current_page, "totalPageCount": p.total_page_count })
+/// The `pagination` member, written as it is: built as a map first, it was a visible part of a kept
+/// list page's time.
+pub fn pagination(p: Pagination) -> PaginationMember {
+    PaginationMember {
+        limit: p.limit,
+        total_count: p.total_count,
+        current_page: p.current_page,
+        total_page_count: p.total_page_count,
+    }
+}
+
+/// A list answer's `pagination` member, its keys in RetailCRM's order.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaginationMember {
+    limit: u32,
+    total_count: u64,
+    current_page: u32,
+    total_page_count: u64,
 }
 
 /// Filters of at most this many keys are searched member by member rather than by hash.

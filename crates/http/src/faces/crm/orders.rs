@@ -31,7 +31,7 @@ struct Shown {
 
 impl Shown {
     fn new(all: ShownOrders, crm: &Crm) -> Shown {
-        Shown { all, paid: crm.books.paid_statuses().into() }
+        Shown { all, paid: crm.books.paid().clone() }
     }
 
     /// Orders just written, with their customers and parties read for them.
@@ -62,7 +62,7 @@ struct Through<'c> {
 impl<'c> Through<'c> {
     fn new(state: &'c AppState, crm: &Crm) -> Through<'c> {
         let cache = &*state.shown_orders;
-        Through { cache, under: cache.under(&crm.books.paid_statuses()), hits: Mutex::default() }
+        Through { cache, under: Under::new(crm.books.paid()), hits: Mutex::default() }
     }
 
     /// The stamp at which order `id` is held (what the store's `held` asks).

@@ -22,7 +22,7 @@
 use crate::reshape::RawText;
 use quick_cache::sync::Cache;
 use quick_cache::{DefaultHashBuilder, Lifecycle, Weighter};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, OnceLock};
 use torg_store::OrderStamp;
 
 /// One order as it was shown.
@@ -180,8 +180,6 @@ type Rendered = Cache<i64, Arc<Kept>, ByLength, DefaultHashBuilder, Spill>;
 pub struct ShownCache {
     orders: Option<Rendered>,
     packed: Option<Packed>,
-    /// The paid statuses the last request came with, shared by the entries made under them.
-    paid: Mutex<Arc<[String]>>,
     /// Orders answered as kept, and read whole, since start (for `/metrics`).
     answered: torg_store::Outcomes,
 }
@@ -214,6 +212,12 @@ pub struct Under {
 }
 
 impl Under {
+    /// What a request whose books count `paid` as paid reads and keeps under: the books' own list,
+    /// shared by every request that reads them.
+    pub fn new(paid: &Arc<[String]>) -> Under {
+        Under { paid: paid.clone() }
+    }
+
     /// The payment statuses the request's books count as paid (what its orders are rendered with).
     pub fn paid(&self) -> &Arc<[String]> {
         &self.paid
@@ -238,12 +242,7 @@ impl ShownCache {
             orders: Cache::with_weighter(((bytes - rendered) / 500 + 1) as usize, bytes - rendered, ByLength),
             dictionary: OnceLock::new(),
         });
-        ShownCache {
-            orders,
-            packed,
-            paid: Mutex::new(Arc::from(Vec::new())),
-            answered: torg_store::Outcomes::default(),
-        }
+        ShownCache { orders, packed, answered: torg_store::Outcomes::default() }
     }
 
     /// Notes an answer of `kept` orders as kept and `read` read whole.
@@ -263,15 +262,6 @@ impl ShownCache {
             packed,
             bytes: rendered_bytes + packed_bytes,
         }
-    }
-
-    /// What a request whose books count `paid` as paid reads and keeps under.
-    pub fn under(&self, paid: &[String]) -> Under {
-        let mut current = self.paid.lock().unwrap_or_else(PoisonError::into_inner);
-        if **current != *paid {
-            *current = Arc::from(paid.to_vec());
-        }
-        Under { paid: current.clone() }
     }
 
     /// The order kept under `id`, rendered or packed, if it was shown with these books. A packed one
@@ -320,7 +310,7 @@ mod tests {
         std::str::from_utf8(kept.json().0).expect("UTF-8")
     }
 
-    fn paid(codes: &[&str]) -> Vec<String> {
+    fn paid(codes: &[&str]) -> Arc<[String]> {
         codes.iter().map(|c| (*c).to_owned()).collect()
     }
 
@@ -328,32 +318,32 @@ mod tests {
     fn a_kept_order_is_shown_only_under_the_books_it_was_shown_with() {
         let cache = ShownCache::new(1 << 20);
         let stamp = torg_store::testing::order_stamp(1);
-        let under = cache.under(&paid(&["paid"]));
+        let under = Under::new(&paid(&["paid"]));
         cache.keep(7, Some(stamp), &under, "default", json(r#"{"id":7}"#));
         let kept = cache.kept(7, &under).expect("kept");
         assert_eq!((kept.stamp(), kept.site(), text(&kept)), (Some(stamp), "default", r#"{"id":7}"#));
-        assert!(cache.kept(7, &cache.under(&paid(&["paid", "prepaid"]))).is_none(), "other paid statuses");
-        assert!(cache.kept(7, &cache.under(&paid(&["paid"]))).is_some(), "the same statuses again");
+        assert!(cache.kept(7, &Under::new(&paid(&["paid", "prepaid"]))).is_none(), "other paid statuses");
+        assert!(cache.kept(7, &Under::new(&paid(&["paid"]))).is_some(), "the same statuses again");
         assert!(cache.kept(8, &under).is_none());
     }
 
     #[test]
     fn an_order_without_a_stamp_or_a_cache_of_nothing_keeps_nothing() {
         let cache = ShownCache::new(1 << 20);
-        let under = cache.under(&[]);
+        let under = Under::new(&paid(&[]));
         let shown = cache.keep(7, None, &under, "default", json("{}"));
         assert_eq!(text(&shown), "{}");
         assert!(cache.kept(7, &under).is_none());
         let off = ShownCache::new(0);
         assert_eq!((off.stats().orders, off.stats().bytes), (0, 0));
         off.keep(7, Some(torg_store::testing::order_stamp(1)), &under, "default", json("{}"));
-        assert!(off.kept(7, &off.under(&[])).is_none());
+        assert!(off.kept(7, &Under::new(&paid(&[]))).is_none());
     }
 
     #[test]
     fn the_budget_bounds_what_is_kept() {
         let cache = ShownCache::new(64 * 1024);
-        let under = cache.under(&[]);
+        let under = Under::new(&paid(&[]));
         let body = |id: i64| format!("\"{id:04}{}\"", "x".repeat(996));
         for id in 0..1000 {
             cache.keep(id, Some(torg_store::testing::order_stamp(id)), &under, "default", json(&body(id)));
@@ -376,7 +366,7 @@ mod tests {
     #[test]
     fn an_order_pushed_out_is_kept_packed_as_it_was_shown() {
         let cache = ShownCache::new(64 * 1024);
-        let under = cache.under(&paid(&["paid"]));
+        let under = Under::new(&paid(&["paid"]));
         let order = |id: i64| {
             format!(
                 r#"{{"id":{id},"number":"{id}A","status":"new","site":"shop","items":[{{"quantity":{id},"offer":{{"name":"Фильтр {id}"}}}}],"x":"{}"}}"#,
@@ -399,9 +389,9 @@ mod tests {
         }
         // Not shown to a request whose books count other statuses as paid.
         let id = packed_only[0];
-        assert!(cache.kept(id, &cache.under(&paid(&["prepaid"]))).is_none());
+        assert!(cache.kept(id, &Under::new(&paid(&["prepaid"]))).is_none());
         // Asked for again: back among the rendered, its packed copy kept.
-        let under = cache.under(&paid(&["paid"]));
+        let under = Under::new(&paid(&["paid"]));
         assert_eq!(cache.kept(id, &under).map(|k| text(&k).to_owned()), Some(order(id)));
         assert!(rendered.peek(&id).is_some() && packed.orders.peek(&id).is_some());
         // Shown again at a later stamp: the packed copy of the earlier showing goes.
