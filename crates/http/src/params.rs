@@ -11,6 +11,7 @@
 //! endpoint can read, with PHP's rule that a hash keyed `0..n-1` is a list,
 //! plus lenient readers that tolerate the Python client's literals.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::convert::Infallible;
 
@@ -143,23 +144,23 @@ enum Node {
 
 impl Branch {
     /// The slot for `key`, created empty at the end if missing so updates keep PHP's key order.
-    fn slot(&mut self, key: String) -> &mut Node {
+    fn slot(&mut self, key: &str) -> &mut Node {
         let found = match &self.index {
-            Some(index) => index.get(&key).copied(),
-            None => self.entries.iter().position(|(k, _)| *k == key),
+            Some(index) => index.get(key).copied(),
+            None => self.entries.iter().position(|(k, _)| k == key),
         };
         let pos = match found {
             Some(pos) => pos,
             None => {
                 // PHP bumps the next free index past any explicit integer key.
-                if let Some(n) = canonical_index(&key) {
+                if let Some(n) = canonical_index(key) {
                     self.next = self.next.max(n.saturating_add(1));
                 }
                 let pos = self.entries.len();
                 if let Some(index) = &mut self.index {
-                    index.insert(key.clone(), pos);
+                    index.insert(key.to_owned(), pos);
                 }
-                self.entries.push((key, Node::Leaf(String::new())));
+                self.entries.push((key.to_owned(), Node::Leaf(String::new())));
                 if self.index.is_none() && self.entries.len() >= INDEXED_FROM {
                     self.index = Some(self.entries.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect());
                 }
@@ -170,8 +171,8 @@ impl Branch {
     }
 
     /// Turns an empty `[]` segment into the next free index, as PHP does.
-    fn resolve(&self, segment: &str) -> String {
-        if segment.is_empty() { self.next.to_string() } else { segment.to_owned() }
+    fn resolve<'s>(&self, segment: &'s str) -> Cow<'s, str> {
+        if segment.is_empty() { Cow::Owned(self.next.to_string()) } else { Cow::Borrowed(segment) }
     }
 
     fn into_map(self) -> Map<String, Value> {
@@ -204,11 +205,13 @@ impl Node {
 /// Stores `value` under a PHP-style key such as `filter[ids][]`, shared by both body formats.
 fn insert(map: &mut Branch, raw_key: &str, value: String) {
     if let Some((base, segments)) = split_key(raw_key) {
-        descend(map, base.to_owned(), &segments, value);
+        descend(map, base, &segments, value);
     }
 }
 
-fn descend(branch: &mut Branch, key: String, rest: &[String], value: String) {
+// Keys stay borrowed from the request until a branch keeps one: a query's few pairs made several
+// short-lived copies of each segment before.
+fn descend(branch: &mut Branch, key: &str, rest: &[Cow<'_, str>], value: String) {
     match rest.split_first() {
         // A later scalar replaces whatever was there, array or not, as in PHP.
         None => *branch.slot(key) = Node::Leaf(value),
@@ -220,27 +223,27 @@ fn descend(branch: &mut Branch, key: String, rest: &[String], value: String) {
             }
             if let Node::Branch(child) = slot {
                 let key = child.resolve(segment);
-                descend(child, key, tail, value);
+                descend(child, &key, tail, value);
             }
         }
     }
 }
 
 /// Splits `a[b][]` into `("a", ["b", ""])`; `None` means PHP would drop the parameter.
-fn split_key(raw: &str) -> Option<(&str, Vec<String>)> {
+fn split_key(raw: &str) -> Option<(&str, Vec<Cow<'_, str>>)> {
     if raw.is_empty() {
         return None;
     }
     let Some(open) = raw.find('[') else {
         return Some((raw, Vec::new()));
     };
-    let mut segments: Vec<String> = Vec::new();
+    let mut segments: Vec<Cow<'_, str>> = Vec::new();
     // Invariant: `raw[pos]` is a `[`; every slice point is an ASCII bracket, so on a char boundary.
     let mut pos = open;
     loop {
         if segments.len() == MAX_DEPTH {
             if let Some(last) = segments.last_mut() {
-                last.push_str(&raw[pos..]);
+                last.to_mut().push_str(&raw[pos..]);
             }
             break;
         }
@@ -249,7 +252,7 @@ fn split_key(raw: &str) -> Option<(&str, Vec<String>)> {
             return Some((raw, Vec::new()));
         };
         let close = pos + 1 + len;
-        segments.push(raw[pos + 1..close].to_owned());
+        segments.push(Cow::Borrowed(&raw[pos + 1..close]));
         pos = close + 1;
         // PHP ignores anything after a `]` that does not open another bracket.
         if !raw[pos..].starts_with('[') {

@@ -795,16 +795,20 @@ impl<'a> FilterReader<'a> {
 
     /// A list of texts.
     pub fn texts(&self, key: &str) -> Vec<String> {
-        self.get(key)
-            .map(as_list)
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|v| match v {
-                Value::String(s) if !s.is_empty() => Some(s),
+        // As `as_list` reads a list, without copying its values first.
+        fn item(v: &Value) -> Option<String> {
+            match v {
+                Value::String(s) if !s.is_empty() => Some(s.clone()),
                 Value::Number(n) => Some(n.to_string()),
                 _ => None,
-            })
-            .collect()
+            }
+        }
+        match self.get(key) {
+            None => Vec::new(),
+            Some(Value::Array(items)) => items.iter().filter_map(item).collect(),
+            Some(Value::Object(map)) => map.values().filter_map(item).collect(),
+            Some(v) => item(v).into_iter().collect(),
+        }
     }
 
     /// A list of integers; a non-integer is an error naming the filter.
