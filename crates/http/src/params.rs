@@ -115,11 +115,16 @@ pub fn as_i64(v: &Value) -> Option<i64> {
 
 /// Reads a list leniently: arrays as is, object values in order, a scalar as one item, none as empty.
 pub fn as_list(v: &Value) -> Vec<Value> {
+    list_items(v).into_iter().cloned().collect()
+}
+
+/// [`as_list`]'s items, borrowed: for a reader that copies only what it keeps.
+pub fn list_items(v: &Value) -> Vec<&Value> {
     match v {
-        Value::Array(items) => items.clone(),
-        Value::Object(map) => map.values().cloned().collect(),
+        Value::Array(items) => items.iter().collect(),
+        Value::Object(map) => map.values().collect(),
         v if is_none_literal(v) => Vec::new(),
-        v => vec![v.clone()],
+        v => vec![v],
     }
 }
 

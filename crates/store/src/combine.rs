@@ -86,7 +86,7 @@ impl Store {
         new.items = items;
         self.sync_reservations(&mut tx, result, &books.wanted_reservations(&new), false).await?;
         let changes = diff_orders(&old, &new);
-        self.write_order_row(&mut tx, &new, &books.paid_statuses(), now, crate::orders::RowWrite::Update).await?;
+        self.write_order_row(&mut tx, &new, books.paid(), now, crate::orders::RowWrite::Update).await?;
         self.write_order_changes(&mut tx, result, &new, &changes, actor, now).await?;
         let mut gone = order_stub(&from);
         gone["combinedTo"] = json!({ "id": new.id, "externalId": new.external_id, "number": new.number });
@@ -287,7 +287,7 @@ impl Store {
                 }));
             }
             new.attrs.insert("links".into(), serde_json::Value::Array(links));
-            self.write_order_row(&mut tx, &new, &books.paid_statuses(), now, crate::orders::RowWrite::Update).await?;
+            self.write_order_row(&mut tx, &new, books.paid(), now, crate::orders::RowWrite::Update).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -1023,7 +1023,7 @@ impl Store {
         new.loyalty_account = Some(OrderLoyaltyAccount { id: q.account.id });
         let changes = diff_orders(&old, &new);
         if !changes.is_empty() {
-            self.write_order_row(&mut tx, &new, &books.paid_statuses(), now, crate::orders::RowWrite::Update).await?;
+            self.write_order_row(&mut tx, &new, books.paid(), now, crate::orders::RowWrite::Update).await?;
             self.write_order_changes(&mut tx, old.id, &new, &changes, actor, now).await?;
         }
         tx.commit().await?;
@@ -1056,7 +1056,7 @@ impl Store {
         let changes = diff_orders(&old, &new);
         if !changes.is_empty() {
             let books = self.books_in(&mut tx).await?;
-            self.write_order_row(&mut tx, &new, &books.paid_statuses(), now, crate::orders::RowWrite::Update).await?;
+            self.write_order_row(&mut tx, &new, books.paid(), now, crate::orders::RowWrite::Update).await?;
             self.write_order_changes(&mut tx, old.id, &new, &changes, actor, now).await?;
         }
         tx.commit().await?;

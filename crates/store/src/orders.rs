@@ -1175,7 +1175,7 @@ impl Store {
         self.insert_payments(tx, old.id, &mut new, now, &[]).await?;
         let changes = diff_orders(old, &new);
         if !changes.is_empty() {
-            self.write_order_row(tx, &new, &books.paid_statuses(), now, RowWrite::Update).await?;
+            self.write_order_row(tx, &new, books.paid(), now, RowWrite::Update).await?;
             self.write_order_changes(tx, old.id, &new, &changes, actor, now).await?;
         }
         Ok(new)
@@ -1252,13 +1252,12 @@ impl Store {
             let read = BuyerRead { named: known.customer.as_ref(), by_contact: buyer.as_ref() };
             self.resolve_customer(tx, &mut o, input.customer.as_ref(), read, actor, now).await?;
         }
-        let paid = books.paid_statuses();
         let reservations = books.wanted_reservations(&o);
         // Reserving stock waits for its answers; with none to reserve and nothing sent that began the
         // transaction, the row goes with the order's other writes (PostgreSQL: one statement in all).
         let how =
             if reservations.is_empty() && tx.not_begun() { RowWrite::InsertLater(ids) } else { RowWrite::Insert(ids) };
-        let row = self.write_order_row(tx, &o, &paid, now, how).await?;
+        let row = self.write_order_row(tx, &o, books.paid(), now, how).await?;
         o.id = row.id;
         if o.number.is_empty() {
             o.number = default_number(o.id);
@@ -1436,7 +1435,7 @@ impl Store {
         self.insert_payments(tx, id, &mut new, now, &[]).await?;
         let changes = diff_orders(&old, &new);
         if !changes.is_empty() {
-            self.write_order_row(tx, &new, &books.paid_statuses(), now, RowWrite::Update).await?;
+            self.write_order_row(tx, &new, books.paid(), now, RowWrite::Update).await?;
             write_custom_fields(tx, ("order_custom_fields", "order_id"), id, &new.custom_fields, false).await?;
             self.write_order_changes(tx, id, &new, &changes, actor, now).await?;
         }
@@ -1460,7 +1459,7 @@ impl Store {
             let mut new = old.clone();
             new.external_id = Some(ext.clone());
             let books = self.books_in(&mut tx).await?;
-            self.write_order_row(&mut tx, &new, &books.paid_statuses(), now, RowWrite::Update).await?;
+            self.write_order_row(&mut tx, &new, books.paid(), now, RowWrite::Update).await?;
             self.write_order_changes(&mut tx, *id, &new, &diff_orders(&old, &new), actor, now).await?;
         }
         tx.commit().await?;

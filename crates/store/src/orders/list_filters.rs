@@ -83,7 +83,7 @@ impl Store {
         if f.full_paid_from.is_some() || f.full_paid_to.is_some() {
             // Fully paid: its paid payments reach the total; when: the last of them (its payment
             // date, else when it was recorded).
-            let paid = self.books().await?.paid_statuses();
+            let paid = self.books().await?.paid().clone();
             for (op, v) in [(">=", f.full_paid_from), ("<=", f.full_paid_to)] {
                 if let Some(t) = v {
                     wh.push(

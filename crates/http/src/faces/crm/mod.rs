@@ -47,7 +47,7 @@ use crate::kit::{
     Access, Admitted, BY, Denied, Face, Field, Gate, KeySource, Kind, OwnerRule, PAGING, Prefix, Route, SITE, Security,
     no_aliases, paging,
 };
-use crate::params::{as_bool, as_i64, as_list, is_none_literal};
+use crate::params::{as_bool, as_i64, is_none_literal, list_items};
 use crate::ratelimit::Class;
 use axum::body::Body;
 use axum::extract::{FromRequest, Request};
@@ -795,27 +795,23 @@ impl<'a> FilterReader<'a> {
 
     /// A list of texts.
     pub fn texts(&self, key: &str) -> Vec<String> {
-        // As `as_list` reads a list, without copying its values first.
-        fn item(v: &Value) -> Option<String> {
-            match v {
+        self.get(key)
+            .map(list_items)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|v| match v {
                 Value::String(s) if !s.is_empty() => Some(s.clone()),
                 Value::Number(n) => Some(n.to_string()),
                 _ => None,
-            }
-        }
-        match self.get(key) {
-            None => Vec::new(),
-            Some(Value::Array(items)) => items.iter().filter_map(item).collect(),
-            Some(Value::Object(map)) => map.values().filter_map(item).collect(),
-            Some(v) => item(v).into_iter().collect(),
-        }
+            })
+            .collect()
     }
 
     /// A list of integers; a non-integer is an error naming the filter.
     pub fn ints(&mut self, key: &str) -> Vec<i64> {
         let mut out = Vec::new();
-        for v in self.get(key).map(as_list).unwrap_or_default() {
-            match as_i64(&v) {
+        for v in self.get(key).map(list_items).unwrap_or_default() {
+            match as_i64(v) {
                 Some(i) => out.push(i),
                 None => {
                     self.errors.insert(format!("filter[{key}]"), "This value should be of type integer.".into());
@@ -907,7 +903,7 @@ impl<'a> FilterReader<'a> {
                 }
                 other => {
                     let values: Vec<String> =
-                        as_list(other).into_iter().filter_map(|x| x.as_str().map(str::to_owned)).collect();
+                        list_items(other).into_iter().filter_map(|x| x.as_str().map(str::to_owned)).collect();
                     if !values.is_empty() {
                         out.push(C::OneOf(code.clone(), values));
                     }
