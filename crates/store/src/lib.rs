@@ -197,8 +197,39 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 /// How long a PostgreSQL connection may lie idle before it is checked again when handed out.
 const POSTGRES_IDLE_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// How many PostgreSQL connections one server keeps at most.
+/// How many PostgreSQL connections one server keeps at most, unless its URL says (`?pool_max=N`).
 const POSTGRES_CONNECTIONS: u32 = 16;
+
+/// The most connections `pool_max` may ask for: PostgreSQL's own default `max_connections` is 100,
+/// and a pool beyond a thousand is a typo, not a plan.
+const POSTGRES_CONNECTIONS_MAX: u32 = 1024;
+
+/// Takes torg's own `pool_max` option out of a PostgreSQL URL (`postgres://…/db?pool_max=32`): the URL
+/// sqlx is given, without it (sqlx would warn about a parameter it does not know), and the pool's size.
+fn postgres_pool_size(url: &str) -> StoreResult<(String, u32)> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_string(), POSTGRES_CONNECTIONS));
+    };
+    let mut size = POSTGRES_CONNECTIONS;
+    let mut kept = Vec::new();
+    for option in query.split('&').filter(|o| !o.is_empty()) {
+        match option.split_once('=') {
+            Some(("pool_max", value)) => {
+                size = value.parse::<u32>().ok().filter(|n| (1..=POSTGRES_CONNECTIONS_MAX).contains(n)).ok_or_else(
+                    || {
+                        StoreError::Config(format!(
+                            "pool_max in the database URL must be a number of connections from 1 to \
+                             {POSTGRES_CONNECTIONS_MAX}, not '{value}'"
+                        ))
+                    },
+                )?;
+            }
+            _ => kept.push(option),
+        }
+    }
+    let url = if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) };
+    Ok((url, size))
+}
 
 /// The `mmap_mb` option of a SQLite URL's query string (`sqlite:torg.db?mmap_mb=1024`), in bytes: how
 /// much of the file each connection reads through a memory map (0, the default: none).
@@ -214,7 +245,8 @@ fn sqlite_mmap_bytes(options: &str) -> StoreResult<u64> {
 impl Store {
     /// Connects to `url` (`sqlite:PATH`, `sqlite::memory:`, `postgres://…`), creating a SQLite file if
     /// needed. Does not migrate. A SQLite URL may end in `?mmap_mb=N` to read the file through a
-    /// memory map of up to N MiB per connection.
+    /// memory map of up to N MiB per connection; a PostgreSQL URL in `?pool_max=N` to keep up to N
+    /// connections (16 by default).
     pub async fn connect(url: &str) -> StoreResult<Store> {
         if let Some(rest) = url.strip_prefix("sqlite:") {
             let rest = rest.trim_start_matches("//");
@@ -238,8 +270,9 @@ impl Store {
                 key_rounds: Default::default(),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let (url, size) = postgres_pool_size(url)?;
             let pool = sqlx::postgres::PgPoolOptions::new()
-                .max_connections(POSTGRES_CONNECTIONS)
+                .max_connections(size)
                 .acquire_timeout(std::time::Duration::from_secs(30))
                 // sqlx asks the server whether a connection lives before every hand-out: a round trip
                 // more for each statement a request runs. Only a connection idle for a while is asked
@@ -253,7 +286,7 @@ impl Store {
                         Ok(true)
                     })
                 })
-                .connect(url)
+                .connect(&url)
                 .await
                 .map_err(db::DbError::from)?;
             let numberer = Some(std::sync::Arc::new(history::Numberer::start(pool.clone())));
@@ -463,6 +496,24 @@ mod tests {
         assert_eq!(super::sqlite_mmap_bytes("mode=rwc&mmap_mb=256").unwrap(), 256 << 20);
         let e = super::sqlite_mmap_bytes("mmap_mb=lots").unwrap_err().to_string();
         assert!(e.contains("mmap_mb") && e.contains("lots"), "{e}");
+    }
+
+    #[test]
+    fn a_postgres_url_may_size_its_pool() {
+        let size = super::postgres_pool_size;
+        assert_eq!(size("postgres://u@h/db").unwrap(), ("postgres://u@h/db".into(), 16));
+        assert_eq!(size("postgres://u@h/db?pool_max=40").unwrap(), ("postgres://u@h/db".into(), 40));
+        // sqlx's own parameters stay, in their order, with torg's taken out from among them.
+        assert_eq!(
+            size("postgres://u:p@h/db?sslmode=disable&pool_max=4&application_name=torg").unwrap(),
+            ("postgres://u:p@h/db?sslmode=disable&application_name=torg".into(), 4)
+        );
+        assert_eq!(size("postgres://u@h/db?sslmode=require").unwrap().1, 16);
+        for bad in ["0", "1025", "-3", "many", ""] {
+            let e = size(&format!("postgres://u:secret@h/db?pool_max={bad}")).unwrap_err().to_string();
+            assert!(e.contains("pool_max") && e.contains(&format!("'{bad}'")), "{e}");
+            assert!(!e.contains("secret"), "the error must not show the URL's password: {e}");
+        }
     }
 }
 

@@ -673,6 +673,41 @@ async fn two_instances_open_a_fresh_database_at_once(db: &TestDb) {
     b.close().await;
 }
 
+contract!(a_database_url_carries_torgs_own_options);
+/// torg's own options in a database URL are read and kept from the driver: `pool_max` sizes the
+/// PostgreSQL pool (16 without it), `mmap_mb` maps SQLite's file; a store opened with them writes and
+/// reads, and a wrong value is refused with the option's name.
+async fn a_database_url_carries_torgs_own_options(db: &TestDb) {
+    let (option, max) = match db.backend {
+        Backend::Sqlite => ("mmap_mb=8", 8),
+        Backend::Postgres => ("pool_max=3", 3),
+    };
+    let plain = Store::open(&db.url).await.unwrap();
+    let default_max = plain.pool_stats().max;
+    plain.close().await;
+    let store =
+        Store::open(&format!("{}?{option}", db.url)).await.unwrap_or_else(|e| panic!("open with {option}: {e}"));
+    match db.backend {
+        Backend::Sqlite => assert_eq!(store.pool_stats().max, default_max, "mmap_mb leaves the readers as they are"),
+        Backend::Postgres => {
+            assert_eq!(default_max, 16);
+            assert_eq!(store.pool_stats().max, max);
+        }
+    }
+    assert!(store.upsert_site(&site(SECOND_SITE, "Second", 2)).await.unwrap());
+    assert_eq!(
+        site_names(&store.list_sites().await.unwrap()),
+        vec![(DEFAULT_SITE.into(), "Основной магазин".into()), (SECOND_SITE.into(), "Second".into())]
+    );
+    store.close().await;
+    let bad = match db.backend {
+        Backend::Sqlite => "mmap_mb=lots",
+        Backend::Postgres => "pool_max=0",
+    };
+    let e = Store::open(&format!("{}?{bad}", db.url)).await.map(|_| ()).unwrap_err().to_string();
+    assert!(e.contains(bad.split('=').next().unwrap()), "{e}");
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // 2. Counters
 
