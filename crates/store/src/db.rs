@@ -20,7 +20,7 @@ use std::borrow::Cow;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{OwnedMutexGuard, OwnedSemaphorePermit, Semaphore, oneshot};
 
@@ -723,15 +723,31 @@ pub struct SqliteDb {
 /// times once, and keeps the log to some tens of megabytes at the most.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 
+/// Frames (pages) in the log past which it is started over: the writer then checkpoints what the
+/// checkpointer has not yet copied, so that its next transaction writes the log from the beginning
+/// (about 32 MB of 4 kB pages).
+const LOG_RESTART_FRAMES: i64 = 8_192;
+
+/// The size the log file is cut back to when it starts over (SQLite's `journal_size_limit`): a little
+/// more than the log holds between restarts, so that commits overwrite the file rather than extend it.
+const LOG_FILE_LIMIT: i64 = 64 << 20;
+
 /// A thread with its own connection that checkpoints the log (PASSIVE: it never waits for or blocks
 /// the writer or a reader), in place of the automatic checkpoint the writer would run inside a commit.
+///
+/// SQLite starts the log over only when a write transaction begins with every frame of it copied, and
+/// under a stream of writes the checkpointer never catches the writer: the log grew without end (2.6 GB
+/// after 30 s of creates), each commit extending the file (a journalled metadata change in every
+/// `fdatasync`), and creates slowed by half as it grew. So when a round leaves the log longer than
+/// [`LOG_RESTART_FRAMES`], it raises `long_log`, and the writer catches up between two groups
+/// ([`WriterGuard::commit_group`]).
 struct Checkpointer {
     stop: Arc<(Mutex<bool>, std::sync::Condvar)>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Checkpointer {
-    fn start(file: PathBuf) -> DbResult<Checkpointer> {
+    fn start(file: PathBuf, long_log: Arc<AtomicBool>) -> DbResult<Checkpointer> {
         let conn = sqlite_open(&SqlitePath::File(file), 64, 0)?;
         let stop = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
         let flag = stop.clone();
@@ -745,14 +761,37 @@ impl Checkpointer {
                         .wait_timeout(stopped, CHECKPOINT_EVERY)
                         .unwrap_or_else(std::sync::PoisonError::into_inner)
                         .0;
-                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                        tracing::warn!("SQLite checkpoint failed: {e}");
+                    match checkpoint(&conn) {
+                        Ok((frames, _)) if frames > LOG_RESTART_FRAMES => {
+                            // Copies what came in during the round before the writer is asked, so that
+                            // the writer's own part, which every write waits for, is short.
+                            for _ in 0..CATCH_UP_ROUNDS {
+                                match checkpoint(&conn) {
+                                    Ok((frames, copied)) if frames - copied > CATCH_UP_FRAMES => continue,
+                                    _ => break,
+                                }
+                            }
+                            long_log.store(true, Ordering::Relaxed);
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!("SQLite checkpoint failed: {e}"),
                     }
                 }
             })
             .map_err(|e| DbError::decode("checkpointer", e.to_string()))?;
         Ok(Checkpointer { stop, thread: Some(thread) })
     }
+}
+
+/// Rounds the checkpointer runs back to back, at most, before it asks the writer to finish a long log.
+const CATCH_UP_ROUNDS: usize = 4;
+/// Frames left to copy that the writer may be asked to copy itself (about 2 MB).
+const CATCH_UP_FRAMES: i64 = 512;
+
+/// A PASSIVE checkpoint on `conn`: copies what no reader still needs from the log into the file,
+/// waiting for nobody; returns how many frames the log holds and how many of them are copied.
+fn checkpoint(conn: &rusqlite::Connection) -> rusqlite::Result<(i64, i64)> {
+    conn.prepare_cached("PRAGMA wal_checkpoint(PASSIVE)")?.query_row([], |row| Ok((row.get(1)?, row.get(2)?)))
 }
 
 impl Drop for Checkpointer {
@@ -827,6 +866,8 @@ pub struct WriterState {
     /// Transactions whose savepoints were released into the open physical transaction, waiting for it.
     pending: Vec<oneshot::Sender<Result<(), String>>>,
     stats: Arc<GroupStats>,
+    /// Raised by the checkpointer when the log is long: the writer checkpoints after its next commit.
+    long_log: Arc<AtomicBool>,
 }
 
 /// The writer, held for a transaction (or, on an in-memory database, a read).
@@ -877,6 +918,14 @@ impl WriterGuard {
         }
         for waiter in self.state.pending.drain(..) {
             let _ = waiter.send(result.clone());
+        }
+        if self.state.long_log.swap(false, Ordering::Relaxed) {
+            // The group is answered; the writer is still held, so no frame is added while this copies
+            // the log's tail, and the next `BEGIN IMMEDIATE` finds it all copied and starts it over
+            // (unless a reader is still inside it: the checkpointer then asks again).
+            if let Err(e) = checkpoint(&self.state.conn) {
+                tracing::warn!("SQLite checkpoint by the writer failed: {e}");
+            }
         }
         result
     }
@@ -946,6 +995,7 @@ impl SqliteDb {
     /// killer ranks processes by that figure.
     pub fn open_mapped(path: SqlitePath, mmap_bytes: u64) -> DbResult<Arc<SqliteDb>> {
         let writer = sqlite_open(&path, WRITER_CACHE_KIB, mmap_bytes)?;
+        let long_log = Arc::new(AtomicBool::new(false));
         // A savepoint's sub-journal (each grouped transaction runs in one) is kept in memory rather
         // than in a temporary file: written to disk, it was a fifth of a create's time, in `pwrite(2)`.
         writer.execute_batch("PRAGMA temp_store = MEMORY;")?;
@@ -954,9 +1004,11 @@ impl SqliteDb {
                 // The writer no longer copies the log back into the file at the commit that fills it
                 // (a tenth of a create's time, with an fsync, while every writer waits):
                 // a thread of its own does it.
-                writer.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
+                writer.execute_batch(&format!(
+                    "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = {LOG_FILE_LIMIT};"
+                ))?;
                 // Opened once the writer has the database in WAL mode, which makes the file.
-                (Some(Checkpointer::start(file.clone())?), crate::last_commit::LastCommit::open(file))
+                (Some(Checkpointer::start(file.clone(), long_log.clone())?), crate::last_commit::LastCommit::open(file))
             }
             SqlitePath::Memory => (None, None),
         };
@@ -971,6 +1023,7 @@ impl SqliteDb {
                 open: false,
                 pending: Vec::new(),
                 stats: stats.clone(),
+                long_log,
             })),
             stats,
             waiting: Arc::new(AtomicUsize::new(0)),
@@ -1941,6 +1994,57 @@ mod tests {
         assert!(commits < txs / 2, "{txs} transactions took {commits} commits: no grouping");
         db.close().await;
         let _ = std::fs::remove_file(&path);
+    }
+
+    /// Under a stream of writes that never leaves the writer idle, with a reader reading all along, the
+    /// log still starts over: its file stays near its limit instead of holding every page written.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_log_starts_over_under_a_stream_of_writes() {
+        let path = std::env::temp_dir().join(format!("torg-restart-{}-{}.db", std::process::id(), line!()));
+        let _ = std::fs::remove_file(&path);
+        let db = Db::Sqlite(SqliteDb::open(SqlitePath::File(path.clone())).unwrap());
+        query("CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT)").execute(&db).await.unwrap();
+        let written = Arc::new(AtomicBool::new(false));
+        let reader = {
+            let (db, written) = (db.clone(), written.clone());
+            tokio::spawn(async move {
+                let mut reads = 0_u64;
+                while !written.load(Ordering::Relaxed) {
+                    let _: i64 = query_scalar("SELECT COUNT(*) FROM t WHERE a < 50").fetch_one(&db).await.unwrap();
+                    reads += 1;
+                    tokio::task::yield_now().await;
+                }
+                reads
+            })
+        };
+        let wal = || std::fs::metadata(format!("{}-wal", path.display())).map(|m| m.len()).unwrap_or(0);
+        let mut largest = 0;
+        // 40,000 rows of 4 kB: 160 MB of pages through the log, five times its file limit.
+        for batch in 0..400_i64 {
+            let mut tx = db.begin().await.unwrap();
+            for i in 0..100 {
+                query("INSERT INTO t (a, b) VALUES ($1, $2)")
+                    .bind(batch * 100 + i)
+                    .bind("x".repeat(4_000))
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+            }
+            tx.commit().await.unwrap();
+            largest = largest.max(wal());
+        }
+        written.store(true, Ordering::Relaxed);
+        assert!(reader.await.unwrap() > 0, "the reader never read");
+        assert!(
+            largest < 2 * LOG_FILE_LIMIT as u64,
+            "the log file reached {largest} bytes for 160 MB written: it never started over"
+        );
+        let rows: i64 = query_scalar("SELECT COUNT(*) FROM t").fetch_one(&db).await.unwrap();
+        assert_eq!(rows, 40_000);
+        db.close().await;
+        for ext in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
+        }
     }
 
     /// The writer keeps savepoint journals in memory and leaves checkpoints to the checkpointer, which
