@@ -723,14 +723,22 @@ pub struct SqliteDb {
 /// times once, and keeps the log to some tens of megabytes at the most.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 
-/// Frames (pages) in the log past which it is started over: the writer then checkpoints what the
-/// checkpointer has not yet copied, so that its next transaction writes the log from the beginning
-/// (about 32 MB of 4 kB pages).
-const LOG_RESTART_FRAMES: i64 = 8_192;
+/// How long SQLite's write-ahead log may grow before it is started over.
+#[derive(Debug, Clone, Copy)]
+struct LogLimits {
+    /// Frames (pages) in the log past which it is started over: the writer then checkpoints what the
+    /// checkpointer has not yet copied, so that its next transaction writes the log from the beginning.
+    restart_frames: i64,
+    /// The size the log file is cut back to when it starts over (SQLite's `journal_size_limit`): more
+    /// than the log holds between restarts, so that commits overwrite the file rather than extend it.
+    file_bytes: i64,
+}
 
-/// The size the log file is cut back to when it starts over (SQLite's `journal_size_limit`): a little
-/// more than the log holds between restarts, so that commits overwrite the file rather than extend it.
-const LOG_FILE_LIMIT: i64 = 64 << 20;
+impl LogLimits {
+    /// About 128 MB of 4 kB pages, in a file of 256 MB: with 8,192 frames the writer's share, four
+    /// times as often, made creates about 10 % slower.
+    const SERVER: LogLimits = LogLimits { restart_frames: 32_768, file_bytes: 256 << 20 };
+}
 
 /// A thread with its own connection that checkpoints the log (PASSIVE: it never waits for or blocks
 /// the writer or a reader), in place of the automatic checkpoint the writer would run inside a commit.
@@ -739,7 +747,7 @@ const LOG_FILE_LIMIT: i64 = 64 << 20;
 /// under a stream of writes the checkpointer never catches the writer: the log grew without end (2.6 GB
 /// after 30 s of creates), each commit extending the file (a journalled metadata change in every
 /// `fdatasync`), and creates slowed by half as it grew. So when a round leaves the log longer than
-/// [`LOG_RESTART_FRAMES`], it raises `long_log`, and the writer catches up between two groups
+/// [`LogLimits::restart_frames`], it raises `long_log`, and the writer catches up between two groups
 /// ([`WriterGuard::commit_group`]).
 struct Checkpointer {
     stop: Arc<(Mutex<bool>, std::sync::Condvar)>,
@@ -747,7 +755,7 @@ struct Checkpointer {
 }
 
 impl Checkpointer {
-    fn start(file: PathBuf, long_log: Arc<AtomicBool>) -> DbResult<Checkpointer> {
+    fn start(file: PathBuf, long_log: Arc<AtomicBool>, restart_frames: i64) -> DbResult<Checkpointer> {
         let conn = sqlite_open(&SqlitePath::File(file), 64, 0)?;
         let stop = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
         let flag = stop.clone();
@@ -762,7 +770,7 @@ impl Checkpointer {
                         .unwrap_or_else(std::sync::PoisonError::into_inner)
                         .0;
                     match checkpoint(&conn) {
-                        Ok((frames, _)) if frames > LOG_RESTART_FRAMES => {
+                        Ok((frames, _)) if frames > restart_frames => {
                             // Copies what came in during the round before the writer is asked, so that
                             // the writer's own part, which every write waits for, is short.
                             for _ in 0..CATCH_UP_ROUNDS {
@@ -921,10 +929,14 @@ impl WriterGuard {
         }
         if self.state.long_log.swap(false, Ordering::Relaxed) {
             // The group is answered; the writer is still held, so no frame is added while this copies
-            // the log's tail, and the next `BEGIN IMMEDIATE` finds it all copied and starts it over
-            // (unless a reader is still inside it: the checkpointer then asks again).
-            if let Err(e) = checkpoint(&self.state.conn) {
-                tracing::warn!("SQLite checkpoint by the writer failed: {e}");
+            // the log's tail, and the next `BEGIN IMMEDIATE` finds it all copied and starts it over.
+            // A reader that began before the last commit keeps the frames after its snapshot from
+            // being copied; the writer then tries again after its next commit, when that reader is
+            // long gone (trying again copies only what came since, and nothing while a reader stays).
+            match checkpoint(&self.state.conn) {
+                Ok((frames, copied)) if copied < frames => self.state.long_log.store(true, Ordering::Relaxed),
+                Ok(_) => {}
+                Err(e) => tracing::warn!("SQLite checkpoint by the writer failed: {e}"),
             }
         }
         result
@@ -994,6 +1006,11 @@ impl SqliteDb {
     /// process's own memory) — the pages are the shared, reclaimable file cache, but the out-of-memory
     /// killer ranks processes by that figure.
     pub fn open_mapped(path: SqlitePath, mmap_bytes: u64) -> DbResult<Arc<SqliteDb>> {
+        SqliteDb::open_with(path, mmap_bytes, LogLimits::SERVER)
+    }
+
+    /// [`SqliteDb::open_mapped`] with the log started over at `log`'s limits.
+    fn open_with(path: SqlitePath, mmap_bytes: u64, log: LogLimits) -> DbResult<Arc<SqliteDb>> {
         let writer = sqlite_open(&path, WRITER_CACHE_KIB, mmap_bytes)?;
         let long_log = Arc::new(AtomicBool::new(false));
         // A savepoint's sub-journal (each grouped transaction runs in one) is kept in memory rather
@@ -1005,10 +1022,14 @@ impl SqliteDb {
                 // (a tenth of a create's time, with an fsync, while every writer waits):
                 // a thread of its own does it.
                 writer.execute_batch(&format!(
-                    "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = {LOG_FILE_LIMIT};"
+                    "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = {};",
+                    log.file_bytes
                 ))?;
                 // Opened once the writer has the database in WAL mode, which makes the file.
-                (Some(Checkpointer::start(file.clone(), long_log.clone())?), crate::last_commit::LastCommit::open(file))
+                (
+                    Some(Checkpointer::start(file.clone(), long_log.clone(), log.restart_frames)?),
+                    crate::last_commit::LastCommit::open(file),
+                )
             }
             SqlitePath::Memory => (None, None),
         };
@@ -2000,9 +2021,12 @@ mod tests {
     /// log still starts over: its file stays near its limit instead of holding every page written.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_log_starts_over_under_a_stream_of_writes() {
-        let path = std::env::temp_dir().join(format!("torg-restart-{}-{}.db", std::process::id(), line!()));
-        let _ = std::fs::remove_file(&path);
-        let db = Db::Sqlite(SqliteDb::open(SqlitePath::File(path.clone())).unwrap());
+        // Removed when the test ends, also when it fails (with a log of gigabytes).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("torg.db");
+        // The server's limits scaled down by 16, so that the test takes seconds.
+        let limits = LogLimits { restart_frames: 2_048, file_bytes: 16 << 20 };
+        let db = Db::Sqlite(SqliteDb::open_with(SqlitePath::File(path.clone()), 0, limits).unwrap());
         query("CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT)").execute(&db).await.unwrap();
         let written = Arc::new(AtomicBool::new(false));
         let reader = {
@@ -2017,34 +2041,43 @@ mod tests {
                 reads
             })
         };
-        let wal = || std::fs::metadata(format!("{}-wal", path.display())).map(|m| m.len()).unwrap_or(0);
-        let mut largest = 0;
-        // 40,000 rows of 4 kB: 160 MB of pages through the log, five times its file limit.
-        for batch in 0..400_i64 {
+        let wal_name = format!("{}-wal", path.display());
+        let wal = || std::fs::metadata(&wal_name).map(|m| m.len()).unwrap_or(0);
+        // The log's header counts the times it was started over (https://www.sqlite.org/fileformat.html,
+        // "WAL File Format": the checkpoint sequence number, bytes 12 to 15, big-endian).
+        let restarts = || {
+            let mut header = [0_u8; 16];
+            std::fs::File::open(&wal_name)
+                .and_then(|f| std::os::unix::fs::FileExt::read_exact_at(&f, &mut header, 0))
+                .map_or(0, |()| u32::from_be_bytes([header[12], header[13], header[14], header[15]]))
+        };
+        let (mut largest, mut batches) = (0, 0_i64);
+        // Rows of 4 kB, 100 to a transaction, with no pause, until the log has started over three times;
+        // without a restart the loop ends at the deadline and the test fails.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while restarts() < 3 && std::time::Instant::now() < deadline {
             let mut tx = db.begin().await.unwrap();
             for i in 0..100 {
                 query("INSERT INTO t (a, b) VALUES ($1, $2)")
-                    .bind(batch * 100 + i)
+                    .bind(batches * 100 + i)
                     .bind("x".repeat(4_000))
                     .execute(&mut *tx)
                     .await
                     .unwrap();
             }
             tx.commit().await.unwrap();
+            batches += 1;
             largest = largest.max(wal());
         }
         written.store(true, Ordering::Relaxed);
         assert!(reader.await.unwrap() > 0, "the reader never read");
-        assert!(
-            largest < 2 * LOG_FILE_LIMIT as u64,
-            "the log file reached {largest} bytes for 160 MB written: it never started over"
-        );
+        let bytes = batches * 400_000;
+        assert!(restarts() >= 3, "the log started over {} times in 30 s; its file reached {largest} bytes", restarts());
+        // Without restarts the file holds every page written, more than the rows' own bytes.
+        assert!(largest < bytes as u64, "the log file reached {largest} bytes for {bytes} written");
         let rows: i64 = query_scalar("SELECT COUNT(*) FROM t").fetch_one(&db).await.unwrap();
-        assert_eq!(rows, 40_000);
+        assert_eq!(rows, batches * 100);
         db.close().await;
-        for ext in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
-        }
     }
 
     /// The writer keeps savepoint journals in memory and leaves checkpoints to the checkpointer, which
