@@ -96,7 +96,8 @@ pub const SETTINGS: &[Setting] = &[
         "sqlite:torg.db",
         "Database: `sqlite:PATH` (created on first run) or `postgres://user:password@host/db`. \
          `sqlite:PATH?mmap_mb=N` reads the file through a memory map of up to N MiB per connection (off by \
-         default; see below).",
+         default; see below); `postgres://…/db?pool_max=N` keeps up to N connections to PostgreSQL \
+         (1–1024, default 16; see below).",
     ),
     setting(
         Some("listen"),
